@@ -1,0 +1,1 @@
+"""ArborDB: a versioned tabular database for Python."""

@@ -1,0 +1,1 @@
+"""Reproducible workloads and conformance runs; each runs as ``python -m bench.<name>``."""

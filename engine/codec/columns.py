@@ -1,0 +1,252 @@
+"""Arrow columns <-> the flat byte buffers a columnar leaf stores.
+
+A column of ``n`` rows is stored as a fixed sequence of buffers that depends only
+on its type (all integers little-endian, every buffer written by ``leaf.py``):
+
+=================================  ==============================================
+type                               buffers, in order
+=================================  ==============================================
+int*/uint*/float*/date32/timestamp  validity, values (n * width bytes)
+decimal128                          validity, values (n * 16 bytes)
+bool                                validity, values (bit-packed, LSB first)
+string / binary                     validity, offsets (u32 * (n + 1)), data bytes
+list<T>                             validity, offsets (u32 * (n + 1)), then the
+                                    buffers of the child column of offsets[n] rows
+=================================  ==============================================
+
+``validity`` is empty when the column has no NULL in the leaf; otherwise it is
+the bit-packed valid flags (LSB first, ``ceil(n / 8)`` bytes, pad bits zero).
+
+Canonical form (content addressing needs one byte string per logical column):
+  (1) offsets start at 0 and are rebased per leaf;
+  (2) a NULL slot holds zero bytes in a fixed-width buffer and zero length in a
+      variable-width one; a NULL bool is a 0 bit;
+  (3) every float NaN is stored as the quiet NaN ``0x7FF8...`` (``0x7FC0...``);
+  (4) validity is absent iff there are no NULLs; unused bits are zero.
+
+``PreparedColumn`` does the whole-column work once (numpy views, NULL and NaN
+canonicalisation), so that cutting it into many leaves is only slicing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import UnsupportedType
+
+_NAN64 = np.uint64(0x7FF8000000000000)
+_NAN32 = np.uint32(0x7FC00000)
+
+
+def value_width(t: pa.DataType) -> int | None:
+    """Bytes per value of a fixed-width type; None for bool, var-width and lists."""
+    if pa.types.is_boolean(t) or _is_var_width(t) or pa.types.is_list(t):
+        return None
+    if pa.types.is_decimal(t):
+        return 16
+    try:
+        return t.bit_width // 8
+    except ValueError as exc:  # not a fixed-width type
+        raise UnsupportedType(f"column type {t} cannot be stored") from exc
+
+
+def _is_var_width(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_binary(t)
+
+
+def buffer_count(t: pa.DataType) -> int:
+    """How many buffers a column of type ``t`` occupies in a leaf."""
+    if pa.types.is_list(t):
+        return 2 + buffer_count(t.value_type)
+    if _is_var_width(t):
+        return 3
+    return 2
+
+
+class PreparedColumn:
+    """A whole column held as canonical numpy arrays, ready to be sliced into leaves."""
+
+    __slots__ = ("type", "length", "valid", "values", "offsets", "child", "width")
+
+    def __init__(self, array: pa.Array | pa.ChunkedArray) -> None:
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        array = _empty_null_slots(array)
+        t = array.type
+        self.type = t
+        self.length = len(array)
+        self.child: PreparedColumn | None = None
+        self.offsets: np.ndarray | None = None
+        self.width = value_width(t)
+        self.valid = _validity(array)
+        if pa.types.is_boolean(t):
+            bits = np.frombuffer(array.buffers()[1], np.uint8)
+            self.values = np.unpackbits(bits, bitorder="little")[
+                array.offset : array.offset + len(array)
+            ].astype(bool)
+            if self.valid is not None:
+                self.values &= self.valid
+        elif _is_var_width(t) or pa.types.is_list(t):
+            offsets = np.frombuffer(array.buffers()[1], np.int32)[
+                array.offset : array.offset + len(array) + 1
+            ]
+            self.offsets = offsets
+            if pa.types.is_list(t):
+                self.values = None
+                child = array.values  # the full child array; offsets index into it
+                self.child = PreparedColumn(child)
+            else:
+                data = array.buffers()[2]
+                self.values = (
+                    np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+                )
+        else:
+            assert self.width is not None
+            raw = np.frombuffer(array.buffers()[1], np.uint8)
+            start = array.offset * self.width
+            values = raw[start : start + len(array) * self.width]
+            values = _canonical_floats(values, t)
+            if self.valid is not None and not self.valid.all():
+                values = values.reshape(len(array), self.width).copy()
+                values[~self.valid] = 0  # invariant (2)
+                values = values.reshape(-1)
+            self.values = values
+
+    def parts(self, start: int, stop: int) -> list[bytes | memoryview]:
+        """The buffers of rows [start, stop) in leaf order (see the module table)."""
+        valid = self.valid
+        if valid is not None and not valid[start:stop].all():
+            parts: list[bytes | memoryview] = [
+                np.packbits(valid[start:stop], bitorder="little").tobytes()
+            ]
+        else:
+            parts = [b""]
+        if self.offsets is not None:
+            offsets = self.offsets[start : stop + 1]
+            lo, hi = int(offsets[0]), int(offsets[-1])
+            parts.append((offsets - lo).astype("<u4").tobytes())
+            if self.child is not None:
+                parts.extend(self.child.parts(lo, hi))
+            else:
+                parts.append(memoryview(self.values[lo:hi]))
+        elif self.width is None:  # bool
+            parts.append(np.packbits(self.values[start:stop], bitorder="little").tobytes())
+        else:
+            w = self.width
+            parts.append(memoryview(self.values[start * w : stop * w]))
+        return parts
+
+    def row_sizes(self) -> np.ndarray:
+        """Bytes each row adds to a leaf (int64 per row); a pure function of the row."""
+        if self.offsets is not None:
+            lengths = np.diff(self.offsets).astype(np.int64)
+            if self.child is not None:
+                child = np.concatenate([[0], np.cumsum(self.child.row_sizes())])
+                lengths = child[self.offsets[1:]] - child[self.offsets[:-1]]
+            return lengths + 4
+        return np.full(self.length, self.width or 1, np.int64)
+
+
+def _empty_null_slots(array: pa.Array) -> pa.Array:
+    """Invariant (2) for variable-width columns: rebuild the rare array whose NULL
+    slots carry bytes (Arrow allows it; our canonical form does not)."""
+    t = array.type
+    if array.null_count == 0 or not (_is_var_width(t) or pa.types.is_list(t)):
+        return array
+    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset : array.offset + len(array) + 1]
+    valid = _validity(array)
+    if np.any(np.diff(offsets)[~valid]):
+        return pa.array(array.to_pylist(), type=t)
+    return array
+
+
+def _validity(array: pa.Array) -> np.ndarray | None:
+    if array.null_count == 0:
+        return None
+    return np.asarray(array.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _canonical_floats(values: np.ndarray, t: pa.DataType) -> np.ndarray:
+    """Invariant (3): one bit pattern for NaN."""
+    if pa.types.is_float64(t):
+        f = values.view(np.float64)
+        nan = np.isnan(f)
+        if nan.any():
+            bits = values.view(np.uint64).copy()
+            bits[nan] = _NAN64
+            return bits.view(np.uint8)
+    elif pa.types.is_float32(t):
+        f = values.view(np.float32)
+        nan = np.isnan(f)
+        if nan.any():
+            bits = values.view(np.uint32).copy()
+            bits[nan] = _NAN32
+            return bits.view(np.uint8)
+    elif pa.types.is_float16(t):
+        raise UnsupportedType("column type halffloat cannot be stored (use FLOAT or DOUBLE)")
+    return values
+
+
+# --- decoding -----------------------------------------------------------------
+
+
+def concat_column(t: pa.DataType, leaves: Sequence[Sequence[memoryview]], counts: np.ndarray) -> pa.Array:
+    """One Arrow array from the same column's buffers in many leaves.
+
+    ``leaves[i]`` holds leaf i's buffers for this column (``buffer_count(t)`` of
+    them) and ``counts[i]`` its row count. Work per leaf is a slice; the joins and
+    offset rebasing are vectorised.
+    """
+    n = int(counts.sum())
+    validity = _concat_validity([bufs[0] for bufs in leaves], counts, n)
+    if pa.types.is_list(t) or _is_var_width(t):
+        offsets, child_counts = concat_offsets([bufs[1] for bufs in leaves], counts)
+        if pa.types.is_list(t):
+            child = concat_column(t.value_type, [bufs[2:] for bufs in leaves], child_counts)
+            return pa.ListArray.from_buffers(t, n, [validity, pa.py_buffer(offsets)], children=[child])
+        data = pa.py_buffer(b"".join(bufs[2] for bufs in leaves))
+        return pa.Array.from_buffers(t, n, [validity, pa.py_buffer(offsets), data])
+    if pa.types.is_boolean(t):
+        bits = _concat_bits([bufs[1] for bufs in leaves], counts)
+        return pa.Array.from_buffers(t, n, [validity, pa.py_buffer(bits)])
+    data = pa.py_buffer(b"".join(bufs[1] for bufs in leaves))
+    return pa.Array.from_buffers(t, n, [validity, data])
+
+
+def concat_offsets(parts: Sequence[memoryview], counts: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Join per-leaf offsets (each starting at 0) into one int32 offsets buffer."""
+    if len(parts) == 1:
+        local = np.frombuffer(parts[0], "<u4")
+        return local.astype(np.int32).tobytes(), np.array([int(local[-1])], np.int64)
+    joined = np.frombuffer(b"".join(parts), "<u4").astype(np.int64)
+    ends = np.cumsum(counts + 1) - 1  # index of each leaf's last offset (= its data length)
+    lengths = joined[ends]
+    bases = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    keep = np.ones(len(joined), bool)
+    keep[ends[:-1]] = False  # every leaf's closing offset but the last is the next one's 0
+    rebased = joined + np.repeat(bases, counts + 1)
+    out = rebased[keep]
+    if out[-1] > np.iinfo(np.int32).max:
+        raise UnsupportedType("a column holds more than 2 GiB of bytes in one scan")
+    return out.astype(np.int32).tobytes(), lengths
+
+
+def _concat_bits(parts: Sequence[memoryview | bytes], counts: np.ndarray) -> bytes:
+    if len(parts) == 1:
+        return bytes(parts[0])
+    bits = np.unpackbits(np.frombuffer(b"".join(parts), np.uint8), bitorder="little")
+    padded = (counts + 7) // 8 * 8
+    keep = np.arange(len(bits)) - np.repeat(np.cumsum(padded) - padded, padded) < np.repeat(
+        counts, padded
+    )
+    return np.packbits(bits[keep], bitorder="little").tobytes()
+
+
+def _concat_validity(parts: Sequence[memoryview | bytes], counts: np.ndarray, n: int) -> pa.Buffer | None:
+    if not any(len(p) for p in parts):
+        return None
+    filled = [p if len(p) else b"\xff" * ((int(c) + 7) // 8) for p, c in zip(parts, counts, strict=True)]
+    return pa.py_buffer(_concat_bits(filled, counts))

@@ -1,0 +1,887 @@
+"""Key encoding: tuples of column values as byte strings whose memcmp order is SQL order.
+
+Primary keys, composite keys and secondary-index keys are byte strings. Comparing
+two keys bytewise (``bytes`` comparison, LMDB, ``memcmp``) gives the same answer as
+comparing their tuples in SQL order, field by field. The tree layer therefore
+needs no typed comparator: it orders opaque bytes.
+
+Byte format. A key is the concatenation of its fields' encodings, in key order;
+nothing precedes or follows them (no header, no field count). Multi-byte numbers
+are big-endian. Each field is:
+
+    OFFSET  SIZE  DESCRIPTION
+    0       1     marker: 0x00 = NULL (the field ends here), 0x01 = a value follows
+    1       w     value part, for a fixed-width type of width w (types.fixed_width)
+    1       var   value part, for string and binary: escaped bytes + terminator
+
+Value parts, by type (w bytes, big-endian):
+
+    int8..int64, date32 (days),       two's complement with the sign bit flipped
+      timestamp[us] (microseconds)
+    uint8..uint64                     the plain unsigned value
+    float32, float64                  IEEE 754 bits; negative (sign bit set): all
+                                      bits flipped; otherwise the sign bit flipped
+    decimal128(p, s)                  the unscaled 128-bit integer (value * 10**s),
+                                      sign bit flipped; s is fixed by the type
+    bool                              0x00 false, 0x01 true
+    string (UTF-8), binary            each 0x00 byte written as 0x00 0xFF, then a
+                                      single 0x00 terminator
+
+Worked examples (field encodings, hex):
+
+    int64 5                 01 80 00 00 00 00 00 00 05
+    int64 -1                01 7f ff ff ff ff ff ff ff
+    NULL (any type)         00
+    float64 1.5             01 bf f8 00 00 00 00 00 00
+    float64 -1.5            01 40 07 ff ff ff ff ff ff
+    float64 NaN             01 ff f8 00 00 00 00 00 00   (after +inf: 01 ff f0 00 ..)
+    decimal128(9,2) 1.25    01 80 00 00 00 00 00 00 00 00 00 00 00 00 00 00 7d
+    date32 2024-01-01       01 80 00 4d 0b
+    string ""               01 00
+    string "a"              01 61 00
+    string "a\\x00"          01 61 00 ff 00
+    string "a\\x01"          01 61 01 00
+    string "b"              01 62 00
+    ("a", int32 7)          01 61 00 01 80 00 00 07
+
+So "a" < "a\\x00" < "a\\x01" < "b": a proper prefix ends in the terminator 0x00,
+which is below every byte that can continue a string (an escaped 0x00 continues
+with 0x00 0xFF, any other byte is >= 0x01). The terminator is one byte, not two:
+it only has to differ from an escaped 0x00, and the byte after it is the next
+field's marker (0x00 or 0x01) or the end of the key, never 0xFF (invariant (3)).
+In ("a", x) against ("a\\x00", y) the first difference is that marker against
+0xFF, so string fields compare field by field whatever follows them.
+
+Invariants:
+
+(1) Order: for keys of the same types, ``a < b`` bytewise iff tuple(a) < tuple(b)
+    in SQL order, field by field: NULL before every value; numbers by value, with
+    -0.0 == 0.0 and NaN after +inf (DuckDB's order); strings and binary by their
+    bytes (for strings: UTF-8 byte order, which is code point order).
+(2) Canonical: one logical value has exactly one encoding. Integers have a fixed
+    width; -0.0 is written as +0.0; every NaN is written as the quiet NaN
+    0x7ff8000000000000 (float32: 0x7fc00000); a decimal is its unscaled integer
+    (1.2 and 1.20 are one value); strings are never re-normalised (NFC and NFD
+    spellings are different values, as in SQL). Decoding refuses bytes no value
+    encodes to (a -0.0, another NaN, a bool byte > 1, a bad marker, trailing bytes).
+(3) Every field encoding starts with 0x00 or 0x01, so the byte after a string
+    terminator is never 0xFF: the terminator is the first 0x00 in a string that
+    is not followed by 0xFF.
+(4) Prefixes: the encoding of the leading fields of a key is a byte prefix of the
+    key's encoding, so a scan over leading fields is a byte-range scan.
+
+Version note: keys carry no version byte (it would cost a byte per key). The
+structures that store keys record ``KEY_FORMAT_VERSION``; any change to the rules
+above changes the order or bytes of stored keys and must bump it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from numbers import Integral, Real
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..errors import InvalidInput
+from .types import check_key_type, fixed_width, type_to_text
+
+__all__ = ["KEY_FORMAT_VERSION", "decode_key", "decode_keys", "encode_key", "encode_keys"]
+
+KEY_FORMAT_VERSION = 1  # on-disk format: bump on any change to the module docstring's rules
+
+NULL = 0x00  # marker of a NULL field
+VALUE = 0x01  # marker of a non-NULL field
+ESCAPE = 0xFF  # follows an escaped 0x00 inside a string or binary value part
+TERMINATOR = 0x00  # ends a string or binary value part
+
+_MAX_OFFSET = 2**31 - 1  # pa.binary() has int32 offsets
+_FLOAT_NAN = {4: 0x7FC00000, 8: 0x7FF8000000000000}  # invariant (2): the canonical NaN
+_DECIMAL_BYTES = 16
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
+_EPOCH = _dt.datetime(1970, 1, 1)
+_EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
+_MICROS_PER_DAY = 86_400_000_000
+
+assert struct.calcsize(">d") == 8 and struct.calcsize(">f") == 4
+
+
+# --- per-type description ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """How one key type is encoded: its kind, widths and Arrow storage dtype."""
+
+    type: pa.DataType
+    text: str  # type_to_text(type), for messages
+    kind: str  # "int" | "uint" | "float" | "decimal" | "bool" | "date" | "timestamp" | "bytes"
+    width: int | None  # value-part bytes; None for string/binary
+    storage: np.dtype | None  # dtype of the Arrow values buffer (floats: unsigned bits)
+
+    @property
+    def bits(self) -> int:
+        assert self.width is not None
+        return 8 * self.width
+
+
+_FIELDS: dict[pa.DataType, _Field] = {}
+
+
+def _field(t: pa.DataType) -> _Field:
+    f = _FIELDS.get(t) if isinstance(t, pa.DataType) else None
+    if f is None:
+        check_key_type(t)
+        w = fixed_width(t)
+        if pa.types.is_signed_integer(t):
+            kind, storage = "int", np.dtype(f"i{w}")
+        elif pa.types.is_unsigned_integer(t):
+            kind, storage = "uint", np.dtype(f"u{w}")
+        elif pa.types.is_floating(t):
+            kind, storage = "float", np.dtype(f"u{w}")
+        elif pa.types.is_decimal(t):
+            kind, storage = "decimal", np.dtype(np.uint8)
+        elif pa.types.is_boolean(t):
+            kind, storage = "bool", None
+        elif pa.types.is_date32(t):
+            kind, storage = "date", np.dtype(np.int32)
+        elif pa.types.is_timestamp(t):
+            kind, storage = "timestamp", np.dtype(np.int64)
+        else:
+            kind, storage = "bytes", None
+        f = _FIELDS[t] = _Field(t, type_to_text(t), kind, w, storage)
+    return f
+
+
+def _fields(types: Sequence[pa.DataType]) -> list[_Field]:
+    if len(types) == 0:
+        raise InvalidInput("a key needs at least one field type (types is empty)")
+    return [_field(t) for t in types]
+
+
+# --- vectorised fixed-width value parts ---------------------------------------
+
+
+def _sign_flip(u: np.ndarray, bits: int) -> np.ndarray:
+    return u ^ np.array(1 << (bits - 1), dtype=u.dtype)
+
+
+def _big_endian_matrix(u: np.ndarray, width: int) -> np.ndarray:
+    """Unsigned native values -> an (n, width) uint8 matrix, big-endian per row."""
+    return u.astype(f">u{width}", copy=False).view(np.uint8).reshape(len(u), width)
+
+
+def _from_big_endian(mat: np.ndarray, width: int) -> np.ndarray:
+    """An (n, width) uint8 matrix -> unsigned native values (the inverse)."""
+    return np.ascontiguousarray(mat).view(f">u{width}").ravel().astype(f"u{width}")
+
+
+def _values_buffer(arr: pa.Array, f: _Field) -> np.ndarray:
+    """The Arrow values buffer of ``arr`` as numpy, NULL slots included (any bytes)."""
+    n = len(arr)
+    buf = arr.buffers()[1]
+    if f.kind == "decimal":
+        flat = np.frombuffer(buf, np.uint8, count=n * 16, offset=arr.offset * 16)
+        return flat.reshape(n, 16)
+    assert f.storage is not None
+    size = f.storage.itemsize
+    return np.frombuffer(buf, f.storage, count=n, offset=arr.offset * size)
+
+
+def _encode_fixed(arr: pa.Array, f: _Field) -> np.ndarray:
+    """The value parts of every row of ``arr`` as an (n, width) uint8 matrix."""
+    if f.kind == "bool":
+        values = arr.fill_null(False).to_numpy(zero_copy_only=False)
+        return values.view(np.uint8).reshape(-1, 1)
+    raw = _values_buffer(arr, f)
+    w = f.width
+    assert w is not None
+    if f.kind == "decimal":
+        mat = raw[:, ::-1].copy()  # Arrow stores little-endian two's complement
+        mat[:, 0] ^= 0x80
+        return mat
+    if f.kind == "uint":
+        return _big_endian_matrix(raw, w)
+    if f.kind == "float":
+        bits = raw.copy()
+        values = bits.view(f"f{w}")
+        bits[values == 0] = 0  # invariant (2): -0.0 -> +0.0
+        bits[np.isnan(values)] = _FLOAT_NAN[w]  # invariant (2): one NaN
+        sign = bits >> (f.bits - 1)  # 1 for negative numbers
+        low = np.array((1 << (f.bits - 1)) - 1, dtype=bits.dtype)
+        bits ^= (sign * low) | np.array(1 << (f.bits - 1), dtype=bits.dtype)
+        return _big_endian_matrix(bits, w)
+    return _big_endian_matrix(_sign_flip(raw.view(f"u{w}"), f.bits), w)  # int, date, timestamp
+
+
+def _decode_fixed(mat: np.ndarray, f: _Field) -> np.ndarray:
+    """(m, width) uint8 value parts -> Arrow storage values (bool: uint8 0/1).
+
+    Raises InvalidInput on bytes no value encodes to (invariant (2)).
+    """
+    w = f.width
+    assert w is not None
+    if f.kind == "bool":
+        values = mat.ravel()
+        if (values > 1).any():
+            raise _malformed(f, "a bool byte is not 0x00 or 0x01")
+        return values
+    if f.kind == "decimal":
+        flipped = mat.copy()
+        flipped[:, 0] ^= 0x80
+        return np.ascontiguousarray(flipped[:, ::-1])
+    u = _from_big_endian(mat, w)
+    if f.kind == "uint":
+        return u
+    if f.kind == "float":
+        positive = u >> (f.bits - 1)  # encoded top bit 1 = originally non-negative
+        low = np.array((1 << (f.bits - 1)) - 1, dtype=u.dtype)
+        u ^= ((positive ^ 1) * low) | np.array(1 << (f.bits - 1), dtype=u.dtype)
+        values = u.view(f"f{w}")
+        if (u == np.array(1 << (f.bits - 1), dtype=u.dtype)).any():
+            raise _malformed(f, "-0.0 is encoded as +0.0, never as itself")
+        nan = np.isnan(values)
+        if nan.any() and (u[nan] != _FLOAT_NAN[w]).any():
+            raise _malformed(f, "a NaN is not the canonical quiet NaN")
+        return u
+    return _sign_flip(u, f.bits).view(f.storage)
+
+
+def _malformed(f: _Field, why: str) -> InvalidInput:
+    return InvalidInput(
+        f"key bytes do not decode as {f.text}: {why} (the key was not written by "
+        "encode_keys with these types, or is corrupt)"
+    )
+
+
+# --- vectorised field encodings ---------------------------------------------------
+#
+# Each field yields its encodings for all rows, as an (n, k) uint8 matrix when every
+# row takes k bytes, else as a pa.binary() array; keys are their row-wise concatenation.
+
+_Piece = np.ndarray | pa.BinaryArray
+
+
+def _binary(offsets: np.ndarray, data: np.ndarray) -> pa.BinaryArray:
+    """A pa.binary() array from int64 offsets and bytes (no NULLs)."""
+    if offsets[-1] > _MAX_OFFSET:
+        raise InvalidInput(
+            f"{len(offsets) - 1} keys take {int(offsets[-1])} bytes, more than a binary "
+            "array holds (2 GiB); encode them in smaller batches"
+        )
+    buffers = [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)]
+    return pa.Array.from_buffers(pa.binary(), len(offsets) - 1, buffers, null_count=0)
+
+
+def _fixed_piece(values: np.ndarray, valid: np.ndarray | None) -> _Piece:
+    n, w = values.shape
+    full = np.empty((n, 1 + w), dtype=np.uint8)
+    full[:, 0] = VALUE
+    full[:, 1:] = values
+    if valid is None:
+        return full
+    full[:, 0] = valid  # the NULL marker 0x00 where not valid
+    keep = np.empty((n, 1 + w), dtype=bool)
+    keep[:, 0] = True
+    keep[:, 1:] = valid[:, None]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(1 + w * valid, out=offsets[1:])
+    return _binary(offsets, full[keep])
+
+
+def _bytes_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 offsets from 0, data) of a string/binary array, NULL slots emptied."""
+    if arr.null_count:
+        arr = arr.fill_null(b"" if arr.type == pa.binary() else "")
+    _, off_buf, data_buf = arr.buffers()
+    offsets = np.frombuffer(off_buf, np.int32, count=len(arr) + 1, offset=arr.offset * 4)
+    start, stop = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(data_buf, np.uint8)[start:stop] if stop > start else np.empty(0, np.uint8)
+    return offsets.astype(np.int64) - start, data
+
+
+def _bytes_piece(arr: pa.Array, valid: np.ndarray | None) -> _Piece:
+    """Marker, escaped bytes and terminator of each row: the bytes are copied with one
+    boolean mask over the output, the few inserted bytes are scattered."""
+    offsets, data = _bytes_buffers(arr)
+    n = len(arr)
+    lengths = np.diff(offsets)
+    zeros = np.flatnonzero(data == 0)  # each is written 0x00 0xFF
+    if valid is None and len(zeros) == 0 and lengths.min() == lengths.max():
+        k = int(lengths[0])  # values of one length (ids, hashes): a matrix
+        mat = np.empty((n, k + 2), dtype=np.uint8)
+        mat[:, 0] = VALUE
+        mat[:, 1:-1] = data.reshape(n, k)
+        mat[:, -1] = TERMINATOR
+        return mat
+    row_of_zero = np.searchsorted(offsets, zeros, side="right") - 1
+    zeros_per_row = np.bincount(row_of_zero, minlength=n)
+    out_lengths = lengths + zeros_per_row + 2
+    if valid is not None:
+        out_lengths[~valid] = 1  # only the NULL marker
+    out_offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(out_lengths, out=out_offsets[1:])
+    markers = out_offsets[:-1]
+    terminators = out_offsets[1:] - 1
+    if valid is not None:
+        markers, terminators = markers[valid], terminators[valid]
+    first_zero_of_row = np.concatenate(([0], np.cumsum(zeros_per_row)))[row_of_zero]
+    escapes = (
+        out_offsets[row_of_zero]
+        + 1  # the row's first value byte
+        + (zeros - offsets[row_of_zero])  # the zero's offset in its value
+        + (np.arange(len(zeros)) - first_zero_of_row)  # escapes inserted before it
+        + 1  # the 0xFF follows the zero
+    )
+    is_data = np.ones(int(out_offsets[-1]), dtype=bool)
+    is_data[out_offsets[:-1]] = False
+    is_data[terminators] = False
+    is_data[escapes] = False
+    out = np.zeros(len(is_data), dtype=np.uint8)  # terminators, NULL markers: 0x00
+    out[is_data] = data
+    out[markers] = VALUE
+    out[escapes] = ESCAPE
+    return _binary(out_offsets, out)
+
+
+def _concat_rows(pieces: list[_Piece], n: int) -> pa.BinaryArray:
+    """Each row's field encodings concatenated, in field order: the keys."""
+    if all(isinstance(p, np.ndarray) for p in pieces):
+        width = sum(p.shape[1] for p in pieces)
+        data = pieces[0].ravel() if len(pieces) == 1 else np.hstack(pieces).ravel()
+        return _binary(np.arange(n + 1, dtype=np.int64) * width, data)
+    arrays = [
+        _binary(np.arange(n + 1, dtype=np.int64) * p.shape[1], p.ravel())
+        if isinstance(p, np.ndarray)
+        else p
+        for p in pieces
+    ]
+    if len(arrays) == 1:
+        return arrays[0]
+    total = sum(a.buffers()[2].size if a.buffers()[2] else 0 for a in arrays)
+    if total > _MAX_OFFSET:
+        raise InvalidInput(
+            f"{n} keys take {total} bytes, more than a binary array holds (2 GiB); "
+            "encode them in smaller batches"
+        )
+    return pc.binary_join_element_wise(*arrays, b"")
+
+
+# --- vectorised API -------------------------------------------------------------
+
+
+def _column(col: pa.Array | pa.ChunkedArray, f: _Field, i: int) -> pa.Array:
+    """``col`` as one contiguous array of exactly type ``f.type``."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks else pa.array([], type=col.type)
+    if not isinstance(col, pa.Array):
+        raise InvalidInput(
+            f"key column {i} is a {type(col).__name__}, expected a pyarrow Array "
+            "(wrap Python values with pa.array(values, type))"
+        )
+    if col.type == f.type:
+        return col
+    try:
+        cast = pc.cast(col, f.type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        raise InvalidInput(
+            f"key column {i} holds {col.type} values that do not fit {f.text}: {e}"
+        ) from None
+    if f.kind == "float" and pa.types.is_floating(col.type):
+        overflow = pc.and_(pc.is_inf(cast), pc.invert(pc.is_inf(col)))
+        if pc.any(overflow).as_py():
+            raise InvalidInput(f"key column {i} holds {col.type} values too large for {f.text}")
+    return cast
+
+
+def encode_keys(
+    columns: Sequence[pa.Array | pa.ChunkedArray], types: Sequence[pa.DataType]
+) -> pa.BinaryArray:
+    """Encode one key per row from key columns, without a loop over rows.
+
+    Args:
+        columns: one array per key field, all the same length; an array of another
+            type is cast (safely) to its field's type.
+        types: the key's field types (``types.check_key_type`` must accept each).
+
+    Returns:
+        A ``pa.binary()`` array of the keys, in row order, with no NULL keys.
+
+    Raises:
+        UnsupportedType: a type cannot be a key field.
+        InvalidInput: the columns and types disagree in number or length, a column
+            does not fit its type, or the keys total 2 GiB or more.
+
+    Example:
+        >>> encode_keys([pa.array([5, None])], [pa.int64()]).to_pylist()
+        [b'\\x01\\x80\\x00\\x00\\x00\\x00\\x00\\x00\\x05', b'\\x00']
+    """
+    fields = _fields(types)
+    if len(columns) != len(fields):
+        raise InvalidInput(f"got {len(columns)} key columns for {len(fields)} key types")
+    arrays = [_column(c, f, i) for i, (c, f) in enumerate(zip(columns, fields, strict=True))]
+    n = len(arrays[0])
+    if any(len(a) != n for a in arrays):
+        raise InvalidInput(f"key columns differ in length: {[len(a) for a in arrays]}")
+    if n == 0:
+        return pa.array([], type=pa.binary())
+    pieces = []
+    for a, f in zip(arrays, fields, strict=True):
+        valid = a.is_valid().to_numpy(zero_copy_only=False) if a.null_count else None
+        if f.kind == "bytes":
+            pieces.append(_bytes_piece(a, valid))
+        else:
+            pieces.append(_fixed_piece(_encode_fixed(a, f), valid))
+    return _concat_rows(pieces, n)
+
+
+def _key_buffers(keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 offsets from 0, data) of an array of keys."""
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks() if keys.num_chunks else pa.array([], type=keys.type)
+    if not isinstance(keys, pa.Array) or keys.type not in (pa.binary(), pa.large_binary()):
+        raise InvalidInput(f"keys must be a pa.binary() array, got {type(keys).__name__}")
+    if keys.null_count:
+        raise InvalidInput(f"keys hold {keys.null_count} NULL entries; a key is never NULL")
+    n = len(keys)
+    if n == 0:
+        return np.zeros(1, np.int64), np.empty(0, np.uint8)
+    dtype = np.dtype(np.int32 if keys.type == pa.binary() else np.int64)
+    _, off_buf, data_buf = keys.buffers()
+    offsets = np.frombuffer(off_buf, dtype, count=n + 1, offset=keys.offset * dtype.itemsize)
+    start, stop = int(offsets[0]), int(offsets[-1])
+    data = np.frombuffer(data_buf, np.uint8)[start:stop] if stop > start else np.empty(0, np.uint8)
+    return offsets.astype(np.int64) - start, data
+
+
+def _validity(valid: np.ndarray) -> pa.Buffer | None:
+    return None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
+
+
+def _fixed_array(f: _Field, valid: np.ndarray, values: np.ndarray) -> pa.Array:
+    """An array of type ``f.type`` from its validity and storage values (all rows)."""
+    if f.kind == "bool":
+        values = np.packbits(values.view(bool), bitorder="little")
+    arr = pa.Array.from_buffers(f.type, len(valid), [_validity(valid), pa.py_buffer(values)])
+    if f.kind == "decimal":
+        try:
+            arr.validate(full=True)
+        except pa.ArrowInvalid:
+            raise _malformed(f, "a value exceeds the decimal's precision") from None
+    return arr
+
+
+def decode_keys(keys: pa.BinaryArray, types: Sequence[pa.DataType]) -> list[pa.Array]:
+    """Decode keys into one array per key field (the inverse of ``encode_keys``).
+
+    Keys made only of fixed-width fields with no NULL decode as an (n, width)
+    matrix; other keys are walked field by field with a vector of per-row
+    positions, so no path loops over rows in Python.
+
+    Args:
+        keys: a ``pa.binary()`` (or ``large_binary``) array of keys.
+        types: the key's field types, as given to ``encode_keys``.
+
+    Returns:
+        One array per field, of exactly that field's type.
+
+    Raises:
+        InvalidInput: a key is not the encoding of a tuple of these types (wrong
+            types, truncated, trailing bytes, or a non-canonical value).
+
+    Example:
+        >>> k = encode_keys([pa.array(["a", None]), pa.array([1, 2])], [pa.string(), pa.int8()])
+        >>> [a.to_pylist() for a in decode_keys(k, [pa.string(), pa.int8()])]
+        [['a', None], [1, 2]]
+    """
+    fields = _fields(types)
+    offsets, data = _key_buffers(keys)
+    n = len(offsets) - 1
+    if all(f.kind != "bytes" for f in fields):
+        width = sum(1 + f.width for f in fields)
+        if len(data) == n * width and (np.diff(offsets) == width).all():
+            return _decode_matrix(data.reshape(n, width), fields)
+    return _decode_walk(offsets, data, fields)
+
+
+def _decode_matrix(mat: np.ndarray, fields: list[_Field]) -> list[pa.Array]:
+    """Fixed-width keys without NULLs: each field is a block of the matrix's columns."""
+    out, pos = [], 0
+    all_valid = np.ones(len(mat), dtype=bool)
+    for f in fields:
+        if (mat[:, pos] != VALUE).any():
+            raise _malformed(f, "a marker byte is not 0x01 in a key of full width")
+        values = _decode_fixed(mat[:, pos + 1 : pos + 1 + f.width], f)
+        out.append(_fixed_array(f, all_valid, values))
+        pos += 1 + f.width
+    return out
+
+
+def _decode_walk(offsets: np.ndarray, data: np.ndarray, fields: list[_Field]) -> list[pa.Array]:
+    """Any keys: advance one position per row through the fields, all rows at once."""
+    ends = offsets[1:]
+    pos = offsets[:-1].copy()  # each row's next unread byte
+    out = []
+    for f in fields:
+        if (pos >= ends).any():
+            raise _malformed(f, "a key ends before this field")
+        marker = data[pos]
+        if (marker > VALUE).any():
+            raise _malformed(f, "a marker byte is not 0x00 or 0x01")
+        valid = marker == VALUE
+        start = pos + 1
+        if f.kind == "bytes":
+            stop = start.copy()
+            stop[valid], escaped = _terminators(data, start[valid], ends[valid], f)
+            out.append(_bytes_array(f, data, start, np.where(valid, stop, start), valid, escaped))
+            pos = np.where(valid, stop + 1, start)
+        else:
+            w = f.width
+            if (start[valid] + w > ends[valid]).any():
+                raise _malformed(f, "a key ends inside this field")
+            part = _decode_fixed(sliding_window_view(data, w)[start[valid]], f)
+            values = np.zeros((len(pos), *part.shape[1:]), dtype=part.dtype)
+            values[valid] = part
+            out.append(_fixed_array(f, valid, values))
+            pos = start + w * valid
+    if (pos != ends).any():
+        raise _malformed(fields[-1], "a key has bytes after its last field")
+    return out
+
+
+def _ranges(data: np.ndarray, start: np.ndarray, stop: np.ndarray) -> pa.BinaryArray:
+    """A zero-copy binary array over ``data`` whose odd rows are ``data[start:stop]``
+    (even rows are the gaps); needs start[i] <= stop[i] <= start[i + 1]."""
+    offsets = np.empty(2 * len(start) + 2, dtype=np.int64)
+    offsets[0], offsets[-1] = 0, len(data)
+    offsets[1:-1:2], offsets[2:-1:2] = start, stop
+    return _binary(offsets, data)
+
+
+def _terminators(
+    data: np.ndarray, start: np.ndarray, end: np.ndarray, f: _Field
+) -> tuple[np.ndarray, bool]:
+    """Each string's terminator position (invariant (3): the first 0x00 at or after
+    ``start`` not followed by 0xFF) and whether any string held an escaped 0x00."""
+    stop = np.empty_like(start)
+    rows = np.arange(len(start))
+    escaped = False
+    while len(rows):  # one round per escaped 0x00 in the longest run of them
+        found = pc.find_substring(_ranges(data, start, end[rows]), b"\x00")
+        first = np.frombuffer(found.buffers()[1], np.int32, count=len(found))[1::2]
+        if (first < 0).any():
+            raise _malformed(f, "a string has no terminator")
+        zero = start + first
+        after = zero + 1
+        is_escape = after < end[rows]
+        is_escape[is_escape] = data[after[is_escape]] == ESCAPE
+        stop[rows[~is_escape]] = zero[~is_escape]
+        rows, start = rows[is_escape], zero[is_escape] + 2
+        escaped = escaped or bool(len(rows))
+    return stop, escaped
+
+
+def _bytes_array(
+    f: _Field,
+    data: np.ndarray,
+    start: np.ndarray,
+    stop: np.ndarray,
+    valid: np.ndarray,
+    escaped: bool,
+) -> pa.Array:
+    """The string/binary values held escaped in ``data[start:stop]``, one per row."""
+    n = len(valid)
+    picks = np.arange(1, 2 * n, 2, dtype=np.int64)  # the odd rows of _ranges
+    picked = pa.Array.from_buffers(pa.int64(), n, [_validity(valid), pa.py_buffer(picks)])
+    values = pc.take(_ranges(data, start, stop), picked)
+    if escaped:
+        values = pc.replace_substring(values, b"\x00\xff", b"\x00")
+    if f.type == pa.binary():
+        return values
+    try:
+        return values.cast(pa.string())
+    except pa.ArrowInvalid:
+        raise _malformed(f, "a string is not valid UTF-8") from None
+
+
+# --- scalar API (point lookups) -------------------------------------------------
+
+_Encoder = Callable[[object], bytes]  # a Python value -> marker + value part
+_Decoder = Callable[[bytes, int], tuple[object, int]]  # (key, value offset) -> (value, next)
+
+
+def _wrong(f: _Field, v: object, expected: str) -> InvalidInput:
+    return InvalidInput(
+        f"key value {v!r} ({type(v).__name__}) does not fit {f.text} (pass {expected})"
+    )
+
+
+def _int_codec(f: _Field, signed: bool) -> tuple[_Encoder, _Decoder]:
+    w, bits = f.width, f.bits
+    bias = 1 << (bits - 1) if signed else 0
+    lo, hi = -bias, (1 << bits) - 1 - bias
+
+    def encode(v: object) -> bytes:
+        if not isinstance(v, Integral) or isinstance(v, bool):
+            raise _wrong(f, v, "an int")
+        i = int(v)
+        if not lo <= i <= hi:
+            raise InvalidInput(f"key value {i} does not fit {f.text} (range {lo}..{hi})")
+        return b"\x01" + (i + bias).to_bytes(w, "big")
+
+    def decode(key: bytes, pos: int) -> tuple[object, int]:
+        return int.from_bytes(_take(key, pos, w, f), "big") - bias, pos + w
+
+    return encode, decode
+
+
+def _float_codec(f: _Field) -> tuple[_Encoder, _Decoder]:
+    w, bits = f.width, f.bits
+    fmt, ufmt = (">d", ">Q") if w == 8 else (">f", ">I")
+    sign, every = 1 << (bits - 1), (1 << bits) - 1
+
+    def encode(v: object) -> bytes:
+        if not isinstance(v, Real) or isinstance(v, bool):
+            raise _wrong(f, v, "a float")
+        try:
+            x = float(v)
+            u = struct.unpack(ufmt, struct.pack(fmt, x))[0]
+        except (OverflowError, struct.error):
+            raise InvalidInput(f"key value {v!r} is too large for {f.text}") from None
+        if x != x:
+            u = _FLOAT_NAN[w]  # invariant (2)
+        elif x == 0:
+            u = 0  # invariant (2): -0.0 -> +0.0
+        u ^= every if u & sign else sign
+        return b"\x01" + u.to_bytes(w, "big")
+
+    def decode(key: bytes, pos: int) -> tuple[object, int]:
+        u = int.from_bytes(_take(key, pos, w, f), "big")
+        u ^= sign if u & sign else every
+        x = struct.unpack(fmt, struct.pack(ufmt, u))[0]
+        if u == sign:
+            raise _malformed(f, "-0.0 is encoded as +0.0, never as itself")
+        if x != x and u != _FLOAT_NAN[w]:
+            raise _malformed(f, "a NaN is not the canonical quiet NaN")
+        return x, pos + w
+
+    return encode, decode
+
+
+def _decimal_codec(f: _Field) -> tuple[_Encoder, _Decoder]:
+    precision, scale = f.type.precision, f.type.scale
+    limit, bias = 10**precision, 1 << 127
+
+    def encode(v: object) -> bytes:
+        if isinstance(v, bool) or not isinstance(v, Decimal | Integral):
+            raise _wrong(f, v, "a decimal.Decimal or an int; for a float use Decimal(str(x))")
+        d = Decimal(int(v)) if isinstance(v, Integral) else v
+        if not d.is_finite():
+            raise InvalidInput(f"key value {v!r} does not fit {f.text} (not a finite number)")
+        negative, digits, exponent = d.as_tuple()
+        unscaled = int("".join(map(str, digits)))
+        shift = exponent + scale
+        if shift >= 0:
+            unscaled *= 10**shift
+        else:
+            unscaled, rest = divmod(unscaled, 10**-shift)
+            if rest:
+                raise InvalidInput(f"key value {v} has more than {scale} decimals for {f.text}")
+        if unscaled >= limit:
+            raise InvalidInput(f"key value {v} has more than {precision} digits for {f.text}")
+        return b"\x01" + ((-unscaled if negative else unscaled) + bias).to_bytes(16, "big")
+
+    def decode(key: bytes, pos: int) -> tuple[object, int]:
+        unscaled = int.from_bytes(_take(key, pos, 16, f), "big") - bias
+        if abs(unscaled) >= limit:
+            raise _malformed(f, "a value exceeds the decimal's precision")
+        digits = tuple(map(int, str(abs(unscaled))))
+        return Decimal((int(unscaled < 0), digits, -scale)), pos + 16
+
+    return encode, decode
+
+
+def _bool_codec(f: _Field) -> tuple[_Encoder, _Decoder]:
+    def encode(v: object) -> bytes:
+        if not isinstance(v, bool | np.bool_):
+            raise _wrong(f, v, "True or False")
+        return b"\x01\x01" if v else b"\x01\x00"
+
+    def decode(key: bytes, pos: int) -> tuple[object, int]:
+        b = _take(key, pos, 1, f)[0]
+        if b > 1:
+            raise _malformed(f, "a bool byte is not 0x00 or 0x01")
+        return b == 1, pos + 1
+
+    return encode, decode
+
+
+def _date_codec(f: _Field) -> tuple[_Encoder, _Decoder]:
+    encode_int, decode_int = _int_codec(f, signed=True)
+
+    def encode(v: object) -> bytes:
+        if not isinstance(v, _dt.date) or isinstance(v, _dt.datetime):
+            raise _wrong(f, v, "a datetime.date")
+        return encode_int(v.toordinal() - _EPOCH_ORDINAL)
+
+    def decode(key: bytes, pos: int) -> tuple[object, int]:
+        days, pos = decode_int(key, pos)
+        try:
+            return _dt.date.fromordinal(days + _EPOCH_ORDINAL), pos
+        except (ValueError, OverflowError):
+            raise InvalidInput(f"{f.text} day {days} is outside Python's date range") from None
+
+    return encode, decode
+
+
+def _timestamp_codec(f: _Field) -> tuple[_Encoder, _Decoder]:
+    encode_int, decode_int = _int_codec(f, signed=True)
+
+    def encode(v: object) -> bytes:
+        if not isinstance(v, _dt.datetime):
+            raise _wrong(f, v, "a datetime.datetime")
+        # As pyarrow does: an aware datetime counts in UTC, a naive one as given.
+        delta = v - (_EPOCH if v.utcoffset() is None else _EPOCH_UTC)
+        return encode_int(
+            delta.days * _MICROS_PER_DAY + delta.seconds * 1_000_000 + delta.microseconds
+        )
+
+    def decode(key: bytes, pos: int) -> tuple[object, int]:
+        micros, pos = decode_int(key, pos)
+        if f.type.tz is not None:
+            return pa.scalar(micros, f.type).as_py(), pos  # aware, in the column's zone
+        try:
+            return _EPOCH + _dt.timedelta(microseconds=micros), pos
+        except OverflowError:
+            raise InvalidInput(f"{f.text} {micros} is outside Python's datetime range") from None
+
+    return encode, decode
+
+
+def _bytes_codec(f: _Field) -> tuple[_Encoder, _Decoder]:
+    is_text = f.type == pa.string()
+
+    def encode(v: object) -> bytes:
+        if is_text:
+            if not isinstance(v, str):
+                raise _wrong(f, v, "a str")
+            try:
+                b = v.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise InvalidInput(f"key value {v!r} is not valid Unicode: {e}") from None
+        elif isinstance(v, bytes | bytearray | memoryview):
+            b = bytes(v)
+        else:
+            raise _wrong(f, v, "bytes")
+        return b"\x01" + b.replace(b"\x00", b"\x00\xff") + b"\x00"
+
+    def decode(key: bytes, pos: int) -> tuple[object, int]:
+        stop = key.find(b"\x00", pos)
+        while stop >= 0 and key[stop + 1 : stop + 2] == b"\xff":  # invariant (3)
+            stop = key.find(b"\x00", stop + 2)
+        if stop < 0:
+            raise _malformed(f, "a string has no terminator")
+        b = key[pos:stop].replace(b"\x00\xff", b"\x00")
+        if not is_text:
+            return b, stop + 1
+        try:
+            return b.decode("utf-8"), stop + 1
+        except UnicodeDecodeError:
+            raise _malformed(f, "a string is not valid UTF-8") from None
+
+    return encode, decode
+
+
+def _take(key: bytes, pos: int, size: int, f: _Field) -> bytes:
+    if pos + size > len(key):
+        raise _malformed(f, "a key ends inside this field")
+    return key[pos : pos + size]
+
+
+_CODEC_BUILDERS: dict[str, Callable[[_Field], tuple[_Encoder, _Decoder]]] = {
+    "int": lambda f: _int_codec(f, signed=True),
+    "uint": lambda f: _int_codec(f, signed=False),
+    "float": _float_codec,
+    "decimal": _decimal_codec,
+    "bool": _bool_codec,
+    "date": _date_codec,
+    "timestamp": _timestamp_codec,
+    "bytes": _bytes_codec,
+}
+_CODECS: dict[pa.DataType, tuple[_Encoder, _Decoder]] = {}
+
+
+def _codec(t: pa.DataType) -> tuple[_Encoder, _Decoder]:
+    c = _CODECS.get(t) if isinstance(t, pa.DataType) else None
+    if c is None:
+        f = _field(t)
+        c = _CODECS[t] = _CODEC_BUILDERS[f.kind](f)
+    return c
+
+
+def encode_key(values: Sequence[object], types: Sequence[pa.DataType]) -> bytes:
+    """Encode one key from Python values (the scalar twin of ``encode_keys``).
+
+    Args:
+        values: one value per field: int, float, decimal.Decimal, str, bytes, bool,
+            datetime.date, datetime.datetime, or None for NULL.
+        types: the key's field types.
+
+    Returns:
+        The key bytes; equal to ``encode_keys`` of the same values, row for row.
+
+    Raises:
+        UnsupportedType: a type cannot be a key field.
+        InvalidInput: the counts differ, or a value does not fit its type.
+
+    Example:
+        >>> encode_key(["a", 7], [pa.string(), pa.int32()]).hex(" ")
+        '01 61 00 01 80 00 00 07'
+        >>> encode_key([-1.5], [pa.float64()]) < encode_key([None], [pa.float64()])
+        False
+    """
+    if len(values) != len(types):
+        raise InvalidInput(f"got {len(values)} key values for {len(types)} key types")
+    if len(types) == 0:
+        raise InvalidInput("a key needs at least one field type (types is empty)")
+    return b"".join(
+        b"\x00" if v is None else _codec(t)[0](v) for v, t in zip(values, types, strict=True)
+    )
+
+
+def decode_key(key: bytes, types: Sequence[pa.DataType]) -> tuple:
+    """Decode one key into Python values (the inverse of ``encode_key``).
+
+    Raises:
+        InvalidInput: ``key`` is not the encoding of a tuple of these types.
+
+    Example:
+        >>> decode_key(bytes.fromhex("01 61 00 00"), [pa.string(), pa.int32()])
+        ('a', None)
+    """
+    if len(types) == 0:
+        raise InvalidInput("a key needs at least one field type (types is empty)")
+    key = bytes(key)
+    pos, out = 0, []
+    for t in types:
+        decode = _codec(t)[1]
+        if pos >= len(key):
+            raise _malformed(_field(t), "a key ends before this field")
+        marker = key[pos]
+        if marker == NULL:
+            out.append(None)
+            pos += 1
+        elif marker == VALUE:
+            value, pos = decode(key, pos + 1)
+            out.append(value)
+        else:
+            raise _malformed(_field(t), "a marker byte is not 0x00 or 0x01")
+    if pos != len(key):
+        raise _malformed(_field(types[-1]), "a key has bytes after its last field")
+    return tuple(out)

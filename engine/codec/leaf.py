@@ -1,0 +1,192 @@
+"""Columnar leaf node: sorted keys and their rows' value columns in one chunk.
+
+Byte layout (all integers little-endian)::
+
+    OFFSET  SIZE   DESCRIPTION
+    0       1      format version (LEAF_VERSION = 1)
+    1       1      level: always 0 for a leaf
+    2       2      b, the number of buffers that follow (u16)
+    4       4      n, the number of rows (u32)
+    8       4      w, key width: > 0 when every key in this leaf is w bytes long
+    12      4*b    the byte length of each buffer (u32)
+    ...            each buffer, starting at the next offset that is a multiple of 8
+                   (zero bytes pad the gaps; no padding after the last buffer)
+
+Buffers, in order:
+
+- keys: when ``w > 0`` one buffer of ``n * w`` bytes; otherwise two: offsets
+  (u32 * (n + 1), starting at 0) and the concatenated key bytes. Keys are opaque
+  memcmp-ordered byte strings (see ``keys.py``), strictly ascending.
+- then each value column in schema order, as ``columns.py`` lays it out.
+
+The schema is not stored here: the table holds it once and passes it to the
+decoder. A leaf of ``n = 0`` rows is the empty map.
+
+Canonical form: one set of rows -> exactly one byte string. ``w`` is a function
+of the keys (the common length, or 0 when lengths differ or ``n = 0``), columns
+obey ``columns.py``'s invariants, and padding is zero.
+
+Worked example: one row, key ``01 80 00 00 00 00 00 00 07`` (BIGINT 7), one
+BIGINT value column 42 without NULLs::
+
+    01 00 03 00  01 00 00 00  09 00 00 00      version 1, level 0, b=3, n=1, w=9
+    09 00 00 00  00 00 00 00  08 00 00 00      lengths: key 9, validity 0, data 8
+    (pad to 32) 01 80 00 00 00 00 00 00 07     the key at offset 32
+    (pad to 48) 2a 00 00 00 00 00 00 00        the value at offset 48
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import FormatVersionError
+from .columns import PreparedColumn, buffer_count, concat_column, concat_offsets
+
+LEAF_VERSION = 1
+_HEADER = struct.Struct("<BBHII")
+assert _HEADER.size == 12
+
+
+def _align8(n: int) -> int:
+    return (n + 7) & ~7
+
+
+class PreparedKeys:
+    """A sorted key column as numpy arrays, ready to be sliced into leaves."""
+
+    __slots__ = ("offsets", "data", "lengths")
+
+    def __init__(self, keys: pa.BinaryArray) -> None:
+        buffers = keys.buffers()
+        offsets = np.frombuffer(buffers[1], np.int32)[keys.offset : keys.offset + len(keys) + 1]
+        self.offsets = offsets.astype(np.int64)
+        data = buffers[2]
+        self.data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
+        self.lengths = np.diff(self.offsets)
+
+    def parts(self, start: int, stop: int) -> tuple[int, list[bytes | memoryview]]:
+        lo, hi = int(self.offsets[start]), int(self.offsets[stop])
+        if stop > start:
+            lengths = self.lengths[start:stop]
+            w = int(lengths[0])
+            if w > 0 and (lengths == w).all():
+                return w, [memoryview(self.data[lo:hi])]
+        offs = (self.offsets[start : stop + 1] - lo).astype("<u4").tobytes()
+        return 0, [offs, memoryview(self.data[lo:hi])]
+
+
+def encode_leaves(
+    keys: PreparedKeys, columns: Sequence[PreparedColumn], bounds: Sequence[int]
+) -> list[bytes]:
+    """Encode rows [bounds[i], bounds[i+1]) as leaf i, for every i."""
+    out = []
+    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+        out.append(encode_leaf(keys, columns, int(start), int(stop)))
+    return out
+
+
+def encode_leaf(
+    keys: PreparedKeys, columns: Sequence[PreparedColumn], start: int, stop: int
+) -> bytes:
+    width, parts = keys.parts(start, stop)
+    for column in columns:
+        parts.extend(column.parts(start, stop))
+    lengths = [len(p) if isinstance(p, bytes) else p.nbytes for p in parts]
+    header = _HEADER.pack(LEAF_VERSION, 0, len(parts), stop - start, width)
+    head = header + struct.pack(f"<{len(parts)}I", *lengths)
+    pieces: list[bytes | memoryview] = [head]
+    pos = len(head)
+    for part, length in zip(parts, lengths, strict=True):
+        aligned = _align8(pos)
+        if aligned != pos:
+            pieces.append(b"\0" * (aligned - pos))
+        pieces.append(part)
+        pos = aligned + length
+    return b"".join(pieces)
+
+
+def parse_leaf(data: bytes | memoryview) -> tuple[int, int, list[memoryview]]:
+    """Split a leaf into (row count, key width, buffers) without copying."""
+    version, level, b, n, w = _HEADER.unpack_from(data, 0)
+    if version != LEAF_VERSION or level != 0:
+        raise FormatVersionError("leaf node", version, LEAF_VERSION)
+    lengths = struct.unpack_from(f"<{b}I", data, _HEADER.size)
+    view = memoryview(data)
+    pos = _HEADER.size + 4 * b
+    buffers = []
+    for length in lengths:
+        pos = _align8(pos)
+        buffers.append(view[pos : pos + length])
+        pos += length
+    if pos > len(view):
+        raise ValueError(f"leaf is truncated: needs {pos} bytes, has {len(view)}")
+    return n, w, buffers
+
+
+def decode_leaves(
+    chunks: Sequence[bytes | memoryview], types: Sequence[pa.DataType]
+) -> tuple[pa.BinaryArray, list[pa.Array]]:
+    """Decode many leaves of one tree into one key array and one array per column.
+
+    Per leaf only the header is parsed in Python; joining and offset rebasing are
+    vectorised over all leaves at once.
+    """
+    counts = np.empty(len(chunks), np.int64)
+    widths = []
+    key_parts: list[list[memoryview]] = []
+    column_parts: list[list[memoryview]] = []
+    for i, chunk in enumerate(chunks):
+        n, w, buffers = parse_leaf(chunk)
+        counts[i] = n
+        widths.append(w)
+        k = 1 if w else 2
+        key_parts.append(buffers[:k])
+        column_parts.append(buffers[k:])
+    keys = _concat_keys(key_parts, widths, counts)
+    arrays = []
+    pos = 0
+    for t in types:
+        nb = buffer_count(t)
+        arrays.append(concat_column(t, [bufs[pos : pos + nb] for bufs in column_parts], counts))
+        pos += nb
+    return keys, arrays
+
+
+def _concat_keys(
+    parts: Sequence[Sequence[memoryview]], widths: Sequence[int], counts: np.ndarray
+) -> pa.BinaryArray:
+    n = int(counts.sum())
+    if n == 0:
+        return pa.array([], pa.binary())
+    w0 = widths[0]
+    if w0 and all(w == w0 for w in widths):
+        data = b"".join(p[0] for p in parts)
+        offsets = np.arange(0, (n + 1) * w0, w0, dtype=np.int32)
+        return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    offset_parts, data_parts = [], []
+    for p, w, c in zip(parts, widths, counts, strict=True):
+        if w:
+            offset_parts.append(np.arange(0, (int(c) + 1) * w, w, dtype="<u4").tobytes())
+            data_parts.append(p[0])
+        else:
+            offset_parts.append(p[0])
+            data_parts.append(p[1])
+    offsets, _ = concat_offsets(offset_parts, counts)
+    return pa.Array.from_buffers(
+        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data_parts))]
+    )
+
+
+def leaf_summary(data: bytes | memoryview) -> tuple[int, bytes]:
+    """(row count, last key) of a leaf, read from its key buffers only (b"" if empty)."""
+    n, w, buffers = parse_leaf(data)
+    if n == 0:
+        return 0, b""
+    if w:
+        return n, bytes(buffers[0][(n - 1) * w : n * w])
+    offsets = np.frombuffer(buffers[0], "<u4")
+    return n, bytes(buffers[1][int(offsets[n - 1]) : int(offsets[n])])

@@ -1,0 +1,176 @@
+"""The engine's exceptions: one root, typed subclasses that carry their data.
+
+Every error the engine raises is an ``EngineError``. Subclasses also inherit the
+builtin whose meaning they share (``NotFound`` is a ``KeyError``, ``InvalidInput``
+a ``ValueError``), so callers may catch either. Messages name the object, the
+mix-up and the fix. ``retryable`` says whether repeating the same operation on a
+fresh read may succeed (a lost compare-and-swap race) or never will.
+"""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Root of every error raised by ``arbordb.engine``."""
+
+    retryable = False
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0]) if self.args else self.__class__.__name__
+
+
+# --- storage -----------------------------------------------------------------
+
+
+class StorageError(EngineError):
+    """The chunk store failed or holds bytes it cannot trust."""
+
+
+class MissingChunk(StorageError, KeyError):
+    """A chunk that something refers to is not in the store."""
+
+    def __init__(self, address: bytes, message: str | None = None) -> None:
+        from .hash import format_address
+
+        self.address = bytes(address)
+        super().__init__(
+            message
+            or f"chunk {format_address(self.address)} is missing from the store "
+            "(the repository is damaged or was garbage-collected under a reader; "
+            "run `arbor fsck`)"
+        )
+
+
+class CorruptChunk(StorageError):
+    """Stored bytes do not match their checksum or address, or do not decode."""
+
+    def __init__(self, address: bytes, reason: str, offset: int | None = None) -> None:
+        from .hash import format_address
+
+        self.address = bytes(address)
+        self.reason = reason
+        self.offset = offset
+        where = f" at byte {offset}" if offset is not None else ""
+        super().__init__(
+            f"chunk {format_address(self.address)} is corrupt{where}: {reason} "
+            "(restore the repository from a copy; run `arbor fsck` to list damage)"
+        )
+
+
+class FormatVersionError(StorageError):
+    """Bytes were written by a format version this code does not read."""
+
+    def __init__(self, what: str, found: int, supported: int) -> None:
+        self.what, self.found, self.supported = what, found, supported
+        super().__init__(
+            f"{what} has format version {found}, this ArborDB reads version {supported} "
+            "(upgrade arbordb to open it)"
+        )
+
+
+class AmbiguousPrefix(EngineError, KeyError):
+    """A short address prefix matches more than one chunk."""
+
+    def __init__(self, prefix: str, count: int) -> None:
+        self.prefix, self.count = prefix, count
+        super().__init__(
+            f"address prefix {prefix!r} matches {count} objects (type more characters)"
+        )
+
+
+class InvalidAddress(EngineError, ValueError):
+    """Text that should be an address is not one."""
+
+
+# --- input -------------------------------------------------------------------
+
+
+class InvalidInput(EngineError, ValueError):
+    """The caller passed data the engine refuses (unsorted keys, wrong types, ...)."""
+
+
+class UnsupportedType(InvalidInput):
+    """A column type the engine cannot store, or cannot use in a key."""
+
+
+# --- objects -----------------------------------------------------------------
+
+
+class NotFound(EngineError, KeyError):
+    """A named object (table, branch, tag, revision, column) does not exist."""
+
+
+class TableNotFound(NotFound):
+    pass
+
+
+class BranchNotFound(NotFound):
+    pass
+
+
+class TagNotFound(NotFound):
+    pass
+
+
+class RevisionNotFound(NotFound):
+    pass
+
+
+class AlreadyExists(EngineError, ValueError):
+    """A name is already taken (table, branch, tag)."""
+
+
+# --- constraints -------------------------------------------------------------
+
+
+class ConstraintViolation(EngineError, ValueError):
+    """An edit breaks a primary key, UNIQUE, NOT NULL or CHECK constraint."""
+
+
+class DuplicateKey(ConstraintViolation):
+    pass
+
+
+class NotNullViolation(ConstraintViolation):
+    pass
+
+
+# --- version control ---------------------------------------------------------
+
+
+class VersionError(EngineError):
+    """A version-control verb was refused in the repository's current state."""
+
+
+class NothingToCommit(VersionError):
+    pass
+
+
+class DirtyWorkingSet(VersionError):
+    pass
+
+
+class UnresolvedConflicts(VersionError):
+    pass
+
+
+class MergeInProgress(VersionError):
+    pass
+
+
+class NoMergeInProgress(VersionError):
+    pass
+
+
+class UnmergedBranch(VersionError):
+    pass
+
+
+class CommitConflict(VersionError):
+    """Another writer moved a ref between our read and our compare-and-swap."""
+
+    retryable = True
+
+
+class SchemaError(EngineError, ValueError):
+    """A schema definition or change is invalid."""

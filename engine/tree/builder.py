@@ -1,0 +1,143 @@
+"""Building prolly trees bottom-up from sorted items.
+
+``build_leaves`` cuts a sorted run of rows into leaves with the splitter's rule
+and writes them; ``build_root`` stacks internal levels over a list of leaf
+entries until one node remains. Both are pure functions of their input items
+(history independence), and unchanged nodes come out byte-identical, so the
+store dedups them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from ..codec.columns import PreparedColumn
+from ..codec.leaf import PreparedKeys, encode_leaf
+from .nodes import NodeStore
+from .splitter import find_cuts, key_hashes
+
+_ENTRY_OVERHEAD = 28  # address (20) + row count (8): an internal entry's size beyond its key
+
+
+@dataclass
+class Entries:
+    """One level's nodes, in key order: last key, address and row count of each."""
+
+    keys: list[bytes] = field(default_factory=list)
+    addresses: list[bytes] = field(default_factory=list)
+    counts: list[int] = field(default_factory=list)
+
+    def extend(self, other: Entries) -> None:
+        self.keys.extend(other.keys)
+        self.addresses.extend(other.addresses)
+        self.counts.extend(other.counts)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class LeafItems:
+    """Sorted rows prepared for chunking: keys, value columns, hashes and sizes."""
+
+    __slots__ = ("keys", "source", "prepared_keys", "columns", "hashes", "sizes")
+
+    def __init__(self, keys: pa.BinaryArray, columns: Sequence[pa.Array]) -> None:
+        self.keys = keys
+        self.source = list(columns)
+        self.prepared_keys = PreparedKeys(keys)
+        self.columns = [PreparedColumn(c) for c in columns]
+        self.hashes = key_hashes(keys, 0)
+        sizes = self.prepared_keys.lengths.copy()
+        for column in self.columns:
+            sizes += column.row_sizes()
+        self.sizes = sizes
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+    def slice(self, start: int, stop: int) -> LeafItems:
+        n = stop - start
+        return LeafItems(self.keys.slice(start, n), [c.slice(start, n) for c in self.source])
+
+    def concat(self, other: LeafItems) -> LeafItems:
+        return LeafItems(
+            pa.concat_arrays([self.keys, other.keys]),
+            [pa.concat_arrays([a, b]) for a, b in zip(self.source, other.source, strict=True)],
+        )
+
+
+def cut_leaves(
+    nodes: NodeStore, items: LeafItems, close_last: bool, start: int = 0, stop: int | None = None
+) -> tuple[list[int], bool]:
+    """Leaf bounds [start, c1, c2, ...] over items[start:stop] and whether the last
+    bound is a real cut (True) or only the end of the items (False)."""
+    stop = len(items) if stop is None else stop
+    cuts = find_cuts(items.hashes[start:stop], items.sizes[start:stop], nodes.leaf_rule)
+    bounds = [start, *(start + c for c in cuts)]
+    if bounds[-1] == stop:
+        return bounds, True
+    if close_last:
+        bounds.append(stop)
+    return bounds, False
+
+
+def write_leaves(nodes: NodeStore, items: LeafItems, bounds: Sequence[int]) -> Entries:
+    """Encode and store the leaves between consecutive ``bounds``."""
+    return write_spans(nodes, items, list(zip(bounds[:-1], bounds[1:], strict=True)))
+
+
+def write_spans(nodes: NodeStore, items: LeafItems, spans: Sequence[tuple[int, int]]) -> Entries:
+    """Encode and store one leaf per (start, stop) span of ``items``, in one write."""
+    chunks = [encode_leaf(items.prepared_keys, items.columns, a, b) for a, b in spans]
+    addresses = nodes.write(chunks)
+    offsets = items.prepared_keys.offsets
+    data = items.prepared_keys.data
+    keys = [data[offsets[b - 1] : offsets[b]].tobytes() if b > a else b"" for a, b in spans]
+    return Entries(keys, addresses, [b - a for a, b in spans])
+
+
+def build_leaves(nodes: NodeStore, keys: pa.BinaryArray, columns: Sequence[pa.Array]) -> Entries:
+    items = LeafItems(keys, columns)
+    bounds, _ = cut_leaves(nodes, items, close_last=True)
+    if len(bounds) == 1:  # no rows: the empty leaf
+        bounds = [0, 0]
+    return write_leaves(nodes, items, bounds)
+
+
+def build_root(nodes: NodeStore, leaves: Entries) -> bytes:
+    """Stack internal levels over ``leaves`` (level 0) and return the root address."""
+    level_entries = leaves
+    level = 0
+    while len(level_entries) > 1:
+        level += 1
+        level_entries = _build_level(nodes, level, level_entries)
+    return level_entries.addresses[0]
+
+
+def _build_level(nodes: NodeStore, level: int, children: Entries) -> Entries:
+    keys = pa.array(children.keys, pa.binary())
+    hashes = key_hashes(keys, level)
+    sizes = np.fromiter((len(k) for k in children.keys), np.int64, len(children.keys))
+    sizes += _ENTRY_OVERHEAD
+    cuts = find_cuts(hashes, sizes, nodes.internal_rule)
+    bounds = [0, *cuts]
+    if bounds[-1] != len(children):
+        bounds.append(len(children))
+    counts = np.asarray(children.counts, np.int64)
+    groups = list(zip(bounds[:-1], bounds[1:], strict=True))
+    addresses = nodes.write_internals(
+        [
+            (level, children.keys[a:b], children.addresses[a:b], counts[a:b])
+            for a, b in groups
+        ]
+    )
+    return Entries(
+        [children.keys[b - 1] for _, b in groups],
+        addresses,
+        [int(counts[a:b].sum()) for a, b in groups],
+    )

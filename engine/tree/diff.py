@@ -1,0 +1,183 @@
+"""Two-way diff of prolly trees: the rows added, removed and modified from A to B.
+
+Equal subtrees have equal addresses, so the diff walks both trees level by
+level and drops every node address the two sides share before descending; what
+reaches the leaf level is only the leaves that differ. A key held by a leaf
+unique to A is never in a leaf both trees share (a shared leaf holds the same
+rows in both), so diffing the rows of the unique leaves is the whole diff. Cost
+is proportional to the changed leaves times the tree height, not to the table.
+
+The unique leaves of each side are decoded in bulk, joined on key with numpy,
+and the rows present on both sides compared column by column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .keyarray import comparable
+from .nodes import NodeStore
+
+ADDED, MODIFIED, REMOVED = 0, 1, 2
+DIFF_TYPE_NAMES = ("added", "modified", "removed")
+
+
+@dataclass(frozen=True)
+class TreeDiff:
+    """Changed rows in key order. ``from_columns`` are NULL for added rows and
+    ``to_columns`` NULL for removed ones; ``kinds`` holds ADDED/MODIFIED/REMOVED."""
+
+    keys: pa.BinaryArray
+    from_columns: list[pa.Array]
+    to_columns: list[pa.Array]
+    kinds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def differing_leaves(nodes: NodeStore, a: bytes, b: bytes) -> tuple[list[bytes], list[bytes]]:
+    """Addresses of the leaves only A has and only B has, each in key order."""
+    side_a, side_b = [a], [b]
+    level_a, level_b = nodes.level(a), nodes.level(b)
+    while level_a > level_b:
+        side_a = _children(nodes, side_a)
+        level_a -= 1
+    while level_b > level_a:
+        side_b = _children(nodes, side_b)
+        level_b -= 1
+    while True:
+        shared = set(side_a).intersection(side_b)
+        if shared:
+            side_a = [x for x in side_a if x not in shared]
+            side_b = [x for x in side_b if x not in shared]
+        if level_a == 0 or (not side_a and not side_b):
+            return side_a, side_b
+        side_a, side_b = _children(nodes, side_a), _children(nodes, side_b)
+        level_a -= 1
+
+
+def _children(nodes: NodeStore, addresses: list[bytes]) -> list[bytes]:
+    out: list[bytes] = []
+    for address in addresses:
+        out.extend(nodes.internal(address).addresses)
+    return out
+
+
+def diff_trees(nodes: NodeStore, a: bytes, b: bytes, types: Sequence[pa.DataType]) -> TreeDiff:
+    """Rows that differ between trees A and B (both storing value columns ``types``)."""
+    only_a, only_b = differing_leaves(nodes, a, b) if a != b else ([], [])
+    keys_a, cols_a = nodes.decode_leaves(only_a, types)
+    keys_b, cols_b = nodes.decode_leaves(only_b, types)
+    return diff_rows(keys_a, cols_a, keys_b, cols_b)
+
+
+def diff_rows(
+    keys_a: pa.BinaryArray,
+    cols_a: Sequence[pa.Array],
+    keys_b: pa.BinaryArray,
+    cols_b: Sequence[pa.Array],
+) -> TreeDiff:
+    """Diff two sorted runs of rows by key."""
+    if keys_a.equals(keys_b):
+        # Same keys on both sides (only values changed): rows align by position.
+        changed = np.flatnonzero(~rows_equal(cols_a, cols_b))
+        take = pa.array(changed)
+        return TreeDiff(
+            keys_a.take(take),
+            [c.take(take) for c in cols_a],
+            [c.take(take) for c in cols_b],
+            np.full(len(changed), MODIFIED, np.int8),
+        )
+    sa, sb = comparable(keys_a, keys_b)
+    pos = np.searchsorted(sa, sb, "left")
+    clipped = np.minimum(pos, max(len(sa) - 1, 0))
+    matched = (pos < len(sa)) & (sa[clipped] == sb) if len(sa) else np.zeros(len(sb), bool)
+    in_b = np.zeros(len(sa), bool)
+    in_b[pos[matched]] = True
+    both_a, both_b = pos[matched], np.flatnonzero(matched)
+    equal = rows_equal(
+        [c.take(pa.array(both_a)) for c in cols_a], [c.take(pa.array(both_b)) for c in cols_b]
+    )
+    mod_a, mod_b = both_a[~equal], both_b[~equal]
+    removed = np.flatnonzero(~in_b)
+    added = np.flatnonzero(~matched)
+
+    # Order the output by key: positions in the union of both sides.
+    sort_keys = np.concatenate([sa[removed], sb[added], sb[mod_b]])
+    order = np.argsort(sort_keys, kind="stable")
+    n_r, n_a = len(removed), len(added)
+    kinds = np.concatenate(
+        [np.full(n_r, REMOVED, np.int8), np.full(n_a, ADDED, np.int8), np.full(len(mod_b), MODIFIED, np.int8)]
+    )[order]
+    from_idx = np.concatenate([removed, np.full(n_a, -1), mod_a])[order]
+    to_idx = np.concatenate([np.full(n_r, -1), added, mod_b])[order]
+    from_take = pa.array(from_idx, mask=from_idx < 0)
+    to_take = pa.array(to_idx, mask=to_idx < 0)
+    key_source = np.where(from_idx >= 0, from_idx, to_idx)
+    keys = _pick_keys(keys_a, keys_b, key_source, from_idx >= 0)
+    return TreeDiff(
+        keys,
+        [c.take(from_take) for c in cols_a],
+        [c.take(to_take) for c in cols_b],
+        kinds,
+    )
+
+
+def _pick_keys(keys_a, keys_b, index: np.ndarray, from_a: np.ndarray) -> pa.BinaryArray:
+    a_part = keys_a.take(pa.array(np.where(from_a, index, 0))) if len(keys_a) else None
+    b_part = keys_b.take(pa.array(np.where(from_a, 0, index))) if len(keys_b) else None
+    if a_part is None:
+        return b_part if b_part is not None else pa.array([], pa.binary())
+    if b_part is None:
+        return a_part
+    return pc.if_else(pa.array(from_a), a_part, b_part)
+
+
+def rows_equal(cols_a: Sequence[pa.Array], cols_b: Sequence[pa.Array]) -> np.ndarray:
+    """Row-wise equality of two aligned sets of columns; NULL equals NULL, NaN equals NaN."""
+    n = len(cols_a[0]) if cols_a else (len(cols_b[0]) if cols_b else 0)
+    equal = np.ones(n, bool)
+    for a, b in zip(cols_a, cols_b, strict=True):
+        equal &= column_equal(a, b)
+    return equal
+
+
+def column_equal(a: pa.Array, b: pa.Array) -> np.ndarray:
+    """Element-wise equality of two arrays of one type; NULL equals NULL, NaN equals NaN."""
+    if len(a) == 0:
+        return np.ones(0, bool)
+    null_a = a.is_null().to_numpy(zero_copy_only=False)
+    null_b = b.is_null().to_numpy(zero_copy_only=False)
+    t = a.type
+    if pa.types.is_list(t):
+        same = _lists_equal(a, b)
+    else:
+        same = pc.equal(a, b).fill_null(False).to_numpy(zero_copy_only=False)
+        if pa.types.is_floating(t):
+            same |= (pc.is_nan(a).fill_null(False).to_numpy(zero_copy_only=False)
+                     & pc.is_nan(b).fill_null(False).to_numpy(zero_copy_only=False))
+    return np.where(null_a | null_b, null_a & null_b, same)
+
+
+def _lists_equal(a: pa.ListArray, b: pa.ListArray) -> np.ndarray:
+    len_a = pc.list_value_length(a).fill_null(0).to_numpy(zero_copy_only=False)
+    len_b = pc.list_value_length(b).fill_null(0).to_numpy(zero_copy_only=False)
+    same = len_a == len_b
+    rows = np.flatnonzero(same & (len_a > 0))
+    if len(rows):
+        lengths = len_a[rows]
+        start_a = a.offsets.to_numpy()[rows]
+        start_b = b.offsets.to_numpy()[rows]
+        step = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        items_a = a.values.take(pa.array(np.repeat(start_a, lengths) + step))
+        items_b = b.values.take(pa.array(np.repeat(start_b, lengths) + step))
+        item_equal = column_equal(items_a, items_b)
+        row_equal = np.logical_and.reduceat(item_equal, np.cumsum(lengths) - lengths)
+        same[rows] = row_equal
+    return same

@@ -1,0 +1,197 @@
+"""Applying a sorted batch of upserts and deletes to a prolly tree.
+
+Only the leaves that hold an edited key are decoded, merged with their edits and
+cut again; the cuts start at the touched leaf's first item (an old cut, still a
+cut: the rule looks only at items since the previous cut) and continue until a
+new cut lands on the end of an old leaf past the last edit, where the new tree
+falls back into step with the old one (history independence is kept because
+this gives exactly the leaves a build from scratch would). All touched leaves
+are decoded, merged and hashed in one vectorised pass; only the resync step is
+per run of adjacent touched leaves.
+
+Internal levels are then rebuilt from the full list of leaf entries, which the
+cached internal nodes give without reading any leaf. Unchanged internal nodes
+come out byte-identical and dedup in the store, so what is written is the new
+leaves and the internal nodes on their paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import InvalidInput
+from .builder import Entries, LeafItems, build_root, cut_leaves, write_leaves, write_spans
+from .cursor import leaf_entries
+from .keyarray import comparable
+from .nodes import NodeStore
+from .splitter import find_cuts_in_segments
+
+
+def apply_edits(
+    nodes: NodeStore,
+    root: bytes,
+    types: Sequence[pa.DataType],
+    keys: pa.BinaryArray,
+    columns: Sequence[pa.Array],
+    deleted: np.ndarray | None = None,
+) -> bytes:
+    """New root after upserting rows (``keys``/``columns``) and deleting keys.
+
+    ``keys`` must be strictly ascending; rows where ``deleted`` is True are
+    deletions (their column values are ignored; deleting an absent key is a no-op).
+    """
+    if len(keys) == 0:
+        return root
+    deleted = np.zeros(len(keys), bool) if deleted is None else np.asarray(deleted, bool)
+    leaves = leaf_entries(nodes, root)
+    edit_s, leaf_s = comparable(keys, pa.array(leaves.keys, pa.binary()))
+    if len(edit_s) > 1 and not (edit_s[1:] > edit_s[:-1]).all():
+        raise InvalidInput("edit keys must be sorted and unique (sort the batch by key first)")
+    leaf_of_edit = np.minimum(np.searchsorted(leaf_s, edit_s, "left"), len(leaves) - 1)
+    touched = np.unique(leaf_of_edit)
+
+    old_keys, old_columns = nodes.decode_leaves([leaves.addresses[i] for i in touched], types)
+    old_leaf = np.repeat(touched, np.asarray(leaves.counts)[touched])
+    merged_keys, merged_columns, merged_leaf = _merge(
+        old_keys, old_columns, old_leaf, keys, columns, deleted, leaf_of_edit
+    )
+    items = LeafItems(merged_keys, merged_columns)
+
+    runs = _runs(touched)
+    run_starts = np.searchsorted(merged_leaf, [first for first, _ in runs], "left")
+    run_stops = np.searchsorted(merged_leaf, [last for _, last in runs], "right")
+    run_cuts, run_synced = find_cuts_in_segments(
+        items.hashes, items.sizes, run_starts, run_stops, nodes.leaf_rule
+    )
+    spans: list[tuple[int, int]] = []
+    for r, (start, stop) in enumerate(zip(run_starts.tolist(), run_stops.tolist(), strict=True)):
+        bounds = [start, *run_cuts[r]]
+        if not run_synced[r] and runs[r][1] == len(leaves) - 1:
+            bounds.append(stop)  # the end of the data closes the last leaf
+        spans.extend(zip(bounds[:-1], bounds[1:], strict=True))
+    written = write_spans(nodes, items, spans)
+
+    out = Entries()
+    next_leaf = span = 0
+    r = 0
+    while r < len(runs):
+        first, last = runs[r]
+        _copy_entries(leaves, next_leaf, first, out)
+        n_spans = len(run_cuts[r]) + (not run_synced[r] and last == len(leaves) - 1)
+        _copy_entries(written, span, span + n_spans, out)
+        span += n_spans
+        r += 1
+        if not run_synced[r - 1] and last < len(leaves) - 1:
+            # The last cut fell short of the run's end: carry the remainder into
+            # the following leaves until a cut lands on an old leaf's end.
+            cut = run_cuts[r - 1][-1] if run_cuts[r - 1] else int(run_starts[r - 1])
+            remainder = items.slice(cut, int(run_stops[r - 1]))
+            last, r, skipped = _resync(
+                nodes, types, leaves, (items, runs, run_starts, run_stops), r, last, remainder, out
+            )
+            span += sum(len(run_cuts[x]) for x in skipped)
+        next_leaf = last + 1
+    _copy_entries(leaves, next_leaf, len(leaves), out)
+    if not len(out):
+        empty = LeafItems(keys.slice(0, 0), [c.slice(0, 0) for c in columns])
+        out = write_leaves(nodes, empty, [0, 0])
+    return build_root(nodes, out)
+
+
+def _resync(nodes, types, leaves, edited, r, last, remainder, out):
+    """Extend a run leaf by leaf until its chunking meets an old boundary."""
+    items, runs, run_starts, run_stops = edited
+    pending = remainder
+    skipped = []
+    while True:
+        following = last + 1
+        if r < len(runs) and runs[r][0] == following:
+            # the next leaf is itself edited: absorb that whole run
+            nxt = items.slice(int(run_starts[r]), int(run_stops[r]))
+            last = runs[r][1]
+            skipped.append(r)
+            r += 1
+        else:
+            keys, columns = nodes.decode_leaves([leaves.addresses[following]], types)
+            nxt = LeafItems(keys, columns)
+            last = following
+        pending = pending.concat(nxt)
+        at_end = last == len(leaves) - 1
+        bounds, synced = cut_leaves(nodes, pending, close_last=at_end)
+        if len(bounds) > 1:
+            out.extend(write_leaves(nodes, pending, bounds))
+        if synced or at_end:
+            return last, r, skipped
+        pending = pending.slice(bounds[-1], len(pending))
+
+
+def _merge(old_keys, old_columns, old_leaf, keys, columns, deleted, leaf_of_edit):
+    """Old items with edits applied, in key order, and the old leaf each item belongs to."""
+    old_s, edit_s = comparable(old_keys, keys)
+    pos = np.searchsorted(old_s, edit_s, "left")
+    clipped = np.minimum(pos, max(len(old_s) - 1, 0))
+    exists = (pos < len(old_s)) & (old_s[clipped] == edit_s) if len(old_s) else np.zeros(len(keys), bool)
+    if exists.all() and not deleted.any():
+        return _replace(old_keys, old_columns, old_leaf, columns, pos)
+    keep_old = np.ones(len(old_s), bool)
+    keep_old[pos[exists]] = False
+    upsert = ~deleted
+    up_pos = pos[upsert]
+    kept = np.flatnonzero(keep_old)
+    # new index of each kept old row: its rank among kept rows + upserts placed before it
+    kept_new = np.arange(len(kept)) + np.searchsorted(up_pos, kept, "right")
+    kept_before = np.concatenate([[0], np.cumsum(keep_old)])
+    up_new = np.arange(len(up_pos)) + kept_before[up_pos]
+    total = len(kept) + len(up_pos)
+    order = np.empty(total, np.int64)
+    order[kept_new] = kept
+    order[up_new] = len(old_s) + np.flatnonzero(upsert)
+    leaf = np.empty(total, np.int64)
+    leaf[kept_new] = old_leaf[kept]
+    leaf[up_new] = leaf_of_edit[upsert]
+    take = pa.array(order)
+    merged_keys = pa.concat_arrays([old_keys, keys]).take(take)
+    merged_columns = []
+    for old, new in zip(old_columns, columns, strict=True):
+        if isinstance(new, pa.ChunkedArray):
+            new = new.combine_chunks()
+        if new.type != old.type:
+            raise InvalidInput(f"edit column has type {new.type}, the tree stores {old.type}")
+        merged_columns.append(pa.concat_arrays([old, new]).take(take))
+    return merged_keys, merged_columns, leaf
+
+
+def _replace(old_keys, old_columns, old_leaf, columns, positions):
+    """The merge when every edit updates an existing key: keys stay, values are replaced."""
+    mask = np.zeros(len(old_keys), bool)
+    mask[positions] = True
+    arrow_mask = pa.array(mask)
+    merged = []
+    for old, new in zip(old_columns, columns, strict=True):
+        if new.type != old.type:
+            raise InvalidInput(f"edit column has type {new.type}, the tree stores {old.type}")
+        if pa.types.is_list(old.type):  # no replace_with_mask kernel for lists
+            index = np.arange(len(old))
+            index[positions] = len(old) + np.arange(len(positions))
+            merged.append(pa.concat_arrays([old, new]).take(pa.array(index)))
+        else:
+            merged.append(pc.replace_with_mask(old, arrow_mask, new))
+    return old_keys, merged, old_leaf
+
+
+def _runs(touched: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of consecutive leaf indices, as (first, last)."""
+    breaks = np.flatnonzero(np.diff(touched) != 1)
+    firsts = np.concatenate([[0], breaks + 1])
+    lasts = np.concatenate([breaks, [len(touched) - 1]])
+    return [(int(touched[a]), int(touched[b])) for a, b in zip(firsts, lasts, strict=True)]
+
+
+def _copy_entries(leaves: Entries, start: int, stop: int, out: Entries) -> None:
+    out.keys.extend(leaves.keys[start:stop])
+    out.addresses.extend(leaves.addresses[start:stop])
+    out.counts.extend(leaves.counts[start:stop])

@@ -1,0 +1,166 @@
+"""Reading and writing tree nodes through a chunk store, with decoded-node caches.
+
+``NodeStore`` is the only part of the tree that touches the chunk store. Nodes
+are immutable and addressed by content, so a decoded node cached by address is
+never stale. Internal nodes are small and few (about one per 110 leaves) and
+stay cached; decoded leaves are cached in a bounded LRU for point lookups.
+"""
+
+from __future__ import annotations
+
+import bisect
+import struct
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ..chunks.store import ChunkStore
+from ..codec.internal import decode_internal, encode_internal, node_level
+from ..codec.leaf import decode_leaves
+from ..errors import CorruptChunk, FormatVersionError
+from ..hash import addresses_of
+from .splitter import INTERNAL_RULE, LEAF_RULE, ChunkRule
+
+
+@dataclass(frozen=True, slots=True)
+class Internal:
+    """A decoded internal node: children's last keys, addresses and row counts."""
+
+    level: int
+    keys: list[bytes]
+    addresses: list[bytes]
+    counts: np.ndarray
+
+    def child_for(self, key: bytes) -> int:
+        """Index of the child whose range holds ``key`` (the last child if past the end)."""
+        return min(bisect.bisect_left(self.keys, key), len(self.keys) - 1)
+
+
+class Leaf:
+    """A decoded leaf: keys, value columns, and lazily built Python forms for lookups."""
+
+    __slots__ = ("keys", "columns", "_key_list", "_rows")
+
+    def __init__(self, keys: pa.BinaryArray, columns: list[pa.Array]) -> None:
+        self.keys = keys
+        self.columns = columns
+        self._key_list: list[bytes] | None = None
+        self._rows: list[list] | None = None
+
+    @property
+    def key_list(self) -> list[bytes]:
+        if self._key_list is None:
+            self._key_list = self.keys.to_pylist()
+        return self._key_list
+
+    def find(self, key: bytes) -> int:
+        """Row index of ``key``, or -1."""
+        keys = self.key_list
+        i = bisect.bisect_left(keys, key)
+        return i if i < len(keys) and keys[i] == key else -1
+
+    def row(self, i: int) -> tuple:
+        if self._rows is None:
+            self._rows = [c.to_pylist() for c in self.columns]
+        return tuple(col[i] for col in self._rows)
+
+
+class NodeStore:
+    """Decodes nodes from a chunk store and writes new ones to it."""
+
+    def __init__(
+        self,
+        store: ChunkStore,
+        leaf_cache_size: int = 256,
+        *,
+        leaf_rule: ChunkRule = LEAF_RULE,
+        internal_rule: ChunkRule = INTERNAL_RULE,
+    ) -> None:
+        self.store = store
+        # The chunking rules are part of the on-disk format; tests pass tiny ones
+        # to get deep trees from a few rows.
+        self.leaf_rule = leaf_rule
+        self.internal_rule = internal_rule
+        self._internal: dict[bytes, Internal] = {}
+        self._leaves: OrderedDict[tuple[bytes, tuple], Leaf] = OrderedDict()
+        self._leaf_cache_size = leaf_cache_size
+
+    # --- reading -----------------------------------------------------------
+
+    def level(self, address: bytes) -> int:
+        node = self._internal.get(address)
+        if node is not None:
+            return node.level
+        return node_level(self.store.get(address))
+
+    def internal(self, address: bytes) -> Internal:
+        node = self._internal.get(address)
+        if node is None:
+            data = self.store.get(address)
+            try:
+                node = Internal(*decode_internal(data))
+            except (ValueError, IndexError, FormatVersionError) as exc:
+                raise CorruptChunk(address, f"internal node does not decode: {exc}") from exc
+            if len(self._internal) > 100_000:
+                self._internal.clear()
+            self._internal[address] = node
+        return node
+
+    def leaf(self, address: bytes, types: Sequence[pa.DataType]) -> Leaf:
+        cache_key = (address, tuple(types))
+        leaf = self._leaves.get(cache_key)
+        if leaf is not None:
+            self._leaves.move_to_end(cache_key)
+            return leaf
+        keys, columns = self.decode_leaves([address], types)
+        leaf = Leaf(keys, columns)
+        self._leaves[cache_key] = leaf
+        if len(self._leaves) > self._leaf_cache_size:
+            self._leaves.popitem(last=False)
+        return leaf
+
+    def decode_leaves(
+        self, addresses: Sequence[bytes], types: Sequence[pa.DataType]
+    ) -> tuple[pa.BinaryArray, list[pa.Array]]:
+        """Keys and columns of many leaves, in the given order, decoded in bulk."""
+        if not addresses:
+            return pa.array([], pa.binary()), [pa.array([], t) for t in types]
+        chunks = self.store.get_many(list(addresses))
+        try:
+            return decode_leaves(chunks, types)
+        except (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException) as exc:
+            bad = _first_bad_leaf(addresses, chunks, types)
+            raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
+
+    # --- writing -----------------------------------------------------------
+
+    def write(self, chunks: Sequence[bytes]) -> list[bytes]:
+        """Store new nodes; returns their addresses (identical nodes dedup)."""
+        if not chunks:
+            return []
+        addresses = addresses_of(chunks)
+        self.store.put_many(chunks)
+        return addresses
+
+    def write_internals(
+        self, nodes: Sequence[tuple[int, list[bytes], list[bytes], np.ndarray]]
+    ) -> list[bytes]:
+        """Store internal nodes given as (level, keys, addresses, counts); keep them cached."""
+        addresses = self.write([encode_internal(*node) for node in nodes])
+        for address, node in zip(addresses, nodes, strict=True):
+            self._internal[address] = Internal(node[0], node[1], node[2], np.asarray(node[3], np.int64))
+        return addresses
+
+
+def _first_bad_leaf(
+    addresses: Sequence[bytes], chunks: Sequence[bytes], types: Sequence[pa.DataType]
+) -> bytes:
+    for address, chunk in zip(addresses, chunks, strict=True):
+        try:
+            decode_leaves([chunk], types)
+        except Exception:  # noqa: BLE001 - we are only locating the culprit
+            return address
+    return addresses[0]

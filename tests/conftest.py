@@ -1,0 +1,10 @@
+"""Project-wide pytest setup: the hypothesis profile every test runs under."""
+
+from __future__ import annotations
+
+from hypothesis import settings
+
+# deadline=None: timing varies on shared 2-core machines (fsync, first imports);
+# 60 examples keep property tests meaningful and the whole suite fast.
+settings.register_profile("ci", deadline=None, max_examples=60)
+settings.load_profile("ci")

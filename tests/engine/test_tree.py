@@ -1,0 +1,217 @@
+"""Prolly tree behaviour against a plain dict model.
+
+Tiny chunking rules (hundreds of bytes) give trees of three or four levels from
+a few hundred rows, so hypothesis explores multi-level edits quickly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arbordb.engine.chunks.memory import MemoryChunkStore
+from arbordb.engine.codec.keys import encode_key, encode_keys
+from arbordb.engine.errors import InvalidInput
+from arbordb.engine.tree import ADDED, MODIFIED, REMOVED, NodeStore, ProllyTree
+from arbordb.engine.tree.splitter import ChunkRule
+
+TINY_LEAF = ChunkRule(target=256, min_size=64, max_size=1024)
+TINY_INTERNAL = ChunkRule(target=128, min_size=64, max_size=512)
+TYPES = [pa.string(), pa.float64()]
+
+
+def tiny_nodes() -> NodeStore:
+    return NodeStore(MemoryChunkStore(), leaf_rule=TINY_LEAF, internal_rule=TINY_INTERNAL)
+
+
+def keys_of(ids) -> pa.BinaryArray:
+    return encode_keys([pa.array(list(ids), pa.int64())], [pa.int64()])
+
+
+def build(nodes: NodeStore, model: dict[int, tuple]) -> ProllyTree:
+    ids = sorted(model)
+    labels = pa.array([model[i][0] for i in ids], pa.string())
+    scores = pa.array([model[i][1] for i in ids], pa.float64())
+    return ProllyTree.build(nodes, keys_of(ids), [labels, scores], TYPES)
+
+
+def edit(tree: ProllyTree, upserts: dict[int, tuple], deletes: set[int]) -> ProllyTree:
+    ids = sorted(set(upserts) | deletes)
+    deleted = np.array([i in deletes and i not in upserts for i in ids], bool)
+    labels = pa.array([upserts.get(i, (None, None))[0] for i in ids], pa.string())
+    scores = pa.array([upserts.get(i, (None, None))[1] for i in ids], pa.float64())
+    return tree.edit(keys_of(ids), [labels, scores], deleted)
+
+
+def contents(tree: ProllyTree) -> dict[int, tuple]:
+    keys, (labels, scores) = tree.scan()
+    ids = [int.from_bytes(k[1:], "big") - (1 << 63) for k in keys.to_pylist()]
+    return dict(zip(ids, zip(labels.to_pylist(), scores.to_pylist(), strict=True), strict=True))
+
+
+rows = st.tuples(
+    st.one_of(st.none(), st.text(max_size=12)),
+    st.one_of(st.none(), st.floats(allow_nan=False, width=64)),
+)
+models = st.dictionaries(st.integers(-(2**40), 2**40), rows, max_size=300)
+
+
+@st.composite
+def edit_batches(draw):
+    base = draw(models)
+    batches = []
+    for _ in range(draw(st.integers(1, 4))):
+        pool = sorted(base) or [0]
+        up_ids = draw(st.lists(st.one_of(st.sampled_from(pool), st.integers(-(2**40), 2**40)), max_size=60))
+        upserts = {i: draw(rows) for i in up_ids}
+        deletes = set(draw(st.lists(st.sampled_from(pool), max_size=60))) - set(upserts)
+        batches.append((upserts, deletes))
+    return base, batches
+
+
+@settings(max_examples=60, deadline=None)
+@given(edit_batches())
+def test_edits_match_model_and_are_history_independent(case):
+    base, batches = case
+    nodes = tiny_nodes()
+    tree = build(nodes, base)
+    model = dict(base)
+    for upserts, deletes in batches:
+        tree = edit(tree, upserts, deletes)
+        for i in deletes:
+            model.pop(i, None)
+        model.update(upserts)
+        assert contents(tree) == model
+        assert tree.count() == len(model)
+        tree.check()  # invariants (1)-(6), including: rebuilding gives the same root
+    assert tree.root == build(tiny_nodes(), model).root
+
+
+@settings(max_examples=40, deadline=None)
+@given(models, models)
+def test_diff_matches_model(a, b):
+    nodes = tiny_nodes()
+    ta, tb = build(nodes, a), build(nodes, b)
+    d = ta.diff(tb)
+    got = {}
+    ids = [int.from_bytes(k[1:], "big") - (1 << 63) for k in d.keys.to_pylist()]
+    for i, kind, fl, fs, tl, ts in zip(
+        ids,
+        d.kinds.tolist(),
+        *(c.to_pylist() for c in d.from_columns),
+        *(c.to_pylist() for c in d.to_columns),
+        strict=True,
+    ):
+        got[i] = (kind, (fl, fs), (tl, ts))
+    expected = {}
+    for i in set(a) | set(b):
+        if i not in b:
+            expected[i] = (REMOVED, a[i], (None, None))
+        elif i not in a:
+            expected[i] = (ADDED, (None, None), b[i])
+        elif a[i] != b[i]:
+            expected[i] = (MODIFIED, a[i], b[i])
+    assert got == expected
+    assert ids == sorted(ids)
+
+
+@settings(max_examples=40, deadline=None)
+@given(models, st.integers(-(2**40), 2**40), st.integers(-(2**40), 2**40))
+def test_get_and_range_scan(model, lo, hi):
+    tree = build(tiny_nodes(), model)
+    for i in list(model)[:20]:
+        assert tree.get(encode_key([i], [pa.int64()])) == model[i]
+    assert tree.get(encode_key([2**41], [pa.int64()])) is None
+    lo, hi = min(lo, hi), max(lo, hi)
+    keys, (labels, _) = tree.scan(encode_key([lo], [pa.int64()]), encode_key([hi], [pa.int64()]))
+    expected = sorted(i for i in model if lo <= i <= hi)
+    assert len(keys) == len(expected)
+    assert labels.to_pylist() == [model[i][0] for i in expected]
+
+
+def test_deep_tree_counts_and_shared_structure():
+    nodes = tiny_nodes()
+    model = {i: (f"label{i % 7}", i / 3) for i in range(5000)}
+    tree = build(nodes, model)
+    assert tree.height() >= 3
+    assert tree.count() == 5000
+    store = nodes.store
+    before = store.stats()["chunks"]
+    changed = edit(tree, {2500: ("changed", 0.0)}, set())
+    written = store.stats()["chunks"] - before
+    assert written <= 2 * changed.height() + 2  # one leaf (maybe two) and the path above it
+    assert len(tree.diff(changed)) == 1
+
+
+def test_delete_everything_gives_the_empty_tree():
+    nodes = tiny_nodes()
+    tree = build(nodes, {i: ("x", 1.0) for i in range(500)})
+    empty = edit(tree, {}, set(range(500)))
+    assert empty.count() == 0
+    assert empty.root == ProllyTree.empty(nodes, TYPES).root
+    assert contents(empty) == {}
+
+
+def test_unsorted_input_is_refused():
+    nodes = tiny_nodes()
+    with pytest.raises(InvalidInput, match="sorted"):
+        ProllyTree.build(nodes, keys_of([2, 1]), [pa.array(["a", "b"]), pa.array([1.0, 2.0])], TYPES)
+
+
+def test_all_column_types_round_trip():
+    types = [
+        pa.int8(), pa.uint32(), pa.int64(), pa.float32(), pa.decimal128(12, 3), pa.bool_(),
+        pa.date32(), pa.timestamp("us"), pa.binary(), pa.string(), pa.list_(pa.float32()),
+        pa.list_(pa.string()),
+    ]
+    n = 700
+    rng = np.random.default_rng(0)
+    import datetime
+    import decimal
+
+    def maybe(v, i):
+        return None if i % 5 == 3 else v
+
+    columns = [
+        pa.array([maybe(int(x), i) for i, x in enumerate(rng.integers(-128, 127, n))], pa.int8()),
+        pa.array([maybe(i * 7, i) for i in range(n)], pa.uint32()),
+        pa.array([maybe(i * 2**40, i) for i in range(n)], pa.int64()),
+        pa.array([maybe(float(i) / 4, i) for i in range(n)], pa.float32()),
+        pa.array([maybe(decimal.Decimal(i) / 1000, i) for i in range(n)], pa.decimal128(12, 3)),
+        pa.array([maybe(i % 3 == 0, i) for i in range(n)], pa.bool_()),
+        pa.array([maybe(datetime.date(2020, 1, 1) + datetime.timedelta(days=i), i) for i in range(n)]),
+        pa.array([maybe(datetime.datetime(2026, 1, 1, 0, 0, i % 60), i) for i in range(n)], pa.timestamp("us")),
+        pa.array([maybe(bytes([i % 256]) * (i % 9), i) for i in range(n)], pa.binary()),
+        pa.array([maybe("é" * (i % 4), i) for i in range(n)], pa.string()),
+        pa.array([maybe([float(i), float(-i)][: i % 3], i) for i in range(n)], pa.list_(pa.float32())),
+        pa.array([maybe(["a", None, "bc"][: i % 4], i) for i in range(n)], pa.list_(pa.string())),
+    ]
+    nodes = tiny_nodes()
+    tree = ProllyTree.build(nodes, keys_of(range(n)), columns, types)
+    _, decoded = tree.scan()
+    for got, want in zip(decoded, columns, strict=True):
+        assert got.to_pylist() == want.to_pylist()
+    tree.check()
+    # editing keeps every type intact, and diff sees exactly the edited rows
+    edited = tree.edit(keys_of([5, 6]), [c.take(pa.array([1, 2])) for c in columns])
+    d = tree.diff(edited)
+    assert sorted(d.keys.to_pylist()) == keys_of([5, 6]).to_pylist()
+
+
+def test_nan_and_null_slots_are_canonical():
+    nodes = tiny_nodes()
+    import struct
+
+    other_nan = struct.unpack("<d", struct.pack("<Q", 0x7FF8000000000001))[0]
+    a = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", None]), pa.array([float("nan"), 1.0])], TYPES)
+    b = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", None]), pa.array([other_nan, 1.0])], TYPES)
+    assert a.root == b.root
+    masked = pa.Array.from_buffers(
+        pa.float64(), 2, [pa.py_buffer(bytes([0b01])), pa.py_buffer(struct.pack("<2d", 1.0, 99.0))]
+    )
+    c = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", "y"]), masked], TYPES)
+    d = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", "y"]), pa.array([1.0, None])], TYPES)
+    assert c.root == d.root
