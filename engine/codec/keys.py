@@ -187,8 +187,10 @@ def _values_buffer(arr: pa.Array, f: _Field) -> np.ndarray:
     n = len(arr)
     buf = arr.buffers()[1]
     if f.kind == "decimal":
-        flat = np.frombuffer(buf, np.uint8, count=n * 16, offset=arr.offset * 16)
-        return flat.reshape(n, 16)
+        flat = np.frombuffer(
+            buf, np.uint8, count=n * _DECIMAL_BYTES, offset=arr.offset * _DECIMAL_BYTES
+        )
+        return flat.reshape(n, _DECIMAL_BYTES)
     assert f.storage is not None
     size = f.storage.itemsize
     return np.frombuffer(buf, f.storage, count=n, offset=arr.offset * size)
@@ -269,29 +271,41 @@ _Piece = np.ndarray | pa.BinaryArray
 
 
 def _binary(offsets: np.ndarray, data: np.ndarray) -> pa.BinaryArray:
-    """A pa.binary() array from int64 offsets and bytes (no NULLs)."""
+    """A pa.binary() array from offsets (any integer dtype) and bytes (no NULLs)."""
     if offsets[-1] > _MAX_OFFSET:
         raise InvalidInput(
             f"{len(offsets) - 1} keys take {int(offsets[-1])} bytes, more than a binary "
             "array holds (2 GiB); encode them in smaller batches"
         )
-    buffers = [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)]
+    offsets = offsets.astype(np.int32, copy=False)
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     return pa.Array.from_buffers(pa.binary(), len(offsets) - 1, buffers, null_count=0)
 
 
-def _fixed_piece(values: np.ndarray, valid: np.ndarray | None) -> _Piece:
-    n, w = values.shape
-    full = np.empty((n, 1 + w), dtype=np.uint8)
-    full[:, 0] = VALUE
-    full[:, 1:] = values
-    if valid is None:
+def _fixed_block(parts: list[tuple[np.ndarray, np.ndarray | None]]) -> _Piece:
+    """Adjacent fixed-width fields, from (value parts (n, w), validity or None) each.
+
+    Without NULLs the block is one matrix; with NULLs, one boolean mask drops the
+    value parts of the NULL fields from the matrix, row by row.
+    """
+    n = len(parts[0][0])
+    width = sum(1 + values.shape[1] for values, _ in parts)
+    full = np.empty((n, width), dtype=np.uint8)
+    keep = None if all(valid is None for _, valid in parts) else np.ones((n, width), dtype=bool)
+    lengths = np.full(n, width, dtype=np.int64)
+    pos = 0
+    for values, valid in parts:
+        w = values.shape[1]
+        full[:, pos] = VALUE if valid is None else valid  # NULL marker 0x00
+        full[:, pos + 1 : pos + 1 + w] = values
+        if valid is not None:
+            keep[:, pos + 1 : pos + 1 + w] = valid[:, None]
+            lengths -= w * ~valid
+        pos += 1 + w
+    if keep is None:
         return full
-    full[:, 0] = valid  # the NULL marker 0x00 where not valid
-    keep = np.empty((n, 1 + w), dtype=bool)
-    keep[:, 0] = True
-    keep[:, 1:] = valid[:, None]
     offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(1 + w * valid, out=offsets[1:])
+    np.cumsum(lengths, out=offsets[1:])
     return _binary(offsets, full[keep])
 
 
@@ -431,18 +445,24 @@ def encode_keys(
         raise InvalidInput(f"key columns differ in length: {[len(a) for a in arrays]}")
     if n == 0:
         return pa.array([], type=pa.binary())
-    pieces = []
+    pieces: list[_Piece] = []
+    block: list[tuple[np.ndarray, np.ndarray | None]] = []  # adjacent fixed-width fields
     for a, f in zip(arrays, fields, strict=True):
         valid = a.is_valid().to_numpy(zero_copy_only=False) if a.null_count else None
-        if f.kind == "bytes":
-            pieces.append(_bytes_piece(a, valid))
-        else:
-            pieces.append(_fixed_piece(_encode_fixed(a, f), valid))
+        if f.kind != "bytes":
+            block.append((_encode_fixed(a, f), valid))
+            continue
+        if block:
+            pieces.append(_fixed_block(block))
+            block = []
+        pieces.append(_bytes_piece(a, valid))
+    if block:
+        pieces.append(_fixed_block(block))
     return _concat_rows(pieces, n)
 
 
 def _key_buffers(keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """(int64 offsets from 0, data) of an array of keys."""
+    """(offsets from 0, int32 if they fit, else int64; data) of an array of keys."""
     if isinstance(keys, pa.ChunkedArray):
         keys = keys.combine_chunks() if keys.num_chunks else pa.array([], type=keys.type)
     if not isinstance(keys, pa.Array) or keys.type not in (pa.binary(), pa.large_binary()):
@@ -457,7 +477,8 @@ def _key_buffers(keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     offsets = np.frombuffer(off_buf, dtype, count=n + 1, offset=keys.offset * dtype.itemsize)
     start, stop = int(offsets[0]), int(offsets[-1])
     data = np.frombuffer(data_buf, np.uint8)[start:stop] if stop > start else np.empty(0, np.uint8)
-    return offsets.astype(np.int64) - start, data
+    positions = np.int32 if stop - start <= _MAX_OFFSET else np.int64  # halves the traffic
+    return (offsets - start).astype(positions), data
 
 
 def _validity(valid: np.ndarray) -> pa.Buffer | None:
@@ -536,20 +557,27 @@ def _decode_walk(offsets: np.ndarray, data: np.ndarray, fields: list[_Field]) ->
             raise _malformed(f, "a marker byte is not 0x00 or 0x01")
         valid = marker == VALUE
         start = pos + 1
+        nulls = not valid.all()
         if f.kind == "bytes":
-            stop = start.copy()
-            stop[valid], escaped = _terminators(data, start[valid], ends[valid], f)
-            out.append(_bytes_array(f, data, start, np.where(valid, stop, start), valid, escaped))
-            pos = np.where(valid, stop + 1, start)
+            if nulls:
+                stop = start.copy()
+                stop[valid], escaped = _terminators(data, start[valid], ends[valid], f)
+            else:
+                stop, escaped = _terminators(data, start, ends, f)
+            out.append(_bytes_array(f, data, start, stop, valid, escaped))
+            pos = stop + valid  # past the terminator, or past a NULL marker
         else:
             w = f.width
-            if (start[valid] + w > ends[valid]).any():
+            at = start[valid] if nulls else start
+            if (at + w > (ends[valid] if nulls else ends)).any():
                 raise _malformed(f, "a key ends inside this field")
-            part = _decode_fixed(sliding_window_view(data, w)[start[valid]], f)
-            values = np.zeros((len(pos), *part.shape[1:]), dtype=part.dtype)
-            values[valid] = part
+            part = sliding_window_view(data, w)[at] if len(at) else np.empty((0, w), np.uint8)
+            values = _decode_fixed(part, f)
+            if nulls:
+                values, part = np.zeros((len(pos), *values.shape[1:]), values.dtype), values
+                values[valid] = part
             out.append(_fixed_array(f, valid, values))
-            pos = start + w * valid
+            pos = start + w * valid if nulls else start + w
     if (pos != ends).any():
         raise _malformed(fields[-1], "a key has bytes after its last field")
     return out
@@ -558,7 +586,7 @@ def _decode_walk(offsets: np.ndarray, data: np.ndarray, fields: list[_Field]) ->
 def _ranges(data: np.ndarray, start: np.ndarray, stop: np.ndarray) -> pa.BinaryArray:
     """A zero-copy binary array over ``data`` whose odd rows are ``data[start:stop]``
     (even rows are the gaps); needs start[i] <= stop[i] <= start[i + 1]."""
-    offsets = np.empty(2 * len(start) + 2, dtype=np.int64)
+    offsets = np.empty(2 * len(start) + 2, dtype=start.dtype)
     offsets[0], offsets[-1] = 0, len(data)
     offsets[1:-1:2], offsets[2:-1:2] = start, stop
     return _binary(offsets, data)
@@ -569,22 +597,23 @@ def _terminators(
 ) -> tuple[np.ndarray, bool]:
     """Each string's terminator position (invariant (3): the first 0x00 at or after
     ``start`` not followed by 0xFF) and whether any string held an escaped 0x00."""
-    stop = np.empty_like(start)
-    rows = np.arange(len(start))
+    stop = start.copy()
+    rows: np.ndarray | slice = slice(None)  # the rows still searching
     escaped = False
-    while len(rows):  # one round per escaped 0x00 in the longest run of them
+    while True:  # one round per escaped 0x00 in the longest run of them
         found = pc.find_substring(_ranges(data, start, end[rows]), b"\x00")
         first = np.frombuffer(found.buffers()[1], np.int32, count=len(found))[1::2]
         if (first < 0).any():
             raise _malformed(f, "a string has no terminator")
         zero = start + first
-        after = zero + 1
-        is_escape = after < end[rows]
-        is_escape[is_escape] = data[after[is_escape]] == ESCAPE
-        stop[rows[~is_escape]] = zero[~is_escape]
-        rows, start = rows[is_escape], zero[is_escape] + 2
-        escaped = escaped or bool(len(rows))
-    return stop, escaped
+        stop[rows] = zero
+        after = np.minimum(zero + 1, len(data) - 1)
+        is_escape = (data[after] == ESCAPE) & (zero + 1 < end[rows])
+        if not is_escape.any():
+            return stop, escaped
+        escaped = True
+        rows = np.flatnonzero(is_escape) if isinstance(rows, slice) else rows[is_escape]
+        start = zero[is_escape] + 2
 
 
 def _bytes_array(
@@ -684,25 +713,23 @@ def _decimal_codec(f: _Field) -> tuple[_Encoder, _Decoder]:
         d = Decimal(int(v)) if isinstance(v, Integral) else v
         if not d.is_finite():
             raise InvalidInput(f"key value {v!r} does not fit {f.text} (not a finite number)")
-        negative, digits, exponent = d.as_tuple()
-        unscaled = int("".join(map(str, digits)))
-        shift = exponent + scale
-        if shift >= 0:
-            unscaled *= 10**shift
-        else:
-            unscaled, rest = divmod(unscaled, 10**-shift)
-            if rest:
-                raise InvalidInput(f"key value {v} has more than {scale} decimals for {f.text}")
-        if unscaled >= limit:
+        # Bound the magnitude before exact arithmetic (1E+999999999 would not end).
+        if not d.is_zero() and d.adjusted() >= precision - scale:
             raise InvalidInput(f"key value {v} has more than {precision} digits for {f.text}")
-        return b"\x01" + ((-unscaled if negative else unscaled) + bias).to_bytes(16, "big")
+        if not d.is_zero() and d.adjusted() < -scale:
+            raise InvalidInput(f"key value {v} has more than {scale} decimals for {f.text}")
+        numerator, denominator = d.as_integer_ratio()  # exact: 1.2 and 1.20 agree
+        unscaled, rest = divmod(numerator * 10**scale, denominator)
+        if rest:
+            raise InvalidInput(f"key value {v} has more than {scale} decimals for {f.text}")
+        return b"\x01" + (unscaled + bias).to_bytes(_DECIMAL_BYTES, "big")
 
     def decode(key: bytes, pos: int) -> tuple[object, int]:
-        unscaled = int.from_bytes(_take(key, pos, 16, f), "big") - bias
+        unscaled = int.from_bytes(_take(key, pos, _DECIMAL_BYTES, f), "big") - bias
         if abs(unscaled) >= limit:
             raise _malformed(f, "a value exceeds the decimal's precision")
         digits = tuple(map(int, str(abs(unscaled))))
-        return Decimal((int(unscaled < 0), digits, -scale)), pos + 16
+        return Decimal((int(unscaled < 0), digits, -scale)), pos + _DECIMAL_BYTES
 
     return encode, decode
 
@@ -843,15 +870,17 @@ def encode_key(values: Sequence[object], types: Sequence[pa.DataType]) -> bytes:
     Example:
         >>> encode_key(["a", 7], [pa.string(), pa.int32()]).hex(" ")
         '01 61 00 01 80 00 00 07'
-        >>> encode_key([-1.5], [pa.float64()]) < encode_key([None], [pa.float64()])
-        False
+        >>> f = [pa.float64()]
+        >>> encode_key([None], f) < encode_key([float("-inf")], f) < encode_key([float("nan")], f)
+        True
     """
     if len(values) != len(types):
         raise InvalidInput(f"got {len(values)} key values for {len(types)} key types")
     if len(types) == 0:
         raise InvalidInput("a key needs at least one field type (types is empty)")
+    encoders = [_codec(t)[0] for t in types]  # checks every type, NULL or not
     return b"".join(
-        b"\x00" if v is None else _codec(t)[0](v) for v, t in zip(values, types, strict=True)
+        b"\x00" if v is None else encode(v) for v, encode in zip(values, encoders, strict=True)
     )
 
 

@@ -85,10 +85,6 @@ _TIMESTAMP_RE = re.compile(rf"timestamp\[us(?:,tz=({_TZ_CHARS}))?\]")
 _LIST_RE = re.compile(r"list<(.+)>")
 
 
-def _refuse(t: object, why: str) -> UnsupportedType:
-    return UnsupportedType(f"column type {t} is not supported: {why}")
-
-
 def _is_canonical_list(t: pa.DataType) -> bool:
     """A list spelled the engine's way: ``pa.list_(T)`` with a nullable item field."""
     return pa.types.is_list(t) and t.value_field.nullable
@@ -113,27 +109,36 @@ def check_value_type(t: pa.DataType) -> None:
     """
     if not isinstance(t, pa.DataType):
         raise UnsupportedType(f"{t!r} is not a pyarrow DataType (pass e.g. pa.int64())")
+    problem = _problem(t)
+    if problem is not None:
+        raise UnsupportedType(f"column type {t} is not supported: {problem}")
+
+
+def _problem(t: pa.DataType) -> str | None:
+    """Why ``t`` is not supported and what to use instead; None if it is supported."""
     if t in _NAME_OF:
-        return
+        return None
     if pa.types.is_decimal128(t):
         if not 1 <= t.precision <= _MAX_DECIMAL_PRECISION or not 0 <= t.scale <= t.precision:
-            raise _refuse(t, "decimal128 needs 1 <= precision <= 38 and 0 <= scale <= precision")
-        return
+            return "decimal128 needs 1 <= precision <= 38 and 0 <= scale <= precision"
+        return None
     if pa.types.is_timestamp(t):
         if t.unit != "us":
-            raise _refuse(t, 'use pa.timestamp("us") (microseconds); cast the values first')
+            return 'use pa.timestamp("us") (microseconds); cast the values first'
         if t.tz is not None and not re.fullmatch(_TZ_CHARS, t.tz):
-            raise _refuse(t, "the time zone must be an IANA name or an offset like +01:00")
-        return
+            return "the time zone must be an IANA name or an offset like +01:00"
+        return None
     if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_list_view(t):
         item = t.value_type
         if pa.types.is_list(item) or pa.types.is_large_list(item):
-            raise _refuse(t, "lists of lists are not supported; flatten them or use binary")
-        check_value_type(item)
+            return "lists of lists are not supported; flatten them or use binary"
+        item_problem = _problem(item)
+        if item_problem is not None:
+            return f"its item type {item} is not supported: {item_problem}"
         if not _is_canonical_list(t):
-            raise _refuse(t, f"use pa.list_({item}) (normalize_type(t) converts it)")
-        return
-    raise _refuse(t, _instead(t))
+            return f"use list<{type_to_text(item)}>: pa.list_(item) (normalize_type(t) converts it)"
+        return None
+    return _instead(t)
 
 
 def _instead(t: pa.DataType) -> str:
@@ -145,7 +150,9 @@ def _instead(t: pa.DataType) -> str:
     if pa.types.is_fixed_size_binary(t):
         return "use pa.binary()"
     if pa.types.is_fixed_size_list(t):
-        return f"use pa.list_({t.value_type})"
+        if _problem(t.value_type) is None:
+            return f"use list<{type_to_text(t.value_type)}>: pa.list_(item)"
+        return "use pa.list_(item) of a supported item type"
     if pa.types.is_float16(t):
         return "use pa.float32()"
     if pa.types.is_decimal(t):

@@ -47,8 +47,8 @@ from .tag import peel
 
 MIN_PREFIX_LEN = 4  # shorter hash prefixes match too much to be useful (git's minimum)
 
-_SUFFIX = re.compile(r"([~^])(\d*)")
-_SUFFIXES = re.compile(r"(?:[~^]\d*)*")
+_SUFFIX = re.compile(r"([~^])([0-9]*)")
+_SUFFIXES = re.compile(r"(?:[~^][0-9]*)*")
 _HASH_CHARS = frozenset(ALPHABET)
 
 

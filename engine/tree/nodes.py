@@ -21,7 +21,6 @@ from ..chunks.store import ChunkStore
 from ..codec.internal import decode_internal, encode_internal, node_level
 from ..codec.leaf import decode_leaves
 from ..errors import CorruptChunk, FormatVersionError
-from ..hash import addresses_of
 from .splitter import INTERNAL_RULE, LEAF_RULE, ChunkRule
 
 
@@ -88,6 +87,19 @@ class NodeStore:
         self._leaves: OrderedDict[tuple[bytes, tuple], Leaf] = OrderedDict()
         self._leaf_cache_size = leaf_cache_size
 
+    def with_store(self, store: ChunkStore) -> NodeStore:
+        """A NodeStore over another store (e.g. a write buffer) sharing these caches.
+
+        Safe because nodes are immutable and addressed by content: a cached node is
+        the same whichever store holds its bytes.
+        """
+        other = NodeStore.__new__(NodeStore)
+        other.store = store
+        other.leaf_rule, other.internal_rule = self.leaf_rule, self.internal_rule
+        other._internal, other._leaves = self._internal, self._leaves
+        other._leaf_cache_size = self._leaf_cache_size
+        return other
+
     # --- reading -----------------------------------------------------------
 
     def level(self, address: bytes) -> int:
@@ -141,9 +153,7 @@ class NodeStore:
         """Store new nodes; returns their addresses (identical nodes dedup)."""
         if not chunks:
             return []
-        addresses = addresses_of(chunks)
-        self.store.put_many(chunks)
-        return addresses
+        return self.store.put_many(chunks)
 
     def write_internals(
         self, nodes: Sequence[tuple[int, list[bytes], list[bytes], np.ndarray]]

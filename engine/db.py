@@ -1,0 +1,332 @@
+"""``Database``: a repository's store, refs and version verbs, implemented once.
+
+Concurrency model (LMDB's, written down as G11 asks):
+
+- Every persistent change is one LMDB write transaction: buffered chunks plus
+  compare-and-swapped refs (``BufferedChunkStore.flush``). LMDB serialises
+  write transactions across threads and processes; a writer that read a ref
+  which has since moved gets ``CommitConflict`` (retryable) and wrote nothing.
+- Readers read immutable chunks under short read transactions (snapshots) and
+  never block the writer. A reader holding an old root keeps seeing it: chunks
+  are never changed, only garbage-collected when no ref reaches them.
+- A ``Database`` object may be shared by threads for reads; each session (SQL
+  connection, CLI command) holds its own ``Workspace`` and write buffer.
+- ``gc`` sweeps in one write transaction; a concurrent reader of a root that
+  no ref names any more can then miss chunks (as with any GC'd store), so gc is
+  meant for quiet moments (``arbor gc``), like ``dolt gc``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .chunks.buffered import BufferedChunkStore
+from .chunks.lmdb_store import LmdbChunkStore
+from .chunks.memory import MemoryChunkStore
+from .chunks.store import ChunkStore, RefUpdate
+from .codec.internal import node_level
+from .errors import (
+    AlreadyExists,
+    BranchNotFound,
+    CorruptChunk,
+    InvalidInput,
+    MissingChunk,
+    NotFound,
+    TagNotFound,
+    UnmergedBranch,
+)
+from .hash import address_of, format_address
+from .history import (
+    Commit,
+    CommitLoader,
+    LogEntry,
+    Refs,
+    Tag,
+    WorkingSet,
+    branch_ref,
+    check_branch_name,
+    check_tag_name,
+    decode_commit,
+    decode_tag,
+    decode_working_set,
+    encode_commit,
+    encode_tag,
+    encode_working_set,
+    is_ancestor,
+    log,
+    make_commit,
+    merge_base,
+    now_timestamp,
+    tag_ref,
+    working_set_ref,
+)
+from .history.revision import RevisionKind, resolve_revision
+from .root import RootValue
+from .table import Table
+from .tree import NodeStore
+from .versioning.artifacts import children as artifact_children
+from .workspace import Workspace, default_author
+
+REPO_DIR = ".arbor"
+INIT_MESSAGE = "Initialize data repository"
+
+
+@dataclass(frozen=True)
+class BranchInfo:
+    name: str
+    hash: bytes
+    commit: Commit
+
+
+class Database:
+    """A repository: open it, then take a ``Workspace`` per branch for edits."""
+
+    def __init__(self, store: ChunkStore, nodes: NodeStore | None = None) -> None:
+        self.store = store
+        self.nodes = nodes or NodeStore(store)
+        self.refs = Refs(store)
+        self.loader = CommitLoader(store)
+
+    # --- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True, read_only: bool = False) -> Database:
+        """Open the repository in directory ``path`` (its data in ``path/.arbor``)."""
+        directory = Path(path)
+        data = directory / REPO_DIR
+        if not data.exists():
+            if not create or read_only:
+                raise NotFound(
+                    f"no ArborDB repository at {str(directory)!r} (run `arbor init` there first)"
+                )
+            data.mkdir(parents=True, exist_ok=True)
+        db = cls(LmdbChunkStore(data, readonly=read_only))
+        if not db.refs.branches() and not read_only:
+            db.init()
+        return db
+
+    @classmethod
+    def memory(cls) -> Database:
+        db = cls(MemoryChunkStore())
+        db.init()
+        return db
+
+    def close(self) -> None:
+        self.store.close()
+
+    def init(self, branch: str = "main", author: tuple[str, str] | None = None) -> bytes:
+        """One commit "Initialize data repository" on ``branch`` (an empty root)."""
+        if self.refs.branches():
+            raise AlreadyExists("the repository is already initialised")
+        buffer = BufferedChunkStore(self.store)
+        root = RootValue()
+        buffer.put(root.encode())
+        name, email = author or default_author()
+        commit = make_commit(
+            buffer, root=root.address, parents=[], author=name, email=email, message=INIT_MESSAGE
+        )
+        address = buffer.put(encode_commit(commit))
+        chunks, default = self.refs.default_branch_update(branch)
+        buffer.put_many(list(chunks.values()))
+        if not buffer.flush([RefUpdate(branch_ref(branch), None, address), default]):
+            raise AlreadyExists("another process initialised the repository at the same moment")
+        return address
+
+    # --- reading ---------------------------------------------------------------
+
+    def workspace(self, branch: str | None = None) -> Workspace:
+        return Workspace(self.store, self.nodes, self.loader, branch or self.default_branch())
+
+    def default_branch(self) -> str:
+        name = self.refs.default_branch()
+        branches = self.refs.branches()
+        if name in branches:
+            return name
+        if "main" in branches:
+            return "main"
+        if not branches:
+            raise BranchNotFound("the repository has no branches")
+        return sorted(branches)[0]
+
+    def set_default_branch(self, name: str) -> None:
+        self.refs.branch_head(name)
+        chunks, update = self.refs.default_branch_update(name)
+        self.refs.update([update], chunks)
+
+    def branches(self) -> list[BranchInfo]:
+        return [BranchInfo(n, h, self.loader.load(h)) for n, h in sorted(self.refs.branches().items())]
+
+    def tags(self) -> list[tuple[str, Tag]]:
+        return [(n, decode_tag(self.store.get(a))) for n, a in sorted(self.refs.tags().items())]
+
+    def resolve(self, text: str, branch: str | None = None) -> bytes:
+        rev = resolve_revision(self.loader, text, current_branch=branch or self.default_branch())
+        if rev.kind in (RevisionKind.WORKING, RevisionKind.STAGED):
+            ws = self.workspace(branch)
+            return (ws.working if rev.kind == RevisionKind.WORKING else ws.staged).address
+        return rev.address
+
+    def commit(self, address: bytes) -> Commit:
+        return self.loader.load(address)
+
+    def log(self, revision: str = "HEAD", *, branch: str | None = None, first_parent: bool = False, limit: int | None = None) -> list[LogEntry]:
+        ws = self.workspace(branch)
+        return log(self.loader, ws.resolve_commit(revision), first_parent=first_parent, limit=limit)
+
+    def merge_base(self, a: str, b: str, branch: str | None = None) -> bytes | None:
+        ws = self.workspace(branch)
+        return merge_base(self.loader, ws.resolve_commit(a), ws.resolve_commit(b))
+
+    # --- branches and tags -----------------------------------------------------------
+
+    def create_branch(self, name: str, start: str = "HEAD", *, branch: str | None = None, force: bool = False) -> bytes:
+        check_branch_name(name)
+        head = self.workspace(branch).resolve_commit(start)
+        current = self.store.get_ref(branch_ref(name))
+        if current is not None and not force:
+            raise AlreadyExists(f"branch {name!r} already exists (use -f to move it)")
+        self.refs.update([RefUpdate(branch_ref(name), current, head)])
+        return head
+
+    def delete_branch(self, name: str, *, force: bool = False, current: str | None = None) -> None:
+        head = self.refs.branch_head(name)
+        if name == (current or self.default_branch()) and not force:
+            raise InvalidInput(f"cannot delete branch {name!r}: it is checked out (check out another branch first)")
+        if not force:
+            merged_into = [b for b, h in self.refs.branches().items() if b != name and is_ancestor(self.loader, head, h)]
+            if not merged_into:
+                raise UnmergedBranch(
+                    f"branch {name!r} is not fully merged into any other branch "
+                    "(use -D / --force to delete it anyway)"
+                )
+        updates = [RefUpdate(branch_ref(name), head, None)]
+        ws = self.store.get_ref(working_set_ref(name))
+        if ws is not None:
+            updates.append(RefUpdate(working_set_ref(name), ws, None))
+        self.refs.update(updates)
+
+    def rename_branch(self, old: str, new: str, *, force: bool = False) -> None:
+        check_branch_name(new)
+        head = self.refs.branch_head(old)
+        target = self.store.get_ref(branch_ref(new))
+        if target is not None and not force:
+            raise AlreadyExists(f"branch {new!r} already exists (use -f to overwrite it)")
+        updates = [RefUpdate(branch_ref(old), head, None), RefUpdate(branch_ref(new), target, head)]
+        ws_old = self.store.get_ref(working_set_ref(old))
+        ws_new = self.store.get_ref(working_set_ref(new))
+        if ws_old is not None:
+            updates.append(RefUpdate(working_set_ref(old), ws_old, None))
+        if ws_old is not None or ws_new is not None:
+            updates.append(RefUpdate(working_set_ref(new), ws_new, ws_old))
+        chunks = {}
+        if self.refs.default_branch() == old:
+            chunks, update = self.refs.default_branch_update(new)
+            updates.append(update)
+        self.refs.update(updates, chunks)
+
+    def copy_branch(self, source: str, dest: str, *, force: bool = False) -> None:
+        check_branch_name(dest)
+        head = self.refs.branch_head(source)
+        current = self.store.get_ref(branch_ref(dest))
+        if current is not None and not force:
+            raise AlreadyExists(f"branch {dest!r} already exists (use -f to overwrite it)")
+        self.refs.update([RefUpdate(branch_ref(dest), current, head)])
+
+    def create_tag(self, name: str, revision: str = "HEAD", *, message: str = "", author: tuple[str, str] | None = None, branch: str | None = None) -> bytes:
+        check_tag_name(name)
+        if self.store.get_ref(tag_ref(name)) is not None:
+            raise AlreadyExists(f"tag {name!r} already exists (delete it first with -d)")
+        target = self.workspace(branch).resolve_commit(revision)
+        who, email = author or default_author()
+        tag = Tag(target=target, name=name, tagger=who, email=email, timestamp=now_timestamp(), message=message)
+        data = encode_tag(tag)
+        address = address_of(data)
+        self.refs.update([RefUpdate(tag_ref(name), None, address)], {address: data})
+        return target
+
+    def delete_tag(self, name: str) -> None:
+        current = self.store.get_ref(tag_ref(name))
+        if current is None:
+            raise TagNotFound(f"tag {name!r} not found (tags: {', '.join(self.refs.tags()) or 'none'})")
+        self.refs.update([RefUpdate(tag_ref(name), current, None)])
+
+    # --- maintenance --------------------------------------------------------------------
+
+    def reachable(self) -> set[bytes]:
+        """Every chunk address reachable from any ref (commits, roots, tables, nodes)."""
+        seen: set[bytes] = set()
+        stack = list(self.store.list_refs().values())
+        while stack:
+            address = stack.pop()
+            if address in seen:
+                continue
+            seen.add(address)
+            stack.extend(self._children(address))
+        return seen
+
+    def _children(self, address: bytes) -> Iterator[bytes]:
+        data = self.store.get(address)
+        magic = bytes(data[:4])
+        if magic == b"ACMT":
+            c = decode_commit(data)
+            yield c.root
+            yield from c.parents
+        elif magic == b"ATAG":
+            yield decode_tag(data).target
+        elif magic == b"AWKS":
+            ws: WorkingSet = decode_working_set(data)
+            yield ws.working
+            yield ws.staged
+            if ws.merge is not None:
+                yield from (ws.merge.theirs, ws.merge.ours, ws.merge.pre_merge_working)
+                if ws.merge.base_root is not None:
+                    yield ws.merge.base_root
+        elif magic == b"AROT":
+            yield from RootValue.decode(data, address).values()
+        elif magic == b"ATBL":
+            yield from Table.children(data)
+        elif magic == b"AART":
+            yield from artifact_children(data)
+        elif magic == b"ADEF":
+            return
+        elif len(data) > 1 and node_level(data) > 0:
+            yield from self.nodes.internal(address).addresses
+
+    def gc(self) -> dict[str, int]:
+        """Delete every chunk no ref or working set reaches. Returns counts."""
+        keep = self.reachable()
+        doomed = [a for a in self.store.iter_addresses() if a not in keep]
+        deleted = self.store.delete_many(doomed) if doomed else 0
+        return {"kept": len(keep), "deleted": deleted}
+
+    def fsck(self) -> list[str]:
+        """Check every reachable chunk: present, hashes to its address, decodes. Returns problems."""
+        problems: list[str] = []
+        seen: set[bytes] = set()
+        stack = list(self.store.list_refs().items())
+        work = [(name, addr) for name, addr in stack]
+        while work:
+            where, address = work.pop()
+            if address in seen:
+                continue
+            seen.add(address)
+            try:
+                self.store.verify(address)
+                kids = list(self._children(address))
+            except (MissingChunk, CorruptChunk) as exc:
+                problems.append(f"{where}: {exc}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - fsck reports, it does not stop
+                problems.append(f"{where}: chunk {format_address(address)} does not decode: {exc}")
+                continue
+            work.extend((where, k) for k in kids)
+        for name, address in self.refs.branches().items():
+            try:
+                for table_addr in self.workspace(name).head_root.values():
+                    Table.load(self.nodes, table_addr).rows.check(canonical=False)
+            except Exception as exc:  # noqa: BLE001
+                problems.append(f"branch {name!r}: tree invariant: {exc}")
+        return problems
+

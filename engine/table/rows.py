@@ -1,0 +1,234 @@
+"""Rows in and out of a table's trees: input checking, key order, and decoding.
+
+How a table lays its rows out in its row tree (the value columns the tree
+stores, in this order):
+
+    keyed table    key = encode_keys(primary-key columns)     (codec/keys.py)
+                   value = the non-key columns, in schema order
+    keyless table  key = BLAKE3-160 of the row's values       (keyless.py)
+                   value = count (uint64, >= 1), then every column in schema order
+
+The keyless count comes first so that summing counts decodes one column only.
+
+Input rows (``conform``) are matched to columns by name; a missing column is
+NULL, an unknown one is refused, and values are cast to the column type only
+within one family (numbers to numbers, text to text, times to times, ...),
+with pyarrow's safe casts: a value that does not fit (overflow, lost
+fraction) is refused, naming the column and the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..codec.keys import decode_keys
+from ..errors import InvalidInput, NotNullViolation
+from ..tree.keyarray import comparable
+from .schema import Column, Schema
+
+__all__ = [
+    "COUNT_TYPE",
+    "check_not_null",
+    "conform",
+    "describe_rows",
+    "key_order",
+    "rows_to_arrow",
+    "tree_value_types",
+]
+
+COUNT_TYPE = pa.uint64()  # a keyless row's duplicate count, stored first (see above)
+_SHOWN = 3  # offending rows quoted in an error message
+
+
+def tree_value_types(schema: Schema) -> list[pa.DataType]:
+    """The value column types of ``schema``'s row tree (see the module docstring)."""
+    if schema.is_keyless:
+        return [COUNT_TYPE, *(c.type for c in schema.columns)]
+    return [c.type for c in schema.value_columns]
+
+
+def rows_to_arrow(
+    schema: Schema, keys: pa.BinaryArray, value_columns: Sequence[pa.Array]
+) -> pa.Table:
+    """Raw row-tree output (keys and value columns, e.g. a scan or a ``TreeDiff``
+    side) as a table with the schema's columns in schema order.
+
+    A keyless table's rows come out once each, not repeated by their count
+    (NULL rows of a diff side stay aligned); ``keyless_counts`` gives the counts.
+    """
+    if schema.is_keyless:
+        arrays = list(value_columns[1:])
+    else:
+        by_name = dict(zip(schema.primary_key, decode_keys(keys, schema.key_types), strict=True))
+        by_name.update(zip((c.name for c in schema.value_columns), value_columns, strict=True))
+        arrays = [by_name[c.name] for c in schema.columns]
+    return pa.Table.from_arrays(arrays, names=schema.column_names)
+
+
+def keyless_counts(value_columns: Sequence[pa.Array]) -> np.ndarray:
+    """The duplicate count of each row of a keyless table's tree output (0 for NULL rows)."""
+    return value_columns[0].fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+# --- input -------------------------------------------------------------------
+
+
+def conform(
+    schema: Schema, rows: pa.Table | pa.RecordBatch, columns: Sequence[Column] | None = None
+) -> pa.Table:
+    """``rows`` with exactly ``columns`` (default: every column), in that order, cast.
+
+    Input columns not among ``columns`` are refused when ``columns`` is the whole
+    schema and ignored otherwise (a delete may pass whole rows for their keys).
+
+    Raises:
+        InvalidInput: not a pyarrow table, an unknown or repeated column, or a
+            value that does not fit its column's type.
+    """
+    if isinstance(rows, pa.RecordBatch):
+        rows = pa.Table.from_batches([rows])
+    if not isinstance(rows, pa.Table):
+        raise InvalidInput(
+            f"{_table(schema)}: rows must be a pyarrow Table or RecordBatch, got "
+            f"{type(rows).__name__} (build one with pa.table({{...}}))"
+        )
+    names = rows.column_names
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise InvalidInput(f"{_table(schema)}: the rows name column {repeated[0]!r} twice")
+    if columns is None:
+        columns = schema.columns
+        unknown = [n for n in names if not schema.has_column(n)]
+        if unknown:
+            raise InvalidInput(
+                f"{_table(schema)} has no column {unknown[0]!r} "
+                f"(columns: {', '.join(schema.column_names)})"
+            )
+    arrays = []
+    for column in columns:
+        if column.name in names:
+            arrays.append(cast_column(schema, column, rows.column(column.name)))
+        else:
+            arrays.append(pa.nulls(rows.num_rows, column.type))
+    return pa.Table.from_arrays(arrays, names=[c.name for c in columns])
+
+
+def cast_column(schema: Schema, column: Column, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``values`` as ``column.type`` (see the module docstring for what casts).
+
+    Raises:
+        InvalidInput: another family of type, or a value that does not fit.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks else pa.array([], values.type)
+    if pa.types.is_dictionary(values.type):
+        values = values.dictionary_decode()
+    target = column.type
+    if values.type == target:
+        return values
+    if not pa.types.is_null(values.type) and _family(values.type) != _family(target):
+        raise InvalidInput(
+            f"{_table(schema)}: column {column.name!r} holds {column.type_text}; "
+            f"got values of type {values.type} (cast them first)"
+        )
+    try:
+        return pc.cast(values, target, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        bad = _first_uncastable(values, target)
+        raise InvalidInput(
+            f"{_table(schema)}: value {bad!r} does not fit column {column.name!r} "
+            f"({column.type_text}): {exc}"
+        ) from None
+
+
+def _family(t: pa.DataType) -> str:
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
+        return "number"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return "text"
+    if (
+        pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+        or pa.types.is_binary_view(t)
+        or pa.types.is_fixed_size_binary(t)
+    ):
+        return "binary"
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        return "time"
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
+        return "list"
+    return str(t)
+
+
+def _first_uncastable(values: pa.Array, target: pa.DataType) -> object:
+    """The first value a safe cast refuses, found by bisection (error path only)."""
+    lo, hi = 0, len(values)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            pc.cast(values.slice(lo, mid - lo), target, safe=True)
+            lo = mid
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            hi = mid
+    return values[lo].as_py() if len(values) else None
+
+
+def check_not_null(schema: Schema, data: pa.Table) -> None:
+    """Refuse NULLs in NOT NULL columns of conformed rows.
+
+    Raises:
+        NotNullViolation: naming the table, the column and the offending rows.
+    """
+    for column in schema.columns:
+        if column.nullable or column.name not in data.column_names:
+            continue
+        values = data.column(column.name)
+        if values.null_count:
+            bad = np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))
+            what = "primary-key column" if column.name in schema.primary_key else "NOT NULL column"
+            raise NotNullViolation(
+                f"{_table(schema)}: {what} {column.name!r} cannot be NULL; "
+                f"NULL given in {describe_rows(schema, data, bad)}"
+            )
+
+
+def describe_rows(schema: Schema, data: pa.Table, rows: np.ndarray) -> str:
+    """Text naming some rows of ``data``: by primary key, or by value when keyless."""
+    shown = [int(i) for i in rows[:_SHOWN]]
+    more = f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else ""
+    if schema.is_keyless:
+        picked = data.take(pa.array(shown, pa.int64())).to_pylist()
+        return "row " + ", ".join(map(str, picked)) + more
+    keys = [data.column(n).take(pa.array(shown, pa.int64())).to_pylist() for n in schema.primary_key]
+    texts = ["(" + ", ".join(repr(v) for v in values) + ")" for values in zip(*keys, strict=True)]
+    return "the row with key " + ", ".join(texts) + more
+
+
+def format_key(values: Sequence[object]) -> str:
+    return "(" + ", ".join(repr(v) for v in values) + ")"
+
+
+def key_order(keys: pa.BinaryArray) -> tuple[np.ndarray, np.ndarray]:
+    """(a permutation sorting ``keys`` in memcmp order, the sorted comparable form).
+
+    Keys of one kind are self-delimiting (codec/keys.py), so numpy's order on
+    the comparable form is memcmp order and equal forms mean equal keys.
+    """
+    (s,) = comparable(keys)
+    order = np.argsort(s, kind="stable")
+    return order, s[order]
+
+
+def repeats(sorted_form: np.ndarray) -> np.ndarray:
+    """Positions i (in sorted order) whose key equals the key at i - 1."""
+    if len(sorted_form) < 2:
+        return np.zeros(0, np.int64)
+    return np.flatnonzero(sorted_form[1:] == sorted_form[:-1]) + 1
+
+
+def _table(schema: Schema) -> str:
+    return f"table {schema.name!r}" if schema.name else "table"

@@ -1,0 +1,574 @@
+"""``Table``: an immutable, content-addressed table value.
+
+A table is its schema, its row tree (rows.py gives the layout), one key-only
+tree per secondary index (indexes.py) and an optional artifacts tree owned
+by the versioning layer; all of it is named by one header chunk (header.py)
+whose address is ``table.address``. Every write returns a new ``Table`` and
+leaves the old one valid; both share every unchanged tree node.
+
+Invariants:
+
+(1) Checks before writes: a write validates its whole batch (types, NOT NULL,
+    primary key, UNIQUE) before it writes a node, so a refused write leaves
+    no trace and raises a typed error naming the table, the column or index
+    and the offending key values.
+(2) History independence: the same schema and rows give the same address,
+    whatever edits produced them (the trees are history-independent and the
+    header encoding is canonical).
+(3) Every write of the rows is one sorted batch per tree (sorted with numpy on
+    the encoded keys); secondary indexes change in the same call (indexes.py
+    invariant (1)), computed from the old rows fetched in bulk.
+
+A table without a primary key is keyless (keyless.py): its writes and reads
+go through that module; ``upsert``, ``get`` and key-range ``scan`` need a key
+and are refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..codec.keys import decode_keys, encode_key, encode_keys
+from ..errors import DuplicateKey, InvalidInput, NotNullViolation, SchemaError
+from ..tree import NodeStore, ProllyTree
+from ..tree.cursor import leaf_entries
+from .header import Header, decode_header, encode_header
+from .indexes import (
+    apply_index_edits,
+    build_index,
+    index_key_types,
+    plan_index_edits,
+    row_id_names,
+)
+from .keyless import apply_keyless, build_keyless, expand
+from .lookup import lookup
+from .rows import (
+    COUNT_TYPE,
+    cast_column,
+    check_not_null,
+    conform,
+    describe_rows,
+    key_order,
+    repeats,
+    rows_to_arrow,
+    tree_value_types,
+)
+from .schema import Check, Column, Index, Schema
+
+__all__ = ["Table"]
+
+_AFTER_FIELD = b"\xff"  # sorts after every key that extends a prefix (see _bounds)
+
+
+class Table:
+    """An immutable table value; see the module docstring.
+
+    Attributes:
+        nodes: the node store every tree of the table lives in.
+        schema: the table's schema (``schema.name`` is the table name).
+        rows: the row tree (``ProllyTree``); what a row diff compares.
+        index_trees: index name -> key-only ``ProllyTree``.
+        artifacts: root address of the artifacts tree, or None.
+        address: address of the header chunk (equal tables, equal addresses).
+    """
+
+    __slots__ = ("nodes", "schema", "rows", "index_trees", "artifacts", "address")
+
+    def __init__(
+        self,
+        nodes: NodeStore,
+        schema: Schema,
+        rows: ProllyTree,
+        index_trees: dict[str, ProllyTree],
+        artifacts: bytes | None = None,
+        *,
+        address: bytes | None = None,
+    ) -> None:
+        self.nodes = nodes
+        self.schema = schema
+        self.rows = rows
+        self.index_trees = index_trees
+        self.artifacts = artifacts
+        if address is None:
+            roots = tuple((i.name, index_trees[i.name].root) for i in schema.indexes)
+            address = nodes.store.put(encode_header(Header(schema, rows.root, roots, artifacts)))
+        self.address = address
+
+    # --- construction ------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls, nodes: NodeStore, schema: Schema, rows: pa.Table | pa.RecordBatch | None = None
+    ) -> Table:
+        """A new table with ``schema``, empty or holding ``rows`` (built in one pass).
+
+        Raises:
+            InvalidInput, NotNullViolation, DuplicateKey: ``rows`` are refused
+                (nothing is written).
+        """
+        if rows is None:
+            rows = pa.table({c.name: pa.array([], c.type) for c in schema.columns})
+        data = conform(schema, rows)
+        check_not_null(schema, data)
+        if schema.is_keyless:
+            tree, index_trees = build_keyless(nodes, schema, data)
+            return cls(nodes, schema, tree, index_trees)
+        keys = _row_keys(schema, data)
+        order, sorted_form = key_order(keys)
+        _refuse_repeats(schema, data, order, sorted_form)
+        take = pa.array(order)
+        data, keys = data.take(take), keys.take(take)
+        values = [data.column(c.name) for c in schema.value_columns]
+        tree = ProllyTree.build(nodes, keys, values, tree_value_types(schema))
+        ids = [data.column(n) for n in schema.primary_key]
+        index_trees = {i.name: build_index(nodes, schema, i, data, ids) for i in schema.indexes}
+        return cls(nodes, schema, tree, index_trees)
+
+    @classmethod
+    def load(cls, nodes: NodeStore, address: bytes, name: str = "") -> Table:
+        """The table whose header chunk is at ``address`` (decoded headers are cached).
+
+        Args:
+            nodes: the node store holding the table.
+            address: the header chunk's address.
+            name: the table's name, for messages (names live in the root value).
+
+        Raises:
+            MissingChunk: no such chunk. CorruptChunk: it is not a table header.
+        """
+        header = decode_header(address, nodes.store.get(address))
+        schema = header.schema.named(name) if name else header.schema
+        rows = ProllyTree(nodes, header.rows, tree_value_types(schema))
+        index_trees = {n: ProllyTree(nodes, root, []) for n, root in header.indexes}
+        return cls(nodes, schema, rows, index_trees, header.artifacts, address=address)
+
+    def _with(self, **changes) -> Table:
+        parts = {
+            "schema": self.schema,
+            "rows": self.rows,
+            "index_trees": self.index_trees,
+            "artifacts": self.artifacts,
+        }
+        parts.update(changes)
+        return Table(self.nodes, **parts)
+
+    @property
+    def name(self) -> str:
+        return self.schema.name
+
+    def named(self, name: str) -> Table:
+        """The same table (same address) carrying the name ``name`` for messages."""
+        schema = self.schema.named(name)
+        return Table(
+            self.nodes, schema, self.rows, self.index_trees, self.artifacts, address=self.address
+        )
+
+    def with_artifacts(self, artifacts: bytes | None) -> Table:
+        """The same table with another artifacts tree root (None: no artifacts)."""
+        return self._with(artifacts=artifacts)
+
+    def references(self) -> list[bytes]:
+        """Root addresses of every tree the table names (rows, indexes, artifacts)."""
+        roots = [self.rows.root, *(t.root for t in self.index_trees.values())]
+        return roots + ([self.artifacts] if self.artifacts else [])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Table) and other.address == self.address
+
+    def __hash__(self) -> int:
+        return hash(self.address)
+
+    def __repr__(self) -> str:
+        from ..hash import format_address
+
+        return f"<Table {self.name or '?'} {format_address(self.address)}>"
+
+    # --- reading -----------------------------------------------------------
+
+    def count(self) -> int:
+        """Number of rows: O(log n) for a keyed table; a keyless table sums the
+        duplicate counts (one column of every leaf)."""
+        if not self.schema.is_keyless:
+            return self.rows.count()
+        leaves = leaf_entries(self.nodes, self.rows.root)
+        _, (counts,) = self.nodes.decode_leaves(leaves.addresses, [COUNT_TYPE])
+        return int(pc.sum(counts).as_py() or 0)
+
+    def to_arrow(self, columns: Sequence[str] | None = None) -> pa.Table:
+        """Every row, in primary-key order (keyless: each copy of a row), as Arrow.
+
+        Args:
+            columns: the columns to return, in that order (default: all, schema order).
+        """
+        keys, values = self.rows.scan()
+        return self._arrow(keys, values, columns)
+
+    def scan(
+        self,
+        lo_values: Sequence[object] | None = None,
+        hi_values: Sequence[object] | None = None,
+        *,
+        lo_inclusive: bool = True,
+        hi_inclusive: bool = True,
+        columns: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """Rows whose primary key lies between two bounds, read as a tree range.
+
+        A bound gives values for the leading primary-key columns (a prefix of the
+        key is allowed): ``scan((5,), (9,))`` on a key (a, b) returns every row
+        with 5 <= a <= 9.
+
+        Raises:
+            SchemaError: bounds given for a keyless table.
+            InvalidInput: a bound has more values than the key has columns, or a
+                value that does not fit its column.
+        """
+        if self.schema.is_keyless and (lo_values is not None or hi_values is not None):
+            raise SchemaError(f"{self._what}: a keyless table has no key range to scan")
+        lo, hi = _bounds(
+            self.schema.key_types, lo_values, hi_values, lo_inclusive, hi_inclusive, self._what
+        )
+        keys, values = self.rows.scan(lo, hi, hi_inclusive=False)
+        return self._arrow(keys, values, columns)
+
+    def _arrow(self, keys, values, columns) -> pa.Table:
+        data = rows_to_arrow(self.schema, keys, values)
+        if self.schema.is_keyless:
+            data = expand(values[0], data)
+        if columns is None:
+            return data
+        for name in columns:
+            self.schema.column(name)
+        return data.select(list(columns))
+
+    def get(self, pk_values: Sequence[object]) -> dict | None:
+        """The row with primary key ``pk_values`` as {column: value}, or None.
+
+        Raises:
+            SchemaError: the table is keyless.
+            InvalidInput: wrong number of values, or a value that does not fit.
+        """
+        s = self.schema
+        if s.is_keyless:
+            raise SchemaError(f"{self._what} is keyless: there is no key to get a row by")
+        values = tuple(pk_values)
+        if len(values) != len(s.primary_key):
+            raise InvalidInput(
+                f"{self._what}: the primary key ({', '.join(s.primary_key)}) has "
+                f"{len(s.primary_key)} columns, got {len(values)} values"
+            )
+        row = self.rows.get(encode_key(values, s.key_types))
+        if row is None:
+            return None
+        out = dict(zip(s.primary_key, values, strict=True))
+        out.update(zip((c.name for c in s.value_columns), row, strict=True))
+        return {c.name: out[c.name] for c in s.columns}
+
+    def index_scan(
+        self,
+        name: str,
+        lo_values: Sequence[object] | None = None,
+        hi_values: Sequence[object] | None = None,
+        *,
+        lo_inclusive: bool = True,
+        hi_inclusive: bool = True,
+    ) -> pa.Table:
+        """Entries of index ``name`` between bounds on its leading columns: the
+        indexed columns then the row id (primary-key columns, or ``dolt_row_hash``
+        for a keyless table), in index order."""
+        index = self.schema.index(name)
+        types = index_key_types(self.schema, index)
+        lo, hi = _bounds(
+            types[: len(index.columns)], lo_values, hi_values, lo_inclusive, hi_inclusive, self._what
+        )
+        keys, _ = self.index_trees[name].scan(lo, hi, hi_inclusive=False)
+        names = [*index.columns, *row_id_names(self.schema)]
+        if len(keys) == 0:
+            return pa.table({n: pa.array([], t) for n, t in zip(names, types, strict=True)})
+        return pa.Table.from_arrays(decode_keys(keys, types), names=names)
+
+    # --- writing rows ------------------------------------------------------
+
+    def insert(self, rows: pa.Table | pa.RecordBatch) -> Table:
+        """Add rows; a keyed table refuses a key that exists or repeats in ``rows``
+        (``DuplicateKey``); a keyless table adds a copy per row."""
+        return self.apply(rows, None, replace=False)
+
+    def upsert(self, rows: pa.Table | pa.RecordBatch) -> Table:
+        """Insert rows, replacing whole rows whose key exists (keyed tables only)."""
+        if self.schema.is_keyless:
+            raise SchemaError(
+                f"{self._what} is keyless: upsert needs a primary key (insert the rows, "
+                "or delete the old rows and insert the new ones)"
+            )
+        return self.apply(rows, None, replace=True)
+
+    def delete(self, keys: pa.Table | pa.RecordBatch) -> Table:
+        """Delete rows: by primary-key columns (other columns are ignored; absent
+        keys are no-ops), or for a keyless table by whole rows, one copy per row."""
+        return self.apply(None, keys)
+
+    def apply(
+        self,
+        upserts: pa.Table | pa.RecordBatch | None = None,
+        deletes: pa.Table | pa.RecordBatch | None = None,
+        *,
+        replace: bool = True,
+    ) -> Table:
+        """Delete ``deletes`` and write ``upserts`` in one batch per tree.
+
+        Keyed table: ``deletes`` holds primary keys; a key both deleted and
+        upserted ends up upserted. With ``replace=False`` an upserted key that
+        exists and is not deleted in this batch is refused (an UPDATE that moves a
+        row onto another row's key); with ``replace=True`` it is overwritten.
+        Keyless table: ``upserts`` are rows to add and ``deletes`` whole rows to
+        remove, one copy each; ``replace`` is ignored.
+
+        Rows are matched to columns by name; missing columns are NULL; values
+        are cast to the column types (see rows.py). All checks run before any
+        write (invariant (1)).
+
+        Raises:
+            InvalidInput: unknown columns, or values that do not fit.
+            NotNullViolation: NULL in a NOT NULL or primary-key column.
+            DuplicateKey: a key repeats in ``upserts`` or (replace=False) exists;
+                a UNIQUE index would be broken.
+        """
+        s = self.schema
+        new = conform(s, upserts if upserts is not None else _no_rows(s))
+        check_not_null(s, new)
+        if s.is_keyless:
+            gone = conform(s, deletes) if deletes is not None else _no_rows(s)
+            rows, index_trees = apply_keyless(s, self.rows, self.index_trees, new, gone)
+            return self._with(rows=rows, index_trees=index_trees)
+
+        new_keys = _row_keys(s, new)
+        order, sorted_form = key_order(new_keys)
+        _refuse_repeats(s, new, order, sorted_form)
+        take = pa.array(order)
+        new, new_keys = new.take(take), new_keys.take(take)
+        gone_keys = self._delete_keys(deletes)
+        if not replace and len(new_keys):
+            exists, _ = lookup(self.rows, new_keys, 0)
+            if len(gone_keys):
+                exists &= ~_isin(new_keys, gone_keys)
+            if exists.any():
+                raise DuplicateKey(
+                    f"{self._what}: duplicate primary key: "
+                    f"{describe_rows(s, new, np.flatnonzero(exists))} already exists"
+                )
+        if len(gone_keys) and len(new_keys):
+            gone_keys = gone_keys.filter(pa.array(~_isin(gone_keys, new_keys)))
+        plan = self._plan_indexes(new, new_keys, gone_keys) if s.indexes else {}
+
+        keys = pa.concat_arrays([new_keys, gone_keys])
+        deleted = np.concatenate([np.zeros(len(new_keys), bool), np.ones(len(gone_keys), bool)])
+        values = [
+            pa.concat_arrays([_array(new.column(c.name)), pa.nulls(len(gone_keys), c.type)])
+            for c in s.value_columns
+        ]
+        if len(gone_keys):
+            order, _ = key_order(keys)
+            take = pa.array(order)
+            keys, values, deleted = keys.take(take), [v.take(take) for v in values], deleted[order]
+        rows = self.rows.edit(keys, values, deleted)
+        return self._with(rows=rows, index_trees=apply_index_edits(self.index_trees, plan))
+
+    def _delete_keys(self, deletes) -> pa.BinaryArray:
+        """Encoded primary keys of ``deletes``, sorted, without repeats."""
+        if deletes is None:
+            return pa.array([], pa.binary())
+        keys = _row_keys(self.schema, conform(self.schema, deletes, self.schema.key_columns))
+        order, sorted_form = key_order(keys)
+        keep = np.ones(len(order), bool)
+        keep[repeats(sorted_form)] = False
+        return keys.take(pa.array(order[keep]))
+
+    def _plan_indexes(self, new: pa.Table, new_keys: pa.BinaryArray, gone_keys: pa.BinaryArray):
+        """Index edits for replacing the rows at ``new_keys`` and deleting ``gone_keys``."""
+        s = self.schema
+        touched = pa.concat_arrays([new_keys, gone_keys])
+        found, values = lookup(self.rows, touched)
+        mask = pa.array(found)
+        old = rows_to_arrow(s, touched.filter(mask), [v.filter(mask) for v in values])
+        ids = [n for n in s.primary_key]
+        return plan_index_edits(
+            s,
+            self.index_trees,
+            (old, [old.column(n) for n in ids]),
+            (new, [new.column(n) for n in ids]),
+        )
+
+    # --- changing the schema -----------------------------------------------
+
+    def add_column(self, column: Column, fill: object = None) -> Table:
+        """Append ``column``; existing rows get ``fill`` (a Python value; None = NULL).
+
+        Raises:
+            NotNullViolation: a NOT NULL column without ``fill`` on a non-empty table.
+            InvalidInput: ``fill`` does not fit the column type.
+        """
+        s = self.schema.with_column_added(column)
+        added = s.columns[-1]
+        value = cast_column(s, added, pa.array([fill]))
+        if fill is None and not added.nullable and self.rows.count():
+            raise NotNullViolation(
+                f"{self._what}: cannot add NOT NULL column {added.name!r} without a fill "
+                f"value: the table has {self.count()} rows"
+            )
+        if s.is_keyless:
+            data = self.to_arrow()
+            return self._rebuilt(s, data.append_column(added.name, pa.repeat(value[0], data.num_rows)))
+        keys, values = self.rows.scan()
+        values.append(pa.repeat(value[0], len(keys)))
+        return self._with(schema=s, rows=ProllyTree.build(self.nodes, keys, values, tree_value_types(s)))
+
+    def drop_column(self, name: str) -> Table:
+        """Drop a non-key column that no index uses (schema.with_column_dropped)."""
+        s = self.schema.with_column_dropped(name)
+        if s.is_keyless:
+            return self._rebuilt(s, self.to_arrow().drop_columns([name]))
+        keys, values = self.rows.scan()
+        position = [c.name for c in self.schema.value_columns].index(name)
+        del values[position]
+        return self._with(schema=s, rows=ProllyTree.build(self.nodes, keys, values, tree_value_types(s)))
+
+    def rename_column(self, old: str, new: str) -> Table:
+        """Rename a column; its tag, the rows and the index trees stay as they are."""
+        return self._with(schema=self.schema.with_column_renamed(old, new))
+
+    def set_column_type(self, name: str, type: pa.DataType) -> Table:
+        """Change a column's type (tag kept), casting every value (rows.py's casts).
+
+        Raises:
+            InvalidInput: a stored value does not fit the new type.
+            DuplicateKey: distinct keys become equal under the new type.
+        """
+        s = self.schema.with_column_changed(name, type=type)
+        return self._rebuilt(s, self.to_arrow())
+
+    def set_nullable(self, name: str, nullable: bool) -> Table:
+        """Allow or forbid NULL in a column (ALTER COLUMN SET / DROP NOT NULL).
+
+        Raises:
+            SchemaError: making a primary-key column nullable.
+            NotNullViolation: forbidding NULL where rows hold NULL.
+        """
+        if nullable and name in self.schema.primary_key:
+            raise SchemaError(f"{self._what}: primary-key column {name!r} cannot allow NULL")
+        s = self.schema.with_column_changed(name, nullable=nullable)
+        if not nullable:
+            check_not_null(s, self.to_arrow([name]) if self.schema.is_keyless else self.to_arrow())
+        return self._with(schema=s)
+
+    def set_default(self, name: str, default: str | None) -> Table:
+        """Set or clear a column's DEFAULT expression (SQL text)."""
+        return self._with(schema=self.schema.with_column_changed(name, default=default))
+
+    def add_index(self, index: Index) -> Table:
+        """Add a secondary index, built from the rows.
+
+        Raises:
+            DuplicateKey: a UNIQUE index over data that repeats a value (the
+                message quotes the rows).
+        """
+        s = self.schema.with_index_added(index)
+        index = s.index(index.name)
+        keys, values = self.rows.scan()
+        data = rows_to_arrow(s, keys, values)
+        if s.is_keyless:
+            ids = [keys]
+            counts = values[0].to_numpy(zero_copy_only=False)
+            if index.unique and (counts > 1).any():
+                data.filter(pa.array(counts > 1))  # noqa: B018 - validated below
+                build_keyless(self.nodes, s, expand(values[0], data))
+        else:
+            ids = [data.column(n) for n in s.primary_key]
+        tree = build_index(self.nodes, s, index, data, ids)
+        return self._with(schema=s, index_trees={**self.index_trees, index.name: tree})
+
+    def drop_index(self, name: str) -> Table:
+        s = self.schema.with_index_dropped(name)
+        return self._with(schema=s, index_trees={k: v for k, v in self.index_trees.items() if k != name})
+
+    def add_check(self, check: Check) -> Table:
+        """Record a CHECK constraint (the SQL layer evaluates it on the rows first)."""
+        return self._with(schema=self.schema.with_check_added(check))
+
+    def drop_check(self, name: str) -> Table:
+        return self._with(schema=self.schema.with_check_dropped(name))
+
+    def _rebuilt(self, schema: Schema, data: pa.Table) -> Table:
+        """The table rebuilt from scratch under ``schema`` (artifacts kept)."""
+        table = Table.create(self.nodes, schema, data)
+        return table.with_artifacts(self.artifacts) if self.artifacts else table
+
+    @property
+    def _what(self) -> str:
+        return f"table {self.name!r}" if self.name else "table"
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def _no_rows(schema: Schema) -> pa.Table:
+    return pa.table({c.name: pa.array([], c.type) for c in schema.columns})
+
+
+def _array(values: pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+
+
+def _row_keys(schema: Schema, data: pa.Table) -> pa.BinaryArray:
+    if data.num_rows == 0:
+        return pa.array([], pa.binary())
+    return encode_keys([data.column(n) for n in schema.primary_key], schema.key_types)
+
+
+def _refuse_repeats(schema: Schema, data: pa.Table, order: np.ndarray, sorted_form: np.ndarray) -> None:
+    dupes = repeats(sorted_form)
+    if len(dupes):
+        table = f"table {schema.name!r}" if schema.name else "table"
+        raise DuplicateKey(
+            f"{table}: duplicate primary key within the rows: "
+            f"{describe_rows(schema, data, order[dupes[:1]])} appears more than once"
+        )
+
+
+def _isin(values: pa.BinaryArray, among: pa.BinaryArray) -> np.ndarray:
+    return pc.is_in(values, value_set=among).to_numpy(zero_copy_only=False)
+
+
+def _bounds(
+    types: Sequence[pa.DataType],
+    lo_values: Sequence[object] | None,
+    hi_values: Sequence[object] | None,
+    lo_inclusive: bool,
+    hi_inclusive: bool,
+    what: str,
+) -> tuple[bytes | None, bytes | None]:
+    """Byte bounds [lo, hi) over keys whose leading fields are compared with the values.
+
+    The encoding of leading fields is a prefix of every key that starts with
+    them (codec/keys.py invariant (4)), and the byte after a complete field is
+    a marker (0x00 or 0x01) or the key's end, never 0xFF. So with P = the
+    prefix: keys >= P are those with leading fields >= the values, and keys
+    < P + 0xFF those with leading fields <= the values.
+    """
+
+    def encode(values: Sequence[object]) -> bytes:
+        values = tuple(values) if isinstance(values, list | tuple) else (values,)
+        if not 0 < len(values) <= len(types):
+            raise InvalidInput(f"{what}: a key bound needs 1 to {len(types)} values, got {len(values)}")
+        return encode_key(values, types[: len(values)])
+
+    lo = hi = None
+    if lo_values is not None:
+        lo = encode(lo_values) + (b"" if lo_inclusive else _AFTER_FIELD)
+    if hi_values is not None:
+        hi = encode(hi_values) + (_AFTER_FIELD if hi_inclusive else b"")
+    return lo, hi

@@ -1,0 +1,460 @@
+"""Three-way merge of prolly trees, key by key and cell by cell.
+
+Base, ours and theirs store the same value columns (the layer above maps
+schemas onto them first); the merge knows nothing of what the columns mean.
+It diffs base->ours and base->theirs, joins the two diffs on key, and decides
+each key changed on both sides with column-wise comparisons of its cells
+against base. A key changed on one side only takes that side's change.
+
+Classification of a key changed on both sides (o = ours, t = theirs, b = base):
+
+    ours      theirs    outcome
+    --------  --------  -----------------------------------------------------
+    removed   removed   clean (the key stays deleted)
+    removed   modified  CONFLICT (delete vs modify), in both directions
+    added     added     clean if the rows are equal, else CONFLICT on the
+                        differing cells (Dolt's rule: no merge against an
+                        all-NULL base)
+    modified  modified  mode "cell": cell c conflicts when o[c] != b[c],
+                        t[c] != b[c] and o[c] != t[c]; every other cell
+                        takes t[c] if t[c] != b[c], else o[c]
+                        mode "row": every cell where o[c] != t[c] conflicts,
+                        so any two different edits of one row conflict
+
+Cells compare as ``diff.column_equal`` does: NULL equals NULL, NaN equals NaN.
+
+Rules resolve conflicting cells at merge time, one rule per column (a mapping
+column index -> rule, over a default rule for every column):
+
+    "ours" / "theirs"   that side's value
+    "max" / "min"       the larger / smaller of the two values, vectorised by
+                        pyarrow's element-wise kernels: a NULL or NaN loses to
+                        any value; booleans order False < True; columns with no
+                        order (lists) refuse these rules with UnsupportedType
+    callable            f(base_value, our_value, their_value) -> value, called
+                        once per conflicting cell with Python values (the base
+                        value is None where base has no row); its result must
+                        fit the column's type
+
+("newest" needs commit timestamps the tree does not know: the caller turns it
+into "ours" or "theirs" before calling.) A delete-vs-modify conflict has no
+cells to decide; it is resolved only when every column's rule is "ours", or
+every column's rule is "theirs": the row then follows that side, its row or
+its deletion.
+
+Invariants (the code cites them by number):
+
+(1) Cost is proportional to the changes: the merge reads the two diffs (which
+    skip every subtree shared with base) and nothing else; it never scans a tree.
+(2) The merged tree is ``ours`` plus one sorted ``edit`` batch of the clean
+    changes, so by history independence its root is the root a build from the
+    merged rows gives, whatever order the edits of either side came in.
+(3) A key left in conflict keeps OUR row in the merged tree (Dolt's behaviour);
+    cells that merged cleanly elsewhere in that row are not applied.
+(4) A conflicting key is resolved only when a rule decides every one of its
+    conflicting cells; then it becomes a clean merged row and each decided cell
+    is reported. Rules decide nothing in rows that stay in conflict.
+(5) ``preview`` classifies exactly as ``merge`` does and writes no chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import InvalidInput, UnsupportedType
+from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, rows_equal
+from .keyarray import comparable
+from .prolly import ProllyTree
+
+Rule = str | Callable[[object, object, object], object]
+NAMED_RULES = ("ours", "theirs", "max", "min")
+MODES = ("cell", "row")
+
+
+@dataclass(frozen=True)
+class MergeConflicts:
+    """The keys left in conflict, in key order, with all three versions of each row.
+
+    ``base`` columns are NULL where ``base_present`` is False (both sides added
+    the key); ``ours`` / ``theirs`` columns are NULL where that side removed the
+    row. ``our_kinds`` / ``their_kinds`` hold ADDED / MODIFIED / REMOVED
+    (``diff.DIFF_TYPE_NAMES`` names them).
+    """
+
+    keys: pa.BinaryArray
+    base_present: np.ndarray
+    base: list[pa.Array]
+    ours: list[pa.Array]
+    our_kinds: np.ndarray
+    theirs: list[pa.Array]
+    their_kinds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Conflicts one rule decided: for ``column`` c, the chosen ``values`` of cell c
+    of each of ``keys``. ``column`` None: whole delete-vs-modify rows that follow
+    the side named by ``rule`` (its row or its deletion); ``values`` is then None.
+    ``rule`` is the rule's name, a callable's ``__qualname__``."""
+
+    column: int | None
+    rule: str
+    keys: pa.BinaryArray
+    values: pa.Array | None
+
+    def items(self) -> Iterator[tuple[bytes, int | None, str, object]]:
+        """Each decision as (key, column, rule, chosen value as a Python object)."""
+        values = self.values.to_pylist() if self.values is not None else [None] * len(self.keys)
+        for key, value in zip(self.keys.to_pylist(), values, strict=True):
+            yield key, self.column, self.rule, value
+
+
+@dataclass(frozen=True)
+class MergeStats:
+    """Counts of one merge (or preview)."""
+
+    ours_changed: int  # rows that differ from base to ours
+    theirs_changed: int  # rows that differ from base to theirs
+    both_changed: int  # keys changed on both sides, identically or not
+    upserts: int  # rows the merge writes over ours
+    deletes: int  # keys the merge deletes from ours
+    conflicts: int  # keys left in conflict (they keep our row)
+    resolved_rows: int  # conflicting keys that rules made clean
+    resolved_cells: int  # cells rules decided (a whole-row resolution counts none)
+
+
+@dataclass(frozen=True)
+class MergePreview:
+    conflicts: MergeConflicts
+    resolutions: list[Resolution]
+    stats: MergeStats
+
+
+@dataclass(frozen=True)
+class MergeResult(MergePreview):
+    tree: ProllyTree
+
+
+@dataclass(frozen=True)
+class _Edits:
+    """The sorted batch that turns ours into the merged tree."""
+
+    keys: pa.BinaryArray
+    columns: list[pa.Array]
+    deleted: np.ndarray
+
+
+def merge(
+    base: ProllyTree,
+    ours: ProllyTree,
+    theirs: ProllyTree,
+    *,
+    mode: str = "cell",
+    rules: Mapping[int, Rule] | None = None,
+    default_rule: Rule | None = None,
+) -> MergeResult:
+    """Merge theirs into ours against their common base.
+
+    Args:
+        base: the merge base; ``ours`` and ``theirs`` must store its value types
+            in the same node store.
+        ours: the tree merged into; conflicted keys keep its rows.
+        theirs: the tree whose changes are merged in.
+        mode: "cell" (different columns of one row merge cleanly) or "row"
+            (any two different edits of one row conflict).
+        rules: column index -> rule for that column's conflicting cells.
+        default_rule: the rule for columns ``rules`` does not name; None leaves
+            their conflicts unresolved.
+
+    Returns:
+        ``MergeResult``: the merged tree, the conflicts, the resolutions rules
+        applied and counts.
+
+    Raises:
+        InvalidInput: the trees store different value types, or a mode, rule or
+            column index is unknown, or a callable rule returned a value that
+            does not fit its column.
+        UnsupportedType: "max" or "min" for a column whose type has no order.
+    """
+    planned, edits = _plan(base, ours, theirs, mode, rules, default_rule)
+    if not len(edits.keys):
+        tree = ours
+    elif ours.root == base.root:
+        tree = theirs  # invariant (2): the edit batch would rebuild theirs exactly
+    else:
+        tree = ours.edit(edits.keys, edits.columns, edits.deleted)
+    return MergeResult(planned.conflicts, planned.resolutions, planned.stats, tree)
+
+
+def preview(
+    base: ProllyTree,
+    ours: ProllyTree,
+    theirs: ProllyTree,
+    *,
+    mode: str = "cell",
+    rules: Mapping[int, Rule] | None = None,
+    default_rule: Rule | None = None,
+) -> MergePreview:
+    """What ``merge`` with the same arguments would report, writing nothing
+    (invariant (5)). Arguments and errors as for ``merge``."""
+    return _plan(base, ours, theirs, mode, rules, default_rule)[0]
+
+
+# --- planning -----------------------------------------------------------------
+
+
+def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, _Edits]:
+    if mode not in MODES:
+        raise InvalidInput(f"unknown merge mode {mode!r} (use 'cell' or 'row')")
+    if not base.types == ours.types == theirs.types:
+        raise InvalidInput(
+            "a three-way merge needs trees with one value layout: base stores "
+            f"{_names(base.types)}, ours {_names(ours.types)}, theirs {_names(theirs.types)} "
+            "(merge the schemas first)"
+        )
+    column_rules = _column_rules(base.types, rules, default_rule)
+    ours_diff, theirs_diff = base.diff(ours), base.diff(theirs)  # invariant (1)
+    ours_s, theirs_s = comparable(ours_diff.keys, theirs_diff.keys)
+    pos = np.searchsorted(ours_s, theirs_s, "left")
+    if len(ours_s):
+        matched = (pos < len(ours_s)) & (ours_s[np.minimum(pos, len(ours_s) - 1)] == theirs_s)
+    else:
+        matched = np.zeros(len(theirs_s), bool)
+    both = _Both(ours_diff, theirs_diff, pos[matched], np.flatnonzero(matched), mode, column_rules)
+    edits = _edits(theirs_diff, np.flatnonzero(~matched), both)
+    n_deletes = int(edits.deleted.sum())
+    stats = MergeStats(
+        ours_changed=len(ours_diff),
+        theirs_changed=len(theirs_diff),
+        both_changed=both.n,
+        upserts=len(edits.deleted) - n_deletes,
+        deletes=n_deletes,
+        conflicts=int(both.conflict.sum()),
+        resolved_rows=int((both.resolved_cells.any(axis=1) | both.resolved_rows).sum()),
+        resolved_cells=int(both.resolved_cells.sum()),
+    )
+    return MergePreview(both.conflicts(), both.resolutions, stats), edits
+
+
+class _Both:
+    """The keys both sides changed: their classification and merged rows.
+
+    Row masks over these keys are (n,) arrays; cell masks are (n, columns) arrays.
+    """
+
+    def __init__(self, ours_diff: TreeDiff, theirs_diff: TreeDiff, at_ours, at_theirs, mode, rules):
+        self.n, self.at_theirs = len(at_ours), at_theirs
+        take_o, take_t = pa.array(at_ours, pa.int64()), pa.array(at_theirs, pa.int64())
+        self.keys = theirs_diff.keys.take(take_t)
+        self.our_kinds = ours_diff.kinds[at_ours]
+        self.their_kinds = theirs_diff.kinds[at_theirs]
+        # base->ours and base->theirs share their from-rows: both are base's row
+        self.base = [c.take(take_o) for c in ours_diff.from_columns]
+        self.ours = [c.take(take_o) for c in ours_diff.to_columns]
+        self.theirs = [c.take(take_t) for c in theirs_diff.to_columns]
+        cells, theirs_changed = self._classify(mode)
+        self._resolve(rules, cells)
+        self._merge_cells(rules, theirs_changed)
+        self._plan_edits()
+
+    def _classify(self, mode: str) -> tuple[np.ndarray, np.ndarray]:
+        """Conflicting cells, and the cells theirs changed; sets the row kinds."""
+        n, width = self.n, len(self.base)
+        same, ours_changed, theirs_changed = (np.zeros((n, width), bool) for _ in range(3))
+        for c in range(width):
+            same[:, c] = column_equal(self.ours[c], self.theirs[c])
+            ours_changed[:, c] = ~column_equal(self.base[c], self.ours[c])
+            theirs_changed[:, c] = ~column_equal(self.base[c], self.theirs[c])
+        self.removed_t = self.their_kinds == REMOVED
+        self.delete_vs_modify = (self.our_kinds == REMOVED) != self.removed_t
+        add_add = self.our_kinds == ADDED  # then theirs added it too: base has no row
+        mod_mod = (self.our_kinds == MODIFIED) & (self.their_kinds == MODIFIED)
+        self.two_rows = add_add | mod_mod
+        if mode == "cell":
+            both_changed = ours_changed & theirs_changed & ~same
+            cells = np.where(mod_mod[:, None], both_changed, add_add[:, None] & ~same)
+        else:  # a cell neither side changed is equal on both: every difference conflicts
+            cells = self.two_rows[:, None] & ~same
+        return cells, theirs_changed
+
+    def _resolve(self, rules: list[Rule | None], cells: np.ndarray) -> None:
+        """Which conflicts stay, which cells and whole rows the rules decide."""
+        # invariant (4): a row resolves only if a rule covers each of its conflicting cells
+        has_rule = np.array([r is not None for r in rules], bool)
+        unresolved = (cells & ~has_rule).any(axis=1)
+        self.side = _row_side(rules)
+        self.conflict = (cells.any(axis=1) & unresolved) | (
+            self.delete_vs_modify & (self.side is None)
+        )
+        self.resolved_cells = cells & ~self.conflict[:, None]
+        self.resolved_rows = self.delete_vs_modify & ~self.conflict
+        self.to_theirs = self.resolved_rows & (self.side == "theirs")
+
+    def _merge_cells(self, rules: list[Rule | None], theirs_changed: np.ndarray) -> None:
+        """Merged rows: theirs' cell where theirs changed it, else ours; rules override."""
+        n = self.n
+        from_theirs = theirs_changed | self.to_theirs[:, None]
+        self.merged: list[pa.Array] = []
+        self.resolutions: list[Resolution] = []
+        for c, rule in enumerate(rules):
+            index = np.where(from_theirs[:, c], n + np.arange(n), np.arange(n))
+            parts = [self.ours[c], self.theirs[c]]
+            decided = np.flatnonzero(self.resolved_cells[:, c])
+            if len(decided):
+                values = self._decide(c, rule, decided)
+                index[decided] = 2 * n + np.arange(len(decided))
+                parts.append(values)
+                keys = self.keys.take(pa.array(decided, pa.int64()))
+                self.resolutions.append(Resolution(c, _rule_name(rule), keys, values))
+            self.merged.append(pa.concat_arrays(parts).take(pa.array(index, pa.int64())))
+        if self.resolved_rows.any():
+            keys = self.keys.take(pa.array(np.flatnonzero(self.resolved_rows), pa.int64()))
+            self.resolutions.append(Resolution(None, self.side, keys, None))
+
+    def _plan_edits(self) -> None:
+        """Rows to write over ours: clean merged rows that differ from ours, and
+        delete-vs-modify rows resolved towards theirs (their row or deletion)."""
+        candidates = np.flatnonzero(self.two_rows & ~self.conflict)
+        if self.merged:
+            pick = pa.array(candidates, pa.int64())
+            merged = [m.take(pick) for m in self.merged]
+            differs = ~rows_equal(merged, [o.take(pick) for o in self.ours])
+        else:  # no value columns: rows with equal keys are equal
+            differs = np.zeros(len(candidates), bool)
+        theirs_rows = np.flatnonzero(self.to_theirs & ~self.removed_t)
+        self.upserts = np.sort(np.concatenate([candidates[differs], theirs_rows]))
+        self.deletes = np.flatnonzero(self.to_theirs & self.removed_t)
+
+    def _decide(self, c: int, rule: Rule, rows: np.ndarray) -> pa.Array:
+        """The values ``rule`` picks for cell ``c`` of ``rows``."""
+        take = pa.array(rows, pa.int64())
+        ours, theirs = self.ours[c].take(take), self.theirs[c].take(take)
+        if rule == "ours":
+            return ours
+        if rule == "theirs":
+            return theirs
+        if rule in ("max", "min"):
+            return _extreme(rule, ours, theirs)
+        # a callable: the one Python loop, over conflicting cells only
+        base = self.base[c].take(take).to_pylist()
+        chosen = [
+            rule(b, o, t)
+            for b, o, t in zip(base, ours.to_pylist(), theirs.to_pylist(), strict=True)
+        ]
+        try:
+            return pa.array(chosen, ours.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError, OverflowError) as e:
+            raise InvalidInput(
+                f"merge rule {_rule_name(rule)} for column {c} returned a value that is not "
+                f"{ours.type} ({e}); make it return a value of the column's type or None"
+            ) from e
+
+    def conflicts(self) -> MergeConflicts:
+        rows = np.flatnonzero(self.conflict)
+        take = pa.array(rows, pa.int64())
+        return MergeConflicts(
+            keys=self.keys.take(take),
+            base_present=self.our_kinds[rows] != ADDED,
+            base=[c.take(take) for c in self.base],
+            ours=[c.take(take) for c in self.ours],
+            our_kinds=self.our_kinds[rows],
+            theirs=[c.take(take) for c in self.theirs],
+            their_kinds=self.their_kinds[rows],
+        )
+
+
+def _edits(theirs_diff: TreeDiff, theirs_only: np.ndarray, both: _Both) -> _Edits:
+    """One sorted batch: theirs' one-sided changes plus the merged rows of ``both``.
+
+    Every edited key is a key of the base->theirs diff, so sorting by position in
+    that diff sorts by key; values come from theirs' rows or the merged rows.
+    """
+    total = len(theirs_diff)
+    position = np.concatenate(
+        [theirs_only, both.at_theirs[both.upserts], both.at_theirs[both.deletes]]
+    )
+    source = np.concatenate([theirs_only, total + both.upserts, total + both.deletes])
+    deleted = np.concatenate(
+        [
+            theirs_diff.kinds[theirs_only] == REMOVED,
+            np.zeros(len(both.upserts), bool),
+            np.ones(len(both.deletes), bool),
+        ]
+    )
+    order = np.argsort(position, kind="stable")
+    take = pa.array(source[order], pa.int64())
+    columns = [
+        pa.concat_arrays([t, m]).take(take)
+        for t, m in zip(theirs_diff.to_columns, both.merged, strict=True)
+    ]
+    return _Edits(
+        theirs_diff.keys.take(pa.array(position[order], pa.int64())), columns, deleted[order]
+    )
+
+
+# --- rules --------------------------------------------------------------------
+
+
+def _column_rules(
+    types, rules: Mapping[int, Rule] | None, default: Rule | None
+) -> list[Rule | None]:
+    """The rule for each value column, validated."""
+    width = len(types)
+    out: list[Rule | None] = [default] * width
+    for c, rule in (rules or {}).items():
+        if isinstance(c, bool) or not isinstance(c, int | np.integer) or not 0 <= c < width:
+            raise InvalidInput(
+                f"merge rule given for column {c!r}, but the trees store {width} value "
+                f"columns (index them 0..{width - 1})"
+            )
+        out[int(c)] = rule
+    for c, rule in enumerate(out):
+        if rule is None or callable(rule):
+            continue
+        if rule not in NAMED_RULES:
+            raise InvalidInput(
+                f"unknown merge rule {rule!r} for column {c} (use 'ours', 'theirs', 'max', "
+                "'min' or a callable f(base, ours, theirs); resolve 'newest' to 'ours' or "
+                "'theirs' before merging)"
+            )
+        if rule in ("max", "min"):
+            empty = pa.array([], types[c])
+            try:
+                _extreme(rule, empty, empty)
+            except pa.ArrowNotImplementedError as e:
+                raise UnsupportedType(
+                    f"merge rule {rule!r} cannot order column {c} of type {types[c]} "
+                    "(give that column a callable rule instead)"
+                ) from e
+    return out
+
+
+def _extreme(rule: str, ours: pa.Array, theirs: pa.Array) -> pa.Array:
+    pick = pc.max_element_wise if rule == "max" else pc.min_element_wise
+    if pa.types.is_boolean(ours.type):  # no boolean kernel: order False < True via int8
+        return pick(ours.cast(pa.int8()), theirs.cast(pa.int8())).cast(pa.bool_())
+    return pick(ours, theirs)
+
+
+def _row_side(rules: list[Rule | None]) -> str | None:
+    """The side every column's rule names, which decides whole rows; else None."""
+    for side in ("ours", "theirs"):
+        if rules and all(isinstance(r, str) and r == side for r in rules):
+            return side
+    return None
+
+
+def _rule_name(rule: Rule) -> str:
+    return rule if isinstance(rule, str) else getattr(rule, "__qualname__", repr(rule))
+
+
+def _names(types) -> str:
+    return "(" + ", ".join(str(t) for t in types) + ")"

@@ -1,0 +1,255 @@
+"""Diffs between two versions: which tables changed, their schema changes, and rows.
+
+Row diffs come from the tree diff (``tree/diff.py``), so they cost what changed,
+not the table size, whenever both versions store the same value columns. When a
+schema change altered the stored columns, both versions are decoded, aligned by
+column tag (a renamed column keeps its tag), and diffed by key.
+
+Output shape (Dolt's ``dolt_diff``): one row per changed row, with
+``to_<column>`` and ``from_<column>`` for every column of the union of both
+schemas (named as in the newer one) and ``diff_type`` in
+{'added', 'modified', 'removed'}, in primary-key order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..table import Schema, Table, diff_schemas, rows_to_arrow
+from ..tree import ADDED, DIFF_TYPE_NAMES, MODIFIED, REMOVED, NodeStore, TreeDiff
+from ..tree.diff import column_equal, diff_rows
+from ..tree.keyarray import comparable
+
+_KIND_ARRAY = pa.array(DIFF_TYPE_NAMES)
+
+
+@dataclass(frozen=True)
+class TableDelta:
+    """One table that differs between two roots (None where it does not exist)."""
+
+    from_name: str | None
+    to_name: str | None
+    from_table: Table | None
+    to_table: Table | None
+
+    @property
+    def name(self) -> str:
+        return self.to_name or self.from_name or ""
+
+    @property
+    def kind(self) -> str:
+        if self.from_table is None:
+            return "added"
+        if self.to_table is None:
+            return "dropped"
+        if self.from_name != self.to_name:
+            return "renamed"
+        return "modified"
+
+    @property
+    def schema_changed(self) -> bool:
+        f, t = self.from_table, self.to_table
+        return f is None or t is None or f.schema != t.schema
+
+    @property
+    def data_changed(self) -> bool:
+        f, t = self.from_table, self.to_table
+        if f is None or t is None:
+            return (f or t).count() > 0  # type: ignore[union-attr]
+        return f.rows.root != t.rows.root
+
+
+def table_deltas(nodes: NodeStore, from_root, to_root) -> list[TableDelta]:
+    """Tables whose address differs between two roots (name -> address mappings).
+
+    A table dropped under one name and added under another with the same
+    schema tags and data is reported once, as renamed.
+    """
+    out: list[TableDelta] = []
+    dropped, added = [], []
+    for name in sorted(set(from_root) | set(to_root)):
+        a, b = from_root.get(name), to_root.get(name)
+        if a == b:
+            continue
+        ta = Table.load(nodes, a) if a is not None else None
+        tb = Table.load(nodes, b) if b is not None else None
+        if ta is None:
+            added.append((name, tb))
+        elif tb is None:
+            dropped.append((name, ta))
+        else:
+            out.append(TableDelta(name, name, ta, tb))
+    for old_name, old in dropped:
+        match = next((x for x in added if x[1].rows.root == old.rows.root and _same_tags(x[1].schema, old.schema)), None)
+        if match is not None:
+            added.remove(match)
+            out.append(TableDelta(old_name, match[0], old, match[1]))
+        else:
+            out.append(TableDelta(old_name, None, old, None))
+    out.extend(TableDelta(None, name, None, t) for name, t in added)
+    return sorted(out, key=lambda d: d.name)
+
+
+def _same_tags(a: Schema, b: Schema) -> bool:
+    return [c.tag for c in a.columns] == [c.tag for c in b.columns]
+
+
+def schema_changes(delta: TableDelta) -> list:
+    if delta.from_table is None or delta.to_table is None:
+        return []
+    return diff_schemas(delta.from_table.schema, delta.to_table.schema)
+
+
+def tree_diff(delta: TableDelta) -> tuple[TreeDiff, Schema, Schema]:
+    """The raw row diff of a delta, each side in its own schema's stored columns."""
+    f, t = delta.from_table, delta.to_table
+    if f is not None and t is not None and f.rows.types == t.rows.types and f.schema.primary_key == t.schema.primary_key:
+        return f.rows.diff(t.rows), f.schema, t.schema
+    from_keys, from_cols = f.rows.scan() if f is not None else (pa.array([], pa.binary()), [])
+    to_keys, to_cols = t.rows.scan() if t is not None else (pa.array([], pa.binary()), [])
+    fs = f.schema if f is not None else t.schema  # type: ignore[union-attr]
+    ts = t.schema if t is not None else fs
+    if f is None:
+        from_cols = [pa.array([], ty) for ty in t.rows.types]  # type: ignore[union-attr]
+    if t is None:
+        to_cols = [pa.array([], ty) for ty in f.rows.types]  # type: ignore[union-attr]
+    return _diff_across_schemas(from_keys, from_cols, to_keys, to_cols), fs, ts
+
+
+def _diff_across_schemas(from_keys, from_cols, to_keys, to_cols) -> TreeDiff:
+    """Row diff when the two sides store different columns (a schema change).
+
+    Keys present on both sides all come out MODIFIED here (each side gets a
+    distinct marker value); ``row_diff`` then drops the rows whose values are
+    equal once the columns are aligned by tag.
+    """
+    marks = diff_rows(
+        from_keys,
+        [pa.array(np.zeros(len(from_keys), np.int8))],
+        to_keys,
+        [pa.array(np.ones(len(to_keys), np.int8))],
+    )
+    from_take = _positions(from_keys, marks.keys)
+    to_take = _positions(to_keys, marks.keys)
+    return TreeDiff(
+        marks.keys,
+        [c.take(from_take) for c in from_cols],
+        [c.take(to_take) for c in to_cols],
+        marks.kinds,
+    )
+
+
+def _positions(keys: pa.BinaryArray, wanted: pa.BinaryArray) -> pa.Array:
+    have, want = comparable(keys, wanted)
+    pos = np.searchsorted(have, want)
+    clipped = np.minimum(pos, max(len(have) - 1, 0))
+    found = (pos < len(have)) & (have[clipped] == want) if len(have) else np.zeros(len(want), bool)
+    return pa.array(np.where(found, pos, 0), mask=~found)
+
+
+def row_diff(delta: TableDelta) -> pa.Table:
+    """The changed rows of a delta as Dolt's to_/from_ columns plus diff_type."""
+    raw, fs, ts = tree_diff(delta)
+    before = rows_to_arrow(fs, raw.keys, raw.from_columns)
+    after = rows_to_arrow(ts, raw.keys, raw.to_columns)
+    kinds = raw.kinds
+    # Columns of the union of both schemas by tag, named as in the newer schema.
+    to_by_tag = {c.tag: c for c in ts.columns}
+    from_by_tag = {c.tag: c for c in fs.columns}
+    order = [c.tag for c in ts.columns] + [c.tag for c in fs.columns if c.tag not in to_by_tag]
+    present_before = kinds != ADDED
+    present_after = kinds != REMOVED
+    arrays, names = [], []
+    changed_any = np.zeros(len(kinds), bool)
+    for tag in order:
+        name = (to_by_tag.get(tag) or from_by_tag[tag]).name
+        to_col = _masked(after.column(to_by_tag[tag].name), present_after) if tag in to_by_tag else None
+        from_col = _masked(before.column(from_by_tag[tag].name), present_before) if tag in from_by_tag else None
+        if to_col is None:
+            to_col = pa.nulls(len(kinds), from_col.type)  # type: ignore[union-attr]
+        if from_col is None:
+            from_col = pa.nulls(len(kinds), to_col.type)
+        if from_col.type != to_col.type:
+            from_col = from_col.cast(to_col.type, safe=False)
+        changed_any |= ~column_equal(from_col, to_col)
+        arrays += [to_col, from_col]
+        names += [f"to_{name}", f"from_{name}"]
+    keep = (kinds != MODIFIED) | changed_any
+    kind_names = _KIND_ARRAY.take(pa.array(kinds.astype(np.int64)))
+    table = pa.table(arrays + [kind_names], names=names + ["diff_type"])
+    return table.filter(pa.array(keep)) if not keep.all() else table
+
+
+def _masked(column: pa.ChunkedArray | pa.Array, present: np.ndarray) -> pa.Array:
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if present.all():
+        return array
+    return pc.if_else(pa.array(present), array, pa.nulls(len(array), array.type))
+
+
+@dataclass(frozen=True)
+class DiffStat:
+    table_name: str
+    rows_unmodified: int
+    rows_added: int
+    rows_deleted: int
+    rows_modified: int
+    cells_added: int
+    cells_deleted: int
+    cells_modified: int
+    old_row_count: int
+    new_row_count: int
+    old_cell_count: int
+    new_cell_count: int
+
+
+def diff_stat(delta: TableDelta) -> DiffStat:
+    """Dolt's dolt_diff_stat numbers for one table, from the row diff."""
+    rows = row_diff(delta)
+    kinds = rows.column("diff_type").to_numpy(zero_copy_only=False)
+    added = int((kinds == "added").sum())
+    removed = int((kinds == "removed").sum())
+    modified = int((kinds == "modified").sum())
+    n_to = len(delta.to_table.schema.columns) if delta.to_table else 0
+    n_from = len(delta.from_table.schema.columns) if delta.from_table else 0
+    cells_modified = 0
+    if modified:
+        mod = rows.filter(pa.array(kinds == "modified"))
+        for i in range(0, mod.num_columns - 1, 2):
+            cells_modified += int((~column_equal(mod.column(i).combine_chunks(), mod.column(i + 1).combine_chunks())).sum())
+    old_rows = delta.from_table.count() if delta.from_table else 0
+    new_rows = delta.to_table.count() if delta.to_table else 0
+    return DiffStat(
+        table_name=delta.name,
+        rows_unmodified=old_rows - removed - modified,
+        rows_added=added,
+        rows_deleted=removed,
+        rows_modified=modified,
+        cells_added=added * n_to,
+        cells_deleted=removed * n_from,
+        cells_modified=cells_modified,
+        old_row_count=old_rows,
+        new_row_count=new_rows,
+        old_cell_count=old_rows * n_from,
+        new_cell_count=new_rows * n_to,
+    )
+
+
+def label_transitions(rows: pa.Table, column: str) -> list[tuple[object, object, int]]:
+    """For modified rows, how many moved from each old value of ``column`` to each new one
+    (``cat -> dog: 120``), most frequent first."""
+    mod = rows.filter(pc.equal(rows.column("diff_type"), "modified"))
+    pairs = pa.table({"f": mod.column(f"from_{column}"), "t": mod.column(f"to_{column}")})
+    counts = pairs.group_by(["f", "t"]).aggregate([([], "count_all")])
+    out = [
+        (f, t, n)
+        for f, t, n in zip(
+            counts.column("f").to_pylist(), counts.column("t").to_pylist(), counts.column("count_all").to_pylist(), strict=True
+        )
+        if f != t
+    ]
+    return sorted(out, key=lambda x: (-x[2], str(x[0]), str(x[1])))

@@ -1,0 +1,493 @@
+"""A branch's working state and the version verbs that act on it.
+
+A ``Workspace`` is what one session holds for its current branch: the head
+commit it read, the working and staged roots, the merge state, and a write
+buffer of the chunks its edits made. Edits change the in-memory roots only;
+``persist`` writes the buffered chunks, the new working set and any moved
+branch head in ONE store transaction, compare-and-swapped against what this
+workspace read, so two writers never silently overwrite each other.
+
+State (per branch, as Dolt keeps it)::
+
+    HEAD commit --(add)--> staged root --(commit)--> new HEAD commit
+         ^                     ^
+         |                     +-- working root (every edit lands here)
+         +-- merge state: theirs, ours, pre-merge working root (for --abort)
+
+Invariants:
+  (1) ``persist`` moves ``workingSets/heads/<b>`` from ``self.ws_address`` and, when
+      the verb moved the head, ``refs/heads/<b>`` from ``self.head``; a lost race
+      raises ``CommitConflict`` and writes nothing.
+  (2) Conflicts and constraint violations live only in the working root; a
+      commit is refused while any table has them.
+  (3) A refused verb leaves the workspace exactly as it was.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .chunks.buffered import BufferedChunkStore
+from .chunks.store import ChunkStore, RefUpdate
+from .errors import (
+    CommitConflict,
+    DirtyWorkingSet,
+    InvalidInput,
+    MergeInProgress,
+    NoMergeInProgress,
+    NothingToCommit,
+    TableNotFound,
+    UnresolvedConflicts,
+)
+from .hash import format_address
+from .history import (
+    Commit,
+    Refs,
+    CommitLoader,
+    MergeState,
+    WorkingSet,
+    branch_ref,
+    decode_working_set,
+    encode_commit,
+    encode_working_set,
+    make_commit,
+    merge_base,
+    timestamp_from_datetime,
+    working_set_ref,
+)
+from .history.revision import RevisionKind, resolve_revision
+from .root import RootValue
+from .table import Table
+from .tree import NodeStore
+from .versioning.artifacts import Artifacts
+from .versioning.merge import MergeOptions, RootMerge, merge_roots, resolve_table_conflicts
+
+
+def default_author() -> tuple[str, str]:
+    """The commit author from ARBOR_AUTHOR_NAME / ARBOR_AUTHOR_EMAIL, else the login."""
+    user = getpass.getuser() if hasattr(os, "getuid") else "arbor"
+    name = os.environ.get("ARBOR_AUTHOR_NAME", user)
+    email = os.environ.get("ARBOR_AUTHOR_EMAIL", f"{user}@localhost")
+    return name, email
+
+
+@dataclass(frozen=True)
+class TableStatus:
+    table: str
+    staged: bool
+    status: str  # 'new table', 'modified', 'deleted', 'conflict', 'constraint violation'
+
+
+@dataclass(frozen=True)
+class MergeOutcome:
+    """Dolt's dolt_merge result row: hash, fast_forward, conflicts, message."""
+
+    hash: bytes | None
+    fast_forward: bool
+    conflicts: int
+    message: str
+    resolutions: list[dict] = field(default_factory=list)
+
+
+class Workspace:
+    """One branch's working state as a session sees it (see the module docstring)."""
+
+    def __init__(self, store: ChunkStore, nodes: NodeStore, loader: CommitLoader, branch: str) -> None:
+        self.store = store
+        self.loader = loader
+        self.branch = branch
+        self._shared_nodes = nodes
+        self.reload()
+
+    # --- loading and persisting ----------------------------------------------
+
+    def reload(self) -> None:
+        """Discard unpersisted edits and read the branch's state afresh."""
+        self.buffer = BufferedChunkStore(self.store)
+        self.nodes = self._shared_nodes.with_store(self.buffer)
+        self.head = self._read_head()
+        self.ws_address = self.store.get_ref(working_set_ref(self.branch))
+        if self.ws_address is None:
+            root = self.commit_root(self.head)
+            self.working, self.staged, self.merge = root, root, None
+        else:
+            ws = decode_working_set(self.store.get(self.ws_address))
+            self.working = self.root(ws.working)
+            self.staged = self.root(ws.staged)
+            self.merge = ws.merge
+        self._new_head: bytes | None = None
+        self._extra_refs: list[RefUpdate] = []
+
+    def _read_head(self) -> bytes:
+        return Refs(self.store).branch_head(self.branch)
+
+    def root(self, address: bytes) -> RootValue:
+        return RootValue.decode(self.nodes.store.get(address), address)
+
+    def commit_root(self, commit: bytes) -> RootValue:
+        return self.root(self.loader.load(commit).root)
+
+    @property
+    def head_root(self) -> RootValue:
+        return self.commit_root(self.head)
+
+    @property
+    def dirty(self) -> bool:
+        """True when the working root differs from HEAD's (the REPL's ``*``)."""
+        return self.working.address != self.head_root.address
+
+    def _store_root(self, root: RootValue) -> bytes:
+        self.nodes.write([root.encode()])
+        return root.address
+
+    def persist(self) -> None:
+        """Write buffered chunks, the working set and a moved head atomically (invariant (1))."""
+        ws = WorkingSet(
+            working=self._store_root(self.working),
+            staged=self._store_root(self.staged),
+            merge=self.merge,
+        )
+        data = encode_working_set(ws)
+        (ws_addr,) = self.nodes.write([data])
+        updates = [RefUpdate(working_set_ref(self.branch), self.ws_address, ws_addr)]
+        if self._new_head is not None:
+            updates.append(RefUpdate(branch_ref(self.branch), self.head, self._new_head))
+        updates.extend(self._extra_refs)
+        if not self.buffer.flush(updates):
+            self.buffer = BufferedChunkStore(self.store)
+            self.nodes = self._shared_nodes.with_store(self.buffer)
+            raise CommitConflict(
+                f"branch {self.branch!r} was changed by another writer since this session read it; "
+                "nothing was written (run the statement again; your session reloads the new state)"
+            )
+        self.ws_address = ws_addr
+        if self._new_head is not None:
+            self.head = self._new_head
+        self._new_head = None
+        self._extra_refs = []
+
+    # --- tables ----------------------------------------------------------------
+
+    def table_names(self) -> list[str]:
+        return list(self.working)
+
+    def table(self, name: str, root: RootValue | None = None) -> Table:
+        root = self.working if root is None else root
+        found = root.find(name)
+        if found is None:
+            raise TableNotFound(root.missing_message(name, f" on branch {self.branch!r}"))
+        return Table.load(self.nodes, root[found])
+
+    def put_table(self, name: str, table: Table) -> None:
+        self.working = self.working.with_table(name, table.address)
+
+    def create_table(self, name: str, table: Table) -> None:
+        self.working = self.working.with_table(name, table.address, replace=False)
+
+    def drop_table(self, name: str) -> None:
+        found = self.working.find(name)
+        if found is None:
+            raise TableNotFound(self.working.missing_message(name, f" on branch {self.branch!r}"))
+        self.working = self.working.without_table(found)
+
+    def rename_table(self, old: str, new: str) -> None:
+        table = self.table(old)
+        dropped = self.working.without_table(self.working.find(old) or old)
+        self.working = dropped.with_table(new, table.address, replace=False)
+
+    # --- status / add ----------------------------------------------------------
+
+    def status(self) -> list[TableStatus]:
+        head = self.head_root
+        out = [TableStatus(t, True, s) for t, s in _changes(head, self.staged)]
+        for t, s in _changes(self.staged, self.working):
+            out.append(TableStatus(t, False, s))
+        for name in self.working:
+            table = self.table(name)
+            if table.artifacts is not None:
+                art = Artifacts.load(self.nodes, table.artifacts)
+                if art.conflicts.count():
+                    out.append(TableStatus(name, False, "conflict"))
+                if art.violations.count():
+                    out.append(TableStatus(name, False, "constraint violation"))
+        return out
+
+    def add(self, tables: Sequence[str] = (), *, all_tables: bool = False) -> None:
+        """Stage tables (Dolt's ``add``): '.' or all_tables stages every change incl. drops."""
+        if all_tables or "." in tables or "-A" in tables:
+            self.staged = self.working
+            return
+        staged = self.staged
+        for name in tables:
+            found = self.working.find(name)
+            if found is not None:
+                staged = staged.with_table(found, self.working[found])
+            elif staged.find(name) is not None:
+                staged = staged.without_table(staged.find(name))  # a dropped table
+            else:
+                raise TableNotFound(self.working.missing_message(name, f" on branch {self.branch!r}"))
+        self.staged = staged
+
+    # --- commit ---------------------------------------------------------------------
+
+    def commit(
+        self,
+        message: str,
+        *,
+        author: tuple[str, str] | None = None,
+        date: datetime | None = None,
+        allow_empty: bool = False,
+        stage_modified: bool = False,
+        stage_all: bool = False,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        """Commit the staged root (Dolt's ``commit``; -a / -A stage first). Persists."""
+        self._refuse_artifacts("commit")
+        staged = self.staged
+        if stage_all:
+            staged = self.working
+        elif stage_modified:
+            for t, s in _changes(self.staged, self.working):
+                if s != "new table":
+                    staged = (
+                        staged.without_table(t)
+                        if s == "deleted"
+                        else staged.with_table(t, self.working[t])
+                    )
+        parents = [self.head]
+        meta = dict(metadata or {})
+        if self.merge is not None and not self.merge.squash:
+            parents.append(self.merge.theirs)
+            meta.update(self.merge.details.get("commit_metadata", {}))
+        if staged.address == self.head_root.address and not allow_empty and self.merge is None:
+            raise NothingToCommit(
+                "nothing to commit: no staged changes (stage with dolt_add / `arbor add`, "
+                "use -a/-A, or pass --allow-empty)"
+            )
+        name, email = author or default_author()
+        commit = make_commit(
+            self.loader,
+            root=self._store_root(staged),
+            parents=parents,
+            author=name,
+            email=email,
+            message=message,
+            timestamp=timestamp_from_datetime(date) if date else None,
+            metadata=meta,
+        )
+        (address,) = self.nodes.write([encode_commit(commit)])
+        before = (self.staged, self.merge, self._new_head)
+        self.staged = staged
+        self.merge = None
+        self._new_head = address
+        try:
+            self.persist()
+        except Exception:
+            self.staged, self.merge, self._new_head = before
+            raise
+        return address
+
+    def _refuse_artifacts(self, verb: str) -> None:
+        bad = [s.table for s in self.status() if s.status in ("conflict", "constraint violation")]
+        if bad:
+            raise UnresolvedConflicts(
+                f"cannot {verb}: table(s) {', '.join(sorted(set(bad)))} have unresolved merge "
+                "conflicts or constraint violations (resolve them with dolt_conflicts_resolve, "
+                "edit dolt_conflicts_<table>, or abort with dolt_merge('--abort'))"
+            )
+
+    # --- checkout / reset ---------------------------------------------------------
+
+    def checkout_tables(self, tables: Iterable[str]) -> None:
+        """Discard working changes to tables (restore them from the staged root)."""
+        working = self.working
+        for name in tables:
+            found = self.staged.find(name)
+            if found is not None:
+                working = working.with_table(found, self.staged[found])
+            elif working.find(name) is not None:
+                working = working.without_table(working.find(name))
+            else:
+                raise TableNotFound(self.working.missing_message(name, f" on branch {self.branch!r}"))
+        self.working = working
+
+    def reset(self, mode: str = "mixed", revision: str | None = None, tables: Sequence[str] = ()) -> None:
+        """Dolt's reset: --hard / --soft / (default) unstage, optionally to a revision."""
+        if tables:
+            staged = self.staged
+            head = self.head_root
+            for name in tables:
+                found = head.find(name)
+                staged = staged.with_table(found, head[found]) if found else (
+                    staged.without_table(staged.find(name)) if staged.find(name) else staged
+                )
+            self.staged = staged
+            return
+        target = self.head
+        if revision is not None:
+            target = self.resolve_commit(revision)
+        root = self.commit_root(target)
+        if target != self.head:
+            self._new_head = target
+        if mode == "hard":
+            self.working = self.staged = root
+            self.merge = None
+        elif mode == "soft":
+            if revision is None:
+                self.staged = root
+        else:
+            self.staged = root
+
+    def resolve_commit(self, text: str) -> bytes:
+        rev = resolve_revision(self.loader, text, current_branch=self.branch)
+        if rev.kind in (RevisionKind.WORKING, RevisionKind.STAGED):
+            raise InvalidInput(f"{text!r} is not a commit (use a branch, tag or commit hash)")
+        return rev.address
+
+    def root_at(self, text: str) -> RootValue:
+        """The root value a revision names, WORKING and STAGED included."""
+        rev = resolve_revision(self.loader, text, current_branch=self.branch)
+        if rev.kind == RevisionKind.WORKING:
+            return self.working
+        if rev.kind == RevisionKind.STAGED:
+            return self.staged
+        return self.commit_root(rev.address)
+
+    # --- merge ----------------------------------------------------------------------
+
+    def merge_revision(
+        self,
+        revision: str,
+        *,
+        no_ff: bool = False,
+        no_commit: bool = False,
+        squash: bool = False,
+        message: str | None = None,
+        author: tuple[str, str] | None = None,
+        options: MergeOptions | None = None,
+    ) -> MergeOutcome:
+        """Dolt's merge. Conflicts stay in the working set; otherwise commits (persists)."""
+        if self.merge is not None:
+            raise MergeInProgress(
+                "a merge is already in progress on this branch (commit it after resolving "
+                "conflicts, or run dolt_merge('--abort'))"
+            )
+        if self.working.address != self.head_root.address:
+            raise DirtyWorkingSet(
+                f"cannot merge into {self.branch!r}: the working set has uncommitted changes "
+                "(commit them with dolt_commit, or discard them with dolt_reset('--hard'))"
+            )
+        theirs = self.resolve_commit(revision)
+        base = merge_base(self.loader, self.head, theirs)
+        label = revision
+        if theirs == self.head or base == theirs:
+            return MergeOutcome(self.head, False, 0, "Everything up-to-date")
+        if base == self.head and not no_ff and not squash:
+            root = self.commit_root(theirs)
+            self.working = self.staged = root
+            self._new_head = theirs
+            if not no_commit:
+                self.persist()
+            return MergeOutcome(theirs, True, 0, "merge successful")
+        result = merge_roots(
+            self.nodes,
+            self.commit_root(base) if base else RootValue(),
+            self.head_root,
+            self.commit_root(theirs),
+            options or MergeOptions(),
+        )
+        return self._finish_merge(result, theirs, base, label, no_commit, squash, message, author)
+
+    def _finish_merge(
+        self, result: RootMerge, theirs, base, label, no_commit, squash, message, author
+    ) -> MergeOutcome:
+        pre_merge = self._store_root(self.working)
+        details = {"commit_metadata": {"merge_resolutions": result.resolutions}} if result.resolutions else {}
+        self.working = result.root
+        if result.conflicts or result.schema_conflicts or result.violations or no_commit:
+            self.merge = MergeState(
+                theirs=theirs,
+                ours=self.head,
+                pre_merge_working=pre_merge,
+                base_root=self._store_root(self.commit_root(base)) if base else None,
+                theirs_label=label,
+                squash=squash,
+                no_commit=no_commit,
+                details=details,
+            )
+            if not (result.conflicts or result.violations):
+                self.staged = result.root
+            self.persist()
+            n = result.conflicts + len(result.schema_conflicts)
+            msg = "conflicts found" if n else ("constraint violations found" if result.violations else "merge successful")
+            return MergeOutcome(None, False, n, msg, result.resolutions)
+        self.staged = result.root
+        if squash:
+            self.persist()
+            return MergeOutcome(None, False, 0, "merge successful", result.resolutions)
+        self.merge = MergeState(
+            theirs=theirs, ours=self.head, pre_merge_working=pre_merge, base_root=None,
+            theirs_label=label, details=details,
+        )
+        text = message or f"Merge branch '{label}' into {self.branch}"
+        address = self.commit(text, author=author)
+        return MergeOutcome(address, False, 0, "merge successful", result.resolutions)
+
+    def merge_abort(self) -> None:
+        if self.merge is None:
+            raise NoMergeInProgress("there is no merge to abort on this branch")
+        pre = self.root(self.merge.pre_merge_working)
+        self.working = pre
+        self.staged = self.head_root
+        self.merge = None
+        self.persist()
+
+    def resolve_conflicts(self, tables: Sequence[str], strategy: str) -> None:
+        """Resolve every conflict of ``tables`` ('ours', 'theirs' or 'combine')."""
+        names = list(self.working) if tables in ((".",), ["."]) else list(tables)
+        for name in names:
+            table = self.table(name)
+            self.put_table(self.working.find(name) or name, resolve_table_conflicts(self.nodes, table, strategy))
+
+    def apply_commit_like(self, commit: bytes, *, revert: bool, author=None) -> MergeOutcome:
+        """Cherry-pick (revert=False) or revert (revert=True) one commit onto HEAD."""
+        self._refuse_artifacts("cherry-pick" if not revert else "revert")
+        if self.working.address != self.head_root.address:
+            raise DirtyWorkingSet(
+                "the working set has uncommitted changes (commit or reset them first)"
+            )
+        c: Commit = self.loader.load(commit)
+        if not c.parents:
+            raise InvalidInput("cannot revert or cherry-pick the initial commit")
+        parent_root = self.commit_root(c.parents[0])
+        this_root = self.root(c.root)
+        base, theirs = (this_root, parent_root) if revert else (parent_root, this_root)
+        result = merge_roots(self.nodes, base, self.head_root, theirs, MergeOptions())
+        if result.conflicts or result.schema_conflicts:
+            self.working = result.root
+            self.persist()
+            return MergeOutcome(None, False, result.conflicts + len(result.schema_conflicts), "conflicts found")
+        self.working = self.staged = result.root
+        message = (
+            f'Revert "{c.message}"\n\nThis reverts commit {format_address(commit)}.'
+            if revert
+            else c.message
+        )
+        address = self.commit(message, author=author or ((c.author, c.email) if not revert else None))
+        return MergeOutcome(address, False, 0, message)
+
+
+def _changes(a: RootValue, b: RootValue) -> list[tuple[str, str]]:
+    out = []
+    for name in sorted(set(a) | set(b)):
+        x, y = a.get(name), b.get(name)
+        if x == y:
+            continue
+        out.append((name, "new table" if x is None else "deleted" if y is None else "modified"))
+    return out
+
