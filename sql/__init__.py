@@ -1,1 +1,78 @@
-"""sql"""
+"""ArborDB's SQL layer: sqlglot parses, DuckDB executes, the engine stores.
+
+Modules: ``dialect`` (parsing, AS OF, CALL), ``errors`` (PEP 249's hierarchy),
+``catalog`` (SQL types <-> engine schemas), ``reads`` (table references -> Arrow
+relations), ``writes`` (DDL and DML as engine edits), ``procedures`` (Dolt's
+``dolt_*`` verbs), ``system_tables`` (Dolt's system tables and functions),
+``session`` (transactions) and ``dbapi`` (the PEP 249 module).
+"""
+
+from .dbapi import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Connection,
+    Cursor,
+    Date,
+    DateFromTicks,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+    apilevel,
+    connect,
+    paramstyle,
+    threadsafety,
+)
+from .errors import (
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    SqlError,
+    Warning,
+)
+from .procedures import call_procedure
+from .session import Session
+
+__all__ = [
+    "BINARY",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
+    "Binary",
+    "Connection",
+    "Cursor",
+    "DataError",
+    "DatabaseError",
+    "Date",
+    "DateFromTicks",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "Session",
+    "SqlError",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "Warning",
+    "apilevel",
+    "call_procedure",
+    "connect",
+    "paramstyle",
+    "threadsafety",
+]

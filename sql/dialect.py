@@ -84,6 +84,8 @@ from sqlglot.generator import Generator
 from sqlglot.parser import Parser
 from sqlglot.tokens import TokenType
 
+from arbordb.sql.errors import SqlParseError, UnrewrittenAsOf, UnsupportedDialect
+
 __all__ = [
     "SUPPORTED_DIALECTS",
     "ProcedureCall",
@@ -116,57 +118,6 @@ _AS_OF_PHRASES: dict[tuple[str, ...], str] = {
 
 # How many characters of the statement around a parse error the message quotes.
 _CONTEXT_CHARS = 40
-
-
-# --- errors (to move into sql/errors.py under the SqlError root) ----------------
-
-
-class SqlParseError(ValueError):
-    """SQL text that the connection's dialect cannot read.
-
-    Attributes:
-        line: 1-based line of the offending text.
-        column: 1-based column where the offending text starts.
-        near: the offending text itself (may be empty at the end of input).
-        description: what the parser expected or rejected.
-        dialect: the dialect name the text was read with.
-    """
-
-    def __init__(
-        self, description: str, *, line: int, column: int, near: str, context: str, dialect: str
-    ) -> None:
-        self.description = description
-        self.line = line
-        self.column = column
-        self.near = near
-        self.dialect = dialect
-        where = f"near {near!r}" if near else "at the end of the statement"
-        super().__init__(
-            f"cannot parse SQL at line {line}, column {column} {where}: {description} "
-            f"(in {context!r}; the text was read as {dialect} SQL)"
-        )
-
-
-class UnsupportedDialect(ValueError):
-    """A dialect name that ArborDB connections do not speak."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        super().__init__(
-            f"SQL dialect {name!r} is not supported; use one of {', '.join(SUPPORTED_DIALECTS)}"
-        )
-
-
-class UnrewrittenAsOf(ValueError):
-    """A tree handed to :func:`to_duckdb` still carries an ``AS OF`` clause."""
-
-    def __init__(self, table: str, version: str) -> None:
-        self.table = table
-        self.version = version
-        super().__init__(
-            f"table {table!r} still carries {version!r}, which DuckDB cannot read; "
-            "replace every AS OF table reference with its relation before generating DuckDB SQL"
-        )
 
 
 # --- the CALL statement --------------------------------------------------------
@@ -257,7 +208,7 @@ def _extend(base: type[Dialect]) -> type[Dialect]:
 def _key(name: str) -> str:
     key = name.lower()
     if key not in _BASES:
-        raise UnsupportedDialect(name)
+        raise UnsupportedDialect(name, SUPPORTED_DIALECTS)
     return key
 
 

@@ -49,9 +49,15 @@ Invariants:
       storing existing bytes again costs a lookup and writes nothing.
   (3) The map is remapped (grown or adopted) only while no transaction of this
       handle is open: every call holds the ``_ResizeGate`` shared, a resize holds it
-      alone.
-  (4) ``MapFullError`` aborts the transaction (nothing of it is written), the map
-      doubles, and the whole write runs again.
+      alone, under ``_write_lock``.
+  (4) A write first grows the map if its bytes might not fit; should LMDB still
+      raise ``MapFullError``, the transaction is aborted (nothing of it is
+      written), the map doubles, and the whole write runs again.
+  (5) A write transaction is aborted, and the map resized, only while no other
+      call of this handle is inside LMDB and under ``_write_lock``. (py-lmdb 3's
+      abort waits for every in-flight operation on the environment, so a busy
+      reader thread would otherwise stall it for seconds; an aborting write is
+      a lost compare-and-swap, an invalid ref target, or a full map.)
 
 Concurrency: LMDB allows one writer per environment across all processes (its
 lock file) and any number of readers on snapshots, which never block the writer.
@@ -237,7 +243,7 @@ class LmdbChunkStore:
             txn.cursor(db=self._chunks).putmulti(records, overwrite=False)  # invariant (2)
             return True, None
 
-        self._write(write)
+        self._write(write, sum(len(record) for _, record in records))
         return addresses
 
     def commit(self, chunks: Mapping[bytes, bytes], ref_updates: Sequence[RefUpdate] = ()) -> bool:
@@ -264,7 +270,7 @@ class LmdbChunkStore:
                     txn.put(raw, new, db=self._refs)
             return True, True
 
-        return self._write(write)
+        return self._write(write, sum(len(record) for _, record in records))
 
     def resolve_prefix(self, text_prefix: str) -> bytes:
         low, high = prefix_range(text_prefix)
@@ -392,48 +398,66 @@ class LmdbChunkStore:
                 with self._env.begin(buffers=buffers) as txn:
                     return fn(txn)
             except lmdb.MapResizedError:
-                pass  # another process grew the map past ours: adopt, then retry
+                pass  # another process grew the map past ours: adopt it, then retry
             except lmdb.Error as exc:
                 raise self._failure(exc) from exc
             finally:
                 self._gate.leave()
-            self._gate.resize(self._adopt_map)
+            with self._write_lock:  # invariant (5): no write transaction is open
+                self._gate.alone(self._adopt_map)
 
-    def _write(self, fn: Callable[[lmdb.Transaction], tuple[bool, _T]]) -> _T:
-        """Run ``fn`` in one write transaction; commit if it returns ``(True, value)``,
-        abort if ``(False, value)`` or if it raises. Grows the map as needed."""
+    def _write(self, fn: Callable[[lmdb.Transaction], tuple[bool, _T]], size: int = 0) -> _T:
+        """Run ``fn`` in one write transaction: commit if it returns ``(True, value)``,
+        abort if ``(False, value)`` or if it raises. ``size`` (bytes about to be
+        written) lets the map grow before the transaction rather than after it fails."""
         if self.readonly:
             raise StorageError(
                 f"the chunk store at {self.path} was opened read-only; open it without "
                 "readonly=True to write"
             )
         with self._write_lock:
+            self._make_room(size)
             while True:
                 self._gate.enter()  # invariant (3)
                 try:
-                    return self._run_write(fn)
-                except lmdb.MapFullError:
-                    grow: Callable[[], Any] = self._double_map  # invariant (4)
+                    txn = self._env.begin(write=True)
                 except lmdb.MapResizedError:
-                    grow = self._adopt_map
-                except lmdb.Error as exc:
-                    raise self._failure(exc) from exc
-                finally:
                     self._gate.leave()
-                self._gate.resize(grow)
+                    self._gate.alone(self._adopt_map)
+                    continue
+                except lmdb.Error as exc:
+                    self._gate.leave()
+                    raise self._failure(exc) from exc
+                try:
+                    keep, value = fn(txn)
+                    if keep:
+                        txn.commit()
+                        return value
+                except lmdb.MapFullError:
+                    self._gate.leave()  # invariant (4): abort, double the map, run again
+                    self._gate.alone(lambda t=txn: (t.abort(), self._double_map()))
+                    continue
+                except BaseException as exc:
+                    self._gate.leave()
+                    self._gate.alone(txn.abort)  # invariant (5)
+                    if isinstance(exc, lmdb.Error):
+                        raise self._failure(exc) from exc
+                    raise
+                self._gate.leave()
+                self._gate.alone(txn.abort)  # invariant (5)
+                return value
 
-    def _run_write(self, fn: Callable[[lmdb.Transaction], tuple[bool, _T]]) -> _T:
-        txn = self._env.begin(write=True)
-        try:
-            keep, value = fn(txn)
-            if keep:
-                txn.commit()
-            else:
-                txn.abort()
-        except BaseException:
-            txn.abort()
-            raise
-        return value
+    def _make_room(self, size: int) -> None:
+        """Grow the map before a write of about ``size`` bytes that might not fit."""
+        info = self._env.info()
+        page = self._env.stat()["psize"]
+        # Copy-on-write touches a few branch pages per key, so leave twice the room.
+        needed = (info["last_pgno"] + 64) * page + 2 * size
+        new_size = info["map_size"]
+        while new_size < needed:
+            new_size *= 2
+        if new_size > info["map_size"]:
+            self._gate.alone(lambda: self._env.set_mapsize(new_size))
 
     def _adopt_map(self) -> None:
         self._env.set_mapsize(0)  # LMDB reads the size another process set
@@ -474,41 +498,43 @@ class LmdbChunkStore:
 
 
 class _ResizeGate:
-    """Any number of calls may use the map at once, or one resize alone (invariant (3)).
+    """Any number of calls may use the environment at once, or one action alone.
 
-    A waiting resize holds back new calls, so a stream of readers cannot starve it.
+    The actions are remapping (invariant (3)) and aborting a write transaction
+    (invariant (5)). A waiting action holds back new calls, so a stream of readers
+    cannot starve it.
     """
 
-    __slots__ = ("_lock", "_changed", "_users", "_resizing")
+    __slots__ = ("_lock", "_changed", "_users", "_closed_to_new")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._users = 0
-        self._resizing = False
+        self._closed_to_new = False
 
     def enter(self) -> None:
         with self._lock:
-            while self._resizing:
+            while self._closed_to_new:
                 self._changed.wait()
             self._users += 1
 
     def leave(self) -> None:
         with self._lock:
             self._users -= 1
-            if self._resizing and not self._users:
+            if self._closed_to_new and not self._users:
                 self._changed.notify_all()
 
-    def resize(self, apply: Callable[[], object]) -> None:
-        """Run ``apply`` once no call is inside; the caller must not be inside."""
+    def alone(self, action: Callable[[], object]) -> None:
+        """Run ``action`` once no call is inside; the caller must not be inside."""
         with self._lock:
-            while self._resizing:
+            while self._closed_to_new:
                 self._changed.wait()
-            self._resizing = True
+            self._closed_to_new = True
             try:
                 while self._users:
                     self._changed.wait()
-                apply()
+                action()
             finally:
-                self._resizing = False
+                self._closed_to_new = False
                 self._changed.notify_all()

@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 from ..codec.keys import decode_keys, encode_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
-from .lookup import seek
+from .lookup import edit_tree, seek
 from .rows import describe_rows, format_key, key_order, repeats
 from .schema import Index, Schema
 
@@ -70,7 +70,9 @@ def index_key_types(schema: Schema, index: Index) -> list[pa.DataType]:
     return [schema.column(n).type for n in index.columns] + row_id_types(schema)
 
 
-def index_keys(schema: Schema, index: Index, data: pa.Table, ids: Sequence[pa.Array]) -> pa.BinaryArray:
+def index_keys(
+    schema: Schema, index: Index, data: pa.Table, ids: Sequence[pa.Array]
+) -> pa.BinaryArray:
     """The index keys of the rows ``data`` whose row ids are ``ids`` (row order)."""
     columns = [data.column(n) for n in index.columns] + list(ids)
     if data.num_rows == 0:
@@ -95,11 +97,17 @@ def build_index(
 
 
 def plan_index_edits(
-    schema: Schema, trees: Mapping[str, ProllyTree], removed: Rows, added: Rows
+    schema: Schema,
+    trees: Mapping[str, ProllyTree],
+    removed: Rows,
+    added: Rows,
+    *,
+    check: bool = True,
 ) -> dict[str, IndexEdit]:
     """The edit of every index for a write that removes and adds these rows.
 
-    Checks invariant (2) first and writes nothing.
+    Checks invariant (2) first (unless ``check`` is False: a merge result is
+    indexed as it is and its violations recorded elsewhere) and writes nothing.
 
     Raises:
         DuplicateKey: an added row would break a UNIQUE index.
@@ -108,7 +116,7 @@ def plan_index_edits(
     for index in schema.indexes:
         old = index_keys(schema, index, *removed)
         new = index_keys(schema, index, *added)
-        if index.unique:
+        if index.unique and check:
             _check_batch_unique(schema, index, added[0])
             _check_against_index(schema, index, trees[index.name], added[0], old)
         plan[index.name] = _edit(old, new)
@@ -121,7 +129,7 @@ def apply_index_edits(
     """Write the planned edits; trees without an edit are kept."""
     out = dict(trees)
     for name, (keys, deleted) in plan.items():
-        out[name] = trees[name].edit(keys, [], deleted)
+        out[name] = edit_tree(trees[name], keys, [], deleted)
     return out
 
 

@@ -45,11 +45,11 @@ from ..hash import ADDRESS_LEN, addresses_of
 from ..tree import NodeStore, ProllyTree
 from ..tree.keyarray import comparable, key_buffers
 from .indexes import apply_index_edits, build_index, plan_index_edits
-from .lookup import lookup
+from .lookup import edit_tree, lookup
 from .rows import COUNT_TYPE, describe_rows, tree_value_types
 from .schema import Schema
 
-__all__ = ["apply_keyless", "build_keyless", "expand", "row_hashes"]
+__all__ = ["apply_keyless", "build_keyless", "check_unique_repeats", "expand", "row_hashes"]
 
 _LIST_HEADER = 5  # marker + u32 item count
 
@@ -63,7 +63,9 @@ def row_hashes(schema: Schema, data: pa.Table) -> pa.BinaryArray:
     encoded = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, b"")
     digests = b"".join(addresses_of(encoded.to_pylist()))  # one C call per row: no bulk BLAKE3
     offsets = np.arange(0, (n + 1) * ADDRESS_LEN, ADDRESS_LEN, dtype=np.int32)
-    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(digests)])
+    return pa.Array.from_buffers(
+        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(digests)]
+    )
 
 
 def _field_encoding(values: pa.ChunkedArray, t: pa.DataType) -> pa.BinaryArray:
@@ -72,7 +74,9 @@ def _field_encoding(values: pa.ChunkedArray, t: pa.DataType) -> pa.BinaryArray:
     values = values.combine_chunks()
     n = len(values)
     valid = values.is_valid().to_numpy(zero_copy_only=False)
-    lengths = pc.list_value_length(values).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    lengths = (
+        pc.list_value_length(values).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    )
     items = pc.list_flatten(values)
     if len(items):
         item_offsets, item_data = key_buffers(encode_keys([items], [t.value_type]))
@@ -101,7 +105,9 @@ def expand(counts: pa.Array, data: pa.Table) -> pa.Table:
     return data.take(pa.array(np.repeat(np.arange(len(repeat)), repeat)))
 
 
-def _group(keys: pa.BinaryArray, delta: np.ndarray) -> tuple[pa.BinaryArray, np.ndarray, np.ndarray]:
+def _group(
+    keys: pa.BinaryArray, delta: np.ndarray
+) -> tuple[pa.BinaryArray, np.ndarray, np.ndarray]:
     """Distinct keys in key order, the summed ``delta`` of each, and one row holding it."""
     (s,) = comparable(keys)  # equal-width hashes: numpy order is memcmp order
     _, first, inverse = np.unique(s, return_index=True, return_inverse=True)
@@ -115,7 +121,7 @@ def build_keyless(
     """Row tree and index trees of a keyless table holding the rows ``data`` (with repeats)."""
     keys, counts, first = _group(row_hashes(schema, data), np.ones(data.num_rows, np.int64))
     distinct = data.take(pa.array(first, pa.int64()))
-    _check_unique_repeats(schema, distinct, counts, np.ones(len(counts), bool))
+    check_unique_repeats(schema, distinct, counts, np.ones(len(counts), bool))
     rows = ProllyTree.build(
         nodes, keys, [pa.array(counts, COUNT_TYPE), *distinct.columns], tree_value_types(schema)
     )
@@ -139,32 +145,38 @@ def apply_keyless(
         DuplicateKey: a UNIQUE index would be broken.
     """
     both = pa.concat_tables([inserts, deletes])
-    delta = np.concatenate([np.ones(inserts.num_rows, np.int64), -np.ones(deletes.num_rows, np.int64)])
+    delta = np.concatenate(
+        [np.ones(inserts.num_rows, np.int64), -np.ones(deletes.num_rows, np.int64)]
+    )
     keys, change, first = _group(row_hashes(schema, both), delta)
     distinct = both.take(pa.array(first, pa.int64()))  # an inserted copy where there is one
     _, (old_counts,) = lookup(rows, keys, 1)
     old = old_counts.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     new = np.maximum(old + change, 0)
     touched = new != old
-    _check_unique_repeats(schema, distinct, new, touched)
+    check_unique_repeats(schema, distinct, new, touched)
     if schema.indexes:
         gone, born = (old > 0) & (new == 0), (old == 0) & (new > 0)
-        plan = plan_index_edits(schema, indexes, _pick(distinct, keys, gone), _pick(distinct, keys, born))
+        plan = plan_index_edits(
+            schema, indexes, _pick(distinct, keys, gone), _pick(distinct, keys, born)
+        )
     else:
         plan = {}
     edit = pa.array(touched)
     counts = pa.array(new, COUNT_TYPE).filter(edit)
     columns = [c.filter(edit) for c in distinct.columns]
-    rows = rows.edit(keys.filter(edit), [counts, *columns], new[touched] == 0)
+    rows = edit_tree(rows, keys.filter(edit), [counts, *columns], new[touched] == 0)
     return rows, apply_index_edits(indexes, plan)
 
 
-def _pick(data: pa.Table, keys: pa.BinaryArray, mask: np.ndarray) -> tuple[pa.Table, list[pa.Array]]:
+def _pick(
+    data: pa.Table, keys: pa.BinaryArray, mask: np.ndarray
+) -> tuple[pa.Table, list[pa.Array]]:
     m = pa.array(mask)
     return data.filter(m), [keys.filter(m)]
 
 
-def _check_unique_repeats(
+def check_unique_repeats(
     schema: Schema, distinct: pa.Table, counts: np.ndarray, touched: np.ndarray
 ) -> None:
     """A UNIQUE index refuses a row stored more than once when its indexed values are non-NULL."""

@@ -203,7 +203,9 @@ def describe_rows(schema: Schema, data: pa.Table, rows: np.ndarray) -> str:
     if schema.is_keyless:
         picked = data.take(pa.array(shown, pa.int64())).to_pylist()
         return "row " + ", ".join(map(str, picked)) + more
-    keys = [data.column(n).take(pa.array(shown, pa.int64())).to_pylist() for n in schema.primary_key]
+    keys = [
+        data.column(n).take(pa.array(shown, pa.int64())).to_pylist() for n in schema.primary_key
+    ]
     texts = ["(" + ", ".join(repr(v) for v in values) + ")" for values in zip(*keys, strict=True)]
     return "the row with key " + ", ".join(texts) + more
 

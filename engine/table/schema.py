@@ -68,7 +68,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -82,10 +82,8 @@ __all__ = [
     "Column",
     "Index",
     "Schema",
-    "SchemaChange",
     "column_tag",
     "decode_schema",
-    "diff_schemas",
     "encode_schema",
 ]
 
@@ -98,7 +96,12 @@ _NULLABLE, _HAS_DEFAULT, _HAS_LOGICAL = 1, 2, 4
 _MAX_COLUMNS = 0xFFFF  # u16 column count
 _MAX_KEY_COLUMNS = 0xFF  # u8 primary-key and index column counts
 
-_U8, _U16, _U32, _U64 = struct.Struct(">B"), struct.Struct(">H"), struct.Struct(">I"), struct.Struct(">Q")
+_U8, _U16, _U32, _U64 = (
+    struct.Struct(">B"),
+    struct.Struct(">H"),
+    struct.Struct(">I"),
+    struct.Struct(">Q"),
+)
 assert (_U8.size, _U16.size, _U32.size, _U64.size) == (1, 2, 4, 8)
 
 
@@ -161,7 +164,9 @@ class Index:
     def __post_init__(self) -> None:
         _check_name(self.name, "index")
         if isinstance(self.columns, str):
-            raise SchemaError(f"index {self.name!r}: columns must be a sequence of names, got a str")
+            raise SchemaError(
+                f"index {self.name!r}: columns must be a sequence of names, got a str"
+            )
         object.__setattr__(self, "columns", tuple(self.columns))
         if not self.columns:
             raise SchemaError(f"index {self.name!r} lists no columns")
@@ -419,7 +424,9 @@ class Schema:
             return self
         rename = {old: new}
         return self._replace(
-            columns=tuple(dataclasses.replace(c, name=new) if c.name == old else c for c in self.columns),
+            columns=tuple(
+                dataclasses.replace(c, name=new) if c.name == old else c for c in self.columns
+            ),
             primary_key=tuple(rename.get(n, n) for n in self.primary_key),
             indexes=tuple(
                 dataclasses.replace(i, columns=tuple(rename.get(n, n) for n in i.columns))
@@ -435,7 +442,9 @@ class Schema:
             raise SchemaError(f"{self._what}: cannot change {sorted(bad)} with with_column_changed")
         self.column(name)
         return self._replace(
-            columns=tuple(dataclasses.replace(c, **changes) if c.name == name else c for c in self.columns)
+            columns=tuple(
+                dataclasses.replace(c, **changes) if c.name == name else c for c in self.columns
+            )
         )
 
     def with_index_added(self, index: Index) -> Schema:
@@ -537,7 +546,9 @@ def decode_schema(data: bytes, name: str = "") -> Schema:
     data = bytes(data)
     r = _Reader(data)
     if r.take(4) != SCHEMA_MAGIC:
-        raise InvalidInput(f"bytes are not a schema (magic {data[:4]!r}, expected {SCHEMA_MAGIC!r})")
+        raise InvalidInput(
+            f"bytes are not a schema (magic {data[:4]!r}, expected {SCHEMA_MAGIC!r})"
+        )
     version = r.int(_U8)
     if version != SCHEMA_VERSION:
         raise FormatVersionError("table schema", version, SCHEMA_VERSION)
@@ -551,7 +562,9 @@ def decode_schema(data: bytes, name: str = "") -> Schema:
         default = r.str() if flags & _HAS_DEFAULT else None
         logical = r.str() if flags & _HAS_LOGICAL else None
         columns.append(
-            Column(col_name, tag, type_from_text(type_text), bool(flags & _NULLABLE), default, logical)
+            Column(
+                col_name, tag, type_from_text(type_text), bool(flags & _NULLABLE), default, logical
+            )
         )
         by_tag[tag] = col_name
 
@@ -579,95 +592,3 @@ def decode_schema(data: bytes, name: str = "") -> Schema:
     if encode_schema(schema) != data:
         raise InvalidInput("schema bytes are not in canonical form (re-encoding differs)")
     return schema
-
-
-# --- diff --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SchemaChange:
-    """One difference between two schemas.
-
-    ``kind`` is one of: "column_added", "column_dropped", "column_renamed",
-    "type_changed", "nullable_changed", "default_changed", "logical_changed",
-    "primary_key_changed", "index_added", "index_dropped", "index_changed",
-    "check_added", "check_dropped", "check_changed". ``name`` is the column,
-    index or check name (for a column: its name in the newer schema, if any);
-    ``tag`` is the column tag for column changes, else None; ``old``/``new``
-    are the values before and after (a Column, Index, Check, a tuple of names,
-    or the changed attribute's value), None where absent.
-    """
-
-    kind: str
-    name: str
-    tag: int | None = None
-    old: object = None
-    new: object = None
-
-
-def diff_schemas(a: Schema, b: Schema) -> list[SchemaChange]:
-    """What changed from schema ``a`` to ``b``; columns are matched by tag.
-
-    Changes come in a fixed order: columns (in ``b``'s order, then those only
-    ``a`` has), then the primary key, indexes and checks by name.
-
-    Example:
-        >>> a = Schema([Column("id", 1, pa.int64()), Column("v", 2, pa.string())], ("id",))
-        >>> b = a.with_column_renamed("v", "w").with_column_changed("w", nullable=False)
-        >>> [(c.kind, c.name, c.old, c.new) for c in diff_schemas(a, b)]
-        [('column_renamed', 'w', 'v', 'w'), ('nullable_changed', 'w', True, False)]
-    """
-    out: list[SchemaChange] = []
-    a_tags = {c.tag: c for c in a.columns}
-    b_tags = {c.tag for c in b.columns}
-    for new in b.columns:
-        old = a_tags.get(new.tag)
-        if old is None:
-            out.append(SchemaChange("column_added", new.name, new.tag, None, new))
-            continue
-        if old.name != new.name:
-            out.append(SchemaChange("column_renamed", new.name, new.tag, old.name, new.name))
-        for attr, kind in (
-            ("type", "type_changed"),
-            ("nullable", "nullable_changed"),
-            ("default", "default_changed"),
-            ("logical", "logical_changed"),
-        ):
-            if getattr(old, attr) != getattr(new, attr):
-                out.append(SchemaChange(kind, new.name, new.tag, getattr(old, attr), getattr(new, attr)))
-    out += [
-        SchemaChange("column_dropped", c.name, c.tag, c, None) for c in a.columns if c.tag not in b_tags
-    ]
-    if _tags(a, a.primary_key) != _tags(b, b.primary_key):
-        out.append(SchemaChange("primary_key_changed", "", None, a.primary_key, b.primary_key))
-    out += _diff_named(
-        {i.name: i for i in a.indexes},
-        {i.name: i for i in b.indexes},
-        "index",
-        lambda s, i: (_tags(s, i.columns), i.unique),
-        a,
-        b,
-    )
-    out += _diff_named(
-        {c.name: c for c in a.checks}, {c.name: c for c in b.checks}, "check", lambda s, c: c, a, b
-    )
-    return out
-
-
-def _tags(schema: Schema, names: Sequence[str]) -> tuple[int, ...]:
-    return tuple(schema.column(n).tag for n in names)
-
-
-def _diff_named(old: dict, new: dict, kind: str, identity, a: Schema, b: Schema) -> list[SchemaChange]:
-    """Added / dropped / changed objects matched by name; ``identity`` says what makes two equal
-    (indexes compare by column tags, so a column rename does not change its indexes)."""
-    out = []
-    for name in sorted(old.keys() | new.keys()):
-        before, after = old.get(name), new.get(name)
-        if before is None:
-            out.append(SchemaChange(f"{kind}_added", name, None, None, after))
-        elif after is None:
-            out.append(SchemaChange(f"{kind}_dropped", name, None, before, None))
-        elif identity(a, before) != identity(b, after):
-            out.append(SchemaChange(f"{kind}_changed", name, None, before, after))
-    return out

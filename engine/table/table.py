@@ -32,11 +32,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.keys import decode_keys, encode_key, encode_keys
-from ..errors import DuplicateKey, InvalidInput, NotNullViolation, SchemaError
-from ..tree import NodeStore, ProllyTree
+from ..codec.keys import decode_keys, encode_key
+from ..errors import InvalidInput, NotNullViolation, SchemaError
+from ..hash import address_of, format_address
+from ..tree import ADDED, REMOVED, NodeStore, ProllyTree
 from ..tree.cursor import leaf_entries
-from .header import Header, decode_header, encode_header
+from .header import Header, decode_header, encode_header, header_references
 from .indexes import (
     apply_index_edits,
     build_index,
@@ -44,16 +45,13 @@ from .indexes import (
     plan_index_edits,
     row_id_names,
 )
-from .keyless import apply_keyless, build_keyless, expand
-from .lookup import lookup
+from .keyed import apply_keyed, build_keyed, row_keys
+from .keyless import apply_keyless, build_keyless, check_unique_repeats, expand, row_hashes
 from .rows import (
     COUNT_TYPE,
     cast_column,
     check_not_null,
     conform,
-    describe_rows,
-    key_order,
-    repeats,
     rows_to_arrow,
     tree_value_types,
 )
@@ -110,22 +108,10 @@ class Table:
             InvalidInput, NotNullViolation, DuplicateKey: ``rows`` are refused
                 (nothing is written).
         """
-        if rows is None:
-            rows = pa.table({c.name: pa.array([], c.type) for c in schema.columns})
-        data = conform(schema, rows)
+        data = conform(schema, rows if rows is not None else _no_rows(schema))
         check_not_null(schema, data)
-        if schema.is_keyless:
-            tree, index_trees = build_keyless(nodes, schema, data)
-            return cls(nodes, schema, tree, index_trees)
-        keys = _row_keys(schema, data)
-        order, sorted_form = key_order(keys)
-        _refuse_repeats(schema, data, order, sorted_form)
-        take = pa.array(order)
-        data, keys = data.take(take), keys.take(take)
-        values = [data.column(c.name) for c in schema.value_columns]
-        tree = ProllyTree.build(nodes, keys, values, tree_value_types(schema))
-        ids = [data.column(n) for n in schema.primary_key]
-        index_trees = {i.name: build_index(nodes, schema, i, data, ids) for i in schema.indexes}
+        build = build_keyless if schema.is_keyless else build_keyed
+        tree, index_trees = build(nodes, schema, data)
         return cls(nodes, schema, tree, index_trees)
 
     @classmethod
@@ -171,6 +157,52 @@ class Table:
         """The same table with another artifacts tree root (None: no artifacts)."""
         return self._with(artifacts=artifacts)
 
+    def with_rows(self, rows: ProllyTree) -> Table:
+        """The table with another row tree of the same layout (e.g. a merge result).
+
+        The index trees are brought in step from the diff of the two row trees
+        (cost ~ the changed rows). Constraints are not checked: a merge records
+        the violations its result has instead of refusing it.
+
+        Raises:
+            InvalidInput: ``rows`` stores other value types than this table.
+        """
+        if tuple(rows.types) != tuple(self.rows.types):
+            raise InvalidInput(
+                f"{self._what}: the new row tree stores {list(rows.types)}, the table's "
+                f"layout is {list(self.rows.types)}"
+            )
+        if not self.schema.indexes or rows.root == self.rows.root:
+            return self._with(rows=rows)
+        s = self.schema
+        diff = self.rows.diff(rows)
+        sides = []
+        for mask, columns in (
+            (diff.kinds != ADDED, diff.from_columns),
+            (diff.kinds != REMOVED, diff.to_columns),
+        ):
+            keep = pa.array(mask)
+            keys = diff.keys.filter(keep)
+            data = rows_to_arrow(s, keys, [c.filter(keep) for c in columns])
+            sides.append(
+                (data, [keys] if s.is_keyless else [data.column(n) for n in s.primary_key])
+            )
+        plan = plan_index_edits(s, self.index_trees, sides[0], sides[1], check=False)
+        return self._with(rows=rows, index_trees=apply_index_edits(self.index_trees, plan))
+
+    def keys_of(self, rows: pa.Table | pa.RecordBatch) -> pa.BinaryArray:
+        """The row-tree keys of ``rows`` (conformed to the schema), in row order:
+        encoded primary keys, or a keyless table's row hashes."""
+        data = conform(self.schema, rows)
+        return (
+            row_hashes(self.schema, data) if self.schema.is_keyless else row_keys(self.schema, data)
+        )
+
+    @staticmethod
+    def children(data: bytes) -> list[bytes]:
+        """Root addresses of the trees a stored table header names (for gc and fsck)."""
+        return header_references(address_of(data), data)
+
     def references(self) -> list[bytes]:
         """Root addresses of every tree the table names (rows, indexes, artifacts)."""
         roots = [self.rows.root, *(t.root for t in self.index_trees.values())]
@@ -183,8 +215,6 @@ class Table:
         return hash(self.address)
 
     def __repr__(self) -> str:
-        from ..hash import format_address
-
         return f"<Table {self.name or '?'} {format_address(self.address)}>"
 
     # --- reading -----------------------------------------------------------
@@ -283,7 +313,12 @@ class Table:
         index = self.schema.index(name)
         types = index_key_types(self.schema, index)
         lo, hi = _bounds(
-            types[: len(index.columns)], lo_values, hi_values, lo_inclusive, hi_inclusive, self._what
+            types[: len(index.columns)],
+            lo_values,
+            hi_values,
+            lo_inclusive,
+            hi_inclusive,
+            self._what,
         )
         keys, _ = self.index_trees[name].scan(lo, hi, hi_inclusive=False)
         names = [*index.columns, *row_id_names(self.schema)]
@@ -346,62 +381,8 @@ class Table:
             rows, index_trees = apply_keyless(s, self.rows, self.index_trees, new, gone)
             return self._with(rows=rows, index_trees=index_trees)
 
-        new_keys = _row_keys(s, new)
-        order, sorted_form = key_order(new_keys)
-        _refuse_repeats(s, new, order, sorted_form)
-        take = pa.array(order)
-        new, new_keys = new.take(take), new_keys.take(take)
-        gone_keys = self._delete_keys(deletes)
-        if not replace and len(new_keys):
-            exists, _ = lookup(self.rows, new_keys, 0)
-            if len(gone_keys):
-                exists &= ~_isin(new_keys, gone_keys)
-            if exists.any():
-                raise DuplicateKey(
-                    f"{self._what}: duplicate primary key: "
-                    f"{describe_rows(s, new, np.flatnonzero(exists))} already exists"
-                )
-        if len(gone_keys) and len(new_keys):
-            gone_keys = gone_keys.filter(pa.array(~_isin(gone_keys, new_keys)))
-        plan = self._plan_indexes(new, new_keys, gone_keys) if s.indexes else {}
-
-        keys = pa.concat_arrays([new_keys, gone_keys])
-        deleted = np.concatenate([np.zeros(len(new_keys), bool), np.ones(len(gone_keys), bool)])
-        values = [
-            pa.concat_arrays([_array(new.column(c.name)), pa.nulls(len(gone_keys), c.type)])
-            for c in s.value_columns
-        ]
-        if len(gone_keys):
-            order, _ = key_order(keys)
-            take = pa.array(order)
-            keys, values, deleted = keys.take(take), [v.take(take) for v in values], deleted[order]
-        rows = self.rows.edit(keys, values, deleted)
-        return self._with(rows=rows, index_trees=apply_index_edits(self.index_trees, plan))
-
-    def _delete_keys(self, deletes) -> pa.BinaryArray:
-        """Encoded primary keys of ``deletes``, sorted, without repeats."""
-        if deletes is None:
-            return pa.array([], pa.binary())
-        keys = _row_keys(self.schema, conform(self.schema, deletes, self.schema.key_columns))
-        order, sorted_form = key_order(keys)
-        keep = np.ones(len(order), bool)
-        keep[repeats(sorted_form)] = False
-        return keys.take(pa.array(order[keep]))
-
-    def _plan_indexes(self, new: pa.Table, new_keys: pa.BinaryArray, gone_keys: pa.BinaryArray):
-        """Index edits for replacing the rows at ``new_keys`` and deleting ``gone_keys``."""
-        s = self.schema
-        touched = pa.concat_arrays([new_keys, gone_keys])
-        found, values = lookup(self.rows, touched)
-        mask = pa.array(found)
-        old = rows_to_arrow(s, touched.filter(mask), [v.filter(mask) for v in values])
-        ids = [n for n in s.primary_key]
-        return plan_index_edits(
-            s,
-            self.index_trees,
-            (old, [old.column(n) for n in ids]),
-            (new, [new.column(n) for n in ids]),
-        )
+        rows, index_trees = apply_keyed(s, self.rows, self.index_trees, new, deletes, replace)
+        return self._with(rows=rows, index_trees=index_trees)
 
     # --- changing the schema -----------------------------------------------
 
@@ -414,7 +395,12 @@ class Table:
         """
         s = self.schema.with_column_added(column)
         added = s.columns[-1]
-        value = cast_column(s, added, pa.array([fill]))
+        try:
+            value = cast_column(s, added, pa.array([fill]))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as exc:
+            raise InvalidInput(
+                f"{self._what}: fill value {fill!r} for {added.name!r}: {exc}"
+            ) from None
         if fill is None and not added.nullable and self.rows.count():
             raise NotNullViolation(
                 f"{self._what}: cannot add NOT NULL column {added.name!r} without a fill "
@@ -422,10 +408,14 @@ class Table:
             )
         if s.is_keyless:
             data = self.to_arrow()
-            return self._rebuilt(s, data.append_column(added.name, pa.repeat(value[0], data.num_rows)))
+            return self._rebuilt(
+                s, data.append_column(added.name, pa.repeat(value[0], data.num_rows))
+            )
         keys, values = self.rows.scan()
         values.append(pa.repeat(value[0], len(keys)))
-        return self._with(schema=s, rows=ProllyTree.build(self.nodes, keys, values, tree_value_types(s)))
+        return self._with(
+            schema=s, rows=ProllyTree.build(self.nodes, keys, values, tree_value_types(s))
+        )
 
     def drop_column(self, name: str) -> Table:
         """Drop a non-key column that no index uses (schema.with_column_dropped)."""
@@ -435,7 +425,9 @@ class Table:
         keys, values = self.rows.scan()
         position = [c.name for c in self.schema.value_columns].index(name)
         del values[position]
-        return self._with(schema=s, rows=ProllyTree.build(self.nodes, keys, values, tree_value_types(s)))
+        return self._with(
+            schema=s, rows=ProllyTree.build(self.nodes, keys, values, tree_value_types(s))
+        )
 
     def rename_column(self, old: str, new: str) -> Table:
         """Rename a column; its tag, the rows and the index trees stay as they are."""
@@ -462,7 +454,7 @@ class Table:
             raise SchemaError(f"{self._what}: primary-key column {name!r} cannot allow NULL")
         s = self.schema.with_column_changed(name, nullable=nullable)
         if not nullable:
-            check_not_null(s, self.to_arrow([name]) if self.schema.is_keyless else self.to_arrow())
+            check_not_null(s, self.to_arrow())
         return self._with(schema=s)
 
     def set_default(self, name: str, default: str | None) -> Table:
@@ -483,9 +475,7 @@ class Table:
         if s.is_keyless:
             ids = [keys]
             counts = values[0].to_numpy(zero_copy_only=False)
-            if index.unique and (counts > 1).any():
-                data.filter(pa.array(counts > 1))  # noqa: B018 - validated below
-                build_keyless(self.nodes, s, expand(values[0], data))
+            check_unique_repeats(s, data, counts, np.ones(len(counts), bool))
         else:
             ids = [data.column(n) for n in s.primary_key]
         tree = build_index(self.nodes, s, index, data, ids)
@@ -493,7 +483,9 @@ class Table:
 
     def drop_index(self, name: str) -> Table:
         s = self.schema.with_index_dropped(name)
-        return self._with(schema=s, index_trees={k: v for k, v in self.index_trees.items() if k != name})
+        return self._with(
+            schema=s, index_trees={k: v for k, v in self.index_trees.items() if k != name}
+        )
 
     def add_check(self, check: Check) -> Table:
         """Record a CHECK constraint (the SQL layer evaluates it on the rows first)."""
@@ -519,30 +511,6 @@ def _no_rows(schema: Schema) -> pa.Table:
     return pa.table({c.name: pa.array([], c.type) for c in schema.columns})
 
 
-def _array(values: pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-
-
-def _row_keys(schema: Schema, data: pa.Table) -> pa.BinaryArray:
-    if data.num_rows == 0:
-        return pa.array([], pa.binary())
-    return encode_keys([data.column(n) for n in schema.primary_key], schema.key_types)
-
-
-def _refuse_repeats(schema: Schema, data: pa.Table, order: np.ndarray, sorted_form: np.ndarray) -> None:
-    dupes = repeats(sorted_form)
-    if len(dupes):
-        table = f"table {schema.name!r}" if schema.name else "table"
-        raise DuplicateKey(
-            f"{table}: duplicate primary key within the rows: "
-            f"{describe_rows(schema, data, order[dupes[:1]])} appears more than once"
-        )
-
-
-def _isin(values: pa.BinaryArray, among: pa.BinaryArray) -> np.ndarray:
-    return pc.is_in(values, value_set=among).to_numpy(zero_copy_only=False)
-
-
 def _bounds(
     types: Sequence[pa.DataType],
     lo_values: Sequence[object] | None,
@@ -563,7 +531,9 @@ def _bounds(
     def encode(values: Sequence[object]) -> bytes:
         values = tuple(values) if isinstance(values, list | tuple) else (values,)
         if not 0 < len(values) <= len(types):
-            raise InvalidInput(f"{what}: a key bound needs 1 to {len(types)} values, got {len(values)}")
+            raise InvalidInput(
+                f"{what}: a key bound needs 1 to {len(types)} values, got {len(values)}"
+            )
         return encode_key(values, types[: len(values)])
 
     lo = hi = None

@@ -39,7 +39,7 @@ import pyarrow as pa
 
 from .keyarray import padded_matrix
 
-WEIBULL_K = 4.0
+WEIBULL_K = 4  # hard-wired in _hazard as two squarings
 
 
 @dataclass(frozen=True)
@@ -83,43 +83,55 @@ def key_hashes(keys: pa.BinaryArray, level: int) -> np.ndarray:
     return _mix(h)
 
 
+def _hazard(x):
+    """A(s) = (s / LAMBDA) ** K for K = 4, as two squarings (pow is slow)."""
+    x2 = x * x
+    return x2 * x2
+
+
 def find_cuts(hashes: np.ndarray, sizes: np.ndarray, rule: ChunkRule) -> list[int]:
     """Exclusive end index of every node the rule closes within these items.
 
     Items after the last returned cut do not close a node here; the caller
     either appends more items or, at the end of the level, makes them the last
     node.
+
+    Long runs are cut speculatively in parallel: the items are split into
+    pieces, every piece is chunked as if a node started at its first item (all
+    pieces advance together in ``find_cuts_in_segments``), then each piece is
+    stitched to the true cuts before it by chunking from the last true cut until
+    a cut lands on one of the piece's own cuts. From there on the piece's cuts
+    are the true ones, because the rule looks only at the items since the
+    previous cut. The result is exactly the sequential one.
     """
     n = len(sizes)
-    uniform = (hashes >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    piece = max(rule.target // 8, 1) * 32  # about 32 nodes' worth of 8-byte-ish items
+    starts = np.arange(0, n, piece, dtype=np.int64)
+    stops = np.append(starts[1:], n)
+    piece_cuts, _ = find_cuts_in_segments(hashes, sizes, starts, stops, rule)
+    cuts = list(piece_cuts[0]) if len(starts) else []
     csum = np.zeros(n + 1, np.int64)
     np.cumsum(sizes, out=csum[1:])
-    lam, k = rule.scale, WEIBULL_K
-    cuts: list[int] = []
-    start = 0
-    # Most nodes close before twice the target: look there first, then up to MAX.
-    windows = (2 * rule.target, rule.max_size)
-    while start < n:
-        base = csum[start]
-        cut = -1
-        for window in windows:
-            stop = min(int(np.searchsorted(csum, base + window, "left")), n)
-            size = (csum[start + 1 : stop + 1] - base).astype(np.float64)
-            before = (csum[start:stop] - base).astype(np.float64)
-            p = -np.expm1((before / lam) ** k - (size / lam) ** k)
-            closes = ((size >= rule.min_size) & (uniform[start:stop] < p)) | (
-                size >= rule.max_size
+    for j in range(1, len(starts)):
+        own = piece_cuts[j]
+        own_set = set(own)
+        start = cuts[-1] if cuts else 0
+        while True:
+            # the next cut is at the latest where the node reaches MAX bytes
+            stop = min(int(np.searchsorted(csum, csum[start] + rule.max_size, "left")), n)
+            (step,), _ = find_cuts_in_segments(
+                hashes, sizes, np.array([start]), np.array([stop]), rule, first_only=True
             )
-            hit = int(np.argmax(closes)) if len(closes) else 0
-            if len(closes) and closes[hit]:
-                cut = start + hit + 1
+            if not step:
+                return cuts
+            cut = step[0]
+            cuts.append(cut)
+            if cut in own_set:
+                cuts.extend(c for c in own if c > cut)
                 break
-            if stop == n:
+            if cut >= stops[j]:
                 break
-        if cut < 0:
-            break
-        cuts.append(cut)
-        start = cut
+            start = cut
     return cuts
 
 
@@ -129,6 +141,7 @@ def find_cuts_in_segments(
     starts: np.ndarray,
     stops: np.ndarray,
     rule: ChunkRule,
+    first_only: bool = False,
 ) -> tuple[list[list[int]], np.ndarray]:
     """``find_cuts`` for many independent segments [starts[r], stops[r]) at once.
 
@@ -137,30 +150,45 @@ def find_cuts_in_segments(
     numpy work is shared: typically one or two rounds when each segment is an
     edited leaf.
     """
-    uniform = (hashes >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
-    csum = np.zeros(len(sizes) + 1, np.int64)
-    np.cumsum(sizes, out=csum[1:])
-    lam, k = rule.scale, WEIBULL_K
-    cuts: list[list[int]] = [[] for _ in range(len(starts))]
-    synced = np.asarray(starts) >= np.asarray(stops)
-    active = np.flatnonzero(~synced)
-    current = np.asarray(starts, np.int64).copy()
     stops = np.asarray(stops, np.int64)
-    # Most nodes close before twice the target: a segment looks that far first and
-    # only widens its window to MAX after a round without a close.
+    if not len(starts):
+        return [], np.zeros(0, bool)
+    lo, hi = int(np.min(starts)), int(np.max(stops))
+    uniform = (hashes[lo:hi] >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    csum = np.zeros(hi - lo + 1, np.int64)
+    np.cumsum(sizes[lo:hi], out=csum[1:])
+    lam = rule.scale
+    # Necessary condition for a cut inside a short window (s <= 2 * target): the
+    # hazard grows with s, so u must be below its value at s = 2 * target.
+    reach = 2.0 * rule.target
+    item = np.minimum(sizes[lo:hi], reach).astype(np.float64)
+    bound = -np.expm1(_hazard((reach - item) / lam) - _hazard(reach / lam))
+    candidates = np.flatnonzero(uniform < bound)
+    cuts: list[list[int]] = [[] for _ in range(len(starts))]
+    starts = np.asarray(starts, np.int64) - lo
+    stops = stops - lo
+    synced = starts >= stops
+    active = np.flatnonzero(~synced)
+    current = starts.copy()
+    # Most nodes close before twice the target: a segment looks that far first,
+    # at the candidate items only, and widens its window to MAX (every item)
+    # after a round without a close.
     wide = np.zeros(len(starts), bool)
     while len(active):
-        base = csum[current[active]]
         wide_before = wide[active]
-        reach = np.where(wide_before, rule.max_size, 2 * rule.target)
-        ends = np.minimum(np.searchsorted(csum, base + reach, "left"), stops[active])
-        counts = ends - current[active]
+        base = csum[current[active]]
+        window = np.where(wide_before, rule.max_size, 2 * rule.target)
+        ends = np.minimum(np.searchsorted(csum, base + window, "left"), stops[active])
+        first = np.where(wide_before, current[active], np.searchsorted(candidates, current[active]))
+        last = np.where(wide_before, ends, np.searchsorted(candidates, ends))
+        counts = last - first
         owner = np.repeat(np.arange(len(active)), counts)
-        item = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        item += np.repeat(current[active], counts)
+        position = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        position += np.repeat(first, counts)
+        item = np.where(wide_before[owner], position, candidates[np.minimum(position, max(len(candidates) - 1, 0))]) if len(position) else position
         size = (csum[item + 1] - base[owner]).astype(np.float64)
         before = (csum[item] - base[owner]).astype(np.float64)
-        p = -np.expm1((before / lam) ** k - (size / lam) ** k)
+        p = -np.expm1(_hazard(before / lam) - _hazard(size / lam))
         closes = ((size >= rule.min_size) & (uniform[item] < p)) | (size >= rule.max_size)
         hits = np.flatnonzero(closes)
         first_owner, first_at = np.unique(owner[hits], return_index=True)
@@ -168,11 +196,14 @@ def find_cuts_in_segments(
         closed = np.zeros(len(active), bool)
         closed[first_owner] = True
         for r, cut in zip(active[first_owner].tolist(), cut_at.tolist(), strict=True):
-            cuts[r].append(cut)
+            cuts[r].append(cut + lo)
         current[active[first_owner]] = cut_at
-        done_sync = closed & (current[active] >= stops[active])
-        synced[active[done_sync]] = True
+        done = closed & (current[active] >= stops[active])
+        synced[active[done]] = True
         wide[active] = ~closed
         retry = ~closed & ~wide_before & (ends < stops[active])
-        active = active[(closed & ~done_sync) | retry]
+        keep = (closed & ~done) | retry
+        if first_only:
+            keep &= ~closed
+        active = active[keep]
     return cuts, synced

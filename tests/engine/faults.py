@@ -58,9 +58,7 @@ class FaultyChunkStore:
         self._count_write("put_many")
         return self._target.put_many(chunks)
 
-    def commit(
-        self, chunks: Mapping[bytes, bytes], ref_updates: Sequence[RefUpdate] = ()
-    ) -> bool:
+    def commit(self, chunks: Mapping[bytes, bytes], ref_updates: Sequence[RefUpdate] = ()) -> bool:
         self._count_write("commit")
         return self._target.commit(chunks, ref_updates)
 

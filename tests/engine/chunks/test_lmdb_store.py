@@ -170,7 +170,7 @@ def test_growth_while_threads_read(tmp_path):
         for thread in threads:
             thread.join()
         assert not errors
-        assert store.stats()["chunks"] == 160
+        assert store.stats()["chunks"] == 164
 
 
 GROW_SCRIPT = """

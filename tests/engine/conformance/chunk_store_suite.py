@@ -222,7 +222,9 @@ class ChunkStoreSuite:
                 while True:
                     current = store.get_ref("counter")
                     data = str(int(store.get(current)) + 1).encode()
-                    if store.commit({address_of(data): data}, [RefUpdate("counter", current, address_of(data))]):
+                    if store.commit(
+                        {address_of(data): data}, [RefUpdate("counter", current, address_of(data))]
+                    ):
                         break
 
         threads = [threading.Thread(target=increment, args=(25,)) for _ in range(4)]
@@ -246,7 +248,11 @@ class ChunkStoreSuite:
         with pytest.raises(AmbiguousPrefix) as info:
             store.resolve_prefix(shared)
         assert info.value.count == firsts.count(shared)
-        unused = next(p for p in (a + b for a in "0123456789" for b in "ab") if p not in {t[:2] for t in texts})
+        unused = next(
+            p
+            for p in (a + b for a in "0123456789" for b in "ab")
+            if p not in {t[:2] for t in texts}
+        )
         with pytest.raises(MissingChunk):
             store.resolve_prefix(unused)
         for bad in ("", "w", "x" * 33, "abc-"):

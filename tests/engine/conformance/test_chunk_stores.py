@@ -107,7 +107,9 @@ def test_faulty_store_fails_the_nth_write_and_writes_nothing_of_it(fail_at):
     calls = [
         lambda: faulty.put(data[0]),
         lambda: faulty.put_many([data[1]]),
-        lambda: faulty.commit({address_of(data[2]): data[2]}, [RefUpdate("r", None, address_of(data[2]))]),
+        lambda: faulty.commit(
+            {address_of(data[2]): data[2]}, [RefUpdate("r", None, address_of(data[2]))]
+        ),
     ]
     for number, call in enumerate(calls, start=1):
         if number == fail_at:

@@ -1,0 +1,154 @@
+"""The repository a command acts on, reached only through SQL (``arbordb.connect``).
+
+Every ``arbor`` command and the REPL talk to the repository through one
+``Client``: a DB-API connection in autocommit mode (each statement is its own
+transaction, as in Dolt's CLI), plus helpers that phrase the questions commands
+ask as SQL: ``CALL dolt_<verb>(...)`` for version verbs, ``dolt_*`` system tables
+and table functions for reads, ``active_branch()`` for the branch. Results come
+back as Arrow tables (``cursor.fetch_arrow()``). Nothing here touches the engine.
+
+Which repository: the directory given by ``arbor -C PATH`` or the current one, or
+the nearest parent directory holding a ``.arbor`` directory (as git looks upward).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+import arbordb
+
+from .errors import CliError
+from .render import quote_ident, sql_literal
+
+REPO_DIR = ".arbor"
+
+
+class NotARepository(CliError):
+    """No ``.arbor`` directory here or above; the message says how to make one."""
+
+
+def find_repository(start: Path) -> Path:
+    """The nearest directory at or above ``start`` that holds a repository."""
+    start = start.resolve()
+    for directory in (start, *start.parents):
+        if (directory / REPO_DIR).is_dir():
+            return directory
+    raise NotARepository(
+        f"{str(start)!r} is not inside an ArborDB repository "
+        "(run `arbor init` to create one here, or pass -C PATH)"
+    )
+
+
+class Client:
+    """One autocommit connection to a repository, and the SQL every command shares."""
+
+    def __init__(self, path: Path, *, branch: str | None = None) -> None:
+        self.path = path
+        self.connection = arbordb.connect(str(path), branch=branch, autocommit=True)
+        self.name = path.name or str(path)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- statements ---------------------------------------------------------------------
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> tuple[pa.Table | None, int]:
+        """Run one statement: (its rows, or None for a statement without a result; rowcount)."""
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute(sql, params or ())
+            if cursor.description is None:
+                return None, cursor.rowcount
+            return cursor.fetch_arrow(), cursor.rowcount
+        finally:
+            cursor.close()
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many parameter rows (one batch for ``INSERT ... VALUES (?, ...)``)."""
+        cursor = self.connection.cursor()
+        try:
+            cursor.executemany(sql, rows)
+        finally:
+            cursor.close()
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+        """The rows of a statement that returns rows."""
+        table, _ = self.execute(sql, params)
+        return table if table is not None else pa.table({})
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        return self.query(sql, params).to_pylist()
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        table = self.query(sql, params)
+        return table.column(0)[0].as_py() if table.num_rows else None
+
+    def call(self, procedure: str, *args: str) -> pa.Table:
+        """``CALL procedure('arg', ...)``: a Dolt version verb, its CLI flags as text."""
+        text = ", ".join(sql_literal(a) for a in args)
+        return self.query(f"CALL {procedure}({text})")
+
+    def interrupt(self) -> None:
+        """Ask the statement running on another thread to stop (Ctrl-C in the REPL)."""
+        self.connection.interrupt()
+
+    # --- questions commands ask -----------------------------------------------------------
+
+    @property
+    def branch(self) -> str:
+        return self.scalar("SELECT active_branch()")
+
+    def dirty(self) -> bool:
+        """Whether the working set differs from HEAD (a row in ``dolt_status``)."""
+        return bool(self.scalar("SELECT count(*) FROM dolt_status"))
+
+    def tables(self) -> list[str]:
+        return self.query("SHOW TABLES").column(0).to_pylist()
+
+    def columns(self, table: str) -> pa.Schema:
+        """A table's columns and Arrow types (from an empty scan of it)."""
+        return self.query(f"SELECT * FROM {quote_ident(table)} LIMIT 0").schema
+
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        """The primary-key columns of ``table`` (``DESCRIBE``'s rows whose key is PRI)."""
+        rows = self.rows(f"DESCRIBE {quote_ident(table)}")
+        return tuple(r["column_name"] for r in rows if r.get("key") == "PRI")
+
+    def branches(self) -> list[str]:
+        return self.query("SELECT name FROM dolt_branches ORDER BY name").column(0).to_pylist()
+
+    def tags(self) -> list[str]:
+        return self.query("SELECT tag_name FROM dolt_tags ORDER BY tag_name").column(0).to_pylist()
+
+
+@dataclass
+class Invocation:
+    """What every command receives (click's ``ctx.obj``): where to find the repository,
+    or, inside the REPL, the session's own client to reuse."""
+
+    directory: Path
+    shared: Client | None = None
+
+    @contextmanager
+    def client(self) -> Iterator[Client]:
+        """The repository's client for one command (closed afterwards unless shared)."""
+        if self.shared is not None:
+            yield self.shared
+            return
+        client = Client(find_repository(self.directory))
+        try:
+            yield client
+        finally:
+            client.close()

@@ -1,0 +1,28 @@
+"""``arbor blame``: the last commit that changed each row (``dolt_blame_<table>``)."""
+
+from __future__ import annotations
+
+import click
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..client import Invocation
+from ..render import aligned, quote_ident
+from .common import color, example, out, pass_invocation
+
+
+@click.command(epilog=example("arbor blame labels"))
+@click.argument("table")
+@pass_invocation
+def blame(invocation: Invocation, table: str) -> None:
+    """Show, for each row of TABLE at HEAD, the commit that last changed it."""
+    with invocation.client() as client:
+        rows = client.query(f"SELECT * FROM {quote_ident('dolt_blame_' + table)}")
+    if rows.num_rows and "commit" in rows.column_names:
+        short = pc.utf8_slice_codeunits(rows.column("commit"), 0, 8)
+        rows = rows.set_column(rows.column_names.index("commit"), "commit", short)
+    shown = [c for c in rows.column_names if c != "email"]
+    out(aligned(rows.select(shown) if rows.num_columns else pa.table({}), color=color()))
+
+
+COMMANDS = (blame,)

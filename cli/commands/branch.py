@@ -1,0 +1,82 @@
+"""``arbor branch``, ``checkout``, ``tag``: names for commits."""
+
+from __future__ import annotations
+
+import click
+
+from ..client import Invocation
+from ..errors import UsageError
+from ..render import aligned
+from .common import example, out, pass_invocation
+
+
+@click.command(epilog=example("arbor branch                 # list", "arbor branch relabel",
+                              "arbor branch -d relabel", "arbor branch -m old new"))
+@click.option("-d", "--delete", is_flag=True, help="Delete the branch (refused if it is not merged).")
+@click.option("-D", "force_delete", is_flag=True, help="Delete the branch even if it is not merged.")
+@click.option("-m", "--move", is_flag=True, help="Rename branch OLD to NEW.")
+@click.option("-c", "--copy", is_flag=True, help="Copy branch OLD to NEW.")
+@click.option("-f", "--force", is_flag=True, help="Overwrite an existing branch of the new name.")
+@click.option("-v", "--verbose", is_flag=True, help="List with each branch's commit and message.")
+@click.argument("names", nargs=-1)
+@pass_invocation
+def branch(invocation: Invocation, delete: bool, force_delete: bool, move: bool, copy: bool, force: bool,
+           verbose: bool, names: tuple[str, ...]) -> None:
+    """List branches, or create NAME [START], or delete/rename/copy branches."""
+    flags = ["-d"] * delete + ["-D"] * force_delete + ["-m"] * move + ["-c"] * copy + ["-f"] * force
+    with invocation.client() as client:
+        if names:
+            client.call("dolt_branch", *flags, *names)
+            return
+        if flags:
+            raise UsageError("name the branch(es) to act on, e.g. arbor branch -d relabel")
+        current = client.branch
+        rows = client.rows("SELECT name, hash, latest_commit_message FROM dolt_branches ORDER BY name")
+    for row in rows:
+        mark = "*" if row["name"] == current else " "
+        extra = f" {row['hash'][:8]} {row['latest_commit_message']}" if verbose else ""
+        out(f"{mark} {row['name']}{extra}\n")
+
+
+@click.command(epilog=example("arbor checkout relabel", "arbor checkout -b relabel v1",
+                              "arbor checkout labels       # discard working changes to a table"))
+@click.option("-b", "new_branch", metavar="NEW", help="Create branch NEW (at START, default HEAD) and switch to it.")
+@click.argument("targets", nargs=-1)
+@pass_invocation
+def checkout(invocation: Invocation, new_branch: str | None, targets: tuple[str, ...]) -> None:
+    """Switch to a BRANCH, or restore TABLES from HEAD (discarding their changes)."""
+    if not new_branch and not targets:
+        raise UsageError("name a branch to switch to, a table to restore, or -b NEW")
+    args = (["-b", new_branch] if new_branch else []) + list(targets)
+    with invocation.client() as client:
+        before = client.branch
+        result = client.call("dolt_checkout", *args).to_pylist()
+        now = client.branch
+    message = result[0].get("message") if result else None
+    out((message or (f"Switched to branch '{now}'" if now != before else "Restored tables")) + "\n")
+
+
+@click.command(epilog=example("arbor tag                       # list", 'arbor tag v1 -m "training set v1"',
+                              "arbor tag v0 HEAD~2", "arbor tag -d v0"))
+@click.option("-m", "--message", help="Annotate the tag with a message.")
+@click.option("-d", "--delete", is_flag=True, help="Delete the tag.")
+@click.option("-v", "--verbose", is_flag=True, help="List with each tag's commit and message.")
+@click.argument("args", nargs=-1, metavar="[NAME [REVISION]]")
+@pass_invocation
+def tag(invocation: Invocation, message: str | None, delete: bool, verbose: bool, args: tuple[str, ...]) -> None:
+    """List tags, or tag REVISION (default HEAD) as NAME, or delete tags."""
+    with invocation.client() as client:
+        if args:
+            flags = ["-d"] * delete + (["-m", message] if message else [])
+            client.call("dolt_tag", *flags, *args)
+            return
+        if delete or message:
+            raise UsageError("name the tag, e.g. arbor tag -d v1")
+        tags = client.query("SELECT tag_name, tag_hash, message FROM dolt_tags ORDER BY tag_name")
+    if verbose:
+        out(aligned(tags))
+    else:
+        out("".join(f"{name}\n" for name in tags.column("tag_name").to_pylist()))
+
+
+COMMANDS = (branch, checkout, tag)

@@ -1,0 +1,78 @@
+"""``arbor commit``, ``reset``, ``revert``, ``cherry-pick``: verbs that write history."""
+
+from __future__ import annotations
+
+import click
+
+from ..client import Client, Invocation
+from ..errors import UsageError
+from .common import example, out, pass_invocation
+
+
+def _committed(client: Client, message: str) -> str:
+    head = client.scalar("SELECT dolt_hashof('HEAD')")
+    subject = (message.splitlines() or [""])[0]
+    return f"[{client.branch} {head[:8]}] {subject}\n"
+
+
+@click.command(epilog=example('arbor commit -Am "import labels"', 'arbor commit -m "fix" --author "Ann <ann@x.org>"'))
+@click.option("-m", "--message", help="The commit message.")
+@click.option("-a", "stage_modified", is_flag=True, help="Stage every modified (not new) table first.")
+@click.option("-A", "stage_all", is_flag=True, help="Stage every change, new tables included, first.")
+@click.option("--allow-empty", is_flag=True, help="Commit even when nothing changed.")
+@click.option("--author", help='Author as "Name <email>".')
+@click.option("--date", help="Commit time, ISO 8601 (e.g. 2026-03-01T12:00:00).")
+@pass_invocation
+def commit(invocation: Invocation, message: str | None, stage_modified: bool, stage_all: bool,
+           allow_empty: bool, author: str | None, date: str | None) -> None:
+    """Record the staged tables as a new commit on the current branch."""
+    if not message:
+        raise UsageError('a commit needs a message: arbor commit -m "what changed"')
+    args = ["-m", message]
+    args += ["-a"] * stage_modified + ["-A"] * stage_all + ["--allow-empty"] * allow_empty
+    args += ["--author", author] if author else []
+    args += ["--date", date] if date else []
+    with invocation.client() as client:
+        client.call("dolt_commit", *args)
+        out(_committed(client, message))
+
+
+@click.command(epilog=example("arbor reset labels      # unstage", "arbor reset --hard HEAD~1"))
+@click.option("--soft", is_flag=True, help="Move the branch only; keep staged and working tables.")
+@click.option("--hard", is_flag=True, help="Discard every change: staged and working tables too.")
+@click.argument("targets", nargs=-1)
+@pass_invocation
+def reset(invocation: Invocation, soft: bool, hard: bool, targets: tuple[str, ...]) -> None:
+    """Unstage TABLES, or move the branch to a REVISION (--soft, --hard)."""
+    if soft and hard:
+        raise UsageError("choose one of --soft and --hard")
+    flags = ["--soft"] * soft + ["--hard"] * hard
+    with invocation.client() as client:
+        client.call("dolt_reset", *flags, *targets)
+
+
+@click.command(epilog=example("arbor revert HEAD", "arbor revert 8k3l1ab2"))
+@click.argument("revisions", nargs=-1, required=True)
+@pass_invocation
+def revert(invocation: Invocation, revisions: tuple[str, ...]) -> None:
+    """Make new commits that undo REVISIONS."""
+    with invocation.client() as client:
+        client.call("dolt_revert", *revisions)
+        out(_committed(client, client.scalar("SELECT message FROM dolt_log LIMIT 1")))
+
+
+@click.command("cherry-pick", epilog=example("arbor cherry-pick relabel", "arbor cherry-pick 8k3l1ab2"))
+@click.argument("revision")
+@pass_invocation
+def cherry_pick(invocation: Invocation, revision: str) -> None:
+    """Apply the change REVISION made (against its parent) as a new commit here."""
+    with invocation.client() as client:
+        result = client.call("dolt_cherry_pick", revision).to_pylist()
+        conflicts = result[0].get("data_conflicts", 0) if result else 0
+        if conflicts:
+            out(f"Cherry-pick stopped with {conflicts} conflict(s): see `arbor status`\n")
+            return
+        out(_committed(client, client.scalar("SELECT message FROM dolt_log LIMIT 1")))
+
+
+COMMANDS = (commit, reset, revert, cherry_pick)

@@ -1,0 +1,42 @@
+"""``arbor gc`` and ``arbor fsck``: storage housekeeping and integrity checks."""
+
+from __future__ import annotations
+
+import click
+
+from .. import progress
+from ..client import Invocation
+from ..errors import CliError
+from .common import example, out, pass_invocation
+
+
+class DamagedRepository(CliError):
+    """``fsck`` found problems; each was printed before this is raised."""
+
+
+@click.command(epilog=example("arbor gc"))
+@pass_invocation
+def gc(invocation: Invocation) -> None:
+    """Delete stored data that no branch, tag or working set can reach any more."""
+    with invocation.client() as client, progress.task("collecting garbage"):
+        client.call("dolt_gc")
+    out("Garbage collection done.\n")
+
+
+@click.command(epilog=example("arbor fsck"))
+@pass_invocation
+def fsck(invocation: Invocation) -> None:
+    """Check every stored chunk reachable from a ref: present, intact, decodable.
+
+    Exits with status 1 and lists each problem when the repository is damaged.
+    """
+    with invocation.client() as client, progress.task("checking the repository"):
+        problems = client.call("dolt_fsck").to_pylist()
+    if problems:
+        for row in problems:
+            click.echo(next(iter(row.values())), err=True)
+        raise DamagedRepository(f"{len(problems)} problem(s) found (restore the repository from a copy)")
+    out("No problems found.\n")
+
+
+COMMANDS = (gc, fsck)

@@ -1,0 +1,64 @@
+"""``arbor sql``: the SQL shell, one query (``-q``), or a script read from stdin."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..client import Client, Invocation
+from ..render import FORMATS, write_result
+from ..repl import Shell
+from ..script import split_statements
+from .common import example, out
+
+
+def run_statements(client: Client, text: str, fmt: str) -> None:
+    """Run each statement of ``text`` in order, writing every result; stops at the first error."""
+    for statement in split_statements(text):
+        table, count = client.execute(statement)
+        if table is not None:
+            write_result(table, fmt)
+        elif fmt == "table":
+            out(f"Query OK, {'1 row' if count == 1 else f'{max(count, 0)} rows'} affected\n")
+
+
+@click.command(epilog=example(
+    "arbor sql                                   # interactive shell",
+    "arbor sql -q \"SELECT label, count(*) FROM labels GROUP BY label\"",
+    "arbor sql -q \"SELECT * FROM labels AS OF 'v1'\" -r parquet > v1.parquet",
+    "arbor sql < migrate.sql",
+))
+@click.option("-q", "--query", help="Run these statements and exit (no shell).")
+@click.option("-r", "--result-format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="How to print results of -q or a script.")
+@click.pass_context
+def sql(ctx: click.Context, query: str | None, fmt: str) -> None:
+    """Run SQL: an interactive shell on a terminal, else -q or the script on stdin.
+
+    The shell's prompt is repo/branch (with * when there are uncommitted changes);
+    type \\help in it for its backslash commands.
+    """
+    invocation = ctx.find_object(Invocation)
+    with invocation.client() as client:
+        if query is not None:
+            run_statements(client, query, fmt)
+        elif not sys.stdin.isatty():
+            run_statements(client, sys.stdin.read(), fmt)
+        else:
+            _shell(ctx, invocation, client)
+
+
+def _shell(ctx: click.Context, invocation: Invocation, client: Client) -> None:
+    from ..main import explain  # the one error-to-message mapping (imported late: main imports us)
+
+    group = ctx.find_root().command
+
+    def run_command(args: list[str]) -> None:
+        group.main(args, prog_name="arbor", obj=Invocation(invocation.directory, shared=client),
+                   standalone_mode=False)
+
+    Shell(client, run_command=run_command, explain=explain).run()
+
+
+COMMANDS = (sql,)

@@ -1,0 +1,61 @@
+"""``arbor status`` and ``arbor add``: the working set against HEAD, and staging."""
+
+from __future__ import annotations
+
+import click
+
+from ..client import Client, Invocation
+from .common import example, out, pass_invocation
+
+_LABELS = {"new table": "new table:", "modified": "modified:", "deleted": "deleted:"}
+
+
+def status_text(client: Client) -> str:
+    """Dolt's status: branch, merge state, staged, unstaged, untracked and conflicted tables."""
+    lines = [f"On branch {client.branch}"]
+    merging = client.rows("SELECT * FROM dolt_merge_status")
+    rows = client.rows("SELECT table_name, staged, status FROM dolt_status")
+    staged = [r for r in rows if r["staged"]]
+    unstaged = [r for r in rows if not r["staged"] and r["status"] in ("modified", "deleted")]
+    untracked = [r for r in rows if not r["staged"] and r["status"] == "new table"]
+    conflicted = [r for r in rows if r["status"] in ("conflict", "constraint violation")]
+    if merging and merging[0].get("is_merging"):
+        lines += ["", f"You are merging {merging[0].get('source')}."]
+        if conflicted:
+            lines += ["  (fix conflicts with `arbor conflicts resolve` and run `arbor commit`)",
+                      "  (use `arbor merge --abort` to abort the merge)"]
+        else:
+            lines += ["  (all conflicts fixed: run `arbor commit` to conclude the merge)"]
+    sections = [
+        ("Changes to be committed:", '  (use "arbor reset <table>..." to unstage)', staged),
+        ("Changes not staged for commit:", '  (use "arbor add <table>" to stage)', unstaged),
+        ("Untracked tables:", '  (use "arbor add <table>" to include in what will be committed)', untracked),
+        ("Unmerged tables:", '  (use "arbor conflicts cat <table>" to see them)', conflicted),
+    ]
+    for title, hint, found in sections:
+        if found:
+            lines += ["", title, hint]
+            lines += [f"\t{_LABELS.get(r['status'], r['status'] + ':'):<16}{r['table_name']}" for r in found]
+    if not rows:
+        lines.append("nothing to commit, working tree clean")
+    return "\n".join(lines) + "\n"
+
+
+@click.command(epilog=example("arbor status"))
+@pass_invocation
+def status(invocation: Invocation) -> None:
+    """Show the current branch and the tables changed since its last commit."""
+    with invocation.client() as client:
+        out(status_text(client))
+
+
+@click.command(epilog=example("arbor add labels", "arbor add .    # every changed table"))
+@click.argument("tables", nargs=-1, required=True)
+@pass_invocation
+def add(invocation: Invocation, tables: tuple[str, ...]) -> None:
+    """Stage TABLES (or '.' for every change) for the next commit."""
+    with invocation.client() as client:
+        client.call("dolt_add", *tables)
+
+
+COMMANDS = (status, add)

@@ -1,0 +1,399 @@
+"""Reading import files and writing export files: CSV, Parquet, JSON lines.
+
+Import runs in two phases so that a bad file changes nothing:
+
+1. **Read and validate the whole file** (this module): parse it with pyarrow,
+   cast every column to the target table's type (or infer types for a new table),
+   check that primary-key values are present and unique. The first bad row is
+   reported by file and line (``labels.csv, line 7: column 'score': 'abc' is not a
+   double``) as ``BadInputFile``; the repository has not been touched yet.
+2. **Write it in one SQL transaction** (``cli/commands/table.py``): a refused write
+   (a constraint) rolls the whole import back.
+
+Conventions:
+
+- CSV: first line is the header; an unquoted empty field is NULL and a quoted one
+  (``""``) the empty string; quoted fields may span lines; blank lines are skipped.
+  Line numbers count physical lines of the file, header = line 1.
+- JSON lines: one object per line; blank lines are skipped; line numbers are
+  physical lines.
+- Parquet: positions are ``row N`` (1-based data rows).
+- Type inference for a new table (CSV; JSON and Parquet carry types) uses every
+  row, not a first block: a column is BIGINT if every value casts to int64, else
+  DOUBLE, DATE (``YYYY-MM-DD``), TIMESTAMP, BOOLEAN (``true``/``false``), else
+  VARCHAR. A column with no values is VARCHAR.
+
+Casts are vectorised (one ``pyarrow`` cast per column); only when a cast fails is
+the first failing value located, by bisection (O(n) cast work in total).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+import pyarrow.parquet as pq
+
+from .errors import BadInputFile, UsageError
+from .render import write_csv
+
+FILE_FORMATS = ("csv", "parquet", "jsonl")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+_CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError)
+_DATE = r"^\d{4}-\d{2}-\d{2}$"
+EXPORT_BATCH = 65_536
+
+
+def file_format(path: str, explicit: str | None = None) -> str:
+    """``explicit`` if given, else the format named by ``path``'s extension."""
+    if explicit:
+        return explicit
+    found = _EXTENSIONS.get(Path(path).suffix.lower())
+    if found is None:
+        raise UsageError(
+            f"cannot tell the format of {path!r} from its extension "
+            f"(name it .csv, .parquet or .jsonl, or pass --format {'|'.join(FILE_FORMATS)})"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Target:
+    """The shape an import must fit: column name -> Arrow type (table order) and key."""
+
+    columns: Mapping[str, pa.DataType]
+    primary_key: tuple[str, ...]
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+class _Counting:
+    """A binary file wrapper that reports each read's size (for a byte progress bar)."""
+
+    def __init__(self, path: str, on_read: Callable[[int], None]) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
+        self._on_read = on_read
+        self.closed = False
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size)
+        self._on_read(len(data))
+        return data
+
+    def close(self) -> None:
+        self._file.close()
+        self.closed = True
+
+    def __enter__(self) -> _Counting:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_file(
+    path: str, fmt: str, *, as_text: bool = False, on_read: Callable[[int], None] = lambda n: None
+) -> pa.Table:
+    """The rows of an import file, every column as text when ``as_text`` (CSV only).
+
+    Raises:
+        BadInputFile: the file is missing, unreadable, or malformed; names the line.
+    """
+    if not os.path.isfile(path):
+        raise BadInputFile(path, None, "no such file")
+    try:
+        if fmt == "csv":
+            return _read_csv(path, as_text, on_read)
+        if fmt == "jsonl":
+            with _Counting(path, on_read) as stream:
+                return pajson.read_json(stream)
+        if fmt == "parquet":
+            on_read(os.path.getsize(path))
+            return pq.read_table(path)
+    except pa.ArrowInvalid as exc:
+        locate = _csv_parse_error if fmt == "csv" else _jsonl_parse_error
+        if fmt == "parquet":
+            raise BadInputFile(path, None, f"not a readable Parquet file ({exc})") from None
+        raise locate(path, str(exc)) from None
+    raise UsageError(f"unknown file format {fmt!r} (use one of {', '.join(FILE_FORMATS)})")
+
+
+def _read_csv(path: str, as_text: bool, on_read: Callable[[int], None]) -> pa.Table:
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    header = _csv_header(path)
+    if not header:
+        raise BadInputFile(path, "line 1", "the file has no header line (the first line names the columns)")
+    if len(set(header)) != len(header):
+        dup = next(h for h in header if header.count(h) > 1)
+        raise BadInputFile(path, "line 1", f"column {dup!r} appears twice in the header")
+    convert = pacsv.ConvertOptions(
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+        column_types={name: pa.string() for name in header},
+    )
+    with _Counting(path, on_read) as stream:
+        table = pacsv.read_csv(stream, parse_options=parse, convert_options=convert)
+    return table if as_text else infer_types(table)
+
+
+def _csv_header(path: str) -> list[str]:
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        return next(csv.reader(f), [])
+
+
+def _csv_records(path: str) -> list[tuple[int, list[str]]]:
+    """(first line, fields) of every non-blank CSV record, header included (error path)."""
+    out = []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        last = 0
+        for fields in reader:
+            if fields:
+                out.append((last + 1, fields))
+            last = reader.line_num
+    return out
+
+
+def _csv_parse_error(path: str, message: str) -> BadInputFile:
+    records = _csv_records(path)
+    width = len(records[0][1]) if records else 0
+    for line, fields in records[1:]:
+        if len(fields) != width:
+            return BadInputFile(
+                path, f"line {line}", f"expected {width} fields as in the header, found {len(fields)}"
+            )
+    return BadInputFile(path, None, message)
+
+
+def _jsonl_lines(path: str) -> list[int]:
+    """Physical line number of each non-blank line (the records of a JSON lines file)."""
+    with open(path, encoding="utf-8") as f:
+        return [i for i, line in enumerate(f, start=1) if line.strip()]
+
+
+def _jsonl_parse_error(path: str, message: str) -> BadInputFile:
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                return BadInputFile(path, f"line {number}", f"not valid JSON: {exc.msg}")
+            if not isinstance(value, dict):
+                return BadInputFile(path, f"line {number}", "each line must be one JSON object")
+    return BadInputFile(path, None, message)
+
+
+def infer_types(table: pa.Table) -> pa.Table:
+    """Every text column cast to the narrowest type all its values fit (module docstring)."""
+    return pa.table([_infer(c) for c in table.columns], names=table.column_names)
+
+
+def _infer(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    values = column.drop_null()
+    if len(values) == 0:
+        return column
+    candidates: list[pa.DataType] = [pa.int64(), pa.float64()]
+    if pc.all(pc.match_substring_regex(values, _DATE)).as_py():
+        candidates.append(pa.date32())
+    candidates.append(pa.timestamp("us"))
+    if pc.all(pc.is_in(pc.utf8_lower(values), pa.array(["true", "false"]))).as_py():
+        candidates.append(pa.bool_())
+    for kind in candidates:
+        try:
+            return column.cast(kind)
+        except _CAST_ERRORS:
+            continue
+    return column
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+class Positions:
+    """Maps a 0-based data-row index of a read file to ``line N`` / ``row N`` text."""
+
+    def __init__(self, path: str, fmt: str) -> None:
+        self.path, self.fmt = path, fmt
+        self._lines: list[int] | None = None
+
+    def __call__(self, index: int) -> str:
+        if self.fmt == "parquet":
+            return f"row {index + 1}"
+        if self._lines is None:  # computed only when an error needs it
+            if self.fmt == "csv":
+                self._lines = [line for line, _ in _csv_records(self.path)[1:]]
+            else:
+                self._lines = _jsonl_lines(self.path)
+        return f"line {self._lines[index]}"
+
+
+def conform(
+    data: pa.Table, where: Positions, *, target: Target | None, primary_key: Sequence[str]
+) -> pa.Table:
+    """``data`` checked and cast to fit ``target`` (or a new table keyed by ``primary_key``).
+
+    Raises:
+        BadInputFile: an unknown or missing column, a value that does not cast, a
+            missing or duplicate primary-key value; names the first offending line.
+    """
+    path = where.path
+    if data.num_columns == 0:
+        raise BadInputFile(path, None, "the file has no columns")
+    if target is not None:
+        unknown = [c for c in data.column_names if c not in target.columns]
+        if unknown:
+            raise BadInputFile(
+                path,
+                None,
+                f"column {unknown[0]!r} is not in the table (its columns: {', '.join(target.columns)})",
+            )
+        arrays = {
+            name: _cast(data.column(name), kind, name, where)
+            for name, kind in target.columns.items()
+            if name in data.column_names
+        }
+        data = pa.table(arrays)
+    else:
+        data = _normalize(data)
+    key = list(target.primary_key if target is not None else primary_key)
+    missing = [c for c in key if c not in data.column_names]
+    if missing:
+        raise BadInputFile(
+            path, None, f"primary-key column {missing[0]!r} is not in the file (its columns: {', '.join(data.column_names)})"
+        )
+    _check_key(data, key, where)
+    return data
+
+
+def _normalize(data: pa.Table) -> pa.Table:
+    """Types a new table can store: NULL-only -> text, any timestamp unit -> microseconds."""
+    arrays = []
+    for column in data.columns:
+        kind = column.type
+        if pa.types.is_null(kind):
+            column = column.cast(pa.string())
+        elif pa.types.is_timestamp(kind) and kind.unit != "us":
+            column = column.cast(pa.timestamp("us", kind.tz))
+        elif pa.types.is_large_string(kind):
+            column = column.cast(pa.string())
+        arrays.append(column)
+    return pa.table(arrays, names=data.column_names)
+
+
+def _cast(column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions) -> pa.ChunkedArray:
+    if column.type == kind:
+        return column
+    if pa.types.is_nested(kind) and (pa.types.is_string(column.type)):
+        return _cast_json_text(column, kind, name, where)
+    try:
+        return column.cast(kind)
+    except pa.ArrowNotImplementedError:
+        raise BadInputFile(
+            where.path, None, f"column {name!r}: cannot convert {column.type} values to {kind}"
+        ) from None
+    except _CAST_ERRORS:
+        array = column.combine_chunks()
+        bad = _first_bad(array, kind)
+        raise BadInputFile(
+            where.path,
+            where(bad),
+            f"column {name!r}: {_show(array[bad].as_py())} is not a valid {kind}",
+        ) from None
+
+
+def _first_bad(array: pa.Array, kind: pa.DataType) -> int:
+    """Index of the first value of ``array`` that does not cast to ``kind`` (bisection)."""
+    lo, hi = 0, len(array)  # invariant: array[lo:hi] holds a failing value
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        try:
+            array.slice(lo, mid - lo).cast(kind)
+            lo = mid
+        except _CAST_ERRORS:
+            hi = mid
+    return lo
+
+
+def _cast_json_text(column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions) -> pa.Array:
+    values = []
+    for i, text in enumerate(column.to_pylist()):
+        try:
+            values.append(None if text is None else json.loads(text))
+        except json.JSONDecodeError:
+            raise BadInputFile(where.path, where(i), f"column {name!r}: {_show(text)} is not a JSON {kind}") from None
+    try:
+        return pa.array(values, kind)
+    except _CAST_ERRORS as exc:
+        raise BadInputFile(where.path, None, f"column {name!r}: values do not fit {kind} ({exc})") from None
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_key(data: pa.Table, key: Sequence[str], where: Positions) -> None:
+    """Primary-key values must be present and unique within the file."""
+    for name in key:
+        nulls = np.flatnonzero(data.column(name).is_null().to_numpy(zero_copy_only=False))
+        if len(nulls):
+            raise BadInputFile(where.path, where(int(nulls[0])), f"primary-key column {name!r} is empty")
+    if not key or data.num_rows < 2:
+        return
+    order = pc.sort_indices(data, [(c, "ascending") for c in key]).to_numpy()
+    same = np.ones(len(order) - 1, dtype=bool)
+    for name in key:
+        values = data.column(name).take(pa.array(order))
+        same &= pc.equal(values.slice(0, len(order) - 1), values.slice(1)).to_numpy(zero_copy_only=False)
+    if same.any():
+        first = int(np.flatnonzero(same)[0])
+        a, b = sorted((int(order[first]), int(order[first + 1])))
+        value = ", ".join(f"{c}={_show(data.column(c)[a].as_py())}" for c in key)
+        raise BadInputFile(
+            where.path, where(b), f"duplicate primary key ({value}), first seen at {where(a)}"
+        )
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def export_file(table: pa.Table, path: str, fmt: str, on_rows: Callable[[int], None] = lambda n: None) -> None:
+    """Write ``table`` to ``path`` as CSV, Parquet or JSON lines, in batches of rows."""
+    batches = table.to_batches(max_chunksize=EXPORT_BATCH)
+    if fmt == "parquet":
+        with pq.ParquetWriter(path, table.schema) as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+                on_rows(batch.num_rows)
+        return
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        if fmt == "csv":
+            write_csv(table.slice(0, 0), out)
+        for batch in batches:
+            part = pa.Table.from_batches([batch])
+            if fmt == "csv":
+                write_csv(part, out, header=False)
+            else:
+                out.writelines(
+                    json.dumps(row, default=str, ensure_ascii=False) + "\n" for row in part.to_pylist()
+                )
+            on_rows(batch.num_rows)

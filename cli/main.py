@@ -1,0 +1,108 @@
+"""``arbor``: the command line (click), and the one place errors become messages and exit codes.
+
+Every command lives in ``cli/commands/`` as a thin click function that opens the
+repository through ``cli/client.py`` and runs SQL (``CALL dolt_<verb>(...)``,
+``dolt_*`` system tables). This module only builds the group, its global options
+(``-C PATH``) and :func:`main`, which maps every failure to one line on stderr:
+
+    FAILURE                                   EXIT   SHOWN AS
+    click usage error (unknown flag, ...)     2      click's message + "Try ... --help"
+    UsageError (flags that do not fit)        2      error: <message>
+    arbordb.Error (SQL layer: refused verb,   1      error: <message>  (it names the object
+      unknown branch, bad SQL, conflicts ...)        and the fix)
+    CliError (bad import file, no repo, ...)  1      error: <message>
+    EngineError (should arrive translated)    1      error: <message>
+    OSError (a file the user named)           1      error: <strerror>: <file>
+    Ctrl-C                                    130    (nothing more)
+    anything else                             -      a traceback: it is a bug
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from arbordb.engine.errors import EngineError
+from arbordb.sql.errors import SqlError
+
+from .client import Invocation
+from .commands import register
+from .errors import CliError
+from .render import OutputError
+
+EXAMPLE = """
+\b
+Example:
+  arbor init && arbor table import --create --pk id labels labels.csv
+  arbor sql -q "UPDATE labels SET label = 'cat' WHERE id = 7"
+  arbor commit -Am "relabel 7" && arbor log --oneline
+"""
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog=EXAMPLE,
+)
+@click.option(
+    "-C",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    help="Act on the repository in PATH instead of the current directory.",
+    metavar="PATH",
+)
+@click.version_option(package_name="arbordb", prog_name="arbor")
+@click.pass_context
+def cli(ctx: click.Context, directory: Path) -> None:
+    """ArborDB: SQL tables with git-style branches, commits, diffs and merges.
+
+    Commands act on the repository in the current directory (or the nearest parent
+    holding a .arbor directory), like git and dolt.
+    """
+    ctx.obj = Invocation(directory)
+
+
+register(cli)
+
+
+def explain(error: BaseException) -> tuple[str, int] | None:
+    """The one-line message and exit code for a failure, or None for a bug."""
+    if isinstance(error, click.ClickException):
+        return error.format_message(), error.exit_code
+    if isinstance(error, CliError):
+        return str(error), error.exit_code
+    if isinstance(error, SqlError | EngineError | OutputError):
+        return str(error), 1
+    if isinstance(error, OSError) and error.strerror:
+        target = f": {error.filename}" if error.filename else ""
+        return f"{error.strerror}{target}", 1
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``arbor`` with ``argv`` (default: the process arguments); returns the exit code."""
+    try:
+        status = cli.main(args=argv, prog_name="arbor", standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        click.echo("", err=True)
+        return 130
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (e.g. `arbor log | head`): not an error
+        return 0
+    except Exception as exc:
+        explained = explain(exc)
+        if explained is None:
+            raise
+        message, code = explained
+        click.echo(f"error: {message}", err=True)
+        return code
+    return status if isinstance(status, int) else 0  # --help and ctx.exit(n) return n
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,316 @@
+"""``arbor sql``: the interactive SQL shell (prompt-toolkit), a client of one SQL session.
+
+What the user sees:
+
+- the prompt ``db/branch> `` with a ``*`` (``db/branch*> ``) while the working set
+  differs from HEAD, asked of the session after every statement;
+- SQL highlighting (pygments' SqlLexer) and completion of keywords, tables,
+  columns, branches and tags (:class:`Completions`);
+- multi-line input: Enter runs the input once it ends with ``;`` (outside quotes and
+  comments, ``cli/script.py``), else starts a new line; a backslash command runs at
+  once;
+- aligned result tables, paged through ``$PAGER`` (default ``less -SRFX``) when
+  longer than the terminal; ``\\timing`` adds the elapsed time to each result line;
+- Ctrl-C while typing clears the input; Ctrl-C while a statement runs cancels that
+  statement (``Client.interrupt``) and keeps the session; Ctrl-D exits;
+- history kept across runs in ``<repo>/.arbor/sql_history``.
+
+Threads: every statement (and every backslash command) runs on one worker thread,
+the same one each time, so the session is only ever used from that thread while
+the main thread waits interruptibly; this is what lets Ctrl-C reach a statement
+that is inside DuckDB. Completion words are refreshed on the worker after each
+statement and only read by the completer.
+
+Backslash commands reuse the ``arbor`` commands themselves (same flags, same
+output), run against this shell's session: ``\\checkout``, ``\\branch``,
+``\\commit``, ``\\merge``, ``\\diff``, ``\\log``, ``\\status``; plus ``\\d``, ``\\d t``,
+``\\timing``, ``\\help`` and ``\\q``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow as pa
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.filters import Condition
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
+from prompt_toolkit.input import Input
+from prompt_toolkit.lexers import PygmentsLexer
+from prompt_toolkit.output import Output
+from pygments.lexers.sql import SqlLexer
+
+from .client import REPO_DIR, Client
+from .render import aligned, row_count_line, use_color
+from .script import is_complete, split_statements
+
+HISTORY_FILE = "sql_history"
+KEYWORDS = """
+SELECT FROM WHERE GROUP BY ORDER HAVING LIMIT OFFSET JOIN LEFT RIGHT INNER OUTER FULL CROSS ON
+USING AS OF AND OR NOT NULL IS IN BETWEEN LIKE ILIKE EXISTS CASE WHEN THEN ELSE END DISTINCT
+UNION ALL INTERSECT EXCEPT WITH INSERT INTO VALUES UPDATE SET DELETE CREATE TABLE DROP ALTER
+ADD COLUMN RENAME TO PRIMARY KEY INDEX UNIQUE CHECK DEFAULT REFERENCES CALL SHOW TABLES
+DESCRIBE EXPLAIN BEGIN COMMIT ROLLBACK TIMESTAMP ASC DESC COUNT SUM AVG MIN MAX CAST
+BIGINT INTEGER DOUBLE VARCHAR BOOLEAN DATE BLOB JSON DECIMAL TRUE FALSE
+""".split()
+DOLT_NAMES = """
+dolt_add dolt_commit dolt_branch dolt_checkout dolt_merge dolt_reset dolt_revert dolt_cherry_pick
+dolt_tag dolt_conflicts_resolve dolt_gc dolt_log dolt_branches dolt_tags dolt_status dolt_commits
+dolt_commit_ancestors dolt_diff dolt_diff_stat dolt_diff_summary dolt_patch dolt_schema_diff
+dolt_conflicts dolt_schema_conflicts dolt_merge_status dolt_hashof dolt_merge_base active_branch
+""".split()
+# \\name -> the arbor command it runs (same flags and output).
+VERBS = ("checkout", "branch", "commit", "merge", "diff", "log", "status")
+HELP = r"""Type SQL ending in ';' (several lines are fine). Backslash commands:
+  \checkout <branch> | -b <new>   switch this session's branch
+  \branch [name | -d name]         list, create or delete branches
+  \commit [-m] <message>           commit every change (dolt_commit -A)
+  \merge <branch>                  merge into the current branch
+  \diff [rev [rev]] [table] [--stat|--summary]   show changes (default: HEAD vs working)
+  \log [-n N] [--oneline] [--graph]               history of the current branch
+  \status                          changed tables
+  \d                               list tables;  \d <table>  a table's columns
+  \timing                          show how long each statement took (toggle)
+  \help                            this text;    \q  (or Ctrl-D) quit
+Ctrl-C cancels the running statement and keeps the session."""
+
+
+class Completions(Completer):
+    """Completes the word before the cursor from keywords, Dolt names, tables, columns,
+    branches and tags (refreshed by the shell after every statement)."""
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+
+    def refresh(self, client: Client) -> None:
+        tables = client.tables()
+        columns = {c for t in tables for c in client.columns(t).names}
+        names = [*tables, *sorted(columns), *client.branches(), *client.tags(), *DOLT_NAMES]
+        self.words = list(dict.fromkeys(names))
+
+    def get_completions(self, document: Document, complete_event: Any) -> Iterable[Completion]:
+        word = document.get_word_before_cursor(WORD=False)
+        if not word or not (word[-1].isalnum() or word[-1] == "_"):
+            return
+        lower = word.lower()
+        for name in self.words:
+            if name.lower().startswith(lower) and name != word:
+                yield Completion(name, start_position=-len(word))
+        for keyword in KEYWORDS:
+            if keyword.lower().startswith(lower) and keyword.lower() != lower:
+                text = keyword if word[0].isupper() else keyword.lower()
+                yield Completion(text, start_position=-len(word), display_meta="keyword")
+
+
+class Shell:
+    """The REPL loop around one ``Client`` (see the module docstring).
+
+    Args:
+        client: the session to run statements on.
+        run_command: runs an ``arbor`` command line (list of arguments) against
+            ``client``; backslash verbs go through it.
+        explain: the CLI's one error-to-message mapping (``cli/main.py``); returns
+            None for an exception that is a bug (the shell then prints its traceback).
+        stdout: where results go; ``input``/``output``: prompt-toolkit's terminal
+            (tests pass a pipe input and ``DummyOutput``).
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        run_command: Callable[[list[str]], None],
+        explain: Callable[[BaseException], tuple[str, int] | None],
+        stdout: IO[str] | None = None,
+        input: Input | None = None,  # noqa: A002 - prompt-toolkit's name
+        output: Output | None = None,
+        history: History | None = None,
+    ) -> None:
+        self.client = client
+        self.run_command = run_command
+        self.explain = explain
+        self.stdout = stdout or sys.stdout
+        self.timing = False
+        self.completions = Completions()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbor-sql")
+        self._running = threading.Event()
+        self.session: PromptSession[str] = PromptSession(
+            multiline=Condition(lambda: not self._ready(self.session.default_buffer.text)),
+            lexer=PygmentsLexer(SqlLexer),
+            completer=self.completions,
+            history=history or _history(client.path),
+            prompt_continuation=lambda width, line, wrap: "." * (width - 2) + "> ",
+            input=input,
+            output=output,
+        )
+
+    # --- the loop ----------------------------------------------------------------------
+
+    def prompt_text(self) -> str:
+        dirty = "*" if self._on_worker(self.client.dirty) else ""
+        return f"{self.client.name}/{self._on_worker(lambda: self.client.branch)}{dirty}> "
+
+    def run(self) -> None:
+        """Read and run input until Ctrl-D or ``\\q``."""
+        self._refresh_completions()
+        try:
+            while True:
+                try:
+                    text = self.session.prompt(self.prompt_text())
+                except KeyboardInterrupt:
+                    continue  # Ctrl-C while typing: drop the input, keep the session
+                except EOFError:
+                    break
+                if text.strip() in ("\\q", "quit", "exit", "quit;", "exit;"):
+                    break
+                self.handle(text)
+        finally:
+            self._worker.shutdown(wait=True)
+
+    @staticmethod
+    def _ready(text: str) -> bool:
+        stripped = text.strip()
+        return not stripped or stripped.startswith("\\") or stripped in ("quit", "exit") or is_complete(text)
+
+    def handle(self, text: str) -> None:
+        """Run one input: a backslash command or one or more SQL statements."""
+        stripped = text.strip()
+        if stripped.startswith("\\"):
+            self._backslash(stripped)
+            return
+        for statement in split_statements(text):
+            if not self._guarded(lambda s=statement: self._statement(s)):
+                break  # later statements of the same input are not run after an error
+        self._refresh_completions()
+
+    # --- running work on the worker thread -------------------------------------------------
+
+    def _on_worker(self, work: Callable[[], Any]) -> Any:
+        """Run ``work`` on the session's thread; Ctrl-C interrupts it and re-raises."""
+        future: Future[Any] = self._worker.submit(work)
+        while True:
+            try:
+                return future.result(timeout=0.1)
+            except TimeoutError:
+                continue
+            except KeyboardInterrupt:
+                self.client.interrupt()
+                try:
+                    future.result()
+                except Exception:  # noqa: BLE001 - the interrupted statement's own error
+                    pass
+                raise
+
+    def _guarded(self, work: Callable[[], None]) -> bool:
+        """Run ``work``, reporting errors and cancellation as one line; True if it succeeded."""
+        try:
+            self._on_worker(work)
+            return True
+        except KeyboardInterrupt:
+            self._print("Statement cancelled (the session is still open).")
+        except Exception as exc:  # noqa: BLE001 - the shell reports and keeps going
+            explained = self.explain(exc)
+            if explained is None:
+                self._print("".join(traceback.format_exception(exc)).rstrip())
+            else:
+                self._print(f"error: {explained[0]}")
+        return False
+
+    def _refresh_completions(self) -> None:
+        self._guarded(lambda: self.completions.refresh(self.client))
+
+    # --- SQL ---------------------------------------------------------------------------------
+
+    def _statement(self, sql: str) -> None:
+        start = time.perf_counter()
+        table, count = self.client.execute(sql)
+        seconds = time.perf_counter() - start if self.timing else None
+        if table is None:
+            rows = "1 row" if count == 1 else f"{max(count, 0)} rows"
+            took = f" ({seconds:.2f} sec)" if seconds is not None else ""
+            self._print(f"Query OK, {rows} affected{took}")
+            return
+        text = aligned(table, color=use_color(self.stdout)) if table.num_columns else ""
+        self._page(text + row_count_line(table.num_rows, seconds) + "\n")
+
+    # --- backslash commands ------------------------------------------------------------------
+
+    def _backslash(self, text: str) -> None:
+        try:
+            words = shlex.split(text[1:])
+        except ValueError as exc:
+            self._print(f"error: cannot read the command: {exc}")
+            return
+        name, args = (words[0], words[1:]) if words else ("help", [])
+        if name == "timing":
+            self.timing = not self.timing
+            self._print(f"Timing is {'on' if self.timing else 'off'}.")
+        elif name in ("help", "?", "h"):
+            self._print(HELP)
+        elif name == "d":
+            self._guarded(lambda: self._describe(args))
+        elif name in VERBS:
+            if name == "commit" and args and not args[0].startswith("-"):
+                args = ["-A", "-m", " ".join(args)]
+            self._guarded(lambda: self.run_command([name, *args]))
+            self._refresh_completions()
+        else:
+            self._print(f"error: unknown command \\{name} (type \\help for the list)")
+
+    def _describe(self, args: list[str]) -> None:
+        if not args:
+            tables = pa.table({"Tables": pa.array(self.client.tables(), pa.string())})
+            self._page(aligned(tables))
+            return
+        schema = self.client.columns(args[0])
+        info = pa.table(
+            {
+                "column": [f.name for f in schema],
+                "type": [str(f.type) for f in schema],
+                "nullable": [f.nullable for f in schema],
+            }
+        )
+        self._page(aligned(info))
+
+    # --- output ---------------------------------------------------------------------------------
+
+    def _print(self, text: str) -> None:
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
+    def _page(self, text: str) -> None:
+        """Print ``text``, through the pager when it is taller than the terminal."""
+        is_tty = hasattr(self.stdout, "isatty") and self.stdout.isatty()
+        rows = shutil.get_terminal_size().lines
+        if is_tty and text.count("\n") > rows - 2:
+            pager = os.environ.get("PAGER", "less -SRFX")
+            try:
+                subprocess.run(pager, shell=True, input=text, text=True, check=False)  # noqa: S602
+                return
+            except OSError:
+                pass  # no pager: print as is
+        self.stdout.write(text)
+        self.stdout.flush()
+
+
+def _history(repository: Path) -> History:
+    """History kept in the repository's data directory (in memory if that is not writable)."""
+    path = repository / REPO_DIR / HISTORY_FILE
+    try:
+        path.touch(exist_ok=True)
+    except OSError:
+        return InMemoryHistory()
+    return FileHistory(str(path))

@@ -1,0 +1,73 @@
+"""Cutting SQL text into statements, for scripts on stdin and the REPL's multi-line input.
+
+A statement ends at a ``;`` that is outside quotes (``'...'``, ``"..."``,
+backticks, with doubled quotes as escapes) and outside comments (``-- ...`` to the
+end of the line, ``/* ... */``). The scanner is a small state machine over the
+characters; it does not parse SQL, so it never disagrees with the SQL layer about
+what a statement means, only about where it ends.
+
+    >>> split_statements("select 1; select ';' ; -- done;\\n")
+    ['select 1', "select ';'"]
+    >>> is_complete("select 1"), is_complete("select 1;"), is_complete("select ';")
+    (False, True, False)
+"""
+
+from __future__ import annotations
+
+_QUOTES = "'\"`"
+
+
+def _scan(text: str) -> tuple[list[str], str, bool]:
+    """(complete statements, the unterminated rest, whether the rest is inside a quote
+    or block comment)."""
+    statements: list[str] = []
+    start, i, n = 0, 0, len(text)
+    quote: str | None = None
+    while i < n:
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                if i + 1 < n and text[i + 1] == quote:  # a doubled quote is an escape
+                    i += 1
+                else:
+                    quote = None
+        elif ch in _QUOTES:
+            quote = ch
+        elif text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end < 0:
+                return statements, text[start:], True
+            i = end + 2
+            continue
+        elif ch == ";":
+            statements.append(text[start:i])
+            start = i + 1
+        i += 1
+    return statements, text[start:], quote is not None
+
+
+def _code(text: str) -> bool:
+    """Whether ``text`` holds anything besides blanks and comments (a rough test: it
+    only decides whether to drop an empty piece)."""
+    lines = [line.split("--", 1)[0] for line in text.splitlines()]
+    joined = "\n".join(lines)
+    while "/*" in joined:
+        head, _, rest = joined.partition("/*")
+        joined = head + rest.partition("*/")[2]
+    return bool(joined.strip())
+
+
+def split_statements(text: str) -> list[str]:
+    """The statements of a script, in order; a last statement may omit its ``;``."""
+    statements, rest, _ = _scan(text)
+    return [s.strip() for s in [*statements, rest] if _code(s)]
+
+
+def is_complete(text: str) -> bool:
+    """Whether REPL input is ready to run: it ends with ``;`` outside quotes and comments."""
+    statements, rest, open_quote = _scan(text)
+    return not open_quote and bool(statements) and not _code(rest)

@@ -1,0 +1,155 @@
+"""Writes to tables with a primary key: one sorted batch per tree.
+
+Row key = ``encode_keys`` of the primary-key columns; value = the other
+columns (rows.py). A batch of upserted rows and deleted keys becomes:
+
+1. the upserted rows' keys, encoded in bulk and sorted with numpy; a key that
+   repeats within the batch is refused (``DuplicateKey``);
+2. the deleted keys, sorted and deduplicated; a key that is also upserted is
+   an upsert (an UPDATE that keeps or moves a row onto its own key);
+3. when the caller forbids replacing (INSERT, or an UPDATE that must not move
+   a row onto another row's key): one bulk ``lookup`` of the upserted keys;
+4. when the table has indexes: one bulk ``lookup`` of the old rows at every
+   touched key, from which indexes.py plans the index edits and checks UNIQUE;
+5. only then the writes: one ``ProllyTree.edit`` of the rows (upserts and
+   deletes merged in key order) and one per changed index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..codec.keys import encode_keys
+from ..errors import DuplicateKey
+from ..tree import NodeStore, ProllyTree
+from .indexes import apply_index_edits, build_index, plan_index_edits
+from .lookup import edit_tree, lookup
+from .rows import conform, describe_rows, key_order, repeats, rows_to_arrow, tree_value_types
+from .schema import Schema
+
+__all__ = ["apply_keyed", "build_keyed", "row_keys"]
+
+
+def row_keys(schema: Schema, data: pa.Table) -> pa.BinaryArray:
+    """The encoded primary key of every row of conformed ``data``, in row order."""
+    if data.num_rows == 0:
+        return pa.array([], pa.binary())
+    return encode_keys([data.column(n) for n in schema.primary_key], schema.key_types)
+
+
+def build_keyed(
+    nodes: NodeStore, schema: Schema, data: pa.Table
+) -> tuple[ProllyTree, dict[str, ProllyTree]]:
+    """Row tree and index trees holding the conformed rows ``data`` (any order).
+
+    Raises:
+        DuplicateKey: a key repeats, or a UNIQUE index is broken.
+    """
+    keys = row_keys(schema, data)
+    order, sorted_form = key_order(keys)
+    _refuse_repeats(schema, data, order, sorted_form)
+    take = pa.array(order)
+    data, keys = data.take(take), keys.take(take)
+    values = [data.column(c.name) for c in schema.value_columns]
+    rows = ProllyTree.build(nodes, keys, values, tree_value_types(schema))
+    ids = [data.column(n) for n in schema.primary_key]
+    return rows, {i.name: build_index(nodes, schema, i, data, ids) for i in schema.indexes}
+
+
+def apply_keyed(
+    schema: Schema,
+    rows: ProllyTree,
+    indexes: Mapping[str, ProllyTree],
+    new: pa.Table,
+    deletes: pa.Table | pa.RecordBatch | None,
+    replace: bool,
+) -> tuple[ProllyTree, dict[str, ProllyTree]]:
+    """Upsert the conformed rows ``new`` and delete the keys of ``deletes``.
+
+    NOT NULL has been checked on ``new``. Every check runs before any write.
+
+    Raises:
+        DuplicateKey: a key repeats in ``new``, or exists and ``replace`` is
+            False and it is not deleted in this batch; a UNIQUE index is broken.
+    """
+    new_keys = row_keys(schema, new)
+    order, sorted_form = key_order(new_keys)
+    _refuse_repeats(schema, new, order, sorted_form)
+    take = pa.array(order)
+    new, new_keys = new.take(take), new_keys.take(take)
+    gone = _delete_keys(schema, deletes)
+    if not replace and len(new_keys):
+        exists, _ = lookup(rows, new_keys, 0)
+        if len(gone):
+            exists &= ~_isin(new_keys, gone)
+        if exists.any():
+            raise DuplicateKey(
+                f"{_what(schema)}: duplicate primary key: "
+                f"{describe_rows(schema, new, np.flatnonzero(exists))} already exists"
+            )
+    if len(gone) and len(new_keys):
+        gone = gone.filter(pa.array(~_isin(gone, new_keys)))
+    plan = _plan_indexes(schema, rows, indexes, new, new_keys, gone) if schema.indexes else {}
+
+    keys = pa.concat_arrays([new_keys, gone])
+    deleted = np.concatenate([np.zeros(len(new_keys), bool), np.ones(len(gone), bool)])
+    values = [
+        pa.concat_arrays([_array(new.column(c.name)), pa.nulls(len(gone), c.type)])
+        for c in schema.value_columns
+    ]
+    if len(gone):
+        order, _ = key_order(keys)
+        take = pa.array(order)
+        keys, values, deleted = keys.take(take), [v.take(take) for v in values], deleted[order]
+    return edit_tree(rows, keys, values, deleted), apply_index_edits(indexes, plan)
+
+
+def _delete_keys(schema: Schema, deletes: pa.Table | pa.RecordBatch | None) -> pa.BinaryArray:
+    """Encoded primary keys of ``deletes`` (other columns ignored), sorted, without repeats."""
+    if deletes is None:
+        return pa.array([], pa.binary())
+    keys = row_keys(schema, conform(schema, deletes, schema.key_columns))
+    order, sorted_form = key_order(keys)
+    keep = np.ones(len(order), bool)
+    keep[repeats(sorted_form)] = False
+    return keys.take(pa.array(order[keep]))
+
+
+def _plan_indexes(schema, rows, indexes, new, new_keys, gone):
+    """Index edits for replacing the rows at ``new_keys`` and deleting those at ``gone``,
+    from the old rows at those keys, fetched in one lookup."""
+    touched = pa.concat_arrays([new_keys, gone])
+    found, values = lookup(rows, touched)
+    mask = pa.array(found)
+    old = rows_to_arrow(schema, touched.filter(mask), [v.filter(mask) for v in values])
+    pk = schema.primary_key
+    return plan_index_edits(
+        schema, indexes, (old, [old.column(n) for n in pk]), (new, [new.column(n) for n in pk])
+    )
+
+
+def _refuse_repeats(
+    schema: Schema, data: pa.Table, order: np.ndarray, sorted_form: np.ndarray
+) -> None:
+    dupes = repeats(sorted_form)
+    if len(dupes):
+        raise DuplicateKey(
+            f"{_what(schema)}: duplicate primary key within the rows: "
+            f"{describe_rows(schema, data, order[dupes[:1]])} appears more than once"
+        )
+
+
+def _isin(values: pa.BinaryArray, among: pa.BinaryArray) -> np.ndarray:
+    return pc.is_in(values, value_set=among).to_numpy(zero_copy_only=False)
+
+
+def _array(values: pa.ChunkedArray) -> pa.Array:
+    return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+
+
+def _what(schema: Schema) -> str:
+    return f"table {schema.name!r}" if schema.name else "table"

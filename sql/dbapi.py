@@ -1,0 +1,364 @@
+"""PEP 249 (DB-API 2.0) over a ``Session``: ``connect``, ``Connection``, ``Cursor``.
+
+Module globals as PEP 249 asks: ``apilevel = "2.0"``, ``threadsafety = 1`` (threads
+may share the module, not connections: a connection holds one transaction and one
+DuckDB connection), ``paramstyle = "qmark"`` (``?``; a mapping of values for ``$name``
+placeholders is accepted too). Type objects (``STRING``, ``BINARY``, ``NUMBER``,
+``DATETIME``, ``ROWID``) compare equal to the type codes of ``cursor.description``,
+which are DuckDB's type names (``'BIGINT'``, ``'VARCHAR'``, ``'DECIMAL(18,3)'``, ...).
+
+Semantics beyond the letter of PEP 249, as psycopg 3 has them:
+
+- ``with connect(...) as con:`` commits when the block ends normally, rolls back when it
+  raises, and closes the connection either way.
+- ``close()`` without ``commit()`` discards the open transaction.
+- a failed statement leaves the transaction open and usable (the statement changed
+  nothing; session.py invariant (1)).
+
+Beyond PEP 249: ``cursor.fetch_arrow()`` (a ``pyarrow.Table``) and ``cursor.fetch_df()``
+(pandas) fetch the remaining rows in columns, without Python tuples.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from arbordb.engine.db import Database
+from arbordb.engine.errors import BranchNotFound
+
+from . import errors
+from .errors import InterfaceError, ProgrammingError, SqlError, translate
+from .session import Result, Session
+
+__all__ = [
+    "BINARY",
+    "DATETIME",
+    "NUMBER",
+    "ROWID",
+    "STRING",
+    "Binary",
+    "Connection",
+    "Cursor",
+    "Date",
+    "DateFromTicks",
+    "Time",
+    "TimeFromTicks",
+    "Timestamp",
+    "TimestampFromTicks",
+    "apilevel",
+    "connect",
+    "paramstyle",
+    "threadsafety",
+]
+
+apilevel = "2.0"
+threadsafety = 1
+paramstyle = "qmark"
+
+
+# --- type objects and constructors -------------------------------------------------------
+
+
+class _TypeObject:
+    """Equal to every type code (DuckDB type name) of one PEP 249 type family."""
+
+    def __init__(self, name: str, *prefixes: str) -> None:
+        self.name = name
+        self._prefixes = prefixes
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _TypeObject):
+            return other is self
+        if not isinstance(other, str):
+            return NotImplemented
+        text = other.upper()
+        return any(text == p or text.startswith(p + "(") for p in self._prefixes)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"<arbordb type {self.name}>"
+
+
+STRING = _TypeObject("STRING", "VARCHAR", "JSON", "UUID", "ENUM")
+BINARY = _TypeObject("BINARY", "BLOB", "BIT")
+NUMBER = _TypeObject(
+    "NUMBER",
+    "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+    "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN",
+)  # fmt: skip
+DATETIME = _TypeObject(
+    "DATETIME", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "INTERVAL"
+)
+ROWID = _TypeObject("ROWID")
+
+Date = _dt.date
+Time = _dt.time
+Timestamp = _dt.datetime
+Binary = bytes
+
+
+def DateFromTicks(ticks: float) -> _dt.date:  # noqa: N802 - PEP 249's name
+    return Date(*time.localtime(ticks)[:3])
+
+
+def TimeFromTicks(ticks: float) -> _dt.time:  # noqa: N802
+    return Time(*time.localtime(ticks)[3:6])
+
+
+def TimestampFromTicks(ticks: float) -> _dt.datetime:  # noqa: N802
+    return Timestamp(*time.localtime(ticks)[:6])
+
+
+# --- connect ---------------------------------------------------------------------------
+
+
+def connect(
+    path: str | Path,
+    *,
+    branch: str = "main",
+    dialect: str = "duckdb",
+    read_only: bool = False,
+    autocommit: bool = False,
+) -> Connection:
+    """Open the repository in directory ``path`` (created, with its first commit, when
+    missing) and return a connection working on ``branch``.
+
+    Args:
+        path: the repository directory (its data lives in ``path/.arbor``).
+        branch: the branch to work on.
+        dialect: the SQL dialect of the statements: duckdb, mysql, postgres or sqlite.
+        read_only: refuse every change (the repository must exist).
+        autocommit: make each statement its own transaction.
+
+    Raises:
+        OperationalError: the repository cannot be opened (read_only and missing, ...).
+        ObjectNotFound: ``branch`` does not exist.
+        NotSupportedError: an unknown dialect.
+
+    Example:
+        >>> import tempfile
+        >>> con = connect(tempfile.mkdtemp())
+        >>> con.cursor().execute("SELECT active_branch()").fetchone()
+        ('main',)
+        >>> con.close()
+    """
+    try:
+        db = Database.open(path, read_only=read_only)
+    except SqlError:
+        raise
+    except Exception as exc:
+        raise translate(exc) from exc
+    try:
+        if branch not in db.refs.branches():
+            names = ", ".join(sorted(db.refs.branches())) or "none"
+            raise BranchNotFound(f"branch {branch!r} not found (branches: {names})")
+        session = Session(db, branch=branch, dialect=dialect, read_only=read_only, autocommit=autocommit)
+    except Exception as exc:
+        db.close()
+        raise translate(exc) from exc
+    return Connection(session)
+
+
+class Connection:
+    """A PEP 249 connection: one session, one transaction at a time."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._cursors: list[Cursor] = []
+
+    # PEP 249's optional extension: the exception classes as connection attributes
+    Error = errors.Error
+    Warning = errors.Warning
+    InterfaceError = errors.InterfaceError
+    DatabaseError = errors.DatabaseError
+    DataError = errors.DataError
+    OperationalError = errors.OperationalError
+    IntegrityError = errors.IntegrityError
+    InternalError = errors.InternalError
+    ProgrammingError = errors.ProgrammingError
+    NotSupportedError = errors.NotSupportedError
+
+    @property
+    def autocommit(self) -> bool:
+        return self.session.autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        self._check()
+        if value and not self.session.autocommit:
+            self.session.commit()
+        self.session.autocommit = bool(value)
+
+    @property
+    def branch(self) -> str:
+        """The branch the connection works on (``dolt_checkout`` changes it)."""
+        return self.session.branch
+
+    @property
+    def closed(self) -> bool:
+        return self.session.closed
+
+    def cursor(self) -> Cursor:
+        self._check()
+        cursor = Cursor(self)
+        self._cursors.append(cursor)
+        return cursor
+
+    def commit(self) -> None:
+        """Persist the open transaction's changes to the working set (not a version
+        commit: that is ``CALL dolt_commit(...)``)."""
+        self._check()
+        self.session.commit()
+
+    def rollback(self) -> None:
+        """Discard the open transaction's changes."""
+        self._check()
+        self.session.rollback()
+
+    def close(self) -> None:
+        """Close the connection, discarding an open transaction. Closing twice is allowed."""
+        if self.session.closed:
+            return
+        for cursor in self._cursors:
+            cursor._result = None
+        self.session.close()
+        self.session.db.close()
+
+    def execute(self, operation: str, parameters: Any = None) -> Cursor:
+        """A new cursor with ``operation`` executed (a convenience, as in sqlite3)."""
+        return self.cursor().execute(operation, parameters)
+
+    def __enter__(self) -> Connection:
+        self._check()
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        try:
+            if not self.session.closed:
+                if kind is None:
+                    self.commit()
+                else:
+                    self.rollback()
+        finally:
+            self.close()
+
+    def _check(self) -> None:
+        if self.session.closed:
+            raise InterfaceError("the connection is closed; open a new one with arbordb.connect")
+
+
+class Cursor:
+    """A PEP 249 cursor over one connection's session."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.arraysize = 1
+        self._result: Result | None = None
+        self._closed = False
+        self._rowcount = -1
+
+    @property
+    def description(self) -> list[tuple] | None:
+        return self._result.description if self._result is not None else None
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> None:
+        """Always None: ArborDB tables have no implicit row ids."""
+        return None
+
+    def execute(self, operation: str, parameters: Sequence[object] | Mapping[str, object] | None = None) -> Cursor:
+        """Run one or more ``;``-separated statements; the last one's rows can be fetched.
+
+        Raises:
+            Error: any failure (the statement changed nothing; the transaction is usable).
+        """
+        self._check()
+        self._drop_result()
+        result = self.connection.session.execute(operation, parameters)
+        self._result = result
+        self._rowcount = result.rowcount
+        return self
+
+    def executemany(self, operation: str, seq_of_parameters: Sequence[Sequence[object]]) -> Cursor:
+        """Run ``operation`` once per parameter set, atomically (all or nothing).
+        ``INSERT ... VALUES (?, ...)`` writes every row as one batch."""
+        self._check()
+        self._drop_result()
+        result = self.connection.session.executemany(operation, list(seq_of_parameters))
+        self._result = None
+        self._rowcount = result.rowcount
+        return self
+
+    def fetchone(self) -> tuple | None:
+        return self._rows().fetchone()
+
+    def fetchmany(self, size: int | None = None) -> list[tuple]:
+        return self._rows().fetchmany(self.arraysize if size is None else size)
+
+    def fetchall(self) -> list[tuple]:
+        return self._rows().fetchall()
+
+    def fetch_arrow(self) -> pa.Table:
+        """The remaining rows as a ``pyarrow.Table``."""
+        return self._rows().arrow()
+
+    def fetch_df(self):
+        """The remaining rows as a pandas DataFrame."""
+        return self.fetch_arrow().to_pandas()
+
+    def setinputsizes(self, sizes: object) -> None:
+        """PEP 249: accepted and ignored."""
+
+    def setoutputsize(self, size: int, column: int | None = None) -> None:
+        """PEP 249: accepted and ignored."""
+
+    def close(self) -> None:
+        self._drop_result()
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def __iter__(self) -> Iterator[tuple]:
+        return self
+
+    def __next__(self) -> tuple:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
+
+    def __enter__(self) -> Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _drop_result(self) -> None:
+        if self._result is not None:
+            self._result.close()
+            self._result = None
+
+    def _rows(self) -> Result:
+        self._check()
+        if self._result is None or self._result.description is None:
+            raise ProgrammingError("no result to fetch: the last statement returned no rows")
+        return self._result
+
+    def _check(self) -> None:
+        if self._closed:
+            raise InterfaceError("the cursor is closed; create another with connection.cursor()")
+        self.connection._check()

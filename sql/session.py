@@ -1,0 +1,615 @@
+"""A SQL session: one branch's working set, a transaction over it, and statements run on it.
+
+The DB-API connection, the REPL and the CLI are clients of ``Session``; it holds the
+``Workspace`` of its branch (engine/workspace.py), a private DuckDB connection that
+runs the queries, and the caches that make repeated statements cheap.
+
+Transaction state machine (``Session.state``; the methods named on the arrows make
+the transitions)::
+
+            _begin (first statement; reloads the branch if another writer moved it)
+    IDLE ---------------------------------------------------------> READ
+     ^ ^                                                             |
+     | |  commit() / rollback()       _wrote (a statement changed    |
+     | +----------------------------- the working set)               v
+     |                                                   WRITE <-----+
+     |        persisted                                    |
+     +---------------------- COMMITTING <------------------+ commit()
+     |                            |
+     |   rollback() (automatic)   | the CAS lost, or storage failed
+     +------------------------ FAILED
+
+Invariants (cited as ``# invariant (n)``):
+
+(1) A failed statement changes nothing: ``_run`` snapshots the workspace's roots (and
+    the workspace itself, which ``dolt_checkout`` replaces) before each statement and
+    restores them when it raises; the transaction stays open and usable.
+(2) ``commit()`` is ``Workspace.persist()``: one compare-and-swap of the working set. A
+    lost race raises ``TransactionConflict`` (retryable) after rolling the transaction
+    back, so the session is IDLE again on the branch's new state; nothing was written.
+(3) With ``autocommit`` every statement runs as its own transaction: _begin, the
+    statement, then commit().
+(4) Only IDLE reloads the workspace: a transaction reads one snapshot of its branch.
+(5) At most one DuckDB result is pending on the connection; before DuckDB runs anything
+    else, the pending result is fetched into Arrow (``_detach``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from arbordb.engine.db import Database
+from arbordb.engine.errors import CommitConflict
+from arbordb.engine.history import branch_ref, working_set_ref
+
+from . import reads, writes
+from .dialect import ProcedureCall, parse, procedure_call
+from .errors import (
+    InterfaceError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    SqlError,
+    TransactionConflict,
+    translate,
+)
+
+__all__ = ["Result", "Session", "State"]
+
+STATEMENT_CACHE = 512  # parsed statements kept per session, by SQL text
+
+
+class _CommandFallback(logging.Filter):
+    """sqlglot logs a warning each time it reads a statement as an opaque command
+    (``REPLACE INTO``, ``SHOW``, ``EXPLAIN``); the session handles those itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Falling back to parsing as a 'Command'" not in record.getMessage()
+
+
+logging.getLogger("sqlglot").addFilter(_CommandFallback())
+
+
+class State(StrEnum):
+    IDLE = "idle"
+    READ = "read"
+    WRITE = "write"
+    COMMITTING = "committing"
+    FAILED = "failed"
+
+
+# --- results -------------------------------------------------------------------------
+
+
+class Result:
+    """The rows of one statement, fetched as Python tuples or as Arrow.
+
+    Attributes:
+        description: PEP 249 7-tuples, or None for a statement without rows.
+        rowcount: rows changed by a DML statement; -1 when not known (queries).
+    """
+
+    description: list[tuple] | None = None
+    rowcount: int = -1
+
+    def fetchone(self) -> tuple | None:
+        rows = self.fetchmany(1)
+        return rows[0] if rows else None
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        raise NotImplementedError
+
+    def fetchall(self) -> list[tuple]:
+        raise NotImplementedError
+
+    def arrow(self) -> pa.Table:
+        """The rows not fetched yet, as one Arrow table."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the result holds."""
+
+
+class _Rows(Result):
+    """Rows already in Python (point lookups, procedures' small results, DML counts)."""
+
+    def __init__(
+        self,
+        rows: list[tuple],
+        columns: Sequence[tuple[str, pa.DataType]] | None,
+        rowcount: int = -1,
+    ) -> None:
+        self._rows = rows
+        self._at = 0
+        self._columns = list(columns) if columns is not None else None
+        self.description = reads.description_of(self._columns) if columns is not None else None
+        self.rowcount = rowcount
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        out = self._rows[self._at : self._at + size]
+        self._at += len(out)
+        return out
+
+    def fetchall(self) -> list[tuple]:
+        out = self._rows[self._at :]
+        self._at = len(self._rows)
+        return out
+
+    def arrow(self) -> pa.Table:
+        rows = self.fetchall()
+        columns = self._columns or []
+        arrays = [pa.array([r[i] for r in rows], t) for i, (_, t) in enumerate(columns)]
+        return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
+
+
+class _Arrow(Result):
+    """Rows held as an Arrow table (procedure results, detached DuckDB results)."""
+
+    def __init__(self, data: pa.Table, description: list[tuple] | None = None) -> None:
+        self._data = data
+        self._at = 0
+        self.description = description or reads.description_of(
+            [(f.name, f.type) for f in data.schema]
+        )
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        part = self._data.slice(self._at, size)
+        self._at += part.num_rows
+        return _tuples(part)
+
+    def fetchall(self) -> list[tuple]:
+        return self.fetchmany(self._data.num_rows - self._at)
+
+    def arrow(self) -> pa.Table:
+        part = self._data.slice(self._at)
+        self._at = self._data.num_rows
+        return part
+
+
+def _tuples(data: pa.Table) -> list[tuple]:
+    return list(zip(*(c.to_pylist() for c in data.columns), strict=True)) if data.num_columns else []
+
+
+class _Duck(Result):
+    """A result pending on the session's DuckDB connection (invariant (5))."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._duck = session.duck
+        self.description = [
+            (d[0], str(d[1]), None, None, None, None, True) for d in self._duck.description or ()
+        ]
+        self._detached: _Arrow | None = None
+        self._done = False
+        session.pending = self
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        if self._detached is not None:
+            return self._detached.fetchmany(size)
+        if self._done:
+            return []
+        rows = self._duck.fetchmany(size)
+        if len(rows) < size:
+            self._finish()
+        return rows
+
+    def fetchone(self) -> tuple | None:
+        if self._detached is not None:
+            return self._detached.fetchone()
+        if self._done:
+            return None
+        row = self._duck.fetchone()
+        if row is None:
+            self._finish()
+        return row
+
+    def fetchall(self) -> list[tuple]:
+        if self._detached is not None:
+            return self._detached.fetchall()
+        if self._done:
+            return []
+        rows = self._duck.fetchall()
+        self._finish()
+        return rows
+
+    def arrow(self) -> pa.Table:
+        if self._detached is None and not self._done:
+            self.detach()
+        if self._detached is None:
+            return pa.table({d[0]: pa.array([]) for d in self.description})
+        return self._detached.arrow()
+
+    def detach(self) -> None:
+        """Fetch the rest into Arrow, freeing the DuckDB connection (invariant (5))."""
+        if self._detached is not None or self._done:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # DuckDB warns that Arrow from DB-API copies
+            data = self._duck.to_arrow_table()
+        self._detached = _Arrow(data, self.description)
+        self._finish()
+
+    def _finish(self) -> None:
+        self._done = True
+        if self._session.pending is self:
+            self._session.pending = None
+
+    def close(self) -> None:
+        if not self._done and self._detached is None:
+            self._duck.abort()
+        self._finish()
+
+
+# --- statements ------------------------------------------------------------------------
+
+
+@dataclass
+class _Statement:
+    """One parsed statement and what compiling it produced (cached by SQL text)."""
+
+    tree: exp.Expression
+    template: reads.Template | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+_QUERIES = (exp.Query, exp.Values)
+
+
+class Session:
+    """One connection's state: branch, transaction, caches. See the module docstring.
+
+    Args:
+        db: the open repository.
+        branch: the branch to work on (default: the repository's default branch).
+        dialect: the SQL dialect statements are written in.
+        read_only: refuse every statement that would change the repository.
+        autocommit: run each statement as its own transaction (invariant (3)).
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        branch: str | None = None,
+        dialect: str = "duckdb",
+        read_only: bool = False,
+        autocommit: bool = False,
+    ) -> None:
+        from .dialect import versioned_dialect
+
+        versioned_dialect(dialect)  # UnsupportedDialect before anything is opened
+        self.db = db
+        self.dialect = dialect.lower()
+        self.read_only = read_only
+        self.autocommit = autocommit
+        self.workspace = db.workspace(branch)
+        self.duck = duckdb.connect(":memory:")
+        self.relations = reads.Relations(self.duck)
+        self.temp_views: dict[str, str] = {}
+        self.state = State.IDLE
+        self.pending: _Duck | None = None
+        self.closed = False
+        self._explicit = False  # BEGIN was run: autocommit waits for COMMIT / ROLLBACK
+        self._statements: OrderedDict[str, tuple[list[_Statement], int]] = OrderedDict()
+
+    @property
+    def branch(self) -> str:
+        return self.workspace.branch
+
+    # --- transactions ----------------------------------------------------------------
+
+    def commit(self) -> None:
+        """Persist the working set (invariant (2)); a no-op when nothing changed."""
+        self._check_open()
+        if self.state != State.WRITE:
+            self.state = State.IDLE
+            return
+        self.state = State.COMMITTING
+        try:
+            self.workspace.persist()
+        except CommitConflict as exc:
+            self.state = State.FAILED
+            self.rollback()
+            error = TransactionConflict(
+                f"{exc}; this transaction was rolled back (your session now sees the new "
+                "state of the branch): run the transaction again"
+            )
+            error.engine_error = exc
+            raise error from exc
+        except Exception as exc:
+            self.state = State.FAILED
+            self.rollback()
+            raise translate(exc) from exc
+        self.state = State.IDLE
+
+    def rollback(self) -> None:
+        """Discard the open transaction's changes; the session sees the branch afresh."""
+        self._check_open()
+        self._detach()
+        self.workspace.reload()
+        self.state = State.IDLE
+
+    def close(self) -> None:
+        """Discard the open transaction and release the DuckDB connection."""
+        if self.closed:
+            return
+        self.closed = True
+        self.pending = None
+        self.duck.close()
+
+    def _begin(self) -> None:
+        """IDLE -> READ: start a transaction on the branch's latest state (invariant (4))."""
+        if self.state != State.IDLE:
+            return
+        ws = self.workspace
+        store = self.db.store
+        if store.get_ref(working_set_ref(ws.branch)) != ws.ws_address or (
+            store.get_ref(branch_ref(ws.branch)) != ws.head
+        ):
+            ws.reload()
+        self.state = State.READ
+
+    def check_writable(self) -> None:
+        """Refuse a change on a read-only connection."""
+        if self.read_only:
+            raise OperationalError(
+                "this connection is read-only (opened with read_only=True); "
+                "open another connection to change the repository"
+            )
+
+    def wrote(self) -> None:
+        """Record that the transaction changed the working set (READ -> WRITE)."""
+        self.check_writable()
+        self.state = State.WRITE
+
+    def persisted(self) -> None:
+        """A version verb persisted the working set itself: nothing is left to commit."""
+        self.state = State.READ
+
+    def switch_branch(self, branch: str) -> None:
+        """Work on ``branch`` from now on (dolt_checkout); the caller persisted the old one."""
+        self._detach()
+        self.workspace = self.db.workspace(branch)
+        self.state = State.READ
+
+    # --- running statements -------------------------------------------------------
+
+    def execute(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] | None = None
+    ) -> Result:
+        """Run ``;``-separated statements; returns the last one's result.
+
+        Raises:
+            SqlError: any failure, translated (invariant (1): the failed statement
+                changed nothing; earlier statements of the text stay done).
+        """
+        self._check_open()
+        statements, count = self._prepare(sql)
+        params = _checked_params(params, count)
+        result: Result = _Rows([], None)
+        for statement in statements:
+            result = self._run(statement, params)
+        return result
+
+    def executemany(self, sql: str, seq_of_params: Sequence[Sequence[object]]) -> Result:
+        """Run one statement for each parameter set, as one atomic statement.
+
+        ``INSERT INTO t [(cols)] VALUES (?, ...)`` writes every row in one Arrow batch and
+        one engine apply; other statements run once per parameter set.
+        """
+        self._check_open()
+        statements, count = self._prepare(sql)
+        if len(statements) != 1:
+            raise ProgrammingError("executemany takes exactly one statement")
+        (statement,) = statements
+        rows = [_checked_params(p, count) for p in seq_of_params]
+
+        def run() -> Result:
+            if isinstance(statement.tree, exp.Insert) and writes.can_insert_many(statement.tree):
+                return _Rows([], None, writes.insert_many(self, statement.tree, rows))
+            total = 0
+            for params in rows:
+                total += max(self._dispatch(statement, params).rowcount, 0)
+            return _Rows([], None, total)
+
+        return self._atomic(run)
+
+    def _prepare(self, sql: str) -> tuple[list[_Statement], int]:
+        if not isinstance(sql, str):
+            raise ProgrammingError(f"a statement must be a str, got {type(sql).__name__}")
+        found = self._statements.get(sql)
+        if found is not None:
+            self._statements.move_to_end(sql)
+            return found
+        numbered, count = reads.number_params(sql, self.dialect)
+        try:
+            trees = [_replace_command(t, self.dialect) for t in parse(numbered, self.dialect)]
+        except SqlError:
+            raise
+        except Exception as exc:
+            raise translate(exc) from exc
+        found = ([_Statement(t) for t in trees], count)
+        self._statements[sql] = found
+        if len(self._statements) > STATEMENT_CACHE:
+            self._statements.popitem(last=False)
+        return found
+
+    def _run(self, statement: _Statement, params) -> Result:
+        tree = statement.tree
+        if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
+            return self._transaction_statement(tree)
+        return self._atomic(lambda: self._dispatch(statement, params))
+
+    def _atomic(self, work) -> Result:
+        """Run ``work`` as one statement of the transaction (invariants (1), (3))."""
+        self._detach()
+        self.relations.end_statement()  # the last statement's result no longer needs them
+        self._begin()
+        ws = self.workspace
+        before = (ws, ws.working, ws.staged, ws.merge, ws.ws_address)
+        try:
+            result = work()
+        except BaseException as exc:
+            self._restore(before)
+            error = translate(exc, self.relations.names)
+            if error is exc:
+                raise
+            raise error from exc
+        if self.autocommit and not self._explicit:
+            self.commit()
+        return result
+
+    def _restore(self, before) -> None:
+        """Undo a failed statement (invariant (1))."""
+        ws, working, staged, merge, ws_address = before
+        self.workspace = ws
+        if ws.ws_address == ws_address:  # a verb that persisted keeps what it wrote
+            ws.working, ws.staged, ws.merge = working, staged, merge
+
+    def _transaction_statement(self, tree: exp.Expression) -> Result:
+        """BEGIN / COMMIT / ROLLBACK written as SQL (BEGIN suspends autocommit)."""
+        if isinstance(tree, exp.Commit):
+            self._explicit = False
+            self.commit()
+        elif isinstance(tree, exp.Rollback):
+            self._explicit = False
+            self.rollback()
+        else:
+            self._begin()
+            self._explicit = True
+        return _Rows([], None)
+
+    def _dispatch(self, statement: _Statement, params) -> Result:
+        tree = statement.tree
+        if isinstance(tree, _QUERIES):
+            return self._query(statement, params)
+        if isinstance(tree, ProcedureCall):
+            from .procedures import call_procedure
+
+            name, args = procedure_call(tree)
+            values = [self._argument(a, params) for a in args]
+            return _Arrow(call_procedure(self, name, values))
+        if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
+            return _Arrow(reads.describe(self, tree.this))
+        if _shows_tables(tree):
+            return _Arrow(reads.show_tables(self))
+        if isinstance(tree, exp.Set | exp.Pragma):
+            self._duck_run(tree.sql("duckdb"), [])
+            return _Duck(self)
+        if isinstance(tree, exp.Command) and tree.name.upper() == "EXPLAIN":
+            return self._explain(tree, params)
+        if isinstance(tree, writes.STATEMENTS):
+            rowcount = writes.run(self, tree, params)
+            return _Rows([], None, rowcount)
+        raise NotSupportedError(
+            f"ArborDB does not run {type(tree).__name__.upper()} statements: "
+            f"{tree.sql(self.dialect)[:80]!r}"
+        )
+
+    def _query(self, statement: _Statement, params) -> Result:
+        if statement.template is None:
+            statement.template = reads.compile_query(statement.tree)
+        template = statement.template
+        if template.point is not None:
+            found = reads.point_select(template.point, self, params)
+            if found is not None:
+                rows, columns = found
+                return _Rows(rows, [(name, t) for name, _, t in columns])
+        bound = reads.bind(template, self, params)
+        self._duck_run(bound.sql, bound.params)
+        return _Duck(self)
+
+    def _explain(self, tree: exp.Command, params) -> Result:
+        statements, _ = self._prepare(tree.expression.name)
+        (inner,) = statements
+        if not isinstance(inner.tree, _QUERIES):
+            raise NotSupportedError("EXPLAIN takes a query")
+        bound = reads.bind(reads.compile_query(inner.tree), self, params)
+        self._duck_run(f"EXPLAIN {bound.sql}", bound.params)
+        return _Duck(self)
+
+    def _argument(self, node: exp.Expression, params) -> object:
+        """The value of a procedure argument (a constant, parameter or expression)."""
+        template = reads.compile_query(exp.select(node.copy()))
+        bound = reads.bind(template, self, params)
+        return self.evaluate(bound.sql[len("SELECT ") :], bound.params)
+
+    # --- DuckDB ---------------------------------------------------------------------
+
+    def _duck_run(self, sql: str, params) -> None:
+        """Run SQL on the DuckDB connection; the caller wraps its result in ``_Duck``."""
+        self._detach()
+        self.duck.execute(sql, params)
+
+    def query_arrow(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> pa.Table:
+        """Run a query and fetch its whole result as Arrow (used by writes)."""
+        self._detach()
+        return self.duck.sql(sql, params=params or None).to_arrow_table()
+
+    def evaluate(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> object:
+        """The value of one SQL expression (DuckDB syntax)."""
+        self._detach()
+        (row,) = self.duck.execute(f"SELECT {sql}", params or None).fetchall()
+        return row[0]
+
+    def _detach(self) -> None:
+        if self.pending is not None:
+            self.pending.detach()
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise InterfaceError("the connection is closed; open a new one with arbordb.connect")
+
+
+def _checked_params(
+    params: Sequence[object] | Mapping[str, object] | None, count: int
+) -> Sequence[object] | Mapping[str, object]:
+    if params is None:
+        params = ()
+    if isinstance(params, Mapping):
+        if count:
+            raise ProgrammingError(
+                f"the statement has {count} ? placeholder(s) but the parameters are a mapping; "
+                "pass a sequence, or write $name placeholders"
+            )
+        return params
+    if isinstance(params, str | bytes) or not isinstance(params, Sequence):
+        raise ProgrammingError(
+            f"parameters must be a sequence (for ?) or a mapping (for $name), "
+            f"got {type(params).__name__}"
+        )
+    if len(params) != count:
+        raise ProgrammingError(
+            f"the statement has {count} ? placeholder(s) but {len(params)} parameter(s) were given"
+        )
+    return params
+
+
+def _shows_tables(tree: exp.Expression) -> bool:
+    if isinstance(tree, exp.Show):
+        return tree.name.upper() == "TABLES"
+    return (
+        isinstance(tree, exp.Command)
+        and tree.name.upper() == "SHOW"
+        and tree.expression.name.strip().upper() == "TABLES"
+    )
+
+
+def _replace_command(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """``REPLACE INTO ...`` (read by sqlglot as an opaque command) as an INSERT OR REPLACE."""
+    if isinstance(tree, exp.Command) and tree.name.upper() == "REPLACE":
+        (insert,) = parse(f"INSERT {tree.expression.name}", dialect)
+        if isinstance(insert, exp.Insert):
+            insert.set("alternative", "REPLACE")
+            return insert
+    return tree

@@ -1,0 +1,352 @@
+"""What every system relation shares: the session context, revisions, column forms.
+
+Column forms (Dolt's types, as Arrow):
+
+    Dolt          ARROW                 HOLDS
+    TEXT hash     string                a 32-character commit hash (engine/hash.py
+                                        format_address), or WORKING / STAGED
+    DATETIME      timestamp[us]         a commit's time, UTC, without a zone
+    BOOLEAN       bool
+    BIGINT        int64 (uint64 for Dolt's "bigint unsigned" counts)
+
+Diff endpoints. A table function's revision arguments name two roots, and
+``'a..b'`` is the same as ``('a', 'b')``; ``'a...b'`` diffs from the merge base
+of a and b to b. Each endpoint keeps the text the user wrote as its label, which
+``from_commit`` / ``to_commit`` show, as Dolt's ``dolt_diff()`` does. WORKING
+and STAGED are no commit, so their ``*_commit_date`` is NULL.
+
+Row diffs are aligned by column tag (a renamed column keeps its tag): a relation
+chooses which columns it shows (``Layout``, a list of (tag, name, type)) and
+``aligned_diff`` fills each from the engine's row diff, with NULL where the
+diffed versions lack the column and a cast where its type changed. Row diffs are
+cached by the two table addresses, which are content hashes: an entry is never
+stale, only evicted.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import pyarrow as pa
+
+from arbordb.engine.db import Database
+from arbordb.engine.errors import InvalidInput, RevisionNotFound, TableNotFound
+from arbordb.engine.hash import format_address
+from arbordb.engine.history import RevisionKind, merge_base, resolve_revision
+from arbordb.engine.root import RootValue
+from arbordb.engine.table import Column, Index, Schema, Table
+from arbordb.engine.versioning.diff import TableDelta, row_diff
+from arbordb.engine.workspace import Workspace
+
+from ..catalog import duck_type
+
+HASH = pa.string()
+TIME = pa.timestamp("us")
+WORKING = "WORKING"
+
+# Row diffs kept per process; the key is two content addresses, so never stale.
+_DIFF_CACHE_ENTRIES = 16
+_DIFF_CACHE_MAX_ROWS = 200_000  # larger diffs are cheap to recompute relative to their memory
+_diff_cache: OrderedDict[tuple[bytes | None, bytes | None], pa.Table] = OrderedDict()
+_diff_cache_lock = threading.Lock()  # sessions in several threads share the cache
+
+
+class SystemContext(Protocol):
+    """What a relation reads: the repository, the session's workspace and branch."""
+
+    db: Database
+    workspace: Workspace
+    branch: str
+
+
+# --- columns ------------------------------------------------------------------
+
+
+def hash_text(address: bytes | None) -> str | None:
+    return None if address is None else format_address(address)
+
+
+def hashes(addresses: Sequence[bytes | None]) -> pa.Array:
+    return pa.array([hash_text(a) for a in addresses], HASH)
+
+
+def times(timestamps: Sequence[int | None]) -> pa.Array:
+    """Commit timestamps (int microseconds since the epoch, UTC) as a DATETIME column."""
+    return pa.array(timestamps, TIME)
+
+
+def constant(value: object, n: int, type_: pa.DataType) -> pa.Array:
+    return pa.nulls(n, type_) if value is None else pa.array([value] * n, type_)
+
+
+def empty(names: Sequence[str], types: Sequence[pa.DataType]) -> pa.Table:
+    return pa.table([pa.array([], t) for t in types], names=list(names))
+
+
+# --- arguments ------------------------------------------------------------------
+
+
+def text_args(
+    function: str, args: Sequence[object] | None, low: int, high: int, usage: str
+) -> list[str]:
+    """``args`` checked to be ``low``..``high`` strings (Dolt takes text arguments).
+
+    ``usage`` is the call's shape for messages, e.g. ``dolt_diff(from, to, table)``.
+    """
+    values = list(args or [])
+    if not low <= len(values) <= high:
+        raise InvalidInput(f"{function}() got {len(values)} argument(s); call it as {usage}")
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            raise InvalidInput(
+                f"{function}() argument {i + 1} must be text, got {value!r}; call it as {usage}"
+            )
+    return values
+
+
+# --- revisions ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One side of a diff: the root it names and, for a commit, its hash and time.
+
+    ``label`` is what ``from_commit`` / ``to_commit`` show: the revision as
+    written, or None for the empty root before the first commit.
+    """
+
+    label: str | None
+    root: RootValue
+    commit: bytes | None
+    timestamp: int | None
+
+    @property
+    def hash_or_label(self) -> str:
+        """The commit hash, or WORKING / STAGED (dolt_patch's from/to_commit_hash)."""
+        return format_address(self.commit) if self.commit is not None else str(self.label).upper()
+
+
+def endpoint(ctx: SystemContext, text: str) -> Endpoint:
+    """The root ``text`` names (any revision, WORKING and STAGED included)."""
+    ws = ctx.workspace
+    kind, address = resolve_revision(ws.loader, text, current_branch=ws.branch)
+    if kind == RevisionKind.WORKING:
+        return Endpoint(text, ws.working, None, None)
+    if kind == RevisionKind.STAGED:
+        return Endpoint(text, ws.staged, None, None)
+    commit = ws.loader.load(address)
+    return Endpoint(text, ws.root(commit.root), address, commit.timestamp)
+
+
+def commit_of(ctx: SystemContext, text: str) -> bytes:
+    """The commit ``text`` names (InvalidInput for WORKING / STAGED)."""
+    return ctx.workspace.resolve_commit(text)
+
+
+def base_of(ctx: SystemContext, a: str, b: str) -> bytes:
+    """The merge base of two revisions; RevisionNotFound when they share no history."""
+    base = merge_base(ctx.workspace.loader, commit_of(ctx, a), commit_of(ctx, b))
+    if base is None:
+        raise RevisionNotFound(
+            f"revisions {a!r} and {b!r} share no history, so they have no merge base"
+        )
+    return base
+
+
+def diff_endpoints(
+    ctx: SystemContext, function: str, args: Sequence[object] | None, *, table_required: bool
+) -> tuple[Endpoint, Endpoint, str | None]:
+    """Read ``(from, to[, table])``, ``('a..b'[, table])`` or ``('a...b'[, table])``."""
+    table = "table" if table_required else "[table]"
+    usage = f"{function}(from_revision, to_revision, {table}) or {function}('from..to', {table})"
+    values = text_args(function, args, 1 + table_required, 3, usage)
+    first = values[0]
+    if "..." in first or ".." in first:
+        three = "..." in first
+        a, b = first.split("..." if three else "..", 1)
+        if not a or not b:
+            raise InvalidInput(
+                f"{function}(): {first!r} needs a revision on both sides of the dots"
+            )
+        rest = values[1:]
+        if three:
+            base = format_address(base_of(ctx, a, b))
+            start = endpoint(ctx, base)
+        else:
+            start = endpoint(ctx, a)
+        end = endpoint(ctx, b)
+    else:
+        if len(values) < 2 + table_required:
+            raise InvalidInput(f"{function}() got {len(values)} argument(s); call it as {usage}")
+        start, end = endpoint(ctx, values[0]), endpoint(ctx, values[1])
+        rest = values[2:]
+    if len(rest) > 1 or (table_required and not rest):
+        raise InvalidInput(f"{function}() got {len(values)} argument(s); call it as {usage}")
+    return start, end, (rest[0] if rest else None)
+
+
+# --- tables -----------------------------------------------------------------------
+
+
+def require_table(ctx: SystemContext, name: str, relation: str) -> tuple[str, Table]:
+    """Table ``name`` in the session's working root, for ``relation`` (e.g. dolt_diff_t)."""
+    ws = ctx.workspace
+    found = ws.working.find(name)
+    if found is None:
+        raise TableNotFound(
+            f"{relation}: " + ws.working.missing_message(name, f" on branch {ws.branch!r}")
+        )
+    return found, Table.load(ws.nodes, ws.working[found], found)
+
+
+def load(ctx: SystemContext, root: RootValue, name: str | None) -> Table | None:
+    if name is None or name not in root:
+        return None
+    return Table.load(ctx.workspace.nodes, root[name], name)
+
+
+# --- tag-aligned row diffs -----------------------------------------------------------
+
+
+class Layout(NamedTuple):
+    tag: int
+    name: str
+    type: pa.DataType
+
+
+def layout(schema: Schema) -> list[Layout]:
+    return [Layout(c.tag, c.name, c.type) for c in schema.columns]
+
+
+class DiffRows(NamedTuple):
+    """A row diff with chosen ``to`` and ``from`` columns (aligned by tag) and diff_type."""
+
+    to: list[pa.Array]
+    from_: list[pa.Array]
+    diff_type: pa.Array
+
+    def __len__(self) -> int:
+        return len(self.diff_type)
+
+
+def cached_row_diff(delta: TableDelta) -> pa.Table:
+    key = (
+        delta.from_table.address if delta.from_table else None,
+        delta.to_table.address if delta.to_table else None,
+    )
+    with _diff_cache_lock:
+        hit = _diff_cache.get(key)
+        if hit is not None:
+            _diff_cache.move_to_end(key)
+            return hit
+    rows = row_diff(delta)
+    if rows.num_rows <= _DIFF_CACHE_MAX_ROWS:
+        with _diff_cache_lock:
+            _diff_cache[key] = rows
+            if len(_diff_cache) > _DIFF_CACHE_ENTRIES:
+                _diff_cache.popitem(last=False)
+    return rows
+
+
+def aligned_diff(
+    delta: TableDelta, to_layout: Sequence[Layout], from_layout: Sequence[Layout]
+) -> DiffRows:
+    """The delta's changed rows with the columns the layouts name, matched by tag."""
+    rows = cached_row_diff(delta)
+    newer = (delta.to_table or delta.from_table).schema  # type: ignore[union-attr]
+    older = (delta.from_table or delta.to_table).schema  # type: ignore[union-attr]
+    # row_diff names a column as the newer schema does, else as the older one.
+    named = {c.tag: c.name for c in older.columns}
+    named.update({c.tag: c.name for c in newer.columns})
+
+    def pick(side: str, want: Sequence[Layout]) -> list[pa.Array]:
+        out = []
+        for tag, _, type_ in want:
+            if tag not in named:
+                out.append(pa.nulls(rows.num_rows, type_))
+                continue
+            column = rows.column(f"{side}_{named[tag]}").combine_chunks()
+            out.append(column if column.type == type_ else column.cast(type_, safe=False))
+        return out
+
+    return DiffRows(
+        pick("to", to_layout), pick("from", from_layout), rows.column("diff_type").combine_chunks()
+    )
+
+
+def diff_columns(
+    to_layout: Sequence[Layout], from_layout: Sequence[Layout]
+) -> tuple[list[str], list[pa.DataType]]:
+    """Names and types of a row-diff relation (Dolt's order: to side, from side, diff_type)."""
+    names = [f"to_{c.name}" for c in to_layout] + ["to_commit", "to_commit_date"]
+    names += [f"from_{c.name}" for c in from_layout] + [
+        "from_commit",
+        "from_commit_date",
+        "diff_type",
+    ]
+    types = [c.type for c in to_layout] + [HASH, TIME]
+    types += [c.type for c in from_layout] + [HASH, TIME, pa.string()]
+    return names, types
+
+
+def diff_relation(
+    delta: TableDelta,
+    to_layout: Sequence[Layout],
+    from_layout: Sequence[Layout],
+    before: Endpoint,
+    after: Endpoint,
+) -> pa.Table:
+    """The delta's changed rows as a row-diff relation, each side labelled by its endpoint."""
+    rows = aligned_diff(delta, to_layout, from_layout)
+    n = len(rows)
+    arrays = [
+        *rows.to,
+        constant(after.label, n, HASH),
+        constant(after.timestamp, n, TIME),
+        *rows.from_,
+        constant(before.label, n, HASH),
+        constant(before.timestamp, n, TIME),
+        rows.diff_type,
+    ]
+    return pa.table(arrays, names=diff_columns(to_layout, from_layout)[0])
+
+
+# --- SQL text of schemas (types spelled by sql/catalog.py) ------------------------------
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def column_sql(column: Column) -> str:
+    text = f"{quote(column.name)} {duck_type(column)}"
+    if not column.nullable:
+        text += " NOT NULL"
+    if column.default is not None:
+        text += f" DEFAULT {column.default}"
+    return text
+
+
+def index_sql(table: str, index: Index) -> str:
+    unique = "UNIQUE " if index.unique else ""
+    columns = ", ".join(quote(c) for c in index.columns)
+    return f"CREATE {unique}INDEX {quote(index.name)} ON {quote(table)} ({columns});"
+
+
+def create_statements(table: str, schema: Schema) -> list[str]:
+    """``CREATE TABLE`` for ``schema``, then one ``CREATE INDEX`` per secondary index."""
+    parts = [column_sql(c) for c in schema.columns]
+    if schema.primary_key:
+        parts.append(f"PRIMARY KEY ({', '.join(quote(c) for c in schema.primary_key)})")
+    parts += [f"CONSTRAINT {quote(c.name)} CHECK ({c.expression})" for c in schema.checks]
+    create = f"CREATE TABLE {quote(table)} (\n  " + ",\n  ".join(parts) + "\n);"
+    return [create] + [index_sql(table, i) for i in schema.indexes]
+
+
+def create_table_sql(table: str, schema: Schema) -> str:
+    """The schema as one text: its ``create_statements``, a line break between them."""
+    return "\n".join(create_statements(table, schema))

@@ -1,0 +1,327 @@
+"""A table's history as relations, walking HEAD's commits.
+
+    dolt_diff               commit_hash, table_name, committer, email, date, message,
+                            data_change, schema_change
+    dolt_diff_<t>           to_<c>..., to_commit, to_commit_date, from_<c>..., from_commit,
+    dolt_commit_diff_<t>    from_commit_date, diff_type
+    dolt_history_<t>        <c>..., commit_hash, committer, commit_date
+    dolt_blame_<t>          <primary key c>..., commit, commit_date, committer, email, message
+
+Every per-table relation shows the table's columns as the session's working
+root has them; older versions are matched to them by column tag (so a renamed
+column keeps its history), with NULL for a column a version lacks.
+
+``dolt_diff`` and ``dolt_diff_<t>`` diff every commit reachable from HEAD with
+its first parent (the parentless first commit with an empty root; its
+``from_commit`` is NULL) and add the working changes, HEAD to WORKING, under
+``WORKING``. Each step is a tree diff, so the cost is the commits walked plus
+what changed. ``dolt_history_<t>`` decodes the table once per distinct table
+version (consecutive commits that left it alone share one decode).
+
+``dolt_commit_diff_<t>`` diffs any two revisions, which the query must name:
+the caller passes the equality filters it found on ``from_commit`` and
+``to_commit`` (``filters``), and the relation holds one diff per named pair,
+with ``from_commit`` / ``to_commit`` showing each revision as written (so the
+caller's WHERE still matches). Without both, it is refused, as in Dolt.
+``filters`` on ``to_commit`` / ``from_commit`` (dolt_diff_<t>) and
+``commit_hash`` (dolt_history_<t>) narrow the walk the same way.
+
+``dolt_blame_<t>`` gives each row of HEAD's version the last commit that
+changed it, with git's rule at merges: a row equal to one parent's version is
+passed on to that parent; a row that differs from every parent is blamed on the
+merge. Tables without a primary key have no blame, as in Dolt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from arbordb.engine.codec.keys import decode_keys, encode_keys
+from arbordb.engine.errors import InvalidInput, TableNotFound
+from arbordb.engine.history import Commit, ancestors
+from arbordb.engine.root import EMPTY_ROOT, RootValue
+from arbordb.engine.table import Schema, Table
+from arbordb.engine.versioning.diff import TableDelta, table_deltas
+
+from .common import (
+    HASH,
+    TIME,
+    WORKING,
+    Endpoint,
+    Layout,
+    SystemContext,
+    aligned_diff,
+    constant,
+    diff_columns,
+    diff_relation,
+    endpoint,
+    hash_text,
+    hashes,
+    layout,
+    require_table,
+)
+
+Filters = Mapping[str, Sequence[object]]
+
+
+def _wanted(filters: Filters | None, column: str, value: str | None) -> bool:
+    """False only when ``filters`` pins ``column`` to values that exclude ``value``."""
+    if not filters or column not in filters:
+        return True
+    return value is not None and value in {str(v) for v in filters[column]}
+
+
+def _commit_endpoint(ctx: SystemContext, address: bytes | None) -> Endpoint:
+    """A commit as a diff endpoint; None is the empty root before the first commit."""
+    ws = ctx.workspace
+    if address is None:
+        return Endpoint(None, EMPTY_ROOT, None, None)
+    commit = ws.loader.load(address)
+    return Endpoint(hash_text(address), ws.root(commit.root), address, commit.timestamp)
+
+
+def _head_steps(ctx: SystemContext) -> list[tuple[Endpoint, Endpoint]]:
+    """(from, to) for the working changes, then each commit of HEAD's history and its
+    first parent."""
+    ws = ctx.workspace
+    steps = [(_commit_endpoint(ctx, ws.head), Endpoint(WORKING, ws.working, None, None))]
+    for entry in ancestors(ws.loader, ws.head):
+        parent = entry.commit.parents[0] if entry.commit.parents else None
+        steps.append((_commit_endpoint(ctx, parent), _commit_endpoint(ctx, entry.address)))
+    return steps
+
+
+# --- dolt_diff ----------------------------------------------------------------------
+
+
+def changes_table(ctx: SystemContext) -> pa.Table:
+    """The ``dolt_diff`` system table: which tables each commit (and WORKING) changed."""
+    ws = ctx.workspace
+    columns: dict[str, list] = {
+        k: []
+        for k in (
+            "commit_hash",
+            "table_name",
+            "committer",
+            "email",
+            "date",
+            "message",
+            "data_change",
+            "schema_change",
+        )
+    }
+    for before, after in _head_steps(ctx):
+        if before.root.address == after.root.address:
+            continue
+        commit = ws.loader.load(after.commit) if after.commit is not None else None
+        for d in table_deltas(ws.nodes, before.root, after.root):
+            columns["commit_hash"].append(after.label)
+            columns["table_name"].append(d.name)
+            columns["committer"].append(commit.author if commit else None)
+            columns["email"].append(commit.email if commit else None)
+            columns["date"].append(after.timestamp)
+            columns["message"].append(commit.message if commit else None)
+            columns["data_change"].append(d.data_changed)
+            columns["schema_change"].append(d.schema_changed or d.kind == "renamed")
+    types = [HASH, pa.string(), pa.string(), pa.string(), TIME, pa.string(), pa.bool_(), pa.bool_()]
+    return pa.table(
+        [pa.array(v, t) for v, t in zip(columns.values(), types, strict=True)], names=list(columns)
+    )
+
+
+# --- dolt_diff_<t>, dolt_commit_diff_<t> ------------------------------------------
+
+
+def _step_rows(
+    ctx: SystemContext, name: str, lay: Sequence[Layout], before: Endpoint, after: Endpoint
+) -> pa.Table | None:
+    from_name, to_name = before.root.find(name), after.root.find(name)
+    from_addr = before.root[from_name] if from_name else None
+    to_addr = after.root[to_name] if to_name else None
+    if from_addr == to_addr:
+        return None
+    nodes = ctx.workspace.nodes
+    delta = TableDelta(
+        from_name,
+        to_name,
+        Table.load(nodes, from_addr, from_name) if from_addr else None,
+        Table.load(nodes, to_addr, to_name) if to_addr else None,
+    )
+    rows = diff_relation(delta, lay, lay, before, after)
+    return rows if rows.num_rows else None
+
+
+def _concat(parts: list[pa.Table], names: list[str], types: list[pa.DataType]) -> pa.Table:
+    if not parts:
+        return pa.table([pa.array([], t) for t in types], names=names)
+    return pa.concat_tables(parts)
+
+
+def table_diffs(ctx: SystemContext, name: str, filters: Filters | None = None) -> pa.Table:
+    """``dolt_diff_<name>``: every commit-to-commit change of the table along HEAD, plus WORKING."""
+    _, current = require_table(ctx, name, f"dolt_diff_{name}")
+    lay = layout(current.schema)
+    parts = []
+    for before, after in _head_steps(ctx):
+        if _wanted(filters, "to_commit", after.label) and _wanted(
+            filters, "from_commit", before.label
+        ):
+            part = _step_rows(ctx, name, lay, before, after)
+            if part is not None:
+                parts.append(part)
+    return _concat(parts, *diff_columns(lay, lay))
+
+
+def commit_diffs(ctx: SystemContext, name: str, filters: Filters | None = None) -> pa.Table:
+    """``dolt_commit_diff_<name>``: the diff for each (from_commit, to_commit) the filters name."""
+    relation = f"dolt_commit_diff_{name}"
+    _, current = require_table(ctx, name, relation)
+    if not filters or "from_commit" not in filters or "to_commit" not in filters:
+        raise InvalidInput(
+            f"{relation} needs both from_commit and to_commit in the WHERE clause, e.g. "
+            f"WHERE from_commit = HASHOF('HEAD~1') AND to_commit = HASHOF('HEAD') "
+            f"(or use dolt_diff_{name} for HEAD's history, or dolt_diff(from, to, '{name}'))"
+        )
+    lay = layout(current.schema)
+    parts = []
+    for f in dict.fromkeys(str(v) for v in filters["from_commit"]):
+        before = endpoint(ctx, f)
+        for t in dict.fromkeys(str(v) for v in filters["to_commit"]):
+            part = _step_rows(ctx, name, lay, before, endpoint(ctx, t))
+            if part is not None:
+                parts.append(part)
+    return _concat(parts, *diff_columns(lay, lay))
+
+
+# --- dolt_history_<t> --------------------------------------------------------------
+
+
+def _aligned(table: Table, lay: Sequence[Layout]) -> pa.Table:
+    """The table's rows in the layout's columns, matched by tag."""
+    data = table.to_arrow()
+    names = {c.tag: c.name for c in table.schema.columns}
+    arrays = []
+    for tag, _, type_ in lay:
+        if tag not in names:
+            arrays.append(pa.nulls(data.num_rows, type_))
+            continue
+        column = data.column(names[tag]).combine_chunks()
+        arrays.append(column if column.type == type_ else column.cast(type_, safe=False))
+    return pa.table(arrays, names=[c.name for c in lay])
+
+
+def history_table(ctx: SystemContext, name: str, filters: Filters | None = None) -> pa.Table:
+    """``dolt_history_<name>``: the table's rows at every commit of HEAD's history."""
+    _, current = require_table(ctx, name, f"dolt_history_{name}")
+    lay = layout(current.schema)
+    ws = ctx.workspace
+    decoded: dict[bytes, pa.Table] = {}
+    parts = []
+    for entry in ancestors(ws.loader, ws.head):
+        label = hash_text(entry.address)
+        if not _wanted(filters, "commit_hash", label):
+            continue
+        root = ws.root(entry.commit.root)
+        found = root.find(name)
+        if found is None:
+            continue
+        address = root[found]
+        if address not in decoded:
+            decoded = {address: _aligned(Table.load(ws.nodes, address, found), lay)}
+        rows = decoded[address]
+        n, c = rows.num_rows, entry.commit
+        rows = rows.append_column("commit_hash", constant(label, n, HASH))
+        rows = rows.append_column("committer", constant(c.author, n, pa.string()))
+        parts.append(rows.append_column("commit_date", constant(c.timestamp, n, TIME)))
+    names = [c.name for c in lay] + ["commit_hash", "committer", "commit_date"]
+    return _concat(parts, names, [c.type for c in lay] + [HASH, pa.string(), TIME])
+
+
+# --- dolt_blame_<t> ----------------------------------------------------------------
+
+
+def _changed_keys(
+    ctx: SystemContext, schema: Schema, name: str, parent: RootValue, child: RootValue
+) -> pa.BinaryArray:
+    """Keys of the rows the child added or changed relative to the parent."""
+    p, c = parent.find(name), child.find(name)
+    if p is not None and parent[p] == child[c]:
+        return pa.array([], pa.binary())
+    nodes = ctx.workspace.nodes
+    delta = TableDelta(
+        p, c, Table.load(nodes, parent[p], p) if p else None, Table.load(nodes, child[c], c)
+    )
+    keys = [Layout(col.tag, col.name, col.type) for col in schema.key_columns]
+    rows = aligned_diff(delta, keys, [])
+    kept = pc.not_equal(rows.diff_type, "removed")
+    return encode_keys([a.filter(kept) for a in rows.to], schema.key_types)
+
+
+def blame_table(ctx: SystemContext, name: str) -> pa.Table:
+    """``dolt_blame_<name>``: the last commit that changed each row of HEAD's version."""
+    relation = f"dolt_blame_{name}"
+    require_table(ctx, name, relation)
+    ws = ctx.workspace
+    head_root = ws.head_root
+    found = head_root.find(name)
+    if found is None:
+        raise TableNotFound(
+            f"{relation}: table {name!r} is not committed on branch {ws.branch!r} yet "
+            "(blame shows committed rows; commit the table first)"
+        )
+    table = Table.load(ws.nodes, head_root[found], found)
+    schema = table.schema
+    if schema.is_keyless:
+        raise InvalidInput(
+            f"{relation}: table {found!r} has no primary key, so its rows cannot be blamed"
+        )
+    keys, _ = table.rows.scan()
+    pending: dict[bytes, list[pa.BinaryArray]] = {ws.head: [keys]}
+    blamed_keys: list[pa.BinaryArray] = []
+    blamed_at: list[np.ndarray] = []
+    commits: list[tuple[bytes, Commit]] = []
+    for entry in ancestors(ws.loader, ws.head):
+        todo = pending.pop(entry.address, None)
+        if todo is None:
+            continue
+        remaining = pa.concat_arrays(todo) if len(todo) > 1 else todo[0]
+        root = ws.root(entry.commit.root)
+        for parent in entry.commit.parents:
+            if len(remaining) == 0:
+                break
+            parent_root = ws.commit_root(parent)
+            changed = _changed_keys(ctx, schema, found, parent_root, root)
+            same = pc.invert(pc.is_in(remaining, value_set=changed))
+            passed = remaining.filter(same)
+            if len(passed):
+                pending.setdefault(parent, []).append(passed)
+            remaining = remaining.filter(pc.invert(same))
+        if len(remaining):
+            blamed_keys.append(remaining)
+            blamed_at.append(np.full(len(remaining), len(commits)))
+            commits.append((entry.address, entry.commit))
+        if not pending:
+            break
+    who = pa.concat_arrays(blamed_keys) if blamed_keys else pa.array([], pa.binary())
+    at = np.concatenate(blamed_at) if blamed_at else np.zeros(0, np.int64)
+    pick = pa.array(
+        at[pc.index_in(keys, value_set=who).to_numpy(zero_copy_only=False)] if len(keys) else at
+    )
+    columns = (
+        decode_keys(keys, schema.key_types)
+        if len(keys)
+        else [pa.array([], t) for t in schema.key_types]
+    )
+    meta = {
+        "commit": hashes([a for a, _ in commits]),
+        "commit_date": pa.array([c.timestamp for _, c in commits], TIME),
+        "committer": pa.array([c.author for _, c in commits], pa.string()),
+        "email": pa.array([c.email for _, c in commits], pa.string()),
+        "message": pa.array([c.message for _, c in commits], pa.string()),
+    }
+    names = list(schema.primary_key) + list(meta)
+    return pa.table(columns + [m.take(pick) for m in meta.values()], names=names)

@@ -1,0 +1,238 @@
+"""The commit graph as relations: dolt_log, dolt_log(...), dolt_commits, dolt_commit_ancestors.
+
+    dolt_log / dolt_log(...)   commit_hash, committer, email, date, message, commit_order
+                               [, parents with --parents] [, refs with --decorate short|full]
+    dolt_commits               commit_hash, committer, email, date, message
+    dolt_commit_ancestors      commit_hash, parent_hash, parent_index
+
+Order is the log order (engine/history/graph.py): highest commit first, newer
+first among equal heights. ``commit_order`` is the commit's height (1 for the
+first commit), as in Dolt. ``dolt_commits`` lists every commit reachable from
+any branch or tag; the parentless first commit has one ancestors row with a
+NULL parent, as Dolt documents.
+
+``dolt_log(...)`` arguments, each a separate text argument, as Dolt's:
+
+    rev              commits reachable from rev (several: the union); none: HEAD
+    'a..b'           reachable from b but not from a (same as 'b', '^a')
+    'a...b'          reachable from exactly one of a and b
+    '^rev', '--not rev ...'   exclude what rev reaches
+    '--first-parent' follow first parents only
+    '--merges', '--min-parents N'   only commits with at least 2 / N parents
+    '--parents'      add the parents column (space-separated hashes)
+    '--decorate short|full|no|auto'   add the refs column (auto and no add none)
+    '--tables t1,t2 ...'   only commits that changed one of the tables (against
+                     their first parent)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pyarrow as pa
+
+from arbordb.engine.errors import InvalidInput
+from arbordb.engine.history import Commit, LogEntry, ancestors
+from arbordb.engine.root import EMPTY_ROOT
+
+from .common import SystemContext, commit_of, hashes, text_args, times
+
+LOG_COLUMNS = ["commit_hash", "committer", "email", "date", "message", "commit_order"]
+_USAGE = "dolt_log([revision ...] [, '--first-parent'] [, '--merges'] [, '--parents'] ...)"
+
+
+def _order(entry: LogEntry) -> tuple[int, int, bytes]:
+    return (-entry.commit.height, -entry.commit.timestamp, entry.address)
+
+
+def _commit_table(entries: Sequence[LogEntry], with_order: bool) -> pa.Table:
+    commits = [e.commit for e in entries]
+    arrays = [
+        hashes([e.address for e in entries]),
+        pa.array([c.author for c in commits], pa.string()),
+        pa.array([c.email for c in commits], pa.string()),
+        times([c.timestamp for c in commits]),
+        pa.array([c.message for c in commits], pa.string()),
+    ]
+    names = LOG_COLUMNS[:5]
+    if with_order:
+        arrays.append(pa.array([c.height for c in commits], pa.int64()))
+        names = LOG_COLUMNS
+    return pa.table(arrays, names=names)
+
+
+def log_table(ctx: SystemContext) -> pa.Table:
+    """The ``dolt_log`` system table: HEAD's history."""
+    return _commit_table(list(ancestors(ctx.workspace.loader, ctx.workspace.head)), True)
+
+
+def all_commits(ctx: SystemContext) -> list[LogEntry]:
+    """Every commit reachable from a branch or tag, in log order."""
+    db, ws = ctx.db, ctx.workspace
+    heads = set(db.refs.branches().values()) | {ws.head}
+    heads |= {tag.target for _, tag in db.tags()}
+    seen: dict[bytes, LogEntry] = {}
+    for head in heads:
+        for entry in ancestors(ws.loader, head):
+            if entry.address in seen:
+                continue  # its ancestors were walked with it
+            seen[entry.address] = entry
+    return sorted(seen.values(), key=_order)
+
+
+def commits_table(ctx: SystemContext) -> pa.Table:
+    return _commit_table(all_commits(ctx), False)
+
+
+def ancestors_table(ctx: SystemContext) -> pa.Table:
+    children, parents, positions = [], [], []
+    for entry in all_commits(ctx):
+        for i, parent in enumerate(entry.commit.parents or (None,)):
+            children.append(entry.address)
+            parents.append(parent)
+            positions.append(i)
+    return pa.table(
+        [hashes(children), hashes(parents), pa.array(positions, pa.int32())],
+        names=["commit_hash", "parent_hash", "parent_index"],
+    )
+
+
+# --- dolt_log(...) -----------------------------------------------------------------
+
+
+class _LogArgs:
+    def __init__(self) -> None:
+        self.include: list[str] = []
+        self.exclude: list[str] = []
+        self.symmetric: list[tuple[str, str]] = []
+        self.first_parent = False
+        self.min_parents = 0
+        self.parents = False
+        self.decorate = "no"
+        self.tables: list[str] = []
+
+
+def _parse(values: list[str]) -> _LogArgs:
+    out = _LogArgs()
+    i, negate = 0, False
+    while i < len(values):
+        arg = values[i]
+        flag, _, inline = arg.partition("=")
+
+        def operand(flag: str = flag, inline: str = inline) -> str:
+            nonlocal i
+            if inline:
+                return inline
+            i += 1
+            if i >= len(values):
+                raise InvalidInput(f"dolt_log(): {flag} needs a value; call it as {_USAGE}")
+            return values[i]
+
+        if arg == "--not":
+            negate = True
+        elif arg == "--first-parent":
+            out.first_parent = True
+        elif arg == "--merges":
+            out.min_parents = max(out.min_parents, 2)
+        elif flag == "--min-parents":
+            text = operand()
+            if not text.isdigit():
+                raise InvalidInput(f"dolt_log(): --min-parents needs a whole number, got {text!r}")
+            out.min_parents = int(text)
+        elif arg == "--parents":
+            out.parents = True
+        elif flag == "--decorate":
+            out.decorate = operand()
+            if out.decorate not in ("short", "full", "no", "auto"):
+                raise InvalidInput(
+                    f"dolt_log(): --decorate takes short, full, no or auto, got {out.decorate!r}"
+                )
+        elif flag == "--tables":
+            first = operand()
+            names = [first]
+            while i + 1 < len(values) and not values[i + 1].startswith("-"):
+                i += 1
+                names.append(values[i])
+            out.tables += [t.strip() for n in names for t in n.split(",") if t.strip()]
+        elif arg.startswith("-") and not arg.startswith("^"):
+            raise InvalidInput(f"dolt_log(): unknown option {arg!r}; call it as {_USAGE}")
+        elif "..." in arg:
+            a, b = arg.split("...", 1)
+            out.symmetric.append((a, b))
+        elif ".." in arg:
+            a, b = arg.split("..", 1)
+            out.exclude.append(a)
+            out.include.append(b)
+        elif arg.startswith("^"):
+            out.exclude.append(arg[1:])
+        elif negate:
+            out.exclude.append(arg)
+        else:
+            out.include.append(arg)
+        i += 1
+    return out
+
+
+def _reach(ctx: SystemContext, heads: Iterable[bytes], first_parent: bool) -> dict[bytes, LogEntry]:
+    out: dict[bytes, LogEntry] = {}
+    for head in heads:
+        for entry in ancestors(ctx.workspace.loader, head, first_parent=first_parent):
+            out.setdefault(entry.address, entry)
+    return out
+
+
+def log_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table:
+    """The ``dolt_log(...)`` table function (see the module docstring)."""
+    values = text_args("dolt_log", args, 0, len(args or ()), _USAGE)
+    spec = _parse(values)
+    fp = spec.first_parent
+    chosen: dict[bytes, LogEntry] = {}
+    for a, b in spec.symmetric:
+        left = _reach(ctx, [commit_of(ctx, a)], fp)
+        right = _reach(ctx, [commit_of(ctx, b)], fp)
+        both = left.keys() & right.keys()
+        chosen.update((k, v) for k, v in {**left, **right}.items() if k not in both)
+    if spec.include or not spec.symmetric:
+        heads = [commit_of(ctx, r) for r in spec.include] or [ctx.workspace.head]
+        chosen.update(_reach(ctx, heads, fp))
+    if spec.exclude:
+        gone = _reach(ctx, [commit_of(ctx, r) for r in spec.exclude], fp)
+        chosen = {k: v for k, v in chosen.items() if k not in gone}
+    entries = sorted(chosen.values(), key=_order)
+    if spec.min_parents:
+        entries = [e for e in entries if len(e.commit.parents) >= spec.min_parents]
+    if spec.tables:
+        entries = [e for e in entries if _touches(ctx, e.commit, spec.tables)]
+    table = _commit_table(entries, True)
+    if spec.parents:
+        text = [" ".join(h for h in hashes(e.commit.parents).to_pylist()) for e in entries]
+        table = table.append_column("parents", pa.array(text, pa.string()))
+    if spec.decorate in ("short", "full"):
+        table = table.append_column("refs", _decorations(ctx, entries, spec.decorate == "full"))
+    return table
+
+
+def _touches(ctx: SystemContext, commit: Commit, tables: Sequence[str]) -> bool:
+    ws = ctx.workspace
+    root = ws.root(commit.root)
+    parent = ws.commit_root(commit.parents[0]) if commit.parents else EMPTY_ROOT
+    for name in tables:
+        now, before = root.find(name), parent.find(name)
+        if (root[now] if now else None) != (parent[before] if before else None):
+            return True
+    return False
+
+
+def _decorations(ctx: SystemContext, entries: Sequence[LogEntry], full: bool) -> pa.Array:
+    names: dict[bytes, list[str]] = {}
+    head_prefix, tag_prefix = ("refs/heads/", "refs/tags/") if full else ("", "tag: ")
+    for name, head in sorted(ctx.db.refs.branches().items()):
+        label = head_prefix + name
+        if name == ctx.branch:
+            label = "HEAD -> " + label
+            names.setdefault(head, []).insert(0, label)
+        else:
+            names.setdefault(head, []).append(label)
+    for name, tag in ctx.db.tags():
+        names.setdefault(tag.target, []).append(tag_prefix + name)
+    return pa.array([", ".join(names.get(e.address, [])) for e in entries], pa.string())

@@ -1,0 +1,100 @@
+"""Branches, tags and the session's working state as relations.
+
+    dolt_branches      name, hash, latest_committer, latest_committer_email,
+                       latest_commit_date, latest_commit_message, remote, branch, dirty
+    dolt_tags          tag_name, tag_hash, tagger, email, date, message
+    dolt_status        table_name, staged, status
+    dolt_merge_status  is_merging, source, source_commit, target, unmerged_tables
+
+``remote`` and ``branch`` (the tracked remote branch) are empty until remotes
+exist. ``dirty`` is true when a branch's working root differs from its head;
+for the session's own branch it is read from the session, whose working root
+may hold changes not yet committed with SQL COMMIT. ``tag_hash`` is the hash of
+the tagged commit. ``dolt_status`` lists staged changes, then unstaged ones,
+then tables with conflicts, schema conflicts or constraint violations; status
+is one of 'new table', 'modified', 'deleted', 'renamed', 'conflict',
+'schema conflict', 'constraint violation'. ``unmerged_tables`` is the sorted,
+comma-separated list of tables with any of the last three.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from arbordb.engine.history import branch_ref
+
+from .common import HASH, SystemContext, hash_text, hashes, times
+from .conflicts import session_schema_conflicts
+
+_UNMERGED = ("conflict", "schema conflict", "constraint violation")
+
+
+def branches_table(ctx: SystemContext) -> pa.Table:
+    infos = ctx.db.branches()
+    dirty = [
+        ctx.workspace.dirty if b.name == ctx.branch else ctx.db.workspace(b.name).dirty
+        for b in infos
+    ]
+    n = len(infos)
+    return pa.table(
+        {
+            "name": pa.array([b.name for b in infos], pa.string()),
+            "hash": hashes([b.hash for b in infos]),
+            "latest_committer": pa.array([b.commit.author for b in infos], pa.string()),
+            "latest_committer_email": pa.array([b.commit.email for b in infos], pa.string()),
+            "latest_commit_date": times([b.commit.timestamp for b in infos]),
+            "latest_commit_message": pa.array([b.commit.message for b in infos], pa.string()),
+            "remote": pa.array([""] * n, pa.string()),
+            "branch": pa.array([""] * n, pa.string()),
+            "dirty": pa.array(dirty, pa.bool_()),
+        }
+    )
+
+
+def tags_table(ctx: SystemContext) -> pa.Table:
+    tags = ctx.db.tags()
+    return pa.table(
+        {
+            "tag_name": pa.array([name for name, _ in tags], pa.string()),
+            "tag_hash": hashes([t.target for _, t in tags]),
+            "tagger": pa.array([t.tagger for _, t in tags], pa.string()),
+            "email": pa.array([t.email for _, t in tags], pa.string()),
+            "date": times([t.timestamp for _, t in tags]),
+            "message": pa.array([t.message for _, t in tags], pa.string()),
+        }
+    )
+
+
+def _status_rows(ctx: SystemContext) -> list[tuple[str, bool, str]]:
+    rows = [(s.table, s.staged, s.status) for s in ctx.workspace.status()]
+    rows += [(c.table, False, "schema conflict") for c in session_schema_conflicts(ctx)]
+    return rows
+
+
+def status_table(ctx: SystemContext) -> pa.Table:
+    rows = _status_rows(ctx)
+    return pa.table(
+        {
+            "table_name": pa.array([r[0] for r in rows], pa.string()),
+            "staged": pa.array([r[1] for r in rows], pa.bool_()),
+            "status": pa.array([r[2] for r in rows], pa.string()),
+        }
+    )
+
+
+def merge_status_table(ctx: SystemContext) -> pa.Table:
+    merge = ctx.workspace.merge
+    if merge is None:
+        values = [False, None, None, None, None]
+    else:
+        unmerged = sorted({t for t, _, s in _status_rows(ctx) if s in _UNMERGED})
+        values = [
+            True,
+            merge.theirs_label or hash_text(merge.theirs),
+            hash_text(merge.theirs),
+            branch_ref(ctx.branch),
+            ", ".join(unmerged),
+        ]
+    names = ["is_merging", "source", "source_commit", "target", "unmerged_tables"]
+    types = [pa.bool_(), pa.string(), HASH, pa.string(), pa.string()]
+    return pa.table([pa.array([v], t) for v, t in zip(values, types, strict=True)], names=names)
