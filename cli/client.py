@@ -48,10 +48,26 @@ def find_repository(start: Path) -> Path:
 class Client:
     """One autocommit connection to a repository, and the SQL every command shares."""
 
-    def __init__(self, path: Path, *, branch: str | None = None) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
-        self.connection = arbordb.connect(str(path), branch=branch, autocommit=True)
         self.name = path.name or str(path)
+        self.connection = arbordb.connect(str(path), autocommit=True)
+        checked_out = self._repository().default_branch()
+        if checked_out != self.connection.branch:
+            self.connection.session.switch_branch(checked_out)
+
+    def _repository(self) -> Any:
+        """The repository's checked-out branch is not reachable through SQL yet (the SQL
+        layer's ``connect`` always opens ``main`` and ``dolt_checkout`` moves only the
+        session, as in Dolt's SQL): until it is, this is the one place the CLI reads and
+        moves it, through the session's ``db`` (``default_branch`` /
+        ``set_default_branch``), so that ``arbor checkout`` lasts between commands as
+        ``dolt checkout`` does."""
+        return self.connection.session.db
+
+    def remember_branch(self) -> None:
+        """Make the session's branch the repository's checked-out branch."""
+        self._repository().set_default_branch(self.connection.branch)
 
     def close(self) -> None:
         self.connection.close()

@@ -28,7 +28,7 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -294,6 +294,7 @@ class Workspace:
 
     def _refuse_artifacts(self, verb: str) -> None:
         bad = [s.table for s in self.status() if s.status in ("conflict", "constraint violation")]
+        bad += [c["table"] for c in self.schema_conflicts()]
         if bad:
             raise UnresolvedConflicts(
                 f"cannot {verb}: table(s) {', '.join(sorted(set(bad)))} have unresolved merge "
@@ -407,7 +408,11 @@ class Workspace:
         self, result: RootMerge, theirs, base, label, no_commit, squash, message, author
     ) -> MergeOutcome:
         pre_merge = self._store_root(self.working)
-        details = {"commit_metadata": {"merge_resolutions": result.resolutions}} if result.resolutions else {}
+        details: dict = {}
+        if result.resolutions:
+            details["commit_metadata"] = {"merge_resolutions": result.resolutions}
+        if result.schema_conflicts:
+            details["schema_conflicts"] = [c.as_dict() for c in result.schema_conflicts]
         self.working = result.root
         if result.conflicts or result.schema_conflicts or result.violations or no_commit:
             self.merge = MergeState(
@@ -450,9 +455,35 @@ class Workspace:
     def resolve_conflicts(self, tables: Sequence[str], strategy: str) -> None:
         """Resolve every conflict of ``tables`` ('ours', 'theirs' or 'combine')."""
         names = list(self.working) if tables in ((".",), ["."]) else list(tables)
+        schema_conflicted = {c["table"] for c in self.schema_conflicts()}
         for name in names:
+            if name in schema_conflicted:
+                self._resolve_schema_conflict(name, strategy)
+                continue
             table = self.table(name)
             self.put_table(self.working.find(name) or name, resolve_table_conflicts(self.nodes, table, strategy))
+
+    def schema_conflicts(self) -> list[dict]:
+        """Schema conflicts of the merge in progress (table, column, description)."""
+        return list(self.merge.details.get("schema_conflicts", [])) if self.merge else []
+
+    def _resolve_schema_conflict(self, name: str, strategy: str) -> None:
+        """A table whose schemas conflict is resolved whole: ours or theirs."""
+        if strategy == "theirs":
+            theirs = self.commit_root(self.merge.theirs)
+            found = theirs.find(name)
+            self.working = (
+                self.working.with_table(name, theirs[found])
+                if found
+                else self.working.without_table(name)
+            )
+        elif strategy != "ours":
+            raise InvalidInput(
+                f"table {name!r} has a schema conflict, which only --ours or --theirs resolves"
+            )
+        remaining = [c for c in self.schema_conflicts() if c["table"] != name]
+        details = {**self.merge.details, "schema_conflicts": remaining}
+        self.merge = replace(self.merge, details=details)
 
     def apply_commit_like(self, commit: bytes, *, revert: bool, author=None) -> MergeOutcome:
         """Cherry-pick (revert=False) or revert (revert=True) one commit onto HEAD."""

@@ -52,6 +52,8 @@ def checkout(invocation: Invocation, new_branch: str | None, targets: tuple[str,
         before = client.branch
         result = client.call("dolt_checkout", *args).to_pylist()
         now = client.branch
+        if invocation.shared is None:  # the shell's \checkout moves only its session
+            client.remember_branch()
     message = result[0].get("message") if result else None
     out((message or (f"Switched to branch '{now}'" if now != before else "Restored tables")) + "\n")
 

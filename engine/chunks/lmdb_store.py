@@ -432,7 +432,6 @@ class LmdbChunkStore:
                     keep, value = fn(txn)
                     if keep:
                         txn.commit()
-                        return value
                 except lmdb.MapFullError:
                     self._gate.leave()  # invariant (4): abort, double the map, run again
                     self._gate.alone(lambda t=txn: (t.abort(), self._double_map()))
@@ -444,7 +443,8 @@ class LmdbChunkStore:
                         raise self._failure(exc) from exc
                     raise
                 self._gate.leave()
-                self._gate.alone(txn.abort)  # invariant (5)
+                if not keep:
+                    self._gate.alone(txn.abort)  # invariant (5)
                 return value
 
     def _make_room(self, size: int) -> None:

@@ -59,6 +59,19 @@ def merge_schemas(
             continue
         if pick is not None:
             merged.append(pick)
+    names: dict[str, int] = {}
+    for column in merged:
+        folded = column.name.casefold()
+        if folded in names and names[folded] != column.tag:
+            conflicts.append(
+                SchemaConflict(
+                    table,
+                    column.name,
+                    f"column {column.name!r} of table {table!r} was added on both sides "
+                    "with different definitions",
+                )
+            )
+        names[folded] = column.tag
     parts = {}
     for attr in ("primary_key", "indexes", "checks"):
         bv, ov, tv = getattr(base, attr), getattr(ours, attr), getattr(theirs, attr)

@@ -256,3 +256,27 @@ def test_gc_and_fsck(repo):
     assert result["deleted"] > 0 and repo.db.store.stats()["chunks"] < before
     assert repo.db.fsck() == []
     assert rows(repo) == {1: ("cat", 1.0), 2: ("dog", 2.0), 3: ("bird", 3.0)}
+
+
+def test_schema_conflict_names_table_and_column_and_resolves(repo):
+    from arbordb.engine.table import Column
+
+    repo.branch("other")
+    t = repo.ws.table("labels").add_column(Column("note", None, pa.string()))
+    repo.ws.put_table("labels", t)
+    repo.commit("main adds note as string")
+    repo.checkout("other")
+    t = repo.ws.table("labels").add_column(Column("note", None, pa.int64()))
+    repo.ws.put_table("labels", t)
+    repo.commit("other adds note as int")
+    repo.checkout("main")
+    out = repo.merge("other")
+    assert out.conflicts >= 1
+    conflicts = repo.ws.schema_conflicts()
+    assert conflicts and conflicts[0]["table"] == "labels"
+    with pytest.raises(UnresolvedConflicts):
+        repo.commit("not yet")
+    repo.resolve("labels", "theirs")
+    assert repo.ws.schema_conflicts() == []
+    repo.commit("took theirs")
+    assert repo.table("labels").schema.field("note").type == pa.int64()
