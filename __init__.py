@@ -1,4 +1,10 @@
-"""ArborDB: a versioned tabular database for Python."""
+"""ArborDB: a versioned tabular database for Python.
+
+``connect`` is the PEP 249 entry point (SQL with AS OF and Dolt's procedures);
+``Repo`` is the plain Python API to the version graph.
+"""
+
+from arbordb.engine.repo import Repo
 
 from arbordb.sql.dbapi import (
     BINARY,
@@ -49,6 +55,7 @@ __all__ = [
     "NotSupportedError",
     "OperationalError",
     "ProgrammingError",
+    "Repo",
     "Time",
     "TimeFromTicks",
     "Timestamp",

@@ -57,17 +57,22 @@ class Client:
             self.connection.session.switch_branch(checked_out)
 
     def _repository(self) -> Any:
-        """The repository's checked-out branch is not reachable through SQL yet (the SQL
-        layer's ``connect`` always opens ``main`` and ``dolt_checkout`` moves only the
-        session, as in Dolt's SQL): until it is, this is the one place the CLI reads and
-        moves it, through the session's ``db`` (``default_branch`` /
-        ``set_default_branch``), so that ``arbor checkout`` lasts between commands as
-        ``dolt checkout`` does."""
+        """The session's repository object, for the two things SQL does not offer yet:
+        the repository's checked-out branch (``connect`` always opens ``main`` and
+        ``dolt_checkout`` moves only the session, as in Dolt's SQL) and ``fsck``. This is
+        the one place the CLI reaches past SQL (``default_branch``,
+        ``set_default_branch``, ``fsck``), so that ``arbor checkout`` lasts between
+        commands as ``dolt checkout`` does."""
         return self.connection.session.db
 
     def remember_branch(self) -> None:
         """Make the session's branch the repository's checked-out branch."""
         self._repository().set_default_branch(self.connection.branch)
+
+    def fsck(self) -> list[str]:
+        """Every problem found checking the chunks reachable from the refs (no procedure
+        runs this yet, unlike ``dolt_gc``; see ``_repository``)."""
+        return self._repository().fsck()
 
     def close(self) -> None:
         self.connection.close()

@@ -12,23 +12,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    SpinnerColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from typing import Any
 
 
 class Step:
     """Advances one task of a rich ``Progress`` (or nothing, when ``progress`` is None)."""
 
-    def __init__(self, progress: Progress | None = None, task_id: int | None = None) -> None:
+    def __init__(self, progress: Any = None, task_id: Any = None) -> None:
         self._progress, self._task = progress, task_id
 
     def advance(self, amount: float) -> None:
@@ -47,6 +37,17 @@ def task(description: str, total: float | None = None, *, as_bytes: bool = False
     if not enabled():
         yield Step()
         return
+    from rich.console import Console  # loaded only when a bar is drawn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
     columns = [SpinnerColumn(), TextColumn("{task.description}")]
     if total is not None:
         columns += [BarColumn(), DownloadColumn() if as_bytes else TextColumn("{task.percentage:>3.0f}%")]

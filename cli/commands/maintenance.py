@@ -31,10 +31,10 @@ def fsck(invocation: Invocation) -> None:
     Exits with status 1 and lists each problem when the repository is damaged.
     """
     with invocation.client() as client, progress.task("checking the repository"):
-        problems = client.call("dolt_fsck").to_pylist()
+        problems = client.fsck()
     if problems:
-        for row in problems:
-            click.echo(next(iter(row.values())), err=True)
+        for problem in problems:
+            click.echo(problem, err=True)
         raise DamagedRepository(f"{len(problems)} problem(s) found (restore the repository from a copy)")
     out("No problems found.\n")
 

@@ -8,7 +8,6 @@ import click
 
 from ..client import Client, Invocation
 from ..render import FORMATS, write_result
-from ..repl import Shell
 from ..script import split_statements
 from .common import example, out
 
@@ -51,6 +50,7 @@ def sql(ctx: click.Context, query: str | None, fmt: str) -> None:
 
 def _shell(ctx: click.Context, invocation: Invocation, client: Client) -> None:
     from ..main import explain  # the one error-to-message mapping (imported late: main imports us)
+    from ..repl import Shell  # prompt-toolkit loads only when a shell starts
 
     group = ctx.find_root().command
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 
 import lmdb
 import pytest
@@ -268,3 +269,38 @@ def test_missing_chunk_after_delete_many(tmp_path):
         assert store.delete_many([address]) == 1
     with LmdbChunkStore(tmp_path) as store, pytest.raises(MissingChunk):
         store.get(address)
+
+
+def test_map_full_inside_a_write_aborts_grows_and_retries(tmp_path, monkeypatch):
+    with LmdbChunkStore(tmp_path, map_size=TINY_MAP) as store:
+        monkeypatch.setattr(store, "_make_room", lambda size: None)  # force invariant (4)'s path
+        chunks = [chunk16k(i) for i in range(40)]
+        addresses = store.put_many(chunks)
+        assert store.commit({address_of(b"x"): b"x"}, [RefUpdate("r", None, addresses[-1])])
+        assert store.get_many(addresses) == chunks
+        assert store.stats()["map_size"] >= 4 * TINY_MAP
+
+
+def test_lost_races_do_not_stall_behind_busy_readers(tmp_path):
+    # py-lmdb 3 makes an abort wait for in-flight reads; the store drains them first.
+    with LmdbChunkStore(tmp_path) as store:
+        seed = store.put_many([chunk16k(i) for i in range(4)])
+        assert store.commit({}, [RefUpdate("r", None, seed[0])])
+        done = threading.Event()
+
+        def reader() -> None:
+            while not done.is_set():
+                store.get_many(seed)
+
+        threads = [threading.Thread(target=reader) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        started = time.monotonic()
+        try:
+            for _ in range(20):
+                assert store.commit({}, [RefUpdate("r", seed[1], seed[2])]) is False
+        finally:
+            done.set()
+            for thread in threads:
+                thread.join()
+        assert time.monotonic() - started < 10  # undrained, each abort stalls for seconds
