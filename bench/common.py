@@ -17,6 +17,9 @@ Invariants:
       a section not yet present is appended at the end.
   (2) A timed call runs with the garbage collector off, after a full collection, so a
       collection triggered by earlier allocations is not charged to it (as ``timeit``).
+  (3) A run's result is released before the next call starts (only a summary and the
+      last result are kept), so that memory held by old results does not change what
+      later runs cost; the freeing itself is not timed.
 """
 
 from __future__ import annotations
@@ -46,6 +49,16 @@ RESULTS_HEADER = (
 _VERSIONED = ("pyarrow", "duckdb", "numpy", "lmdb", "prollytree")
 
 
+class WrongAnswer(Exception):
+    """A measured operation returned a wrong result, so its timing means nothing."""
+
+
+def check(ok: bool, message: str) -> None:
+    """Raise ``WrongAnswer(message)`` unless ``ok`` (unlike ``assert``, never skipped)."""
+    if not ok:
+        raise WrongAnswer(message)
+
+
 # --- timing -------------------------------------------------------------------------
 
 
@@ -67,8 +80,7 @@ def time_call(fn: Callable[[Any], Any], arg: Any = None) -> tuple[float, Any]:
 @dataclass
 class Runs:
     """The seconds of each timed run of one call, a summary of each run's result, and
-    the last run's result (earlier results are dropped, so that the memory they hold
-    does not change what later runs cost)."""
+    the last run's result (invariant (3))."""
 
     seconds: list[float] = field(default_factory=list)
     summaries: list[Any] = field(default_factory=list)
@@ -86,7 +98,7 @@ def _run_once(
     i: int,
     out: Runs,
 ) -> None:
-    out.result = None  # free the previous result before the next call, outside the timing
+    out.result = None  # invariant (3)
     seconds, result = time_call(fn, setup(i) if setup else None)
     if i >= 0:
         out.seconds.append(seconds)
@@ -298,9 +310,14 @@ def machine() -> dict[str, Any]:
         "os": platform.platform(),
         "python": platform.python_version(),
         **versions,
-        "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "load_avg_1m": load_average(),
         "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
+
+
+def load_average() -> float | None:
+    """The 1-minute load average (call it again at the end: ``machine_line`` shows both)."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
 def _cpu_model() -> str:
@@ -316,7 +333,8 @@ def machine_line(info: dict[str, Any]) -> str:
     libs = ", ".join(f"{n} {info[n]}" for n in _VERSIONED if info.get(n))
     return (
         f"{info['cores']} cores, {info['cpu']}; {info['os']}; Python {info['python']}, {libs}; "
-        f"load average {info['load_avg_1m']} at start; {info['date']}"
+        f"load average {info['load_avg_1m']} at start, {info.get('load_avg_1m_end', '?')} at end; "
+        f"{info['date']}"
     )
 
 

@@ -63,8 +63,10 @@ from .common import (
     RESULTS_PATH,
     Metric,
     Runs,
+    check,
     emit,
     fmt_bytes,
+    load_average,
     machine,
     machine_line,
     markdown_table,
@@ -117,7 +119,7 @@ def make_changes(rows: int, count: int, seed: int) -> pa.Table:
     return pa.table(
         {
             "id": pa.array(ids),
-            "label": pa.array([f"new_{i % 1_000_000:06d}" for i in range(count)], pa.string()),
+            "label": pa.array([f"new_{i:06d}" for i in range(count)], pa.string()),
             "score": pa.array(rng.random(count)),
         }
     )
@@ -256,11 +258,15 @@ def cold_diff(store: LmdbChunkStore, old: bytes, new: bytes) -> TreeDiff:
 def check_diff(diff: TreeDiff, changes: pa.Table) -> None:
     """The diff holds exactly the changed ids, each as modified, with the new values."""
     (ids,) = decode_keys(diff.keys, KEY_TYPES)
-    assert ids.equals(changes["id"].combine_chunks()), (
-        f"diff found {len(diff):,} changed rows, expected the {changes.num_rows:,} changed ids"
+    check(
+        ids.equals(changes["id"].combine_chunks()),
+        f"diff found {len(diff):,} changed rows, expected the {changes.num_rows:,} changed ids",
     )
-    assert (diff.kinds == MODIFIED).all(), "a scattered upsert of existing ids only modifies"
-    assert diff.to_columns[0].equals(changes["label"].combine_chunks())
+    check(bool((diff.kinds == MODIFIED).all()), "diff reports upserts of existing ids as added")
+    check(
+        diff.to_columns[0].equals(changes["label"].combine_chunks()),
+        "diff's new labels differ from the upserted ones",
+    )
 
 
 def lookup_all(tree: ProllyTree, ids: list[int]) -> list[tuple | None]:
@@ -304,7 +310,10 @@ def bench_build(
     tree, written = ours.result
     store = stores[-1]
     con = duck_cons[-1]
-    assert tree_table(ProllyTree(NodeStore(store), tree.root, VALUE_TYPES)).equals(table)
+    check(
+        tree_table(ProllyTree(NodeStore(store), tree.root, VALUE_TYPES)).equals(table),
+        "a scan of the persisted tree differs from the table it was built from",
+    )
     stats = store.stats()
     con.execute("CHECKPOINT")
     report.facts.update(
@@ -330,7 +339,7 @@ def bench_scan(
     try:
         expected = query(plain_con, table)  # also warms the plain side
         cold = query(our_con, tree_table(ProllyTree(NodeStore(store), root, VALUE_TYPES)))
-        assert same_groups(cold, expected), "GROUP BY over the scan differs from plain Arrow"
+        check(same_groups(cold, expected), "GROUP BY over the scan differs from plain Arrow")
 
         def ours_cold(nodes: NodeStore) -> pa.Table:
             return query(our_con, tree_table(ProllyTree(nodes, root, VALUE_TYPES)))
@@ -454,7 +463,7 @@ def _bench_diff(
         con.close()
     n = changes.num_rows
     check_diff(ours.result, changes)
-    assert theirs.result.num_rows == n, f"DuckDB diff found {theirs.result.num_rows}, expected {n}"
+    check(theirs.result.num_rows == n, f"DuckDB diff found {theirs.result.num_rows}, expected {n}")
     report.metrics.append(
         metric(
             f"diff after {n:,} changes",
@@ -495,7 +504,7 @@ def bench_lookups(
     warm_con = sqlite3.connect(db_path)
     try:
         ours_rows = lookup_all(warm_tree, warm_ids)
-        assert ours_rows == sqlite_lookups(warm_ids, warm_con), "lookups disagree with SQLite"
+        check(ours_rows == sqlite_lookups(warm_ids, warm_con), "lookups disagree with SQLite")
         ours, theirs = time_pair(
             lambda _: lookup_all(warm_tree, warm_ids),
             lambda _: sqlite_lookups(warm_ids, warm_con),
@@ -572,6 +581,13 @@ def bench_prollytree(ws: Workspace, keys: int, runs: int, report: Report) -> Non
         return
     table = make_table(keys, seed=1)
     items = _kv_items(table)
+    report.notes.append(
+        f"prollytree {prollytree.__version__} is handed ready (key, value) byte pairs, rows "
+        "packed as label + 8-byte score (that conversion from Arrow is not timed); its "
+        "update is `insert_batch` of the changed pairs (an upsert; one `update` call per "
+        "key costs milliseconds). ArborDB's figures start from Arrow and end with an "
+        "fsynced LMDB commit."
+    )
     n_changes = max(1, keys // 100)
     change_sets = [make_changes(keys, n_changes, seed=5_000 + i) for i in range(runs)]
     change_items = [_kv_items(c) for c in change_sets]
@@ -719,6 +735,7 @@ def run(
         bench_prollytree(ws, min(compare_keys, rows), runs, report)
     finally:
         ws.close()
+    info["load_avg_1m_end"] = load_average()
     report.notes += [m.miss() for m in report.metrics if m.miss()]
     payload = {
         "benchmark": "storage",

@@ -122,8 +122,11 @@ class Client:
         return self.query(f"CALL {procedure}({text})")
 
     def interrupt(self) -> None:
-        """Ask the statement running on another thread to stop (Ctrl-C in the REPL)."""
-        self.connection.interrupt()
+        """Ask the statement running on another thread to stop (Ctrl-C in the REPL).
+
+        The DB-API connection has no ``interrupt`` yet; the session's DuckDB connection
+        does, and a statement it stops fails like any other (changing nothing)."""
+        self.connection.session.duck.interrupt()
 
     # --- questions commands ask -----------------------------------------------------------
 

@@ -50,7 +50,7 @@ Example:
     "directory",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("."),
-    help="Act on the repository in PATH instead of the current directory.",
+    help="Run as if arbor was started in PATH (its repository; relative file names).",
     metavar="PATH",
 )
 @click.version_option(package_name="arbordb", prog_name="arbor")
@@ -61,7 +61,8 @@ def cli(ctx: click.Context, directory: Path) -> None:
     Commands act on the repository in the current directory (or the nearest parent
     holding a .arbor directory), like git and dolt.
     """
-    ctx.obj = Invocation(directory)
+    if ctx.obj is None:  # the shell and the demo pass their own (see cli/client.py)
+        ctx.obj = Invocation(directory)
 
 
 register(cli)

@@ -54,7 +54,7 @@ from prompt_toolkit.output import Output
 from pygments.lexers.sql import SqlLexer
 
 from .client import REPO_DIR, Client
-from .render import aligned, row_count_line, use_color
+from .render import aligned, quote_ident, row_count_line, use_color
 from .script import is_complete, split_statements
 
 HISTORY_FILE = "sql_history"
@@ -79,7 +79,7 @@ HELP = r"""Type SQL ending in ';' (several lines are fine). Backslash commands:
   \branch [name | -d name]         list, create or delete branches
   \commit [-m] <message>           commit every change (dolt_commit -A)
   \merge <branch>                  merge into the current branch
-  \diff [rev [rev]] [table] [--stat|--summary]   show changes (default: HEAD vs working)
+  \diff [rev [rev]] [table] [--stat|--summary]   show changes (default: not yet staged)
   \log [-n N] [--oneline] [--graph]               history of the current branch
   \status                          changed tables
   \d                               list tables;  \d <table>  a table's columns
@@ -275,15 +275,7 @@ class Shell:
             tables = pa.table({"Tables": pa.array(self.client.tables(), pa.string())})
             self._page(aligned(tables))
             return
-        schema = self.client.columns(args[0])
-        info = pa.table(
-            {
-                "column": [f.name for f in schema],
-                "type": [str(f.type) for f in schema],
-                "nullable": [f.nullable for f in schema],
-            }
-        )
-        self._page(aligned(info))
+        self._page(aligned(self.client.query(f"DESCRIBE {quote_ident(args[0])}")))
 
     # --- output ---------------------------------------------------------------------------------
 

@@ -65,7 +65,7 @@ from arbordb.engine.table import Schema, Table
 from arbordb.engine.workspace import Workspace
 
 from . import catalog
-from .dialect import parse, table_versions, to_duckdb
+from .dialect import ProcedureCall, parse, versioned_dialect
 from .errors import NotSupportedError, ObjectNotFound, ProgrammingError
 from .system_tables import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
 
@@ -161,13 +161,19 @@ class Relations:
             name = f"__arbor_t_{table.address.hex()}"
             self.duck.register(name, table_arrow(table))
             self._tables[table.address] = name
-            if len(self._tables) > REGISTERED:
-                _, old = self._tables.popitem(last=False)
-                self.duck.unregister(old)
+            self._evict()
         else:
             self._tables.move_to_end(table.address)
         self.names[name] = label
         return name
+
+    def _evict(self) -> None:
+        """Unregister the least recently used tables past ``REGISTERED``, sparing those
+        the current statement uses (a query may read more tables than the cap)."""
+        spare = [a for a, n in self._tables.items() if n in self.names]
+        while len(self._tables) > max(REGISTERED, len(spare) + 1):
+            address = next(a for a, n in self._tables.items() if n not in self.names)
+            self.duck.unregister(self._tables.pop(address))
 
     def scratch(self, data: pa.Table, label: str) -> str:
         """A name for a relation that lives for this statement only."""
@@ -255,8 +261,6 @@ def number_params(sql: str, dialect: str) -> tuple[str, int]:
     """
     if "?" not in sql:
         return sql, 0
-    from .dialect import versioned_dialect
-
     tokens = versioned_dialect(dialect)().tokenize(sql)
     marks = [t for t in tokens if t.text == "?" and t.token_type.name == "PLACEHOLDER"]
     if not marks:
@@ -270,58 +274,86 @@ def number_params(sql: str, dialect: str) -> tuple[str, int]:
     return "".join(out), len(marks)
 
 
-def compile_query(tree: exp.Expression) -> Template:
+def compile_query(tree: exp.Expression, *, copy: bool = True) -> Template:
     """The template of a query (SELECT, set operation, VALUES, ... see module docstring).
 
-    The tree is copied; the caller's is left as it was.
+    Args:
+        tree: the parsed query.
+        copy: work on a copy (False rewrites ``tree`` itself, which is cheaper for a
+            tree parsed only to be compiled; it is left half-rewritten on error).
     """
-    tree = tree.copy()
-    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    if copy:
+        tree = tree.copy()
+    ctes: set[str] = set()
+    calls: list[exp.Anonymous] = []
+    tables: list[exp.Table] = []
+    placeholders: list[exp.Placeholder] = []
+    for node in tree.walk(bfs=False):  # one walk collects everything below
+        if isinstance(node, exp.Table):
+            tables.append(node)
+        elif isinstance(node, exp.Anonymous):
+            if node.name.lower() in SCALAR_FUNCTION_NAMES:
+                calls.append(node)
+        elif isinstance(node, exp.Placeholder):
+            placeholders.append(node)
+        elif isinstance(node, exp.CTE):
+            ctes.add(node.alias_or_name.lower())
     functions = []
-    for call in list(tree.find_all(exp.Anonymous)):
-        name = call.name.lower()
-        if name in SCALAR_FUNCTION_NAMES:
-            functions.append((name, tuple(_operand(a) for a in call.expressions)))
-            call.replace(exp.column(f"__arbor_fn_{len(functions) - 1}"))
+    for call in calls:
+        functions.append((call.name.lower(), tuple(_operand(a) for a in call.expressions)))
+        call.replace(exp.column(f"__arbor_fn_{len(functions) - 1}"))
     slots: list[Slot] = []
-    point = None
-    for table, version in table_versions(tree):
-        if isinstance(table.this, exp.Func):
-            name = table.this.name if isinstance(table.this, exp.Anonymous) else table.this.key
-            if not name.lower().startswith("dolt_"):
-                continue  # a DuckDB table function (range, read_parquet, ...)
-            if version is not None:
-                raise NotSupportedError(f"table function {name}() cannot take AS OF")
-            slot = Slot(name, args=tuple(_operand(a) for a in table.this.expressions))
-        else:
-            name = table.name
-            if version is None and not table.args.get("db") and name.lower() in ctes:
-                continue
-            if name.startswith("__arbor_"):
-                continue  # a relation the session registered itself (writes use them)
-            is_time = version is not None and table.args["version"].name == "TIMESTAMP"
-            operand = _operand(version) if version is not None else None
-            slot = Slot(name, operand, is_time, conjuncts=_conjuncts(table))
+    for table in tables:
+        slot = _slot(table, ctes)
+        if slot is None:
+            continue
         alias = table.args.get("alias")
         if alias is None:
-            alias = exp.TableAlias(this=exp.to_identifier(name))
-        marker = exp.to_identifier(f"__arbor_slot_{len(slots)}")
-        table.set("this", marker)
+            alias = exp.TableAlias(this=exp.to_identifier(slot.name))
+        table.set("this", exp.to_identifier(f"__arbor_slot_{len(slots)}"))
         for arg in ("db", "catalog", "version"):
             table.set(arg, None)
         table.set("alias", alias)
         slots.append(slot)
-    if len(slots) == 1 and functions == []:
-        point = _point_plan(tree, slots[0])
-    _name_params(tree)
-    return Template(to_duckdb(tree), tuple(slots), tuple(functions), point)
+    point = _point_plan(tree, slots[0]) if len(slots) == 1 and not functions else None
+    for node in placeholders:
+        _spell_param(node)
+    return Template(_DUCKDB.generate(tree), tuple(slots), tuple(functions), point)
 
 
-def _name_params(tree: exp.Expression) -> None:
-    """Give every numbered placeholder the DuckDB spelling ``$__arbor_p<i>``."""
-    for node in tree.find_all(exp.Placeholder):
-        if isinstance(node.this, exp.Identifier):
-            node.set("this", node.this.name)
+# Generates DuckDB SQL without to_duckdb's check for AS OF clauses: compile_query has
+# replaced every versioned table reference by a slot.
+_DUCKDB = versioned_dialect("duckdb")()
+
+
+def _spell_param(node: exp.Placeholder) -> None:
+    """A numbered or named placeholder in DuckDB's spelling, ``$name``."""
+    if isinstance(node.this, exp.Identifier):
+        node.set("this", node.this.name)
+
+
+def _slot(table: exp.Table, ctes: set[str]) -> Slot | None:
+    """The slot of one table reference, or None when DuckDB reads it as it is (a CTE,
+    a DuckDB table function, a relation the session registered)."""
+    version_node = table.args.get("version")
+    version = version_node.expression if version_node is not None else None
+    if isinstance(table.this, exp.Func):
+        name = table.this.name if isinstance(table.this, exp.Anonymous) else table.this.key
+        if not name.lower().startswith("dolt_"):
+            return None  # a DuckDB table function (range, read_parquet, ...)
+        if version is not None:
+            raise NotSupportedError(f"table function {name}() cannot take AS OF")
+        return Slot(name, args=tuple(_operand(a) for a in table.this.expressions))
+    if isinstance(table.parent, ProcedureCall):
+        return None
+    name = table.name
+    if version is None and not table.args.get("db") and name.lower() in ctes:
+        return None
+    if name.startswith("__arbor_"):
+        return None  # a relation the session registered itself (writes use them)
+    is_time = version is not None and version_node.name == "TIMESTAMP"
+    operand = _operand(version) if version is not None else None
+    return Slot(name, operand, is_time, conjuncts=_conjuncts(table))
 
 
 def _operand(node: exp.Expression) -> Operand:
@@ -337,8 +369,9 @@ def _operand(node: exp.Expression) -> Operand:
             return Operand("param", int(name[len("__arbor_p") :]))
         return Operand("named", name)
     copy = node.copy()
-    _name_params(copy)
-    return Operand("expr", to_duckdb(copy))
+    for placeholder in copy.find_all(exp.Placeholder):
+        _spell_param(placeholder)
+    return Operand("expr", _DUCKDB.generate(copy))
 
 
 _NOT_CONSTANT = object()

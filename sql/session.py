@@ -40,10 +40,8 @@ import logging
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-
 import duckdb
 import pyarrow as pa
 from sqlglot import exp
@@ -258,8 +256,8 @@ class _Statement:
     """One parsed statement and what compiling it produced (cached by SQL text)."""
 
     tree: exp.Expression
+    source: str  # the SQL text it was parsed from (its cache key)
     template: reads.Template | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _QUERIES = (exp.Query, exp.Values)
@@ -438,7 +436,7 @@ class Session:
             raise
         except Exception as exc:
             raise translate(exc) from exc
-        found = ([_Statement(t) for t in trees], count)
+        found = ([_Statement(t, sql) for t in trees], count)
         self._statements[sql] = found
         if len(self._statements) > STATEMENT_CACHE:
             self._statements.popitem(last=False)
@@ -518,7 +516,13 @@ class Session:
 
     def _query(self, statement: _Statement, params) -> Result:
         if statement.template is None:
-            statement.template = reads.compile_query(statement.tree)
+            # the cached tree is compiled in place; a failure leaves it half-rewritten,
+            # so it is parsed afresh next time
+            try:
+                statement.template = reads.compile_query(statement.tree, copy=False)
+            except BaseException:
+                self._statements.pop(statement.source, None)
+                raise
         template = statement.template
         if template.point is not None:
             found = reads.point_select(template.point, self, params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -45,20 +46,20 @@ def sql(ctx: click.Context, query: str | None, fmt: str) -> None:
         elif not sys.stdin.isatty():
             run_statements(client, sys.stdin.read(), fmt)
         else:
-            _shell(ctx, invocation, client)
+            shell_for(ctx.find_root().command, invocation, client).run()
 
 
-def _shell(ctx: click.Context, invocation: Invocation, client: Client) -> None:
+def shell_for(group: click.Group, invocation: Invocation, client: Client, **terminal: Any) -> Any:
+    """A REPL on ``client`` whose backslash verbs run ``group``'s commands on the same
+    session; ``terminal`` passes prompt-toolkit's input/output/history (tests)."""
     from ..main import explain  # the one error-to-message mapping (imported late: main imports us)
     from ..repl import Shell  # prompt-toolkit loads only when a shell starts
 
-    group = ctx.find_root().command
-
     def run_command(args: list[str]) -> None:
-        group.main(args, prog_name="arbor", obj=Invocation(invocation.directory, shared=client),
-                   standalone_mode=False)
+        shared = Invocation(invocation.directory, shared=client)
+        group.main(args, prog_name="arbor", obj=shared, standalone_mode=False)
 
-    Shell(client, run_command=run_command, explain=explain).run()
+    return Shell(client, run_command=run_command, explain=explain, **terminal)
 
 
 COMMANDS = (sql,)

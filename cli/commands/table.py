@@ -108,6 +108,7 @@ def import_(invocation: Invocation, mode: str | None, pk: str | None, fmt: str |
         raise UsageError("choose --create, --update or --replace")
     if pk and mode != "create":
         raise UsageError("--pk applies to --create only (an existing table keeps its key)")
+    path = str(invocation.directory / path)  # relative to -C PATH, as git -C does
     fmt = file_format(path, fmt)
     key = tuple(c.strip() for c in pk.split(",")) if pk else ()
     with invocation.client() as client:
@@ -142,6 +143,7 @@ def _schema(client: Client, name: str) -> tuple[list[str], list[pa.DataType]]:
 @pass_invocation
 def export(invocation: Invocation, revision: str | None, fmt: str | None, force: bool, name: str, path: Path) -> None:
     """Write TABLE's rows to FILE (CSV, Parquet or JSON lines)."""
+    path = invocation.directory / path
     fmt = file_format(str(path), fmt)
     if path.exists() and not force:
         raise CliError(f"{str(path)!r} already exists (pass --force to overwrite it)")

@@ -1,7 +1,7 @@
 """``MemoryChunkStore``: the reference ``ChunkStore``, three dicts and a lock.
 
 It shows the protocol's semantics without storage details, and it is the store
-most tests use. Nothing is durable. Chunks are kept as the caller's bytes, so
+most tests use. Nothing is durable. Chunks are kept as immutable ``bytes``, so
 they cannot be corrupted in place and ``get`` does no integrity check.
 
 Concurrency: every write, and every read that spans several items, holds one

@@ -32,6 +32,7 @@ versioning layer; here it is an opaque address.
 from __future__ import annotations
 
 import struct
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -91,6 +92,7 @@ def encode_header(header: Header) -> bytes:
 
 
 _cache: OrderedDict[bytes, Header] = OrderedDict()
+_cache_lock = threading.Lock()  # reader threads load tables concurrently
 
 
 def decode_header(address: bytes, data: bytes) -> Header:
@@ -103,14 +105,16 @@ def decode_header(address: bytes, data: bytes) -> Header:
         CorruptChunk: the bytes are not a canonical table header.
         FormatVersionError: written by a newer format.
     """
-    cached = _cache.get(address)
-    if cached is not None:
-        _cache.move_to_end(address)
-        return cached
+    with _cache_lock:
+        cached = _cache.get(address)
+        if cached is not None:
+            _cache.move_to_end(address)
+            return cached
     header = _decode(address, bytes(data))
-    _cache[address] = header
-    if len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
+    with _cache_lock:
+        _cache[address] = header
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
     return header
 
 

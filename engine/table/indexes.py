@@ -37,7 +37,7 @@ from ..codec.keys import decode_keys, encode_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
 from .lookup import edit_tree, seek
-from .rows import describe_rows, format_key, key_order, repeats
+from .rows import describe_rows, format_key, key_order, take_in_order
 from .schema import Index, Schema
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "IndexEdit",
     "apply_index_edits",
     "build_index",
+    "check_indexes",
     "index_key_types",
     "index_keys",
     "plan_index_edits",
@@ -80,20 +81,25 @@ def index_keys(
     return encode_keys(columns, index_key_types(schema, index))
 
 
+def check_indexes(schema: Schema, data: pa.Table) -> None:
+    """Check invariant (2) for every UNIQUE index over all rows ``data`` (before a build).
+
+    Raises:
+        DuplicateKey: two rows share the indexed values of a UNIQUE index (the
+            message quotes both rows and the value).
+    """
+    for index in schema.indexes:
+        if index.unique:
+            _check_batch_unique(schema, index, data)
+
+
 def build_index(
     nodes: NodeStore, schema: Schema, index: Index, data: pa.Table, ids: Sequence[pa.Array]
 ) -> ProllyTree:
-    """A new index tree over all rows ``data`` (invariant (1)).
-
-    Raises:
-        DuplicateKey: ``index`` is UNIQUE and two rows share indexed values
-            (the message quotes both rows and the value).
-    """
-    if index.unique:
-        _check_batch_unique(schema, index, data)
+    """A new index tree over all rows ``data`` (invariant (1); ``check_indexes`` first)."""
     keys = index_keys(schema, index, data, ids)
     order, _ = key_order(keys)
-    return ProllyTree.build(nodes, keys.take(pa.array(order)), [], [])
+    return ProllyTree.build(nodes, take_in_order(keys, order), [], [])
 
 
 def plan_index_edits(
@@ -165,8 +171,7 @@ def _check_batch_unique(schema: Schema, index: Index, data: pa.Table) -> None:
     rows = _unique_candidates(index, data)
     if len(rows) < 2:
         return
-    order, sorted_form = key_order(_prefixes(schema, index, data.take(pa.array(rows))))
-    dupes = repeats(sorted_form)
+    order, dupes = key_order(_prefixes(schema, index, data.take(pa.array(rows))))
     if len(dupes):
         pair = np.array([rows[order[dupes[0] - 1]], rows[order[dupes[0]]]])
         raise DuplicateKey(

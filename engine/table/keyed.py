@@ -26,9 +26,17 @@ import pyarrow.compute as pc
 from ..codec.keys import encode_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
-from .indexes import apply_index_edits, build_index, plan_index_edits
+from .indexes import apply_index_edits, build_index, check_indexes, plan_index_edits
 from .lookup import edit_tree, lookup
-from .rows import conform, describe_rows, key_order, repeats, rows_to_arrow, tree_value_types
+from .rows import (
+    as_array,
+    conform,
+    describe_rows,
+    key_order,
+    rows_to_arrow,
+    take_in_order,
+    tree_value_types,
+)
 from .schema import Schema
 
 __all__ = ["apply_keyed", "build_keyed", "row_keys"]
@@ -50,10 +58,10 @@ def build_keyed(
         DuplicateKey: a key repeats, or a UNIQUE index is broken.
     """
     keys = row_keys(schema, data)
-    order, sorted_form = key_order(keys)
-    _refuse_repeats(schema, data, order, sorted_form)
-    take = pa.array(order)
-    data, keys = data.take(take), keys.take(take)
+    order, dupes = key_order(keys)
+    _refuse_repeats(schema, data, order, dupes)
+    check_indexes(schema, data)  # invariant: every check before the first write
+    data, keys = take_in_order(data, order), take_in_order(keys, order)
     values = [data.column(c.name) for c in schema.value_columns]
     rows = ProllyTree.build(nodes, keys, values, tree_value_types(schema))
     ids = [data.column(n) for n in schema.primary_key]
@@ -77,10 +85,9 @@ def apply_keyed(
             False and it is not deleted in this batch; a UNIQUE index is broken.
     """
     new_keys = row_keys(schema, new)
-    order, sorted_form = key_order(new_keys)
-    _refuse_repeats(schema, new, order, sorted_form)
-    take = pa.array(order)
-    new, new_keys = new.take(take), new_keys.take(take)
+    order, dupes = key_order(new_keys)
+    _refuse_repeats(schema, new, order, dupes)
+    new, new_keys = take_in_order(new, order), take_in_order(new_keys, order)
     gone = _delete_keys(schema, deletes)
     if not replace and len(new_keys):
         exists, _ = lookup(rows, new_keys, 0)
@@ -98,7 +105,7 @@ def apply_keyed(
     keys = pa.concat_arrays([new_keys, gone])
     deleted = np.concatenate([np.zeros(len(new_keys), bool), np.ones(len(gone), bool)])
     values = [
-        pa.concat_arrays([_array(new.column(c.name)), pa.nulls(len(gone), c.type)])
+        pa.concat_arrays([as_array(new.column(c.name)), pa.nulls(len(gone), c.type)])
         for c in schema.value_columns
     ]
     if len(gone):
@@ -112,10 +119,10 @@ def _delete_keys(schema: Schema, deletes: pa.Table | pa.RecordBatch | None) -> p
     """Encoded primary keys of ``deletes`` (other columns ignored), sorted, without repeats."""
     if deletes is None:
         return pa.array([], pa.binary())
-    keys = row_keys(schema, conform(schema, deletes, schema.key_columns))
-    order, sorted_form = key_order(keys)
+    keys = row_keys(schema, conform(schema, deletes, schema.key_columns, required=True))
+    order, dupes = key_order(keys)
     keep = np.ones(len(order), bool)
-    keep[repeats(sorted_form)] = False
+    keep[dupes] = False
     return keys.take(pa.array(order[keep]))
 
 
@@ -132,10 +139,7 @@ def _plan_indexes(schema, rows, indexes, new, new_keys, gone):
     )
 
 
-def _refuse_repeats(
-    schema: Schema, data: pa.Table, order: np.ndarray, sorted_form: np.ndarray
-) -> None:
-    dupes = repeats(sorted_form)
+def _refuse_repeats(schema: Schema, data: pa.Table, order: np.ndarray, dupes: np.ndarray) -> None:
     if len(dupes):
         raise DuplicateKey(
             f"{_what(schema)}: duplicate primary key within the rows: "
@@ -145,10 +149,6 @@ def _refuse_repeats(
 
 def _isin(values: pa.BinaryArray, among: pa.BinaryArray) -> np.ndarray:
     return pc.is_in(values, value_set=among).to_numpy(zero_copy_only=False)
-
-
-def _array(values: pa.ChunkedArray) -> pa.Array:
-    return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
 
 
 def _what(schema: Schema) -> str:

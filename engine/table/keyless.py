@@ -44,7 +44,7 @@ from ..errors import DuplicateKey
 from ..hash import ADDRESS_LEN, addresses_of
 from ..tree import NodeStore, ProllyTree
 from ..tree.keyarray import comparable, key_buffers
-from .indexes import apply_index_edits, build_index, plan_index_edits
+from .indexes import apply_index_edits, build_index, check_indexes, plan_index_edits
 from .lookup import edit_tree, lookup
 from .rows import COUNT_TYPE, describe_rows, tree_value_types
 from .schema import Schema
@@ -122,6 +122,7 @@ def build_keyless(
     keys, counts, first = _group(row_hashes(schema, data), np.ones(data.num_rows, np.int64))
     distinct = data.take(pa.array(first, pa.int64()))
     check_unique_repeats(schema, distinct, counts, np.ones(len(counts), bool))
+    check_indexes(schema, distinct)  # every check before the first write
     rows = ProllyTree.build(
         nodes, keys, [pa.array(counts, COUNT_TYPE), *distinct.columns], tree_value_types(schema)
     )

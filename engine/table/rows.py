@@ -27,16 +27,21 @@ import pyarrow.compute as pc
 
 from ..codec.keys import decode_keys
 from ..errors import InvalidInput, NotNullViolation
-from ..tree.keyarray import comparable
+from ..tree.keyarray import comparable, key_buffers
 from .schema import Column, Schema
 
 __all__ = [
     "COUNT_TYPE",
+    "as_array",
+    "cast_column",
     "check_not_null",
     "conform",
     "describe_rows",
+    "format_key",
     "key_order",
+    "keyless_counts",
     "rows_to_arrow",
+    "take_in_order",
     "tree_value_types",
 ]
 
@@ -78,16 +83,22 @@ def keyless_counts(value_columns: Sequence[pa.Array]) -> np.ndarray:
 
 
 def conform(
-    schema: Schema, rows: pa.Table | pa.RecordBatch, columns: Sequence[Column] | None = None
+    schema: Schema,
+    rows: pa.Table | pa.RecordBatch,
+    columns: Sequence[Column] | None = None,
+    *,
+    required: bool = False,
 ) -> pa.Table:
     """``rows`` with exactly ``columns`` (default: every column), in that order, cast.
 
     Input columns not among ``columns`` are refused when ``columns`` is the whole
     schema and ignored otherwise (a delete may pass whole rows for their keys).
+    A missing column is NULL, or refused when ``required`` (rows that identify
+    stored rows, as deletes do, must give every identifying column).
 
     Raises:
-        InvalidInput: not a pyarrow table, an unknown or repeated column, or a
-            value that does not fit its column's type.
+        InvalidInput: not a pyarrow table, an unknown, repeated or (``required``)
+            missing column, or a value that does not fit its column's type.
     """
     if isinstance(rows, pa.RecordBatch):
         rows = pa.Table.from_batches([rows])
@@ -108,6 +119,12 @@ def conform(
                 f"{_table(schema)} has no column {unknown[0]!r} "
                 f"(columns: {', '.join(schema.column_names)})"
             )
+    missing = [c.name for c in columns if c.name not in names]
+    if required and missing:
+        raise InvalidInput(
+            f"{_table(schema)}: rows that name rows to delete need column {missing[0]!r} "
+            f"(give {', '.join(c.name for c in columns)})"
+        )
     arrays = []
     for column in columns:
         if column.name in names:
@@ -124,7 +141,7 @@ def cast_column(schema: Schema, column: Column, values: pa.Array | pa.ChunkedArr
         InvalidInput: another family of type, or a value that does not fit.
     """
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks else pa.array([], values.type)
+        values = as_array(values)
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
     target = column.type
@@ -143,6 +160,15 @@ def cast_column(schema: Schema, column: Column, values: pa.Array | pa.ChunkedArr
             f"{_table(schema)}: value {bad!r} does not fit column {column.name!r} "
             f"({column.type_text}): {exc}"
         ) from None
+
+
+def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous array (no copy when there is a single chunk)."""
+    if not isinstance(values, pa.ChunkedArray):
+        return values
+    if values.num_chunks == 1:
+        return values.chunk(0)
+    return values.combine_chunks() if values.num_chunks else pa.array([], values.type)
 
 
 def _family(t: pa.DataType) -> str:
@@ -215,21 +241,37 @@ def format_key(values: Sequence[object]) -> str:
 
 
 def key_order(keys: pa.BinaryArray) -> tuple[np.ndarray, np.ndarray]:
-    """(a permutation sorting ``keys`` in memcmp order, the sorted comparable form).
+    """Sort keys in memcmp order: (the permutation, and the positions i in sorted
+    order whose key equals the key at position i - 1).
 
-    Keys of one kind are self-delimiting (codec/keys.py), so numpy's order on
-    the comparable form is memcmp order and equal forms mean equal keys.
+    Keys of one width go through ``tree/keyarray.comparable`` (big-endian
+    integers or fixed-width byte strings, which numpy sorts fast); keys of
+    varied widths are sorted by Arrow, whose binary order is memcmp order
+    (numpy would need them padded first, several times slower).
     """
-    (s,) = comparable(keys)
-    order = np.argsort(s, kind="stable")
-    return order, s[order]
+    n = len(keys)
+    if n < 2:
+        return np.arange(n), np.zeros(0, np.int64)
+    offsets, _ = key_buffers(keys)
+    lengths = np.diff(offsets)
+    if (lengths == lengths[0]).all():
+        (s,) = comparable(keys)
+        if (s[1:] > s[:-1]).all():  # already in order (a common case): no sort, no take
+            return np.arange(n), np.zeros(0, np.int64)
+        order = np.argsort(s, kind="stable")
+        ordered = s[order]
+        return order, np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
+    order = pc.sort_indices(keys).to_numpy()
+    ordered = keys.take(pa.array(order))
+    same = pc.equal(ordered.slice(1), ordered.slice(0, n - 1))
+    return order, np.flatnonzero(same.to_numpy(zero_copy_only=False)) + 1
 
 
-def repeats(sorted_form: np.ndarray) -> np.ndarray:
-    """Positions i (in sorted order) whose key equals the key at i - 1."""
-    if len(sorted_form) < 2:
-        return np.zeros(0, np.int64)
-    return np.flatnonzero(sorted_form[1:] == sorted_form[:-1]) + 1
+def take_in_order(data, order: np.ndarray):
+    """``data`` (a table or array) reordered by ``order``; no copy when ``order`` is identity."""
+    if len(order) and (order[0] != 0 or not (np.diff(order) == 1).all()):
+        return data.take(pa.array(order))
+    return data
 
 
 def _table(schema: Schema) -> str:

@@ -377,7 +377,7 @@ class Table:
         new = conform(s, upserts if upserts is not None else _no_rows(s))
         check_not_null(s, new)
         if s.is_keyless:
-            gone = conform(s, deletes) if deletes is not None else _no_rows(s)
+            gone = conform(s, deletes, required=True) if deletes is not None else _no_rows(s)
             rows, index_trees = apply_keyless(s, self.rows, self.index_trees, new, gone)
             return self._with(rows=rows, index_trees=index_trees)
 

@@ -175,3 +175,16 @@ def test_keyless_unique_counts_copies(nodes):
     )
     # NULLs never collide, even as repeated copies
     assert t.insert(pa.table({"tag": pa.array([None], pa.string()), "n": [2]})).count() == 3
+
+
+def test_deletes_must_name_the_identifying_columns(users, nodes):
+    refused(
+        users, InvalidInput, "need column 'id'", lambda t: t.delete(pa.table({"name": ["ann"]}))
+    )
+    # other columns are ignored when the key is there
+    assert users.delete(pa.table({"id": [1], "name": ["whatever"]})).count() == 2
+    bag = Table.create(
+        nodes, Schema([Column("a", None, pa.int64()), Column("b", None, pa.int64())])
+    )
+    bag = bag.insert(pa.table({"a": [1], "b": [2]}))
+    refused(bag, InvalidInput, "need column 'b'", lambda t: t.delete(pa.table({"a": [1]})))

@@ -1,0 +1,83 @@
+"""End to end in a real terminal: ``arbor sql`` inside tmux, driven by send-keys.
+
+The test starts its own tmux server (a private socket) and kills only that server.
+It is skipped, saying why, only when tmux is missing and cannot be installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+
+def _tmux() -> str:
+    found = shutil.which("tmux")
+    if found is None and shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "tmux"], capture_output=True, timeout=300, check=False)
+        found = shutil.which("tmux")
+    if found is None:
+        pytest.skip("tmux is not installed and could not be installed (apt-get install -y tmux)")
+    return found
+
+
+class Pane:
+    def __init__(self, tmux: str, socket: str) -> None:
+        self.tmux, self.socket = tmux, socket
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True, timeout=30)
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "arbor", *keys)
+
+    def text(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "arbor", "-S", "-200").stdout
+
+    def wait_for(self, fragment: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            screen = self.text()
+            if fragment in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{fragment!r} never appeared; the screen was:\n{self.text()}")
+
+    def alive(self) -> bool:
+        return self.run("has-session", "-t", "arbor").returncode == 0
+
+
+def test_sql_shell_in_tmux(labels: Path):
+    pane = Pane(_tmux(), f"arbor-test-{uuid.uuid4().hex[:8]}")
+    exe = Path(sys.executable).with_name("arbor")
+    command = f"cd '{labels}' && NO_COLOR=1 '{exe}' sql"
+    started = pane.run("new-session", "-d", "-s", "arbor", "-x", "120", "-y", "40", command)
+    assert started.returncode == 0, started.stderr
+    try:
+        pane.wait_for("labels/main> ")
+        pane.keys("SELECT id, label", "Enter")  # no ';' yet: a second line
+        pane.keys("FROM lab", "Tab")  # completes the table name
+        pane.keys(" WHERE id = 4;", "Enter")
+        screen = pane.wait_for("1 row in set")
+        assert "FROM labels WHERE id = 4;" in screen and "|  4 | bird  |" in screen
+        pane.keys("UPDATE labels SET label = 'owl' WHERE id = 4;", "Enter")
+        pane.wait_for("labels/main*> ")
+        pane.keys("SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000) b;", "Enter")
+        time.sleep(1.0)
+        pane.keys("C-c")
+        pane.wait_for("Statement cancelled (the session is still open).")
+        pane.keys("\\status", "Enter")
+        pane.wait_for("modified:       labels")
+        pane.keys("C-d")
+        deadline = time.monotonic() + 20
+        while pane.alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not pane.alive(), "Ctrl-D did not end the shell"
+    finally:
+        pane.run("kill-server")
