@@ -45,6 +45,7 @@ __all__ = [
     "IndexEdit",
     "apply_index_edits",
     "build_index",
+    "check_index",
     "check_indexes",
     "index_key_types",
     "index_keys",
@@ -89,8 +90,13 @@ def check_indexes(schema: Schema, data: pa.Table) -> None:
             message quotes both rows and the value).
     """
     for index in schema.indexes:
-        if index.unique:
-            _check_batch_unique(schema, index, data)
+        check_index(schema, index, data)
+
+
+def check_index(schema: Schema, index: Index, data: pa.Table) -> None:
+    """``check_indexes`` for one index."""
+    if index.unique:
+        _check_batch_unique(schema, index, data)
 
 
 def build_index(

@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.keys import decode_keys, encode_key
+from ..codec.keys import decode_key, decode_keys, encode_key
 from ..errors import InvalidInput, NotNullViolation, SchemaError
 from ..hash import address_of, format_address
 from ..tree import ADDED, REMOVED, NodeStore, ProllyTree
@@ -41,6 +41,7 @@ from .header import Header, decode_header, encode_header, header_references
 from .indexes import (
     apply_index_edits,
     build_index,
+    check_index,
     index_key_types,
     plan_index_edits,
     row_id_names,
@@ -266,14 +267,12 @@ class Table:
         return self._arrow(keys, values, columns)
 
     def _arrow(self, keys, values, columns) -> pa.Table:
+        for name in columns or ():
+            self.schema.column(name)  # refuse an unknown name, listing the columns
         data = rows_to_arrow(self.schema, keys, values)
         if self.schema.is_keyless:
             data = expand(values[0], data)
-        if columns is None:
-            return data
-        for name in columns:
-            self.schema.column(name)
-        return data.select(list(columns))
+        return data if columns is None else data.select(list(columns))
 
     def get(self, pk_values: Sequence[object]) -> dict | None:
         """The row with primary key ``pk_values`` as {column: value}, or None.
@@ -291,10 +290,11 @@ class Table:
                 f"{self._what}: the primary key ({', '.join(s.primary_key)}) has "
                 f"{len(s.primary_key)} columns, got {len(values)} values"
             )
-        row = self.rows.get(encode_key(values, s.key_types))
+        key = encode_key(values, s.key_types)
+        row = self.rows.get(key)
         if row is None:
             return None
-        out = dict(zip(s.primary_key, values, strict=True))
+        out = dict(zip(s.primary_key, decode_key(key, s.key_types), strict=True))
         out.update(zip((c.name for c in s.value_columns), row, strict=True))
         return {c.name: out[c.name] for c in s.columns}
 
@@ -478,6 +478,7 @@ class Table:
             check_unique_repeats(s, data, counts, np.ones(len(counts), bool))
         else:
             ids = [data.column(n) for n in s.primary_key]
+        check_index(s, index, data)
         tree = build_index(self.nodes, s, index, data, ids)
         return self._with(schema=s, index_trees={**self.index_trees, index.name: tree})
 

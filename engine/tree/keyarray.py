@@ -39,10 +39,10 @@ def padded_matrix(keys: pa.BinaryArray, multiple: int = 1) -> tuple[np.ndarray, 
     if n and width:
         if (lengths == width).all():
             matrix[:, :width] = data[: n * width].reshape(n, width)
-        else:
-            cols = np.arange(width)
-            mask = cols[None, :] < lengths[:, None]
-            matrix[:, :width][mask] = data[(offsets[:-1, None] + cols[None, :])[mask]]
+        else:  # scatter every key's bytes to the start of its row
+            total = int(offsets[-1])
+            starts = np.arange(n, dtype=np.int64) * padded - offsets[:-1]
+            matrix.ravel()[np.arange(total) + np.repeat(starts, lengths)] = data[:total]
     return matrix, lengths
 
 
@@ -74,7 +74,9 @@ def comparable(*arrays: pa.BinaryArray) -> list[np.ndarray]:
         (width,) = widths
         prefix = 0
         first = next(m[0] for m in matrices if len(m))
-        while width - prefix > 8 and all((m[:, prefix] == first[prefix]).all() for m in matrices):
+        while width - prefix > 8 and all(
+            (m[:, prefix] == first[prefix]).all() for m in matrices if len(m)
+        ):
             prefix += 1
         if width - prefix <= 8:
             out = []

@@ -35,7 +35,14 @@ class Pane:
         return subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True, timeout=30)
 
     def keys(self, *keys: str) -> None:
+        """Named keys (Enter, Tab, C-c, C-d)."""
         self.run("send-keys", "-t", "arbor", *keys)
+
+    def type(self, text: str, *then: str) -> None:
+        """Literal text (-l: a trailing ';' is not tmux's command separator), then named keys."""
+        self.run("send-keys", "-t", "arbor", "-l", text)
+        if then:
+            self.keys(*then)
 
     def text(self) -> str:
         return self.run("capture-pane", "-p", "-t", "arbor", "-S", "-200").stdout
@@ -60,19 +67,21 @@ def test_sql_shell_in_tmux(labels: Path):
     started = pane.run("new-session", "-d", "-s", "arbor", "-x", "120", "-y", "40", command)
     assert started.returncode == 0, started.stderr
     try:
-        pane.wait_for("labels/main> ")
-        pane.keys("SELECT id, label", "Enter")  # no ';' yet: a second line
-        pane.keys("FROM lab", "Tab")  # completes the table name
-        pane.keys(" WHERE id = 4;", "Enter")
+        pane.wait_for("labels/main>")
+        pane.type("SELECT id, label", "Enter")  # no ';' yet: a second line
+        pane.type("FROM lab")
+        pane.wait_for("  labels")  # the completion menu, tables first
+        pane.keys("Tab")  # takes the first completion
+        pane.type(" WHERE id = 4;", "Enter")
         screen = pane.wait_for("1 row in set")
         assert "FROM labels WHERE id = 4;" in screen and "|  4 | bird  |" in screen
-        pane.keys("UPDATE labels SET label = 'owl' WHERE id = 4;", "Enter")
-        pane.wait_for("labels/main*> ")
-        pane.keys("SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000) b;", "Enter")
+        pane.type("UPDATE labels SET label = 'owl' WHERE id = 4;", "Enter")
+        pane.wait_for("labels/main*>")
+        pane.type("SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000) b;", "Enter")
         time.sleep(1.0)
         pane.keys("C-c")
         pane.wait_for("Statement cancelled (the session is still open).")
-        pane.keys("\\status", "Enter")
+        pane.type("\\status", "Enter")
         pane.wait_for("modified:       labels")
         pane.keys("C-d")
         deadline = time.monotonic() + 20

@@ -215,3 +215,23 @@ def test_nan_and_null_slots_are_canonical():
     c = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", "y"]), masked], TYPES)
     d = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", "y"]), pa.array([1.0, None])], TYPES)
     assert c.root == d.root
+
+
+def test_editing_an_empty_tree_with_wide_fixed_keys():
+    nodes = tiny_nodes()
+    types = [pa.int64(), pa.int64()]
+    keys = encode_keys([pa.array([1, 2]), pa.array([3, 4])], types)
+    tree = ProllyTree.empty(nodes, [pa.string()]).edit(keys, [pa.array(["a", "b"])])
+    assert tree.count() == 2 and tree.scan()[0].equals(keys)
+
+
+def test_variable_width_keys_search_and_edit():
+    nodes = tiny_nodes()
+    words = sorted({f"w{i * 7919 % 1000}" * (1 + i % 3) for i in range(400)})
+    keys = encode_keys([pa.array(words)], [pa.string()])
+    tree = ProllyTree.build(nodes, keys, [pa.array(range(len(words)), pa.int64())], [pa.int64()])
+    some = encode_keys([pa.array(words[::7])], [pa.string()])
+    edited = tree.edit(some, [pa.array([-1] * len(some), pa.int64())])
+    assert len(tree.diff(edited)) == len(some)
+    assert edited.get(some[0].as_py()) == (-1,)
+    edited.check()

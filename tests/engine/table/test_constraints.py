@@ -188,3 +188,13 @@ def test_deletes_must_name_the_identifying_columns(users, nodes):
     )
     bag = bag.insert(pa.table({"a": [1], "b": [2]}))
     refused(bag, InvalidInput, "need column 'b'", lambda t: t.delete(pa.table({"a": [1]})))
+
+
+def test_create_refuses_before_writing(nodes):
+    rows = pa.table({"id": [1, 2], "name": ["a", "b"], "email": ["same", "same"]})
+    before = nodes.store.stats()["chunks"]
+    with pytest.raises(DuplicateKey, match="appears twice"):
+        Table.create(nodes, SCHEMA, rows)
+    with pytest.raises(DuplicateKey, match="appears more than once"):
+        Table.create(nodes, SCHEMA, pa.table({"id": [1, 1], "name": ["a", "b"]}))
+    assert nodes.store.stats()["chunks"] == before
