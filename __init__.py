@@ -5,7 +5,6 @@
 """
 
 from arbordb.engine.repo import Repo
-
 from arbordb.sql.dbapi import (
     BINARY,
     DATETIME,

@@ -65,9 +65,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-import arbordb
 import duckdb
 import sqlglot
+
+import arbordb
 
 STATEMENT = "statement"
 QUERY = "query"

@@ -53,7 +53,6 @@ from .history import (
     decode_working_set,
     encode_commit,
     encode_tag,
-    encode_working_set,
     is_ancestor,
     log,
     make_commit,
@@ -305,8 +304,7 @@ class Database:
         """Check every reachable chunk: present, hashes to its address, decodes. Returns problems."""
         problems: list[str] = []
         seen: set[bytes] = set()
-        stack = list(self.store.list_refs().items())
-        work = [(name, addr) for name, addr in stack]
+        work = list(self.store.list_refs().items())
         while work:
             where, address = work.pop()
             if address in seen:
@@ -322,7 +320,7 @@ class Database:
                 problems.append(f"{where}: chunk {format_address(address)} does not decode: {exc}")
                 continue
             work.extend((where, k) for k in kids)
-        for name, address in self.refs.branches().items():
+        for name in self.refs.branches():
             try:
                 for table_addr in self.workspace(name).head_root.values():
                     Table.load(self.nodes, table_addr).rows.check(canonical=False)

@@ -47,9 +47,9 @@ from .errors import (
 from .hash import format_address
 from .history import (
     Commit,
-    Refs,
     CommitLoader,
     MergeState,
+    Refs,
     WorkingSet,
     branch_ref,
     decode_working_set,

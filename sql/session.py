@@ -42,6 +42,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
 import duckdb
 import pyarrow as pa
 from sqlglot import exp

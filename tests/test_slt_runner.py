@@ -8,10 +8,10 @@ import textwrap
 from decimal import Decimal
 from pathlib import Path
 
-import arbordb
 import duckdb
 import pytest
 
+import arbordb
 from bench.slt import (
     HALT,
     HASH_THRESHOLD,

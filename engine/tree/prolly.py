@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from ..errors import InvalidInput
 from . import cursor
 from .builder import build_leaves, build_root
 from .checker import check_tree
@@ -20,7 +21,6 @@ from .diff import TreeDiff, diff_trees
 from .keyarray import sortable
 from .mutate import apply_edits
 from .nodes import NodeStore
-from ..errors import InvalidInput
 
 
 class ProllyTree:

@@ -33,7 +33,9 @@ from ..root import RootValue
 from ..table import Schema, Table, rows_to_arrow
 from ..tree import NodeStore, ProllyTree
 from ..tree.diff import DIFF_TYPE_NAMES, column_equal
-from ..tree.merge import MergeResult, merge as merge_trees, preview as preview_trees
+from ..tree.merge import MergeResult
+from ..tree.merge import merge as merge_trees
+from ..tree.merge import preview as preview_trees
 from .artifacts import Artifacts
 from .schema_merge import SchemaConflict, merge_schemas
 

@@ -11,6 +11,12 @@ import sqlite3
 import duckdb
 import pytest
 import sqlglot
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlglot import exp
+from sqlglot.optimizer.annotate_types import annotate_types
+from sqlglot.optimizer.qualify import qualify
+
 from arbordb.sql.dialect import (
     SUPPORTED_DIALECTS,
     ProcedureCall,
@@ -24,11 +30,6 @@ from arbordb.sql.dialect import (
     to_duckdb,
     versioned_dialect,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from sqlglot import exp
-from sqlglot.optimizer.annotate_types import annotate_types
-from sqlglot.optimizer.qualify import qualify
 
 DIALECTS = pytest.mark.parametrize("dialect", SUPPORTED_DIALECTS)
 

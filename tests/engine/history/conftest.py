@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from arbordb.engine.chunks.memory import MemoryChunkStore
 from arbordb.engine.hash import address_of
 from arbordb.engine.history import CommitLoader, encode_commit, make_commit

@@ -7,6 +7,9 @@ import struct
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from arbordb.engine.errors import CorruptChunk, FormatVersionError, InvalidAddress, InvalidInput
 from arbordb.engine.hash import address_of
 from arbordb.engine.history import (
@@ -16,8 +19,6 @@ from arbordb.engine.history import (
     encode_commit,
     timestamp_from_datetime,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 ADDR = st.binary(min_size=20, max_size=20)
 JSON_LEAF = (

@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from arbordb.engine.errors import CorruptChunk, MissingChunk
 from arbordb.engine.hash import address_of
 from arbordb.engine.history import (
@@ -19,8 +22,6 @@ from arbordb.engine.history import (
     merge_base,
     merge_bases,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from .conftest import History
 

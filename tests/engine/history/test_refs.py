@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from arbordb.engine.chunks.memory import MemoryChunkStore
 from arbordb.engine.chunks.store import RefUpdate
 from arbordb.engine.errors import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+
 from arbordb.engine.chunks.store import RefUpdate
 from arbordb.engine.errors import AmbiguousPrefix, InvalidInput, RevisionNotFound
 from arbordb.engine.hash import format_address

@@ -5,6 +5,9 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from arbordb.engine.chunks.memory import MemoryChunkStore
 from arbordb.engine.errors import (
     CorruptChunk,
@@ -27,8 +30,6 @@ from arbordb.engine.history import (
     make_commit,
     peel,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 ADDR = st.binary(min_size=20, max_size=20)
 
