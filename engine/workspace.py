@@ -159,11 +159,11 @@ class Workspace:
             updates.append(RefUpdate(branch_ref(self.branch), self.head, self._new_head))
         updates.extend(self._extra_refs)
         if not self.buffer.flush(updates):
-            self.buffer = BufferedChunkStore(self.store)
-            self.nodes = self._shared_nodes.with_store(self.buffer)
+            # The buffer keeps its chunks (they are what the in-memory roots name);
+            # the caller reloads (discarding them) or rebuilds its change and retries.
             raise CommitConflict(
                 f"branch {self.branch!r} was changed by another writer since this session read it; "
-                "nothing was written (run the statement again; your session reloads the new state)"
+                "nothing was written (reload the branch and run the change again)"
             )
         self.ws_address = ws_addr
         if self._new_head is not None:

@@ -39,7 +39,10 @@ class Pane:
         self.run("send-keys", "-t", "arbor", *keys)
 
     def type(self, text: str, *then: str) -> None:
-        """Literal text (-l: a trailing ';' is not tmux's command separator), then named keys."""
+        """Literal text, then named keys. tmux reads an argument's trailing ';' as its own
+        command separator, so that one is escaped."""
+        if text.endswith(";"):
+            text = text[:-1] + "\\;"
         self.run("send-keys", "-t", "arbor", "-l", text)
         if then:
             self.keys(*then)
