@@ -5,7 +5,13 @@ Every ``arbor`` command and the REPL talk to the repository through one
 transaction, as in Dolt's CLI), plus helpers that phrase the questions commands
 ask as SQL: ``CALL dolt_<verb>(...)`` for version verbs, ``dolt_*`` system tables
 and table functions for reads, ``active_branch()`` for the branch. Results come
-back as Arrow tables (``cursor.fetch_arrow()``). Nothing here touches the engine.
+back as Arrow tables (``cursor.fetch_arrow()``). Nothing here imports the engine.
+
+Three things the SQL layer does not offer yet are reached through the connection's
+session object, all in :meth:`Client._session` (so they are easy to replace once SQL
+has them): the repository's checked-out branch (``connect`` always opens ``main``,
+and ``dolt_checkout`` moves only the session, as in Dolt's SQL), ``fsck`` (no
+procedure runs it, unlike ``dolt_gc``), and interrupting a running statement.
 
 Which repository: the directory given by ``arbor -C PATH`` or the current one, or
 the nearest parent directory holding a ``.arbor`` directory (as git looks upward).
@@ -52,27 +58,28 @@ class Client:
         self.path = path
         self.name = path.name or str(path)
         self.connection = arbordb.connect(str(path), autocommit=True)
-        checked_out = self._repository().default_branch()
+        checked_out = self._session().db.default_branch()
         if checked_out != self.connection.branch:
-            self.connection.session.switch_branch(checked_out)
+            self._session().switch_branch(checked_out)
 
-    def _repository(self) -> Any:
-        """The session's repository object, for the two things SQL does not offer yet:
-        the repository's checked-out branch (``connect`` always opens ``main`` and
-        ``dolt_checkout`` moves only the session, as in Dolt's SQL) and ``fsck``. This is
-        the one place the CLI reaches past SQL (``default_branch``,
-        ``set_default_branch``, ``fsck``), so that ``arbor checkout`` lasts between
-        commands as ``dolt checkout`` does."""
-        return self.connection.session.db
+    def _session(self) -> Any:
+        """The connection's ``arbordb.sql.session.Session`` (see the module docstring):
+        ``db.default_branch()``, ``db.set_default_branch()``, ``db.fsck()``,
+        ``switch_branch()`` and ``duck.interrupt()`` are the only uses."""
+        return self.connection.session
 
     def remember_branch(self) -> None:
-        """Make the session's branch the repository's checked-out branch."""
-        self._repository().set_default_branch(self.connection.branch)
+        """Make the session's branch the repository's checked-out branch (``arbor checkout``)."""
+        self._session().db.set_default_branch(self.connection.branch)
 
     def fsck(self) -> list[str]:
-        """Every problem found checking the chunks reachable from the refs (no procedure
-        runs this yet, unlike ``dolt_gc``; see ``_repository``)."""
-        return self._repository().fsck()
+        """Every problem found checking the chunks reachable from the refs."""
+        return self._session().db.fsck()
+
+    def interrupt(self) -> None:
+        """Ask the statement running on another thread to stop (Ctrl-C in the REPL); the
+        stopped statement fails like any other, changing nothing."""
+        self._session().duck.interrupt()
 
     def close(self) -> None:
         self.connection.close()
@@ -120,13 +127,6 @@ class Client:
         """``CALL procedure('arg', ...)``: a Dolt version verb, its CLI flags as text."""
         text = ", ".join(sql_literal(a) for a in args)
         return self.query(f"CALL {procedure}({text})")
-
-    def interrupt(self) -> None:
-        """Ask the statement running on another thread to stop (Ctrl-C in the REPL).
-
-        The DB-API connection has no ``interrupt`` yet; the session's DuckDB connection
-        does, and a statement it stops fails like any other (changing nothing)."""
-        self.connection.session.duck.interrupt()
 
     # --- questions commands ask -----------------------------------------------------------
 

@@ -96,9 +96,7 @@ def rows_view(diff: pa.Table, *, color: bool = False) -> list[str]:
     first[starts[modified] + 1] = False  # the second line of a modified pair
     kind = kinds[source]
     old_line = (kind == "removed") | ((kind == "modified") & first)
-    marker = np.select(
-        [kind == "added", kind == "removed", old_line], ["+", "-", "<"], default=">"
-    )
+    marker = np.select([kind == "added", kind == "removed", old_line], ["+", "-", "<"], default=">")
     take = pa.array(source, pa.int64())
     use_old = pa.array(old_line)
     data, changed = {}, {}
@@ -120,7 +118,9 @@ def _styled(cells: pa.Array, mask: np.ndarray, style: str) -> pa.Array:
     return pc.if_else(pa.array(mask), painted, cells)
 
 
-def _paint(grid: Grid, marker: np.ndarray, changed: Mapping[str, np.ndarray], columns: Sequence[str]) -> None:
+def _paint(
+    grid: Grid, marker: np.ndarray, changed: Mapping[str, np.ndarray], columns: Sequence[str]
+) -> None:
     """Colour whole added/removed lines and the changed cells of modified pairs."""
     added, removed = marker == "+", marker == "-"
     old, new = marker == "<", marker == ">"
@@ -133,7 +133,12 @@ def _paint(grid: Grid, marker: np.ndarray, changed: Mapping[str, np.ndarray], co
 
 
 def table_diff_text(
-    name: str, diff: pa.Table, *, old_name: str | None = None, note: str | None = None, color: bool = False
+    name: str,
+    diff: pa.Table,
+    *,
+    old_name: str | None = None,
+    note: str | None = None,
+    color: bool = False,
 ) -> str:
     """Header, an optional note (``added table``, schema change) and the rows view."""
     lines = header_lines(name, old_name=old_name, color=color)
@@ -253,7 +258,9 @@ def _transition_lines(column: str, moves: pa.Table, color: bool) -> list[str]:
             a_text, b_text = f"{RED}{a_text}{RESET}", f"{GREEN}{b_text}{RESET}"
         out.append(f"{lead}{a_text} -> {b_text}  {_rows(n).rjust(w_rows)}")
     if moves.num_rows > MAX_TRANSITIONS:
-        out.append(f"{' ' * len(prefix)}... and {moves.num_rows - MAX_TRANSITIONS} more transitions")
+        out.append(
+            f"{' ' * len(prefix)}... and {moves.num_rows - MAX_TRANSITIONS} more transitions"
+        )
     return out
 
 
@@ -315,4 +322,7 @@ def conflicts_text(name: str, conflicts: pa.Table, *, color: bool = False) -> st
     if color:
         ours, theirs = side == "ours", side == "theirs"
         grid.cells[1] = _styled(_styled(grid.cells[1], ours, GREEN), theirs, YELLOW)
-    return "\n".join([f"{BOLD}{name}{RESET}" if color else name, *grid.lines(BOLD if color else "")]) + "\n"
+    return (
+        "\n".join([f"{BOLD}{name}{RESET}" if color else name, *grid.lines(BOLD if color else "")])
+        + "\n"
+    )

@@ -139,7 +139,9 @@ def _read_csv(path: str, as_text: bool, on_read: Callable[[int], None]) -> pa.Ta
     parse = pacsv.ParseOptions(newlines_in_values=True)
     header = _csv_header(path)
     if not header:
-        raise BadInputFile(path, "line 1", "the file has no header line (the first line names the columns)")
+        raise BadInputFile(
+            path, "line 1", "the file has no header line (the first line names the columns)"
+        )
     if len(set(header)) != len(header):
         dup = next(h for h in header if header.count(h) > 1)
         raise BadInputFile(path, "line 1", f"column {dup!r} appears twice in the header")
@@ -177,7 +179,9 @@ def _csv_parse_error(path: str, message: str) -> BadInputFile:
     for line, fields in records[1:]:
         if len(fields) != width:
             return BadInputFile(
-                path, f"line {line}", f"expected {width} fields as in the header, found {len(fields)}"
+                path,
+                f"line {line}",
+                f"expected {width} fields as in the header, found {len(fields)}",
             )
     return BadInputFile(path, None, message)
 
@@ -278,7 +282,9 @@ def conform(
     missing = [c for c in key if c not in data.column_names]
     if missing:
         raise BadInputFile(
-            path, None, f"primary-key column {missing[0]!r} is not in the file (its columns: {', '.join(data.column_names)})"
+            path,
+            None,
+            f"primary-key column {missing[0]!r} is not in the file (its columns: {', '.join(data.column_names)})",
         )
     _check_key(data, key, where)
     return data
@@ -299,7 +305,9 @@ def _normalize(data: pa.Table) -> pa.Table:
     return pa.table(arrays, names=data.column_names)
 
 
-def _cast(column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions) -> pa.ChunkedArray:
+def _cast(
+    column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions
+) -> pa.ChunkedArray:
     if column.type == kind:
         return column
     if pa.types.is_nested(kind) and (pa.types.is_string(column.type)):
@@ -333,17 +341,23 @@ def _first_bad(array: pa.Array, kind: pa.DataType) -> int:
     return lo
 
 
-def _cast_json_text(column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions) -> pa.Array:
+def _cast_json_text(
+    column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions
+) -> pa.Array:
     values = []
     for i, text in enumerate(column.to_pylist()):
         try:
             values.append(None if text is None else json.loads(text))
         except json.JSONDecodeError:
-            raise BadInputFile(where.path, where(i), f"column {name!r}: {_show(text)} is not a JSON {kind}") from None
+            raise BadInputFile(
+                where.path, where(i), f"column {name!r}: {_show(text)} is not a JSON {kind}"
+            ) from None
     try:
         return pa.array(values, kind)
     except _CAST_ERRORS as exc:
-        raise BadInputFile(where.path, None, f"column {name!r}: values do not fit {kind} ({exc})") from None
+        raise BadInputFile(
+            where.path, None, f"column {name!r}: values do not fit {kind} ({exc})"
+        ) from None
 
 
 def _show(value: object) -> str:
@@ -356,14 +370,18 @@ def _check_key(data: pa.Table, key: Sequence[str], where: Positions) -> None:
     for name in key:
         nulls = np.flatnonzero(data.column(name).is_null().to_numpy(zero_copy_only=False))
         if len(nulls):
-            raise BadInputFile(where.path, where(int(nulls[0])), f"primary-key column {name!r} is empty")
+            raise BadInputFile(
+                where.path, where(int(nulls[0])), f"primary-key column {name!r} is empty"
+            )
     if not key or data.num_rows < 2:
         return
     order = pc.sort_indices(data, [(c, "ascending") for c in key]).to_numpy()
     same = np.ones(len(order) - 1, dtype=bool)
     for name in key:
         values = data.column(name).take(pa.array(order))
-        same &= pc.equal(values.slice(0, len(order) - 1), values.slice(1)).to_numpy(zero_copy_only=False)
+        same &= pc.equal(values.slice(0, len(order) - 1), values.slice(1)).to_numpy(
+            zero_copy_only=False
+        )
     if same.any():
         first = int(np.flatnonzero(same)[0])
         a, b = sorted((int(order[first]), int(order[first + 1])))
@@ -376,7 +394,9 @@ def _check_key(data: pa.Table, key: Sequence[str], where: Positions) -> None:
 # --- export -------------------------------------------------------------------------------
 
 
-def export_file(table: pa.Table, path: str, fmt: str, on_rows: Callable[[int], None] = lambda n: None) -> None:
+def export_file(
+    table: pa.Table, path: str, fmt: str, on_rows: Callable[[int], None] = lambda n: None
+) -> None:
     """Write ``table`` to ``path`` as CSV, Parquet or JSON lines, in batches of rows."""
     batches = table.to_batches(max_chunksize=EXPORT_BATCH)
     if fmt == "parquet":
@@ -394,6 +414,7 @@ def export_file(table: pa.Table, path: str, fmt: str, on_rows: Callable[[int], N
                 write_csv(part, out, header=False)
             else:
                 out.writelines(
-                    json.dumps(row, default=str, ensure_ascii=False) + "\n" for row in part.to_pylist()
+                    json.dumps(row, default=str, ensure_ascii=False) + "\n"
+                    for row in part.to_pylist()
                 )
             on_rows(batch.num_rows)

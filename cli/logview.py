@@ -50,7 +50,9 @@ def _date(value: Any) -> str:
 
 def full_entry(row: Mapping[str, Any], *, color: bool = False) -> list[str]:
     """Dolt's ``log`` block for one commit: hash line, Merge, Author, Date, message."""
-    lines = [f"{_hash('commit ' + row['commit_hash'], color, False)}{_decoration(row.get('refs'), color)}"]
+    lines = [
+        f"{_hash('commit ' + row['commit_hash'], color, False)}{_decoration(row.get('refs'), color)}"
+    ]
     parents = (row.get("parents") or "").split()
     if len(parents) > 1:
         lines.append("Merge: " + " ".join(p[:SHORT_HASH] for p in parents))
@@ -65,11 +67,17 @@ def full_entry(row: Mapping[str, Any], *, color: bool = False) -> list[str]:
 def oneline(row: Mapping[str, Any], *, color: bool = False) -> str:
     """``<short hash> (refs) <first line of the message>``."""
     subject = (str(row["message"]).splitlines() or [""])[0]
-    return f"{_hash(row['commit_hash'], color, True)}{_decoration(row.get('refs'), color)} {subject}"
+    return (
+        f"{_hash(row['commit_hash'], color, True)}{_decoration(row.get('refs'), color)} {subject}"
+    )
 
 
 def log_text(
-    rows: Sequence[Mapping[str, Any]], *, short: bool = False, graph: bool = False, color: bool = False
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    short: bool = False,
+    graph: bool = False,
+    color: bool = False,
 ) -> str:
     """The whole log; ``short`` is ``--oneline``, ``graph`` draws lanes on the left."""
     blocks = [[oneline(r, color=color)] if short else full_entry(r, color=color) for r in rows]
@@ -82,7 +90,10 @@ def log_text(
         out.append(star.ljust(width) + " " + block[0])
         lefts = connectors + [plain] * max(0, len(block) - 1 - len(connectors))
         texts = block[1:] + [""] * max(0, len(connectors) - len(block) + 1)
-        out += [(left.ljust(width) + " " + text).rstrip() for left, text in zip(lefts, texts, strict=True)]
+        out += [
+            (left.ljust(width) + " " + text).rstrip()
+            for left, text in zip(lefts, texts, strict=True)
+        ]
     return "".join(line + "\n" for line in out)
 
 

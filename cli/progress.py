@@ -50,7 +50,10 @@ def task(description: str, total: float | None = None, *, as_bytes: bool = False
 
     columns = [SpinnerColumn(), TextColumn("{task.description}")]
     if total is not None:
-        columns += [BarColumn(), DownloadColumn() if as_bytes else TextColumn("{task.percentage:>3.0f}%")]
+        columns += [
+            BarColumn(),
+            DownloadColumn() if as_bytes else TextColumn("{task.percentage:>3.0f}%"),
+        ]
         columns.append(TimeRemainingColumn())
     columns.append(TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:

@@ -225,7 +225,9 @@ def write_parquet(table: pa.Table, stream: IO[str]) -> None:
     binary.flush()
 
 
-def write_result(table: pa.Table, fmt: str, stream: IO[str] | None = None, *, name: str = "result") -> None:
+def write_result(
+    table: pa.Table, fmt: str, stream: IO[str] | None = None, *, name: str = "result"
+) -> None:
     """Write ``table`` to ``stream`` (stdout by default) in one of :data:`FORMATS`."""
     stream = stream or sys.stdout
     if fmt == "table":

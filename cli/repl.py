@@ -34,7 +34,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -146,7 +145,6 @@ class Shell:
         self.timing = False
         self.completions = Completions()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbor-sql")
-        self._running = threading.Event()
         self.session: PromptSession[str] = PromptSession(
             multiline=Condition(lambda: not self._ready(self.session.default_buffer.text)),
             lexer=PygmentsLexer(SqlLexer),
@@ -183,7 +181,12 @@ class Shell:
     @staticmethod
     def _ready(text: str) -> bool:
         stripped = text.strip()
-        return not stripped or stripped.startswith("\\") or stripped in ("quit", "exit") or is_complete(text)
+        return (
+            not stripped
+            or stripped.startswith("\\")
+            or stripped in ("quit", "exit")
+            or is_complete(text)
+        )
 
     def handle(self, text: str) -> None:
         """Run one input: a backslash command or one or more SQL statements."""
@@ -192,8 +195,10 @@ class Shell:
             self._backslash(stripped)
             return
         for statement in split_statements(text):
-            if not self._guarded(lambda s=statement: self._statement(s)):
+            shown = self._guarded(lambda s=statement: self._statement(s))
+            if shown is None:
                 break  # later statements of the same input are not run after an error
+            self._page(shown)
         self._refresh_completions()
 
     # --- running work on the worker thread -------------------------------------------------
@@ -214,11 +219,11 @@ class Shell:
                     pass
                 raise
 
-    def _guarded(self, work: Callable[[], None]) -> bool:
-        """Run ``work``, reporting errors and cancellation as one line; True if it succeeded."""
+    def _guarded(self, work: Callable[[], Any]) -> Any:
+        """``work()`` run on the worker; errors and cancellation are reported as one line
+        and give None."""
         try:
-            self._on_worker(work)
-            return True
+            return self._on_worker(work)
         except KeyboardInterrupt:
             self._print("Statement cancelled (the session is still open).")
         except Exception as exc:  # noqa: BLE001 - the shell reports and keeps going
@@ -227,24 +232,24 @@ class Shell:
                 self._print("".join(traceback.format_exception(exc)).rstrip())
             else:
                 self._print(f"error: {explained[0]}")
-        return False
+        return None
 
     def _refresh_completions(self) -> None:
         self._guarded(lambda: self.completions.refresh(self.client))
 
     # --- SQL ---------------------------------------------------------------------------------
 
-    def _statement(self, sql: str) -> None:
+    def _statement(self, sql: str) -> str:
+        """Run one statement (on the worker); returns what to show for it."""
         start = time.perf_counter()
         table, count = self.client.execute(sql)
         seconds = time.perf_counter() - start if self.timing else None
         if table is None:
             rows = "1 row" if count == 1 else f"{max(count, 0)} rows"
             took = f" ({seconds:.2f} sec)" if seconds is not None else ""
-            self._print(f"Query OK, {rows} affected{took}")
-            return
+            return f"Query OK, {rows} affected{took}\n"
         text = aligned(table, color=use_color(self.stdout)) if table.num_columns else ""
-        self._page(text + row_count_line(table.num_rows, seconds) + "\n")
+        return text + row_count_line(table.num_rows, seconds) + "\n"
 
     # --- backslash commands ------------------------------------------------------------------
 
@@ -261,7 +266,9 @@ class Shell:
         elif name in ("help", "?", "h"):
             self._print(HELP)
         elif name == "d":
-            self._guarded(lambda: self._describe(args))
+            shown = self._guarded(lambda: self._describe(args))
+            if shown is not None:
+                self._page(shown)
         elif name in VERBS:
             if name == "commit" and args and not args[0].startswith("-"):
                 args = ["-A", "-m", " ".join(args)]
@@ -270,12 +277,11 @@ class Shell:
         else:
             self._print(f"error: unknown command \\{name} (type \\help for the list)")
 
-    def _describe(self, args: list[str]) -> None:
+    def _describe(self, args: list[str]) -> str:
+        """``\\d``: the tables; ``\\d t``: the columns of table t."""
         if not args:
-            tables = pa.table({"Tables": pa.array(self.client.tables(), pa.string())})
-            self._page(aligned(tables))
-            return
-        self._page(aligned(self.client.query(f"DESCRIBE {quote_ident(args[0])}")))
+            return aligned(pa.table({"Tables": pa.array(self.client.tables(), pa.string())}))
+        return aligned(self.client.query(f"DESCRIBE {quote_ident(args[0])}"))
 
     # --- output ---------------------------------------------------------------------------------
 
@@ -284,7 +290,8 @@ class Shell:
         self.stdout.flush()
 
     def _page(self, text: str) -> None:
-        """Print ``text``, through the pager when it is taller than the terminal."""
+        """Print ``text`` (on the main thread), through the pager when it is taller than
+        the terminal."""
         is_tty = hasattr(self.stdout, "isatty") and self.stdout.isatty()
         rows = shutil.get_terminal_size().lines
         if is_tty and text.count("\n") > rows - 2:

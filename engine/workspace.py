@@ -425,8 +425,18 @@ class Workspace:
                 no_commit=no_commit,
                 details=details,
             )
-            if not (result.conflicts or result.violations):
-                self.staged = result.root
+            # Tables that merged cleanly are staged; a conflicted table is staged
+            # when its conflicts are resolved (``resolve_conflicts``).
+            unresolved = set(result.per_table_conflicted) | {c.table for c in result.schema_conflicts}
+            staged = result.root
+            for name in unresolved:
+                head_address = self.head_root.get(name)
+                staged = (
+                    staged.with_table(name, head_address)
+                    if head_address is not None
+                    else (staged.without_table(name) if name in staged else staged)
+                )
+            self.staged = staged
             self.persist()
             n = result.conflicts + len(result.schema_conflicts)
             msg = "conflicts found" if n else ("constraint violations found" if result.violations else "merge successful")
@@ -460,8 +470,11 @@ class Workspace:
             if name in schema_conflicted:
                 self._resolve_schema_conflict(name, strategy)
                 continue
-            table = self.table(name)
-            self.put_table(self.working.find(name) or name, resolve_table_conflicts(self.nodes, table, strategy))
+            found = self.working.find(name) or name
+            resolved = resolve_table_conflicts(self.nodes, self.table(name), strategy)
+            self.put_table(found, resolved)
+            if resolved.artifacts is None:  # nothing left to resolve: stage it (git add)
+                self.staged = self.staged.with_table(found, resolved.address)
 
     def schema_conflicts(self) -> list[dict]:
         """Schema conflicts of the merge in progress (table, column, description)."""
@@ -481,6 +494,12 @@ class Workspace:
             raise InvalidInput(
                 f"table {name!r} has a schema conflict, which only --ours or --theirs resolves"
             )
+        found = self.working.find(name)
+        self.staged = (
+            self.staged.with_table(found, self.working[found])
+            if found
+            else (self.staged.without_table(name) if name in self.staged else self.staged)
+        )
         remaining = [c for c in self.schema_conflicts() if c["table"] != name]
         details = {**self.merge.details, "schema_conflicts": remaining}
         self.merge = replace(self.merge, details=details)

@@ -229,7 +229,9 @@ def schema_from_create(name: str, definition: exp.Schema) -> Schema:
         Check(check_name or f"{name}_chk_{n}", text)
         for n, (check_name, text) in enumerate(checks, start=1)
     ]
-    return Schema(tuple(columns), tuple(primary_key), tuple(indexes), tuple(named_checks), name=name)
+    return Schema(
+        tuple(columns), tuple(primary_key), tuple(indexes), tuple(named_checks), name=name
+    )
 
 
 def schema_from_arrow(name: str, schema: pa.Schema) -> Schema:

@@ -22,6 +22,7 @@ Beyond PEP 249: ``cursor.fetch_arrow()`` (a ``pyarrow.Table``) and ``cursor.fetc
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -33,7 +34,7 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound
 
 from . import errors
-from .errors import InterfaceError, ProgrammingError, SqlError, translate
+from .errors import InterfaceError, OperationalError, ProgrammingError, SqlError, translate
 from .session import Result, Session
 
 __all__ = [
@@ -150,21 +151,67 @@ def connect(
         ('main',)
         >>> con.close()
     """
-    try:
-        db = Database.open(path, read_only=read_only)
-    except SqlError:
-        raise
-    except Exception as exc:
-        raise translate(exc) from exc
+    db = _databases.open(path, read_only)
     try:
         if branch not in db.refs.branches():
             names = ", ".join(sorted(db.refs.branches())) or "none"
             raise BranchNotFound(f"branch {branch!r} not found (branches: {names})")
-        session = Session(db, branch=branch, dialect=dialect, read_only=read_only, autocommit=autocommit)
+        session = Session(
+            db, branch=branch, dialect=dialect, read_only=read_only, autocommit=autocommit
+        )
     except Exception as exc:
-        db.close()
+        _databases.release(db)
         raise translate(exc) from exc
     return Connection(session)
+
+
+class _Databases:
+    """Open repositories of this process, shared by their connections.
+
+    LMDB opens an environment once per process, so every connection to one directory
+    uses one ``Database`` (the engine allows that: engine/db.py's concurrency model);
+    each connection still has its own session, workspace and transaction. The
+    ``Database`` closes with its last connection."""
+
+    def __init__(self) -> None:
+        self._open: dict[Path, tuple[Database, int]] = {}
+        self._lock = threading.Lock()
+
+    def open(self, path: str | Path, read_only: bool) -> Database:
+        key = Path(path).resolve()
+        with self._lock:
+            found = self._open.get(key)
+            if found is not None:
+                db, count = found
+                if getattr(db.store, "readonly", False) and not read_only:
+                    raise OperationalError(
+                        f"the repository at {str(path)!r} is open read-only in this process; "
+                        "close those connections before opening it for writing"
+                    )
+                self._open[key] = (db, count + 1)
+                return db
+            try:
+                db = Database.open(path, read_only=read_only)
+            except SqlError:
+                raise
+            except Exception as exc:
+                raise translate(exc) from exc
+            self._open[key] = (db, 1)
+            return db
+
+    def release(self, db: Database) -> None:
+        with self._lock:
+            for key, (found, count) in list(self._open.items()):
+                if found is db:
+                    if count > 1:
+                        self._open[key] = (db, count - 1)
+                    else:
+                        del self._open[key]
+                        db.close()
+                    return
+
+
+_databases = _Databases()
 
 
 class Connection:
@@ -230,7 +277,7 @@ class Connection:
         for cursor in self._cursors:
             cursor._result = None
         self.session.close()
-        self.session.db.close()
+        _databases.release(self.session.db)
 
     def execute(self, operation: str, parameters: Any = None) -> Cursor:
         """A new cursor with ``operation`` executed (a convenience, as in sqlite3)."""
@@ -278,7 +325,9 @@ class Cursor:
         """Always None: ArborDB tables have no implicit row ids."""
         return None
 
-    def execute(self, operation: str, parameters: Sequence[object] | Mapping[str, object] | None = None) -> Cursor:
+    def execute(
+        self, operation: str, parameters: Sequence[object] | Mapping[str, object] | None = None
+    ) -> Cursor:
         """Run one or more ``;``-separated statements; the last one's rows can be fetched.
 
         Raises:

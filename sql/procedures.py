@@ -112,7 +112,9 @@ def _parse(procedure: str, args: Sequence[str], spelled: dict[str, str], valued:
             canonical = spelled.get(spelling)
             if canonical is None:
                 known = ", ".join(sorted(spelled))
-                raise ProgrammingError(f"{procedure}: unknown option {spelling!r} (options: {known})")
+                raise ProgrammingError(
+                    f"{procedure}: unknown option {spelling!r} (options: {known})"
+                )
             if canonical not in valued:
                 out.flags[canonical] = True
                 continue
@@ -212,7 +214,9 @@ def dolt_branch(session, args: Sequence[str]) -> pa.Table:
         if not names:
             raise ProgrammingError("dolt_branch -d needs the branch name(s) to delete")
         for name in names:
-            db.delete_branch(name, force=force or bool(parsed.flags.get("force_delete")), current=ws.branch)
+            db.delete_branch(
+                name, force=force or bool(parsed.flags.get("force_delete")), current=ws.branch
+            )
     elif parsed.flags.get("copy"):
         if len(names) != 2:
             raise ProgrammingError("dolt_branch -c takes a source and a new branch name")
@@ -259,9 +263,7 @@ def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
                 _persist(session)  # uncommitted changes stay on the branch they were made on
             session.switch_branch(names[0])
         return _status_message(f"Switched to branch '{names[0]}'")
-    missing = [
-        n for n in names if ws.working.find(n) is None and ws.staged.find(n) is None
-    ]
+    missing = [n for n in names if ws.working.find(n) is None and ws.staged.find(n) is None]
     if missing:
         if len(names) == 1:
             raise BranchNotFound(

@@ -82,7 +82,7 @@ __all__ = [
 ]
 
 ARROW_CACHE_BYTES = 1 << 30  # decoded tables kept per process (1 GiB: ten 1M-row tables)
-REGISTERED = 32  # table relations kept registered per session (DuckDB register costs ~0.3 ms)
+REGISTERED = 64  # table values kept registered per session (DuckDB register costs ~0.3 ms)
 MAX_VIEW_DEPTH = 16  # views inside views, deeper is taken for a cycle
 MAX_IN_LOOKUPS = 1024  # ``pk IN (...)`` lists longer than this scan instead
 SCHEMAS_TABLE = "dolt_schemas"  # Dolt's table of views (type, name, fragment, extra, sql_mode)
@@ -146,34 +146,51 @@ def table_arrow(table: Table) -> pa.Table:
 
 
 class Relations:
-    """The relations registered with one session's DuckDB connection."""
+    """The relations registered with one session's DuckDB connection.
+
+    A table value stays registered until ``REGISTERED`` others were used since, or
+    until a newer value of the same table (same name and revision text) replaces it:
+    a session that keeps writing a table keeps one version of it registered."""
 
     def __init__(self, duck: duckdb.DuckDBPyConnection) -> None:
         self.duck = duck
         self._tables: OrderedDict[bytes, str] = OrderedDict()
+        self._by_label: dict[str, bytes] = {}
         self._scratch = 0
         self.names: dict[str, str] = {}  # internal name -> what the user wrote (messages)
 
     def table(self, table: Table, label: str) -> str:
         """The registered name of a table value (registered on first use)."""
-        name = self._tables.get(table.address)
+        address = table.address
+        name = self._tables.get(address)
         if name is None:
-            name = f"__arbor_t_{table.address.hex()}"
+            name = f"__arbor_t_{address.hex()}"
             self.duck.register(name, table_arrow(table))
-            self._tables[table.address] = name
-            self._evict()
+            self._tables[address] = name
+            older = self._by_label.get(label.lower())
+            if older is not None and self._tables.get(older) not in self.names:
+                self._drop(older)
+            self._by_label[label.lower()] = address
+            if len(self._tables) > REGISTERED:
+                self._evict()
         else:
-            self._tables.move_to_end(table.address)
+            self._tables.move_to_end(address)
         self.names[name] = label
         return name
 
     def _evict(self) -> None:
         """Unregister the least recently used tables past ``REGISTERED``, sparing those
         the current statement uses (a query may read more tables than the cap)."""
-        spare = [a for a, n in self._tables.items() if n in self.names]
-        while len(self._tables) > max(REGISTERED, len(spare) + 1):
-            address = next(a for a, n in self._tables.items() if n not in self.names)
-            self.duck.unregister(self._tables.pop(address))
+        for address, name in list(self._tables.items()):
+            if len(self._tables) <= REGISTERED:
+                return
+            if name not in self.names:
+                self._drop(address)
+
+    def _drop(self, address: bytes) -> None:
+        self.duck.unregister(self._tables.pop(address))
+        for label in [k for k, a in self._by_label.items() if a == address]:
+            del self._by_label[label]
 
     def scratch(self, data: pa.Table, label: str) -> str:
         """A name for a relation that lives for this statement only."""
@@ -288,6 +305,7 @@ def compile_query(tree: exp.Expression, *, copy: bool = True) -> Template:
     calls: list[exp.Anonymous] = []
     tables: list[exp.Table] = []
     placeholders: list[exp.Placeholder] = []
+    empty_lists: list[exp.In] = []
     for node in tree.walk(bfs=False):  # one walk collects everything below
         if isinstance(node, exp.Table):
             tables.append(node)
@@ -298,13 +316,18 @@ def compile_query(tree: exp.Expression, *, copy: bool = True) -> Template:
             placeholders.append(node)
         elif isinstance(node, exp.CTE):
             ctes.add(node.alias_or_name.lower())
+        elif isinstance(node, exp.In) and _empty_list(node):
+            empty_lists.append(node)
+    for node in empty_lists:
+        node.replace(exp.false())  # SQLite's rule: x IN () is false, even for NULL x
     functions = []
     for call in calls:
         functions.append((call.name.lower(), tuple(_operand(a) for a in call.expressions)))
         call.replace(exp.column(f"__arbor_fn_{len(functions) - 1}"))
     slots: list[Slot] = []
+    terms: dict[int, tuple[int, list[_Term]]] = {}
     for table in tables:
-        slot = _slot(table, ctes)
+        slot = _slot(table, ctes, terms)
         if slot is None:
             continue
         alias = table.args.get("alias")
@@ -318,12 +341,16 @@ def compile_query(tree: exp.Expression, *, copy: bool = True) -> Template:
     point = _point_plan(tree, slots[0]) if len(slots) == 1 and not functions else None
     for node in placeholders:
         _spell_param(node)
-    return Template(_DUCKDB.generate(tree), tuple(slots), tuple(functions), point)
+    return Template(_DUCKDB.generate(tree, copy=False), tuple(slots), tuple(functions), point)
 
 
 # Generates DuckDB SQL without to_duckdb's check for AS OF clauses: compile_query has
 # replaced every versioned table reference by a slot.
 _DUCKDB = versioned_dialect("duckdb")()
+
+
+def _empty_list(node: exp.In) -> bool:
+    return not node.expressions and not any(node.args.get(a) for a in ("query", "unnest", "field"))
 
 
 def _spell_param(node: exp.Placeholder) -> None:
@@ -332,7 +359,7 @@ def _spell_param(node: exp.Placeholder) -> None:
         node.set("this", node.this.name)
 
 
-def _slot(table: exp.Table, ctes: set[str]) -> Slot | None:
+def _slot(table: exp.Table, ctes: set[str], terms: dict) -> Slot | None:
     """The slot of one table reference, or None when DuckDB reads it as it is (a CTE,
     a DuckDB table function, a relation the session registered)."""
     version_node = table.args.get("version")
@@ -353,7 +380,7 @@ def _slot(table: exp.Table, ctes: set[str]) -> Slot | None:
         return None  # a relation the session registered itself (writes use them)
     is_time = version is not None and version_node.name == "TIMESTAMP"
     operand = _operand(version) if version is not None else None
-    return Slot(name, operand, is_time, conjuncts=_conjuncts(table))
+    return Slot(name, operand, is_time, conjuncts=_conjuncts(table, terms))
 
 
 def _operand(node: exp.Expression) -> Operand:
@@ -371,7 +398,7 @@ def _operand(node: exp.Expression) -> Operand:
     copy = node.copy()
     for placeholder in copy.find_all(exp.Placeholder):
         _spell_param(placeholder)
-    return Operand("expr", _DUCKDB.generate(copy))
+    return Operand("expr", _DUCKDB.generate(copy, copy=False))
 
 
 _NOT_CONSTANT = object()
@@ -404,66 +431,105 @@ def _constant(node: exp.Expression) -> object:
     return _NOT_CONSTANT
 
 
+_VALUE_NODES = (exp.Literal, exp.Neg, exp.Boolean, exp.Placeholder, exp.Paren, exp.Column)
 _COMPARISONS = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
 _FLIPPED = {"=": "=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
 
 
-def _conjuncts(table: exp.Table) -> tuple[Conjunct, ...]:
+@dataclass(frozen=True)
+class _Term:
+    """A WHERE conjunct ``column op operands``, before it is matched to a table:
+    ``qualifier`` is the column's table qualifier, lower-cased ('' when bare)."""
+
+    qualifier: str
+    conjunct: Conjunct
+
+
+def _conjuncts(table: exp.Table, terms: dict[int, tuple[int, list[_Term]]]) -> tuple[Conjunct, ...]:
     """Pushdown candidates: the top-level WHERE conjuncts, of the statement whose FROM
     lists ``table``, that compare one of its columns with constants. With several
     sources in that FROM only columns qualified by the table's name or alias count.
-    Any such conjunct may filter the table before the join (invariant (2))."""
+    Any such conjunct may filter the table before the join (invariant (2)).
+
+    ``terms`` caches each statement's conjuncts by ``id`` (a join of n tables reads its
+    WHERE once, not n times)."""
     owner = table.parent
     if isinstance(owner, exp.From | exp.Join):
         owner = owner.parent
     if not isinstance(owner, exp.Select | exp.Update | exp.Delete):
         return ()
-    where = owner.args.get("where")
-    if where is None or table.args.get("pivots") or table.args.get("sample"):
+    if table.args.get("pivots") or table.args.get("sample"):
         return ()
+    if id(owner) not in terms:
+        terms[id(owner)] = _terms(owner)
+    sources, found = terms[id(owner)]
+    if not found:
+        return ()
+    names = {table.alias_or_name.lower()} | ({table.name.lower()} if not table.alias else set())
+    if sources <= 1:
+        names.add("")
+    return tuple(t.conjunct for t in found if t.qualifier in names)
+
+
+def _terms(owner: exp.Expression) -> tuple[int, list[_Term]]:
+    """(number of sources in the FROM, the pushable WHERE conjuncts) of a statement."""
+    where = owner.args.get("where")
+    if where is None:
+        return 0, []
     sources = len(owner.args.get("joins") or []) + len(owner.args.get("laterals") or [])
     sources += len(owner.args.get("using") or []) + (1 if owner.args.get("from_") else 0)
     if isinstance(owner, exp.Update | exp.Delete):
         sources += 1
-    names = {table.alias_or_name.lower()} | ({table.name.lower()} if not table.alias else set())
-    out = []
-    for node in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
-        found = _conjunct(node, names, sources <= 1)
-        if found is not None:
-            out.append(found)
-    return tuple(out)
+    nodes = where.this.flatten() if isinstance(where.this, exp.And) else [where.this]
+    return sources, [t for t in map(_term, nodes) if t is not None]
 
 
-def _conjunct(node: exp.Expression, names: set[str], bare: bool) -> Conjunct | None:
-    def column(n: exp.Expression) -> str | None:
-        if not isinstance(n, exp.Column) or n.name.startswith("__arbor_fn_"):
-            return None
-        if (n.table and n.table.lower() in names) or (bare and not n.table):
-            return n.name.lower()
+def _column_ref(n: exp.Expression) -> tuple[str, str] | None:
+    """(qualifier, column), lower-cased, of a column reference."""
+    if not isinstance(n, exp.Column) or n.name.startswith("__arbor_fn_"):
         return None
+    return n.table.lower(), n.name.lower()
 
-    def value(n: exp.Expression) -> Operand | None:
-        operand = _operand(n)
-        if operand.kind == "expr" or (operand.kind == "const" and operand.value is None):
-            return None
-        return operand
 
+def _value(n: exp.Expression) -> Operand | None:
+    if not isinstance(n, _VALUE_NODES) or (
+        isinstance(n, exp.Column) and not n.name.startswith("__arbor_fn_")
+    ):
+        return None  # not a constant: no need to build an expression operand
+    operand = _operand(n)
+    if operand.kind == "expr" or (operand.kind == "const" and operand.value is None):
+        return None
+    return operand
+
+
+def _term(node: exp.Expression) -> _Term | None:
     op = _COMPARISONS.get(type(node))
     if op is not None:
         left, right = node.this, node.expression
-        if column(left) and value(right):
-            return Conjunct(column(left), op, (value(right),))
-        if column(right) and value(left):
-            return Conjunct(column(right), _FLIPPED[op], (value(left),))
-        return None
-    if isinstance(node, exp.In) and column(node.this) and not node.args.get("query"):
-        values = [value(v) for v in node.expressions]
-        if values and all(values) and len(values) <= MAX_IN_LOOKUPS:
-            return Conjunct(column(node.this), "IN", tuple(values))
-    if isinstance(node, exp.Between) and column(node.this):
-        low, high = value(node.args["low"]), value(node.args["high"])
-        if low and high:
-            return Conjunct(column(node.this), "BETWEEN", (low, high))
+        ref, value = _column_ref(left), None
+        if ref is not None:
+            value = _value(right)
+        if value is None:
+            ref, value, op = _column_ref(right), None, _FLIPPED[op]
+            if ref is not None:
+                value = _value(left)
+        if ref is None or value is None:
+            return None
+        return _Term(ref[0], Conjunct(ref[1], op, (value,)))
+    if isinstance(node, exp.In | exp.Between):
+        ref = _column_ref(node.this)
+        if ref is None:
+            return None
+        if isinstance(node, exp.In):
+            if node.args.get("query") or len(node.expressions) > MAX_IN_LOOKUPS:
+                return None
+            values = [_value(v) for v in node.expressions]
+            op = "IN"
+        else:
+            values = [_value(node.args["low"]), _value(node.args["high"])]
+            op = "BETWEEN"
+        if values and all(v is not None for v in values):
+            return _Term(ref[0], Conjunct(ref[1], op, tuple(values)))
     return None
 
 
@@ -487,7 +553,7 @@ def _point_plan(tree: exp.Expression, slot: Slot) -> PointPlan | None:
     if not all(c.op == "=" for c in slot.conjuncts) or not slot.conjuncts:
         return None
     where = tree.args["where"].this
-    parts = where.flatten() if isinstance(where, exp.And) else [where]
+    parts = list(where.flatten()) if isinstance(where, exp.And) else [where]
     if len(parts) != len(slot.conjuncts):
         return None  # some conjunct is not a pushed equality
     names = {slot.name.lower(), table.alias_or_name.lower()}
@@ -577,8 +643,7 @@ class _Resolver:
             )
         if index >= len(self.params):
             raise ProgrammingError(
-                f"the statement needs parameter {index + 1} but only {len(self.params)} "
-                "were given"
+                f"the statement needs parameter {index + 1} but only {len(self.params)} were given"
             )
         return self.params[index]
 
@@ -600,7 +665,9 @@ class _Resolver:
             return "?"
 
         sql = _MARKER.sub(replace, operand.value)
-        return self.ctx.evaluate(sql, self.params if isinstance(self.params, Mapping) else positional)
+        return self.ctx.evaluate(
+            sql, self.params if isinstance(self.params, Mapping) else positional
+        )
 
     def values(self, operands: Sequence[Operand]) -> list[object]:
         return [self.value(o) for o in operands]
@@ -726,7 +793,11 @@ class _Resolver:
                 return _rows(schema, [table.get([equal[k] for k in key])])
             if len(key) == 1:
                 for column, op, vals in resolved:
-                    if op == "IN" and column == key[0] and all(_fits(v, types[column]) for v in vals):
+                    if (
+                        op == "IN"
+                        and column == key[0]
+                        and all(_fits(v, types[column]) for v in vals)
+                    ):
                         return _rows(schema, [table.get([v]) for v in dict.fromkeys(vals)])
             prefix = []
             for k in key:
@@ -885,7 +956,7 @@ def point_select(
     columns = [(name, source, column.type) for name, source, column in out]
     if row is None:
         return [], columns
-    for k, column in zip(key, schema.key_columns, strict=True):
+    for column in schema.key_columns:
         if pa.types.is_floating(column.type):
             row[column.name] = float(row[column.name])
     return [tuple(row[source] for _, source, _ in columns)], columns
@@ -894,7 +965,6 @@ def point_select(
 def description_of(columns: Sequence[tuple[str, pa.DataType]]) -> list[tuple]:
     """PEP 249 description 7-tuples for Arrow-typed columns."""
     return [(name, catalog.type_name(t), None, None, None, None, True) for name, t in columns]
-
 
 
 # --- SHOW TABLES, DESCRIBE ----------------------------------------------------------------

@@ -176,7 +176,9 @@ class _Arrow(Result):
 
 
 def _tuples(data: pa.Table) -> list[tuple]:
-    return list(zip(*(c.to_pylist() for c in data.columns), strict=True)) if data.num_columns else []
+    return (
+        list(zip(*(c.to_pylist() for c in data.columns), strict=True)) if data.num_columns else []
+    )
 
 
 class _Duck(Result):
@@ -320,8 +322,9 @@ class Session:
             self.state = State.FAILED
             self.rollback()
             error = TransactionConflict(
-                f"{exc}; this transaction was rolled back (your session now sees the new "
-                "state of the branch): run the transaction again"
+                f"branch {self.branch!r} was changed by another connection since this "
+                "transaction began; nothing was written and the transaction was rolled back "
+                "(the session now sees the branch's new state): run the transaction again"
             )
             error.engine_error = exc
             raise error from exc
@@ -556,7 +559,9 @@ class Session:
         self._detach()
         self.duck.execute(sql, params)
 
-    def query_arrow(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> pa.Table:
+    def query_arrow(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> pa.Table:
         """Run a query and fetch its whole result as Arrow (used by writes)."""
         self._detach()
         return self.duck.sql(sql, params=params or None).to_arrow_table()

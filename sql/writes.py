@@ -55,7 +55,15 @@ from .errors import IntegrityError, NotSupportedError, ObjectNotFound, Programmi
 
 __all__ = ["STATEMENTS", "can_insert_many", "insert_many", "run"]
 
-STATEMENTS = (exp.Insert, exp.Update, exp.Delete, exp.Create, exp.Drop, exp.Alter, exp.TruncateTable)
+STATEMENTS = (
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
+    exp.Create,
+    exp.Drop,
+    exp.Alter,
+    exp.TruncateTable,
+)
 
 SCHEMAS_SCHEMA = Schema(
     (
@@ -496,7 +504,9 @@ def _columns_batch(
             array = _literal_column(values[column.name], column)
         else:
             constant = reads._constant(_default(column))
-            array = None if constant is reads._NOT_CONSTANT else _literal_column([constant] * n, column)
+            array = (
+                None if constant is reads._NOT_CONSTANT else _literal_column([constant] * n, column)
+            )
         if array is None:
             break
         arrays.append(array)
@@ -517,8 +527,10 @@ def _sources(tree: exp.Expression, select: exp.Select, arg: str) -> exp.Select:
     extra = tree.args.get(arg)
     if not extra:
         return select
-    tables = extra.expressions if isinstance(extra, exp.From) and extra.expressions else (
-        [extra.this] if isinstance(extra, exp.From) else list(extra)
+    tables = (
+        extra.expressions
+        if isinstance(extra, exp.From) and extra.expressions
+        else ([extra.this] if isinstance(extra, exp.From) else list(extra))
     )
     for node in tables:
         select = select.join(node.copy(), join_type="cross")
@@ -539,15 +551,17 @@ def _update(session, tree: exp.Update, params: _Params) -> int:
         if column.name in sets:
             raise ProgrammingError(f"UPDATE of {name!r} sets column {column.name!r} twice")
         sets[column.name] = assignment.expression.copy()
-    old = (
-        schema.primary_key if not schema.is_keyless else tuple(c.name for c in schema.columns)
-    )
+    old = schema.primary_key if not schema.is_keyless else tuple(c.name for c in schema.columns)
     items = [
         exp.alias_(exp.column(k, table=alias, quoted=True), f"__arbor_old_{i}", quoted=True)
         for i, k in enumerate(old)
     ]
     items += _full_row(
-        schema, {c.name: sets.get(c.name, exp.column(c.name, table=alias, quoted=True)) for c in schema.columns}
+        schema,
+        {
+            c.name: sets.get(c.name, exp.column(c.name, table=alias, quoted=True))
+            for c in schema.columns
+        },
     )
     select = exp.select(*items).from_(target.copy())
     select = _sources(tree, select, "from_")
@@ -655,7 +669,11 @@ def _update_conflicts(session, tree: exp.Update, params: _Params) -> int:
             raise ProgrammingError(f"the key column our_{column.name} of a conflict cannot change")
         sets[column.name] = assignment.expression.copy()
     items = [
-        exp.alias_(_cast(sets.get(c.name, exp.column(f"our_{c.name}", quoted=True)), c), c.name, quoted=True)
+        exp.alias_(
+            _cast(sets.get(c.name, exp.column(f"our_{c.name}", quoted=True)), c),
+            c.name,
+            quoted=True,
+        )
         for c in schema.columns
     ]
     items.append(exp.column("our_diff_type"))
@@ -705,7 +723,9 @@ def _create_table(session, tree: exp.Create, params: _Params) -> int:
         if tree.args.get("exists"):
             return 0
         if not tree.args.get("replace"):
-            raise AlreadyExists(f"table {existing!r} already exists (use IF NOT EXISTS, or drop it)")
+            raise AlreadyExists(
+                f"table {existing!r} already exists (use IF NOT EXISTS, or drop it)"
+            )
         ws.drop_table(existing)
         session.wrote()
     query = tree.expression
@@ -827,10 +847,16 @@ def _drop_stored_view(session, name: str) -> bool:
     rows = reads.table_arrow(schemas)
     names = rows.column("name").to_pylist()
     kinds = rows.column("type").to_pylist()
-    match = [(k, n) for k, n in zip(kinds, names, strict=True) if k == "view" and n.lower() == name.lower()]
+    match = [
+        (k, n)
+        for k, n in zip(kinds, names, strict=True)
+        if k == "view" and n.lower() == name.lower()
+    ]
     if not match:
         return False
-    remaining = schemas.delete(pa.table({"type": [m[0] for m in match], "name": [m[1] for m in match]}))
+    remaining = schemas.delete(
+        pa.table({"type": [m[0] for m in match], "name": [m[1] for m in match]})
+    )
     session.wrote()
     if remaining.count() == 0:
         ws.drop_table(stored)
@@ -906,7 +932,9 @@ def _add_column(session, table: Table, definition: exp.ColumnDef) -> Table:
         table = table.add_index(index)
     for n, (check_name, text) in enumerate(checks, start=len(table.schema.checks) + 1):
         check = Check(check_name or f"{table.name}_chk_{n}", text)
-        _check_constraints(session, dataclasses.replace(table.schema, checks=(check,)), reads.table_arrow(table))
+        _check_constraints(
+            session, dataclasses.replace(table.schema, checks=(check,)), reads.table_arrow(table)
+        )
         table = table.add_check(check)
     return table
 

@@ -15,12 +15,19 @@ from .common import color, example, out, pass_invocation
 @click.argument("table")
 @pass_invocation
 def blame(invocation: Invocation, table: str) -> None:
-    """Show, for each row of TABLE at HEAD, the commit that last changed it."""
+    """Show the commit that last changed each row.
+
+    One line per row of TABLE at HEAD: its primary key, the commit, its date,
+    committer and message. Tables without a primary key have no blame.
+    """
     with invocation.client() as client:
         rows = client.query(f"SELECT * FROM {quote_ident('dolt_blame_' + table)}")
-    if rows.num_rows and "commit" in rows.column_names:
+    if "commit" in rows.column_names:  # short hashes and whole seconds read better here
         short = pc.utf8_slice_codeunits(rows.column("commit"), 0, 8)
         rows = rows.set_column(rows.column_names.index("commit"), "commit", short)
+    if "commit_date" in rows.column_names:
+        seconds = rows.column("commit_date").cast(pa.timestamp("s"), safe=False)
+        rows = rows.set_column(rows.column_names.index("commit_date"), "commit_date", seconds)
     shown = [c for c in rows.column_names if c != "email"]
     out(aligned(rows.select(shown) if rows.num_columns else pa.table({}), color=color()))
 

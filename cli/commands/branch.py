@@ -10,19 +10,41 @@ from ..render import aligned
 from .common import example, out, pass_invocation
 
 
-@click.command(epilog=example("arbor branch                 # list", "arbor branch relabel",
-                              "arbor branch -d relabel", "arbor branch -m old new"))
-@click.option("-d", "--delete", is_flag=True, help="Delete the branch (refused if it is not merged).")
-@click.option("-D", "force_delete", is_flag=True, help="Delete the branch even if it is not merged.")
+@click.command(
+    epilog=example(
+        "arbor branch                 # list",
+        "arbor branch relabel",
+        "arbor branch -d relabel",
+        "arbor branch -m old new",
+    )
+)
+@click.option(
+    "-d", "--delete", is_flag=True, help="Delete the branch (refused if it is not merged)."
+)
+@click.option(
+    "-D", "force_delete", is_flag=True, help="Delete the branch even if it is not merged."
+)
 @click.option("-m", "--move", is_flag=True, help="Rename branch OLD to NEW.")
 @click.option("-c", "--copy", is_flag=True, help="Copy branch OLD to NEW.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite an existing branch of the new name.")
 @click.option("-v", "--verbose", is_flag=True, help="List with each branch's commit and message.")
 @click.argument("names", nargs=-1)
 @pass_invocation
-def branch(invocation: Invocation, delete: bool, force_delete: bool, move: bool, copy: bool, force: bool,
-           verbose: bool, names: tuple[str, ...]) -> None:
-    """List branches, or create NAME [START], or delete/rename/copy branches."""
+def branch(
+    invocation: Invocation,
+    delete: bool,
+    force_delete: bool,
+    move: bool,
+    copy: bool,
+    force: bool,
+    verbose: bool,
+    names: tuple[str, ...],
+) -> None:
+    """List, create, rename or delete branches.
+
+    Without NAMES, list the branches (* marks the current one). With NAME [START],
+    create NAME at START (default HEAD); -d/-D delete, -m renames OLD NEW, -c copies.
+    """
     flags = ["-d"] * delete + ["-D"] * force_delete + ["-m"] * move + ["-c"] * copy + ["-f"] * force
     with invocation.client() as client:
         if names:
@@ -31,20 +53,37 @@ def branch(invocation: Invocation, delete: bool, force_delete: bool, move: bool,
         if flags:
             raise UsageError("name the branch(es) to act on, e.g. arbor branch -d relabel")
         current = client.branch
-        rows = client.rows("SELECT name, hash, latest_commit_message FROM dolt_branches ORDER BY name")
+        rows = client.rows(
+            "SELECT name, hash, latest_commit_message FROM dolt_branches ORDER BY name"
+        )
     for row in rows:
         mark = "*" if row["name"] == current else " "
         extra = f" {row['hash'][:8]} {row['latest_commit_message']}" if verbose else ""
         out(f"{mark} {row['name']}{extra}\n")
 
 
-@click.command(epilog=example("arbor checkout relabel", "arbor checkout -b relabel v1",
-                              "arbor checkout labels       # discard working changes to a table"))
-@click.option("-b", "new_branch", metavar="NEW", help="Create branch NEW (at START, default HEAD) and switch to it.")
+@click.command(
+    epilog=example(
+        "arbor checkout relabel",
+        "arbor checkout -b relabel v1",
+        "arbor checkout labels       # discard working changes to a table",
+    )
+)
+@click.option(
+    "-b",
+    "new_branch",
+    metavar="NEW",
+    help="Create branch NEW (at START, default HEAD) and switch to it.",
+)
 @click.argument("targets", nargs=-1)
 @pass_invocation
 def checkout(invocation: Invocation, new_branch: str | None, targets: tuple[str, ...]) -> None:
-    """Switch to a BRANCH, or restore TABLES from HEAD (discarding their changes)."""
+    """Switch branches or restore tables.
+
+    With a BRANCH, switch to it (uncommitted changes stay on the branch they were
+    made on). With TABLES, discard their working changes. -b NEW [START] creates NEW
+    and switches to it.
+    """
     if not new_branch and not targets:
         raise UsageError("name a branch to switch to, a table to restore, or -b NEW")
     args = (["-b", new_branch] if new_branch else []) + list(targets)
@@ -58,15 +97,27 @@ def checkout(invocation: Invocation, new_branch: str | None, targets: tuple[str,
     out((message or (f"Switched to branch '{now}'" if now != before else "Restored tables")) + "\n")
 
 
-@click.command(epilog=example("arbor tag                       # list", 'arbor tag v1 -m "training set v1"',
-                              "arbor tag v0 HEAD~2", "arbor tag -d v0"))
-@click.option("-m", "--message", help="Annotate the tag with a message.")
+@click.command(
+    epilog=example(
+        "arbor tag                       # list",
+        'arbor tag v1 -m "training set v1"',
+        "arbor tag v0 HEAD~2",
+        "arbor tag -d v0",
+    )
+)
+@click.option("-m", "--message", metavar="MSG", help="Annotate the tag with a message.")
 @click.option("-d", "--delete", is_flag=True, help="Delete the tag.")
 @click.option("-v", "--verbose", is_flag=True, help="List with each tag's commit and message.")
 @click.argument("args", nargs=-1, metavar="[NAME [REVISION]]")
 @pass_invocation
-def tag(invocation: Invocation, message: str | None, delete: bool, verbose: bool, args: tuple[str, ...]) -> None:
-    """List tags, or tag REVISION (default HEAD) as NAME, or delete tags."""
+def tag(
+    invocation: Invocation, message: str | None, delete: bool, verbose: bool, args: tuple[str, ...]
+) -> None:
+    """List, create or delete tags.
+
+    Without arguments, list tags. NAME [REVISION] tags REVISION (default HEAD), e.g.
+    the version a model was trained on; -d deletes.
+    """
     with invocation.client() as client:
         if args:
             flags = ["-d"] * delete + (["-m", message] if message else [])

@@ -15,17 +15,35 @@ def _committed(client: Client, message: str) -> str:
     return f"[{client.branch} {head[:8]}] {subject}\n"
 
 
-@click.command(epilog=example('arbor commit -Am "import labels"', 'arbor commit -m "fix" --author "Ann <ann@x.org>"'))
-@click.option("-m", "--message", help="The commit message.")
-@click.option("-a", "stage_modified", is_flag=True, help="Stage every modified (not new) table first.")
-@click.option("-A", "stage_all", is_flag=True, help="Stage every change, new tables included, first.")
+@click.command(
+    epilog=example(
+        'arbor commit -Am "import labels"', 'arbor commit -m "fix" --author "Ann <ann@x.org>"'
+    )
+)
+@click.option("-m", "--message", metavar="MSG", help="The commit message.")
+@click.option(
+    "-a", "stage_modified", is_flag=True, help="Stage every modified (not new) table first."
+)
+@click.option(
+    "-A", "stage_all", is_flag=True, help="Stage every change, new tables included, first."
+)
 @click.option("--allow-empty", is_flag=True, help="Commit even when nothing changed.")
-@click.option("--author", help='Author as "Name <email>".')
-@click.option("--date", help="Commit time, ISO 8601 (e.g. 2026-03-01T12:00:00).")
+@click.option("--author", metavar="AUTHOR", help='Author as "Name <email>".')
+@click.option("--date", metavar="DATE", help="Commit time, ISO 8601 (e.g. 2026-03-01T12:00:00).")
 @pass_invocation
-def commit(invocation: Invocation, message: str | None, stage_modified: bool, stage_all: bool,
-           allow_empty: bool, author: str | None, date: str | None) -> None:
-    """Record the staged tables as a new commit on the current branch."""
+def commit(
+    invocation: Invocation,
+    message: str | None,
+    stage_modified: bool,
+    stage_all: bool,
+    allow_empty: bool,
+    author: str | None,
+    date: str | None,
+) -> None:
+    """Record staged tables as a new commit.
+
+    -a stages modified tables first, -A every change including new tables.
+    """
     if not message:
         raise UsageError('a commit needs a message: arbor commit -m "what changed"')
     args = ["-m", message]
@@ -43,7 +61,11 @@ def commit(invocation: Invocation, message: str | None, stage_modified: bool, st
 @click.argument("targets", nargs=-1)
 @pass_invocation
 def reset(invocation: Invocation, soft: bool, hard: bool, targets: tuple[str, ...]) -> None:
-    """Unstage TABLES, or move the branch to a REVISION (--soft, --hard)."""
+    """Unstage tables or move the branch.
+
+    With TABLES, unstage them. With a REVISION (or none), move the branch there:
+    --soft keeps staged and working changes, --hard discards them.
+    """
     if soft and hard:
         raise UsageError("choose one of --soft and --hard")
     flags = ["--soft"] * soft + ["--hard"] * hard
@@ -55,17 +77,25 @@ def reset(invocation: Invocation, soft: bool, hard: bool, targets: tuple[str, ..
 @click.argument("revisions", nargs=-1, required=True)
 @pass_invocation
 def revert(invocation: Invocation, revisions: tuple[str, ...]) -> None:
-    """Make new commits that undo REVISIONS."""
+    """Make commits that undo earlier commits.
+
+    Each of REVISIONS gets a new commit that reverses its change.
+    """
     with invocation.client() as client:
         client.call("dolt_revert", *revisions)
         out(_committed(client, client.scalar("SELECT message FROM dolt_log LIMIT 1")))
 
 
-@click.command("cherry-pick", epilog=example("arbor cherry-pick relabel", "arbor cherry-pick 8k3l1ab2"))
+@click.command(
+    "cherry-pick", epilog=example("arbor cherry-pick relabel", "arbor cherry-pick 8k3l1ab2")
+)
 @click.argument("revision")
 @pass_invocation
 def cherry_pick(invocation: Invocation, revision: str) -> None:
-    """Apply the change REVISION made (against its parent) as a new commit here."""
+    """Apply one commit's change as a new commit.
+
+    The change REVISION made against its parent is applied to the current branch.
+    """
     with invocation.client() as client:
         result = client.call("dolt_cherry_pick", revision).to_pylist()
         conflicts = result[0].get("data_conflicts", 0) if result else 0

@@ -28,6 +28,8 @@ STEPS = (
     "diff --summary",
     "commit -Am 'relabel low-confidence cats as dogs'",
     "checkout main",
+    "sql -q \"INSERT INTO labels VALUES (25, 'img/0025.jpg', 'bird', 0.99)\"",
+    "commit -Am 'add image 25'",
     "merge relabel",
     "tag v1 -m 'training set v1'",
     "log --oneline --graph",
@@ -48,9 +50,11 @@ def _labels_csv() -> str:
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
 def demo(ctx: click.Context, directory: Path | None) -> None:
-    """Run a short end-to-end story in DIRECTORY (default: a new temporary directory).
+    """Run a short end-to-end demo.
 
-    The directory is kept afterwards: cd there and try arbor log, arbor diff v1 main, ...
+    Imports a CSV of labels, branches, relabels with SQL, shows the diff summary,
+    adds a row on main, merges and tags, printing each arbor command before it runs. The repository is
+    made in DIRECTORY (default: a new temporary directory) and kept afterwards.
     """
     invocation = ctx.find_object(Invocation)
     if directory is None:
@@ -65,7 +69,9 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     out(f"# ArborDB demo in {target}\n")
     for step in STEPS:
         out(f"\n$ arbor {step}\n")
-        status = group.main(shlex.split(step), prog_name="arbor", obj=Invocation(target), standalone_mode=False)
+        status = group.main(
+            shlex.split(step), prog_name="arbor", obj=Invocation(target), standalone_mode=False
+        )
         if status:
             raise CliError(f"demo step `arbor {step}` exited with status {status}")
     out(f"\nDone. The repository is in {target}; try: cd {shlex.quote(str(target))} && arbor sql\n")

@@ -8,9 +8,11 @@ import sys
 import click
 import pyarrow as pa
 
+from arbordb.sql.errors import SqlError
+
 from ..client import Client, Invocation
 from ..diffview import json_tables, stat_text, summary_text, table_diff_text
-from ..errors import UsageError
+from ..errors import CliError, UsageError
 from ..render import aligned, sql_literal, write_csv
 from .common import color, example, out, pass_invocation
 
@@ -23,7 +25,7 @@ def _is_revision(client: Client, text: str) -> bool:
         return True
     try:
         client.scalar("SELECT dolt_hashof(?)", [text])
-    except Exception:  # noqa: BLE001 - not a revision: the caller treats it as a table
+    except SqlError:  # not a revision: the caller treats it as a table
         return False
     return True
 
@@ -46,13 +48,30 @@ def endpoints(client: Client, args: tuple[str, ...], staged: bool) -> tuple[list
     return (revisions or (["HEAD", "STAGED"] if staged else ["STAGED", "WORKING"])), tables
 
 
+def _check_tables(client: Client, revs: list[str], tables: list[str]) -> None:
+    """Refuse a name that is neither a revision nor a table of the working set or the diff."""
+    if not tables:
+        return
+    known = set(client.tables())
+    for entry in changed_tables(client, revs, []):
+        known |= {entry["from_table_name"], entry["to_table_name"]}
+    unknown = [t for t in tables if t not in known]
+    if unknown:
+        raise CliError(
+            f"{unknown[0]!r} is neither a revision nor a table "
+            f"(tables: {', '.join(sorted(known - {''})) or 'none'})"
+        )
+
+
 def _args(*values: str) -> str:
     return ", ".join(sql_literal(v) for v in values)
 
 
 def changed_tables(client: Client, revs: list[str], tables: list[str]) -> list[dict]:
     rows = client.rows(f"SELECT * FROM dolt_diff_summary({_args(*revs)})")
-    return [r for r in rows if not tables or {r["from_table_name"], r["to_table_name"]} & set(tables)]
+    return [
+        r for r in rows if not tables or {r["from_table_name"], r["to_table_name"]} & set(tables)
+    ]
 
 
 def _row_diff(client: Client, revs: list[str], name: str, where: str | None) -> pa.Table:
@@ -70,8 +89,13 @@ def _schema_note(client: Client, revs: list[str], name: str) -> str:
     return "\n".join(lines)
 
 
-def diff_text(client: Client, *revs: str, tables: tuple[str, ...] | list[str] = (), where: str | None = None,
-              color: bool = False) -> str:
+def diff_text(
+    client: Client,
+    *revs: str,
+    tables: tuple[str, ...] | list[str] = (),
+    where: str | None = None,
+    color: bool = False,
+) -> str:
     """Dolt's default diff view of every changed table between ``revs``."""
     text = ""
     for entry in changed_tables(client, list(revs), list(tables)):
@@ -82,59 +106,137 @@ def diff_text(client: Client, *revs: str, tables: tuple[str, ...] | list[str] = 
         if entry["schema_change"] and entry["diff_type"] == "modified":
             note = _schema_note(client, list(revs), name)
         data = _row_diff(client, list(revs), name, where) if entry["data_change"] else pa.table({})
-        text += table_diff_text(name, data, old_name=entry["from_table_name"] or None, note=note, color=color)
+        text += table_diff_text(
+            name, data, old_name=entry["from_table_name"] or None, note=note, color=color
+        )
     return text
 
 
-@click.command(epilog=example(
-    "arbor diff                      # working changes not staged yet",
-    "arbor diff main relabel labels  # one table between two branches",
-    "arbor diff --summary v1 HEAD    # per-column counts and label transitions",
-    "arbor diff HEAD --where \"to_label = 'cat'\" -r csv",
-))
+def _shown_name(entry: dict) -> str:
+    old, new = entry["from_table_name"], entry["to_table_name"]
+    return f"{old} -> {new}" if old and new and old != new else new or old
+
+
+def summary_view(client: Client, revs: list[str], tables: list[str], where: str | None) -> str:
+    """Dolt's table of changed tables, then per table the column counts and transitions."""
+    changed = changed_tables(client, revs, tables)
+    if not changed:
+        return ""
+    overview = pa.table(
+        {
+            "Table name": [_shown_name(r) for r in changed],
+            "Diff type": [r["diff_type"] for r in changed],
+            "Data change": [r["data_change"] for r in changed],
+            "Schema change": [r["schema_change"] for r in changed],
+        }
+    )
+    text = aligned(overview)
+    for entry in (e for e in changed if e["data_change"]):
+        name = entry["to_table_name"] or entry["from_table_name"]
+        text += summary_text(name, _row_diff(client, revs, name, where), color=color())
+    return text
+
+
+def stat_view(client: Client, revs: list[str], tables: list[str]) -> str:
+    rows = client.rows(f"SELECT * FROM dolt_diff_stat({_args(*revs)})")
+    return "".join(
+        stat_text(r, color=color()) for r in rows if not tables or r["table_name"] in tables
+    )
+
+
+def patch_view(client: Client, revs: list[str], tables: list[str]) -> str:
+    """The SQL statements (``dolt_patch``) that turn the old version into the new one."""
+    statements: list[str] = []
+    for name in tables or [None]:
+        extra = [name] if name else []
+        statements += (
+            client.query(f"SELECT statement FROM dolt_patch({_args(*revs, *extra)})")
+            .column(0)
+            .to_pylist()
+        )
+    return "".join(s.rstrip().removesuffix(";") + ";\n" for s in statements)
+
+
+def data_view(
+    client: Client, revs: list[str], tables: list[str], where: str | None, fmt: str
+) -> None:
+    """The raw row diffs as Dolt's JSON, or as CSV (one block per table)."""
+    diffs = {}
+    for entry in changed_tables(client, revs, tables):
+        if entry["data_change"]:
+            name = entry["to_table_name"] or entry["from_table_name"]
+            diffs[name] = _row_diff(client, revs, name, where)
+    if fmt == "json":
+        out(json_tables(diffs))
+    else:
+        for data in diffs.values():
+            write_csv(data, sys.stdout)
+
+
+@click.command(
+    epilog=example(
+        "arbor diff                      # working changes not staged yet",
+        "arbor diff main relabel labels  # one table between two branches",
+        "arbor diff --summary v1 HEAD    # per-column counts and label transitions",
+        "arbor diff HEAD --where \"to_label = 'cat'\" -r csv",
+    )
+)
 @click.argument("args", nargs=-1, metavar="[REVISION [REVISION]] [TABLE...]")
-@click.option("--staged", "--cached", "staged", is_flag=True, help="Compare HEAD with the staged tables.")
-@click.option("--stat", is_flag=True, help="Count rows and cells added, deleted, modified per table.")
-@click.option("--summary", is_flag=True, help="Changed tables, cells changed per column, and value transitions.")
-@click.option("--where", help="Keep only diff rows matching this SQL condition (on to_<col>, from_<col>, diff_type).")
-@click.option("-r", "--result-format", "fmt", type=click.Choice(["table", "json", "csv", "sql"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--staged", "--cached", "staged", is_flag=True, help="Compare HEAD with the staged tables."
+)
+@click.option(
+    "--stat", is_flag=True, help="Count rows and cells added, deleted, modified per table."
+)
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Changed tables, cells changed per column, and value transitions.",
+)
+@click.option(
+    "--where",
+    metavar="CONDITION",
+    help="Keep only diff rows matching this SQL condition (on to_<col>, from_<col>, diff_type).",
+)
+@click.option(
+    "-r",
+    "--result-format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "sql"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @pass_invocation
-def diff(invocation: Invocation, args: tuple[str, ...], staged: bool, stat: bool, summary: bool,
-         where: str | None, fmt: str) -> None:
-    """Show the rows that differ between two versions (default: staged vs working tables)."""
+def diff(
+    invocation: Invocation,
+    args: tuple[str, ...],
+    staged: bool,
+    stat: bool,
+    summary: bool,
+    where: str | None,
+    fmt: str,
+) -> None:
+    """Show changed rows between two versions.
+
+    No REVISION: changes not staged yet (--staged: staged changes). One: from it to
+    the working tables. Two (or a..b, a...b): between them. TABLE names narrow it.
+    """
     if fmt == "sql" and where:
         raise UsageError("--where filters rows of -r table, json or csv output, not -r sql")
     with invocation.client() as client:
         revs, tables = endpoints(client, args, staged)
+        _check_tables(client, revs, tables)
         if stat:
-            selected = [r for r in client.rows(f"SELECT * FROM dolt_diff_stat({_args(*revs)})")
-                        if not tables or r["table_name"] in tables]
-            out("".join(stat_text(r, color=color()) for r in selected))
+            out(stat_view(client, revs, tables))
         elif summary:
-            changed = changed_tables(client, revs, tables)
-            out(aligned(pa.Table.from_pylist(changed)) if changed else "")
-            for entry in (e for e in changed if e["data_change"]):
-                name = entry["to_table_name"] or entry["from_table_name"]
-                out(summary_text(name, _row_diff(client, revs, name, where), color=color()))
+            out(summary_view(client, revs, tables, where))
         elif fmt == "table":
             out(diff_text(client, *revs, tables=tables, where=where, color=color()))
         elif fmt == "sql":
-            for name in tables or [None]:
-                patch = client.query(f"SELECT statement FROM dolt_patch({_args(*revs, *([name] if name else []))})")
-                out("".join(s + ";\n" if not s.rstrip().endswith(";") else s + "\n"
-                            for s in patch.column(0).to_pylist()))
+            out(patch_view(client, revs, tables))
         else:
-            diffs = {}
-            for entry in changed_tables(client, revs, tables):
-                if entry["data_change"]:
-                    name = entry["to_table_name"] or entry["from_table_name"]
-                    diffs[name] = _row_diff(client, revs, name, where)
-            if fmt == "json":
-                out(json_tables(diffs))
-            else:
-                for data in diffs.values():
-                    write_csv(data, sys.stdout)
+            data_view(client, revs, tables, where, fmt)
 
 
 COMMANDS = (diff,)

@@ -11,14 +11,16 @@ from ..errors import CliError
 from .common import example, out, pass_invocation
 
 
-@click.command(epilog=example("mkdir labels && cd labels && arbor init", "arbor init ../other-repo"))
+@click.command(
+    epilog=example("mkdir labels && cd labels && arbor init", "arbor init ../other-repo")
+)
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @pass_invocation
 def init(invocation: Invocation, directory: Path | None) -> None:
-    """Create an empty repository in DIRECTORY (default: the current directory).
+    """Create an empty repository.
 
-    The repository starts with one commit on branch main; its data lives in
-    DIRECTORY/.arbor.
+    In DIRECTORY (default: the current one). It starts with one commit on branch
+    main; its data lives in DIRECTORY/.arbor.
     """
     target = (invocation.directory / directory if directory else invocation.directory).resolve()
     if (target / REPO_DIR).exists():

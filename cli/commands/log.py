@@ -18,14 +18,25 @@ def log_rows(client: Client, revisions: tuple[str, ...], limit: int | None = Non
     return client.rows(sql)
 
 
-@click.command(epilog=example("arbor log --oneline -n 5", "arbor log --graph --oneline main relabel"))
+@click.command(
+    epilog=example("arbor log --oneline -n 5", "arbor log --graph --oneline main relabel")
+)
 @click.option("-n", "--number", "limit", type=click.IntRange(min=0), help="Show at most N commits.")
 @click.option("--oneline", is_flag=True, help="One line per commit: short hash, refs, subject.")
 @click.option("--graph", is_flag=True, help="Draw the branch structure on the left.")
 @click.argument("revisions", nargs=-1)
 @pass_invocation
-def log(invocation: Invocation, limit: int | None, oneline: bool, graph: bool, revisions: tuple[str, ...]) -> None:
-    """Show the commits reachable from REVISIONS (default: HEAD), newest first."""
+def log(
+    invocation: Invocation,
+    limit: int | None,
+    oneline: bool,
+    graph: bool,
+    revisions: tuple[str, ...],
+) -> None:
+    """Show commit history.
+
+    The commits reachable from REVISIONS (default: HEAD), newest first.
+    """
     with invocation.client() as client:
         rows = log_rows(client, revisions, limit)
     out(log_text(rows, short=oneline, graph=graph, color=color()))
@@ -35,7 +46,10 @@ def log(invocation: Invocation, limit: int | None, oneline: bool, graph: bool, r
 @click.argument("revision", default="HEAD")
 @pass_invocation
 def show(invocation: Invocation, revision: str) -> None:
-    """Show a commit (default HEAD): its message and the rows it changed."""
+    """Show a commit and the rows it changed.
+
+    REVISION defaults to HEAD; rows are diffed against its first parent.
+    """
     with invocation.client() as client:
         (row,) = log_rows(client, (revision,), 1)
         text = "\n".join(full_entry(row, color=color())) + "\n"

@@ -17,7 +17,7 @@ class DamagedRepository(CliError):
 @click.command(epilog=example("arbor gc"))
 @pass_invocation
 def gc(invocation: Invocation) -> None:
-    """Delete stored data that no branch, tag or working set can reach any more."""
+    """Delete data no branch or tag can reach."""
     with invocation.client() as client, progress.task("collecting garbage"):
         client.call("dolt_gc")
     out("Garbage collection done.\n")
@@ -26,16 +26,19 @@ def gc(invocation: Invocation) -> None:
 @click.command(epilog=example("arbor fsck"))
 @pass_invocation
 def fsck(invocation: Invocation) -> None:
-    """Check every stored chunk reachable from a ref: present, intact, decodable.
+    """Check the repository for damage.
 
-    Exits with status 1 and lists each problem when the repository is damaged.
+    Every stored chunk reachable from a branch, tag or working set must be present,
+    intact and decodable. Lists each problem and exits with status 1 if not.
     """
     with invocation.client() as client, progress.task("checking the repository"):
         problems = client.fsck()
     if problems:
         for problem in problems:
             click.echo(problem, err=True)
-        raise DamagedRepository(f"{len(problems)} problem(s) found (restore the repository from a copy)")
+        raise DamagedRepository(
+            f"{len(problems)} problem(s) found (restore the repository from a copy)"
+        )
     out("No problems found.\n")
 
 

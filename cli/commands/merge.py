@@ -8,27 +8,52 @@ from ..client import Invocation
 from ..diffview import conflicts_text
 from ..errors import UsageError
 from ..render import quote_ident
-from .common import color, example, out
+from .common import color, example, out, pass_invocation
 
 
-@click.command(epilog=example("arbor merge relabel", 'arbor merge --no-ff -m "merge relabel" relabel',
-                              "arbor merge --abort"))
-@click.option("--no-ff", is_flag=True, help="Make a merge commit even when a fast-forward is possible.")
+@click.command(
+    epilog=example(
+        "arbor merge relabel",
+        'arbor merge --no-ff -m "merge relabel" relabel',
+        "arbor merge --abort",
+    )
+)
+@click.option(
+    "--no-ff", is_flag=True, help="Make a merge commit even when a fast-forward is possible."
+)
 @click.option("--no-commit", is_flag=True, help="Merge into the working set but do not commit.")
-@click.option("--squash", is_flag=True, help="Merge the changes without recording the other parent.")
-@click.option("--abort", is_flag=True, help="Give up the merge in progress and restore the pre-merge state.")
-@click.option("-m", "--message", help="Message of the merge commit.")
+@click.option(
+    "--squash", is_flag=True, help="Merge the changes without recording the other parent."
+)
+@click.option(
+    "--abort", is_flag=True, help="Give up the merge in progress and restore the pre-merge state."
+)
+@click.option("-m", "--message", metavar="MSG", help="Message of the merge commit.")
 @click.argument("branch", required=False)
 @click.pass_context
-def merge(ctx: click.Context, no_ff: bool, no_commit: bool, squash: bool, abort: bool,
-          message: str | None, branch: str | None) -> None:
-    """Merge BRANCH into the current branch; conflicts stay in the working set to resolve.
+def merge(
+    ctx: click.Context,
+    no_ff: bool,
+    no_commit: bool,
+    squash: bool,
+    abort: bool,
+    message: str | None,
+    branch: str | None,
+) -> None:
+    """Merge a branch into the current branch.
 
-    Exits with status 1 when the merge stopped on conflicts (see `arbor status`).
+    Rows are merged cell by cell against the merge base. Conflicts stay in the
+    working set to resolve (arbor conflicts cat|resolve, then arbor commit); the
+    exit status is then 1.
     """
     if abort == bool(branch):
         raise UsageError("name one branch to merge, or pass --abort (not both)")
-    flags = ["--no-ff"] * no_ff + ["--no-commit"] * no_commit + ["--squash"] * squash + ["--abort"] * abort
+    flags = (
+        ["--no-ff"] * no_ff
+        + ["--no-commit"] * no_commit
+        + ["--squash"] * squash
+        + ["--abort"] * abort
+    )
     flags += ["-m", message] if message else []
     with ctx.find_object(Invocation).client() as client:
         rows = client.call("dolt_merge", *flags, *([branch] if branch else [])).to_pylist()
@@ -38,47 +63,66 @@ def merge(ctx: click.Context, no_ff: bool, no_commit: bool, squash: bool, abort:
             return
         conflicts = result.get("conflicts") or 0
         if conflicts:
-            tables = client.query("SELECT \"table\" FROM dolt_conflicts").column(0).to_pylist()
+            tables = client.query('SELECT "table" FROM dolt_conflicts').column(0).to_pylist()
             for name in tables:
                 out(f"CONFLICT (content): Merge conflict in {name}\n")
-            out(f"Automatic merge failed; {conflicts} conflict(s): resolve them with "
-                "`arbor conflicts resolve --ours|--theirs <table>` and `arbor commit`.\n")
+            out(
+                f"Automatic merge failed; {conflicts} conflict(s): resolve them with "
+                "`arbor conflicts resolve --ours|--theirs <table>` and `arbor commit`.\n"
+            )
             ctx.exit(1)
         if result.get("fast_forward"):
             out(f"Fast-forward to {(result.get('hash') or '')[:8]}\n")
-        else:
-            out((result.get("message") or "Merge complete.") + "\n")
+        elif result.get("hash"):
+            subject = client.scalar("SELECT message FROM dolt_log LIMIT 1")
+            out(f"Merge made: {result['hash'][:8]} {subject}\n")
+        else:  # --no-commit / --squash: merged into the working set only
+            out(f"{result.get('message') or 'merged'} (not committed: run arbor commit)\n")
 
 
-@click.group(epilog=example("arbor conflicts cat labels", "arbor conflicts resolve --theirs labels"))
+@click.group(
+    epilog=example("arbor conflicts cat labels", "arbor conflicts resolve --theirs labels")
+)
 def conflicts() -> None:
-    """Show and resolve the conflicts a merge left in the working set."""
+    """Show and resolve merge conflicts."""
 
 
 @conflicts.command("cat", epilog=example("arbor conflicts cat labels"))
 @click.argument("tables", nargs=-1, required=True)
-@click.pass_context
-def conflicts_cat(ctx: click.Context, tables: tuple[str, ...]) -> None:
-    """Show each conflicted row of TABLES as base, ours and theirs."""
-    with ctx.find_object(Invocation).client() as client:
+@pass_invocation
+def conflicts_cat(invocation: Invocation, tables: tuple[str, ...]) -> None:
+    """Show conflicted rows: base, ours, theirs."""
+    with invocation.client() as client:
         for name in tables:
             rows = client.query(f"SELECT * FROM {quote_ident('dolt_conflicts_' + name)}")
             out(conflicts_text(name, rows, color=color()))
 
 
-@conflicts.command("resolve", epilog=example("arbor conflicts resolve --ours labels",
-                                             "arbor conflicts resolve --combine labels scores"))
+@conflicts.command(
+    "resolve",
+    epilog=example(
+        "arbor conflicts resolve --ours labels", "arbor conflicts resolve --combine labels scores"
+    ),
+)
 @click.option("--ours", "side", flag_value="--ours", help="Keep the current branch's rows.")
 @click.option("--theirs", "side", flag_value="--theirs", help="Keep the merged branch's rows.")
-@click.option("--combine", "side", flag_value="--combine",
-              help="Keep each side's changed cells, filling NULLs from the other side.")
+@click.option(
+    "--combine",
+    "side",
+    flag_value="--combine",
+    help="Keep each side's changed cells, filling NULLs from the other side.",
+)
 @click.argument("tables", nargs=-1, required=True)
-@click.pass_context
-def conflicts_resolve(ctx: click.Context, side: str | None, tables: tuple[str, ...]) -> None:
-    """Resolve every conflict in TABLES by taking one side (or combining them)."""
+@pass_invocation
+def conflicts_resolve(invocation: Invocation, side: str | None, tables: tuple[str, ...]) -> None:
+    """Resolve the conflicts in tables.
+
+    Take one side for every conflict in TABLES, or --combine both sides' changed
+    cells.
+    """
     if side is None:
         raise UsageError("choose how to resolve: --ours, --theirs or --combine")
-    with ctx.find_object(Invocation).client() as client:
+    with invocation.client() as client:
         client.call("dolt_conflicts_resolve", side, *tables)
     out(f"Resolved conflicts in {', '.join(tables)} ({side[2:]}).\n")
 

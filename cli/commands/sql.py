@@ -8,36 +8,54 @@ from typing import Any
 import click
 
 from ..client import Client, Invocation
+from ..errors import UsageError
 from ..render import FORMATS, write_result
 from ..script import split_statements
 from .common import example, out
 
 
 def run_statements(client: Client, text: str, fmt: str) -> None:
-    """Run each statement of ``text`` in order, writing every result; stops at the first error."""
+    """Run each statement of ``text`` in order, writing every result; stops at the first error.
+
+    Parquet holds one table, so with ``-r parquet`` only one statement may return rows.
+    """
+    written = 0
     for statement in split_statements(text):
         table, count = client.execute(statement)
         if table is not None:
+            if fmt == "parquet" and written:
+                raise UsageError("-r parquet writes one result; run one query per command")
             write_result(table, fmt)
+            written += 1
         elif fmt == "table":
             out(f"Query OK, {'1 row' if count == 1 else f'{max(count, 0)} rows'} affected\n")
 
 
-@click.command(epilog=example(
-    "arbor sql                                   # interactive shell",
-    "arbor sql -q \"SELECT label, count(*) FROM labels GROUP BY label\"",
-    "arbor sql -q \"SELECT * FROM labels AS OF 'v1'\" -r parquet > v1.parquet",
-    "arbor sql < migrate.sql",
-))
-@click.option("-q", "--query", help="Run these statements and exit (no shell).")
-@click.option("-r", "--result-format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="How to print results of -q or a script.")
+@click.command(
+    epilog=example(
+        "arbor sql                                   # interactive shell",
+        'arbor sql -q "SELECT label, count(*) FROM labels GROUP BY label"',
+        "arbor sql -q \"SELECT * FROM labels AS OF 'v1'\" -r parquet > v1.parquet",
+        "arbor sql < migrate.sql",
+    )
+)
+@click.option("-q", "--query", metavar="SQL", help="Run these statements and exit (no shell).")
+@click.option(
+    "-r",
+    "--result-format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="How to print results of -q or a script.",
+)
 @click.pass_context
 def sql(ctx: click.Context, query: str | None, fmt: str) -> None:
-    """Run SQL: an interactive shell on a terminal, else -q or the script on stdin.
+    """Run SQL: a shell, one query, or a script.
 
-    The shell's prompt is repo/branch (with * when there are uncommitted changes);
-    type \\help in it for its backslash commands.
+    On a terminal, an interactive shell (prompt repo/branch, * when there are
+    uncommitted changes; type \\help there). With -q, run those statements; else
+    run the script read from stdin.
     """
     invocation = ctx.find_object(Invocation)
     with invocation.client() as client:

@@ -22,20 +22,29 @@ def status_text(client: Client) -> str:
     if merging and merging[0].get("is_merging"):
         lines += ["", f"You are merging {merging[0].get('source')}."]
         if conflicted:
-            lines += ["  (fix conflicts with `arbor conflicts resolve` and run `arbor commit`)",
-                      "  (use `arbor merge --abort` to abort the merge)"]
+            lines += [
+                "  (fix conflicts with `arbor conflicts resolve` and run `arbor commit`)",
+                "  (use `arbor merge --abort` to abort the merge)",
+            ]
         else:
             lines += ["  (all conflicts fixed: run `arbor commit` to conclude the merge)"]
     sections = [
         ("Changes to be committed:", '  (use "arbor reset <table>..." to unstage)', staged),
         ("Changes not staged for commit:", '  (use "arbor add <table>" to stage)', unstaged),
-        ("Untracked tables:", '  (use "arbor add <table>" to include in what will be committed)', untracked),
+        (
+            "Untracked tables:",
+            '  (use "arbor add <table>" to include in what will be committed)',
+            untracked,
+        ),
         ("Unmerged tables:", '  (use "arbor conflicts cat <table>" to see them)', conflicted),
     ]
     for title, hint, found in sections:
         if found:
             lines += ["", title, hint]
-            lines += [f"\t{_LABELS.get(r['status'], r['status'] + ':'):<16}{r['table_name']}" for r in found]
+            lines += [
+                f"\t{_LABELS.get(r['status'], r['status'] + ':'):<16}{r['table_name']}"
+                for r in found
+            ]
     if not rows:
         lines.append("nothing to commit, working tree clean")
     return "\n".join(lines) + "\n"
@@ -44,7 +53,11 @@ def status_text(client: Client) -> str:
 @click.command(epilog=example("arbor status"))
 @pass_invocation
 def status(invocation: Invocation) -> None:
-    """Show the current branch and the tables changed since its last commit."""
+    """Show the branch and the changed tables.
+
+    Lists staged changes, unstaged changes, new tables, and the conflicts of a merge
+    in progress.
+    """
     with invocation.client() as client:
         out(status_text(client))
 
@@ -53,7 +66,10 @@ def status(invocation: Invocation) -> None:
 @click.argument("tables", nargs=-1, required=True)
 @pass_invocation
 def add(invocation: Invocation, tables: tuple[str, ...]) -> None:
-    """Stage TABLES (or '.' for every change) for the next commit."""
+    """Stage tables for the next commit.
+
+    Name the TABLES to stage, or '.' for every change (new and dropped tables too).
+    """
     with invocation.client() as client:
         client.call("dolt_add", *tables)
 

@@ -24,10 +24,14 @@ from .common import example, out, pass_invocation
 WRITE_BATCH = 100_000  # rows per INSERT batch (one progress step each)
 
 
-@click.group(epilog=example("arbor table import --create --pk id labels labels.csv",
-                            "arbor table export labels labels.parquet"))
+@click.group(
+    epilog=example(
+        "arbor table import --create --pk id labels labels.csv",
+        "arbor table export labels labels.parquet",
+    )
+)
 def table() -> None:
-    """Import rows from files into tables, and export tables to files."""
+    """Import and export table files."""
 
 
 def _sql_type(kind: pa.DataType) -> str:
@@ -39,13 +43,27 @@ def _sql_type(kind: pa.DataType) -> str:
     if pa.types.is_timestamp(kind):
         return "TIMESTAMP"
     simple = {
-        pa.int8(): "TINYINT", pa.int16(): "SMALLINT", pa.int32(): "INTEGER", pa.int64(): "BIGINT",
-        pa.uint8(): "UTINYINT", pa.uint16(): "USMALLINT", pa.uint32(): "UINTEGER", pa.uint64(): "UBIGINT",
-        pa.float32(): "REAL", pa.float64(): "DOUBLE", pa.bool_(): "BOOLEAN", pa.string(): "VARCHAR",
-        pa.large_string(): "VARCHAR", pa.binary(): "BLOB", pa.large_binary(): "BLOB", pa.date32(): "DATE",
+        pa.int8(): "TINYINT",
+        pa.int16(): "SMALLINT",
+        pa.int32(): "INTEGER",
+        pa.int64(): "BIGINT",
+        pa.uint8(): "UTINYINT",
+        pa.uint16(): "USMALLINT",
+        pa.uint32(): "UINTEGER",
+        pa.uint64(): "UBIGINT",
+        pa.float32(): "REAL",
+        pa.float64(): "DOUBLE",
+        pa.bool_(): "BOOLEAN",
+        pa.string(): "VARCHAR",
+        pa.large_string(): "VARCHAR",
+        pa.binary(): "BLOB",
+        pa.large_binary(): "BLOB",
+        pa.date32(): "DATE",
     }
     if kind not in simple:
-        raise CliError(f"cannot create a column of type {kind} from an import file (convert it first)")
+        raise CliError(
+            f"cannot create a column of type {kind} from an import file (convert it first)"
+        )
     return simple[kind]
 
 
@@ -88,22 +106,57 @@ def _write(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str,
         raise
 
 
-@table.command("import", epilog=example(
-    "arbor table import --create --pk id labels labels.csv",
-    "arbor table import --update labels fixes.jsonl",
-    "arbor table import --replace labels labels-v2.parquet",
-))
-@click.option("-c", "--create", "mode", flag_value="create", help="Create TABLE from the file (it must not exist).")
-@click.option("-u", "--update", "mode", flag_value="update",
-              help="Insert the file's rows; rows whose key exists are updated.")
-@click.option("-r", "--replace", "mode", flag_value="replace", help="Replace every row of TABLE by the file's rows.")
-@click.option("--pk", help="Primary-key column(s) of a new table, comma-separated (default: none, keyless).")
-@click.option("--format", "fmt", type=click.Choice(FILE_FORMATS), help="File format (default: from the extension).")
+@table.command(
+    "import",
+    epilog=example(
+        "arbor table import --create --pk id labels labels.csv",
+        "arbor table import --update labels fixes.jsonl",
+        "arbor table import --replace labels labels-v2.parquet",
+    ),
+)
+@click.option(
+    "-c",
+    "--create",
+    "mode",
+    flag_value="create",
+    help="Create TABLE from the file (it must not exist).",
+)
+@click.option(
+    "-u",
+    "--update",
+    "mode",
+    flag_value="update",
+    help="Insert the file's rows; rows whose key exists are updated.",
+)
+@click.option(
+    "-r",
+    "--replace",
+    "mode",
+    flag_value="replace",
+    help="Replace every row of TABLE by the file's rows.",
+)
+@click.option(
+    "--pk",
+    metavar="COLUMNS",
+    help="Primary-key column(s) of a new table, comma-separated (default: none, keyless).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FILE_FORMATS),
+    help="File format (default: from the extension).",
+)
 @click.argument("name", metavar="TABLE")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @pass_invocation
-def import_(invocation: Invocation, mode: str | None, pk: str | None, fmt: str | None, name: str, path: str) -> None:
-    """Load FILE (CSV, Parquet or JSON lines) into TABLE; a bad row changes nothing."""
+def import_(
+    invocation: Invocation, mode: str | None, pk: str | None, fmt: str | None, name: str, path: str
+) -> None:
+    """Load a CSV, Parquet or JSON lines file.
+
+    The whole FILE is checked before TABLE is touched: a bad row is reported with
+    its file and line, and nothing is written. Rows land in the working set.
+    """
     if mode is None:
         raise UsageError("choose --create, --update or --replace")
     if pk and mode != "create":
@@ -114,35 +167,61 @@ def import_(invocation: Invocation, mode: str | None, pk: str | None, fmt: str |
     with invocation.client() as client:
         exists = name in client.tables()
         if mode == "create" and exists:
-            raise CliError(f"table {name!r} already exists (use --update to add rows or --replace to swap them)")
+            raise CliError(
+                f"table {name!r} already exists (use --update to add rows or --replace to swap them)"
+            )
         if mode != "create" and not exists:
-            raise CliError(f"table {name!r} does not exist (use --create --pk <columns> to make it)")
+            raise CliError(
+                f"table {name!r} does not exist (use --create --pk <columns> to make it)"
+            )
         target = None
         if exists:
-            target = Target(dict(zip(*_schema(client, name), strict=True)), client.primary_key(name))
-        with progress.task(f"reading {os.path.basename(path)}", os.path.getsize(path) if os.path.isfile(path) else None,
-                           as_bytes=True) as step:
+            schema = client.columns(name)
+            columns = dict(zip(schema.names, schema.types, strict=True))
+            target = Target(columns, client.primary_key(name))
+        with progress.task(
+            f"reading {os.path.basename(path)}",
+            os.path.getsize(path) if os.path.isfile(path) else None,
+            as_bytes=True,
+        ) as step:
             data = read_file(path, fmt, as_text=exists, on_read=step.advance)
         data = conform(data, Positions(path, fmt), target=target, primary_key=key)
         _write(client, name, data, mode, target.primary_key if target else key)
     out(f"Imported {data.num_rows:,} rows into {name} ({mode}).\n")
 
 
-def _schema(client: Client, name: str) -> tuple[list[str], list[pa.DataType]]:
-    schema = client.columns(name)
-    return schema.names, schema.types
-
-
-@table.command("export", epilog=example("arbor table export labels labels.csv",
-                                        "arbor table export --as-of v1 labels train-v1.parquet"))
-@click.option("--as-of", "revision", help="Export the table as it was at this branch, tag or commit.")
-@click.option("--format", "fmt", type=click.Choice(FILE_FORMATS), help="File format (default: from the extension).")
+@table.command(
+    "export",
+    epilog=example(
+        "arbor table export labels labels.csv",
+        "arbor table export --as-of v1 labels train-v1.parquet",
+    ),
+)
+@click.option(
+    "--as-of",
+    "revision",
+    metavar="REVISION",
+    help="Export the table as it was at this branch, tag or commit.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FILE_FORMATS),
+    help="File format (default: from the extension).",
+)
 @click.option("-f", "--force", is_flag=True, help="Overwrite FILE if it exists.")
 @click.argument("name", metavar="TABLE")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
 @pass_invocation
-def export(invocation: Invocation, revision: str | None, fmt: str | None, force: bool, name: str, path: Path) -> None:
-    """Write TABLE's rows to FILE (CSV, Parquet or JSON lines)."""
+def export(
+    invocation: Invocation,
+    revision: str | None,
+    fmt: str | None,
+    force: bool,
+    name: str,
+    path: Path,
+) -> None:
+    """Write a table to a CSV, Parquet or JSON lines file."""
     path = invocation.directory / path
     fmt = file_format(str(path), fmt)
     if path.exists() and not force:

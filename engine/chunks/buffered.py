@@ -18,6 +18,9 @@ Invariants:
   (3) A lost compare-and-swap keeps the pending chunks: the caller may re-read,
       rebuild its ref updates and flush again, or ``discard``.
 
+Delta hints (``put_many``'s ``bases``) travel with their pending chunks to
+``inner.commit`` and are dropped with them; they never change what is read.
+
 Refs and meta are never buffered: ``get_ref``/``list_refs`` read ``inner``, and
 ``set_meta`` writes through at once. Not thread-safe: one operation, one wrapper.
 """
@@ -42,6 +45,7 @@ class BufferedChunkStore:
     def __init__(self, inner: ChunkStore) -> None:
         self.inner = inner
         self._pending: dict[bytes, bytes] = {}
+        self._bases: dict[bytes, bytes] = {}  # pending chunk -> the chunk it replaces
 
     @property
     def pending_count(self) -> int:
@@ -64,24 +68,45 @@ class BufferedChunkStore:
     def discard(self) -> None:
         """Forget every pending chunk (the operation is abandoned)."""
         self._pending.clear()
+        self._bases.clear()
 
     # --- writes -------------------------------------------------------------------
 
     def put(self, data: bytes) -> bytes:
         return self.put_many([data])[0]
 
-    def put_many(self, chunks: Sequence[bytes]) -> list[bytes]:
+    def put_many(
+        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+    ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
         addresses = addresses_of(owned)
         self._pending.update(zip(addresses, owned, strict=True))  # invariant (1)
+        if bases is not None:
+            for address, base in zip(addresses, bases, strict=True):
+                if base is not None:
+                    self._bases[address] = base
         return addresses
 
-    def commit(self, chunks: Mapping[bytes, bytes], ref_updates: Sequence[RefUpdate] = ()) -> bool:
+    def commit(
+        self,
+        chunks: Mapping[bytes, bytes],
+        ref_updates: Sequence[RefUpdate] = (),
+        bases: Mapping[bytes, bytes] | None = None,
+    ) -> bool:
         """``flush`` with extra ``chunks``: they are written only if the commit succeeds."""
         batch = {**self._pending, **chunks} if chunks else self._pending
-        if not self.inner.commit(batch, ref_updates):  # invariant (2)
+        hints = {**self._bases, **bases} if bases else self._bases
+        # Hints go only to a store that may use them: a store without deltas (or a
+        # test wrapper) keeps the protocol's older two-argument commit working.
+        committed = (
+            self.inner.commit(batch, ref_updates, bases=hints)
+            if hints
+            else self.inner.commit(batch, ref_updates)
+        )
+        if not committed:  # invariant (2)
             return False
         self._pending = {}
+        self._bases = {}
         return True
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
@@ -91,6 +116,8 @@ class BufferedChunkStore:
             self._pending.pop(address, None) is not None and not was_stored
             for address, was_stored in zip(checked, stored, strict=True)
         )
+        for address in checked:
+            self._bases.pop(address, None)
         return self.inner.delete_many(checked) + only_pending
 
     def set_meta(self, key: str, value: bytes) -> None:
@@ -166,5 +193,5 @@ class BufferedChunkStore:
 
     def close(self) -> None:
         """Discard what is pending (an unflushed operation is abandoned), close ``inner``."""
-        self._pending.clear()
+        self.discard()
         self.inner.close()

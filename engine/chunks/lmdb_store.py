@@ -75,7 +75,8 @@ from __future__ import annotations
 import os
 import struct
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -83,12 +84,15 @@ import lmdb
 
 from ..errors import CorruptChunk, FormatVersionError, MissingChunk, StorageError
 from ..hash import (
+    ADDRESS_LEN,
     address_of,
     addresses_of,
     checksum,
+    format_address,
     prefix_range,
     require_address,
 )
+from .delta import apply_delta, encode_deltas
 from .store import (
     RefUpdate,
     check_chunk_addresses,
@@ -98,18 +102,27 @@ from .store import (
     unique_match,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DEFAULT_MAP_SIZE = 64 << 30
 
 KIND_RAW = 0  # body = chunk bytes
 KIND_ZSTD = 1  # reserved: body = zstd frame of the chunk bytes
-KIND_DELTA = 2  # reserved: body = base address + delta
-_KIND_NAMES = {KIND_ZSTD: "zstd-compressed", KIND_DELTA: "delta"}
+KIND_DELTA = 2  # depth, base address, then a delta body (delta.py)
+_KIND_NAMES = {KIND_ZSTD: "zstd-compressed"}
+_DELTA_KIND_BYTE = bytes([KIND_DELTA])
 
 RECORD_HEADER = "<BQ"  # kind, xxh3-64 of the full chunk
 RECORD_HEADER_LEN = 9
 assert struct.calcsize(RECORD_HEADER) == RECORD_HEADER_LEN
 _HEADER = struct.Struct(RECORD_HEADER)
+
+DELTA_HEADER = "<BQB20s"  # kind, xxh3-64 of the full chunk, depth, base address
+DELTA_HEADER_LEN = 30
+assert struct.calcsize(DELTA_HEADER) == DELTA_HEADER_LEN
+assert ADDRESS_LEN == 20  # DELTA_HEADER spells the base address's length
+_DELTA = struct.Struct(DELTA_HEADER)
+MAX_DEPTH = 255  # the most a depth byte holds: the format's bound on any chain
+CHAIN_CAP = 8  # writer policy, not format: the deepest chain a new delta may make
 
 _DB_CHUNKS, _DB_REFS, _DB_META = b"chunks", b"refs", b"meta"
 _STORE_META_PREFIX = "store/"
@@ -117,6 +130,8 @@ _META_FORMAT_VERSION = b"store/format_version"
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
 
 _T = TypeVar("_T")
+_Get = Callable[[bytes], Any]  # address -> record (bytes or buffer) or None
+_Links = dict[bytes, tuple[int, "bytes | None"]]  # address -> (depth, base or None when raw)
 
 
 def encode_record(data: bytes) -> bytes:
@@ -124,8 +139,13 @@ def encode_record(data: bytes) -> bytes:
     return _HEADER.pack(KIND_RAW, checksum(data)) + data
 
 
+def encode_delta_record(data: bytes, depth: int, base: bytes, body: bytes) -> bytes:
+    """The kind-2 record of ``data`` as the delta ``body`` against ``base`` (invariant (6))."""
+    return _DELTA.pack(KIND_DELTA, checksum(data), depth, base) + body
+
+
 def decode_record(address: bytes, record: bytes | memoryview) -> bytes:
-    """The chunk bytes in ``record``, after the checks of invariant (1).
+    """The chunk bytes in a raw (kind 0) ``record``, after the checks of invariant (1).
 
     Raises:
         CorruptChunk: the record is truncated, of an unknown kind, or fails its xxh3.
@@ -143,6 +163,150 @@ def decode_record(address: bytes, record: bytes | memoryview) -> bytes:
     if checksum(body) != digest:
         raise CorruptChunk(address, "the xxh3 checksum of its bytes does not match the record", 1)
     return bytes(body)
+
+
+def load_chunks(get: _Get, addresses: Iterable[bytes], known: dict[bytes, bytes], links: _Links) -> None:
+    """Put the bytes of each address, and of every chunk its delta chain needs, in ``known``.
+
+    ``get`` reads records from one transaction; ``links`` receives each loaded
+    chunk's (depth, base). Records are fetched a chain level at a time, each
+    base once however many chunks share it, then rebuilt base first.
+
+    Raises:
+        MissingChunk: an address is not stored.
+        CorruptChunk: a record fails invariant (1) or (6); a missing base is reported
+            as corruption of the chunk whose delta needs it.
+    """
+    deltas: dict[bytes, tuple[int, memoryview]] = {}
+    frontier = [a for a in dict.fromkeys(addresses) if a not in known]
+    wanted_by: dict[bytes, bytes] = {}
+    seen = set(frontier)
+    while frontier:
+        following = []
+        for address in frontier:
+            record = get(address)
+            if record is None:
+                if address in wanted_by:
+                    raise CorruptChunk(
+                        wanted_by[address],
+                        f"its delta base {format_address(address)} is missing",
+                        10,
+                    )
+                raise MissingChunk(address)
+            if len(record) and record[0] == KIND_DELTA:
+                digest, depth, base, body = _parse_delta(address, record)
+                links[address] = (depth, base)
+                deltas[address] = (digest, body)
+                if base not in known and base not in seen:
+                    seen.add(base)
+                    wanted_by[base] = address
+                    following.append(base)
+            else:
+                known[address] = decode_record(address, record)
+                links[address] = (0, None)
+        frontier = following
+    for address in deltas:
+        _rebuild(address, deltas, known, links)
+
+
+def _parse_delta(address: bytes, record: bytes | memoryview) -> tuple[int, int, bytes, memoryview]:
+    if len(record) <= DELTA_HEADER_LEN:
+        raise CorruptChunk(
+            address, f"its delta record is {len(record)} bytes, not above its 30-byte header", 0
+        )
+    _, digest, depth, base = _DELTA.unpack_from(record)
+    if depth < 1:
+        raise CorruptChunk(address, "its delta record has depth 0", 9)  # invariant (6)
+    return digest, depth, base, memoryview(record)[DELTA_HEADER_LEN:]
+
+
+def _rebuild(
+    address: bytes,
+    deltas: dict[bytes, tuple[int, memoryview]],
+    known: dict[bytes, bytes],
+    links: _Links,
+) -> None:
+    chain = []
+    while address not in known:
+        chain.append(address)
+        depth, base = links[address]
+        if links[base][0] >= depth:  # invariant (6); also ends a cycle of bases
+            raise CorruptChunk(
+                address, f"its delta depth {depth} is not above its base's {links[base][0]}", 9
+            )
+        address = base
+    for address in reversed(chain):
+        digest, body = deltas[address]
+        data = apply_delta(known[links[address][1]], body, address)
+        if checksum(data) != digest:
+            raise CorruptChunk(
+                address, "the xxh3 checksum of the bytes its delta rebuilds does not match", 1
+            )
+        known[address] = data
+
+
+def _chain_root(address: bytes, links: _Links) -> bytes:
+    """The raw chunk at the bottom of ``address``'s delta chain (loaded into ``links``)."""
+    while (base := links[address][1]) is not None:
+        address = base
+    return address
+
+
+def plan_records(
+    owned: dict[bytes, bytes],
+    hints: dict[bytes, bytes],
+    known: dict[bytes, bytes],
+    links: _Links,
+    doomed: Collection[bytes] = (),
+) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
+    """Records for the chunks of one write, deltas where a hint allows (invariant (7)).
+
+    ``hints`` maps chunks of ``owned`` not yet stored to the chunk each replaces;
+    ``known``/``links`` hold the stored bases, loaded by ``load_chunks``; no delta
+    is made against a chunk in ``doomed``. Returns the records, and for each delta
+    whose base is outside ``owned`` that base, which the write transaction must
+    still find stored.
+    """
+    plan: dict[bytes, tuple[bytes, int, bytes]] = {}  # chunk -> (delta base, depth, chain root)
+    decided: set[bytes] = set()
+    for start in hints:
+        walk = []
+        address = start
+        while address in hints and address not in decided and address not in walk:
+            walk.append(address)
+            address = hints[address]
+        for address in reversed(walk):  # bases before the chunks that replace them
+            decided.add(address)
+            base = hints[address]
+            if base in plan:
+                depth, root = plan[base][1], plan[base][2]
+            elif base in links:
+                depth, root = links[base][0], _chain_root(base, links)
+            elif base in owned and (base not in hints or base in decided):
+                depth, root = 0, base
+            else:  # absent, or a cycle of hints: store whole
+                continue
+            if depth < CHAIN_CAP:
+                plan[address] = (base, depth + 1, root)
+            elif root not in doomed:  # invariant (7): restart from the chain's raw root
+                plan[address] = (root, 1, root)
+    targets = list(plan)
+    pairs = []
+    for address in targets:
+        base = plan[address][0]
+        pairs.append((known[base] if base in known else owned[base], owned[address]))
+    records: dict[bytes, bytes] = {}
+    outside: dict[bytes, bytes] = {}
+    for address, body in zip(targets, encode_deltas(pairs), strict=True):
+        if body is not None:
+            base, depth, _ = plan[address]
+            records[address] = encode_delta_record(owned[address], depth, base, body)
+            if base not in owned:
+                outside[address] = base
+    for address, data in owned.items():
+        if address not in records:
+            records[address] = encode_record(data)
+    return records, outside
 
 
 class LmdbChunkStore:
@@ -199,27 +363,15 @@ class LmdbChunkStore:
     # --- chunks ---------------------------------------------------------------
 
     def get(self, address: bytes) -> bytes:
-        address = require_address(address)
-
-        def read(txn: lmdb.Transaction) -> bytes:
-            record = txn.get(address, db=self._chunks)
-            if record is None:
-                raise MissingChunk(address)
-            return decode_record(address, record)
-
-        return self._read(read)
+        return self.get_many([address])[0]
 
     def get_many(self, addresses: Sequence[bytes]) -> list[bytes]:
         checked = [require_address(address) for address in addresses]
 
         def read(txn: lmdb.Transaction) -> list[bytes]:
-            get, chunks, out = txn.get, self._chunks, []
-            for address in checked:
-                record = get(address, db=chunks)
-                if record is None:
-                    raise MissingChunk(address)
-                out.append(decode_record(address, record))
-            return out
+            known: dict[bytes, bytes] = {}
+            load_chunks(partial(txn.get, db=self._chunks), checked, known, {})
+            return [known[address] for address in checked]
 
         return self._read(read)
 
@@ -238,27 +390,37 @@ class LmdbChunkStore:
     def put(self, data: bytes) -> bytes:
         return self.put_many([data])[0]
 
-    def put_many(self, chunks: Sequence[bytes]) -> list[bytes]:
+    def put_many(
+        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+    ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
         addresses = addresses_of(owned)
-        records = [(a, encode_record(d)) for a, d in zip(addresses, owned, strict=True)]
-        if not records:
-            return []
-
-        def write(txn: lmdb.Transaction) -> tuple[bool, None]:
-            txn.cursor(db=self._chunks).putmulti(records, overwrite=False)  # invariant (2)
-            return True, None
-
-        self._write(write, sum(len(record) for _, record in records))
+        hints = {} if bases is None else dict(zip(addresses, bases, strict=True))
+        self._store(dict(zip(addresses, owned, strict=True)), hints, [])
         return addresses
 
-    def commit(self, chunks: Mapping[bytes, bytes], ref_updates: Sequence[RefUpdate] = ()) -> bool:
+    def commit(
+        self,
+        chunks: Mapping[bytes, bytes],
+        ref_updates: Sequence[RefUpdate] = (),
+        bases: Mapping[bytes, bytes] | None = None,
+    ) -> bool:
         updates = check_ref_updates(ref_updates)
         owned = {require_address(address): bytes(data) for address, data in chunks.items()}
         if self._check_addresses:
             check_chunk_addresses(owned)
-        # Build records before taking the write lock: hashing and copying are the slow part.
-        records = [(address, encode_record(data)) for address, data in owned.items()]
+        return self._store(owned, bases or {}, updates)
+
+    def _store(
+        self,
+        owned: dict[bytes, bytes],
+        bases: Mapping[bytes, bytes | None],
+        updates: list[tuple[bytes, RefUpdate]],
+    ) -> bool:
+        """Write ``owned`` (deltas where ``bases`` hints allow) and the ref updates."""
+        # Build records before taking the write lock: hashing, diffing and copying
+        # are the slow part.
+        records, outside = self._records(owned, bases)
 
         def write(txn: lmdb.Transaction) -> tuple[bool, bool]:
             for raw, (_, expected, _) in updates:
@@ -267,8 +429,12 @@ class LmdbChunkStore:
             for _, (name, _, new) in updates:
                 if new is not None and new not in owned and txn.get(new, db=self._chunks) is None:
                     raise dangling_ref(name, new)  # store invariant (2); aborts
+            for address, base in outside.items():
+                if txn.get(base, db=self._chunks) is None:  # invariant (7): base deleted since
+                    records[address] = encode_record(owned[address])
             if records:
-                txn.cursor(db=self._chunks).putmulti(records, overwrite=False)
+                rows = list(records.items())
+                txn.cursor(db=self._chunks).putmulti(rows, overwrite=False)  # invariant (2)
             for raw, (_, _, new) in updates:
                 if new is None:
                     txn.delete(raw, db=self._refs)
@@ -276,7 +442,43 @@ class LmdbChunkStore:
                     txn.put(raw, new, db=self._refs)
             return True, True
 
-        return self._write(write, sum(len(record) for _, record in records))
+        return self._write(write, sum(map(len, records.values())))
+
+    def _records(
+        self, owned: dict[bytes, bytes], bases: Mapping[bytes, bytes | None]
+    ) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
+        """``plan_records`` for ``owned``, after reading the hinted bases (one snapshot)."""
+        hints = {
+            address: require_address(base, "delta base hint")
+            for address, base in bases.items()
+            if base is not None and address in owned and base != address
+        }
+        if not hints:
+            return {address: encode_record(data) for address, data in owned.items()}, {}
+
+        def read(txn: lmdb.Transaction) -> tuple[dict, dict, _Links]:
+            get = partial(txn.get, db=self._chunks)
+            fresh = {a: b for a, b in hints.items() if get(a) is None}  # else: stored already
+            stored = [b for b in dict.fromkeys(fresh.values()) if get(b) is not None]
+            known: dict[bytes, bytes] = {}
+            links: _Links = {}
+            try:
+                load_chunks(get, stored, known, links)
+            except StorageError:  # a damaged base: keep the others, store those chunks whole
+                known, links = {}, {}
+                for base in stored:
+                    one: dict[bytes, bytes] = {}
+                    one_links: _Links = {}
+                    try:
+                        load_chunks(get, [base], one, one_links)
+                    except StorageError:
+                        continue
+                    known.update(one)
+                    links.update(one_links)
+            return fresh, known, links
+
+        fresh, known, links = self._read(read)
+        return plan_records(owned, fresh, known, links)
 
     def resolve_prefix(self, text_prefix: str) -> bytes:
         low, high = prefix_range(text_prefix)
@@ -318,13 +520,52 @@ class LmdbChunkStore:
         return batch
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
+        """Delete chunks; a stored delta whose base is deleted is first rewritten
+        against its nearest surviving ancestor, or whole (invariant (8))."""
         checked = [require_address(address) for address in addresses]
 
         def write(txn: lmdb.Transaction) -> tuple[bool, int]:
-            delete, chunks = txn.delete, self._chunks
-            return True, sum(delete(address, db=chunks) for address in checked)
+            get = partial(txn.get, db=self._chunks)
+            doomed = {address for address in checked if get(address) is not None}
+            if not doomed:
+                return True, 0
+            rewrites = self._rebase_dependents(txn, doomed)
+            for address, record in rewrites.items():  # invariant (8): before the deletes
+                txn.put(address, record, db=self._chunks)
+            for address in doomed:
+                txn.delete(address, db=self._chunks)
+            return True, len(doomed)
 
-        return self._write(write)
+        return self._write(write, buffers=True)
+
+    def _rebase_dependents(self, txn: lmdb.Transaction, doomed: set[bytes]) -> dict[bytes, bytes]:
+        """New records for the surviving deltas whose base is in ``doomed``."""
+        dependents = []
+        cursor = txn.cursor(db=self._chunks)
+        for address, record in cursor.iternext():
+            if (
+                record[:1] == _DELTA_KIND_BYTE
+                and bytes(record[10:DELTA_HEADER_LEN]) in doomed
+                and bytes(address) not in doomed
+            ):
+                dependents.append(bytes(address))
+        if not dependents:
+            return {}
+        known: dict[bytes, bytes] = {}
+        links: _Links = {}
+        load_chunks(partial(txn.get, db=self._chunks), dependents, known, links)
+        owned = {address: known[address] for address in dependents}
+        hints = {}
+        for address in dependents:
+            ancestor = links[address][1]
+            while ancestor in doomed:
+                ancestor = links[ancestor][1]
+            if ancestor is not None:
+                hints[address] = ancestor
+        # The ancestors' depths stay as stored, upper bounds once they too are
+        # rebased, so every chain still descends (invariant (6)).
+        records, _ = plan_records(owned, hints, known, links, doomed)
+        return records
 
     def verify(self, address: bytes) -> None:
         data = self.get(address)  # checks the xxh3
@@ -412,10 +653,16 @@ class LmdbChunkStore:
             with self._write_lock:  # invariant (5): no write transaction is open
                 self._gate.alone(self._adopt_map)
 
-    def _write(self, fn: Callable[[lmdb.Transaction], tuple[bool, _T]], size: int = 0) -> _T:
+    def _write(
+        self,
+        fn: Callable[[lmdb.Transaction], tuple[bool, _T]],
+        size: int = 0,
+        buffers: bool = False,
+    ) -> _T:
         """Run ``fn`` in one write transaction: commit if it returns ``(True, value)``,
         abort if ``(False, value)`` or if it raises. ``size`` (bytes about to be
-        written) lets the map grow before the transaction rather than after it fails."""
+        written) lets the map grow before the transaction rather than after it fails.
+        ``buffers``: reads return buffers, valid only until the transaction's next write."""
         if self.readonly:
             raise StorageError(
                 f"the chunk store at {self.path} was opened read-only; open it without "
@@ -426,7 +673,7 @@ class LmdbChunkStore:
             while True:
                 self._gate.enter()  # invariant (3)
                 try:
-                    txn = self._env.begin(write=True)
+                    txn = self._env.begin(write=True, buffers=buffers)
                 except lmdb.MapResizedError:
                     self._gate.leave()
                     self._gate.alone(self._adopt_map)

@@ -68,7 +68,10 @@ class MemoryChunkStore:
     def put(self, data: bytes) -> bytes:
         return self.put_many([data])[0]
 
-    def put_many(self, chunks: Sequence[bytes]) -> list[bytes]:
+    def put_many(
+        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+    ) -> list[bytes]:
+        """``ChunkStore.put_many``; ``bases`` hints are ignored (chunks are kept whole)."""
         owned = [bytes(chunk) for chunk in chunks]  # a caller's bytearray may change later
         addresses = addresses_of(owned)
         with self._lock:
@@ -76,7 +79,13 @@ class MemoryChunkStore:
                 self._chunks.setdefault(address, data)
         return addresses
 
-    def commit(self, chunks: Mapping[bytes, bytes], ref_updates: Sequence[RefUpdate] = ()) -> bool:
+    def commit(
+        self,
+        chunks: Mapping[bytes, bytes],
+        ref_updates: Sequence[RefUpdate] = (),
+        bases: Mapping[bytes, bytes] | None = None,
+    ) -> bool:
+        """``ChunkStore.commit``; ``bases`` hints are ignored (chunks are kept whole)."""
         updates = check_ref_updates(ref_updates)
         owned = {require_address(address): bytes(data) for address, data in chunks.items()}
         if self._check_addresses:

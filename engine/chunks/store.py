@@ -32,6 +32,14 @@ Concurrency: ``MemoryChunkStore`` and ``LmdbChunkStore`` are safe to call from
 many threads (LMDB: from many processes too; readers never block the writer);
 write calls are serialised by the store. Wrappers are single-threaded.
 
+Delta hints: a writer may say which stored chunk each new chunk replaces
+(``put_many(chunks, bases)``, ``commit(chunks, ref_updates, bases)``), e.g. the
+old leaf an edited leaf was cut from. A store may keep the new chunk as a delta
+against that base (``LmdbChunkStore``) or ignore the hint (``MemoryChunkStore``).
+Hints never change what ``get`` returns, what ``has`` answers, nor which chunks
+``delete_many`` may remove: a store that stores deltas keeps each one readable
+when its base is deleted. A hint naming a chunk that is not stored is ignored.
+
 Names: a ref name or meta key is a non-empty ``str`` of at most
 ``MAX_NAME_BYTES`` bytes in UTF-8 (LMDB's key limit). Refs sort by name in code
 point order, which is the byte order of their UTF-8 form.
@@ -99,18 +107,29 @@ class ChunkStore(Protocol):
         """
         ...
 
-    def put_many(self, chunks: Sequence[bytes]) -> list[bytes]:
+    def put_many(
+        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+    ) -> list[bytes]:
         """Store many chunks in one atomic write; return their addresses in order.
 
         Chunks that are already stored (or repeated in ``chunks``) are kept once.
+        ``bases``, if given, holds for each chunk (by position) the address of the
+        chunk it replaces, or None: a delta hint (module docstring).
         """
         ...
 
-    def commit(self, chunks: Mapping[bytes, bytes], ref_updates: Sequence[RefUpdate] = ()) -> bool:
+    def commit(
+        self,
+        chunks: Mapping[bytes, bytes],
+        ref_updates: Sequence[RefUpdate] = (),
+        bases: Mapping[bytes, bytes] | None = None,
+    ) -> bool:
         """Store ``chunks`` and compare-and-swap every ref, as one atomic write.
 
         ``chunks`` maps each address to its bytes; the caller computed the
-        addresses (stores check them only when built to, for tests). If any ref's
+        addresses (stores check them only when built to, for tests). ``bases``
+        maps a chunk's address to the address of the chunk it replaces: a delta
+        hint (module docstring). If any ref's
         current value differs from its ``expected``, nothing at all is written
         and the result is ``False`` (invariants (3), (4)); the caller re-reads and
         retries, or gives up. ``True`` means everything is visible (and durable,
@@ -161,7 +180,8 @@ class ChunkStore(Protocol):
         """Remove chunks in one atomic write (garbage collection's sweep).
 
         Returns how many of them were stored; absent addresses are ignored. The
-        caller keeps invariant (2): it deletes only chunks no ref reaches.
+        caller keeps invariant (2): it deletes only chunks no ref reaches. A chunk
+        kept that was stored as a delta against a deleted one stays readable.
         """
         ...
 

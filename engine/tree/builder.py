@@ -91,10 +91,16 @@ def write_leaves(nodes: NodeStore, items: LeafItems, bounds: Sequence[int]) -> E
     return write_spans(nodes, items, list(zip(bounds[:-1], bounds[1:], strict=True)))
 
 
-def write_spans(nodes: NodeStore, items: LeafItems, spans: Sequence[tuple[int, int]]) -> Entries:
-    """Encode and store one leaf per (start, stop) span of ``items``, in one write."""
+def write_spans(
+    nodes: NodeStore,
+    items: LeafItems,
+    spans: Sequence[tuple[int, int]],
+    bases: Sequence[bytes | None] | None = None,
+) -> Entries:
+    """Encode and store one leaf per (start, stop) span of ``items``, in one write;
+    ``bases`` gives the old leaf each replaces (a delta hint, ``NodeStore.write``)."""
     chunks = [encode_leaf(items.prepared_keys, items.columns, a, b) for a, b in spans]
-    addresses = nodes.write(chunks)
+    addresses = nodes.write(chunks, bases)
     offsets = items.prepared_keys.offsets
     data = items.prepared_keys.data
     keys = [data[offsets[b - 1] : offsets[b]].tobytes() if b > a else b"" for a, b in spans]

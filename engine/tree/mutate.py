@@ -73,7 +73,9 @@ def apply_edits(
         if not run_synced[r] and runs[r][1] == len(leaves) - 1:
             bounds.append(stop)  # the end of the data closes the last leaf
         spans.extend(zip(bounds[:-1], bounds[1:], strict=True))
-    written = write_spans(nodes, items, spans)
+    # each new leaf replaces the old leaf its first item came from (a delta hint)
+    bases = [leaves.addresses[merged_leaf[a]] if a < b else None for a, b in spans]
+    written = write_spans(nodes, items, spans, bases)
 
     out = Entries()
     next_leaf = span = 0

@@ -149,11 +149,19 @@ class NodeStore:
 
     # --- writing -----------------------------------------------------------
 
-    def write(self, chunks: Sequence[bytes]) -> list[bytes]:
-        """Store new nodes; returns their addresses (identical nodes dedup)."""
+    def write(
+        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+    ) -> list[bytes]:
+        """Store new nodes; returns their addresses (identical nodes dedup).
+
+        ``bases``: for each node, the old node it replaces (or None), a hint that
+        lets the store keep it as a delta (``ChunkStore.put_many``).
+        """
         if not chunks:
             return []
-        return self.store.put_many(chunks)
+        if bases is None:  # sinks that take no hints (checker's) stay valid stores
+            return self.store.put_many(chunks)
+        return self.store.put_many(chunks, bases=bases)
 
     def write_internals(
         self, nodes: Sequence[tuple[int, list[bytes], list[bytes], np.ndarray]]

@@ -67,6 +67,11 @@ class RootMerge:
     resolutions: list[dict] = field(default_factory=list)
     per_table: dict[str, int] = field(default_factory=dict)
 
+    @property
+    def per_table_conflicted(self) -> list[str]:
+        """Tables left with row conflicts or constraint violations."""
+        return [name for name, n in self.per_table.items() if n]
+
 
 def merge_roots(
     nodes: NodeStore, base: RootValue, ours: RootValue, theirs: RootValue, options: MergeOptions
@@ -116,7 +121,7 @@ def _merge_table(nodes, name, tb, to, tt, options, out: RootMerge) -> Table | No
         merged = merged.with_artifacts(artifacts.store(nodes))
     out.conflicts += n_conflicts
     out.violations += len(violations[0])
-    out.per_table[name] = n_conflicts
+    out.per_table[name] = n_conflicts + len(violations[0])
     for r in result.resolutions:
         column = schema.value_columns[r.column].name if r.column is not None else None
         out.resolutions.append(

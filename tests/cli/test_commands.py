@@ -25,7 +25,9 @@ def sql(repo: Path, query: str, fmt: str = "csv") -> str:
 
 def test_init_creates_one_commit_and_refuses_twice(repo):
     assert (repo / ".arbor").is_dir()
-    assert ok(arbor(repo, "log", "--oneline")).endswith("(HEAD -> main) Initialize data repository\n")
+    assert ok(arbor(repo, "log", "--oneline")).endswith(
+        "(HEAD -> main) Initialize data repository\n"
+    )
     refused(arbor(repo, "init"), "already an ArborDB repository")
 
 
@@ -66,7 +68,18 @@ def test_commit_refusals_change_nothing(labels):
 
 def test_commit_author_and_date(labels):
     sql(labels, "UPDATE labels SET score = 1 WHERE id = 1")
-    ok(arbor(labels, "commit", "-Am", "dated", "--author", "Ann <ann@x.org>", "--date", "2026-03-01T12:00:00"))
+    ok(
+        arbor(
+            labels,
+            "commit",
+            "-Am",
+            "dated",
+            "--author",
+            "Ann <ann@x.org>",
+            "--date",
+            "2026-03-01T12:00:00",
+        )
+    )
     entry = ok(arbor(labels, "log", "-n", "1"))
     assert "Author: Ann <ann@x.org>" in entry and "Mar 01 12:00:00 2026" in entry
 
@@ -100,11 +113,18 @@ def relabelled(labels):
 
 def test_diff_default_view(relabelled):
     out = ok(arbor(relabelled, "diff"))
-    assert out.splitlines()[:3] == ["diff --arbor a/labels b/labels", "--- a/labels", "+++ b/labels"]
+    assert out.splitlines()[:3] == [
+        "diff --arbor a/labels b/labels",
+        "--- a/labels",
+        "+++ b/labels",
+    ]
     assert "| < |  1 | cat   |   0.9 |" in out and "| > |  1 | dog   |   0.9 |" in out
     assert ok(arbor(relabelled, "diff", "--staged")) == ""
     assert ok(arbor(relabelled, "diff", "HEAD", "labels")) == out
-    assert ok(arbor(relabelled, "diff", "HEAD", "WORKING", "other")) == ""
+    refused(
+        arbor(relabelled, "diff", "HEAD", "WORKING", "other"),
+        "'other' is neither a revision nor a table",
+    )
 
 
 def test_diff_summary_shows_label_transitions(relabelled):
@@ -124,14 +144,18 @@ def test_diff_stat_where_and_formats(relabelled):
     assert csv.splitlines()[0].startswith("to_id,") and csv.count("\n") == 3
     patch = ok(arbor(relabelled, "diff", "HEAD", "-r", "sql"))
     assert patch.count("UPDATE") == 2 and "'dog'" in patch
-    refused(arbor(relabelled, "diff", "HEAD", "-r", "sql", "--where", "to_id = 1"), "--where", code=2)
+    refused(
+        arbor(relabelled, "diff", "HEAD", "-r", "sql", "--where", "to_id = 1"), "--where", code=2
+    )
     refused(arbor(relabelled, "diff", "HEAD", "--where", "nonsense ==="), "error:")
 
 
 def test_diff_between_revisions_and_ranges(relabelled):
     ok(arbor(relabelled, "commit", "-Am", "relabel"))
     assert "cat" in ok(arbor(relabelled, "diff", "HEAD~1", "HEAD"))
-    assert ok(arbor(relabelled, "diff", "HEAD~1..HEAD")) == ok(arbor(relabelled, "diff", "HEAD~1", "HEAD"))
+    assert ok(arbor(relabelled, "diff", "HEAD~1..HEAD")) == ok(
+        arbor(relabelled, "diff", "HEAD~1", "HEAD")
+    )
 
 
 # --- branch, checkout, tag ------------------------------------------------------------------
@@ -191,7 +215,10 @@ def _diverge(repo: Path) -> None:
     sql(repo, "UPDATE labels SET label = 'bird' WHERE id = 1")
     ok(arbor(repo, "commit", "-Am", "main: 1 is a bird"))
     ok(arbor(repo, "checkout", "other"))
-    sql(repo, "UPDATE labels SET label = 'fish' WHERE id = 1; UPDATE labels SET score = 0.1 WHERE id = 2")
+    sql(
+        repo,
+        "UPDATE labels SET label = 'fish' WHERE id = 1; UPDATE labels SET score = 0.1 WHERE id = 2",
+    )
     ok(arbor(repo, "commit", "-Am", "other: 1 is a fish"))
     ok(arbor(repo, "checkout", "main"))
 
@@ -276,7 +303,11 @@ def test_blame(labels):
     sql(labels, "UPDATE labels SET label = 'x' WHERE id = 2")
     ok(arbor(labels, "commit", "-Am", "fix two"))
     out = ok(arbor(labels, "blame", "labels"))
-    lines = {line.split("|")[1].strip(): line for line in out.splitlines() if line.startswith("| ") and "id" not in line}
+    lines = {
+        line.split("|")[1].strip(): line
+        for line in out.splitlines()
+        if line.startswith("| ") and "id" not in line
+    }
     assert "fix two" in lines["2"] and "import labels" in lines["1"]
     refused(arbor(labels, "blame", "nope"), "nope")
 
@@ -301,15 +332,31 @@ def test_import_refusals_change_nothing(labels, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,label,score\n5,cat,0.5\n6,dog,zero\n")
     before = snapshot(labels)
-    refused(arbor(labels, "table", "import", "--update", "labels", str(bad)), "bad.csv, line 3", "'zero'")
+    refused(
+        arbor(labels, "table", "import", "--update", "labels", str(bad)),
+        "bad.csv, line 3",
+        "'zero'",
+    )
     (tmp_path / "ragged.csv").write_text("id,label,score\n5,cat,0.5\n6,dog\n")
-    refused(arbor(labels, "table", "import", "-u", "labels", str(tmp_path / "ragged.csv")), "line 3", "expected 3 fields")
+    refused(
+        arbor(labels, "table", "import", "-u", "labels", str(tmp_path / "ragged.csv")),
+        "line 3",
+        "expected 3 fields",
+    )
     (tmp_path / "dup.csv").write_text("id,label,score\n5,cat,0.5\n5,dog,0.5\n")
-    refused(arbor(labels, "table", "import", "-r", "labels", str(tmp_path / "dup.csv")), "duplicate primary key")
-    refused(arbor(labels, "table", "import", "-c", "--pk", "id", "labels", str(bad)), "already exists")
+    refused(
+        arbor(labels, "table", "import", "-r", "labels", str(tmp_path / "dup.csv")),
+        "duplicate primary key",
+    )
+    refused(
+        arbor(labels, "table", "import", "-c", "--pk", "id", "labels", str(bad)), "already exists"
+    )
     refused(arbor(labels, "table", "import", "-u", "nope", str(bad)), "does not exist")
     refused(arbor(labels, "table", "import", "labels", str(bad)), "--create", code=2)
-    refused(arbor(labels, "table", "import", "-u", "labels", str(tmp_path / "missing.csv")), "no such file")
+    refused(
+        arbor(labels, "table", "import", "-u", "labels", str(tmp_path / "missing.csv")),
+        "no such file",
+    )
     assert snapshot(labels) == before
 
 
@@ -337,10 +384,20 @@ def test_export_formats_and_as_of(labels, tmp_path, fmt):
 
 def test_sql_query_formats(labels):
     table = ok(arbor(labels, "sql", "-q", "SELECT id, label FROM labels WHERE id = 1"))
-    assert table == "+----+-------+\n| id | label |\n+----+-------+\n|  1 | cat   |\n+----+-------+\n"
-    assert json.loads(sql(labels, "SELECT id FROM labels WHERE id = 1", "json")) == {"rows": [{"id": 1}]}
-    assert sql(labels, "SELECT id FROM labels WHERE id = 1", "sql") == 'INSERT INTO "result" ("id") VALUES (1);\n'
-    assert ok(arbor(labels, "sql", "-q", "UPDATE labels SET score = 0 WHERE id < 3")) == "Query OK, 2 rows affected\n"
+    assert (
+        table == "+----+-------+\n| id | label |\n+----+-------+\n|  1 | cat   |\n+----+-------+\n"
+    )
+    assert json.loads(sql(labels, "SELECT id FROM labels WHERE id = 1", "json")) == {
+        "rows": [{"id": 1}]
+    }
+    assert (
+        sql(labels, "SELECT id FROM labels WHERE id = 1", "sql")
+        == 'INSERT INTO "result" ("id") VALUES (1);\n'
+    )
+    assert (
+        ok(arbor(labels, "sql", "-q", "UPDATE labels SET score = 0 WHERE id < 3"))
+        == "Query OK, 2 rows affected\n"
+    )
     refused(arbor(labels, "sql", "-q", "SELEC 1"), "cannot parse SQL")
     refused(arbor(labels, "sql", "-q", "SELECT * FROM nope"), "nope")
 
@@ -352,7 +409,9 @@ def test_sql_script_on_stdin_and_as_of(labels):
     assert out == "n\n2\n"
     failing = "UPDATE labels SET score = 5 WHERE id = 1;\nSELECT * FROM nope;\nUPDATE labels SET score = 6 WHERE id = 1;"
     refused(arbor(labels, "sql", input=failing), "nope")
-    assert sql(labels, "SELECT score FROM labels WHERE id = 1") == "score\n5\n"  # stopped at the error
+    assert (
+        sql(labels, "SELECT score FROM labels WHERE id = 1") == "score\n5\n"
+    )  # stopped at the error
 
 
 # --- gc, fsck, demo, help -----------------------------------------------------------------------
@@ -378,3 +437,21 @@ def test_unknown_command_and_flag_are_usage_errors(repo):
     assert ran.code == 2 and "No such command 'nope'" in ran.err
     ran = arbor(repo, "log", "--bogus")
     assert ran.code == 2 and "No such option" in ran.err
+
+
+def test_import_update_with_some_columns_keeps_the_others(labels, tmp_path):
+    (tmp_path / "fix.csv").write_text("id,label\n1,lynx\n9,newt\n")
+    ok(arbor(labels, "table", "import", "--update", "labels", str(tmp_path / "fix.csv")))
+    rows = sql(labels, "SELECT id, label, score FROM labels WHERE id IN (1, 9) ORDER BY id")
+    assert rows == "id,label,score\n1,lynx,0.9\n9,newt,\n"
+
+
+@pytest.mark.parametrize("side, label", [("--ours", "bird"), ("--combine", None)])
+def test_resolve_ours_or_combine(labels, side, label):
+    _diverge(labels)
+    assert arbor(labels, "merge", "other").code == 1
+    ok(arbor(labels, "conflicts", "resolve", side, "labels"))
+    assert "conflict:" not in ok(arbor(labels, "status"))
+    ok(arbor(labels, "commit", "-m", f"merge {side}"))
+    got = sql(labels, "SELECT label FROM labels WHERE id = 1").split("\n")[1]
+    assert got == label if label else got in ("bird", "fish")

@@ -60,8 +60,12 @@ def test_colour_highlights_changed_cells_only():
 
 
 def test_null_to_null_is_not_a_change():
-    diff = pa.table({"to_a": [None], "from_a": pa.array([None], pa.int64()), "diff_type": ["modified"]})
-    assert diffview.cells_differ(diff.column("to_a").cast(pa.int64()), diff.column("from_a")).tolist() == [False]
+    diff = pa.table(
+        {"to_a": [None], "from_a": pa.array([None], pa.int64()), "diff_type": ["modified"]}
+    )
+    assert diffview.cells_differ(
+        diff.column("to_a").cast(pa.int64()), diff.column("from_a")
+    ).tolist() == [False]
 
 
 def test_summary_counts_and_transitions():
@@ -83,9 +87,12 @@ def test_transitions_most_frequent_first_and_skip_high_cardinality():
     new = ["dog"] * 120 + ["bird"] * 30
     diff = pa.table(
         {
-            "to_id": list(range(n)), "from_id": list(range(n)),
-            "to_label": new, "from_label": old,
-            "to_score": [i / 1000 for i in range(n)], "from_score": [i / 999 for i in range(n)],
+            "to_id": list(range(n)),
+            "from_id": list(range(n)),
+            "to_label": new,
+            "from_label": old,
+            "to_score": [i / 1000 for i in range(n)],
+            "from_score": [i / 999 for i in range(n)],
             "diff_type": ["modified"] * n,
         }
     )
@@ -103,7 +110,9 @@ def test_many_transitions_are_cut():
     labels = [f"l{i}" for i in range(12)]
     diff = pa.table(
         {
-            "to_x": labels[1:] + labels[:1], "from_x": labels, "diff_type": ["modified"] * 12,
+            "to_x": labels[1:] + labels[:1],
+            "from_x": labels,
+            "diff_type": ["modified"] * 12,
         }
     )
     text = diffview.summary_text("t", diff)
@@ -112,9 +121,20 @@ def test_many_transitions_are_cut():
 
 def test_stat_text_percentages():
     text = diffview.stat_text(
-        {"table_name": "t", "rows_unmodified": 3, "rows_added": 1, "rows_deleted": 0, "rows_modified": 0,
-         "cells_added": 2, "cells_deleted": 0, "cells_modified": 0, "old_row_count": 3, "new_row_count": 4,
-         "old_cell_count": 6, "new_cell_count": 8}
+        {
+            "table_name": "t",
+            "rows_unmodified": 3,
+            "rows_added": 1,
+            "rows_deleted": 0,
+            "rows_modified": 0,
+            "cells_added": 2,
+            "cells_deleted": 0,
+            "cells_modified": 0,
+            "old_row_count": 3,
+            "new_row_count": 4,
+            "old_cell_count": 6,
+            "new_cell_count": 8,
+        }
     )
     assert " 3 Rows Unmodified (100.00%)" in text
     assert " 1 Row Added (33.33%)" in text
@@ -132,9 +152,15 @@ def test_json_tables_dolt_shape():
 def test_conflicts_view_three_lines_per_conflict():
     conflicts = pa.table(
         {
-            "from_root_ish": ["x"], "base_id": [2], "base_label": ["dog"],
-            "our_id": [2], "our_label": ["cat"], "our_diff_type": ["modified"],
-            "their_id": [None], "their_label": [None], "their_diff_type": ["removed"],
+            "from_root_ish": ["x"],
+            "base_id": [2],
+            "base_label": ["dog"],
+            "our_id": [2],
+            "our_label": ["cat"],
+            "our_diff_type": ["modified"],
+            "their_id": [None],
+            "their_label": [None],
+            "their_diff_type": ["removed"],
             "dolt_conflict_id": ["c1"],
         }
     )

@@ -57,13 +57,17 @@ def test_bad_value_names_the_physical_line(tmp_path):
 
 def test_wrong_field_count(tmp_path):
     path = write(tmp_path, "b.csv", "id,label\n1,cat\n2,dog,extra\n")
-    with pytest.raises(BadInputFile, match=r"b\.csv, line 3: expected 2 fields as in the header, found 3"):
+    with pytest.raises(
+        BadInputFile, match=r"b\.csv, line 3: expected 2 fields as in the header, found 3"
+    ):
         importer.read_file(path, "csv")
 
 
 def test_duplicate_and_missing_keys(tmp_path):
     path = write(tmp_path, "c.csv", "id,label\n1,cat\n2,dog\n1,bird\n")
-    with pytest.raises(BadInputFile, match=r"line 4: duplicate primary key \(id=1\), first seen at line 2"):
+    with pytest.raises(
+        BadInputFile, match=r"line 4: duplicate primary key \(id=1\), first seen at line 2"
+    ):
         load(path)
     path = write(tmp_path, "d.csv", "id,label\n1,cat\n,dog\n")
     with pytest.raises(BadInputFile, match="line 3: primary-key column 'id' is empty"):

@@ -11,8 +11,13 @@ D = datetime.datetime(2026, 1, 1, 12, 0, 0)
 
 def row(h: str, parents: str = "", refs: str = "", message: str = "msg") -> dict:
     return {
-        "commit_hash": h * 32, "committer": "ann", "email": "ann@x", "date": D,
-        "message": message, "parents": " ".join(p * 32 for p in parents), "refs": refs,
+        "commit_hash": h * 32,
+        "committer": "ann",
+        "email": "ann@x",
+        "date": D,
+        "message": message,
+        "parents": " ".join(p * 32 for p in parents),
+        "refs": refs,
     }
 
 

@@ -53,7 +53,9 @@ def test_cell_strings_types():
 
 
 def test_csv_quotes_only_what_needs_it_and_round_trips():
-    table = pa.table({"s": ["plain", "", " pad", 'q"uote', "a,b", "x\ny", None], "n": [1, 2, 3, 4, 5, 6, 7]})
+    table = pa.table(
+        {"s": ["plain", "", " pad", 'q"uote', "a,b", "x\ny", None], "n": [1, 2, 3, 4, 5, 6, 7]}
+    )
     buffer = io.StringIO()
     render.write_csv(table, buffer)
     text = buffer.getvalue()
@@ -61,12 +63,22 @@ def test_csv_quotes_only_what_needs_it_and_round_trips():
     back = pacsv.read_csv(
         io.BytesIO(text.encode()),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(strings_can_be_null=True, quoted_strings_can_be_null=False),
+        convert_options=pacsv.ConvertOptions(
+            strings_can_be_null=True, quoted_strings_can_be_null=False
+        ),
     )
     assert back.column("s").to_pylist() == table.column("s").to_pylist()
 
 
-@given(st.lists(st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=8)), min_size=1, max_size=20))
+@given(
+    st.lists(
+        st.one_of(
+            st.none(), st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=8)
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
 def test_csv_round_trip_property(values):
     # A second column keeps a row whose only field is NULL from being a blank line.
     table = pa.table({"s": pa.array(values, pa.string()), "n": list(range(len(values)))})
@@ -76,7 +88,9 @@ def test_csv_round_trip_property(values):
         io.BytesIO(buffer.getvalue().encode()),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
-            strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+            null_values=[""],
             column_types={"s": pa.string()},
         ),
     )
@@ -95,7 +109,7 @@ def test_json_is_dolts_rows_shape():
 def test_sql_inserts_quote_strings():
     buffer = io.StringIO()
     render.write_sql_inserts(pa.table({"a": ["it's"], "b": [None]}), buffer, "t")
-    assert buffer.getvalue() == "INSERT INTO \"t\" (\"a\", \"b\") VALUES ('it''s', NULL);\n"
+    assert buffer.getvalue() == 'INSERT INTO "t" ("a", "b") VALUES (\'it\'\'s\', NULL);\n'
 
 
 class _Tty(io.StringIO):

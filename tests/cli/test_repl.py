@@ -25,8 +25,14 @@ CTRL_C, CTRL_D = "\x03", "\x04"
 
 def shell(repo: Path, pipe, history=None) -> Shell:
     client = Client(repo)
-    return shell_for(cli, Invocation(repo), client, input=pipe, output=DummyOutput(),
-                     history=history or InMemoryHistory())
+    return shell_for(
+        cli,
+        Invocation(repo),
+        client,
+        input=pipe,
+        output=DummyOutput(),
+        history=history or InMemoryHistory(),
+    )
 
 
 def drive(repo: Path, *keys: str, capsys) -> tuple[str, Shell]:
@@ -42,7 +48,16 @@ def drive(repo: Path, *keys: str, capsys) -> tuple[str, Shell]:
 
 
 def test_multi_line_statement_and_aligned_result(labels, capsys):
-    out, _ = drive(labels, "SELECT id, label", ENTER, "FROM labels", ENTER, "WHERE id < 3;", ENTER, capsys=capsys)
+    out, _ = drive(
+        labels,
+        "SELECT id, label",
+        ENTER,
+        "FROM labels",
+        ENTER,
+        "WHERE id < 3;",
+        ENTER,
+        capsys=capsys,
+    )
     assert "|  1 | cat   |\n|  2 | dog   |\n+----+-------+\n2 rows in set\n" in out
 
 
@@ -65,10 +80,38 @@ def test_prompt_shows_branch_and_dirty_star(labels, capsys):
 
 
 def test_backslash_commands(labels, capsys):
-    keys = ["UPDATE labels SET label = 'dog' WHERE id = 1;", ENTER, "\\status", ENTER, "\\diff", ENTER,
-            "\\diff --summary", ENTER, "\\d", ENTER, "\\d labels", ENTER, "\\commit -Am relabel", ENTER,
-            "\\log --oneline -n 1", ENTER, "\\branch", ENTER, "\\branch b2", ENTER, "\\merge b2", ENTER,
-            "\\timing", ENTER, "SELECT 1 AS one;", ENTER, "\\help", ENTER, "\\nope", ENTER]
+    keys = [
+        "UPDATE labels SET label = 'dog' WHERE id = 1;",
+        ENTER,
+        "\\status",
+        ENTER,
+        "\\diff",
+        ENTER,
+        "\\diff --summary",
+        ENTER,
+        "\\d",
+        ENTER,
+        "\\d labels",
+        ENTER,
+        "\\commit -Am relabel",
+        ENTER,
+        "\\log --oneline -n 1",
+        ENTER,
+        "\\branch",
+        ENTER,
+        "\\branch b2",
+        ENTER,
+        "\\merge b2",
+        ENTER,
+        "\\timing",
+        ENTER,
+        "SELECT 1 AS one;",
+        ENTER,
+        "\\help",
+        ENTER,
+        "\\nope",
+        ENTER,
+    ]
     out, _ = drive(labels, *keys, capsys=capsys)
     assert "modified:       labels" in out
     assert "| < |  1 | cat   |" in out and "label: cat -> dog  1 row" in out
@@ -79,17 +122,33 @@ def test_backslash_commands(labels, capsys):
 
 
 def test_errors_keep_the_session(labels, capsys):
-    out, _ = drive(labels, "SELECT * FROM nope;", ENTER, "\\checkout nope", ENTER,
-                   "SELECT count(*) AS n FROM labels;", ENTER, capsys=capsys)
+    out, _ = drive(
+        labels,
+        "SELECT * FROM nope;",
+        ENTER,
+        "\\checkout nope",
+        ENTER,
+        "SELECT count(*) AS n FROM labels;",
+        ENTER,
+        capsys=capsys,
+    )
     assert out.count("error: ") == 2 and "Traceback" not in out
     assert "| 4 |" in out
 
 
 def test_statements_after_an_error_in_the_same_input_do_not_run(labels, capsys):
-    out, _ = drive(labels, "UPDATE labels SET score = 7 WHERE id = 1; SELECT * FROM nope; "
-                   "UPDATE labels SET score = 8 WHERE id = 1;", ENTER, capsys=capsys)
+    out, _ = drive(
+        labels,
+        "UPDATE labels SET score = 7 WHERE id = 1; SELECT * FROM nope; "
+        "UPDATE labels SET score = 8 WHERE id = 1;",
+        ENTER,
+        capsys=capsys,
+    )
     assert "error:" in out
-    assert ok(arbor(labels, "sql", "-r", "csv", "-q", "SELECT score FROM labels WHERE id = 1")) == "score\n7\n"
+    assert (
+        ok(arbor(labels, "sql", "-r", "csv", "-q", "SELECT score FROM labels WHERE id = 1"))
+        == "score\n7\n"
+    )
 
 
 def test_ctrl_c_while_typing_drops_the_input_and_ctrl_d_exits(labels, capsys):
@@ -162,7 +221,16 @@ def test_completion_of_keywords_tables_columns_branches(labels):
     assert completions(c, "SELECT ") == []
 
 
-@pytest.mark.parametrize("text, ready", [("SELECT 1", False), ("SELECT 1;", True), ("\\d", True), ("", True),
-                                         ("SELECT ';'", False), ("quit", True)])
+@pytest.mark.parametrize(
+    "text, ready",
+    [
+        ("SELECT 1", False),
+        ("SELECT 1;", True),
+        ("\\d", True),
+        ("", True),
+        ("SELECT ';'", False),
+        ("quit", True),
+    ],
+)
 def test_enter_runs_only_complete_input(text, ready):
     assert Shell._ready(text) is ready

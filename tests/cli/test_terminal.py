@@ -20,7 +20,9 @@ import pytest
 def _tmux() -> str:
     found = shutil.which("tmux")
     if found is None and shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "tmux"], capture_output=True, timeout=300, check=False)
+        subprocess.run(
+            ["apt-get", "install", "-y", "tmux"], capture_output=True, timeout=300, check=False
+        )
         found = shutil.which("tmux")
     if found is None:
         pytest.skip("tmux is not installed and could not be installed (apt-get install -y tmux)")
@@ -32,7 +34,9 @@ class Pane:
         self.tmux, self.socket = tmux, socket
 
     def run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([self.tmux, "-L", self.socket, *args], capture_output=True, text=True, timeout=30)
+        return subprocess.run(
+            [self.tmux, "-L", self.socket, *args], capture_output=True, text=True, timeout=30
+        )
 
     def keys(self, *keys: str) -> None:
         """Named keys (Enter, Tab, C-c, C-d)."""
@@ -80,7 +84,9 @@ def test_sql_shell_in_tmux(labels: Path):
         assert "FROM labels WHERE id = 4;" in screen and "|  4 | bird  |" in screen
         pane.type("UPDATE labels SET label = 'owl' WHERE id = 4;", "Enter")
         pane.wait_for("labels/main*>")
-        pane.type("SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000) b;", "Enter")
+        pane.type(
+            "SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000) b;", "Enter"
+        )
         time.sleep(1.0)
         pane.keys("C-c")
         pane.wait_for("Statement cancelled (the session is still open).")

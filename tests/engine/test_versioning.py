@@ -142,8 +142,9 @@ def test_conflict_is_stored_refuses_commit_and_resolves(repo):
     assert refs_snapshot(repo) == before
     repo.resolve("labels", "theirs")
     assert rows(repo)[3][0] == "eagle"
-    repo.commit("merged other")
+    repo.ws.commit("merged other")  # no -a: resolving staged the table
     assert len(repo.log()[0]["parents"]) == 2
+    assert rows(repo, "HEAD")[3][0] == "eagle"
 
 
 def test_merge_abort_restores_pre_merge_state(repo):
