@@ -36,7 +36,9 @@ alternately (``common.time_pair``); change sets are the same on both sides:
 Each run of a diff uses another pair of consecutive update commits and must return
 exactly 1,000 rows; each merge merges a new branch (setup, untimed: branch from main,
 commit 1,000 changes there and 1,000 other ones on main) and must be a clean three-way
-merge whose result differs from the merge base in exactly 2,000 rows.
+merge whose result differs from the merge base in exactly 2,000 rows. Setups (the loads,
+the commits a merge needs) end with ``os.sync()``: both systems share one file system,
+and a timed fsync would otherwise also wait for the setup's write-back.
 
 Disk growth per commit of 1% scattered updates (bytes, median of ``--runs`` commits):
 ArborDB's ``data.mdb`` growth, LMDB pages used by chunks, and the bytes of the chunks the
@@ -56,6 +58,7 @@ from . import peers  # first: doltlite must load before bench.storage imports sq
 
 # isort: split
 import argparse
+import os
 import shutil
 import statistics
 import tempfile
@@ -150,6 +153,7 @@ def open_stores(table: pa.Table, workdir: Path | None) -> Stores:
 
     stores.dl.create()
     stores.dl.insert_rows(peers.rows_of(table), message="load")
+    os.sync()  # a timed fsync must not pay for the loads' write-back
     return stores
 
 
@@ -334,6 +338,7 @@ def bench_merge(s: Stores, rows: int, edit: int, runs: int, report: Report) -> N
         s.repo.checkout("main")
         s.repo.write("t", mine, mode="upsert")
         s.repo.commit(f"ours {name}")
+        os.sync()
         return name
 
     def setup_theirs(i: int) -> str:
@@ -343,6 +348,7 @@ def bench_merge(s: Stores, rows: int, edit: int, runs: int, report: Report) -> N
         s.dl.update_rows(peers.update_params(other), message=f"theirs {name}")
         s.dl.checkout("main")
         s.dl.update_rows(peers.update_params(mine), message=f"ours {name}")
+        os.sync()
         return name
 
     def summary(outcome) -> tuple[bool, int, bool]:

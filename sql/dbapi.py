@@ -350,6 +350,16 @@ class Cursor:
         self._rowcount = result.rowcount
         return self
 
+    def callproc(self, procname: str, parameters: Sequence[object] = ()) -> Sequence[object]:
+        """Call a ``dolt_*`` procedure (PEP 249): its result row is fetched like a query's.
+
+        Returns:
+            ``parameters`` unchanged (ArborDB's procedures have no output parameters).
+        """
+        marks = ", ".join("?" for _ in parameters)
+        self.execute(f"CALL {procname}({marks})", list(parameters))
+        return parameters
+
     def fetchone(self) -> tuple | None:
         return self._rows().fetchone()
 

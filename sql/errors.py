@@ -241,5 +241,14 @@ def translate(error: BaseException, names: Mapping[str, str] | None = None) -> S
 
 
 def _rename(message: str, names: Mapping[str, str]) -> str:
-    """DuckDB's message with internal relation names replaced by the user's."""
-    return _INTERNAL_NAME.sub(lambda m: names.get(m.group(0), "<relation>"), message)
+    """DuckDB's message with internal relation names replaced by the user's (DuckDB
+    may cut a long name short where it quotes the statement)."""
+
+    def label(match: re.Match[str]) -> str:
+        text = match.group(0)
+        found = names.get(text)
+        if found is None:
+            found = next((v for k, v in names.items() if k.startswith(text)), "<relation>")
+        return found
+
+    return _INTERNAL_NAME.sub(label, message)

@@ -23,18 +23,21 @@ in that root's ``dolt_schemas``; a system relation (``dolt_*`` names, built by
     __arbor_tmp_<n>            a system relation or a key-range       one statement
                                subset (see pushdown)
 
-Primary-key pushdown. A query reading one table (no joins) whose WHERE holds
-conjuncts on primary-key columns compared with constants or parameters (``pk = v``,
-``pk IN (...)``, ``pk BETWEEN a AND b``, ``pk < v``, ...) reads only those rows from
-the tree (``Table.get`` / ``Table.scan``) instead of decoding the table. The simplest
-shape, ``SELECT cols FROM t WHERE pk = ?`` (all key columns compared by equality),
+Primary-key pushdown. When the WHERE of the statement that reads a table holds
+top-level conjuncts comparing its primary-key columns with constants or parameters
+(``pk = v``, ``pk IN (...)``, ``pk BETWEEN a AND b``, ``pk < v``, ...; qualified by
+the table's name or alias when the FROM has several sources), only those rows are
+read from the tree (``Table.get`` / ``Table.scan``) instead of the decoded table. The
+same conjuncts on ``=`` / ``IN`` reach system relations as ``filters``. The simplest
+shape, ``SELECT cols FROM t WHERE pk = ?`` (every key column compared by equality),
 skips DuckDB altogether (``point_select``).
 
 Invariants (cited as ``# invariant (n)``):
 
 (1) ``__arbor_t_<address>`` always holds exactly the rows of the table value with that
     address: addresses are content hashes, so a registered name is never stale.
-(2) A pushdown relation holds exactly the rows that satisfy the pushed conjunct; the
+(2) A pushdown relation holds every row of the table that satisfies the conjuncts it
+    was cut by (a conjunct of a top-level AND must hold for every result row); the
     whole WHERE still runs in DuckDB, so the result equals that of a full scan.
 (3) ``?`` placeholders are numbered in source order before parsing (``number_params``),
     so ``params[i]`` reaches the right place whatever order the DuckDB text puts them in
@@ -44,6 +47,7 @@ Invariants (cited as ``# invariant (n)``):
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -70,15 +74,22 @@ from .errors import NotSupportedError, ObjectNotFound, ProgrammingError
 from .system_tables import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
 
 __all__ = [
+    "NOT_CONSTANT",
     "Bound",
     "ReadContext",
     "Relations",
     "Template",
     "bind",
     "compile_query",
+    "constant",
+    "describe",
     "number_params",
+    "operand",
     "point_select",
+    "show_tables",
     "table_arrow",
+    "view_template",
+    "views",
 ]
 
 ARROW_CACHE_BYTES = 1 << 30  # decoded tables kept per process (1 GiB: ten 1M-row tables)
@@ -275,6 +286,12 @@ def number_params(sql: str, dialect: str) -> tuple[str, int]:
 
     Returns:
         (the text with markers, how many ``?`` it had). Text without ``?`` comes back as is.
+
+    Example:
+        >>> number_params("SELECT ? FROM t LIMIT ?, ?", "sqlite")
+        ('SELECT :__arbor_p0 FROM t LIMIT :__arbor_p1, :__arbor_p2', 3)
+        >>> number_params("SELECT '?'", "duckdb")
+        ("SELECT '?'", 0)
     """
     if "?" not in sql:
         return sql, 0
@@ -322,7 +339,7 @@ def compile_query(tree: exp.Expression, *, copy: bool = True) -> Template:
         node.replace(exp.false())  # SQLite's rule: x IN () is false, even for NULL x
     functions = []
     for call in calls:
-        functions.append((call.name.lower(), tuple(_operand(a) for a in call.expressions)))
+        functions.append((call.name.lower(), tuple(operand(a) for a in call.expressions)))
         call.replace(exp.column(f"__arbor_fn_{len(functions) - 1}"))
     slots: list[Slot] = []
     terms: dict[int, tuple[int, list[_Term]]] = {}
@@ -370,7 +387,7 @@ def _slot(table: exp.Table, ctes: set[str], terms: dict) -> Slot | None:
             return None  # a DuckDB table function (range, read_parquet, ...)
         if version is not None:
             raise NotSupportedError(f"table function {name}() cannot take AS OF")
-        return Slot(name, args=tuple(_operand(a) for a in table.this.expressions))
+        return Slot(name, args=tuple(operand(a) for a in table.this.expressions))
     if isinstance(table.parent, ProcedureCall):
         return None
     name = table.name
@@ -379,14 +396,14 @@ def _slot(table: exp.Table, ctes: set[str], terms: dict) -> Slot | None:
     if name.startswith("__arbor_"):
         return None  # a relation the session registered itself (writes use them)
     is_time = version is not None and version_node.name == "TIMESTAMP"
-    operand = _operand(version) if version is not None else None
-    return Slot(name, operand, is_time, conjuncts=_conjuncts(table, terms))
+    revision = operand(version) if version is not None else None
+    return Slot(name, revision, is_time, conjuncts=_conjuncts(table, terms))
 
 
-def _operand(node: exp.Expression) -> Operand:
+def operand(node: exp.Expression) -> Operand:
     """How to get the value of an argument, AS OF or compared value (see ``Operand``)."""
-    value = _constant(node)
-    if value is not _NOT_CONSTANT:
+    value = constant(node)
+    if value is not NOT_CONSTANT:
         return Operand("const", value)
     if isinstance(node, exp.Column) and not node.table and node.name.startswith("__arbor_fn_"):
         return Operand("fn", int(node.name[len("__arbor_fn_") :]))
@@ -401,13 +418,13 @@ def _operand(node: exp.Expression) -> Operand:
     return Operand("expr", _DUCKDB.generate(copy, copy=False))
 
 
-_NOT_CONSTANT = object()
+NOT_CONSTANT = object()
 
 
-def _constant(node: exp.Expression) -> object:
+def constant(node: exp.Expression) -> object:
     """The Python value of a literal (numbers, strings, booleans, NULL, negated numbers)."""
     if isinstance(node, exp.Paren):
-        return _constant(node.this)
+        return constant(node.this)
     if isinstance(node, exp.Literal):
         if node.is_string:
             return node.this
@@ -418,17 +435,17 @@ def _constant(node: exp.Expression) -> object:
             try:
                 return Decimal(text) if "e" not in text.lower() else float(text)
             except ArithmeticError:
-                return _NOT_CONSTANT
+                return NOT_CONSTANT
     if isinstance(node, exp.Neg):
-        inner = _constant(node.this)
+        inner = constant(node.this)
         if isinstance(inner, int | Decimal | float) and not isinstance(inner, bool):
             return -inner
-        return _NOT_CONSTANT
+        return NOT_CONSTANT
     if isinstance(node, exp.Boolean):
         return bool(node.this)
     if isinstance(node, exp.Null):
         return None
-    return _NOT_CONSTANT
+    return NOT_CONSTANT
 
 
 _VALUE_NODES = (exp.Literal, exp.Neg, exp.Boolean, exp.Placeholder, exp.Paren, exp.Column)
@@ -496,10 +513,10 @@ def _value(n: exp.Expression) -> Operand | None:
         isinstance(n, exp.Column) and not n.name.startswith("__arbor_fn_")
     ):
         return None  # not a constant: no need to build an expression operand
-    operand = _operand(n)
-    if operand.kind == "expr" or (operand.kind == "const" and operand.value is None):
+    found = operand(n)
+    if found.kind == "expr" or (found.kind == "const" and found.value is None):
         return None
-    return operand
+    return found
 
 
 def _term(node: exp.Expression) -> _Term | None:
@@ -778,12 +795,9 @@ class _Resolver:
             return None
         key = [c.lower() for c in schema.primary_key]
         types = {c.name.lower(): c.type for c in schema.key_columns}
-        try:
-            resolved = [
-                (c.column, c.op, self.values(c.operands)) for c in conjuncts if c.column in types
-            ]
-        except ProgrammingError:
-            raise
+        resolved = [
+            (c.column, c.op, self.values(c.operands)) for c in conjuncts if c.column in types
+        ]
         equal: dict[str, object] = {}
         for column, op, vals in resolved:
             if op == "=" and _fits(vals[0], types[column]):
@@ -878,20 +892,17 @@ def _quote(name: str) -> str:
 
 # --- views -------------------------------------------------------------------------
 
-_view_templates: OrderedDict[str, Template] = OrderedDict()
-_VIEW_TEMPLATES = 256
 
-
+@functools.lru_cache(maxsize=256)
 def view_template(text: str) -> Template:
     """The template of a stored view definition (DuckDB SQL ``CREATE VIEW v AS q``)."""
-    found = _view_templates.get(text)
-    if found is None:
-        (statement,) = parse(text, "duckdb")
-        found = compile_query(statement.expression)
-        _view_templates[text] = found
-        if len(_view_templates) > _VIEW_TEMPLATES:
-            _view_templates.popitem(last=False)
-    return found
+    (statement,) = parse(text, "duckdb")
+    query = statement.expression
+    if isinstance(statement.this, exp.Schema) and statement.this.expressions:
+        names = [exp.to_identifier(c.name) for c in statement.this.expressions]
+        alias = exp.TableAlias(this=exp.to_identifier("__arbor_view"), columns=names)
+        query = exp.select("*").from_(exp.Subquery(this=query, alias=alias))
+    return compile_query(query, copy=False)
 
 
 def views(ctx: ReadContext, root: RootValue) -> dict[str, str]:

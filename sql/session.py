@@ -319,20 +319,25 @@ class Session:
         try:
             self.workspace.persist()
         except CommitConflict as exc:
-            self.state = State.FAILED
-            self.rollback()
-            error = TransactionConflict(
-                f"branch {self.branch!r} was changed by another connection since this "
-                "transaction began; nothing was written and the transaction was rolled back "
-                "(the session now sees the branch's new state): run the transaction again"
-            )
-            error.engine_error = exc
-            raise error from exc
+            raise self._lost_race(exc) from exc
         except Exception as exc:
             self.state = State.FAILED
             self.rollback()
             raise translate(exc) from exc
         self.state = State.IDLE
+
+    def _lost_race(self, exc: CommitConflict) -> TransactionConflict:
+        """COMMITTING -> FAILED -> IDLE: roll back after another writer moved the branch
+        (invariant (2)); the error to raise."""
+        self.state = State.FAILED
+        self.rollback()
+        error = TransactionConflict(
+            f"branch {self.branch!r} was changed by another connection since this "
+            "transaction began; nothing was written and the transaction was rolled back "
+            "(the session now sees the branch's new state): run the transaction again"
+        )
+        error.engine_error = exc
+        return error
 
     def rollback(self) -> None:
         """Discard the open transaction's changes; the session sees the branch afresh."""
@@ -433,7 +438,10 @@ class Session:
         if found is not None:
             self._statements.move_to_end(sql)
             return found
-        numbered, count = reads.number_params(sql, self.dialect)
+        try:
+            numbered, count = reads.number_params(sql, self.dialect)
+        except Exception:  # text that does not tokenize: parse() words the error
+            numbered, count = sql, 0
         try:
             trees = [_replace_command(t, self.dialect) for t in parse(numbered, self.dialect)]
         except SqlError:
@@ -461,6 +469,8 @@ class Session:
         before = (ws, ws.working, ws.staged, ws.merge, ws.ws_address)
         try:
             result = work()
+        except CommitConflict as exc:  # a version verb lost the race: the snapshot is stale
+            raise self._lost_race(exc) from exc
         except BaseException as exc:
             self._restore(before)
             error = translate(exc, self.relations.names)
@@ -503,6 +513,10 @@ class Session:
             return _Arrow(call_procedure(self, name, values))
         if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
             return _Arrow(reads.describe(self, tree.this))
+        if isinstance(tree, exp.Describe) and isinstance(tree.this, _QUERIES):
+            bound = reads.bind(reads.compile_query(tree.this), self, params)
+            self._duck_run(f"DESCRIBE {bound.sql}", bound.params)
+            return _Duck(self)
         if _shows_tables(tree):
             return _Arrow(reads.show_tables(self))
         if isinstance(tree, exp.Set | exp.Pragma):

@@ -81,7 +81,8 @@ _Params = Sequence[object] | Mapping[str, object]
 
 
 def run(session, tree: exp.Expression, params: _Params) -> int:
-    """Run one DDL or DML statement; returns its row count (-1 for DDL)."""
+    """Run one DDL or DML statement; returns its row count (-1 for DDL, as PEP 249 asks
+    for statements without one)."""
     if isinstance(tree, exp.Insert):
         return _insert(session, tree, params)
     if isinstance(tree, exp.Update):
@@ -92,12 +93,14 @@ def run(session, tree: exp.Expression, params: _Params) -> int:
         for node in tree.expressions:
             name, table = _target(session, node)
             _put(session, name, _emptied(session, table))
-        return 0
+        return -1
     if isinstance(tree, exp.Create):
-        return _create(session, tree, params)
-    if isinstance(tree, exp.Drop):
-        return _drop(session, tree)
-    return _alter(session, tree, params)
+        _create(session, tree, params)
+    elif isinstance(tree, exp.Drop):
+        _drop(session, tree)
+    else:
+        _alter(session, tree, params)
+    return -1
 
 
 # --- names -------------------------------------------------------------------------
@@ -226,7 +229,7 @@ _NOT_A_CELL = object()
 
 def _cell(node: exp.Expression) -> object:
     """A VALUES item as ('const', value) or ('param', index), or _NOT_A_CELL."""
-    operand = reads._operand(node)
+    operand = reads.operand(node)
     if operand.kind in ("const", "param"):
         return operand
     return _NOT_A_CELL
@@ -293,8 +296,8 @@ def _literal_batch(
             ]
         else:
             default = _default(column)
-            value = reads._constant(default)
-            if value is reads._NOT_CONSTANT:
+            value = reads.constant(default)
+            if value is reads.NOT_CONSTANT:
                 return None
             values = [value] * n
         array = _literal_column(values, column)
@@ -433,14 +436,7 @@ def _conflict_updates(
     sets: dict[str, exp.Expression] = {}
     for assignment in conflict.expressions:
         column = _column(schema, assignment.this.name)
-        value = assignment.expression.copy()
-        for call in list(value.find_all(exp.Anonymous)):
-            if call.name.upper() == "VALUES" and len(call.expressions) == 1:  # MySQL
-                call.replace(exp.column(call.expressions[0].name, table="excluded"))
-        for ref in value.find_all(exp.Column):
-            if not ref.table:
-                ref.set("table", exp.to_identifier(target))
-        sets[column.name] = value
+        sets[column.name] = assignment.expression.transform(_excluded_or_target, target)
     items = _full_row(
         schema,
         {c.name: sets.get(c.name, exp.column(c.name, table=target)) for c in schema.columns},
@@ -461,14 +457,30 @@ def _conflict_updates(
     return updated
 
 
+def _excluded_or_target(node: exp.Expression, target: str) -> exp.Expression:
+    """In an ON CONFLICT update: MySQL's VALUES(c) is excluded.c; a bare column is the
+    target table's (as in Postgres)."""
+    if (
+        isinstance(node, exp.Anonymous)
+        and node.name.upper() == "VALUES"
+        and len(node.expressions) == 1
+    ):
+        return exp.column(node.expressions[0].name, table="excluded")
+    if isinstance(node, exp.Column) and not node.table:
+        return exp.column(node.name, table=target)
+    return node
+
+
 def can_insert_many(tree: exp.Insert) -> bool:
     """Whether executemany may write every parameter set of ``tree`` in one batch."""
     source = tree.expression
+    conflict = tree.args.get("conflict")
     return (
         isinstance(source, exp.Values)
         and len(source.expressions) == 1
         and not tree.args.get("returning")
         and all(_cell(v) is not _NOT_A_CELL for v in source.expressions[0].expressions)
+        and (conflict is None or not any(True for _ in conflict.find_all(exp.Placeholder)))
     )
 
 
@@ -503,9 +515,9 @@ def _columns_batch(
         if column.name in values:
             array = _literal_column(values[column.name], column)
         else:
-            constant = reads._constant(_default(column))
+            constant = reads.constant(_default(column))
             array = (
-                None if constant is reads._NOT_CONSTANT else _literal_column([constant] * n, column)
+                None if constant is reads.NOT_CONSTANT else _literal_column([constant] * n, column)
             )
         if array is None:
             break

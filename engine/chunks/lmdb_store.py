@@ -75,10 +75,11 @@ from __future__ import annotations
 import os
 import struct
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import lmdb
 
@@ -92,7 +93,7 @@ from ..hash import (
     prefix_range,
     require_address,
 )
-from .delta import apply_delta, encode_deltas
+from .delta import apply_delta_into, encode_deltas
 from .store import (
     RefUpdate,
     check_chunk_addresses,
@@ -123,10 +124,13 @@ assert ADDRESS_LEN == 20  # DELTA_HEADER spells the base address's length
 _DELTA = struct.Struct(DELTA_HEADER)
 MAX_DEPTH = 255  # the most a depth byte holds: the format's bound on any chain
 CHAIN_CAP = 8  # writer policy, not format: the deepest chain a new delta may make
+CAP_SPREAD = 4  # each new chunk's own cap is CHAIN_CAP - (its first byte % CAP_SPREAD)
+DEFAULT_DELTA_CACHE = 32 << 20  # bytes of rebuilt chunks kept per handle
 
 _DB_CHUNKS, _DB_REFS, _DB_META = b"chunks", b"refs", b"meta"
 _STORE_META_PREFIX = "store/"
 _META_FORMAT_VERSION = b"store/format_version"
+_UPGRADABLE_VERSION = b"1"  # raw records only: opened, and marked 2 by a writable handle
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
 
 _T = TypeVar("_T")
@@ -165,12 +169,21 @@ def decode_record(address: bytes, record: bytes | memoryview) -> bytes:
     return bytes(body)
 
 
-def load_chunks(get: _Get, addresses: Iterable[bytes], known: dict[bytes, bytes], links: _Links) -> None:
-    """Put the bytes of each address, and of every chunk its delta chain needs, in ``known``.
+def load_chunks(
+    get: _Get,
+    addresses: Iterable[bytes],
+    known: dict[bytes, bytes],
+    links: _Links,
+    cache: RebuiltCache | None = None,
+) -> None:
+    """Put the bytes of each address in ``known``, rebuilding deltas from their chains.
 
-    ``get`` reads records from one transaction; ``links`` receives each loaded
-    chunk's (depth, base). Records are fetched a chain level at a time, each
-    base once however many chunks share it, then rebuilt base first.
+    ``get`` reads records from one transaction; ``links`` receives the (depth,
+    base) of every record read. Records are fetched a chain level at a time, each
+    base once however many chunks share it; a chain is then applied to one buffer,
+    checking the xxh3 of every link (invariant (1)). A delta found in ``cache`` is
+    taken from it (its record is still read: the chunk must be stored) and the
+    chain below it is not read.
 
     Raises:
         MissingChunk: an address is not stored.
@@ -178,9 +191,10 @@ def load_chunks(get: _Get, addresses: Iterable[bytes], known: dict[bytes, bytes]
             as corruption of the chunk whose delta needs it.
     """
     deltas: dict[bytes, tuple[int, memoryview]] = {}
-    frontier = [a for a in dict.fromkeys(addresses) if a not in known]
+    wanted = [a for a in dict.fromkeys(addresses) if a not in known]
     wanted_by: dict[bytes, bytes] = {}
-    seen = set(frontier)
+    seen = set(wanted)
+    frontier = wanted
     while frontier:
         following = []
         for address in frontier:
@@ -188,25 +202,30 @@ def load_chunks(get: _Get, addresses: Iterable[bytes], known: dict[bytes, bytes]
             if record is None:
                 if address in wanted_by:
                     raise CorruptChunk(
-                        wanted_by[address],
-                        f"its delta base {format_address(address)} is missing",
-                        10,
+                        wanted_by[address], f"its delta base {format_address(address)} is missing", 10
                     )
                 raise MissingChunk(address)
-            if len(record) and record[0] == KIND_DELTA:
-                digest, depth, base, body = _parse_delta(address, record)
-                links[address] = (depth, base)
-                deltas[address] = (digest, body)
-                if base not in known and base not in seen:
-                    seen.add(base)
-                    wanted_by[base] = address
-                    following.append(base)
-            else:
+            if not (len(record) and record[0] == KIND_DELTA):
                 known[address] = decode_record(address, record)
                 links[address] = (0, None)
+                continue
+            digest, depth, base, body = _parse_delta(address, record)
+            links[address] = (depth, base)
+            hit = cache.get(address) if cache is not None else None
+            if hit is not None:
+                known[address] = hit
+                continue
+            deltas[address] = (digest, body)
+            if base not in known and base not in seen:
+                seen.add(base)
+                wanted_by[base] = address
+                following.append(base)
         frontier = following
-    for address in deltas:
-        _rebuild(address, deltas, known, links)
+    for address in wanted:
+        if address not in known:
+            known[address] = _rebuild(address, deltas, known, links)
+            if cache is not None:
+                cache.put(address, known[address])
 
 
 def _parse_delta(address: bytes, record: bytes | memoryview) -> tuple[int, int, bytes, memoryview]:
@@ -225,31 +244,47 @@ def _rebuild(
     deltas: dict[bytes, tuple[int, memoryview]],
     known: dict[bytes, bytes],
     links: _Links,
-) -> None:
+) -> bytes:
     chain = []
     while address not in known:
         chain.append(address)
         depth, base = links[address]
-        if links[base][0] >= depth:  # invariant (6); also ends a cycle of bases
-            raise CorruptChunk(
-                address, f"its delta depth {depth} is not above its base's {links[base][0]}", 9
-            )
+        below = links.get(base, (0, None))[0]
+        if below >= depth:  # invariant (6); also ends a cycle of bases
+            raise CorruptChunk(address, f"its delta depth {depth} is not above its base's {below}", 9)
         address = base
+    buffer = bytearray(known[address])
     for address in reversed(chain):
         digest, body = deltas[address]
-        data = apply_delta(known[links[address][1]], body, address)
-        if checksum(data) != digest:
+        buffer = apply_delta_into(buffer, body, address)
+        if checksum(buffer) != digest:
             raise CorruptChunk(
                 address, "the xxh3 checksum of the bytes its delta rebuilds does not match", 1
             )
-        known[address] = data
+    return bytes(buffer)
 
 
-def _chain_root(address: bytes, links: _Links) -> bytes:
-    """The raw chunk at the bottom of ``address``'s delta chain (loaded into ``links``)."""
-    while (base := links[address][1]) is not None:
-        address = base
-    return address
+def chain_cap(address: bytes) -> int:
+    """The deepest chain the chunk ``address`` may end (invariant (7)): between
+    ``CHAIN_CAP - CAP_SPREAD + 1`` and ``CHAIN_CAP``, by its address's first byte."""
+    return CHAIN_CAP - address[0] % CAP_SPREAD
+
+
+def _chain_root(get: _Get, address: bytes) -> bytes:
+    """The raw chunk at the bottom of ``address``'s delta chain, found by reading
+    record headers only.
+
+    Raises:
+        CorruptChunk: a link is missing, or the chain is longer than ``MAX_DEPTH``.
+    """
+    for _ in range(MAX_DEPTH + 1):
+        record = get(address)
+        if record is None:
+            raise CorruptChunk(address, "a chunk on its delta chain is missing", 10)
+        if not (len(record) > DELTA_HEADER_LEN and record[0] == KIND_DELTA):
+            return address
+        address = bytes(record[10:DELTA_HEADER_LEN])
+    raise CorruptChunk(address, f"its delta chain is longer than {MAX_DEPTH} links", 9)
 
 
 def plan_records(
@@ -257,17 +292,19 @@ def plan_records(
     hints: dict[bytes, bytes],
     known: dict[bytes, bytes],
     links: _Links,
+    roots: dict[bytes, bytes],
     doomed: Collection[bytes] = (),
 ) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
     """Records for the chunks of one write, deltas where a hint allows (invariant (7)).
 
     ``hints`` maps chunks of ``owned`` not yet stored to the chunk each replaces;
-    ``known``/``links`` hold the stored bases, loaded by ``load_chunks``; no delta
-    is made against a chunk in ``doomed``. Returns the records, and for each delta
-    whose base is outside ``owned`` that base, which the write transaction must
-    still find stored.
+    ``known``/``links`` hold the stored bases (``load_chunks``), and ``roots`` the
+    chain root of each stored base at the cap of a chunk that replaces it (loaded
+    too); no delta is made against a chunk in ``doomed``. Returns the
+    records, and for each delta whose base is outside ``owned`` that base, which
+    the write transaction must still find stored.
     """
-    plan: dict[bytes, tuple[bytes, int, bytes]] = {}  # chunk -> (delta base, depth, chain root)
+    plan: dict[bytes, tuple[bytes, int]] = {}  # chunk -> (delta base, depth)
     decided: set[bytes] = set()
     for start in hints:
         walk = []
@@ -278,18 +315,19 @@ def plan_records(
         for address in reversed(walk):  # bases before the chunks that replace them
             decided.add(address)
             base = hints[address]
-            if base in plan:
-                depth, root = plan[base][1], plan[base][2]
+            if base in plan:  # a base written in this same batch
+                depth = plan[base][1]
             elif base in links:
-                depth, root = links[base][0], _chain_root(base, links)
+                depth = links[base][0]
             elif base in owned and (base not in hints or base in decided):
-                depth, root = 0, base
+                depth = 0
             else:  # absent, or a cycle of hints: store whole
                 continue
-            if depth < CHAIN_CAP:
-                plan[address] = (base, depth + 1, root)
-            elif root not in doomed:  # invariant (7): restart from the chain's raw root
-                plan[address] = (root, 1, root)
+            root = roots.get(base)
+            if depth < chain_cap(address):
+                plan[address] = (base, depth + 1)
+            elif root is not None and root not in doomed:  # invariant (7): restart at the root
+                plan[address] = (root, 1)
     targets = list(plan)
     pairs = []
     for address in targets:
@@ -299,7 +337,7 @@ def plan_records(
     outside: dict[bytes, bytes] = {}
     for address, body in zip(targets, encode_deltas(pairs), strict=True):
         if body is not None:
-            base, depth, _ = plan[address]
+            base, depth = plan[address]
             records[address] = encode_delta_record(owned[address], depth, base, body)
             if base not in owned:
                 outside[address] = base
@@ -307,6 +345,56 @@ def plan_records(
         if address not in records:
             records[address] = encode_record(data)
     return records, outside
+
+
+class RecordInfo(NamedTuple):
+    """How a chunk is stored (``LmdbChunkStore.record_info``)."""
+
+    kind: int  # KIND_RAW or KIND_DELTA (-1: an empty, damaged record)
+    depth: int  # 0 for a raw record
+    base: bytes | None  # the delta base, None for a raw record
+    size: int  # bytes of the record, header included
+
+
+class RebuiltCache:
+    """Chunks rebuilt from (or just written as) deltas, most recently used last.
+
+    A bounded map from address to bytes, safe to share between threads. Entries
+    never go stale (chunks are immutable); ``discard`` drops deleted ones.
+    """
+
+    __slots__ = ("limit", "_entries", "_bytes", "_lock")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._entries: OrderedDict[bytes, bytes] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, address: bytes) -> bytes | None:
+        with self._lock:
+            data = self._entries.get(address)
+            if data is not None:
+                self._entries.move_to_end(address)
+            return data
+
+    def put(self, address: bytes, data: bytes) -> None:
+        if len(data) > self.limit:
+            return
+        with self._lock:
+            old = self._entries.pop(address, None)
+            self._bytes += len(data) - (len(old) if old is not None else 0)
+            self._entries[address] = data
+            while self._bytes > self.limit:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= len(dropped)
+
+    def discard(self, addresses: Iterable[bytes]) -> None:
+        with self._lock:
+            for address in addresses:
+                old = self._entries.pop(address, None)
+                if old is not None:
+                    self._bytes -= len(old)
 
 
 class LmdbChunkStore:
@@ -318,6 +406,9 @@ class LmdbChunkStore:
         map_size: initial map size in bytes (grown on demand, see the module docstring).
         check_addresses: re-hash every ``commit``'s chunks against their given
             addresses (for tests; off on the hot path).
+        delta_cache_bytes: how many bytes of chunks rebuilt from deltas (or just
+            written as deltas) this handle keeps, so that reading them again, or
+            writing their successors, does not walk their chains.
 
     Raises:
         StorageError: ``path`` is not a chunk store that can be opened.
@@ -331,8 +422,10 @@ class LmdbChunkStore:
         readonly: bool = False,
         map_size: int = DEFAULT_MAP_SIZE,
         check_addresses: bool = False,
+        delta_cache_bytes: int = DEFAULT_DELTA_CACHE,
     ) -> None:
         self.path = Path(path)
+        self._cache = RebuiltCache(delta_cache_bytes)
         self.readonly = readonly
         self._check_addresses = check_addresses
         self._gate = _ResizeGate()
@@ -366,12 +459,13 @@ class LmdbChunkStore:
         return self.get_many([address])[0]
 
     def get_many(self, addresses: Sequence[bytes]) -> list[bytes]:
-        checked = [require_address(address) for address in addresses]
+        return self._load([require_address(address) for address in addresses], self._cache)
 
+    def _load(self, addresses: list[bytes], cache: RebuiltCache | None) -> list[bytes]:
         def read(txn: lmdb.Transaction) -> list[bytes]:
             known: dict[bytes, bytes] = {}
-            load_chunks(partial(txn.get, db=self._chunks), checked, known, {})
-            return [known[address] for address in checked]
+            load_chunks(partial(txn.get, db=self._chunks), addresses, known, {}, cache)
+            return [known[address] for address in addresses]
 
         return self._read(read)
 
@@ -442,7 +536,12 @@ class LmdbChunkStore:
                     txn.put(raw, new, db=self._refs)
             return True, True
 
-        return self._write(write, sum(map(len, records.values())))
+        stored = self._write(write, sum(map(len, records.values())))
+        if stored:
+            for address, record in records.items():
+                if record[0] == KIND_DELTA:
+                    self._cache.put(address, owned[address])
+        return stored
 
     def _records(
         self, owned: dict[bytes, bytes], bases: Mapping[bytes, bytes | None]
@@ -460,25 +559,38 @@ class LmdbChunkStore:
             get = partial(txn.get, db=self._chunks)
             fresh = {a: b for a, b in hints.items() if get(a) is None}  # else: stored already
             stored = [b for b in dict.fromkeys(fresh.values()) if get(b) is not None]
+            try:
+                return (fresh, *self._load_bases(get, fresh, stored))
+            except StorageError:  # a damaged base: load the others one by one; the
+                pass  # chunks that replace the damaged one are stored whole
             known: dict[bytes, bytes] = {}
             links: _Links = {}
-            try:
-                load_chunks(get, stored, known, links)
-            except StorageError:  # a damaged base: keep the others, store those chunks whole
-                known, links = {}, {}
-                for base in stored:
-                    one: dict[bytes, bytes] = {}
-                    one_links: _Links = {}
-                    try:
-                        load_chunks(get, [base], one, one_links)
-                    except StorageError:
-                        continue
-                    known.update(one)
-                    links.update(one_links)
-            return fresh, known, links
+            roots: dict[bytes, bytes] = {}
+            for base in stored:
+                try:
+                    one = self._load_bases(get, fresh, [base])
+                except StorageError:
+                    continue
+                known.update(one[0])
+                links.update(one[1])
+                roots.update(one[2])
+            return fresh, known, links, roots
 
-        fresh, known, links = self._read(read)
-        return plan_records(owned, fresh, known, links)
+        fresh, known, links, roots = self._read(read)
+        return plan_records(owned, fresh, known, links, roots)
+
+    def _load_bases(
+        self, get: _Get, hints: dict[bytes, bytes], bases: list[bytes]
+    ) -> tuple[dict[bytes, bytes], _Links, dict[bytes, bytes]]:
+        """Load ``bases``, and the chain root of each one at the cap of a chunk that
+        replaces it: the ``known``, ``links`` and ``roots`` of ``plan_records``."""
+        known: dict[bytes, bytes] = {}
+        links: _Links = {}
+        load_chunks(get, bases, known, links, self._cache)
+        capped = {b for a, b in hints.items() if b in links and links[b][0] >= chain_cap(a)}
+        roots = {base: _chain_root(get, base) for base in capped}  # invariant (7)
+        load_chunks(get, list(roots.values()), known, links, self._cache)
+        return known, links, roots
 
     def resolve_prefix(self, text_prefix: str) -> bytes:
         low, high = prefix_range(text_prefix)
@@ -523,6 +635,7 @@ class LmdbChunkStore:
         """Delete chunks; a stored delta whose base is deleted is first rewritten
         against its nearest surviving ancestor, or whole (invariant (8))."""
         checked = [require_address(address) for address in addresses]
+        self._cache.discard(checked)
 
         def write(txn: lmdb.Transaction) -> tuple[bool, int]:
             get = partial(txn.get, db=self._chunks)
@@ -551,9 +664,10 @@ class LmdbChunkStore:
                 dependents.append(bytes(address))
         if not dependents:
             return {}
+        get = partial(txn.get, db=self._chunks)
         known: dict[bytes, bytes] = {}
         links: _Links = {}
-        load_chunks(partial(txn.get, db=self._chunks), dependents, known, links)
+        load_chunks(get, dependents, known, links)  # no cache: every link is needed below
         owned = {address: known[address] for address in dependents}
         hints = {}
         for address in dependents:
@@ -562,15 +676,38 @@ class LmdbChunkStore:
                 ancestor = links[ancestor][1]
             if ancestor is not None:
                 hints[address] = ancestor
+        capped = {b for a, b in hints.items() if links[b][0] >= chain_cap(a)}
+        roots = {base: _chain_root(get, base) for base in capped}
+        load_chunks(get, [*hints.values(), *roots.values()], known, links)
         # The ancestors' depths stay as stored, upper bounds once they too are
         # rebased, so every chain still descends (invariant (6)).
-        records, _ = plan_records(owned, hints, known, links, doomed)
+        records, _ = plan_records(owned, hints, known, links, roots, doomed)
         return records
 
     def verify(self, address: bytes) -> None:
-        data = self.get(address)  # checks the xxh3
+        (data,) = self._load([require_address(address)], None)  # checks every xxh3
         if address_of(data) != address:
             raise CorruptChunk(address, "its bytes do not hash to its address (BLAKE3)")
+
+    def record_info(self, address: bytes) -> RecordInfo:
+        """How one chunk is stored: its record's kind, depth, delta base and length
+        (for ``dump-chunk``, tests and benchmarks; the bytes are not checked).
+
+        Raises:
+            MissingChunk: no chunk has this address.
+        """
+        address = require_address(address)
+
+        def read(txn: lmdb.Transaction) -> RecordInfo:
+            record = txn.get(address, db=self._chunks)
+            if record is None:
+                raise MissingChunk(address)
+            if len(record) > DELTA_HEADER_LEN and record[0] == KIND_DELTA:
+                base = bytes(record[10:DELTA_HEADER_LEN])
+                return RecordInfo(KIND_DELTA, record[9], base, len(record))
+            return RecordInfo(record[0] if len(record) else -1, 0, None, len(record))
+
+        return self._read(read)
 
     def stats(self) -> dict[str, int]:
         """``chunks``, ``stored_bytes`` (pages the chunks sub-database occupies),
@@ -736,16 +873,20 @@ class LmdbChunkStore:
             ) from exc
 
     def _check_format_version(self) -> None:
+        current = str(FORMAT_VERSION).encode()
+
         def write(txn: lmdb.Transaction) -> tuple[bool, None]:
-            txn.put(
-                _META_FORMAT_VERSION, str(FORMAT_VERSION).encode(), overwrite=False, db=self._meta
-            )
+            found = txn.get(_META_FORMAT_VERSION, db=self._meta)
+            if found is None or found == _UPGRADABLE_VERSION:
+                # version 1 holds raw records only, all readable here; from now on
+                # it may hold deltas, which version-1 code must refuse to read
+                txn.put(_META_FORMAT_VERSION, current, db=self._meta)
             return True, None
 
         if not self.readonly:
             self._write(write)  # a no-op when the version is already there
         found = self._read(lambda txn: txn.get(_META_FORMAT_VERSION, db=self._meta), False)
-        if found != str(FORMAT_VERSION).encode():
+        if found != current and not (self.readonly and found == _UPGRADABLE_VERSION):
             version = int(found) if found and found.isdigit() else -1
             raise FormatVersionError(f"chunk store {self.path}", version, FORMAT_VERSION)
 

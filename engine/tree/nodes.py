@@ -21,6 +21,7 @@ from ..chunks.store import ChunkStore
 from ..codec.internal import decode_internal, encode_internal, node_level
 from ..codec.leaf import decode_leaves
 from ..errors import CorruptChunk, FormatVersionError
+from .keyarray import sortable
 from .splitter import INTERNAL_RULE, LEAF_RULE, ChunkRule
 
 
@@ -39,32 +40,29 @@ class Internal:
 
 
 class Leaf:
-    """A decoded leaf: keys, value columns, and lazily built Python forms for lookups."""
+    """A decoded leaf with what point lookups need: a binary search over its keys
+    (numpy, over a zero-copy view when the keys have one width) and one row's
+    values read straight from the Arrow columns."""
 
-    __slots__ = ("keys", "columns", "_key_list", "_rows")
+    __slots__ = ("keys", "columns", "_sortable")
 
     def __init__(self, keys: pa.BinaryArray, columns: list[pa.Array]) -> None:
         self.keys = keys
         self.columns = columns
-        self._key_list: list[bytes] | None = None
-        self._rows: list[list] | None = None
-
-    @property
-    def key_list(self) -> list[bytes]:
-        if self._key_list is None:
-            self._key_list = self.keys.to_pylist()
-        return self._key_list
+        self._sortable: np.ndarray | None = None
 
     def find(self, key: bytes) -> int:
         """Row index of ``key``, or -1."""
-        keys = self.key_list
-        i = bisect.bisect_left(keys, key)
-        return i if i < len(keys) and keys[i] == key else -1
+        if self._sortable is None:
+            self._sortable = sortable(self.keys)
+        keys = self._sortable
+        if len(key) > keys.dtype.itemsize or not len(keys):
+            return -1
+        i = int(np.searchsorted(keys, key))
+        return i if i < len(keys) and self.keys[i].as_py() == key else -1
 
     def row(self, i: int) -> tuple:
-        if self._rows is None:
-            self._rows = [c.to_pylist() for c in self.columns]
-        return tuple(col[i] for col in self._rows)
+        return tuple(c[i].as_py() for c in self.columns)
 
 
 class NodeStore:
@@ -73,7 +71,7 @@ class NodeStore:
     def __init__(
         self,
         store: ChunkStore,
-        leaf_cache_size: int = 256,
+        leaf_cache_size: int = 1024,
         *,
         leaf_rule: ChunkRule = LEAF_RULE,
         internal_rule: ChunkRule = INTERNAL_RULE,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import arbordb
 import pytest
+
+import arbordb
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime
 import time
 
-import arbordb
 import pytest
+
+import arbordb
 
 from .conftest import rows
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-import arbordb
 import pyarrow as pa
 import pytest
+
+import arbordb
 
 
 def test_module_globals():
@@ -116,7 +117,11 @@ def test_fetch_methods_and_arraysize(people):
 
 def test_iteration(people):
     cur = people
-    assert [r[0] for r in cur.execute("SELECT id FROM people WHERE id < 3 ORDER BY id")] == [0, 1, 2]
+    assert [r[0] for r in cur.execute("SELECT id FROM people WHERE id < 3 ORDER BY id")] == [
+        0,
+        1,
+        2,
+    ]
 
 
 def test_fetch_arrow_and_df(people):
@@ -134,9 +139,7 @@ def test_fetch_arrow_and_df(people):
 def test_qmark_and_named_parameters(people):
     cur = people
     assert cur.execute("SELECT name FROM people WHERE id = ?", (2,)).fetchall() == [("p2",)]
-    assert cur.execute("SELECT name FROM people WHERE id = $id", {"id": 3}).fetchall() == [
-        ("p3",)
-    ]
+    assert cur.execute("SELECT name FROM people WHERE id = $id", {"id": 3}).fetchall() == [("p3",)]
     with pytest.raises(arbordb.ProgrammingError, match="2 parameter"):
         cur.execute("SELECT ?", (1, 2))
     with pytest.raises(arbordb.ProgrammingError, match="mapping"):
@@ -245,3 +248,41 @@ def test_show_tables_and_describe(cur):
         ("id", "INTEGER", "NO", "PRI", None, None),
         ("v", "VARCHAR", "NO", "UNI", None, None),
     ]
+
+
+def test_callproc(cur):
+    assert cur.callproc("dolt_branch", ["from_callproc"]) == ["from_callproc"]
+    assert cur.fetchall() == [(0,)]
+    assert cur.execute("SELECT count(*) FROM dolt_branches").fetchone() == (2,)
+
+
+def test_error_messages_name_the_users_tables(cur):
+    cur.execute("CREATE TABLE people (id INT PRIMARY KEY)")
+    with pytest.raises(arbordb.ProgrammingError) as caught:
+        cur.execute("SELECT nope FROM people WHERE id > 0")
+    assert "__arbor" not in str(caught.value)
+
+
+def test_key_lookups_and_ranges_read_the_tree_not_the_table(people, monkeypatch):
+    from arbordb.sql import reads
+
+    cur = people
+
+    def refuse(table):
+        raise AssertionError("decoded the whole table")
+
+    monkeypatch.setattr(reads, "table_arrow", refuse)
+    assert cur.execute("SELECT name FROM people WHERE id = ?", [4]).fetchall() == [("p4",)]
+    assert cur.execute("SELECT count(*) FROM people WHERE id BETWEEN 2 AND 5").fetchall() == [(4,)]
+    assert cur.execute("SELECT id FROM people WHERE id IN (1, 3) ORDER BY id").fetchall() == [
+        (1,),
+        (3,),
+    ]
+    assert cur.execute("SELECT max(id) FROM people WHERE id < 3 AND score >= 0").fetchall() == [
+        (2,)
+    ]
+    cur.execute("UPDATE people SET score = -1 WHERE id = 7")
+    cur.execute("DELETE FROM people WHERE id = 8")
+    monkeypatch.undo()
+    assert cur.execute("SELECT id, score FROM people WHERE score < 0").fetchall() == [(7, -1.0)]
+    assert cur.execute("SELECT count(*) FROM people").fetchall() == [(9,)]

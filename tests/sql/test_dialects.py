@@ -3,8 +3,9 @@ version-control additions work in each."""
 
 from __future__ import annotations
 
-import arbordb
 import pytest
+
+import arbordb
 
 from .conftest import rows
 
@@ -53,6 +54,8 @@ def test_postgres(path):
         cur = con.cursor()
         cur.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v TEXT, n NUMERIC(6, 2))")
         cur.execute("INSERT INTO t VALUES (1, 'a', 1.5) ON CONFLICT (id) DO NOTHING")
-        cur.execute("INSERT INTO t VALUES (1, 'b', 2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v")
+        cur.execute(
+            "INSERT INTO t VALUES (1, 'b', 2) ON CONFLICT (id) DO UPDATE SET v = EXCLUDED.v"
+        )
         assert rows(cur, "SELECT v, n::TEXT, v || '!' FROM t") == [("b", "1.50", "b!")]
         assert rows(cur, "SELECT string_agg(v, ',') FROM t") == [("b",)]

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import random
 
-import arbordb
 import duckdb
 import pytest
+
+import arbordb
 
 TABLES = 3
 ROWS = 120
@@ -32,7 +33,9 @@ def _value(rng: random.Random, kind: str) -> object:
 
 def _rows(rng: random.Random) -> list[tuple]:
     ids = rng.sample(range(1, ROWS * 4), ROWS)
-    return [(i, _value(rng, "a"), _value(rng, "b"), _value(rng, "s"), _value(rng, "k")) for i in ids]
+    return [
+        (i, _value(rng, "a"), _value(rng, "b"), _value(rng, "s"), _value(rng, "k")) for i in ids
+    ]
 
 
 def _predicate(rng: random.Random, alias: str = "") -> str:
@@ -53,7 +56,11 @@ def _predicate(rng: random.Random, alias: str = "") -> str:
         f"NOT ({p}a BETWEEN -5 AND 5)",
     ]
     parts = rng.sample(choices, rng.randint(1, 3))
-    return f" {rng.choice(['AND', 'OR'])} ".join(parts) if len(parts) > 1 and rng.random() < 0.3 else " AND ".join(parts)
+    return (
+        f" {rng.choice(['AND', 'OR'])} ".join(parts)
+        if len(parts) > 1 and rng.random() < 0.3
+        else " AND ".join(parts)
+    )
 
 
 def _query(rng: random.Random) -> str:
@@ -62,19 +69,31 @@ def _query(rng: random.Random) -> str:
     shapes = [
         lambda: f"SELECT * FROM {t} WHERE {_predicate(rng)}",
         lambda: f"SELECT id, a * 2 + k, upper(s) FROM {t} WHERE {_predicate(rng)}",
-        lambda: f"SELECT k, count(*), sum(a), min(b), max(s) FROM {t} WHERE {_predicate(rng)} GROUP BY k",
+        lambda: (
+            f"SELECT k, count(*), sum(a), min(b), max(s) FROM {t} WHERE {_predicate(rng)} GROUP BY k"
+        ),
         lambda: f"SELECT s, count(DISTINCT a), avg(b) FROM {t} GROUP BY s HAVING count(*) > 2",
         lambda: (
             f"SELECT x.id, y.id, x.s FROM {t} x JOIN {u} y ON x.k = y.k "
             f"WHERE {_predicate(rng, 'x')} AND {_predicate(rng, 'y')}"
         ),
-        lambda: f"SELECT x.id, y.a FROM {t} x LEFT JOIN {u} y ON x.id = y.id WHERE {_predicate(rng, 'x')}",
+        lambda: (
+            f"SELECT x.id, y.a FROM {t} x LEFT JOIN {u} y ON x.id = y.id WHERE {_predicate(rng, 'x')}"
+        ),
         lambda: f"SELECT id FROM {t} WHERE a IN (SELECT a FROM {u} WHERE {_predicate(rng)})",
-        lambda: f"SELECT id, (SELECT count(*) FROM {u} z WHERE z.k = {t}.k) FROM {t} WHERE {_predicate(rng)}",
-        lambda: f"SELECT a FROM {t} WHERE {_predicate(rng)} UNION SELECT a FROM {u} WHERE {_predicate(rng)}",
+        lambda: (
+            f"SELECT id, (SELECT count(*) FROM {u} z WHERE z.k = {t}.k) FROM {t} WHERE {_predicate(rng)}"
+        ),
+        lambda: (
+            f"SELECT a FROM {t} WHERE {_predicate(rng)} UNION SELECT a FROM {u} WHERE {_predicate(rng)}"
+        ),
         lambda: f"SELECT k FROM {t} EXCEPT SELECT k FROM {u} WHERE {_predicate(rng)}",
-        lambda: f"WITH c AS (SELECT k, sum(b) AS total FROM {t} GROUP BY k) SELECT * FROM c WHERE total > 0",
-        lambda: f"SELECT id, row_number() OVER (PARTITION BY k ORDER BY id) FROM {t} WHERE {_predicate(rng)}",
+        lambda: (
+            f"WITH c AS (SELECT k, sum(b) AS total FROM {t} GROUP BY k) SELECT * FROM c WHERE total > 0"
+        ),
+        lambda: (
+            f"SELECT id, row_number() OVER (PARTITION BY k ORDER BY id) FROM {t} WHERE {_predicate(rng)}"
+        ),
         lambda: f"SELECT * FROM {t} WHERE {_predicate(rng)} ORDER BY id DESC LIMIT 7",
     ]
     return rng.choice(shapes)()
@@ -84,7 +103,9 @@ def _canonical(rows: list[tuple]) -> list[tuple]:
     def key(row):
         return tuple((v is None, type(v).__name__, v if v is not None else 0) for v in row)
 
-    return sorted((tuple(round(v, 6) if isinstance(v, float) else v for v in r) for r in rows), key=key)
+    return sorted(
+        (tuple(round(v, 6) if isinstance(v, float) else v for v in r) for r in rows), key=key
+    )
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,9 @@ leaving the repository as it was."""
 
 from __future__ import annotations
 
-import arbordb
 import pytest
+
+import arbordb
 from arbordb.sql import call_procedure
 
 from .conftest import rows, state
@@ -88,7 +89,6 @@ def test_commit_flags(repo):
 )
 def test_refusals_change_nothing(repo, sql, error, message):
     con, cur = repo
-    cur.execute("INSERT INTO t VALUES (9, 9, 9)") if "nothing" not in sql else None
     before = state(con)
     classes = tuple(getattr(arbordb, e) for e in error.split("|"))
     with pytest.raises(classes, match=message):
@@ -140,9 +140,13 @@ def test_merge_fast_forward_and_no_ff(repo):
     cur.execute("INSERT INTO t VALUES (5, 5, 5)")
     cur.execute("CALL dolt_commit('-am', 'more')")
     cur.execute("CALL dolt_checkout('main')")
-    (merge_hash, ff, conflicts, _), = call(cur, "CALL dolt_merge('dev', '--no-ff', '-m', 'merge dev')")[1]
+    ((merge_hash, ff, conflicts, _),) = call(
+        cur, "CALL dolt_merge('dev', '--no-ff', '-m', 'merge dev')"
+    )[1]
     assert ff == 0 and conflicts == 0 and messages(cur)[0] == "merge dev"
-    assert rows(cur, "SELECT count(*) FROM dolt_commit_ancestors WHERE commit_hash = ?", [merge_hash]) == [(2,)]
+    assert rows(
+        cur, "SELECT count(*) FROM dolt_commit_ancestors WHERE commit_hash = ?", [merge_hash]
+    ) == [(2,)]
 
 
 @pytest.fixture
@@ -255,3 +259,45 @@ def test_procedure_arguments_may_be_parameters(repo):
     con, cur = repo
     cur.execute("CALL dolt_branch(?)", ["from_param"])
     assert rows(cur, "SELECT count(*) FROM dolt_branches WHERE name = 'from_param'") == [(1,)]
+
+
+def _diverged(cur) -> None:
+    cur.execute("CALL dolt_checkout('-b', 'dev')")
+    cur.execute("INSERT INTO t VALUES (4, 4, 4)")
+    cur.execute("CALL dolt_commit('-am', 'dev work')")
+    cur.execute("CALL dolt_checkout('main')")
+    cur.execute("INSERT INTO t VALUES (5, 5, 5)")
+    cur.execute("CALL dolt_commit('-am', 'main work')")
+
+
+def test_merge_no_commit_leaves_the_merge_to_commit(repo):
+    con, cur = repo
+    _diverged(cur)
+    assert call(cur, "CALL dolt_merge('dev', '--no-commit')")[1] == [("", 0, 0, "merge successful")]
+    assert messages(cur)[0] == "main work"
+    assert rows(cur, "SELECT count(*) FROM t") == [(5,)]
+    assert rows(cur, "SELECT is_merging FROM dolt_merge_status") == [(True,)]
+    cur.execute("CALL dolt_commit('-m', 'merged by hand')")
+    (head,) = rows(cur, "SELECT dolt_hashof('HEAD')")[0]
+    assert rows(
+        cur, "SELECT count(*) FROM dolt_commit_ancestors WHERE commit_hash = ?", [head]
+    ) == [(2,)]
+
+
+def test_merge_squash_makes_a_single_parent_commit(repo):
+    con, cur = repo
+    _diverged(cur)
+    cur.execute("CALL dolt_merge('dev', '--squash')")
+    assert rows(cur, "SELECT count(*) FROM t") == [(5,)]
+    cur.execute("CALL dolt_commit('-am', 'squashed')")
+    (head,) = rows(cur, "SELECT dolt_hashof('HEAD')")[0]
+    assert rows(
+        cur, "SELECT count(*) FROM dolt_commit_ancestors WHERE commit_hash = ?", [head]
+    ) == [(1,)]
+
+
+def test_conflicts_resolve_combine_and_dot(conflicted):
+    con, cur = conflicted
+    assert call(cur, "CALL dolt_conflicts_resolve('--ours', '.')") == (["status"], [(0,)])
+    assert rows(cur, "SELECT a FROM t WHERE id = 1") == [(10,)]
+    assert rows(cur, "SELECT count(*) FROM dolt_conflicts") == [(0,)]

@@ -3,8 +3,9 @@ and two connections racing to commit one branch (session.py invariants (1)-(4)).
 
 from __future__ import annotations
 
-import arbordb
 import pytest
+
+import arbordb
 
 from .conftest import rows, state
 
@@ -47,7 +48,6 @@ def test_rollback_never_undoes_a_version_commit(con, table):
 def test_failed_statement_changes_nothing_and_session_stays_usable(con, table):
     cur = table
     cur.execute("INSERT INTO t VALUES (3, 'c')")  # an open transaction
-    before = state(con)
     for sql in (
         "INSERT INTO t VALUES (4, 'd'), (1, 'dup')",
         "INSERT INTO t VALUES (5, NULL)",
@@ -56,6 +56,7 @@ def test_failed_statement_changes_nothing_and_session_stays_usable(con, table):
         "SELECT * FROM missing",
         "INSERT INTO t VALUES (6, 'x'); INSERT INTO t VALUES ('notanint', 'y')",
     ):
+        before = state(con)
         with pytest.raises(arbordb.Error):
             cur.execute(sql)
         if ";" not in sql:
