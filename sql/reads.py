@@ -812,7 +812,11 @@ class _Resolver:
                         and column == key[0]
                         and all(_fits(v, types[column]) for v in vals)
                     ):
-                        return _rows(schema, [table.get([v]) for v in dict.fromkeys(vals)])
+                        distinct = list(dict.fromkeys(vals))
+                        if len(distinct) <= 4:
+                            return _rows(schema, [table.get([v]) for v in distinct])
+                        keys = pa.table({schema.primary_key[0]: pa.array(distinct, types[column])})
+                        return table.get_many(keys)
             prefix = []
             for k in key:
                 if k not in equal:

@@ -48,6 +48,7 @@ from .indexes import (
 )
 from .keyed import apply_keyed, build_keyed, row_keys
 from .keyless import apply_keyless, build_keyless, check_unique_repeats, expand, row_hashes
+from .lookup import lookup
 from .rows import (
     COUNT_TYPE,
     cast_column,
@@ -273,6 +274,22 @@ class Table:
         if self.schema.is_keyless:
             data = expand(values[0], data)
         return data if columns is None else data.select(list(columns))
+
+    def get_many(self, keys: pa.Table) -> pa.Table:
+        """The stored rows whose primary keys are the rows of ``keys`` (pk columns),
+        in key order, absent keys skipped; one vectorised pass over the leaves that
+        hold them (``lookup.lookup``), not a point lookup per key."""
+        if self.schema.is_keyless:
+            raise SchemaError(f"{self._what} is keyless: there is no key to get rows by")
+        wanted = self.keys_of(keys.select(list(self.schema.primary_key)))
+        order = pc.sort_indices(wanted)
+        wanted = wanted.take(order)
+        if len(wanted) > 1:
+            distinct = pc.not_equal(wanted.slice(1), wanted.slice(0, len(wanted) - 1))
+            wanted = wanted.filter(pa.concat_arrays([pa.array([True]), distinct]))
+        found, values = lookup(self.rows, wanted)
+        mask = pa.array(found)
+        return self._arrow(wanted.filter(mask), [v.filter(mask) for v in values], None)
 
     def get(self, pk_values: Sequence[object]) -> dict | None:
         """The row with primary key ``pk_values`` as {column: value}, or None.

@@ -258,3 +258,16 @@ def test_moving_a_row_onto_another_key_with_replace_false(nodes):
     # UPDATE ... SET id = id + 1: both rows move, no clash
     moved = t.apply(rows({2: ("a", 1.0), 3: ("b", 2.0)}), pa.table({"id": [1, 2]}), replace=False)
     assert contents(moved) == {2: ("a", 1.0), 3: ("b", 2.0)}
+
+
+def test_get_many_returns_the_stored_rows_in_key_order(tmp_path):
+    from arbordb.engine.chunks.memory import MemoryChunkStore
+    from arbordb.engine.table import Column, Schema, Table
+    from arbordb.engine.tree import NodeStore
+
+    schema = Schema((Column("id", None, pa.int64()), Column("v", None, pa.string())), ("id",))
+    table = Table.create(NodeStore(MemoryChunkStore()), schema).insert(
+        pa.table({"id": list(range(0, 2000, 2)), "v": [f"r{i}" for i in range(0, 2000, 2)]})
+    )
+    got = table.get_many(pa.table({"id": [10, 3, 10, 1998, 4000, 0]}))
+    assert got.to_pylist() == [{"id": 0, "v": "r0"}, {"id": 10, "v": "r10"}, {"id": 1998, "v": "r1998"}]
