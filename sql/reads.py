@@ -289,7 +289,7 @@ def number_params(sql: str, dialect: str) -> tuple[str, int]:
 
     Example:
         >>> number_params("SELECT ? FROM t LIMIT ?, ?", "sqlite")
-        ('SELECT :__arbor_p0 FROM t LIMIT :__arbor_p1, :__arbor_p2', 3)
+        ('SELECT :__arbor_p0  FROM t LIMIT :__arbor_p1 , :__arbor_p2 ', 3)
         >>> number_params("SELECT '?'", "duckdb")
         ("SELECT '?'", 0)
     """
@@ -302,7 +302,8 @@ def number_params(sql: str, dialect: str) -> tuple[str, int]:
     sigil = "$" if dialect == "duckdb" else ":"
     out, at = [], 0
     for i, token in enumerate(marks):
-        out += [sql[at : token.start], f"{sigil}__arbor_p{i}"]
+        # a space after each marker: sqlglot reads "$a,$b" as a dollar-quoted string
+        out += [sql[at : token.start], f"{sigil}__arbor_p{i} "]
         at = token.end + 1
     out.append(sql[at:])
     return "".join(out), len(marks)

@@ -286,3 +286,15 @@ def test_key_lookups_and_ranges_read_the_tree_not_the_table(people, monkeypatch)
     monkeypatch.undo()
     assert cur.execute("SELECT id, score FROM people WHERE score < 0").fetchall() == [(7, -1.0)]
     assert cur.execute("SELECT count(*) FROM people").fetchall() == [(9,)]
+
+
+def test_placeholders_without_spaces(tmp_path):
+    import arbordb
+
+    with arbordb.connect(tmp_path / "r") as con:
+        cur = con.cursor()
+        cur.execute("CREATE TABLE t (a BIGINT PRIMARY KEY, b VARCHAR, c DOUBLE)")
+        cur.execute("INSERT INTO t VALUES (?,?,?)", (1, "x", 1.5))
+        cur.executemany("INSERT INTO t VALUES (?,?,?)", [(2, "y", 2.5), (3, "z", None)])
+        cur.execute("SELECT count(*) FROM t WHERE a>=?", (2,))
+        assert cur.fetchone() == (2,)
