@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .keyarray import padded_matrix
+from .keyarray import key_buffers, padded_matrix
 
 WEIBULL_K = 4  # hard-wired in _hazard as two squarings
 
@@ -70,17 +70,40 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 def key_hashes(keys: pa.BinaryArray, level: int) -> np.ndarray:
     """A stable 64-bit hash of every key, salted by the tree level."""
-    matrix, lengths = padded_matrix(keys, multiple=8)
-    lanes = matrix.view("<u8")
-    n_lanes = (lengths + 7) // 8
+    offsets, data = key_buffers(keys)
+    lengths = np.diff(offsets)
+    n = len(lengths)
+    width = int(lengths[0]) if n else 0
     seed = np.uint64(((level + 1) * int(_GOLDEN)) & 0xFFFFFFFFFFFFFFFF)
     h = _mix(seed ^ lengths.astype(np.uint64))
-    uniform = bool(len(lengths)) and bool((n_lanes == n_lanes[0]).all())
+    if n and (lengths == width).all():
+        # one width: read the lanes in place (strided views), no padded copy
+        for j in range(0, width, 8):
+            h = _fold(h, _lane(data, n, width, j))
+        return _mix(h)
+    matrix, _ = padded_matrix(keys, multiple=8)
+    lanes = matrix.view("<u8")
+    n_lanes = (lengths + 7) // 8
     for j in range(lanes.shape[1]):
-        mixed = (h ^ lanes[:, j]) * _M1
-        mixed ^= mixed >> np.uint64(32)
-        h = mixed if uniform else np.where(j < n_lanes, mixed, h)
+        h = np.where(j < n_lanes, _fold(h, lanes[:, j]), h)
     return _mix(h)
+
+
+def _fold(h: np.ndarray, lane: np.ndarray) -> np.ndarray:
+    mixed = (h ^ lane) * _M1
+    mixed ^= mixed >> np.uint64(32)
+    return mixed
+
+
+def _lane(data: np.ndarray, n: int, width: int, start: int) -> np.ndarray:
+    """Bytes [start, start + 8) of every fixed-width key as a little-endian u64,
+    zero-padded past the key's end (the same value the padded matrix gives)."""
+    if start + 8 <= width:
+        return np.ndarray((n,), "<u8", data, start, (width,)).astype(np.uint64)
+    lane = np.zeros(n, np.uint64)
+    for b in range(width - start):
+        lane |= data[start + b :: width][:n].astype(np.uint64) << np.uint64(8 * b)
+    return lane
 
 
 def _hazard(x):

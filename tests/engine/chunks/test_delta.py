@@ -11,8 +11,7 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbordb.engine.chunks import BufferedChunkStore, LmdbChunkStore, MemoryChunkStore
-from arbordb.engine.chunks import lmdb_store
+from arbordb.engine.chunks import BufferedChunkStore, LmdbChunkStore, MemoryChunkStore, lmdb_store
 from arbordb.engine.chunks.delta import (
     MAX_FRACTION,
     METHOD_PATCH,
@@ -114,19 +113,29 @@ def test_batches_span_many_pairs():
 
 BASE = leafish(7)
 PATCH = encode_delta(BASE, edited(BASE, 8))
+MANY = encode_delta(BASE, edited(BASE, 9, edits=100))  # over _NUMPY_OPS ops
 ZSTD = encode_delta(BASE, BASE[:100] + b"xyz" + BASE[100:])
 BAD_BODIES = {
     "empty": b"",
     "unknown method": b"\x07" + PATCH[1:],
-    "varint cut short": PATCH[:1] + b"\x80",
-    "op past the end": PATCH[:1] + b"\xff\xff\x01\x02ab",
-    "literal cut short": PATCH[:1] + b"\x00\x10abc",
-    "zero-size op": PATCH[:1] + b"\x05\x00",
+    "op count cut short": b"\x00\x80",
+    "op list cut short": PATCH[:4],
+    "op past the end": b"\x00\x01\xff\xff\x01\x02ab",
+    "literal cut short": b"\x00\x01\x00\x10abc",
+    "zero-size op": b"\x00\x01\x05\x00",
+    "bytes past the last op": PATCH + b"extra",
+    "many ops, literals cut short": MANY[:-10],
+    "many ops, count too high": MANY[:1] + b"\xff\x7f" + MANY[2:],
     "zstd garbage": b"\x01" + b"not a frame at all",
     "zstd body flipped": ZSTD[:-6] + bytes([ZSTD[-6] ^ 0xFF]) + ZSTD[-5:],
     "zstd claims too much": b"\x01"
     + zstandard.ZstdCompressor(write_content_size=True).compress(b"\0" * 200_000),
 }
+
+
+def test_many_op_patch_round_trips():
+    assert MANY is not None and MANY[0] == METHOD_PATCH and MANY[1] > 56
+    assert apply_delta(BASE, MANY, NAME) == edited(BASE, 9, edits=100)
 
 
 @pytest.mark.parametrize("name", list(BAD_BODIES))
@@ -378,3 +387,19 @@ def test_writer_cap_is_policy_not_format(tmp_path, monkeypatch):
         assert store.record_info(address)[1:3] == (1, versions[0][0])  # restarted at the root
         store.delete_many([a for a, _ in versions[2:-1]])
         assert store.get(address) == edited(versions[-1][1], 99)
+
+
+def test_version_1_store_opens_and_is_marked_2(tmp_path):
+    """Version 1 held raw records only, all readable; once deltas may be written the
+    store says 2, which version-1 code refuses to open."""
+    with LmdbChunkStore(tmp_path) as store:
+        address = store.put(b"written by version 1")
+    env = lmdb.open(str(tmp_path), max_dbs=3)
+    with env.begin(write=True, db=env.open_db(b"meta")) as txn:
+        txn.put(b"store/format_version", b"1")
+    env.close()
+    with LmdbChunkStore(tmp_path, readonly=True) as store:
+        assert store.get(address) == b"written by version 1"
+        assert store.get_meta("store/format_version") == b"1"
+    with LmdbChunkStore(tmp_path) as store:
+        assert store.get_meta("store/format_version") == b"2"
