@@ -587,6 +587,30 @@ class _RepositoryConnection:
 # --- command line --------------------------------------------------------------
 
 
+def _write_results(args: argparse.Namespace, summary: Summary, failures: list[str]) -> None:
+    from bench.common import machine, machine_line, write_section
+
+    lines = [
+        f"## conformance: `python -m bench.slt {' '.join(map(str, args.paths))} "
+        f"--engine {args.engine} --dialect {args.dialect}`",
+        "",
+        machine_line(machine()),
+        "",
+        "| file | passed | failed | skipped |",
+        "|---|---|---|---|",
+        *(f"| {Path(r.path).name} | {r.passed} | {r.failed} | {r.skipped} |" for r in summary.files),
+        f"| **total** | **{summary.passed}** | **{summary.failed}** | {summary.skipped} |",
+        "",
+        f"Pass rate {summary.pass_rate:.4%} of {summary.passed + summary.failed} records "
+        f"(skipped: records marked onlyif another engine).",
+    ]
+    if failures:
+        lines += ["", "Failures, each with its reason:", "", "```", *failures, "```"]
+    else:
+        lines += ["", "No failures."]
+    write_section(args.results, "conformance", "\n".join(lines))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0, or 1 below ``--min-pass-rate``)."""
     parser = argparse.ArgumentParser(
@@ -600,6 +624,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--failures", type=Path, metavar="FILE", help="write failures to FILE")
     parser.add_argument(
         "--min-pass-rate", type=float, metavar="X", help="exit 1 if under this fraction pass"
+    )
+    parser.add_argument(
+        "--results", type=Path, metavar="FILE", help="write the totals and every failure to "
+        "the 'conformance' section of FILE (e.g. bench/RESULTS.md)"
     )
     args = parser.parse_args(argv)
     if args.min_pass_rate is not None and not 0.0 <= args.min_pass_rate <= 1.0:
@@ -627,9 +655,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     print(f"{summary.passed} passed, {summary.failed} failed")
     print(f"{summary.skipped} skipped, {len(summary.files)} files, {summary.seconds:.1f} s")
+    failures = [str(failure) for result in summary.files for failure in result.failures]
     if args.failures is not None:
-        failures = [str(failure) for result in summary.files for failure in result.failures]
         args.failures.write_text("".join(f"{failure}\n\n" for failure in failures))
+    if args.results is not None:
+        _write_results(args, summary, failures)
     if args.min_pass_rate is not None and summary.pass_rate < args.min_pass_rate:
         print(
             f"pass rate {summary.pass_rate:.4f} is below --min-pass-rate {args.min_pass_rate}",
