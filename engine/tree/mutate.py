@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from ..errors import InvalidInput
 from .builder import Entries, LeafItems, build_root, cut_leaves, write_leaves, write_spans
+from .relevel import rebuild_root
 from .cursor import leaf_entries
 from .keyarray import comparable
 from .nodes import NodeStore
@@ -78,11 +79,13 @@ def apply_edits(
     written = write_spans(nodes, items, spans, bases)
 
     out = Entries()
+    changes: list[tuple[int, int, int, int]] = []  # old leaf range -> new entry range
     next_leaf = span = 0
     r = 0
     while r < len(runs):
         first, last = runs[r]
         _copy_entries(leaves, next_leaf, first, out)
+        out_start = len(out)
         n_spans = len(run_cuts[r]) + (not run_synced[r] and last == len(leaves) - 1)
         _copy_entries(written, span, span + n_spans, out)
         span += n_spans
@@ -96,12 +99,13 @@ def apply_edits(
                 nodes, types, leaves, (items, runs, run_starts, run_stops), r, last, remainder, out
             )
             span += sum(len(run_cuts[x]) for x in skipped)
+        changes.append((first, last + 1, out_start, len(out)))
         next_leaf = last + 1
     _copy_entries(leaves, next_leaf, len(leaves), out)
     if not len(out):
         empty = LeafItems(keys.slice(0, 0), [c.slice(0, 0) for c in columns])
-        out = write_leaves(nodes, empty, [0, 0])
-    return build_root(nodes, out)
+        return build_root(nodes, write_leaves(nodes, empty, [0, 0]))
+    return rebuild_root(nodes, root, leaves, out, changes)
 
 
 def _resync(nodes, types, leaves, edited, r, last, remainder, out):
