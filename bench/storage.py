@@ -54,7 +54,8 @@ import pyarrow as pa
 
 from arbordb.engine.chunks.buffered import BufferedChunkStore
 from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
-from arbordb.engine.codec.keys import decode_keys, encode_key, encode_keys
+from arbordb.engine.codec.key_batch import decode_keys, encode_keys
+from arbordb.engine.codec.keys import encode_key
 from arbordb.engine.tree.diff import MODIFIED, TreeDiff
 from arbordb.engine.tree.nodes import NodeStore
 from arbordb.engine.tree.prolly import ProllyTree

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from arbordb.engine.codec.keys import encode_keys
+from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.errors import AlreadyExists, TableNotFound
 from arbordb.engine.table import Check, Column, Index, Schema, Table
 from arbordb.engine.table.lookup import lookup

@@ -96,14 +96,7 @@ class BufferedChunkStore:
         """``flush`` with extra ``chunks``: they are written only if the commit succeeds."""
         batch = {**self._pending, **chunks} if chunks else self._pending
         hints = {**self._bases, **bases} if bases else self._bases
-        # Hints go only to a store that may use them: a store without deltas (or a
-        # test wrapper) keeps the protocol's older two-argument commit working.
-        committed = (
-            self.inner.commit(batch, ref_updates, bases=hints)
-            if hints
-            else self.inner.commit(batch, ref_updates)
-        )
-        if not committed:  # invariant (2)
+        if not self.inner.commit(batch, ref_updates, bases=hints):  # invariant (2)
             return False
         self._pending = {}
         self._bases = {}

@@ -1,7 +1,7 @@
 """The delta codec: a chunk written as its differences from the chunk it replaces.
 
 An edit of a few rows rewrites a ~16 KiB leaf in which nearly every byte is the
-same as in the old leaf. The LMDB store (``lmdb_store.py``, record kind 2) keeps
+same as in the old leaf. The LMDB store (``records.py``, record kind 2) keeps
 such a chunk as a delta against that old chunk, its *base*; the chunk's address
 is still the hash of its full bytes. This module only turns (base, new) byte
 strings into delta bodies and back: it knows nothing of records, chains or stores.

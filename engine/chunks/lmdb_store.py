@@ -3,40 +3,11 @@
 Layout: ``path`` is a directory holding LMDB's ``data.mdb`` and ``lock.mdb``, with
 three named sub-databases (keys sort as unsigned bytes):
 
-    chunks   address (20 bytes)      -> record (below)
+    chunks   address (20 bytes)      -> record (``records.py``: raw, or a delta
+                                        against another chunk)
     refs     ref name (UTF-8)        -> address (20 bytes)
     meta     key (UTF-8)             -> value bytes; keys starting "store/" belong
                                         to this module ("store/format_version")
-
-Record format of a ``chunks`` value (little-endian throughout):
-
-    OFFSET  SIZE  DESCRIPTION
-    0       1     kind: 0 = raw, 2 = delta against a base chunk; 1 (zstd-
-                  compressed) is reserved: never written, read as corrupt
-    1       8     xxh3-64 of the FULL chunk bytes (not of the body), unsigned
-    kind 0:
-    9       n     the chunk's bytes
-    kind 2:
-    9       1     depth: 1..255, above the base record's depth (a raw record's is 0)
-    10      20    base: the address of the chunk the delta applies to
-    30      n     delta body (``delta.py``: a method byte, then PATCH ops or a
-                  zstd frame)
-
-The address stays the BLAKE3 of the full chunk, whatever its record kind.
-
-Worked example: a 15,216-byte leaf of the benchmark table in which four rows got
-a new label and score, written with a hint naming the leaf it replaces (raw, so
-the depth is 1). Its record is 94 bytes instead of 15,225::
-
-    02                        kind 2
-    9d e1 78 b9 b9 55 2d 30   xxh3-64 of the new leaf, 0x302d55b9b978e19d
-    01                        depth 1
-    19 f0 1e f6 ... 7d 87     base: the old leaf, 37o1ttlq9tbqeqfsl7r4vr7bef7bkvc7
-    00 08                     delta method PATCH, eight ops
-    c5 39 03                  op 1: gap 7365, 3 bytes (a label's last digits)
-    de 0d 02                  op 2: gap 1758, 2 bytes
-    ...                       ops 3-8: two more labels, then four scores (7 bytes each)
-    35 35 30 30 30 ...        the ops' literals, 44 bytes
 
 ``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``) is 2; a change
 to the record format, the sub-databases or ``hash.ADDRESS_LEN`` bumps it, and a
@@ -65,17 +36,7 @@ Settings and why:
 - ``writemap=False``: the map is read-only in this process, so a stray write in
   a native extension cannot corrupt the file.
 - ``max_dbs=3``: the three sub-databases above.
-- Deltas (invariant (7)): ``CHAIN_CAP`` = 8 with ``CAP_SPREAD`` = 4, so each
-  chunk's cap is 5-8 links, drawn from its address. Measured on a 1M-row table
-  (1,874 leaves of ~16 KiB) taking 1% scattered updates per commit: a plain
-  chunk store grows ~35 MB a commit (every leaf rewritten, 20 KiB of LMDB
-  overflow pages each); with deltas the growth starts at 0.5 MB a commit and
-  levels off below 2 MB, where leaves whose delta against their chain's root
-  has grown past a quarter of the leaf are rewritten whole. One cap for all
-  chunks (no spread) made every leaf restart at the root in the same commit:
-  2-8 MB spikes, and a 35 MB one once those deltas grew too large. A lower cap
-  (4) restarts twice as often and grew 60% more; a higher one (16) grew a little
-  less but doubles the worst read.
+- Deltas: which chunks become deltas, and the chain caps, are ``records.py``'s.
 - Reading a delta costs one record fetch and ~6-10 us per link (``delta.py``),
   paid once per handle: ``delta_cache_bytes`` (``DEFAULT_DELTA_CACHE`` = 32 MiB,
   about one 1M-row table's leaves) keeps rebuilt chunks, and the chunks a write
@@ -83,10 +44,9 @@ Settings and why:
   them without walking a chain.
 
 Invariants:
-  (1) Every read of a chunk checks the record kind and the xxh3 before returning
-      bytes, for each link of a delta chain too; a mismatch raises
-      ``CorruptChunk(address, reason, offset)`` (store invariant (1)). ``verify``
-      re-hashes with BLAKE3 as well, rebuilding deltas without the cache.
+  (1) Every read of a chunk goes through ``records.load_chunks``, which checks
+      each record (records invariant (1)); ``verify`` re-hashes with BLAKE3 as
+      well, rebuilding deltas without the cache.
   (2) Each ``put``, ``put_many``, ``commit``, ``delete_many`` and ``set_meta`` is
       one write transaction; chunks are inserted with ``overwrite=False``, so
       storing existing bytes again costs a lookup and writes nothing.
@@ -101,21 +61,14 @@ Invariants:
       abort waits for every in-flight operation on the environment, so a busy
       reader thread would otherwise stall it for seconds; an aborting write is
       a lost compare-and-swap, an invalid ref target, or a full map.)
-  (6) A delta record's depth is above its base record's, so a chain ends at a
-      raw record within ``depth`` links; readers check it at every link, which
-      also stops a cycle. The depth is an upper bound on the chain's length
-      (the rewrites of (8) may shorten a chain below a record).
-  (7) A chunk is stored as a delta only when a writer's hint names its base, the
-      base is still stored when the write transaction runs, and the delta body is
-      at most a quarter of the chunk (``delta.MAX_FRACTION``). Its depth is its
-      base's plus one, up to its cap (``chain_cap``); a chunk whose base is at its
-      cap is a delta against that chain's raw root instead (depth 1), and is
-      stored whole when that delta is too large.
-  (8) ``delete_many`` never strands a delta: in its write transaction, before
-      deleting, each kept delta whose base is deleted is rewritten against its
-      nearest kept ancestor (never deeper than before), or whole when none is
-      kept or the delta is too large. Finding them reads every record's header,
-      O(store) per call, which suits garbage collection, its one caller.
+  (6) Delta records are planned from one read snapshot (records invariant (3));
+      a delta whose base is no longer stored when the write transaction runs is
+      stored whole instead.
+  (7) ``delete_many`` never strands a delta: in its write transaction, before
+      deleting, it rewrites each kept delta whose base is deleted
+      (``records.rebase_records``, records invariant (4)). Finding them reads
+      every record's header, O(store) per call, which suits garbage collection,
+      its one caller.
 
 Concurrency: LMDB allows one writer per environment across all processes (its
 lock file) and any number of readers on snapshots, which never block the writer.
@@ -127,27 +80,28 @@ environment once (LMDB's rule) and a child process opens its own handle.
 from __future__ import annotations
 
 import os
-import struct
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import lmdb
 
 from ..errors import CorruptChunk, FormatVersionError, MissingChunk, StorageError
-from ..hash import (
-    ADDRESS_LEN,
-    address_of,
-    addresses_of,
-    checksum,
-    format_address,
-    prefix_range,
-    require_address,
+from ..hash import address_of, addresses_of, prefix_range, require_address
+from .records import (
+    KIND_DELTA,
+    RebuiltCache,
+    RecordInfo,
+    describe_record,
+    encode_record,
+    is_delta_on,
+    load_bases,
+    load_chunks,
+    plan_records,
+    rebase_records,
 )
-from .delta import apply_delta_into, encode_deltas
 from .store import (
     RefUpdate,
     check_chunk_addresses,
@@ -159,26 +113,6 @@ from .store import (
 
 FORMAT_VERSION = 2
 DEFAULT_MAP_SIZE = 64 << 30
-
-KIND_RAW = 0  # body = chunk bytes
-KIND_ZSTD = 1  # reserved: body = zstd frame of the chunk bytes
-KIND_DELTA = 2  # depth, base address, then a delta body (delta.py)
-_KIND_NAMES = {KIND_ZSTD: "zstd-compressed"}
-_DELTA_KIND_BYTE = bytes([KIND_DELTA])
-
-RECORD_HEADER = "<BQ"  # kind, xxh3-64 of the full chunk
-RECORD_HEADER_LEN = 9
-assert struct.calcsize(RECORD_HEADER) == RECORD_HEADER_LEN
-_HEADER = struct.Struct(RECORD_HEADER)
-
-DELTA_HEADER = "<BQB20s"  # kind, xxh3-64 of the full chunk, depth, base address
-DELTA_HEADER_LEN = 30
-assert struct.calcsize(DELTA_HEADER) == DELTA_HEADER_LEN
-assert ADDRESS_LEN == 20  # DELTA_HEADER spells the base address's length
-_DELTA = struct.Struct(DELTA_HEADER)
-MAX_DEPTH = 255  # the most a depth byte holds: the format's bound on any chain
-CHAIN_CAP = 8  # writer policy, not format: the deepest chain a new delta may make
-CAP_SPREAD = 4  # each new chunk's own cap is CHAIN_CAP - (its first byte % CAP_SPREAD)
 DEFAULT_DELTA_CACHE = 32 << 20  # bytes of rebuilt chunks kept per handle
 
 _DB_CHUNKS, _DB_REFS, _DB_META = b"chunks", b"refs", b"meta"
@@ -188,271 +122,6 @@ _UPGRADABLE_VERSION = b"1"  # raw records only: opened, and marked 2 by a writab
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
 
 _T = TypeVar("_T")
-_Get = Callable[[bytes], Any]  # address -> record (bytes or buffer) or None
-_Links = dict[bytes, tuple[int, "bytes | None"]]  # address -> (depth, base or None when raw)
-
-
-def encode_record(data: bytes) -> bytes:
-    """The kind-0 record that stores ``data``."""
-    return _HEADER.pack(KIND_RAW, checksum(data)) + data
-
-
-def encode_delta_record(data: bytes, depth: int, base: bytes, body: bytes) -> bytes:
-    """The kind-2 record of ``data`` as the delta ``body`` against ``base`` (invariant (6))."""
-    return _DELTA.pack(KIND_DELTA, checksum(data), depth, base) + body
-
-
-def decode_record(address: bytes, record: bytes | memoryview) -> bytes:
-    """The chunk bytes in a raw (kind 0) ``record``, after the checks of invariant (1).
-
-    Raises:
-        CorruptChunk: the record is truncated, of an unknown kind, or fails its xxh3.
-    """
-    if len(record) < RECORD_HEADER_LEN:
-        raise CorruptChunk(
-            address, f"its record is {len(record)} bytes, shorter than the 9-byte header", 0
-        )
-    kind, digest = _HEADER.unpack_from(record)
-    if kind != KIND_RAW:
-        name = _KIND_NAMES.get(kind)
-        what = f"{name} records are not readable by this version" if name else "unknown"
-        raise CorruptChunk(address, f"record kind {kind} ({what})", 0)
-    body = record[RECORD_HEADER_LEN:]
-    if checksum(body) != digest:
-        raise CorruptChunk(address, "the xxh3 checksum of its bytes does not match the record", 1)
-    return bytes(body)
-
-
-def load_chunks(
-    get: _Get,
-    addresses: Iterable[bytes],
-    known: dict[bytes, bytes],
-    links: _Links,
-    cache: RebuiltCache | None = None,
-) -> None:
-    """Put the bytes of each address in ``known``, rebuilding deltas from their chains.
-
-    ``get`` reads records from one transaction; ``links`` receives the (depth,
-    base) of every record read. Records are fetched a chain level at a time, each
-    base once however many chunks share it; a chain is then applied to one buffer,
-    checking the xxh3 of every link (invariant (1)). A delta found in ``cache`` is
-    taken from it (its record is still read: the chunk must be stored) and the
-    chain below it is not read.
-
-    Raises:
-        MissingChunk: an address is not stored.
-        CorruptChunk: a record fails invariant (1) or (6); a missing base is reported
-            as corruption of the chunk whose delta needs it.
-    """
-    deltas: dict[bytes, tuple[int, memoryview]] = {}
-    wanted = [a for a in dict.fromkeys(addresses) if a not in known]
-    wanted_by: dict[bytes, bytes] = {}
-    seen = set(wanted)
-    frontier = wanted
-    while frontier:
-        following = []
-        for address in frontier:
-            record = get(address)
-            if record is None:
-                if address in wanted_by:
-                    raise CorruptChunk(
-                        wanted_by[address],
-                        f"its delta base {format_address(address)} is missing",
-                        10,
-                    )
-                raise MissingChunk(address)
-            if not (len(record) and record[0] == KIND_DELTA):
-                known[address] = decode_record(address, record)
-                links[address] = (0, None)
-                continue
-            digest, depth, base, body = _parse_delta(address, record)
-            links[address] = (depth, base)
-            hit = cache.get(address) if cache is not None else None
-            if hit is not None:
-                known[address] = hit
-                continue
-            deltas[address] = (digest, body)
-            if base not in known and base not in seen:
-                seen.add(base)
-                wanted_by[base] = address
-                following.append(base)
-        frontier = following
-    for address in wanted:
-        if address not in known:
-            known[address] = _rebuild(address, deltas, known, links)
-            if cache is not None:
-                cache.put(address, known[address])
-
-
-def _parse_delta(address: bytes, record: bytes | memoryview) -> tuple[int, int, bytes, memoryview]:
-    if len(record) <= DELTA_HEADER_LEN:
-        raise CorruptChunk(
-            address, f"its delta record is {len(record)} bytes, not above its 30-byte header", 0
-        )
-    _, digest, depth, base = _DELTA.unpack_from(record)
-    if depth < 1:
-        raise CorruptChunk(address, "its delta record has depth 0", 9)  # invariant (6)
-    return digest, depth, base, memoryview(record)[DELTA_HEADER_LEN:]
-
-
-def _rebuild(
-    address: bytes,
-    deltas: dict[bytes, tuple[int, memoryview]],
-    known: dict[bytes, bytes],
-    links: _Links,
-) -> bytes:
-    chain = []
-    while address not in known:
-        chain.append(address)
-        depth, base = links[address]
-        below = links.get(base, (0, None))[0]
-        if below >= depth:  # invariant (6); also ends a cycle of bases
-            raise CorruptChunk(
-                address, f"its delta depth {depth} is not above its base's {below}", 9
-            )
-        address = base
-    buffer = bytearray(known[address])
-    for address in reversed(chain):
-        digest, body = deltas[address]
-        buffer = apply_delta_into(buffer, body, address)
-        if checksum(buffer) != digest:
-            raise CorruptChunk(
-                address, "the xxh3 checksum of the bytes its delta rebuilds does not match", 1
-            )
-    return bytes(buffer)
-
-
-def chain_cap(address: bytes) -> int:
-    """The deepest chain the chunk ``address`` may end (invariant (7)): between
-    ``CHAIN_CAP - CAP_SPREAD + 1`` and ``CHAIN_CAP``, by its address's first byte."""
-    return CHAIN_CAP - address[0] % CAP_SPREAD
-
-
-def _chain_root(get: _Get, address: bytes) -> bytes:
-    """The raw chunk at the bottom of ``address``'s delta chain, found by reading
-    record headers only.
-
-    Raises:
-        CorruptChunk: a link is missing, or the chain is longer than ``MAX_DEPTH``.
-    """
-    for _ in range(MAX_DEPTH + 1):
-        record = get(address)
-        if record is None:
-            raise CorruptChunk(address, "a chunk on its delta chain is missing", 10)
-        if not (len(record) > DELTA_HEADER_LEN and record[0] == KIND_DELTA):
-            return address
-        address = bytes(record[10:DELTA_HEADER_LEN])
-    raise CorruptChunk(address, f"its delta chain is longer than {MAX_DEPTH} links", 9)
-
-
-def plan_records(
-    owned: dict[bytes, bytes],
-    hints: dict[bytes, bytes],
-    known: dict[bytes, bytes],
-    links: _Links,
-    roots: dict[bytes, bytes],
-    doomed: Collection[bytes] = (),
-) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
-    """Records for the chunks of one write, deltas where a hint allows (invariant (7)).
-
-    ``hints`` maps chunks of ``owned`` not yet stored to the chunk each replaces;
-    ``known``/``links`` hold the stored bases (``load_chunks``), and ``roots`` the
-    chain root of each stored base at the cap of a chunk that replaces it (loaded
-    too); no delta is made against a chunk in ``doomed``. Returns the
-    records, and for each delta whose base is outside ``owned`` that base, which
-    the write transaction must still find stored.
-    """
-    plan: dict[bytes, tuple[bytes, int]] = {}  # chunk -> (delta base, depth)
-    decided: set[bytes] = set()
-    for start in hints:
-        walk = []
-        address = start
-        while address in hints and address not in decided and address not in walk:
-            walk.append(address)
-            address = hints[address]
-        for address in reversed(walk):  # bases before the chunks that replace them
-            decided.add(address)
-            base = hints[address]
-            if base in plan:  # a base written in this same batch
-                depth = plan[base][1]
-            elif base in links:
-                depth = links[base][0]
-            elif base in owned and (base not in hints or base in decided):
-                depth = 0
-            else:  # absent, or a cycle of hints: store whole
-                continue
-            root = roots.get(base)
-            if depth < chain_cap(address):
-                plan[address] = (base, depth + 1)
-            elif root is not None and root not in doomed:  # invariant (7): restart at the root
-                plan[address] = (root, 1)
-    targets = list(plan)
-    pairs = []
-    for address in targets:
-        base = plan[address][0]
-        pairs.append((known[base] if base in known else owned[base], owned[address]))
-    records: dict[bytes, bytes] = {}
-    outside: dict[bytes, bytes] = {}
-    for address, body in zip(targets, encode_deltas(pairs), strict=True):
-        if body is not None:
-            base, depth = plan[address]
-            records[address] = encode_delta_record(owned[address], depth, base, body)
-            if base not in owned:
-                outside[address] = base
-    for address, data in owned.items():
-        if address not in records:
-            records[address] = encode_record(data)
-    return records, outside
-
-
-class RecordInfo(NamedTuple):
-    """How a chunk is stored (``LmdbChunkStore.record_info``)."""
-
-    kind: int  # KIND_RAW or KIND_DELTA (-1: an empty, damaged record)
-    depth: int  # 0 for a raw record
-    base: bytes | None  # the delta base, None for a raw record
-    size: int  # bytes of the record, header included
-
-
-class RebuiltCache:
-    """Chunks rebuilt from (or just written as) deltas, most recently used last.
-
-    A bounded map from address to bytes, safe to share between threads. Entries
-    never go stale (chunks are immutable); ``discard`` drops deleted ones.
-    """
-
-    __slots__ = ("limit", "_entries", "_bytes", "_lock")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._entries: OrderedDict[bytes, bytes] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, address: bytes) -> bytes | None:
-        with self._lock:
-            data = self._entries.get(address)
-            if data is not None:
-                self._entries.move_to_end(address)
-            return data
-
-    def put(self, address: bytes, data: bytes) -> None:
-        if len(data) > self.limit:
-            return
-        with self._lock:
-            old = self._entries.pop(address, None)
-            self._bytes += len(data) - (len(old) if old is not None else 0)
-            self._entries[address] = data
-            while self._bytes > self.limit:
-                _, dropped = self._entries.popitem(last=False)
-                self._bytes -= len(dropped)
-
-    def discard(self, addresses: Iterable[bytes]) -> None:
-        with self._lock:
-            for address in addresses:
-                old = self._entries.pop(address, None)
-                if old is not None:
-                    self._bytes -= len(old)
 
 
 class LmdbChunkStore:
@@ -582,7 +251,7 @@ class LmdbChunkStore:
                 if new is not None and new not in owned and txn.get(new, db=self._chunks) is None:
                     raise dangling_ref(name, new)  # store invariant (2); aborts
             for address, base in outside.items():
-                if txn.get(base, db=self._chunks) is None:  # invariant (7): base deleted since
+                if txn.get(base, db=self._chunks) is None:  # invariant (6): base deleted since
                     records[address] = encode_record(owned[address])
             if records:
                 rows = list(records.items())
@@ -613,42 +282,10 @@ class LmdbChunkStore:
         if not hints:
             return {address: encode_record(data) for address, data in owned.items()}, {}
 
-        def read(txn: lmdb.Transaction) -> tuple[dict, dict, _Links]:
-            get = partial(txn.get, db=self._chunks)
-            fresh = {a: b for a, b in hints.items() if get(a) is None}  # else: stored already
-            stored = [b for b in dict.fromkeys(fresh.values()) if get(b) is not None]
-            try:
-                return (fresh, *self._load_bases(get, fresh, stored))
-            except StorageError:  # a damaged base: load the others one by one; the
-                pass  # chunks that replace the damaged one are stored whole
-            known: dict[bytes, bytes] = {}
-            links: _Links = {}
-            roots: dict[bytes, bytes] = {}
-            for base in stored:
-                try:
-                    one = self._load_bases(get, fresh, [base])
-                except StorageError:
-                    continue
-                known.update(one[0])
-                links.update(one[1])
-                roots.update(one[2])
-            return fresh, known, links, roots
-
-        fresh, known, links, roots = self._read(read)
+        fresh, known, links, roots = self._read(
+            lambda txn: load_bases(partial(txn.get, db=self._chunks), hints, self._cache)
+        )
         return plan_records(owned, fresh, known, links, roots)
-
-    def _load_bases(
-        self, get: _Get, hints: dict[bytes, bytes], bases: list[bytes]
-    ) -> tuple[dict[bytes, bytes], _Links, dict[bytes, bytes]]:
-        """Load ``bases``, and the chain root of each one at the cap of a chunk that
-        replaces it: the ``known``, ``links`` and ``roots`` of ``plan_records``."""
-        known: dict[bytes, bytes] = {}
-        links: _Links = {}
-        load_chunks(get, bases, known, links, self._cache)
-        capped = {b for a, b in hints.items() if b in links and links[b][0] >= chain_cap(a)}
-        roots = {base: _chain_root(get, base) for base in capped}  # invariant (7)
-        load_chunks(get, list(roots.values()), known, links, self._cache)
-        return known, links, roots
 
     def resolve_prefix(self, text_prefix: str) -> bytes:
         low, high = prefix_range(text_prefix)
@@ -691,7 +328,7 @@ class LmdbChunkStore:
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
         """Delete chunks; a stored delta whose base is deleted is first rewritten
-        against its nearest surviving ancestor, or whole (invariant (8))."""
+        against its nearest surviving ancestor, or whole (invariant (7))."""
         checked = [require_address(address) for address in addresses]
         self._cache.discard(checked)
 
@@ -701,7 +338,7 @@ class LmdbChunkStore:
             if not doomed:
                 return True, 0
             rewrites = self._rebase_dependents(txn, doomed)
-            for address, record in rewrites.items():  # invariant (8): before the deletes
+            for address, record in rewrites.items():  # invariant (7): before the deletes
                 txn.put(address, record, db=self._chunks)
             for address in doomed:
                 txn.delete(address, db=self._chunks)
@@ -714,33 +351,11 @@ class LmdbChunkStore:
         dependents = []
         cursor = txn.cursor(db=self._chunks)
         for address, record in cursor.iternext():
-            if (
-                record[:1] == _DELTA_KIND_BYTE
-                and bytes(record[10:DELTA_HEADER_LEN]) in doomed
-                and bytes(address) not in doomed
-            ):
+            if is_delta_on(record, doomed) and bytes(address) not in doomed:
                 dependents.append(bytes(address))
         if not dependents:
             return {}
-        get = partial(txn.get, db=self._chunks)
-        known: dict[bytes, bytes] = {}
-        links: _Links = {}
-        load_chunks(get, dependents, known, links)  # no cache: every link is needed below
-        owned = {address: known[address] for address in dependents}
-        hints = {}
-        for address in dependents:
-            ancestor = links[address][1]
-            while ancestor in doomed:
-                ancestor = links[ancestor][1]
-            if ancestor is not None:
-                hints[address] = ancestor
-        capped = {b for a, b in hints.items() if links[b][0] >= chain_cap(a)}
-        roots = {base: _chain_root(get, base) for base in capped}
-        load_chunks(get, [*hints.values(), *roots.values()], known, links)
-        # The ancestors' depths stay as stored, upper bounds once they too are
-        # rebased, so every chain still descends (invariant (6)).
-        records, _ = plan_records(owned, hints, known, links, roots, doomed)
-        return records
+        return rebase_records(partial(txn.get, db=self._chunks), dependents, doomed)
 
     def verify(self, address: bytes) -> None:
         (data,) = self._load([require_address(address)], None)  # checks every xxh3
@@ -760,10 +375,7 @@ class LmdbChunkStore:
             record = txn.get(address, db=self._chunks)
             if record is None:
                 raise MissingChunk(address)
-            if len(record) > DELTA_HEADER_LEN and record[0] == KIND_DELTA:
-                base = bytes(record[10:DELTA_HEADER_LEN])
-                return RecordInfo(KIND_DELTA, record[9], base, len(record))
-            return RecordInfo(record[0] if len(record) else -1, 0, None, len(record))
+            return describe_record(record)
 
         return self._read(read)
 

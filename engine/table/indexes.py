@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.keys import decode_keys, encode_keys
+from ..codec.key_batch import decode_keys, encode_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
 from .lookup import edit_tree, seek

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.keys import encode_keys
+from ..codec.key_batch import encode_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
 from .indexes import apply_index_edits, build_index, check_indexes, plan_index_edits

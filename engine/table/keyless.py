@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.keys import encode_keys
+from ..codec.key_batch import encode_keys
 from ..errors import DuplicateKey
 from ..hash import ADDRESS_LEN, addresses_of
 from ..tree import NodeStore, ProllyTree

@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.keys import decode_keys
+from ..codec.key_batch import decode_keys
 from ..errors import InvalidInput, NotNullViolation
 from ..tree.keyarray import comparable, key_buffers
 from .schema import Column, Schema

@@ -32,7 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.keys import decode_key, decode_keys, encode_key
+from ..codec.key_batch import decode_keys
+from ..codec.keys import decode_key, encode_key
 from ..errors import InvalidInput, NotNullViolation, SchemaError
 from ..hash import address_of, format_address
 from ..tree import ADDED, REMOVED, NodeStore, ProllyTree

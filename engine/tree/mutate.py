@@ -25,10 +25,10 @@ import pyarrow.compute as pc
 
 from ..errors import InvalidInput
 from .builder import Entries, LeafItems, build_root, cut_leaves, write_leaves, write_spans
-from .relevel import rebuild_root
 from .cursor import leaf_entries
 from .keyarray import comparable
 from .nodes import NodeStore
+from .relevel import rebuild_root
 from .splitter import find_cuts_in_segments
 
 

@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.keys import decode_keys
+from ..codec.key_batch import decode_keys
 from ..errors import InvalidInput
 from ..root import RootValue
 from ..table import Schema, Table, rows_to_arrow

@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from arbordb.engine.codec.keys import encode_keys
+from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.errors import InvalidInput, TableNotFound
 from arbordb.engine.hash import address_of
 from arbordb.engine.history import merge_base

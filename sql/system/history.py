@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from arbordb.engine.codec.keys import decode_keys, encode_keys
+from arbordb.engine.codec.key_batch import decode_keys, encode_keys
 from arbordb.engine.errors import InvalidInput, TableNotFound
 from arbordb.engine.history import Commit, ancestors
 from arbordb.engine.root import EMPTY_ROOT, RootValue

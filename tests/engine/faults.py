@@ -12,6 +12,8 @@ Two faults, alone or together:
   through in one transaction; ``crash()`` drops what no commit wrote, as a power
   loss would. The holding is done by a ``BufferedChunkStore``.
 
+Delta hints (the ``bases`` of ``put_many`` and ``commit``) are passed on untouched.
+
 A test injects a fault, then reopens or re-reads the inner store and checks that
 every ref shows either the old state or the new one, never a mix.
 """
@@ -54,13 +56,20 @@ class FaultyChunkStore:
         self._count_write("put")
         return self._target.put(data)
 
-    def put_many(self, chunks: Sequence[bytes]) -> list[bytes]:
+    def put_many(
+        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+    ) -> list[bytes]:
         self._count_write("put_many")
-        return self._target.put_many(chunks)
+        return self._target.put_many(chunks, bases)
 
-    def commit(self, chunks: Mapping[bytes, bytes], ref_updates: Sequence[RefUpdate] = ()) -> bool:
+    def commit(
+        self,
+        chunks: Mapping[bytes, bytes],
+        ref_updates: Sequence[RefUpdate] = (),
+        bases: Mapping[bytes, bytes] | None = None,
+    ) -> bool:
         self._count_write("commit")
-        return self._target.commit(chunks, ref_updates)
+        return self._target.commit(chunks, ref_updates, bases)
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
         self._count_write("delete_many")

@@ -22,7 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbordb.engine.codec.keys import decode_key, decode_keys, encode_key, encode_keys
+from arbordb.engine.codec.key_batch import decode_keys, encode_keys
+from arbordb.engine.codec.keys import decode_key, encode_key
 from arbordb.engine.errors import InvalidInput, UnsupportedType
 
 # --- value strategies and SQL order, per key type -----------------------------

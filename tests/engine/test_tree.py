@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbordb.engine.chunks.memory import MemoryChunkStore
-from arbordb.engine.codec.keys import encode_key, encode_keys
+from arbordb.engine.codec.key_batch import encode_keys
+from arbordb.engine.codec.keys import encode_key
 from arbordb.engine.errors import InvalidInput
 from arbordb.engine.tree import ADDED, MODIFIED, REMOVED, NodeStore, ProllyTree
 from arbordb.engine.tree.splitter import ChunkRule

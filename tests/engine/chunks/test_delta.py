@@ -11,7 +11,7 @@ import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbordb.engine.chunks import BufferedChunkStore, LmdbChunkStore, MemoryChunkStore, lmdb_store
+from arbordb.engine.chunks import BufferedChunkStore, LmdbChunkStore, MemoryChunkStore, records
 from arbordb.engine.chunks.delta import (
     MAX_FRACTION,
     METHOD_PATCH,
@@ -20,8 +20,8 @@ from arbordb.engine.chunks.delta import (
     encode_delta,
     encode_deltas,
 )
-from arbordb.engine.chunks.lmdb_store import CHAIN_CAP, KIND_DELTA, KIND_RAW, chain_cap
-from arbordb.engine.codec.keys import encode_keys
+from arbordb.engine.chunks.records import CHAIN_CAP, KIND_DELTA, KIND_RAW, chain_cap
+from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.errors import CorruptChunk, MissingChunk
 from arbordb.engine.hash import address_of
 from arbordb.engine.repo import Repo
@@ -375,12 +375,12 @@ def test_tree_edit_writes_leaves_as_deltas_of_the_leaves_they_replace(tmp_path):
 
 def test_writer_cap_is_policy_not_format(tmp_path, monkeypatch):
     """A store written with a deeper cap stays readable by a writer with a lower one."""
-    monkeypatch.setattr(lmdb_store, "CAP_SPREAD", 1)  # every chunk's cap is CHAIN_CAP
-    monkeypatch.setattr(lmdb_store, "CHAIN_CAP", CHAIN_CAP + 4)
+    monkeypatch.setattr(records, "CAP_SPREAD", 1)  # every chunk's cap is CHAIN_CAP
+    monkeypatch.setattr(records, "CHAIN_CAP", CHAIN_CAP + 4)
     with LmdbChunkStore(tmp_path) as store:
         versions = write_versions(store, CHAIN_CAP + 5)
         assert store.record_info(versions[-1][0]).depth == CHAIN_CAP + 4
-    monkeypatch.setattr(lmdb_store, "CHAIN_CAP", CHAIN_CAP)
+    monkeypatch.setattr(records, "CHAIN_CAP", CHAIN_CAP)
     with LmdbChunkStore(tmp_path, delta_cache_bytes=0) as store:
         assert store.get_many([a for a, _ in versions]) == [d for _, d in versions]
         (address,) = store.put_many([edited(versions[-1][1], 99)], bases=[versions[-1][0]])
