@@ -562,6 +562,8 @@ class Session:
 
     def _argument(self, node: exp.Expression, params) -> object:
         """The value of a procedure argument (a constant, parameter or expression)."""
+        if isinstance(node, exp.Literal):  # the common case: no DuckDB round trip
+            return node.this if node.is_string else node.to_py()
         template = reads.compile_query(exp.select(node.copy()))
         bound = reads.bind(template, self, params)
         return self.evaluate(bound.sql[len("SELECT ") :], bound.params)

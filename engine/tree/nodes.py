@@ -65,6 +65,38 @@ class Leaf:
         return tuple(c[i].as_py() for c in self.columns)
 
 
+class ChunkCache:
+    """Recently read or written chunk bytes by address, bounded in bytes (LRU).
+
+    An edit reads the leaves it rewrites, and the diff or merge that follows reads
+    the same leaves again; with the store's delta records each read would rebuild
+    the chunk from its base. Chunks are immutable, so a cached copy never goes stale.
+    """
+
+    __slots__ = ("_items", "_bytes", "_limit")
+
+    def __init__(self, limit: int) -> None:
+        self._items: OrderedDict[bytes, bytes] = OrderedDict()
+        self._bytes = 0
+        self._limit = limit
+
+    def get(self, address: bytes) -> bytes | None:
+        data = self._items.get(address)
+        if data is not None:
+            self._items.move_to_end(address)
+        return data
+
+    def put_many(self, addresses: Sequence[bytes], chunks: Sequence[bytes]) -> None:
+        for address, data in zip(addresses, chunks, strict=True):
+            if address in self._items or len(data) > self._limit // 4:
+                continue
+            self._items[address] = data
+            self._bytes += len(data)
+        while self._bytes > self._limit:
+            _, old = self._items.popitem(last=False)
+            self._bytes -= len(old)
+
+
 class NodeStore:
     """Decodes nodes from a chunk store and writes new ones to it."""
 
@@ -73,6 +105,7 @@ class NodeStore:
         store: ChunkStore,
         leaf_cache_size: int = 1024,
         *,
+        chunk_cache_bytes: int = 64 << 20,
         leaf_rule: ChunkRule = LEAF_RULE,
         internal_rule: ChunkRule = INTERNAL_RULE,
     ) -> None:
@@ -83,6 +116,7 @@ class NodeStore:
         self.internal_rule = internal_rule
         self._internal: dict[bytes, Internal] = {}
         self._leaves: OrderedDict[tuple[bytes, tuple], Leaf] = OrderedDict()
+        self._chunks = ChunkCache(chunk_cache_bytes)
         self._leaf_cache_size = leaf_cache_size
 
     def with_store(self, store: ChunkStore) -> NodeStore:
@@ -95,6 +129,7 @@ class NodeStore:
         other.store = store
         other.leaf_rule, other.internal_rule = self.leaf_rule, self.internal_rule
         other._internal, other._leaves = self._internal, self._leaves
+        other._chunks = self._chunks
         other._leaf_cache_size = self._leaf_cache_size
         return other
 
@@ -138,12 +173,24 @@ class NodeStore:
         """Keys and columns of many leaves, in the given order, decoded in bulk."""
         if not addresses:
             return pa.array([], pa.binary()), [pa.array([], t) for t in types]
-        chunks = self.store.get_many(list(addresses))
+        chunks = self._read(addresses)
         try:
             return decode_leaves(chunks, types)
         except (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException) as exc:
             bad = _first_bad_leaf(addresses, chunks, types)
             raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
+
+    def _read(self, addresses: Sequence[bytes]) -> list[bytes]:
+        """Chunk bytes, from the cache where possible, the rest in one store read."""
+        chunks = [self._chunks.get(a) for a in addresses]
+        missing = [i for i, c in enumerate(chunks) if c is None]
+        if missing:
+            wanted = [addresses[i] for i in missing]
+            fetched = self.store.get_many(wanted)
+            for i, data in zip(missing, fetched, strict=True):
+                chunks[i] = data
+            self._chunks.put_many(wanted, fetched)
+        return chunks
 
     # --- writing -----------------------------------------------------------
 
@@ -158,8 +205,11 @@ class NodeStore:
         if not chunks:
             return []
         if bases is None:  # sinks that take no hints (checker's) stay valid stores
-            return self.store.put_many(chunks)
-        return self.store.put_many(chunks, bases=bases)
+            addresses = self.store.put_many(chunks)
+        else:
+            addresses = self.store.put_many(chunks, bases=bases)
+        self._chunks.put_many(addresses, chunks)  # a diff or edit right after reads them
+        return addresses
 
     def write_internals(
         self, nodes: Sequence[tuple[int, list[bytes], list[bytes], np.ndarray]]
