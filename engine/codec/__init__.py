@@ -1,1 +1,6 @@
-"""engine/codec"""
+"""Byte formats, each documented at the top of its module with a version byte:
+``keys`` (memcmp-ordered key bytes; the format and the scalar path) and
+``key_batch`` (the same encoding for whole Arrow columns), ``types`` (the column
+types and their stable text), ``columns`` (Arrow columns <-> leaf buffers),
+``leaf`` (columnar leaf nodes) and ``internal`` (internal nodes).
+"""
