@@ -29,6 +29,7 @@ from .hash import format_address
 from .table import Column, Schema, Table
 from .versioning.diff import TableDelta, row_diff, table_deltas
 from .versioning.merge import MergeOptions
+from .versioning.row_history import row_history
 from .workspace import MergeOutcome
 
 
@@ -91,6 +92,16 @@ class Repo:
                 }
             )
         return out
+
+    def row_history(self, table: str, key: Sequence[object], revision: str = "HEAD") -> list[dict[str, Any]]:
+        """Each commit that changed the row with primary key ``key``, newest first,
+        with the row as that commit left it (None: removed). One point lookup per
+        distinct version of the table; no commit's full diff is computed."""
+        head = self.ws.resolve_commit(revision)
+        return [
+            {"commit_hash": format_address(v.address), "message": v.commit.message, "row": v.row}
+            for v in row_history(self.ws.nodes, self.db.loader, head, table, key)
+        ]
 
     def status(self) -> list[tuple[str, bool, str]]:
         return [(s.table, s.staged, s.status) for s in self.ws.status()]

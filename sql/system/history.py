@@ -200,9 +200,30 @@ def commit_diffs(ctx: SystemContext, name: str, filters: Filters | None = None) 
 # --- dolt_history_<t> --------------------------------------------------------------
 
 
-def _aligned(table: Table, lay: Sequence[Layout]) -> pa.Table:
-    """The table's rows in the layout's columns, matched by tag."""
-    data = table.to_arrow()
+def _key_filter(schema: Schema, filters: Filters | None) -> pa.Table | None:
+    """The primary keys the filters pin (``WHERE id = 5`` or ``id IN (...)``), so that
+    each version is probed by key instead of decoded whole; None when they pin none."""
+    if not filters or schema.is_keyless:
+        return None
+    columns = {}
+    for column in schema.key_columns:
+        values = filters.get(column.name) or filters.get(column.name.lower())
+        if not values or len(schema.primary_key) > 1 and len(values) != 1:
+            return None
+        try:
+            columns[column.name] = pa.array(list(values), column.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
+            return None
+    n = max(len(v) for v in columns.values())
+    return pa.table({k: v if len(v) == n else pa.repeat(v[0], n) for k, v in columns.items()})
+
+
+def _aligned(table: Table, lay: Sequence[Layout], keys: pa.Table | None = None) -> pa.Table:
+    """The table's rows in the layout's columns, matched by tag (only ``keys`` if given)."""
+    if keys is not None and list(table.schema.primary_key) == keys.column_names:
+        data = table.get_many(keys)
+    else:  # no pinned keys, or this version names its key columns differently
+        data = table.to_arrow()
     names = {c.tag: c.name for c in table.schema.columns}
     arrays = []
     for tag, _, type_ in lay:
@@ -218,6 +239,7 @@ def history_table(ctx: SystemContext, name: str, filters: Filters | None = None)
     """``dolt_history_<name>``: the table's rows at every commit of HEAD's history."""
     _, current = require_table(ctx, name, f"dolt_history_{name}")
     lay = layout(current.schema)
+    keys = _key_filter(current.schema, filters)
     ws = ctx.workspace
     decoded: dict[bytes, pa.Table] = {}
     parts = []
@@ -231,7 +253,7 @@ def history_table(ctx: SystemContext, name: str, filters: Filters | None = None)
             continue
         address = root[found]
         if address not in decoded:
-            decoded = {address: _aligned(Table.load(ws.nodes, address, found), lay)}
+            decoded = {address: _aligned(Table.load(ws.nodes, address, found), lay, keys)}
         rows = decoded[address]
         n, c = rows.num_rows, entry.commit
         rows = rows.append_column("commit_hash", constant(label, n, HASH))

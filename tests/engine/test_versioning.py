@@ -17,6 +17,7 @@ from arbordb.engine.errors import (
     NoMergeInProgress,
     NothingToCommit,
     RevisionNotFound,
+    TableNotFound,
     UnmergedBranch,
     UnresolvedConflicts,
 )
@@ -281,3 +282,30 @@ def test_schema_conflict_names_table_and_column_and_resolves(repo):
     assert repo.ws.schema_conflicts() == []
     repo.commit("took theirs")
     assert repo.table("labels").schema.field("note").type == pa.int64()
+
+
+def test_row_history_lists_each_change_of_one_row(repo):
+    repo.write("labels", labels([2], ["wolf"]), mode="upsert")
+    repo.commit("2 is a wolf")
+    repo.write("labels", labels([3], ["owl"]), mode="upsert")  # another row only
+    repo.commit("3 is an owl")
+    repo.write("labels", labels([1, 3], ["cat", "owl"]), mode="replace")  # removes 2
+    repo.commit("drop 2")
+    history = repo.row_history("labels", [2])
+    assert [h["message"] for h in history] == ["drop 2", "2 is a wolf", "first labels"]
+    assert [h["row"] and h["row"]["label"] for h in history] == [None, "wolf", "dog"]
+    assert repo.row_history("labels", [99]) == []
+    with pytest.raises(TableNotFound):
+        repo.row_history("nope", [1])
+
+
+def test_row_history_costs_one_lookup_per_table_version(repo, monkeypatch):
+    from arbordb.engine.table import Table
+
+    for i in range(5):
+        repo.commit(f"empty {i}", allow_empty=True)
+    calls = []
+    original = Table.get
+    monkeypatch.setattr(Table, "get", lambda self, key: calls.append(key) or original(self, key))
+    repo.row_history("labels", [1])
+    assert len(calls) == 1  # six commits share one version of the table

@@ -902,3 +902,23 @@ def test_patch_alters_schema_in_a_workable_order(repo):
     got = con.sql("SELECT * FROM labels").to_arrow_table()
     assert got.column_names == ["id", "score", "rank"]
     assert as_rows(got) == as_rows(ws.table("labels").to_arrow())
+
+
+def test_history_of_pinned_keys_probes_each_version_by_key(tmp_path, monkeypatch):
+    import arbordb
+    from arbordb.engine.table import Table
+
+    with arbordb.connect(tmp_path / "r", autocommit=True) as con:
+        cur = con.cursor()
+        cur.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR)")
+        cur.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+        cur.execute("CALL dolt_commit('-Am', 'one')")
+        cur.execute("UPDATE t SET v = 'B' WHERE id = 2")
+        cur.execute("CALL dolt_commit('-am', 'two')")
+        cur.execute("SELECT id, v FROM dolt_history_t ORDER BY commit_date, id")
+        everything = cur.fetchall()
+        calls = []
+        monkeypatch.setattr(Table, "to_arrow", lambda self, *a, **k: calls.append(1) or pa.table({}))
+        cur.execute("SELECT v FROM dolt_history_t WHERE id = 2 ORDER BY commit_date")
+        assert [r[0] for r in cur.fetchall()] == ["b", "B"] == [v for i, v in everything if i == 2]
+        assert calls == []  # no version was decoded whole
