@@ -24,6 +24,7 @@ Invariants:
 
 from __future__ import annotations
 
+import argparse
 import datetime as _dt
 import gc
 import json
@@ -353,6 +354,29 @@ def write_section(path: Path, name: str, body: str) -> None:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text if text.endswith("\n") else text + "\n")
+
+
+def workload_parser(name: str, doc: str | None, runs: int) -> argparse.ArgumentParser:
+    """The command line every workload shares: --rows, --runs, --results, --no-results,
+    --workdir; a workload adds its own flags to what this returns."""
+    parser = argparse.ArgumentParser(
+        prog=f"python -m bench.{name}", description=(doc or "").split("\n")[0]
+    )
+    parser.add_argument(
+        "--rows", type=int, default=1_000_000, help="table size (default 1,000,000)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=runs, help=f"timed runs per figure (default {runs})"
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS_PATH, help="results file to update")
+    parser.add_argument("--no-results", action="store_true", help="do not write the results file")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the temporary stores go")
+    return parser
+
+
+def results_path(args: argparse.Namespace) -> Path | None:
+    """Where the parsed command line asks the results to go (None: nowhere)."""
+    return None if args.no_results else args.results
 
 
 def emit(payload: dict[str, Any], metrics: list[Metric]) -> None:

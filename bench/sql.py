@@ -51,7 +51,6 @@ from __future__ import annotations
 from . import peers  # first: doltlite must load before bench.storage imports sqlite3
 
 # isort: split
-import argparse
 import gc
 import os
 import shutil
@@ -81,8 +80,10 @@ from .common import (
     machine_line,
     markdown_table,
     metric,
+    results_path,
     time_call,
     time_pair,
+    workload_parser,
     write_section,
 )
 from .storage import QUERY, Report, make_changes, make_table, same_groups
@@ -499,20 +500,12 @@ def results_markdown(info: dict[str, Any], report: Report, rows: int, runs: int)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.sql", description=__doc__.split("\n")[0])
-    parser.add_argument(
-        "--rows", type=int, default=1_000_000, help="table size (default 1,000,000)"
-    )
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
+    parser = workload_parser("sql", __doc__, runs=5)
     parser.add_argument(
         "--lookups", type=int, default=2_000, help="point lookups per system (default 2,000)"
     )
-    parser.add_argument("--results", type=Path, default=RESULTS_PATH, help="results file to update")
-    parser.add_argument("--no-results", action="store_true", help="do not write the results file")
-    parser.add_argument("--workdir", type=Path, default=None, help="where the temporary stores go")
     args = parser.parse_args(argv)
-    results = None if args.no_results else args.results
-    emit(*run(args.rows, args.runs, args.lookups, results, args.workdir))
+    emit(*run(args.rows, args.runs, args.lookups, results_path(args), args.workdir))
 
 
 if __name__ == "__main__":

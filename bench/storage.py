@@ -36,7 +36,6 @@ directory on disk (``--workdir``), removed at the end.
 
 from __future__ import annotations
 
-import argparse
 import math
 import shutil
 import sqlite3
@@ -72,8 +71,10 @@ from .common import (
     machine_line,
     markdown_table,
     metric,
+    results_path,
     time_pair,
     time_runs,
+    workload_parser,
     write_section,
 )
 
@@ -782,25 +783,15 @@ def results_markdown(info: dict[str, Any], report: Report, rows: int, runs: int)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.storage", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument(
-        "--rows", type=int, default=1_000_000, help="table size (default 1,000,000)"
-    )
-    parser.add_argument("--runs", type=int, default=7, help="timed runs per figure (default 7)")
+    parser = workload_parser("storage", __doc__, runs=7)
     parser.add_argument(
         "--compare-keys",
         type=int,
         default=100_000,
         help="size of the prollytree comparison (default 100,000)",
     )
-    parser.add_argument("--results", type=Path, default=RESULTS_PATH, help="results file to update")
-    parser.add_argument("--no-results", action="store_true", help="do not write the results file")
-    parser.add_argument("--workdir", type=Path, default=None, help="where the temporary stores go")
     args = parser.parse_args(argv)
-    results = None if args.no_results else args.results
-    emit(*run(args.rows, args.runs, args.compare_keys, results, args.workdir))
+    emit(*run(args.rows, args.runs, args.compare_keys, results_path(args), args.workdir))
 
 
 if __name__ == "__main__":

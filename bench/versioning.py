@@ -57,7 +57,6 @@ from __future__ import annotations
 from . import peers  # first: doltlite must load before bench.storage imports sqlite3
 
 # isort: split
-import argparse
 import os
 import shutil
 import statistics
@@ -84,8 +83,10 @@ from .common import (
     machine_line,
     markdown_table,
     metric,
+    results_path,
     time_call,
     time_pair,
+    workload_parser,
     write_section,
 )
 from .storage import Report, make_changes, make_table
@@ -526,19 +527,8 @@ def results_markdown(info: dict[str, Any], report: Report, rows: int, runs: int)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.versioning", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument(
-        "--rows", type=int, default=1_000_000, help="table size (default 1,000,000)"
-    )
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per figure (default 5)")
-    parser.add_argument("--results", type=Path, default=RESULTS_PATH, help="results file to update")
-    parser.add_argument("--no-results", action="store_true", help="do not write the results file")
-    parser.add_argument("--workdir", type=Path, default=None, help="where the temporary stores go")
-    args = parser.parse_args(argv)
-    results = None if args.no_results else args.results
-    emit(*run(args.rows, args.runs, results, args.workdir))
+    args = workload_parser("versioning", __doc__, runs=5).parse_args(argv)
+    emit(*run(args.rows, args.runs, results_path(args), args.workdir))
 
 
 if __name__ == "__main__":
