@@ -14,6 +14,8 @@ from pathlib import Path
 import click
 import pyarrow as pa
 
+from arbordb.sql.catalog import type_name
+
 from .. import progress
 from ..client import Client, Invocation
 from ..errors import CliError, UsageError
@@ -34,41 +36,8 @@ def table() -> None:
     """Import and export table files."""
 
 
-def _sql_type(kind: pa.DataType) -> str:
-    """The SQL type that a new table's column of Arrow type ``kind`` is created with."""
-    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        return _sql_type(kind.value_type) + "[]"
-    if pa.types.is_decimal(kind):
-        return f"DECIMAL({kind.precision}, {kind.scale})"
-    if pa.types.is_timestamp(kind):
-        return "TIMESTAMP"
-    simple = {
-        pa.int8(): "TINYINT",
-        pa.int16(): "SMALLINT",
-        pa.int32(): "INTEGER",
-        pa.int64(): "BIGINT",
-        pa.uint8(): "UTINYINT",
-        pa.uint16(): "USMALLINT",
-        pa.uint32(): "UINTEGER",
-        pa.uint64(): "UBIGINT",
-        pa.float32(): "REAL",
-        pa.float64(): "DOUBLE",
-        pa.bool_(): "BOOLEAN",
-        pa.string(): "VARCHAR",
-        pa.large_string(): "VARCHAR",
-        pa.binary(): "BLOB",
-        pa.large_binary(): "BLOB",
-        pa.date32(): "DATE",
-    }
-    if kind not in simple:
-        raise CliError(
-            f"cannot create a column of type {kind} from an import file (convert it first)"
-        )
-    return simple[kind]
-
-
 def _create_sql(name: str, data: pa.Table, pk: tuple[str, ...]) -> str:
-    columns = [f"{quote_ident(f.name)} {_sql_type(f.type)}" for f in data.schema]
+    columns = [f"{quote_ident(f.name)} {type_name(f.type)}" for f in data.schema]
     if pk:
         columns.append(f"PRIMARY KEY ({', '.join(quote_ident(c) for c in pk)})")
     return f"CREATE TABLE {quote_ident(name)} ({', '.join(columns)})"
