@@ -411,8 +411,9 @@ class Session:
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[object]]) -> Result:
         """Run one statement for each parameter set, as one atomic statement.
 
-        ``INSERT INTO t [(cols)] VALUES (?, ...)`` writes every row in one Arrow batch and
-        one engine apply; other statements run once per parameter set.
+        ``INSERT INTO t [(cols)] VALUES (?, ...)`` and ``UPDATE t SET ... WHERE <pk> = ?``
+        with distinct keys write every row in one Arrow batch and one engine apply;
+        other statements run once per parameter set.
         """
         self._check_open()
         statements, count = self._prepare(sql)
@@ -424,6 +425,10 @@ class Session:
         def run() -> Result:
             if isinstance(statement.tree, exp.Insert) and writes.can_insert_many(statement.tree):
                 return _Rows([], None, writes.insert_many(self, statement.tree, rows))
+            if isinstance(statement.tree, exp.Update) and rows:
+                updated = writes.update_many(self, statement.tree, rows)
+                if updated is not None:
+                    return _Rows([], None, updated)
             total = 0
             for params in rows:
                 total += max(self._dispatch(statement, params).rowcount, 0)

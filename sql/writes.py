@@ -50,7 +50,7 @@ from arbordb.engine.table.rows import rows_to_arrow
 from arbordb.engine.versioning.merge import resolve_table_conflicts
 
 from . import catalog, reads
-from .dialect import versioned_dialect
+from .dialect import to_duckdb, versioned_dialect
 from .errors import IntegrityError, NotSupportedError, ObjectNotFound, ProgrammingError
 
 __all__ = ["STATEMENTS", "can_insert_many", "insert_many", "run"]
@@ -963,3 +963,107 @@ def _alter_column(session, table: Table, action: exp.AlterColumn) -> Table:
     if action.args.get("allow_null") is not None:
         return table.set_nullable(name, bool(action.args["allow_null"]))
     raise NotSupportedError(f"ALTER COLUMN {action.sql('duckdb')!r} is not supported")
+
+
+# --- executemany of UPDATE ... WHERE <pk> = ? ---------------------------------------
+
+
+def _pk_placeholders(tree: exp.Update, schema: Schema) -> dict[str, int] | None:
+    """{pk column: parameter index} when the WHERE is exactly ``pk = ?`` per key column."""
+    where = tree.args.get("where")
+    if where is None:
+        return None
+    found: dict[str, int] = {}
+    for term in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+        if not isinstance(term, exp.EQ):
+            return None
+        column, value = term.this, term.expression
+        if isinstance(column, exp.Placeholder):
+            column, value = value, column
+        if not (isinstance(column, exp.Column) and isinstance(value, exp.Placeholder)):
+            return None
+        name = next((k for k in schema.primary_key if k.lower() == column.name.lower()), None)
+        if name is None or name in found or not value.name.startswith("__arbor_p"):
+            return None
+        found[name] = int(value.name[len("__arbor_p") :])
+    return found if len(found) == len(schema.primary_key) else None
+
+
+def update_many(session, tree: exp.Update, rows: Sequence[Sequence[object]]) -> int | None:
+    """executemany of ``UPDATE t SET ... WHERE <pk> = ?``: one batch, one engine apply.
+
+    Each parameter set names one row by its key, so when the keys are distinct the
+    statements are independent and running them together equals running them in
+    turn: the rows are read with one ``get_many``, the SET expressions evaluated by
+    one DuckDB query over (rows JOIN parameters), and the result applied once.
+    Returns None (the caller runs the statements one by one) when the statement
+    is not of that shape, when keys repeat, or when the parameters do not form
+    columns.
+    """
+    target = tree.this
+    if (
+        not isinstance(target, exp.Table)
+        or target.args.get("version") is not None
+        or target.name.lower().startswith("dolt_")
+        or any(tree.args.get(a) for a in ("from_", "joins", "order", "limit", "returning"))
+        or any(True for _ in tree.find_all(exp.Subquery, exp.Select))
+    ):
+        return None
+    name, table = _target(session, target, "update")
+    schema = table.schema
+    if schema.is_keyless:
+        return None
+    keys_at = _pk_placeholders(tree, schema)
+    if keys_at is None:
+        return None
+    sets: dict[str, exp.Expression] = {}
+    for assignment in tree.expressions:
+        column = _column(schema, assignment.this.name)
+        if column.name in sets or column.name in schema.primary_key:
+            return None
+        sets[column.name] = assignment.expression
+    try:
+        keys = pa.table(
+            {k: pa.array([r[i] for r in rows], schema.column(k).type) for k, i in keys_at.items()}
+        )
+        params = pa.table({f"__p{i}": pa.array([r[i] for r in rows]) for i in range(len(rows[0]))})
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError, IndexError):
+        return None
+    if len(set(zip(*(keys.column(k).to_pylist() for k in keys_at), strict=True))) != len(rows):
+        return None  # a key updated twice: order matters, run them in turn
+    current = table.get_many(keys)
+    if current.num_rows == 0:
+        return 0
+    alias = target.alias_or_name
+    rows_name = session.relations.scratch(current, f"the rows of {name}")
+    params_name = session.relations.scratch(params, "the parameters")
+
+    def bind(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Placeholder) and node.name.startswith("__arbor_p"):
+            return exp.column(f"__p{node.name[len('__arbor_p'):]}", table="__arbor_params")
+        return node
+
+    given = {
+        c.name: sets[c.name].copy().transform(bind)
+        if c.name in sets
+        else exp.column(c.name, table=alias, quoted=True)
+        for c in schema.columns
+    }
+    on = exp.and_(
+        *(
+            exp.EQ(
+                this=exp.column(k, table=alias, quoted=True),
+                expression=exp.column(f"__p{i}", table="__arbor_params"),
+            )
+            for k, i in keys_at.items()
+        )
+    )
+    select = (
+        exp.select(*_full_row(schema, given))
+        .from_(exp.table_(rows_name, alias=alias))
+        .join(exp.table_(params_name, alias="__arbor_params"), on=on)
+    )
+    after = session.query_arrow(to_duckdb(select))
+    _check_constraints(session, schema, after)
+    _put(session, name, table.apply(after, None, replace=True))
+    return after.num_rows
