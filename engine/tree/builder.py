@@ -43,18 +43,22 @@ class Entries:
 class LeafItems:
     """Sorted rows prepared for chunking: keys, value columns, hashes and sizes."""
 
-    __slots__ = ("keys", "source", "prepared_keys", "columns", "hashes", "sizes")
+    __slots__ = ("keys", "source", "prepared_keys", "columns", "_hashes", "sizes")
 
     def __init__(self, keys: pa.BinaryArray, columns: Sequence[pa.Array]) -> None:
         self.keys = keys
         self.source = list(columns)
         self.prepared_keys = PreparedKeys(keys)
         self.columns = [PreparedColumn(c) for c in columns]
-        self.hashes = key_hashes(keys, 0)
-        sizes = self.prepared_keys.lengths.copy()
-        for column in self.columns:
-            sizes += column.row_sizes()
-        self.sizes = sizes
+        self._hashes: np.ndarray | None = None
+        self.sizes = _sizes(self.prepared_keys.lengths, self.columns)
+
+    @property
+    def hashes(self) -> np.ndarray:
+        """The boundary hash of every key (computed when a cut is first looked for)."""
+        if self._hashes is None:
+            self._hashes = key_hashes(self.keys, 0)
+        return self._hashes
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -69,6 +73,18 @@ class LeafItems:
             pa.concat_arrays([self.keys, other.keys]),
             [pa.concat_arrays([a, b]) for a, b in zip(self.source, other.source, strict=True)],
         )
+
+
+def _sizes(key_lengths: np.ndarray, columns: Sequence[PreparedColumn]) -> np.ndarray:
+    sizes = key_lengths.astype(np.int64)
+    for column in columns:
+        sizes += column.row_sizes()
+    return sizes
+
+
+def item_sizes(keys: pa.BinaryArray, columns: Sequence[pa.Array]) -> np.ndarray:
+    """The size the splitter counts for each row (key bytes plus its columns' bytes)."""
+    return _sizes(PreparedKeys(keys).lengths, [PreparedColumn(c) for c in columns])
 
 
 def cut_leaves(

@@ -24,7 +24,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InvalidInput
-from .builder import Entries, LeafItems, build_root, cut_leaves, write_leaves, write_spans
+from .builder import (
+    Entries,
+    LeafItems,
+    build_root,
+    cut_leaves,
+    item_sizes,
+    write_leaves,
+    write_spans,
+)
 from .cursor import leaf_entries
 from .keyarray import comparable
 from .nodes import NodeStore
@@ -57,7 +65,7 @@ def apply_edits(
 
     old_keys, old_columns = nodes.decode_leaves([leaves.addresses[i] for i in touched], types)
     old_leaf = np.repeat(touched, np.asarray(leaves.counts)[touched])
-    merged_keys, merged_columns, merged_leaf = _merge(
+    merged_keys, merged_columns, merged_leaf, replaced = _merge(
         old_keys, old_columns, old_leaf, keys, columns, deleted, leaf_of_edit
     )
     items = LeafItems(merged_keys, merged_columns)
@@ -65,9 +73,14 @@ def apply_edits(
     runs = _runs(touched)
     run_starts = np.searchsorted(merged_leaf, [first for first, _ in runs], "left")
     run_stops = np.searchsorted(merged_leaf, [last for _, last in runs], "right")
-    run_cuts, run_synced = find_cuts_in_segments(
-        items.hashes, items.sizes, run_starts, run_stops, nodes.leaf_rule
-    )
+    if replaced is not None and _same_sizes(old_keys, old_columns, replaced, keys, columns):
+        # Same keys, and every row keeps its size: the cut rule sees exactly the
+        # items it saw before, so the old leaf ends are the cuts (history independence).
+        run_cuts, run_synced = _old_cuts(runs, run_starts, leaves)
+    else:
+        run_cuts, run_synced = find_cuts_in_segments(
+            items.hashes, items.sizes, run_starts, run_stops, nodes.leaf_rule
+        )
     spans: list[tuple[int, int]] = []
     for r, (start, stop) in enumerate(zip(run_starts.tolist(), run_stops.tolist(), strict=True)):
         bounds = [start, *run_cuts[r]]
@@ -142,7 +155,7 @@ def _merge(old_keys, old_columns, old_leaf, keys, columns, deleted, leaf_of_edit
     clipped = np.minimum(pos, max(len(old_s) - 1, 0))
     exists = (pos < len(old_s)) & (old_s[clipped] == edit_s) if len(old_s) else np.zeros(len(keys), bool)
     if exists.all() and not deleted.any():
-        return _replace(old_keys, old_columns, old_leaf, columns, pos)
+        return (*_replace(old_keys, old_columns, old_leaf, columns, pos), pos)
     keep_old = np.ones(len(old_s), bool)
     keep_old[pos[exists]] = False
     upsert = ~deleted
@@ -168,7 +181,7 @@ def _merge(old_keys, old_columns, old_leaf, keys, columns, deleted, leaf_of_edit
         if new.type != old.type:
             raise InvalidInput(f"edit column has type {new.type}, the tree stores {old.type}")
         merged_columns.append(pa.concat_arrays([old, new]).take(take))
-    return merged_keys, merged_columns, leaf
+    return merged_keys, merged_columns, leaf, None
 
 
 def _replace(old_keys, old_columns, old_leaf, columns, positions):
@@ -187,6 +200,25 @@ def _replace(old_keys, old_columns, old_leaf, columns, positions):
         else:
             merged.append(pc.replace_with_mask(old, arrow_mask, new))
     return old_keys, merged, old_leaf
+
+
+def _same_sizes(old_keys, old_columns, positions, keys, columns) -> bool:
+    """Whether the rows replaced at ``positions`` keep their sizes (the splitter's)."""
+    take = pa.array(positions)
+    before = item_sizes(old_keys.take(take), [c.take(take) for c in old_columns])
+    return bool(np.array_equal(before, item_sizes(keys, columns)))
+
+
+def _old_cuts(runs, run_starts, leaves: Entries) -> tuple[list[list[int]], np.ndarray]:
+    """Each run's cuts at its old leaf ends (the data's end is no cut)."""
+    counts = np.asarray(leaves.counts, np.int64)
+    cuts, synced = [], []
+    for (first, last), start in zip(runs, run_starts.tolist(), strict=True):
+        ends = (start + np.cumsum(counts[first : last + 1])).tolist()
+        at_end = last == len(leaves) - 1
+        cuts.append(ends[:-1] if at_end else ends)
+        synced.append(not at_end)
+    return cuts, np.array(synced, bool)
 
 
 def _runs(touched: np.ndarray) -> list[tuple[int, int]]:
