@@ -34,6 +34,7 @@ from __future__ import annotations
 import struct
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..codec.keys import KEY_FORMAT_VERSION
@@ -95,11 +96,26 @@ _cache: OrderedDict[bytes, Header] = OrderedDict()
 _cache_lock = threading.Lock()  # reader threads load tables concurrently
 
 
-def decode_header(address: bytes, data: bytes) -> Header:
-    """The header stored at ``address`` with bytes ``data`` (cached by address).
+def load_header(address: bytes, read: Callable[[bytes], bytes]) -> Header:
+    """The header stored at ``address``, from the cache or decoded from ``read(address)``.
 
     A chunk's address is the hash of its bytes, so a cached decode is never
-    stale, whichever store the bytes came from.
+    stale, whichever store the bytes came from; a cached header costs no read.
+
+    Raises:
+        CorruptChunk: the bytes are not a canonical table header.
+        FormatVersionError: written by a newer format.
+    """
+    with _cache_lock:
+        cached = _cache.get(address)
+        if cached is not None:
+            _cache.move_to_end(address)
+            return cached
+    return decode_header(address, read(address))
+
+
+def decode_header(address: bytes, data: bytes) -> Header:
+    """The header stored at ``address`` with bytes ``data`` (cached by address).
 
     Raises:
         CorruptChunk: the bytes are not a canonical table header.

@@ -38,7 +38,7 @@ from ..errors import InvalidInput, NotNullViolation, SchemaError
 from ..hash import address_of, format_address
 from ..tree import ADDED, REMOVED, NodeStore, ProllyTree
 from ..tree.cursor import leaf_entries
-from .header import Header, decode_header, encode_header, header_references
+from .header import Header, encode_header, header_references, load_header
 from .indexes import (
     apply_index_edits,
     build_index,
@@ -129,7 +129,7 @@ class Table:
         Raises:
             MissingChunk: no such chunk. CorruptChunk: it is not a table header.
         """
-        header = decode_header(address, nodes.store.get(address))
+        header = load_header(address, nodes.store.get)
         schema = header.schema.named(name) if name else header.schema
         rows = ProllyTree(nodes, header.rows, tree_value_types(schema))
         index_trees = {n: ProllyTree(nodes, root, []) for n, root in header.indexes}
