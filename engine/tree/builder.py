@@ -20,7 +20,7 @@ from ..codec.leaf import PreparedKeys, encode_leaf
 from .nodes import NodeStore
 from .splitter import find_cuts, key_hashes
 
-_ENTRY_OVERHEAD = 28  # address (20) + row count (8): an internal entry's size beyond its key
+ENTRY_OVERHEAD = 28  # address (20) + row count (8): an internal entry's size beyond its key
 
 
 @dataclass
@@ -137,15 +137,15 @@ def build_root(nodes: NodeStore, leaves: Entries) -> bytes:
     level = 0
     while len(level_entries) > 1:
         level += 1
-        level_entries = _build_level(nodes, level, level_entries)
+        level_entries = build_level(nodes, level, level_entries)
     return level_entries.addresses[0]
 
 
-def _build_level(nodes: NodeStore, level: int, children: Entries) -> Entries:
+def build_level(nodes: NodeStore, level: int, children: Entries) -> Entries:
     keys = pa.array(children.keys, pa.binary())
     hashes = key_hashes(keys, level)
     sizes = np.fromiter((len(k) for k in children.keys), np.int64, len(children.keys))
-    sizes += _ENTRY_OVERHEAD
+    sizes += ENTRY_OVERHEAD
     cuts = find_cuts(hashes, sizes, nodes.internal_rule)
     bounds = [0, *cuts]
     if bounds[-1] != len(children):

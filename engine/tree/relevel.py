@@ -20,14 +20,20 @@ import bisect
 import numpy as np
 import pyarrow as pa
 
-from .builder import _ENTRY_OVERHEAD, Entries, _build_level
+from .builder import ENTRY_OVERHEAD, Entries, build_level
 from .nodes import NodeStore
 from .splitter import find_cuts, key_hashes
 
 Change = tuple[int, int, int, int]
 
 
-def rebuild_root(nodes: NodeStore, old_root: bytes, old_leaves: Entries, new_leaves: Entries, changes: list[Change]) -> bytes:
+def rebuild_root(
+    nodes: NodeStore,
+    old_root: bytes,
+    old_leaves: Entries,
+    new_leaves: Entries,
+    changes: list[Change],
+) -> bytes:
     """The root over ``new_leaves``, reusing the old tree's internal nodes where possible."""
     if not changes:
         return old_root
@@ -37,12 +43,14 @@ def rebuild_root(nodes: NodeStore, old_root: bytes, old_leaves: Entries, new_lea
     while len(new_children) > 1:
         level += 1
         if level not in old_levels:  # the tree grew taller: build the rest in full
-            new_children = _build_level(nodes, level, new_children)
+            new_children = build_level(nodes, level, new_children)
             changes = []
             continue
         addresses, bounds = old_levels[level]
         old_nodes = _entries_of(old_children, addresses, bounds)
-        new_children, changes = _relevel(nodes, level, old_children, new_children, bounds, old_nodes, changes)
+        new_children, changes = _relevel(
+            nodes, level, old_children, new_children, bounds, old_nodes, changes
+        )
         old_children = old_nodes
     return new_children.addresses[0]
 
@@ -88,19 +96,18 @@ def _relevel(nodes, level, old_children, new_children, bounds, old_nodes, change
         _copy(old_nodes, next_node, first, out)
         start = bounds[first] + shift
         out_start = len(out)
-        position, last_node, i, shift = _recut(
+        last_node, i, shift = _recut(
             nodes, level, new_children, bounds, changes, i, shift, start, out
         )
         up.append((first, last_node, out_start, len(out)))
         next_node = last_node
-        del position
     _copy(old_nodes, next_node, n_old_nodes, out)
     return out, up
 
 
 def _recut(nodes, level, new_children, bounds, changes, i, shift, start, out):
     """Cut new children from ``start`` until a cut lands on an old node boundary past
-    every change consumed; returns (cut, index of the old node that starts there, next
+    every change consumed; returns (index of the old node that starts there, next
     change, shift there)."""
     n = len(new_children)
     window = 256
@@ -108,11 +115,10 @@ def _recut(nodes, level, new_children, bounds, changes, i, shift, start, out):
         stop = min(start + window, n)
         keys = new_children.keys[start:stop]
         hashes = key_hashes(pa.array(keys, pa.binary()), level)
-        sizes = np.fromiter((len(k) for k in keys), np.int64, len(keys)) + _ENTRY_OVERHEAD
+        sizes = np.fromiter((len(k) for k in keys), np.int64, len(keys)) + ENTRY_OVERHEAD
         cuts = [start + c for c in find_cuts(hashes, sizes, nodes.internal_rule)]
         if stop == n and (not cuts or cuts[-1] != n):
             cuts.append(n)  # the end of the level closes its last node
-        previous = start
         j, s = i, shift
         for cut in cuts:
             # consume the changes that end at or before this cut
@@ -124,16 +130,14 @@ def _recut(nodes, level, new_children, bounds, changes, i, shift, start, out):
             node = bisect.bisect_left(bounds, old)
             synced = not inside and node < len(bounds) and bounds[node] == old and j > i
             if synced or cut == n:
-                _write(nodes, level, new_children, cuts_between(start, cuts, cut), out)
-                return cut, (len(bounds) - 1 if cut == n else node), j, s
-            previous = cut
-        del previous
+                _write(nodes, level, new_children, _spans_until(start, cuts, cut), out)
+                return (len(bounds) - 1 if cut == n else node), j, s
         if stop == n:
             raise AssertionError("unreachable: the end of the level always closes a node")
         window *= 4
 
 
-def cuts_between(start: int, cuts: list[int], last: int) -> list[tuple[int, int]]:
+def _spans_until(start: int, cuts: list[int], last: int) -> list[tuple[int, int]]:
     spans, a = [], start
     for c in cuts:
         if c > last:
@@ -148,7 +152,10 @@ def _write(nodes: NodeStore, level: int, children: Entries, spans, out: Entries)
         return
     counts = children.counts
     addresses = nodes.write_internals(
-        [(level, children.keys[a:b], children.addresses[a:b], np.asarray(counts[a:b], np.int64)) for a, b in spans]
+        [
+            (level, children.keys[a:b], children.addresses[a:b], np.asarray(counts[a:b], np.int64))
+            for a, b in spans
+        ]
     )
     for (a, b), address in zip(spans, addresses, strict=True):
         out.keys.append(children.keys[b - 1])
