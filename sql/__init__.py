@@ -1,10 +1,14 @@
 """ArborDB's SQL layer: sqlglot parses, DuckDB executes, the engine stores.
 
 Modules: ``dialect`` (parsing, AS OF, CALL), ``errors`` (PEP 249's hierarchy),
-``catalog`` (SQL types <-> engine schemas), ``reads`` (table references -> Arrow
-relations), ``writes`` (DDL and DML as engine edits), ``procedures`` (Dolt's
-``dolt_*`` verbs), ``system_tables`` (Dolt's system tables and functions),
-``session`` (transactions) and ``dbapi`` (the PEP 249 module).
+``catalog`` (SQL types <-> engine schemas); reads: ``operands`` (parameters and
+constant operands), ``relations`` (tables as Arrow relations, the decoded-table
+cache), ``pushdown`` (primary-key predicates as tree lookups), ``reads`` (query
+templates, binding, views), ``describe`` (SHOW TABLES, DESCRIBE); writes:
+``writes`` (dispatch), ``write_common``, ``inserts``, ``updates``, ``deletes``,
+``ddl``, ``conflict_writes`` (writes to ``dolt_conflicts_<t>``); ``procedures``
+(Dolt's ``dolt_*`` verbs), ``system_tables`` and ``system/`` (Dolt's system
+tables and functions), ``session`` (transactions) and ``dbapi`` (PEP 249).
 """
 
 from .dbapi import (

@@ -51,7 +51,7 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import CommitConflict
 from arbordb.engine.history import branch_ref, working_set_ref
 
-from . import reads, writes
+from . import describe, inserts, operands, reads, relations, updates, writes
 from .dialect import ProcedureCall, parse, procedure_call
 from .errors import (
     InterfaceError,
@@ -131,7 +131,7 @@ class _Rows(Result):
         self._rows = rows
         self._at = 0
         self._columns = list(columns) if columns is not None else None
-        self.description = reads.description_of(self._columns) if columns is not None else None
+        self.description = describe.description_of(self._columns) if columns is not None else None
         self.rowcount = rowcount
 
     def fetchmany(self, size: int) -> list[tuple]:
@@ -157,7 +157,7 @@ class _Arrow(Result):
     def __init__(self, data: pa.Table, description: list[tuple] | None = None) -> None:
         self._data = data
         self._at = 0
-        self.description = description or reads.description_of(
+        self.description = description or describe.description_of(
             [(f.name, f.type) for f in data.schema]
         )
 
@@ -295,7 +295,7 @@ class Session:
         self.autocommit = autocommit
         self.workspace = db.workspace(branch)
         self.duck = duckdb.connect(":memory:")
-        self.relations = reads.Relations(self.duck)
+        self.relations = relations.Relations(self.duck)
         self.temp_views: dict[str, str] = {}
         self.state = State.IDLE
         self.pending: _Duck | None = None
@@ -423,10 +423,10 @@ class Session:
         rows = [_checked_params(p, count) for p in seq_of_params]
 
         def run() -> Result:
-            if isinstance(statement.tree, exp.Insert) and writes.can_insert_many(statement.tree):
-                return _Rows([], None, writes.insert_many(self, statement.tree, rows))
+            if isinstance(statement.tree, exp.Insert) and inserts.can_insert_many(statement.tree):
+                return _Rows([], None, inserts.insert_many(self, statement.tree, rows))
             if isinstance(statement.tree, exp.Update) and rows:
-                updated = writes.update_many(self, statement.tree, rows)
+                updated = updates.update_many(self, statement.tree, rows)
                 if updated is not None:
                     return _Rows([], None, updated)
             total = 0
@@ -444,7 +444,7 @@ class Session:
             self._statements.move_to_end(sql)
             return found
         try:
-            numbered, count = reads.number_params(sql, self.dialect)
+            numbered, count = operands.number_params(sql, self.dialect)
         except Exception:  # text that does not tokenize: parse() words the error
             numbered, count = sql, 0
         try:
@@ -517,13 +517,13 @@ class Session:
             values = [self._argument(a, params) for a in args]
             return _Arrow(call_procedure(self, name, values))
         if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
-            return _Arrow(reads.describe(self, tree.this))
+            return _Arrow(describe.describe(self, tree.this))
         if isinstance(tree, exp.Describe) and isinstance(tree.this, _QUERIES):
             bound = reads.bind(reads.compile_query(tree.this), self, params)
             self._duck_run(f"DESCRIBE {bound.sql}", bound.params)
             return _Duck(self)
         if _shows_tables(tree):
-            return _Arrow(reads.show_tables(self))
+            return _Arrow(describe.show_tables(self))
         if isinstance(tree, exp.Set | exp.Pragma):
             self._duck_run(tree.sql("duckdb"), [])
             return _Duck(self)

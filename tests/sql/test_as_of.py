@@ -158,7 +158,7 @@ def test_version_functions(history):
 
 
 def test_decoded_tables_are_cached_by_address(history):
-    from arbordb.sql import reads
+    from arbordb.sql import relations
 
     cur = history
     start = time.perf_counter()
@@ -166,5 +166,5 @@ def test_decoded_tables_are_cached_by_address(history):
     table = cur.connection.session.workspace
     assert table is not None
     assert rows(cur, "SELECT count(*) FROM t AS OF 'v1'") == [(1,)]
-    assert reads._cache._entries  # the decoded value is kept
+    assert relations._cache._entries  # the decoded value is kept
     assert time.perf_counter() - start < 5

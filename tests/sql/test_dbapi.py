@@ -264,14 +264,14 @@ def test_error_messages_name_the_users_tables(cur):
 
 
 def test_key_lookups_and_ranges_read_the_tree_not_the_table(people, monkeypatch):
-    from arbordb.sql import reads
+    from arbordb.sql import relations
 
     cur = people
 
     def refuse(table):
         raise AssertionError("decoded the whole table")
 
-    monkeypatch.setattr(reads, "table_arrow", refuse)
+    monkeypatch.setattr(relations, "table_arrow", refuse)
     assert cur.execute("SELECT name FROM people WHERE id = ?", [4]).fetchall() == [("p4",)]
     assert cur.execute("SELECT count(*) FROM people WHERE id BETWEEN 2 AND 5").fetchall() == [(4,)]
     assert cur.execute("SELECT id FROM people WHERE id IN (1, 3) ORDER BY id").fetchall() == [
