@@ -7,11 +7,10 @@ ask as SQL: ``CALL dolt_<verb>(...)`` for version verbs, ``dolt_*`` system table
 and table functions for reads, ``active_branch()`` for the branch. Results come
 back as Arrow tables (``cursor.fetch_arrow()``). Nothing here imports the engine.
 
-Three things the SQL layer does not offer yet are reached through the connection's
-session object, all in :meth:`Client._session` (so they are easy to replace once SQL
-has them): the repository's checked-out branch (``connect`` always opens ``main``,
-and ``dolt_checkout`` moves only the session, as in Dolt's SQL), ``fsck`` (no
-procedure runs it, unlike ``dolt_gc``), and interrupting a running statement.
+Three things beyond SQL use the connection's extension methods: the repository's
+checked-out branch (``connect(branch=None)`` opens it, ``Connection.check_out``
+moves it, while ``dolt_checkout`` moves only the session, as in Dolt's SQL),
+``Connection.fsck`` and ``Connection.interrupt`` (Ctrl-C in the REPL).
 
 Which repository: the directory given by ``arbor -C PATH`` or the current one, or
 the nearest parent directory holding a ``.arbor`` directory (as git looks upward).
@@ -57,29 +56,20 @@ class Client:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = path.name or str(path)
-        self.connection = arbordb.connect(str(path), autocommit=True)
-        checked_out = self._session().db.default_branch()
-        if checked_out != self.connection.branch:
-            self._session().switch_branch(checked_out)
-
-    def _session(self) -> Any:
-        """The connection's ``arbordb.sql.session.Session`` (see the module docstring):
-        ``db.default_branch()``, ``db.set_default_branch()``, ``db.fsck()``,
-        ``switch_branch()`` and ``duck.interrupt()`` are the only uses."""
-        return self.connection.session
+        self.connection = arbordb.connect(str(path), branch=None, autocommit=True)
 
     def remember_branch(self) -> None:
         """Make the session's branch the repository's checked-out branch (``arbor checkout``)."""
-        self._session().db.set_default_branch(self.connection.branch)
+        self.connection.check_out()
 
     def fsck(self) -> list[str]:
         """Every problem found checking the chunks reachable from the refs."""
-        return self._session().db.fsck()
+        return self.connection.fsck()
 
     def interrupt(self) -> None:
         """Ask the statement running on another thread to stop (Ctrl-C in the REPL); the
         stopped statement fails like any other, changing nothing."""
-        self._session().duck.interrupt()
+        self.connection.interrupt()
 
     def close(self) -> None:
         self.connection.close()

@@ -124,7 +124,7 @@ def TimestampFromTicks(ticks: float) -> _dt.datetime:  # noqa: N802
 def connect(
     path: str | Path,
     *,
-    branch: str = "main",
+    branch: str | None = "main",
     dialect: str = "duckdb",
     read_only: bool = False,
     autocommit: bool = False,
@@ -134,7 +134,8 @@ def connect(
 
     Args:
         path: the repository directory (its data lives in ``path/.arbor``).
-        branch: the branch to work on.
+        branch: the branch to work on; None for the repository's checked-out branch
+            (the one ``arbor checkout`` last chose, see ``Connection.check_out``).
         dialect: the SQL dialect of the statements: duckdb, mysql, postgres or sqlite.
         read_only: refuse every change (the repository must exist).
         autocommit: make each statement its own transaction.
@@ -153,6 +154,7 @@ def connect(
     """
     db = _databases.open(path, read_only)
     try:
+        branch = db.default_branch() if branch is None else branch
         if branch not in db.refs.branches():
             names = ", ".join(sorted(db.refs.branches())) or "none"
             raise BranchNotFound(f"branch {branch!r} not found (branches: {names})")
@@ -252,6 +254,25 @@ class Connection:
     @property
     def closed(self) -> bool:
         return self.session.closed
+
+    # --- beyond PEP 249: what the command line needs of a repository ---------------
+
+    def check_out(self) -> None:
+        """Make this connection's branch the repository's checked-out branch: the one
+        ``connect(path, branch=None)`` and the ``arbor`` commands open (``arbor checkout``)."""
+        self._check()
+        self.session.db.set_default_branch(self.session.branch)
+
+    def fsck(self) -> list[str]:
+        """Check every chunk reachable from the refs (present, hashing to its address,
+        decoding, tree invariants); returns the problems found (``arbor fsck``)."""
+        self._check()
+        return self.session.db.fsck()
+
+    def interrupt(self) -> None:
+        """Ask the statement running on another thread to stop; it fails like any failed
+        statement and changes nothing (Ctrl-C in the REPL). Safe from any thread."""
+        self.session.duck.interrupt()
 
     def cursor(self) -> Cursor:
         self._check()

@@ -298,3 +298,19 @@ def test_placeholders_without_spaces(tmp_path):
         cur.executemany("INSERT INTO t VALUES (?,?,?)", [(2, "y", 2.5), (3, "z", None)])
         cur.execute("SELECT count(*) FROM t WHERE a>=?", (2,))
         assert cur.fetchone() == (2,)
+
+
+def test_checked_out_branch_fsck_and_interrupt(tmp_path):
+    import arbordb
+
+    path = tmp_path / "r"
+    with arbordb.connect(path, autocommit=True) as con:
+        con.cursor().execute("CALL dolt_checkout('-b', 'feature')")
+        assert arbordb.connect(path, branch=None).branch == "main"  # dolt_checkout: session only
+        con.check_out()
+        assert con.fsck() == []
+        con.interrupt()  # nothing running: harmless
+        assert con.cursor().execute("SELECT 1").fetchone() == (1,)
+    again = arbordb.connect(path, branch=None)
+    assert again.branch == "feature"
+    again.close()
