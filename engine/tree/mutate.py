@@ -213,10 +213,12 @@ def _old_cuts(runs, run_starts, leaves: Entries) -> tuple[list[list[int]], np.nd
     """Each run's cuts at its old leaf ends (the data's end is no cut)."""
     counts = np.asarray(leaves.counts, np.int64)
     cuts, synced = [], []
+    last_leaf = len(leaves) - 1
     for (first, last), start in zip(runs, run_starts.tolist(), strict=True):
-        ends = (start + np.cumsum(counts[first : last + 1])).tolist()
-        at_end = last == len(leaves) - 1
-        cuts.append(ends[:-1] if at_end else ends)
+        ends = np.cumsum(counts[first : last + 1])
+        ends += start
+        at_end = last == last_leaf
+        cuts.append((ends[:-1] if at_end else ends).tolist())
         synced.append(not at_end)
     return cuts, np.array(synced, bool)
 

@@ -42,11 +42,17 @@ def rebuild_root(
     level = 0
     while len(new_children) > 1:
         level += 1
-        if level not in old_levels:  # the tree grew taller: build the rest in full
+        if level not in old_levels or not changes:  # the tree grew taller, or went dense
             new_children = build_level(nodes, level, new_children)
             changes = []
             continue
         addresses, bounds = old_levels[level]
+        if len(changes) * 4 > len(bounds):
+            # Changes in most nodes of this level (scattered edits): cutting the whole
+            # level at once is cheaper than re-cutting around each change.
+            new_children = build_level(nodes, level, new_children)
+            changes = []
+            continue
         old_nodes = _entries_of(old_children, addresses, bounds)
         new_children, changes = _relevel(
             nodes, level, old_children, new_children, bounds, old_nodes, changes
