@@ -121,7 +121,6 @@ class Workspace:
             self.staged = self.root(ws.staged)
             self.merge = ws.merge
         self._new_head: bytes | None = None
-        self._extra_refs: list[RefUpdate] = []
 
     def _read_head(self) -> bytes:
         return Refs(self.store).branch_head(self.branch)
@@ -157,7 +156,6 @@ class Workspace:
         updates = [RefUpdate(working_set_ref(self.branch), self.ws_address, ws_addr)]
         if self._new_head is not None:
             updates.append(RefUpdate(branch_ref(self.branch), self.head, self._new_head))
-        updates.extend(self._extra_refs)
         if not self.buffer.flush(updates):
             # The buffer keeps its chunks (they are what the in-memory roots name);
             # the caller reloads (discarding them) or rebuilds its change and retries.
@@ -169,7 +167,6 @@ class Workspace:
         if self._new_head is not None:
             self.head = self._new_head
         self._new_head = None
-        self._extra_refs = []
 
     # --- tables ----------------------------------------------------------------
 

@@ -97,35 +97,39 @@ _cache_lock = threading.Lock()  # reader threads load tables concurrently
 
 
 def load_header(address: bytes, read: Callable[[bytes], bytes]) -> Header:
-    """The header stored at ``address``, from the cache or decoded from ``read(address)``.
-
-    A chunk's address is the hash of its bytes, so a cached decode is never
-    stale, whichever store the bytes came from; a cached header costs no read.
+    """The header stored at ``address``, from the cache or decoded from ``read(address)``
+    (a cached header costs no read).
 
     Raises:
         CorruptChunk: the bytes are not a canonical table header.
         FormatVersionError: written by a newer format.
     """
-    with _cache_lock:
-        cached = _cache.get(address)
-        if cached is not None:
-            _cache.move_to_end(address)
-            return cached
-    return decode_header(address, read(address))
+    cached = _cached(address)
+    return cached if cached is not None else _decode_and_cache(address, read(address))
 
 
 def decode_header(address: bytes, data: bytes) -> Header:
-    """The header stored at ``address`` with bytes ``data`` (cached by address).
+    """The header stored at ``address`` with bytes ``data`` (cached by address: a
+    chunk's address is the hash of its bytes, so a cached decode is never stale,
+    whichever store the bytes came from).
 
     Raises:
         CorruptChunk: the bytes are not a canonical table header.
         FormatVersionError: written by a newer format.
     """
+    cached = _cached(address)
+    return cached if cached is not None else _decode_and_cache(address, data)
+
+
+def _cached(address: bytes) -> Header | None:
     with _cache_lock:
         cached = _cache.get(address)
         if cached is not None:
             _cache.move_to_end(address)
-            return cached
+        return cached
+
+
+def _decode_and_cache(address: bytes, data: bytes) -> Header:
     header = _decode(address, bytes(data))
     with _cache_lock:
         _cache[address] = header

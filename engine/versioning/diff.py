@@ -238,18 +238,3 @@ def diff_stat(delta: TableDelta) -> DiffStat:
         new_cell_count=new_rows * n_to,
     )
 
-
-def label_transitions(rows: pa.Table, column: str) -> list[tuple[object, object, int]]:
-    """For modified rows, how many moved from each old value of ``column`` to each new one
-    (``cat -> dog: 120``), most frequent first."""
-    mod = rows.filter(pc.equal(rows.column("diff_type"), "modified"))
-    pairs = pa.table({"f": mod.column(f"from_{column}"), "t": mod.column(f"to_{column}")})
-    counts = pairs.group_by(["f", "t"]).aggregate([([], "count_all")])
-    out = [
-        (f, t, n)
-        for f, t, n in zip(
-            counts.column("f").to_pylist(), counts.column("t").to_pylist(), counts.column("count_all").to_pylist(), strict=True
-        )
-        if f != t
-    ]
-    return sorted(out, key=lambda x: (-x[2], str(x[0]), str(x[1])))

@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.key_batch import decode_keys
 from ..errors import InvalidInput
 from ..root import RootValue
 from ..table import Schema, Table, rows_to_arrow
-from ..tree import NodeStore, ProllyTree
+from ..tree import REMOVED, NodeStore, ProllyTree
 from ..tree.diff import DIFF_TYPE_NAMES, column_equal
 from ..tree.merge import MergeResult
 from ..tree.merge import merge as merge_trees
@@ -87,7 +86,11 @@ def merge_roots(
         if o is None or t is None:
             side = "ours" if o is None else "theirs"
             out.schema_conflicts.append(
-                SchemaConflict(name, None, f"table {name!r} was dropped on {side} and changed on the other side")
+                SchemaConflict(
+                    name,
+                    None,
+                    f"table {name!r} was dropped on {side} and changed on the other side",
+                )
             )
             continue
         tb = Table.load(nodes, b) if b is not None else None
@@ -115,7 +118,7 @@ def _merge_table(nodes, name, tb, to, tt, options, out: RootMerge) -> Table | No
     )
     merged = ours.with_rows(result.tree)
     n_conflicts = len(result.conflicts.keys)
-    violations = _violations(nodes, merged)
+    violations = _violations(ours, merged)
     if n_conflicts or len(violations[0]):
         artifacts = _artifacts(nodes, merged, result, violations)
         merged = merged.with_artifacts(artifacts.store(nodes))
@@ -160,51 +163,67 @@ def _conform(nodes: NodeStore, table: Table, schema: Schema) -> Table:
         else:
             arrays.append(pa.nulls(len(rows), column.type))
     data = pa.table(arrays, names=[c.name for c in schema.columns])
-    return Table.create(nodes, schema).insert(data)
+    # The rows need not meet the merged schema's NOT NULL and UNIQUE constraints:
+    # what breaks them is recorded as a violation (``_violations``), not refused. So
+    # the rows are laid out under a schema without those, then given the real one.
+    relaxed = replace(
+        schema,
+        columns=tuple(replace(c, nullable=True) for c in schema.columns),
+        indexes=tuple(replace(ix, unique=False) for ix in schema.indexes),
+    )
+    rows = Table.create(nodes, relaxed).insert(data).rows
+    return Table.create(nodes, schema).with_rows(rows)
 
 
-def _violations(nodes: NodeStore, table: Table) -> tuple[pa.BinaryArray, list[pa.Array]]:
-    """NOT NULL and UNIQUE violations in the merged rows (keys, [type, info])."""
-    schema = table.schema
-    checks = [c for c in schema.value_columns if not c.nullable]
+def _violations(ours: Table, merged: Table) -> tuple[pa.BinaryArray, list[pa.Array]]:
+    """NOT NULL and UNIQUE violations that the merged rows have (keys, [type, info]).
+
+    NOT NULL is checked on the rows the merge wrote over ours (a tree diff, so the
+    cost follows the change); UNIQUE groups the indexed columns of the whole merged
+    table in Arrow. Both are vectorised; only violating keys reach Python.
+    """
+    schema = merged.schema
+    required = [c for c in schema.value_columns if not c.nullable]
     uniques = [ix for ix in schema.indexes if ix.unique]
-    empty = (pa.array([], pa.binary()), [pa.array([], pa.string()), pa.array([], pa.string())])
-    if not checks and not uniques or not schema.primary_key:
-        return empty
-    data = table.to_arrow()
-    keys = table.keys_of(data)
-    bad_keys, kinds, infos = [], [], []
-    for column in checks:
-        nulls = data.column(column.name).is_null().to_numpy(zero_copy_only=False)
-        for i in np.flatnonzero(nulls):
-            bad_keys.append(keys[int(i)].as_py())
-            kinds.append("not null")
-            infos.append(json.dumps({"columns": [column.name]}))
-    for index in uniques:
-        sub = data.select(list(index.columns)).append_column("__row", pa.array(np.arange(len(data))))
-        valid = np.ones(len(data), bool)
-        for c in index.columns:
-            valid &= ~data.column(c).is_null().to_numpy(zero_copy_only=False)
-        sub = sub.filter(pa.array(valid))
-        groups = sub.group_by(list(index.columns)).aggregate([("__row", "list")])
-        for rows in groups.column("__row_list").to_pylist():
-            if len(rows) > 1:
-                for i in rows:
-                    bad_keys.append(keys[int(i)].as_py())
-                    kinds.append("unique index")
-                    infos.append(json.dumps({"index": index.name, "columns": list(index.columns)}))
-    if not bad_keys:
-        return empty
-    order = sorted(range(len(bad_keys)), key=lambda i: bad_keys[i])
-    seen, k2, t2, i2 = set(), [], [], []
-    for i in order:
-        if bad_keys[i] in seen:
-            continue
-        seen.add(bad_keys[i])
-        k2.append(bad_keys[i])
-        t2.append(kinds[i])
-        i2.append(infos[i])
-    return pa.array(k2, pa.binary()), [pa.array(t2, pa.string()), pa.array(i2, pa.string())]
+    found: dict[bytes, tuple[str, str]] = {}
+    if schema.primary_key and required and ours.rows.root != merged.rows.root:
+        changed = ours.rows.diff(merged.rows)
+        rows = rows_to_arrow(schema, changed.keys, changed.to_columns)
+        present = pa.array(changed.kinds != REMOVED)
+        for column in required:
+            bad = pc.and_(present, rows.column(column.name).is_null())
+            info = json.dumps({"columns": [column.name]})
+            for key in changed.keys.filter(bad).to_pylist():
+                found.setdefault(key, ("not null", info))
+    if schema.primary_key and uniques:
+        data = merged.to_arrow()
+        keys = merged.keys_of(data)
+        for index in uniques:
+            columns = list(index.columns)
+            valid = (
+                pc.and_(*[data.column(c).is_valid() for c in columns])
+                if len(columns) > 1
+                else data.column(columns[0]).is_valid()
+            )
+            rows = (
+                data.select(columns)
+                .append_column("__row", pa.array(np.arange(len(data))))
+                .filter(valid)
+            )
+            groups = rows.group_by(columns).aggregate([("__row", "list")])
+            shared = groups.filter(pc.greater(pc.list_value_length(groups.column("__row_list")), 1))
+            info = json.dumps({"index": index.name, "columns": columns})
+            positions = pc.list_flatten(shared.column("__row_list"))
+            for key in keys.take(positions).to_pylist():
+                found.setdefault(key, ("unique index", info))
+    order = sorted(found)
+    return (
+        pa.array(order, pa.binary()),
+        [
+            pa.array([found[k][0] for k in order], pa.string()),
+            pa.array([found[k][1] for k in order], pa.string()),
+        ],
+    )
 
 
 def _artifacts(nodes: NodeStore, table: Table, result: MergeResult, violations) -> Artifacts:
@@ -220,7 +239,9 @@ def _artifacts(nodes: NodeStore, table: Table, result: MergeResult, violations) 
             *c.theirs,
             names.take(pa.array(c.their_kinds.astype(np.int64))),
         ]
-        art = Artifacts(ProllyTree.build(nodes, c.keys, columns, art.conflicts.types), art.violations)
+        art = Artifacts(
+            ProllyTree.build(nodes, c.keys, columns, art.conflicts.types), art.violations
+        )
     keys, cols = violations
     if len(keys):
         art = Artifacts(art.conflicts, ProllyTree.build(nodes, keys, cols, art.violations.types))
@@ -239,7 +260,11 @@ def preview_merge(
         if o == t or t == b or o == b:
             continue
         if o is None or t is None:
-            schema_conflicts.append(SchemaConflict(name, None, f"table {name!r} dropped on one side and changed on the other"))
+            schema_conflicts.append(
+                SchemaConflict(
+                    name, None, f"table {name!r} dropped on one side and changed on the other"
+                )
+            )
             continue
         tb = Table.load(nodes, b) if b is not None else None
         to, tt = Table.load(nodes, o), Table.load(nodes, t)
@@ -247,11 +272,13 @@ def preview_merge(
         if conflicts:
             schema_conflicts.extend(conflicts)
             continue
-        if (tb is not None and tb.schema != schema) or to.schema != schema or tt.schema != schema:
-            # previewing across a schema change would need rewritten rows: count keys only
-            schema_conflicts.extend([])
         base_t = _conform(nodes, tb, schema) if tb is not None else Table.create(nodes, schema)
-        p = preview_trees(base_t.rows, _conform(nodes, to, schema).rows, _conform(nodes, tt, schema).rows, mode=options.mode_for(name))
+        p = preview_trees(
+            base_t.rows,
+            _conform(nodes, to, schema).rows,
+            _conform(nodes, tt, schema).rows,
+            mode=options.mode_for(name),
+        )
         counts[name] = len(p.conflicts.keys)
         if len(p.conflicts.keys):
             details[name] = conflicts_to_arrow(schema, p.conflicts)
@@ -308,10 +335,15 @@ class _StoredConflicts:
         self.base_present = cols[0].to_numpy(zero_copy_only=False)
         self.base = cols[1 : 1 + n]
         self.ours = cols[1 + n : 1 + 2 * n]
-        kinds = {name: i for i, name in enumerate(DIFF_TYPE_NAMES)}
-        self.our_kinds = np.array([kinds[k] for k in cols[1 + 2 * n].to_pylist()], np.int64)
+        self.our_kinds = _kind_codes(cols[1 + 2 * n])
         self.theirs = cols[2 + 2 * n : 2 + 3 * n]
-        self.their_kinds = np.array([kinds[k] for k in cols[2 + 3 * n].to_pylist()], np.int64)
+        self.their_kinds = _kind_codes(cols[2 + 3 * n])
+
+
+def _kind_codes(names: pa.Array) -> np.ndarray:
+    """'added' / 'modified' / 'removed' as the tree's ADDED / MODIFIED / REMOVED codes."""
+    codes = pc.index_in(names, value_set=pa.array(DIFF_TYPE_NAMES))
+    return codes.to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 class _EmptyConflicts(_StoredConflicts):
@@ -319,8 +351,14 @@ class _EmptyConflicts(_StoredConflicts):
         types = table.rows.types
         super().__init__(
             pa.array([], pa.binary()),
-            [pa.array([], pa.bool_()), *[pa.array([], t) for t in types], *[pa.array([], t) for t in types],
-             pa.array([], pa.string()), *[pa.array([], t) for t in types], pa.array([], pa.string())],
+            [
+                pa.array([], pa.bool_()),
+                *[pa.array([], t) for t in types],
+                *[pa.array([], t) for t in types],
+                pa.array([], pa.string()),
+                *[pa.array([], t) for t in types],
+                pa.array([], pa.string()),
+            ],
             len(types),
         )
 
@@ -339,8 +377,7 @@ def resolve_table_conflicts(
     stored = _StoredConflicts(all_keys, cols, n)
     chosen = np.ones(len(all_keys), bool)
     if keys is not None:
-        wanted = set(keys.to_pylist())
-        chosen = np.array([k in wanted for k in all_keys.to_pylist()], bool)
+        chosen = pc.is_in(all_keys, value_set=keys).to_numpy(zero_copy_only=False)
     idx = pa.array(np.flatnonzero(chosen))
     sel_keys = all_keys.take(idx)
     if strategy != "ours" and len(sel_keys):
@@ -355,7 +392,9 @@ def resolve_table_conflicts(
                 their_changed = ~column_equal(b, t)
                 v = pc.if_else(pa.array(their_changed), t, o)
                 values.append(pc.coalesce(v, o, t) if not pa.types.is_list(v.type) else v)
-            values = [pc.if_else(pa.array(our_removed), t, v) for v, t in zip(values, theirs, strict=True)]
+            values = [
+                pc.if_else(pa.array(our_removed), t, v) for v, t in zip(values, theirs, strict=True)
+            ]
             removed = our_removed & their_removed
         else:
             values, removed = theirs, their_removed
@@ -364,10 +403,8 @@ def resolve_table_conflicts(
     conflicts = art.conflicts
     if not remaining.all():
         delete = np.ones(len(sel_keys), bool)
-        conflicts = conflicts.edit(sel_keys, [pa.nulls(len(sel_keys), t) for t in conflicts.types], delete)
+        conflicts = conflicts.edit(
+            sel_keys, [pa.nulls(len(sel_keys), t) for t in conflicts.types], delete
+        )
     art = Artifacts(conflicts, art.violations)
     return table.with_artifacts(None if art.is_empty() else art.store(nodes))
-
-
-def decode_pk(schema: Schema, keys: pa.BinaryArray) -> list[pa.Array]:
-    return decode_keys(keys, schema.key_types)

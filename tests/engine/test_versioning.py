@@ -26,7 +26,9 @@ from arbordb.engine.repo import Repo
 
 def labels(ids, names, scores=None):
     scores = scores if scores is not None else [float(i) for i in ids]
-    return pa.table({"id": pa.array(ids, pa.int64()), "label": names, "score": pa.array(scores, pa.float64())})
+    return pa.table(
+        {"id": pa.array(ids, pa.int64()), "label": names, "score": pa.array(scores, pa.float64())}
+    )
 
 
 @pytest.fixture
@@ -309,3 +311,39 @@ def test_row_history_costs_one_lookup_per_table_version(repo, monkeypatch):
     monkeypatch.setattr(Table, "get", lambda self, key: calls.append(key) or original(self, key))
     repo.row_history("labels", [1])
     assert len(calls) == 1  # six commits share one version of the table
+
+
+def test_constraint_violations_only_the_merge_creates_are_recorded(repo):
+    from arbordb.engine.table import Index
+    from arbordb.engine.versioning.artifacts import Artifacts
+
+    repo.ws.put_table(
+        "labels", repo.ws.table("labels").add_index(Index("one_label", ("label",), unique=True))
+    )
+    repo.commit("labels are unique")
+    repo.branch("other")
+    repo.write("labels", labels([1], ["owl"]), mode="upsert")  # main: 1 -> owl
+    repo.ws.put_table("labels", repo.ws.table("labels").set_nullable("score", False))
+    repo.commit("main: owl, scores required")
+    repo.checkout("other")
+    repo.write(
+        "labels", labels([2, 4], ["owl", "elk"], [2.0, None]), mode="upsert"
+    )  # 2 -> owl, 4 has no score
+    repo.commit("other: owl too, and a row without score")
+    repo.checkout("main")
+    before = refs_snapshot(repo)
+    out = repo.merge("other")
+    assert out.hash is None and out.message == "constraint violations found"
+    table = repo.ws.table("labels")
+    keys, (kinds, _) = Artifacts.load(repo.ws.nodes, table.artifacts).violations.scan()
+    got = dict(
+        zip(
+            [int.from_bytes(k[1:], "big") - (1 << 63) for k in keys.to_pylist()],
+            kinds.to_pylist(),
+            strict=True,
+        )
+    )
+    assert got == {1: "unique index", 2: "unique index", 4: "not null"}
+    with pytest.raises(UnresolvedConflicts):
+        repo.commit("not with violations")
+    assert refs_snapshot(repo)["refs/heads/main"] == before["refs/heads/main"]
