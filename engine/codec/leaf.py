@@ -135,6 +135,27 @@ def decode_leaves(
     Per leaf only the header is parsed in Python; joining and offset rebasing are
     vectorised over all leaves at once.
     """
+    counts, widths, key_parts, column_parts = _parse_all(chunks)
+    keys = _concat_keys(key_parts, widths, counts)
+    arrays = []
+    pos = 0
+    for t in types:
+        nb = buffer_count(t)
+        arrays.append(concat_column(t, [bufs[pos : pos + nb] for bufs in column_parts], counts))
+        pos += nb
+    return keys, arrays
+
+
+def decode_keys(chunks: Sequence[bytes | memoryview]) -> tuple[pa.BinaryArray, np.ndarray]:
+    """The keys of many leaves as one array, and each leaf's row count."""
+    counts, widths, key_parts, _ = _parse_all(chunks)
+    return _concat_keys(key_parts, widths, counts), counts
+
+
+def _parse_all(
+    chunks: Sequence[bytes | memoryview],
+) -> tuple[np.ndarray, list[int], list[list[memoryview]], list[list[memoryview]]]:
+    """Row counts, key widths, key buffers and value buffers of each leaf."""
     counts = np.empty(len(chunks), np.int64)
     widths = []
     key_parts: list[list[memoryview]] = []
@@ -146,14 +167,7 @@ def decode_leaves(
         k = 1 if w else 2
         key_parts.append(buffers[:k])
         column_parts.append(buffers[k:])
-    keys = _concat_keys(key_parts, widths, counts)
-    arrays = []
-    pos = 0
-    for t in types:
-        nb = buffer_count(t)
-        arrays.append(concat_column(t, [bufs[pos : pos + nb] for bufs in column_parts], counts))
-        pos += nb
-    return keys, arrays
+    return counts, widths, key_parts, column_parts
 
 
 def _concat_keys(

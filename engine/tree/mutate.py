@@ -23,6 +23,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..codec.columns import PreparedColumn
+from ..codec.patch import patch_leaves
 from ..errors import InvalidInput
 from .builder import (
     Entries,
@@ -62,11 +64,24 @@ def apply_edits(
         raise InvalidInput("edit keys must be sorted and unique (sort the batch by key first)")
     leaf_of_edit = np.minimum(np.searchsorted(leaf_s, edit_s, "left"), len(leaves) - 1)
     touched = np.unique(leaf_of_edit)
+    touched_addresses = [leaves.addresses[i] for i in touched]
 
-    old_keys, old_columns = nodes.decode_leaves([leaves.addresses[i] for i in touched], types)
-    old_leaf = np.repeat(touched, np.asarray(leaves.counts)[touched])
+    old_keys, old_counts = nodes.leaf_keys(touched_addresses)
+    old_s, edit_s = comparable(old_keys, keys)
+    pos = np.searchsorted(old_s, edit_s, "left")
+    clipped = np.minimum(pos, max(len(old_s) - 1, 0))
+    exists = (pos < len(old_s)) & (old_s[clipped] == edit_s) if len(old_s) else np.zeros(len(keys), bool)
+    if exists.all() and not deleted.any():
+        root_in_place = _update_in_place(
+            nodes, root, leaves, (touched, touched_addresses, old_counts), pos, types, columns
+        )
+        if root_in_place is not None:
+            return root_in_place
+
+    old_keys, old_columns = nodes.decode_leaves(touched_addresses, types)
+    old_leaf = np.repeat(touched, old_counts)
     merged_keys, merged_columns, merged_leaf, replaced = _merge(
-        old_keys, old_columns, old_leaf, keys, columns, deleted, leaf_of_edit
+        (old_keys, old_columns, old_leaf), (pos, exists), keys, columns, deleted, leaf_of_edit
     )
     items = LeafItems(merged_keys, merged_columns)
 
@@ -148,15 +163,48 @@ def _resync(nodes, types, leaves, edited, r, last, remainder, out):
         pending = pending.slice(bounds[-1], len(pending))
 
 
-def _merge(old_keys, old_columns, old_leaf, keys, columns, deleted, leaf_of_edit):
-    """Old items with edits applied, in key order, and the old leaf each item belongs to."""
-    old_s, edit_s = comparable(old_keys, keys)
-    pos = np.searchsorted(old_s, edit_s, "left")
-    clipped = np.minimum(pos, max(len(old_s) - 1, 0))
-    exists = (pos < len(old_s)) & (old_s[clipped] == edit_s) if len(old_s) else np.zeros(len(keys), bool)
+def _update_in_place(nodes, root, leaves, touched_leaves, pos, types, columns):
+    """The new root when every edit updates an existing row and keeps its cells'
+    sizes, with the values written straight into the old leaves' bytes (no decode,
+    no re-encode); None when some value cannot be (``codec/patch.py``).
+
+    Every row keeps its key and its size, so the cut rule sees exactly the items it
+    saw before: the leaves keep their bounds and only their addresses change.
+    """
+    touched, addresses, counts = touched_leaves
+    starts = np.cumsum(counts) - counts
+    leaf_of_row = np.searchsorted(starts, pos, "right") - 1
+    prepared = []
+    for column, t in zip(columns, types, strict=True):
+        if column.type != t:
+            raise InvalidInput(f"edit column has type {column.type}, the tree stores {t}")
+        if isinstance(column, pa.ChunkedArray):
+            column = column.combine_chunks()
+        prepared.append(PreparedColumn(column))
+    patched = patch_leaves(nodes.read(addresses), leaf_of_row, pos - starts[leaf_of_row], prepared)
+    if patched is None:
+        return None
+    written = nodes.write(patched, addresses)
+    out = Entries(list(leaves.keys), list(leaves.addresses), list(leaves.counts))
+    changes = []
+    for i, address in zip(touched.tolist(), written, strict=True):
+        out.addresses[i] = address
+        changes.append((i, i + 1, i, i + 1))
+    return rebuild_root(nodes, root, leaves, out, changes)
+
+
+def _merge(old, found, keys, columns, deleted, leaf_of_edit):
+    """Old items with edits applied, in key order, and the old leaf each item belongs to.
+
+    ``old`` is (keys, columns, leaf index per row) of the touched leaves and
+    ``found`` (position in the old keys, exists) per edit.
+    """
+    old_keys, old_columns, old_leaf = old
+    pos, exists = found
     if exists.all() and not deleted.any():
         return (*_replace(old_keys, old_columns, old_leaf, columns, pos), pos)
-    keep_old = np.ones(len(old_s), bool)
+    old_count = len(old_keys)
+    keep_old = np.ones(old_count, bool)
     keep_old[pos[exists]] = False
     upsert = ~deleted
     up_pos = pos[upsert]
@@ -168,7 +216,7 @@ def _merge(old_keys, old_columns, old_leaf, keys, columns, deleted, leaf_of_edit
     total = len(kept) + len(up_pos)
     order = np.empty(total, np.int64)
     order[kept_new] = kept
-    order[up_new] = len(old_s) + np.flatnonzero(upsert)
+    order[up_new] = old_count + np.flatnonzero(upsert)
     leaf = np.empty(total, np.int64)
     leaf[kept_new] = old_leaf[kept]
     leaf[up_new] = leaf_of_edit[upsert]

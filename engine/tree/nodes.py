@@ -19,10 +19,12 @@ import pyarrow as pa
 
 from ..chunks.store import ChunkStore
 from ..codec.internal import decode_internal, encode_internal, node_level
-from ..codec.leaf import decode_leaves
+from ..codec.leaf import decode_keys, decode_leaves
 from ..errors import CorruptChunk, FormatVersionError
 from .keyarray import sortable
 from .splitter import INTERNAL_RULE, LEAF_RULE, ChunkRule
+
+_DECODE_ERRORS = (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,14 +175,23 @@ class NodeStore:
         """Keys and columns of many leaves, in the given order, decoded in bulk."""
         if not addresses:
             return pa.array([], pa.binary()), [pa.array([], t) for t in types]
-        chunks = self._read(addresses)
+        chunks = self.read(addresses)
         try:
             return decode_leaves(chunks, types)
-        except (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException) as exc:
+        except _DECODE_ERRORS as exc:
             bad = _first_bad_leaf(addresses, chunks, types)
             raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
 
-    def _read(self, addresses: Sequence[bytes]) -> list[bytes]:
+    def leaf_keys(self, addresses: Sequence[bytes]) -> tuple[pa.BinaryArray, np.ndarray]:
+        """The keys of many leaves as one array, and each leaf's row count."""
+        chunks = self.read(addresses)
+        try:
+            return decode_keys(chunks)
+        except _DECODE_ERRORS as exc:
+            bad = _first_bad_leaf(addresses, chunks, [])
+            raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
+
+    def read(self, addresses: Sequence[bytes]) -> list[bytes]:
         """Chunk bytes, from the cache where possible, the rest in one store read."""
         chunks = [self._chunks.get(a) for a in addresses]
         missing = [i for i, c in enumerate(chunks) if c is None]
