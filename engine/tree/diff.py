@@ -13,6 +13,7 @@ and the rows present on both sides compared column by column.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..codec.layout import LeafLayouts
+from ..codec.sparse import changed_rows, take_rows
+from ..errors import FormatVersionError
 from .keyarray import comparable
 from .nodes import NodeStore
 
@@ -72,9 +76,44 @@ def _children(nodes: NodeStore, addresses: list[bytes]) -> list[bytes]:
 def diff_trees(nodes: NodeStore, a: bytes, b: bytes, types: Sequence[pa.DataType]) -> TreeDiff:
     """Rows that differ between trees A and B (both storing value columns ``types``)."""
     only_a, only_b = differing_leaves(nodes, a, b) if a != b else ([], [])
+    if only_a and len(only_a) == len(only_b):
+        in_place = _diff_value_bytes(nodes, only_a, only_b, types)
+        if in_place is not None:
+            return in_place
     keys_a, cols_a = nodes.decode_leaves(only_a, types)
     keys_b, cols_b = nodes.decode_leaves(only_b, types)
     return diff_rows(keys_a, cols_a, keys_b, cols_b)
+
+
+def _diff_value_bytes(
+    nodes: NodeStore, only_a: list[bytes], only_b: list[bytes], types: Sequence[pa.DataType]
+) -> TreeDiff | None:
+    """The diff when the i-th unique leaf of each side holds the same keys laid out
+    alike (an edit that only replaced values): the pairs are compared as bytes and
+    only the rows that own a differing byte are read (``codec/sparse.py``). None
+    when they are not alike, or do not parse (the decoding path names the culprit)."""
+    try:
+        old = LeafLayouts(nodes.read(only_a), pad_to=8)
+        new = LeafLayouts(nodes.read(only_b), pad_to=8)
+        found = changed_rows(old, new, types)
+        if found is None:
+            return None
+        keys, before = take_rows(old, *found, types)
+        _, after = take_rows(new, *found, types)
+    except (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException):
+        return None
+    return _modified(keys, before, after)
+
+
+def _modified(keys: pa.BinaryArray, before: Sequence[pa.Array], after: Sequence[pa.Array]) -> TreeDiff:
+    """The rows of two aligned runs (same keys, row by row) whose values differ."""
+    take = pa.array(np.flatnonzero(~rows_equal(before, after)))
+    return TreeDiff(
+        keys.take(take),
+        [c.take(take) for c in before],
+        [c.take(take) for c in after],
+        np.full(len(take), MODIFIED, np.int8),
+    )
 
 
 def diff_rows(
@@ -85,15 +124,7 @@ def diff_rows(
 ) -> TreeDiff:
     """Diff two sorted runs of rows by key."""
     if keys_a.equals(keys_b):
-        # Same keys on both sides (only values changed): rows align by position.
-        changed = np.flatnonzero(~rows_equal(cols_a, cols_b))
-        take = pa.array(changed)
-        return TreeDiff(
-            keys_a.take(take),
-            [c.take(take) for c in cols_a],
-            [c.take(take) for c in cols_b],
-            np.full(len(changed), MODIFIED, np.int8),
-        )
+        return _modified(keys_a, cols_a, cols_b)  # only values changed: rows align
     sa, sb = comparable(keys_a, keys_b)
     pos = np.searchsorted(sa, sb, "left")
     clipped = np.minimum(pos, max(len(sa) - 1, 0))
