@@ -18,8 +18,8 @@ from sqlglot import exp
 
 from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.table import Column, Schema, Table
-from arbordb.engine.table.lookup import lookup
 from arbordb.engine.table.rows import rows_to_arrow
+from arbordb.engine.tree.lookup import lookup
 
 from . import operands
 from .errors import NotSupportedError, ProgrammingError

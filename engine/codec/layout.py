@@ -18,6 +18,7 @@ import struct
 from collections.abc import Sequence
 
 import numpy as np
+import pyarrow as pa
 
 from ..errors import FormatVersionError
 from .leaf import LEAF_VERSION
@@ -29,7 +30,8 @@ class LeafLayouts:
     """Many leaves as one byte buffer, with each leaf's header fields and buffer table.
 
     Attributes:
-        buffer: the leaves' bytes joined, as a uint8 array (writable when asked).
+        buffer: the leaves' bytes joined, as a writable uint8 array, zero-padded to a
+            multiple of ``pad_to`` bytes.
         chunk_start: each leaf's first byte in ``buffer``; ``sizes`` its length.
         counts, widths: each leaf's row count and key width.
         starts, lengths: (leaves, buffers) tables; ``starts`` are in ``buffer``.
@@ -38,14 +40,14 @@ class LeafLayouts:
 
     __slots__ = ("buffer", "chunk_start", "sizes", "counts", "widths", "starts", "lengths", "first_value")
 
-    def __init__(self, chunks: Sequence[bytes], writable: bool = False, pad_to: int = 1) -> None:
+    def __init__(self, chunks: Sequence[bytes], pad_to: int = 1) -> None:
         heads = []
         for chunk in chunks:
             version, level, b = struct.unpack_from("<BBH", chunk, 0)
             if version != LEAF_VERSION or level != 0:
                 raise FormatVersionError("leaf node", version, LEAF_VERSION)
             heads.append(struct.unpack_from(f"<II{b}I", chunk, 4))
-        most = max(len(h) for h in heads) - 2
+        most = max((len(h) for h in heads), default=2) - 2
         table = np.zeros((len(heads), most + 2), np.int64)
         for i, head in enumerate(heads):
             table[i, : len(head)] = head
@@ -65,10 +67,7 @@ class LeafLayouts:
             raise ValueError("a leaf is truncated: its buffers run past its end")
         self.starts = local + self.chunk_start[:, None]
         self.first_value = np.where(self.widths > 0, 1, 2)
-        total = int(self.sizes.sum())
-        tail = b"\0" * (-total % pad_to)
-        joined = bytearray().join([*chunks, tail]) if writable else b"".join([*chunks, tail])
-        self.buffer = np.frombuffer(joined, np.uint8)
+        self.buffer = _joined(chunks, self.chunk_start, self.sizes, pad_to)
 
     def split(self) -> list[bytes]:
         """The (possibly edited) buffer cut back into one bytes object per leaf."""
@@ -92,3 +91,20 @@ def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     total = int(sizes.sum())
     offsets = np.cumsum(sizes) - sizes
     return np.arange(total) - np.repeat(offsets - starts, sizes)
+
+
+def _joined(chunks: Sequence[bytes], starts: np.ndarray, sizes: np.ndarray, pad_to: int) -> np.ndarray:
+    """The chunks copied into one buffer from Arrow's memory pool.
+
+    The pool keeps freed memory for reuse, so the tens of MB an edit or a diff
+    joins do not cost fresh pages from the OS each time (first-touch page faults
+    made a ``bytes`` join several times slower than the copy itself).
+    """
+    total = int(sizes.sum())
+    padded = total + (-total % pad_to)
+    out = np.frombuffer(pa.allocate_buffer(padded), np.uint8)
+    view = memoryview(out)
+    for chunk, start, size in zip(chunks, starts.tolist(), sizes.tolist(), strict=True):
+        view[start : start + size] = chunk
+    out[total:] = 0
+    return out

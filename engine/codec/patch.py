@@ -30,17 +30,17 @@ from .layout import LeafLayouts, ranges
 
 
 def patch_leaves(
-    chunks: Sequence[bytes],
+    layouts: LeafLayouts,
     leaf_of_row: np.ndarray,
     row_in_leaf: np.ndarray,
     columns: Sequence[PreparedColumn],
 ) -> list[bytes] | None:
-    """``chunks`` with edit row i's values written at row ``row_in_leaf[i]`` of
-    leaf ``chunks[leaf_of_row[i]]``; None when a value cannot be written in place.
+    """The leaves of ``layouts`` with edit row i's values written at row
+    ``row_in_leaf[i]`` of leaf ``leaf_of_row[i]``; None when a value cannot be
+    written in place (then ``layouts`` is unchanged).
 
     ``columns`` are the edit's value columns in schema order, one row per edit.
     """
-    layouts = LeafLayouts(chunks, writable=True)
     leaf = np.asarray(leaf_of_row, np.int64)
     row = np.asarray(row_in_leaf, np.int64)
     writes: list[tuple[np.ndarray, np.ndarray]] = []  # (byte positions, new bytes)

@@ -80,6 +80,51 @@ def changed_rows(
     return both >> 32, both & 0xFFFFFFFF
 
 
+def find_rows(
+    layouts: LeafLayouts, leaf: np.ndarray, probes: pa.BinaryArray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """For each probe, searched in leaf ``leaf[i]``: the row of the first key >= it
+    (the leaf's row count if none) and whether that key equals it. A vectorised
+    binary search over the leaves' key bytes, with no key decoded; None unless
+    every searched leaf and every probe has one key width.
+    """
+    if not len(leaf):
+        return np.zeros(0, np.int64), np.zeros(0, bool)
+    counts = layouts.counts[leaf]
+    if not counts.any():  # only empty leaves (the empty tree)
+        return np.zeros(len(leaf), np.int64), np.zeros(len(leaf), bool)
+    widths = layouts.widths[leaf][counts > 0]
+    offsets = np.frombuffer(probes.buffers()[1], np.int32)[probes.offset : probes.offset + len(probes) + 1]
+    width = int(widths[0])
+    if width == 0 or (widths != width).any() or (np.diff(offsets) != width).any():
+        return None
+    data = np.frombuffer(probes.buffers()[2], np.uint8)
+    wanted = data[int(offsets[0]) : int(offsets[-1])].reshape(len(probes), width)
+    key_at = layouts.starts[leaf, 0]
+    lo = np.zeros(len(leaf), np.int64)
+    hi = counts.astype(np.int64)
+    step = np.arange(width)
+    while (lo < hi).any():
+        mid = (lo + hi) // 2
+        active = lo < hi
+        stored = layouts.buffer[np.where(active, key_at + mid * width, 0)[:, None] + step]
+        below = active & _memcmp_less(stored, wanted)
+        lo = np.where(below, mid + 1, lo)
+        hi = np.where(active & ~below, mid, hi)
+    inside = lo < counts
+    at = layouts.buffer[np.where(inside, key_at + lo * width, 0)[:, None] + step]
+    equal = inside & (at == wanted).all(axis=1)
+    return lo, equal
+
+
+def _memcmp_less(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise ``a < b`` of two (n, w) byte matrices, in memcmp order."""
+    differ = a != b
+    first = differ.argmax(axis=1)
+    rows = np.arange(len(a))
+    return differ[rows, first] & (a[rows, first] < b[rows, first])
+
+
 def take_rows(
     layouts: LeafLayouts, leaf: np.ndarray, row: np.ndarray, types: Sequence[pa.DataType]
 ) -> tuple[pa.BinaryArray, list[pa.Array]]:

@@ -36,7 +36,8 @@ import pyarrow.compute as pc
 from ..codec.key_batch import decode_keys, encode_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
-from .lookup import edit_tree, seek
+from ..tree.lookup import seek
+from .lookup import edit_tree
 from .rows import describe_rows, format_key, key_order, take_in_order
 from .schema import Index, Schema
 

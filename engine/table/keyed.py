@@ -26,8 +26,9 @@ import pyarrow.compute as pc
 from ..codec.key_batch import encode_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
+from ..tree.lookup import lookup
 from .indexes import apply_index_edits, build_index, check_indexes, plan_index_edits
-from .lookup import edit_tree, lookup
+from .lookup import edit_tree
 from .rows import (
     as_array,
     conform,

@@ -38,6 +38,7 @@ from ..errors import InvalidInput, NotNullViolation, SchemaError
 from ..hash import address_of, format_address
 from ..tree import ADDED, REMOVED, NodeStore, ProllyTree
 from ..tree.cursor import leaf_entries
+from ..tree.lookup import lookup
 from .header import Header, encode_header, header_references, load_header
 from .indexes import (
     apply_index_edits,
@@ -49,7 +50,6 @@ from .indexes import (
 )
 from .keyed import apply_keyed, build_keyed, row_keys
 from .keyless import apply_keyless, build_keyless, check_unique_repeats, expand, row_hashes
-from .lookup import lookup
 from .rows import (
     COUNT_TYPE,
     cast_column,
@@ -279,7 +279,7 @@ class Table:
     def get_many(self, keys: pa.Table) -> pa.Table:
         """The stored rows whose primary keys are the rows of ``keys`` (pk columns),
         in key order, absent keys skipped; one vectorised pass over the leaves that
-        hold them (``lookup.lookup``), not a point lookup per key."""
+        hold them (``tree.lookup.lookup``), not a point lookup per key."""
         if self.schema.is_keyless:
             raise SchemaError(f"{self._what} is keyless: there is no key to get rows by")
         wanted = self.keys_of(keys.select(list(self.schema.primary_key)))

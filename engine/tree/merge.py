@@ -2,9 +2,10 @@
 
 Base, ours and theirs store the same value columns (the layer above maps
 schemas onto them first); the merge knows nothing of what the columns mean.
-It diffs base->ours and base->theirs, joins the two diffs on key, and decides
-each key changed on both sides with column-wise comparisons of its cells
-against base. A key changed on one side only takes that side's change.
+It diffs base->theirs, looks up ours' rows at the keys theirs changed (ours'
+changes elsewhere need nothing: the merge starts from ours), and decides each
+key changed on both sides with column-wise comparisons of its cells against
+base. A key changed on one side only takes that side's change.
 
 Classification of a key changed on both sides (o = ours, t = theirs, b = base):
 
@@ -44,8 +45,10 @@ its deletion.
 
 Invariants (the code cites them by number):
 
-(1) Cost is proportional to the changes: the merge reads the two diffs (which
-    skip every subtree shared with base) and nothing else; it never scans a tree.
+(1) Cost is proportional to theirs' changes: the merge reads the diff
+    base->theirs (which skips every subtree shared with base) and ours' leaves
+    holding the keys it names (one batched lookup), and nothing else; it never
+    scans a tree.
 (2) The merged tree is ``ours`` plus one sorted ``edit`` batch of the clean
     changes, so by history independence its root is the root a build from the
     merged rows gives, whatever order the edits of either side came in.
@@ -68,7 +71,7 @@ import pyarrow.compute as pc
 
 from ..errors import InvalidInput, UnsupportedType
 from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, rows_equal
-from .keyarray import comparable
+from .lookup import lookup
 from .prolly import ProllyTree
 
 Rule = str | Callable[[object, object, object], object]
@@ -121,7 +124,6 @@ class Resolution:
 class MergeStats:
     """Counts of one merge (or preview)."""
 
-    ours_changed: int  # rows that differ from base to ours
     theirs_changed: int  # rows that differ from base to theirs
     both_changed: int  # keys changed on both sides, identically or not
     upserts: int  # rows the merge writes over ours
@@ -221,18 +223,14 @@ def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, 
             "(merge the schemas first)"
         )
     column_rules = _column_rules(base.types, rules, default_rule)
-    ours_diff, theirs_diff = base.diff(ours), base.diff(theirs)  # invariant (1)
-    ours_s, theirs_s = comparable(ours_diff.keys, theirs_diff.keys)
-    pos = np.searchsorted(ours_s, theirs_s, "left")
-    if len(ours_s):
-        matched = (pos < len(ours_s)) & (ours_s[np.minimum(pos, len(ours_s) - 1)] == theirs_s)
-    else:
-        matched = np.zeros(len(theirs_s), bool)
-    both = _Both(ours_diff, theirs_diff, pos[matched], np.flatnonzero(matched), mode, column_rules)
+    theirs_diff = base.diff(theirs)  # invariant (1)
+    ours_diff, at_theirs = _ours_at(ours, theirs_diff)
+    matched = np.zeros(len(theirs_diff), bool)
+    matched[at_theirs] = True
+    both = _Both(ours_diff, theirs_diff, np.arange(len(at_theirs)), at_theirs, mode, column_rules)
     edits = _edits(theirs_diff, np.flatnonzero(~matched), both)
     n_deletes = int(edits.deleted.sum())
     stats = MergeStats(
-        ours_changed=len(ours_diff),
         theirs_changed=len(theirs_diff),
         both_changed=both.n,
         upserts=len(edits.deleted) - n_deletes,
@@ -242,6 +240,32 @@ def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, 
         resolved_cells=int(both.resolved_cells.sum()),
     )
     return MergePreview(both.conflicts(), both.resolutions, stats), edits
+
+
+def _ours_at(ours: ProllyTree, theirs_diff: TreeDiff) -> tuple[TreeDiff, np.ndarray]:
+    """Ours' changes from base at the keys theirs changed, as a diff of those keys
+    (base's rows are theirs' from-rows), and each one's index in ``theirs_diff``.
+
+    One batched lookup of those keys in ours (invariant (1)); a key ours changed
+    and theirs did not needs nothing: the merge starts from ours.
+    """
+    found, rows = lookup(ours, theirs_diff.keys)
+    in_base = theirs_diff.kinds != ADDED
+    if rows:
+        same = rows_equal(theirs_diff.from_columns, rows)
+    else:  # no value columns: a row is its key
+        same = np.ones(len(found), bool)
+    changed = np.where(in_base, ~found | ~same, found)
+    kinds = np.where(in_base, np.where(found, MODIFIED, REMOVED), ADDED).astype(np.int8)
+    at = np.flatnonzero(changed)
+    take = pa.array(at, pa.int64())
+    diff = TreeDiff(
+        theirs_diff.keys.take(take),
+        [c.take(take) for c in theirs_diff.from_columns],
+        [c.take(take) for c in rows],
+        kinds[at],
+    )
+    return diff, at
 
 
 class _Both:

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from ..codec.columns import PreparedColumn
 from ..codec.patch import patch_leaves
+from ..codec.sparse import find_rows
 from ..errors import InvalidInput
 from .builder import (
     Entries,
@@ -63,23 +64,21 @@ def apply_edits(
     if len(edit_s) > 1 and not (edit_s[1:] > edit_s[:-1]).all():
         raise InvalidInput("edit keys must be sorted and unique (sort the batch by key first)")
     leaf_of_edit = np.minimum(np.searchsorted(leaf_s, edit_s, "left"), len(leaves) - 1)
-    touched = np.unique(leaf_of_edit)
+    touched, edit_leaf = np.unique(leaf_of_edit, return_inverse=True)
     touched_addresses = [leaves.addresses[i] for i in touched]
-
-    old_keys, old_counts = nodes.leaf_keys(touched_addresses)
-    old_s, edit_s = comparable(old_keys, keys)
-    pos = np.searchsorted(old_s, edit_s, "left")
-    clipped = np.minimum(pos, max(len(old_s) - 1, 0))
-    exists = (pos < len(old_s)) & (old_s[clipped] == edit_s) if len(old_s) else np.zeros(len(keys), bool)
+    layouts = nodes.leaf_layouts(touched_addresses)
+    row, exists = _find(nodes, touched_addresses, layouts, edit_leaf, keys)
     if exists.all() and not deleted.any():
         root_in_place = _update_in_place(
-            nodes, root, leaves, (touched, touched_addresses, old_counts), pos, types, columns
+            nodes, (root, leaves, touched), layouts, (edit_leaf, row), types, columns
         )
         if root_in_place is not None:
             return root_in_place
 
+    counts = layouts.counts
+    pos = (np.cumsum(counts) - counts)[edit_leaf] + row
     old_keys, old_columns = nodes.decode_leaves(touched_addresses, types)
-    old_leaf = np.repeat(touched, old_counts)
+    old_leaf = np.repeat(touched, counts)
     merged_keys, merged_columns, merged_leaf, replaced = _merge(
         (old_keys, old_columns, old_leaf), (pos, exists), keys, columns, deleted, leaf_of_edit
     )
@@ -163,7 +162,22 @@ def _resync(nodes, types, leaves, edited, r, last, remainder, out):
         pending = pending.slice(bounds[-1], len(pending))
 
 
-def _update_in_place(nodes, root, leaves, touched_leaves, pos, types, columns):
+def _find(nodes, addresses, layouts, leaf, keys) -> tuple[np.ndarray, np.ndarray]:
+    """Each edit key's row in its leaf (of the first key >= it) and whether it is
+    stored there: a binary search over the leaf bytes, or over the decoded keys
+    when key widths vary."""
+    found = find_rows(layouts, leaf, keys)
+    if found is not None:
+        return found
+    old_keys, _ = nodes.leaf_keys(addresses)
+    old_s, edit_s = comparable(old_keys, keys)
+    pos = np.searchsorted(old_s, edit_s, "left")
+    clipped = np.minimum(pos, max(len(old_s) - 1, 0))
+    exists = (pos < len(old_s)) & (old_s[clipped] == edit_s) if len(old_s) else np.zeros(len(keys), bool)
+    return pos - (np.cumsum(layouts.counts) - layouts.counts)[leaf], exists
+
+
+def _update_in_place(nodes, tree, layouts, located, types, columns):
     """The new root when every edit updates an existing row and keeps its cells'
     sizes, with the values written straight into the old leaves' bytes (no decode,
     no re-encode); None when some value cannot be (``codec/patch.py``).
@@ -171,9 +185,7 @@ def _update_in_place(nodes, root, leaves, touched_leaves, pos, types, columns):
     Every row keeps its key and its size, so the cut rule sees exactly the items it
     saw before: the leaves keep their bounds and only their addresses change.
     """
-    touched, addresses, counts = touched_leaves
-    starts = np.cumsum(counts) - counts
-    leaf_of_row = np.searchsorted(starts, pos, "right") - 1
+    root, leaves, touched = tree
     prepared = []
     for column, t in zip(columns, types, strict=True):
         if column.type != t:
@@ -181,10 +193,10 @@ def _update_in_place(nodes, root, leaves, touched_leaves, pos, types, columns):
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
         prepared.append(PreparedColumn(column))
-    patched = patch_leaves(nodes.read(addresses), leaf_of_row, pos - starts[leaf_of_row], prepared)
+    patched = patch_leaves(layouts, *located, prepared)
     if patched is None:
         return None
-    written = nodes.write(patched, addresses)
+    written = nodes.write(patched, [leaves.addresses[i] for i in touched])
     out = Entries(list(leaves.keys), list(leaves.addresses), list(leaves.counts))
     changes = []
     for i, address in zip(touched.tolist(), written, strict=True):

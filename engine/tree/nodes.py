@@ -19,7 +19,9 @@ import pyarrow as pa
 
 from ..chunks.store import ChunkStore
 from ..codec.internal import decode_internal, encode_internal, node_level
+from ..codec.layout import LeafLayouts
 from ..codec.leaf import decode_keys, decode_leaves
+from ..codec.sparse import take_rows
 from ..errors import CorruptChunk, FormatVersionError
 from .keyarray import sortable
 from .splitter import INTERNAL_RULE, LEAF_RULE, ChunkRule
@@ -190,6 +192,35 @@ class NodeStore:
         except _DECODE_ERRORS as exc:
             bad = _first_bad_leaf(addresses, chunks, [])
             raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
+
+    def leaf_layouts(self, addresses: Sequence[bytes]) -> LeafLayouts:
+        """The leaves' bytes joined, with their buffer tables (``codec/layout.py``)."""
+        chunks = self.read(addresses)
+        try:
+            return LeafLayouts(chunks)
+        except _DECODE_ERRORS as exc:
+            bad = _first_bad_leaf(addresses, chunks, [])
+            raise CorruptChunk(bad, f"leaf does not parse: {exc}") from exc
+
+    def take_rows(
+        self,
+        addresses: Sequence[bytes],
+        layouts: LeafLayouts,
+        leaf: np.ndarray,
+        row: np.ndarray,
+        types: Sequence[pa.DataType],
+    ) -> tuple[pa.BinaryArray, list[pa.Array]]:
+        """Keys and value columns of row ``row[i]`` of leaf ``addresses[leaf[i]]``
+        (``layouts`` of those leaves), reading only those rows (``codec/sparse.py``);
+        list columns decode the leaves whole."""
+        if not any(pa.types.is_list(t) for t in types):
+            try:
+                return take_rows(layouts, leaf, row, types)
+            except _DECODE_ERRORS:
+                pass  # decoding below names the damaged leaf
+        keys, columns = self.decode_leaves(addresses, types)
+        take = pa.array((np.cumsum(layouts.counts) - layouts.counts)[leaf] + row, pa.int64())
+        return keys.take(take), [c.take(take) for c in columns]
 
     def read(self, addresses: Sequence[bytes]) -> list[bytes]:
         """Chunk bytes, from the cache where possible, the rest in one store read."""

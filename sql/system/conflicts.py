@@ -42,8 +42,8 @@ from arbordb.engine.history import merge_base
 from arbordb.engine.root import EMPTY_ROOT, RootValue
 from arbordb.engine.table import Schema, Table, rows_to_arrow
 from arbordb.engine.table.keyless import row_hashes
-from arbordb.engine.table.lookup import lookup
 from arbordb.engine.tree import NodeStore
+from arbordb.engine.tree.lookup import lookup
 from arbordb.engine.versioning.artifacts import Artifacts
 from arbordb.engine.versioning.merge import MergeOptions, preview_merge, table_conflicts
 from arbordb.engine.versioning.schema_merge import merge_schemas

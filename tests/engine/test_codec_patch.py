@@ -10,6 +10,7 @@ import pytest
 
 from arbordb.engine.codec.columns import PreparedColumn
 from arbordb.engine.codec.key_batch import encode_keys
+from arbordb.engine.codec.layout import LeafLayouts
 from arbordb.engine.codec.leaf import PreparedKeys, encode_leaves
 from arbordb.engine.codec.patch import patch_leaves
 
@@ -49,7 +50,7 @@ def patch(columns, bounds, rows, new):
     bounds_arr = np.asarray(bounds)
     leaf = np.searchsorted(bounds_arr, rows, "right") - 1
     return patch_leaves(
-        leaves_of(columns, bounds), leaf, rows - bounds_arr[leaf], [PreparedColumn(c) for c in new]
+        LeafLayouts(leaves_of(columns, bounds)), leaf, rows - bounds_arr[leaf], [PreparedColumn(c) for c in new]
     )
 
 
@@ -77,7 +78,9 @@ def test_variable_width_keys_and_one_leaf():
     keys = encode_keys([pa.array(words)], [pa.string()])
     values = pa.array(range(60), pa.int64())
     leaf = encode_leaves(PreparedKeys(keys), [PreparedColumn(values)], [0, 60])
-    got = patch_leaves(leaf, np.zeros(2, np.int64), np.array([3, 59]), [PreparedColumn(pa.array([-1, -2]))])
+    got = patch_leaves(
+        LeafLayouts(leaf), np.zeros(2, np.int64), np.array([3, 59]), [PreparedColumn(pa.array([-1, -2]))]
+    )
     want_values = values.to_pylist()
     want_values[3], want_values[59] = -1, -2
     assert got == encode_leaves(PreparedKeys(keys), [PreparedColumn(pa.array(want_values))], [0, 60])

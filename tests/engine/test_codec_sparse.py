@@ -14,7 +14,7 @@ from arbordb.engine.codec.columns import PreparedColumn
 from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.codec.layout import LeafLayouts
 from arbordb.engine.codec.leaf import PreparedKeys, encode_leaves
-from arbordb.engine.codec.sparse import changed_rows, take_rows
+from arbordb.engine.codec.sparse import changed_rows, find_rows, take_rows
 
 TYPES = [pa.string(), pa.float64(), pa.bool_(), pa.int32(), pa.binary()]
 cells = st.tuples(
@@ -88,3 +88,31 @@ def test_a_value_only_update_is_found_without_refusal():
     new = LeafLayouts(encode(keys, edited, [0, 40, 100]), pad_to=8)
     leaf, row = changed_rows(old, new, TYPES)
     assert list(zip(leaf.tolist(), row.tolist(), strict=True)) == [(0, 7), (1, 10)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-50, 50), unique=True, max_size=60).map(sorted),
+    st.lists(st.integers(-60, 60), min_size=1, max_size=30),
+    st.lists(st.integers(1, 59), max_size=4),
+)
+def test_find_rows_is_a_binary_search_in_each_leaf(stored, probes, cuts):
+    """Each probe is searched in the leaf whose last key is the first >= it (the
+    last leaf past the end), as a tree lookup places it."""
+    n = len(stored)
+    bounds = sorted({0, n, *(c for c in cuts if c < n)}) if n else [0, 0]  # [0, 0]: the empty leaf
+    keys = encode_keys([pa.array(stored, pa.int64())], [pa.int64()])
+    layouts = LeafLayouts(encode(keys, [("a", 1.0, True, 1, b"")] * n, bounds), pad_to=8)
+    lasts = [stored[b - 1] for b in bounds[1:]] if n else [0]
+    leaf = np.minimum(np.searchsorted(lasts, probes, "left"), len(bounds) - 2)
+    row, equal = find_rows(layouts, leaf, encode_keys([pa.array(probes, pa.int64())], [pa.int64()]))
+    for p, l, r, e in zip(probes, leaf.tolist(), row.tolist(), equal.tolist(), strict=True):
+        segment = stored[bounds[l] : bounds[l + 1]]
+        assert r == int(np.searchsorted(segment, p, "left"))
+        assert e == (p in segment)
+
+
+def test_find_rows_refuses_keys_of_several_widths():
+    keys = encode_keys([pa.array(["a", "bb", "ccc"])], [pa.string()])
+    layouts = LeafLayouts(encode(keys, [("a", 1.0, True, 1, b"")] * 3, [0, 3]))
+    assert find_rows(layouts, np.zeros(1, np.int64), keys.slice(0, 1)) is None

@@ -1,0 +1,107 @@
+"""Many point lookups or seeks in a prolly tree in one pass.
+
+A batch of probe keys is placed against the last keys of the leaves that
+cover its range (read from cached internal nodes); the keys of the leaves that
+hold an answer are decoded together, every probe is answered with one
+``searchsorted``, and only the answering rows' values are read from the leaf
+bytes (``NodeStore.take_rows``). Cost: the touched leaves, not the tree, and no
+Python step per probe. Probes need not be sorted or unique.
+
+Probe and stored keys must be of one kind (self-delimiting keys from
+codec/keys.py, or fixed-width hashes), so that the comparable forms of
+``keyarray.py`` order and compare them as memcmp does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ..codec.sparse import find_rows
+from .cursor import leaf_entries
+from .keyarray import comparable
+from .prolly import ProllyTree
+
+__all__ = ["lookup", "seek"]
+
+
+def seek(
+    tree: ProllyTree, probes: pa.BinaryArray, ncols: int = 0
+) -> tuple[np.ndarray, pa.BinaryArray, list[pa.Array]]:
+    """For each probe, the first stored row whose key is >= the probe.
+
+    Args:
+        tree: the tree to search.
+        probes: probe keys (any order).
+        ncols: how many leading value columns to return.
+
+    Returns:
+        (hit, keys, columns): ``hit[i]`` says whether a row >= probe i exists;
+        ``keys`` and the first ``ncols`` value columns hold that row, aligned
+        with the probes (NULL where there is no hit).
+    """
+    n = len(probes)
+    types = list(tree.types[:ncols])
+    if n == 0:
+        return np.zeros(0, bool), pa.nulls(0, pa.binary()), [pa.nulls(0, t) for t in types]
+    (probe_s,) = comparable(probes)
+    lo, hi = probes[int(np.argmin(probe_s))].as_py(), probes[int(np.argmax(probe_s))].as_py()
+    leaves = leaf_entries(tree.nodes, tree.root, lo, hi)
+    last_s, probe_s = comparable(pa.array(leaves.keys, pa.binary()), probes)
+    leaf_of = np.searchsorted(last_s, probe_s, "left")
+    hit = leaf_of < len(leaves.keys)
+    if not hit.any():
+        return hit, pa.nulls(n, pa.binary()), [pa.nulls(n, t) for t in types]
+    touched, leaf = np.unique(leaf_of[hit], return_inverse=True)
+    addresses = [leaves.addresses[i] for i in touched]
+    layouts = tree.nodes.leaf_layouts(addresses)
+    probed = probes.filter(pa.array(hit))
+    found = find_rows(layouts, leaf, probed)
+    if found is None:  # keys of several widths: decode them
+        stored, _ = tree.nodes.leaf_keys(addresses)
+        keys_s, probe_s = comparable(stored, probed)
+        at = np.searchsorted(keys_s, probe_s, "left")
+        starts = np.cumsum(layouts.counts) - layouts.counts
+        row = at - starts[leaf]
+    else:
+        row = found[0]
+    answered = row < layouts.counts[leaf]  # an empty leaf (the empty tree) holds no answer
+    hit[hit] = answered
+    if not hit.any():
+        return hit, pa.nulls(n, pa.binary()), [pa.nulls(n, t) for t in types]
+    # read each answering row once, then spread the rows over the probes
+    wanted = (leaf[answered] << 32) | row[answered]
+    rows, probe_row = np.unique(wanted, return_inverse=True)
+    keys, columns = tree.nodes.take_rows(addresses, layouts, rows >> 32, rows & 0xFFFFFFFF, types)
+    spread = np.zeros(n, np.int64)
+    spread[hit] = probe_row
+    take = pa.array(spread, pa.int64(), mask=~hit)
+    return hit, keys.take(take), [c.take(take) for c in columns]
+
+
+def lookup(
+    tree: ProllyTree, keys: pa.BinaryArray, ncols: int | None = None
+) -> tuple[np.ndarray, list[pa.Array]]:
+    """Which ``keys`` the tree holds, and their rows' first ``ncols`` value columns.
+
+    Returns:
+        (found, columns): ``found[i]`` is True where key i is stored; columns are
+        aligned with ``keys`` and NULL where the key is absent.
+    """
+    ncols = len(tree.types) if ncols is None else ncols
+    hit, at, columns = seek(tree, keys, ncols)
+    if not hit.any():
+        return hit, columns
+    at_s, key_s = comparable(at.filter(pa.array(hit)), keys)
+    found = hit.copy()
+    found[hit] = at_s == key_s[hit]
+    if found.all():
+        return found, columns
+    mask = pa.array(~found)
+    return found, [_null_where(c, mask) for c in columns]
+
+
+def _null_where(values: pa.Array, mask: pa.BooleanArray) -> pa.Array:
+    """``values`` with NULL where ``mask`` is True."""
+    index = pa.array(np.arange(len(values)), pa.int64(), mask=mask.to_numpy(zero_copy_only=False))
+    return values.take(index)
