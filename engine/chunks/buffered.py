@@ -46,6 +46,7 @@ class BufferedChunkStore:
         self.inner = inner
         self._pending: dict[bytes, bytes] = {}
         self._bases: dict[bytes, bytes] = {}  # pending chunk -> the chunk it replaces
+        self._base_chunks: dict[bytes, bytes] = {}  # a base -> its bytes, held by the writer
 
     @property
     def pending_count(self) -> int:
@@ -69,6 +70,7 @@ class BufferedChunkStore:
         """Forget every pending chunk (the operation is abandoned)."""
         self._pending.clear()
         self._bases.clear()
+        self._base_chunks.clear()
 
     # --- writes -------------------------------------------------------------------
 
@@ -76,7 +78,10 @@ class BufferedChunkStore:
         return self.put_many([data])[0]
 
     def put_many(
-        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+        self,
+        chunks: Sequence[bytes],
+        bases: Sequence[bytes | None] | None = None,
+        base_chunks: Mapping[bytes, bytes] | None = None,
     ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
         addresses = addresses_of(owned)
@@ -85,6 +90,8 @@ class BufferedChunkStore:
             for address, base in zip(addresses, bases, strict=True):
                 if base is not None:
                     self._bases[address] = base
+        if base_chunks:
+            self._base_chunks.update(base_chunks)
         return addresses
 
     def commit(
@@ -92,14 +99,17 @@ class BufferedChunkStore:
         chunks: Mapping[bytes, bytes],
         ref_updates: Sequence[RefUpdate] = (),
         bases: Mapping[bytes, bytes] | None = None,
+        base_chunks: Mapping[bytes, bytes] | None = None,
     ) -> bool:
         """``flush`` with extra ``chunks``: they are written only if the commit succeeds."""
         batch = {**self._pending, **chunks} if chunks else self._pending
         hints = {**self._bases, **bases} if bases else self._bases
-        if not self.inner.commit(batch, ref_updates, bases=hints):  # invariant (2)
+        held = {**self._base_chunks, **base_chunks} if base_chunks else self._base_chunks
+        if not self.inner.commit(batch, ref_updates, bases=hints, base_chunks=held):  # invariant (2)
             return False
         self._pending = {}
         self._bases = {}
+        self._base_chunks = {}
         return True
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:

@@ -188,7 +188,7 @@ def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
     starts = ends - lengths
     old = np.frombuffer(b"".join(base for base, _ in pairs), np.uint8)
     new = np.frombuffer(b"".join(new for _, new in pairs), np.uint8)
-    differ = np.flatnonzero(old != new)
+    differ = _differing_bytes(old, new)
     pair_of = np.searchsorted(ends, differ, "right")
     # a run of differing bytes ends where the next one is far away or in another pair
     breaks = np.flatnonzero((np.diff(differ) > MERGE_GAP + 1) | (np.diff(pair_of) != 0))
@@ -220,6 +220,15 @@ def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
     out[_ranges(literal_pos, sizes)] = new[_ranges(run_start, sizes)]
     raw = out.tobytes()
     return [raw[a:b] for a, b in zip(body_start.tolist(), body_end.tolist(), strict=True)]
+
+
+def _differing_bytes(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Positions where two equal-length byte arrays differ, ascending; compared eight
+    bytes at a time first (edits touch a few bytes of a leaf)."""
+    whole = len(old) - len(old) % 8
+    words = np.flatnonzero(old[:whole].view(np.uint64) != new[:whole].view(np.uint64))
+    near = np.concatenate([(words[:, None] * 8 + np.arange(8)).reshape(-1), np.arange(whole, len(old))])
+    return near[old[near] != new[near]]
 
 
 def _sum_by(groups: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:

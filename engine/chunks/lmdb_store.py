@@ -212,12 +212,15 @@ class LmdbChunkStore:
         return self.put_many([data])[0]
 
     def put_many(
-        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+        self,
+        chunks: Sequence[bytes],
+        bases: Sequence[bytes | None] | None = None,
+        base_chunks: Mapping[bytes, bytes] | None = None,
     ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
         addresses = addresses_of(owned)
         hints = {} if bases is None else dict(zip(addresses, bases, strict=True))
-        self._store(dict(zip(addresses, owned, strict=True)), hints, [])
+        self._store(dict(zip(addresses, owned, strict=True)), hints, [], base_chunks)
         return addresses
 
     def commit(
@@ -225,23 +228,25 @@ class LmdbChunkStore:
         chunks: Mapping[bytes, bytes],
         ref_updates: Sequence[RefUpdate] = (),
         bases: Mapping[bytes, bytes] | None = None,
+        base_chunks: Mapping[bytes, bytes] | None = None,
     ) -> bool:
         updates = check_ref_updates(ref_updates)
         owned = {require_address(address): bytes(data) for address, data in chunks.items()}
         if self._check_addresses:
             check_chunk_addresses(owned)
-        return self._store(owned, bases or {}, updates)
+        return self._store(owned, bases or {}, updates, base_chunks)
 
     def _store(
         self,
         owned: dict[bytes, bytes],
         bases: Mapping[bytes, bytes | None],
         updates: list[tuple[bytes, RefUpdate]],
+        base_chunks: Mapping[bytes, bytes] | None = None,
     ) -> bool:
         """Write ``owned`` (deltas where ``bases`` hints allow) and the ref updates."""
         # Build records before taking the write lock: hashing, diffing and copying
         # are the slow part.
-        records, outside = self._records(owned, bases)
+        records, outside = self._records(owned, bases, base_chunks or {})
 
         def write(txn: lmdb.Transaction) -> tuple[bool, bool]:
             for raw, (_, expected, _) in updates:
@@ -271,9 +276,14 @@ class LmdbChunkStore:
         return stored
 
     def _records(
-        self, owned: dict[bytes, bytes], bases: Mapping[bytes, bytes | None]
+        self,
+        owned: dict[bytes, bytes],
+        bases: Mapping[bytes, bytes | None],
+        base_chunks: Mapping[bytes, bytes],
     ) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
-        """``plan_records`` for ``owned``, after reading the hinted bases (one snapshot)."""
+        """``plan_records`` for ``owned``, after reading the hinted bases (one
+        snapshot; a base in ``base_chunks`` is taken from there once its record's
+        checksum vouches for it)."""
         hints = {
             address: require_address(base, "delta base hint")
             for address, base in bases.items()
@@ -283,7 +293,7 @@ class LmdbChunkStore:
             return {address: encode_record(data) for address, data in owned.items()}, {}
 
         fresh, known, links, roots = self._read(
-            lambda txn: load_bases(partial(txn.get, db=self._chunks), hints, self._cache)
+            lambda txn: load_bases(partial(txn.get, db=self._chunks), hints, self._cache, base_chunks)
         )
         return plan_records(owned, fresh, known, links, roots)
 

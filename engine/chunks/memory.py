@@ -69,9 +69,12 @@ class MemoryChunkStore:
         return self.put_many([data])[0]
 
     def put_many(
-        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+        self,
+        chunks: Sequence[bytes],
+        bases: Sequence[bytes | None] | None = None,
+        base_chunks: Mapping[bytes, bytes] | None = None,
     ) -> list[bytes]:
-        """``ChunkStore.put_many``; ``bases`` hints are ignored (chunks are kept whole)."""
+        """``ChunkStore.put_many``; delta hints are ignored (chunks are kept whole)."""
         owned = [bytes(chunk) for chunk in chunks]  # a caller's bytearray may change later
         addresses = addresses_of(owned)
         with self._lock:
@@ -84,8 +87,9 @@ class MemoryChunkStore:
         chunks: Mapping[bytes, bytes],
         ref_updates: Sequence[RefUpdate] = (),
         bases: Mapping[bytes, bytes] | None = None,
+        base_chunks: Mapping[bytes, bytes] | None = None,
     ) -> bool:
-        """``ChunkStore.commit``; ``bases`` hints are ignored (chunks are kept whole)."""
+        """``ChunkStore.commit``; delta hints are ignored (chunks are kept whole)."""
         updates = check_ref_updates(ref_updates)
         owned = {require_address(address): bytes(data) for address, data in chunks.items()}
         if self._check_addresses:

@@ -74,7 +74,7 @@ from __future__ import annotations
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, NamedTuple
 
 from ..errors import CorruptChunk, MissingChunk, StorageError
@@ -142,6 +142,7 @@ def load_chunks(
     known: dict[bytes, bytes],
     links: _Links,
     cache: RebuiltCache | None = None,
+    held: Mapping[bytes, bytes] | None = None,
 ) -> None:
     """Put the bytes of each address in ``known``, rebuilding deltas from their chains.
 
@@ -150,7 +151,8 @@ def load_chunks(
     base once however many chunks share it; a chain is then applied to one buffer,
     checking the xxh3 of every link (invariant (1)). A delta found in ``cache`` is
     taken from it (its record is still read: the chunk must be stored) and the
-    chain below it is not read.
+    chain below it is not read; so is a chunk in ``held`` (bytes a writer holds)
+    whose xxh3 matches its record's, raw or delta.
 
     Raises:
         MissingChunk: an address is not stored.
@@ -175,12 +177,18 @@ def load_chunks(
                     )
                 raise MissingChunk(address)
             if not (len(record) and record[0] == KIND_DELTA):
-                known[address] = decode_record(address, record)
+                given = held.get(address) if held else None
+                if given is not None and _raw_digest(record) == checksum(given):
+                    known[address] = given
+                else:
+                    known[address] = decode_record(address, record)
                 links[address] = (0, None)
                 continue
             digest, depth, base, body = _parse_delta(address, record)
             links[address] = (depth, base)
             hit = cache.get(address) if cache is not None else None
+            if hit is None and held and address in held and checksum(held[address]) == digest:
+                hit = held[address]
             if hit is not None:
                 known[address] = hit
                 continue
@@ -195,6 +203,11 @@ def load_chunks(
             known[address] = _rebuild(address, deltas, known, links)
             if cache is not None:
                 cache.put(address, known[address])
+
+
+def _raw_digest(record: bytes | memoryview) -> int | None:
+    """The xxh3 a raw record states for its chunk (None if it is too short)."""
+    return _HEADER.unpack_from(record)[1] if len(record) >= RECORD_HEADER_LEN else None
 
 
 def _parse_delta(address: bytes, record: bytes | memoryview) -> tuple[int, int, bytes, memoryview]:
@@ -324,18 +337,23 @@ def plan_records(
 
 
 def load_bases(
-    get: _Get, hints: dict[bytes, bytes], cache: RebuiltCache | None
+    get: _Get,
+    hints: dict[bytes, bytes],
+    cache: RebuiltCache | None,
+    held: Mapping[bytes, bytes] | None = None,
 ) -> tuple[dict[bytes, bytes], dict[bytes, bytes], _Links, dict[bytes, bytes]]:
     """What ``plan_records`` needs for one write's ``hints`` (chunk -> the chunk it
     replaces), read through ``get`` (one snapshot): the hints of the chunks not yet
     stored, then the ``known``, ``links`` and ``roots`` of their stored bases.
+    ``held``: bases' bytes the writer holds, used where their records' checksums
+    match (``load_chunks``).
 
     A damaged base is left out, so the chunks that replace it are stored whole.
     """
     fresh = {a: b for a, b in hints.items() if get(a) is None}  # else: stored already
     stored = [b for b in dict.fromkeys(fresh.values()) if get(b) is not None]
     try:
-        return (fresh, *_load_bases(get, fresh, stored, cache))
+        return (fresh, *_load_bases(get, fresh, stored, cache, held))
     except StorageError:  # a damaged base: load the others one by one; the
         pass  # chunks that replace the damaged one are stored whole
     known: dict[bytes, bytes] = {}
@@ -353,13 +371,17 @@ def load_bases(
 
 
 def _load_bases(
-    get: _Get, hints: dict[bytes, bytes], bases: list[bytes], cache: RebuiltCache | None
+    get: _Get,
+    hints: dict[bytes, bytes],
+    bases: list[bytes],
+    cache: RebuiltCache | None,
+    held: Mapping[bytes, bytes] | None = None,
 ) -> tuple[dict[bytes, bytes], _Links, dict[bytes, bytes]]:
     """Load ``bases``, and the chain root of each one at the cap of a chunk that
     replaces it: the ``known``, ``links`` and ``roots`` of ``plan_records``."""
     known: dict[bytes, bytes] = {}
     links: _Links = {}
-    load_chunks(get, bases, known, links, cache)
+    load_chunks(get, bases, known, links, cache, held)
     capped = {b for a, b in hints.items() if b in links and links[b][0] >= chain_cap(a)}
     roots = {base: _chain_root(get, base) for base in capped}  # invariant (3)
     load_chunks(get, list(roots.values()), known, links, cache)

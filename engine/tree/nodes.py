@@ -90,6 +90,10 @@ class ChunkCache:
             self._items.move_to_end(address)
         return data
 
+    def peek(self, address: bytes) -> bytes | None:
+        """``get`` without marking the chunk recently used."""
+        return self._items.get(address)
+
     def put_many(self, addresses: Sequence[bytes], chunks: Sequence[bytes]) -> None:
         for address, data in zip(addresses, chunks, strict=True):
             if address in self._items or len(data) > self._limit // 4:
@@ -242,14 +246,16 @@ class NodeStore:
         """Store new nodes; returns their addresses (identical nodes dedup).
 
         ``bases``: for each node, the old node it replaces (or None), a hint that
-        lets the store keep it as a delta (``ChunkStore.put_many``).
+        lets the store keep it as a delta (``ChunkStore.put_many``); the bytes of
+        those held in the chunk cache go along, so the store need not read them.
         """
         if not chunks:
             return []
         if bases is None:  # sinks that take no hints (checker's) stay valid stores
             addresses = self.store.put_many(chunks)
         else:
-            addresses = self.store.put_many(chunks, bases=bases)
+            held = {b: data for b in bases if b is not None and (data := self._chunks.peek(b))}
+            addresses = self.store.put_many(chunks, bases=bases, base_chunks=held)
         self._chunks.put_many(addresses, chunks)  # a diff or edit right after reads them
         return addresses
 

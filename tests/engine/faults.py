@@ -57,19 +57,23 @@ class FaultyChunkStore:
         return self._target.put(data)
 
     def put_many(
-        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+        self,
+        chunks: Sequence[bytes],
+        bases: Sequence[bytes | None] | None = None,
+        base_chunks: Mapping[bytes, bytes] | None = None,
     ) -> list[bytes]:
         self._count_write("put_many")
-        return self._target.put_many(chunks, bases)
+        return self._target.put_many(chunks, bases, base_chunks)
 
     def commit(
         self,
         chunks: Mapping[bytes, bytes],
         ref_updates: Sequence[RefUpdate] = (),
         bases: Mapping[bytes, bytes] | None = None,
+        base_chunks: Mapping[bytes, bytes] | None = None,
     ) -> bool:
         self._count_write("commit")
-        return self._target.commit(chunks, ref_updates, bases)
+        return self._target.commit(chunks, ref_updates, bases, base_chunks)
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
         self._count_write("delete_many")

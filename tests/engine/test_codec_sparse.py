@@ -106,8 +106,8 @@ def test_find_rows_is_a_binary_search_in_each_leaf(stored, probes, cuts):
     lasts = [stored[b - 1] for b in bounds[1:]] if n else [0]
     leaf = np.minimum(np.searchsorted(lasts, probes, "left"), len(bounds) - 2)
     row, equal = find_rows(layouts, leaf, encode_keys([pa.array(probes, pa.int64())], [pa.int64()]))
-    for p, l, r, e in zip(probes, leaf.tolist(), row.tolist(), equal.tolist(), strict=True):
-        segment = stored[bounds[l] : bounds[l + 1]]
+    for p, at, r, e in zip(probes, leaf.tolist(), row.tolist(), equal.tolist(), strict=True):
+        segment = stored[bounds[at] : bounds[at + 1]]
         assert r == int(np.searchsorted(segment, p, "left"))
         assert e == (p in segment)
 

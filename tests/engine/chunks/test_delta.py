@@ -208,6 +208,29 @@ def test_hints_never_change_reads(tmp_path):
         assert kinds == [KIND_DELTA, KIND_RAW, KIND_RAW]
 
 
+@pytest.mark.parametrize("base_kind", ["raw", "delta"])
+def test_held_base_bytes_are_used_only_when_their_checksum_matches(tmp_path, base_kind, monkeypatch):
+    """A writer may hand over the bytes of a base it holds: right bytes spare the
+    store reading (and rebuilding) the base; wrong ones are ignored, never stored."""
+    rebuilt = []
+    original = records._rebuild
+    monkeypatch.setattr(records, "_rebuild", lambda *a: rebuilt.append(a[0]) or original(*a))
+    with LmdbChunkStore(tmp_path, delta_cache_bytes=0) as store:
+        base = leafish(1)
+        (b,) = store.put_many([base])
+        if base_kind == "delta":
+            base = edited(base, 2)
+            (b,) = store.put_many([base], bases=[b])
+            assert store.record_info(b).kind == KIND_DELTA
+        wrong, right = edited(base, 3), edited(base, 4)
+        (w,) = store.put_many([wrong], bases=[b], base_chunks={b: leafish(9)})
+        assert store.get(w) == wrong and store.record_info(w).kind == KIND_DELTA
+        rebuilt.clear()
+        (r,) = store.put_many([right], bases=[b], base_chunks={b: base})
+        assert rebuilt == [] and store.record_info(r).base == b
+        assert store.get(r) == right
+
+
 def test_buffered_store_carries_hints_to_commit_and_drops_them_on_discard(tmp_path):
     with LmdbChunkStore(tmp_path) as inner:
         buffered = BufferedChunkStore(inner)
