@@ -46,7 +46,10 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from blake3 import blake3
 from xxhash import xxh3_64_intdigest
@@ -77,8 +80,33 @@ def address_of(data: bytes | bytearray | memoryview) -> bytes:
 
 
 def addresses_of(chunks: Sequence[bytes | bytearray | memoryview]) -> list[bytes]:
-    """The addresses of many chunks, in order (one C call per chunk, no other work)."""
+    """The addresses of many chunks, in order (one C call per chunk).
+
+    A large batch is split in two halves hashed at once, the second on a helper
+    thread: BLAKE3 releases the GIL while it hashes, so a commit's few hundred
+    leaves take about half the time on two cores.
+    """
+    if len(chunks) < _PARALLEL_CHUNKS:
+        return _digests(chunks)
+    half = len(chunks) // 2
+    second = _helper().submit(_digests, chunks[half:])
+    return _digests(chunks[:half]) + second.result()
+
+
+_PARALLEL_CHUNKS = 64  # below this, handing work to a thread costs more than it saves
+
+
+def _digests(chunks: Sequence[bytes | bytearray | memoryview]) -> list[bytes]:
     return [blake3(chunk).digest(ADDRESS_LEN) for chunk in chunks]
+
+
+@functools.cache
+def _helper() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbordb-hash")
+
+
+# A forked child has no helper thread, only the parent's executor object: start afresh.
+os.register_at_fork(after_in_child=_helper.cache_clear)
 
 
 def checksum(data: bytes | bytearray | memoryview) -> int:

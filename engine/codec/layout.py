@@ -14,6 +14,7 @@ buffer count among the leaves with a start past the end and a length of 0.
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Sequence
 
@@ -30,30 +31,29 @@ class LeafLayouts:
     """Many leaves as one byte buffer, with each leaf's header fields and buffer table.
 
     Attributes:
-        buffer: the leaves' bytes joined, as a writable uint8 array, zero-padded to a
-            multiple of ``pad_to`` bytes.
+        buffer: the leaves' bytes joined, as a writable uint8 array; each leaf starts
+            at a multiple of 8 and zero bytes pad the gaps and the end, so every
+            leaf buffer is 8-aligned in it. ``words`` is the same bytes as u32.
         chunk_start: each leaf's first byte in ``buffer``; ``sizes`` its length.
         counts, widths: each leaf's row count and key width.
         starts, lengths: (leaves, buffers) tables; ``starts`` are in ``buffer``.
         first_value: each leaf's index of its first value buffer (1 or 2).
     """
 
-    __slots__ = ("buffer", "chunk_start", "sizes", "counts", "widths", "starts", "lengths", "first_value")
+    __slots__ = (
+        "buffer", "words", "chunk_start", "sizes", "counts", "widths", "starts", "lengths", "first_value"
+    )
 
-    def __init__(self, chunks: Sequence[bytes], pad_to: int = 1) -> None:
-        heads = []
-        for chunk in chunks:
-            version, level, b = struct.unpack_from("<BBH", chunk, 0)
-            if version != LEAF_VERSION or level != 0:
-                raise FormatVersionError("leaf node", version, LEAF_VERSION)
-            heads.append(struct.unpack_from(f"<II{b}I", chunk, 4))
-        most = max((len(h) for h in heads), default=2) - 2
-        table = np.zeros((len(heads), most + 2), np.int64)
-        for i, head in enumerate(heads):
-            table[i, : len(head)] = head
-        own = np.fromiter((len(h) - 2 for h in heads), np.int64, len(heads))
+    def __init__(self, chunks: Sequence[bytes]) -> None:
+        heads = [_head(chunk) for chunk in chunks]
+        own = np.fromiter(map(len, heads), np.int64, len(heads)) - 2
+        most = int(own.max(initial=0))
+        if (own == most).all():
+            table = np.array(heads, np.int64).reshape(len(heads), most + 2)
+        else:  # leaves with one and two key buffers: pad the shorter rows
+            table = np.array([h + (0,) * (most + 2 - len(h)) for h in heads], np.int64)
         self.sizes = np.fromiter(map(len, chunks), np.int64, len(chunks))
-        self.chunk_start = np.cumsum(self.sizes) - self.sizes
+        self.chunk_start = np.cumsum((self.sizes + 7) & ~7) - ((self.sizes + 7) & ~7)
         self.counts, self.widths = table[:, 0], table[:, 1]
         self.lengths = table[:, 2:]
         local = np.zeros_like(self.lengths)
@@ -67,7 +67,8 @@ class LeafLayouts:
             raise ValueError("a leaf is truncated: its buffers run past its end")
         self.starts = local + self.chunk_start[:, None]
         self.first_value = np.where(self.widths > 0, 1, 2)
-        self.buffer = _joined(chunks, self.chunk_start, self.sizes, pad_to)
+        self.buffer = _joined(chunks, self.chunk_start, self.sizes)
+        self.words = self.buffer.view("<u4")
 
     def split(self) -> list[bytes]:
         """The (possibly edited) buffer cut back into one bytes object per leaf."""
@@ -76,10 +77,9 @@ class LeafLayouts:
         return [raw[a:b].tobytes() for a, b in zip(self.chunk_start.tolist(), ends, strict=True)]
 
     def gather_u32(self, at: np.ndarray, count: int = 1) -> np.ndarray:
-        """``count`` little-endian u32 values starting at each position (unaligned), as
-        an (n, count) int64 array."""
-        raw = self.buffer[(at[:, None] + np.arange(4 * count)).reshape(-1)]
-        return raw.reshape(len(at), 4 * count).view("<u4").astype(np.int64)
+        """``count`` little-endian u32 values starting at each position (a multiple
+        of 4: offsets buffers are 8-aligned), as an (n, count) int64 array."""
+        return self.words[(at // 4)[:, None] + np.arange(count)].astype(np.int64)
 
     def bits(self, at: np.ndarray, index: np.ndarray) -> np.ndarray:
         """Bit ``index`` (LSB first) of the bit-packed buffer starting at each ``at``."""
@@ -93,18 +93,35 @@ def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.arange(total) - np.repeat(offsets - starts, sizes)
 
 
-def _joined(chunks: Sequence[bytes], starts: np.ndarray, sizes: np.ndarray, pad_to: int) -> np.ndarray:
-    """The chunks copied into one buffer from Arrow's memory pool.
+def _joined(chunks: Sequence[bytes], starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The chunks copied into one zero-padded buffer from Arrow's memory pool, each
+    at its (8-aligned) start.
 
     The pool keeps freed memory for reuse, so the tens of MB an edit or a diff
     joins do not cost fresh pages from the OS each time (first-touch page faults
     made a ``bytes`` join several times slower than the copy itself).
     """
-    total = int(sizes.sum())
-    padded = total + (-total % pad_to)
-    out = np.frombuffer(pa.allocate_buffer(padded), np.uint8)
+    total = int(starts[-1] + ((sizes[-1] + 7) & ~7)) if len(sizes) else 0
+    out = np.frombuffer(pa.allocate_buffer(total), np.uint8)
     view = memoryview(out)
     for chunk, start, size in zip(chunks, starts.tolist(), sizes.tolist(), strict=True):
         view[start : start + size] = chunk
-    out[total:] = 0
+        pad = -size % 8
+        view[start + size : start + size + pad] = _ZEROS[:pad]
     return out
+
+
+_ZEROS = bytes(8)
+
+
+@functools.cache
+def _head_format(buffers: int) -> struct.Struct:
+    return struct.Struct(f"<BBHII{buffers}I")
+
+
+def _head(chunk: bytes) -> tuple[int, ...]:
+    """(row count, key width, each buffer's length) from a leaf's header."""
+    version, level, _, *rest = _head_format(chunk[2] | chunk[3] << 8).unpack_from(chunk)
+    if version != LEAF_VERSION or level != 0:
+        raise FormatVersionError("leaf node", version, LEAF_VERSION)
+    return tuple(rest)

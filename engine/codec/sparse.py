@@ -40,8 +40,6 @@ def changed_rows(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """(leaf, row) of every row that may differ between leaf i of ``old`` and leaf i
     of ``new``, sorted and unique; None when the pairs are not laid out alike.
-
-    Both layouts must be built with ``pad_to=8``.
     """
     if any(pa.types.is_list(t) for t in types):
         return None

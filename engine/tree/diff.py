@@ -93,8 +93,8 @@ def _diff_value_bytes(
     only the rows that own a differing byte are read (``codec/sparse.py``). None
     when they are not alike, or do not parse (the decoding path names the culprit)."""
     try:
-        old = LeafLayouts(nodes.read(only_a), pad_to=8)
-        new = LeafLayouts(nodes.read(only_b), pad_to=8)
+        old = LeafLayouts(nodes.read(only_a))
+        new = LeafLayouts(nodes.read(only_b))
         found = changed_rows(old, new, types)
         if found is None:
             return None

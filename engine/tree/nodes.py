@@ -113,7 +113,7 @@ class NodeStore:
         store: ChunkStore,
         leaf_cache_size: int = 1024,
         *,
-        chunk_cache_bytes: int = 64 << 20,
+        chunk_cache_bytes: int = 128 << 20,
         leaf_rule: ChunkRule = LEAF_RULE,
         internal_rule: ChunkRule = INTERNAL_RULE,
     ) -> None:

@@ -58,8 +58,8 @@ def test_changed_rows_cover_exactly_the_rows_that_differ(case):
         keys = encode_keys([pa.array([f"k{i:03d}" * (1 + i % 2) for i in range(n)])], [pa.string()])
     else:
         keys = encode_keys([pa.array(range(n), pa.int64())], [pa.int64()])
-    old = LeafLayouts(encode(keys, old_rows, bounds), pad_to=8)
-    new = LeafLayouts(encode(keys, new_rows, bounds), pad_to=8)
+    old = LeafLayouts(encode(keys, old_rows, bounds))
+    new = LeafLayouts(encode(keys, new_rows, bounds))
     differ = {i for i in range(n) if not all(map(same, old_rows[i], new_rows[i]))}
     found = changed_rows(old, new, TYPES)
     if found is None:  # refused: some pair must really be laid out differently
@@ -84,8 +84,8 @@ def test_a_value_only_update_is_found_without_refusal():
     edited = list(rows)
     edited[7] = ("xyz", 7.0, False, 7, b"xy")
     edited[50] = ("abc", 50.0, True, 51, b"xy")
-    old = LeafLayouts(encode(keys, rows, [0, 40, 100]), pad_to=8)
-    new = LeafLayouts(encode(keys, edited, [0, 40, 100]), pad_to=8)
+    old = LeafLayouts(encode(keys, rows, [0, 40, 100]))
+    new = LeafLayouts(encode(keys, edited, [0, 40, 100]))
     leaf, row = changed_rows(old, new, TYPES)
     assert list(zip(leaf.tolist(), row.tolist(), strict=True)) == [(0, 7), (1, 10)]
 
@@ -102,7 +102,7 @@ def test_find_rows_is_a_binary_search_in_each_leaf(stored, probes, cuts):
     n = len(stored)
     bounds = sorted({0, n, *(c for c in cuts if c < n)}) if n else [0, 0]  # [0, 0]: the empty leaf
     keys = encode_keys([pa.array(stored, pa.int64())], [pa.int64()])
-    layouts = LeafLayouts(encode(keys, [("a", 1.0, True, 1, b"")] * n, bounds), pad_to=8)
+    layouts = LeafLayouts(encode(keys, [("a", 1.0, True, 1, b"")] * n, bounds))
     lasts = [stored[b - 1] for b in bounds[1:]] if n else [0]
     leaf = np.minimum(np.searchsorted(lasts, probes, "left"), len(bounds) - 2)
     row, equal = find_rows(layouts, leaf, encode_keys([pa.array(probes, pa.int64())], [pa.int64()]))

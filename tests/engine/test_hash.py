@@ -3,6 +3,8 @@ prefixes map to exact address ranges, and bad text is refused with a clear error
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -117,3 +119,19 @@ def test_require_address_accepts_bytes_like_and_names_the_field():
         require_address("0" * 32)
     with pytest.raises(InvalidAddress):
         parse_address(b"0" * 32)
+
+
+def test_a_large_batch_hashed_on_two_threads_keeps_its_order():
+    chunks = [bytes([i % 251]) * (i + 1) for i in range(300)]
+    assert addresses_of(chunks) == [address_of(c) for c in chunks]
+
+
+def test_hashing_works_in_a_forked_child():
+    """The helper thread does not survive fork; the child must start its own."""
+    chunks = [bytes([i % 251]) * 64 for i in range(200)]
+    expected = addresses_of(chunks)  # the parent's helper exists now
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if addresses_of(chunks) == expected else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
