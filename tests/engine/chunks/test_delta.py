@@ -15,6 +15,7 @@ from arbordb.engine.chunks import BufferedChunkStore, LmdbChunkStore, MemoryChun
 from arbordb.engine.chunks.delta import (
     MAX_FRACTION,
     METHOD_PATCH,
+    PATCH_BATCH_BYTES,
     METHOD_ZSTD,
     apply_delta,
     encode_delta,
@@ -106,7 +107,8 @@ def test_batch_equals_one_by_one_and_round_trips(pairs):
 
 
 def test_batches_span_many_pairs():
-    pairs = [(leafish(i), edited(leafish(i), i)) for i in range(80)]  # > one 512 KiB batch
+    pairs = [(leafish(i), edited(leafish(i), i)) for i in range(160)]
+    assert sum(len(new) for _, new in pairs) > PATCH_BATCH_BYTES  # more than one batch
     for (base, new), body in zip(pairs, encode_deltas(pairs), strict=True):
         assert body is not None and apply_delta(base, body, NAME) == new
 
