@@ -37,9 +37,10 @@ _VALIDITY, _FIXED, _BITS, _OFFSETS, _DATA = range(5)
 
 def changed_rows(
     old: LeafLayouts, new: LeafLayouts, types: Sequence[pa.DataType]
-) -> tuple[np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, bool] | None:
     """(leaf, row) of every row that may differ between leaf i of ``old`` and leaf i
-    of ``new``, sorted and unique; None when the pairs are not laid out alike.
+    of ``new``, sorted and unique, and whether every value kept its byte length
+    (no offset differs); None when the pairs are not laid out alike.
     """
     if any(pa.types.is_list(t) for t in types):
         return None
@@ -75,7 +76,7 @@ def changed_rows(
         found.append(_rows_of(leaf[data], [_row_holding(side, at, old.counts[leaf[data]], offset[data])]))
     both = np.unique(np.concatenate(found))
     both = both[(both & 0xFFFFFFFF) < old.counts[both >> 32]]
-    return both >> 32, both & 0xFFFFFFFF
+    return both >> 32, both & 0xFFFFFFFF, not offsets.any()
 
 
 def find_rows(

@@ -32,14 +32,29 @@ DIFF_TYPE_NAMES = ("added", "modified", "removed")
 
 
 @dataclass(frozen=True)
+class LeafPairs:
+    """Where a value-only diff found its rows: changed leaf ``a[i]`` of A became
+    leaf ``b[i]`` of B, which holds the same keys laid out alike with every value
+    of the same byte length (so editing ``a[i]`` with the diff's rows in it keeps
+    every row's size and gives exactly ``b[i]``); ``of_row`` is each diff row's
+    pair."""
+
+    a: list[bytes]
+    b: list[bytes]
+    of_row: np.ndarray
+
+
+@dataclass(frozen=True)
 class TreeDiff:
     """Changed rows in key order. ``from_columns`` are NULL for added rows and
-    ``to_columns`` NULL for removed ones; ``kinds`` holds ADDED/MODIFIED/REMOVED."""
+    ``to_columns`` NULL for removed ones; ``kinds`` holds ADDED/MODIFIED/REMOVED.
+    ``pairs`` is set when every changed leaf became one leaf alike (``LeafPairs``)."""
 
     keys: pa.BinaryArray
     from_columns: list[pa.Array]
     to_columns: list[pa.Array]
     kinds: np.ndarray
+    pairs: LeafPairs | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -98,21 +113,31 @@ def _diff_value_bytes(
         found = changed_rows(old, new, types)
         if found is None:
             return None
-        keys, before = take_rows(old, *found, types)
-        _, after = take_rows(new, *found, types)
+        leaf, row, lengths_kept = found
+        keys, before = take_rows(old, leaf, row, types)
+        _, after = take_rows(new, leaf, row, types)
     except (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException):
         return None
-    return _modified(keys, before, after)
+    return _modified(keys, before, after, (only_a, only_b, leaf) if lengths_kept else None)
 
 
-def _modified(keys: pa.BinaryArray, before: Sequence[pa.Array], after: Sequence[pa.Array]) -> TreeDiff:
-    """The rows of two aligned runs (same keys, row by row) whose values differ."""
-    take = pa.array(np.flatnonzero(~rows_equal(before, after)))
+def _modified(
+    keys: pa.BinaryArray,
+    before: Sequence[pa.Array],
+    after: Sequence[pa.Array],
+    leaves: tuple[list[bytes], list[bytes], np.ndarray] | None = None,
+) -> TreeDiff:
+    """The rows of two aligned runs (same keys, row by row) whose values differ;
+    ``leaves``: the leaf pairs they came from and each row's pair (``LeafPairs``)."""
+    changed = np.flatnonzero(~rows_equal(before, after))
+    take = pa.array(changed)
+    pairs = None if leaves is None else LeafPairs(leaves[0], leaves[1], leaves[2][changed])
     return TreeDiff(
         keys.take(take),
         [c.take(take) for c in before],
         [c.take(take) for c in after],
         np.full(len(take), MODIFIED, np.int8),
+        pairs,
     )
 
 

@@ -70,6 +70,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InvalidInput, UnsupportedType
+from .cursor import leaf_entries
 from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, rows_equal
 from .lookup import lookup
 from .prolly import ProllyTree
@@ -152,6 +153,7 @@ class _Edits:
     keys: pa.BinaryArray
     columns: list[pa.Array]
     deleted: np.ndarray
+    reuse: dict[bytes, bytes]  # a leaf of ours -> theirs' leaf the batch makes of it
 
 
 def merge(
@@ -192,7 +194,7 @@ def merge(
     elif ours.root == base.root:
         tree = theirs  # invariant (2): the edit batch would rebuild theirs exactly
     else:
-        tree = ours.edit(edits.keys, edits.columns, edits.deleted)
+        tree = ours.edit(edits.keys, edits.columns, edits.deleted, edits.reuse)
     return MergeResult(planned.conflicts, planned.resolutions, planned.stats, tree)
 
 
@@ -224,11 +226,11 @@ def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, 
         )
     column_rules = _column_rules(base.types, rules, default_rule)
     theirs_diff = base.diff(theirs)  # invariant (1)
-    ours_diff, at_theirs = _ours_at(ours, theirs_diff)
+    ours_diff, at_theirs, reuse = _ours_at(ours, theirs_diff)
     matched = np.zeros(len(theirs_diff), bool)
     matched[at_theirs] = True
     both = _Both(ours_diff, theirs_diff, np.arange(len(at_theirs)), at_theirs, mode, column_rules)
-    edits = _edits(theirs_diff, np.flatnonzero(~matched), both)
+    edits = _edits(theirs_diff, np.flatnonzero(~matched), both, reuse)
     n_deletes = int(edits.deleted.sum())
     stats = MergeStats(
         theirs_changed=len(theirs_diff),
@@ -242,30 +244,41 @@ def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, 
     return MergePreview(both.conflicts(), both.resolutions, stats), edits
 
 
-def _ours_at(ours: ProllyTree, theirs_diff: TreeDiff) -> tuple[TreeDiff, np.ndarray]:
+def _ours_at(ours: ProllyTree, theirs_diff: TreeDiff) -> tuple[TreeDiff, np.ndarray, dict[bytes, bytes]]:
     """Ours' changes from base at the keys theirs changed, as a diff of those keys
-    (base's rows are theirs' from-rows), and each one's index in ``theirs_diff``.
+    (base's rows are theirs' from-rows), each one's index in ``theirs_diff``, and
+    the leaves theirs changed that ours still holds as base had them, each with
+    theirs' leaf for it (``diff.LeafPairs``; the edit takes those leaves whole).
 
-    One batched lookup of those keys in ours (invariant (1)); a key ours changed
-    and theirs did not needs nothing: the merge starts from ours.
+    Keys in such leaves are unchanged in ours; the others are looked up in ours in
+    one batch (invariant (1)). A key ours changed and theirs did not needs
+    nothing: the merge starts from ours.
     """
-    found, rows = lookup(ours, theirs_diff.keys)
-    in_base = theirs_diff.kinds != ADDED
+    unchanged = np.zeros(len(theirs_diff), bool)
+    reuse: dict[bytes, bytes] = {}
+    pairs = theirs_diff.pairs
+    if pairs is not None:
+        held = set(leaf_entries(ours.nodes, ours.root).addresses)
+        kept = np.fromiter((a in held for a in pairs.a), bool, len(pairs.a))
+        unchanged = kept[pairs.of_row]
+        reuse = {a: b for a, b, k in zip(pairs.a, pairs.b, kept.tolist(), strict=True) if k}
+    probed = np.flatnonzero(~unchanged)
+    take = pa.array(probed, pa.int64())
+    keys = theirs_diff.keys.take(take)
+    base_rows = [c.take(take) for c in theirs_diff.from_columns]
+    found, rows = lookup(ours, keys)
+    in_base = theirs_diff.kinds[probed] != ADDED
     if rows:
-        same = rows_equal(theirs_diff.from_columns, rows)
+        same = rows_equal(base_rows, rows)
     else:  # no value columns: a row is its key
         same = np.ones(len(found), bool)
-    changed = np.where(in_base, ~found | ~same, found)
+    changed = np.flatnonzero(np.where(in_base, ~found | ~same, found))
     kinds = np.where(in_base, np.where(found, MODIFIED, REMOVED), ADDED).astype(np.int8)
-    at = np.flatnonzero(changed)
-    take = pa.array(at, pa.int64())
+    take = pa.array(changed, pa.int64())
     diff = TreeDiff(
-        theirs_diff.keys.take(take),
-        [c.take(take) for c in theirs_diff.from_columns],
-        [c.take(take) for c in rows],
-        kinds[at],
+        keys.take(take), [c.take(take) for c in base_rows], [c.take(take) for c in rows], kinds[changed]
     )
-    return diff, at
+    return diff, probed[changed], reuse
 
 
 class _Both:
@@ -395,8 +408,11 @@ class _Both:
         )
 
 
-def _edits(theirs_diff: TreeDiff, theirs_only: np.ndarray, both: _Both) -> _Edits:
-    """One sorted batch: theirs' one-sided changes plus the merged rows of ``both``.
+def _edits(
+    theirs_diff: TreeDiff, theirs_only: np.ndarray, both: _Both, reuse: dict[bytes, bytes]
+) -> _Edits:
+    """One sorted batch: theirs' one-sided changes plus the merged rows of ``both``;
+    ``reuse`` as ``_ours_at`` gives it.
 
     Every edited key is a key of the base->theirs diff, so sorting by position in
     that diff sorts by key; values come from theirs' rows or the merged rows.
@@ -420,7 +436,7 @@ def _edits(theirs_diff: TreeDiff, theirs_only: np.ndarray, both: _Both) -> _Edit
         for t, m in zip(theirs_diff.to_columns, both.merged, strict=True)
     ]
     return _Edits(
-        theirs_diff.keys.take(pa.array(position[order], pa.int64())), columns, deleted[order]
+        theirs_diff.keys.take(pa.array(position[order], pa.int64())), columns, deleted[order], reuse
     )
 
 

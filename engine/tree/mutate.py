@@ -17,7 +17,7 @@ leaves and the internal nodes on their paths.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -50,11 +50,16 @@ def apply_edits(
     keys: pa.BinaryArray,
     columns: Sequence[pa.Array],
     deleted: np.ndarray | None = None,
+    reuse: Mapping[bytes, bytes] | None = None,
 ) -> bytes:
     """New root after upserting rows (``keys``/``columns``) and deleting keys.
 
     ``keys`` must be strictly ascending; rows where ``deleted`` is True are
     deletions (their column values are ignored; deleting an absent key is a no-op).
+    ``reuse`` maps an old leaf to the stored leaf that this batch's edits in it
+    make, where the caller knows it (a merge taking theirs' leaf that ours never
+    changed: ``diff.LeafPairs``); such a leaf is taken, not rewritten, when every
+    edit is an in-place update.
     """
     if len(keys) == 0:
         return root
@@ -70,7 +75,7 @@ def apply_edits(
     row, exists = _find(nodes, touched_addresses, layouts, edit_leaf, keys)
     if exists.all() and not deleted.any():
         root_in_place = _update_in_place(
-            nodes, (root, leaves, touched), layouts, (edit_leaf, row), types, columns
+            nodes, (root, leaves, touched), layouts, (edit_leaf, row), types, columns, reuse or {}
         )
         if root_in_place is not None:
             return root_in_place
@@ -177,30 +182,36 @@ def _find(nodes, addresses, layouts, leaf, keys) -> tuple[np.ndarray, np.ndarray
     return pos - (np.cumsum(layouts.counts) - layouts.counts)[leaf], exists
 
 
-def _update_in_place(nodes, tree, layouts, located, types, columns):
+def _update_in_place(nodes, tree, layouts, located, types, columns, reuse):
     """The new root when every edit updates an existing row and keeps its cells'
     sizes, with the values written straight into the old leaves' bytes (no decode,
-    no re-encode); None when some value cannot be (``codec/patch.py``).
+    no re-encode); None when some value cannot be (``codec/patch.py``). A leaf
+    ``reuse`` names is taken as it is.
 
     Every row keeps its key and its size, so the cut rule sees exactly the items it
     saw before: the leaves keep their bounds and only their addresses change.
     """
     root, leaves, touched = tree
+    edit_leaf, row = located
+    olds = [leaves.addresses[i] for i in touched]
+    kept = np.fromiter((a in reuse for a in olds), bool, len(olds))
+    patch = ~kept[edit_leaf]
     prepared = []
     for column, t in zip(columns, types, strict=True):
         if column.type != t:
             raise InvalidInput(f"edit column has type {column.type}, the tree stores {t}")
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
-        prepared.append(PreparedColumn(column))
-    patched = patch_leaves(layouts, *located, prepared)
+        prepared.append(PreparedColumn(column if patch.all() else column.filter(pa.array(patch))))
+    rewrite = np.flatnonzero(~kept)
+    patched = patch_leaves(layouts, edit_leaf[patch], row[patch], prepared, rewrite)
     if patched is None:
         return None
-    written = nodes.write(patched, [leaves.addresses[i] for i in touched])
+    written = iter(nodes.write(patched, [olds[i] for i in rewrite]))
     out = Entries(list(leaves.keys), list(leaves.addresses), list(leaves.counts))
     changes = []
-    for i, address in zip(touched.tolist(), written, strict=True):
-        out.addresses[i] = address
+    for i, old, taken in zip(touched.tolist(), olds, kept.tolist(), strict=True):
+        out.addresses[i] = reuse[old] if taken else next(written)
         changes.append((i, i + 1, i, i + 1))
     return rebuild_root(nodes, root, leaves, out, changes)
 

@@ -8,7 +8,7 @@ returns a new tree and leaves the old one valid.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -75,9 +75,11 @@ class ProllyTree:
         keys: pa.BinaryArray,
         columns: Sequence[pa.Array],
         deleted: np.ndarray | None = None,
+        reuse: Mapping[bytes, bytes] | None = None,
     ) -> ProllyTree:
         """Upsert rows and delete keys in one sorted batch (see ``mutate.apply_edits``)."""
-        root = apply_edits(self.nodes, self.root, self.types, keys, [_combine(c) for c in columns], deleted)
+        columns = [_combine(c) for c in columns]
+        root = apply_edits(self.nodes, self.root, self.types, keys, columns, deleted, reuse)
         return ProllyTree(self.nodes, root, self.types)
 
     # --- comparing ---------------------------------------------------------

@@ -65,7 +65,11 @@ def test_changed_rows_cover_exactly_the_rows_that_differ(case):
     if found is None:  # refused: some pair must really be laid out differently
         assert not np.array_equal(old.lengths, new.lengths)
         return
-    leaf, row = found
+    leaf, row, lengths_kept = found
+    assert lengths_kept == all(
+        len((o[0] or "").encode()) == len((n[0] or "").encode()) and len(o[4] or b"") == len(n[4] or b"")
+        for o, n in zip(old_rows, new_rows, strict=True)
+    )
     candidates = set((np.asarray(bounds)[leaf] + row).tolist())
     assert differ <= candidates
     got_keys, before = take_rows(old, leaf, row, TYPES)
@@ -86,8 +90,9 @@ def test_a_value_only_update_is_found_without_refusal():
     edited[50] = ("abc", 50.0, True, 51, b"xy")
     old = LeafLayouts(encode(keys, rows, [0, 40, 100]))
     new = LeafLayouts(encode(keys, edited, [0, 40, 100]))
-    leaf, row = changed_rows(old, new, TYPES)
+    leaf, row, lengths_kept = changed_rows(old, new, TYPES)
     assert list(zip(leaf.tolist(), row.tolist(), strict=True)) == [(0, 7), (1, 10)]
+    assert lengths_kept
 
 
 @settings(max_examples=200, deadline=None)

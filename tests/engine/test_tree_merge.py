@@ -353,3 +353,63 @@ def test_trees_without_value_columns_merge_as_key_sets():
     result = merge(empty, ours, theirs)
     assert result.tree.scan()[0].equals(keys_of([1, 2, 3]))
     assert len(result.conflicts) == 0 and result.stats.upserts == 1
+
+
+VALUES = [st.sampled_from(["a", "b", "c"]), st.sampled_from([1, 2, 3]), st.sampled_from([0.5, 1.5, -2.0])]
+
+
+@st.composite
+def value_edits(draw):
+    """Both sides only change values, keeping every cell's size: the diff pairs
+    leaves, and the merge takes theirs' leaf wherever ours never touched it."""
+    base = draw(st.dictionaries(st.integers(0, 400), st.tuples(*VALUES), min_size=1, max_size=150))
+    pool = sorted(base)
+
+    def side() -> dict[int, tuple]:
+        out = dict(base)
+        for k in draw(st.lists(st.sampled_from(pool), max_size=20)):
+            row = list(out[k])
+            c = draw(st.integers(0, 2))
+            row[c] = draw(VALUES[c])
+            out[k] = tuple(row)
+        return out
+
+    return base, side(), side()
+
+
+@settings(max_examples=80)
+@given(value_edits())
+def test_value_only_merges_take_theirs_leaves_and_match_the_model(case):
+    import arbordb.engine.tree.merge as merge_module
+
+    base, ours, theirs = case
+    nodes = tiny_nodes()
+    base_tree = build(nodes, base)
+    ours_tree, theirs_tree = edit_to(base_tree, base, ours), edit_to(base_tree, base, theirs)
+    expected, expected_conflicts = model_merge(base, ours, theirs, "cell")
+    taken = []
+    real = merge_module._ours_at
+
+    def spy(*args):
+        out = real(*args)
+        taken.append(len(out[2]))
+        return out
+
+    merge_module._ours_at = spy
+    try:
+        result = merge(base_tree, ours_tree, theirs_tree)
+    finally:
+        merge_module._ours_at = real
+    assert contents(result.tree) == expected
+    assert {id_of(k) for k in result.conflicts.keys.to_pylist()} == expected_conflicts
+    assert result.tree.root == build(tiny_nodes(), expected).root
+    result.tree.check()
+    # every base leaf theirs changed and ours kept was taken whole, as theirs' leaf
+    kept_by_ours = (set(_leaves(base_tree)) - set(_leaves(theirs_tree))) & set(_leaves(ours_tree))
+    assert taken == [len(kept_by_ours)]
+
+
+def _leaves(tree: ProllyTree) -> list[bytes]:
+    from arbordb.engine.tree.cursor import leaf_entries
+
+    return leaf_entries(tree.nodes, tree.root).addresses

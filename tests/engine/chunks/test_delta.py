@@ -15,8 +15,8 @@ from arbordb.engine.chunks import BufferedChunkStore, LmdbChunkStore, MemoryChun
 from arbordb.engine.chunks.delta import (
     MAX_FRACTION,
     METHOD_PATCH,
-    PATCH_BATCH_BYTES,
     METHOD_ZSTD,
+    PATCH_BATCH_BYTES,
     apply_delta,
     encode_delta,
     encode_deltas,
