@@ -70,13 +70,11 @@ class LeafLayouts:
         self.buffer = _joined(chunks, self.chunk_start, self.sizes)
         self.words = self.buffer.view("<u4")
 
-    def split(self, which: np.ndarray | None = None) -> list[bytes]:
-        """The (possibly edited) buffer cut back into one bytes object per leaf, for
-        the leaves at the indices ``which`` (default all)."""
+    def split(self) -> list[bytes]:
+        """The (possibly edited) buffer cut back into one bytes object per leaf."""
         raw = memoryview(self.buffer)
-        starts = self.chunk_start if which is None else self.chunk_start[which]
-        ends = starts + (self.sizes if which is None else self.sizes[which])
-        return [raw[a:b].tobytes() for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+        ends = self.chunk_start + self.sizes
+        return [raw[a:b].tobytes() for a, b in zip(self.chunk_start.tolist(), ends.tolist(), strict=True)]
 
     def gather_u32(self, at: np.ndarray, count: int = 1) -> np.ndarray:
         """``count`` little-endian u32 values starting at each position (a multiple

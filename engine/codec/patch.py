@@ -34,11 +34,10 @@ def patch_leaves(
     leaf_of_row: np.ndarray,
     row_in_leaf: np.ndarray,
     columns: Sequence[PreparedColumn],
-    which: np.ndarray | None = None,
 ) -> list[bytes] | None:
-    """The leaves of ``layouts`` (those at the indices ``which``, default all) with
-    edit row i's values written at row ``row_in_leaf[i]`` of leaf ``leaf_of_row[i]``;
-    None when a value cannot be written in place (then ``layouts`` is unchanged).
+    """The leaves of ``layouts`` with edit row i's values written at row
+    ``row_in_leaf[i]`` of leaf ``leaf_of_row[i]``; None when a value cannot be
+    written in place (then ``layouts`` is unchanged).
 
     ``columns`` are the edit's value columns in schema order, one row per edit.
     """
@@ -71,4 +70,4 @@ def patch_leaves(
         index = index + buffer_count(t)
     for positions, values in writes:
         layouts.buffer[positions] = values
-    return layouts.split(which)
+    return layouts.split()

@@ -71,14 +71,24 @@ def apply_edits(
     leaf_of_edit = np.minimum(np.searchsorted(leaf_s, edit_s, "left"), len(leaves) - 1)
     touched, edit_leaf = np.unique(leaf_of_edit, return_inverse=True)
     touched_addresses = [leaves.addresses[i] for i in touched]
-    layouts = nodes.leaf_layouts(touched_addresses)
-    row, exists = _find(nodes, touched_addresses, layouts, edit_leaf, keys)
+    # Leaves ``reuse`` names are taken whole by an in-place update: locate the rest.
+    reuse = reuse if reuse and not deleted.any() else {}
+    kept = np.fromiter((a in reuse for a in touched_addresses), bool, len(touched))
+    patch = ~kept[edit_leaf]
+    rewrite = [a for a, k in zip(touched_addresses, kept.tolist(), strict=True) if not k]
+    leaf = (np.cumsum(~kept) - 1)[edit_leaf[patch]]  # index among the leaves rewritten
+    layouts = nodes.leaf_layouts(rewrite)
+    patch_keys = keys if patch.all() else keys.filter(pa.array(patch))
+    row, exists = _find(nodes, rewrite, layouts, leaf, patch_keys)
     if exists.all() and not deleted.any():
         root_in_place = _update_in_place(
-            nodes, (root, leaves, touched), layouts, (edit_leaf, row), types, columns, reuse or {}
+            nodes, (root, leaves, touched, kept), layouts, (leaf, row, patch), types, columns, reuse
         )
         if root_in_place is not None:
             return root_in_place
+    if kept.any():  # the general path needs every touched leaf located
+        layouts = nodes.leaf_layouts(touched_addresses)
+        row, exists = _find(nodes, touched_addresses, layouts, edit_leaf, keys)
 
     counts = layouts.counts
     pos = (np.cumsum(counts) - counts)[edit_leaf] + row
@@ -185,17 +195,17 @@ def _find(nodes, addresses, layouts, leaf, keys) -> tuple[np.ndarray, np.ndarray
 def _update_in_place(nodes, tree, layouts, located, types, columns, reuse):
     """The new root when every edit updates an existing row and keeps its cells'
     sizes, with the values written straight into the old leaves' bytes (no decode,
-    no re-encode); None when some value cannot be (``codec/patch.py``). A leaf
-    ``reuse`` names is taken as it is.
+    no re-encode); None when some value cannot be (``codec/patch.py``).
+
+    ``layouts`` holds the touched leaves not ``kept``; ``located`` gives the edits
+    in them (``patch`` marks which) their leaf and row there. A ``kept`` leaf is
+    replaced by the leaf ``reuse`` names for it, its edits not even looked at.
 
     Every row keeps its key and its size, so the cut rule sees exactly the items it
     saw before: the leaves keep their bounds and only their addresses change.
     """
-    root, leaves, touched = tree
-    edit_leaf, row = located
-    olds = [leaves.addresses[i] for i in touched]
-    kept = np.fromiter((a in reuse for a in olds), bool, len(olds))
-    patch = ~kept[edit_leaf]
+    root, leaves, touched, kept = tree
+    leaf, row, patch = located
     prepared = []
     for column, t in zip(columns, types, strict=True):
         if column.type != t:
@@ -203,11 +213,11 @@ def _update_in_place(nodes, tree, layouts, located, types, columns, reuse):
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
         prepared.append(PreparedColumn(column if patch.all() else column.filter(pa.array(patch))))
-    rewrite = np.flatnonzero(~kept)
-    patched = patch_leaves(layouts, edit_leaf[patch], row[patch], prepared, rewrite)
+    patched = patch_leaves(layouts, leaf, row, prepared)
     if patched is None:
         return None
-    written = iter(nodes.write(patched, [olds[i] for i in rewrite]))
+    olds = [leaves.addresses[i] for i in touched]
+    written = iter(nodes.write(patched, [a for a, k in zip(olds, kept.tolist(), strict=True) if not k]))
     out = Entries(list(leaves.keys), list(leaves.addresses), list(leaves.counts))
     changes = []
     for i, old, taken in zip(touched.tolist(), olds, kept.tolist(), strict=True):
