@@ -20,9 +20,10 @@ import pyarrow as pa
 from ..codec.sparse import find_rows
 from .cursor import leaf_entries
 from .keyarray import comparable
+from .nodes import Joined
 from .prolly import ProllyTree
 
-__all__ = ["lookup", "seek"]
+__all__ = ["Joined", "lookup", "lookup_in_leaves", "seek", "seek_in_leaves"]
 
 
 def seek(
@@ -40,10 +41,30 @@ def seek(
         ``keys`` and the first ``ncols`` value columns hold that row, aligned
         with the probes (NULL where there is no hit).
     """
+    return seek_in_leaves(tree, probes, ncols)[:3]
+
+
+def seek_in_leaves(
+    tree: ProllyTree, probes: pa.BinaryArray, ncols: int = 0
+) -> tuple[np.ndarray, pa.BinaryArray, list[pa.Array], Joined | None]:
+    """For each probe, the first stored row whose key is >= the probe.
+
+    Args:
+        tree: the tree to search.
+        probes: probe keys (any order).
+        ncols: how many leading value columns to return.
+
+    Returns:
+        (hit, keys, columns, joined): ``hit[i]`` says whether a row >= probe i
+        exists; ``keys`` and the first ``ncols`` value columns hold that row,
+        aligned with the probes (NULL where there is no hit); ``joined``: the
+        leaves read, with their addresses (None if none was read), which an edit
+        of the same leaves may take (``ProllyTree.edit``).
+    """
     n = len(probes)
     types = list(tree.types[:ncols])
     if n == 0:
-        return np.zeros(0, bool), pa.nulls(0, pa.binary()), [pa.nulls(0, t) for t in types]
+        return np.zeros(0, bool), pa.nulls(0, pa.binary()), [pa.nulls(0, t) for t in types], None
     (probe_s,) = comparable(probes)
     lo, hi = probes[int(np.argmin(probe_s))].as_py(), probes[int(np.argmax(probe_s))].as_py()
     leaves = leaf_entries(tree.nodes, tree.root, lo, hi)
@@ -51,7 +72,7 @@ def seek(
     leaf_of = np.searchsorted(last_s, probe_s, "left")
     hit = leaf_of < len(leaves.keys)
     if not hit.any():
-        return hit, pa.nulls(n, pa.binary()), [pa.nulls(n, t) for t in types]
+        return hit, pa.nulls(n, pa.binary()), [pa.nulls(n, t) for t in types], None
     touched, leaf = np.unique(leaf_of[hit], return_inverse=True)
     addresses = [leaves.addresses[i] for i in touched]
     layouts = tree.nodes.leaf_layouts(addresses)
@@ -68,7 +89,7 @@ def seek(
     answered = row < layouts.counts[leaf]  # an empty leaf (the empty tree) holds no answer
     hit[hit] = answered
     if not hit.any():
-        return hit, pa.nulls(n, pa.binary()), [pa.nulls(n, t) for t in types]
+        return hit, pa.nulls(n, pa.binary()), [pa.nulls(n, t) for t in types], None
     # read each answering row once, then spread the rows over the probes
     wanted = (leaf[answered] << 32) | row[answered]
     rows, probe_row = np.unique(wanted, return_inverse=True)
@@ -76,7 +97,7 @@ def seek(
     spread = np.zeros(n, np.int64)
     spread[hit] = probe_row
     take = pa.array(spread, pa.int64(), mask=~hit)
-    return hit, keys.take(take), [c.take(take) for c in columns]
+    return hit, keys.take(take), [c.take(take) for c in columns], Joined(addresses, layouts)
 
 
 def lookup(
@@ -88,17 +109,24 @@ def lookup(
         (found, columns): ``found[i]`` is True where key i is stored; columns are
         aligned with ``keys`` and NULL where the key is absent.
     """
+    return lookup_in_leaves(tree, keys, ncols)[:2]
+
+
+def lookup_in_leaves(
+    tree: ProllyTree, keys: pa.BinaryArray, ncols: int | None = None
+) -> tuple[np.ndarray, list[pa.Array], Joined | None]:
+    """``lookup``, and the leaves it read (as ``seek_in_leaves``)."""
     ncols = len(tree.types) if ncols is None else ncols
-    hit, at, columns = seek(tree, keys, ncols)
+    hit, at, columns, joined = seek_in_leaves(tree, keys, ncols)
     if not hit.any():
-        return hit, columns
+        return hit, columns, joined
     at_s, key_s = comparable(at.filter(pa.array(hit)), keys)
     found = hit.copy()
     found[hit] = at_s == key_s[hit]
     if found.all():
-        return found, columns
+        return found, columns, joined
     mask = pa.array(~found)
-    return found, [_null_where(c, mask) for c in columns]
+    return found, [_null_where(c, mask) for c in columns], joined
 
 
 def _null_where(values: pa.Array, mask: pa.BooleanArray) -> pa.Array:

@@ -72,7 +72,8 @@ import pyarrow.compute as pc
 from ..errors import InvalidInput, UnsupportedType
 from .cursor import leaf_entries
 from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, rows_equal
-from .lookup import lookup
+from .lookup import lookup_in_leaves
+from .nodes import Joined
 from .prolly import ProllyTree
 
 Rule = str | Callable[[object, object, object], object]
@@ -154,6 +155,7 @@ class _Edits:
     columns: list[pa.Array]
     deleted: np.ndarray
     reuse: dict[bytes, bytes]  # a leaf of ours -> theirs' leaf the batch makes of it
+    joined: Joined | None  # ours' leaves the plan's lookup joined
 
 
 def merge(
@@ -194,7 +196,7 @@ def merge(
     elif ours.root == base.root:
         tree = theirs  # invariant (2): the edit batch would rebuild theirs exactly
     else:
-        tree = ours.edit(edits.keys, edits.columns, edits.deleted, edits.reuse)
+        tree = ours.edit(edits.keys, edits.columns, edits.deleted, edits.reuse, edits.joined)
     return MergeResult(planned.conflicts, planned.resolutions, planned.stats, tree)
 
 
@@ -226,11 +228,11 @@ def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, 
         )
     column_rules = _column_rules(base.types, rules, default_rule)
     theirs_diff = base.diff(theirs)  # invariant (1)
-    ours_diff, at_theirs, reuse = _ours_at(ours, theirs_diff)
+    ours_diff, at_theirs, reuse, joined = _ours_at(ours, theirs_diff)
     matched = np.zeros(len(theirs_diff), bool)
     matched[at_theirs] = True
     both = _Both(ours_diff, theirs_diff, np.arange(len(at_theirs)), at_theirs, mode, column_rules)
-    edits = _edits(theirs_diff, np.flatnonzero(~matched), both, reuse)
+    edits = _edits(theirs_diff, np.flatnonzero(~matched), both, reuse, joined)
     n_deletes = int(edits.deleted.sum())
     stats = MergeStats(
         theirs_changed=len(theirs_diff),
@@ -244,11 +246,14 @@ def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, 
     return MergePreview(both.conflicts(), both.resolutions, stats), edits
 
 
-def _ours_at(ours: ProllyTree, theirs_diff: TreeDiff) -> tuple[TreeDiff, np.ndarray, dict[bytes, bytes]]:
+def _ours_at(
+    ours: ProllyTree, theirs_diff: TreeDiff
+) -> tuple[TreeDiff, np.ndarray, dict[bytes, bytes], Joined | None]:
     """Ours' changes from base at the keys theirs changed, as a diff of those keys
-    (base's rows are theirs' from-rows), each one's index in ``theirs_diff``, and
-    the leaves theirs changed that ours still holds as base had them, each with
-    theirs' leaf for it (``diff.LeafPairs``; the edit takes those leaves whole).
+    (base's rows are theirs' from-rows), each one's index in ``theirs_diff``, the
+    leaves theirs changed that ours still holds as base had them, each with
+    theirs' leaf for it (``diff.LeafPairs``; the edit takes those leaves whole),
+    and ours' leaves the lookup joined (the edit rewrites the same leaves).
 
     Keys in such leaves are unchanged in ours; the others are looked up in ours in
     one batch (invariant (1)). A key ours changed and theirs did not needs
@@ -266,7 +271,7 @@ def _ours_at(ours: ProllyTree, theirs_diff: TreeDiff) -> tuple[TreeDiff, np.ndar
     take = pa.array(probed, pa.int64())
     keys = theirs_diff.keys.take(take)
     base_rows = [c.take(take) for c in theirs_diff.from_columns]
-    found, rows = lookup(ours, keys)
+    found, rows, joined = lookup_in_leaves(ours, keys)
     in_base = theirs_diff.kinds[probed] != ADDED
     if rows:
         same = rows_equal(base_rows, rows)
@@ -278,7 +283,7 @@ def _ours_at(ours: ProllyTree, theirs_diff: TreeDiff) -> tuple[TreeDiff, np.ndar
     diff = TreeDiff(
         keys.take(take), [c.take(take) for c in base_rows], [c.take(take) for c in rows], kinds[changed]
     )
-    return diff, probed[changed], reuse
+    return diff, probed[changed], reuse, joined
 
 
 class _Both:
@@ -409,10 +414,14 @@ class _Both:
 
 
 def _edits(
-    theirs_diff: TreeDiff, theirs_only: np.ndarray, both: _Both, reuse: dict[bytes, bytes]
+    theirs_diff: TreeDiff,
+    theirs_only: np.ndarray,
+    both: _Both,
+    reuse: dict[bytes, bytes],
+    joined: Joined | None,
 ) -> _Edits:
     """One sorted batch: theirs' one-sided changes plus the merged rows of ``both``;
-    ``reuse`` as ``_ours_at`` gives it.
+    ``reuse`` and ``joined`` as ``_ours_at`` gives them.
 
     Every edited key is a key of the base->theirs diff, so sorting by position in
     that diff sorts by key; values come from theirs' rows or the merged rows.
@@ -436,7 +445,11 @@ def _edits(
         for t, m in zip(theirs_diff.to_columns, both.merged, strict=True)
     ]
     return _Edits(
-        theirs_diff.keys.take(pa.array(position[order], pa.int64())), columns, deleted[order], reuse
+        theirs_diff.keys.take(pa.array(position[order], pa.int64())),
+        columns,
+        deleted[order],
+        reuse,
+        joined,
     )
 
 

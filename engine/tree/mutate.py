@@ -38,7 +38,7 @@ from .builder import (
 )
 from .cursor import leaf_entries
 from .keyarray import comparable
-from .nodes import NodeStore
+from .nodes import Joined, NodeStore
 from .relevel import rebuild_root
 from .splitter import find_cuts_in_segments
 
@@ -51,6 +51,7 @@ def apply_edits(
     columns: Sequence[pa.Array],
     deleted: np.ndarray | None = None,
     reuse: Mapping[bytes, bytes] | None = None,
+    joined: Joined | None = None,
 ) -> bytes:
     """New root after upserting rows (``keys``/``columns``) and deleting keys.
 
@@ -59,7 +60,8 @@ def apply_edits(
     ``reuse`` maps an old leaf to the stored leaf that this batch's edits in it
     make, where the caller knows it (a merge taking theirs' leaf that ours never
     changed: ``diff.LeafPairs``); such a leaf is taken, not rewritten, when every
-    edit is an in-place update.
+    edit is an in-place update. ``joined``: leaves of this tree a caller already
+    joined (``lookup.lookup_in_leaves``), used if they are the leaves to rewrite.
     """
     if len(keys) == 0:
         return root
@@ -77,7 +79,10 @@ def apply_edits(
     patch = ~kept[edit_leaf]
     rewrite = [a for a, k in zip(touched_addresses, kept.tolist(), strict=True) if not k]
     leaf = (np.cumsum(~kept) - 1)[edit_leaf[patch]]  # index among the leaves rewritten
-    layouts = nodes.leaf_layouts(rewrite)
+    if joined is not None and joined.addresses == rewrite:
+        layouts = joined.layouts
+    else:
+        layouts = nodes.leaf_layouts(rewrite)
     patch_keys = keys if patch.all() else keys.filter(pa.array(patch))
     row, exists = _find(nodes, rewrite, layouts, leaf, patch_keys)
     if exists.all() and not deleted.any():

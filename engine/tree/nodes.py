@@ -43,6 +43,15 @@ class Internal:
         return min(bisect.bisect_left(self.keys, key), len(self.keys) - 1)
 
 
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """Leaves joined for byte-level work (``NodeStore.leaf_layouts``), with their
+    addresses: one reader hands them to the next that needs the same leaves."""
+
+    addresses: list[bytes]
+    layouts: LeafLayouts
+
+
 class Leaf:
     """A decoded leaf with what point lookups need: a binary search over its keys
     (numpy, over a zero-copy view when the keys have one width) and one row's

@@ -20,7 +20,7 @@ from .checker import check_tree
 from .diff import TreeDiff, diff_trees
 from .keyarray import sortable
 from .mutate import apply_edits
-from .nodes import NodeStore
+from .nodes import Joined, NodeStore
 
 
 class ProllyTree:
@@ -76,10 +76,11 @@ class ProllyTree:
         columns: Sequence[pa.Array],
         deleted: np.ndarray | None = None,
         reuse: Mapping[bytes, bytes] | None = None,
+        joined: Joined | None = None,
     ) -> ProllyTree:
         """Upsert rows and delete keys in one sorted batch (see ``mutate.apply_edits``)."""
         columns = [_combine(c) for c in columns]
-        root = apply_edits(self.nodes, self.root, self.types, keys, columns, deleted, reuse)
+        root = apply_edits(self.nodes, self.root, self.types, keys, columns, deleted, reuse, joined)
         return ProllyTree(self.nodes, root, self.types)
 
     # --- comparing ---------------------------------------------------------
