@@ -46,15 +46,13 @@ Example:
 from __future__ import annotations
 
 import base64
-import functools
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from blake3 import blake3
 from xxhash import xxh3_64_intdigest
 
 from .errors import InvalidAddress
+from .parallel import in_halves
 
 ADDRESS_LEN = 20  # bytes of BLAKE3 output kept; on-disk format
 TEXT_LEN = 32  # base32 characters of an address: 160 bits / 5
@@ -82,15 +80,10 @@ def address_of(data: bytes | bytearray | memoryview) -> bytes:
 def addresses_of(chunks: Sequence[bytes | bytearray | memoryview]) -> list[bytes]:
     """The addresses of many chunks, in order (one C call per chunk).
 
-    A large batch is split in two halves hashed at once, the second on a helper
-    thread: BLAKE3 releases the GIL while it hashes, so a commit's few hundred
-    leaves take about half the time on two cores.
+    A large batch is hashed in two halves at once (``parallel.in_halves``):
+    BLAKE3 releases the GIL while it hashes.
     """
-    if len(chunks) < _PARALLEL_CHUNKS:
-        return _digests(chunks)
-    half = len(chunks) // 2
-    second = _helper().submit(_digests, chunks[half:])
-    return _digests(chunks[:half]) + second.result()
+    return in_halves(_digests, chunks, _PARALLEL_CHUNKS)
 
 
 _PARALLEL_CHUNKS = 64  # below this, handing work to a thread costs more than it saves
@@ -98,15 +91,6 @@ _PARALLEL_CHUNKS = 64  # below this, handing work to a thread costs more than it
 
 def _digests(chunks: Sequence[bytes | bytearray | memoryview]) -> list[bytes]:
     return [blake3(chunk).digest(ADDRESS_LEN) for chunk in chunks]
-
-
-@functools.cache
-def _helper() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbordb-hash")
-
-
-# A forked child has no helper thread, only the parent's executor object: start afresh.
-os.register_at_fork(after_in_child=_helper.cache_clear)
 
 
 def checksum(data: bytes | bytearray | memoryview) -> int:

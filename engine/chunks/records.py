@@ -186,9 +186,11 @@ def load_chunks(
                 continue
             digest, depth, base, body = _parse_delta(address, record)
             links[address] = (depth, base)
-            hit = cache.get(address) if cache is not None else None
-            if hit is None and held and address in held and checksum(held[address]) == digest:
-                hit = held[address]
+            hit = held.get(address) if held else None
+            if hit is not None and checksum(hit) != digest:
+                hit = None
+            if hit is None and cache is not None:
+                hit = cache.get(address)
             if hit is not None:
                 known[address] = hit
                 continue
