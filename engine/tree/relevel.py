@@ -38,6 +38,8 @@ def rebuild_root(
     if not changes:
         return old_root
     old_levels = _old_levels(nodes, old_root)  # level -> (node addresses, child bounds)
+    if _only_addresses(old_leaves, new_leaves, changes):
+        return _readdress(nodes, old_levels, new_leaves, [c[0] for c in changes])
     old_children, new_children = old_leaves, new_leaves
     level = 0
     while len(new_children) > 1:
@@ -59,6 +61,41 @@ def rebuild_root(
         )
         old_children = old_nodes
     return new_children.addresses[0]
+
+
+def _only_addresses(old: Entries, new: Entries, changes: list[Change]) -> bool:
+    """Whether every change swaps one child for one with the same key and count."""
+    return len(old) == len(new) and all(
+        oa + 1 == ob and oa == na and na + 1 == nb and old.keys[oa] == new.keys[na]
+        and old.counts[oa] == new.counts[na]
+        for oa, ob, na, nb in changes
+    )
+
+
+def _readdress(nodes: NodeStore, old_levels, children: Entries, changed: list[int]) -> bytes:
+    """The root when only some children's addresses changed: every level keeps its
+    cuts (they depend on keys and sizes alone), so only the nodes holding a changed
+    child are written again, level by level up to the root."""
+    for level in sorted(old_levels):
+        addresses, bounds = old_levels[level]
+        parents = sorted({bisect.bisect_right(bounds, c) - 1 for c in changed})
+        counts = children.counts
+        written = nodes.write_internals(
+            [
+                (
+                    level,
+                    children.keys[bounds[p] : bounds[p + 1]],
+                    children.addresses[bounds[p] : bounds[p + 1]],
+                    np.asarray(counts[bounds[p] : bounds[p + 1]], np.int64),
+                )
+                for p in parents
+            ]
+        )
+        level_entries = _entries_of(children, addresses, bounds)
+        for p, address in zip(parents, written, strict=True):
+            level_entries.addresses[p] = address
+        children, changed = level_entries, parents
+    return children.addresses[0]
 
 
 def _old_levels(nodes: NodeStore, root: bytes) -> dict[int, tuple[list[bytes], list[int]]]:
