@@ -47,6 +47,7 @@ class BufferedChunkStore:
         self._pending: dict[bytes, bytes] = {}
         self._bases: dict[bytes, bytes] = {}  # pending chunk -> the chunk it replaces
         self._base_chunks: dict[bytes, bytes] = {}  # a base -> its bytes, held by the writer
+        self._deltas: dict[bytes, bytes] = {}  # pending chunk -> its body against its base
 
     @property
     def pending_count(self) -> int:
@@ -71,6 +72,7 @@ class BufferedChunkStore:
         self._pending.clear()
         self._bases.clear()
         self._base_chunks.clear()
+        self._deltas.clear()
 
     # --- writes -------------------------------------------------------------------
 
@@ -82,6 +84,7 @@ class BufferedChunkStore:
         chunks: Sequence[bytes],
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Sequence[bytes | None] | None = None,
     ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
         addresses = addresses_of(owned)
@@ -92,6 +95,10 @@ class BufferedChunkStore:
                     self._bases[address] = base
         if base_chunks:
             self._base_chunks.update(base_chunks)
+        if deltas is not None:
+            for address, body in zip(addresses, deltas, strict=True):
+                if body is not None:
+                    self._deltas[address] = body
         return addresses
 
     def commit(
@@ -100,16 +107,21 @@ class BufferedChunkStore:
         ref_updates: Sequence[RefUpdate] = (),
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Mapping[bytes, bytes] | None = None,
     ) -> bool:
         """``flush`` with extra ``chunks``: they are written only if the commit succeeds."""
         batch = {**self._pending, **chunks} if chunks else self._pending
         hints = {**self._bases, **bases} if bases else self._bases
         held = {**self._base_chunks, **base_chunks} if base_chunks else self._base_chunks
-        if not self.inner.commit(batch, ref_updates, bases=hints, base_chunks=held):  # invariant (2)
+        made = {**self._deltas, **deltas} if deltas else self._deltas
+        if not self.inner.commit(  # invariant (2)
+            batch, ref_updates, bases=hints, base_chunks=held, deltas=made
+        ):
             return False
         self._pending = {}
         self._bases = {}
         self._base_chunks = {}
+        self._deltas = {}
         return True
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
@@ -121,6 +133,7 @@ class BufferedChunkStore:
         )
         for address in checked:
             self._bases.pop(address, None)
+            self._deltas.pop(address, None)
         return self.inner.delete_many(checked) + only_pending
 
     def set_meta(self, key: str, value: bytes) -> None:

@@ -132,12 +132,12 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
     bodies = in_halves(partial(_patch_groups, pairs), groups, 2)
     for group, group_bodies in zip(groups, bodies, strict=True):
         for i, body in zip(group, group_bodies, strict=True):
-            if _small(body, len(pairs[i][1])):
+            if small_enough(body, len(pairs[i][1])):
                 out[i] = body
     for i, (base, new) in enumerate(pairs):
         if out[i] is None and len(base) >= _MIN_BASE and len(new) <= max_output(len(base)):
             body = _zstd_delta(base, new)
-            if _small(body, len(new)):
+            if small_enough(body, len(new)):
                 out[i] = body
     return out
 
@@ -198,10 +198,20 @@ def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
     """PATCH bodies of same-length pairs, computed for all pairs in one numpy pass."""
     lengths = np.fromiter((len(new) for _, new in pairs), np.int64, len(pairs))
     ends = np.cumsum(lengths)
-    starts = ends - lengths
     old = np.frombuffer(b"".join(base for base, _ in pairs), np.uint8)
     new = np.frombuffer(b"".join(new for _, new in pairs), np.uint8)
-    differ = _differing_bytes(old, new)
+    return patch_bodies(new, ends - lengths, ends, _differing_bytes(old, new))
+
+
+def patch_bodies(
+    new: np.ndarray, starts: np.ndarray, ends: np.ndarray, differ: np.ndarray
+) -> list[bytes]:
+    """The PATCH body of each new chunk ``new[starts[i]:ends[i]]`` against a base of
+    the same length that differs from it exactly at the (ascending) positions
+    ``differ`` of ``new``; for a writer that knows where it wrote (``codec/patch.py``).
+    The bodies are those ``encode_deltas`` makes, before its size test."""
+    if not len(starts):
+        return []
     pair_of = np.searchsorted(ends, differ, "right")
     # a run of differing bytes ends where the next one is far away or in another pair
     breaks = np.flatnonzero((np.diff(differ) > MERGE_GAP + 1) | (np.diff(pair_of) != 0))
@@ -216,11 +226,12 @@ def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
     gaps = run_start - previous_stop
     sizes = run_stop - run_start
     gap_len, size_len = _varint_lengths(gaps), _varint_lengths(sizes)
-    counts = np.bincount(run_pair, minlength=len(pairs))
+    n = len(starts)
+    counts = np.bincount(run_pair, minlength=n)
     count_len = _varint_lengths(counts)
     op_len = gap_len + size_len
-    header_len = 1 + count_len + _sum_by(run_pair, op_len, len(pairs))
-    body_len = header_len + _sum_by(run_pair, sizes, len(pairs))
+    header_len = 1 + count_len + _sum_by(run_pair, op_len, n)
+    body_len = header_len + _sum_by(run_pair, sizes, n)
     body_end = np.cumsum(body_len)
     body_start = body_end - body_len
     first_op = np.maximum.accumulate(np.where(first, np.arange(len(first)), 0))
@@ -387,5 +398,6 @@ def _apply_zstd(base: bytes, frame: bytes, address: bytes) -> bytes:
     return data
 
 
-def _small(body: bytes, new_len: int) -> bool:
+def small_enough(body: bytes, new_len: int) -> bool:
+    """Whether a delta body is worth keeping for a chunk of ``new_len`` bytes."""
     return len(body) * MAX_FRACTION <= new_len

@@ -215,11 +215,13 @@ class LmdbChunkStore:
         chunks: Sequence[bytes],
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Sequence[bytes | None] | None = None,
     ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
         addresses = addresses_of(owned)
         hints = {} if bases is None else dict(zip(addresses, bases, strict=True))
-        self._store(dict(zip(addresses, owned, strict=True)), hints, [], base_chunks)
+        made = {} if deltas is None else dict(zip(addresses, deltas, strict=True))
+        self._store(dict(zip(addresses, owned, strict=True)), hints, [], base_chunks, made)
         return addresses
 
     def commit(
@@ -228,12 +230,13 @@ class LmdbChunkStore:
         ref_updates: Sequence[RefUpdate] = (),
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Mapping[bytes, bytes] | None = None,
     ) -> bool:
         updates = check_ref_updates(ref_updates)
         owned = {require_address(address): bytes(data) for address, data in chunks.items()}
         if self._check_addresses:
             check_chunk_addresses(owned)
-        return self._store(owned, bases or {}, updates, base_chunks)
+        return self._store(owned, bases or {}, updates, base_chunks, deltas)
 
     def _store(
         self,
@@ -241,11 +244,12 @@ class LmdbChunkStore:
         bases: Mapping[bytes, bytes | None],
         updates: list[tuple[bytes, RefUpdate]],
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Mapping[bytes, bytes | None] | None = None,
     ) -> bool:
         """Write ``owned`` (deltas where ``bases`` hints allow) and the ref updates."""
         # Build records before taking the write lock: hashing, diffing and copying
         # are the slow part.
-        records, outside = self._records(owned, bases, base_chunks or {})
+        records, outside = self._records(owned, bases, base_chunks or {}, deltas or {})
 
         def write(txn: lmdb.Transaction) -> tuple[bool, bool]:
             for raw, (_, expected, _) in updates:
@@ -274,10 +278,11 @@ class LmdbChunkStore:
         owned: dict[bytes, bytes],
         bases: Mapping[bytes, bytes | None],
         base_chunks: Mapping[bytes, bytes],
+        deltas: Mapping[bytes, bytes | None],
     ) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
         """``plan_records`` for ``owned``, after reading the hinted bases (one
         snapshot; a base in ``base_chunks`` is taken from there once its record's
-        checksum vouches for it)."""
+        checksum vouches for it; ``deltas``: bodies the writer made)."""
         hints = {
             address: require_address(base, "delta base hint")
             for address, base in bases.items()
@@ -289,7 +294,7 @@ class LmdbChunkStore:
         fresh, known, links, roots = self._read(
             lambda txn: load_bases(partial(txn.get, db=self._chunks), hints, self._cache, base_chunks)
         )
-        return plan_records(owned, fresh, known, links, roots)
+        return plan_records(owned, fresh, known, links, roots, made=deltas)
 
     def resolve_prefix(self, text_prefix: str) -> bytes:
         low, high = prefix_range(text_prefix)

@@ -73,6 +73,7 @@ class MemoryChunkStore:
         chunks: Sequence[bytes],
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Sequence[bytes | None] | None = None,
     ) -> list[bytes]:
         """``ChunkStore.put_many``; delta hints are ignored (chunks are kept whole)."""
         owned = [bytes(chunk) for chunk in chunks]  # a caller's bytearray may change later
@@ -88,6 +89,7 @@ class MemoryChunkStore:
         ref_updates: Sequence[RefUpdate] = (),
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Mapping[bytes, bytes] | None = None,
     ) -> bool:
         """``ChunkStore.commit``; delta hints are ignored (chunks are kept whole)."""
         updates = check_ref_updates(ref_updates)

@@ -79,7 +79,7 @@ from typing import Any, NamedTuple
 
 from ..errors import CorruptChunk, MissingChunk, StorageError
 from ..hash import ADDRESS_LEN, checksum, format_address
-from .delta import apply_delta_into, encode_deltas
+from .delta import apply_delta_into, encode_deltas, small_enough
 
 KIND_RAW = 0  # body = chunk bytes
 KIND_ZSTD = 1  # reserved: body = zstd frame of the chunk bytes
@@ -285,15 +285,18 @@ def plan_records(
     links: _Links,
     roots: dict[bytes, bytes],
     doomed: Collection[bytes] = (),
+    made: Mapping[bytes, bytes | None] | None = None,
 ) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
     """Records for the chunks of one write, deltas where a hint allows (invariant (3)).
 
     ``hints`` maps chunks of ``owned`` not yet stored to the chunk each replaces;
     ``known``/``links`` hold the stored bases (``load_chunks``), and ``roots`` the
     chain root of each stored base at the cap of a chunk that replaces it (loaded
-    too); no delta is made against a chunk in ``doomed``. Returns the
-    records, and for each delta whose base is outside ``owned`` that base, which
-    the write transaction must still find stored.
+    too); no delta is made against a chunk in ``doomed``; ``made`` holds bodies the
+    writer already made against the hinted base, used when that base is the one
+    chosen and the body is small enough. Returns the records, and for each delta
+    whose base is outside ``owned`` that base, which the write transaction must
+    still find stored.
     """
     plan: dict[bytes, tuple[bytes, int]] = {}  # chunk -> (delta base, depth)
     decided: set[bytes] = set()
@@ -319,14 +322,20 @@ def plan_records(
                 plan[address] = (base, depth + 1)
             elif root is not None and root not in doomed:  # invariant (3): restart at the root
                 plan[address] = (root, 1)
-    targets = list(plan)
+    made = made or {}
+    bodies: dict[bytes, bytes | None] = {}
     pairs = []
-    for address in targets:
-        base = plan[address][0]
-        pairs.append((known[base] if base in known else owned[base], owned[address]))
+    for address, (base, _) in plan.items():
+        body = made.get(address) if base == hints[address] else None
+        if body is not None and small_enough(body, len(owned[address])):
+            bodies[address] = body
+        else:
+            pairs.append((address, (known[base] if base in known else owned[base], owned[address])))
+    for (address, _), body in zip(pairs, encode_deltas([pair for _, pair in pairs]), strict=True):
+        bodies[address] = body
     records: dict[bytes, bytes] = {}
     outside: dict[bytes, bytes] = {}
-    for address, body in zip(targets, encode_deltas(pairs), strict=True):
+    for address, body in bodies.items():
         if body is not None:
             base, depth = plan[address]
             records[address] = encode_delta_record(owned[address], depth, base, body)

@@ -112,6 +112,7 @@ class ChunkStore(Protocol):
         chunks: Sequence[bytes],
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Sequence[bytes | None] | None = None,
     ) -> list[bytes]:
         """Store many chunks in one atomic write; return their addresses in order.
 
@@ -120,7 +121,9 @@ class ChunkStore(Protocol):
         chunk it replaces, or None: a delta hint (module docstring).
         ``base_chunks`` maps some of those bases to the bytes the caller already
         holds; a store may use them instead of reading the base, once they match
-        the base's stored checksum (bytes that do not are ignored).
+        the base's stored checksum (bytes that do not are ignored). ``deltas``
+        holds for each chunk (by position) its delta body against its hinted base
+        if the caller already made one (``delta.py``'s format), or None.
         """
         ...
 
@@ -130,13 +133,16 @@ class ChunkStore(Protocol):
         ref_updates: Sequence[RefUpdate] = (),
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Mapping[bytes, bytes] | None = None,
     ) -> bool:
         """Store ``chunks`` and compare-and-swap every ref, as one atomic write.
 
         ``chunks`` maps each address to its bytes; the caller computed the
         addresses (stores check them only when built to, for tests). ``bases``
         maps a chunk's address to the address of the chunk it replaces: a delta
-        hint (module docstring); ``base_chunks`` as for ``put_many``. If any ref's
+        hint (module docstring); ``base_chunks`` as for ``put_many``, and
+        ``deltas`` maps a chunk's address to its body against its hinted base,
+        where the caller made one. If any ref's
         current value differs from its ``expected``, nothing at all is written
         and the result is ``False`` (invariants (3), (4)); the caller re-reads and
         retries, or gives up. ``True`` means everything is visible (and durable,

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from ..chunks.delta import patch_bodies
 from .columns import PreparedColumn, buffer_count
 from .layout import LeafLayouts, ranges
 
@@ -34,10 +35,12 @@ def patch_leaves(
     leaf_of_row: np.ndarray,
     row_in_leaf: np.ndarray,
     columns: Sequence[PreparedColumn],
-) -> list[bytes] | None:
+) -> tuple[list[bytes], list[bytes]] | None:
     """The leaves of ``layouts`` with edit row i's values written at row
-    ``row_in_leaf[i]`` of leaf ``leaf_of_row[i]``; None when a value cannot be
-    written in place (then ``layouts`` is unchanged).
+    ``row_in_leaf[i]`` of leaf ``leaf_of_row[i]``, and each new leaf's PATCH delta
+    body against the leaf it was (``chunks/delta.py``, made from the bytes that
+    really changed); None when a value cannot be written in place (then
+    ``layouts`` is unchanged).
 
     ``columns`` are the edit's value columns in schema order, one row per edit.
     """
@@ -68,6 +71,10 @@ def patch_leaves(
             new_bytes = column.values[first : first + int(new_lengths.sum())]
             writes.append((ranges(data_at, new_lengths), new_bytes))
         index = index + buffer_count(t)
+    changed = [np.zeros(0, np.int64)]
     for positions, values in writes:
+        changed.append(positions[layouts.buffer[positions] != values])
         layouts.buffer[positions] = values
-    return layouts.split()
+    differ = np.sort(np.concatenate(changed))
+    ends = layouts.chunk_start + layouts.sizes
+    return layouts.split(), patch_bodies(layouts.buffer, layouts.chunk_start, ends, differ)

@@ -222,7 +222,8 @@ def _update_in_place(nodes, tree, layouts, located, types, columns, reuse):
     if patched is None:
         return None
     olds = [leaves.addresses[i] for i in touched]
-    written = iter(nodes.write(patched, [a for a, k in zip(olds, kept.tolist(), strict=True) if not k]))
+    rewritten = [a for a, k in zip(olds, kept.tolist(), strict=True) if not k]
+    written = iter(nodes.write(patched[0], rewritten, deltas=patched[1]))
     out = Entries(list(leaves.keys), list(leaves.addresses), list(leaves.counts))
     changes = []
     for i, old, taken in zip(touched.tolist(), olds, kept.tolist(), strict=True):

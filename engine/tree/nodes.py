@@ -250,13 +250,18 @@ class NodeStore:
     # --- writing -----------------------------------------------------------
 
     def write(
-        self, chunks: Sequence[bytes], bases: Sequence[bytes | None] | None = None
+        self,
+        chunks: Sequence[bytes],
+        bases: Sequence[bytes | None] | None = None,
+        deltas: Sequence[bytes] | None = None,
     ) -> list[bytes]:
         """Store new nodes; returns their addresses (identical nodes dedup).
 
         ``bases``: for each node, the old node it replaces (or None), a hint that
         lets the store keep it as a delta (``ChunkStore.put_many``); the bytes of
         those held in the chunk cache go along, so the store need not read them.
+        ``deltas``: for each node, its delta body against its base if the caller
+        made one while writing it (``codec/patch.py``).
         """
         if not chunks:
             return []
@@ -264,7 +269,7 @@ class NodeStore:
             addresses = self.store.put_many(chunks)
         else:
             held = {b: data for b in bases if b is not None and (data := self._chunks.peek(b))}
-            addresses = self.store.put_many(chunks, bases=bases, base_chunks=held)
+            addresses = self.store.put_many(chunks, bases=bases, base_chunks=held, deltas=deltas)
         self._chunks.put_many(addresses, chunks)  # a diff or edit right after reads them
         return addresses
 

@@ -61,9 +61,10 @@ class FaultyChunkStore:
         chunks: Sequence[bytes],
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Sequence[bytes | None] | None = None,
     ) -> list[bytes]:
         self._count_write("put_many")
-        return self._target.put_many(chunks, bases, base_chunks)
+        return self._target.put_many(chunks, bases, base_chunks, deltas)
 
     def commit(
         self,
@@ -71,9 +72,10 @@ class FaultyChunkStore:
         ref_updates: Sequence[RefUpdate] = (),
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
+        deltas: Mapping[bytes, bytes] | None = None,
     ) -> bool:
         self._count_write("commit")
-        return self._target.commit(chunks, ref_updates, bases, base_chunks)
+        return self._target.commit(chunks, ref_updates, bases, base_chunks, deltas)
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
         self._count_write("delete_many")

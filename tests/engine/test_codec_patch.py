@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from arbordb.engine.chunks.delta import apply_delta, encode_delta
 from arbordb.engine.codec.columns import PreparedColumn
 from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.codec.layout import LeafLayouts
@@ -69,8 +70,13 @@ def test_patched_leaves_equal_a_fresh_encode(nulls):
         pa.array(range(k), pa.timestamp("us")),
         pa.array([7] * k, pa.decimal128(10, 2)),
     ]
-    got = patch(columns, bounds, rows, new)
-    assert got == leaves_of(updated(columns, rows, new), bounds)
+    got, bodies = patch(columns, bounds, rows, new)
+    want = leaves_of(updated(columns, rows, new), bounds)
+    assert got == want
+    # the delta bodies are the ones a byte comparison makes, and rebuild the leaves
+    old = leaves_of(columns, bounds)
+    assert bodies == [encode_delta(a, b) for a, b in zip(old, want, strict=True)]
+    assert [apply_delta(a, body, b"x" * 20) for a, body in zip(old, bodies, strict=True)] == want
 
 
 def test_variable_width_keys_and_one_leaf():
@@ -78,7 +84,7 @@ def test_variable_width_keys_and_one_leaf():
     keys = encode_keys([pa.array(words)], [pa.string()])
     values = pa.array(range(60), pa.int64())
     leaf = encode_leaves(PreparedKeys(keys), [PreparedColumn(values)], [0, 60])
-    got = patch_leaves(
+    got, _ = patch_leaves(
         LeafLayouts(leaf), np.zeros(2, np.int64), np.array([3, 59]), [PreparedColumn(pa.array([-1, -2]))]
     )
     want_values = values.to_pylist()

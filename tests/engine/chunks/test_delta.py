@@ -233,6 +233,29 @@ def test_held_base_bytes_are_used_only_when_their_checksum_matches(tmp_path, bas
         assert store.get(r) == right
 
 
+def test_a_writers_delta_body_is_used_when_its_base_is_the_one_chosen(tmp_path, monkeypatch):
+    compared = []
+    real = records.encode_deltas
+    monkeypatch.setattr(records, "encode_deltas", lambda pairs: compared.extend(pairs) or real(pairs))
+    with LmdbChunkStore(tmp_path) as store:
+        versions = write_versions(store, CHAIN_CAP + 1)
+        compared.clear()
+        fresh = BufferedChunkStore(store)
+        branches = set()
+        for seed, (base, data) in enumerate(versions, 100):
+            new = edited(data, seed)
+            (address,) = fresh.put_many([new], bases=[base], deltas=[encode_delta(data, new)])
+            assert fresh.flush() and store.get(address) == new
+            info = store.record_info(address)
+            if info.base == base:  # under the cap: the writer's body, nothing compared
+                assert compared == []
+            else:  # at the cap: a delta against the chain's root, compared by the store
+                assert info.base == versions[0][0] and len(compared) == 1
+            branches.add(info.base == base)
+            compared.clear()
+        assert branches == {True, False}
+
+
 def test_buffered_store_carries_hints_to_commit_and_drops_them_on_discard(tmp_path):
     with LmdbChunkStore(tmp_path) as inner:
         buffered = BufferedChunkStore(inner)
