@@ -14,8 +14,6 @@ buffer count among the leaves with a start past the end and a length of 0.
 
 from __future__ import annotations
 
-import functools
-import struct
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,17 +43,30 @@ class LeafLayouts:
     )
 
     def __init__(self, chunks: Sequence[bytes]) -> None:
-        heads = [_head(chunk) for chunk in chunks]
-        own = np.fromiter(map(len, heads), np.int64, len(heads)) - 2
-        most = int(own.max(initial=0))
-        if (own == most).all():
-            table = np.array(heads, np.int64).reshape(len(heads), most + 2)
-        else:  # leaves with one and two key buffers: pad the shorter rows
-            table = np.array([h + (0,) * (most + 2 - len(h)) for h in heads], np.int64)
         self.sizes = np.fromiter(map(len, chunks), np.int64, len(chunks))
-        self.chunk_start = np.cumsum((self.sizes + 7) & ~7) - ((self.sizes + 7) & ~7)
-        self.counts, self.widths = table[:, 0], table[:, 1]
-        self.lengths = table[:, 2:]
+        if (self.sizes < _HEADER_SIZE).any():
+            raise ValueError("a leaf is shorter than its header")
+        padded = (self.sizes + 7) & ~7
+        self.chunk_start = np.cumsum(padded) - padded
+        self.buffer = _joined(chunks, self.chunk_start, self.sizes)
+        self.words = self.buffer.view("<u4")
+        # headers, read from the joined bytes for all leaves at once
+        head = self.chunk_start // 4
+        first = self.buffer[self.chunk_start] if len(chunks) else self.sizes
+        level = self.buffer[self.chunk_start + 1] if len(chunks) else self.sizes
+        bad = np.flatnonzero((first != LEAF_VERSION) | (level != 0))
+        if len(bad):
+            raise FormatVersionError("leaf node", int(first[bad[0]]), LEAF_VERSION)
+        own = (self.words[head] >> 16).astype(np.int64)  # b: the buffer count
+        most = int(own.max(initial=0))
+        if ((_HEADER_SIZE + 4 * own) > self.sizes).any():
+            raise ValueError("a leaf is truncated inside its header")
+        self.counts = self.words[head + 1].astype(np.int64)
+        self.widths = self.words[head + 2].astype(np.int64)
+        column = np.arange(most)
+        inside = column < own[:, None]
+        at = np.where(inside, head[:, None] + 3 + column, 0)
+        self.lengths = np.where(inside, self.words[at], 0).astype(np.int64)
         local = np.zeros_like(self.lengths)
         pos = _HEADER_SIZE + 4 * own
         for j in range(most):
@@ -67,8 +78,6 @@ class LeafLayouts:
             raise ValueError("a leaf is truncated: its buffers run past its end")
         self.starts = local + self.chunk_start[:, None]
         self.first_value = np.where(self.widths > 0, 1, 2)
-        self.buffer = _joined(chunks, self.chunk_start, self.sizes)
-        self.words = self.buffer.view("<u4")
 
     def split(self) -> list[bytes]:
         """The (possibly edited) buffer cut back into one bytes object per leaf."""
@@ -112,16 +121,3 @@ def _joined(chunks: Sequence[bytes], starts: np.ndarray, sizes: np.ndarray) -> n
 
 
 _ZEROS = bytes(8)
-
-
-@functools.cache
-def _head_format(buffers: int) -> struct.Struct:
-    return struct.Struct(f"<BBHII{buffers}I")
-
-
-def _head(chunk: bytes) -> tuple[int, ...]:
-    """(row count, key width, each buffer's length) from a leaf's header."""
-    version, level, _, *rest = _head_format(chunk[2] | chunk[3] << 8).unpack_from(chunk)
-    if version != LEAF_VERSION or level != 0:
-        raise FormatVersionError("leaf node", version, LEAF_VERSION)
-    return tuple(rest)
