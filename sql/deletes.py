@@ -43,7 +43,7 @@ def delete(session, tree: exp.Delete, params: Params) -> int:
     for arg in ("where", "order", "limit"):
         if tree.args.get(arg) is not None:
             select.set(arg, tree.args[arg].copy())
-    data = run_query(session, select, params).rename_columns(list(wanted))
+    data = run_query(session, select, params, owned=True).rename_columns(list(wanted))
     if data.num_rows == 0:
         return 0
     if tree.args.get("using") and not schema.is_keyless:

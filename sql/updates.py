@@ -66,7 +66,7 @@ def update(session, tree: exp.Update, params: Params) -> int:
     for arg in ("where", "order", "limit"):
         if tree.args.get(arg) is not None:
             select.set(arg, tree.args[arg].copy())
-    data = run_query(session, select, params)
+    data = run_query(session, select, params, owned=True)  # built above, from copies
     if data.num_rows == 0:
         return 0
     before = data.select(list(range(len(old)))).rename_columns(list(old))

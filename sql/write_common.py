@@ -98,9 +98,13 @@ def default_expr(column: Column) -> exp.Expression:
     return exp.maybe_parse(column.default, dialect="duckdb")
 
 
-def run_query(session, tree: exp.Expression, params: Params) -> pa.Table:
-    """Run a query tree (tables resolved as for any SELECT) and fetch it as Arrow."""
-    bound = reads.bind(reads.compile_query(tree), session, params)
+def run_query(session, tree: exp.Expression, params: Params, *, owned: bool = False) -> pa.Table:
+    """Run a query tree (tables resolved as for any SELECT) and fetch it as Arrow.
+
+    ``owned``: the caller built ``tree`` for this call alone, so compiling may
+    rewrite it instead of a copy (a copy of a 1,000-value IN list costs ~30 ms).
+    """
+    bound = reads.bind(reads.compile_query(tree, copy=not owned), session, params)
     return session.query_arrow(bound.sql, bound.params)
 
 
