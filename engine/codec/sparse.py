@@ -19,7 +19,8 @@ candidates' values (``take_rows`` on both sides). The cost is one pass over the
 leaves' bytes plus work per candidate row; no leaf is decoded whole.
 
 ``changed_rows`` returns None (decode the leaves instead) when a pair's headers
-or key buffers differ, or a column is a list.
+or key buffers differ, a column is a list, or more than one 8-byte word in two
+rows differs (then reading every row is cheaper than mapping every byte).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def changed_rows(
     ):
         return None
     words = np.concatenate(in_halves(partial(_differing_words, old, new), _halves(len(old.buffer) // 8), 2))
+    if len(words) * 2 > old.counts.sum():
+        return None  # dense changes: decoding the leaves whole is cheaper
     near = (words[:, None] * 8 + np.arange(8)).reshape(-1)
     pos = near[old.buffer[near] != new.buffer[near]]
     leaf = np.searchsorted(old.chunk_start, pos, "right") - 1

@@ -62,8 +62,11 @@ def test_changed_rows_cover_exactly_the_rows_that_differ(case):
     new = LeafLayouts(encode(keys, new_rows, bounds))
     differ = {i for i in range(n) if not all(map(same, old_rows[i], new_rows[i]))}
     found = changed_rows(old, new, TYPES)
-    if found is None:  # refused: some pair must really be laid out differently
-        assert not np.array_equal(old.lengths, new.lengths)
+    if found is None:  # refused: laid out differently, or too dense for byte mapping
+        alike = old.lengths.shape == new.lengths.shape and np.array_equal(old.lengths, new.lengths)
+        if alike:
+            words = np.count_nonzero(old.buffer.view(np.uint64) != new.buffer.view(np.uint64))
+            assert words * 2 > n
         return
     leaf, row, lengths_kept = found
     assert lengths_kept == all(
