@@ -39,10 +39,9 @@ Settings and why:
 - Deltas: which chunks become deltas, and the chain caps, are ``records.py``'s.
 - Reading a delta costs one record fetch and ~6-10 us per link (``delta.py``),
   paid once per handle: ``delta_cache_bytes`` (``DEFAULT_DELTA_CACHE`` = 32 MiB,
-  about one 1M-row table's leaves) keeps rebuilt chunks, so that chains shared
-  by many reads are walked once. (Chunks a write stores are the writer's to
-  cache: the tree's node store keeps what it wrote, and hands a base's bytes
-  back with the delta hint, ``base_chunks``.)
+  about one 1M-row table's leaves) keeps rebuilt chunks, and the chunks a write
+  stores as deltas, so that chains are walked once and a read of new chunks
+  through any node store of this process rebuilds nothing.
 
 Invariants:
   (1) Every read of a chunk goes through ``records.load_chunks``, which checks
@@ -92,6 +91,7 @@ import lmdb
 from ..errors import CorruptChunk, FormatVersionError, MissingChunk, StorageError
 from ..hash import address_of, addresses_of, prefix_range, require_address
 from .records import (
+    KIND_DELTA,
     RebuiltCache,
     RecordInfo,
     describe_record,
@@ -133,8 +133,9 @@ class LmdbChunkStore:
         map_size: initial map size in bytes (grown on demand, see the module docstring).
         check_addresses: re-hash every ``commit``'s chunks against their given
             addresses (for tests; off on the hot path).
-        delta_cache_bytes: how many bytes of chunks rebuilt from deltas this
-            handle keeps, so that reading them again does not walk their chains.
+        delta_cache_bytes: how many bytes of chunks rebuilt from deltas (or just
+            written as deltas) this handle keeps, so that reading them again does
+            not walk their chains.
 
     Raises:
         StorageError: ``path`` is not a chunk store that can be opened.
@@ -271,7 +272,11 @@ class LmdbChunkStore:
                     txn.put(raw, new, db=self._refs)
             return True, True
 
-        return self._write(write, sum(map(len, records.values())))
+        stored = self._write(write, sum(map(len, records.values())))
+        if stored:  # a later read of these, through another node store, rebuilds nothing
+            as_deltas = (a for a, record in records.items() if record[0] == KIND_DELTA)
+            self._cache.put_many((a, owned[a]) for a in as_deltas)
+        return stored
 
     def _records(
         self,

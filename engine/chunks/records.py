@@ -463,14 +463,20 @@ class RebuiltCache:
             return data
 
     def put(self, address: bytes, data: bytes) -> None:
-        if len(data) > self.limit:
-            return
+        self.put_many([(address, data)])
+
+    def put_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
+        """``put`` of many (address, bytes) pairs under one lock."""
         with self._lock:
-            old = self._entries.pop(address, None)
-            self._bytes += len(data) - (len(old) if old is not None else 0)
-            self._entries[address] = data
+            entries = self._entries
+            for address, data in items:
+                if len(data) > self.limit:
+                    continue
+                old = entries.pop(address, None)
+                self._bytes += len(data) - (len(old) if old is not None else 0)
+                entries[address] = data
             while self._bytes > self.limit:
-                _, dropped = self._entries.popitem(last=False)
+                _, dropped = entries.popitem(last=False)
                 self._bytes -= len(dropped)
 
     def discard(self, addresses: Iterable[bytes]) -> None:
