@@ -19,8 +19,9 @@ candidates' values (``take_rows`` on both sides). The cost is one pass over the
 leaves' bytes plus work per candidate row; no leaf is decoded whole.
 
 ``changed_rows`` returns None (decode the leaves instead) when a pair's headers
-or key buffers differ, a column is a list, or more than one 8-byte word in two
-rows differs (then reading every row is cheaper than mapping every byte).
+or key buffers differ, a column is a list, or the changes are dense (more than
+one differing 8-byte word per ``_DENSE_WORDS`` rows: then reading every row is
+cheaper than mapping every byte).
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ from .columns import buffer_count, value_width
 from .layout import LeafLayouts, ranges
 
 _VALIDITY, _FIXED, _BITS, _OFFSETS, _DATA = range(5)
+# More than one differing 8-byte word per this many rows: decode instead. Measured on
+# 1M rows (~2,000 leaf pairs): 100,000 changed rows (~250,000 words) took 300 ms
+# byte by byte against ~60 ms decoded; 1,000 changed rows take ~4 ms by bytes.
+_DENSE_WORDS = 8
 
 
 def changed_rows(
@@ -55,7 +60,7 @@ def changed_rows(
     ):
         return None
     words = np.concatenate(in_halves(partial(_differing_words, old, new), _halves(len(old.buffer) // 8), 2))
-    if len(words) * 2 > old.counts.sum():
+    if len(words) * _DENSE_WORDS > old.counts.sum():
         return None  # dense changes: decoding the leaves whole is cheaper
     near = (words[:, None] * 8 + np.arange(8)).reshape(-1)
     pos = near[old.buffer[near] != new.buffer[near]]
