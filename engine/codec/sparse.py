@@ -13,9 +13,11 @@ rows that own it, by the buffer it lies in:
 - variable-width data: the row whose [start, end) holds it, by the old offsets
   and by the new ones.
 
-These are candidates: a byte can differ while the values stay equal (a NaN is
-canonical, but a validity byte covers eight rows), so callers compare the
-candidates' values (``take_rows`` on both sides). The cost is one pass over the
+Adjacent differing bytes of one buffer form a run, which maps to the range of
+rows between its first and last byte's rows. These are candidates: a byte can
+differ while the values stay equal (a NaN is canonical, but a validity byte
+covers eight rows), so callers compare the candidates' values (``take_rows`` on
+both sides). The cost is one pass over the
 leaves' bytes plus work per candidate row; no leaf is decoded whole.
 
 ``changed_rows`` returns None (decode the leaves instead) when a pair's headers
@@ -64,29 +66,46 @@ def changed_rows(
         return None  # dense changes: decoding the leaves whole is cheaper
     near = (words[:, None] * 8 + np.arange(8)).reshape(-1)
     pos = near[old.buffer[near] != new.buffer[near]]
+    if not len(pos):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), True
     leaf = np.searchsorted(old.chunk_start, pos, "right") - 1
     buffer = (old.starts[leaf] <= pos[:, None]).sum(axis=1) - 1
-    value_buffer = buffer - old.first_value[leaf]
-    if (value_buffer < 0).any():
+    if (buffer < old.first_value[leaf]).any():
         return None  # a header or a key differs: rows moved
+    # runs of adjacent differing bytes in one buffer: each run maps to a range of rows
+    run = np.ones(len(pos), bool)
+    run[1:] = (np.diff(pos) != 1) | (np.diff(buffer) != 0) | (np.diff(leaf) != 0)
+    first = np.flatnonzero(run)
+    last = np.append(first[1:] - 1, len(pos) - 1)
+    leaf, buffer = leaf[first], buffer[first]
+    start = pos[first] - old.starts[leaf, buffer]
+    stop = pos[last] - old.starts[leaf, buffer]  # offsets of the run's first and last byte
     roles, widths = _buffer_roles(types)
-    role, width = roles[value_buffer], widths[value_buffer]
-    offset = pos - old.starts[leaf, buffer]
-    found = []
+    role, width = roles[buffer - old.first_value[leaf]], widths[buffer - old.first_value[leaf]]
+    lo, hi = np.zeros(len(first), np.int64), np.zeros(len(first), np.int64)
     bits = (role == _VALIDITY) | (role == _BITS)
-    found.append(_rows_of(leaf[bits], [offset[bits] * 8 + np.arange(8)[:, None]]))
+    lo[bits], hi[bits] = start[bits] * 8, stop[bits] * 8 + 7
     fixed = role == _FIXED
-    found.append(_rows_of(leaf[fixed], [offset[fixed] // width[fixed]]))
+    lo[fixed], hi[fixed] = start[fixed] // width[fixed], stop[fixed] // width[fixed]
     offsets = role == _OFFSETS
-    k = offset[offsets] // 4
-    found.append(_rows_of(leaf[offsets], [k - 1, k]))
+    lo[offsets], hi[offsets] = start[offsets] // 4 - 1, stop[offsets] // 4
     data = role == _DATA
-    # the row owning a data byte, by each side's offsets (one side's when they are equal)
-    for side in (old, new) if offsets.any() else (old,):
-        at = side.starts[leaf[data], buffer[data] - 1]  # the column's offsets buffer
-        found.append(_rows_of(leaf[data], [_row_holding(side, at, old.counts[leaf[data]], offset[data])]))
-    both = np.unique(np.concatenate(found))
-    both = both[(both & 0xFFFFFFFF) < old.counts[both >> 32]]
+    if data.any():
+        # the rows owning the run's ends, by each side's offsets (one side's when equal)
+        sides = (old, new) if offsets.any() else (old,)
+        n = int(data.sum())
+        counts = np.tile(old.counts[leaf[data]], 2)
+        owners = []
+        for side in sides:  # one search for both ends of every run
+            at = np.tile(side.starts[leaf[data], buffer[data] - 1], 2)  # the offsets buffer
+            owners.append(_row_holding(side, at, counts, np.concatenate([start[data], stop[data]])))
+        lo[data] = np.minimum.reduce([o[:n] for o in owners])
+        hi[data] = np.maximum.reduce([o[n:] for o in owners])
+    lo = np.maximum(lo, 0)
+    hi = np.minimum(hi, old.counts[leaf] - 1)
+    keep = hi >= lo
+    rows = ranges(lo[keep], hi[keep] - lo[keep] + 1)
+    both = np.unique((np.repeat(leaf[keep], hi[keep] - lo[keep] + 1) << 32) | rows)
     return both >> 32, both & 0xFFFFFFFF, not offsets.any()
 
 
@@ -202,16 +221,6 @@ def _buffer_roles(types: Sequence[pa.DataType]) -> tuple[np.ndarray, np.ndarray]
             roles += [_VALIDITY, _FIXED]
             widths += [0, value_width(t)]
     return np.array(roles, np.int64), np.array(widths, np.int64)
-
-
-def _rows_of(leaf: np.ndarray, rows: Sequence[np.ndarray]) -> np.ndarray:
-    """(leaf, row) pairs packed as ``leaf << 32 | row``, for each array of ``rows``
-    (each broadcast against ``leaf``); rows below 0 are dropped."""
-    out = [np.zeros(0, np.int64)]
-    for r in rows:
-        r, owner = np.broadcast_arrays(np.asarray(r, np.int64), leaf)
-        out.append(((owner << 32) | r)[r >= 0])
-    return np.concatenate(out)
 
 
 def _row_holding(layouts: LeafLayouts, offsets_at: np.ndarray, counts: np.ndarray, byte: np.ndarray) -> np.ndarray:
