@@ -7,8 +7,13 @@ unique to A is never in a leaf both trees share (a shared leaf holds the same
 rows in both), so diffing the rows of the unique leaves is the whole diff. Cost
 is proportional to the changed leaves times the tree height, not to the table.
 
-The unique leaves of each side are decoded in bulk, joined on key with numpy,
-and the rows present on both sides compared column by column.
+When only values changed, sparsely (each unique leaf of A has a counterpart in
+B with the same keys laid out alike), the pairs are compared as bytes and only
+the rows owning a differing byte are read (``codec/sparse.py``); the diff then
+also reports the leaf pairs (``LeafPairs``), which a merge uses to take theirs'
+leaves whole. Otherwise the unique leaves of each side are decoded in bulk,
+joined on key with numpy, and the rows present on both sides compared column by
+column.
 """
 
 from __future__ import annotations

@@ -9,6 +9,16 @@ this gives exactly the leaves a build from scratch would). All touched leaves
 are decoded, merged and hashed in one vectorised pass; only the resync step is
 per run of adjacent touched leaves.
 
+The common case takes a shorter road: when every edit updates an existing row
+and keeps each of its cells' byte sizes (a label fixed to another of the same
+length, a new score), the cut rule sees exactly the items it saw before, so
+every leaf keeps its bounds. The rows are then found by a binary search over the
+leaves' key bytes and the new values written straight into the old leaves'
+bytes (``codec/patch.py``), with no decode and no re-encode; the same pass gives
+each new leaf's delta against the old one for the store. A merge can also name
+leaves whose result it already holds (``reuse``: theirs' leaf where ours kept
+the base's), which are taken as they are.
+
 Internal levels are then rebuilt from the full list of leaf entries, which the
 cached internal nodes give without reading any leaf. Unchanged internal nodes
 come out byte-identical and dedup in the store, so what is written is the new
