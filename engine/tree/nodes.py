@@ -11,8 +11,10 @@ from __future__ import annotations
 import bisect
 import struct
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -27,6 +29,7 @@ from .keyarray import sortable
 from .splitter import INTERNAL_RULE, LEAF_RULE, ChunkRule
 
 _DECODE_ERRORS = (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException)
+_Parsed = TypeVar("_Parsed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,30 +193,29 @@ class NodeStore:
         """Keys and columns of many leaves, in the given order, decoded in bulk."""
         if not addresses:
             return pa.array([], pa.binary()), [pa.array([], t) for t in types]
-        chunks = self.read(addresses)
-        try:
-            return decode_leaves(chunks, types)
-        except _DECODE_ERRORS as exc:
-            bad = _first_bad_leaf(addresses, chunks, types)
-            raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
+        return self._parsed(addresses, partial(decode_leaves, types=types), types)
 
     def leaf_keys(self, addresses: Sequence[bytes]) -> tuple[pa.BinaryArray, np.ndarray]:
         """The keys of many leaves as one array, and each leaf's row count."""
-        chunks = self.read(addresses)
-        try:
-            return decode_keys(chunks)
-        except _DECODE_ERRORS as exc:
-            bad = _first_bad_leaf(addresses, chunks, [])
-            raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
+        return self._parsed(addresses, decode_keys)
 
     def leaf_layouts(self, addresses: Sequence[bytes]) -> LeafLayouts:
         """The leaves' bytes joined, with their buffer tables (``codec/layout.py``)."""
+        return self._parsed(addresses, LeafLayouts)
+
+    def _parsed(
+        self,
+        addresses: Sequence[bytes],
+        parse: Callable[[list[bytes]], _Parsed],
+        types: Sequence[pa.DataType] = (),
+    ) -> _Parsed:
+        """``parse`` of the leaves' bytes; a failure names the first damaged leaf."""
         chunks = self.read(addresses)
         try:
-            return LeafLayouts(chunks)
+            return parse(chunks)
         except _DECODE_ERRORS as exc:
-            bad = _first_bad_leaf(addresses, chunks, [])
-            raise CorruptChunk(bad, f"leaf does not parse: {exc}") from exc
+            bad = _first_bad_leaf(addresses, chunks, types)
+            raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
 
     def take_rows(
         self,

@@ -96,6 +96,14 @@ def model_merge(base, ours, theirs, mode, side=None):
     return merged, conflicts
 
 
+def one_cell_changed(draw, row: tuple, cells: list) -> tuple:
+    """``row`` with one of its cells drawn anew from that column's ``cells``."""
+    changed = list(row)
+    c = draw(st.integers(0, len(cells) - 1))
+    changed[c] = draw(cells[c])
+    return tuple(changed)
+
+
 @st.composite
 def scenarios(draw):
     base = draw(st.dictionaries(st.integers(0, 400), ROWS, max_size=150))
@@ -113,10 +121,7 @@ def scenarios(draw):
             if kind == "delete":
                 out.pop(k, None)
             elif k in out:
-                row = list(out[k])
-                c = draw(st.integers(0, 2))
-                row[c] = draw(CELLS[c])
-                out[k] = tuple(row)
+                out[k] = one_cell_changed(draw, out[k], CELLS)
         return out
 
     return base, side(), side()
@@ -368,10 +373,7 @@ def value_edits(draw):
     def side() -> dict[int, tuple]:
         out = dict(base)
         for k in draw(st.lists(st.sampled_from(pool), max_size=8)):  # sparse: leaves pair up
-            row = list(out[k])
-            c = draw(st.integers(0, 2))
-            row[c] = draw(VALUES[c])
-            out[k] = tuple(row)
+            out[k] = one_cell_changed(draw, out[k], VALUES)
         return out
 
     return base, side(), side()
