@@ -61,9 +61,7 @@ def get(nodes: NodeStore, root: bytes, types: Sequence[pa.DataType], key: bytes)
         node = nodes.internal(address)
         address = node.addresses[node.child_for(key)]
         level -= 1
-    leaf = nodes.leaf(address, types)
-    i = leaf.find(key)
-    return leaf.row(i) if i >= 0 else None
+    return nodes.row(address, types, key)
 
 
 def scan(

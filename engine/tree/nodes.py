@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..chunks.store import ChunkStore
+from ..codec import point
 from ..codec.internal import decode_internal, encode_internal, node_level
 from ..codec.layout import LeafLayouts
 from ..codec.leaf import decode_keys, decode_leaves
@@ -136,6 +137,7 @@ class NodeStore:
         self.internal_rule = internal_rule
         self._internal: dict[bytes, Internal] = {}
         self._leaves: OrderedDict[tuple[bytes, tuple], Leaf] = OrderedDict()
+        self._probed: OrderedDict[tuple[bytes, tuple], None] = OrderedDict()  # read by bytes once
         self._chunks = ChunkCache(chunk_cache_bytes)
         self._leaf_cache_size = leaf_cache_size
 
@@ -148,7 +150,7 @@ class NodeStore:
         other = NodeStore.__new__(NodeStore)
         other.store = store
         other.leaf_rule, other.internal_rule = self.leaf_rule, self.internal_rule
-        other._internal, other._leaves = self._internal, self._leaves
+        other._internal, other._leaves, other._probed = self._internal, self._leaves, self._probed
         other._chunks = self._chunks
         other._leaf_cache_size = self._leaf_cache_size
         return other
@@ -186,6 +188,29 @@ class NodeStore:
         if len(self._leaves) > self._leaf_cache_size:
             self._leaves.popitem(last=False)
         return leaf
+
+    def row(self, address: bytes, types: Sequence[pa.DataType], key: bytes) -> tuple | None:
+        """The value row under ``key`` in leaf ``address``, or None.
+
+        From the decoded leaf when it is cached; otherwise read straight from the
+        leaf's bytes (``codec/point.py``), and a leaf read that way a second time
+        is decoded and cached (a leaf looked up once is not worth decoding).
+        """
+        cache_key = (address, tuple(types))
+        if cache_key not in self._leaves and point.readable(types):
+            if cache_key not in self._probed:
+                self._probed[cache_key] = None
+                if len(self._probed) > self._leaf_cache_size:
+                    self._probed.popitem(last=False)
+                chunk = self.read([address])[0]
+                try:
+                    return point.row_of(chunk, key, types)
+                except _DECODE_ERRORS:
+                    pass  # decoding below names the damaged leaf
+            del self._probed[cache_key]
+        leaf = self.leaf(address, types)
+        i = leaf.find(key)
+        return leaf.row(i) if i >= 0 else None
 
     def decode_leaves(
         self, addresses: Sequence[bytes], types: Sequence[pa.DataType]

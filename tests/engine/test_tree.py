@@ -291,3 +291,18 @@ def test_in_place_updates_build_the_same_tree(model, data):
     if all(model[i][0] is not None and model[i][1] is not None for i in ids):
         assert taken == [True]
     edited.check()
+
+
+def test_a_leaf_is_read_by_bytes_once_then_decoded_and_cached(monkeypatch):
+    """Point lookups read an uncached leaf's row from its bytes; the second lookup
+    in that leaf decodes it for the leaf cache (codec/point.py, NodeStore.row)."""
+    nodes = tiny_nodes()
+    tree = build(nodes, {i: (f"v{i}", float(i)) for i in range(200)})
+    decoded = []
+    real = nodes.decode_leaves
+    monkeypatch.setattr(nodes, "decode_leaves", lambda a, t: decoded.append(len(a)) or real(a, t))
+    key = keys_of([42])[0].as_py()
+    assert tree.get(key) == ("v42", 42.0) and decoded == []
+    assert tree.get(key) == ("v42", 42.0) and decoded == [1]
+    assert tree.get(key) == ("v42", 42.0) and decoded == [1]  # from the leaf cache
+    assert tree.get(keys_of([1000])[0].as_py()) is None
