@@ -137,7 +137,6 @@ class NodeStore:
         self.internal_rule = internal_rule
         self._internal: dict[bytes, Internal] = {}
         self._leaves: OrderedDict[tuple[bytes, tuple], Leaf] = OrderedDict()
-        self._probed: OrderedDict[tuple[bytes, tuple], None] = OrderedDict()  # read by bytes once
         self._chunks = ChunkCache(chunk_cache_bytes)
         self._leaf_cache_size = leaf_cache_size
 
@@ -150,7 +149,7 @@ class NodeStore:
         other = NodeStore.__new__(NodeStore)
         other.store = store
         other.leaf_rule, other.internal_rule = self.leaf_rule, self.internal_rule
-        other._internal, other._leaves, other._probed = self._internal, self._leaves, self._probed
+        other._internal, other._leaves = self._internal, self._leaves
         other._chunks = self._chunks
         other._leaf_cache_size = self._leaf_cache_size
         return other
@@ -192,22 +191,15 @@ class NodeStore:
     def row(self, address: bytes, types: Sequence[pa.DataType], key: bytes) -> tuple | None:
         """The value row under ``key`` in leaf ``address``, or None.
 
-        From the decoded leaf when it is cached; otherwise read straight from the
-        leaf's bytes (``codec/point.py``), and a leaf read that way a second time
-        is decoded and cached (a leaf looked up once is not worth decoding).
+        Read straight from the leaf's bytes (``codec/point.py``; the bytes kept in
+        the chunk cache) where the column types allow, else from the decoded leaf.
         """
-        cache_key = (address, tuple(types))
-        if cache_key not in self._leaves and point.readable(types):
-            if cache_key not in self._probed:
-                self._probed[cache_key] = None
-                if len(self._probed) > self._leaf_cache_size:
-                    self._probed.popitem(last=False)
-                chunk = self.read([address])[0]
-                try:
-                    return point.row_of(chunk, key, types)
-                except _DECODE_ERRORS:
-                    pass  # decoding below names the damaged leaf
-            del self._probed[cache_key]
+        if point.readable(types):
+            chunk = self.read([address])[0]
+            try:
+                return point.row_of(chunk, key, types)
+            except _DECODE_ERRORS:
+                pass  # decoding below names the damaged leaf
         leaf = self.leaf(address, types)
         i = leaf.find(key)
         return leaf.row(i) if i >= 0 else None

@@ -6,6 +6,8 @@ a few hundred rows, so hypothesis explores multi-level edits quickly.
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -293,16 +295,21 @@ def test_in_place_updates_build_the_same_tree(model, data):
     edited.check()
 
 
-def test_a_leaf_is_read_by_bytes_once_then_decoded_and_cached(monkeypatch):
-    """Point lookups read an uncached leaf's row from its bytes; the second lookup
-    in that leaf decodes it for the leaf cache (codec/point.py, NodeStore.row)."""
+def test_point_lookups_read_rows_from_leaf_bytes(monkeypatch):
+    """A lookup reads its row from the leaf's bytes (codec/point.py) and decodes no
+    leaf, unless a column type needs pyarrow to build its value."""
     nodes = tiny_nodes()
     tree = build(nodes, {i: (f"v{i}", float(i)) for i in range(200)})
     decoded = []
     real = nodes.decode_leaves
     monkeypatch.setattr(nodes, "decode_leaves", lambda a, t: decoded.append(len(a)) or real(a, t))
-    key = keys_of([42])[0].as_py()
-    assert tree.get(key) == ("v42", 42.0) and decoded == []
-    assert tree.get(key) == ("v42", 42.0) and decoded == [1]
-    assert tree.get(key) == ("v42", 42.0) and decoded == [1]  # from the leaf cache
+    for _ in range(3):
+        assert tree.get(keys_of([42])[0].as_py()) == ("v42", 42.0)
     assert tree.get(keys_of([1000])[0].as_py()) is None
+    assert decoded == []
+    dates = ProllyTree.build(
+        nodes, keys_of([1, 2]), [pa.array([datetime.date(2026, 1, 1), None])], [pa.date32()]
+    )
+    assert dates.get(keys_of([1])[0].as_py()) == (datetime.date(2026, 1, 1),)
+    assert dates.get(keys_of([2])[0].as_py()) == (None,)
+    assert decoded == [1]  # the leaf cache keeps it for the second lookup
