@@ -7,6 +7,7 @@ a few hundred rows, so hypothesis explores multi-level edits quickly.
 from __future__ import annotations
 
 import datetime
+import decimal
 
 import numpy as np
 import pyarrow as pa
@@ -172,8 +173,6 @@ def test_all_column_types_round_trip():
     ]
     n = 700
     rng = np.random.default_rng(0)
-    import datetime
-    import decimal
 
     def maybe(v, i):
         return None if i % 5 == 3 else v
