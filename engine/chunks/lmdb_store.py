@@ -92,8 +92,10 @@ from ..errors import CorruptChunk, FormatVersionError, MissingChunk, StorageErro
 from ..hash import address_of, addresses_of, prefix_range, require_address
 from .records import (
     KIND_DELTA,
+    KIND_RAW,
     RebuiltCache,
     RecordInfo,
+    decode_record,
     describe_record,
     encode_record,
     is_delta_on,
@@ -183,7 +185,17 @@ class LmdbChunkStore:
     # --- chunks ---------------------------------------------------------------
 
     def get(self, address: bytes) -> bytes:
-        return self.get_many([address])[0]
+        address = require_address(address)
+
+        def read(txn: lmdb.Transaction) -> bytes:
+            record = txn.get(address, db=self._chunks)
+            if record is not None and len(record) and record[0] == KIND_RAW:
+                return decode_record(address, record)  # the common case, without the chain walk
+            known: dict[bytes, bytes] = {}
+            load_chunks(partial(txn.get, db=self._chunks), [address], known, {}, self._cache)
+            return known[address]
+
+        return self._read(read)
 
     def get_many(self, addresses: Sequence[bytes]) -> list[bytes]:
         return self._load([require_address(address) for address in addresses], self._cache)

@@ -195,7 +195,10 @@ class NodeStore:
         the chunk cache) where the column types allow, else from the decoded leaf.
         """
         if point.readable(types):
-            chunk = self.read([address])[0]
+            chunk = self._chunks.get(address)
+            if chunk is None:
+                chunk = self.store.get(address)
+                self._chunks.put_many([address], [chunk])
             try:
                 return point.row_of(chunk, key, types)
             except _DECODE_ERRORS:
