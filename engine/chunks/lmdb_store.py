@@ -234,6 +234,7 @@ class LmdbChunkStore:
         addresses = addresses_of(owned)
         hints = {} if bases is None else dict(zip(addresses, bases, strict=True))
         made = {} if deltas is None else dict(zip(addresses, deltas, strict=True))
+        made = {address: body for address, body in made.items() if body is not None}
         self._store(dict(zip(addresses, owned, strict=True)), hints, [], base_chunks, made)
         return addresses
 
@@ -309,7 +310,13 @@ class LmdbChunkStore:
             return {address: encode_record(data) for address, data in owned.items()}, {}
 
         fresh, known, links, roots = self._read(
-            lambda txn: load_bases(partial(txn.get, db=self._chunks), hints, self._cache, base_chunks)
+            lambda txn: load_bases(
+                partial(txn.get, db=self._chunks),
+                hints,
+                self._cache,
+                base_chunks,
+                {a for a, body in deltas.items() if body is not None},
+            )
         )
         return plan_records(owned, fresh, known, links, roots, made=deltas)
 

@@ -329,8 +329,9 @@ def plan_records(
         body = made.get(address) if base == hints[address] else None
         if body is not None and small_enough(body, len(owned[address])):
             bodies[address] = body
-        else:
+        elif base in known or base in owned:
             pairs.append((address, (known[base] if base in known else owned[base], owned[address])))
+        # else: a base read for its header alone (``load_bases``): the chunk stays whole
     for (address, _), body in zip(pairs, encode_deltas([pair for _, pair in pairs]), strict=True):
         bodies[address] = body
     records: dict[bytes, bytes] = {}
@@ -352,19 +353,22 @@ def load_bases(
     hints: dict[bytes, bytes],
     cache: RebuiltCache | None,
     held: Mapping[bytes, bytes] | None = None,
+    made: Collection[bytes] = (),
 ) -> tuple[dict[bytes, bytes], dict[bytes, bytes], _Links, dict[bytes, bytes]]:
     """What ``plan_records`` needs for one write's ``hints`` (chunk -> the chunk it
     replaces), read through ``get`` (one snapshot): the hints of the chunks not yet
     stored, then the ``known``, ``links`` and ``roots`` of their stored bases.
     ``held``: bases' bytes the writer holds, used where their records' checksums
-    match (``load_chunks``).
+    match (``load_chunks``). ``made``: the chunks whose delta body the writer made;
+    a base that only such chunks replace is read for its header alone.
 
     A damaged base is left out, so the chunks that replace it are stored whole.
     """
     fresh = {a: b for a, b in hints.items() if get(a) is None}  # else: stored already
     stored = [b for b in dict.fromkeys(fresh.values()) if get(b) is not None]
+    needed = {b for a, b in fresh.items() if a not in made}
     try:
-        return (fresh, *_load_bases(get, fresh, stored, cache, held))
+        return (fresh, *_load_bases(get, fresh, stored, cache, held, needed))
     except StorageError:  # a damaged base: load the others one by one; the
         pass  # chunks that replace the damaged one are stored whole
     known: dict[bytes, bytes] = {}
@@ -387,16 +391,32 @@ def _load_bases(
     bases: list[bytes],
     cache: RebuiltCache | None,
     held: Mapping[bytes, bytes] | None = None,
+    needed: Collection[bytes] | None = None,
 ) -> tuple[dict[bytes, bytes], _Links, dict[bytes, bytes]]:
-    """Load ``bases``, and the chain root of each one at the cap of a chunk that
-    replaces it: the ``known``, ``links`` and ``roots`` of ``plan_records``."""
+    """Load ``bases`` (only the headers of those not ``needed``, default all), and
+    the chain root of each one at the cap of a chunk that replaces it: the
+    ``known``, ``links`` and ``roots`` of ``plan_records``."""
     known: dict[bytes, bytes] = {}
     links: _Links = {}
-    load_chunks(get, bases, known, links, cache, held)
+    if needed is None:
+        load_chunks(get, bases, known, links, cache, held)
+    else:
+        load_chunks(get, [b for b in bases if b in needed], known, links, cache, held)
+        for base in bases:
+            if base not in needed:
+                links[base] = _link(base, get(base))
     capped = {b for a, b in hints.items() if b in links and links[b][0] >= chain_cap(a)}
     roots = {base: _chain_root(get, base) for base in capped}  # invariant (3)
     load_chunks(get, list(roots.values()), known, links, cache)
     return known, links, roots
+
+
+def _link(address: bytes, record: bytes | memoryview) -> tuple[int, bytes | None]:
+    """(depth, base) from a record's header: (0, None) for a raw record."""
+    if len(record) and record[0] == KIND_DELTA:
+        _, depth, base, _ = _parse_delta(address, record)
+        return depth, base
+    return 0, None
 
 
 def rebase_records(get: _Get, dependents: list[bytes], doomed: set[bytes]) -> dict[bytes, bytes]:

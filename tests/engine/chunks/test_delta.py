@@ -234,9 +234,13 @@ def test_held_base_bytes_are_used_only_when_their_checksum_matches(tmp_path, bas
 
 
 def test_a_writers_delta_body_is_used_when_its_base_is_the_one_chosen(tmp_path, monkeypatch):
-    compared = []
+    compared, loaded = [], []
     real = records.encode_deltas
     monkeypatch.setattr(records, "encode_deltas", lambda pairs: compared.extend(pairs) or real(pairs))
+    real_load = records.load_chunks
+    monkeypatch.setattr(
+        records, "load_chunks", lambda get, addresses, *a: loaded.extend(addresses) or real_load(get, addresses, *a)
+    )
     with LmdbChunkStore(tmp_path) as store:
         versions = write_versions(store, CHAIN_CAP + 1)
         compared.clear()
@@ -245,10 +249,13 @@ def test_a_writers_delta_body_is_used_when_its_base_is_the_one_chosen(tmp_path, 
         for seed, (base, data) in enumerate(versions, 100):
             new = edited(data, seed)
             (address,) = fresh.put_many([new], bases=[base], deltas=[encode_delta(data, new)])
-            assert fresh.flush() and store.get(address) == new
+            loaded.clear()
+            assert fresh.flush()
+            read_to_write = list(loaded)
+            assert store.get(address) == new
             info = store.record_info(address)
-            if info.base == base:  # under the cap: the writer's body, nothing compared
-                assert compared == []
+            if info.base == base:  # under the cap: the writer's body, nothing compared,
+                assert compared == [] and base not in read_to_write  # the base's bytes unread
             else:  # at the cap: a delta against the chain's root, compared by the store
                 assert info.base == versions[0][0] and len(compared) == 1
             branches.add(info.base == base)
