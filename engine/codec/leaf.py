@@ -146,10 +146,10 @@ def decode_leaves(
     return keys, arrays
 
 
-def decode_keys(chunks: Sequence[bytes | memoryview]) -> tuple[pa.BinaryArray, np.ndarray]:
-    """The keys of many leaves as one array, and each leaf's row count."""
+def leaf_keys(chunks: Sequence[bytes | memoryview]) -> pa.BinaryArray:
+    """The keys of many leaves as one array (their value buffers left unread)."""
     counts, widths, key_parts, _ = _parse_all(chunks)
-    return _concat_keys(key_parts, widths, counts), counts
+    return _concat_keys(key_parts, widths, counts)
 
 
 def _parse_all(

@@ -79,7 +79,7 @@ def seek_in_leaves(
     probed = probes.filter(pa.array(hit))
     found = find_rows(layouts, leaf, probed)
     if found is None:  # keys of several widths: decode them
-        stored, _ = tree.nodes.leaf_keys(addresses)
+        stored = tree.nodes.leaf_keys(addresses)
         keys_s, probe_s = comparable(stored, probed)
         at = np.searchsorted(keys_s, probe_s, "left")
         starts = np.cumsum(layouts.counts) - layouts.counts

@@ -199,7 +199,7 @@ def _find(nodes, addresses, layouts, leaf, keys) -> tuple[np.ndarray, np.ndarray
     found = find_rows(layouts, leaf, keys)
     if found is not None:
         return found
-    old_keys, _ = nodes.leaf_keys(addresses)
+    old_keys = nodes.leaf_keys(addresses)
     old_s, edit_s = comparable(old_keys, keys)
     pos = np.searchsorted(old_s, edit_s, "left")
     clipped = np.minimum(pos, max(len(old_s) - 1, 0))

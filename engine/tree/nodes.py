@@ -23,7 +23,7 @@ from ..chunks.store import ChunkStore
 from ..codec import point
 from ..codec.internal import decode_internal, encode_internal, node_level
 from ..codec.layout import LeafLayouts
-from ..codec.leaf import decode_keys, decode_leaves
+from ..codec.leaf import decode_leaves, leaf_keys
 from ..codec.sparse import take_rows
 from ..errors import CorruptChunk, FormatVersionError
 from .keyarray import sortable
@@ -215,9 +215,9 @@ class NodeStore:
             return pa.array([], pa.binary()), [pa.array([], t) for t in types]
         return self._parsed(addresses, partial(decode_leaves, types=types), types)
 
-    def leaf_keys(self, addresses: Sequence[bytes]) -> tuple[pa.BinaryArray, np.ndarray]:
-        """The keys of many leaves as one array, and each leaf's row count."""
-        return self._parsed(addresses, decode_keys)
+    def leaf_keys(self, addresses: Sequence[bytes]) -> pa.BinaryArray:
+        """The keys of many leaves as one array."""
+        return self._parsed(addresses, leaf_keys)
 
     def leaf_layouts(self, addresses: Sequence[bytes]) -> LeafLayouts:
         """The leaves' bytes joined, with their buffer tables (``codec/layout.py``)."""
