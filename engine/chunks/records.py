@@ -365,10 +365,19 @@ def load_bases(
     A damaged base is left out, so the chunks that replace it are stored whole.
     """
     fresh = {a: b for a, b in hints.items() if get(a) is None}  # else: stored already
-    stored = [b for b in dict.fromkeys(fresh.values()) if get(b) is not None]
     needed = {b for a, b in fresh.items() if a not in made}
+    stored, headers = [], {}  # headers: the links of the bases read for their header alone
+    for base in dict.fromkeys(fresh.values()):
+        record = get(base)
+        if record is not None:
+            stored.append(base)
+            if base not in needed:
+                try:
+                    headers[base] = _link(base, record)
+                except CorruptChunk:
+                    needed.add(base)  # read it whole below, where damage is handled
     try:
-        return (fresh, *_load_bases(get, fresh, stored, cache, held, needed))
+        return (fresh, *_load_bases(get, fresh, stored, cache, held, needed, headers))
     except StorageError:  # a damaged base: load the others one by one; the
         pass  # chunks that replace the damaged one are stored whole
     known: dict[bytes, bytes] = {}
@@ -392,10 +401,11 @@ def _load_bases(
     cache: RebuiltCache | None,
     held: Mapping[bytes, bytes] | None = None,
     needed: Collection[bytes] | None = None,
+    headers: Mapping[bytes, tuple[int, bytes | None]] | None = None,
 ) -> tuple[dict[bytes, bytes], _Links, dict[bytes, bytes]]:
-    """Load ``bases`` (only the headers of those not ``needed``, default all), and
-    the chain root of each one at the cap of a chunk that replaces it: the
-    ``known``, ``links`` and ``roots`` of ``plan_records``."""
+    """Load ``bases`` (only the links of those not ``needed``, default all, taken
+    from ``headers``), and the chain root of each one at the cap of a chunk that
+    replaces it: the ``known``, ``links`` and ``roots`` of ``plan_records``."""
     known: dict[bytes, bytes] = {}
     links: _Links = {}
     if needed is None:
@@ -404,7 +414,7 @@ def _load_bases(
         load_chunks(get, [b for b in bases if b in needed], known, links, cache, held)
         for base in bases:
             if base not in needed:
-                links[base] = _link(base, get(base))
+                links[base] = headers[base] if headers and base in headers else _link(base, get(base))
     capped = {b for a, b in hints.items() if b in links and links[b][0] >= chain_cap(a)}
     roots = {base: _chain_root(get, base) for base in capped}  # invariant (3)
     load_chunks(get, list(roots.values()), known, links, cache)
