@@ -3,7 +3,10 @@
 ``NodeStore`` is the only part of the tree that touches the chunk store. Nodes
 are immutable and addressed by content, so a decoded node cached by address is
 never stale. Internal nodes are small and few (about one per 110 leaves) and
-stay cached; decoded leaves are cached in a bounded LRU for point lookups.
+stay cached; the bytes of recently read or written chunks are kept in a bounded
+LRU (``ChunkCache``), from which point lookups read their row directly
+(``codec/point.py``). Leaves whose column types that reader does not handle are
+decoded for point lookups and kept in a small LRU of their own.
 """
 
 from __future__ import annotations
@@ -57,9 +60,10 @@ class Joined:
 
 
 class Leaf:
-    """A decoded leaf with what point lookups need: a binary search over its keys
-    (numpy, over a zero-copy view when the keys have one width) and one row's
-    values read straight from the Arrow columns."""
+    """A decoded leaf with what point lookups need where ``codec/point.py`` cannot
+    read the row from bytes (decimal, date, timestamp, list columns): a binary
+    search over its keys (numpy, over a zero-copy view when the keys have one
+    width) and one row's values read from the Arrow columns."""
 
     __slots__ = ("keys", "columns", "_sortable")
 
