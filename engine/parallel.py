@@ -24,7 +24,9 @@ R = TypeVar("R")
 def in_halves(work: Callable[[Sequence[T]], list[R]], items: Sequence[T], least: int) -> list[R]:
     """``work(items)``, computed as ``work`` of each half at once (the second half on
     the helper thread) when there are at least ``least`` items; ``work`` must map
-    items to results one for one, in order."""
+    items to results one for one, in order, and must not call ``in_halves`` itself
+    (the one helper would wait on its own queue). Calls from several threads
+    share the helper: they queue, they do not block each other for good."""
     if len(items) < least:
         return work(items)
     half = len(items) // 2
