@@ -109,22 +109,34 @@ def encode_leaf(
     return b"".join(pieces)
 
 
-def parse_leaf(data: bytes | memoryview) -> tuple[int, int, list[memoryview]]:
-    """Split a leaf into (row count, key width, buffers) without copying."""
+def leaf_header(data: bytes | memoryview) -> tuple[int, int, list[int], tuple[int, ...]]:
+    """(row count, key width, each buffer's start, each buffer's length) of a leaf.
+
+    Raises:
+        FormatVersionError: not a leaf of this format version.
+        ValueError: the buffers run past the end of ``data``.
+        struct.error: ``data`` is shorter than its header.
+    """
     version, level, b, n, w = _HEADER.unpack_from(data, 0)
     if version != LEAF_VERSION or level != 0:
         raise FormatVersionError("leaf node", version, LEAF_VERSION)
     lengths = struct.unpack_from(f"<{b}I", data, _HEADER.size)
-    view = memoryview(data)
     pos = _HEADER.size + 4 * b
-    buffers = []
+    starts = []
     for length in lengths:
         pos = _align8(pos)
-        buffers.append(view[pos : pos + length])
+        starts.append(pos)
         pos += length
-    if pos > len(view):
-        raise ValueError(f"leaf is truncated: needs {pos} bytes, has {len(view)}")
-    return n, w, buffers
+    if pos > len(data):
+        raise ValueError(f"leaf is truncated: needs {pos} bytes, has {len(data)}")
+    return n, w, starts, lengths
+
+
+def parse_leaf(data: bytes | memoryview) -> tuple[int, int, list[memoryview]]:
+    """Split a leaf into (row count, key width, buffers) without copying."""
+    n, w, starts, lengths = leaf_header(data)
+    view = memoryview(data)
+    return n, w, [view[a : a + length] for a, length in zip(starts, lengths, strict=True)]
 
 
 def decode_leaves(

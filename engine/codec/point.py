@@ -20,11 +20,9 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
-from ..errors import FormatVersionError
 from .columns import buffer_count
-from .leaf import LEAF_VERSION
+from .leaf import leaf_header
 
-_HEADER = struct.Struct("<BBHII")
 _TWO_U32 = struct.Struct("<II")
 _FIXED = [
     (pa.types.is_int8, "b"), (pa.types.is_int16, "h"), (pa.types.is_int32, "i"),
@@ -47,18 +45,7 @@ def row_of(chunk: bytes, key: bytes, types: Sequence[pa.DataType]) -> tuple | No
         FormatVersionError: the chunk is not a leaf of this format.
         ValueError, IndexError, struct.error: the chunk is malformed.
     """
-    version, level, b, n, w = _HEADER.unpack_from(chunk, 0)
-    if version != LEAF_VERSION or level != 0:
-        raise FormatVersionError("leaf node", version, LEAF_VERSION)
-    starts = []
-    pos = _HEADER.size + 4 * b
-    lengths = struct.unpack_from(f"<{b}I", chunk, _HEADER.size)
-    for length in lengths:
-        pos = (pos + 7) & ~7
-        starts.append(pos)
-        pos += length
-    if pos > len(chunk):
-        raise ValueError(f"leaf is truncated: needs {pos} bytes, has {len(chunk)}")
+    n, w, starts, lengths = leaf_header(chunk)
     if w:
         i = _search_fixed(chunk, starts[0], n, w, key)
         found = i < n and chunk[starts[0] + i * w : starts[0] + (i + 1) * w] == key

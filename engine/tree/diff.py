@@ -18,7 +18,6 @@ column.
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -28,9 +27,8 @@ import pyarrow.compute as pc
 
 from ..codec.layout import LeafLayouts
 from ..codec.sparse import changed_rows, take_rows
-from ..errors import FormatVersionError
 from .keyarray import comparable
-from .nodes import NodeStore
+from .nodes import DECODE_ERRORS, NodeStore
 
 ADDED, MODIFIED, REMOVED = 0, 1, 2
 DIFF_TYPE_NAMES = ("added", "modified", "removed")
@@ -121,7 +119,7 @@ def _diff_value_bytes(
         leaf, row, lengths_kept = found
         keys, before = take_rows(old, leaf, row, types)
         _, after = take_rows(new, leaf, row, types)
-    except (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException):
+    except DECODE_ERRORS:
         return None
     return _modified(keys, before, after, (only_a, only_b, leaf) if lengths_kept else None)
 

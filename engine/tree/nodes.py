@@ -32,7 +32,8 @@ from ..errors import CorruptChunk, FormatVersionError
 from .keyarray import sortable
 from .splitter import INTERNAL_RULE, LEAF_RULE, ChunkRule
 
-_DECODE_ERRORS = (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException)
+# what parsing a malformed node raises; callers turn it into CorruptChunk
+DECODE_ERRORS = (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException)
 _Parsed = TypeVar("_Parsed")
 
 
@@ -205,7 +206,7 @@ class NodeStore:
                 self._chunks.put_many([address], [chunk])
             try:
                 return point.row_of(chunk, key, types)
-            except _DECODE_ERRORS:
+            except DECODE_ERRORS:
                 pass  # decoding below names the damaged leaf
         leaf = self.leaf(address, types)
         i = leaf.find(key)
@@ -237,7 +238,7 @@ class NodeStore:
         chunks = self.read(addresses)
         try:
             return parse(chunks)
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             bad = _first_bad_leaf(addresses, chunks, types)
             raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
 
@@ -255,7 +256,7 @@ class NodeStore:
         if not any(pa.types.is_list(t) for t in types):
             try:
                 return take_rows(layouts, leaf, row, types)
-            except _DECODE_ERRORS:
+            except DECODE_ERRORS:
                 pass  # decoding below names the damaged leaf
         keys, columns = self.decode_leaves(addresses, types)
         take = pa.array((np.cumsum(layouts.counts) - layouts.counts)[leaf] + row, pa.int64())

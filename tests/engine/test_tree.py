@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 from arbordb.engine.chunks.memory import MemoryChunkStore
 from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.codec.keys import encode_key
-from arbordb.engine.errors import InvalidInput
+from arbordb.engine.errors import CorruptChunk, InvalidInput
 from arbordb.engine.tree import ADDED, MODIFIED, REMOVED, NodeStore, ProllyTree
+from arbordb.engine.tree.cursor import leaf_entries
+from arbordb.engine.tree.lookup import lookup
 from arbordb.engine.tree.splitter import ChunkRule
 
 TINY_LEAF = ChunkRule(target=256, min_size=64, max_size=1024)
@@ -312,3 +314,33 @@ def test_point_lookups_read_rows_from_leaf_bytes(monkeypatch):
     assert dates.get(keys_of([1])[0].as_py()) == (datetime.date(2026, 1, 1),)
     assert dates.get(keys_of([2])[0].as_py()) == (None,)
     assert decoded == [1]  # the leaf cache keeps it for the second lookup
+
+
+@pytest.mark.parametrize("damage", ["version", "truncated"])
+def test_a_damaged_leaf_is_named_on_every_byte_level_road(damage):
+    """Point reads, bulk lookups, value-byte diffs and in-place updates parse leaf
+    bytes themselves; a leaf that does not parse raises CorruptChunk naming it,
+    and the update writes nothing."""
+    nodes = tiny_nodes()
+    model = {i: (f"v{i:03d}", float(i)) for i in range(300)}
+    tree = build(nodes, model)
+    edited = edit(tree, {7: ("w007", 1.5)}, set())  # same sizes: leaves pair up
+    (bad,) = set(leaf_entries(nodes, edited.root).addresses) - set(leaf_entries(nodes, tree.root).addresses)
+    store = nodes.store
+    data = store._chunks[bad]
+    store._chunks[bad] = b"\x09" + data[1:] if damage == "version" else data[:40]
+    fresh = NodeStore(store, leaf_rule=TINY_LEAF, internal_rule=TINY_INTERNAL)
+    damaged = ProllyTree(fresh, edited.root, TYPES)
+    key = keys_of([7])
+    for road in (
+        lambda: damaged.get(key[0].as_py()),
+        lambda: lookup(damaged, key),
+        lambda: ProllyTree(fresh, tree.root, TYPES).diff(damaged),
+    ):
+        with pytest.raises(CorruptChunk) as info:
+            road()
+        assert info.value.address == bad
+    chunks = store.stats()["chunks"]
+    with pytest.raises(CorruptChunk) as info:
+        edit(damaged, {7: ("x007", 2.5)}, set())
+    assert info.value.address == bad and store.stats()["chunks"] == chunks
