@@ -1,18 +1,24 @@
 """``LmdbChunkStore``: the on-disk ``ChunkStore``, one LMDB environment.
 
 Layout: ``path`` is a directory holding LMDB's ``data.mdb`` and ``lock.mdb``, with
-three named sub-databases (keys sort as unsigned bytes):
+four named sub-databases (keys sort as unsigned bytes):
 
     chunks   address (20 bytes)      -> record (``records.py``: raw, or a delta
                                         against another chunk)
+    journal  sequence (8 bytes, BE)  -> a batch of records of one small write
+                                        (``journal.py``)
     refs     ref name (UTF-8)        -> address (20 bytes)
     meta     key (UTF-8)             -> value bytes; keys starting "store/" belong
-                                        to this module ("store/format_version")
+                                        to this module ("store/format_version",
+                                        "store/journal")
 
-``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``) is 2; a change
-to the record format, the sub-databases or ``hash.ADDRESS_LEN`` bumps it, and a
-store of another version refuses to open (``FormatVersionError``). Version 1 (the
-same records without kind 2) is still opened; a writable handle marks it 2.
+A chunk's record is in ``chunks`` or in one journal batch, never both (journal
+invariant (1)); every point read looks in ``chunks`` first, then the journal
+(``_Reader``). ``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``)
+is 3; a change to the record format, the sub-databases or ``hash.ADDRESS_LEN``
+bumps it, and a store of another version refuses to open (``FormatVersionError``).
+Versions 1 (raw records only) and 2 (no journal) are still opened; a writable
+handle marks them 3.
 
 Settings and why:
 
@@ -35,7 +41,10 @@ Settings and why:
   promise made to the user, so it is not offered.
 - ``writemap=False``: the map is read-only in this process, so a stray write in
   a native extension cannot corrupt the file.
-- ``max_dbs=3``: the three sub-databases above.
+- ``max_dbs=4``: the four sub-databases above.
+- Small writes go to the journal, large ones (over ``journal.BATCH_MAX_BYTES``)
+  straight to ``chunks``; ``journal.py`` says why and when the journal is
+  compacted into ``chunks``.
 - Deltas: which chunks become deltas, and the chain caps, are ``records.py``'s.
 - Reading a delta costs one record fetch and ~6-10 us per link (``delta.py``),
   paid once per handle: ``delta_cache_bytes`` (``DEFAULT_DELTA_CACHE`` = 32 MiB,
@@ -64,8 +73,8 @@ Invariants:
   (6) Delta records are planned from one read snapshot (records invariant (3));
       a delta whose base is no longer stored when the write transaction runs is
       stored whole instead.
-  (7) ``delete_many`` never strands a delta: in its write transaction, before
-      deleting, it rewrites each kept delta whose base is deleted
+  (7) ``delete_many`` never strands a delta: in its write transaction, it first
+      compacts the journal, then, before deleting, rewrites each kept delta whose base is deleted
       (``records.rebase_records``, records invariant (4)). Finding them reads
       every record's header, O(store) per call, which suits garbage collection,
       its one caller.
@@ -90,6 +99,16 @@ import lmdb
 
 from ..errors import CorruptChunk, FormatVersionError, MissingChunk, StorageError
 from ..hash import address_of, addresses_of, prefix_range, require_address
+from .journal import (
+    BATCH_MAX_BYTES,
+    COMPACT_BYTES,
+    COMPACT_RECORDS,
+    JOURNAL_STATE,
+    JournalIndex,
+    encode_batch,
+    parse_batch,
+    sequence_key,
+)
 from .records import (
     KIND_DELTA,
     KIND_RAW,
@@ -113,14 +132,16 @@ from .store import (
     unique_match,
 )
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 DEFAULT_MAP_SIZE = 64 << 30
 DEFAULT_DELTA_CACHE = 32 << 20  # bytes of rebuilt chunks kept per handle
 
-_DB_CHUNKS, _DB_REFS, _DB_META = b"chunks", b"refs", b"meta"
+_DB_CHUNKS, _DB_JOURNAL, _DB_REFS, _DB_META = b"chunks", b"journal", b"refs", b"meta"
 _STORE_META_PREFIX = "store/"
 _META_FORMAT_VERSION = b"store/format_version"
-_UPGRADABLE_VERSION = b"1"  # raw records only: opened, and marked 2 by a writable handle
+_META_JOURNAL = b"store/journal"
+# 1: raw records only; 2: no journal. Both are opened, and marked 3 by a writable handle.
+_UPGRADABLE_VERSIONS = (b"1", b"2")
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
 
 _T = TypeVar("_T")
@@ -155,6 +176,7 @@ class LmdbChunkStore:
     ) -> None:
         self.path = Path(path)
         self._cache = RebuiltCache(delta_cache_bytes)
+        self._index = JournalIndex()
         self.readonly = readonly
         self._check_addresses = check_addresses
         self._gate = _ResizeGate()
@@ -170,13 +192,13 @@ class LmdbChunkStore:
                 sync=True,
                 metasync=True,
                 writemap=False,
-                max_dbs=3,
+                max_dbs=4,
                 max_spare_txns=4,
             )
         except lmdb.Error as exc:
             raise StorageError(f"cannot open the chunk store at {self.path}: {exc}") from exc
         try:
-            self._chunks, self._refs, self._meta = self._open_databases()
+            self._chunks, self._journal, self._refs, self._meta = self._open_databases()
             self._check_format_version()
         except BaseException:
             self._env.close()
@@ -188,11 +210,12 @@ class LmdbChunkStore:
         address = require_address(address)
 
         def read(txn: lmdb.Transaction) -> bytes:
-            record = txn.get(address, db=self._chunks)
+            get = _Reader(self, txn)
+            record = get(address)
             if record is not None and len(record) and record[0] == KIND_RAW:
                 return decode_record(address, record)  # the common case, without the chain walk
             known: dict[bytes, bytes] = {}
-            load_chunks(partial(txn.get, db=self._chunks), [address], known, {}, self._cache)
+            load_chunks(get, [address], known, {}, self._cache)
             return known[address]
 
         return self._read(read)
@@ -203,7 +226,7 @@ class LmdbChunkStore:
     def _load(self, addresses: list[bytes], cache: RebuiltCache | None) -> list[bytes]:
         def read(txn: lmdb.Transaction) -> list[bytes]:
             known: dict[bytes, bytes] = {}
-            load_chunks(partial(txn.get, db=self._chunks), addresses, known, {}, cache)
+            load_chunks(_Reader(self, txn), addresses, known, {}, cache)
             return [known[address] for address in addresses]
 
         return self._read(read)
@@ -215,8 +238,8 @@ class LmdbChunkStore:
         checked = [require_address(address) for address in addresses]
 
         def read(txn: lmdb.Transaction) -> list[bool]:
-            get, chunks = txn.get, self._chunks
-            return [get(address, db=chunks) is not None for address in checked]
+            stored = _Reader(self, txn).stored
+            return [stored(address) for address in checked]
 
         return self._read(read)
 
@@ -265,19 +288,22 @@ class LmdbChunkStore:
         # are the slow part.
         records, outside = self._records(owned, bases, base_chunks or {}, deltas or {})
 
+        added: list[tuple[int, bytes] | None] = [None]  # the journal batch written, if any
+        compacted = [False]
+
         def write(txn: lmdb.Transaction) -> tuple[bool, bool]:
             for raw, (_, expected, _) in updates:
                 if txn.get(raw, db=self._refs) != expected:
                     return False, False  # store invariant (4): abort, nothing written
+            stored = _Reader(self, txn).stored
             for _, (name, _, new) in updates:
-                if new is not None and new not in owned and txn.get(new, db=self._chunks) is None:
+                if new is not None and new not in owned and not stored(new):
                     raise dangling_ref(name, new)  # store invariant (2); aborts
             for address, base in outside.items():
-                if txn.get(base, db=self._chunks) is None:  # invariant (6): base deleted since
+                if not stored(base):  # invariant (6): base deleted since
                     records[address] = encode_record(owned[address])
-            if records:
-                rows = list(records.items())
-                txn.cursor(db=self._chunks).putmulti(rows, overwrite=False)  # invariant (2)
+            fresh = {a: r for a, r in records.items() if not stored(a)}  # invariant (2)
+            added[0], compacted[0] = self._add_records(txn, fresh)
             for raw, (_, _, new) in updates:
                 if new is None:
                     txn.delete(raw, db=self._refs)
@@ -285,11 +311,80 @@ class LmdbChunkStore:
                     txn.put(raw, new, db=self._refs)
             return True, True
 
-        stored = self._write(write, sum(map(len, records.values())))
-        if stored:  # a later read of these, through another node store, rebuilds nothing
+        stored = self._write(write, 2 * sum(map(len, records.values())))
+        if stored:
+            if compacted[0]:
+                self._index.forget_below()
+            if added[0] is not None:
+                self._index.add(*added[0])
+            # a later read of these, through another node store, rebuilds nothing
             as_deltas = (a for a, record in records.items() if record[0] == KIND_DELTA)
             self._cache.put_many((a, owned[a]) for a in as_deltas)
         return stored
+
+    def _add_records(
+        self, txn: lmdb.Transaction, records: dict[bytes, bytes]
+    ) -> tuple[tuple[int, bytes] | None, bool]:
+        """Store ``records`` (none stored yet) in ``txn``: as one journal batch, or in
+        ``chunks`` when they are large or the journal is full (compacting it first).
+        Returns the (sequence, batch) appended or None, and whether it compacted."""
+        if not records:
+            return None, False
+        size = sum(map(len, records.values()))
+        seq, count, journal_bytes = self._journal_state(txn)
+        if size > BATCH_MAX_BYTES:
+            txn.cursor(db=self._chunks).putmulti(list(records.items()), overwrite=False)
+            return None, False
+        if count + len(records) > COMPACT_RECORDS or journal_bytes + size > COMPACT_BYTES:
+            self._compact_in(txn)
+            txn.cursor(db=self._chunks).putmulti(list(records.items()), overwrite=False)
+            return None, True
+        batch = encode_batch(records)
+        txn.put(sequence_key(seq), batch, db=self._journal, append=True)
+        state = JOURNAL_STATE.pack(seq + 1, count + len(records), journal_bytes + len(batch))
+        txn.put(_META_JOURNAL, state, db=self._meta)
+        return (seq, batch), False
+
+    def _journal_state(self, txn: lmdb.Transaction) -> tuple[int, int, int]:
+        """(next sequence number, records, bytes) of the journal in ``txn``."""
+        raw = txn.get(_META_JOURNAL, db=self._meta)
+        if raw is None:
+            return 1, 0, 0
+        if len(raw) != JOURNAL_STATE.size:
+            raise StorageError(
+                f"the chunk store at {self.path} has a damaged journal state "
+                f"({len(raw)} bytes, not {JOURNAL_STATE.size}); restore it from a copy"
+            )
+        return JOURNAL_STATE.unpack(bytes(raw))
+
+    def _compact_in(self, txn: lmdb.Transaction) -> int:
+        """Move every journaled record into ``chunks`` and empty the journal, in
+        ``txn`` (journal invariant (2)). Returns how many records moved."""
+        seq, count, _ = self._journal_state(txn)
+        if not count:
+            return 0
+        rows: list[tuple[bytes, bytes]] = []
+        for _, batch in txn.cursor(db=self._journal):
+            addresses, offsets = parse_batch(batch)
+            raw = bytes(batch)  # copied: buffers die at the transaction's next write
+            rows.extend(
+                (a, raw[s:e])
+                for a, s, e in zip(addresses, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
+            )
+        txn.cursor(db=self._chunks).putmulti(rows, overwrite=False)
+        txn.drop(self._journal, delete=False)
+        txn.put(_META_JOURNAL, JOURNAL_STATE.pack(seq, 0, 0), db=self._meta)
+        return len(rows)
+
+    def compact(self) -> int:
+        """Move every journaled record into the ``chunks`` sub-database (one write
+        transaction; readers see the same chunks before and after). Writes compact
+        on their own once the journal is full, and ``delete_many`` before it deletes;
+        this is for tools and tests that read ``chunks`` directly. Returns how many
+        records moved."""
+        moved = self._write(lambda txn: (True, self._compact_in(txn)))
+        self._index.forget_below()
+        return moved
 
     def _records(
         self,
@@ -311,7 +406,7 @@ class LmdbChunkStore:
 
         fresh, known, links, roots = self._read(
             lambda txn: load_bases(
-                partial(txn.get, db=self._chunks),
+                _Reader(self, txn),
                 hints,
                 self._cache,
                 base_chunks,
@@ -334,7 +429,8 @@ class LmdbChunkStore:
                     if not first:
                         first.append(key)
                     count += 1
-            return unique_match(text_prefix, first, count)
+            journaled = _Reader(self, txn).journaled_in(low, high)
+            return unique_match(text_prefix, sorted(first + journaled), count + len(journaled))
 
         return self._read(read, buffers=False)
 
@@ -344,8 +440,9 @@ class LmdbChunkStore:
             batch = self._read(lambda txn, start=after: self._address_batch(txn, start), False)
             yield from batch
             if len(batch) < _ITER_BATCH:
-                return
+                break
             after = batch[-1]
+        yield from self._read(lambda txn: _Reader(self, txn).journaled_in())
 
     def _address_batch(self, txn: lmdb.Transaction, after: bytes | None) -> list[bytes]:
         cursor = txn.cursor(db=self._chunks)
@@ -366,6 +463,7 @@ class LmdbChunkStore:
         self._cache.discard(checked)
 
         def write(txn: lmdb.Transaction) -> tuple[bool, int]:
+            self._compact_in(txn)  # invariant (7): every record is in ``chunks`` now
             get = partial(txn.get, db=self._chunks)
             doomed = {address for address in checked if get(address) is not None}
             if not doomed:
@@ -377,7 +475,9 @@ class LmdbChunkStore:
                 txn.delete(address, db=self._chunks)
             return True, len(doomed)
 
-        return self._write(write, buffers=True)
+        deleted = self._write(write, buffers=True)
+        self._index.forget_below()
+        return deleted
 
     def _rebase_dependents(self, txn: lmdb.Transaction, doomed: set[bytes]) -> dict[bytes, bytes]:
         """New records for the surviving deltas whose base is in ``doomed``."""
@@ -405,7 +505,7 @@ class LmdbChunkStore:
         address = require_address(address)
 
         def read(txn: lmdb.Transaction) -> RecordInfo:
-            record = txn.get(address, db=self._chunks)
+            record = _Reader(self, txn)(address)
             if record is None:
                 raise MissingChunk(address)
             return describe_record(record)
@@ -413,15 +513,24 @@ class LmdbChunkStore:
         return self._read(read)
 
     def stats(self) -> dict[str, int]:
-        """``chunks``, ``stored_bytes`` (pages the chunks sub-database occupies),
+        """``chunks``, ``journaled`` (how many of them wait in the journal),
+        ``stored_bytes`` (pages the chunks and journal sub-databases occupy),
         ``refs``, ``file_bytes`` (size of data.mdb) and ``map_size``."""
 
         def read(txn: lmdb.Transaction) -> dict[str, int]:
-            chunks, refs = txn.stat(self._chunks), txn.stat(self._refs)
-            pages = chunks["branch_pages"] + chunks["leaf_pages"] + chunks["overflow_pages"]
+            refs = txn.stat(self._refs)
+            pages, entries, psize = 0, 0, 4096
+            for db in (self._chunks, self._journal):
+                if db is not None:
+                    stat = txn.stat(db)
+                    pages += stat["branch_pages"] + stat["leaf_pages"] + stat["overflow_pages"]
+                    entries += stat["entries"] if db is self._chunks else 0
+                    psize = stat["psize"]
+            journaled = self._journal_state(txn)[1] if self._journal is not None else 0
             return {
-                "chunks": chunks["entries"],
-                "stored_bytes": pages * chunks["psize"],
+                "chunks": entries + journaled,
+                "journaled": journaled,
+                "stored_bytes": pages * psize,
                 "refs": refs["entries"],
             }
 
@@ -563,9 +672,11 @@ class LmdbChunkStore:
 
     # --- opening ----------------------------------------------------------------
 
-    def _open_databases(self) -> tuple[Any, Any, Any]:
+    def _open_databases(self) -> tuple[Any, Any, Any, Any]:
+        """chunks, journal, refs, meta; the journal is None in a read-only handle of a
+        version 1 or 2 store, which has none."""
         try:
-            return tuple(  # type: ignore[return-value]
+            chunks, refs, meta = (
                 self._env.open_db(name, create=not self.readonly)
                 for name in (_DB_CHUNKS, _DB_REFS, _DB_META)
             )
@@ -574,24 +685,121 @@ class LmdbChunkStore:
                 f"{self.path} is not an ArborDB chunk store ({exc}); open it without "
                 "readonly=True to create one"
             ) from exc
+        try:
+            journal = self._env.open_db(_DB_JOURNAL, create=not self.readonly)
+        except lmdb.NotFoundError:
+            journal = None
+        return chunks, journal, refs, meta
 
     def _check_format_version(self) -> None:
         current = str(FORMAT_VERSION).encode()
 
         def write(txn: lmdb.Transaction) -> tuple[bool, None]:
             found = txn.get(_META_FORMAT_VERSION, db=self._meta)
-            if found is None or found == _UPGRADABLE_VERSION:
-                # version 1 holds raw records only, all readable here; from now on
-                # it may hold deltas, which version-1 code must refuse to read
+            if found is None or found in _UPGRADABLE_VERSIONS:
+                # versions 1 and 2 are readable here; from now on the store may hold
+                # deltas and journal batches, which older code must refuse to read
                 txn.put(_META_FORMAT_VERSION, current, db=self._meta)
             return True, None
 
         if not self.readonly:
             self._write(write)  # a no-op when the version is already there
         found = self._read(lambda txn: txn.get(_META_FORMAT_VERSION, db=self._meta), False)
-        if found != current and not (self.readonly and found == _UPGRADABLE_VERSION):
+        if found != current and not (self.readonly and found in _UPGRADABLE_VERSIONS):
             version = int(found) if found and found.isdigit() else -1
             raise FormatVersionError(f"chunk store {self.path}", version, FORMAT_VERSION)
+
+
+class _Reader:
+    """Point reads of chunk records in one transaction, through the handle's journal
+    index first (a batch this snapshot holds has the only copy of its records),
+    then ``chunks``; an address found in neither refreshes the index from this
+    snapshot before it is called absent (journal invariant (3)).
+
+    Calling it returns the record (a buffer slice in a ``buffers`` transaction) or
+    None, as ``txn.get`` does; ``stored`` answers without fetching a batch.
+    """
+
+    __slots__ = ("_txn", "_store", "_chunks", "_seen_forgets", "_batches", "_present")
+
+    def __init__(self, store: LmdbChunkStore, txn: lmdb.Transaction) -> None:
+        self._txn = txn
+        self._store = store
+        self._chunks = store._chunks
+        self._seen_forgets = -1  # the index's ``forgets`` at this reader's last refresh
+        self._batches: dict[int, Any] = {}  # sequence -> batch (None: not in this snapshot)
+        self._present: dict[int, bool] = {}  # sequence -> whether this snapshot holds it
+
+    def __call__(self, address: bytes) -> Any:
+        while True:
+            record = self._journaled(address)
+            if record is None:
+                record = self._txn.get(address, db=self._chunks)
+            if record is not None or not self._refresh():
+                return record
+
+    def stored(self, address: bytes) -> bool:
+        while True:
+            where = self._store._index.get(address)
+            if where is not None and self._holds(where[0]):
+                return True
+            if self._txn.get(address, db=self._chunks) is not None:
+                return True
+            if not self._refresh():
+                return False
+
+    def journaled_in(self, low: bytes = b"", high: bytes | None = None) -> list[bytes]:
+        """The journaled addresses in [low, high] this snapshot holds, sorted."""
+        self._refresh()
+        index = self._store._index
+        found = []
+        for address in index.addresses():
+            if low <= address and (high is None or address <= high):
+                where = index.get(address)
+                if where is not None and self._holds(where[0]):
+                    found.append(address)
+        return sorted(found)
+
+    def _journaled(self, address: bytes) -> Any:
+        where = self._store._index.get(address)
+        if where is None:
+            return None
+        seq, start, end = where
+        batch = self._batches.get(seq, self)
+        if batch is self:
+            batch = self._batches[seq] = self._txn.get(sequence_key(seq), db=self._store._journal)
+        return None if batch is None else batch[start:end]
+
+    def _holds(self, seq: int) -> bool:
+        present = self._present.get(seq)
+        if present is None:
+            cursor = self._txn.cursor(db=self._store._journal)
+            present = self._present[seq] = cursor.set_key(sequence_key(seq))
+        return present
+
+    def _refresh(self) -> bool:
+        """Bring the index up to this snapshot, unless it is already and no entries
+        were dropped since; returns whether it did (then look again)."""
+        index, journal = self._store._index, self._store._journal
+        if journal is None or index.forgets == self._seen_forgets:
+            return False
+        cursor = self._txn.cursor(db=journal)
+        held = [int.from_bytes(key, "big") for key in cursor.iternext(values=False)]
+        if held:  # batches below the first are compacted away
+            index.forget_below(held[0])
+        else:
+            index.forget_below()
+        self._seen_forgets = index.forgets
+        for seq in held:
+            if not index.holds_batch(seq):
+                try:
+                    index.add(seq, self._txn.get(sequence_key(seq), db=journal))
+                except StorageError as exc:
+                    raise StorageError(
+                        f"the chunk store at {self._store.path} has a damaged journal batch "
+                        f"{seq} ({exc}); restore the store from a copy"
+                    ) from exc
+        return True
 
 
 class _ResizeGate:

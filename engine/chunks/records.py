@@ -1,11 +1,12 @@
-"""The records of ``LmdbChunkStore``'s ``chunks`` sub-database: their bytes, delta
-chains, and which chunks a write stores as deltas.
+"""The records of ``LmdbChunkStore`` (values of its ``chunks`` sub-database, or
+slices of a journal batch): their bytes, delta chains, and which chunks a write
+stores as deltas.
 
 The functions that read records take a ``get`` (address -> record bytes or buffer,
 or None) of one LMDB read or write transaction; ``lmdb_store.py`` owns the
 transactions, this module the bytes.
 
-Record format of a ``chunks`` value (little-endian throughout):
+Record format (little-endian throughout):
 
     OFFSET  SIZE  DESCRIPTION
     0       1     kind: 0 = raw, 2 = delta against a base chunk; 1 (zstd-

@@ -293,7 +293,11 @@ def test_chain_inside_one_commit(tmp_path):
 
 
 def poke(path, address: bytes, change) -> None:
-    env = lmdb.open(str(path), max_dbs=3)
+    """Replace (None: delete) the record of ``address`` with ``change(old record)``,
+    once the journal's records are all in ``chunks``."""
+    with LmdbChunkStore(path) as store:
+        store.compact()
+    env = lmdb.open(str(path), max_dbs=4)
     try:
         handle = env.open_db(b"chunks")
         with env.begin(write=True, db=handle) as txn:
@@ -444,17 +448,26 @@ def test_writer_cap_is_policy_not_format(tmp_path, monkeypatch):
         assert store.get(address) == edited(versions[-1][1], 99)
 
 
-def test_version_1_store_opens_and_is_marked_2(tmp_path):
-    """Version 1 held raw records only, all readable; once deltas may be written the
-    store says 2, which version-1 code refuses to open."""
+@pytest.mark.parametrize("version", [b"1", b"2"])
+def test_older_store_opens_and_is_marked_3(tmp_path, version):
+    """Version 1 held raw records only and version 2 had no journal, all readable
+    here; once deltas and journal batches may be written the store says 3, which
+    older code refuses to open."""
     with LmdbChunkStore(tmp_path) as store:
-        address = store.put(b"written by version 1")
-    env = lmdb.open(str(tmp_path), max_dbs=3)
-    with env.begin(write=True, db=env.open_db(b"meta")) as txn:
-        txn.put(b"store/format_version", b"1")
+        address = store.put(b"written by an older version")
+        store.compact()
+    env = lmdb.open(str(tmp_path), max_dbs=4)
+    with env.begin(write=True) as txn:
+        txn.drop(env.open_db(b"journal", txn=txn), delete=True)
+        txn.put(b"store/format_version", version, db=env.open_db(b"meta", txn=txn))
+        txn.delete(b"store/journal", db=env.open_db(b"meta", txn=txn))
     env.close()
     with LmdbChunkStore(tmp_path, readonly=True) as store:
-        assert store.get(address) == b"written by version 1"
-        assert store.get_meta("store/format_version") == b"1"
+        assert store.get(address) == b"written by an older version"
+        assert store.get_meta("store/format_version") == version
+        assert list(store.iter_addresses()) == [address]
     with LmdbChunkStore(tmp_path) as store:
-        assert store.get_meta("store/format_version") == b"2"
+        assert store.get_meta("store/format_version") == b"3"
+        newer = store.put(b"written by version 3")
+    with LmdbChunkStore(tmp_path, readonly=True) as store:
+        assert store.get_many([address, newer]) == [b"written by an older version", b"written by version 3"]

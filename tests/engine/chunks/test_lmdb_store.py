@@ -27,8 +27,11 @@ def chunk16k(i: int) -> bytes:
 
 
 def poke(path, db: bytes, key: bytes, change) -> None:
-    """Replace the raw LMDB value under ``key`` with ``change(old value)``."""
-    env = lmdb.open(str(path), max_dbs=3)
+    """Replace the raw LMDB value under ``key`` with ``change(old value)``, once the
+    journal's records are all in ``chunks``."""
+    with LmdbChunkStore(path) as store:
+        store.compact()
+    env = lmdb.open(str(path), max_dbs=4)
     try:
         handle = env.open_db(db)
         with env.begin(write=True, db=handle) as txn:

@@ -1,0 +1,196 @@
+"""The chunk journal of ``LmdbChunkStore``: small writes land as one batch, every
+handle finds them through its index, and compaction moves them into ``chunks``
+without changing what any reader sees."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import lmdb
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arbordb.engine.chunks import LmdbChunkStore, lmdb_store
+from arbordb.engine.chunks.journal import encode_batch, parse_batch
+from arbordb.engine.errors import StorageError
+from arbordb.engine.hash import address_of
+
+
+def small(i: int) -> bytes:
+    return b"small chunk %d" % i
+
+
+def test_batch_round_trip_and_refusals():
+    records = {address_of(small(i)): small(i) * (i + 1) for i in range(5)}
+    addresses, offsets = parse_batch(encode_batch(records))
+    batch = encode_batch(records)
+    assert addresses == list(records)
+    assert [batch[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)] == list(records.values())
+    with pytest.raises(StorageError, match="cut inside its header"):
+        parse_batch(batch[:30])
+    with pytest.raises(StorageError, match="do not tile"):
+        parse_batch(batch[:-1])
+
+
+def test_small_writes_are_journaled_then_compacted(tmp_path):
+    with LmdbChunkStore(tmp_path) as store:
+        addresses = store.put_many([small(i) for i in range(10)])
+        assert store.stats()["journaled"] == 10 and store.stats()["chunks"] == 10
+        assert store.get_many(addresses) == [small(i) for i in range(10)]
+        assert store.has_many([*addresses, address_of(b"absent")]) == [True] * 10 + [False]
+        assert store.compact() == 10
+        assert store.stats()["journaled"] == 0 and store.stats()["chunks"] == 10
+        assert store.get_many(addresses) == [small(i) for i in range(10)]
+        assert store.compact() == 0
+    with LmdbChunkStore(tmp_path, readonly=True) as store:
+        assert store.get_many(addresses) == [small(i) for i in range(10)]
+
+
+def test_storing_again_writes_nothing_wherever_the_record_is(tmp_path):
+    with LmdbChunkStore(tmp_path) as store:
+        (a,) = store.put_many([small(1)])
+        store.put_many([small(1), small(2)])
+        assert store.stats()["chunks"] == 2
+        store.compact()
+        store.put_many([small(1)])
+        assert (store.stats()["chunks"], store.stats()["journaled"]) == (2, 0)
+        assert store.get(a) == small(1)
+
+
+def test_large_write_goes_straight_to_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(lmdb_store, "BATCH_MAX_BYTES", 100)
+    with LmdbChunkStore(tmp_path) as store:
+        addresses = store.put_many([small(i) * 10 for i in range(5)])
+        assert store.stats()["journaled"] == 0
+        assert store.get_many(addresses) == [small(i) * 10 for i in range(5)]
+
+
+def test_a_full_journal_is_compacted_by_the_write_that_overflows_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(lmdb_store, "COMPACT_RECORDS", 10)
+    with LmdbChunkStore(tmp_path) as store:
+        first = store.put_many([small(i) for i in range(6)])
+        assert store.stats()["journaled"] == 6
+        second = store.put_many([small(i) for i in range(6, 12)])
+        assert store.stats()["journaled"] == 0 and store.stats()["chunks"] == 12
+        third = store.put_many([small(12)])
+        assert store.stats()["journaled"] == 1
+        assert store.get_many(first + second + third) == [small(i) for i in range(13)]
+
+
+def test_prefixes_and_iteration_see_journaled_chunks(tmp_path):
+    from arbordb.engine.hash import format_address
+
+    with LmdbChunkStore(tmp_path) as store:
+        stored = store.put_many([small(i) for i in range(3)])
+        store.compact()
+        journaled = store.put_many([small(i) for i in range(3, 6)])
+        assert sorted(store.iter_addresses()) == sorted(stored + journaled)
+        for address in stored + journaled:
+            assert store.resolve_prefix(format_address(address)[:12]) == address
+
+
+def test_delete_many_compacts_then_deletes(tmp_path):
+    with LmdbChunkStore(tmp_path) as store:
+        kept, doomed = store.put_many([small(1), small(2)])
+        assert store.delete_many([doomed]) == 1
+        assert store.has_many([kept, doomed]) == [True, False]
+        assert (store.stats()["chunks"], store.stats()["journaled"]) == (1, 0)
+
+
+def test_damaged_batch_is_named_by_a_new_handle(tmp_path):
+    with LmdbChunkStore(tmp_path) as store:
+        (a,) = store.put_many([small(1)])
+    env = lmdb.open(str(tmp_path), max_dbs=4)
+    with env.begin(write=True, db=env.open_db(b"journal")) as txn:
+        key, batch = next(iter(txn.cursor()))
+        txn.put(key, batch[:10])
+    env.close()
+    with LmdbChunkStore(tmp_path) as store, pytest.raises(StorageError, match="damaged journal batch 1"):
+        store.get(a)
+
+
+WRITER = """
+    import sys
+    from arbordb.engine.chunks import LmdbChunkStore
+    store = LmdbChunkStore(sys.argv[1])
+    for line in sys.stdin:
+        if line.startswith("compact"):
+            store.compact()
+        else:
+            store.put_many([line.strip().encode()])
+        print("ok", flush=True)
+"""
+
+
+def test_another_process_sees_journaled_chunks_across_its_compactions(tmp_path):
+    with LmdbChunkStore(tmp_path) as store:
+        child = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(WRITER), str(tmp_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+
+        def tell(line: str) -> None:
+            child.stdin.write(line + "\n")
+            child.stdin.flush()
+            assert child.stdout.readline() == "ok\n"
+
+        try:
+            assert not store.has(address_of(b"one"))
+            tell("one")
+            assert store.get(address_of(b"one")) == b"one"  # a miss refreshes the index
+            tell("compact")
+            tell("two")
+            assert store.get_many([address_of(b"one"), address_of(b"two")]) == [b"one", b"two"]
+            assert store.stats()["journaled"] == 1
+        finally:
+            child.stdin.close()
+            assert child.wait(timeout=60) == 0
+
+
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("put"), st.lists(st.integers(0, 30), min_size=1, max_size=8)),
+        st.tuples(st.just("delete"), st.lists(st.integers(0, 30), max_size=4)),
+        st.tuples(st.just("compact"), st.just([])),
+        st.tuples(st.just("reopen"), st.just([])),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=OPS)
+def test_store_with_journal_matches_a_set_model(tmp_path_factory, ops):
+    path = tmp_path_factory.mktemp("journal")
+    model: set[int] = set()
+    saved = lmdb_store.COMPACT_RECORDS
+    lmdb_store.COMPACT_RECORDS = 12  # compactions happen inside the run
+    store = LmdbChunkStore(path)
+    try:
+        for op, items in ops:
+            if op == "put":
+                store.put_many([small(i) for i in items])
+                model |= set(items)
+            elif op == "delete":
+                store.delete_many([address_of(small(i)) for i in items])
+                model -= set(items)
+            elif op == "compact":
+                store.compact()
+            else:
+                store.close()
+                store = LmdbChunkStore(path)
+            everything = range(31)
+            assert store.has_many([address_of(small(i)) for i in everything]) == [
+                i in model for i in everything
+            ]
+            assert store.stats()["chunks"] == len(model)
+        assert sorted(store.iter_addresses()) == sorted(address_of(small(i)) for i in model)
+        assert store.get_many([address_of(small(i)) for i in sorted(model)]) == [
+            small(i) for i in sorted(model)
+        ]
+    finally:
+        store.close()
+        lmdb_store.COMPACT_RECORDS = saved
