@@ -114,6 +114,7 @@ from .records import (
     KIND_RAW,
     RebuiltCache,
     RecordInfo,
+    chain_roots_of,
     decode_record,
     describe_record,
     encode_record,
@@ -135,6 +136,7 @@ from .store import (
 FORMAT_VERSION = 3
 DEFAULT_MAP_SIZE = 64 << 30
 DEFAULT_DELTA_CACHE = 32 << 20  # bytes of rebuilt chunks kept per handle
+_KNOWN_ROOTS = 1 << 18  # chain roots remembered per handle (then forgotten at once)
 
 _DB_CHUNKS, _DB_JOURNAL, _DB_REFS, _DB_META = b"chunks", b"journal", b"refs", b"meta"
 _STORE_META_PREFIX = "store/"
@@ -177,6 +179,7 @@ class LmdbChunkStore:
         self.path = Path(path)
         self._cache = RebuiltCache(delta_cache_bytes)
         self._index = JournalIndex()
+        self._roots: dict[bytes, bytes] = {}  # delta chunk -> its chain's raw root
         self.readonly = readonly
         self._check_addresses = check_addresses
         self._gate = _ResizeGate()
@@ -320,6 +323,9 @@ class LmdbChunkStore:
             # a later read of these, through another node store, rebuilds nothing
             as_deltas = (a for a, record in records.items() if record[0] == KIND_DELTA)
             self._cache.put_many((a, owned[a]) for a in as_deltas)
+            if len(self._roots) > _KNOWN_ROOTS:
+                self._roots.clear()
+            self._roots.update(chain_roots_of(records, self._roots))
         return stored
 
     def _add_records(
@@ -411,6 +417,7 @@ class LmdbChunkStore:
                 self._cache,
                 base_chunks,
                 {a for a, body in deltas.items() if body is not None},
+                self._roots,
             )
         )
         return plan_records(owned, fresh, known, links, roots, made=deltas)
@@ -477,6 +484,7 @@ class LmdbChunkStore:
 
         deleted = self._write(write, buffers=True)
         self._index.forget_below()
+        self._roots.clear()
         return deleted
 
     def _rebase_dependents(self, txn: lmdb.Transaction, doomed: set[bytes]) -> dict[bytes, bytes]:

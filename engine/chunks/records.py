@@ -355,6 +355,7 @@ def load_bases(
     cache: RebuiltCache | None,
     held: Mapping[bytes, bytes] | None = None,
     made: Collection[bytes] = (),
+    known_roots: Mapping[bytes, bytes] | None = None,
 ) -> tuple[dict[bytes, bytes], dict[bytes, bytes], _Links, dict[bytes, bytes]]:
     """What ``plan_records`` needs for one write's ``hints`` (chunk -> the chunk it
     replaces), read through ``get`` (one snapshot): the hints of the chunks not yet
@@ -362,6 +363,7 @@ def load_bases(
     ``held``: bases' bytes the writer holds, used where their records' checksums
     match (``load_chunks``). ``made``: the chunks whose delta body the writer made;
     a base that only such chunks replace is read for its header alone.
+    ``known_roots``: chain roots found before (``chain_roots_of``), not walked again.
 
     A damaged base is left out, so the chunks that replace it are stored whole.
     """
@@ -378,7 +380,7 @@ def load_bases(
                 except CorruptChunk:
                     needed.add(base)  # read it whole below, where damage is handled
     try:
-        return (fresh, *_load_bases(get, fresh, stored, cache, held, needed, headers))
+        return (fresh, *_load_bases(get, fresh, stored, cache, held, needed, headers, known_roots))
     except StorageError:  # a damaged base: load the others one by one; the
         pass  # chunks that replace the damaged one are stored whole
     known: dict[bytes, bytes] = {}
@@ -403,6 +405,7 @@ def _load_bases(
     held: Mapping[bytes, bytes] | None = None,
     needed: Collection[bytes] | None = None,
     headers: Mapping[bytes, tuple[int, bytes | None]] | None = None,
+    known_roots: Mapping[bytes, bytes] | None = None,
 ) -> tuple[dict[bytes, bytes], _Links, dict[bytes, bytes]]:
     """Load ``bases`` (only the links of those not ``needed``, default all, taken
     from ``headers``), and the chain root of each one at the cap of a chunk that
@@ -417,9 +420,26 @@ def _load_bases(
             if base not in needed:
                 links[base] = headers[base] if headers and base in headers else _link(base, get(base))
     capped = {b for a, b in hints.items() if b in links and links[b][0] >= chain_cap(a)}
-    roots = {base: _chain_root(get, base) for base in capped}  # invariant (3)
+    known_roots = known_roots or {}
+    roots = {base: known_roots.get(base) or _chain_root(get, base) for base in capped}  # invariant (3)
     load_chunks(get, list(roots.values()), known, links, cache)
     return known, links, roots
+
+
+def chain_roots_of(records: Mapping[bytes, bytes], known_roots: Mapping[bytes, bytes]) -> dict[bytes, bytes]:
+    """The chain root of each delta record in ``records`` that one step finds: its
+    base for a depth-1 delta (a base below depth 1 is raw, invariant (2)), else its
+    base's entry in ``known_roots``. A root found once stays a root (a raw record is
+    never rewritten), so a writer may remember these; one deleted since is caught
+    where every delta base is (``lmdb_store`` invariant (6))."""
+    found = {}
+    for address, record in records.items():
+        if record[:1] == _DELTA_KIND_BYTE and len(record) > DELTA_HEADER_LEN:
+            base = record[10:DELTA_HEADER_LEN]
+            root = base if record[9] == 1 else found.get(base) or known_roots.get(base)
+            if root is not None:
+                found[address] = root
+    return found
 
 
 def _link(address: bytes, record: bytes | memoryview) -> tuple[int, bytes | None]:

@@ -164,6 +164,30 @@ def write_versions(store, count: int, seed: int = 0) -> list[tuple[bytes, bytes]
     return versions
 
 
+def test_a_writer_remembers_chain_roots_and_stores_what_a_fresh_handle_would(tmp_path, monkeypatch):
+    """Restarting at the chain's root needs the root: a handle remembers the roots
+    of the deltas it wrote instead of walking their chains, with the same records
+    as a handle that walks (opened anew for every write)."""
+    walked = []
+    real_root = records._chain_root
+    monkeypatch.setattr(records, "_chain_root", lambda get, a: walked.append(a) or real_root(get, a))
+    with LmdbChunkStore(tmp_path / "kept") as store:
+        kept = write_versions(store, 3 * CHAIN_CAP)
+        kept_infos = [store.record_info(address) for address, _ in kept]
+    assert walked == []
+    fresh = []
+    data = leafish(0)
+    for i in range(3 * CHAIN_CAP):
+        with LmdbChunkStore(tmp_path / "fresh") as store:
+            if i:
+                data = edited(data, i)
+            (address,) = store.put_many([data], bases=[fresh[-1]] if fresh else None)
+            fresh.append(address)
+    with LmdbChunkStore(tmp_path / "fresh") as store:
+        assert [store.record_info(a) for a in fresh] == kept_infos
+    assert [a for a, _ in kept] == fresh and len(walked) >= 2
+
+
 def test_chain_depth_is_capped_then_restarts_at_the_root(tmp_path):
     with LmdbChunkStore(tmp_path) as store:
         versions = write_versions(store, CHAIN_CAP + 6)
