@@ -93,7 +93,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import lmdb
 
@@ -289,7 +289,7 @@ class LmdbChunkStore:
         """Write ``owned`` (deltas where ``bases`` hints allow) and the ref updates."""
         # Build records before taking the write lock: hashing, diffing and copying
         # are the slow part.
-        records, outside = self._records(owned, bases, base_chunks or {}, deltas or {})
+        records, outside, unstored = self._records(owned, bases, base_chunks or {}, deltas or {})
 
         added: list[tuple[int, bytes] | None] = [None]  # the journal batch written, if any
         compacted = [False]
@@ -305,7 +305,11 @@ class LmdbChunkStore:
             for address, base in outside.items():
                 if not stored(base):  # invariant (6): base deleted since
                     records[address] = encode_record(owned[address])
-            fresh = {a: r for a, r in records.items() if not stored(a)}  # invariant (2)
+            if unstored is not None and txn.id() == unstored.snapshot + 1:
+                # no write since the snapshot that found these unstored: still so
+                fresh = {a: r for a, r in records.items() if a in unstored.addresses}
+            else:
+                fresh = {a: r for a, r in records.items() if not stored(a)}  # invariant (2)
             added[0], compacted[0] = self._add_records(txn, fresh)
             for raw, (_, _, new) in updates:
                 if new is None:
@@ -398,29 +402,36 @@ class LmdbChunkStore:
         bases: Mapping[bytes, bytes | None],
         base_chunks: Mapping[bytes, bytes],
         deltas: Mapping[bytes, bytes | None],
-    ) -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
+    ) -> tuple[dict[bytes, bytes], dict[bytes, bytes], _Unstored | None]:
         """``plan_records`` for ``owned``, after reading the hinted bases (one
         snapshot; a base in ``base_chunks`` is taken from there once its record's
-        checksum vouches for it; ``deltas``: bodies the writer made)."""
+        checksum vouches for it; ``deltas``: bodies the writer made). Also returns
+        which chunks that snapshot did not hold, if it read one."""
         hints = {
             address: require_address(base, "delta base hint")
             for address, base in bases.items()
             if base is not None and address in owned and base != address
         }
         if not hints:
-            return {address: encode_record(data) for address, data in owned.items()}, {}
+            return {address: encode_record(data) for address, data in owned.items()}, {}, None
 
-        fresh, known, links, roots = self._read(
-            lambda txn: load_bases(
-                _Reader(self, txn),
+        def read(txn: lmdb.Transaction):
+            reader = _Reader(self, txn)
+            loaded = load_bases(
+                reader,
                 hints,
                 self._cache,
                 base_chunks,
                 {a for a, body in deltas.items() if body is not None},
                 self._roots,
             )
-        )
-        return plan_records(owned, fresh, known, links, roots, made=deltas)
+            fresh = loaded[0]
+            unhinted = (a for a in owned if a not in hints)
+            unstored = {*fresh, *(a for a in unhinted if not reader.stored(a))}
+            return loaded, _Unstored(txn.id(), unstored)
+
+        (fresh, known, links, roots), unstored = self._read(read)
+        return (*plan_records(owned, fresh, known, links, roots, made=deltas), unstored)
 
     def resolve_prefix(self, text_prefix: str) -> bytes:
         low, high = prefix_range(text_prefix)
@@ -716,6 +727,15 @@ class LmdbChunkStore:
         if found != current and not (self.readonly and found in _UPGRADABLE_VERSIONS):
             version = int(found) if found and found.isdigit() else -1
             raise FormatVersionError(f"chunk store {self.path}", version, FORMAT_VERSION)
+
+
+class _Unstored(NamedTuple):
+    """The chunks of a write that the snapshot ``snapshot`` (its transaction id) did
+    not hold: a write transaction numbered ``snapshot + 1`` follows no other write
+    since, so it need not look them up again."""
+
+    snapshot: int
+    addresses: set[bytes]
 
 
 class _Reader:

@@ -194,3 +194,23 @@ def test_store_with_journal_matches_a_set_model(tmp_path_factory, ops):
     finally:
         store.close()
         lmdb_store.COMPACT_RECORDS = saved
+
+
+def test_a_write_between_snapshot_and_commit_is_not_stored_twice(tmp_path, monkeypatch):
+    """A write plans its records on a snapshot and skips looking them up again only
+    when no other write committed since; here one did, storing the same chunk."""
+    with LmdbChunkStore(tmp_path) as store:
+        (base,) = store.put_many([small(0) * 100])
+        real = store._records
+        racing = [small(1) * 100]
+
+        def records_then_race(*args):
+            planned = real(*args)
+            if racing:
+                store.put_many([racing.pop()])  # commits between the snapshot and our write
+            return planned
+
+        monkeypatch.setattr(store, "_records", records_then_race)
+        store.put_many([small(1) * 100], bases=[base])
+        assert store.stats()["chunks"] == 2
+        assert store.get(address_of(small(1) * 100)) == small(1) * 100
