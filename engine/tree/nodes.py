@@ -108,6 +108,16 @@ class ChunkCache:
             self._items.move_to_end(address)
         return data
 
+    def get_many(self, addresses: Sequence[bytes]) -> list[bytes | None]:
+        """``get`` of each address (one loop, no call per address)."""
+        items = self._items
+        found = list(map(items.get, addresses))
+        touch = items.move_to_end
+        for address, data in zip(addresses, found, strict=True):
+            if data is not None:
+                touch(address)
+        return found
+
     def peek(self, address: bytes) -> bytes | None:
         """``get`` without marking the chunk recently used."""
         return self._items.get(address)
@@ -264,7 +274,7 @@ class NodeStore:
 
     def read(self, addresses: Sequence[bytes]) -> list[bytes]:
         """Chunk bytes, from the cache where possible, the rest in one store read."""
-        chunks = [self._chunks.get(a) for a in addresses]
+        chunks = self._chunks.get_many(addresses)
         missing = [i for i, c in enumerate(chunks) if c is None]
         if missing:
             wanted = [addresses[i] for i in missing]
