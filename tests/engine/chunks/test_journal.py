@@ -214,3 +214,16 @@ def test_a_write_between_snapshot_and_commit_is_not_stored_twice(tmp_path, monke
         store.put_many([small(1) * 100], bases=[base])
         assert store.stats()["chunks"] == 2
         assert store.get(address_of(small(1) * 100)) == small(1) * 100
+
+
+def test_damaged_journal_state_refuses_the_write_and_changes_nothing(tmp_path):
+    with LmdbChunkStore(tmp_path) as store:
+        (a,) = store.put_many([small(1)])
+    env = lmdb.open(str(tmp_path), max_dbs=4)
+    with env.begin(write=True, db=env.open_db(b"meta")) as txn:
+        txn.put(b"store/journal", b"short")
+    env.close()
+    with LmdbChunkStore(tmp_path) as store:
+        with pytest.raises(StorageError, match="damaged journal state"):
+            store.put_many([small(2)])
+        assert store.has_many([a, address_of(small(2))]) == [True, False]
