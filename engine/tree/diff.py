@@ -94,6 +94,14 @@ def _children(nodes: NodeStore, addresses: list[bytes]) -> list[bytes]:
 def diff_trees(nodes: NodeStore, a: bytes, b: bytes, types: Sequence[pa.DataType]) -> TreeDiff:
     """Rows that differ between trees A and B (both storing value columns ``types``)."""
     only_a, only_b = differing_leaves(nodes, a, b) if a != b else ([], [])
+    return diff_leaves(nodes, only_a, only_b, types)
+
+
+def diff_leaves(
+    nodes: NodeStore, only_a: list[bytes], only_b: list[bytes], types: Sequence[pa.DataType]
+) -> TreeDiff:
+    """Rows that differ between two sets of leaves, each in key order, that hold the
+    same key ranges (leaves only one tree has, as ``differing_leaves`` gives)."""
     if only_a and len(only_a) == len(only_b):
         in_place = _diff_value_bytes(nodes, only_a, only_b, types)
         if in_place is not None:

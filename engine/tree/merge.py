@@ -2,10 +2,12 @@
 
 Base, ours and theirs store the same value columns (the layer above maps
 schemas onto them first); the merge knows nothing of what the columns mean.
-It diffs base->theirs, looks up ours' rows at the keys theirs changed (ours'
-changes elsewhere need nothing: the merge starts from ours), and decides each
-key changed on both sides with column-wise comparisons of its cells against
-base. A key changed on one side only takes that side's change.
+Key ranges theirs changed and ours did not take theirs' leaves whole, unread
+(``regions.py``). Elsewhere it diffs base->theirs, looks up ours' rows at the
+keys theirs changed (ours' changes elsewhere need nothing: the merge starts from
+ours), and decides each key changed on both sides with column-wise comparisons
+of its cells against base. A key changed on one side only takes that side's
+change.
 
 Classification of a key changed on both sides (o = ours, t = theirs, b = base):
 
@@ -45,13 +47,15 @@ its deletion.
 
 Invariants (the code cites them by number):
 
-(1) Cost is proportional to theirs' changes: the merge reads the diff
-    base->theirs (which skips every subtree shared with base) and ours' leaves
-    holding the keys it names (one batched lookup), and nothing else; it never
-    scans a tree.
-(2) The merged tree is ``ours`` plus one sorted ``edit`` batch of the clean
-    changes, so by history independence its root is the root a build from the
-    merged rows gives, whatever order the edits of either side came in.
+(1) Cost is proportional to theirs' changes: the merge reads the level-1
+    entries of the three trees, the diff base->theirs outside the ranges it
+    swaps, and ours' leaves holding the keys that diff names (one batched
+    lookup), and nothing else; it never reads a leaf it does not change.
+(2) The merged tree is ``ours`` with theirs' leaves swapped in and one sorted
+    ``edit`` batch of the clean changes, so by history independence its root is
+    the root a build from the merged rows gives, whatever order the edits of
+    either side came in. When the batch cannot be written in place, the swapped
+    ranges join the batch as rows instead.
 (3) A key left in conflict keeps OUR row in the merged tree (Dolt's behaviour);
     cells that merged cleanly elsewhere in that row are not applied.
 (4) A conflicting key is resolved only when a rule decides every one of its
@@ -71,10 +75,12 @@ import pyarrow.compute as pc
 
 from ..errors import InvalidInput, UnsupportedType
 from .cursor import leaf_entries
-from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, rows_equal
+from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, diff_leaves, rows_equal
 from .lookup import lookup_in_leaves
+from .mutate import apply_edits
 from .nodes import Joined
 from .prolly import ProllyTree
+from .regions import Regions, plan_regions
 
 Rule = str | Callable[[object, object, object], object]
 NAMED_RULES = ("ours", "theirs", "max", "min")
@@ -126,13 +132,14 @@ class Resolution:
 class MergeStats:
     """Counts of one merge (or preview)."""
 
-    theirs_changed: int  # rows that differ from base to theirs
+    theirs_changed: int  # rows that differ from base to theirs, outside the leaves taken
     both_changed: int  # keys changed on both sides, identically or not
-    upserts: int  # rows the merge writes over ours
-    deletes: int  # keys the merge deletes from ours
+    upserts: int  # rows the merge writes over ours, outside the leaves taken
+    deletes: int  # keys the merge deletes from ours, outside the leaves taken
     conflicts: int  # keys left in conflict (they keep our row)
     resolved_rows: int  # conflicting keys that rules made clean
     resolved_cells: int  # cells rules decided (a whole-row resolution counts none)
+    leaves_taken: int = 0  # theirs' leaves the merge takes whole, their rows unread
 
 
 @dataclass(frozen=True)
@@ -190,13 +197,26 @@ def merge(
             does not fit its column.
         UnsupportedType: "max" or "min" for a column whose type has no order.
     """
-    planned, edits = _plan(base, ours, theirs, mode, rules, default_rule)
-    if not len(edits.keys):
+    regions = _regions(base, ours, theirs)
+    planned, edits = _plan(base, ours, theirs, mode, rules, default_rule, regions)
+    swaps = regions.swaps if regions is not None else []
+    if not len(edits.keys) and not swaps:
         tree = ours
     elif ours.root == base.root:
         tree = theirs  # invariant (2): the edit batch would rebuild theirs exactly
     else:
-        tree = ours.edit(edits.keys, edits.columns, edits.deleted, edits.reuse, edits.joined)
+        root = None
+        if swaps:
+            root = apply_edits(
+                ours.nodes, ours.root, ours.types, edits.keys, edits.columns,
+                edits.deleted, edits.reuse, edits.joined, swaps,
+            )
+            if root is None:  # invariant (2): the batch is not in place; swap nothing
+                edits = _plan(base, ours, theirs, mode, rules, default_rule, None)[1]
+        if root is not None:
+            tree = ProllyTree(ours.nodes, root, ours.types)
+        else:
+            tree = ours.edit(edits.keys, edits.columns, edits.deleted, edits.reuse, edits.joined)
     return MergeResult(planned.conflicts, planned.resolutions, planned.stats, tree)
 
 
@@ -211,13 +231,21 @@ def preview(
 ) -> MergePreview:
     """What ``merge`` with the same arguments would report, writing nothing
     (invariant (5)). Arguments and errors as for ``merge``."""
-    return _plan(base, ours, theirs, mode, rules, default_rule)[0]
+    return _plan(base, ours, theirs, mode, rules, default_rule, _regions(base, ours, theirs))[0]
 
 
 # --- planning -----------------------------------------------------------------
 
 
-def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, _Edits]:
+def _regions(base: ProllyTree, ours: ProllyTree, theirs: ProllyTree) -> Regions | None:
+    """Theirs' changed key ranges split into swaps and the rest (``regions.py``);
+    None where there is nothing to split (a side unchanged, or a one-leaf tree)."""
+    if base.root in (ours.root, theirs.root) or not base.types == ours.types == theirs.types:
+        return None
+    return plan_regions(base.nodes, base.root, ours.root, theirs.root)
+
+
+def _plan(base, ours, theirs, mode, rules, default_rule, regions) -> tuple[MergePreview, _Edits]:
     if mode not in MODES:
         raise InvalidInput(f"unknown merge mode {mode!r} (use 'cell' or 'row')")
     if not base.types == ours.types == theirs.types:
@@ -227,7 +255,10 @@ def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, 
             "(merge the schemas first)"
         )
     column_rules = _column_rules(base.types, rules, default_rule)
-    theirs_diff = base.diff(theirs)  # invariant (1)
+    if regions is None:
+        theirs_diff = base.diff(theirs)
+    else:  # invariant (1): the ranges not swapped
+        theirs_diff = diff_leaves(base.nodes, regions.only_base, regions.only_theirs, base.types)
     ours_diff, at_theirs, reuse, joined = _ours_at(ours, theirs_diff)
     matched = np.zeros(len(theirs_diff), bool)
     matched[at_theirs] = True
@@ -242,6 +273,7 @@ def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, 
         conflicts=int(both.conflict.sum()),
         resolved_rows=int((both.resolved_cells.any(axis=1) | both.resolved_rows).sum()),
         resolved_cells=int(both.resolved_cells.sum()),
+        leaves_taken=len(reuse) + sum(len(w.leaves) for w in regions.swaps) if regions else len(reuse),
     )
     return MergePreview(both.conflicts(), both.resolutions, stats), edits
 

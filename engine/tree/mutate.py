@@ -17,7 +17,8 @@ leaves' key bytes and the new values written straight into the old leaves'
 bytes (``codec/patch.py``), with no decode and no re-encode; the same pass gives
 each new leaf's delta against the old one for the store. A merge can also name
 leaves whose result it already holds (``reuse``: theirs' leaf where ours kept
-the base's), which are taken as they are.
+the base's), which are taken as they are, and runs of leaves to replace whole
+(``swaps``: theirs' leaves for a key range ours never changed, ``regions.py``).
 
 Internal levels are then rebuilt from the full list of leaf entries, which the
 cached internal nodes give without reading any leaf. Unchanged internal nodes
@@ -49,7 +50,8 @@ from .builder import (
 from .cursor import leaf_entries
 from .keyarray import comparable
 from .nodes import Joined, NodeStore
-from .relevel import rebuild_root
+from .regions import Swap
+from .relevel import Change, rebuild_root
 from .splitter import find_cuts_in_segments
 
 
@@ -62,7 +64,8 @@ def apply_edits(
     deleted: np.ndarray | None = None,
     reuse: Mapping[bytes, bytes] | None = None,
     joined: Joined | None = None,
-) -> bytes:
+    swaps: Sequence[Swap] = (),
+) -> bytes | None:
     """New root after upserting rows (``keys``/``columns``) and deleting keys.
 
     ``keys`` must be strictly ascending; rows where ``deleted`` is True are
@@ -72,9 +75,15 @@ def apply_edits(
     changed: ``diff.LeafPairs``); such a leaf is taken, not rewritten, when every
     edit is an in-place update. ``joined``: leaves of this tree a caller already
     joined (``lookup.lookup_in_leaves``), used if they are the leaves to rewrite.
+    ``swaps``: runs of leaves to replace by given leaves, holding no edited key;
+    honoured with no edits or when every edit is an in-place update, else the
+    result is None (the caller edits those ranges row by row instead).
     """
     if len(keys) == 0:
-        return root
+        if not swaps:
+            return root
+        leaves = leaf_entries(nodes, root)
+        return rebuild_root(nodes, root, leaves, *_splice(leaves, [(w.start, w.stop, w.leaves) for w in swaps]))
     deleted = np.zeros(len(keys), bool) if deleted is None else np.asarray(deleted, bool)
     leaves = leaf_entries(nodes, root)
     edit_s, leaf_s = comparable(keys, pa.array(leaves.keys, pa.binary()))
@@ -97,10 +106,12 @@ def apply_edits(
     row, exists = _find(nodes, rewrite, layouts, leaf, patch_keys)
     if exists.all() and not deleted.any():
         root_in_place = _update_in_place(
-            nodes, (root, leaves, touched, kept), layouts, (leaf, row, patch), types, columns, reuse
+            nodes, (root, leaves, touched, kept), layouts, (leaf, row, patch), types, columns, reuse, swaps
         )
         if root_in_place is not None:
             return root_in_place
+    if swaps:
+        return None
     if kept.any():  # the general path needs every touched leaf located
         layouts = nodes.leaf_layouts(touched_addresses)
         row, exists = _find(nodes, touched_addresses, layouts, edit_leaf, keys)
@@ -207,14 +218,15 @@ def _find(nodes, addresses, layouts, leaf, keys) -> tuple[np.ndarray, np.ndarray
     return pos - (np.cumsum(layouts.counts) - layouts.counts)[leaf], exists
 
 
-def _update_in_place(nodes, tree, layouts, located, types, columns, reuse):
+def _update_in_place(nodes, tree, layouts, located, types, columns, reuse, swaps):
     """The new root when every edit updates an existing row and keeps its cells'
     sizes, with the values written straight into the old leaves' bytes (no decode,
     no re-encode); None when some value cannot be (``codec/patch.py``).
 
     ``layouts`` holds the touched leaves not ``kept``; ``located`` gives the edits
     in them (``patch`` marks which) their leaf and row there. A ``kept`` leaf is
-    replaced by the leaf ``reuse`` names for it, its edits not even looked at.
+    replaced by the leaf ``reuse`` names for it, its edits not even looked at;
+    ``swaps`` replace untouched runs of leaves.
 
     Every row keeps its key and its size, so the cut rule sees exactly the items it
     saw before: the leaves keep their bounds and only their addresses change.
@@ -234,12 +246,27 @@ def _update_in_place(nodes, tree, layouts, located, types, columns, reuse):
     olds = [leaves.addresses[i] for i in touched]
     rewritten = [a for a, k in zip(olds, kept.tolist(), strict=True) if not k]
     written = iter(nodes.write(patched[0], rewritten, deltas=patched[1]))
-    out = Entries(list(leaves.keys), list(leaves.addresses), list(leaves.counts))
-    changes = []
-    for i, old, taken in zip(touched.tolist(), olds, kept.tolist(), strict=True):
-        out.addresses[i] = reuse[old] if taken else next(written)
-        changes.append((i, i + 1, i, i + 1))
-    return rebuild_root(nodes, root, leaves, out, changes)
+    replaced = [
+        (i, i + 1, Entries([leaves.keys[i]], [reuse[old] if taken else next(written)], [leaves.counts[i]]))
+        for i, old, taken in zip(touched.tolist(), olds, kept.tolist(), strict=True)
+    ]
+    replaced.extend((w.start, w.stop, w.leaves) for w in swaps)
+    return rebuild_root(nodes, root, leaves, *_splice(leaves, replaced))
+
+
+def _splice(leaves: Entries, replaced: list[tuple[int, int, Entries]]) -> tuple[Entries, list[Change]]:
+    """``leaves`` with each run ``[start, stop)`` of ``replaced`` (disjoint) swapped
+    for its entries, and the changes that makes (``relevel.py``)."""
+    out = Entries()
+    changes: list[Change] = []
+    at = 0
+    for start, stop, entries in sorted(replaced, key=lambda r: r[0]):
+        _copy_entries(leaves, at, start, out)
+        changes.append((start, stop, len(out), len(out) + len(entries)))
+        out.extend(entries)
+        at = stop
+    _copy_entries(leaves, at, len(leaves), out)
+    return out, changes
 
 
 def _merge(old, found, keys, columns, deleted, leaf_of_edit):

@@ -346,8 +346,12 @@ def test_cost_follows_the_changes_not_the_table(monkeypatch):
     monkeypatch.setattr(nodes, "decode_leaves", lambda a, t: decoded.append(len(a)) or real(a, t))
     result = merge(base, ours, theirs)
     assert sum(decoded) <= 16  # the leaves the two diffs and the edit touch, of ~2,200
-    assert result.stats.upserts == 2  # the cell merge of key 10, and key 19,999
+    assert result.stats.upserts == 1  # the cell merge of key 10
+    assert result.stats.leaves_taken == 1  # theirs' leaf of key 19,999, unread
     assert result.tree.get(keys_of([10])[0].as_py()) == ("o", 10, 99.0)
+    assert result.tree.get(keys_of([19_999])[0].as_py()) == ("t", 0, 0.0)
+    assert result.tree.root == build(tiny_nodes(), {**base_rows, 10: ("o", 10, 99.0),
+                                                     15_000: ("o", 0, 0.0), 19_999: ("t", 0, 0.0)}).root
 
 
 def test_trees_without_value_columns_merge_as_key_sets():
@@ -382,38 +386,54 @@ def value_edits(draw):
 @settings(max_examples=80)
 @given(value_edits())
 def test_value_only_merges_take_theirs_leaves_and_match_the_model(case):
-    import arbordb.engine.tree.merge as merge_module
-
     base, ours, theirs = case
     nodes = tiny_nodes()
     base_tree = build(nodes, base)
     ours_tree, theirs_tree = edit_to(base_tree, base, ours), edit_to(base_tree, base, theirs)
     expected, expected_conflicts = model_merge(base, ours, theirs, "cell")
-    taken = []
-    real = merge_module._ours_at
-
-    def spy(*args):
-        out = real(*args)
-        taken.append(len(out[2]))
-        return out
-
-    merge_module._ours_at = spy
-    try:
-        result = merge(base_tree, ours_tree, theirs_tree)
-    finally:
-        merge_module._ours_at = real
+    result = merge(base_tree, ours_tree, theirs_tree)
     assert contents(result.tree) == expected
     assert {id_of(k) for k in result.conflicts.keys.to_pylist()} == expected_conflicts
     assert result.tree.root == build(tiny_nodes(), expected).root
     result.tree.check()
-    # every base leaf theirs changed and ours kept was taken whole, as theirs' leaf,
-    # whenever the diff paired the leaves (sparse changes: see codec/sparse.py)
-    kept_by_ours = (set(_leaves(base_tree)) - set(_leaves(theirs_tree))) & set(_leaves(ours_tree))
-    paired = base_tree.diff(theirs_tree).pairs is not None
-    assert taken == [len(kept_by_ours) if paired else 0]
+    # Values changed in place keep every leaf's bounds, so the three trees' leaves
+    # pair by position; wherever theirs changed a base leaf that ours kept, the
+    # merged tree holds theirs' leaf, taken whole.
+    b, o, t = _leaves(base_tree), _leaves(ours_tree), _leaves(theirs_tree)
+    assert len(b) == len(o) == len(t)
+    taken = {t[i] for i in range(len(b)) if b[i] != t[i] and b[i] == o[i]}
+    assert taken <= set(_leaves(result.tree))
+    if ours_tree.root == base_tree.root:
+        assert result.tree.root == theirs_tree.root  # nothing to merge into
+    else:
+        assert result.stats.leaves_taken == len(taken)
 
 
 def _leaves(tree: ProllyTree) -> list[bytes]:
     from arbordb.engine.tree.cursor import leaf_entries
 
     return leaf_entries(tree.nodes, tree.root).addresses
+
+
+def test_swaps_give_way_to_rows_when_the_batch_is_not_in_place(monkeypatch):
+    """Theirs deletes a key in a leaf ours changed too (no in-place batch) and
+    changes one far away that ours left alone: the far range is edited row by row
+    instead of swapped, with the same result."""
+    import arbordb.engine.tree.merge as merge_module
+
+    nodes = tiny_nodes()
+    base_rows = {i: ("r", i, float(i)) for i in range(2_000)}
+    base = build(nodes, base_rows)
+    ours_rows = {**base_rows, 11: ("o", 11, 11.0)}
+    theirs_rows = {**base_rows, 1_999: ("t", 0, 0.0)}
+    del theirs_rows[10]
+    ours, theirs = edit_to(base, base_rows, ours_rows), edit_to(base, base_rows, theirs_rows)
+    answers = []
+    real = merge_module.apply_edits
+    monkeypatch.setattr(merge_module, "apply_edits", lambda *a: answers.append(real(*a)) or answers[-1])
+    result = merge(base, ours, theirs)
+    assert answers == [None]  # the swap was refused, then the rows were written
+    expected, _ = model_merge(base_rows, ours_rows, theirs_rows, "cell")
+    assert contents(result.tree) == expected
+    assert result.tree.root == build(tiny_nodes(), expected).root
+    assert result.stats.leaves_taken >= 1
