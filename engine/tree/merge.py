@@ -199,14 +199,14 @@ def merge(
     """
     regions = _regions(base, ours, theirs)
     planned, edits = _plan(base, ours, theirs, mode, rules, default_rule, regions)
-    swaps = regions.swaps if regions is not None else []
-    if not len(edits.keys) and not swaps:
+    swaps = regions.swaps if regions is not None and regions.swaps.runs else None
+    if not len(edits.keys) and swaps is None:
         tree = ours
     elif ours.root == base.root:
         tree = theirs  # invariant (2): the edit batch would rebuild theirs exactly
     else:
         root = None
-        if swaps:
+        if swaps is not None:
             root = apply_edits(
                 ours.nodes, ours.root, ours.types, edits.keys, edits.columns,
                 edits.deleted, edits.reuse, edits.joined, swaps,
@@ -273,7 +273,7 @@ def _plan(base, ours, theirs, mode, rules, default_rule, regions) -> tuple[Merge
         conflicts=int(both.conflict.sum()),
         resolved_rows=int((both.resolved_cells.any(axis=1) | both.resolved_rows).sum()),
         resolved_cells=int(both.resolved_cells.sum()),
-        leaves_taken=len(reuse) + sum(len(w.leaves) for w in regions.swaps) if regions else len(reuse),
+        leaves_taken=len(reuse) + (regions.swaps.taken() if regions else 0),
     )
     return MergePreview(both.conflicts(), both.resolutions, stats), edits
 

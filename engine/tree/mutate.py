@@ -50,7 +50,7 @@ from .builder import (
 from .cursor import leaf_entries
 from .keyarray import comparable
 from .nodes import Joined, NodeStore
-from .regions import Swap
+from .regions import Swaps
 from .relevel import Change, rebuild_root
 from .splitter import find_cuts_in_segments
 
@@ -64,7 +64,7 @@ def apply_edits(
     deleted: np.ndarray | None = None,
     reuse: Mapping[bytes, bytes] | None = None,
     joined: Joined | None = None,
-    swaps: Sequence[Swap] = (),
+    swaps: Swaps | None = None,
 ) -> bytes | None:
     """New root after upserting rows (``keys``/``columns``) and deleting keys.
 
@@ -80,10 +80,10 @@ def apply_edits(
     result is None (the caller edits those ranges row by row instead).
     """
     if len(keys) == 0:
-        if not swaps:
+        if swaps is None:
             return root
         leaves = leaf_entries(nodes, root)
-        return rebuild_root(nodes, root, leaves, *_splice(leaves, [(w.start, w.stop, w.leaves) for w in swaps]))
+        return rebuild_root(nodes, root, leaves, *_splice(leaves, _swapped(swaps)))
     deleted = np.zeros(len(keys), bool) if deleted is None else np.asarray(deleted, bool)
     leaves = leaf_entries(nodes, root)
     edit_s, leaf_s = comparable(keys, pa.array(leaves.keys, pa.binary()))
@@ -110,7 +110,7 @@ def apply_edits(
         )
         if root_in_place is not None:
             return root_in_place
-    if swaps:
+    if swaps is not None:
         return None
     if kept.any():  # the general path needs every touched leaf located
         layouts = nodes.leaf_layouts(touched_addresses)
@@ -247,23 +247,32 @@ def _update_in_place(nodes, tree, layouts, located, types, columns, reuse, swaps
     rewritten = [a for a, k in zip(olds, kept.tolist(), strict=True) if not k]
     written = iter(nodes.write(patched[0], rewritten, deltas=patched[1]))
     replaced = [
-        (i, i + 1, Entries([leaves.keys[i]], [reuse[old] if taken else next(written)], [leaves.counts[i]]))
+        (i, i + 1, Entries([leaves.keys[i]], [reuse[old] if taken else next(written)], [leaves.counts[i]]), 0, 1)
         for i, old, taken in zip(touched.tolist(), olds, kept.tolist(), strict=True)
     ]
-    replaced.extend((w.start, w.stop, w.leaves) for w in swaps)
+    if swaps is not None:
+        replaced.extend(_swapped(swaps))
     return rebuild_root(nodes, root, leaves, *_splice(leaves, replaced))
 
 
-def _splice(leaves: Entries, replaced: list[tuple[int, int, Entries]]) -> tuple[Entries, list[Change]]:
+_Replaced = tuple[int, int, Entries, int, int]  # old [start, stop) -> source[first:last]
+
+
+def _swapped(swaps: Swaps) -> list[_Replaced]:
+    return [(start, stop, swaps.leaves, first, last) for start, stop, first, last in swaps.runs]
+
+
+def _splice(leaves: Entries, replaced: list[_Replaced]) -> tuple[Entries, list[Change]]:
     """``leaves`` with each run ``[start, stop)`` of ``replaced`` (disjoint) swapped
-    for its entries, and the changes that makes (``relevel.py``)."""
+    for its source's entries ``[first, last)``, and the changes that makes
+    (``relevel.py``)."""
     out = Entries()
     changes: list[Change] = []
     at = 0
-    for start, stop, entries in sorted(replaced, key=lambda r: r[0]):
+    for start, stop, source, first, last in sorted(replaced, key=lambda r: r[0]):
         _copy_entries(leaves, at, start, out)
-        changes.append((start, stop, len(out), len(out) + len(entries)))
-        out.extend(entries)
+        changes.append((start, stop, len(out), len(out) + last - first))
+        _copy_entries(source, first, last, out)
         at = stop
     _copy_entries(leaves, at, len(leaves), out)
     return out, changes

@@ -24,6 +24,7 @@ each side's first and last leaves stand at the two ends.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,21 +33,24 @@ from .cursor import leaf_entries
 from .nodes import NodeStore
 
 
-@dataclass(frozen=True)
-class Swap:
-    """Ours' leaves ``[start, stop)`` (level-1 positions) become theirs' ``leaves``."""
+class Swaps(NamedTuple):
+    """Runs (start, stop, first, last) in key order: ours' leaves ``[start, stop)``
+    (level-1 positions) become theirs' leaves ``leaves[first:last]``."""
 
-    start: int
-    stop: int
-    leaves: Entries
+    runs: list[tuple[int, int, int, int]]
+    leaves: Entries  # theirs' level 1
+
+    def taken(self) -> int:
+        """How many of theirs' leaves the runs take."""
+        return sum(last - first for _, _, first, last in self.runs)
 
 
 @dataclass(frozen=True)
 class Regions:
-    """How theirs' changes from base split: ``swaps`` (in key order), and the
-    leaves only base and only theirs hold in the other changed ranges."""
+    """How theirs' changes from base split: ``swaps``, and the leaves only base and
+    only theirs hold in the other changed ranges."""
 
-    swaps: list[Swap]
+    swaps: Swaps
     only_base: list[bytes]
     only_theirs: list[bytes]
 
@@ -68,37 +72,37 @@ def plan_regions(nodes: NodeStore, base: bytes, ours: bytes, theirs: bytes) -> R
     n_b, n_t = np.diff(ends_b), np.diff(ends_t)
     changed = np.flatnonzero((n_b != n_t) | (b_shared != n_b) | (t_shared != n_t))
 
+    # ours' leaf ending at each base leaf's last key (-2: none), then each range's ends in ours
     o_at = {key: i for i, key in enumerate(o.keys)}
+    o_end = np.fromiter((o_at.get(key, -2) for key in b.keys), np.int64, len(b))
+    lo_b, hi_b = ends_b[changed], ends_b[changed + 1]
+    lo_o = np.where(changed == 0, -1, o_end[lo_b])
+    hi_o = np.where(changed == len(ends_b) - 2, len(o) - 1, o_end[hi_b])
     o_in_b = np.concatenate([[0], np.cumsum(np.fromiter((a in in_b for a in o.addresses), bool, len(o)))])
-    swaps: list[Swap] = []
-    only_base: list[bytes] = []
-    only_theirs: list[bytes] = []
-    last = len(ends_b) - 2
-    for r in changed.tolist():
-        lo_b, hi_b = int(ends_b[r]), int(ends_b[r + 1])
-        lo_t, hi_t = int(ends_t[r]), int(ends_t[r + 1])
-        lo_o = -1 if r == 0 else o_at.get(b.keys[lo_b], -2)
-        hi_o = len(o) - 1 if r == last else o_at.get(b.keys[hi_b], -2)
-        if (
-            lo_o > -2
-            and hi_o > -2
-            and hi_o - lo_o == hi_b - lo_b
-            and o_in_b[hi_o + 1] - o_in_b[lo_o + 1] == hi_o - lo_o
-        ):
-            swaps.append(Swap(lo_o + 1, hi_o + 1, _slice(t, lo_t + 1, hi_t + 1)))
-        else:
-            only_base.extend(a for a in b.addresses[lo_b + 1 : hi_b + 1] if a not in in_t)
-            only_theirs.extend(a for a in t.addresses[lo_t + 1 : hi_t + 1] if a not in in_b)
-    return Regions(swaps, only_base, only_theirs)
+    aligned = (lo_o > -2) & (hi_o > -2)
+    lo_o, hi_o = np.where(aligned, lo_o, 0), np.where(aligned, hi_o, 0)
+    swap = aligned & (hi_o - lo_o == hi_b - lo_b) & (o_in_b[hi_o + 1] - o_in_b[lo_o + 1] == hi_o - lo_o)
+    lo_t, hi_t = ends_t[changed], ends_t[changed + 1]
+    runs = zip(
+        (lo_o[swap] + 1).tolist(), (hi_o[swap] + 1).tolist(),
+        (lo_t[swap] + 1).tolist(), (hi_t[swap] + 1).tolist(), strict=True,
+    )
+    rest = changed[~swap]
+    only_base = _unshared(b.addresses, in_t, ends_b, rest)
+    only_theirs = _unshared(t.addresses, in_b, ends_t, rest)
+    return Regions(Swaps(list(runs), t), only_base, only_theirs)
+
+
+def _unshared(addresses: list[bytes], other: set[bytes], ends: np.ndarray, ranges: np.ndarray) -> list[bytes]:
+    """The leaves of ``ranges`` (over ``ends``) whose address ``other`` lacks, in order."""
+    wanted = np.zeros(len(addresses) + 1, np.int64)
+    np.add.at(wanted, ends[ranges] + 1, 1)
+    np.add.at(wanted, ends[ranges + 1] + 1, -1)
+    inside = np.flatnonzero(np.cumsum(wanted[:-1]) > 0)
+    return [a for a in (addresses[i] for i in inside.tolist()) if a not in other]
 
 
 def _runs_of(flags: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """How many ``flags`` are set in each range (ends[r], ends[r + 1]]."""
     counts = np.concatenate([[0], np.cumsum(flags)])
     return counts[ends[1:] + 1] - counts[ends[:-1] + 1]
-
-
-def _slice(entries: Entries, start: int, stop: int) -> Entries:
-    return Entries(
-        list(entries.keys[start:stop]), list(entries.addresses[start:stop]), list(entries.counts[start:stop])
-    )
