@@ -50,7 +50,7 @@ Invariants (the code cites them by number):
 (1) Cost is proportional to theirs' changes: the merge reads the level-1
     entries of the three trees, the diff base->theirs outside the ranges it
     swaps, and ours' leaves holding the keys that diff names (one batched
-    lookup), and nothing else; it never reads a leaf it does not change.
+    lookup), and nothing else; it never scans a tree.
 (2) The merged tree is ``ours`` with theirs' leaves swapped in and one sorted
     ``edit`` batch of the clean changes, so by history independence its root is
     the root a build from the merged rows gives, whatever order the edits of
