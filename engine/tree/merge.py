@@ -54,8 +54,8 @@ Invariants (the code cites them by number):
 (2) The merged tree is ``ours`` with theirs' leaves swapped in and one sorted
     ``edit`` batch of the clean changes, so by history independence its root is
     the root a build from the merged rows gives, whatever order the edits of
-    either side came in. When the batch cannot be written in place, the swapped
-    ranges join the batch as rows instead.
+    either side came in. When the batch cannot be written in place, theirs'
+    changes in the swapped ranges join the batch as rows instead.
 (3) A key left in conflict keeps OUR row in the merged tree (Dolt's behaviour);
     cells that merged cleanly elsewhere in that row are not applied.
 (4) A conflicting key is resolved only when a rule decides every one of its
@@ -76,6 +76,7 @@ import pyarrow.compute as pc
 from ..errors import InvalidInput, UnsupportedType
 from .cursor import leaf_entries
 from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, diff_leaves, rows_equal
+from .keyarray import sortable
 from .lookup import lookup_in_leaves
 from .mutate import apply_edits
 from .nodes import Joined
@@ -212,7 +213,7 @@ def merge(
                 edits.deleted, edits.reuse, edits.joined, swaps,
             )
             if root is None:  # invariant (2): the batch is not in place; swap nothing
-                edits = _plan(base, ours, theirs, mode, rules, default_rule, None)[1]
+                edits = _with_swapped_rows(edits, regions, base)
         if root is not None:
             tree = ProllyTree(ours.nodes, root, ours.types)
         else:
@@ -243,6 +244,21 @@ def _regions(base: ProllyTree, ours: ProllyTree, theirs: ProllyTree) -> Regions 
     if base.root in (ours.root, theirs.root) or not base.types == ours.types == theirs.types:
         return None
     return plan_regions(base.nodes, base.root, ours.root, theirs.root)
+
+
+def _with_swapped_rows(edits: _Edits, regions: Regions, base: ProllyTree) -> _Edits:
+    """``edits`` plus theirs' changes in the swapped ranges as rows (ours changed
+    nothing there, so they are theirs' rows and deletions as they stand)."""
+    swapped = diff_leaves(base.nodes, regions.swapped_base, regions.swapped_theirs, base.types)
+    keys = pa.concat_arrays([edits.keys, swapped.keys])
+    order = pa.array(np.argsort(sortable(keys), kind="stable"), pa.int64())
+    return _Edits(
+        keys.take(order),
+        [pa.concat_arrays([e, s]).take(order) for e, s in zip(edits.columns, swapped.to_columns, strict=True)],
+        np.concatenate([edits.deleted, swapped.kinds == REMOVED])[order.to_numpy()],
+        edits.reuse,
+        edits.joined,
+    )
 
 
 def _plan(base, ours, theirs, mode, rules, default_rule, regions) -> tuple[MergePreview, _Edits]:

@@ -48,11 +48,14 @@ class Swaps(NamedTuple):
 @dataclass(frozen=True)
 class Regions:
     """How theirs' changes from base split: ``swaps``, and the leaves only base and
-    only theirs hold in the other changed ranges."""
+    only theirs hold in the other changed ranges and (``swapped_*``) in the swapped
+    ones, for a merge that must edit those as rows after all."""
 
     swaps: Swaps
     only_base: list[bytes]
     only_theirs: list[bytes]
+    swapped_base: list[bytes]
+    swapped_theirs: list[bytes]
 
 
 def plan_regions(nodes: NodeStore, base: bytes, ours: bytes, theirs: bytes) -> Regions | None:
@@ -87,10 +90,14 @@ def plan_regions(nodes: NodeStore, base: bytes, ours: bytes, theirs: bytes) -> R
         (lo_o[swap] + 1).tolist(), (hi_o[swap] + 1).tolist(),
         (lo_t[swap] + 1).tolist(), (hi_t[swap] + 1).tolist(), strict=True,
     )
-    rest = changed[~swap]
-    only_base = _unshared(b.addresses, in_t, ends_b, rest)
-    only_theirs = _unshared(t.addresses, in_b, ends_t, rest)
-    return Regions(Swaps(list(runs), t), only_base, only_theirs)
+    rest, swapped = changed[~swap], changed[swap]
+    return Regions(
+        Swaps(list(runs), t),
+        _unshared(b.addresses, in_t, ends_b, rest),
+        _unshared(t.addresses, in_b, ends_t, rest),
+        _unshared(b.addresses, in_t, ends_b, swapped),
+        _unshared(t.addresses, in_b, ends_t, swapped),
+    )
 
 
 def _unshared(addresses: list[bytes], other: set[bytes], ends: np.ndarray, ranges: np.ndarray) -> list[bytes]:
