@@ -73,9 +73,7 @@ def encode_batch(records: Mapping[bytes, bytes]) -> bytes:
     n = len(records)
     lengths = np.fromiter(map(len, records.values()), np.int64, n)
     first = 4 + 24 * n + 4
-    offsets = np.concatenate([[0], np.cumsum(lengths)]) + first
-    if offsets[-1] >= 1 << 32:
-        raise StorageError(f"a journal batch of {int(offsets[-1])} bytes does not fit its offsets")
+    offsets = np.concatenate([[0], np.cumsum(lengths)]) + first  # < 2**32: BATCH_MAX_BYTES
     return b"".join(
         [_COUNT.pack(n), *records.keys(), offsets.astype("<u4").tobytes(), *records.values()]
     )

@@ -537,19 +537,14 @@ class LmdbChunkStore:
         ``refs``, ``file_bytes`` (size of data.mdb) and ``map_size``."""
 
         def read(txn: lmdb.Transaction) -> dict[str, int]:
-            refs = txn.stat(self._refs)
-            pages, entries, psize = 0, 0, 4096
-            for db in (self._chunks, self._journal):
-                if db is not None:
-                    stat = txn.stat(db)
-                    pages += stat["branch_pages"] + stat["leaf_pages"] + stat["overflow_pages"]
-                    entries += stat["entries"] if db is self._chunks else 0
-                    psize = stat["psize"]
+            refs, chunks = txn.stat(self._refs), txn.stat(self._chunks)
+            stats = [chunks] if self._journal is None else [chunks, txn.stat(self._journal)]
+            pages = sum(s["branch_pages"] + s["leaf_pages"] + s["overflow_pages"] for s in stats)
             journaled = self._journal_state(txn)[1] if self._journal is not None else 0
             return {
-                "chunks": entries + journaled,
+                "chunks": chunks["entries"] + journaled,
                 "journaled": journaled,
-                "stored_bytes": pages * psize,
+                "stored_bytes": pages * chunks["psize"],
                 "refs": refs["entries"],
             }
 

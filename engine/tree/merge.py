@@ -198,8 +198,7 @@ def merge(
             does not fit its column.
         UnsupportedType: "max" or "min" for a column whose type has no order.
     """
-    regions = _regions(base, ours, theirs)
-    planned, edits = _plan(base, ours, theirs, mode, rules, default_rule, regions)
+    planned, edits, regions = _plan(base, ours, theirs, mode, rules, default_rule)
     swaps = regions.swaps if regions is not None and regions.swaps.runs else None
     if not len(edits.keys) and swaps is None:
         tree = ours
@@ -232,7 +231,7 @@ def preview(
 ) -> MergePreview:
     """What ``merge`` with the same arguments would report, writing nothing
     (invariant (5)). Arguments and errors as for ``merge``."""
-    return _plan(base, ours, theirs, mode, rules, default_rule, _regions(base, ours, theirs))[0]
+    return _plan(base, ours, theirs, mode, rules, default_rule)[0]
 
 
 # --- planning -----------------------------------------------------------------
@@ -241,7 +240,7 @@ def preview(
 def _regions(base: ProllyTree, ours: ProllyTree, theirs: ProllyTree) -> Regions | None:
     """Theirs' changed key ranges split into swaps and the rest (``regions.py``);
     None where there is nothing to split (a side unchanged, or a one-leaf tree)."""
-    if base.root in (ours.root, theirs.root) or not base.types == ours.types == theirs.types:
+    if base.root in (ours.root, theirs.root):
         return None
     return plan_regions(base.nodes, base.root, ours.root, theirs.root)
 
@@ -261,7 +260,7 @@ def _with_swapped_rows(edits: _Edits, regions: Regions, base: ProllyTree) -> _Ed
     )
 
 
-def _plan(base, ours, theirs, mode, rules, default_rule, regions) -> tuple[MergePreview, _Edits]:
+def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, _Edits, Regions | None]:
     if mode not in MODES:
         raise InvalidInput(f"unknown merge mode {mode!r} (use 'cell' or 'row')")
     if not base.types == ours.types == theirs.types:
@@ -271,6 +270,7 @@ def _plan(base, ours, theirs, mode, rules, default_rule, regions) -> tuple[Merge
             "(merge the schemas first)"
         )
     column_rules = _column_rules(base.types, rules, default_rule)
+    regions = _regions(base, ours, theirs)
     if regions is None:
         theirs_diff = base.diff(theirs)
     else:  # invariant (1): the ranges not swapped
@@ -291,7 +291,7 @@ def _plan(base, ours, theirs, mode, rules, default_rule, regions) -> tuple[Merge
         resolved_cells=int(both.resolved_cells.sum()),
         leaves_taken=len(reuse) + (regions.swaps.taken() if regions else 0),
     )
-    return MergePreview(both.conflicts(), both.resolutions, stats), edits
+    return MergePreview(both.conflicts(), both.resolutions, stats), edits, regions
 
 
 def _ours_at(
