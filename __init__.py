@@ -4,6 +4,7 @@
 ``Repo`` is the plain Python API to the version graph.
 """
 
+from arbordb.engine.config import Config
 from arbordb.engine.repo import Repo
 from arbordb.sql.dbapi import (
     BINARY,
@@ -39,6 +40,7 @@ from arbordb.sql.errors import (
 __all__ = [
     "BINARY",
     "DATETIME",
+    "Config",
     "NUMBER",
     "ROWID",
     "STRING",

@@ -27,6 +27,7 @@ from .chunks.lmdb_store import LmdbChunkStore
 from .chunks.memory import MemoryChunkStore
 from .chunks.store import ChunkStore, RefUpdate
 from .codec.internal import node_level
+from .config import Config
 from .errors import (
     AlreadyExists,
     BranchNotFound,
@@ -66,7 +67,7 @@ from .root import RootValue
 from .table import Table
 from .tree import NodeStore
 from .versioning.artifacts import children as artifact_children
-from .workspace import Workspace, default_author
+from .workspace import Workspace
 
 REPO_DIR = ".arbor"
 INIT_MESSAGE = "Initialize data repository"
@@ -87,12 +88,26 @@ class Database:
         self.nodes = nodes or NodeStore(store)
         self.refs = Refs(store)
         self.loader = CommitLoader(store)
+        self.config = Config(store)
 
     # --- opening ---------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True, read_only: bool = False) -> Database:
-        """Open the repository in directory ``path`` (its data in ``path/.arbor``)."""
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        create: bool = True,
+        read_only: bool = False,
+        initial_branch: str | None = None,
+        author: tuple[str, str] | None = None,
+    ) -> Database:
+        """Open the repository in directory ``path`` (its data in ``path/.arbor``).
+
+        A repository made here starts on ``initial_branch`` (default: the
+        ``init.defaultbranch`` setting, else ``main``), its first commit by ``author``
+        (default: the configured user).
+        """
         directory = Path(path)
         data = directory / REPO_DIR
         if not data.exists():
@@ -103,7 +118,7 @@ class Database:
             data.mkdir(parents=True, exist_ok=True)
         db = cls(LmdbChunkStore(data, readonly=read_only))
         if not db.refs.branches() and not read_only:
-            db.init()
+            db.init(initial_branch or db.config.get("init.defaultbranch") or "main", author)
         return db
 
     @classmethod
@@ -122,7 +137,7 @@ class Database:
         buffer = BufferedChunkStore(self.store)
         root = RootValue()
         buffer.put(root.encode())
-        name, email = author or default_author()
+        name, email = author or self.config.author()
         commit = make_commit(
             buffer, root=root.address, parents=[], author=name, email=email, message=INIT_MESSAGE
         )
@@ -238,7 +253,7 @@ class Database:
         if self.store.get_ref(tag_ref(name)) is not None:
             raise AlreadyExists(f"tag {name!r} already exists (delete it first with -d)")
         target = self.workspace(branch).resolve_commit(revision)
-        who, email = author or default_author()
+        who, email = author or self.config.author()
         tag = Tag(target=target, name=name, tagger=who, email=email, timestamp=now_timestamp(), message=message)
         data = encode_tag(tag)
         address = address_of(data)

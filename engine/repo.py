@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from .config import Config
 from .db import Database
 from .errors import InvalidInput, TableNotFound
 from .hash import format_address
@@ -36,9 +37,25 @@ from .workspace import MergeOutcome
 class Repo:
     """A repository on disk (created when missing), checked out at one branch."""
 
-    def __init__(self, path: str | Path, *, branch: str | None = None, create: bool = True) -> None:
-        self.db = Database.open(path, create=create)
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        branch: str | None = None,
+        create: bool = True,
+        initial_branch: str | None = None,
+        author: tuple[str, str] | None = None,
+    ) -> None:
+        """Open the repository at ``path``; one made here starts on ``initial_branch``
+        (default: the ``init.defaultbranch`` setting, else ``main``) with a first commit
+        by ``author`` (default: the configured ``user.name``/``user.email``)."""
+        self.db = Database.open(path, create=create, initial_branch=initial_branch, author=author)
         self.ws = self.db.workspace(branch)
+
+    @property
+    def config(self) -> Config:
+        """The settings this repository sees (``user.name``, ``user.email``, ...)."""
+        return self.db.config
 
     # --- branches ---------------------------------------------------------------
 

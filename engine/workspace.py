@@ -25,8 +25,6 @@ Invariants:
 
 from __future__ import annotations
 
-import getpass
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,6 +32,7 @@ from typing import Any
 
 from .chunks.buffered import BufferedChunkStore
 from .chunks.store import ChunkStore, RefUpdate
+from .config import Config
 from .errors import (
     CommitConflict,
     DirtyWorkingSet,
@@ -66,14 +65,6 @@ from .table import Table
 from .tree import NodeStore
 from .versioning.artifacts import Artifacts
 from .versioning.merge import MergeOptions, RootMerge, merge_roots, resolve_table_conflicts
-
-
-def default_author() -> tuple[str, str]:
-    """The commit author from ARBOR_AUTHOR_NAME / ARBOR_AUTHOR_EMAIL, else the login."""
-    user = getpass.getuser() if hasattr(os, "getuid") else "arbor"
-    name = os.environ.get("ARBOR_AUTHOR_NAME", user)
-    email = os.environ.get("ARBOR_AUTHOR_EMAIL", f"{user}@localhost")
-    return name, email
 
 
 @dataclass(frozen=True)
@@ -266,7 +257,7 @@ class Workspace:
                 "nothing to commit: no staged changes (stage with dolt_add / `arbor add`, "
                 "use -a/-A, or pass --allow-empty)"
             )
-        name, email = author or default_author()
+        name, email = author or Config(self.store).author()
         commit = make_commit(
             self.loader,
             root=self._store_root(staged),
