@@ -17,6 +17,7 @@ from . import (
     config,
     demo,
     diff,
+    info,
     init,
     log,
     maintenance,
@@ -26,7 +27,7 @@ from . import (
     table,
 )
 
-MODULES = (init, config, status, commit, log, diff, branch, merge, blame, table, sql, maintenance, demo)
+MODULES = (init, config, info, status, commit, log, diff, branch, merge, blame, table, sql, maintenance, demo)
 
 
 def register(group: click.Group) -> None:
