@@ -58,6 +58,8 @@ def full_entry(row: Mapping[str, Any], *, color: bool = False) -> list[str]:
         lines.append("Merge: " + " ".join(p[:SHORT_HASH] for p in parents))
     lines.append(f"Author: {row['committer']} <{row['email']}>")
     lines.append(f"Date:  {_date(row['date'])}")
+    if row.get("metadata") not in (None, "{}"):
+        lines.append(f"Metadata: {row['metadata']}")
     lines.append("")
     lines += ["\t" + m for m in str(row["message"]).splitlines() or [""]]
     lines.append("")

@@ -106,6 +106,7 @@ class Repo:
                     "date": datetime.fromtimestamp(c.timestamp / 1e6).astimezone(),
                     "message": c.message,
                     "parents": [format_address(p) for p in c.parents],
+                    "metadata": dict(c.metadata),
                 }
             )
         return out

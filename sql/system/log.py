@@ -1,15 +1,18 @@
 """The commit graph as relations: dolt_log, dolt_log(...), dolt_commits, dolt_commit_ancestors.
 
-    dolt_log / dolt_log(...)   commit_hash, committer, email, date, message, commit_order
-                               [, parents with --parents] [, refs with --decorate short|full]
-    dolt_commits               commit_hash, committer, email, date, message
+    dolt_log / dolt_log(...)   commit_hash, committer, email, date, message, commit_order,
+                               metadata [, parents with --parents] [, refs with --decorate
+                               short|full]
+    dolt_commits               commit_hash, committer, email, date, message, metadata
     dolt_commit_ancestors      commit_hash, parent_hash, parent_index
 
 Order is the log order (engine/history/graph.py): highest commit first, newer
 first among equal heights. ``commit_order`` is the commit's height (1 for the
 first commit), as in Dolt. ``dolt_commits`` lists every commit reachable from
 any branch or tag; the parentless first commit has one ancestors row with a
-NULL parent, as Dolt documents.
+NULL parent, as Dolt documents. ``metadata`` (beyond Dolt) is the commit's free-form
+metadata as JSON text (``Repo.commit(metadata=...)``; merges record their applied
+resolution rules there); ``{}`` when it has none.
 
 ``dolt_log(...)`` arguments, each a separate text argument, as Dolt's:
 
@@ -27,6 +30,7 @@ NULL parent, as Dolt documents.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 
 import pyarrow as pa
@@ -37,7 +41,7 @@ from arbordb.engine.root import EMPTY_ROOT
 
 from .common import SystemContext, commit_of, hashes, text_args, times
 
-LOG_COLUMNS = ["commit_hash", "committer", "email", "date", "message", "commit_order"]
+LOG_COLUMNS = ["commit_hash", "committer", "email", "date", "message", "commit_order", "metadata"]
 _USAGE = "dolt_log([revision ...] [, '--first-parent'] [, '--merges'] [, '--parents'] ...)"
 
 
@@ -57,8 +61,9 @@ def _commit_table(entries: Sequence[LogEntry], with_order: bool) -> pa.Table:
     names = LOG_COLUMNS[:5]
     if with_order:
         arrays.append(pa.array([c.height for c in commits], pa.int64()))
-        names = LOG_COLUMNS
-    return pa.table(arrays, names=names)
+        names = LOG_COLUMNS[:6]
+    arrays.append(pa.array([json.dumps(c.metadata, sort_keys=True) for c in commits], pa.string()))
+    return pa.table(arrays, names=[*names, "metadata"])
 
 
 def log_table(ctx: SystemContext) -> pa.Table:

@@ -131,6 +131,7 @@ def test_dolt_log_columns_and_order(repo):
         "date",
         "message",
         "commit_order",
+        "metadata",
     ]
     assert log.schema.field("date").type == pa.timestamp("us")
     assert rows(log, "message", "commit_order") == [
@@ -189,7 +190,7 @@ def merged(repo) -> bytes:
 def test_commits_and_ancestors_cover_every_branch(repo):
     ctx = repo.ctx
     commits = rel(ctx, "dolt_commits")
-    assert commits.column_names == ["commit_hash", "committer", "email", "date", "message"]
+    assert commits.column_names == ["commit_hash", "committer", "email", "date", "message", "metadata"]
     assert set(commits.column("message").to_pylist()) == {
         "Initialize data repository",
         "add labels",
