@@ -38,3 +38,26 @@ def test_python_examples_run(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for block in code_blocks("python"):
         exec(compile(block, "README.md", "exec"), {})
+
+
+def test_setup_block_sets_the_author(tmp_path):
+    setup = next(b for b in code_blocks("bash") if "arbor config" in b)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for line in setup.splitlines():
+        if line.startswith("source "):
+            assert line == "source .venv/bin/activate"  # the first command's virtualenv
+            continue
+        done = subprocess.run(line, shell=True, cwd=tmp_path, env=env, capture_output=True)
+        assert done.returncode == 0, done.stderr
+    name = subprocess.run(
+        "arbor config --global --get user.name", shell=True, env=env, capture_output=True, text=True
+    )
+    assert name.stdout == "Ada Lovelace\n"
+
+
+def test_links_point_into_the_repository():
+    root = README.parent
+    for target in re.findall(r"\]\(([^)#]+)\)", README.read_text()):
+        assert not target.startswith(("..", "/")), f"README links outside the project: {target}"
+        if "://" not in target:
+            assert (root / target).exists(), f"README links to a missing file: {target}"
