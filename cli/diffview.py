@@ -46,6 +46,7 @@ import pyarrow.compute as pc
 from .render import BOLD, DIM, GREEN, RED, RESET, YELLOW, Grid, cell_strings
 
 LOW_CARDINALITY = 20  # a column with at most this many distinct diff values gets transitions
+MAX_TRANSITION_TEXT = 40  # text longer than this is free text, not a label: no transitions
 MAX_TRANSITIONS = 10  # transitions listed per column before "... and N more"
 _METADATA = frozenset({"commit", "commit_date"})
 
@@ -203,6 +204,8 @@ def transitions(diff: pa.Table, column: str) -> pa.Table | None:
     the diff (then transitions would be noise) or no modified row changed it.
     """
     old_all, new_all = diff.column("from_" + column), diff.column("to_" + column)
+    if not _label_like(old_all) or not _label_like(new_all):
+        return None
     both = pa.concat_arrays([cell_strings(old_all), cell_strings(new_all)])
     if pc.count_distinct(both, mode="all").as_py() > LOW_CARDINALITY:
         return None
@@ -217,6 +220,30 @@ def transitions(diff: pa.Table, column: str) -> pa.Table | None:
     counts = pairs.group_by(["from", "to"]).aggregate([([], "count_all")])
     counts = counts.rename_columns(["from", "to", "rows"])
     return counts.sort_by([("rows", "descending"), ("from", "ascending"), ("to", "ascending")])
+
+
+def _label_like(values: pa.ChunkedArray) -> bool:
+    """Whether a column's values could be labels: scalar (no lists, structs or bytes), and
+    for text, no value longer than :data:`MAX_TRANSITION_TEXT` characters."""
+    kind = values.type
+    if pa.types.is_nested(kind) or pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        return False
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        longest = pc.max(pc.utf8_length(values)).as_py()
+        return longest is None or longest <= MAX_TRANSITION_TEXT
+    return True
+
+
+def skinny(diff: pa.Table, keep: Sequence[str]) -> pa.Table:
+    """``diff`` with only the columns in ``keep`` (the key and any asked for) and those
+    with a changed cell in some row (``dolt diff --skinny``); other columns are dropped."""
+    wanted = set(keep)
+    dropped = [
+        c
+        for c in diff_columns(diff)
+        if c not in wanted and not cells_differ(diff.column("from_" + c), diff.column("to_" + c)).any()
+    ]
+    return diff.drop_columns([f"{side}_{c}" for c in dropped for side in ("to", "from")])
 
 
 def _rows(n: int) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import sys
+from dataclasses import dataclass
 
 import click
 import pyarrow as pa
@@ -11,7 +12,7 @@ import pyarrow as pa
 from arbordb.sql.errors import SqlError
 
 from ..client import Client, Invocation
-from ..diffview import json_tables, stat_text, summary_text, table_diff_text
+from ..diffview import json_tables, skinny, stat_text, summary_text, table_diff_text
 from ..errors import CliError, UsageError
 from ..render import aligned, sql_literal, write_csv
 from .common import color, example, out, pass_invocation
@@ -74,9 +75,12 @@ def changed_tables(client: Client, revs: list[str], tables: list[str]) -> list[d
     ]
 
 
-def _row_diff(client: Client, revs: list[str], name: str, where: str | None) -> pa.Table:
+def _row_diff(
+    client: Client, revs: list[str], name: str, where: str | None, limit: int | None = None
+) -> pa.Table:
     sql = f"SELECT * FROM dolt_diff({_args(*revs, name)})"
-    return client.query(sql + (f" WHERE {where}" if where else ""))
+    sql += f" WHERE {where}" if where else ""
+    return client.query(sql + (f" LIMIT {int(limit)}" if limit is not None else ""))
 
 
 def _schema_note(client: Client, revs: list[str], name: str) -> str:
@@ -89,11 +93,24 @@ def _schema_note(client: Client, revs: list[str], name: str) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class View:
+    """What the default view shows of each table (``--limit``, ``--data``/``--schema``,
+    ``--skinny``/``--include-cols``)."""
+
+    where: str | None = None
+    limit: int | None = None
+    data: bool = True
+    schema: bool = True
+    skinny: bool = False
+    include: tuple[str, ...] = ()
+
+
 def diff_text(
     client: Client,
     *revs: str,
     tables: tuple[str, ...] | list[str] = (),
-    where: str | None = None,
+    view: View = View(),
     color: bool = False,
 ) -> str:
     """Dolt's default diff view of every changed table between ``revs``."""
@@ -105,11 +122,50 @@ def diff_text(
             note = f"renamed table {entry['from_table_name']} -> {name}"
         if entry["schema_change"] and entry["diff_type"] == "modified":
             note = _schema_note(client, list(revs), name)
-        data = _row_diff(client, list(revs), name, where) if entry["data_change"] else pa.table({})
+        shows_schema = view.schema and bool(note)
+        shows_data = view.data and entry["data_change"]
+        if not shows_schema and not shows_data:
+            continue
+        data = pa.table({})
+        if shows_data:
+            data = _row_diff(client, list(revs), name, view.where, view.limit)
+            if view.skinny:
+                data = skinny(data, [*_key_of(client, name), *view.include])
         text += table_diff_text(
-            name, data, old_name=entry["from_table_name"] or None, note=note, color=color
+            name,
+            data,
+            old_name=entry["from_table_name"] or None,
+            note=note if view.schema else None,
+            color=color,
         )
     return text
+
+
+def _key_of(client: Client, name: str) -> tuple[str, ...]:
+    """The primary key of ``name`` in the working set (none when it is not there)."""
+    return client.primary_key(name) if name in client.tables() else ()
+
+
+def shift(client: Client, revs: list[str], reverse: bool, merge_base: bool) -> list[str]:
+    """The revisions after ``--merge-base`` (from the merge base of the two) and ``-R``
+    (the other way round); ``a..b`` and ``a...b`` become two plain revisions first."""
+    if merge_base:
+        if ".." in revs[0]:
+            raise UsageError("--merge-base takes two revisions, not a..b or a...b")
+        if revs in (["STAGED", "WORKING"], ["HEAD", "STAGED"]):
+            raise UsageError("--merge-base needs a revision: arbor diff --merge-base main feature")
+        second = "HEAD" if revs[1] == "WORKING" else revs[1]
+        revs = [f"{revs[0]}...{second}"]
+    if not reverse and not merge_base:
+        return revs
+    if len(revs) == 1:
+        three = "..." in revs[0]
+        left, right = revs[0].split("..." if three else "..", 1)
+        left, right = left or "HEAD", right or "HEAD"
+        if three:
+            left = client.scalar("SELECT dolt_merge_base(?, ?)", [left, right])
+        revs = [left, right]
+    return [revs[1], revs[0]] if reverse else revs
 
 
 def _shown_name(entry: dict) -> str:
@@ -157,15 +213,16 @@ def patch_view(client: Client, revs: list[str], tables: list[str]) -> str:
     return "".join(s.rstrip().removesuffix(";") + ";\n" for s in statements)
 
 
-def data_view(
-    client: Client, revs: list[str], tables: list[str], where: str | None, fmt: str
-) -> None:
+def data_view(client: Client, revs: list[str], tables: list[str], view: View, fmt: str) -> None:
     """The raw row diffs as Dolt's JSON, or as CSV (one block per table)."""
     diffs = {}
     for entry in changed_tables(client, revs, tables):
         if entry["data_change"]:
             name = entry["to_table_name"] or entry["from_table_name"]
-            diffs[name] = _row_diff(client, revs, name, where)
+            data = _row_diff(client, revs, name, view.where, view.limit)
+            if view.skinny:
+                data = skinny(data, [*_key_of(client, name), *view.include])
+            diffs[name] = data
     if fmt == "json":
         out(json_tables(diffs))
     else:
@@ -199,6 +256,26 @@ def data_view(
     help="Keep only diff rows matching this SQL condition (on to_<col>, from_<col>, diff_type).",
 )
 @click.option(
+    "--limit", type=click.IntRange(min=0), metavar="N", help="Show at most N changed rows per table."
+)
+@click.option("-d", "--data", "data_only", is_flag=True, help="Show only data changes.")
+@click.option("-s", "--schema", "schema_only", is_flag=True, help="Show only schema changes.")
+@click.option(
+    "-sk", "--skinny", is_flag=True, help="Show only key columns and columns that changed."
+)
+@click.option(
+    "-ic",
+    "--include-cols",
+    metavar="COLS",
+    help="With --skinny, also show these columns (comma-separated).",
+)
+@click.option("-R", "--reverse", is_flag=True, help="Swap the two versions.")
+@click.option(
+    "--merge-base",
+    is_flag=True,
+    help="Diff from the merge base of the two revisions (of the first and HEAD if one).",
+)
+@click.option(
     "-r",
     "--result-format",
     "fmt",
@@ -215,6 +292,13 @@ def diff(
     stat: bool,
     summary: bool,
     where: str | None,
+    limit: int | None,
+    data_only: bool,
+    schema_only: bool,
+    skinny: bool,
+    include_cols: str | None,
+    reverse: bool,
+    merge_base: bool,
     fmt: str,
 ) -> None:
     """Show changed rows between two versions.
@@ -224,19 +308,26 @@ def diff(
     """
     if fmt == "sql" and where:
         raise UsageError("--where filters rows of -r table, json or csv output, not -r sql")
+    if data_only and schema_only:
+        raise UsageError("--data and --schema contradict each other: give one (or neither)")
+    if include_cols and not skinny:
+        raise UsageError("--include-cols goes with --skinny")
+    include = tuple(c.strip() for c in (include_cols or "").split(",") if c.strip())
+    view = View(where, limit, not schema_only, not data_only, skinny, include)
     with invocation.client() as client:
         revs, tables = endpoints(client, args, staged)
         _check_tables(client, revs, tables)
+        revs = shift(client, revs, reverse, merge_base)
         if stat:
             out(stat_view(client, revs, tables))
         elif summary:
             out(summary_view(client, revs, tables, where))
         elif fmt == "table":
-            out(diff_text(client, *revs, tables=tables, where=where, color=color()))
+            out(diff_text(client, *revs, tables=tables, view=view, color=color()))
         elif fmt == "sql":
             out(patch_view(client, revs, tables))
         else:
-            data_view(client, revs, tables, where, fmt)
+            data_view(client, revs, tables, view, fmt)
 
 
 COMMANDS = (diff,)
