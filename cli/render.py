@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-FORMATS = ("table", "csv", "json", "parquet", "sql")
+FORMATS = ("table", "vertical", "csv", "json", "parquet", "sql")
 NULL_TEXT = "NULL"
 
 # ANSI styles used by the diff views; each wraps a whole padded cell.
@@ -147,6 +147,25 @@ def aligned(table: pa.Table, *, color: bool = False) -> str:
     return "\n".join(Grid.of(table).lines(BOLD if color else "")) + "\n"
 
 
+def vertical(table: pa.Table) -> str:
+    """One block per row, one ``name: value`` line per column (MySQL's ``\\G`` layout)::
+
+        *************************** 1. row ***************************
+           id: 7
+        label: cat
+    """
+    if table.num_columns == 0:
+        return ""
+    width = max(len(name) for name in table.column_names)
+    names = [name.rjust(width) + ": " for name in table.column_names]
+    columns = [cell_strings(column).to_pylist() for column in table.columns]
+    lines = []
+    for row in range(table.num_rows):
+        lines.append(f"{'*' * 27} {row + 1}. row {'*' * 27}")
+        lines.extend(name + column[row] for name, column in zip(names, columns, strict=True))
+    return "".join(line + "\n" for line in lines)
+
+
 # --- other formats -----------------------------------------------------------------
 
 
@@ -232,6 +251,8 @@ def write_result(
     stream = stream or sys.stdout
     if fmt == "table":
         stream.write(aligned(table, color=use_color(stream)))
+    elif fmt == "vertical":
+        stream.write(vertical(table))
     elif fmt == "csv":
         write_csv(table, stream)
     elif fmt == "json":

@@ -54,7 +54,8 @@ from pygments.lexers.sql import SqlLexer
 
 from .client import REPO_DIR, Client
 from .render import aligned, quote_ident, row_count_line, use_color
-from .script import is_complete, split_statements
+from .render import vertical as render_vertical
+from .script import VERTICAL_END, is_complete, split_statements
 
 HISTORY_FILE = "sql_history"
 KEYWORDS = """
@@ -83,6 +84,8 @@ HELP = r"""Type SQL ending in ';' (several lines are fine). Backslash commands:
   \status                          changed tables
   \d                               list tables;  \d <table>  a table's columns
   \timing                          show how long each statement took (toggle)
+  \x                               one column per line for results (toggle); end a
+                                   statement with \G instead of ';' for one result
   \help                            this text;    \q  (or Ctrl-D) quit
 Ctrl-C cancels the running statement and keeps the session."""
 
@@ -143,6 +146,8 @@ class Shell:
         self.explain = explain
         self.stdout = stdout or sys.stdout
         self.timing = False
+        self.expanded = False
+        self._pending = ""  # SQL typed before a backslash command on a continuation line
         self.completions = Completions()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbor-sql")
         self.session: PromptSession[str] = PromptSession(
@@ -166,8 +171,9 @@ class Shell:
         self._refresh_completions()
         try:
             while True:
+                pending, self._pending = self._pending, ""
                 try:
-                    text = self.session.prompt(self.prompt_text())
+                    text = self.session.prompt(self.prompt_text(), default=pending)
                 except KeyboardInterrupt:
                     continue  # Ctrl-C while typing: drop the input, keep the session
                 except EOFError:
@@ -181,21 +187,27 @@ class Shell:
     @staticmethod
     def _ready(text: str) -> bool:
         stripped = text.strip()
+        last = stripped.rsplit("\n", 1)[-1].strip()
         return (
             not stripped
-            or stripped.startswith("\\")
+            or last.startswith("\\")  # a backslash command, on any line (as in psql)
             or stripped in ("quit", "exit")
             or is_complete(text)
         )
 
     def handle(self, text: str) -> None:
-        """Run one input: a backslash command or one or more SQL statements."""
-        stripped = text.strip()
-        if stripped.startswith("\\"):
-            self._backslash(stripped)
+        """Run one input: SQL statements, then a backslash command typed on its last line
+        (the SQL before it stays in the input, as psql keeps its query buffer)."""
+        sql, command = _split_command(text)
+        if command and command != VERTICAL_END:
+            if sql.strip():
+                self._pending = sql.rstrip() + "\n"
+            self._backslash(command)
             return
-        for statement in split_statements(text):
-            shown = self._guarded(lambda s=statement: self._statement(s))
+        statements = split_statements(sql)
+        for index, statement in enumerate(statements):
+            vertical = self.expanded or (command == VERTICAL_END and index == len(statements) - 1)
+            shown = self._guarded(lambda s=statement, v=vertical: self._statement(s, v))
             if shown is None:
                 break  # later statements of the same input are not run after an error
             self._page(shown)
@@ -239,7 +251,7 @@ class Shell:
 
     # --- SQL ---------------------------------------------------------------------------------
 
-    def _statement(self, sql: str) -> str:
+    def _statement(self, sql: str, vertical: bool = False) -> str:
         """Run one statement (on the worker); returns what to show for it."""
         start = time.perf_counter()
         table, count = self.client.execute(sql)
@@ -248,7 +260,10 @@ class Shell:
             rows = "1 row" if count == 1 else f"{max(count, 0)} rows"
             took = f" ({seconds:.2f} sec)" if seconds is not None else ""
             return f"Query OK, {rows} affected{took}\n"
-        text = aligned(table, color=use_color(self.stdout)) if table.num_columns else ""
+        if vertical:
+            text = render_vertical(table)
+        else:
+            text = aligned(table, color=use_color(self.stdout)) if table.num_columns else ""
         return text + row_count_line(table.num_rows, seconds) + "\n"
 
     # --- backslash commands ------------------------------------------------------------------
@@ -263,6 +278,9 @@ class Shell:
         if name == "timing":
             self.timing = not self.timing
             self._print(f"Timing is {'on' if self.timing else 'off'}.")
+        elif name == "x":
+            self.expanded = not self.expanded
+            self._print(f"Expanded display is {'on' if self.expanded else 'off'}.")
         elif name in ("help", "?", "h"):
             self._print(HELP)
         elif name == "d":
@@ -303,6 +321,18 @@ class Shell:
                 pass  # no pager: print as is
         self.stdout.write(text)
         self.stdout.flush()
+
+
+def _split_command(text: str) -> tuple[str, str]:
+    """(the SQL of ``text``, the backslash command on its last line or ``""``); a
+    statement ended by ``\\G`` gives the command ``\\G``."""
+    stripped = text.rstrip()
+    if stripped.endswith(VERTICAL_END) and is_complete(stripped):
+        return stripped[: -len(VERTICAL_END)], VERTICAL_END
+    head, _, last = stripped.rpartition("\n")
+    if last.strip().startswith("\\"):
+        return head, last.strip()
+    return text, ""
 
 
 def _history(repository: Path) -> History:

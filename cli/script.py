@@ -17,10 +17,10 @@ from __future__ import annotations
 _QUOTES = "'\"`"
 
 
-def _scan(text: str) -> tuple[list[str], str, bool]:
-    """(complete statements, the unterminated rest, whether the rest is inside a quote
-    or block comment)."""
-    statements: list[str] = []
+def _scan(text: str) -> tuple[list[tuple[int, str]], tuple[int, str], bool]:
+    """(complete statements with their start offsets, the unterminated rest with its
+    offset, whether the rest is inside a quote or block comment)."""
+    statements: list[tuple[int, str]] = []
     start, i, n = 0, 0, len(text)
     quote: str | None = None
     while i < n:
@@ -40,14 +40,14 @@ def _scan(text: str) -> tuple[list[str], str, bool]:
         elif text.startswith("/*", i):
             end = text.find("*/", i + 2)
             if end < 0:
-                return statements, text[start:], True
+                return statements, (start, text[start:]), True
             i = end + 2
             continue
         elif ch == ";":
-            statements.append(text[start:i])
+            statements.append((start, text[start:i]))
             start = i + 1
         i += 1
-    return statements, text[start:], quote is not None
+    return statements, (start, text[start:]), quote is not None
 
 
 def _code(text: str) -> bool:
@@ -63,11 +63,31 @@ def _code(text: str) -> bool:
 
 def split_statements(text: str) -> list[str]:
     """The statements of a script, in order; a last statement may omit its ``;``."""
+    return [statement for _, statement in located_statements(text)]
+
+
+def located_statements(text: str) -> list[tuple[int, str]]:
+    """The statements of a script with the line (from 1) where each one's text begins.
+
+    >>> located_statements("select 1;\\n\\n  select\\n 2")
+    [(1, 'select 1'), (3, 'select\\n 2')]
+    """
     statements, rest, _ = _scan(text)
-    return [s.strip() for s in [*statements, rest] if _code(s)]
+    located = []
+    for offset, piece in [*statements, rest]:
+        if _code(piece):
+            begins = offset + len(piece) - len(piece.lstrip())
+            located.append((text.count("\n", 0, begins) + 1, piece.strip()))
+    return located
 
 
 def is_complete(text: str) -> bool:
-    """Whether REPL input is ready to run: it ends with ``;`` outside quotes and comments."""
-    statements, rest, open_quote = _scan(text)
-    return not open_quote and bool(statements) and not _code(rest)
+    """Whether REPL input is ready to run: it ends with ``;`` (or ``\\G``) outside quotes
+    and comments."""
+    statements, (_, rest), open_quote = _scan(text)
+    if open_quote:
+        return False
+    return (bool(statements) and not _code(rest)) or rest.rstrip().endswith(VERTICAL_END)
+
+
+VERTICAL_END = "\\G"  # ends a statement whose result shows one column per line (MySQL's \G)
