@@ -48,10 +48,15 @@ def _date(value: Any) -> str:
     return str(value)
 
 
-def full_entry(row: Mapping[str, Any], *, color: bool = False) -> list[str]:
-    """Dolt's ``log`` block for one commit: hash line, Merge, Author, Date, message."""
+def full_entry(
+    row: Mapping[str, Any], *, color: bool = False, parents: bool = False
+) -> list[str]:
+    """Dolt's ``log`` block for one commit: hash line (with its parents' hashes when
+    ``parents``), Merge, Author, Date, Metadata, message."""
+    after = "".join(" " + p for p in (row.get("parents") or "").split()) if parents else ""
     lines = [
-        f"{_hash('commit ' + row['commit_hash'], color, False)}{_decoration(row.get('refs'), color)}"
+        f"{_hash('commit ' + row['commit_hash'] + after, color, False)}"
+        f"{_decoration(row.get('refs'), color)}"
     ]
     parents = (row.get("parents") or "").split()
     if len(parents) > 1:
@@ -66,12 +71,13 @@ def full_entry(row: Mapping[str, Any], *, color: bool = False) -> list[str]:
     return lines
 
 
-def oneline(row: Mapping[str, Any], *, color: bool = False) -> str:
-    """``<short hash> (refs) <first line of the message>``."""
+def oneline(row: Mapping[str, Any], *, color: bool = False, parents: bool = False) -> str:
+    """``<short hash> [parents] (refs) <first line of the message>``."""
     subject = (str(row["message"]).splitlines() or [""])[0]
-    return (
-        f"{_hash(row['commit_hash'], color, True)}{_decoration(row.get('refs'), color)} {subject}"
-    )
+    shown = row["commit_hash"][:SHORT_HASH]
+    if parents:
+        shown += "".join(" " + p[:SHORT_HASH] for p in (row.get("parents") or "").split())
+    return f"{_hash(shown, color, False)}{_decoration(row.get('refs'), color)} {subject}"
 
 
 def log_text(
@@ -80,9 +86,20 @@ def log_text(
     short: bool = False,
     graph: bool = False,
     color: bool = False,
+    parents: bool = False,
+    stats: Sequence[str] | None = None,
 ) -> str:
-    """The whole log; ``short`` is ``--oneline``, ``graph`` draws lanes on the left."""
-    blocks = [[oneline(r, color=color)] if short else full_entry(r, color=color) for r in rows]
+    """The whole log; ``short`` is ``--oneline``, ``graph`` draws lanes on the left,
+    ``parents`` adds each commit's parents, ``stats`` a text block under each commit."""
+    blocks = [
+        [oneline(r, color=color, parents=parents)]
+        if short
+        else full_entry(r, color=color, parents=parents)
+        for r in rows
+    ]
+    if stats is not None:
+        for block, text in zip(blocks, stats, strict=True):
+            block += text.rstrip("\n").splitlines() + ([""] if text and not short else [])
     if not graph:
         return "".join(line + "\n" for block in blocks for line in block)
     out: list[str] = []

@@ -6,8 +6,8 @@
     dolt_commits               commit_hash, committer, email, date, message, metadata
     dolt_commit_ancestors      commit_hash, parent_hash, parent_index
 
-Order is the log order (engine/history/graph.py): highest commit first, newer
-first among equal heights. ``commit_order`` is the commit's height (1 for the
+Order is git's and Dolt's log order: newest commit time first, but never a commit
+before one of its children (:func:`newest_first`). ``commit_order`` is the commit's height (1 for the
 first commit), as in Dolt. ``dolt_commits`` lists every commit reachable from
 any branch or tag; the parentless first commit has one ancestors row with a
 NULL parent, as Dolt documents. ``metadata`` (beyond Dolt) is the commit's free-form
@@ -30,6 +30,7 @@ resolution rules there); ``{}`` when it has none.
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections.abc import Iterable, Sequence
 
@@ -45,8 +46,32 @@ LOG_COLUMNS = ["commit_hash", "committer", "email", "date", "message", "commit_o
 _USAGE = "dolt_log([revision ...] [, '--first-parent'] [, '--merges'] [, '--parents'] ...)"
 
 
-def _order(entry: LogEntry) -> tuple[int, int, bytes]:
-    return (-entry.commit.height, -entry.commit.timestamp, entry.address)
+def newest_first(entries: Iterable[LogEntry]) -> list[LogEntry]:
+    """``entries`` newest commit time first, never a commit before one of its children
+    (git's and Dolt's log order: a heap of the commits whose children are all shown,
+    latest time first, then greatest height, then address)."""
+    chosen = {e.address: e for e in entries}
+    waiting = dict.fromkeys(chosen, 0)  # children in ``chosen`` not shown yet
+    for entry in chosen.values():
+        for parent in set(entry.commit.parents):
+            if parent in waiting:
+                waiting[parent] += 1
+    ready = [_rank(e) for e in chosen.values() if waiting[e.address] == 0]
+    heapq.heapify(ready)
+    out = []
+    while ready:
+        entry = chosen[heapq.heappop(ready)[3]]
+        out.append(entry)
+        for parent in set(entry.commit.parents):
+            if parent in waiting:
+                waiting[parent] -= 1
+                if waiting[parent] == 0:
+                    heapq.heappush(ready, _rank(chosen[parent]))
+    return out
+
+
+def _rank(entry: LogEntry) -> tuple[int, int, bytes, bytes]:
+    return (-entry.commit.timestamp, -entry.commit.height, entry.address, entry.address)
 
 
 def _commit_table(entries: Sequence[LogEntry], with_order: bool) -> pa.Table:
@@ -68,7 +93,7 @@ def _commit_table(entries: Sequence[LogEntry], with_order: bool) -> pa.Table:
 
 def log_table(ctx: SystemContext) -> pa.Table:
     """The ``dolt_log`` system table: HEAD's history."""
-    return _commit_table(list(ancestors(ctx.workspace.loader, ctx.workspace.head)), True)
+    return _commit_table(newest_first(ancestors(ctx.workspace.loader, ctx.workspace.head)), True)
 
 
 def all_commits(ctx: SystemContext) -> list[LogEntry]:
@@ -82,7 +107,7 @@ def all_commits(ctx: SystemContext) -> list[LogEntry]:
             if entry.address in seen:
                 continue  # its ancestors were walked with it
             seen[entry.address] = entry
-    return sorted(seen.values(), key=_order)
+    return newest_first(seen.values())
 
 
 def commits_table(ctx: SystemContext) -> pa.Table:
@@ -203,7 +228,7 @@ def log_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table:
     if spec.exclude:
         gone = _reach(ctx, [commit_of(ctx, r) for r in spec.exclude], fp)
         chosen = {k: v for k, v in chosen.items() if k not in gone}
-    entries = sorted(chosen.values(), key=_order)
+    entries = newest_first(chosen.values())
     if spec.min_parents:
         entries = [e for e in entries if len(e.commit.parents) >= spec.min_parents]
     if spec.tables:
