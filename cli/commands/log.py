@@ -5,10 +5,11 @@ from __future__ import annotations
 import click
 
 from ..client import Client, Invocation
+from ..errors import UsageError
 from ..logview import full_entry, log_text
 from ..render import sql_literal
 from .common import color, example, out, pass_invocation
-from .diff import diff_text, stat_view
+from .diff import View, data_view, diff_text, patch_view, stat_view, summary_view
 
 
 def log_rows(
@@ -107,21 +108,46 @@ def _stat(client: Client, row: dict, tables: tuple[str, ...]) -> str:
     return stat_view(client, [parents[0], row["commit_hash"]], list(tables))
 
 
-@click.command(epilog=example("arbor show", "arbor show v1"))
+@click.command(epilog=example("arbor show", "arbor show v1 --stat", "arbor show HEAD~2 -r json"))
 @click.argument("revision", default="HEAD")
+@click.option("--stat", is_flag=True, help="Rows and cells changed per table, not the rows.")
+@click.option("--summary", is_flag=True, help="Changed tables and per-column changes.")
+@click.option(
+    "-r",
+    "--result-format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "sql"]),
+    default="table",
+    show_default=True,
+    help="How to show the changed rows.",
+)
 @pass_invocation
-def show(invocation: Invocation, revision: str) -> None:
+def show(invocation: Invocation, revision: str, stat: bool, summary: bool, fmt: str) -> None:
     """Show a commit and the rows it changed.
 
     REVISION defaults to HEAD; rows are diffed against its first parent.
     """
+    if stat and summary:
+        raise UsageError("give --stat or --summary, not both")
     with invocation.client() as client:
         (row,) = log_rows(client, (revision,), 1)
         text = "\n".join(full_entry(row, color=color())) + "\n"
         parents = (row.get("parents") or "").split()
-        if parents:
-            text += diff_text(client, parents[0], row["commit_hash"], color=color())
-    out(text)
+        if not parents:
+            out(text)
+            return
+        revs = [parents[0], row["commit_hash"]]
+        if stat:
+            out(text + stat_view(client, revs, []))
+        elif summary:
+            out(text + summary_view(client, revs, [], None))
+        elif fmt == "table":
+            out(text + diff_text(client, *revs, color=color()))
+        elif fmt == "sql":
+            out(text + patch_view(client, revs, []))
+        else:
+            out(text)
+            data_view(client, revs, [], View(), fmt)
 
 
 COMMANDS = (log, show)

@@ -72,3 +72,18 @@ def test_tables_after_dashes_and_stat(labels: Path) -> None:
     assert only_other == ["merge side", "y1"]  # the merge changed it against its first parent
     stat = ok(arbor(repo, "log", "--stat", "-n", "2", "--", "labels"))
     assert "1 Row Modified" in stat and "diff --arbor a/labels b/labels" in stat
+
+
+def test_show_stat_summary_and_formats(labels: Path) -> None:
+    ok(arbor(labels, "sql", "-q", "UPDATE labels SET label = 'dog' WHERE id = 1"))
+    ok(arbor(labels, "commit", "-am", "relabel 1"))
+    stat = ok(arbor(labels, "show", "--stat"))
+    assert "relabel 1" in stat and "1 Row Modified" in stat and "| < |" not in stat
+    summary = ok(arbor(labels, "show", "--summary"))
+    assert "label: cat -> dog  1 row" in summary
+    csv = ok(arbor(labels, "show", "-r", "csv"))
+    assert "to_label" in csv.splitlines()[-2] and csv.splitlines()[-1].endswith(",modified")
+    sql = ok(arbor(labels, "show", "-r", "sql"))
+    assert sql.rstrip().endswith("""UPDATE "labels" SET "label" = 'dog' WHERE "id" = 1;""")
+    first = ok(arbor(labels, "show", "HEAD~2", "--stat"))  # the parentless first commit
+    assert "Initialize data repository" in first
