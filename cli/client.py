@@ -131,6 +131,20 @@ class Client:
     def tables(self) -> list[str]:
         return self.query("SHOW TABLES").column(0).to_pylist()
 
+    def tables_at(self, revision: str) -> list[str]:
+        """The tables of a revision: those its history added since the first commit (every
+        history starts at the empty "Initialize data repository" commit)."""
+        first = self.scalar(
+            "SELECT commit_hash FROM dolt_log(?) ORDER BY commit_order LIMIT 1", [revision]
+        )
+        rows = self.rows("SELECT * FROM dolt_diff_summary(?, ?)", [first, revision])
+        return sorted(r["to_table_name"] for r in rows if r["to_table_name"])
+
+    def create_statement(self, table: str, revision: str | None = None) -> str:
+        """``SHOW CREATE TABLE``: the statements that create ``table`` (at ``revision``)."""
+        as_of = f" AS OF {sql_literal(revision)}" if revision else ""
+        return self.query(f"SHOW CREATE TABLE {quote_ident(table)}{as_of}").column(1)[0].as_py()
+
     def columns(self, table: str) -> pa.Schema:
         """A table's columns and Arrow types (from an empty scan of it)."""
         return self.query(f"SELECT * FROM {quote_ident(table)} LIMIT 0").schema

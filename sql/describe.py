@@ -12,9 +12,11 @@ from arbordb.engine.errors import TableNotFound
 from arbordb.engine.table import Table
 
 from . import catalog
+from .errors import ProgrammingError
 from .reads import SCHEMAS_TABLE, ReadContext, views
+from .system.common import create_table_sql
 
-__all__ = ["describe", "description_of", "show_tables"]
+__all__ = ["describe", "description_of", "show_create_table", "show_tables"]
 
 
 def description_of(columns: Sequence[tuple[str, pa.DataType]]) -> list[tuple]:
@@ -56,3 +58,23 @@ def describe(ctx: ReadContext, node: exp.Table) -> pa.Table:
             "extra": pa.nulls(len(columns), pa.string()),
         }
     )
+
+
+def show_create_table(ctx: ReadContext, node: exp.Table) -> pa.Table:
+    """``SHOW CREATE TABLE t [AS OF 'rev']``: MySQL's and Dolt's columns ``Table`` and
+    ``Create Table`` (the ``CREATE TABLE`` and ``CREATE INDEX`` statements)."""
+    version = node.args.get("version")
+    if version is None:
+        root, where = ctx.workspace.working, f" on branch {ctx.branch!r}"
+    else:
+        revision = version.expression
+        if not isinstance(revision, exp.Literal) or not revision.is_string:
+            raise ProgrammingError(
+                "SHOW CREATE TABLE ... AS OF takes a revision in quotes: AS OF 'main'"
+            )
+        root, where = ctx.workspace.root_at(revision.name), f" at {revision.name!r}"
+    found = root.find(node.name)
+    if found is None:
+        raise TableNotFound(root.missing_message(node.name, where))
+    schema = Table.load(ctx.workspace.nodes, root[found], found).schema
+    return pa.table({"Table": [found], "Create Table": [create_table_sql(found, schema)]})

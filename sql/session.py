@@ -524,6 +524,9 @@ class Session:
             return _Duck(self)
         if _shows_tables(tree):
             return _Arrow(describe.show_tables(self))
+        shown = _shown_create_table(tree, self.dialect)
+        if shown is not None:
+            return _Arrow(describe.show_create_table(self, shown))
         if isinstance(tree, exp.Set | exp.Pragma):
             self._duck_run(tree.sql("duckdb"), [])
             return _Duck(self)
@@ -629,11 +632,30 @@ def _checked_params(
 def _shows_tables(tree: exp.Expression) -> bool:
     if isinstance(tree, exp.Show):
         return tree.name.upper() == "TABLES"
-    return (
-        isinstance(tree, exp.Command)
-        and tree.name.upper() == "SHOW"
-        and tree.expression.name.strip().upper() == "TABLES"
-    )
+    return _show_command(tree).upper() == "TABLES"
+
+
+def _show_command(tree: exp.Expression) -> str:
+    """What follows ``SHOW`` in a statement sqlglot kept as an opaque command, or ``""``."""
+    if not isinstance(tree, exp.Command) or tree.name.upper() != "SHOW":
+        return ""
+    rest = tree.expression
+    return (rest.name if isinstance(rest, exp.Expression) else str(rest or "")).strip()
+
+
+def _shown_create_table(tree: exp.Expression, dialect: str) -> exp.Table | None:
+    """The table reference of ``SHOW CREATE TABLE <ref>`` (with its ``AS OF``), read by
+    this dialect's own parser as the reference of a ``SELECT``; None for other statements."""
+    words = _show_command(tree).split(None, 2)
+    if len(words) < 3 or [w.upper() for w in words[:2]] != ["CREATE", "TABLE"]:
+        return None
+    (select,) = parse(f"SELECT * FROM {words[2]}", dialect)
+    source = select.args.get("from") or select.args.get("from_")
+    reference = source.this if source is not None else None
+    plain = isinstance(select, exp.Select) and not select.args.get("joins")
+    if not plain or not isinstance(reference, exp.Table):
+        raise ProgrammingError(f"SHOW CREATE TABLE takes one table name, got {words[2]!r}")
+    return reference
 
 
 def _replace_command(tree: exp.Expression, dialect: str) -> exp.Expression:

@@ -22,12 +22,13 @@ from . import (
     log,
     maintenance,
     merge,
+    schema,
     sql,
     status,
     table,
 )
 
-MODULES = (init, config, info, status, commit, log, diff, branch, merge, blame, table, sql, maintenance, demo)
+MODULES = (init, config, info, schema, status, commit, log, diff, branch, merge, blame, table, sql, maintenance, demo)
 
 
 def register(group: click.Group) -> None:
