@@ -113,6 +113,7 @@ _WRITER = textwrap.dedent(
     try:
         con = arbordb.connect(path, branch="feat")
         con.cursor().execute("INSERT INTO t VALUES (100, 1, 1)")
+        print("ready", flush=True)
         time.sleep(pause)
         con.commit()
         print("committed")
@@ -123,8 +124,10 @@ _WRITER = textwrap.dedent(
 
 
 def test_deleting_a_branch_under_a_writer_process_never_leaves_its_rows(path):
-    """Real processes, random timing: either the writer commits before the delete (and
-    the rows go with the branch) or it is refused; a re-created branch never shows them."""
+    """Real processes, random timing: the writer holds uncommitted rows on 'feat' and
+    commits after a random pause while this process deletes 'feat' after another. Either
+    the commit lands first (the rows go with the branch) or it is refused naming the
+    branch; a branch re-created under that name never shows the rows."""
     seed = random.Random(os.getpid())
     con = arbordb.connect(path, autocommit=True)
     cur = con.cursor()
@@ -133,16 +136,17 @@ def test_deleting_a_branch_under_a_writer_process_never_leaves_its_rows(path):
     for _ in range(3):
         cur.execute("CALL dolt_branch('feat')")
         writer = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, path, str(seed.uniform(0.0, 0.6))],
+            [sys.executable, "-c", _WRITER, path, str(seed.uniform(0.0, 0.3))],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        time.sleep(seed.uniform(0.0, 0.8))
+        assert writer.stdout.readline() == "ready\n"
+        time.sleep(seed.uniform(0.0, 0.3))
         cur.execute("CALL dolt_branch('-D', 'feat')")
         out, err = writer.communicate(timeout=60)
         assert writer.returncode == 0, err
-        assert out.startswith(("committed", "refused: branch 'feat'")), out
+        assert out.startswith(("committed", "refused: branch 'feat' was deleted")), out
         cur.execute("CALL dolt_branch('feat')")
         fresh = arbordb.connect(path, branch="feat")
         assert rows(fresh.cursor(), "SELECT count(*) FROM t") == [(0,)]
