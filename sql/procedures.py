@@ -16,7 +16,7 @@ Dolt's result row. The verbs themselves are the engine's (``Workspace`` and
                             | --abort                                     conflicts, message
     dolt_reset              [--soft | --hard] [rev] | tables...           status
     dolt_revert             revs...                                       status
-    dolt_cherry_pick        rev                                           hash, data_conflicts,
+    dolt_cherry_pick        rev | --abort                                 hash, data_conflicts,
                                                                           schema_conflicts,
                                                                           constraint_violations
     dolt_tag                name [rev] [-m msg] | -d name                 status
@@ -27,7 +27,12 @@ Transactions: verbs that move a branch or tag head (commit, merge, checkout of a
 branch, branch, tag, reset, revert, cherry-pick, gc) persist the session's working set
 as part of their work, as Dolt's do; ``dolt_add``, ``dolt_conflicts_resolve`` and
 checking out tables change the session's working set only, like any other statement of
-the open transaction. A refused verb changes nothing (engine/workspace.py invariant (3)).
+the open transaction. A refused verb changes nothing (engine/workspace.py invariant (3)):
+each checks every argument before it writes, and writes once (``dolt_branch -d a b``
+deletes both or neither; ``dolt_checkout -b`` persists the transaction together with the
+new branch; ``dolt_revert a b`` lands both commits or none). Flags that contradict each
+other (``--squash --no-ff``, ``-c -d``) are refused. ``dolt_merge``'s ``conflicts`` is
+Dolt's 0/1 flag (conflicts or constraint violations left to resolve).
 """
 
 from __future__ import annotations
