@@ -75,14 +75,21 @@ def reset(invocation: Invocation, soft: bool, hard: bool, targets: tuple[str, ..
 
 @click.command(epilog=example("arbor revert HEAD", "arbor revert 8k3l1ab2"))
 @click.argument("revisions", nargs=-1, required=True)
-@pass_invocation
-def revert(invocation: Invocation, revisions: tuple[str, ...]) -> None:
+@click.pass_context
+def revert(ctx: click.Context, revisions: tuple[str, ...]) -> None:
     """Make commits that undo earlier commits.
 
-    Each of REVISIONS gets a new commit that reverses its change.
+    Each of REVISIONS gets a new commit that reverses its change. Conflicts stay in
+    the working set to resolve (then arbor commit); the exit status is then 1.
     """
-    with invocation.client() as client:
-        client.call("dolt_revert", *revisions)
+    with ctx.find_object(Invocation).client() as client:
+        (status,) = client.call("dolt_revert", *revisions).column("status").to_pylist()
+        if status:
+            out(
+                "Revert stopped with conflicts: resolve them with `arbor conflicts resolve` "
+                "and `arbor commit`, or undo it with `arbor merge --abort`.\n"
+            )
+            ctx.exit(1)
         out(_committed(client, client.scalar("SELECT message FROM dolt_log LIMIT 1")))
 
 

@@ -85,3 +85,14 @@ def test_contradictory_flags_are_usage_errors(labels):
     both = arbor(labels, "conflicts", "resolve", "--ours", "--theirs", "labels")
     refused(both, "exactly one", code=2)
     assert snapshot(labels) == before
+
+
+def test_revert_with_conflicts_exits_nonzero(labels):
+    sql(labels, "UPDATE labels SET label = 'x' WHERE id = 1")
+    ok(arbor(labels, "commit", "-Am", "x"))
+    sql(labels, "UPDATE labels SET label = 'y' WHERE id = 1")
+    ok(arbor(labels, "commit", "-Am", "y"))
+    ran = arbor(labels, "revert", "HEAD~1")  # x -> cat clashes with y
+    assert ran.code == 1 and "Revert stopped with conflicts" in ran.out
+    assert ok(arbor(labels, "merge", "--abort")) == "Merge aborted.\n"
+    assert "nothing to commit" in ok(arbor(labels, "status"))
