@@ -154,17 +154,22 @@ def assert_merged(cur, expected: dict) -> None:
     assert rows(cur, "SELECT dolt_merge_base('main', 'f') = dolt_hashof('f')") == [(True,)]
 
 
+RESOLVING_SQL = {
+    "delete": ["DELETE FROM dolt_conflicts_t"],
+    "update": [
+        "UPDATE dolt_conflicts_t SET our_a = their_a, our_b = their_b "
+        "WHERE their_diff_type <> 'removed'",
+        "DELETE FROM dolt_conflicts_t",
+    ],
+}
+
+
 def resolve_by(cur, path: str, chosen: set) -> None:
     if path in ("ours", "theirs", "combine"):
         cur.execute(f"CALL dolt_conflicts_resolve('--{path}', 't')")
-    elif path == "delete":
-        cur.execute("DELETE FROM dolt_conflicts_t")
-    elif path == "update":
-        cur.execute(
-            "UPDATE dolt_conflicts_t SET our_a = their_a, our_b = their_b "
-            "WHERE their_diff_type <> 'removed'"
-        )
-        cur.execute("DELETE FROM dolt_conflicts_t")
+    elif path in RESOLVING_SQL:
+        for statement in RESOLVING_SQL[path]:
+            cur.execute(statement)
     else:  # mixed
         keys = ", ".join(str(k) for k in sorted(chosen)) or "NULL"
         cur.execute(
@@ -210,9 +215,7 @@ def test_resolving_then_arbor_commit_records_the_model(tmp_path_factory, data, p
         if path == "theirs":
             ok(arbor(repo, "conflicts", "resolve", "--theirs", "t"))
         else:
-            con = arbordb.connect(str(repo), autocommit=True)
-            resolve_by(con.cursor(), path, set())
-            con.close()
+            ok(arbor(repo, "sql", "-q", ";".join(RESOLVING_SQL[path])))
         ok(arbor(repo, "commit", "-m", "merge f"))
     con = arbordb.connect(str(repo))
     try:
