@@ -18,7 +18,7 @@ Concurrency model (LMDB's, written down as G11 asks):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,50 +195,105 @@ class Database:
 
     # --- branches and tags -----------------------------------------------------------
 
-    def create_branch(self, name: str, start: str = "HEAD", *, branch: str | None = None, force: bool = False) -> bytes:
+    def create_branch(
+        self,
+        name: str,
+        start: str = "HEAD",
+        *,
+        branch: str | None = None,
+        force: bool = False,
+        workspace: Workspace | None = None,
+    ) -> bytes:
+        """Create (or with ``force`` move) branch ``name`` at revision ``start``.
+
+        With ``workspace`` (the session's, on another branch), its working set is
+        persisted in the same write (``dolt_checkout -b``): both land, or neither."""
         check_branch_name(name)
-        head = self.workspace(branch).resolve_commit(start)
+        resolver = workspace if workspace is not None else self.workspace(branch)
+        head = resolver.resolve_commit(start)
         current = self.store.get_ref(branch_ref(name))
         if current is not None and not force:
             raise AlreadyExists(f"branch {name!r} already exists (use -f to move it)")
-        self.refs.update([RefUpdate(branch_ref(name), current, head)])
+        if workspace is not None and name == workspace.branch:
+            raise InvalidInput(f"branch {name!r} is checked out here; it cannot be re-created")
+        updates = [RefUpdate(branch_ref(name), current, head)]
+        stale = self.store.get_ref(working_set_ref(name))
+        if current is None and stale is not None:  # a deleted branch's: never resurfaces
+            updates.append(RefUpdate(working_set_ref(name), stale, None))
+        if workspace is not None:
+            workspace.persist(extra=updates)
+        else:
+            self.refs.update(updates)
         return head
 
     def delete_branch(self, name: str, *, force: bool = False, current: str | None = None) -> None:
-        head = self.refs.branch_head(name)
-        if name == (current or self.default_branch()) and not force:
-            raise InvalidInput(f"cannot delete branch {name!r}: it is checked out (check out another branch first)")
-        if not force:
-            merged_into = [b for b, h in self.refs.branches().items() if b != name and is_ancestor(self.loader, head, h)]
-            if not merged_into:
-                raise UnmergedBranch(
-                    f"branch {name!r} is not fully merged into any other branch "
-                    "(use -D / --force to delete it anyway)"
+        self.delete_branches([name], force=force, current=current)
+
+    def delete_branches(
+        self, names: Sequence[str], *, force: bool = False, current: str | None = None
+    ) -> None:
+        """Delete branches and their working sets, all in one write after checking every
+        name first: a refused name deletes none."""
+        checked_out = current or self.default_branch()
+        branches = self.refs.branches()
+        updates = []
+        for name in dict.fromkeys(names):
+            head = self.refs.branch_head(name)
+            if name == checked_out and not force:
+                raise InvalidInput(
+                    f"cannot delete branch {name!r}: it is checked out (check out another "
+                    "branch first)"
                 )
-        updates = [RefUpdate(branch_ref(name), head, None)]
-        ws = self.store.get_ref(working_set_ref(name))
-        if ws is not None:
-            updates.append(RefUpdate(working_set_ref(name), ws, None))
+            if not force:
+                merged_into = [
+                    b for b, h in branches.items()
+                    if b != name and is_ancestor(self.loader, head, h)
+                ]
+                if not merged_into:
+                    raise UnmergedBranch(
+                        f"branch {name!r} is not fully merged into any other branch "
+                        "(use -D / --force to delete it anyway)"
+                    )
+            updates.append(RefUpdate(branch_ref(name), head, None))
+            ws = self.store.get_ref(working_set_ref(name))
+            if ws is not None:
+                updates.append(RefUpdate(working_set_ref(name), ws, None))
         self.refs.update(updates)
 
-    def rename_branch(self, old: str, new: str, *, force: bool = False) -> None:
+    def rename_branch(
+        self, old: str, new: str, *, force: bool = False, workspace: Workspace | None = None
+    ) -> None:
+        """Rename branch ``old`` (its working set moves with it). With ``workspace`` (the
+        session's, on ``old``), the session's working set is what moves, in the same write."""
         check_branch_name(new)
         head = self.refs.branch_head(old)
         target = self.store.get_ref(branch_ref(new))
         if target is not None and not force:
             raise AlreadyExists(f"branch {new!r} already exists (use -f to overwrite it)")
-        updates = [RefUpdate(branch_ref(old), head, None), RefUpdate(branch_ref(new), target, head)]
-        ws_old = self.store.get_ref(working_set_ref(old))
+        if new == old:
+            return
+        mine = workspace is not None and workspace.branch == old
+        updates = [
+            RefUpdate(branch_ref(old), workspace.head if mine else head, None),
+            RefUpdate(branch_ref(new), target, head),
+        ]
+        ws_old = workspace.ws_address if mine else self.store.get_ref(working_set_ref(old))
+        ws_moved = workspace.write_working_set() if mine else ws_old
         ws_new = self.store.get_ref(working_set_ref(new))
         if ws_old is not None:
             updates.append(RefUpdate(working_set_ref(old), ws_old, None))
-        if ws_old is not None or ws_new is not None:
-            updates.append(RefUpdate(working_set_ref(new), ws_new, ws_old))
+        if ws_moved is not None or ws_new is not None:
+            updates.append(RefUpdate(working_set_ref(new), ws_new, ws_moved))
         chunks = {}
         if self.refs.default_branch() == old:
             chunks, update = self.refs.default_branch_update(new)
             updates.append(update)
-        self.refs.update(updates, chunks)
+        if mine:
+            workspace.buffer.put_many(list(chunks.values()))
+            if not workspace.buffer.flush(updates):
+                workspace.refuse_lost_race()
+        else:
+            self.refs.update(updates, chunks)
 
     def copy_branch(self, source: str, dest: str, *, force: bool = False) -> None:
         check_branch_name(dest)
@@ -261,10 +316,19 @@ class Database:
         return target
 
     def delete_tag(self, name: str) -> None:
-        current = self.store.get_ref(tag_ref(name))
-        if current is None:
-            raise TagNotFound(f"tag {name!r} not found (tags: {', '.join(self.refs.tags()) or 'none'})")
-        self.refs.update([RefUpdate(tag_ref(name), current, None)])
+        self.delete_tags([name])
+
+    def delete_tags(self, names: Sequence[str]) -> None:
+        """Delete tags in one write after checking every name: a missing one deletes none."""
+        updates = []
+        for name in dict.fromkeys(names):
+            current = self.store.get_ref(tag_ref(name))
+            if current is None:
+                raise TagNotFound(
+                    f"tag {name!r} not found (tags: {', '.join(self.refs.tags()) or 'none'})"
+                )
+            updates.append(RefUpdate(tag_ref(name), current, None))
+        self.refs.update(updates)
 
     # --- maintenance --------------------------------------------------------------------
 

@@ -108,6 +108,10 @@ class BranchNotFound(NotFound):
     pass
 
 
+class BranchDeleted(BranchNotFound):
+    """The branch a session works on was deleted by another connection; nothing was written."""
+
+
 class TagNotFound(NotFound):
     pass
 
@@ -152,6 +156,10 @@ class DirtyWorkingSet(VersionError):
 
 class UnresolvedConflicts(VersionError):
     pass
+
+
+class UnstagedMergeResults(UnresolvedConflicts):
+    """A merge commit would leave out merge results that were never staged."""
 
 
 class MergeInProgress(VersionError):

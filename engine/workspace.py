@@ -21,6 +21,14 @@ Invariants:
   (2) Conflicts and constraint violations live only in the working root; a
       commit is refused while any table has them.
   (3) A refused verb leaves the workspace exactly as it was.
+  (4) ``persist`` also compare-and-swaps ``refs/heads/<b>`` from ``self.head`` when the
+      head does not move, so a working set is never written for a branch that another
+      connection deleted (or moved) meanwhile: ``BranchDeleted`` / ``CommitConflict``.
+  (5) A merge (or a cherry-pick or revert that conflicted) stages every table that
+      merged cleanly; a table it left with conflicts is staged when its last conflict
+      is resolved (``put_resolved``), and a commit is refused while a table the merge
+      changed has its merge results unstaged (``UnstagedMergeResults``), so a merge
+      commit never drops theirs' changes silently.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from .chunks.buffered import BufferedChunkStore
 from .chunks.store import ChunkStore, RefUpdate
 from .config import Config
 from .errors import (
+    BranchDeleted,
     CommitConflict,
     DirtyWorkingSet,
     InvalidInput,
@@ -42,6 +51,7 @@ from .errors import (
     NothingToCommit,
     TableNotFound,
     UnresolvedConflicts,
+    UnstagedMergeResults,
 )
 from .hash import format_address
 from .history import (
@@ -135,29 +145,46 @@ class Workspace:
         self.nodes.write([root.encode()])
         return root.address
 
-    def persist(self) -> None:
-        """Write buffered chunks, the working set and a moved head atomically (invariant (1))."""
+    def persist(self, extra: Sequence[RefUpdate] = ()) -> None:
+        """Write buffered chunks, the working set, a moved head and ``extra`` ref updates
+        atomically (invariants (1), (4))."""
+        ws_addr = self.write_working_set()
+        head = self._new_head if self._new_head is not None else self.head
+        updates = [
+            RefUpdate(working_set_ref(self.branch), self.ws_address, ws_addr),
+            RefUpdate(branch_ref(self.branch), self.head, head),  # invariant (4)
+            *extra,
+        ]
+        if not self.buffer.flush(updates):
+            self.refuse_lost_race()
+        self.ws_address = ws_addr
+        self.head = head
+        self._new_head = None
+
+    def write_working_set(self) -> bytes:
+        """Buffer the working set (roots and merge state); returns its address."""
         ws = WorkingSet(
             working=self._store_root(self.working),
             staged=self._store_root(self.staged),
             merge=self.merge,
         )
-        data = encode_working_set(ws)
-        (ws_addr,) = self.nodes.write([data])
-        updates = [RefUpdate(working_set_ref(self.branch), self.ws_address, ws_addr)]
-        if self._new_head is not None:
-            updates.append(RefUpdate(branch_ref(self.branch), self.head, self._new_head))
-        if not self.buffer.flush(updates):
-            # The buffer keeps its chunks (they are what the in-memory roots name);
-            # the caller reloads (discarding them) or rebuilds its change and retries.
-            raise CommitConflict(
-                f"branch {self.branch!r} was changed by another writer since this session read it; "
-                "nothing was written (reload the branch and run the change again)"
+        (address,) = self.nodes.write([encode_working_set(ws)])
+        return address
+
+    def refuse_lost_race(self) -> None:
+        """Raise the error for a lost compare-and-swap: the branch is gone, or it moved.
+
+        The buffer keeps its chunks (they are what the in-memory roots name); the caller
+        reloads (discarding them) or rebuilds its change and retries."""
+        if self.store.get_ref(branch_ref(self.branch)) is None:
+            raise BranchDeleted(
+                f"branch {self.branch!r} was deleted by another connection; nothing was "
+                "written and its uncommitted changes are discarded (check out another branch)"
             )
-        self.ws_address = ws_addr
-        if self._new_head is not None:
-            self.head = self._new_head
-        self._new_head = None
+        raise CommitConflict(
+            f"branch {self.branch!r} was changed by another writer since this session read it; "
+            "nothing was written (reload the branch and run the change again)"
+        )
 
     # --- tables ----------------------------------------------------------------
 
@@ -233,8 +260,13 @@ class Workspace:
         stage_modified: bool = False,
         stage_all: bool = False,
         metadata: Mapping[str, Any] | None = None,
+        persist: bool = True,
     ) -> bytes:
-        """Commit the staged root (Dolt's ``commit``; -a / -A stage first). Persists."""
+        """Commit the staged root (Dolt's ``commit``; -a / -A stage first).
+
+        Persists, unless ``persist`` is False: then the new commit is this workspace's
+        tip and the next ``persist`` moves the branch to it (verbs that make several
+        commits in one write)."""
         self._refuse_artifacts("commit")
         staged = self.staged
         if stage_all:
@@ -247,12 +279,14 @@ class Workspace:
                         if s == "deleted"
                         else staged.with_table(t, self.working[t])
                     )
-        parents = [self.head]
+        tip = self.tip
+        self._refuse_unstaged_merge_results(staged)
+        parents = [tip]
         meta = dict(metadata or {})
         if self.merge is not None and not self.merge.squash:
             parents.append(self.merge.theirs)
             meta.update(self.merge.details.get("commit_metadata", {}))
-        if staged.address == self.head_root.address and not allow_empty and self.merge is None:
+        if staged.address == self.tip_root.address and not allow_empty and self.merge is None:
             raise NothingToCommit(
                 "nothing to commit: no staged changes (stage with dolt_add / `arbor add`, "
                 "use -a/-A, or pass --allow-empty)"
@@ -273,12 +307,42 @@ class Workspace:
         self.staged = staged
         self.merge = None
         self._new_head = address
-        try:
-            self.persist()
-        except Exception:
-            self.staged, self.merge, self._new_head = before
-            raise
+        if persist:
+            try:
+                self.persist()
+            except Exception:
+                self.staged, self.merge, self._new_head = before
+                raise
         return address
+
+    @property
+    def tip(self) -> bytes:
+        """The commit the branch will point at after ``persist`` (HEAD, or a verb's new commit)."""
+        return self._new_head if self._new_head is not None else self.head
+
+    @property
+    def tip_root(self) -> RootValue:
+        return self.commit_root(self.tip)
+
+    def _refuse_unstaged_merge_results(self, staged: RootValue) -> None:
+        """Invariant (5): during a merge, every table whose working version differs from
+        HEAD's must be staged, or the merge commit would leave those changes out."""
+        if self.merge is None:
+            return
+        head = self.tip_root
+        left_out = [
+            name
+            for name in sorted(set(self.working) | set(head))
+            if self.working.get(name) != head.get(name) and staged.get(name) == head.get(name)
+        ]
+        if left_out:
+            names = ", ".join(left_out)
+            raise UnstagedMergeResults(
+                f"cannot commit the merge: table(s) {names} hold merge results that are not "
+                f"staged, and the commit would leave them out (stage them with "
+                f"dolt_add('{left_out[0]}') / `arbor add {left_out[0]}`, commit with -a / -A, "
+                f"or discard them with dolt_checkout('{left_out[0]}'))"
+            )
 
     def _refuse_artifacts(self, verb: str) -> None:
         bad = [s.table for s in self.status() if s.status in ("conflict", "constraint violation")]
@@ -324,7 +388,14 @@ class Workspace:
         if target != self.head:
             self._new_head = target
         if mode == "hard":
-            self.working = self.staged = root
+            # Dolt's --hard resets tracked tables; an untracked one (in the working set
+            # only: never staged nor committed) stays, unless the target has that name.
+            head, working = self.head_root, root
+            for name in self.working:
+                untracked = self.staged.find(name) is None and head.find(name) is None
+                if untracked and root.find(name) is None:
+                    working = working.with_table(name, self.working[name])
+            self.working, self.staged = working, root
             self.merge = None
         elif mode == "soft":
             if revision is None:
@@ -403,28 +474,19 @@ class Workspace:
             details["schema_conflicts"] = [c.as_dict() for c in result.schema_conflicts]
         self.working = result.root
         if result.conflicts or result.schema_conflicts or result.violations or no_commit:
-            self.merge = MergeState(
-                theirs=theirs,
-                ours=self.head,
-                pre_merge_working=pre_merge,
-                base_root=self._store_root(self.commit_root(base)) if base else None,
-                theirs_label=label,
-                squash=squash,
-                no_commit=no_commit,
-                details=details,
+            self._enter_merge(
+                result,
+                MergeState(
+                    theirs=theirs,
+                    ours=self.head,
+                    pre_merge_working=pre_merge,
+                    base_root=self._store_root(self.commit_root(base)) if base else None,
+                    theirs_label=label,
+                    squash=squash,
+                    no_commit=no_commit,
+                    details=details,
+                ),
             )
-            # Tables that merged cleanly are staged; a conflicted table is staged
-            # when its conflicts are resolved (``resolve_conflicts``).
-            unresolved = set(result.per_table_conflicted) | {c.table for c in result.schema_conflicts}
-            staged = result.root
-            for name in unresolved:
-                head_address = self.head_root.get(name)
-                staged = (
-                    staged.with_table(name, head_address)
-                    if head_address is not None
-                    else (staged.without_table(name) if name in staged else staged)
-                )
-            self.staged = staged
             self.persist()
             n = result.conflicts + len(result.schema_conflicts)
             msg = "conflicts found" if n else ("constraint violations found" if result.violations else "merge successful")
@@ -441,9 +503,30 @@ class Workspace:
         address = self.commit(text, author=author)
         return MergeOutcome(address, False, 0, "merge successful", result.resolutions)
 
-    def merge_abort(self) -> None:
-        if self.merge is None:
-            raise NoMergeInProgress("there is no merge to abort on this branch")
+    def _enter_merge(self, result: RootMerge, state: MergeState) -> None:
+        """Leave ``result`` in the working set with merge state ``state`` (invariant (5)):
+        tables that merged cleanly are staged; a table left with conflicts, violations or a
+        schema conflict keeps HEAD's version staged until it is resolved (``put_resolved``)."""
+        self.merge = state
+        self.working = result.root
+        unresolved = set(result.per_table_conflicted) | {c.table for c in result.schema_conflicts}
+        staged = result.root
+        head = self.tip_root
+        for name in unresolved:
+            head_address = head.get(name)
+            if head_address is not None:
+                staged = staged.with_table(name, head_address)
+            elif name in staged:
+                staged = staged.without_table(name)
+        self.staged = staged
+
+    def merge_abort(self, operation: str | None = None) -> None:
+        """Give up the merge in progress (or, with ``operation`` 'cherry-pick', only a
+        cherry-pick that stopped on conflicts) and restore the pre-merge working set."""
+        if self.merge is None or (
+            operation is not None and self.merge.details.get("operation") != operation
+        ):
+            raise NoMergeInProgress(f"there is no {operation or 'merge'} to abort on this branch")
         pre = self.root(self.merge.pre_merge_working)
         self.working = pre
         self.staged = self.head_root
@@ -460,9 +543,14 @@ class Workspace:
                 continue
             found = self.working.find(name) or name
             resolved = resolve_table_conflicts(self.nodes, self.table(name), strategy)
-            self.put_table(found, resolved)
-            if resolved.artifacts is None:  # nothing left to resolve: stage it (git add)
-                self.staged = self.staged.with_table(found, resolved.address)
+            self.put_resolved(found, resolved)
+
+    def put_resolved(self, name: str, table: Table) -> None:
+        """Store ``table`` after conflicts of it were resolved; once none is left, stage
+        it, as ``dolt_conflicts_resolve`` does (invariant (5))."""
+        self.put_table(name, table)
+        if table.artifacts is None:
+            self.staged = self.staged.with_table(name, table.address)
 
     def schema_conflicts(self) -> list[dict]:
         """Schema conflicts of the merge in progress (table, column, description)."""
@@ -492,31 +580,70 @@ class Workspace:
         details = {**self.merge.details, "schema_conflicts": remaining}
         self.merge = replace(self.merge, details=details)
 
-    def apply_commit_like(self, commit: bytes, *, revert: bool, author=None) -> MergeOutcome:
-        """Cherry-pick (revert=False) or revert (revert=True) one commit onto HEAD."""
-        self._refuse_artifacts("cherry-pick" if not revert else "revert")
+    def apply_commits(
+        self, commits: Sequence[bytes], *, revert: bool, author=None, label: str = ""
+    ) -> MergeOutcome:
+        """Cherry-pick (revert=False) or revert (revert=True) commits onto HEAD, one new
+        commit each, persisted in ONE write. The first that conflicts stops there: its
+        conflicts stay in the working set with a merge state (operation 'cherry-pick' or
+        'revert'; ``merge_abort`` undoes it), the commits made before it are kept."""
+        verb = "revert" if revert else "cherry-pick"
+        self._refuse_artifacts(verb)
+        if self.merge is not None:
+            raise MergeInProgress(
+                f"cannot {verb}: a merge is in progress on this branch (commit it, or abort "
+                "it with dolt_merge('--abort'))"
+            )
         if self.working.address != self.head_root.address:
             raise DirtyWorkingSet(
-                "the working set has uncommitted changes (commit or reset them first)"
+                f"cannot {verb}: the working set has uncommitted changes (commit them with "
+                "dolt_commit, or discard them with dolt_reset('--hard'))"
             )
-        c: Commit = self.loader.load(commit)
-        if not c.parents:
-            raise InvalidInput("cannot revert or cherry-pick the initial commit")
+        loaded = [self.loader.load(commit) for commit in commits]
+        for commit, c in zip(commits, loaded, strict=True):
+            if not c.parents:
+                raise InvalidInput(
+                    f"cannot {verb} commit {format_address(commit)}: it is the initial commit"
+                )
+        outcome = MergeOutcome(None, False, 0, "")
+        for commit, c in zip(commits, loaded, strict=True):
+            outcome = self._apply_commit(commit, c, revert, author, label)
+            if outcome.conflicts:
+                break
+        self.persist()
+        return outcome
+
+    def _apply_commit(
+        self, commit: bytes, c: Commit, revert: bool, author, label: str
+    ) -> MergeOutcome:
         parent_root = self.commit_root(c.parents[0])
         this_root = self.root(c.root)
         base, theirs = (this_root, parent_root) if revert else (parent_root, this_root)
-        result = merge_roots(self.nodes, base, self.head_root, theirs, MergeOptions())
+        ours = self.tip_root
+        result = merge_roots(self.nodes, base, ours, theirs, MergeOptions())
         if result.conflicts or result.schema_conflicts:
-            self.working = result.root
-            self.persist()
-            return MergeOutcome(None, False, result.conflicts + len(result.schema_conflicts), "conflicts found")
+            details: dict = {"operation": "revert" if revert else "cherry-pick"}
+            if result.schema_conflicts:
+                details["schema_conflicts"] = [x.as_dict() for x in result.schema_conflicts]
+            state = MergeState(
+                theirs=c.parents[0] if revert else commit,
+                ours=self.tip,
+                pre_merge_working=self._store_root(self.working),
+                base_root=self._store_root(base),
+                theirs_label=label,
+                squash=True,  # the commit that concludes it has one parent, as Dolt's
+                details=details,
+            )
+            self._enter_merge(result, state)
+            n = result.conflicts + len(result.schema_conflicts)
+            return MergeOutcome(None, False, n, "conflicts found")
         self.working = self.staged = result.root
-        message = (
-            f'Revert "{c.message}"\n\nThis reverts commit {format_address(commit)}.'
-            if revert
-            else c.message
+        message = f'Revert "{c.message}"' if revert else c.message
+        address = self.commit(
+            message,
+            author=author or ((c.author, c.email) if not revert else None),
+            persist=False,
         )
-        address = self.commit(message, author=author or ((c.author, c.email) if not revert else None))
         return MergeOutcome(address, False, 0, message)
 
 

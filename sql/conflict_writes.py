@@ -1,8 +1,9 @@
 """Writes to ``dolt_conflicts_<t>``: they resolve merge conflicts, as in Dolt.
 
-``DELETE`` accepts our row for the deleted conflicts (they are removed); ``UPDATE`` of
-``our_<column>`` columns writes those values to the table's row (the conflict stays
-until deleted or resolved).
+``DELETE`` accepts our row for the deleted conflicts (they are removed); once a table
+has none left it is staged, as ``dolt_conflicts_resolve`` stages it (engine/workspace.py
+invariant (5)). ``UPDATE`` of ``our_<column>`` columns writes those values to the table's
+row, which the conflict then shows as ours (it stays until deleted or resolved).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from arbordb.engine.table import Table
-from arbordb.engine.versioning.merge import resolve_table_conflicts
+from arbordb.engine.versioning.merge import refresh_our_rows, resolve_table_conflicts
 
 from . import reads
 from .errors import ProgrammingError
@@ -49,7 +50,8 @@ def delete_conflicts(session, tree: exp.Delete, params: Params) -> int:
     if len(selected) == 0:
         return 0
     resolved = resolve_table_conflicts(session.workspace.nodes, table, "ours", selected)
-    put(session, name, resolved)
+    session.wrote()
+    session.workspace.put_resolved(name, resolved)
     return len(selected)
 
 
@@ -77,10 +79,14 @@ def update_conflicts(session, tree: exp.Update, params: Params) -> int:
         for c in schema.columns
     ]
     items.append(exp.column("our_diff_type"))
+    items.append(exp.column("dolt_conflict_id"))
     data = _conflict_select(session, tree, tree.this, rows, items, params)
     alive = pc.not_equal(data.column("our_diff_type"), "removed")
-    data = data.filter(alive).drop_columns(["our_diff_type"])
+    data = data.filter(alive)
+    chosen = pc.is_in(rows.column("dolt_conflict_id"), value_set=data.column("dolt_conflict_id"))
+    data = data.drop_columns(["our_diff_type", "dolt_conflict_id"])
     if data.num_rows:
         check_constraints(session, schema, data)
-        put(session, name, table.upsert(data))
+        updated = table.upsert(data)
+        put(session, name, refresh_our_rows(session.workspace.nodes, updated, keys.filter(chosen)))
     return data.num_rows

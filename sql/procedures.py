@@ -16,7 +16,7 @@ Dolt's result row. The verbs themselves are the engine's (``Workspace`` and
                             | --abort                                     conflicts, message
     dolt_reset              [--soft | --hard] [rev] | tables...           status
     dolt_revert             revs...                                       status
-    dolt_cherry_pick        rev                                           hash, data_conflicts,
+    dolt_cherry_pick        rev | --abort                                 hash, data_conflicts,
                                                                           schema_conflicts,
                                                                           constraint_violations
     dolt_tag                name [rev] [-m msg] | -d name                 status
@@ -27,7 +27,12 @@ Transactions: verbs that move a branch or tag head (commit, merge, checkout of a
 branch, branch, tag, reset, revert, cherry-pick, gc) persist the session's working set
 as part of their work, as Dolt's do; ``dolt_add``, ``dolt_conflicts_resolve`` and
 checking out tables change the session's working set only, like any other statement of
-the open transaction. A refused verb changes nothing (engine/workspace.py invariant (3)).
+the open transaction. A refused verb changes nothing (engine/workspace.py invariant (3)):
+each checks every argument before it writes, and writes once (``dolt_branch -d a b``
+deletes both or neither; ``dolt_checkout -b`` persists the transaction together with the
+new branch; ``dolt_revert a b`` lands both commits or none). Flags that contradict each
+other (``--squash --no-ff``, ``-c -d``) are refused. ``dolt_merge``'s ``conflicts`` is
+Dolt's 0/1 flag (conflicts or constraint violations left to resolve).
 """
 
 from __future__ import annotations
@@ -128,6 +133,26 @@ def _parse(procedure: str, args: Sequence[str], spelled: dict[str, str], valued:
     return out
 
 
+def _exclusive(
+    procedure: str,
+    parsed: _Args,
+    spelled: dict[str, str],
+    groups: Sequence[str | tuple[str, ...]],
+) -> None:
+    """Refuse flags that contradict each other: at most one of ``groups`` (canonical
+    names; a tuple is one choice with several flags) may be given."""
+    given = []
+    for group in groups:
+        names = (group,) if isinstance(group, str) else group
+        found = next((n for n in names if parsed.flags.get(n)), None)
+        if found is not None:
+            given.append(next(flag for flag, name in spelled.items() if name == found))
+    if len(given) > 1:
+        raise ProgrammingError(
+            f"{procedure}: {' and '.join(given)} contradict each other (pass one of them)"
+        )
+
+
 _AUTHOR = re.compile(r"^\s*(.*?)\s*<([^>]*)>\s*$")
 
 
@@ -207,16 +232,16 @@ def dolt_branch(session, args: Sequence[str]) -> pa.Table:
         "--delete": "delete", "-D": "force_delete", "-f": "force", "--force": "force",
     }  # fmt: skip
     parsed = _parse("dolt_branch", args, spelled, set())
+    _exclusive("dolt_branch", parsed, spelled, ["copy", "move", ("delete", "force_delete")])
     db, ws, names = session.db, session.workspace, parsed.positional
     force = bool(parsed.flags.get("force"))
     session.check_writable()
     if parsed.flags.get("delete") or parsed.flags.get("force_delete"):
         if not names:
             raise ProgrammingError("dolt_branch -d needs the branch name(s) to delete")
-        for name in names:
-            db.delete_branch(
-                name, force=force or bool(parsed.flags.get("force_delete")), current=ws.branch
-            )
+        db.delete_branches(
+            names, force=force or bool(parsed.flags.get("force_delete")), current=ws.branch
+        )
     elif parsed.flags.get("copy"):
         if len(names) != 2:
             raise ProgrammingError("dolt_branch -c takes a source and a new branch name")
@@ -225,11 +250,11 @@ def dolt_branch(session, args: Sequence[str]) -> pa.Table:
         if len(names) not in (1, 2):
             raise ProgrammingError("dolt_branch -m takes [old name] and the new name")
         old, new = (ws.branch, names[0]) if len(names) == 1 else names
-        if old == ws.branch:
-            _persist(session)  # the working set moves with the branch
-        db.rename_branch(old, new, force=force)
-        if old == ws.branch:
+        if old == ws.branch:  # the session's working set moves with the branch, in one write
+            db.rename_branch(old, new, force=force, workspace=ws)
             session.switch_branch(new)
+        else:
+            db.rename_branch(old, new, force=force)
     else:
         if len(names) not in (1, 2):
             raise ProgrammingError("dolt_branch takes a new branch name and an optional start")
@@ -241,6 +266,7 @@ def dolt_branch(session, args: Sequence[str]) -> pa.Table:
 def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
     spelled = {"-b": "create", "-B": "force_create"}
     parsed = _parse("dolt_checkout", args, spelled, set())
+    _exclusive("dolt_checkout", parsed, spelled, ["create", "force_create"])
     names = parsed.positional
     create = parsed.flags.get("create") or parsed.flags.get("force_create")
     ws = session.workspace
@@ -248,10 +274,10 @@ def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
         if len(names) not in (1, 2):
             raise ProgrammingError("dolt_checkout -b takes a new branch name and an optional start")
         session.check_writable()
-        _persist(session)
         start = names[1] if len(names) == 2 else "HEAD"
+        # the open transaction is persisted with the new branch, in one write
         session.db.create_branch(
-            names[0], start, branch=ws.branch, force=bool(parsed.flags.get("force_create"))
+            names[0], start, force=bool(parsed.flags.get("force_create")), workspace=ws
         )
         session.switch_branch(names[0])
         return _status_message(f"Switched to branch '{names[0]}'")
@@ -282,9 +308,10 @@ def dolt_merge(session, args: Sequence[str]) -> pa.Table:
         "--abort": "abort", "-m": "message", "--message": "message", "--author": "author",
     }  # fmt: skip
     parsed = _parse("dolt_merge", args, spelled, {"message", "author"})
+    _exclusive("dolt_merge", parsed, spelled, ["squash", "no_ff"])
     session.wrote()
     if parsed.flags.get("abort"):
-        if parsed.positional:
+        if parsed.positional or len(parsed.flags) > 1:
             raise ProgrammingError("dolt_merge --abort takes no other arguments")
         session.workspace.merge_abort()
         session.persisted()
@@ -309,7 +336,7 @@ def _merge_row(address: str, fast_forward: bool, conflicts: int, message: str) -
         {
             "hash": pa.array([address], pa.string()),
             "fast_forward": pa.array([int(fast_forward)], pa.int64()),
-            "conflicts": pa.array([conflicts], pa.int64()),
+            "conflicts": pa.array([int(conflicts > 0)], pa.int64()),  # Dolt's 0/1 flag
             "message": pa.array([message], pa.string()),
         }
     )
@@ -346,27 +373,35 @@ def dolt_revert(session, args: Sequence[str]) -> pa.Table:
     ws = session.workspace
     session.wrote()
     commits = [ws.resolve_commit(r) for r in parsed.positional]
-    for commit in commits:
-        outcome = ws.apply_commit_like(commit, revert=True)
-        if outcome.conflicts:
-            session.persisted()
-            return _status(1)
+    outcome = ws.apply_commits(commits, revert=True)
     session.persisted()
-    return _status()
+    return _status(1 if outcome.conflicts else 0)
 
 
 def dolt_cherry_pick(session, args: Sequence[str]) -> pa.Table:
-    parsed = _parse("dolt_cherry_pick", args, {}, set())
+    parsed = _parse("dolt_cherry_pick", args, {"--abort": "abort"}, set())
+    ws = session.workspace
+    if parsed.flags.get("abort"):
+        if parsed.positional:
+            raise ProgrammingError("dolt_cherry_pick --abort takes no other arguments")
+        session.wrote()
+        ws.merge_abort("cherry-pick")
+        session.persisted()
+        return _cherry_pick_row("", 0)
     if len(parsed.positional) != 1:
         raise ProgrammingError("dolt_cherry_pick takes one commit to apply")
-    ws = session.workspace
     session.wrote()
-    outcome = ws.apply_commit_like(ws.resolve_commit(parsed.positional[0]), revert=False)
+    revision = parsed.positional[0]
+    outcome = ws.apply_commits([ws.resolve_commit(revision)], revert=False, label=revision)
     session.persisted()
+    return _cherry_pick_row(format_address(outcome.hash) if outcome.hash else "", outcome.conflicts)
+
+
+def _cherry_pick_row(address: str, conflicts: int) -> pa.Table:
     return pa.table(
         {
-            "hash": pa.array([format_address(outcome.hash) if outcome.hash else ""], pa.string()),
-            "data_conflicts": pa.array([outcome.conflicts], pa.int64()),
+            "hash": pa.array([address], pa.string()),
+            "data_conflicts": pa.array([conflicts], pa.int64()),
             "schema_conflicts": pa.array([0], pa.int64()),
             "constraint_violations": pa.array([0], pa.int64()),
         }
@@ -381,8 +416,7 @@ def dolt_tag(session, args: Sequence[str]) -> pa.Table:
     if parsed.flags.get("delete"):
         if not names:
             raise ProgrammingError("dolt_tag -d needs the tag name(s) to delete")
-        for name in names:
-            session.db.delete_tag(name)
+        session.db.delete_tags(names)
         return _status()
     if len(names) not in (1, 2):
         raise ProgrammingError("dolt_tag takes a tag name and an optional revision")

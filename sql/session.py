@@ -36,6 +36,7 @@ Invariants (cited as ``# invariant (n)``):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import warnings
 from collections import OrderedDict
@@ -48,7 +49,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from arbordb.engine.db import Database
-from arbordb.engine.errors import CommitConflict
+from arbordb.engine.errors import CommitConflict, EngineError
 from arbordb.engine.history import branch_ref, working_set_ref
 
 from . import describe, inserts, operands, reads, relations, updates, writes
@@ -322,7 +323,7 @@ class Session:
             raise self._lost_race(exc) from exc
         except Exception as exc:
             self.state = State.FAILED
-            self.rollback()
+            self._discard()
             raise translate(exc) from exc
         self.state = State.IDLE
 
@@ -330,7 +331,7 @@ class Session:
         """COMMITTING -> FAILED -> IDLE: roll back after another writer moved the branch
         (invariant (2)); the error to raise."""
         self.state = State.FAILED
-        self.rollback()
+        self._discard()
         error = TransactionConflict(
             f"branch {self.branch!r} was changed by another connection since this "
             "transaction began; nothing was written and the transaction was rolled back "
@@ -343,8 +344,16 @@ class Session:
         """Discard the open transaction's changes; the session sees the branch afresh."""
         self._check_open()
         self._detach()
-        self.workspace.reload()
         self.state = State.IDLE
+        try:
+            self.workspace.reload()
+        except EngineError as exc:  # the branch was deleted by another connection
+            raise translate(exc) from exc
+
+    def _discard(self) -> None:
+        """Roll back after a failed commit; a deleted branch leaves nothing to reload."""
+        with contextlib.suppress(SqlError):
+            self.rollback()
 
     def close(self) -> None:
         """Discard the open transaction and release the DuckDB connection."""
@@ -363,7 +372,10 @@ class Session:
         if store.get_ref(working_set_ref(ws.branch)) != ws.ws_address or (
             store.get_ref(branch_ref(ws.branch)) != ws.head
         ):
-            ws.reload()
+            try:
+                ws.reload()
+            except EngineError as exc:  # the branch was deleted by another connection
+                raise translate(exc) from exc
         self.state = State.READ
 
     def check_writable(self) -> None:

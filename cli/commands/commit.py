@@ -75,33 +75,56 @@ def reset(invocation: Invocation, soft: bool, hard: bool, targets: tuple[str, ..
 
 @click.command(epilog=example("arbor revert HEAD", "arbor revert 8k3l1ab2"))
 @click.argument("revisions", nargs=-1, required=True)
-@pass_invocation
-def revert(invocation: Invocation, revisions: tuple[str, ...]) -> None:
+@click.pass_context
+def revert(ctx: click.Context, revisions: tuple[str, ...]) -> None:
     """Make commits that undo earlier commits.
 
-    Each of REVISIONS gets a new commit that reverses its change.
+    Each of REVISIONS gets a new commit that reverses its change. Conflicts stay in
+    the working set to resolve (then arbor commit); the exit status is then 1.
     """
-    with invocation.client() as client:
-        client.call("dolt_revert", *revisions)
+    with ctx.find_object(Invocation).client() as client:
+        (status,) = client.call("dolt_revert", *revisions).column("status").to_pylist()
+        if status:
+            out(
+                "Revert stopped with conflicts: resolve them with `arbor conflicts resolve` "
+                "and `arbor commit`, or undo it with `arbor merge --abort`.\n"
+            )
+            ctx.exit(1)
         out(_committed(client, client.scalar("SELECT message FROM dolt_log LIMIT 1")))
 
 
 @click.command(
-    "cherry-pick", epilog=example("arbor cherry-pick relabel", "arbor cherry-pick 8k3l1ab2")
+    "cherry-pick",
+    epilog=example(
+        "arbor cherry-pick relabel", "arbor cherry-pick 8k3l1ab2", "arbor cherry-pick --abort"
+    ),
 )
-@click.argument("revision")
-@pass_invocation
-def cherry_pick(invocation: Invocation, revision: str) -> None:
+@click.option("--abort", is_flag=True, help="Give up a cherry-pick that stopped on conflicts.")
+@click.argument("revision", required=False)
+@click.pass_context
+def cherry_pick(ctx: click.Context, abort: bool, revision: str | None) -> None:
     """Apply one commit's change as a new commit.
 
     The change REVISION made against its parent is applied to the current branch.
+    Conflicts stay in the working set to resolve (then arbor commit), or to undo with
+    --abort; the exit status is then 1.
     """
-    with invocation.client() as client:
+    if abort == bool(revision):
+        raise UsageError("name one commit to cherry-pick, or pass --abort (not both)")
+    with ctx.find_object(Invocation).client() as client:
+        if abort:
+            client.call("dolt_cherry_pick", "--abort")
+            out("Cherry-pick aborted.\n")
+            return
         result = client.call("dolt_cherry_pick", revision).to_pylist()
         conflicts = result[0].get("data_conflicts", 0) if result else 0
         if conflicts:
-            out(f"Cherry-pick stopped with {conflicts} conflict(s): see `arbor status`\n")
-            return
+            out(
+                f"Cherry-pick stopped with {conflicts} conflict(s): resolve them with "
+                "`arbor conflicts resolve` and `arbor commit`, or run "
+                "`arbor cherry-pick --abort`.\n"
+            )
+            ctx.exit(1)
         out(_committed(client, client.scalar("SELECT message FROM dolt_log LIMIT 1")))
 
 

@@ -10,6 +10,8 @@ from ..errors import UsageError
 from ..render import quote_ident
 from .common import color, example, out, pass_invocation
 
+UP_TO_DATE = "Everything up-to-date"  # dolt_merge's message when there is nothing to merge
+
 
 @click.command(
     epilog=example(
@@ -48,6 +50,10 @@ def merge(
     """
     if abort == bool(branch):
         raise UsageError("name one branch to merge, or pass --abort (not both)")
+    if abort and (no_ff or no_commit or squash or message):
+        raise UsageError("--abort takes no other options")
+    if squash and no_ff:
+        raise UsageError("--squash and --no-ff contradict each other (pass one of them)")
     flags = (
         ["--no-ff"] * no_ff
         + ["--no-commit"] * no_commit
@@ -61,17 +67,19 @@ def merge(
         if abort:
             out("Merge aborted.\n")
             return
-        conflicts = result.get("conflicts") or 0
-        if conflicts:
-            tables = client.query('SELECT "table" FROM dolt_conflicts').column(0).to_pylist()
-            for name in tables:
-                out(f"CONFLICT (content): Merge conflict in {name}\n")
+        if result.get("conflicts"):  # Dolt's 0/1 flag: conflicts or constraint violations
+            found = client.query('SELECT "table", num_conflicts FROM dolt_conflicts').to_pylist()
+            for row in found:
+                out(f"CONFLICT (content): Merge conflict in {row['table']}\n")
+            count = sum(row["num_conflicts"] for row in found)
             out(
-                f"Automatic merge failed; {conflicts} conflict(s): resolve them with "
+                f"Automatic merge failed; {count} conflict(s): resolve them with "
                 "`arbor conflicts resolve --ours|--theirs <table>` and `arbor commit`.\n"
             )
             ctx.exit(1)
-        if result.get("fast_forward"):
+        if result.get("message") == UP_TO_DATE:
+            out("Already up to date.\n")
+        elif result.get("fast_forward"):
             out(f"Fast-forward to {(result.get('hash') or '')[:8]}\n")
         elif result.get("hash"):
             subject = client.scalar("SELECT message FROM dolt_log LIMIT 1")
@@ -104,24 +112,28 @@ def conflicts_cat(invocation: Invocation, tables: tuple[str, ...]) -> None:
         "arbor conflicts resolve --ours labels", "arbor conflicts resolve --combine labels scores"
     ),
 )
-@click.option("--ours", "side", flag_value="--ours", help="Keep the current branch's rows.")
-@click.option("--theirs", "side", flag_value="--theirs", help="Keep the merged branch's rows.")
+@click.option("--ours", is_flag=True, help="Keep the current branch's rows.")
+@click.option("--theirs", is_flag=True, help="Keep the merged branch's rows.")
 @click.option(
     "--combine",
-    "side",
-    flag_value="--combine",
+    is_flag=True,
     help="Keep each side's changed cells, filling NULLs from the other side.",
 )
 @click.argument("tables", nargs=-1, required=True)
 @pass_invocation
-def conflicts_resolve(invocation: Invocation, side: str | None, tables: tuple[str, ...]) -> None:
+def conflicts_resolve(
+    invocation: Invocation, ours: bool, theirs: bool, combine: bool, tables: tuple[str, ...]
+) -> None:
     """Resolve the conflicts in tables.
 
     Take one side for every conflict in TABLES, or --combine both sides' changed
     cells.
     """
-    if side is None:
-        raise UsageError("choose how to resolve: --ours, --theirs or --combine")
+    chosen = (("--ours", ours), ("--theirs", theirs), ("--combine", combine))
+    sides = [flag for flag, on in chosen if on]
+    if len(sides) != 1:
+        raise UsageError("choose exactly one way to resolve: --ours, --theirs or --combine")
+    (side,) = sides
     with invocation.client() as client:
         client.call("dolt_conflicts_resolve", side, *tables)
     out(f"Resolved conflicts in {', '.join(tables)} ({side[2:]}).\n")

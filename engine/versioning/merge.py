@@ -32,6 +32,7 @@ from ..root import RootValue
 from ..table import Schema, Table, rows_to_arrow
 from ..tree import REMOVED, NodeStore, ProllyTree
 from ..tree.diff import DIFF_TYPE_NAMES, column_equal
+from ..tree.lookup import lookup
 from ..tree.merge import MergeResult
 from ..tree.merge import merge as merge_trees
 from ..tree.merge import preview as preview_trees
@@ -408,3 +409,22 @@ def resolve_table_conflicts(
         )
     art = Artifacts(conflicts, art.violations)
     return table.with_artifacts(None if art.is_empty() else art.store(nodes))
+
+
+def refresh_our_rows(nodes: NodeStore, table: Table, keys: pa.BinaryArray) -> Table:
+    """Store the table's current rows as the ``our`` side of its conflicts on ``keys``
+    (sorted), after those rows were written through ``dolt_conflicts_<t>``: the conflict
+    then shows, and ``--combine`` then uses, the row the merge now keeps."""
+    if table.artifacts is None or len(keys) == 0:
+        return table
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    art = Artifacts.load(nodes, table.artifacts)
+    found, stored = lookup(art.conflicts, keys)
+    keys = keys.filter(pa.array(found))
+    stored = [c.filter(pa.array(found)) for c in stored]
+    _, current = lookup(table.rows, keys)
+    n = len(table.rows.types)
+    columns = [stored[0], *stored[1 : 1 + n], *current, *stored[1 + 2 * n :]]
+    conflicts = art.conflicts.edit(keys, columns, np.zeros(len(keys), bool))
+    return table.with_artifacts(Artifacts(conflicts, art.violations).store(nodes))

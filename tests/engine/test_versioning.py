@@ -212,13 +212,13 @@ def test_reset_revert_cherry_pick(repo):
     assert 4 not in rows(repo)
     repo.write("labels", labels([4], ["owl"]), mode="upsert")
     repo.commit("add owl")
-    repo.ws.apply_commit_like(repo.ws.resolve_commit("HEAD"), revert=True)
+    repo.ws.apply_commits([repo.ws.resolve_commit("HEAD")], revert=True)
     assert 4 not in rows(repo)
     assert repo.log()[0]["message"].startswith('Revert "add owl"')
     repo.branch("pick")
     repo.checkout("pick")
     owl = repo.ws.resolve_commit("HEAD~1")
-    repo.ws.apply_commit_like(owl, revert=False)
+    repo.ws.apply_commits([owl], revert=False)
     assert rows(repo)[4][0] == "owl" and repo.log()[0]["message"] == "add owl"
 
 
