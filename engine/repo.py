@@ -140,15 +140,19 @@ class Repo:
     def write(
         self,
         name: str,
-        data: pa.Table,
+        data: object,
         *,
         primary_key: Sequence[str] | None = None,
         mode: str = "replace",
     ) -> None:
         """Write rows: mode 'replace' (the table becomes ``data``; created if missing),
-        'upsert' or 'insert' (refuses existing keys). Persists the working set."""
+        'upsert' or 'insert' (refuses existing keys). Persists the working set.
+
+        ``data`` is a ``pyarrow.Table`` or ``RecordBatch``, a pandas or polars DataFrame,
+        or anything that exports an Arrow stream (``__arrow_c_stream__``)."""
         if mode not in ("replace", "upsert", "insert"):
             raise InvalidInput(f"write mode {mode!r} is not one of replace, upsert, insert")
+        data = as_arrow(data, name)
         try:
             table = self.ws.table(name)
         except TableNotFound:
@@ -189,6 +193,64 @@ class Repo:
         self.ws.reset("hard" if hard else "mixed", revision)
         self.ws.persist()
 
+    # --- the version graph ------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        """Whether the working set holds changes not committed yet: reads without
+        ``as_of`` (``table``, ``tables``) see them; ``as_of="HEAD"`` reads the last commit."""
+        return self.ws.dirty
+
+    def hashof(self, revision: str = "HEAD") -> str:
+        """The commit hash a revision names (as ``dolt_hashof``)."""
+        return format_address(self.ws.resolve_commit(revision))
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of two revisions, or None when they share none."""
+        base = self.db.merge_base(a, b, branch=self.ws.branch)
+        return format_address(base) if base is not None else None
+
+    @property
+    def tags(self) -> list[dict[str, Any]]:
+        """Every tag: its name, the commit it names, its message, tagger and date."""
+        return [
+            {
+                "name": name,
+                "commit_hash": format_address(tag.target),
+                "message": tag.message,
+                "tagger": tag.tagger,
+                "email": tag.email,
+                "date": datetime.fromtimestamp(tag.timestamp / 1e6).astimezone(),
+            }
+            for name, tag in self.db.tags()
+        ]
+
+    def delete_tag(self, name: str) -> None:
+        self.db.delete_tag(name)
+
+    def show(self, revision: str = "HEAD") -> dict[str, Any]:
+        """One commit as ``log`` gives it, plus ``diff``: its row changes against its first
+        parent, per changed table (empty for the first commit)."""
+        address = self.ws.resolve_commit(revision)
+        (entry,) = self.log(format_address(address), limit=1)
+        parents = entry["parents"]
+        entry["diff"] = self.diff(parents[0], entry["commit_hash"]) if parents else {}
+        return entry
+
+    def revert(self, *revisions: str, author: tuple[str, str] | None = None) -> MergeOutcome:
+        """One new commit per revision undoing it (``Revert "<message>"``); the first that
+        conflicts stops there, its conflicts left in the working set."""
+        if not revisions:
+            raise InvalidInput("revert needs the commit(s) to undo")
+        commits = [self.ws.resolve_commit(r) for r in revisions]
+        return self.ws.apply_commits(commits, revert=True, author=author)
+
+    def cherry_pick(self, revision: str, *, author: tuple[str, str] | None = None) -> MergeOutcome:
+        """Apply one commit's change as a new commit on the active branch (conflicts stay
+        in the working set; ``abort_merge`` undoes them)."""
+        commit = self.ws.resolve_commit(revision)
+        return self.ws.apply_commits([commit], revert=False, author=author, label=revision)
+
     def close(self) -> None:
         self.db.close()
 
@@ -197,6 +259,26 @@ class Repo:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def as_arrow(data: object, name: str) -> pa.Table:
+    """``data`` as a ``pyarrow.Table``: Arrow as is; pandas (index dropped) and polars
+    frames and Arrow stream exporters converted; anything else refused by name."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    kind = type(data)
+    if kind.__module__.split(".")[0] == "pandas" and kind.__name__ == "DataFrame":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if kind.__module__.split(".")[0] == "polars" and hasattr(data, "to_arrow"):
+        return data.to_arrow()
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    raise InvalidInput(
+        f"cannot write a {kind.__name__} to table {name!r}: give a pyarrow Table, a pandas "
+        "or polars DataFrame, or an object with __arrow_c_stream__"
+    )
 
 
 def _schema_for(name: str, data: pa.Table, primary_key: Sequence[str]) -> Schema:
