@@ -395,12 +395,24 @@ def _check_key(data: pa.Table, key: Sequence[str], where: Positions) -> None:
 
 
 def export_file(
-    table: pa.Table, path: str, fmt: str, on_rows: Callable[[int], None] = lambda n: None
+    table: pa.Table,
+    path: str,
+    fmt: str,
+    on_rows: Callable[[int], None] = lambda n: None,
+    provenance: Mapping[str, str] | None = None,
 ) -> None:
-    """Write ``table`` to ``path`` as CSV, Parquet or JSON lines, in batches of rows."""
+    """Write ``table`` to ``path`` as CSV, Parquet or JSON lines, in batches of rows;
+    ``provenance`` (where the rows came from) goes into a Parquet file's key-value
+    metadata."""
     batches = table.to_batches(max_chunksize=EXPORT_BATCH)
     if fmt == "parquet":
-        with pq.ParquetWriter(path, table.schema) as writer:
+        schema = table.schema.with_metadata(
+            {
+                **(table.schema.metadata or {}),
+                **{k.encode(): v.encode() for k, v in (provenance or {}).items()},
+            }
+        )
+        with pq.ParquetWriter(path, schema) as writer:
             for batch in batches:
                 writer.write_batch(batch)
                 on_rows(batch.num_rows)

@@ -198,8 +198,16 @@ def export(
     as_of = f" AS OF {sql_literal(revision)}" if revision else ""
     with invocation.client() as client:
         data = client.query(f"SELECT * FROM {quote_ident(name)}{as_of}")
+        provenance = {
+            "arbordb.repository": str(client.path),
+            "arbordb.table": name,
+            "arbordb.revision": revision or "WORKING",
+            "arbordb.commit": client.scalar("SELECT dolt_hashof(?)", [revision or "HEAD"]),
+        }
+        if not revision:  # the working set: say whether it held uncommitted changes
+            provenance["arbordb.uncommitted_changes"] = str(client.dirty()).lower()
     with progress.task(f"writing {path.name}", data.num_rows) as step:
-        export_file(data, str(path), fmt, on_rows=step.advance)
+        export_file(data, str(path), fmt, on_rows=step.advance, provenance=provenance)
     out(f"Exported {data.num_rows:,} rows of {name} to {path}.\n")
 
 

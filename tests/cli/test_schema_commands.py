@@ -53,3 +53,19 @@ def test_schema_show(two_versions: Path) -> None:
     assert one.startswith("other @ HEAD\n") and "labels" not in one
     refused(arbor(two_versions, "schema", "show", "HEAD", "nope"), "'nope'")
     refused(arbor(two_versions, "schema", "show", "nope"), "'nope'")
+
+
+def test_parquet_export_records_where_it_came_from(labels: Path) -> None:
+    import pyarrow.parquet as pq
+
+    head = ok(arbor(labels, "sql", "-q", "SELECT dolt_hashof('HEAD')", "-r", "csv")).split()[-1]
+    ok(arbor(labels, "table", "export", "--as-of", "HEAD", "labels", "v.parquet"))
+    meta = pq.read_schema(labels / "v.parquet").metadata
+    assert meta[b"arbordb.table"] == b"labels" and meta[b"arbordb.commit"] == head.encode()
+    assert meta[b"arbordb.repository"] == str(labels).encode()
+    ok(arbor(labels, "sql", "-q", "DELETE FROM labels WHERE id = 1"))
+    ok(arbor(labels, "table", "export", "labels", "w.parquet"))
+    meta = pq.read_schema(labels / "w.parquet").metadata
+    assert meta[b"arbordb.revision"] == b"WORKING"
+    assert meta[b"arbordb.uncommitted_changes"] == b"true"
+    assert pq.read_table(labels / "w.parquet").num_rows == 3
