@@ -30,6 +30,7 @@ output), run against this shell's session: ``\\checkout``, ``\\branch``,
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -90,31 +91,83 @@ HELP = r"""Type SQL ending in ';' (several lines are fine). Backslash commands:
 Ctrl-C cancels the running statement and keeps the session."""
 
 
+# Table functions and system tables that may follow FROM / JOIN.
+RELATIONS = """
+dolt_log dolt_branches dolt_remote_branches dolt_remotes dolt_tags dolt_status dolt_commits
+dolt_commit_ancestors dolt_diff dolt_diff_stat dolt_diff_summary dolt_patch dolt_schema_diff
+dolt_conflicts dolt_schema_conflicts dolt_merge_status dolt_tests dolt_test_run
+""".split()
+# Backslash verbs whose arguments are revisions.
+_REVISION_VERBS = ("checkout", "merge", "diff", "log", "branch")
+_IN_STRING = re.compile(r"'([^']*)\Z")
+_AFTER_VERB = re.compile(r"\\(?:" + "|".join(_REVISION_VERBS) + r")\s+(?:-\S+\s+)*([\w./~^-]*)\Z")
+_REVISION_STRING = re.compile(
+    r"(?:AS\s+OF\s+|dolt_\w+\s*\((?:\s*'[^']*'\s*,)*\s*)'([\w./~^-]*)\Z", re.I
+)
+_AFTER_RELATION_WORD = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+(\w*)\Z", re.I)
+_WORD = re.compile(r"(\w*)\Z")
+
+
 class Completions(Completer):
-    """Completes the word before the cursor from keywords, Dolt names, tables, columns,
-    branches and tags (refreshed by the shell after every statement)."""
+    """Completes by context, from the words the shell refreshes after every statement:
+
+    - after ``\\checkout``, ``\\merge``, ``\\diff``, ``\\log``, ``\\branch``, inside
+      ``AS OF '...`` and inside a ``dolt_*('...`` argument: branches and tags only, a
+      hyphenated name completing as one word;
+    - after ``FROM``, ``JOIN``, ``INTO``, ``UPDATE``, ``TABLE``: tables, system tables and
+      table functions only;
+    - inside any other quoted text: nothing;
+    - elsewhere: tables, columns, Dolt's names, then keywords.
+    """
 
     def __init__(self) -> None:
-        self.words: list[str] = []
+        self.tables: list[str] = []
+        self.columns: list[str] = []
+        self.revisions: list[str] = []
+
+    @property
+    def words(self) -> list[str]:
+        """Every name offered where any name fits."""
+        return list(dict.fromkeys([*self.tables, *self.columns, *self.revisions, *DOLT_NAMES]))
 
     def refresh(self, client: Client) -> None:
-        tables = client.tables()
-        columns = {c for t in tables for c in client.columns(t).names}
-        names = [*tables, *sorted(columns), *client.branches(), *client.tags(), *DOLT_NAMES]
-        self.words = list(dict.fromkeys(names))
+        self.tables = client.tables()
+        self.columns = sorted({c for t in self.tables for c in client.columns(t).names})
+        self.revisions = list(dict.fromkeys([*client.branches(), *client.tags()]))
 
     def get_completions(self, document: Document, complete_event: Any) -> Iterable[Completion]:
-        word = document.get_word_before_cursor(WORD=False)
-        if not word or not (word[-1].isalnum() or word[-1] == "_"):
+        text = document.text_before_cursor
+        revision = _AFTER_VERB.search(text) or _REVISION_STRING.search(text)
+        if revision:
+            yield from _matching(revision.group(1), self.revisions, allow_empty=True)
             return
+        if _IN_STRING.search(text.split("\n")[-1]) and text.count("'") % 2:
+            return  # inside some other quoted text: nothing to offer
+        relation = _AFTER_RELATION_WORD.search(text)
+        if relation:
+            yield from _matching(relation.group(1), [*self.tables, *RELATIONS], allow_empty=True)
+            return
+        word = _WORD.search(text).group(1)
+        if not word:
+            return
+        yield from _matching(word, self.words)
         lower = word.lower()
-        for name in self.words:
-            if name.lower().startswith(lower) and name != word:
-                yield Completion(name, start_position=-len(word))
         for keyword in KEYWORDS:
             if keyword.lower().startswith(lower) and keyword.lower() != lower:
-                text = keyword if word[0].isupper() else keyword.lower()
-                yield Completion(text, start_position=-len(word), display_meta="keyword")
+                shown = keyword if word[0].isupper() else keyword.lower()
+                yield Completion(shown, start_position=-len(word), display_meta="keyword")
+
+
+def _matching(
+    word: str, names: Iterable[str], *, allow_empty: bool = False
+) -> Iterable[Completion]:
+    """The names that start with ``word`` (case-insensitively), replacing it whole."""
+    if not word and not allow_empty:
+        return
+    lower = word.lower()
+    for name in names:
+        if name.lower().startswith(lower) and name != word:
+            yield Completion(name, start_position=-len(word))
 
 
 class Shell:

@@ -234,3 +234,26 @@ def test_completion_of_keywords_tables_columns_branches(labels):
 )
 def test_enter_runs_only_complete_input(text, ready):
     assert Shell._ready(text) is ready
+
+
+def test_completion_by_context(labels):
+    ok(arbor(labels, "branch", "fix-labels"))
+    ok(arbor(labels, "tag", "v1"))
+    c = Completions()
+    with Client(labels) as client:
+        c.refresh(client)
+    # revisions only, hyphenated names as one word
+    assert completions(c, "\\checkout fix-") == ["fix-labels"]
+    assert completions(c, "\\merge ") == ["fix-labels", "main", "v1"]
+    assert completions(c, "\\branch -d fi") == ["fix-labels"]
+    assert completions(c, "SELECT * FROM labels AS OF 'fix-l") == ["fix-labels"]
+    assert completions(c, "SELECT * FROM dolt_diff('main', 'fi") == ["fix-labels"]
+    assert "label" not in completions(c, "SELECT * FROM labels AS OF 'l")
+    # relations only after FROM / JOIN, system tables and table functions included
+    after_from = completions(c, "SELECT * FROM ")
+    assert "labels" in after_from and "dolt_log" in after_from and "dolt_diff" in after_from
+    assert "label" not in after_from and "SELECT" not in after_from
+    assert completions(c, "SELECT * FROM labels JOIN dolt_l") == ["dolt_log"]
+    # nothing inside other quoted text; keywords and columns elsewhere
+    assert completions(c, "SELECT * FROM labels WHERE label = 'ca") == []
+    assert "label" in completions(c, "SELECT lab") and "LIMIT" in completions(c, "SELECT * LI")
