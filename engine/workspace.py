@@ -27,8 +27,9 @@ Invariants:
   (5) A merge (or a cherry-pick or revert that conflicted) stages every table that
       merged cleanly; a table it left with conflicts is staged when its last conflict
       is resolved (``put_resolved``), and a commit is refused while a table the merge
-      changed has its merge results unstaged (``UnstagedMergeResults``), so a merge
-      commit never drops theirs' changes silently.
+      changed (``merged_tables`` in the merge state's details) has its merge results
+      unstaged (``UnstagedMergeResults``), so a merge commit never drops theirs'
+      changes silently.
 """
 
 from __future__ import annotations
@@ -325,14 +326,14 @@ class Workspace:
         return self.commit_root(self.tip)
 
     def _refuse_unstaged_merge_results(self, staged: RootValue) -> None:
-        """Invariant (5): during a merge, every table whose working version differs from
-        HEAD's must be staged, or the merge commit would leave those changes out."""
+        """Invariant (5): a table the merge changed must not be committed as HEAD had it
+        while its working version still differs (its merge results were never staged)."""
         if self.merge is None:
             return
         head = self.tip_root
         left_out = [
             name
-            for name in sorted(set(self.working) | set(head))
+            for name in self.merge.details.get("merged_tables", [])
             if self.working.get(name) != head.get(name) and staged.get(name) == head.get(name)
         ]
         if left_out:
@@ -507,11 +508,13 @@ class Workspace:
         """Leave ``result`` in the working set with merge state ``state`` (invariant (5)):
         tables that merged cleanly are staged; a table left with conflicts, violations or a
         schema conflict keeps HEAD's version staged until it is resolved (``put_resolved``)."""
-        self.merge = state
+        head = self.tip_root
+        root = result.root
+        merged = sorted(n for n in set(root) | set(head) if root.get(n) != head.get(n))
+        self.merge = replace(state, details={**state.details, "merged_tables": merged})
         self.working = result.root
         unresolved = set(result.per_table_conflicted) | {c.table for c in result.schema_conflicts}
         staged = result.root
-        head = self.tip_root
         for name in unresolved:
             head_address = head.get(name)
             if head_address is not None:

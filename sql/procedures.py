@@ -283,10 +283,13 @@ def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
         return _status_message(f"Switched to branch '{names[0]}'")
     if not names:
         raise ProgrammingError("dolt_checkout needs a branch name or table names")
-    if len(names) == 1 and "--" not in args and names[0] in session.db.refs.branches():
+    branches = session.db.refs.branches()
+    if len(names) == 1 and "--" not in args and names[0] in branches:
         if names[0] != ws.branch:
-            if session.state == "write":
-                _persist(session)  # uncommitted changes stay on the branch they were made on
+            # uncommitted changes stay on the branch they were made on (if another
+            # connection deleted it, they have nowhere to stay)
+            if session.state == "write" and ws.branch in branches:
+                _persist(session)
             session.switch_branch(names[0])
         return _status_message(f"Switched to branch '{names[0]}'")
     missing = [n for n in names if ws.working.find(n) is None and ws.staged.find(n) is None]
@@ -294,7 +297,7 @@ def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
         if len(names) == 1:
             raise BranchNotFound(
                 f"dolt_checkout: {names[0]!r} is neither a branch nor a table "
-                f"(branches: {', '.join(sorted(session.db.refs.branches()))})"
+                f"(branches: {', '.join(sorted(branches))})"
             )
         raise ObjectNotFound(f"dolt_checkout: table {missing[0]!r} not found")
     session.wrote()

@@ -49,7 +49,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from arbordb.engine.db import Database
-from arbordb.engine.errors import CommitConflict, EngineError
+from arbordb.engine.errors import BranchNotFound, CommitConflict
 from arbordb.engine.history import branch_ref, working_set_ref
 
 from . import describe, inserts, operands, reads, relations, updates, writes
@@ -57,6 +57,7 @@ from .dialect import ProcedureCall, parse, procedure_call
 from .errors import (
     InterfaceError,
     NotSupportedError,
+    ObjectNotFound,
     OperationalError,
     ProgrammingError,
     SqlError,
@@ -323,7 +324,7 @@ class Session:
             raise self._lost_race(exc) from exc
         except Exception as exc:
             self.state = State.FAILED
-            self._discard()
+            self.rollback()
             raise translate(exc) from exc
         self.state = State.IDLE
 
@@ -331,7 +332,7 @@ class Session:
         """COMMITTING -> FAILED -> IDLE: roll back after another writer moved the branch
         (invariant (2)); the error to raise."""
         self.state = State.FAILED
-        self._discard()
+        self.rollback()
         error = TransactionConflict(
             f"branch {self.branch!r} was changed by another connection since this "
             "transaction began; nothing was written and the transaction was rolled back "
@@ -345,15 +346,8 @@ class Session:
         self._check_open()
         self._detach()
         self.state = State.IDLE
-        try:
+        with contextlib.suppress(BranchNotFound):  # deleted by another connection: see _begin
             self.workspace.reload()
-        except EngineError as exc:  # the branch was deleted by another connection
-            raise translate(exc) from exc
-
-    def _discard(self) -> None:
-        """Roll back after a failed commit; a deleted branch leaves nothing to reload."""
-        with contextlib.suppress(SqlError):
-            self.rollback()
 
     def close(self) -> None:
         """Discard the open transaction and release the DuckDB connection."""
@@ -363,8 +357,11 @@ class Session:
         self.pending = None
         self.duck.close()
 
-    def _begin(self) -> None:
-        """IDLE -> READ: start a transaction on the branch's latest state (invariant (4))."""
+    def _begin(self, *, leaving: bool = False) -> None:
+        """IDLE -> READ: start a transaction on the branch's latest state (invariant (4)).
+
+        A branch that another connection deleted has no state to read: every statement is
+        refused, naming it, except ``dolt_checkout`` (``leaving``), which moves away."""
         if self.state != State.IDLE:
             return
         ws = self.workspace
@@ -374,8 +371,13 @@ class Session:
         ):
             try:
                 ws.reload()
-            except EngineError as exc:  # the branch was deleted by another connection
-                raise translate(exc) from exc
+            except BranchNotFound as exc:
+                if not leaving:
+                    raise ObjectNotFound(
+                        f"branch {ws.branch!r} was deleted by another connection; its "
+                        "uncommitted changes are gone (check out another branch with "
+                        "dolt_checkout)"
+                    ) from exc
         self.state = State.READ
 
     def check_writable(self) -> None:
@@ -475,13 +477,16 @@ class Session:
         tree = statement.tree
         if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
             return self._transaction_statement(tree)
-        return self._atomic(lambda: self._dispatch(statement, params))
+        leaving = isinstance(tree, ProcedureCall) and (
+            procedure_call(tree)[0].lower() == "dolt_checkout"
+        )
+        return self._atomic(lambda: self._dispatch(statement, params), leaving=leaving)
 
-    def _atomic(self, work) -> Result:
+    def _atomic(self, work, *, leaving: bool = False) -> Result:
         """Run ``work`` as one statement of the transaction (invariants (1), (3))."""
         self._detach()
         self.relations.end_statement()  # the last statement's result no longer needs them
-        self._begin()
+        self._begin(leaving=leaving)
         ws = self.workspace
         before = (ws, ws.working, ws.staged, ws.merge, ws.ws_address)
         try:

@@ -46,6 +46,9 @@ def branch(
     create NAME at START (default HEAD); -d/-D delete, -m renames OLD NEW, -c copies.
     """
     flags = ["-d"] * delete + ["-D"] * force_delete + ["-m"] * move + ["-c"] * copy + ["-f"] * force
+    actions = [f for f, on in (("-d/-D", delete or force_delete), ("-m", move), ("-c", copy)) if on]
+    if len(actions) > 1:
+        raise UsageError(f"{' and '.join(actions)} contradict each other (pass one of them)")
     with invocation.client() as client:
         if names:
             client.call("dolt_branch", *flags, *names)

@@ -96,3 +96,11 @@ def test_revert_with_conflicts_exits_nonzero(labels):
     assert ran.code == 1 and "Revert stopped with conflicts" in ran.out
     assert ok(arbor(labels, "merge", "--abort")) == "Merge aborted.\n"
     assert "nothing to commit" in ok(arbor(labels, "status"))
+
+
+def test_branch_actions_that_contradict_are_usage_errors(labels):
+    ok(arbor(labels, "branch", "side"))
+    before = snapshot(labels)
+    refused(arbor(labels, "branch", "-d", "-m", "side", "other"), "contradict", code=2)
+    refused(arbor(labels, "branch", "-c", "-m", "side", "other"), "contradict", code=2)
+    assert snapshot(labels) == before

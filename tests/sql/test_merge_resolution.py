@@ -274,3 +274,12 @@ def test_commit_is_refused_while_conflicts_remain(conflicted):
     con, cur = conflicted
     with pytest.raises(arbordb.OperationalError, match="unresolved merge conflicts"):
         cur.execute("CALL dolt_commit('-Am', 'merge f')")
+
+
+def test_an_untracked_table_made_during_a_merge_does_not_block_its_commit(conflicted):
+    con, cur = conflicted
+    cur.execute("DELETE FROM dolt_conflicts_t")
+    cur.execute("CREATE TABLE scratch (x INT)")
+    cur.execute("CALL dolt_commit('-m', 'merge f')")
+    assert table_at(cur, "HEAD") == {1: (11, 1), 2: (2, 20), 3: (3, 3)}
+    assert rows(cur, "SELECT table_name, status FROM dolt_status") == [("scratch", "new table")]

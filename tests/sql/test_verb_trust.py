@@ -308,3 +308,34 @@ def test_cherry_pick_conflicts_resolved_commit_with_one_parent(diverged):
     assert rows(
         cur, "SELECT count(*) FROM dolt_commit_ancestors WHERE commit_hash = dolt_hashof('HEAD')"
     ) == [(1,)]
+
+
+def test_a_session_on_a_deleted_branch_is_refused_until_it_checks_out_another(repo, path):
+    con, cur = repo
+    cur.execute("CALL dolt_branch('feat')")
+    other = arbordb.connect(path, branch="feat")
+    ocur = other.cursor()
+    ocur.execute("INSERT INTO t VALUES (4, 4, 4)")
+    cur.execute("CALL dolt_branch('-D', 'feat')")
+    with pytest.raises(arbordb.ProgrammingError, match="branch 'feat' was deleted"):
+        other.commit()
+    with pytest.raises(arbordb.ProgrammingError, match="branch 'feat' was deleted"):
+        ocur.execute("SELECT count(*) FROM t")
+    other.rollback()
+    ocur.execute("CALL dolt_checkout('main')")
+    assert rows(ocur, "SELECT active_branch(), count(*) FROM t") == [("main", 3)]
+    other.close()
+
+
+def test_checkout_away_from_a_deleted_branch_mid_transaction(repo, path):
+    con, cur = repo
+    cur.execute("CALL dolt_branch('feat')")
+    other = arbordb.connect(path, branch="feat")
+    ocur = other.cursor()
+    ocur.execute("INSERT INTO t VALUES (4, 4, 4)")
+    cur.execute("CALL dolt_branch('-D', 'feat')")
+    ocur.execute("CALL dolt_checkout('main')")  # the rows have nowhere to stay
+    other.commit()
+    assert rows(ocur, "SELECT active_branch(), count(*) FROM t") == [("main", 3)]
+    assert not [r for r in con.session.db.store.list_refs() if r.endswith("/feat")]
+    other.close()
