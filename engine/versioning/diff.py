@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..table import Schema, Table, diff_schemas, rows_to_arrow
+from ..table import Schema, Table, diff_schemas, keyless_counts, rows_to_arrow
 from ..tree import ADDED, DIFF_TYPE_NAMES, MODIFIED, REMOVED, NodeStore, TreeDiff
 from ..tree.diff import column_equal, diff_rows
 from ..tree.keyarray import comparable
@@ -178,10 +178,58 @@ def row_diff(delta: TableDelta) -> pa.Table:
         changed_any |= ~column_equal(from_col, to_col)
         arrays += [to_col, from_col]
         names += [f"to_{name}", f"from_{name}"]
+    if fs.is_keyless or ts.is_keyless:
+        return _keyless_copies(raw, fs, ts, arrays, names, changed_any)
     keep = (kinds != MODIFIED) | changed_any
     kind_names = _KIND_ARRAY.take(pa.array(kinds.astype(np.int64)))
     table = pa.table(arrays + [kind_names], names=names + ["diff_type"])
     return table.filter(pa.array(keep)) if not keep.all() else table
+
+
+def _copies(schema: Schema, columns: list[pa.Array], present: np.ndarray) -> np.ndarray:
+    """How many copies of each diff row one side holds (a keyed table: 1 where present)."""
+    if schema.is_keyless:
+        return keyless_counts(columns)
+    return present.astype(np.int64)
+
+
+def _keyless_copies(
+    raw: TreeDiff,
+    fs: Schema,
+    ts: Schema,
+    arrays: list[pa.Array],
+    names: list[str],
+    changed: np.ndarray,
+) -> pa.Table:
+    """A keyless table's diff as Dolt shows it: one 'removed' row per copy gone and one
+    'added' row per copy new (three identical copies deleted: three removed rows).
+
+    A stored row whose copy count changed gives the difference, added or removed; a row
+    whose values changed (a schema change) gives every old copy removed and every new
+    copy added. Rows come in key order, removed copies before added ones.
+    """
+    kinds = raw.kinds
+    before = _copies(fs, raw.from_columns, kinds != ADDED)
+    after = _copies(ts, raw.to_columns, kinds != REMOVED)
+    same = (kinds == MODIFIED) & ~changed
+    removed = np.where(same, np.maximum(before - after, 0), before)
+    added = np.where(same, np.maximum(after - before, 0), after)
+    n = len(kinds)
+    to_side, from_side = arrays[0::2], arrays[1::2]
+
+    def side(kind: str, keep_to: bool) -> pa.Table:
+        cols = []
+        for to_col, from_col in zip(to_side, from_side, strict=True):
+            cols.append(to_col if keep_to else pa.nulls(n, to_col.type))
+            cols.append(pa.nulls(n, from_col.type) if keep_to else from_col)
+        cols.append(pa.array([kind] * n, pa.string()))
+        return pa.table(cols, names=[*names, "diff_type"])
+
+    both = pa.concat_tables([side("removed", keep_to=False), side("added", keep_to=True)])
+    rows = np.concatenate([np.repeat(np.arange(n), removed), np.repeat(np.arange(n), added)])
+    take = np.concatenate([np.repeat(np.arange(n), removed), np.repeat(np.arange(n, 2 * n), added)])
+    order = np.argsort(rows, kind="stable")
+    return both.take(pa.array(take[order]))
 
 
 def _masked(column: pa.ChunkedArray | pa.Array, present: np.ndarray) -> pa.Array:
