@@ -146,10 +146,26 @@ def _table_patch(delta: TableDelta, sp: Spelling) -> list[tuple[str, str]]:
 
 
 def _rebuild(old: Schema, new: Schema) -> bool:
-    """Whether only re-creating the table turns ``old`` into ``new``: its primary key
-    changed, or its checks did (there is no ALTER TABLE .. ADD / DROP CONSTRAINT)."""
-    key = [c.tag for c in old.key_columns] != [c.tag for c in new.key_columns]
-    return key or sorted(old.checks, key=str) != sorted(new.checks, key=str)
+    """Whether only re-creating the table turns ``old`` into ``new``: its primary key or
+    its checks changed (there is no ALTER TABLE .. ADD / DROP CONSTRAINT), or ALTER TABLE
+    cannot reach ``new``'s column order (ADD COLUMN appends) or names (a rename onto a
+    name another kept column still has)."""
+    if [c.tag for c in old.key_columns] != [c.tag for c in new.key_columns]:
+        return True
+    if old.checks != new.checks:
+        return True
+    new_tags = {c.tag: c.name.lower() for c in new.columns}
+    kept = [c for c in old.columns if c.tag in new_tags]
+    old_tags = {c.tag for c in old.columns}
+    added = [c.tag for c in new.columns if c.tag not in old_tags]
+    if [c.tag for c in kept] + added != [c.tag for c in new.columns]:
+        return True
+    kept_names = {c.name.lower(): c.tag for c in kept}
+    return any(
+        kept_names.get(new_tags[c.tag], c.tag) != c.tag
+        for c in kept
+        if new_tags[c.tag] != c.name.lower()
+    )
 
 
 def _create(name: str, schema: Schema, sp: Spelling) -> list[tuple[str, str]]:
@@ -162,7 +178,9 @@ def _alter(table: str, old: Schema, new: Schema, sp: Spelling) -> tuple[list[str
     them (NOT NULL, which needs the data filled first; then added indexes)."""
     t = sp.ident(table)
     first, columns, last, after = [], [], [], []
-    for ch in diff_schemas(old, new):
+    # Drops, then renames, then the rest: a name a change frees is free for the next.
+    rank = {"column_dropped": 0, "column_renamed": 1}
+    for ch in sorted(diff_schemas(old, new), key=lambda ch: rank.get(ch.kind, 2)):
         kind, name = ch.kind, sp.ident(ch.name)
         if kind == "column_added":
             added = column_sql(replace(ch.new, nullable=True), sp.ident, sp.expression)
