@@ -46,7 +46,19 @@ def scenario(draw):
     edits = draw(
         st.lists(
             st.sampled_from(
-                ["insert", "delete", "update", "add", "drop", "rename", "check", "retype", "copy"]
+                [
+                    "insert",
+                    "delete",
+                    "update",
+                    "add",
+                    "drop",
+                    "rename",
+                    "check",
+                    "retype",
+                    "copy",
+                    "index",
+                    "notnull",
+                ]
             ),
             max_size=6,
         )
@@ -62,14 +74,18 @@ class Model:
     def __init__(self, cur, keyed: bool, columns: dict[str, str], check: bool) -> None:
         self.cur, self.keyed, self.columns, self.check = cur, keyed, dict(columns), check
         self.next_id, self.next_col = 0, len(columns)
+        self.index: str | None = None  # the column index ix is on
+        self.not_null: set[str] = set()
 
     def create(self, rows: list[dict]) -> None:
         parts = (["id INTEGER PRIMARY KEY"] if self.keyed else ["id INTEGER"]) + [
-            f"{c} {k}" for c, k in self.columns.items()
+            f"{c} {k}{' NOT NULL' if c in self.not_null else ''}" for c, k in self.columns.items()
         ]
         if self.check:
             parts.append("CONSTRAINT id_ok CHECK (id >= 0)")
         self.cur.execute(f"CREATE TABLE t ({', '.join(parts)})")
+        if self.index is not None:
+            self.cur.execute(f"CREATE INDEX ix ON t ({self.index})")
         for row in rows:
             self.insert(list(row.values()))
 
@@ -84,6 +100,9 @@ class Model:
 
     def apply(self, edit: str, seed: int, text: str) -> None:
         ids, names = self.ids(), list(self.columns)
+        if edit in ("drop", "rename") and names and names[seed % len(names)] == self.index:
+            self.cur.execute("DROP INDEX ix")
+            self.index = None
         if edit == "insert":
             self.insert([text if k == "VARCHAR" else seed % 97 for k in self.columns.values()])
         elif edit == "copy" and ids and not self.keyed:
@@ -96,7 +115,11 @@ class Model:
             column = names[seed % len(names)]
             kind = self.columns[column]
             value = text if kind == "VARCHAR" else (None if seed % 3 == 0 else seed % 1000)
-            self.cur.execute(f"UPDATE t SET {column} = ? WHERE id = ?", [value, ids[seed % len(ids)]])
+            if value is None and column in self.not_null:
+                return
+            self.cur.execute(
+                f"UPDATE t SET {column} = ? WHERE id = ?", [value, ids[seed % len(ids)]]
+            )
         elif edit == "add":
             name, kind = f"c{self.next_col}", TYPES[seed % len(TYPES)]
             self.next_col += 1
@@ -106,16 +129,34 @@ class Model:
             name = names[seed % len(names)]
             self.cur.execute(f"ALTER TABLE t DROP COLUMN {name}")
             del self.columns[name]
+            self.not_null.discard(name)
         elif edit == "rename" and names:
             old, new = names[seed % len(names)], f"c{self.next_col}"
             self.next_col += 1
             self.cur.execute(f"ALTER TABLE t RENAME COLUMN {old} TO {new}")
             self.columns = {(new if c == old else c): k for c, k in self.columns.items()}
+            if old in self.not_null:
+                self.not_null = (self.not_null - {old}) | {new}
         elif edit == "retype" and names:
             name = names[seed % len(names)]
             if self.columns[name] == "INTEGER":
                 self.cur.execute(f"ALTER TABLE t ALTER COLUMN {name} TYPE BIGINT")
                 self.columns[name] = "BIGINT"
+        elif edit == "index" and names:
+            if self.index is None:
+                self.index = names[seed % len(names)]
+                self.cur.execute(f"CREATE INDEX ix ON t ({self.index})")
+            else:
+                self.cur.execute("DROP INDEX ix")
+                self.index = None
+        elif edit == "notnull" and names:
+            name = names[seed % len(names)]
+            if name in self.not_null:
+                self.cur.execute(f"ALTER TABLE t ALTER COLUMN {name} DROP NOT NULL")
+                self.not_null.discard(name)
+            elif not self.cur.execute(f"SELECT count(*) FROM t WHERE {name} IS NULL").fetchone()[0]:
+                self.cur.execute(f"ALTER TABLE t ALTER COLUMN {name} SET NOT NULL")
+                self.not_null.add(name)
         elif edit == "check":  # ArborDB changes a check by re-creating the table
             rows = self.cur.execute(
                 f"SELECT {', '.join(['id', *self.columns])} FROM t ORDER BY id"
