@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -398,6 +399,8 @@ def conform(
         }
         data = pa.table(arrays)
     else:
+        if where.fmt == "jsonl":
+            _check_json_integers(data, where)
         data = _normalize(data)
     key = list(target.primary_key if target is not None else primary_key)
     missing = [c for c in key if c not in data.column_names]
@@ -409,6 +412,35 @@ def conform(
         )
     _check_key(data, key, where)
     return data
+
+
+def _check_json_integers(data: pa.Table, where: Positions) -> None:
+    """Refuse a JSON column of whole numbers that pyarrow widened to DOUBLE because one
+    is beyond 64 bits (it would lose digits), naming the line and the number."""
+    for name, column in zip(data.column_names, data.columns, strict=True):
+        if not pa.types.is_floating(column.type):
+            continue
+        values = column.drop_null()
+        if len(values) == 0 or not pc.all(pc.equal(pc.floor(values), values)).as_py():
+            continue
+        big = pc.fill_null(pc.greater_equal(pc.abs(column), 2.0**63), False)
+        if not pc.any(big).as_py():
+            continue
+        for index in np.flatnonzero(big.to_numpy(zero_copy_only=False)):
+            line = where(int(index))
+            number = json.loads(_physical_line(where.path, int(line.split()[1])))[name]
+            if isinstance(number, int):  # written as an integer, not as 1e20
+                raise BadInputFile(
+                    where.path,
+                    line,
+                    f"column {name!r}: {number} does not fit a 64-bit integer (BIGINT); "
+                    "give the column's type with --schema FILE (e.g. DOUBLE or VARCHAR)",
+                )
+
+
+def _physical_line(path: str, number: int) -> str:
+    with open(path, encoding="utf-8") as f:
+        return next(itertools.islice(f, number - 1, None))
 
 
 def _normalize(data: pa.Table) -> pa.Table:

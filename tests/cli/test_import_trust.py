@@ -68,6 +68,15 @@ def test_integer_beyond_int64_is_refused_not_widened(repo, tmp_path):
     assert "t" not in _rows_tables(repo)
 
 
+def test_json_integer_beyond_int64_is_refused_not_widened(repo, tmp_path):
+    text = '{"id": 1, "n": 5}\n\n{"id": 2, "n": 99999999999999999999}\n'
+    path = _write(tmp_path / "big.jsonl", text)
+    err = refused(arbor(repo, "table", "import", "--create", "--pk", "id", "t", path))
+    assert "big.jsonl, line 3" in err and "column 'n'" in err and "99999999999999999999" in err
+    assert "t" not in _rows_tables(repo)
+    ok(arbor(repo, "table", "import", "-c", "t", _write(tmp_path / "f.jsonl", '{"n": 1e20}\n')))
+
+
 def test_one_bad_value_in_a_number_column_is_refused_not_text(repo, tmp_path):
     path = _write(tmp_path / "typo.csv", "id,score\n1,0.5\n2,0.25\n3,O.75\n4,1\n")
     err = refused(arbor(repo, "table", "import", "--create", "--pk", "id", "t", path))
