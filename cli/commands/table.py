@@ -13,8 +13,10 @@ from pathlib import Path
 
 import click
 import pyarrow as pa
+from sqlglot import exp
 
 from arbordb.sql.catalog import type_name
+from arbordb.sql.dialect import parse
 
 from .. import progress
 from ..client import Client, Invocation
@@ -101,6 +103,12 @@ def _create_from_schema(client: Client, name: str, schema_file: Path, path: str,
         statement = schema_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CliError(f"cannot read the schema file {str(schema_file)!r} ({exc})") from None
+    trees = parse(statement)
+    if len(trees) != 1 or not (isinstance(trees[0], exp.Create) and trees[0].kind == "TABLE"):
+        raise CliError(
+            f"the schema file {str(schema_file)!r} must hold one CREATE TABLE statement "
+            f"(found {len(trees)} statement(s))"
+        )
     client.execute("BEGIN")
     try:
         client.execute(statement)

@@ -111,6 +111,9 @@ def test_schema_file_gives_the_types(repo, tmp_path):
     w = _write(tmp_path / "w.sql", "CREATE TABLE w (id BIGINT PRIMARY KEY)")
     refused(arbor(repo, "table", "import", "-c", "-s", w, "v", bad), "does not create table 'v'")
     refused(arbor(repo, "table", "import", "-u", "-s", schema, "t", bad), "--create only", code=2)
+    two = _write(tmp_path / "two.sql", "CREATE TABLE v (id BIGINT); DROP TABLE t")
+    refused(arbor(repo, "table", "import", "-c", "-s", two, "v", bad), "one CREATE TABLE")
+    assert "t" in _rows_tables(repo)
     assert not {"u", "v", "w"} & set(_rows_tables(repo))
 
 
