@@ -13,15 +13,22 @@ Import runs in two phases so that a bad file changes nothing:
 Conventions:
 
 - CSV: first line is the header; an unquoted empty field is NULL and a quoted one
-  (``""``) the empty string; quoted fields may span lines; blank lines are skipped.
+  (``""``) the empty string; nothing else is NULL (``NA``, ``null``, ``nan`` are
+  text); quoted fields may span lines; blank lines are skipped.
   Line numbers count physical lines of the file, header = line 1.
+- CSV and JSON lines must be UTF-8 (a BOM is allowed); the first byte that is not
+  is reported by line. A file that is plainly another format (Parquet's magic
+  bytes, a JSON object where CSV was expected) is named as such.
 - JSON lines: one object per line; blank lines are skipped; line numbers are
   physical lines.
 - Parquet: positions are ``row N`` (1-based data rows).
 - Type inference for a new table (CSV; JSON and Parquet carry types) uses every
-  row, not a first block: a column is BIGINT if every value casts to int64, else
-  DOUBLE, DATE (``YYYY-MM-DD``), TIMESTAMP, BOOLEAN (``true``/``false``), else
-  VARCHAR. A column with no values is VARCHAR.
+  row, not a first block: a column is BIGINT if every value is a decimal integer,
+  DOUBLE if every value is a decimal number, else DATE (``YYYY-MM-DD``), TIMESTAMP,
+  BOOLEAN (``true``/``false``), else VARCHAR. A column with no values is VARCHAR.
+  Inference never widens silently: an integer column with a value beyond 64 bits,
+  or a column whose values are mostly numbers but not all, is refused, naming the
+  column, line and value (``--schema FILE`` gives the types instead).
 
 Casts are vectorised (one ``pyarrow`` cast per column); only when a cast fails is
 the first failing value located, by bisection (O(n) cast work in total).
@@ -29,7 +36,9 @@ the first failing value located, by bisection (O(n) cast work in total).
 
 from __future__ import annotations
 
+import codecs
 import csv
+import itertools
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +66,11 @@ _EXTENSIONS = {
 }
 _CAST_ERRORS = (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, OverflowError)
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
+_INTEGER = r"^[+-]?\d+$"
+_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+_PARQUET_MAGIC = b"PAR1"
+_SNIFF_BYTES = 4096
+_UTF8_CHUNK = 1 << 20
 EXPORT_BATCH = 65_536
 
 
@@ -114,25 +128,90 @@ def read_file(
     """The rows of an import file, every column as text when ``as_text`` (CSV only).
 
     Raises:
-        BadInputFile: the file is missing, unreadable, or malformed; names the line.
+        BadInputFile: the file is missing, unreadable, of another format, not UTF-8
+            (CSV, JSON lines) or malformed; names the line.
     """
     if not os.path.isfile(path):
         raise BadInputFile(path, None, "no such file")
+    if fmt not in FILE_FORMATS:
+        raise UsageError(f"unknown file format {fmt!r} (use one of {', '.join(FILE_FORMATS)})")
+    _check_kind(path, fmt)
     try:
         if fmt == "csv":
             return _read_csv(path, as_text, on_read)
         if fmt == "jsonl":
+            if not _jsonl_lines(path):
+                return pa.table({})  # no records: no rows (conform gives a target its columns)
             with _Counting(path, on_read) as stream:
                 return pajson.read_json(stream)
-        if fmt == "parquet":
-            on_read(os.path.getsize(path))
-            return pq.read_table(path)
+        on_read(os.path.getsize(path))
+        return pq.read_table(path)
     except pa.ArrowInvalid as exc:
-        locate = _csv_parse_error if fmt == "csv" else _jsonl_parse_error
         if fmt == "parquet":
             raise BadInputFile(path, None, f"not a readable Parquet file ({exc})") from None
+        locate = _csv_parse_error if fmt == "csv" else _jsonl_parse_error
         raise locate(path, str(exc)) from None
-    raise UsageError(f"unknown file format {fmt!r} (use one of {', '.join(FILE_FORMATS)})")
+    except OSError as exc:
+        raise BadInputFile(path, None, f"cannot read the file ({exc.strerror or exc})") from None
+
+
+_FORMAT_NAMES = {"csv": "CSV", "jsonl": "JSON lines", "parquet": "Parquet"}
+
+
+def _check_kind(path: str, fmt: str) -> None:
+    """Refuse a file that is plainly not ``fmt`` (by its first bytes), or not UTF-8 text."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise BadInputFile(path, None, f"cannot read the file ({exc.strerror or exc})") from None
+    is_parquet = head.startswith(_PARQUET_MAGIC)
+    if fmt == "parquet":
+        if not is_parquet:
+            raise BadInputFile(
+                path,
+                None,
+                "not a readable Parquet file (it does not start with PAR1); pass the right --format",
+            )
+        return
+    if is_parquet:
+        raise BadInputFile(
+            path,
+            None,
+            f"this is a Parquet file, not {_FORMAT_NAMES[fmt]} (pass --format parquet "
+            "or name it .parquet)",
+        )
+    _check_utf8(path)
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if fmt == "csv" and first in (b"{", b"["):
+        raise BadInputFile(
+            path, "line 1", "this looks like JSON, not CSV (pass --format jsonl or name it .jsonl)"
+        )
+
+
+def _check_utf8(path: str) -> None:
+    """Raise BadInputFile naming the line of the first byte sequence that is not UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(_UTF8_CHUNK)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                # exc.object: the bytes held back from the last chunk (an incomplete
+                # character, never a newline), then this chunk.
+                line = lines + exc.object.count(b"\n", 0, exc.start)
+                byte = exc.object[exc.start : exc.start + 1].hex()
+                raise BadInputFile(
+                    path,
+                    f"line {line}",
+                    f"not UTF-8 text (byte 0x{byte}); convert the file to UTF-8 "
+                    "(e.g. iconv -f latin1 -t utf-8)",
+                ) from None
+            if not chunk:
+                return
+            lines += chunk.count(b"\n")
 
 
 def _read_csv(path: str, as_text: bool, on_read: Callable[[int], None]) -> pa.Table:
@@ -146,13 +225,14 @@ def _read_csv(path: str, as_text: bool, on_read: Callable[[int], None]) -> pa.Ta
         dup = next(h for h in header if header.count(h) > 1)
         raise BadInputFile(path, "line 1", f"column {dup!r} appears twice in the header")
     convert = pacsv.ConvertOptions(
+        null_values=[""],  # only an unquoted empty field: NA, null, nan stay text
         strings_can_be_null=True,
         quoted_strings_can_be_null=False,
         column_types={name: pa.string() for name in header},
     )
     with _Counting(path, on_read) as stream:
         table = pacsv.read_csv(stream, parse_options=parse, convert_options=convert)
-    return table if as_text else infer_types(table)
+    return table if as_text else infer_types(table, Positions(path, "csv"))
 
 
 def _csv_header(path: str) -> list[str]:
@@ -206,16 +286,38 @@ def _jsonl_parse_error(path: str, message: str) -> BadInputFile:
     return BadInputFile(path, None, message)
 
 
-def infer_types(table: pa.Table) -> pa.Table:
-    """Every text column cast to the narrowest type all its values fit (module docstring)."""
-    return pa.table([_infer(c) for c in table.columns], names=table.column_names)
+def infer_types(table: pa.Table, where: Positions) -> pa.Table:
+    """Every text column cast to the narrowest type all its values fit (module docstring).
+
+    Raises:
+        BadInputFile: an integer column with a value beyond 64 bits, or a column of
+            mostly numbers with a value that is not one; names the line.
+    """
+    return pa.table(
+        [_infer(c, name, where) for name, c in zip(table.column_names, table.columns, strict=True)],
+        names=table.column_names,
+    )
 
 
-def _infer(column: pa.ChunkedArray) -> pa.ChunkedArray:
+def _infer(column: pa.ChunkedArray, name: str, where: Positions) -> pa.ChunkedArray:
     values = column.drop_null()
     if len(values) == 0:
         return column
-    candidates: list[pa.DataType] = [pa.int64(), pa.float64()]
+    numbers = pc.match_substring_regex(column, _NUMBER).fill_null(False)
+    counted = int(pc.sum(numbers).as_py() or 0)
+    if counted == len(values):
+        if pc.all(pc.match_substring_regex(values, _INTEGER)).as_py():
+            return _cast_integers(column, name, where)
+        return column.cast(pa.float64())
+    if counted * 2 > len(values):
+        bad = _first_true(pc.and_(pc.invert(numbers), column.is_valid()))
+        raise BadInputFile(
+            where.path,
+            where(bad),
+            f"column {name!r} holds numbers, but {_show(column[bad].as_py())} is not one "
+            "(fix the value, or give the column's type with --schema FILE)",
+        )
+    candidates: list[pa.DataType] = []
     if pc.all(pc.match_substring_regex(values, _DATE)).as_py():
         candidates.append(pa.date32())
     candidates.append(pa.timestamp("us"))
@@ -227,6 +329,24 @@ def _infer(column: pa.ChunkedArray) -> pa.ChunkedArray:
         except _CAST_ERRORS:
             continue
     return column
+
+
+def _cast_integers(column: pa.ChunkedArray, name: str, where: Positions) -> pa.ChunkedArray:
+    try:
+        return column.cast(pa.int64())
+    except _CAST_ERRORS:
+        array = column.combine_chunks()
+        bad = _first_bad(array, pa.int64())
+        raise BadInputFile(
+            where.path,
+            where(bad),
+            f"column {name!r}: {array[bad].as_py()} does not fit a 64-bit integer (BIGINT); "
+            "give the column's type with --schema FILE (e.g. DOUBLE or VARCHAR)",
+        ) from None
+
+
+def _first_true(mask: pa.ChunkedArray | pa.Array) -> int:
+    return int(np.flatnonzero(mask.to_numpy(zero_copy_only=False))[0])
 
 
 # --- validation ---------------------------------------------------------------------------
@@ -260,6 +380,8 @@ def conform(
             missing or duplicate primary-key value; names the first offending line.
     """
     path = where.path
+    if data.num_columns == 0 and target is not None:
+        data = pa.table({name: pa.array([], kind) for name, kind in target.columns.items()})
     if data.num_columns == 0:
         raise BadInputFile(path, None, "the file has no columns")
     if target is not None:
@@ -277,6 +399,8 @@ def conform(
         }
         data = pa.table(arrays)
     else:
+        if where.fmt == "jsonl":
+            _check_json_integers(data, where)
         data = _normalize(data)
     key = list(target.primary_key if target is not None else primary_key)
     missing = [c for c in key if c not in data.column_names]
@@ -288,6 +412,35 @@ def conform(
         )
     _check_key(data, key, where)
     return data
+
+
+def _check_json_integers(data: pa.Table, where: Positions) -> None:
+    """Refuse a JSON column of whole numbers that pyarrow widened to DOUBLE because one
+    is beyond 64 bits (it would lose digits), naming the line and the number."""
+    for name, column in zip(data.column_names, data.columns, strict=True):
+        if not pa.types.is_floating(column.type):
+            continue
+        values = column.drop_null()
+        if len(values) == 0 or not pc.all(pc.equal(pc.floor(values), values)).as_py():
+            continue
+        big = pc.fill_null(pc.greater_equal(pc.abs(column), 2.0**63), False)
+        if not pc.any(big).as_py():
+            continue
+        for index in np.flatnonzero(big.to_numpy(zero_copy_only=False)):
+            line = where(int(index))
+            number = json.loads(_physical_line(where.path, int(line.split()[1])))[name]
+            if isinstance(number, int):  # written as an integer, not as 1e20
+                raise BadInputFile(
+                    where.path,
+                    line,
+                    f"column {name!r}: {number} does not fit a 64-bit integer (BIGINT); "
+                    "give the column's type with --schema FILE (e.g. DOUBLE or VARCHAR)",
+                )
+
+
+def _physical_line(path: str, number: int) -> str:
+    with open(path, encoding="utf-8") as f:
+        return next(itertools.islice(f, number - 1, None))
 
 
 def _normalize(data: pa.Table) -> pa.Table:

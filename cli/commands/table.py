@@ -13,8 +13,10 @@ from pathlib import Path
 
 import click
 import pyarrow as pa
+from sqlglot import exp
 
 from arbordb.sql.catalog import type_name
+from arbordb.sql.dialect import parse
 
 from .. import progress
 from ..client import Client, Invocation
@@ -57,22 +59,72 @@ def _insert_sql(name: str, data: pa.Table, key: tuple[str, ...], upsert: bool) -
 
 def _write(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str, ...]) -> None:
     """One transaction: (create | empty) the table, then insert the rows in batches."""
-    sql = _insert_sql(name, data, key, upsert=mode == "update")
     client.execute("BEGIN")
     try:
         if mode == "create":
             client.execute(_create_sql(name, data, key))
-        elif mode == "replace":
-            client.execute(f"DELETE FROM {quote_ident(name)}")
-        with progress.task(f"writing {name}", data.num_rows) as step:
-            for batch in data.to_batches(max_chunksize=WRITE_BATCH):
-                rows = list(zip(*(c.to_pylist() for c in batch.columns), strict=True))
-                client.executemany(sql, rows)
-                step.advance(batch.num_rows)
+        _insert(client, name, data, mode, key)
         client.execute("COMMIT")
     except BaseException:
         client.execute("ROLLBACK")
         raise
+
+
+def _insert(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str, ...]) -> None:
+    sql = _insert_sql(name, data, key, upsert=mode == "update")
+    if mode == "replace":
+        client.execute(f"DELETE FROM {quote_ident(name)}")
+    with progress.task(f"writing {name}", data.num_rows) as step:
+        for batch in data.to_batches(max_chunksize=WRITE_BATCH):
+            rows = list(zip(*(c.to_pylist() for c in batch.columns), strict=True))
+            client.executemany(sql, rows)
+            step.advance(batch.num_rows)
+
+
+def _target(client: Client, name: str) -> Target:
+    schema = client.columns(name)
+    return Target(dict(zip(schema.names, schema.types, strict=True)), client.primary_key(name))
+
+
+def _read(path: str, fmt: str, target: Target | None, key: tuple[str, ...]) -> pa.Table:
+    """The file read and conformed to ``target`` (or typed for a new table keyed by ``key``)."""
+    with progress.task(
+        f"reading {os.path.basename(path)}",
+        os.path.getsize(path) if os.path.isfile(path) else None,
+        as_bytes=True,
+    ) as step:
+        data = read_file(path, fmt, as_text=target is not None, on_read=step.advance)
+    return conform(data, Positions(path, fmt), target=target, primary_key=key)
+
+
+def _create_from_schema(client: Client, name: str, schema_file: Path, path: str, fmt: str) -> int:
+    """One transaction: run the schema file's CREATE TABLE, then import into that table."""
+    try:
+        statement = schema_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read the schema file {str(schema_file)!r} ({exc})") from None
+    trees = parse(statement)
+    if len(trees) != 1 or not (isinstance(trees[0], exp.Create) and trees[0].kind == "TABLE"):
+        raise CliError(
+            f"the schema file {str(schema_file)!r} must hold one CREATE TABLE statement "
+            f"(found {len(trees)} statement(s))"
+        )
+    client.execute("BEGIN")
+    try:
+        client.execute(statement)
+        if name not in client.tables():
+            raise CliError(
+                f"the schema file {str(schema_file)!r} does not create table {name!r} "
+                f"(it must hold one CREATE TABLE {name} (...) statement)"
+            )
+        target = _target(client, name)
+        data = _read(path, fmt, target, target.primary_key)
+        _insert(client, name, data, "create", target.primary_key)
+        client.execute("COMMIT")
+    except BaseException:
+        client.execute("ROLLBACK")
+        raise
+    return data.num_rows
 
 
 @table.command(
@@ -110,6 +162,15 @@ def _write(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str,
     help="Primary-key column(s) of a new table, comma-separated (default: none, keyless).",
 )
 @click.option(
+    "-s",
+    "--schema",
+    "schema_file",
+    metavar="SQLFILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --create: a file holding the CREATE TABLE statement to use instead of "
+    "inferred types.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(FILE_FORMATS),
@@ -119,7 +180,13 @@ def _write(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str,
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @pass_invocation
 def import_(
-    invocation: Invocation, mode: str | None, pk: str | None, fmt: str | None, name: str, path: str
+    invocation: Invocation,
+    mode: str | None,
+    pk: str | None,
+    schema_file: Path | None,
+    fmt: str | None,
+    name: str,
+    path: str,
 ) -> None:
     """Load a CSV, Parquet or JSON lines file.
 
@@ -130,6 +197,10 @@ def import_(
         raise UsageError("choose --create, --update or --replace")
     if pk and mode != "create":
         raise UsageError("--pk applies to --create only (an existing table keeps its key)")
+    if schema_file is not None and mode != "create":
+        raise UsageError("--schema applies to --create only (an existing table keeps its types)")
+    if schema_file is not None and pk:
+        raise UsageError("give the key in the --schema file's CREATE TABLE, not with --pk")
     path = str(invocation.directory / path)  # relative to -C PATH, as git -C does
     fmt = file_format(path, fmt)
     key = tuple(c.strip() for c in pk.split(",")) if pk else ()
@@ -143,20 +214,14 @@ def import_(
             raise CliError(
                 f"table {name!r} does not exist (use --create --pk <columns> to make it)"
             )
-        target = None
-        if exists:
-            schema = client.columns(name)
-            columns = dict(zip(schema.names, schema.types, strict=True))
-            target = Target(columns, client.primary_key(name))
-        with progress.task(
-            f"reading {os.path.basename(path)}",
-            os.path.getsize(path) if os.path.isfile(path) else None,
-            as_bytes=True,
-        ) as step:
-            data = read_file(path, fmt, as_text=exists, on_read=step.advance)
-        data = conform(data, Positions(path, fmt), target=target, primary_key=key)
-        _write(client, name, data, mode, target.primary_key if target else key)
-    out(f"Imported {data.num_rows:,} rows into {name} ({mode}).\n")
+        if schema_file is not None:
+            rows = _create_from_schema(client, name, invocation.directory / schema_file, path, fmt)
+        else:
+            target = _target(client, name) if exists else None
+            data = _read(path, fmt, target, key)
+            _write(client, name, data, mode, target.primary_key if target else key)
+            rows = data.num_rows
+    out(f"Imported {rows:,} rows into {name} ({mode}).\n")
 
 
 @table.command(

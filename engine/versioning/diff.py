@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..table import Schema, Table, diff_schemas, rows_to_arrow
+from ..table import Schema, Table, diff_schemas, keyless_counts, rows_to_arrow
 from ..tree import ADDED, DIFF_TYPE_NAMES, MODIFIED, REMOVED, NodeStore, TreeDiff
 from ..tree.diff import column_equal, diff_rows
 from ..tree.keyarray import comparable
@@ -105,8 +105,16 @@ def schema_changes(delta: TableDelta) -> list:
 
 
 def tree_diff(delta: TableDelta) -> tuple[TreeDiff, Schema, Schema]:
-    """The raw row diff of a delta, each side in its own schema's stored columns."""
+    """The raw row diff of a delta, each side in its own schema's stored columns.
+
+    When the two versions' keys cannot be compared (the primary key's columns or
+    types changed, or the table gained or lost its key, e.g. dropped and re-created
+    between the two versions), every old row is removed and every new row added:
+    the removed rows first, then the added ones, each part in its own key order.
+    """
     f, t = delta.from_table, delta.to_table
+    if f is not None and t is not None and not _same_key_layout(f.schema, t.schema):
+        return _disjoint(f, t), f.schema, t.schema
     if f is not None and t is not None and f.rows.types == t.rows.types and f.schema.primary_key == t.schema.primary_key:
         return f.rows.diff(t.rows), f.schema, t.schema
     from_keys, from_cols = f.rows.scan() if f is not None else (pa.array([], pa.binary()), [])
@@ -118,6 +126,30 @@ def tree_diff(delta: TableDelta) -> tuple[TreeDiff, Schema, Schema]:
     if t is None:
         to_cols = [pa.array([], ty) for ty in f.rows.types]  # type: ignore[union-attr]
     return _diff_across_schemas(from_keys, from_cols, to_keys, to_cols), fs, ts
+
+
+def _same_key_layout(a: Schema, b: Schema) -> bool:
+    """Whether row keys of ``a`` and ``b`` encode the same columns the same way."""
+    return a.is_keyless == b.is_keyless and [(c.tag, c.type) for c in a.key_columns] == [
+        (c.tag, c.type) for c in b.key_columns
+    ]
+
+
+def _disjoint(f: Table, t: Table) -> TreeDiff:
+    """Every row of ``f`` removed, then every row of ``t`` added."""
+    from_keys, from_cols = f.rows.scan()
+    to_keys, to_cols = t.rows.scan()
+    m, k = len(from_keys), len(to_keys)
+    return TreeDiff(
+        pa.concat_arrays([from_keys, to_keys]),
+        [pa.concat_arrays([c, pa.nulls(k, c.type)]) for c in _arrays(from_cols)],
+        [pa.concat_arrays([pa.nulls(m, c.type), c]) for c in _arrays(to_cols)],
+        np.concatenate([np.full(m, REMOVED), np.full(k, ADDED)]).astype(np.int8),
+    )
+
+
+def _arrays(columns) -> list[pa.Array]:
+    return [c.combine_chunks() if isinstance(c, pa.ChunkedArray) else c for c in columns]
 
 
 def _diff_across_schemas(from_keys, from_cols, to_keys, to_cols) -> TreeDiff:
@@ -154,13 +186,20 @@ def _positions(keys: pa.BinaryArray, wanted: pa.BinaryArray) -> pa.Array:
 def row_diff(delta: TableDelta) -> pa.Table:
     """The changed rows of a delta as Dolt's to_/from_ columns plus diff_type."""
     raw, fs, ts = tree_diff(delta)
-    before = rows_to_arrow(fs, raw.keys, raw.from_columns)
-    after = rows_to_arrow(ts, raw.keys, raw.to_columns)
     kinds = raw.kinds
+    before = _side(fs, raw.keys, raw.from_columns, kinds != ADDED)
+    after = _side(ts, raw.keys, raw.to_columns, kinds != REMOVED)
     # Columns of the union of both schemas by tag, named as in the newer schema.
     to_by_tag = {c.tag: c for c in ts.columns}
     from_by_tag = {c.tag: c for c in fs.columns}
-    order = [c.tag for c in ts.columns] + [c.tag for c in fs.columns if c.tag not in to_by_tag]
+    # A column dropped and re-added under its name (a new tag, e.g. another type, or the
+    # table re-created) shows as one column: its old values cast to the new type.
+    new_names = {c.name: c.tag for c in ts.columns}
+    for c in fs.columns:
+        tag = new_names.get(c.name)
+        if c.tag not in to_by_tag and tag is not None and tag not in from_by_tag:
+            from_by_tag[tag] = from_by_tag.pop(c.tag)
+    order = [c.tag for c in ts.columns] + [c.tag for c in fs.columns if c.tag in from_by_tag and c.tag not in to_by_tag]
     present_before = kinds != ADDED
     present_after = kinds != REMOVED
     arrays, names = [], []
@@ -174,14 +213,86 @@ def row_diff(delta: TableDelta) -> pa.Table:
         if from_col is None:
             from_col = pa.nulls(len(kinds), to_col.type)
         if from_col.type != to_col.type:
-            from_col = from_col.cast(to_col.type, safe=False)
+            from_col = _coerce(from_col, to_col.type)
         changed_any |= ~column_equal(from_col, to_col)
         arrays += [to_col, from_col]
         names += [f"to_{name}", f"from_{name}"]
+    if fs.is_keyless or ts.is_keyless:
+        return _keyless_copies(raw, fs, ts, arrays, names, changed_any)
     keep = (kinds != MODIFIED) | changed_any
     kind_names = _KIND_ARRAY.take(pa.array(kinds.astype(np.int64)))
     table = pa.table(arrays + [kind_names], names=names + ["diff_type"])
     return table.filter(pa.array(keep)) if not keep.all() else table
+
+
+def _copies(schema: Schema, columns: list[pa.Array], present: np.ndarray) -> np.ndarray:
+    """How many copies of each diff row one side holds (a keyed table: 1 where present)."""
+    if schema.is_keyless:
+        return keyless_counts(columns)
+    return present.astype(np.int64)
+
+
+def _keyless_copies(
+    raw: TreeDiff,
+    fs: Schema,
+    ts: Schema,
+    arrays: list[pa.Array],
+    names: list[str],
+    changed: np.ndarray,
+) -> pa.Table:
+    """A keyless table's diff as Dolt shows it: one 'removed' row per copy gone and one
+    'added' row per copy new (three identical copies deleted: three removed rows).
+
+    A stored row whose copy count changed gives the difference, added or removed; a row
+    whose values changed (a schema change) gives every old copy removed and every new
+    copy added. Rows come in key order, removed copies before added ones.
+    """
+    kinds = raw.kinds
+    before = _copies(fs, raw.from_columns, kinds != ADDED)
+    after = _copies(ts, raw.to_columns, kinds != REMOVED)
+    same = (kinds == MODIFIED) & ~changed
+    removed = np.where(same, np.maximum(before - after, 0), before)
+    added = np.where(same, np.maximum(after - before, 0), after)
+    n = len(kinds)
+    to_side, from_side = arrays[0::2], arrays[1::2]
+
+    def side(kind: str, keep_to: bool) -> pa.Table:
+        cols = []
+        for to_col, from_col in zip(to_side, from_side, strict=True):
+            cols.append(to_col if keep_to else pa.nulls(n, to_col.type))
+            cols.append(pa.nulls(n, from_col.type) if keep_to else from_col)
+        cols.append(pa.array([kind] * n, pa.string()))
+        return pa.table(cols, names=[*names, "diff_type"])
+
+    both = pa.concat_tables([side("removed", keep_to=False), side("added", keep_to=True)])
+    rows = np.concatenate([np.repeat(np.arange(n), removed), np.repeat(np.arange(n), added)])
+    take = np.concatenate([np.repeat(np.arange(n), removed), np.repeat(np.arange(n, 2 * n), added)])
+    order = np.argsort(rows, kind="stable")
+    return both.take(pa.array(take[order]))
+
+
+def _coerce(values: pa.Array, kind: pa.DataType) -> pa.Array:
+    """``values`` cast to ``kind``; NULL where no value casts (as Dolt shows a column
+    re-added with a type its old values do not fit)."""
+    try:
+        return values.cast(kind, safe=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return pa.nulls(len(values), kind)
+
+
+def _side(
+    schema: Schema, keys: pa.BinaryArray, columns: list[pa.Array], present: np.ndarray
+) -> pa.Table:
+    """One side of a raw diff in ``schema``'s columns; only the rows the side holds are
+    decoded (a key of the other side may not decode in this schema), the rest NULL."""
+    if present.all():
+        return rows_to_arrow(schema, keys, columns)
+    held = pa.array(np.flatnonzero(present))
+    table = rows_to_arrow(schema, keys.take(held), [c.take(held) for c in columns])
+    if table.num_rows == 0:
+        return pa.table([pa.nulls(len(present), f.type) for f in table.schema], schema=table.schema)
+    slots = np.maximum(np.cumsum(present) - 1, 0)
+    return table.take(pa.array(slots, pa.int64(), mask=~present))
 
 
 def _masked(column: pa.ChunkedArray | pa.Array, present: np.ndarray) -> pa.Array:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -322,29 +322,46 @@ def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def column_sql(column: Column) -> str:
-    text = f"{quote(column.name)} {duck_type(column)}"
-    if not column.nullable:
-        text += " NOT NULL"
-    if column.default is not None:
-        text += f" DEFAULT {column.default}"
+def _same(text: str) -> str:
     return text
 
 
-def index_sql(table: str, index: Index) -> str:
+def column_sql(
+    column: Column,
+    ident: Callable[[str], str] = quote,
+    expression: Callable[[str], str] = _same,
+) -> str:
+    """A column definition; ``ident`` quotes names and ``expression`` rewrites the default's
+    DuckDB text (both for another dialect, as ``dolt_patch`` writes)."""
+    text = f"{ident(column.name)} {duck_type(column)}"
+    if not column.nullable:
+        text += " NOT NULL"
+    if column.default is not None:
+        text += f" DEFAULT {expression(column.default)}"
+    return text
+
+
+def index_sql(table: str, index: Index, ident: Callable[[str], str] = quote) -> str:
     unique = "UNIQUE " if index.unique else ""
-    columns = ", ".join(quote(c) for c in index.columns)
-    return f"CREATE {unique}INDEX {quote(index.name)} ON {quote(table)} ({columns});"
+    columns = ", ".join(ident(c) for c in index.columns)
+    return f"CREATE {unique}INDEX {ident(index.name)} ON {ident(table)} ({columns});"
 
 
-def create_statements(table: str, schema: Schema) -> list[str]:
+def create_statements(
+    table: str,
+    schema: Schema,
+    ident: Callable[[str], str] = quote,
+    expression: Callable[[str], str] = _same,
+) -> list[str]:
     """``CREATE TABLE`` for ``schema``, then one ``CREATE INDEX`` per secondary index."""
-    parts = [column_sql(c) for c in schema.columns]
+    parts = [column_sql(c, ident, expression) for c in schema.columns]
     if schema.primary_key:
-        parts.append(f"PRIMARY KEY ({', '.join(quote(c) for c in schema.primary_key)})")
-    parts += [f"CONSTRAINT {quote(c.name)} CHECK ({c.expression})" for c in schema.checks]
-    create = f"CREATE TABLE {quote(table)} (\n  " + ",\n  ".join(parts) + "\n);"
-    return [create] + [index_sql(table, i) for i in schema.indexes]
+        parts.append(f"PRIMARY KEY ({', '.join(ident(c) for c in schema.primary_key)})")
+    parts += [
+        f"CONSTRAINT {ident(c.name)} CHECK ({expression(c.expression)})" for c in schema.checks
+    ]
+    create = f"CREATE TABLE {ident(table)} (\n  " + ",\n  ".join(parts) + "\n);"
+    return [create] + [index_sql(table, i, ident) for i in schema.indexes]
 
 
 def create_table_sql(table: str, schema: Schema) -> str:

@@ -22,6 +22,13 @@ data changed; for a keyless table only rows_added and rows_deleted are known
 (the others are NULL), as in Dolt. ``dolt_diff_summary`` lists every changed
 table with diff_type 'added', 'dropped', 'modified' or 'renamed'; a rename
 counts as a schema change. Names missing on one side are ''.
+
+A table named as the third argument but present at neither revision (never
+created, or created and dropped in between) gives dolt_diff_summary and
+dolt_schema_diff no rows and makes dolt_diff, dolt_diff_stat and dolt_patch
+fail with TableNotFound, as in Dolt. A table dropped and re-created between the
+two revisions is compared by name ('modified'); when its primary key changed,
+every old row is removed and every new row added.
 """
 
 from __future__ import annotations
@@ -29,14 +36,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from arbordb.engine.errors import TableNotFound
-from arbordb.engine.table import keyless_counts
-from arbordb.engine.versioning.diff import TableDelta, diff_stat, table_deltas, tree_diff
+from arbordb.engine.versioning.diff import TableDelta, diff_stat, table_deltas
 
 from .common import (
     Endpoint,
     SystemContext,
+    cached_row_diff,
     create_table_sql,
     diff_endpoints,
     diff_relation,
@@ -77,12 +85,27 @@ def diff_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table
 
 
 def changed_tables(
-    ctx: SystemContext, function: str, start: Endpoint, end: Endpoint, name: str | None
+    ctx: SystemContext,
+    function: str,
+    start: Endpoint,
+    end: Endpoint,
+    name: str | None,
+    *,
+    missing_ok: bool = False,
 ) -> list[TableDelta]:
+    """The tables that differ between two revisions (only ``name``'s, if given).
+
+    A ``name`` that exists at neither revision (never created, or created and dropped
+    in between) is TableNotFound, or no tables when ``missing_ok`` (Dolt's
+    dolt_diff_summary and dolt_schema_diff; its dolt_diff, dolt_diff_stat and
+    dolt_patch refuse it).
+    """
     deltas = table_deltas(ctx.workspace.nodes, start.root, end.root)
     if name is None:
         return deltas
     if start.root.find(name) is None and end.root.find(name) is None:
+        if missing_ok:
+            return []
         raise TableNotFound(
             f"{function}(): table {name!r} exists neither at {start.label!r} nor at {end.label!r}"
         )
@@ -111,16 +134,16 @@ def stat_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table
 
 
 def _keyless_changes(delta: TableDelta) -> tuple[int, int]:
-    """Rows added and deleted in a keyless table (copies, from the duplicate counts)."""
-    raw, _, _ = tree_diff(delta)
-    change = keyless_counts(raw.to_columns) - keyless_counts(raw.from_columns)
-    return int(change[change > 0].sum()), int(-change[change < 0].sum())
+    """Rows added and deleted in a keyless table: one per copy, as the row diff shows them."""
+    kinds = cached_row_diff(delta).column("diff_type")
+    added = pc.sum(pc.equal(kinds, "added")).as_py() or 0
+    return int(added), int(pc.sum(pc.equal(kinds, "removed")).as_py() or 0)
 
 
 def summary_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table:
     """``dolt_diff_summary(from, to[, table])``: each changed table and how it changed."""
     start, end, name = diff_endpoints(ctx, "dolt_diff_summary", args, table_required=False)
-    deltas = changed_tables(ctx, "dolt_diff_summary", start, end, name)
+    deltas = changed_tables(ctx, "dolt_diff_summary", start, end, name, missing_ok=True)
     return pa.table(
         {
             "from_table_name": pa.array([d.from_name or "" for d in deltas], pa.string()),
@@ -139,7 +162,7 @@ def schema_diff_function(ctx: SystemContext, args: Sequence[object] | None) -> p
     start, end, name = diff_endpoints(ctx, "dolt_schema_diff", args, table_required=False)
     deltas = [
         d
-        for d in changed_tables(ctx, "dolt_schema_diff", start, end, name)
+        for d in changed_tables(ctx, "dolt_schema_diff", start, end, name, missing_ok=True)
         if d.schema_changed or d.kind == "renamed"
     ]
 

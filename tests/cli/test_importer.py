@@ -34,10 +34,14 @@ def test_format_from_extension():
 
 
 def test_types_inferred_from_every_row(tmp_path):
-    rows = "\n".join(f"{i},{i}.5,2026-01-0{i % 9 + 1},true" for i in range(5000))
-    path = write(tmp_path, "a.csv", "id,x,day,flag\n" + rows + "\n5000,oops,2026-01-01,false\n")
+    rows = "\n".join(f"{i},{i}.5,2026-01-0{i % 9 + 1},true,w{i}" for i in range(5000))
+    path = write(tmp_path, "a.csv", "id,x,day,flag,t\n" + rows + "\n5000,7,2026-01-01,false,8\n")
     data = load(path)
-    assert data.schema.types == [pa.int64(), pa.string(), pa.date32(), pa.bool_()]
+    assert data.schema.types == [pa.int64(), pa.float64(), pa.date32(), pa.bool_(), pa.string()]
+    numbers = "\n".join(f"{i},{i}.5" for i in range(5000))
+    late = write(tmp_path, "b.csv", "id,x\n" + numbers + "\n5000,oops\n")
+    with pytest.raises(BadInputFile, match="line 5002: column 'x' holds numbers, but 'oops'"):
+        load(late)
 
 
 def test_empty_field_is_null_and_quoted_empty_is_empty_string(tmp_path):
