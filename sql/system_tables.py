@@ -66,6 +66,7 @@ _TABLES: dict[str, Callable[[SystemContext], pa.Table]] = {
     "dolt_schema_conflicts": conflicts.schema_conflicts_table,
     "dolt_merge_status": refs.merge_status_table,
     "dolt_constraint_violations": conflicts.violations_summary,
+    "dolt_tests": lambda ctx: _data_tests().empty_tests_arrow(),  # until a test is inserted
 }
 
 # prefix -> builder(ctx, table name as written, filters); no prefix is a prefix of another
@@ -87,7 +88,15 @@ _FUNCTIONS: dict[str, Callable[[SystemContext, Sequence[object] | None], pa.Tabl
     "dolt_schema_diff": diffs.schema_diff_function,
     "dolt_preview_merge_conflicts_summary": conflicts.preview_summary,
     "dolt_preview_merge_conflicts": conflicts.preview_conflicts,
+    "dolt_test_run": lambda ctx, args: _data_tests().test_run(ctx, args),
 }
+
+
+def _data_tests():
+    """sql/data_tests.py runs queries (reads.py, which imports this module): imported late."""
+    from . import data_tests
+
+    return data_tests
 
 SYSTEM_TABLE_NAMES: tuple[str, ...] = tuple(_TABLES)
 PER_TABLE_PREFIXES: tuple[str, ...] = tuple(_PER_TABLE)

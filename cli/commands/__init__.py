@@ -10,9 +10,25 @@ from __future__ import annotations
 
 import click
 
-from . import blame, branch, commit, demo, diff, init, log, maintenance, merge, sql, status, table
+from . import (
+    blame,
+    branch,
+    checks,
+    commit,
+    demo,
+    diff,
+    init,
+    log,
+    maintenance,
+    merge,
+    sql,
+    status,
+    table,
+)
 
-MODULES = (init, status, commit, log, diff, branch, merge, blame, table, sql, maintenance, demo)
+MODULES = (
+    init, status, commit, log, diff, branch, merge, checks, blame, table, sql, maintenance, demo,
+)  # fmt: skip
 
 
 def register(group: click.Group) -> None:

@@ -16,6 +16,7 @@ from .common import color, example, out, pass_invocation
         "arbor merge relabel",
         'arbor merge --no-ff -m "merge relabel" relabel',
         "arbor merge --abort",
+        "arbor merge --check labels relabel   # only if dolt_tests group 'labels' passes",
     )
 )
 @click.option(
@@ -29,6 +30,11 @@ from .common import color, example, out, pass_invocation
     "--abort", is_flag=True, help="Give up the merge in progress and restore the pre-merge state."
 )
 @click.option("-m", "--message", metavar="MSG", help="Message of the merge commit.")
+@click.option(
+    "--check",
+    metavar="GROUP",
+    help="Refuse the merge unless the dolt_tests of GROUP pass on its result.",
+)
 @click.argument("branch", required=False)
 @click.pass_context
 def merge(
@@ -38,6 +44,7 @@ def merge(
     squash: bool,
     abort: bool,
     message: str | None,
+    check: str | None,
     branch: str | None,
 ) -> None:
     """Merge a branch into the current branch.
@@ -55,6 +62,7 @@ def merge(
         + ["--abort"] * abort
     )
     flags += ["-m", message] if message else []
+    flags += ["--check", check] if check else []
     with ctx.find_object(Invocation).client() as client:
         rows = client.call("dolt_merge", *flags, *([branch] if branch else [])).to_pylist()
         result = rows[0] if rows else {}

@@ -49,9 +49,7 @@ def table_hash(ctx: SystemContext, table: str, revision: str | None = None) -> s
 
 
 def hashof_table(ctx: SystemContext, args: Sequence[object]) -> str:
-    values = text_args(
-        "dolt_hashof_table", args, 1, 2, "dolt_hashof_table('table' [, 'revision'])"
-    )
+    values = text_args("dolt_hashof_table", args, 1, 2, "dolt_hashof_table('table' [, 'revision'])")
     return table_hash(ctx, values[0], values[1] if len(values) == 2 else None)
 
 

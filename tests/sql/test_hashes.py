@@ -63,7 +63,9 @@ def build(session: Session, table: str, rows: dict[int, tuple], rng: random.Rand
 
 row_sets = st.dictionaries(
     st.integers(0, 500),
-    st.tuples(st.sampled_from(LABELS), st.floats(-10, 10, allow_nan=False).map(lambda x: round(x, 3))),
+    st.tuples(
+        st.sampled_from(LABELS), st.floats(-10, 10, allow_nan=False).map(lambda x: round(x, 3))
+    ),
     min_size=1,
     max_size=25,
 )
@@ -126,9 +128,10 @@ def test_revision_argument_and_working_root(tmp_path):
         cur.execute("UPDATE t SET score = 0.1")  # uncommitted: the working root moves
         now = cur.execute("SELECT dolt_hashof_table('t'), dolt_hashof_db()").fetchone()
         assert now[0] != at_v1[0] and now[1] != at_v1[1]
-        assert cur.execute(
-            "SELECT dolt_hashof_table('t', 'v1'), dolt_hashof_db('v1')"
-        ).fetchone() == at_v1
+        assert (
+            cur.execute("SELECT dolt_hashof_table('t', 'v1'), dolt_hashof_db('v1')").fetchone()
+            == at_v1
+        )
         assert cur.execute("SELECT dolt_hashof_db('WORKING')").fetchone()[0] == now[1]
         con.commit()
     repo = arbordb.Repo(tmp_path / "r")
