@@ -128,6 +128,11 @@ def run_tests(session, selectors: Sequence[str], root: RootValue | None = None) 
             chosen = [t for t in tests if t["test_name"] == selector] or [
                 t for t in tests if t["test_group"] == selector
             ]
+        if not chosen and selector == "*":
+            raise ProgrammingError(
+                "dolt_test_run: dolt_tests has no tests yet (add them with INSERT INTO "
+                "dolt_tests VALUES (name, group, query, assertion_type, comparator, value))"
+            )
         if not chosen:
             names = sorted({t["test_group"] for t in tests if t["test_group"]})
             raise ProgrammingError(

@@ -53,6 +53,8 @@ def test_dolt_tests_has_doltS_columns_before_and_after_the_first_insert(cur):
         "assertion_type", "assertion_comparator", "assertion_value",
     ]  # fmt: skip
     assert rows(cur, "SELECT * FROM dolt_status") == []  # reading creates nothing
+    with pytest.raises(arbordb.ProgrammingError, match="dolt_tests has no tests yet"):
+        cur.execute("SELECT * FROM dolt_test_run()")
     cur.execute("INSERT INTO dolt_tests VALUES ('t', NULL, 'SELECT 1', 'expected_rows', '==', '1')")
     cur.execute("SELECT * FROM dolt_tests")
     assert [d[0] for d in cur.description] == empty
