@@ -1,8 +1,12 @@
 """ArborDB: a versioned tabular database for Python.
 
 ``connect`` is the PEP 249 entry point (SQL with AS OF and Dolt's procedures);
-``Repo`` is the plain Python API to the version graph.
+``Repo`` is the plain Python API to the version graph. ``arbordb.mlflow`` (MLflow
+lineage, the ``arbordb[mlflow]`` extra) is imported on first use, so that
+``import arbordb`` does not import MLflow.
 """
+
+import importlib
 
 from arbordb.engine.config import Config
 from arbordb.engine.repo import Repo
@@ -67,3 +71,9 @@ __all__ = [
     "paramstyle",
     "threadsafety",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name == "mlflow":  # imported on first use: MLflow is heavy and optional
+        return importlib.import_module("arbordb.mlflow")
+    raise AttributeError(f"module 'arbordb' has no attribute {name!r}")

@@ -72,6 +72,7 @@ dolt_add dolt_commit dolt_branch dolt_checkout dolt_merge dolt_reset dolt_revert
 dolt_tag dolt_conflicts_resolve dolt_gc dolt_log dolt_branches dolt_tags dolt_status dolt_commits
 dolt_commit_ancestors dolt_diff dolt_diff_stat dolt_diff_summary dolt_patch dolt_schema_diff
 dolt_conflicts dolt_schema_conflicts dolt_merge_status dolt_hashof dolt_merge_base active_branch
+dolt_hashof_table dolt_hashof_db dolt_tests dolt_test_run
 """.split()
 # \\name -> the arbor command it runs (same flags and output).
 VERBS = ("checkout", "branch", "commit", "merge", "diff", "log", "status")

@@ -95,6 +95,15 @@ class Repo:
         root = self.ws.working if as_of is None else self.ws.root_at(as_of)
         return self.ws.table(name, root).to_arrow()
 
+    def table_hash(self, name: str, as_of: str | None = None) -> str:
+        """The content hash of ``name`` at a revision (default: the working root), as SQL's
+        ``dolt_hashof_table``: equal whenever schema and rows are, whatever the history."""
+        root = self.ws.working if as_of is None else self.ws.root_at(as_of)
+        found = root.find(name)
+        if found is None:
+            raise TableNotFound(root.missing_message(name, f" at {as_of or 'WORKING'!r}"))
+        return format_address(root[found])
+
     def log(self, revision: str = "HEAD", limit: int | None = None) -> list[dict[str, Any]]:
         out = []
         for address, c in self.db.log(revision, branch=self.ws.branch, limit=limit):

@@ -37,6 +37,7 @@ from arbordb.engine import errors as engine
 
 __all__ = [
     "DataError",
+    "DataTestsFailed",
     "DatabaseError",
     "Error",
     "IntegrityError",
@@ -113,6 +114,19 @@ class NotSupportedError(DatabaseError):
 
 class ObjectNotFound(ProgrammingError, KeyError):
     """A table, view, column, index, branch, tag or revision that does not exist."""
+
+
+class DataTestsFailed(OperationalError):
+    """A ``--check GROUP`` gate refused a merge or tag: tests of the group in
+    ``dolt_tests`` failed on the version it would make; nothing changed.
+
+    Attributes:
+        results: the ``dolt_test_run`` rows (a ``pyarrow.Table``) of the group.
+    """
+
+    def __init__(self, message: str, results: pa.Table | None = None) -> None:
+        super().__init__(message)
+        self.results = results
 
 
 class TransactionConflict(OperationalError):

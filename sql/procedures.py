@@ -13,13 +13,13 @@ Dolt's result row. The verbs themselves are the engine's (``Workspace`` and
                             -d/-D names | -f
     dolt_checkout           branch | -b new [start] | [--] tables...      status, message
     dolt_merge              rev [--no-ff] [--no-commit] [--squash] [-m]   hash, fast_forward,
-                            | --abort                                     conflicts, message
+                            [--check group] | --abort                     conflicts, message
     dolt_reset              [--soft | --hard] [rev] | tables...           status
     dolt_revert             revs...                                       status
     dolt_cherry_pick        rev | --abort                                 hash, data_conflicts,
                                                                           schema_conflicts,
                                                                           constraint_violations
-    dolt_tag                name [rev] [-m msg] | -d name                 status
+    dolt_tag                name [rev] [-m msg] [--check group] | -d name status
     dolt_conflicts_resolve  --ours | --theirs | --combine, tables... | .  status
     dolt_gc                                                               status
 
@@ -33,6 +33,10 @@ deletes both or neither; ``dolt_checkout -b`` persists the transaction together 
 new branch; ``dolt_revert a b`` lands both commits or none). Flags that contradict each
 other (``--squash --no-ff``, ``-c -d``) are refused. ``dolt_merge``'s ``conflicts`` is
 Dolt's 0/1 flag (conflicts or constraint violations left to resolve).
+
+``--check GROUP`` (dolt_merge, dolt_tag) gates the verb on the tests of ``GROUP`` in
+``dolt_tests``, run on the version the verb would make before anything is written
+(sql/data_tests.py); a failure raises ``DataTestsFailed``.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ import pyarrow as pa
 from arbordb.engine.errors import BranchNotFound, InvalidInput
 from arbordb.engine.hash import format_address
 
+from . import data_tests
 from .errors import ObjectNotFound, ProgrammingError
 
 __all__ = ["PROCEDURES", "call_procedure"]
@@ -309,8 +314,9 @@ def dolt_merge(session, args: Sequence[str]) -> pa.Table:
     spelled = {
         "--no-ff": "no_ff", "--no-commit": "no_commit", "--squash": "squash",
         "--abort": "abort", "-m": "message", "--message": "message", "--author": "author",
+        "--check": "check",
     }  # fmt: skip
-    parsed = _parse("dolt_merge", args, spelled, {"message", "author"})
+    parsed = _parse("dolt_merge", args, spelled, {"message", "author", "check"})
     _exclusive("dolt_merge", parsed, spelled, ["squash", "no_ff"])
     session.wrote()
     if parsed.flags.get("abort"):
@@ -321,12 +327,16 @@ def dolt_merge(session, args: Sequence[str]) -> pa.Table:
         return _merge_row("", False, 0, "merge aborted")
     if len(parsed.positional) != 1:
         raise ProgrammingError("dolt_merge takes one branch or revision to merge")
+    revision, message = parsed.positional[0], parsed.value("message")
+    if parsed.value("check") is not None:  # gate: the group's tests pass on the result
+        revision = data_tests.check_merge(session, revision, parsed.value("check"))
+        message = message or f"Merge branch '{parsed.positional[0]}' into {session.branch}"
     outcome = session.workspace.merge_revision(
-        parsed.positional[0],
+        revision,
         no_ff=bool(parsed.flags.get("no_ff")),
         no_commit=bool(parsed.flags.get("no_commit")),
         squash=bool(parsed.flags.get("squash")),
-        message=parsed.value("message"),
+        message=message,
         author=_author("dolt_merge", parsed.value("author")),
     )
     _persist(session)
@@ -412,8 +422,11 @@ def _cherry_pick_row(address: str, conflicts: int) -> pa.Table:
 
 
 def dolt_tag(session, args: Sequence[str]) -> pa.Table:
-    spelled = {"-m": "message", "--message": "message", "-d": "delete", "--delete": "delete"}
-    parsed = _parse("dolt_tag", args, spelled, {"message"})
+    spelled = {
+        "-m": "message", "--message": "message", "-d": "delete", "--delete": "delete",
+        "--check": "check",
+    }  # fmt: skip
+    parsed = _parse("dolt_tag", args, spelled, {"message", "check"})
     names = parsed.positional
     session.check_writable()
     if parsed.flags.get("delete"):
@@ -423,6 +436,10 @@ def dolt_tag(session, args: Sequence[str]) -> pa.Table:
         return _status()
     if len(names) not in (1, 2):
         raise ProgrammingError("dolt_tag takes a tag name and an optional revision")
+    if parsed.value("check") is not None:  # gate: the group's tests pass on that commit
+        target = names[1] if len(names) == 2 else "HEAD"
+        root = session.workspace.commit_root(session.workspace.resolve_commit(target))
+        data_tests.check_revision(session, parsed.value("check"), root, f"tag {names[0]!r}")
     session.db.create_tag(
         names[0],
         names[1] if len(names) == 2 else "HEAD",

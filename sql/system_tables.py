@@ -15,7 +15,8 @@ filters, joins and aggregates over them work like over any table.
         (commit_hash) read fewer commits with them. The caller still applies
         its WHERE clause to the result, so unused filters are harmless.
     scalar_function(name, args, ctx) -> object | None
-        active_branch(), dolt_hashof(ref) / hashof(ref), dolt_merge_base(a, b);
+        active_branch(), dolt_hashof(ref) / hashof(ref), dolt_merge_base(a, b),
+        dolt_hashof_table(t [, rev]), dolt_hashof_db([rev]) (system/hashes.py);
         None when the name is not one of them (none of them returns NULL).
     system_table_names(ctx) -> list[str]
         Every system table name usable now, per-table ones for the tables of
@@ -37,7 +38,7 @@ import pyarrow as pa
 
 from arbordb.engine.errors import InvalidInput
 
-from .system import conflicts, diffs, history, log, patch, refs
+from .system import conflicts, diffs, hashes, history, log, patch, refs
 from .system.common import SystemContext, base_of, commit_of, hash_text
 
 __all__ = [
@@ -65,6 +66,7 @@ _TABLES: dict[str, Callable[[SystemContext], pa.Table]] = {
     "dolt_schema_conflicts": conflicts.schema_conflicts_table,
     "dolt_merge_status": refs.merge_status_table,
     "dolt_constraint_violations": conflicts.violations_summary,
+    "dolt_tests": lambda ctx: _data_tests().empty_tests_arrow(),  # until a test is inserted
 }
 
 # prefix -> builder(ctx, table name as written, filters); no prefix is a prefix of another
@@ -86,7 +88,15 @@ _FUNCTIONS: dict[str, Callable[[SystemContext, Sequence[object] | None], pa.Tabl
     "dolt_schema_diff": diffs.schema_diff_function,
     "dolt_preview_merge_conflicts_summary": conflicts.preview_summary,
     "dolt_preview_merge_conflicts": conflicts.preview_conflicts,
+    "dolt_test_run": lambda ctx, args: _data_tests().test_run(ctx, args),
 }
+
+
+def _data_tests():
+    """sql/data_tests.py runs queries (reads.py, which imports this module): imported late."""
+    from . import data_tests
+
+    return data_tests
 
 SYSTEM_TABLE_NAMES: tuple[str, ...] = tuple(_TABLES)
 PER_TABLE_PREFIXES: tuple[str, ...] = tuple(_PER_TABLE)
@@ -96,7 +106,10 @@ SCALAR_FUNCTION_NAMES: tuple[str, ...] = (
     "dolt_hashof",
     "hashof",
     "dolt_merge_base",
+    "dolt_hashof_table",
+    "dolt_hashof_db",
 )
+_HASH_FUNCTIONS = {"dolt_hashof_table": hashes.hashof_table, "dolt_hashof_db": hashes.hashof_db}
 
 
 def system_relation(
@@ -159,7 +172,8 @@ def _call_it(name: str) -> InvalidInput:
 
 
 def scalar_function(name: str, args: Sequence[object], ctx: SystemContext) -> object | None:
-    """active_branch(), dolt_hashof(ref) (alias hashof), dolt_merge_base(a, b); None if not ours.
+    """active_branch(), dolt_hashof(ref) (alias hashof), dolt_merge_base(a, b),
+    dolt_hashof_table(t [, rev]), dolt_hashof_db([rev]); None if not ours.
 
     Raises:
         InvalidInput: wrong arguments, or WORKING / STAGED where a commit is needed.
@@ -168,6 +182,8 @@ def scalar_function(name: str, args: Sequence[object], ctx: SystemContext) -> ob
     key = name.lower()
     if key not in SCALAR_FUNCTION_NAMES:
         return None
+    if key in _HASH_FUNCTIONS:
+        return _HASH_FUNCTIONS[key](ctx, args)
     expected = {"active_branch": 0, "dolt_hashof": 1, "hashof": 1, "dolt_merge_base": 2}[key]
     values = list(args)
     if len(values) != expected or not all(isinstance(v, str) for v in values):

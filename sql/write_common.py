@@ -21,7 +21,7 @@ from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.errors import TableNotFound
 from arbordb.engine.table import Column, Schema, Table
 
-from . import catalog, reads
+from . import catalog, data_tests, reads
 from .errors import IntegrityError, NotSupportedError, ObjectNotFound, ProgrammingError
 
 __all__ = [
@@ -56,6 +56,8 @@ def write_target(session, node: exp.Expression, verb: str = "change") -> tuple[s
         )
     ws = session.workspace
     found = ws.working.find(node.name)
+    if found is None and verb == "insert into" and node.name.lower() == data_tests.TESTS_TABLE:
+        return data_tests.TESTS_TABLE, data_tests.empty_tests(ws.nodes)  # Dolt's always exists
     if found is None:
         lowered = node.name.lower()
         if lowered in session.temp_views or reads.view_text(session, ws.working, node.name):

@@ -13,6 +13,7 @@ import click
 from . import (
     blame,
     branch,
+    checks,
     commit,
     config,
     demo,
@@ -28,7 +29,10 @@ from . import (
     table,
 )
 
-MODULES = (init, config, info, schema, status, commit, log, diff, branch, merge, blame, table, sql, maintenance, demo)
+MODULES = (
+    init, config, info, schema, status, commit, log, diff, branch, merge, checks, blame, table,
+    sql, maintenance, demo,
+)  # fmt: skip
 
 
 def register(group: click.Group) -> None:

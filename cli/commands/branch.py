@@ -106,15 +106,24 @@ def checkout(invocation: Invocation, new_branch: str | None, targets: tuple[str,
         'arbor tag v1 -m "training set v1"',
         "arbor tag v0 HEAD~2",
         "arbor tag -d v0",
+        "arbor tag --check labels trained-v1   # only if dolt_tests group 'labels' passes",
     )
 )
 @click.option("-m", "--message", metavar="MSG", help="Annotate the tag with a message.")
+@click.option(
+    "--check", metavar="GROUP", help="Refuse the tag unless the dolt_tests of GROUP pass there."
+)
 @click.option("-d", "--delete", is_flag=True, help="Delete the tag.")
 @click.option("-v", "--verbose", is_flag=True, help="List with each tag's commit and message.")
 @click.argument("args", nargs=-1, metavar="[NAME [REVISION]]")
 @pass_invocation
 def tag(
-    invocation: Invocation, message: str | None, delete: bool, verbose: bool, args: tuple[str, ...]
+    invocation: Invocation,
+    message: str | None,
+    check: str | None,
+    delete: bool,
+    verbose: bool,
+    args: tuple[str, ...],
 ) -> None:
     """List, create or delete tags.
 
@@ -124,9 +133,10 @@ def tag(
     with invocation.client() as client:
         if args:
             flags = ["-d"] * delete + (["-m", message] if message else [])
+            flags += ["--check", check] if check else []
             client.call("dolt_tag", *flags, *args)
             return
-        if delete or message:
+        if delete or message or check:
             raise UsageError("name the tag, e.g. arbor tag -d v1")
         tags = client.query("SELECT tag_name, tag_hash, message FROM dolt_tags ORDER BY tag_name")
     if verbose:

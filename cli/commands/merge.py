@@ -18,6 +18,7 @@ UP_TO_DATE = "Everything up-to-date"  # dolt_merge's message when there is nothi
         "arbor merge relabel",
         'arbor merge --no-ff -m "merge relabel" relabel',
         "arbor merge --abort",
+        "arbor merge --check labels relabel   # only if dolt_tests group 'labels' passes",
     )
 )
 @click.option(
@@ -31,6 +32,11 @@ UP_TO_DATE = "Everything up-to-date"  # dolt_merge's message when there is nothi
     "--abort", is_flag=True, help="Give up the merge in progress and restore the pre-merge state."
 )
 @click.option("-m", "--message", metavar="MSG", help="Message of the merge commit.")
+@click.option(
+    "--check",
+    metavar="GROUP",
+    help="Refuse the merge unless the dolt_tests of GROUP pass on its result.",
+)
 @click.argument("branch", required=False)
 @click.pass_context
 def merge(
@@ -40,6 +46,7 @@ def merge(
     squash: bool,
     abort: bool,
     message: str | None,
+    check: str | None,
     branch: str | None,
 ) -> None:
     """Merge a branch into the current branch.
@@ -61,6 +68,7 @@ def merge(
         + ["--abort"] * abort
     )
     flags += ["-m", message] if message else []
+    flags += ["--check", check] if check else []
     with ctx.find_object(Invocation).client() as client:
         rows = client.call("dolt_merge", *flags, *([branch] if branch else [])).to_pylist()
         result = rows[0] if rows else {}
