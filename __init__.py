@@ -4,7 +4,7 @@
 ``Repo`` is the plain Python API to the version graph.
 """
 
-from arbordb.engine.repo import Repo
+from arbordb.engine.repo import Repo, clone
 from arbordb.sql.dbapi import (
     BINARY,
     DATETIME,
@@ -61,6 +61,7 @@ __all__ = [
     "TimestampFromTicks",
     "Warning",
     "apilevel",
+    "clone",
     "connect",
     "paramstyle",
     "threadsafety",
