@@ -8,6 +8,7 @@ Meta ``config/remotes`` holds UTF-8 JSON ``{"<name>": "<url>", ...}``;
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from ..chunks.store import ChunkStore, RefUpdate
@@ -93,8 +94,9 @@ def set_upstream(store: ChunkStore, branch: str, remote: str, remote_branch: str
     _save(store, UPSTREAMS_KEY, ups)
 
 
-def normalise_url(url: str) -> str:
+def normalise_url(url: str | os.PathLike[str]) -> str:
     """A plain relative path becomes an absolute ``file://`` URL; other URLs stay."""
+    url = os.fspath(url)
     if "://" in url:
         return url
     return Path(url).expanduser().absolute().as_uri()

@@ -17,6 +17,7 @@ bucket is one clear ``RemoteUnreachable`` within seconds (contract (3)).
 
 from __future__ import annotations
 
+import os
 import time
 from urllib.parse import urlsplit
 
@@ -26,6 +27,13 @@ from .transport import MANIFEST, PACK_SUFFIX, PACKS, pack_key
 CONNECT_TIMEOUT = 2.0
 READ_TIMEOUT = 60.0
 RETRIES = 2
+# A client per AWS configuration (they are thread-safe and slow to build): the
+# variables that choose endpoint, region and credentials are the cache key.
+_CHAIN = (
+    "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION",
+)  # fmt: skip
+_CLIENTS: dict[tuple[str | None, ...], object] = {}
 
 
 class S3Transport:
@@ -46,13 +54,19 @@ class S3Transport:
                 "s3:// remotes need boto3: run `pip install 'arbordb[s3]'`"
             ) from None
         self._errors = botocore_errors
-        config = Config(
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-            retries={"max_attempts": RETRIES, "mode": "standard"},
-        )
-        session = boto3.session.Session()
-        self._client = session.client("s3", config=config, region_name=session.region_name or "us-east-1")
+        settings = tuple(os.environ.get(k) for k in _CHAIN)
+        client = _CLIENTS.get(settings)
+        if client is None:
+            config = Config(
+                connect_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
+                retries={"max_attempts": RETRIES, "mode": "standard"},
+                max_pool_connections=16,
+            )
+            session = boto3.session.Session()
+            region = session.region_name or "us-east-1"
+            client = _CLIENTS[settings] = session.client("s3", config=config, region_name=region)
+        self._client = client
 
     def read_manifest(self) -> tuple[bytes | None, str | None]:
         try:

@@ -19,6 +19,7 @@ Contracts every transport keeps:
 
 from __future__ import annotations
 
+import os
 from typing import Protocol
 from urllib.parse import urlsplit
 
@@ -64,12 +65,14 @@ class Transport(Protocol):
         ...
 
 
-def open_transport(url: str) -> Transport:
+def open_transport(url: str | os.PathLike[str]) -> Transport:
     """The transport for ``url``: ``file:///abs/path``, a plain path, or ``s3://bucket/prefix``.
 
     Raises:
         InvalidInput: an unknown scheme, or credentials written into the URL.
     """
+    if isinstance(url, os.PathLike):
+        url = os.fspath(url)
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput("a remote URL is empty; give file:///path, a path or s3://bucket/prefix")
     parts = urlsplit(url)
