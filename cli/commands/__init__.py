@@ -10,9 +10,23 @@ from __future__ import annotations
 
 import click
 
-from . import blame, branch, commit, demo, diff, init, log, maintenance, merge, sql, status, table
+from . import (
+    blame,
+    branch,
+    commit,
+    demo,
+    diff,
+    init,
+    log,
+    maintenance,
+    merge,
+    remote,
+    sql,
+    status,
+    table,
+)
 
-MODULES = (init, status, commit, log, diff, branch, merge, blame, table, sql, maintenance, demo)
+MODULES = (init, status, commit, log, diff, branch, merge, blame, table, sql, maintenance, demo, remote)
 
 
 def register(group: click.Group) -> None:

@@ -99,4 +99,4 @@ def normalise_url(url: str | os.PathLike[str]) -> str:
     url = os.fspath(url)
     if "://" in url:
         return url
-    return Path(url).expanduser().absolute().as_uri()
+    return Path(os.path.abspath(Path(url).expanduser())).as_uri()

@@ -26,7 +26,9 @@ Invariants:
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,10 +57,24 @@ from .walk import children
 
 Progress = Callable[[int, int], None]  # (chunks, bytes) moved since the last call
 SWAP_ATTEMPTS = 16
+_REPORT: ContextVar[Progress | None] = ContextVar("remote_progress", default=None)
+
+
+@contextmanager
+def reporting(progress: Progress) -> Iterator[None]:
+    """Send the progress of every transfer in this context to ``progress`` (a UI's bar),
+    for callers that reach the transfer through layers that do not pass it on (SQL)."""
+    token = _REPORT.set(progress)
+    try:
+        yield
+    finally:
+        _REPORT.reset(token)
 
 
 def _quiet(chunks: int, size: int) -> None:
-    return None
+    report = _REPORT.get()
+    if report is not None:
+        report(chunks, size)
 
 
 # --- sending ------------------------------------------------------------------------
