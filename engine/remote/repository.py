@@ -26,8 +26,9 @@ THREADS = 8  # parallel requests to the remote
 
 
 class RemoteRepository:
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, *, whole_packs: bool = False) -> None:
         self.transport = transport
+        self.whole_packs = whole_packs  # a clone wants nearly everything: read packs whole
         self.url = transport.url
         self.manifest: Manifest | None = None
         self.token: str | None = None
@@ -57,7 +58,7 @@ class RemoteRepository:
 
     def _read_index(self, name: str) -> np.ndarray:
         size = self.manifest.packs[name]
-        if size <= WHOLE_PACK:
+        if size <= WHOLE_PACK or self.whole_packs:
             data = self._packs[name] = self.transport.read_pack(name)
             return read_pack(name, data)
         offset, count = parse_footer(name, self.transport.read_range(name, size - FOOTER.size, FOOTER.size), size)
@@ -105,7 +106,7 @@ class RemoteRepository:
 
     def _read_whole(self, name: str, wanted: list[bytes]) -> bool:
         size = self.manifest.packs[name]
-        return size <= WHOLE_PACK or sum(self._where[a][2] for a in wanted) * 4 >= size
+        return size <= WHOLE_PACK or self.whole_packs or sum(self._where[a][2] for a in wanted) * 4 >= size
 
     def _map(self, fn, items: list) -> list:
         if len(items) <= 1:

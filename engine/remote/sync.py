@@ -234,6 +234,7 @@ class Received:
     bases: dict[bytes, bytes] = field(default_factory=dict)
     deltas: dict[bytes, bytes] = field(default_factory=dict)
     base_chunks: dict[bytes, bytes] = field(default_factory=dict)
+    pending: dict[bytes, bytes] = field(default_factory=dict)  # fetched base entries
     wire_bytes: int = 0
 
 
@@ -248,11 +249,10 @@ def receive(store: ChunkStore, remote: RemoteRepository, wants: Sequence[bytes],
         held = store.has_many(frontier)
         need = [a for a, h in zip(frontier, held, strict=True) if not h]
         entries = remote.entries(need)
-        _load_local_bases(store, got, entries.values())
+        size = sum(len(e) for e in entries.values())
+        size += _gather_bases(store, remote, got, entries)
         frontier = []
-        size = 0
         for address in need:
-            size += len(entries[address])
             data = _resolve(store, remote, got, address, entries[address])
             frontier += children(address, data)[0]
         got.wire_bytes += size
@@ -260,11 +260,24 @@ def receive(store: ChunkStore, remote: RemoteRepository, wants: Sequence[bytes],
     return got
 
 
-def _load_local_bases(store: ChunkStore, got: Received, entries) -> None:
-    bases = {b for e in entries if (b := entry_base(e)) is not None and b not in got.chunks}
-    bases -= got.base_chunks.keys()
-    local = [b for b, h in zip(bases, store.has_many(list(bases)), strict=True) if h]
-    got.base_chunks.update(zip(local, store.get_many(local), strict=True))
+def _gather_bases(store: ChunkStore, remote: RemoteRepository, got: Received, entries: dict[bytes, bytes]) -> int:
+    """Make every delta base of ``entries`` available in one batch per chain link: read
+    from the local store, or fetched from the remote into ``got.pending``. Returns the
+    bytes fetched."""
+    fetched = 0
+    todo = entries
+    while todo:
+        bases = {b for e in todo.values() if (b := entry_base(e)) is not None}
+        bases -= got.chunks.keys() | got.base_chunks.keys() | got.pending.keys() | entries.keys()
+        if not bases:
+            return fetched
+        order = list(bases)
+        local = [b for b, h in zip(order, store.has_many(order), strict=True) if h]
+        got.base_chunks.update(zip(local, store.get_many(local), strict=True))
+        todo = remote.entries([b for b in order if b not in got.base_chunks])
+        got.pending.update(todo)
+        fetched += sum(len(e) for e in todo.values())
+    return fetched
 
 
 def _resolve(store: ChunkStore, remote: RemoteRepository, got: Received, address: bytes, entry: bytes) -> bytes:
@@ -276,6 +289,8 @@ def _resolve(store: ChunkStore, remote: RemoteRepository, got: Received, address
             return got.chunks[b]
         if b in got.base_chunks:
             return got.base_chunks[b]
+        if b in got.pending:
+            return _resolve(store, remote, got, b, got.pending.pop(b))
         if store.has(b):
             got.base_chunks[b] = store.get(b)
             return got.base_chunks[b]
@@ -374,7 +389,7 @@ def clone_into(
     check_branch_name(remote_name)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise InvalidInput(f"cannot clone into {str(directory)!r}: it exists and is not an empty directory")
-    remote = RemoteRepository(open_transport(config.normalise_url(url)))
+    remote = RemoteRepository(open_transport(config.normalise_url(url)), whole_packs=True)
     on_remote = remote.manifest.branches()
     if not remote.exists or not on_remote:
         raise RemoteNotFound(
