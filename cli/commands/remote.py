@@ -83,7 +83,7 @@ def remote_gc(invocation: Invocation, name: str, grace: float) -> None:
         url = client.scalar("SELECT url FROM dolt_remotes WHERE name = ?", [name])
         if url is None:
             client.call("dolt_fetch", name)  # raises the remote-not-found error
-    out(f"deleted {gc_remote(url, grace)} leftover pack(s)\n")
+    out(f"deleted {gc_remote(url, grace_seconds=grace)} leftover pack(s)\n")
 
 
 @click.command(
