@@ -5,7 +5,7 @@
     dolt_clone    [-b branch] [--remote name] url [directory]         status
     dolt_fetch    [remote] [branch...] [--prune]                      status
     dolt_push     [-u | --set-upstream] [-f | --force] [--all]        status, message
-                  [--tags] [remote] [branch | tag]
+                  [--tags] [remote] [branch | tag | :branch]
     dolt_pull     [--ff-only] [remote] [branch]                       fast_forward, conflicts,
                                                                       message
 
@@ -101,6 +101,8 @@ def dolt_push(session, args: Sequence[str]) -> pa.Table:
             pairs += [(BRANCH_PREFIX + b,) * 2 for b in session.db.refs.branches()]
         if parsed.flags.get("tags"):
             pairs += [(TAG_PREFIX + t,) * 2 for t in session.db.refs.tags()]
+    elif len(names) == 2 and names[1].startswith(":"):
+        pairs = [(None, BRANCH_PREFIX + names[1][1:])]  # git's refspec :branch deletes it
     elif len(names) == 2 and store.get_ref(BRANCH_PREFIX + names[1]) is None and store.get_ref(TAG_PREFIX + names[1]) is not None:
         pairs = [(TAG_PREFIX + names[1],) * 2]
     else:
@@ -110,10 +112,13 @@ def dolt_push(session, args: Sequence[str]) -> pa.Table:
     pushed = sync.push(store, remote, pairs, force=bool(parsed.flags.get("force")))
     if parsed.flags.get("upstream"):
         for p in pushed:
-            if p.local.startswith(BRANCH_PREFIX):
+            if p.local is not None and p.local.startswith(BRANCH_PREFIX):
                 config.set_upstream(store, p.local[len(BRANCH_PREFIX) :], remote, p.remote_ref[len(BRANCH_PREFIX) :])
     moved = [p for p in pushed if p.old != p.new]
-    lines = [f"{_short(p.local)} -> {_short(p.remote_ref)}" for p in moved]
+    lines = [
+        f"{_short(p.local)} -> {_short(p.remote_ref)}" if p.local else f"- [deleted] {_short(p.remote_ref)}"
+        for p in moved
+    ]
     message = "\n".join(lines) or "Everything up-to-date"
     return pa.table({"status": pa.array([0], pa.int64()), "message": pa.array([message], pa.string())})
 

@@ -125,6 +125,7 @@ def fetch(invocation: Invocation, remote_name: str | None, refspecs: tuple[str, 
         "arbor push                      # a branch with an upstream",
         "arbor push origin v1            # a tag",
         "arbor push --force origin main",
+        "arbor push origin :relabel      # delete a remote branch",
     )
 )
 @click.argument("remote_name", required=False, metavar="[REMOTE]")
@@ -135,7 +136,7 @@ def fetch(invocation: Invocation, remote_name: str | None, refspecs: tuple[str, 
 @click.option("--tags", is_flag=True, help="Push every tag.")
 @pass_invocation
 def push(invocation: Invocation, remote_name: str | None, name: str | None, upstream: bool, force: bool, all_branches: bool, tags: bool) -> None:
-    """Upload a branch or tag (default: the current branch) to REMOTE.
+    """Upload a branch or tag (default: the current branch) to REMOTE; :BRANCH deletes it there.
 
     Refused when the remote branch has commits the local one lacks ("fetch first"),
     unless --force.

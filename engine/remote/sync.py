@@ -122,10 +122,10 @@ def build_pack(store: ChunkStore, remote: RemoteRepository, wants: Sequence[byte
 class PushedRef:
     """One ref a push moved (or found up to date)."""
 
-    local: str
+    local: str | None  # None: the push deletes ``remote_ref``
     remote_ref: str
     old: bytes | None
-    new: bytes
+    new: bytes | None
 
 
 def push(
@@ -136,7 +136,8 @@ def push(
     force: bool = False,
     progress: Progress = _quiet,
 ) -> list[PushedRef]:
-    """Push each (local ref, remote ref) pair, e.g. ("refs/heads/main", "refs/heads/main").
+    """Push each (local ref, remote ref) pair, e.g. ("refs/heads/main", "refs/heads/main");
+    a local ref of None deletes the remote ref (git's ``:branch`` refspec).
 
     Raises:
         RemoteNotFound: no such remote. BranchNotFound / TagNotFound: no such local ref.
@@ -147,6 +148,12 @@ def push(
     remote = RemoteRepository(open_transport(url))
     plan = []
     for local, remote_ref in refs:
+        if local is None:
+            old = remote.manifest.refs.get(remote_ref)
+            if old is None:
+                raise BranchNotFound(f"cannot delete {remote_ref!r} on {url}: it does not exist there")
+            plan.append(PushedRef(None, remote_ref, old, None))
+            continue
         new = store.get_ref(local)
         if new is None:
             kind, name = ("tag", local[len(TAG_PREFIX) :]) if local.startswith(TAG_PREFIX) else ("branch", local[len(BRANCH_PREFIX) :])
@@ -155,7 +162,7 @@ def push(
         old = remote.manifest.refs.get(remote_ref)
         _check_forward(store, url, remote_ref, old, new, force)
         plan.append(PushedRef(local, remote_ref, old, new))
-    writer = build_pack(store, remote, [p.new for p in plan if p.old != p.new])
+    writer = build_pack(store, remote, [p.new for p in plan if p.new is not None and p.old != p.new])
     packs: dict[str, int] = {}
     if len(writer):
         name, data = writer.finish()
@@ -166,12 +173,13 @@ def push(
         current = remote.manifest
         for p in plan:
             moved = current.refs.get(p.remote_ref)
-            if moved != p.old:
+            if moved != p.old and p.new is not None:
                 _check_forward(store, url, p.remote_ref, moved, p.new, force)
         new_refs = {**current.refs, **{p.remote_ref: p.new for p in plan}}
+        new_refs = {name: address for name, address in new_refs.items() if address is not None}
         head = current.head
         if head is None or BRANCH_PREFIX + head not in new_refs:
-            pushed = [p.remote_ref[len(BRANCH_PREFIX) :] for p in plan if p.remote_ref.startswith(BRANCH_PREFIX)]
+            pushed = [p.remote_ref[len(BRANCH_PREFIX) :] for p in plan if p.new and p.remote_ref.startswith(BRANCH_PREFIX)]
             head = "main" if BRANCH_PREFIX + "main" in new_refs else (pushed[0] if pushed else head)
         manifest = Manifest(new_refs, {**current.packs, **packs}, head)
         if remote.transport.swap_manifest(manifest.encode(), remote.token):
@@ -217,7 +225,7 @@ def _track(store: ChunkStore, remote_name: str, moved: dict[str, bytes | None]) 
             name = f"{REMOTE_PREFIX}{remote_name}/{ref[len(BRANCH_PREFIX) :]}"
             current = store.get_ref(name)
             if current != new:
-                updates.append(RefUpdate(name, current, new))
+                updates.append(RefUpdate(name, current, new))  # new None: deleted remotely
         if not updates or store.commit({}, updates):
             return
     raise CommitConflict("remote-tracking refs kept changing; run the command again")

@@ -121,6 +121,28 @@ def test_fetch_moves_tracking_refs_and_prunes(tmp_path, remote_url):
     assert copy.db.resolve("origin/feature") == other.db.resolve("feature")
     copy.fetch("origin", prune=True)  # nothing deleted on the remote: nothing pruned
     assert "origin/feature" in copy.db.refs.remote_branches()
+    from arbordb.engine.remote.sync import push
+
+    deleted = push(other.db.store, "origin", [(None, "refs/heads/feature")])  # git's :feature
+    assert deleted[0].new is None and "origin/feature" not in other.db.refs.remote_branches()
+    copy.fetch("origin")
+    assert "origin/feature" in copy.db.refs.remote_branches()  # kept without --prune
+    assert list(copy.fetch("origin", prune=True).updated) == ["refs/remotes/origin/feature"]
+    assert sorted(copy.db.refs.remote_branches()) == ["origin/main"]
+
+
+def test_transfers_report_progress(tmp_path):
+    from arbordb.engine.remote.sync import reporting
+
+    src = make_repo(tmp_path / "src", 3000)
+    src.add_remote("origin", str(tmp_path / "remote"))
+    pushed, cloned = [], []
+    with reporting(lambda chunks, size: pushed.append((chunks, size))):
+        src.push("origin", "main")
+    with reporting(lambda chunks, size: cloned.append((chunks, size))):
+        arbordb.clone(str(tmp_path / "remote"), tmp_path / "copy")
+    assert sum(s for _, s in pushed) == remote_size((tmp_path / "remote").as_uri())
+    assert sum(c for c, _ in cloned) == sum(c for c, _ in pushed) > 3
 
 
 # --- refusals ------------------------------------------------------------------------
