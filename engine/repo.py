@@ -201,7 +201,6 @@ class Repo:
         remote, target = sync.upstream_of(self.db.store, self.ws.branch, remote, None)
         local = branch or self.ws.branch
         target = target if branch is None else branch
-        self.ws.persist()
         pushed = sync.push(self.db.store, remote, [(BRANCH_PREFIX + local, BRANCH_PREFIX + target)], force=force)
         if set_upstream:
             remote_config.set_upstream(self.db.store, local, remote, target)

@@ -21,7 +21,8 @@ from .manifest import Manifest
 from .pack import FOOTER, INDEX_ROW, index_rows, parse_footer, parse_index, read_pack
 from .transport import Transport
 
-WHOLE_PACK = 8 << 20  # packs up to this size are read whole
+WHOLE_PACK = 8 << 20  # packs up to this size are read whole when any entry is wanted
+SMALL_PACK = 256 << 10  # packs up to this size are read whole even to learn their index
 THREADS = 8  # parallel requests to the remote
 
 
@@ -58,7 +59,7 @@ class RemoteRepository:
 
     def _read_index(self, name: str) -> np.ndarray:
         size = self.manifest.packs[name]
-        if size <= WHOLE_PACK or self.whole_packs:
+        if size <= SMALL_PACK or self.whole_packs:
             data = self._packs[name] = self.transport.read_pack(name)
             return read_pack(name, data)
         offset, count = parse_footer(name, self.transport.read_range(name, size - FOOTER.size, FOOTER.size), size)
