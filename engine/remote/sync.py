@@ -169,26 +169,31 @@ def push(
         remote.transport.put_pack(name, data)  # invariant (2): the pack first
         packs[name] = len(data)
         progress(len(writer), len(data))
+    if any(p.old != p.new for p in plan):
+        _swap_refs(store, remote, plan, packs, force)
+    _track(store, remote_name, {p.remote_ref: p.new for p in plan})
+    return plan
+
+
+def _swap_refs(store: ChunkStore, remote: RemoteRepository, plan: list[PushedRef], packs: dict[str, int], force: bool) -> None:
+    """Move the remote refs of ``plan`` and name ``packs`` in one manifest swap (invariant (2))."""
     for _ in range(SWAP_ATTEMPTS):
         current = remote.manifest
         for p in plan:
             moved = current.refs.get(p.remote_ref)
             if moved != p.old and p.new is not None:
-                _check_forward(store, url, p.remote_ref, moved, p.new, force)
-        new_refs = {**current.refs, **{p.remote_ref: p.new for p in plan}}
-        new_refs = {name: address for name, address in new_refs.items() if address is not None}
+                _check_forward(store, remote.url, p.remote_ref, moved, p.new, force)
+        refs = {**current.refs, **{p.remote_ref: p.new for p in plan}}
+        refs = {name: address for name, address in refs.items() if address is not None}
         head = current.head
-        if head is None or BRANCH_PREFIX + head not in new_refs:
+        if head is None or BRANCH_PREFIX + head not in refs:
             pushed = [p.remote_ref[len(BRANCH_PREFIX) :] for p in plan if p.new and p.remote_ref.startswith(BRANCH_PREFIX)]
-            head = "main" if BRANCH_PREFIX + "main" in new_refs else (pushed[0] if pushed else head)
-        manifest = Manifest(new_refs, {**current.packs, **packs}, head)
+            head = "main" if BRANCH_PREFIX + "main" in refs else (pushed[0] if pushed else head)
+        manifest = Manifest(refs, {**current.packs, **packs}, head)
         if remote.transport.swap_manifest(manifest.encode(), remote.token):
-            break
+            return
         remote.reload()
-    else:
-        raise RemoteError(f"the remote at {url} kept changing while pushing; try again")
-    _track(store, remote_name, {p.remote_ref: p.new for p in plan})
-    return plan
+    raise RemoteError(f"the remote at {remote.url} kept changing while pushing; try again")
 
 
 def _check_forward(store: ChunkStore, url: str, ref: str, old: bytes | None, new: bytes, force: bool) -> None:

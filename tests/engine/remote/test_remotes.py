@@ -403,6 +403,7 @@ def test_read_only_access_can_clone_but_not_push(tmp_path):
         if os.geteuid() == 0:
             os.setgid(65534); os.setuid(65534)  # root ignores permissions: become nobody
         copy = arbordb.clone(sys.argv[1], sys.argv[2])
+        copy.push("origin", "main")  # up to date: nothing to write, so no refusal
         copy.write("labels", copy.table("labels").slice(0, 1), mode="upsert")
         copy.commit("mine", allow_empty=True)
         try:
