@@ -234,7 +234,7 @@ def clone(url: str, path: str | Path, branch: str | None = None, *, remote: str 
     """
     directory = Path(path)
     checked_out = sync.clone_into(
-        directory, lambda: LmdbChunkStore(directory / REPO_DIR), url, branch=branch, remote_name=remote
+        directory, lambda path: LmdbChunkStore(path / REPO_DIR), url, branch=branch, remote_name=remote
     )
     return Repo(directory, branch=checked_out, create=False)
 

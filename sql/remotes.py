@@ -61,7 +61,7 @@ def dolt_clone(session, args: Sequence[str]) -> pa.Table:
     directory = Path(name)
     sync.clone_into(
         directory,
-        lambda: LmdbChunkStore(directory / REPO_DIR),
+        lambda path: LmdbChunkStore(path / REPO_DIR),
         url,
         branch=parsed.value("branch"),
         remote_name=parsed.value("remote") or "origin",

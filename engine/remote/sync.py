@@ -26,6 +26,7 @@ Invariants:
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -381,7 +382,7 @@ def fetch(
 
 def clone_into(
     directory: Path,
-    open_store: Callable[[], ChunkStore],
+    open_store: Callable[[Path], ChunkStore],
     url: str,
     *,
     branch: str | None = None,
@@ -390,9 +391,10 @@ def clone_into(
 ) -> str:
     """Make ``directory`` a clone of the repository at ``url``; return the branch checked out.
 
-    ``open_store()`` creates the new repository's store inside ``directory``. On any
-    failure nothing is left behind: the directory is removed if this call made it,
-    emptied otherwise.
+    ``open_store(path)`` creates a repository's store in directory ``path``. The clone
+    is built in a hidden sibling directory and renamed into place when complete, so
+    ``directory`` never holds half a repository: on any failure it is as it was (absent,
+    or empty).
 
     Raises:
         InvalidInput: ``directory`` exists and is not empty.
@@ -400,6 +402,7 @@ def clone_into(
         BranchNotFound: ``branch`` is not on the remote.
     """
     check_branch_name(remote_name)
+    directory = Path(directory).absolute()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise InvalidInput(f"cannot clone into {str(directory)!r}: it exists and is not an empty directory")
     remote = RemoteRepository(open_transport(config.normalise_url(url)), whole_packs=True)
@@ -415,19 +418,19 @@ def clone_into(
         raise BranchNotFound(
             f"branch {branch!r} not found on {url} (its branches: {', '.join(on_remote)})"
         )
-    made = not directory.exists()
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.clone-", dir=directory.parent))
     try:
-        store = open_store()
+        store = open_store(staging)
         try:
             _fill_clone(store, remote, url, branch, remote_name, progress)
         finally:
             store.close()
+        if directory.exists():
+            directory.rmdir()  # empty, checked above
+        staging.rename(directory)
     except BaseException:
-        if made:
-            shutil.rmtree(directory, ignore_errors=True)
-        else:
-            for child in directory.iterdir():
-                shutil.rmtree(child, ignore_errors=True) if child.is_dir() else child.unlink()
+        shutil.rmtree(staging, ignore_errors=True)
         raise
     return branch
 

@@ -158,6 +158,7 @@ def test_clone_of_a_missing_or_empty_remote_leaves_nothing(tmp_path, s3_endpoint
         with pytest.raises(RemoteNotFound, match="no ArborDB repository"):
             arbordb.clone(url, target)
         assert not target.exists()
+        assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_clone_failure_inside_an_empty_target_leaves_it_empty(tmp_path):
@@ -287,6 +288,7 @@ def test_a_damaged_pack_is_refused_and_nothing_is_stored(tmp_path):
     with pytest.raises(CorruptChunk):
         arbordb.clone(str(remote), tmp_path / "c")
     assert not (tmp_path / "c").exists()
+    assert not [p for p in tmp_path.iterdir() if ".clone-" in p.name]  # no staging left
 
 
 def test_an_unreachable_endpoint_or_missing_bucket_fails_quickly(tmp_path, s3_endpoint, monkeypatch):
