@@ -45,13 +45,13 @@ from ..errors import (
     RemoteNotFound,
     TagNotFound,
 )
-from ..hash import format_address
+from ..hash import addresses_of, format_address
 from ..history import Refs, is_ancestor
 from ..history.refs import BRANCH_PREFIX, REMOTE_PREFIX, TAG_PREFIX, check_branch_name
 from ..workspace import MergeOutcome, Workspace
 from . import config
 from .manifest import Manifest
-from .pack import PackWriter, decode_entry, entry_base
+from .pack import PackWriter, decode_entry, entry_base, mismatch
 from .repository import RemoteRepository
 from .transport import open_transport
 from .walk import children
@@ -249,29 +249,48 @@ class Received:
     deltas: dict[bytes, bytes] = field(default_factory=dict)
     base_chunks: dict[bytes, bytes] = field(default_factory=dict)
     pending: dict[bytes, bytes] = field(default_factory=dict)  # fetched base entries
+    unchecked: list[bytes] = field(default_factory=list)  # decoded, not yet hashed
     wire_bytes: int = 0
 
 
-def receive(store: ChunkStore, remote: RemoteRepository, wants: Sequence[bytes], progress: Progress = _quiet) -> Received:
-    """Every chunk reachable from ``wants`` that ``store`` lacks, read and verified."""
+def receive(
+    store: ChunkStore,
+    remote: RemoteRepository,
+    wants: Sequence[bytes],
+    progress: Progress = _quiet,
+    *,
+    store_is_empty: bool = False,
+) -> Received:
+    """Every chunk reachable from ``wants`` that ``store`` lacks, read and verified
+    (level by level: a level's chunks are hashed in one batch before their children
+    are read from them)."""
     got = Received()
     seen: set[bytes] = set()
     frontier = list(wants)
     while frontier:
         frontier = [a for a in dict.fromkeys(frontier) if a not in seen]
         seen.update(frontier)
-        held = store.has_many(frontier)
+        held = [False] * len(frontier) if store_is_empty else store.has_many(frontier)
         need = [a for a, h in zip(frontier, held, strict=True) if not h]
         entries = remote.entries(need)
         size = sum(len(e) for e in entries.values())
         size += _gather_bases(store, remote, got, entries)
-        frontier = []
         for address in need:
-            data = _resolve(store, remote, got, address, entries[address])
-            frontier += children(address, data)[0]
+            _resolve(store, remote, got, address, entries[address])
+        _verify(got)
+        frontier = [kid for address in need for kid in children(address, got.chunks[address])[0]]
         got.wire_bytes += size
         progress(len(need), size)
     return got
+
+
+def _verify(got: Received) -> None:
+    """Hash the chunks decoded since the last call (pack invariant (1))."""
+    addresses, got.unchecked = got.unchecked, []
+    actual = addresses_of([got.chunks[a] for a in addresses])
+    for address, found in zip(addresses, actual, strict=True):
+        if found != address:
+            raise mismatch(address)
 
 
 def _gather_bases(store: ChunkStore, remote: RemoteRepository, got: Received, entries: dict[bytes, bytes]) -> int:
@@ -310,8 +329,9 @@ def _resolve(store: ChunkStore, remote: RemoteRepository, got: Received, address
             return got.base_chunks[b]
         return _resolve(store, remote, got, b, remote.entries([b])[b])
 
-    data, base_address, body = decode_entry(address, entry, base)
+    data, base_address, body = decode_entry(address, entry, base, check=False)
     got.chunks[address] = data
+    got.unchecked.append(address)
     if base_address is not None:
         got.bases[address] = base_address
         got.deltas[address] = body
@@ -438,7 +458,7 @@ def clone_into(
 def _fill_clone(store: ChunkStore, remote: RemoteRepository, url: str, branch: str, remote_name: str, progress: Progress) -> None:
     on_remote = remote.manifest.branches()
     tags = remote.manifest.tags()
-    got = receive(store, remote, [*on_remote.values(), *tags.values()], progress)
+    got = receive(store, remote, [*on_remote.values(), *tags.values()], progress, store_is_empty=True)
     refs = Refs(store)
     chunks, default = refs.default_branch_update(branch)
     updates = [RefUpdate(BRANCH_PREFIX + branch, None, on_remote[branch]), default]
