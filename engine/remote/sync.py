@@ -40,6 +40,7 @@ from ..errors import (
     DirtyWorkingSet,
     InvalidInput,
     MergeInProgress,
+    MissingChunk,
     PushRejected,
     RemoteError,
     RemoteNotFound,
@@ -305,8 +306,11 @@ def _gather_bases(store: ChunkStore, remote: RemoteRepository, got: Received, en
         if not bases:
             return fetched
         order = list(bases)
-        local = [b for b, h in zip(order, store.has_many(order), strict=True) if h]
-        got.base_chunks.update(zip(local, store.get_many(local), strict=True))
+        try:  # a fetch's bases are nearly always the local versions of the chunks it replaces
+            got.base_chunks.update(zip(order, store.get_many(order), strict=True))
+        except MissingChunk:
+            local = [b for b, h in zip(order, store.has_many(order), strict=True) if h]
+            got.base_chunks.update(zip(local, store.get_many(local), strict=True))
         todo = remote.entries([b for b in order if b not in got.base_chunks])
         got.pending.update(todo)
         fetched += sum(len(e) for e in todo.values())
