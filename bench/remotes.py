@@ -127,6 +127,7 @@ def start_s3() -> tuple[subprocess.Popen, str]:
 
 
 def run(args) -> tuple[dict[str, Any], list, str]:
+    info = machine()  # the load average at the start
     table = make_table(args.rows)
     root = Path(tempfile.mkdtemp(prefix="arbordb-remotes-", dir=args.workdir))
     ours: dict[str, list[float]] = {k: [] for k in ("push", "clone", "push1", "pull", "s3push", "s3clone")}
@@ -199,10 +200,11 @@ def run(args) -> tuple[dict[str, Any], list, str]:
         dl.src.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return _report(args, ours, theirs, size)
+    info["load_avg_1m_end"] = load_average()
+    return _report(args, ours, theirs, size, info)
 
 
-def _report(args, ours, theirs, size) -> tuple[dict[str, Any], list, str]:
+def _report(args, ours, theirs, size, info) -> tuple[dict[str, Any], list, str]:
     def runs(values: list[float]) -> Runs:
         return Runs(seconds=values)
 
@@ -223,7 +225,6 @@ def _report(args, ours, theirs, size) -> tuple[dict[str, Any], list, str]:
         ("clone on disk", med["clone"], med["dl_clone"], None),
         ("remote growth per 1% push (= what the pull reads)", med["added"], med["dl_added"], TARGET_UPDATE_BYTES),
     ]
-    info = machine()
     info["doltlite"] = peers.DOLTLITE_VERSION
     lines = [
         f"## remotes ({args.rows:,} rows, {args.runs} runs)",
@@ -246,8 +247,8 @@ def _report(args, ours, theirs, size) -> tuple[dict[str, Any], list, str]:
         "packs plus a manifest; doltlite's file:// remote is one database file. The 1% push "
         "sends each changed leaf as the delta the local store keeps. S3 figures are over a "
         "loopback moto server (no target). "
-        f"Machine: {machine_line(info)}; load average {load_average()}; doltlite "
-        f"{info['doltlite']}; shared with other jobs while measuring.",
+        f"Machine: {machine_line(info)}; doltlite {info['doltlite']}; shared with other "
+        "jobs while measuring (eight helpers on two cores), so read the ratios.",
     ]
     payload = {
         "workload": "remotes",
