@@ -525,6 +525,11 @@ def upstream_of(store: ChunkStore, local: str, remote_name: str | None, branch: 
             remote_name = upstream[0]
         else:
             known = config.remotes(store)
+            if not known:
+                raise RemoteNotFound(
+                    "this repository has no remotes; add one with `arbor remote add origin URL` "
+                    "(or CALL dolt_remote('add', 'origin', URL))"
+                )
             if len(known) != 1 and "origin" not in known:
                 raise RemoteNotFound(
                     f"branch {local!r} has no upstream and there is no single remote to use; "
