@@ -58,6 +58,26 @@ def manifest_of(url: str) -> bytes | None:
     return open_transport(url).read_manifest()[0]
 
 
+# --- the transport contract, on each transport ----------------------------------------
+
+
+def test_manifest_compare_and_swap(remote_url):
+    transport = open_transport(remote_url)
+    assert transport.read_manifest() == (None, None)
+    assert transport.swap_manifest(b"one", None)
+    assert not transport.swap_manifest(b"two", None)  # exists already: create refused
+    data, token = transport.read_manifest()
+    assert data == b"one"
+    assert transport.swap_manifest(b"three", token)
+    assert not transport.swap_manifest(b"four", token)  # stale token: someone moved it
+    assert transport.read_manifest()[0] == b"three"
+    transport.put_pack("p1", b"pack bytes")
+    assert transport.read_range("p1", 5, 5) == b"bytes" and transport.read_pack("p1") == b"pack bytes"
+    assert list(transport.list_packs()) == ["p1"]
+    transport.delete_pack("p1")
+    assert transport.list_packs() == {}
+
+
 # --- round trips --------------------------------------------------------------------
 
 
