@@ -92,5 +92,14 @@ def test_refusals_change_nothing(pair, tmp_path):
     a.execute("CALL dolt_tag('v1')")
     assert call(a, "CALL dolt_push('origin', 'v1')")[1] == [(0, "v1 -> v1")]
     assert call(a, "CALL dolt_push('--tags')")[1] == [(0, "Everything up-to-date")]
+    a.execute("CALL dolt_branch('feature')")
+    assert call(a, "CALL dolt_push('--all')")[1] == [(0, "feature -> feature")]
+    b.execute("CALL dolt_fetch()")
+    assert call(b, "SELECT name FROM dolt_remote_branches ORDER BY name")[1] == [
+        ("remotes/origin/feature",), ("remotes/origin/main",)
+    ]
+    assert call(a, "CALL dolt_push('origin', ':feature')")[1] == [(0, "- [deleted] feature")]
+    b.execute("CALL dolt_fetch('--prune')")
+    assert call(b, "SELECT name FROM dolt_remote_branches")[1] == [("remotes/origin/main",)]
     a.execute("CALL dolt_remote('remove', 'origin')")
     assert call(a, "SELECT count(*) FROM dolt_remotes")[1] == [(0,)]
