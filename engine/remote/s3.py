@@ -4,7 +4,12 @@ Client: boto3, chosen because it is the one Python S3 client that both speaks
 conditional writes (``put_object(IfNoneMatch="*")`` to create, ``IfMatch=etag``
 to replace; boto3 >= 1.35) and reads the standard AWS configuration chain;
 ``pyarrow.fs.S3FileSystem`` has no conditional put, and s3fs / obstore would add a
-second client stack for the same requests. The manifest's version token is its
+second client stack for the same requests. Measured against the local moto server
+(loaded 2-core machine, medians of 3): a 15 MiB GET 0.30 s with boto3, 0.25 s with
+pyarrow.fs; 100 ranged 16 KiB reads 4.8 s vs 3.2 s (moto's per-request cost
+dominates both). Neither is far ahead on reads, and only boto3 can do the
+compare-and-swap, so reads avoid many small requests instead (repository.py reads
+packs whole when that is cheaper). The manifest's version token is its
 ETag; a 412 answer means someone else moved it (transport contract (1)). A pack
 is one PUT, so it is whole or absent (contract (2)).
 
