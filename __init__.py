@@ -9,7 +9,7 @@ lineage, the ``arbordb[mlflow]`` extra) is imported on first use, so that
 import importlib
 
 from arbordb.engine.config import Config
-from arbordb.engine.repo import Repo
+from arbordb.engine.repo import Repo, clone
 from arbordb.sql.dbapi import (
     BINARY,
     DATETIME,
@@ -67,6 +67,7 @@ __all__ = [
     "TimestampFromTicks",
     "Warning",
     "apilevel",
+    "clone",
     "connect",
     "paramstyle",
     "threadsafety",

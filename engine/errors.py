@@ -182,3 +182,37 @@ class CommitConflict(VersionError):
 
 class SchemaError(EngineError, ValueError):
     """A schema definition or change is invalid."""
+
+
+# --- remotes -----------------------------------------------------------------
+
+
+class RemoteError(EngineError):
+    """A remote (file:// or s3://) cannot be reached, read or written as asked."""
+
+
+class RemoteNotFound(RemoteError, NotFound):
+    """No remote has this name, or the remote holds no repository."""
+
+
+class RemoteUnreachable(RemoteError):
+    """The remote's storage did not answer, refused access, or has no such bucket."""
+
+
+class PushRejected(RemoteError):
+    """A push would move a remote branch backwards or over commits it does not hold."""
+
+
+class CorruptPack(CorruptChunk):
+    """A pack file on a remote is damaged: its framing or index does not hold together."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.address = bytes(20)
+        self.reason = reason
+        self.offset = None
+        StorageError.__init__(
+            self,
+            f"pack {name} on the remote is damaged: {reason} (nothing was stored; "
+            "push again from an intact copy, or remove the pack from the remote)",
+        )

@@ -23,10 +23,14 @@ from typing import Any
 
 import pyarrow as pa
 
+from .chunks.lmdb_store import LmdbChunkStore
 from .config import Config
-from .db import Database
+from .db import REPO_DIR, Database
 from .errors import InvalidInput, TableNotFound
 from .hash import format_address
+from .history.refs import BRANCH_PREFIX, TAG_PREFIX
+from .remote import config as remote_config
+from .remote import sync
 from .table import Column, Schema, Table
 from .versioning.diff import TableDelta, row_diff, table_deltas
 from .versioning.merge import MergeOptions
@@ -260,6 +264,43 @@ class Repo:
         commit = self.ws.resolve_commit(revision)
         return self.ws.apply_commits([commit], revert=False, author=author, label=revision)
 
+    # --- remotes ------------------------------------------------------------------
+
+    @property
+    def remotes(self) -> dict[str, str]:
+        """Remote name -> URL."""
+        return remote_config.remotes(self.db.store)
+
+    def add_remote(self, name: str, url: str) -> None:
+        """Add a remote: ``file:///abs/path``, a path, or ``s3://bucket/prefix``."""
+        remote_config.add_remote(self.db.store, name, url)
+
+    def remove_remote(self, name: str) -> None:
+        remote_config.remove_remote(self.db.store, name)
+
+    def fetch(self, remote: str = "origin", branches: Sequence[str] = (), *, prune: bool = False) -> sync.FetchResult:
+        """Fetch branches (all by default) into ``refs/remotes/<remote>/...``, and new tags."""
+        return sync.fetch(self.db.store, remote, branches, prune=prune)
+
+    def push(self, remote: str | None = None, branch: str | None = None, *, force: bool = False, set_upstream: bool = False, tag: str | None = None) -> list[sync.PushedRef]:
+        """Push ``branch`` (default: the active one, to its upstream) or ``tag`` to ``remote``."""
+        if tag is not None:
+            remote = remote or sync.upstream_of(self.db.store, self.ws.branch, None, None)[0]
+            return sync.push(self.db.store, remote, [(TAG_PREFIX + tag, TAG_PREFIX + tag)], force=force)
+        remote, target = sync.upstream_of(self.db.store, self.ws.branch, remote, None)
+        local = branch or self.ws.branch
+        target = target if branch is None else branch
+        pushed = sync.push(self.db.store, remote, [(BRANCH_PREFIX + local, BRANCH_PREFIX + target)], force=force)
+        if set_upstream:
+            remote_config.set_upstream(self.db.store, local, remote, target)
+        return pushed
+
+    def pull(self, remote: str | None = None, branch: str | None = None, *, ff_only: bool = False) -> MergeOutcome:
+        """Fetch and merge (fast-forward when possible; conflicts stay in the working set)."""
+        outcome = sync.pull(self.ws, remote, branch, ff_only=ff_only)
+        self.ws.persist()
+        return outcome
+
     def close(self) -> None:
         self.db.close()
 
@@ -288,6 +329,23 @@ def as_arrow(data: object, name: str) -> pa.Table:
         f"cannot write a {kind.__name__} to table {name!r}: give a pyarrow Table, a pandas "
         "or polars DataFrame, or an object with __arrow_c_stream__"
     )
+
+
+def clone(url: str, path: str | Path, branch: str | None = None, *, remote: str = "origin") -> Repo:
+    """Clone the repository at ``url`` into directory ``path`` (new, or empty) and open it.
+
+    Example:
+        >>> import tempfile, os
+        >>> src = Repo(tempfile.mkdtemp()); src.add_remote("origin", os.path.join(tempfile.mkdtemp(), "r"))
+        >>> _ = src.push("origin", "main")
+        >>> clone(src.remotes["origin"], os.path.join(tempfile.mkdtemp(), "copy")).active_branch
+        'main'
+    """
+    directory = Path(path)
+    checked_out = sync.clone_into(
+        directory, lambda path: LmdbChunkStore(path / REPO_DIR), url, branch=branch, remote_name=remote
+    )
+    return Repo(directory, branch=checked_out, create=False)
 
 
 def _schema_for(name: str, data: pa.Table, primary_key: Sequence[str]) -> Schema:

@@ -193,6 +193,8 @@ class UnrewrittenAsOf(InternalError, ValueError):
 _ENGINE_CLASSES: tuple[tuple[type[engine.EngineError], type[SqlError]], ...] = (
     (engine.CommitConflict, TransactionConflict),
     (engine.ConstraintViolation, IntegrityError),
+    (engine.RemoteNotFound, ObjectNotFound),
+    (engine.RemoteError, OperationalError),
     (engine.NotFound, ObjectNotFound),
     (engine.AmbiguousPrefix, ProgrammingError),
     (engine.UnsupportedType, NotSupportedError),

@@ -22,6 +22,7 @@ Dolt's result row. The verbs themselves are the engine's (``Workspace`` and
     dolt_tag                name [rev] [-m msg] [--check group] | -d name status
     dolt_conflicts_resolve  --ours | --theirs | --combine, tables... | .  status
     dolt_gc                                                               status
+    dolt_remote, dolt_clone, dolt_fetch, dolt_push, dolt_pull: see remotes.py
 
 Transactions: verbs that move a branch or tag head (commit, merge, checkout of a
 branch, branch, tag, reset, revert, cherry-pick, gc) persist the session's working set
@@ -490,3 +491,9 @@ PROCEDURES: dict[str, Callable[..., pa.Table]] = {
     "dolt_conflicts_resolve": dolt_conflicts_resolve,
     "dolt_gc": dolt_gc,
 }
+
+# Dolt's remote procedures live in their own module; it reads its arguments with
+# this module's helpers, so it is imported after them.
+from .remotes import PROCEDURES as _REMOTE_PROCEDURES  # noqa: E402
+
+PROCEDURES.update(_REMOTE_PROCEDURES)

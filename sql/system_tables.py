@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from arbordb.engine.errors import InvalidInput
 
-from .system import conflicts, diffs, hashes, history, log, patch, refs
+from .system import conflicts, diffs, hashes, history, log, patch, refs, remotes
 from .system.common import SystemContext, base_of, commit_of, hash_text
 
 __all__ = [
@@ -67,6 +67,8 @@ _TABLES: dict[str, Callable[[SystemContext], pa.Table]] = {
     "dolt_merge_status": refs.merge_status_table,
     "dolt_constraint_violations": conflicts.violations_summary,
     "dolt_tests": lambda ctx: _data_tests().empty_tests_arrow(),  # until a test is inserted
+    "dolt_remotes": remotes.remotes_table,
+    "dolt_remote_branches": remotes.remote_branches_table,
 }
 
 # prefix -> builder(ctx, table name as written, filters); no prefix is a prefix of another

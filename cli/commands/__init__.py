@@ -23,6 +23,7 @@ from . import (
     log,
     maintenance,
     merge,
+    remote,
     schema,
     sql,
     status,
@@ -31,7 +32,7 @@ from . import (
 
 MODULES = (
     init, config, info, schema, status, commit, log, diff, branch, merge, checks, blame, table,
-    sql, maintenance, demo,
+    sql, maintenance, remote, demo,
 )  # fmt: skip
 
 

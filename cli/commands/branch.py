@@ -16,6 +16,7 @@ from .common import example, out, pass_invocation
         "arbor branch relabel",
         "arbor branch -d relabel",
         "arbor branch -m old new",
+        "arbor branch -a              # local and remote-tracking branches",
     )
 )
 @click.option(
@@ -28,10 +29,14 @@ from .common import example, out, pass_invocation
 @click.option("-c", "--copy", is_flag=True, help="Copy branch OLD to NEW.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite an existing branch of the new name.")
 @click.option("-v", "--verbose", is_flag=True, help="List with each branch's commit and message.")
+@click.option("-r", "--remotes", "remotes", is_flag=True, help="List remote-tracking branches.")
+@click.option("-a", "--all", "all_", is_flag=True, help="List local and remote-tracking branches.")
 @click.argument("names", nargs=-1)
 @pass_invocation
 def branch(
     invocation: Invocation,
+    remotes: bool,
+    all_: bool,
     delete: bool,
     force_delete: bool,
     move: bool,
@@ -56,9 +61,10 @@ def branch(
         if flags:
             raise UsageError("name the branch(es) to act on, e.g. arbor branch -d relabel")
         current = client.branch
-        rows = client.rows(
-            "SELECT name, hash, latest_commit_message FROM dolt_branches ORDER BY name"
-        )
+        listed = "SELECT name, hash, latest_commit_message FROM {} ORDER BY name"
+        rows = [] if remotes else client.rows(listed.format("dolt_branches"))
+        if remotes or all_:
+            rows += client.rows(listed.format("dolt_remote_branches"))
     for row in rows:
         mark = "*" if row["name"] == current else " "
         extra = f" {row['hash'][:8]} {row['latest_commit_message']}" if verbose else ""

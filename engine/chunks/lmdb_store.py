@@ -116,6 +116,7 @@ from .records import (
     RecordInfo,
     chain_roots_of,
     decode_record,
+    delta_parts,
     describe_record,
     encode_record,
     is_delta_on,
@@ -528,6 +529,22 @@ class LmdbChunkStore:
             if record is None:
                 raise MissingChunk(address)
             return describe_record(record)
+
+        return self._read(read)
+
+    def delta_forms(self, addresses: Sequence[bytes]) -> list[tuple[bytes, bytes] | None]:
+        """For each chunk, (base address, delta body) when it is stored as a delta,
+        else None (stored whole, or not stored): the compact form a push sends
+        (``remote/sync.py``), read from one snapshot without rebuilding anything."""
+        checked = [require_address(address) for address in addresses]
+
+        def read(txn: lmdb.Transaction) -> list[tuple[bytes, bytes] | None]:
+            get = _Reader(self, txn)
+            out = []
+            for address in checked:
+                record = get(address)
+                out.append(None if record is None else delta_parts(record))
+            return out
 
         return self._read(read)
 

@@ -208,6 +208,14 @@ def load_chunks(
                 cache.put(address, known[address])
 
 
+def delta_parts(record: bytes | memoryview) -> tuple[bytes, bytes] | None:
+    """(base address, delta body) of a delta record, None for a raw one (unchecked:
+    whoever rebuilds the chunk from them checks it against its address)."""
+    if len(record) <= DELTA_HEADER_LEN or record[0] != KIND_DELTA:
+        return None
+    return bytes(record[10:DELTA_HEADER_LEN]), bytes(record[DELTA_HEADER_LEN:])
+
+
 def _raw_digest(record: bytes | memoryview) -> int | None:
     """The xxh3 a raw record states for its chunk (None if it is too short)."""
     return _HEADER.unpack_from(record)[1] if len(record) >= RECORD_HEADER_LEN else None

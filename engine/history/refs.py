@@ -7,6 +7,8 @@ The names in use:
     refs/heads/<branch>               the branch's head commit (commit.py)
     refs/tags/<tag>                   an annotated tag chunk (tag.py)
     workingSets/heads/<branch>        the branch's working set (working_set.py)
+    refs/remotes/<remote>/<branch>    the head commit of <branch> on remote <remote>
+                                      when last fetched or pushed (remote-tracking)
     refs/internal/default_branch      a default-branch chunk (below)
 
 There is no stored HEAD: each session keeps its own current branch. The
@@ -73,6 +75,7 @@ from .working_set import WORKING_SET_MAGIC
 BRANCH_PREFIX = "refs/heads/"
 TAG_PREFIX = "refs/tags/"
 WORKING_SET_PREFIX = "workingSets/heads/"
+REMOTE_PREFIX = "refs/remotes/"
 DEFAULT_BRANCH_REF = "refs/internal/default_branch"
 
 DEFAULT_BRANCH_MAGIC = b"ADEF"
@@ -181,6 +184,7 @@ _NAMESPACES = (
     (BRANCH_PREFIX, check_branch_name, COMMIT_MAGIC, "a commit"),
     (TAG_PREFIX, check_tag_name, TAG_MAGIC, "a tag"),
     (WORKING_SET_PREFIX, check_branch_name, WORKING_SET_MAGIC, "a working set"),
+    (REMOTE_PREFIX, check_branch_name, COMMIT_MAGIC, "a commit"),  # <remote>/<branch>
 )
 
 
@@ -219,6 +223,10 @@ class Refs:
     def tags(self) -> dict[str, bytes]:
         """Return tag name -> tag chunk address (peel with ``tag.peel``), sorted by name."""
         return self._strip(TAG_PREFIX)
+
+    def remote_branches(self) -> dict[str, bytes]:
+        """Return ``<remote>/<branch>`` -> commit address of every remote-tracking ref."""
+        return self._strip(REMOTE_PREFIX)
 
     def working_sets(self) -> dict[str, bytes]:
         """Return branch name -> working set chunk address, sorted by name."""

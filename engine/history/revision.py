@@ -8,6 +8,8 @@ Grammar (git's, restricted to what Dolt accepts)::
     base      := "HEAD"         head of the session's current branch
                | branch name    refs/heads/<name>
                | tag name       refs/tags/<name>, peeled to its commit
+               | remote branch  refs/remotes/<remote>/<branch>, written
+                                <remote>/<branch> or remotes/<remote>/<branch>
                | hash           32 characters of 0-9a-v (any letter case)
                | hash prefix    4 to 31 of those characters, naming one stored chunk
 
@@ -42,7 +44,7 @@ from arbordb.engine.hash import ALPHABET, TEXT_LEN, format_address
 
 from .commit import datetime_from_timestamp, timestamp_from_datetime
 from .graph import CommitLoader, ancestors
-from .refs import BRANCH_PREFIX, TAG_PREFIX, Refs, close_names, name_listing
+from .refs import BRANCH_PREFIX, REMOTE_PREFIX, TAG_PREFIX, Refs, close_names, name_listing
 from .tag import peel
 
 MIN_PREFIX_LEN = 4  # shorter hash prefixes match too much to be useful (git's minimum)
@@ -150,6 +152,10 @@ def _resolve_base(loader: CommitLoader, text: str, base: str, current: str | Non
     tag = store.get_ref(TAG_PREFIX + base)
     if tag is not None:
         return peel(store, tag)
+    tracking = base.removeprefix("remotes/") if base.startswith("remotes/") else base
+    remote = store.get_ref(REMOTE_PREFIX + tracking) if "/" in tracking else None
+    if remote is not None:
+        return remote
     digits = base.lower()
     if MIN_PREFIX_LEN <= len(digits) <= TEXT_LEN and _HASH_CHARS.issuperset(digits):
         try:

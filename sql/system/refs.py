@@ -6,8 +6,8 @@
     dolt_status        table_name, staged, status
     dolt_merge_status  is_merging, source, source_commit, target, unmerged_tables
 
-``remote`` and ``branch`` (the tracked remote branch) are empty until remotes
-exist. ``dirty`` is true when a branch's working root differs from its head;
+``remote`` and ``branch`` name the branch's upstream (set by ``dolt_push -u`` or
+a clone), empty when it has none. ``dirty`` is true when a branch's working root differs from its head;
 for the session's own branch it is read from the session, whose working root
 may hold changes not yet committed with SQL COMMIT. ``tag_hash`` is the hash of
 the tagged commit. ``dolt_status`` lists staged changes, then unstaged ones,
@@ -22,6 +22,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from arbordb.engine.history import branch_ref
+from arbordb.engine.remote.config import upstreams
 
 from .common import HASH, SystemContext, hash_text, hashes, times
 from .conflicts import session_schema_conflicts
@@ -35,7 +36,7 @@ def branches_table(ctx: SystemContext) -> pa.Table:
         ctx.workspace.dirty if b.name == ctx.branch else ctx.db.workspace(b.name).dirty
         for b in infos
     ]
-    n = len(infos)
+    ups = upstreams(ctx.db.store)
     return pa.table(
         {
             "name": pa.array([b.name for b in infos], pa.string()),
@@ -44,8 +45,8 @@ def branches_table(ctx: SystemContext) -> pa.Table:
             "latest_committer_email": pa.array([b.commit.email for b in infos], pa.string()),
             "latest_commit_date": times([b.commit.timestamp for b in infos]),
             "latest_commit_message": pa.array([b.commit.message for b in infos], pa.string()),
-            "remote": pa.array([""] * n, pa.string()),
-            "branch": pa.array([""] * n, pa.string()),
+            "remote": pa.array([ups.get(b.name, ("", ""))[0] for b in infos], pa.string()),
+            "branch": pa.array([ups.get(b.name, ("", ""))[1] for b in infos], pa.string()),
             "dirty": pa.array(dirty, pa.bool_()),
         }
     )

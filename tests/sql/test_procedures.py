@@ -84,7 +84,8 @@ def test_commit_flags(repo):
         ("CALL dolt_conflicts_resolve('t')", "ProgrammingError", "--ours"),
         ("CALL dolt_revert('nope')", "ProgrammingError", "nope"),
         ("CALL dolt_cherry_pick()", "ProgrammingError", "one commit"),
-        ("CALL dolt_push('origin')", "ProgrammingError", "procedure 'dolt_push' not found"),
+        ("CALL dolt_push('origin')", "ProgrammingError", "remote 'origin' not found"),
+        ("CALL dolt_nope()", "ProgrammingError", "procedure 'dolt_nope' not found"),
     ],
 )
 def test_refusals_change_nothing(repo, sql, error, message):

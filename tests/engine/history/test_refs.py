@@ -208,7 +208,11 @@ def test_value_kind_and_namespace_are_checked(refs):
     with pytest.raises(InvalidInput, match="must name a working set"):
         refs.update([RefUpdate(working_set_ref("main"), None, c1)])
     with pytest.raises(InvalidInput, match="no known namespace"):
-        refs.update([RefUpdate("refs/remotes/origin/main", None, c1)])
+        refs.update([RefUpdate("refs/notes/main", None, c1)])
+    with pytest.raises(InvalidInput, match="must name a commit"):  # remote-tracking refs
+        refs.update([RefUpdate("refs/remotes/origin/main", None, ws_addr)], ws_chunks)
+    refs.update([RefUpdate("refs/remotes/origin/main", None, c1)])
+    assert refs.remote_branches() == {"origin/main": c1}
     with pytest.raises(InvalidInput, match="invalid branch name"):
         refs.update([RefUpdate("refs/heads/a..b", None, c1)])
     with pytest.raises(InvalidInput, match="twice"):
