@@ -15,12 +15,16 @@ remote's own folder for ``file``; a clone into a cache folder once remotes exist
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from arbordb.sql.errors import NotSupportedError, ObjectNotFound, ProgrammingError
+from arbordb.engine.errors import EngineError
+from arbordb.engine.repo import Repo, clone
+from arbordb.sql.errors import NotSupportedError, ObjectNotFound, ProgrammingError, translate
 
 __all__ = ["REMOTE_OPENERS", "DatasetURI", "parse_uri"]
 
@@ -28,19 +32,49 @@ SCHEME = "arbordb"
 _KEYS = ("table", "query", "rev")
 
 
-def _file_remote(path: str) -> Path:
-    """A ``file`` remote read in place: the folder of a repository holding the commits."""
-    folder = Path(path)
-    if not (folder / ".arbor").is_dir():
-        raise ObjectNotFound(
-            f"no ArborDB repository at {path!r} (the arbordb+file URI must name a repository "
-            "folder that holds the logged commit)"
-        )
+def remote_cache() -> Path:
+    """Where remotes are cloned to be read: ``$ARBOR_CACHE_HOME`` or ``~/.cache/arbordb``."""
+    home = os.environ.get("ARBOR_CACHE_HOME")
+    return (Path(home) if home else Path.home() / ".cache" / "arbordb") / "remotes"
+
+
+def _cloned(url: str) -> Path:
+    """A local clone of the remote at ``url``, made on first use and fetched afterwards
+    (so a commit pushed since is found), in :func:`remote_cache`."""
+    folder = remote_cache() / hashlib.sha256(url.encode()).hexdigest()[:32]
+    try:
+        if (folder / ".arbor").is_dir():
+            with Repo(folder, create=False) as repo:
+                repo.fetch("origin")
+            return folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        clone(url, folder).close()
+    except EngineError as error:
+        raise translate(error) from error
     return folder
 
 
+def _file_remote(path: str) -> Path:
+    """A ``file`` location: a repository folder read in place, else a ``file://`` remote
+    (a folder that ``arbor push`` wrote) read through a local clone."""
+    folder = Path(path)
+    if (folder / ".arbor").is_dir():
+        return folder
+    if not folder.is_dir():
+        raise ObjectNotFound(
+            f"no ArborDB repository or remote at {path!r} (the arbordb+file URI names a "
+            "repository folder or a file:// remote that holds the logged commit)"
+        )
+    return _cloned(folder.as_uri())
+
+
+def _s3_remote(location: str) -> Path:
+    """An ``s3`` remote (``bucket/prefix``) read through a local clone."""
+    return _cloned(f"s3://{location}")
+
+
 # scheme after 'arbordb+' -> function(remote address) -> local repository folder
-REMOTE_OPENERS: dict[str, Callable[[str], Path]] = {"file": _file_remote}
+REMOTE_OPENERS: dict[str, Callable[[str], Path]] = {"file": _file_remote, "s3": _s3_remote}
 
 
 @dataclass(frozen=True)

@@ -143,10 +143,14 @@ def test_v1_rows_come_back_from_the_run_id_alone(tracking, tmp_path):
     assert f"mlflow/{run.info.run_id}" in refs
 
 
-def test_rows_come_back_from_a_file_remote_without_the_repository(tracking, tmp_path):
+def test_rows_come_back_from_a_file_remote_without_the_repository(
+    tracking, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ARBOR_CACHE_HOME", str(tmp_path / "cache"))  # where remotes are cloned
     repo, remote = tmp_path / "labels", tmp_path / "remote"
     make_labels(repo)
-    shutil.copytree(repo, remote)  # what a push to a file:// remote holds
+    ok(arbor(repo, "remote", "add", "origin", remote.as_uri()))
+    ok(arbor(repo, "push", "origin", "main"))
     with arbordb.connect(repo) as con, mlflow.start_run() as run:
         logged = lineage.log_input(con, "labels", rev="v1", remote=f"arbordb+file://{remote}")
     assert logged.uri.startswith(f"arbordb+file://{remote}?table=labels&rev=")
@@ -220,10 +224,10 @@ def test_bad_input_is_refused_clearly(tracking, tmp_path):
         lineage.parse_uri("arbordb:///tmp/x?table=t")
     with pytest.raises(arbordb.ProgrammingError, match="not an ArborDB dataset URI"):
         lineage.parse_uri("s3://bucket/x?table=t&rev=abc")
-    with pytest.raises(arbordb.NotSupportedError, match="arbordb\\+s3"):
-        lineage.ArborDBDatasetSource("arbordb+s3://bucket/prefix?table=t&rev=abc").load()
-    with pytest.raises(arbordb.ProgrammingError, match="no ArborDB repository"):
-        lineage.ArborDBDatasetSource(f"arbordb+file://{tmp_path}?table=t&rev=abc").load()
+    with pytest.raises(arbordb.NotSupportedError, match="arbordb\\+gs"):
+        lineage.ArborDBDatasetSource("arbordb+gs://bucket/prefix?table=t&rev=abc").load()
+    with pytest.raises(arbordb.ProgrammingError, match="no ArborDB repository or remote"):
+        lineage.ArborDBDatasetSource(f"arbordb+file://{tmp_path}/none?table=t&rev=abc").load()
     make_labels(tmp_path / "r")
     with arbordb.connect(tmp_path / "r") as con, mlflow.start_run():
         with pytest.raises(arbordb.ProgrammingError, match="nope"):
