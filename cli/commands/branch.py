@@ -28,7 +28,8 @@ from .common import example, out, pass_invocation
 @click.option("-m", "--move", is_flag=True, help="Rename branch OLD to NEW.")
 @click.option("-c", "--copy", is_flag=True, help="Copy branch OLD to NEW.")
 @click.option("-f", "--force", is_flag=True, help="Overwrite an existing branch of the new name.")
-@click.option("-v", "--verbose", is_flag=True, help="List with each branch's commit and message.")
+@click.option("-v", "--verbose", is_flag=True, help="List with each branch's commit and subject.")
+@click.option("--show-current", is_flag=True, help="Print the current branch's name.")
 @click.option("-r", "--remotes", "remotes", is_flag=True, help="List remote-tracking branches.")
 @click.option("-a", "--all", "all_", is_flag=True, help="List local and remote-tracking branches.")
 @click.argument("names", nargs=-1)
@@ -43,6 +44,7 @@ def branch(
     copy: bool,
     force: bool,
     verbose: bool,
+    show_current: bool,
     names: tuple[str, ...],
 ) -> None:
     """List, create, rename or delete branches.
@@ -54,7 +56,12 @@ def branch(
     actions = [f for f, on in (("-d/-D", delete or force_delete), ("-m", move), ("-c", copy)) if on]
     if len(actions) > 1:
         raise UsageError(f"{' and '.join(actions)} contradict each other (pass one of them)")
+    if show_current and (names or flags or remotes or all_):
+        raise UsageError("--show-current takes no other flags or names")
     with invocation.client() as client:
+        if show_current:
+            out(f"{client.branch}\n")
+            return
         if names:
             client.call("dolt_branch", *flags, *names)
             return
@@ -67,7 +74,8 @@ def branch(
             rows += client.rows(listed.format("dolt_remote_branches"))
     for row in rows:
         mark = "*" if row["name"] == current else " "
-        extra = f" {row['hash'][:8]} {row['latest_commit_message']}" if verbose else ""
+        subject = (row["latest_commit_message"] or "").split("\n", 1)[0]
+        extra = f" {row['hash'][:8]} {subject}" if verbose else ""
         out(f"{mark} {row['name']}{extra}\n")
 
 

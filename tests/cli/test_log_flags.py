@@ -87,3 +87,14 @@ def test_show_stat_summary_and_formats(labels: Path) -> None:
     assert sql.rstrip().endswith("""UPDATE "labels" SET "label" = 'dog' WHERE "id" = 1;""")
     first = ok(arbor(labels, "show", "HEAD~2", "--stat"))  # the parentless first commit
     assert "Initialize data repository" in first
+
+
+def test_branch_verbose_is_one_line_per_branch_and_show_current(labels: Path) -> None:
+    ok(arbor(labels, "sql", "-q", "UPDATE labels SET label = 'x' WHERE id = 1"))
+    ok(arbor(labels, "commit", "-am", "subject line\n\nbody that\nspans lines"))
+    ok(arbor(labels, "branch", "side"))
+    lines = ok(arbor(labels, "branch", "-v")).splitlines()
+    assert len(lines) == 2 and all(line.endswith("subject line") for line in lines)
+    assert ok(arbor(labels, "branch", "--show-current")) == "main\n"
+    ok(arbor(labels, "checkout", "side"))
+    assert ok(arbor(labels, "branch", "--show-current")) == "side\n"
