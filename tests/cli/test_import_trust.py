@@ -142,7 +142,7 @@ def test_export_then_import_gives_identical_data(fmt):
         with arbordb.connect(str(repo)) as con:
             con.cursor().execute("CREATE TABLE t (id BIGINT PRIMARY KEY, s VARCHAR, n BIGINT)")
 
-        @settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+        @settings(max_examples=15, suppress_health_check=[HealthCheck.too_slow])
         @given(rows=_ROWS)
         def round_trip(rows):
             with arbordb.connect(str(repo)) as con:

@@ -47,7 +47,7 @@ def _replace(cur, rows: list) -> None:
         cur.executemany("INSERT INTO t VALUES (?, ?)", rows)
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(before=ROWS, after=ROWS)
 def test_every_diff_surface_shows_one_row_per_copy(before, after):
     removed, added = _model(before, after)

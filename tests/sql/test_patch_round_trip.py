@@ -211,7 +211,7 @@ def _replay(dialect: str, keyed, columns, rows, check, edits) -> None:
 
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_patch_applied_at_a_gives_b(dialect):
-    @settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=20, suppress_health_check=[HealthCheck.too_slow])
     @given(case=scenario())
     def check(case):
         _replay(dialect, *case)
