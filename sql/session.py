@@ -32,6 +32,9 @@ Invariants (cited as ``# invariant (n)``):
 (4) Only IDLE reloads the workspace: a transaction reads one snapshot of its branch.
 (5) At most one DuckDB result is pending on the connection; before DuckDB runs anything
     else, the pending result is fetched into Arrow (``_detach``).
+(6) A result whose rows fail while being fetched raises that failure (translated) from
+    its own fetch and nowhere else: the transaction stays open, ``rollback()`` still
+    discards it, and the next statement runs as if the result had been read.
 """
 
 from __future__ import annotations
@@ -182,24 +185,46 @@ def _tuples(data: pa.Table) -> list[tuple]:
 
 
 class _Duck(Result):
-    """A result pending on the session's DuckDB connection (invariant (5))."""
+    """A result pending on the session's DuckDB connection (invariant (5)).
+
+    DuckDB computes rows as they are fetched, so a fetch may fail (a failed cast in a
+    late row). Such a failure is translated like any statement's (the relation names
+    of the statement that made the result are kept for its message) and ends the
+    result: the session is free for its next statement, which it does not affect
+    (invariant (6)).
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._duck = session.duck
+        self._names = dict(session.relations.names)
         self.description = [
             (d[0], str(d[1]), None, None, None, None, True) for d in self._duck.description or ()
         ]
         self._detached: _Arrow | None = None
+        self._error: SqlError | None = None
         self._done = False
         session.pending = self
+
+    def _fetch(self, work):
+        """Run one DuckDB fetch; a failure ends the result and is raised translated."""
+        if self._error is not None:
+            raise self._error
+        try:
+            return work()
+        except Exception as exc:
+            self._finish()
+            self._error = translate(exc, self._names)
+            raise self._error from exc
 
     def fetchmany(self, size: int) -> list[tuple]:
         if self._detached is not None:
             return self._detached.fetchmany(size)
+        if self._error is not None:
+            raise self._error
         if self._done:
             return []
-        rows = self._duck.fetchmany(size)
+        rows = self._fetch(lambda: self._duck.fetchmany(size))
         if len(rows) < size:
             self._finish()
         return rows
@@ -207,9 +232,11 @@ class _Duck(Result):
     def fetchone(self) -> tuple | None:
         if self._detached is not None:
             return self._detached.fetchone()
+        if self._error is not None:
+            raise self._error
         if self._done:
             return None
-        row = self._duck.fetchone()
+        row = self._fetch(self._duck.fetchone)
         if row is None:
             self._finish()
         return row
@@ -217,26 +244,36 @@ class _Duck(Result):
     def fetchall(self) -> list[tuple]:
         if self._detached is not None:
             return self._detached.fetchall()
+        if self._error is not None:
+            raise self._error
         if self._done:
             return []
-        rows = self._duck.fetchall()
+        rows = self._fetch(self._duck.fetchall)
         self._finish()
         return rows
 
     def arrow(self) -> pa.Table:
         if self._detached is None and not self._done:
             self.detach()
+        if self._error is not None:
+            raise self._error
         if self._detached is None:
             return pa.table({d[0]: pa.array([]) for d in self.description})
         return self._detached.arrow()
 
     def detach(self) -> None:
-        """Fetch the rest into Arrow, freeing the DuckDB connection (invariant (5))."""
+        """Fetch the rest into Arrow, freeing the DuckDB connection (invariant (5)).
+
+        Never raises: a failure is kept and raised by this result's next fetch, not by
+        the statement that needed the connection (invariant (6))."""
         if self._detached is not None or self._done:
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DuckDB warns that Arrow from DB-API copies
-            data = self._duck.to_arrow_table()
+            try:
+                data = self._fetch(self._duck.to_arrow_table)
+            except SqlError:
+                return
         self._detached = _Arrow(data, self.description)
         self._finish()
 
@@ -247,7 +284,10 @@ class _Duck(Result):
 
     def close(self) -> None:
         if not self._done and self._detached is None:
-            self._duck.abort()
+            try:
+                self._duck.abort()
+            except duckdb.Error:  # the result is dropped either way
+                pass
         self._finish()
 
 
