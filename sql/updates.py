@@ -18,6 +18,7 @@ from arbordb.engine.table import Schema
 from .conflict_writes import update_conflicts
 from .dialect import to_duckdb
 from .errors import ProgrammingError
+from .holes import param_index
 from .write_common import (
     Params,
     check_constraints,
@@ -102,9 +103,10 @@ def _pk_placeholders(tree: exp.Update, schema: Schema) -> dict[str, int] | None:
         if not (isinstance(column, exp.Column) and isinstance(value, exp.Placeholder)):
             return None
         name = next((k for k in schema.primary_key if k.lower() == column.name.lower()), None)
-        if name is None or name in found or not value.name.startswith("__arbor_p"):
+        index = param_index(value)
+        if name is None or name in found or index is None:
             return None
-        found[name] = int(value.name[len("__arbor_p") :])
+        found[name] = index
     return found if len(found) == len(schema.primary_key) else None
 
 
@@ -158,8 +160,9 @@ def update_many(session, tree: exp.Update, rows: Sequence[Sequence[object]]) -> 
     params_name = session.relations.scratch(params, "the parameters")
 
     def bind(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Placeholder) and node.name.startswith("__arbor_p"):
-            return exp.column(f"__p{node.name[len('__arbor_p') :]}", table="__arbor_params")
+        index = param_index(node)
+        if index is not None:
+            return exp.column(f"__p{index}", table="__arbor_params")
         return node
 
     given = {
