@@ -30,6 +30,7 @@ from .write_common import (
     find_column,
     first_of_each,
     full_row,
+    is_default,
     put,
     quote,
     refuse_returning,
@@ -47,6 +48,7 @@ def insert(session, tree: exp.Insert, params: Params) -> int:
     if tree.args.get("default"):
         batch = run_query(session, exp.select(*full_row(table.schema, {})), params)
     elif isinstance(source, exp.Values):
+        source = _with_defaults(source, columns)
         rows = [t.expressions if isinstance(t, exp.Tuple) else [t] for t in source.expressions]
         for i, row in enumerate(rows, start=1):
             if len(row) != len(columns):
@@ -89,6 +91,21 @@ def _insert_target(session, tree: exp.Insert) -> tuple[str, Table, list[Column]]
     if repeated:
         raise ProgrammingError(f"INSERT into {name!r} lists column {repeated[0]!r} twice")
     return name, table, columns
+
+
+def _with_defaults(values: exp.Values, columns: list[Column]) -> exp.Values:
+    """``values`` with each DEFAULT item replaced by its column's default (NULL when the
+    column has none), as SQL has it: ``VALUES (1, DEFAULT, 5)``."""
+    rows = [t.expressions if isinstance(t, exp.Tuple) else [t] for t in values.expressions]
+    if not any(is_default(item) for row in rows for item in row):
+        return values
+    values = values.copy()
+    for row in values.expressions:
+        items = row.expressions if isinstance(row, exp.Tuple) else [row]
+        for column, item in zip(columns, items, strict=False):  # lengths are checked later
+            if is_default(item):
+                item.replace(default_expr(column))
+    return values
 
 
 _NOT_A_CELL = object()

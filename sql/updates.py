@@ -22,10 +22,12 @@ from .holes import param_index
 from .write_common import (
     Params,
     check_constraints,
+    default_expr,
     encoded_keys,
     find_column,
     first_of_each,
     full_row,
+    is_default,
     put,
     refuse_returning,
     run_query,
@@ -49,7 +51,8 @@ def update(session, tree: exp.Update, params: Params) -> int:
         column = find_column(schema, assignment.this.name)
         if column.name in sets:
             raise ProgrammingError(f"UPDATE of {name!r} sets column {column.name!r} twice")
-        sets[column.name] = assignment.expression.copy()
+        value = assignment.expression
+        sets[column.name] = default_expr(column) if is_default(value) else value.copy()
     old = schema.primary_key if not schema.is_keyless else tuple(c.name for c in schema.columns)
     items = [
         exp.alias_(exp.column(k, table=alias, quoted=True), f"__arbor_old_{i}", quoted=True)

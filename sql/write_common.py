@@ -34,6 +34,7 @@ __all__ = [
     "find_column",
     "first_of_each",
     "full_row",
+    "is_default",
     "put",
     "quote",
     "refuse_returning",
@@ -96,6 +97,16 @@ def default_expr(column: Column) -> exp.Expression:
     if column.default is None:
         return exp.null()
     return exp.maybe_parse(column.default, dialect="duckdb")
+
+
+def is_default(node: exp.Expression) -> bool:
+    """Whether a VALUES item or SET value is the keyword DEFAULT (the column's default).
+    sqlglot reads it as a variable in VALUES, as an unquoted column in SET (DEFAULT is
+    reserved in every dialect: a column named so is quoted)."""
+    if isinstance(node, exp.Column) and not node.table:
+        node = node.this
+        return not node.args.get("quoted") and node.name.upper() == "DEFAULT"
+    return isinstance(node, exp.Var) and node.name.upper() == "DEFAULT"
 
 
 def run_query(session, tree: exp.Expression, params: Params, *, owned: bool = False) -> pa.Table:

@@ -92,7 +92,9 @@ def test_marker_literals_in_every_statement_kind(tmp_path, dialect):
     cur.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, s VARCHAR DEFAULT '__arbor_slot_0')")
     cur.execute("INSERT INTO t (id) VALUES (1)")
     cur.execute("INSERT INTO t SELECT 2, '$__arbor_p0' FROM t WHERE s = '__arbor_slot_0'")
-    cur.execute(f"CREATE VIEW v AS SELECT id, {concat('s', repr('__arbor_fn_0'), dialect)} AS s FROM t")
+    cur.execute(
+        f"CREATE VIEW v AS SELECT id, {concat('s', repr('__arbor_fn_0'), dialect)} AS s FROM t"
+    )
     assert cur.execute("SELECT s FROM v ORDER BY id").fetchall() == [
         ("__arbor_slot_0__arbor_fn_0",),
         ("$__arbor_p0__arbor_fn_0",),
