@@ -228,6 +228,12 @@ def translate(error: BaseException, names: Mapping[str, str] | None = None) -> S
         cls = DataError
     elif isinstance(error, pa.ArrowNotImplementedError):
         cls = NotSupportedError
+    elif isinstance(error, RecursionError):
+        cls = ProgrammingError
+        message = (
+            "the statement nests too deeply to be read (parentheses, subqueries or "
+            "operators many hundreds of levels deep); split it or use a WITH clause"
+        )
     else:
         cls = InternalError
         message = (

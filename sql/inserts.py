@@ -70,8 +70,14 @@ def insert(session, tree: exp.Insert, params: Params) -> int:
                 f"{len(columns)} target columns ({', '.join(c.name for c in columns)})"
             )
         batch = _completed(session, table.schema, columns, data)
+    elif source is None:
+        raise ProgrammingError(
+            f"INSERT into {name!r} needs the rows: VALUES (...), a query or DEFAULT VALUES"
+        )
     else:
-        raise NotSupportedError(f"INSERT from {type(source).__name__} is not supported")
+        raise NotSupportedError(
+            f"INSERT into {name!r}: rows can come from VALUES, a query or DEFAULT VALUES"
+        )
     return _write_batch(session, name, table, batch, tree, params)
 
 

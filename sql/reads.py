@@ -231,7 +231,7 @@ def _point_plan(tree: exp.Expression, slot: Slot) -> PointPlan | None:
     if slot.version is not None and slot.version.kind != "const":
         return None
     used = {k for k, v in tree.args.items() if v not in (None, [], False)}
-    if used - {"expressions", "from_", "where"} or "where" not in used:
+    if used - {"expressions", "from_", "where"} or not {"from_", "where"} <= used:
         return None
     table = tree.args["from_"].this
     if not isinstance(table, exp.Table) or any(
@@ -358,6 +358,10 @@ class _Resolver:
                 return self.default_root, "the view's revision"
             return self.ctx.workspace.working, f"branch {self.ctx.branch!r}"
         value = self.value(slot.version)
+        if not isinstance(value, str | datetime | date):
+            raise ProgrammingError(
+                f"AS OF needs a revision (a branch, tag or commit hash) or a time, got {value!r}"
+            )
         key = (value, slot.version_is_time)
         if key not in self._roots:
             self._roots[key] = self._resolve_root(value, slot.version_is_time)

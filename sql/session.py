@@ -40,6 +40,7 @@ Invariants (cited as ``# invariant (n)``):
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -54,7 +55,7 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import CommitConflict
 from arbordb.engine.history import branch_ref, working_set_ref
 
-from . import describe, inserts, operands, reads, relations, updates, writes
+from . import describe, inserts, nesting, operands, reads, relations, updates, writes
 from .dialect import ProcedureCall, parse, procedure_call
 from .errors import (
     InterfaceError,
@@ -62,6 +63,7 @@ from .errors import (
     OperationalError,
     ProgrammingError,
     SqlError,
+    SqlParseError,
     TransactionConflict,
     translate,
 )
@@ -69,6 +71,9 @@ from .errors import (
 __all__ = ["Result", "Session", "State"]
 
 STATEMENT_CACHE = 512  # parsed statements kept per session, by SQL text
+
+# How operands.number_params spells the i-th ? (only parse errors' messages quote it).
+_PARAM_MARKER = re.compile(r"[$:]__arbor_p\d+ ?")
 
 
 class _CommandFallback(logging.Filter):
@@ -301,6 +306,7 @@ class _Statement:
     tree: exp.Expression
     source: str  # the SQL text it was parsed from (its cache key)
     template: reads.Template | None = None
+    deep: bool = False  # nests deeply: runs on a large stack (sql/nesting.py)
 
 
 _QUERIES = (exp.Query, exp.Values)
@@ -474,6 +480,8 @@ class Session:
                 total += max(self._dispatch(statement, params).rowcount, 0)
             return _Rows([], None, total)
 
+        if statement.deep:
+            return nesting.run_deep(lambda: self._atomic(run))
         return self._atomic(run)
 
     def _prepare(self, sql: str) -> tuple[list[_Statement], int]:
@@ -487,19 +495,35 @@ class Session:
             numbered, count = operands.number_params(sql, self.dialect)
         except Exception:  # text that does not tokenize: parse() words the error
             numbered, count = sql, 0
+        deep = nesting.is_deep(sql)
+
+        def parse_all() -> list[exp.Expression]:
+            return [_replace_command(t, self.dialect) for t in parse(numbered, self.dialect)]
+
         try:
-            trees = [_replace_command(t, self.dialect) for t in parse(numbered, self.dialect)]
+            trees = nesting.run_deep(parse_all) if deep else parse_all()
+        except SqlParseError as error:
+            if numbered != sql:  # word the error in the user's text, without the markers
+                parse(sql, self.dialect)
+                error.args = (_PARAM_MARKER.sub("?", str(error)),)
+                error.near = _PARAM_MARKER.sub("?", error.near)
+            raise
         except SqlError:
             raise
         except Exception as exc:
             raise translate(exc) from exc
-        found = ([_Statement(t, sql) for t in trees], count)
+        found = ([_Statement(t, sql, deep=deep) for t in trees], count)
         self._statements[sql] = found
         if len(self._statements) > STATEMENT_CACHE:
             self._statements.popitem(last=False)
         return found
 
     def _run(self, statement: _Statement, params) -> Result:
+        if statement.deep:
+            return nesting.run_deep(lambda: self._run_here(statement, params))
+        return self._run_here(statement, params)
+
+    def _run_here(self, statement: _Statement, params) -> Result:
         tree = statement.tree
         if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
             return self._transaction_statement(tree)
@@ -572,9 +596,11 @@ class Session:
         if isinstance(tree, writes.STATEMENTS):
             rowcount = writes.run(self, tree, params)
             return _Rows([], None, rowcount)
+        kind = f"{tree.name.upper()} statements" if isinstance(tree, exp.Command) else "this"
         raise NotSupportedError(
-            f"ArborDB does not run {type(tree).__name__.upper()} statements: "
-            f"{tree.sql(self.dialect)[:80]!r}"
+            f"ArborDB does not run {kind}: {statement.source.strip()[:80]!r} (it runs "
+            "queries, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, CALL, DESCRIBE, SHOW "
+            "TABLES and EXPLAIN)"
         )
 
     def _query(self, statement: _Statement, params) -> Result:
@@ -597,7 +623,10 @@ class Session:
         return _Duck(self)
 
     def _explain(self, tree: exp.Command, params) -> Result:
-        statements, _ = self._prepare(tree.expression.name)
+        text = _command_text(tree)
+        if not text.strip():
+            raise ProgrammingError("EXPLAIN takes a query, as in EXPLAIN SELECT * FROM t")
+        statements, _ = self._prepare(text)
         (inner,) = statements
         if not isinstance(inner.tree, _QUERIES):
             raise NotSupportedError("EXPLAIN takes a query")
@@ -672,14 +701,21 @@ def _shows_tables(tree: exp.Expression) -> bool:
     return (
         isinstance(tree, exp.Command)
         and tree.name.upper() == "SHOW"
-        and tree.expression.name.strip().upper() == "TABLES"
+        and _command_text(tree).strip().upper() == "TABLES"
     )
+
+
+def _command_text(tree: exp.Command) -> str:
+    """The text after an opaque command's first word ('' when there is none)."""
+    rest = tree.args.get("expression")
+    return rest.name if isinstance(rest, exp.Expression) else str(rest or "")
 
 
 def _replace_command(tree: exp.Expression, dialect: str) -> exp.Expression:
     """``REPLACE INTO ...`` (read by sqlglot as an opaque command) as an INSERT OR REPLACE."""
     if isinstance(tree, exp.Command) and tree.name.upper() == "REPLACE":
-        (insert,) = parse(f"INSERT {tree.expression.name}", dialect)
+        statements = parse(f"INSERT {_command_text(tree)}", dialect)
+        insert = statements[0] if len(statements) == 1 else None
         if isinstance(insert, exp.Insert):
             insert.set("alternative", "REPLACE")
             return insert

@@ -48,6 +48,7 @@ def update(session, tree: exp.Update, params: Params) -> int:
     alias = target.alias_or_name
     sets: dict[str, exp.Expression] = {}
     for assignment in tree.expressions:
+        _check_assignment(name, assignment)
         column = find_column(schema, assignment.this.name)
         if column.name in sets:
             raise ProgrammingError(f"UPDATE of {name!r} sets column {column.name!r} twice")
@@ -86,6 +87,18 @@ def update(session, tree: exp.Update, params: Params) -> int:
     else:
         put(session, name, table.apply(after, None, replace=True))
     return after.num_rows
+
+
+def _check_assignment(name: str, assignment: exp.Expression) -> None:
+    """Refuse a SET item that is not ``column = value``."""
+    if not (
+        isinstance(assignment, exp.EQ)
+        and isinstance(assignment.this, exp.Column)
+        and assignment.expression is not None
+    ):
+        raise ProgrammingError(
+            f"UPDATE of {name!r}: each SET item is column = value, as in SET v = 'x'"
+        )
 
 
 # --- executemany of UPDATE ... WHERE <pk> = ? ---------------------------------------
@@ -142,6 +155,7 @@ def update_many(session, tree: exp.Update, rows: Sequence[Sequence[object]]) -> 
         return None
     sets: dict[str, exp.Expression] = {}
     for assignment in tree.expressions:
+        _check_assignment(name, assignment)
         column = find_column(schema, assignment.this.name)
         if column.name in sets or column.name in schema.primary_key:
             return None

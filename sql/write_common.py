@@ -49,7 +49,8 @@ Params = Sequence[object] | Mapping[str, object]
 def write_target(session, node: exp.Expression, verb: str = "change") -> tuple[str, Table]:
     """The working-root table a statement writes: (stored name, table)."""
     if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
-        raise NotSupportedError(f"cannot {verb} {node.sql('duckdb')!r}: name a table")
+        what = f" {node.sql('duckdb')!r}" if isinstance(node, exp.Expression) else ""
+        raise NotSupportedError(f"cannot {verb}{what}: name a table")
     if node.args.get("version") is not None:
         raise ProgrammingError(
             f"cannot {verb} {node.name!r} AS OF a revision: history is read-only "
