@@ -4,7 +4,6 @@
 ``Repo`` is the plain Python API to the version graph.
 """
 
-from arbordb.engine.repo import Repo
 from arbordb.sql.dbapi import (
     BINARY,
     DATETIME,
@@ -35,6 +34,7 @@ from arbordb.sql.errors import (
     ProgrammingError,
     Warning,
 )
+from arbordb.sql.repo import Repo
 
 __all__ = [
     "BINARY",

@@ -228,6 +228,10 @@ def translate(error: BaseException, names: Mapping[str, str] | None = None) -> S
         cls = DataError
     elif isinstance(error, pa.ArrowNotImplementedError):
         cls = NotSupportedError
+    elif isinstance(error, OSError):  # the repository's directory or files
+        cls = OperationalError
+        where = f": {error.filename}" if error.filename else ""
+        message = f"{error.strerror or message}{where}"
     elif isinstance(error, RecursionError):
         cls = ProgrammingError
         message = (
