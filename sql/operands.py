@@ -3,17 +3,18 @@
 A value a template needs at bind time (an ``AS OF`` revision, a table function's
 argument, a value a WHERE conjunct compares a key with) is an ``Operand``: a literal,
 a ``?`` or ``$name`` parameter, a version-control function call of the template, or
-DuckDB SQL that DuckDB evaluates. Parameter markers in template text:
+a DuckDB expression that DuckDB evaluates. Parameters in a parsed tree:
 
-    MARKER               STANDS FOR                       BIND REPLACES IT WITH
-    $__arbor_p<i>        the i-th ``?`` of the source     ``?``, with params[i] passed on
-    $name                a named parameter                itself, with params[name]
+    PLACEHOLDER NODE     STANDS FOR                       sql/holes.py WRITES IT AS
+    '__arbor_p<i>'       the i-th ``?`` of the source     ``?``, with params[i] passed on
+    '<name>'             a ``$name`` parameter            itself, with params[name]
 
 Invariants (cited as ``# invariant (n)``):
 
 (1) ``?`` placeholders are numbered in source order before parsing (``number_params``),
     so ``params[i]`` reaches the right place whatever order the DuckDB text puts them in
-    (``LIMIT ?, ?`` becomes ``LIMIT ? OFFSET ?``).
+    (``LIMIT ?, ?`` becomes ``LIMIT ? OFFSET ?``). Numbering edits placeholder tokens
+    only: a string literal is one token and is never touched.
 """
 
 from __future__ import annotations

@@ -128,7 +128,7 @@ class Template:
         if found is None:
             found = fill(self.tree, relations, values, owned=self.owned)
             if len(self.filled) >= FILLED_CACHE:
-                self.filled.pop(next(iter(self.filled)))
+                self.filled.clear()  # atomic: views' templates are shared by threads
             self.filled[key] = found
         return found
 
