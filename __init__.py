@@ -8,8 +8,6 @@ lineage, the ``arbordb[mlflow]`` extra) is imported on first use, so that
 
 import importlib
 
-from arbordb.engine.config import Config
-from arbordb.engine.repo import Repo, clone
 from arbordb.sql.dbapi import (
     BINARY,
     DATETIME,
@@ -40,6 +38,7 @@ from arbordb.sql.errors import (
     ProgrammingError,
     Warning,
 )
+from arbordb.sql.repo import Config, Repo, clone
 
 __all__ = [
     "BINARY",

@@ -70,7 +70,7 @@ from .history import (
     timestamp_from_datetime,
     working_set_ref,
 )
-from .history.revision import RevisionKind, resolve_revision
+from .history.revision import Revision, RevisionKind, resolve_revision
 from .root import RootValue
 from .table import Table
 from .tree import NodeStore
@@ -404,15 +404,21 @@ class Workspace:
         else:
             self.staged = root
 
+    def revision(self, text: str) -> Revision:
+        """What revision ``text`` names, read from this workspace's snapshot: ``HEAD`` is
+        ``self.head`` (the commit the session's transaction began on, or its own latest
+        commit), even when another writer has moved the branch since."""
+        return resolve_revision(self.loader, text, current_branch=self.branch, head=self.head)
+
     def resolve_commit(self, text: str) -> bytes:
-        rev = resolve_revision(self.loader, text, current_branch=self.branch)
+        rev = self.revision(text)
         if rev.kind in (RevisionKind.WORKING, RevisionKind.STAGED):
             raise InvalidInput(f"{text!r} is not a commit (use a branch, tag or commit hash)")
         return rev.address
 
     def root_at(self, text: str) -> RootValue:
         """The root value a revision names, WORKING and STAGED included."""
-        rev = resolve_revision(self.loader, text, current_branch=self.branch)
+        rev = self.revision(text)
         if rev.kind == RevisionKind.WORKING:
             return self.working
         if rev.kind == RevisionKind.STAGED:

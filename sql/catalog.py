@@ -136,7 +136,8 @@ def _mapped(text: str) -> tuple[pa.DataType, str | None]:
             duck = str(relation.types[0])
             arrow = relation.to_arrow_table().schema.field(0).type
         except duckdb.Error as exc:
-            raise NotSupportedError(f"type {text} is not a DuckDB type: {exc}") from None
+            detail = str(exc).split("\n")[0]  # not the probe statement DuckDB quotes
+            raise NotSupportedError(f"type {text} is not a DuckDB type: {detail}") from None
     logical = None
     if pa.types.is_fixed_size_list(arrow):
         arrow, logical = pa.list_(arrow.value_type), duck.lower()

@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as _dt
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound
 
 from . import errors
+from .dialect import SUPPORTED_DIALECTS
 from .errors import InterfaceError, OperationalError, ProgrammingError, SqlError, translate
 from .session import Result, Session
 
@@ -152,6 +153,12 @@ def connect(
         ('main',)
         >>> con.close()
     """
+    if not isinstance(path, str | Path):
+        raise ProgrammingError(
+            f"connect() takes the repository's directory as a str or Path, got {type(path).__name__}"
+        )
+    if not isinstance(dialect, str):
+        raise errors.UnsupportedDialect(repr(dialect), SUPPORTED_DIALECTS)
     db = _databases.open(path, read_only)
     try:
         branch = db.default_branch() if branch is None else branch
@@ -366,6 +373,13 @@ class Cursor:
         ``INSERT ... VALUES (?, ...)`` writes every row as one batch."""
         self._check()
         self._drop_result()
+        if isinstance(seq_of_parameters, str | bytes) or not isinstance(
+            seq_of_parameters, Iterable
+        ):
+            raise ProgrammingError(
+                "executemany takes a sequence of parameter sets, got "
+                f"{type(seq_of_parameters).__name__}"
+            )
         result = self.connection.session.executemany(operation, list(seq_of_parameters))
         self._result = None
         self._rowcount = result.rowcount
@@ -377,6 +391,8 @@ class Cursor:
         Returns:
             ``parameters`` unchanged (ArborDB's procedures have no output parameters).
         """
+        if not isinstance(procname, str) or not isinstance(parameters, Sequence):
+            raise ProgrammingError("callproc takes a procedure name and a sequence of arguments")
         marks = ", ".join("?" for _ in parameters)
         self.execute(f"CALL {procname}({marks})", list(parameters))
         return parameters
@@ -385,7 +401,10 @@ class Cursor:
         return self._rows().fetchone()
 
     def fetchmany(self, size: int | None = None) -> list[tuple]:
-        return self._rows().fetchmany(self.arraysize if size is None else size)
+        size = self.arraysize if size is None else size
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            raise ProgrammingError(f"fetchmany takes a row count >= 0, got {size!r}")
+        return self._rows().fetchmany(size)
 
     def fetchall(self) -> list[tuple]:
         return self._rows().fetchall()

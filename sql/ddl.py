@@ -111,6 +111,8 @@ def _create_view(session, tree: exp.Create, params: Params) -> int:
     node = definition.this if isinstance(definition, exp.Schema) else definition
     name = node.name
     query = tree.expression
+    if not isinstance(query, exp.Query):
+        raise ProgrammingError(f"CREATE VIEW {name} needs a query: CREATE VIEW {name} AS SELECT ...")
     if any(True for _ in query.find_all(exp.Placeholder)):
         raise ProgrammingError("a view cannot use parameters")
     columns = definition.expressions if isinstance(definition, exp.Schema) else []

@@ -369,8 +369,10 @@ def _offset_of(sql: str, line: int, column: int) -> int:
     return sum(len(text) + 1 for text in lines[: line - 1]) + column - 1
 
 
-# sqlglot's descriptions quote tokens as "<Token token_type: ..., text: X, line: ...>".
+# sqlglot's descriptions quote tokens as "<Token token_type: ..., text: X, line: ...>",
+# and name its node classes where a clause is incomplete.
 _TOKEN_REPR = re.compile(r"<Token token_type: [^,]*, text: (.*?), line: .*?>")
+_REQUIRED = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]+'>")
 
 
 def _from_parse_error(error: ParseError, sql: str, dialect: str) -> SqlParseError:
@@ -383,6 +385,7 @@ def _from_parse_error(error: ParseError, sql: str, dialect: str) -> SqlParseErro
     start = _offset_of(sql, line, column)
     description = _TOKEN_REPR.sub(r"'\1'", first.get("description") or str(error))
     description = description.replace("'SENTINEL'", "the end of the statement")
+    description = _REQUIRED.sub("an incomplete expression (a part it needs is missing)", description)
     return SqlParseError(
         description,
         line=line,

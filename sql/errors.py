@@ -239,11 +239,21 @@ def translate(error: BaseException, names: Mapping[str, str] | None = None) -> S
         cls = next(c for base, c in classes if isinstance(error, base))
     elif isinstance(error, duckdb.Error):
         cls = next(c for base, c in _DUCKDB_CLASSES if isinstance(error, base))
-        message = _rename(message, names or {})
+        message = _rename(_without_statement(message), names or {})
     elif isinstance(error, pa.ArrowInvalid | pa.ArrowTypeError | OverflowError):
         cls = DataError
     elif isinstance(error, pa.ArrowNotImplementedError):
         cls = NotSupportedError
+    elif isinstance(error, OSError):  # the repository's directory or files
+        cls = OperationalError
+        where = f": {error.filename}" if error.filename else ""
+        message = f"{error.strerror or message}{where}"
+    elif isinstance(error, RecursionError):
+        cls = ProgrammingError
+        message = (
+            "the statement nests too deeply to be read (parentheses, subqueries or "
+            "operators many hundreds of levels deep); split it or use a WITH clause"
+        )
     else:
         cls = InternalError
         message = (
@@ -254,6 +264,16 @@ def translate(error: BaseException, names: Mapping[str, str] | None = None) -> S
     out.engine_error = error
     out.__cause__ = error
     return out
+
+
+# DuckDB quotes the statement it ran ("LINE 1: SELECT ... FROM __arbor_t_..."), which
+# is ArborDB's rewrite of the user's text, not the text the user wrote.
+_QUOTED_STATEMENT = re.compile(r"\n+LINE \d+:.*", re.DOTALL)
+
+
+def _without_statement(message: str) -> str:
+    """DuckDB's message without the rewritten statement it quotes."""
+    return _QUOTED_STATEMENT.sub("", message).rstrip()
 
 
 def _rename(message: str, names: Mapping[str, str]) -> str:

@@ -30,6 +30,7 @@ from .write_common import (
     find_column,
     first_of_each,
     full_row,
+    is_default,
     put,
     quote,
     refuse_returning,
@@ -47,6 +48,7 @@ def insert(session, tree: exp.Insert, params: Params) -> int:
     if tree.args.get("default"):
         batch = run_query(session, exp.select(*full_row(table.schema, {})), params)
     elif isinstance(source, exp.Values):
+        source = _with_defaults(source, columns)
         rows = [t.expressions if isinstance(t, exp.Tuple) else [t] for t in source.expressions]
         for i, row in enumerate(rows, start=1):
             if len(row) != len(columns):
@@ -68,8 +70,14 @@ def insert(session, tree: exp.Insert, params: Params) -> int:
                 f"{len(columns)} target columns ({', '.join(c.name for c in columns)})"
             )
         batch = _completed(session, table.schema, columns, data)
+    elif source is None:
+        raise ProgrammingError(
+            f"INSERT into {name!r} needs the rows: VALUES (...), a query or DEFAULT VALUES"
+        )
     else:
-        raise NotSupportedError(f"INSERT from {type(source).__name__} is not supported")
+        raise NotSupportedError(
+            f"INSERT into {name!r}: rows can come from VALUES, a query or DEFAULT VALUES"
+        )
     return _write_batch(session, name, table, batch, tree, params)
 
 
@@ -89,6 +97,21 @@ def _insert_target(session, tree: exp.Insert) -> tuple[str, Table, list[Column]]
     if repeated:
         raise ProgrammingError(f"INSERT into {name!r} lists column {repeated[0]!r} twice")
     return name, table, columns
+
+
+def _with_defaults(values: exp.Values, columns: list[Column]) -> exp.Values:
+    """``values`` with each DEFAULT item replaced by its column's default (NULL when the
+    column has none), as SQL has it: ``VALUES (1, DEFAULT, 5)``."""
+    rows = [t.expressions if isinstance(t, exp.Tuple) else [t] for t in values.expressions]
+    if not any(is_default(item) for row in rows for item in row):
+        return values
+    values = values.copy()
+    for row in values.expressions:
+        items = row.expressions if isinstance(row, exp.Tuple) else [row]
+        for column, item in zip(columns, items, strict=False):  # lengths are checked later
+            if is_default(item):
+                item.replace(default_expr(column))
+    return values
 
 
 _NOT_A_CELL = object()

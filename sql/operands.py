@@ -3,17 +3,18 @@
 A value a template needs at bind time (an ``AS OF`` revision, a table function's
 argument, a value a WHERE conjunct compares a key with) is an ``Operand``: a literal,
 a ``?`` or ``$name`` parameter, a version-control function call of the template, or
-DuckDB SQL that DuckDB evaluates. Parameter markers in template text:
+a DuckDB expression that DuckDB evaluates. Parameters in a parsed tree:
 
-    MARKER               STANDS FOR                       BIND REPLACES IT WITH
-    $__arbor_p<i>        the i-th ``?`` of the source     ``?``, with params[i] passed on
-    $name                a named parameter                itself, with params[name]
+    PLACEHOLDER NODE     STANDS FOR                       sql/holes.py WRITES IT AS
+    '__arbor_p<i>'       the i-th ``?`` of the source     ``?``, with params[i] passed on
+    '<name>'             a ``$name`` parameter            itself, with params[name]
 
 Invariants (cited as ``# invariant (n)``):
 
 (1) ``?`` placeholders are numbered in source order before parsing (``number_params``),
     so ``params[i]`` reaches the right place whatever order the DuckDB text puts them in
-    (``LIMIT ?, ?`` becomes ``LIMIT ? OFFSET ?``).
+    (``LIMIT ?, ?`` becomes ``LIMIT ? OFFSET ?``). Numbering edits placeholder tokens
+    only: a string literal is one token and is never touched.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from typing import Any
 from sqlglot import exp
 
 from .dialect import versioned_dialect
+from .holes import FunctionHole, param_index
 
 __all__ = [
-    "DUCKDB",
     "NOT_CONSTANT",
     "Operand",
     "constant",
@@ -36,17 +37,13 @@ __all__ = [
     "spell_param",
 ]
 
-# Generates DuckDB SQL without to_duckdb's check for AS OF clauses: compile_query
-# (sql/reads.py) has replaced every versioned table reference by a slot.
-DUCKDB = versioned_dialect("duckdb")()
-
-
 @dataclass(frozen=True)
 class Operand:
     """A value a template needs before DuckDB runs: ``const`` (a Python value),
     ``param`` (index into positional params), ``named`` (key of named params), ``fn``
-    (index of a version-control function call of the template) or ``expr`` (DuckDB SQL,
-    with parameter markers, that DuckDB evaluates)."""
+    (index of a version-control function call of the template) or ``expr`` (a DuckDB
+    expression tree, possibly with parameters and function holes, that DuckDB
+    evaluates: sql/holes.py fills it)."""
 
     kind: str
     value: Any
@@ -91,17 +88,17 @@ def operand(node: exp.Expression) -> Operand:
     value = constant(node)
     if value is not NOT_CONSTANT:
         return Operand("const", value)
-    if isinstance(node, exp.Column) and not node.table and node.name.startswith("__arbor_fn_"):
-        return Operand("fn", int(node.name[len("__arbor_fn_") :]))
+    if isinstance(node, FunctionHole):
+        return Operand("fn", node.this)
     if isinstance(node, exp.Placeholder):
-        name = node.name
-        if name.startswith("__arbor_p"):
-            return Operand("param", int(name[len("__arbor_p") :]))
-        return Operand("named", name)
+        index = param_index(node)
+        if index is not None:
+            return Operand("param", index)
+        return Operand("named", node.name)
     copy = node.copy()
     for placeholder in copy.find_all(exp.Placeholder):
         spell_param(placeholder)
-    return Operand("expr", DUCKDB.generate(copy, copy=False))
+    return Operand("expr", copy)
 
 
 NOT_CONSTANT = object()

@@ -264,9 +264,15 @@ def dolt_branch(session, args: Sequence[str]) -> pa.Table:
     else:
         if len(names) not in (1, 2):
             raise ProgrammingError("dolt_branch takes a new branch name and an optional start")
-        start = names[1] if len(names) == 2 else "HEAD"
+        start = _in_snapshot(ws, names[1] if len(names) == 2 else "HEAD")
         db.create_branch(names[0], start, branch=ws.branch, force=force)
     return _status()
+
+
+def _in_snapshot(ws, revision: str) -> str:
+    """The hash of the commit ``revision`` names in the session's snapshot (``HEAD`` is
+    the commit the transaction began on, not the branch's newest)."""
+    return format_address(ws.resolve_commit(revision))
 
 
 def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
@@ -280,7 +286,7 @@ def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
         if len(names) not in (1, 2):
             raise ProgrammingError("dolt_checkout -b takes a new branch name and an optional start")
         session.check_writable()
-        start = names[1] if len(names) == 2 else "HEAD"
+        start = _in_snapshot(ws, names[1] if len(names) == 2 else "HEAD")
         # the open transaction is persisted with the new branch, in one write
         session.db.create_branch(
             names[0], start, force=bool(parsed.flags.get("force_create")), workspace=ws
@@ -443,7 +449,7 @@ def dolt_tag(session, args: Sequence[str]) -> pa.Table:
         data_tests.check_revision(session, parsed.value("check"), root, f"tag {names[0]!r}")
     session.db.create_tag(
         names[0],
-        names[1] if len(names) == 2 else "HEAD",
+        _in_snapshot(session.workspace, names[1] if len(names) == 2 else "HEAD"),
         message=parsed.value("message") or "",
         branch=session.branch,
     )

@@ -29,6 +29,7 @@ from sqlglot import exp
 from arbordb.engine.errors import InvalidInput, SchemaError
 from arbordb.engine.table import Schema, Table
 
+from .holes import FunctionHole
 from .operands import Operand, operand
 
 __all__ = ["Conjunct", "Terms", "conjuncts_of", "fits", "key_rows"]
@@ -46,7 +47,7 @@ class Conjunct:
     operands: tuple[Operand, ...]
 
 
-_VALUE_NODES = (exp.Literal, exp.Neg, exp.Boolean, exp.Placeholder, exp.Paren, exp.Column)
+_VALUE_NODES = (exp.Literal, exp.Neg, exp.Boolean, exp.Placeholder, exp.Paren, FunctionHole)
 _COMPARISONS = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
 _FLIPPED = {"=": "=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
 
@@ -106,15 +107,13 @@ def _terms(owner: exp.Expression) -> tuple[int, list[_Term]]:
 
 def _column_ref(n: exp.Expression) -> tuple[str, str] | None:
     """(qualifier, column), lower-cased, of a column reference."""
-    if not isinstance(n, exp.Column) or n.name.startswith("__arbor_fn_"):
+    if not isinstance(n, exp.Column):
         return None
     return n.table.lower(), n.name.lower()
 
 
 def _value(n: exp.Expression) -> Operand | None:
-    if not isinstance(n, _VALUE_NODES) or (
-        isinstance(n, exp.Column) and not n.name.startswith("__arbor_fn_")
-    ):
+    if not isinstance(n, _VALUE_NODES):
         return None  # not a constant: no need to build an expression operand
     found = operand(n)
     if found.kind == "expr" or (found.kind == "const" and found.value is None):

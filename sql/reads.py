@@ -3,15 +3,9 @@
 A query runs in two steps. ``compile_query`` turns a parsed tree into a
 ``Template`` once per SQL text (the session caches it); ``bind`` turns the template
 into DuckDB SQL for one execution, resolving each reference against the session's
-current state and parameters. The template is DuckDB SQL with markers:
-
-    MARKER               STANDS FOR                       BIND REPLACES IT WITH
-    __arbor_slot_<i>     table reference i (``Slot``)     its relation: an internal name,
-                                                          or a parenthesised subquery
-    __arbor_fn_<i>       active_branch(), dolt_hashof(),  the value, as a SQL literal
-                         dolt_merge_base() call i
-    $__arbor_p<i>        the i-th ``?`` of the source     ``?``, with params[i] passed on
-                                                          (sql/operands.py)
+current state and parameters. The template is a DuckDB syntax tree whose table
+references (``Slot``), version-control function calls and parameters are holes
+(sql/holes.py) that ``bind`` fills by generating the tree: text is never rewritten.
 
 A table reference resolves, in this order, to: a temporary view of the session; a
 table of the root its ``AS OF`` names (the working root without one); a view stored
@@ -29,7 +23,6 @@ Invariants (cited as ``# invariant (n)``):
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -48,7 +41,8 @@ from arbordb.engine.workspace import Workspace
 
 from .dialect import ProcedureCall, parse
 from .errors import NotSupportedError, ObjectNotFound, ProgrammingError
-from .operands import DUCKDB, Operand, operand, spell_param
+from .holes import FunctionHole, TableHole, fill
+from .operands import Operand, operand, spell_param
 from .pushdown import Conjunct, Terms, conjuncts_of, fits, key_rows
 from .relations import Relations, table_arrow
 from .system_tables import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
@@ -67,7 +61,7 @@ __all__ = [
 MAX_VIEW_DEPTH = 16  # views inside views, deeper is taken for a cycle
 SCHEMAS_TABLE = "dolt_schemas"  # Dolt's table of views (type, name, fragment, extra, sql_mode)
 
-_MARKER = re.compile(r"__arbor_slot_(\d+)|__arbor_fn_(\d+)|\$__arbor_p(\d+)")
+FILLED_CACHE = 8  # generated texts kept per template, by what filled its holes
 
 
 class ReadContext(Protocol):
@@ -111,10 +105,32 @@ class PointPlan:
 
 @dataclass(frozen=True)
 class Template:
-    sql: str
+    """A compiled query: the tree with holes, what fills them, the point-lookup plan.
+
+    ``owned``: the tree is filled once only (a write built it), so it is not copied."""
+
+    tree: exp.Expression
     slots: tuple[Slot, ...]
     functions: tuple[tuple[str, tuple[Operand, ...]], ...]
     point: PointPlan | None = None
+    owned: bool = False
+    filled: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def fill(self, relations: Sequence[str], values: Sequence[object]):
+        """The tree's SQL for these relations and function values (cached: a statement
+        run again on unchanged tables is not generated again)."""
+        try:
+            key = (tuple(relations), tuple(values))
+            hash(key)
+        except TypeError:  # a function value that is not hashable
+            return fill(self.tree, relations, values, owned=self.owned)
+        found = self.filled.get(key)
+        if found is None:
+            found = fill(self.tree, relations, values, owned=self.owned)
+            if len(self.filled) >= FILLED_CACHE:
+                self.filled.clear()  # atomic: views' templates are shared by threads
+            self.filled[key] = found
+        return found
 
 
 @dataclass
@@ -126,13 +142,14 @@ class Bound:
     names: dict[str, str] = field(default_factory=dict)
 
 
-def compile_query(tree: exp.Expression, *, copy: bool = True) -> Template:
+def compile_query(tree: exp.Expression, *, copy: bool = True, once: bool = False) -> Template:
     """The template of a query (SELECT, set operation, VALUES, ... see module docstring).
 
     Args:
         tree: the parsed query.
         copy: work on a copy (False rewrites ``tree`` itself, which is cheaper for a
             tree parsed only to be compiled; it is left half-rewritten on error).
+        once: the template will be bound once only, so binding need not copy it.
     """
     if copy:
         tree = tree.copy()
@@ -158,7 +175,7 @@ def compile_query(tree: exp.Expression, *, copy: bool = True) -> Template:
     functions = []
     for call in calls:
         functions.append((call.name.lower(), tuple(operand(a) for a in call.expressions)))
-        call.replace(exp.column(f"__arbor_fn_{len(functions) - 1}"))
+        call.replace(FunctionHole(this=len(functions) - 1))
     slots: list[Slot] = []
     terms: Terms = {}
     for table in tables:
@@ -168,7 +185,7 @@ def compile_query(tree: exp.Expression, *, copy: bool = True) -> Template:
         alias = table.args.get("alias")
         if alias is None:
             alias = exp.TableAlias(this=exp.to_identifier(slot.name))
-        table.set("this", exp.to_identifier(f"__arbor_slot_{len(slots)}"))
+        table.set("this", TableHole(this=len(slots)))
         for arg in ("db", "catalog", "version"):
             table.set(arg, None)
         table.set("alias", alias)
@@ -176,7 +193,7 @@ def compile_query(tree: exp.Expression, *, copy: bool = True) -> Template:
     point = _point_plan(tree, slots[0]) if len(slots) == 1 and not functions else None
     for node in placeholders:
         spell_param(node)
-    return Template(DUCKDB.generate(tree, copy=False), tuple(slots), tuple(functions), point)
+    return Template(tree, tuple(slots), tuple(functions), point, owned=once)
 
 
 def _empty_list(node: exp.In) -> bool:
@@ -214,7 +231,7 @@ def _point_plan(tree: exp.Expression, slot: Slot) -> PointPlan | None:
     if slot.version is not None and slot.version.kind != "const":
         return None
     used = {k for k, v in tree.args.items() if v not in (None, [], False)}
-    if used - {"expressions", "from_", "where"} or "where" not in used:
+    if used - {"expressions", "from_", "where"} or not {"from_", "where"} <= used:
         return None
     table = tree.args["from_"].this
     if not isinstance(table, exp.Table) or any(
@@ -270,22 +287,14 @@ def bind(
     resolver = _Resolver(ctx, params, root)
     values = resolver.functions(template.functions)
     relations = [resolver.relation(slot, depth) for slot in template.slots]
-    positional: list[object] = []
-
-    def replace(match: re.Match[str]) -> str:
-        slot, function, param = match.groups()
-        if slot is not None:
-            return relations[int(slot)]
-        if function is not None:
-            return exp.convert(values[int(function)]).sql("duckdb")
-        positional.append(resolver.param(int(param)))
-        return "?"
-
-    sql = _MARKER.sub(replace, template.sql)
+    filled = template.fill(relations, values)
     if isinstance(params, Mapping):
-        used = set(re.findall(r"\$([A-Za-z_]\w*)", sql))
-        return Bound(sql, {k: v for k, v in params.items() if k in used}, ctx.relations.names)
-    return Bound(sql, positional, ctx.relations.names)
+        for index in filled.positional:
+            resolver.param(index)  # refuses ? with named parameters
+        named = {k: v for k, v in params.items() if k in filled.named}
+        return Bound(filled.sql, named, ctx.relations.names)
+    positional = [resolver.param(i) for i in filled.positional]
+    return Bound(filled.sql, positional, ctx.relations.names)
 
 
 class _Resolver:
@@ -332,16 +341,10 @@ class _Resolver:
             if not isinstance(self.params, Mapping) or operand.value not in self.params:
                 raise ProgrammingError(f"no value was given for parameter ${operand.value}")
             return self.params[operand.value]
-        positional: list[object] = []
-
-        def replace(match: re.Match[str]) -> str:
-            positional.append(self.param(int(match.group(3))))
-            return "?"
-
-        sql = _MARKER.sub(replace, operand.value)
-        return self.ctx.evaluate(
-            sql, self.params if isinstance(self.params, Mapping) else positional
-        )
+        filled = fill(operand.value, values=self._functions)  # a DuckDB expression
+        if isinstance(self.params, Mapping):
+            return self.ctx.evaluate(filled.sql, self.params)
+        return self.ctx.evaluate(filled.sql, [self.param(i) for i in filled.positional])
 
     def values(self, operands: Sequence[Operand]) -> list[object]:
         return [self.value(o) for o in operands]
@@ -355,6 +358,10 @@ class _Resolver:
                 return self.default_root, "the view's revision"
             return self.ctx.workspace.working, f"branch {self.ctx.branch!r}"
         value = self.value(slot.version)
+        if not isinstance(value, str | datetime | date):
+            raise ProgrammingError(
+                f"AS OF needs a revision (a branch, tag or commit hash) or a time, got {value!r}"
+            )
         key = (value, slot.version_is_time)
         if key not in self._roots:
             self._roots[key] = self._resolve_root(value, slot.version_is_time)

@@ -32,12 +32,16 @@ Invariants (cited as ``# invariant (n)``):
 (4) Only IDLE reloads the workspace: a transaction reads one snapshot of its branch.
 (5) At most one DuckDB result is pending on the connection; before DuckDB runs anything
     else, the pending result is fetched into Arrow (``_detach``).
+(6) A result whose rows fail while being fetched raises that failure (translated) from
+    its own fetch and nowhere else: the transaction stays open, ``rollback()`` still
+    discards it, and the next statement runs as if the result had been read.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -52,7 +56,7 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound, CommitConflict
 from arbordb.engine.history import branch_ref, working_set_ref
 
-from . import describe, inserts, operands, reads, relations, updates, writes
+from . import describe, inserts, nesting, operands, reads, relations, updates, writes
 from .dialect import ProcedureCall, parse, procedure_call
 from .errors import (
     InterfaceError,
@@ -61,6 +65,7 @@ from .errors import (
     OperationalError,
     ProgrammingError,
     SqlError,
+    SqlParseError,
     TransactionConflict,
     translate,
 )
@@ -68,6 +73,9 @@ from .errors import (
 __all__ = ["Result", "Session", "State"]
 
 STATEMENT_CACHE = 512  # parsed statements kept per session, by SQL text
+
+# How operands.number_params spells the i-th ? (only parse errors' messages quote it).
+_PARAM_MARKER = re.compile(r"[$:]__arbor_p\d+ ?")
 
 
 class _CommandFallback(logging.Filter):
@@ -184,24 +192,46 @@ def _tuples(data: pa.Table) -> list[tuple]:
 
 
 class _Duck(Result):
-    """A result pending on the session's DuckDB connection (invariant (5))."""
+    """A result pending on the session's DuckDB connection (invariant (5)).
+
+    DuckDB computes rows as they are fetched, so a fetch may fail (a failed cast in a
+    late row). Such a failure is translated like any statement's (the relation names
+    of the statement that made the result are kept for its message) and ends the
+    result: the session is free for its next statement, which it does not affect
+    (invariant (6)).
+    """
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._duck = session.duck
+        self._names = dict(session.relations.names)
         self.description = [
             (d[0], str(d[1]), None, None, None, None, True) for d in self._duck.description or ()
         ]
         self._detached: _Arrow | None = None
+        self._error: SqlError | None = None
         self._done = False
         session.pending = self
+
+    def _fetch(self, work):
+        """Run one DuckDB fetch; a failure ends the result and is raised translated."""
+        if self._error is not None:
+            raise self._error
+        try:
+            return work()
+        except Exception as exc:
+            self._finish()
+            self._error = translate(exc, self._names)
+            raise self._error from exc
 
     def fetchmany(self, size: int) -> list[tuple]:
         if self._detached is not None:
             return self._detached.fetchmany(size)
+        if self._error is not None:
+            raise self._error
         if self._done:
             return []
-        rows = self._duck.fetchmany(size)
+        rows = self._fetch(lambda: self._duck.fetchmany(size))
         if len(rows) < size:
             self._finish()
         return rows
@@ -209,9 +239,11 @@ class _Duck(Result):
     def fetchone(self) -> tuple | None:
         if self._detached is not None:
             return self._detached.fetchone()
+        if self._error is not None:
+            raise self._error
         if self._done:
             return None
-        row = self._duck.fetchone()
+        row = self._fetch(self._duck.fetchone)
         if row is None:
             self._finish()
         return row
@@ -219,26 +251,36 @@ class _Duck(Result):
     def fetchall(self) -> list[tuple]:
         if self._detached is not None:
             return self._detached.fetchall()
+        if self._error is not None:
+            raise self._error
         if self._done:
             return []
-        rows = self._duck.fetchall()
+        rows = self._fetch(self._duck.fetchall)
         self._finish()
         return rows
 
     def arrow(self) -> pa.Table:
         if self._detached is None and not self._done:
             self.detach()
+        if self._error is not None:
+            raise self._error
         if self._detached is None:
             return pa.table({d[0]: pa.array([]) for d in self.description})
         return self._detached.arrow()
 
     def detach(self) -> None:
-        """Fetch the rest into Arrow, freeing the DuckDB connection (invariant (5))."""
+        """Fetch the rest into Arrow, freeing the DuckDB connection (invariant (5)).
+
+        Never raises: a failure is kept and raised by this result's next fetch, not by
+        the statement that needed the connection (invariant (6))."""
         if self._detached is not None or self._done:
             return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # DuckDB warns that Arrow from DB-API copies
-            data = self._duck.to_arrow_table()
+            try:
+                data = self._fetch(self._duck.to_arrow_table)
+            except SqlError:
+                return
         self._detached = _Arrow(data, self.description)
         self._finish()
 
@@ -249,7 +291,10 @@ class _Duck(Result):
 
     def close(self) -> None:
         if not self._done and self._detached is None:
-            self._duck.abort()
+            try:
+                self._duck.abort()
+            except duckdb.Error:  # the result is dropped either way
+                pass
         self._finish()
 
 
@@ -263,6 +308,7 @@ class _Statement:
     tree: exp.Expression
     source: str  # the SQL text it was parsed from (its cache key)
     template: reads.Template | None = None
+    deep: bool = False  # nests deeply: runs on a large stack (sql/nesting.py)
 
 
 _QUERIES = (exp.Query, exp.Values)
@@ -448,6 +494,8 @@ class Session:
                 total += max(self._dispatch(statement, params).rowcount, 0)
             return _Rows([], None, total)
 
+        if statement.deep:
+            return nesting.run_deep(lambda: self._atomic(run))
         return self._atomic(run)
 
     def _prepare(self, sql: str) -> tuple[list[_Statement], int]:
@@ -461,19 +509,35 @@ class Session:
             numbered, count = operands.number_params(sql, self.dialect)
         except Exception:  # text that does not tokenize: parse() words the error
             numbered, count = sql, 0
+        deep = nesting.is_deep(sql)
+
+        def parse_all() -> list[exp.Expression]:
+            return [_replace_command(t, self.dialect) for t in parse(numbered, self.dialect)]
+
         try:
-            trees = [_replace_command(t, self.dialect) for t in parse(numbered, self.dialect)]
+            trees = nesting.run_deep(parse_all) if deep else parse_all()
+        except SqlParseError as error:
+            if numbered != sql:  # word the error in the user's text, without the markers
+                parse(sql, self.dialect)
+                error.args = (_PARAM_MARKER.sub("?", str(error)),)
+                error.near = _PARAM_MARKER.sub("?", error.near)
+            raise
         except SqlError:
             raise
         except Exception as exc:
             raise translate(exc) from exc
-        found = ([_Statement(t, sql) for t in trees], count)
+        found = ([_Statement(t, sql, deep=deep) for t in trees], count)
         self._statements[sql] = found
         if len(self._statements) > STATEMENT_CACHE:
             self._statements.popitem(last=False)
         return found
 
     def _run(self, statement: _Statement, params) -> Result:
+        if statement.deep:
+            return nesting.run_deep(lambda: self._run_here(statement, params))
+        return self._run_here(statement, params)
+
+    def _run_here(self, statement: _Statement, params) -> Result:
         tree = statement.tree
         if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
             return self._transaction_statement(tree)
@@ -552,9 +616,11 @@ class Session:
         if isinstance(tree, writes.STATEMENTS):
             rowcount = writes.run(self, tree, params)
             return _Rows([], None, rowcount)
+        kind = f"{tree.name.upper()} statements" if isinstance(tree, exp.Command) else "this"
         raise NotSupportedError(
-            f"ArborDB does not run {type(tree).__name__.upper()} statements: "
-            f"{tree.sql(self.dialect)[:80]!r}"
+            f"ArborDB does not run {kind}: {statement.source.strip()[:80]!r} (it runs "
+            "queries, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, CALL, DESCRIBE, SHOW "
+            "TABLES and EXPLAIN)"
         )
 
     def _query(self, statement: _Statement, params) -> Result:
@@ -577,7 +643,10 @@ class Session:
         return _Duck(self)
 
     def _explain(self, tree: exp.Command, params) -> Result:
-        statements, _ = self._prepare(tree.expression.name)
+        text = _command_text(tree)
+        if not text.strip():
+            raise ProgrammingError("EXPLAIN takes a query, as in EXPLAIN SELECT * FROM t")
+        statements, _ = self._prepare(text)
         (inner,) = statements
         if not isinstance(inner.tree, _QUERIES):
             raise NotSupportedError("EXPLAIN takes a query")
@@ -656,8 +725,7 @@ def _show_command(tree: exp.Expression) -> str:
     """What follows ``SHOW`` in a statement sqlglot kept as an opaque command, or ``""``."""
     if not isinstance(tree, exp.Command) or tree.name.upper() != "SHOW":
         return ""
-    rest = tree.expression
-    return (rest.name if isinstance(rest, exp.Expression) else str(rest or "")).strip()
+    return _command_text(tree).strip()
 
 
 def _shown_create_table(tree: exp.Expression, dialect: str) -> exp.Table | None:
@@ -675,10 +743,17 @@ def _shown_create_table(tree: exp.Expression, dialect: str) -> exp.Table | None:
     return reference
 
 
+def _command_text(tree: exp.Command) -> str:
+    """The text after an opaque command's first word ('' when there is none)."""
+    rest = tree.args.get("expression")
+    return rest.name if isinstance(rest, exp.Expression) else str(rest or "")
+
+
 def _replace_command(tree: exp.Expression, dialect: str) -> exp.Expression:
     """``REPLACE INTO ...`` (read by sqlglot as an opaque command) as an INSERT OR REPLACE."""
     if isinstance(tree, exp.Command) and tree.name.upper() == "REPLACE":
-        (insert,) = parse(f"INSERT {tree.expression.name}", dialect)
+        statements = parse(f"INSERT {_command_text(tree)}", dialect)
+        insert = statements[0] if len(statements) == 1 else None
         if isinstance(insert, exp.Insert):
             insert.set("alternative", "REPLACE")
             return insert

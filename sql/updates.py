@@ -18,13 +18,16 @@ from arbordb.engine.table import Schema
 from .conflict_writes import update_conflicts
 from .dialect import to_duckdb
 from .errors import ProgrammingError
+from .holes import param_index
 from .write_common import (
     Params,
     check_constraints,
+    default_expr,
     encoded_keys,
     find_column,
     first_of_each,
     full_row,
+    is_default,
     put,
     refuse_returning,
     run_query,
@@ -45,10 +48,12 @@ def update(session, tree: exp.Update, params: Params) -> int:
     alias = target.alias_or_name
     sets: dict[str, exp.Expression] = {}
     for assignment in tree.expressions:
+        _check_assignment(name, assignment)
         column = find_column(schema, assignment.this.name)
         if column.name in sets:
             raise ProgrammingError(f"UPDATE of {name!r} sets column {column.name!r} twice")
-        sets[column.name] = assignment.expression.copy()
+        value = assignment.expression
+        sets[column.name] = default_expr(column) if is_default(value) else value.copy()
     old = schema.primary_key if not schema.is_keyless else tuple(c.name for c in schema.columns)
     items = [
         exp.alias_(exp.column(k, table=alias, quoted=True), f"__arbor_old_{i}", quoted=True)
@@ -84,6 +89,18 @@ def update(session, tree: exp.Update, params: Params) -> int:
     return after.num_rows
 
 
+def _check_assignment(name: str, assignment: exp.Expression) -> None:
+    """Refuse a SET item that is not ``column = value``."""
+    if not (
+        isinstance(assignment, exp.EQ)
+        and isinstance(assignment.this, exp.Column)
+        and assignment.expression is not None
+    ):
+        raise ProgrammingError(
+            f"UPDATE of {name!r}: each SET item is column = value, as in SET v = 'x'"
+        )
+
+
 # --- executemany of UPDATE ... WHERE <pk> = ? ---------------------------------------
 
 
@@ -102,9 +119,10 @@ def _pk_placeholders(tree: exp.Update, schema: Schema) -> dict[str, int] | None:
         if not (isinstance(column, exp.Column) and isinstance(value, exp.Placeholder)):
             return None
         name = next((k for k in schema.primary_key if k.lower() == column.name.lower()), None)
-        if name is None or name in found or not value.name.startswith("__arbor_p"):
+        index = param_index(value)
+        if name is None or name in found or index is None:
             return None
-        found[name] = int(value.name[len("__arbor_p") :])
+        found[name] = index
     return found if len(found) == len(schema.primary_key) else None
 
 
@@ -137,6 +155,7 @@ def update_many(session, tree: exp.Update, rows: Sequence[Sequence[object]]) -> 
         return None
     sets: dict[str, exp.Expression] = {}
     for assignment in tree.expressions:
+        _check_assignment(name, assignment)
         column = find_column(schema, assignment.this.name)
         if column.name in sets or column.name in schema.primary_key:
             return None
@@ -158,8 +177,9 @@ def update_many(session, tree: exp.Update, rows: Sequence[Sequence[object]]) -> 
     params_name = session.relations.scratch(params, "the parameters")
 
     def bind(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Placeholder) and node.name.startswith("__arbor_p"):
-            return exp.column(f"__p{node.name[len('__arbor_p') :]}", table="__arbor_params")
+        index = param_index(node)
+        if index is not None:
+            return exp.column(f"__p{index}", table="__arbor_params")
         return node
 
     given = {

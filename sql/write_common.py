@@ -34,6 +34,7 @@ __all__ = [
     "find_column",
     "first_of_each",
     "full_row",
+    "is_default",
     "put",
     "quote",
     "refuse_returning",
@@ -48,7 +49,8 @@ Params = Sequence[object] | Mapping[str, object]
 def write_target(session, node: exp.Expression, verb: str = "change") -> tuple[str, Table]:
     """The working-root table a statement writes: (stored name, table)."""
     if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
-        raise NotSupportedError(f"cannot {verb} {node.sql('duckdb')!r}: name a table")
+        what = f" {node.sql('duckdb')!r}" if isinstance(node, exp.Expression) else ""
+        raise NotSupportedError(f"cannot {verb}{what}: name a table")
     if node.args.get("version") is not None:
         raise ProgrammingError(
             f"cannot {verb} {node.name!r} AS OF a revision: history is read-only "
@@ -100,13 +102,23 @@ def default_expr(column: Column) -> exp.Expression:
     return exp.maybe_parse(column.default, dialect="duckdb")
 
 
+def is_default(node: exp.Expression) -> bool:
+    """Whether a VALUES item or SET value is the keyword DEFAULT (the column's default).
+    sqlglot reads it as a variable in VALUES, as an unquoted column in SET (DEFAULT is
+    reserved in every dialect: a column named so is quoted)."""
+    if isinstance(node, exp.Column) and not node.table:
+        node = node.this
+        return not node.args.get("quoted") and node.name.upper() == "DEFAULT"
+    return isinstance(node, exp.Var) and node.name.upper() == "DEFAULT"
+
+
 def run_query(session, tree: exp.Expression, params: Params, *, owned: bool = False) -> pa.Table:
     """Run a query tree (tables resolved as for any SELECT) and fetch it as Arrow.
 
     ``owned``: the caller built ``tree`` for this call alone, so compiling may
     rewrite it instead of a copy (a copy of a 1,000-value IN list costs ~30 ms).
     """
-    bound = reads.bind(reads.compile_query(tree, copy=not owned), session, params)
+    bound = reads.bind(reads.compile_query(tree, copy=not owned, once=owned), session, params)
     return session.query_arrow(bound.sql, bound.params)
 
 

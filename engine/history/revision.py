@@ -70,7 +70,11 @@ class Revision(NamedTuple):
 
 
 def resolve_revision(
-    source: ChunkStore | CommitLoader, text: str, *, current_branch: str | None
+    source: ChunkStore | CommitLoader,
+    text: str,
+    *,
+    current_branch: str | None,
+    head: bytes | None = None,
 ) -> Revision:
     """Resolve revision ``text`` (see the module docstring for the grammar).
 
@@ -79,6 +83,8 @@ def resolve_revision(
         text: the revision as the user wrote it.
         current_branch: the session's branch, which ``HEAD`` names (None: no
             branch, so ``HEAD`` cannot resolve).
+        head: the commit ``HEAD`` is: a session's snapshot of its branch, which
+            another writer may have moved since (None: the branch's ref as stored).
 
     Raises:
         InvalidInput: malformed text (empty, a bad suffix, a suffix on WORKING).
@@ -107,14 +113,18 @@ def resolve_revision(
         return Revision(RevisionKind[word], None)
     if not base:
         raise InvalidInput(f"revision {text!r} starts with {text[0]!r}; put a name before it")
-    address = _resolve_base(loader, text, base, current_branch)
+    address = _resolve_base(loader, text, base, current_branch, head)
     for match in _SUFFIX.finditer(suffix):
         address = _step(loader, text, address, match, suffix[: match.start()], base)
     return Revision(RevisionKind.COMMIT, address)
 
 
 def resolve_commit(
-    source: ChunkStore | CommitLoader, text: str, *, current_branch: str | None
+    source: ChunkStore | CommitLoader,
+    text: str,
+    *,
+    current_branch: str | None,
+    head: bytes | None = None,
 ) -> bytes:
     """Resolve ``text`` to a commit address, refusing WORKING and STAGED.
 
@@ -122,7 +132,7 @@ def resolve_commit(
         InvalidInput: ``text`` is WORKING or STAGED, or malformed.
         RevisionNotFound, AmbiguousPrefix: as ``resolve_revision``.
     """
-    kind, address = resolve_revision(source, text, current_branch=current_branch)
+    kind, address = resolve_revision(source, text, current_branch=current_branch, head=head)
     if address is None:
         raise InvalidInput(
             f"revision {text!r} names the uncommitted {kind.value} root, but a commit is "
@@ -131,9 +141,13 @@ def resolve_commit(
     return address
 
 
-def _resolve_base(loader: CommitLoader, text: str, base: str, current: str | None) -> bytes:
+def _resolve_base(
+    loader: CommitLoader, text: str, base: str, current: str | None, snapshot: bytes | None
+) -> bytes:
     store = loader.store
     if base.upper() == "HEAD":
+        if snapshot is not None:
+            return snapshot
         if current is None:
             raise RevisionNotFound(
                 f"revision {text!r}: HEAD needs a current branch and this session has none; "

@@ -36,7 +36,7 @@ import pyarrow as pa
 from arbordb.engine.db import Database
 from arbordb.engine.errors import InvalidInput, RevisionNotFound, TableNotFound
 from arbordb.engine.hash import format_address
-from arbordb.engine.history import RevisionKind, merge_base, resolve_revision
+from arbordb.engine.history import RevisionKind, merge_base
 from arbordb.engine.root import RootValue
 from arbordb.engine.table import Column, Index, Schema, Table
 from arbordb.engine.versioning.diff import TableDelta, row_diff
@@ -133,7 +133,7 @@ class Endpoint:
 def endpoint(ctx: SystemContext, text: str) -> Endpoint:
     """The root ``text`` names (any revision, WORKING and STAGED included)."""
     ws = ctx.workspace
-    kind, address = resolve_revision(ws.loader, text, current_branch=ws.branch)
+    kind, address = ws.revision(text)
     if kind == RevisionKind.WORKING:
         return Endpoint(text, ws.working, None, None)
     if kind == RevisionKind.STAGED:
