@@ -1,0 +1,359 @@
+"""Dialect semantics: type a statement with the catalog's schema, then rewrite the operators
+whose meaning in the connection's dialect differs from DuckDB's, so DuckDB computes what the
+dialect computes.
+
+sqlglot transpiles syntax; some meaning depends on the operands' types, which the text does
+not say (``a / b`` divides integers as integers in SQLite and Postgres). ``retype`` gives every
+column of the statement its type from the working root's schema, lets sqlglot's
+``annotate_types`` type the rest, and rewrites, per dialect (``-`` = DuckDB's meaning already
+is the dialect's)::
+
+    OPERATION                 SQLITE                  MYSQL                   POSTGRES
+    int / int                 truncating division,    (decimal division: -)   truncating
+                              NULL for / 0                                    division
+    int OP int (+ - * / %)    in 64 bits (a 32-bit    in 64 bits              -
+                              column does not
+                              overflow at 2^31)
+    x % 0                     NULL                    NULL                    -
+    real % real               both truncated to       -                       -
+                              integers, result real
+    a DIV b                   -                       truncating, NULL for 0  -
+    CAST(x AS INTEGER)        64-bit                  -                       -
+    column <op> 'text'        numeric-looking text    the text's numeric      -
+      (column numeric)        compares as a number;   prefix (0 if none)
+                              other text is greater
+                              than every number
+    expression <op> 'text'    the text is greater     as above                -
+      (no column affinity)    than every number
+    UPDATE t SET x=1, x=2     the last assignment     assignments in order,   refused, as
+                              wins, all read the      each reading the ones   Postgres does
+                              old row                 before it
+
+Operands of unknown type (a select alias, an ``AS OF`` table, a parameter) keep sqlglot's
+plain translation. The rewrites depend on column types, so a statement typed once is typed
+again when a table it names changes its columns (``Typing.fresh``).
+
+Invariants (cited as ``# invariant (n)``):
+
+(1) ``retype`` works on a copy of the parsed tree and is not applied twice to one tree: its
+    rewrites (a NULLIF around a divisor, a CAST around an operand) are not idempotent.
+(2) A statement with none of the nodes above is not copied or typed: ``needs_typing`` is one
+    walk, so large INSERT ... VALUES lists cost nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.optimizer.annotate_types import annotate_types
+
+from .catalog import duck_type
+from .dialect import versioned_dialect
+
+__all__ = ["TableTypes", "Typing", "column_types", "needs_typing", "retype", "table_names"]
+
+# lower-cased table name -> lower-cased column name -> DuckDB type text
+TableTypes = Mapping[str, Mapping[str, str]]
+
+_TYPED_DIALECTS = frozenset({"sqlite", "mysql", "postgres"})
+_WIDE_DIALECTS = frozenset({"sqlite", "mysql"})  # integer arithmetic is 64-bit
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
+_INTEGERS = exp.DataType.INTEGER_TYPES
+_REALS = exp.DataType.REAL_TYPES
+_NUMBERS = _INTEGERS | _REALS
+_WIDE = {exp.DType.BIGINT, exp.DType.UBIGINT, exp.DType.INT128, exp.DType.UINT128}
+_WIDE |= {exp.DType.INT256, exp.DType.UINT256}
+_NUMERIC_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
+_NUMERIC_PREFIX = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+@dataclass
+class Typing:
+    """A cached statement's parsed tree and the column types its typed tree was made with."""
+
+    original: exp.Expr
+    names: set[str]
+    types: TableTypes | None = None
+
+    @classmethod
+    def of(cls, tree: exp.Expr, dialect: str) -> Typing | None:
+        """What ``retype`` needs to type ``tree`` later; None when typing changes nothing."""
+        if not needs_typing(tree, dialect):
+            return None
+        return cls(tree.copy(), table_names(tree))
+
+    def typed(self, workspace, dialect: str) -> exp.Expr | None:
+        """A tree typed with the working root's column types; None if the last one still is
+        (invariant (1): each call types a new copy of the parsed tree)."""
+        types = column_types(workspace, self.names)
+        if self.types == types:
+            return None
+        tree = retype(self.original.copy(), dialect, types)
+        self.types = types
+        return tree
+
+
+def needs_typing(tree: exp.Expr, dialect: str) -> bool:
+    """Whether ``retype`` may change ``tree`` (invariant (2))."""
+    if dialect not in _TYPED_DIALECTS:
+        return False
+    for node in tree.walk():
+        if isinstance(node, (*_ARITHMETIC, exp.Update)):
+            return True
+        if isinstance(node, exp.Cast) and dialect == "sqlite":
+            return True
+        if isinstance(node, _COMPARISONS) and any(
+            isinstance(side, exp.Literal) and side.is_string for side in (node.left, node.right)
+        ):
+            return True
+    return False
+
+
+def table_names(tree: exp.Expr) -> set[str]:
+    """The lower-cased names of the tables a statement reads or writes (CTE names too)."""
+    return {t.name.lower() for t in tree.find_all(exp.Table) if isinstance(t.this, exp.Identifier)}
+
+
+def retype(tree: exp.Expr, dialect: str, types: TableTypes) -> exp.Expr:
+    """Rewrite ``tree`` in place so DuckDB computes what ``dialect`` computes (see the module
+    docstring); returns it. ``types`` holds the columns of the tables it names."""
+    if isinstance(tree, exp.Update):
+        _assignments(tree, dialect)
+    _type_columns(tree, types)
+    annotate_types(tree, dialect=versioned_dialect(dialect), overwrite_types=False)
+    # post-order, with each node's type read before any rewrite below it
+    nodes = list(tree.walk(bfs=False))
+    rewrite = _REWRITES[dialect]
+    for node in reversed(nodes):  # children before their parents
+        rewrite(node)
+    return tree
+
+
+# --- typing ------------------------------------------------------------------------
+
+
+def _type_columns(tree: exp.Expr, types: TableTypes) -> None:
+    """Give each column reference its schema type where the tables of the statement say it
+    unambiguously: by its table alias, or, unqualified, by the tables holding that name."""
+    aliases: dict[str, Mapping[str, str] | None] = {}
+    for table in tree.find_all(exp.Table):
+        columns = types.get(table.name.lower()) if table.args.get("version") is None else None
+        aliases[table.alias_or_name.lower()] = columns
+    for node in tree.find_all(exp.Subquery, exp.CTE):
+        if node.alias:
+            aliases[node.alias.lower()] = None
+    for column in tree.find_all(exp.Column):
+        if column.is_star:
+            continue
+        name = column.name.lower()
+        if column.table:
+            found = aliases.get(column.table.lower())
+            candidates = {found[name]} if found and name in found else set()
+            if column.table.lower() not in aliases or found is None:
+                continue
+        else:
+            if any(columns is None for columns in aliases.values()):
+                continue  # a derived table may hold the name: its type is not known here
+            candidates = {c[name] for c in aliases.values() if c and name in c}
+        if len(candidates) == 1:
+            column.type = exp.DataType.build(candidates.pop(), dialect="duckdb")
+
+
+def _is(node: exp.Expr, kinds: set[exp.DType]) -> bool:
+    return node.type is not None and node.type.this in kinds
+
+
+def column_types(workspace, names: set[str]) -> dict[str, dict[str, str]]:
+    """The column types (DuckDB type text) of the working root's tables among ``names``."""
+    root = workspace.working
+    types = {}
+    for name in sorted(names):
+        found = root.find(name)
+        if found is not None:
+            schema = workspace.table(found).schema
+            types[name] = {c.name.lower(): duck_type(c) for c in schema.columns}
+    return types
+
+
+# --- rewrites ----------------------------------------------------------------------
+
+
+def _bigint(node: exp.Expr) -> exp.Expr:
+    cast = exp.Cast(this=node, to=exp.DataType.build("BIGINT"))
+    cast.type = exp.DataType.build("BIGINT")
+    return cast
+
+
+def _replace(node: exp.Expr, new: exp.Expr) -> None:
+    """Replace ``node``, keeping its type for the rewrites of the nodes above it."""
+    new.type = node.type
+    node.replace(new)
+
+
+def _nullif_zero(node: exp.Expr) -> exp.Expr:
+    if isinstance(node, exp.Nullif):
+        return node
+    return exp.Nullif(this=node, expression=exp.Literal.number(0))
+
+
+def _widen(node: exp.Binary) -> None:
+    """Both operands integers: compute in 64 bits (SQLite's and MySQL's integers)."""
+    for arg in ("this", "expression"):
+        operand = node.args[arg]
+        if operand.type is not None and operand.type.this not in _WIDE:
+            node.set(arg, _bigint(operand))
+    node.type = exp.DataType.build("BIGINT")
+
+
+def _sqlite(node: exp.Expr) -> None:
+    if isinstance(node, exp.Cast) and node.to.this in _INTEGERS - _WIDE:
+        node.set("to", exp.DataType.build("BIGINT"))
+    elif isinstance(node, _ARITHMETIC):
+        _arithmetic(node, wide=True)
+        if isinstance(node, exp.Div):
+            _sqlite_div(node)
+        elif isinstance(node, exp.Mod):
+            _sqlite_mod(node)
+    elif isinstance(node, _COMPARISONS):
+        _sqlite_compare(node)
+
+
+def _mysql(node: exp.Expr) -> None:
+    if isinstance(node, _ARITHMETIC):
+        _arithmetic(node, wide=True)
+        if isinstance(node, exp.Mod | exp.IntDiv):
+            node.set("expression", _nullif_zero(node.expression))
+    elif isinstance(node, _COMPARISONS):
+        _mysql_compare(node)
+
+
+def _postgres(node: exp.Expr) -> None:
+    if isinstance(node, exp.Div) and _is(node.left, _INTEGERS) and _is(node.right, _INTEGERS):
+        _replace(node, exp.IntDiv(this=node.left, expression=node.right))
+
+
+_REWRITES: dict[str, Callable[[exp.Expr], None]] = {
+    "sqlite": _sqlite,
+    "mysql": _mysql,
+    "postgres": _postgres,
+}
+
+
+def _arithmetic(node: exp.Binary, *, wide: bool) -> None:
+    if wide and _is(node.left, _INTEGERS) and _is(node.right, _INTEGERS):
+        _widen(node)
+
+
+def _sqlite_div(node: exp.Div) -> None:
+    left, right = node.left, node.right
+    if _is(left, _INTEGERS) and _is(right, _INTEGERS):
+        _replace(node, exp.IntDiv(this=left, expression=_nullif_zero(right)))
+    elif _is(left, _NUMBERS) and _is(right, _NUMBERS):
+        node.set("expression", _nullif_zero(right))
+        node.set("typed", False)
+        node.set("safe", False)
+
+
+def _sqlite_mod(node: exp.Mod) -> None:
+    """SQLite's ``%`` takes both operands as integers; with a real operand the result is a
+    real; ``x % 0`` is NULL."""
+    left, right = node.left, node.right
+    if not (_is(left, _NUMBERS) and _is(right, _NUMBERS)):
+        node.set("expression", _nullif_zero(right))
+        return
+    if _is(left, _INTEGERS) and _is(right, _INTEGERS):
+        node.set("expression", _nullif_zero(right))
+        return
+    whole = [_bigint(exp.func("TRUNC", e)) if _is(e, _REALS) else e for e in (left, right)]
+    remainder = exp.Mod(this=whole[0], expression=_nullif_zero(whole[1]))
+    _replace(node, exp.Cast(this=exp.Paren(this=remainder), to=exp.DataType.build("DOUBLE")))
+
+
+def _text_literal(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _sqlite_compare(node: exp.Binary) -> None:
+    """A number against a text literal, with SQLite's affinity rules: a numeric column turns
+    numeric-looking text into a number; otherwise every number is less than any text."""
+    for number, text in ((node.left, node.right), (node.right, node.left)):
+        if not (_text_literal(text) and _is(number, _NUMBERS)):
+            continue
+        value = text.this
+        if isinstance(number, exp.Column) and _NUMERIC_TEXT.fullmatch(value):
+            text.replace(exp.Literal.number(value.strip()))
+            return
+        number_first = number is node.left
+        outcome = _NUMBER_VS_TEXT[type(node)](number_first)
+        _replace(
+            node,
+            exp.If(
+                this=exp.Is(this=number.copy(), expression=exp.null()),
+                true=exp.null(),
+                false=exp.Boolean(this=outcome),
+            )
+            if not isinstance(number, exp.Literal)
+            else exp.Boolean(this=outcome),
+        )
+        return
+
+
+# A number compared with text, numbers sorting first: the outcome by comparison kind,
+# given whether the number is the left operand.
+_NUMBER_VS_TEXT: dict[type, Callable[[bool], bool]] = {
+    exp.EQ: lambda first: False,
+    exp.NEQ: lambda first: True,
+    exp.LT: lambda first: first,
+    exp.LTE: lambda first: first,
+    exp.GT: lambda first: not first,
+    exp.GTE: lambda first: not first,
+}
+
+
+def _mysql_compare(node: exp.Binary) -> None:
+    """MySQL compares a number with text as numbers: the text's numeric prefix, else 0."""
+    for number, text in ((node.left, node.right), (node.right, node.left)):
+        if _text_literal(text) and _is(number, _NUMBERS):
+            match = _NUMERIC_PREFIX.match(text.this)
+            text.replace(exp.Literal.number(match.group().strip() if match else "0"))
+            return
+
+
+# --- UPDATE assignments ------------------------------------------------------------
+
+
+def _assignments(tree: exp.Update, dialect: str) -> None:
+    """Repeated and order-dependent SET assignments, as the dialect reads them."""
+    assignments = tree.expressions
+    if dialect == "sqlite":
+        last = {a.this.name.lower(): a for a in assignments}
+        tree.set("expressions", [a for a in assignments if last[a.this.name.lower()] is a])
+    elif dialect == "mysql":
+        target = tree.this.alias_or_name.lower() if isinstance(tree.this, exp.Table) else None
+        done: dict[str, exp.Expr] = {}
+        order: list[str] = []
+        for assignment in assignments:
+            name = assignment.this.name.lower()
+            value = assignment.expression.copy()
+            if done:
+                value = value.transform(lambda n: _earlier(n, done, target))
+            if name not in done:
+                order.append(name)
+            done[name] = value
+        first = {a.this.name.lower(): a.this for a in reversed(assignments)}
+        tree.set("expressions", [exp.EQ(this=first[n].copy(), expression=done[n]) for n in order])
+
+
+def _earlier(node: exp.Expr, done: Mapping[str, exp.Expr], target: str | None) -> exp.Expr:
+    """A reference to a column an earlier MySQL assignment set reads that new value."""
+    if (
+        isinstance(node, exp.Column)
+        and node.name.lower() in done
+        and (not node.table or node.table.lower() == target)
+    ):
+        return exp.Paren(this=done[node.name.lower()].copy())
+    return node
