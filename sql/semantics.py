@@ -104,6 +104,8 @@ def needs_typing(tree: exp.Expr, dialect: str) -> bool:
     for node in tree.walk():
         if isinstance(node, (*_ARITHMETIC, exp.Update)):
             return True
+        if isinstance(node, exp.Select) and dialect == "sqlite":
+            return True
         if isinstance(node, exp.Cast) and dialect == "sqlite":
             return True
         if isinstance(node, _COMPARISONS) and any(
@@ -124,7 +126,10 @@ def retype(tree: exp.Expr, dialect: str, types: TableTypes) -> exp.Expr:
     if isinstance(tree, exp.Update):
         _assignments(tree, dialect)
     _type_columns(tree, types)
-    annotate_types(tree, dialect=versioned_dialect(dialect), overwrite_types=False)
+    reader = versioned_dialect(dialect)
+    for cast in reversed(list(tree.find_all(exp.Cast, exp.TryCast))):
+        annotate_types(cast.this, dialect=reader, overwrite_types=False)  # not typed below
+    annotate_types(tree, dialect=reader, overwrite_types=False)
     # post-order, with each node's type read before any rewrite below it
     nodes = list(tree.walk(bfs=False))
     rewrite = _REWRITES[dialect]
@@ -141,6 +146,8 @@ def _type_columns(tree: exp.Expr, types: TableTypes) -> None:
     unambiguously: by its table alias, or, unqualified, by the tables holding that name."""
     aliases: dict[str, Mapping[str, str] | None] = {}
     for table in tree.find_all(exp.Table):
+        if isinstance(table.parent, exp.Schema | exp.Create):
+            continue  # what CREATE makes, or INSERT's target: no column reads from it
         columns = types.get(table.name.lower()) if table.args.get("version") is None else None
         aliases[table.alias_or_name.lower()] = columns
     for node in tree.find_all(exp.Subquery, exp.CTE):
@@ -210,8 +217,8 @@ def _widen(node: exp.Binary) -> None:
 
 
 def _sqlite(node: exp.Expr) -> None:
-    if isinstance(node, exp.Cast) and node.to.this in _INTEGERS - _WIDE:
-        node.set("to", exp.DataType.build("BIGINT"))
+    if isinstance(node, exp.Cast) and node.to.this in _INTEGERS:
+        _sqlite_integer_cast(node)
     elif isinstance(node, _ARITHMETIC):
         _arithmetic(node, wide=True)
         if isinstance(node, exp.Div):
@@ -220,6 +227,8 @@ def _sqlite(node: exp.Expr) -> None:
             _sqlite_mod(node)
     elif isinstance(node, _COMPARISONS):
         _sqlite_compare(node)
+    elif isinstance(node, exp.Select):
+        _bare_columns(node)
 
 
 def _mysql(node: exp.Expr) -> None:
@@ -256,6 +265,47 @@ def _sqlite_div(node: exp.Div) -> None:
         node.set("expression", _nullif_zero(right))
         node.set("typed", False)
         node.set("safe", False)
+    elif any(isinstance(e, exp.Placeholder) for e in (left, right)) and not (
+        _is(left, _REALS) or _is(right, _REALS)
+    ):
+        _replace(node, _runtime_div(left, right))
+
+
+_INTEGER_TYPE_NAMES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+_INTEGER_TYPE_NAMES += ("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
+
+
+def _runtime_div(left: exp.Expr, right: exp.Expr) -> exp.Expr:
+    """``left / right`` with a parameter, whose type is known only when DuckDB binds it: an
+    integer division when both values are integers (the result is then a real holding an
+    integer value, which a write to an integer column stores exactly)."""
+    names = exp.Tuple(expressions=[exp.Literal.string(n) for n in _INTEGER_TYPE_NAMES])
+    integers = exp.and_(
+        *(
+            exp.In(this=exp.func("TYPEOF", e.copy()), expressions=names.expressions)
+            for e in (left, right)
+        )
+    )
+    return exp.If(
+        this=integers,
+        true=exp.IntDiv(this=left.copy(), expression=_nullif_zero(right.copy())),
+        false=exp.Div(this=left, expression=_nullif_zero(right)),
+    )
+
+
+def _sqlite_integer_cast(node: exp.Cast) -> None:
+    """SQLite's CAST to an integer type is 64-bit and truncates a real toward zero (DuckDB's
+    rounds); text gives its leading integer, 0 without one."""
+    value = node.this
+    if _is(value, _REALS):
+        node.set("this", exp.func("TRUNC", value))
+    elif _is(value, exp.DataType.TEXT_TYPES):
+        pattern = exp.Literal.string(r"^\s*[+-]?\d+")
+        prefix = exp.func("REGEXP_EXTRACT", value.copy(), pattern)
+        number = exp.func("COALESCE", exp.func("TRY_CAST", prefix, "BIGINT"), exp.Literal.number(0))
+        null = exp.Is(this=value, expression=exp.null())
+        node.set("this", exp.If(this=null, true=exp.null(), false=number))
+    node.set("to", exp.DataType.build("BIGINT"))
 
 
 def _sqlite_mod(node: exp.Mod) -> None:
@@ -321,6 +371,69 @@ def _mysql_compare(node: exp.Binary) -> None:
             match = _NUMERIC_PREFIX.match(text.this)
             text.replace(exp.Literal.number(match.group().strip() if match else "0"))
             return
+
+
+# --- SQLite's bare columns -------------------------------------------------------
+
+_AGGREGATE_NAMES = frozenset({"total", "group_concat"})  # SQLite aggregates sqlglot leaves named
+
+
+def _aggregate(node: exp.Expr) -> bool:
+    if isinstance(node, exp.AggFunc):
+        return True
+    return isinstance(node, exp.Anonymous) and node.name.lower() in _AGGREGATE_NAMES
+
+
+def _own(node: exp.Expr, select: exp.Select) -> bool:
+    """Whether ``node`` belongs to ``select`` itself, not to a query nested in it."""
+    return node.find_ancestor(exp.Select) is select
+
+
+def _bare_columns(select: exp.Select) -> None:
+    """SQLite lets an aggregate query name a column that is neither grouped nor aggregated
+    (its value comes from some row of the group); DuckDB refuses it, so it reads
+    ``ANY_VALUE(column)``."""
+    parts = [*select.expressions, select.args.get("having"), select.args.get("order")]
+    parts = [p for p in parts if p is not None]
+    aggregated = any(
+        _aggregate(n) and _own(n, select) and not n.find_ancestor(exp.Window)
+        for part in parts
+        for n in part.walk()
+    )
+    group = select.args.get("group")
+    if group is None and not aggregated:
+        return
+    grouped: set[str] = set()
+    positions: set[int] = set()
+    for key in group.expressions if group is not None else []:
+        if isinstance(key, exp.Literal) and key.is_int:
+            positions.add(int(key.this) - 1)
+        grouped |= {c.name.lower() for c in key.find_all(exp.Column)}
+    aliases = {e.alias.lower() for e in select.expressions if isinstance(e, exp.Alias)}
+    for at, part in enumerate(parts):
+        if at in positions:
+            continue
+        in_select = at < len(select.expressions)
+        for column in list(part.find_all(exp.Column)):
+            name = column.name.lower()
+            if (
+                column.is_star
+                or name in grouped
+                or (not in_select and not column.table and name in aliases)
+                or not _own(column, select)
+                or any(_aggregate(a) or isinstance(a, exp.Window) for a in _ancestors(column, part))
+            ):
+                continue
+            column.replace(exp.func("ANY_VALUE", column.copy()))
+
+
+def _ancestors(node: exp.Expr, top: exp.Expr) -> list[exp.Expr]:
+    found = []
+    parent = node.parent
+    while parent is not None and parent is not top.parent:
+        found.append(parent)
+        parent = parent.parent
+    return found
 
 
 # --- UPDATE assignments ------------------------------------------------------------
