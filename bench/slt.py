@@ -3,7 +3,7 @@
 Usage::
 
     python -m bench.slt PATH... [--dialect sqlite] [--engine arbordb|duckdb] [--limit N]
-                        [--verbose] [--failures FILE] [--min-pass-rate X]
+                        [--verbose] [--failures FILE] [--min-pass-rate X] [--results FILE]
 
 A PATH is a ``.test`` file or a directory searched recursively for ``*.test``. The runner
 prints one line per file, then the totals alone on a line as ``N passed, N failed``.
@@ -377,8 +377,7 @@ class Summary:
     @property
     def pass_rate(self) -> float:
         """Passed records over run records; 1.0 when nothing ran."""
-        run = self.passed + self.failed
-        return self.passed / run if run else 1.0
+        return rate(self.passed, self.failed)
 
 
 def run_file(
@@ -587,28 +586,68 @@ class _RepositoryConnection:
 # --- command line --------------------------------------------------------------
 
 
-def _write_results(args: argparse.Namespace, summary: Summary, failures: list[str]) -> None:
-    from bench.common import machine, machine_line, write_section
+_LISTED_FAILURES = 200  # failures written out in RESULTS.md; --failures FILE keeps all
 
+
+def file_label(path: str | Path, roots: Sequence[str | Path]) -> str:
+    """A file's name relative to the directory argument holding it (``random/expr/x.test``),
+    so files of one name in different folders stay apart; its name alone otherwise."""
+    path = Path(path)
+    for root in map(Path, roots):
+        if root.is_dir() and path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return path.name
+
+
+def rate(passed: int, failed: int) -> float:
+    """Passed over run records; 1.0 when nothing ran."""
+    return passed / (passed + failed) if passed + failed else 1.0
+
+
+def results_markdown(args: argparse.Namespace, summary: Summary, failures: list[str]) -> str:
+    """The ``conformance`` section of RESULTS.md: per-file figures, then the failures."""
+    from bench.common import machine, machine_line
+
+    rows = [
+        f"| {file_label(r.path, args.paths)} | {r.passed} / {r.passed + r.failed} | "
+        f"{rate(r.passed, r.failed):.2%} | {r.failed} | {r.skipped} |"
+        for r in summary.files
+    ]
+    lowest = min(summary.files, key=lambda r: rate(r.passed, r.failed), default=None)
     lines = [
         f"## conformance: `python -m bench.slt {' '.join(map(str, args.paths))} "
         f"--engine {args.engine} --dialect {args.dialect}`",
         "",
         machine_line(machine()),
         "",
-        "| file | passed | failed | skipped |",
-        "|---|---|---|---|",
-        *(f"| {Path(r.path).name} | {r.passed} | {r.failed} | {r.skipped} |" for r in summary.files),
-        f"| **total** | **{summary.passed}** | **{summary.failed}** | {summary.skipped} |",
+        f"| file | {args.engine} passed / run | pass rate | failed | skipped |",
+        "|---|---|---|---|---|",
+        *rows,
+        f"| **total** | **{summary.passed} / {summary.passed + summary.failed}** | "
+        f"**{summary.pass_rate:.2%}** | {summary.failed} | {summary.skipped} |",
         "",
         f"Pass rate {summary.pass_rate:.4%} of {summary.passed + summary.failed} records "
-        f"(skipped: records marked onlyif another engine).",
+        f"(skipped: records marked onlyif another engine) in {summary.seconds:.0f} s.",
     ]
+    if lowest is not None:
+        lines.append(
+            f"Lowest file: {file_label(lowest.path, args.paths)}, "
+            f"{rate(lowest.passed, lowest.failed):.4%}."
+        )
     if failures:
-        lines += ["", "Failures, each with its reason:", "", "```", *failures, "```"]
+        shown = failures[:_LISTED_FAILURES]
+        lines += ["", "Failures, each with its reason:", "", "```", *shown, "```"]
+        if len(failures) > len(shown):
+            lines.append(f"... and {len(failures) - len(shown)} more (--failures FILE lists all)")
     else:
         lines += ["", "No failures."]
-    write_section(args.results, "conformance", "\n".join(lines))
+    return "\n".join(lines)
+
+
+def _write_results(args: argparse.Namespace, summary: Summary, failures: list[str]) -> None:
+    from bench.common import write_section
+
+    write_section(args.results, "conformance", results_markdown(args, summary, failures))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -623,7 +662,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="print every failure")
     parser.add_argument("--failures", type=Path, metavar="FILE", help="write failures to FILE")
     parser.add_argument(
-        "--min-pass-rate", type=float, metavar="X", help="exit 1 if under this fraction pass"
+        "--min-pass-rate",
+        type=float,
+        metavar="X",
+        help="exit 1 if under this fraction pass, in total or in any one file",
     )
     parser.add_argument(
         "--results", type=Path, metavar="FILE", help="write the totals and every failure to "
@@ -660,13 +702,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.failures.write_text("".join(f"{failure}\n\n" for failure in failures))
     if args.results is not None:
         _write_results(args, summary, failures)
-    if args.min_pass_rate is not None and summary.pass_rate < args.min_pass_rate:
+    if args.min_pass_rate is None:
+        return 0
+    below = [
+        (file_label(r.path, args.paths), rate(r.passed, r.failed))
+        for r in summary.files
+        if rate(r.passed, r.failed) < args.min_pass_rate
+    ]
+    if summary.pass_rate < args.min_pass_rate:
+        below.append(("in total", summary.pass_rate))
+    for what, value in below:
         print(
-            f"pass rate {summary.pass_rate:.4f} is below --min-pass-rate {args.min_pass_rate}",
+            f"pass rate {value:.4f} ({what}) is below --min-pass-rate {args.min_pass_rate}",
             file=sys.stderr,
         )
-        return 1
-    return 0
+    return 1 if below else 0
 
 
 if __name__ == "__main__":

@@ -134,6 +134,8 @@ def retype(tree: exp.Expr, dialect: str, types: TableTypes) -> exp.Expr:
     nodes = list(tree.walk(bfs=False))
     rewrite = _REWRITES[dialect]
     for node in reversed(nodes):  # children before their parents
+        if isinstance(node, exp.Paren):
+            node.type = node.this.type  # a rewrite below may have changed it
         rewrite(node)
     return tree
 
@@ -217,7 +219,9 @@ def _widen(node: exp.Binary) -> None:
 
 
 def _sqlite(node: exp.Expr) -> None:
-    if isinstance(node, exp.Cast) and node.to.this in _INTEGERS:
+    if isinstance(node, exp.Nullif):
+        node.type = node.this.type  # NULLIF(a, b) is a or NULL: a's type
+    elif isinstance(node, exp.Cast) and node.to.this in _INTEGERS:
         _sqlite_integer_cast(node)
     elif isinstance(node, _ARITHMETIC):
         _arithmetic(node, wide=True)
@@ -232,7 +236,9 @@ def _sqlite(node: exp.Expr) -> None:
 
 
 def _mysql(node: exp.Expr) -> None:
-    if isinstance(node, _ARITHMETIC):
+    if isinstance(node, exp.Nullif):
+        node.type = node.this.type
+    elif isinstance(node, _ARITHMETIC):
         _arithmetic(node, wide=True)
         if isinstance(node, exp.Mod | exp.IntDiv):
             node.set("expression", _nullif_zero(node.expression))
@@ -403,12 +409,12 @@ def _bare_columns(select: exp.Select) -> None:
     group = select.args.get("group")
     if group is None and not aggregated:
         return
-    grouped: set[str] = set()
+    grouped: set[tuple[str, str]] = set()  # (table alias or "", column name)
     positions: set[int] = set()
     for key in group.expressions if group is not None else []:
         if isinstance(key, exp.Literal) and key.is_int:
             positions.add(int(key.this) - 1)
-        grouped |= {c.name.lower() for c in key.find_all(exp.Column)}
+        grouped |= {(c.table.lower(), c.name.lower()) for c in key.find_all(exp.Column)}
     aliases = {e.alias.lower() for e in select.expressions if isinstance(e, exp.Alias)}
     for at, part in enumerate(parts):
         if at in positions:
@@ -418,13 +424,20 @@ def _bare_columns(select: exp.Select) -> None:
             name = column.name.lower()
             if (
                 column.is_star
-                or name in grouped
+                or _grouped(column, grouped)
                 or (not in_select and not column.table and name in aliases)
                 or not _own(column, select)
                 or any(_aggregate(a) or isinstance(a, exp.Window) for a in _ancestors(column, part))
             ):
                 continue
             column.replace(exp.func("ANY_VALUE", column.copy()))
+
+
+def _grouped(column: exp.Column, grouped: set[tuple[str, str]]) -> bool:
+    name, table = column.name.lower(), column.table.lower()
+    if not table or ("", name) in grouped:
+        return any(n == name for _, n in grouped)
+    return (table, name) in grouped
 
 
 def _ancestors(node: exp.Expr, top: exp.Expr) -> list[exp.Expr]:

@@ -65,6 +65,8 @@ SQLITE_CASES = [
     "SELECT a / b, b / a, a / 0, - a / + b, a / r FROM t ORDER BY id",
     "SELECT sum(a) / count(*), sum(b) / 2, max(a) / min(b) FROM t",
     "SELECT DISTINCT a / 46 FROM t ORDER BY 1",
+    # NULLIF(a, b) has a's type, also in parentheses
+    "SELECT NULLIF(7, 2.5) / 2, (NULLIF(a, 0)) / b, (NULLIF(53, count(*) * 1.5)) / -71 FROM t",
     # 64-bit integer arithmetic on 32-bit columns, CAST AS INTEGER is 64-bit
     "SELECT a * 3, a + a, a - -a, CAST(a AS INTEGER) * 5 FROM t ORDER BY id",
     "SELECT 2147483647 * 2, 2147483647 + 1",
@@ -78,6 +80,7 @@ SQLITE_CASES = [
     "SELECT b, count(*) FROM t WHERE a = 7",
     "SELECT COALESCE(-86, a) AS v FROM t GROUP BY b ORDER BY 1",
     "SELECT a, count(*) FROM t GROUP BY a HAVING count(*) > 0 ORDER BY a",
+    "SELECT COALESCE(1, u.a) FROM t, t AS u GROUP BY t.a ORDER BY 1",
 ]
 
 
