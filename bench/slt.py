@@ -668,8 +668,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="exit 1 if under this fraction pass, in total or in any one file",
     )
     parser.add_argument(
-        "--results", type=Path, metavar="FILE", help="write the totals and every failure to "
-        "the 'conformance' section of FILE (e.g. bench/RESULTS.md)"
+        "--results",
+        type=Path,
+        metavar="FILE",
+        help="write the per-file pass rates, the totals and the first failures to the "
+        "'conformance' section of FILE (e.g. bench/RESULTS.md)",
     )
     args = parser.parse_args(argv)
     if args.min_pass_rate is not None and not 0.0 <= args.min_pass_rate <= 1.0:
