@@ -65,6 +65,7 @@ _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 _INTEGERS = exp.DataType.INTEGER_TYPES
 _REALS = exp.DataType.REAL_TYPES
 _NUMBERS = _INTEGERS | _REALS
+_TEXTS = exp.DataType.TEXT_TYPES
 _WIDE = {exp.DType.BIGINT, exp.DType.UBIGINT, exp.DType.INT128, exp.DType.UINT128}
 _WIDE |= {exp.DType.INT256, exp.DType.UINT256}
 _NUMERIC_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
@@ -233,6 +234,8 @@ def _sqlite(node: exp.Expr) -> None:
         _sqlite_compare(node)
     elif isinstance(node, exp.Select):
         _bare_columns(node)
+    elif isinstance(node, exp.Neg) and _is(node.this, _TEXTS):
+        node.set("this", _text_number(node.this))
 
 
 def _mysql(node: exp.Expr) -> None:
@@ -244,6 +247,8 @@ def _mysql(node: exp.Expr) -> None:
             node.set("expression", _nullif_zero(node.expression))
     elif isinstance(node, _COMPARISONS):
         _mysql_compare(node)
+    elif isinstance(node, exp.Neg) and _is(node.this, _TEXTS):
+        node.set("this", _text_number(node.this))
 
 
 def _postgres(node: exp.Expr) -> None:
@@ -259,6 +264,10 @@ _REWRITES: dict[str, Callable[[exp.Expr], None]] = {
 
 
 def _arithmetic(node: exp.Binary, *, wide: bool) -> None:
+    if any(_is(e, _NUMBERS) for e in (node.left, node.right)) or all(
+        _is(e, _TEXTS) or _text_literal(e) for e in (node.left, node.right)
+    ):
+        _text_operands(node)  # text in arithmetic is a number
     if wide and _is(node.left, _INTEGERS) and _is(node.right, _INTEGERS):
         _widen(node)
 
@@ -334,28 +343,81 @@ def _text_literal(node: exp.Expr) -> bool:
 
 
 def _sqlite_compare(node: exp.Binary) -> None:
-    """A number against a text literal, with SQLite's affinity rules: a numeric column turns
-    numeric-looking text into a number; otherwise every number is less than any text."""
+    """A number against text, with SQLite's affinity rules: a column's type is its affinity,
+    other expressions have none. Text meets a numeric column: text that looks like a number
+    is one. A text column meets a number without affinity: the number is text. Otherwise
+    every number is less than any text."""
     for number, text in ((node.left, node.right), (node.right, node.left)):
-        if not (_text_literal(text) and _is(number, _NUMBERS)):
-            continue
-        value = text.this
-        if isinstance(number, exp.Column) and _NUMERIC_TEXT.fullmatch(value):
-            text.replace(exp.Literal.number(value.strip()))
-            return
-        number_first = number is node.left
-        outcome = _NUMBER_VS_TEXT[type(node)](number_first)
-        _replace(
-            node,
-            exp.If(
-                this=exp.Is(this=number.copy(), expression=exp.null()),
-                true=exp.null(),
-                false=exp.Boolean(this=outcome),
-            )
-            if not isinstance(number, exp.Literal)
-            else exp.Boolean(this=outcome),
-        )
+        if _is(number, _NUMBERS) and (_text_literal(text) or _is(text, _TEXTS)):
+            break
+    else:
         return
+    first = number is node.left
+    if isinstance(text, exp.Column) and not isinstance(number, exp.Column):
+        as_text = _literal_text(number)
+        node.set("this" if first else "expression", as_text or _varchar(number))
+        return
+    if _text_literal(text):
+        if isinstance(number, exp.Column) and _NUMERIC_TEXT.fullmatch(text.this):
+            text.replace(exp.Literal.number(text.this.strip()))
+            return
+        outcome = exp.Boolean(this=_NUMBER_VS_TEXT[type(node)](first))
+        if isinstance(number, exp.Literal):
+            _replace(node, outcome)
+        else:
+            null = exp.Is(this=number.copy(), expression=exp.null())
+            _replace(node, exp.If(this=null, true=exp.null(), false=outcome))
+        return
+    # text without a literal's known value: decided row by row
+    numeric = exp.func("REGEXP_FULL_MATCH", text.copy(), exp.Literal.string(_NUMERIC_TEXT.pattern))
+    if not isinstance(number, exp.Column):
+        numeric = exp.false()  # no affinity on either side: no conversion
+    as_number = exp.Cast(this=text.copy(), to=exp.DataType.build("DOUBLE"))
+    compared = node.copy()
+    compared.set("this" if not first else "expression", as_number)
+    nulls = exp.or_(
+        exp.Is(this=text.copy(), expression=exp.null()),
+        exp.Is(this=number.copy(), expression=exp.null()),
+    )
+    outcome = exp.Boolean(this=_NUMBER_VS_TEXT[type(node)](first))
+    case = exp.Case(
+        ifs=[exp.If(this=nulls, true=exp.null()), exp.If(this=numeric, true=compared)],
+        default=outcome,
+    )
+    _replace(node, case)
+
+
+def _literal_text(node: exp.Expr) -> exp.Literal | None:
+    """A number literal (or its negation) as the text SQLite gives it, if it is one."""
+    sign = ""
+    if isinstance(node, exp.Neg):
+        sign, node = "-", node.this
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return exp.Literal.string(sign + node.this)
+    return None
+
+
+def _varchar(node: exp.Expr) -> exp.Expr:
+    return exp.Cast(this=node, to=exp.DataType.build("VARCHAR"))
+
+
+def _text_number(node: exp.Expr) -> exp.Expr:
+    """Text as a number, as SQLite and MySQL read it in arithmetic: its numeric prefix, 0
+    without one (a real)."""
+    pattern = exp.Literal.string("^" + _NUMERIC_PREFIX.pattern)
+    prefix = exp.func("REGEXP_EXTRACT", node.copy(), pattern)
+    number = exp.func("COALESCE", exp.func("TRY_CAST", prefix, "DOUBLE"), exp.Literal.number(0))
+    null = exp.Is(this=node, expression=exp.null())
+    result = exp.If(this=null, true=exp.null(), false=number)
+    result.type = exp.DataType.build("DOUBLE")
+    return result
+
+
+def _text_operands(node: exp.Binary) -> None:
+    for arg in ("this", "expression"):
+        operand = node.args[arg]
+        if _is(operand, _TEXTS) or _text_literal(operand):
+            node.set(arg, _text_number(operand))
 
 
 # A number compared with text, numbers sorting first: the outcome by comparison kind,
@@ -373,9 +435,14 @@ _NUMBER_VS_TEXT: dict[type, Callable[[bool], bool]] = {
 def _mysql_compare(node: exp.Binary) -> None:
     """MySQL compares a number with text as numbers: the text's numeric prefix, else 0."""
     for number, text in ((node.left, node.right), (node.right, node.left)):
-        if _text_literal(text) and _is(number, _NUMBERS):
+        if not _is(number, _NUMBERS):
+            continue
+        if _text_literal(text):
             match = _NUMERIC_PREFIX.match(text.this)
             text.replace(exp.Literal.number(match.group().strip() if match else "0"))
+            return
+        if _is(text, _TEXTS):
+            text.replace(_text_number(text.copy()))
             return
 
 

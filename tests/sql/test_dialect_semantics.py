@@ -76,6 +76,10 @@ SQLITE_CASES = [
     "SELECT a < 'x', a = '7', a > '7', a <> 'abc', 'x' > a, a = ' 7 ' FROM t ORDER BY id",
     # an expression (no affinity) against text: text is always larger
     "SELECT a + 0 = '7', a + 0 < '7' FROM t ORDER BY id",
+    # a text column against numbers: a number without affinity is text, a numeric column
+    # turns numeric-looking text into a number; text in arithmetic is its numeric prefix
+    "SELECT s = 12, s < 20, s = '12', s > -3, s = a, s < b, s || 'a' = a, s = a + 0 FROM t",
+    "SELECT s + 1, s * 2, - s, b + s FROM t ORDER BY id",
     # bare columns in aggregate queries
     "SELECT b, count(*) FROM t WHERE a = 7",
     "SELECT COALESCE(-86, a) AS v FROM t GROUP BY b ORDER BY 1",
@@ -148,6 +152,12 @@ def test_mysql_arithmetic(path):
         # text compared with a number is read as a number: its numeric prefix, else 0
         assert rows(cur, "SELECT a = '7abc', a < 'x', a > 'x' FROM t WHERE id = 1") == [
             (True, False, True)
+        ]
+        assert rows(cur, "SELECT s = 12, s + 1 FROM t ORDER BY id") == [
+            (False, 1.0),
+            (True, 13.0),
+            (None, None),
+            (False, 1.0),
         ]
 
 
