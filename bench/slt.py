@@ -4,6 +4,7 @@ Usage::
 
     python -m bench.slt PATH... [--dialect sqlite] [--engine arbordb|duckdb] [--limit N]
                         [--verbose] [--failures FILE] [--min-pass-rate X] [--results FILE]
+                        [--jobs N]
 
 A PATH is a ``.test`` file or a directory searched recursively for ``*.test``. The runner
 prints one line per file, then the totals alone on a line as ``N passed, N failed``.
@@ -60,6 +61,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -460,6 +462,33 @@ def run_paths(
     return Summary(results, time.perf_counter() - started)
 
 
+def run_in_processes(
+    paths: Sequence[str | Path],
+    engine: str,
+    dialect: str,
+    jobs: int,
+    *,
+    limit: int | None = None,
+    progress: Callable[[FileResult], None] | None = None,
+) -> Summary:
+    """As :func:`run_paths` with ``engine_factory(engine, dialect)``, ``jobs`` files at a
+    time, each in its own process; results come back in file order."""
+    started = time.perf_counter()
+    files = script_files(paths)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_run_one, f, engine, dialect, limit) for f in files]
+        results = []
+        for future in futures:
+            results.append(future.result())
+            if progress is not None:
+                progress(results[-1])
+    return Summary(results, time.perf_counter() - started)
+
+
+def _run_one(path: Path, engine: str, dialect: str, limit: int | None) -> FileResult:
+    return run_file(path, engine_factory(engine, dialect), database=engine, limit=limit)
+
+
 def script_files(paths: Sequence[str | Path]) -> list[Path]:
     """Expand directories to their ``*.test`` files (recursively, sorted); keep files as named."""
     files = []
@@ -659,6 +688,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dialect", default="sqlite", help="SQL dialect of the scripts")
     parser.add_argument("--engine", choices=ENGINES, default="arbordb")
     parser.add_argument("--limit", type=int, metavar="N", help="run the first N records a file")
+    parser.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="run N files at a time, one a process"
+    )
     parser.add_argument("--verbose", action="store_true", help="print every failure")
     parser.add_argument("--failures", type=Path, metavar="FILE", help="write failures to FILE")
     parser.add_argument(
@@ -688,14 +720,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             for failure in result.failures:
                 print(failure, flush=True)
 
+    if args.jobs < 1:
+        parser.error(f"--jobs {args.jobs}: give 1 or more")
     try:
-        summary = run_paths(
-            args.paths,
-            engine_factory(args.engine, args.dialect),
-            database=args.engine,
-            limit=args.limit,
-            progress=report,
-        )
+        if args.jobs > 1:
+            summary = run_in_processes(
+                args.paths, args.engine, args.dialect, args.jobs, limit=args.limit, progress=report
+            )
+        else:
+            summary = run_paths(
+                args.paths,
+                engine_factory(args.engine, args.dialect),
+                database=args.engine,
+                limit=args.limit,
+                progress=report,
+            )
     except (FileNotFoundError, SltFormatError) as error:
         parser.error(str(error))
     print(f"{summary.passed} passed, {summary.failed} failed")

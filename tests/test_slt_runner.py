@@ -352,6 +352,9 @@ def test_results_name_each_file_by_its_folder_with_its_pass_rate(
     assert "| two/t.test | 2 / 2 | 100.00% | 0 | 0 |" in text
     assert "| **total** | **4 / 5** | **80.00%** | 1 | 0 |" in text
     assert "Lowest file: one/t.test, 66.6667%." in text
+    # the same figures when files run in parallel processes
+    assert main([*argv, "--jobs", "2"]) == 0
+    assert "| one/t.test | 2 / 3 | 66.67% | 1 | 0 |" in results.read_text()
     # the total passes 0.75, but one file does not: every file must reach the rate
     assert main([*argv, "--min-pass-rate", "0.75"]) == 1
     assert "(one/t.test) is below --min-pass-rate 0.75" in capsys.readouterr().err
