@@ -18,20 +18,36 @@ is the dialect's)::
     real % real               both truncated to       -                       -
                               integers, result real
     a DIV b                   -                       truncating, NULL for 0  -
-    CAST(x AS INTEGER)        64-bit                  -                       -
-    column <op> 'text'        numeric-looking text    the text's numeric      -
-      (column numeric)        compares as a number;   prefix (0 if none)
-                              other text is greater
-                              than every number
-    expression <op> 'text'    the text is greater     as above                -
-      (no column affinity)    than every number
+    NULLIF(a, b)              a's type                a's type                -
+    CAST(x AS INTEGER)        64-bit; a real          -                       -
+                              truncates, text gives
+                              its leading integer
+    numeric column <op> text  numeric-looking text    the text's numeric      -
+                              is a number, other      prefix (0 if none)
+                              text is greater than
+                              every number
+    text column <op> number   a number without        the text's numeric      -
+                              affinity is text        prefix
+    other number <op> text    text is greater         the text's numeric      -
+                              than every number       prefix
+    text in + - * / % and -x  its numeric prefix as   as SQLite               -
+                              a real, 0 without one
+    SELECT a, count(*) ...    a bare column is        -                       -
+      (a not grouped)         ANY_VALUE(a)
     UPDATE t SET x=1, x=2     the last assignment     assignments in order,   refused, as
                               wins, all read the      each reading the ones   Postgres does
                               old row                 before it
 
-Operands of unknown type (a select alias, an ``AS OF`` table, a parameter) keep sqlglot's
-plain translation. The rewrites depend on column types, so a statement typed once is typed
-again when a table it names changes its columns (``Typing.fresh``).
+"A column" is a column reference (SQLite's affinity); its type is the schema's. A ``?``
+dividing or divided is tested for being an integer when DuckDB binds it (the quotient of two
+integers is then a real holding an integer). Other operands of unknown type (a select alias,
+a derived table's column, an ``AS OF`` table) keep sqlglot's plain translation. The rewrites
+depend on column types, so a cached statement is typed again when a table it names changes
+its columns (``Typing.typed``).
+
+Not done: SQLite turns an integer that overflows 64 bits into a real; here the statement
+fails with DataError (a result column has one type in DuckDB). Text in arithmetic is a real
+even where SQLite's would be an integer.
 
 Invariants (cited as ``# invariant (n)``):
 
@@ -59,7 +75,6 @@ __all__ = ["TableTypes", "Typing", "column_types", "needs_typing", "retype", "ta
 TableTypes = Mapping[str, Mapping[str, str]]
 
 _TYPED_DIALECTS = frozenset({"sqlite", "mysql", "postgres"})
-_WIDE_DIALECTS = frozenset({"sqlite", "mysql"})  # integer arithmetic is 64-bit
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod, exp.IntDiv)
 _COMPARISONS = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 _INTEGERS = exp.DataType.INTEGER_TYPES
@@ -100,18 +115,16 @@ class Typing:
 
 def needs_typing(tree: exp.Expr, dialect: str) -> bool:
     """Whether ``retype`` may change ``tree`` (invariant (2))."""
+    if dialect == "postgres":
+        return any(True for _ in tree.find_all(exp.Div))
     if dialect not in _TYPED_DIALECTS:
         return False
     for node in tree.walk():
-        if isinstance(node, (*_ARITHMETIC, exp.Update)):
+        if isinstance(node, (*_ARITHMETIC, *_COMPARISONS, exp.Update)):
             return True
-        if isinstance(node, exp.Select) and dialect == "sqlite":
+        if isinstance(node, exp.Neg) and not isinstance(node.this, exp.Literal):
             return True
-        if isinstance(node, exp.Cast) and dialect == "sqlite":
-            return True
-        if isinstance(node, _COMPARISONS) and any(
-            isinstance(side, exp.Literal) and side.is_string for side in (node.left, node.right)
-        ):
+        if isinstance(node, exp.Select | exp.Cast) and dialect == "sqlite":
             return True
     return False
 
@@ -225,7 +238,7 @@ def _sqlite(node: exp.Expr) -> None:
     elif isinstance(node, exp.Cast) and node.to.this in _INTEGERS:
         _sqlite_integer_cast(node)
     elif isinstance(node, _ARITHMETIC):
-        _arithmetic(node, wide=True)
+        _arithmetic(node)
         if isinstance(node, exp.Div):
             _sqlite_div(node)
         elif isinstance(node, exp.Mod):
@@ -242,7 +255,7 @@ def _mysql(node: exp.Expr) -> None:
     if isinstance(node, exp.Nullif):
         node.type = node.this.type
     elif isinstance(node, _ARITHMETIC):
-        _arithmetic(node, wide=True)
+        _arithmetic(node)
         if isinstance(node, exp.Mod | exp.IntDiv):
             node.set("expression", _nullif_zero(node.expression))
     elif isinstance(node, _COMPARISONS):
@@ -263,12 +276,12 @@ _REWRITES: dict[str, Callable[[exp.Expr], None]] = {
 }
 
 
-def _arithmetic(node: exp.Binary, *, wide: bool) -> None:
+def _arithmetic(node: exp.Binary) -> None:
     if any(_is(e, _NUMBERS) for e in (node.left, node.right)) or all(
         _is(e, _TEXTS) or _text_literal(e) for e in (node.left, node.right)
     ):
         _text_operands(node)  # text in arithmetic is a number
-    if wide and _is(node.left, _INTEGERS) and _is(node.right, _INTEGERS):
+    if _is(node.left, _INTEGERS) and _is(node.right, _INTEGERS):
         _widen(node)
 
 
