@@ -3,7 +3,8 @@
 Usage::
 
     python -m bench.slt PATH... [--dialect sqlite] [--engine arbordb|duckdb] [--limit N]
-                        [--verbose] [--failures FILE] [--min-pass-rate X]
+                        [--verbose] [--failures FILE] [--min-pass-rate X] [--results FILE]
+                        [--jobs N]
 
 A PATH is a ``.test`` file or a directory searched recursively for ``*.test``. The runner
 prints one line per file, then the totals alone on a line as ``N passed, N failed``.
@@ -60,6 +61,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -377,8 +379,7 @@ class Summary:
     @property
     def pass_rate(self) -> float:
         """Passed records over run records; 1.0 when nothing ran."""
-        run = self.passed + self.failed
-        return self.passed / run if run else 1.0
+        return rate(self.passed, self.failed)
 
 
 def run_file(
@@ -459,6 +460,33 @@ def run_paths(
         if progress is not None:
             progress(result)
     return Summary(results, time.perf_counter() - started)
+
+
+def run_in_processes(
+    paths: Sequence[str | Path],
+    engine: str,
+    dialect: str,
+    jobs: int,
+    *,
+    limit: int | None = None,
+    progress: Callable[[FileResult], None] | None = None,
+) -> Summary:
+    """As :func:`run_paths` with ``engine_factory(engine, dialect)``, ``jobs`` files at a
+    time, each in its own process; results come back in file order."""
+    started = time.perf_counter()
+    files = script_files(paths)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_run_one, f, engine, dialect, limit) for f in files]
+        results = []
+        for future in futures:
+            results.append(future.result())
+            if progress is not None:
+                progress(results[-1])
+    return Summary(results, time.perf_counter() - started)
+
+
+def _run_one(path: Path, engine: str, dialect: str, limit: int | None) -> FileResult:
+    return run_file(path, engine_factory(engine, dialect), database=engine, limit=limit)
 
 
 def script_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -587,28 +615,68 @@ class _RepositoryConnection:
 # --- command line --------------------------------------------------------------
 
 
-def _write_results(args: argparse.Namespace, summary: Summary, failures: list[str]) -> None:
-    from bench.common import machine, machine_line, write_section
+_LISTED_FAILURES = 200  # failures written out in RESULTS.md; --failures FILE keeps all
 
+
+def file_label(path: str | Path, roots: Sequence[str | Path]) -> str:
+    """A file's name relative to the directory argument holding it (``random/expr/x.test``),
+    so files of one name in different folders stay apart; its name alone otherwise."""
+    path = Path(path)
+    for root in map(Path, roots):
+        if root.is_dir() and path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    return path.name
+
+
+def rate(passed: int, failed: int) -> float:
+    """Passed over run records; 1.0 when nothing ran."""
+    return passed / (passed + failed) if passed + failed else 1.0
+
+
+def results_markdown(args: argparse.Namespace, summary: Summary, failures: list[str]) -> str:
+    """The ``conformance`` section of RESULTS.md: per-file figures, then the failures."""
+    from bench.common import machine, machine_line
+
+    rows = [
+        f"| {file_label(r.path, args.paths)} | {r.passed} / {r.passed + r.failed} | "
+        f"{rate(r.passed, r.failed):.2%} | {r.failed} | {r.skipped} |"
+        for r in summary.files
+    ]
+    lowest = min(summary.files, key=lambda r: rate(r.passed, r.failed), default=None)
     lines = [
         f"## conformance: `python -m bench.slt {' '.join(map(str, args.paths))} "
         f"--engine {args.engine} --dialect {args.dialect}`",
         "",
         machine_line(machine()),
         "",
-        "| file | passed | failed | skipped |",
-        "|---|---|---|---|",
-        *(f"| {Path(r.path).name} | {r.passed} | {r.failed} | {r.skipped} |" for r in summary.files),
-        f"| **total** | **{summary.passed}** | **{summary.failed}** | {summary.skipped} |",
+        f"| file | {args.engine} passed / run | pass rate | failed | skipped |",
+        "|---|---|---|---|---|",
+        *rows,
+        f"| **total** | **{summary.passed} / {summary.passed + summary.failed}** | "
+        f"**{summary.pass_rate:.2%}** | {summary.failed} | {summary.skipped} |",
         "",
         f"Pass rate {summary.pass_rate:.4%} of {summary.passed + summary.failed} records "
-        f"(skipped: records marked onlyif another engine).",
+        f"(skipped: records marked onlyif another engine) in {summary.seconds:.0f} s.",
     ]
+    if lowest is not None:
+        lines.append(
+            f"Lowest file: {file_label(lowest.path, args.paths)}, "
+            f"{rate(lowest.passed, lowest.failed):.4%}."
+        )
     if failures:
-        lines += ["", "Failures, each with its reason:", "", "```", *failures, "```"]
+        shown = failures[:_LISTED_FAILURES]
+        lines += ["", "Failures, each with its reason:", "", "```", *shown, "```"]
+        if len(failures) > len(shown):
+            lines.append(f"... and {len(failures) - len(shown)} more (--failures FILE lists all)")
     else:
         lines += ["", "No failures."]
-    write_section(args.results, "conformance", "\n".join(lines))
+    return "\n".join(lines)
+
+
+def _write_results(args: argparse.Namespace, summary: Summary, failures: list[str]) -> None:
+    from bench.common import write_section
+
+    write_section(args.results, "conformance", results_markdown(args, summary, failures))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -620,14 +688,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--dialect", default="sqlite", help="SQL dialect of the scripts")
     parser.add_argument("--engine", choices=ENGINES, default="arbordb")
     parser.add_argument("--limit", type=int, metavar="N", help="run the first N records a file")
+    parser.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="run N files at a time, one a process"
+    )
     parser.add_argument("--verbose", action="store_true", help="print every failure")
     parser.add_argument("--failures", type=Path, metavar="FILE", help="write failures to FILE")
     parser.add_argument(
-        "--min-pass-rate", type=float, metavar="X", help="exit 1 if under this fraction pass"
+        "--min-pass-rate",
+        type=float,
+        metavar="X",
+        help="exit 1 if under this fraction pass, in total or in any one file",
     )
     parser.add_argument(
-        "--results", type=Path, metavar="FILE", help="write the totals and every failure to "
-        "the 'conformance' section of FILE (e.g. bench/RESULTS.md)"
+        "--results",
+        type=Path,
+        metavar="FILE",
+        help="write the per-file pass rates, the totals and the first failures to the "
+        "'conformance' section of FILE (e.g. bench/RESULTS.md)",
     )
     args = parser.parse_args(argv)
     if args.min_pass_rate is not None and not 0.0 <= args.min_pass_rate <= 1.0:
@@ -643,14 +720,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             for failure in result.failures:
                 print(failure, flush=True)
 
+    if args.jobs < 1:
+        parser.error(f"--jobs {args.jobs}: give 1 or more")
     try:
-        summary = run_paths(
-            args.paths,
-            engine_factory(args.engine, args.dialect),
-            database=args.engine,
-            limit=args.limit,
-            progress=report,
-        )
+        if args.jobs > 1:
+            summary = run_in_processes(
+                args.paths, args.engine, args.dialect, args.jobs, limit=args.limit, progress=report
+            )
+        else:
+            summary = run_paths(
+                args.paths,
+                engine_factory(args.engine, args.dialect),
+                database=args.engine,
+                limit=args.limit,
+                progress=report,
+            )
     except (FileNotFoundError, SltFormatError) as error:
         parser.error(str(error))
     print(f"{summary.passed} passed, {summary.failed} failed")
@@ -660,13 +744,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.failures.write_text("".join(f"{failure}\n\n" for failure in failures))
     if args.results is not None:
         _write_results(args, summary, failures)
-    if args.min_pass_rate is not None and summary.pass_rate < args.min_pass_rate:
+    if args.min_pass_rate is None:
+        return 0
+    below = [
+        (file_label(r.path, args.paths), rate(r.passed, r.failed))
+        for r in summary.files
+        if rate(r.passed, r.failed) < args.min_pass_rate
+    ]
+    if summary.pass_rate < args.min_pass_rate:
+        below.append(("in total", summary.pass_rate))
+    for what, value in below:
         print(
-            f"pass rate {summary.pass_rate:.4f} is below --min-pass-rate {args.min_pass_rate}",
+            f"pass rate {value:.4f} ({what}) is below --min-pass-rate {args.min_pass_rate}",
             file=sys.stderr,
         )
-        return 1
-    return 0
+    return 1 if below else 0
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound, CommitConflict
 from arbordb.engine.history import branch_ref, working_set_ref
 
-from . import describe, inserts, nesting, operands, reads, relations, updates, writes
+from . import describe, inserts, nesting, operands, reads, relations, semantics, updates, writes
 from .dialect import ProcedureCall, parse, procedure_call
 from .errors import (
     InterfaceError,
@@ -309,6 +309,7 @@ class _Statement:
     source: str  # the SQL text it was parsed from (its cache key)
     template: reads.Template | None = None
     deep: bool = False  # nests deeply: runs on a large stack (sql/nesting.py)
+    typing: semantics.Typing | None = None  # how to type it again when the schema changes
 
 
 _QUERIES = (exp.Query, exp.Values)
@@ -483,6 +484,7 @@ class Session:
         rows = [_checked_params(p, count) for p in seq_of_params]
 
         def run() -> Result:
+            self._retype(statement)
             if isinstance(statement.tree, exp.Insert) and inserts.can_insert_many(statement.tree):
                 return _Rows([], None, inserts.insert_many(self, statement.tree, rows))
             if isinstance(statement.tree, exp.Update) and rows:
@@ -526,7 +528,18 @@ class Session:
             raise
         except Exception as exc:
             raise translate(exc) from exc
-        found = ([_Statement(t, sql, deep=deep) for t in trees], count)
+
+        def type_all() -> list[semantics.Typing | None]:
+            return [semantics.Typing.of(t, self.dialect) for t in trees]
+
+        typings = nesting.run_deep(type_all) if deep else type_all()
+        found = (
+            [
+                _Statement(t, sql, deep=deep, typing=ty)
+                for t, ty in zip(trees, typings, strict=True)
+            ],
+            count,
+        )
         self._statements[sql] = found
         if len(self._statements) > STATEMENT_CACHE:
             self._statements.popitem(last=False)
@@ -587,7 +600,15 @@ class Session:
             self._explicit = True
         return _Rows([], None)
 
+    def _retype(self, statement: _Statement) -> None:
+        """Type the statement with the current schema, as the dialect means it (semantics.py)."""
+        if statement.typing is not None:
+            typed = statement.typing.typed(self.workspace, self.dialect)
+            if typed is not None:
+                statement.tree, statement.template = typed, None
+
     def _dispatch(self, statement: _Statement, params) -> Result:
+        self._retype(statement)
         tree = statement.tree
         if isinstance(tree, _QUERIES):
             return self._query(statement, params)

@@ -338,6 +338,28 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
         main([*argv, "--min-pass-rate", "70"])
 
 
+def test_results_name_each_file_by_its_folder_with_its_pass_rate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scripts = tmp_path / "scripts"
+    write(scripts, SETUP + "query I nosort\nSELECT 1\n----\n2\n", "one/t.test")
+    write(scripts, SETUP, "two/t.test")
+    results = tmp_path / "RESULTS.md"
+    argv = [str(scripts), "--engine", "duckdb", "--results", str(results)]
+    assert main(argv) == 0
+    text = results.read_text()
+    assert "| one/t.test | 2 / 3 | 66.67% | 1 | 0 |" in text
+    assert "| two/t.test | 2 / 2 | 100.00% | 0 | 0 |" in text
+    assert "| **total** | **4 / 5** | **80.00%** | 1 | 0 |" in text
+    assert "Lowest file: one/t.test, 66.6667%." in text
+    # the same figures when files run in parallel processes
+    assert main([*argv, "--jobs", "2"]) == 0
+    assert "| one/t.test | 2 / 3 | 66.67% | 1 | 0 |" in results.read_text()
+    # the total passes 0.75, but one file does not: every file must reach the rate
+    assert main([*argv, "--min-pass-rate", "0.75"]) == 1
+    assert "(one/t.test) is below --min-pass-rate 0.75" in capsys.readouterr().err
+
+
 def test_arbordb_engine_opens_a_fresh_repository(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
