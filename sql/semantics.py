@@ -535,6 +535,8 @@ def _ancestors(node: exp.Expr, top: exp.Expr) -> list[exp.Expr]:
 def _assignments(tree: exp.Update, dialect: str) -> None:
     """Repeated and order-dependent SET assignments, as the dialect reads them."""
     assignments = tree.expressions
+    if not all(isinstance(a, exp.EQ) and a.expression is not None for a in assignments):
+        return  # not ``column = value`` each: the UPDATE itself refuses it, by name
     if dialect == "sqlite":
         last = {a.this.name.lower(): a for a in assignments}
         tree.set("expressions", [a for a in assignments if last[a.this.name.lower()] is a])
