@@ -138,7 +138,7 @@ def test_revision_argument_and_working_root(tmp_path):
     try:
         assert repo.table_hash("t", as_of="v1") == at_v1[0]
         assert repo.table_hash("t") == now[0]
-        with pytest.raises(arbordb.engine.errors.TableNotFound):
+        with pytest.raises(arbordb.ProgrammingError, match="nope"):  # arbordb.Error, by name
             repo.table_hash("nope")
     finally:
         repo.close()
