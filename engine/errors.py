@@ -57,6 +57,16 @@ class CorruptChunk(StorageError):
         )
 
 
+class GcEpochMoved(StorageError):
+    """A garbage collection deleted chunks since a writer last checked the store.
+
+    Raised by a chunk store's ``commit`` that was told the gc epoch its writer
+    read; the writer checks that what it builds on is still stored, then retries.
+    """
+
+    retryable = True
+
+
 class FormatVersionError(StorageError):
     """Bytes were written by a format version this code does not read."""
 

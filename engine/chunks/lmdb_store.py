@@ -10,7 +10,7 @@ four named sub-databases (keys sort as unsigned bytes):
     refs     ref name (UTF-8)        -> address (20 bytes)
     meta     key (UTF-8)             -> value bytes; keys starting "store/" belong
                                         to this module ("store/format_version",
-                                        "store/journal")
+                                        "store/journal", "store/gc_epoch")
 
 A chunk's record is in ``chunks`` or in one journal batch, never both (journal
 invariant (1)); every point read looks in ``chunks`` first, then the journal
@@ -78,6 +78,16 @@ Invariants:
       (``records.rebase_records``, records invariant (4)). Finding them reads
       every record's header, O(store) per call, which suits garbage collection,
       its one caller.
+  (8) ``collect_garbage`` marks from the refs of one read snapshot, then, in the
+      write transaction that deletes, marks again from the refs as they are
+      there (stopping at what it marked already) and deletes only chunks that
+      snapshot held: a chunk written after the mark began is never deleted, nor
+      one a ref that moved meanwhile reaches. A collection that deletes anything
+      adds one to meta ``store/gc_epoch`` (u64, little-endian) in the same
+      transaction; a ``commit`` given the epoch its writer read raises
+      ``GcEpochMoved`` and writes nothing when it moved, so a writer that planned
+      on chunks read before the collection (deduplicated, or named by its new
+      nodes) checks they are still stored before it writes (``buffered.py``).
 
 Concurrency: LMDB allows one writer per environment across all processes (its
 lock file) and any number of readers on snapshots, which never block the writer.
@@ -89,15 +99,16 @@ environment once (LMDB's rule) and a child process opens its own handle.
 from __future__ import annotations
 
 import os
+import struct
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import lmdb
 
-from ..errors import CorruptChunk, FormatVersionError, MissingChunk, StorageError
+from ..errors import CorruptChunk, FormatVersionError, GcEpochMoved, MissingChunk, StorageError
 from ..hash import address_of, addresses_of, prefix_range, require_address
 from .journal import (
     BATCH_MAX_BYTES,
@@ -142,11 +153,15 @@ _DB_CHUNKS, _DB_JOURNAL, _DB_REFS, _DB_META = b"chunks", b"journal", b"refs", b"
 _STORE_META_PREFIX = "store/"
 _META_FORMAT_VERSION = b"store/format_version"
 _META_JOURNAL = b"store/journal"
+_META_GC_EPOCH = b"store/gc_epoch"  # u64 LE: how many collections deleted chunks
+_GC_EPOCH = struct.Struct("<Q")
 # 1: raw records only; 2: no journal. Both are opened, and marked 3 by a writable handle.
 _UPGRADABLE_VERSIONS = (b"1", b"2")
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
 
 _T = TypeVar("_T")
+# gc's mark: (roots, read_many, known) -> the addresses reachable from roots outside known
+Mark = Callable[[list[bytes], Callable[[Sequence[bytes]], list[bytes]], set[bytes]], set[bytes]]
 
 
 class LmdbChunkStore:
@@ -271,12 +286,13 @@ class LmdbChunkStore:
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Mapping[bytes, bytes] | None = None,
+        gc_epoch: int | None = None,
     ) -> bool:
         updates = check_ref_updates(ref_updates)
         owned = {require_address(address): bytes(data) for address, data in chunks.items()}
         if self._check_addresses:
             check_chunk_addresses(owned)
-        return self._store(owned, bases or {}, updates, base_chunks, deltas)
+        return self._store(owned, bases or {}, updates, base_chunks, deltas, gc_epoch)
 
     def _store(
         self,
@@ -285,8 +301,10 @@ class LmdbChunkStore:
         updates: list[tuple[bytes, RefUpdate]],
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Mapping[bytes, bytes | None] | None = None,
+        gc_epoch: int | None = None,
     ) -> bool:
-        """Write ``owned`` (deltas where ``bases`` hints allow) and the ref updates."""
+        """Write ``owned`` (deltas where ``bases`` hints allow) and the ref updates;
+        with ``gc_epoch``, only if no collection deleted chunks since (invariant (8))."""
         # Build records before taking the write lock: hashing, diffing and copying
         # are the slow part.
         records, outside, unstored = self._records(owned, bases, base_chunks or {}, deltas or {})
@@ -295,6 +313,8 @@ class LmdbChunkStore:
         compacted = [False]
 
         def write(txn: lmdb.Transaction) -> tuple[bool, bool]:
+            if gc_epoch is not None and self._gc_epoch_in(txn) != gc_epoch:
+                raise GcEpochMoved(f"garbage collection ran on {self.path} since this write began")
             for raw, (_, expected, _) in updates:
                 if txn.get(raw, db=self._refs) != expected:
                     return False, False  # store invariant (4): abort, nothing written
@@ -479,24 +499,80 @@ class LmdbChunkStore:
         against its nearest surviving ancestor, or whole (invariant (7))."""
         checked = [require_address(address) for address in addresses]
         self._cache.discard(checked)
-
-        def write(txn: lmdb.Transaction) -> tuple[bool, int]:
-            self._compact_in(txn)  # invariant (7): every record is in ``chunks`` now
-            get = partial(txn.get, db=self._chunks)
-            doomed = {address for address in checked if get(address) is not None}
-            if not doomed:
-                return True, 0
-            rewrites = self._rebase_dependents(txn, doomed)
-            for address, record in rewrites.items():  # invariant (7): before the deletes
-                txn.put(address, record, db=self._chunks)
-            for address in doomed:
-                txn.delete(address, db=self._chunks)
-            return True, len(doomed)
-
-        deleted = self._write(write, buffers=True)
+        deleted = self._write(lambda txn: (True, self._delete_in(txn, checked)[0]), buffers=True)
         self._index.forget_below()
         self._roots.clear()
         return deleted
+
+    def _delete_in(self, txn: lmdb.Transaction, addresses: Iterable[bytes]) -> tuple[int, int]:
+        """Delete the stored ones of ``addresses`` in ``txn`` (invariant (7)); returns
+        how many were stored and the bytes their records held."""
+        self._compact_in(txn)  # invariant (7): every record is in ``chunks`` now
+        get = partial(txn.get, db=self._chunks)
+        sizes = {address: len(record) for address in addresses if (record := get(address)) is not None}
+        if not sizes:
+            return 0, 0
+        rewrites = self._rebase_dependents(txn, set(sizes))
+        for address, record in rewrites.items():  # invariant (7): before the deletes
+            txn.put(address, record, db=self._chunks)
+        for address in sizes:
+            txn.delete(address, db=self._chunks)
+        return len(sizes), sum(sizes.values())
+
+    # --- garbage collection -------------------------------------------------------
+
+    def gc_epoch(self) -> int:
+        return self._read(self._gc_epoch_in, buffers=False)
+
+    def _gc_epoch_in(self, txn: lmdb.Transaction) -> int:
+        raw = txn.get(_META_GC_EPOCH, db=self._meta)
+        return 0 if raw is None else _GC_EPOCH.unpack(bytes(raw))[0]
+
+    def collect_garbage(self, mark: Mark) -> dict[str, int]:
+        """Delete every chunk no ref reaches, safely beside writers (invariant (8)).
+
+        ``mark(roots, read_many, known)`` returns the addresses reachable from
+        ``roots`` outside ``known`` (a set it may stop at), reading chunks with
+        ``read_many``. Returns ``kept``, ``deleted`` and ``freed_bytes`` (the
+        deleted records' bytes).
+        """
+
+        def snapshot(txn: lmdb.Transaction) -> tuple[set[bytes], list[bytes]]:
+            reader = _Reader(self, txn)
+            keep = mark(self._ref_values(txn), partial(self._chunks_in, reader), set())
+            stored = self._addresses_in(txn, reader)
+            return keep, [address for address in stored if address not in keep]
+
+        keep, candidates = self._read(snapshot)
+
+        def sweep(txn: lmdb.Transaction) -> tuple[bool, tuple[int, int]]:
+            # refs moved since the snapshot name chunks the first mark did not see
+            reader = _Reader(self, txn)
+            keep.update(mark(self._ref_values(txn), partial(self._chunks_in, reader), keep))
+            deleted, freed = self._delete_in(txn, (a for a in candidates if a not in keep))
+            if deleted:
+                epoch = _GC_EPOCH.pack(self._gc_epoch_in(txn) + 1)
+                txn.put(_META_GC_EPOCH, epoch, db=self._meta)
+            return True, (deleted, freed)
+
+        self._cache.discard(candidates)
+        deleted, freed = self._write(sweep, buffers=True)
+        self._index.forget_below()
+        self._roots.clear()
+        return {"kept": len(keep), "deleted": deleted, "freed_bytes": freed}
+
+    def _ref_values(self, txn: lmdb.Transaction) -> list[bytes]:
+        return [bytes(value) for value in txn.cursor(db=self._refs).iternext(keys=False)]
+
+    def _chunks_in(self, reader: _Reader, addresses: Sequence[bytes]) -> list[bytes]:
+        known: dict[bytes, bytes] = {}
+        load_chunks(reader, addresses, known, {}, self._cache)
+        return [known[address] for address in addresses]
+
+    def _addresses_in(self, txn: lmdb.Transaction, reader: _Reader) -> list[bytes]:
+        """Every address stored in ``txn``'s snapshot, in ``chunks`` or journaled."""
+        keys = txn.cursor(db=self._chunks).iternext(values=False)
+        return [bytes(key) for key in keys] + reader.journaled_in()
 
     def _rebase_dependents(self, txn: lmdb.Transaction, doomed: set[bytes]) -> dict[bytes, bytes]:
         """New records for the surviving deltas whose base is in ``doomed``."""
