@@ -92,8 +92,9 @@ Invariants:
 Concurrency: LMDB allows one writer per environment across all processes (its
 lock file) and any number of readers on snapshots, which never block the writer.
 Within a process, writes also take ``_write_lock``. Every call uses its own short
-transaction, so one handle may be shared by threads; a process opens a given
-environment once (LMDB's rule) and a child process opens its own handle.
+transaction, so one handle may be shared by threads. LMDB lets a process open
+an environment once: every handle of one path in a process shares it
+(``_Environment``), and a child process opens its own.
 """
 
 from __future__ import annotations
@@ -192,34 +193,20 @@ class LmdbChunkStore:
         delta_cache_bytes: int = DEFAULT_DELTA_CACHE,
     ) -> None:
         self.path = Path(path)
-        self._cache = RebuiltCache(delta_cache_bytes)
-        self._index = JournalIndex()
-        self._roots: dict[bytes, bytes] = {}  # delta chunk -> its chain's raw root
         self.readonly = readonly
         self._check_addresses = check_addresses
-        self._gate = _ResizeGate()
-        self._write_lock = threading.Lock()
+        self._closed = False
         if not readonly:
             self.path.mkdir(parents=True, exist_ok=True)
+        self._shared = _Environment.attach(self.path, readonly, map_size, delta_cache_bytes)
+        shared = self._shared
+        self._env, self._gate, self._write_lock = shared.env, shared.gate, shared.write_lock
+        self._cache, self._index, self._roots = shared.cache, shared.index, shared.roots
         try:
-            self._env = lmdb.open(
-                str(self.path),
-                map_size=map_size,
-                readonly=readonly,
-                create=not readonly,
-                sync=True,
-                metasync=True,
-                writemap=False,
-                max_dbs=4,
-                max_spare_txns=4,
-            )
-        except lmdb.Error as exc:
-            raise StorageError(f"cannot open the chunk store at {self.path}: {exc}") from exc
-        try:
-            self._chunks, self._journal, self._refs, self._meta = self._open_databases()
+            self._chunks, self._journal, self._refs, self._meta = shared.databases(readonly)
             self._check_format_version()
         except BaseException:
-            self._env.close()
+            self.close()
             raise
 
     # --- chunks ---------------------------------------------------------------
@@ -665,8 +652,11 @@ class LmdbChunkStore:
         self._write(lambda txn: (True, txn.put(raw, value, db=self._meta)))
 
     def close(self) -> None:
-        """Close the environment; call it once no other thread uses this store."""
-        self._env.close()
+        """Release this handle; the environment closes with the process's last handle
+        on it. Call it once no other thread uses this handle."""
+        if not self._closed:
+            self._closed = True
+            self._shared.detach()
 
     def __enter__(self) -> LmdbChunkStore:
         return self
@@ -762,25 +752,6 @@ class LmdbChunkStore:
 
     # --- opening ----------------------------------------------------------------
 
-    def _open_databases(self) -> tuple[Any, Any, Any, Any]:
-        """chunks, journal, refs, meta; the journal is None in a read-only handle of a
-        version 1 or 2 store, which has none."""
-        try:
-            chunks, refs, meta = (
-                self._env.open_db(name, create=not self.readonly)
-                for name in (_DB_CHUNKS, _DB_REFS, _DB_META)
-            )
-        except lmdb.Error as exc:
-            raise StorageError(
-                f"{self.path} is not an ArborDB chunk store ({exc}); open it without "
-                "readonly=True to create one"
-            ) from exc
-        try:
-            journal = self._env.open_db(_DB_JOURNAL, create=not self.readonly)
-        except lmdb.NotFoundError:
-            journal = None
-        return chunks, journal, refs, meta
-
     def _check_format_version(self) -> None:
         current = str(FORMAT_VERSION).encode()
 
@@ -798,6 +769,95 @@ class LmdbChunkStore:
         if found != current and not (self.readonly and found in _UPGRADABLE_VERSIONS):
             version = int(found) if found and found.isdigit() else -1
             raise FormatVersionError(f"chunk store {self.path}", version, FORMAT_VERSION)
+
+
+class _Environment:
+    """The one LMDB environment of a path in this process, shared by its handles.
+
+    LMDB forbids opening an environment twice in one process, so every
+    ``LmdbChunkStore`` of a path attaches to one of these (keyed by the process id
+    too: a forked child opens its own), shares its resize gate, write lock,
+    journal index and caches, and the last handle to close closes it. It is
+    opened writable whenever the directory allows, so a read-only handle and a
+    writable one can live side by side (a read-only handle refuses writes
+    itself).
+    """
+
+    _open: dict[tuple[int, str], _Environment] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, key: tuple[int, str], env: lmdb.Environment, delta_cache_bytes: int) -> None:
+        self.key, self.env = key, env
+        self.writable = not env.flags()["readonly"]
+        self.gate = _ResizeGate()
+        self.write_lock = threading.Lock()
+        self.cache = RebuiltCache(delta_cache_bytes)
+        self.index = JournalIndex()
+        self.roots: dict[bytes, bytes] = {}  # delta chunk -> its chain's raw root
+        self.users = 0
+        self._databases: dict[bytes, Any] = {}
+
+    @classmethod
+    def attach(
+        cls, path: Path, readonly: bool, map_size: int, delta_cache_bytes: int
+    ) -> _Environment:
+        key = (os.getpid(), os.path.realpath(path))
+        with cls._lock:
+            shared = cls._open.get(key)
+            if shared is None:
+                writable = not readonly or os.access(path, os.W_OK)
+                try:
+                    env = lmdb.open(
+                        str(path),
+                        map_size=map_size,
+                        readonly=not writable,
+                        create=not readonly,
+                        sync=True,
+                        metasync=True,
+                        writemap=False,
+                        max_dbs=4,
+                        max_spare_txns=4,
+                    )
+                except lmdb.Error as exc:
+                    raise StorageError(f"cannot open the chunk store at {path}: {exc}") from exc
+                shared = cls._open[key] = cls(key, env, delta_cache_bytes)
+            elif not readonly and not shared.writable:
+                raise StorageError(
+                    f"the chunk store at {path} is open read-only in this process (its "
+                    "directory was not writable); close that handle before writing"
+                )
+            shared.users += 1
+            return shared
+
+    def detach(self) -> None:
+        with self._lock:
+            self.users -= 1
+            if not self.users:
+                del self._open[self.key]
+                self.env.close()
+
+    def databases(self, readonly: bool) -> tuple[Any, Any, Any, Any]:
+        """chunks, journal, refs, meta (created by a writable handle); the journal is
+        None in a read-only handle of a version 1 or 2 store, which has none."""
+        with self._lock:
+            try:
+                chunks, refs, meta = (self._database(n, readonly) for n in (_DB_CHUNKS, _DB_REFS, _DB_META))
+            except lmdb.Error as exc:
+                raise StorageError(
+                    f"{self.env.path()} is not an ArborDB chunk store ({exc}); open it without "
+                    "readonly=True to create one"
+                ) from exc
+            try:
+                journal = self._database(_DB_JOURNAL, readonly)
+            except lmdb.NotFoundError:
+                journal = None
+            return chunks, journal, refs, meta
+
+    def _database(self, name: bytes, readonly: bool) -> Any:
+        handle = self._databases.get(name)
+        if handle is None:
+            handle = self._databases[name] = self.env.open_db(name, create=not readonly)
+        return handle
 
 
 class _Unstored(NamedTuple):
