@@ -99,6 +99,11 @@ class InvalidInput(EngineError, ValueError):
     """The caller passed data the engine refuses (unsorted keys, wrong types, ...)."""
 
 
+class KeyTooLarge(InvalidInput):
+    """A primary key or an indexed value is longer than a key may be
+    (``codec.key_batch.MAX_KEY_BYTES``)."""
+
+
 class UnsupportedType(InvalidInput):
     """A column type the engine cannot store, or cannot use in a key."""
 

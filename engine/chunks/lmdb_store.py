@@ -771,6 +771,62 @@ class LmdbChunkStore:
             raise FormatVersionError(f"chunk store {self.path}", version, FORMAT_VERSION)
 
 
+# LMDB's meta pages (pages 0 and 1 of data.mdb; 64-bit builds, LMDB 0.9), the
+# fields read here, offsets from the page's start (little-endian on this machine):
+#   16  u32  mm_magic, 0xBEEFC0DE
+#   40  u32  page size (the free-list database's md_pad)
+#   136 u64  mm_last_pg: the last page in use
+#   144 u64  mm_txnid: the meta page with the higher one is current
+_LMDB_MAGIC = 0xBEEFC0DE
+_LMDB_META = struct.Struct("<16xI20xI92xQQ")  # magic, page size, last page, txnid
+_PAGE_SIZES = (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536)
+
+
+def check_data_file(data: Path) -> None:
+    """Refuse a ``data.mdb`` shorter than its meta page says, before LMDB maps it:
+    reading a page past the end of a mapped file kills the process (SIGBUS).
+
+    Raises:
+        StorageError: the file is damaged (truncated, or its meta pages unreadable).
+    """
+    try:
+        with open(data, "rb") as file:
+            head = file.read(_LMDB_META.size)
+            if len(head) < _LMDB_META.size:
+                size = os.fstat(file.fileno()).st_size
+                if size == 0:
+                    return  # a new environment: LMDB writes it
+                raise StorageError(
+                    f"the data file {data} is damaged: {size} bytes, too short for its "
+                    "header (it was truncated; restore the repository from a copy)"
+                )
+            magic, page, _, _ = _LMDB_META.unpack(head)
+            if magic != _LMDB_MAGIC or page not in _PAGE_SIZES:
+                raise StorageError(
+                    f"the data file {data} is damaged or not an ArborDB store (its first "
+                    "page is not an LMDB meta page); restore the repository from a copy"
+                )
+            file.seek(page)
+            metas = [head, file.read(_LMDB_META.size)]
+            size = os.fstat(file.fileno()).st_size
+    except FileNotFoundError:
+        return  # a new environment
+    except OSError as exc:
+        raise StorageError(f"cannot read the data file {data}: {exc}") from exc
+    valid = [
+        _LMDB_META.unpack(meta)
+        for meta in metas
+        if len(meta) == _LMDB_META.size and _LMDB_META.unpack(meta)[0] == _LMDB_MAGIC
+    ]
+    _, _, last_page, _ = max(valid, key=lambda meta: meta[3])
+    if (last_page + 1) * page > size:
+        raise StorageError(
+            f"the data file {data} is damaged: {size:,} bytes, but its header says it "
+            f"holds {(last_page + 1) * page:,} (it was truncated; restore the repository "
+            "from a copy)"
+        )
+
+
 class _Environment:
     """The one LMDB environment of a path in this process, shared by its handles.
 
@@ -805,6 +861,7 @@ class _Environment:
         with cls._lock:
             shared = cls._open.get(key)
             if shared is None:
+                check_data_file(path / "data.mdb")  # before LMDB maps it
                 writable = not readonly or os.access(path, os.W_OK)
                 try:
                     env = lmdb.open(
