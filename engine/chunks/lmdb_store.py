@@ -133,6 +133,7 @@ from .records import (
     is_delta_on,
     load_bases,
     load_chunks,
+    names_nothing,
     plan_records,
     rebase_records,
 )
@@ -159,6 +160,7 @@ _GC_EPOCH = struct.Struct("<Q")
 # 1: raw records only; 2: no journal. Both are opened, and marked 3 by a writable handle.
 _UPGRADABLE_VERSIONS = (b"1", b"2")
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
+_LEAF = b"\x00\x00"  # what gc's mark reads for a leaf: level 0, names nothing
 
 _T = TypeVar("_T")
 # gc's mark: (roots, read_many, known) -> the addresses reachable from roots outside known
@@ -524,9 +526,11 @@ class LmdbChunkStore:
         deleted records' bytes).
         """
 
+        roots: dict[bytes, bytes] = {}  # delta -> its chain root, for names_nothing
+
         def snapshot(txn: lmdb.Transaction) -> tuple[set[bytes], list[bytes]]:
             reader = _Reader(self, txn)
-            keep = mark(self._ref_values(txn), partial(self._chunks_in, reader), set())
+            keep = mark(self._ref_values(txn), partial(self._mark_reads, reader, roots), set())
             stored = self._addresses_in(txn, reader)
             return keep, [address for address in stored if address not in keep]
 
@@ -535,7 +539,8 @@ class LmdbChunkStore:
         def sweep(txn: lmdb.Transaction) -> tuple[bool, tuple[int, int]]:
             # refs moved since the snapshot name chunks the first mark did not see
             reader = _Reader(self, txn)
-            keep.update(mark(self._ref_values(txn), partial(self._chunks_in, reader), keep))
+            moved = mark(self._ref_values(txn), partial(self._mark_reads, reader, roots), keep)
+            keep.update(moved)
             deleted, freed = self._delete_in(txn, (a for a in candidates if a not in keep))
             if deleted:
                 epoch = _GC_EPOCH.pack(self._gc_epoch_in(txn) + 1)
@@ -551,10 +556,28 @@ class LmdbChunkStore:
     def _ref_values(self, txn: lmdb.Transaction) -> list[bytes]:
         return [bytes(value) for value in txn.cursor(db=self._refs).iternext(keys=False)]
 
-    def _chunks_in(self, reader: _Reader, addresses: Sequence[bytes]) -> list[bytes]:
-        known: dict[bytes, bytes] = {}
-        load_chunks(reader, addresses, known, {}, self._cache)
-        return [known[address] for address in addresses]
+    def _mark_reads(
+        self, reader: _Reader, roots: dict[bytes, bytes], addresses: Sequence[bytes]
+    ) -> list[bytes]:
+        """The chunks for gc's mark: a leaf's stand-in (``_LEAF``, level 0) read from
+        record headers alone (records invariant (5)), every other chunk whole."""
+        out: list[bytes] = []
+        whole: list[int] = []
+        for address in addresses:
+            record = reader(address)
+            if record is None:
+                raise MissingChunk(address)
+            if names_nothing(reader, address, record, roots):
+                out.append(_LEAF)
+            else:
+                whole.append(len(out))
+                out.append(b"")
+        if whole:
+            known: dict[bytes, bytes] = {}
+            load_chunks(reader, [addresses[i] for i in whole], known, {}, self._cache)
+            for i in whole:
+                out[i] = known[addresses[i]]
+        return out
 
     def _addresses_in(self, txn: lmdb.Transaction, reader: _Reader) -> list[bytes]:
         """Every address stored in ``txn``'s snapshot, in ``chunks`` or journaled."""
