@@ -266,6 +266,13 @@ class Connection:
         self._check()
         return self.session.db.fsck()
 
+    def gc(self) -> dict[str, int]:
+        """Run ``CALL dolt_gc()`` and return what it did: ``kept`` and ``deleted``
+        chunks, and ``freed_bytes`` (the deleted records' bytes) (``arbor gc``)."""
+        self._check()
+        self.cursor().execute("CALL dolt_gc()")
+        return dict(self.session.gc_counts)
+
     def interrupt(self) -> None:
         """Ask the statement running on another thread to stop; it fails like any failed
         statement and changes nothing (Ctrl-C in the REPL). Safe from any thread."""
