@@ -88,6 +88,9 @@ Invariants:
       ``GcEpochMoved`` and writes nothing when it moved, so a writer that planned
       on chunks read before the collection (deduplicated, or named by its new
       nodes) checks they are still stored before it writes (``buffered.py``).
+  (9) After a collection that deleted chunks, data.mdb is rewritten compacted
+      (``_Environment.shrink``) only when no other handle or process has the
+      environment open; otherwise LMDB reuses the freed pages for later writes.
 
 Concurrency: LMDB allows one writer per environment across all processes (its
 lock file) and any number of readers on snapshots, which never block the writer.
@@ -99,7 +102,9 @@ an environment once: every handle of one path in a process shares it
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -314,7 +319,11 @@ class LmdbChunkStore:
             for address, base in outside.items():
                 if not stored(base):  # invariant (6): base deleted since
                     records[address] = encode_record(owned[address])
-            if unstored is not None and txn.id() == unstored.snapshot + 1:
+            if (
+                unstored is not None
+                and txn.id() == unstored.snapshot + 1
+                and unstored.generation == self._shared.generation
+            ):
                 # no write since the snapshot that found these unstored: still so
                 fresh = {a: r for a, r in records.items() if a in unstored.addresses}
             else:
@@ -437,7 +446,7 @@ class LmdbChunkStore:
             fresh = loaded[0]
             unhinted = (a for a in owned if a not in hints)
             unstored = {*fresh, *(a for a in unhinted if not reader.stored(a))}
-            return loaded, _Unstored(txn.id(), unstored)
+            return loaded, _Unstored(txn.id(), unstored, self._shared.generation)
 
         (fresh, known, links, roots), unstored = self._read(read)
         return (*plan_records(owned, fresh, known, links, roots, made=deltas), unstored)
@@ -551,7 +560,24 @@ class LmdbChunkStore:
         deleted, freed = self._write(sweep, buffers=True)
         self._index.forget_below()
         self._roots.clear()
-        return {"kept": len(keep), "deleted": deleted, "freed_bytes": freed}
+        shrunk = [False]
+        if deleted and not self.readonly:
+            with self._write_lock:  # invariant (9)
+                self._gate.alone(lambda: shrunk.__setitem__(0, self._shrink()))
+        return {
+            "kept": len(keep),
+            "deleted": deleted,
+            "freed_bytes": freed,
+            "shrunk": int(shrunk[0]),
+            "file_bytes": os.path.getsize(self.path / "data.mdb"),
+        }
+
+    def _shrink(self) -> bool:
+        if not self._shared.shrink():
+            return False
+        self._env = self._shared.env
+        self._chunks, self._journal, self._refs, self._meta = self._shared.databases(False)
+        return True
 
     def _ref_values(self, txn: lmdb.Transaction) -> list[bytes]:
         return [bytes(value) for value in txn.cursor(db=self._refs).iternext(keys=False)]
@@ -850,6 +876,47 @@ def check_data_file(data: Path) -> None:
         )
 
 
+def _open_env(path: Path, map_size: int, writable: bool, create: bool) -> lmdb.Environment:
+    try:
+        return lmdb.open(
+            str(path),
+            map_size=map_size,
+            readonly=not writable,
+            create=create,
+            sync=True,
+            metasync=True,
+            writemap=False,
+            max_dbs=4,
+            max_spare_txns=4,
+        )
+    except lmdb.Error as exc:
+        raise StorageError(f"cannot open the chunk store at {path}: {exc}") from exc
+
+
+def _hold(path: Path, writable: bool) -> int | None:
+    """Read-lock ``holders.lock`` (created if missing) for as long as this process has
+    the environment open (``_Environment.shrink``); waits while a shrink runs.
+    None when the file cannot be made (a read-only directory)."""
+    try:
+        fd = os.open(path / "holders.lock", os.O_RDWR | os.O_CREAT if writable else os.O_RDONLY, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class _Environment:
     """The one LMDB environment of a path in this process, shared by its handles.
 
@@ -874,6 +941,9 @@ class _Environment:
         self.index = JournalIndex()
         self.roots: dict[bytes, bytes] = {}  # delta chunk -> its chain's raw root
         self.users = 0
+        self.generation = 0  # how many times ``shrink`` replaced the file
+        self.holder: int | None = None  # fd of holders.lock, read-locked while open
+        self.path = Path(env.path())
         self._databases: dict[bytes, Any] = {}
 
     @classmethod
@@ -884,23 +954,17 @@ class _Environment:
         with cls._lock:
             shared = cls._open.get(key)
             if shared is None:
-                check_data_file(path / "data.mdb")  # before LMDB maps it
                 writable = not readonly or os.access(path, os.W_OK)
+                holder = _hold(path, writable)
                 try:
-                    env = lmdb.open(
-                        str(path),
-                        map_size=map_size,
-                        readonly=not writable,
-                        create=not readonly,
-                        sync=True,
-                        metasync=True,
-                        writemap=False,
-                        max_dbs=4,
-                        max_spare_txns=4,
-                    )
-                except lmdb.Error as exc:
-                    raise StorageError(f"cannot open the chunk store at {path}: {exc}") from exc
+                    check_data_file(path / "data.mdb")  # before LMDB maps it
+                    env = _open_env(path, map_size, writable, create=not readonly)
+                except BaseException:
+                    if holder is not None:
+                        os.close(holder)
+                    raise
                 shared = cls._open[key] = cls(key, env, delta_cache_bytes)
+                shared.holder, shared.path = holder, path
             elif not readonly and not shared.writable:
                 raise StorageError(
                     f"the chunk store at {path} is open read-only in this process (its "
@@ -915,6 +979,44 @@ class _Environment:
             if not self.users:
                 del self._open[self.key]
                 self.env.close()
+                if self.holder is not None:
+                    os.close(self.holder)  # drops the read lock
+
+    def shrink(self) -> bool:
+        """Rewrite data.mdb compacted (free pages dropped), if no other handle in
+        this process nor any other process has the environment open; returns
+        whether it did. The caller holds the write lock and the resize gate alone.
+
+        How it stays safe: every process holds a read lock on ``holders.lock``
+        while it has the environment open (taken before LMDB opens it), so a
+        write lock granted without waiting means nobody else has it open, and
+        any process that opens it meanwhile waits. LMDB copies the environment
+        compacted (a consistent snapshot) beside it; the copy is fsynced and
+        renamed over data.mdb, so a crash leaves the old file or the new one.
+        """
+        if self.users != 1 or self.holder is None or not self.writable:
+            return False
+        try:
+            fcntl.lockf(self.holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False  # another process has it open: LMDB reuses the free pages
+        scratch = self.path / "compacting"
+        try:
+            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.mkdir()
+            self.env.copy(str(scratch), compact=True)
+            _fsync(scratch / "data.mdb")
+            map_size = self.env.info()["map_size"]
+            self.env.close()
+            os.replace(scratch / "data.mdb", self.path / "data.mdb")
+            _fsync(self.path)
+            self.env = _open_env(self.path, map_size, True, create=False)
+            self._databases.clear()
+            self.generation += 1
+            return True
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+            fcntl.lockf(self.holder, fcntl.LOCK_SH)
 
     def databases(self, readonly: bool) -> tuple[Any, Any, Any, Any]:
         """chunks, journal, refs, meta (created by a writable handle); the journal is
@@ -947,6 +1049,7 @@ class _Unstored(NamedTuple):
 
     snapshot: int
     addresses: set[bytes]
+    generation: int  # the environment's, which a shrink (a new file) moves
 
 
 class _Reader:

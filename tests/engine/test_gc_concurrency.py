@@ -181,3 +181,79 @@ def test_a_write_planned_before_gc_commits_when_what_it_names_survived(tmp_path)
     ws.persist()  # checked again after the gc, and still whole: written
     assert repo.db.fsck() == []
     assert sorted(repo.db.workspace("main").table_names()) == ["t", "u"]
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys
+    import pyarrow as pa
+    from arbordb.engine.repo import Repo
+    repo = Repo(sys.argv[1])
+    print(repo.table("t").num_rows, flush=True)  # the repository is open here
+    sys.stdin.readline()  # ... while the other process collects garbage
+    print(repo.table("t").num_rows, flush=True)
+    repo.write("t", pa.table({"id": [10**6], "v": ["after"]}), mode="upsert")
+    repo.commit("after gc")
+    repo.close()
+    """
+)
+
+
+def _with_garbage(path):
+    import numpy as np
+
+    repo = Repo(path)
+    repo.write("t", _rows([1, 2, 3]), primary_key=["id"])
+    repo.commit("t")
+    repo.checkout("scratch", create=True)
+    ids = np.arange(200_000)
+    repo.write("big", pa_table(ids), primary_key=["id"])
+    repo.commit("big")
+    repo.checkout("main")
+    repo.delete_branch("scratch", force=True)
+    return repo
+
+
+def pa_table(ids):
+    import pyarrow as pa
+
+    return pa.table({"id": ids, "v": pa.array(ids.astype(str))})
+
+
+def test_gc_shrinks_the_data_file_when_no_one_else_has_it_open(tmp_path):
+    repo = _with_garbage(tmp_path / "repo")
+    before = repo.db.store.stats()["file_bytes"]
+    result = repo.db.gc()
+    assert result["shrunk"] == 1 and result["file_bytes"] < before / 2, (result, before)
+    assert repo.db.fsck() == [] and repo.table("t").num_rows == 3
+    repo.write("t", _rows([4]), mode="upsert")  # the handle works on the new file
+    repo.commit("after")
+    repo.close()
+    assert Repo(tmp_path / "repo").table("t", "HEAD").num_rows == 4
+
+
+def test_gc_leaves_the_file_to_other_processes_that_have_it_open(tmp_path):
+    path = tmp_path / "repo"
+    _with_garbage(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "3"
+    db = Database.open(path, create=False)
+    result = db.gc()
+    assert result["deleted"] > 0 and result["shrunk"] == 0  # another process has it mapped
+    out, _ = holder.communicate("go\n", timeout=120)
+    assert holder.returncode == 0 and out.strip() == "3"
+    assert db.fsck() == []
+    assert [e.commit.message for e in db.log(limit=1)] == ["after gc"]
+    second = Database.open(path, create=False)  # a second handle in this process: no shrink
+    ws = second.workspace()
+    ws.put_table("copy", ws.table("t"))
+    ws.persist()
+    ws.drop_table("copy")
+    ws.persist()  # the working set that named the copy is garbage now
+    result = db.gc()
+    assert result["deleted"] > 0 and result["shrunk"] == 0
+    assert second.fsck() == []
+    second.close()
+    db.close()
