@@ -1,6 +1,8 @@
 """``LmdbChunkStore``: the on-disk ``ChunkStore``, one LMDB environment.
 
-Layout: ``path`` is a directory holding LMDB's ``data.mdb`` and ``lock.mdb``, with
+Layout: ``path`` is a directory holding LMDB's ``data.mdb`` and ``lock.mdb`` (and
+``holders.lock``, read-locked by each process that has the environment open: see
+``_Environment.shrink``), with
 four named sub-databases (keys sort as unsigned bytes):
 
     chunks   address (20 bytes)      -> record (``records.py``: raw, or a delta
