@@ -996,29 +996,35 @@ class _Environment:
         compacted (a consistent snapshot) beside it; the copy is fsynced and
         renamed over data.mdb, so a crash leaves the old file or the new one.
         """
-        if self.users != 1 or self.holder is None or not self.writable:
-            return False
-        try:
-            fcntl.lockf(self.holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            return False  # another process has it open: LMDB reuses the free pages
-        scratch = self.path / "compacting"
-        try:
-            shutil.rmtree(scratch, ignore_errors=True)
-            scratch.mkdir()
-            self.env.copy(str(scratch), compact=True)
-            _fsync(scratch / "data.mdb")
-            map_size = self.env.info()["map_size"]
-            self.env.close()
-            os.replace(scratch / "data.mdb", self.path / "data.mdb")
-            _fsync(self.path)
-            self.env = _open_env(self.path, map_size, True, create=False)
-            self._databases.clear()
-            self.generation += 1
-            return True
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-            fcntl.lockf(self.holder, fcntl.LOCK_SH)
+        with self._lock:  # no handle attaches meanwhile
+            if self.users != 1 or self.holder is None or not self.writable:
+                return False
+            try:
+                fcntl.lockf(self.holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False  # another process has it open: LMDB reuses the free pages
+            scratch = self.path / "compacting"
+            try:
+                shutil.rmtree(scratch, ignore_errors=True)
+                try:
+                    scratch.mkdir()
+                    self.env.copy(str(scratch), compact=True)
+                    _fsync(scratch / "data.mdb")
+                except (OSError, lmdb.Error):
+                    return False  # no room for the copy, say: the file stays as it is
+                map_size = self.env.info()["map_size"]
+                self.env.close()
+                try:
+                    os.replace(scratch / "data.mdb", self.path / "data.mdb")
+                    _fsync(self.path)
+                finally:  # the new file, or the old one if the rename failed
+                    self.env = _open_env(self.path, map_size, True, create=False)
+                    self._databases.clear()
+                    self.generation += 1
+                return True
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+                fcntl.lockf(self.holder, fcntl.LOCK_SH)
 
     def databases(self, readonly: bool) -> tuple[Any, Any, Any, Any]:
         """chunks, journal, refs, meta (created by a writable handle); the journal is
