@@ -12,7 +12,7 @@ four named sub-databases (keys sort as unsigned bytes):
     refs     ref name (UTF-8)        -> address (20 bytes)
     meta     key (UTF-8)             -> value bytes; keys starting "store/" belong
                                         to this module ("store/format_version",
-                                        "store/journal", "store/gc_epoch")
+                                        "store/journal", "store/gc_epoch", "store/gc_last")
 
 A chunk's record is in ``chunks`` or in one journal batch, never both (journal
 invariant (1)); every point read looks in ``chunks`` first, then the journal
@@ -93,6 +93,9 @@ Invariants:
   (9) After a collection that deleted chunks, data.mdb is rewritten compacted
       (``_Environment.shrink``) only when no other handle or process has the
       environment open; otherwise LMDB reuses the freed pages for later writes.
+      Meta ``store/gc_last`` (two u64, little-endian) holds the last
+      collection's transaction id and how many chunks it kept: when no write
+      transaction committed since, a collection returns at once.
 
 Concurrency: LMDB allows one writer per environment across all processes (its
 lock file) and any number of readers on snapshots, which never block the writer.
@@ -163,6 +166,8 @@ _STORE_META_PREFIX = "store/"
 _META_FORMAT_VERSION = b"store/format_version"
 _META_JOURNAL = b"store/journal"
 _META_GC_EPOCH = b"store/gc_epoch"  # u64 LE: how many collections deleted chunks
+_META_GC_LAST = b"store/gc_last"  # u64 LE x2: the last collection's transaction id, chunks kept
+_GC_LAST = struct.Struct("<QQ")
 _GC_EPOCH = struct.Struct("<Q")
 # 1: raw records only; 2: no journal. Both are opened, and marked 3 by a writable handle.
 _UPGRADABLE_VERSIONS = (b"1", b"2")
@@ -538,6 +543,11 @@ class LmdbChunkStore:
         """
 
         roots: dict[bytes, bytes] = {}  # delta -> its chain root, for names_nothing
+        last = self._meta_value(_META_GC_LAST)
+        if last is not None and len(last) == _GC_LAST.size:
+            txn_id, kept = _GC_LAST.unpack(last)
+            if self._env.info()["last_txnid"] == txn_id:  # no write since the last gc
+                return self._gc_counts(kept, 0, 0, False)
 
         def snapshot(txn: lmdb.Transaction) -> tuple[set[bytes], list[bytes]]:
             reader = _Reader(self, txn)
@@ -556,6 +566,7 @@ class LmdbChunkStore:
             if deleted:
                 epoch = _GC_EPOCH.pack(self._gc_epoch_in(txn) + 1)
                 txn.put(_META_GC_EPOCH, epoch, db=self._meta)
+            self._note_gc(txn, len(keep))
             return True, (deleted, freed)
 
         self._cache.discard(candidates)
@@ -566,13 +577,24 @@ class LmdbChunkStore:
         if deleted and not self.readonly:
             with self._write_lock:  # invariant (9)
                 self._gate.alone(lambda: shrunk.__setitem__(0, self._shrink()))
+            if shrunk[0]:  # the copy numbers transactions afresh: mark this state again
+                self._write(lambda txn: (True, self._note_gc(txn, len(keep))))
+        return self._gc_counts(len(keep), deleted, freed, shrunk[0])
+
+    def _note_gc(self, txn: lmdb.Transaction, kept: int) -> None:
+        txn.put(_META_GC_LAST, _GC_LAST.pack(txn.id(), kept), db=self._meta)
+
+    def _gc_counts(self, kept: int, deleted: int, freed: int, shrunk: bool) -> dict[str, int]:
         return {
-            "kept": len(keep),
+            "kept": kept,
             "deleted": deleted,
             "freed_bytes": freed,
-            "shrunk": int(shrunk[0]),
+            "shrunk": int(shrunk),
             "file_bytes": os.path.getsize(self.path / "data.mdb"),
         }
+
+    def _meta_value(self, key: bytes) -> bytes | None:
+        return self._read(lambda txn: txn.get(key, db=self._meta), buffers=False)
 
     def _shrink(self) -> bool:
         if not self._shared.shrink():

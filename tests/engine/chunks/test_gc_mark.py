@@ -7,6 +7,7 @@ import random
 
 from arbordb.engine.chunks import LmdbChunkStore
 from arbordb.engine.chunks.records import KIND_DELTA, KIND_RAW
+from arbordb.engine.chunks.store import RefUpdate
 
 
 def _node(level: int, seed: int, size: int = 8192) -> bytes:
@@ -52,4 +53,26 @@ def test_mark_reads_a_delta_leaf_from_headers_without_rebuilding_it(tmp_path):
     assert set(seen) == {b"\x00\x00"}  # a leaf's stand-in: its bytes were never rebuilt
     assert result["kept"] == 1 and result["deleted"] == 6
     assert store.get(previous) == chain[-1]  # rebased onto nothing: stored whole
+    store.close()
+
+
+def test_gc_with_no_write_since_the_last_returns_without_marking(tmp_path):
+    store = LmdbChunkStore(tmp_path / "s")
+    kept = store.put(_node(0, 20))
+    store.commit({}, [RefUpdate("refs/heads/main", None, kept)])
+    store.put(_node(0, 21))  # garbage
+    calls = []
+
+    def mark(roots, read_many, known):
+        calls.append(list(roots))
+        return {a for a in roots if a not in known}
+
+    assert store.collect_garbage(mark)["deleted"] == 1
+    marked = len(calls)
+    assert store.collect_garbage(mark) == {**store.collect_garbage(mark), "deleted": 0}
+    assert len(calls) == marked  # nothing was written since: no mark at all
+    assert store.collect_garbage(mark)["kept"] == 1
+    store.put(_node(0, 22))  # a write: the next gc marks again and collects it
+    assert store.collect_garbage(mark)["deleted"] == 1 and len(calls) > marked
+    assert store.get(kept) == _node(0, 20)
     store.close()
