@@ -66,6 +66,10 @@ class Client:
         """Every problem found checking the chunks reachable from the refs."""
         return self.connection.fsck()
 
+    def gc(self) -> dict[str, int]:
+        """Collect garbage (``CALL dolt_gc()``); returns the counts of what it did."""
+        return self.connection.gc()
+
     def interrupt(self) -> None:
         """Ask the statement running on another thread to stop (Ctrl-C in the REPL); the
         stopped statement fails like any other, changing nothing."""

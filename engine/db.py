@@ -11,9 +11,12 @@ Concurrency model (LMDB's, written down as G11 asks):
   are never changed, only garbage-collected when no ref reaches them.
 - A ``Database`` object may be shared by threads for reads; each session (SQL
   connection, CLI command) holds its own ``Workspace`` and write buffer.
-- ``gc`` sweeps in one write transaction; a concurrent reader of a root that
-  no ref names any more can then miss chunks (as with any GC'd store), so gc is
-  meant for quiet moments (``arbor gc``), like ``dolt gc``.
+- ``gc`` marks on a snapshot, then marks what refs moved meanwhile reach and
+  sweeps in one write transaction, deleting only chunks the snapshot held
+  (``LmdbChunkStore`` invariant (8)); a writer that planned before it checks
+  its new chunks' references again (``BufferedChunkStore``). Committing
+  writers in any process lose nothing. A reader of a root that no ref names
+  any more can miss chunks after a gc (``MissingChunk``, as with any GC'd store).
 """
 
 from __future__ import annotations
@@ -26,7 +29,6 @@ from .chunks.buffered import BufferedChunkStore
 from .chunks.lmdb_store import LmdbChunkStore
 from .chunks.memory import MemoryChunkStore
 from .chunks.store import ChunkStore, RefUpdate
-from .codec.internal import node_level
 from .config import Config
 from .errors import (
     AlreadyExists,
@@ -45,13 +47,10 @@ from .history import (
     LogEntry,
     Refs,
     Tag,
-    WorkingSet,
     branch_ref,
     check_branch_name,
     check_tag_name,
-    decode_commit,
     decode_tag,
-    decode_working_set,
     encode_commit,
     encode_tag,
     is_ancestor,
@@ -66,7 +65,7 @@ from .history.revision import RevisionKind, resolve_revision
 from .root import RootValue
 from .table import Table
 from .tree import NodeStore
-from .versioning.artifacts import children as artifact_children
+from .versioning.reach import chunk_children, mark
 from .workspace import Workspace
 
 REPO_DIR = ".arbor"
@@ -334,50 +333,16 @@ class Database:
 
     def reachable(self) -> set[bytes]:
         """Every chunk address reachable from any ref (commits, roots, tables, nodes)."""
-        seen: set[bytes] = set()
-        stack = list(self.store.list_refs().values())
-        while stack:
-            address = stack.pop()
-            if address in seen:
-                continue
-            seen.add(address)
-            stack.extend(self._children(address))
-        return seen
+        return mark(self.store.list_refs().values(), self.store.get_many)
 
-    def _children(self, address: bytes) -> Iterator[bytes]:
-        data = self.store.get(address)
-        magic = bytes(data[:4])
-        if magic == b"ACMT":
-            c = decode_commit(data)
-            yield c.root
-            yield from c.parents
-        elif magic == b"ATAG":
-            yield decode_tag(data).target
-        elif magic == b"AWKS":
-            ws: WorkingSet = decode_working_set(data)
-            yield ws.working
-            yield ws.staged
-            if ws.merge is not None:
-                yield from (ws.merge.theirs, ws.merge.ours, ws.merge.pre_merge_working)
-                if ws.merge.base_root is not None:
-                    yield ws.merge.base_root
-        elif magic == b"AROT":
-            yield from RootValue.decode(data, address).values()
-        elif magic == b"ATBL":
-            yield from Table.children(data)
-        elif magic == b"AART":
-            yield from artifact_children(data)
-        elif magic == b"ADEF":
-            return
-        elif len(data) > 1 and node_level(data) > 0:
-            yield from self.nodes.internal(address).addresses
+    def _children(self, address: bytes) -> list[bytes]:
+        return chunk_children(address, self.store.get(address))
 
     def gc(self) -> dict[str, int]:
-        """Delete every chunk no ref or working set reaches. Returns counts."""
-        keep = self.reachable()
-        doomed = [a for a in self.store.iter_addresses() if a not in keep]
-        deleted = self.store.delete_many(doomed) if doomed else 0
-        return {"kept": len(keep), "deleted": deleted}
+        """Delete every chunk no ref or working set reaches, safely beside writers and
+        readers in other processes (store invariant (5)). Returns ``kept``,
+        ``deleted`` and ``freed_bytes``."""
+        return self.store.collect_garbage(mark)
 
     def fsck(self) -> list[str]:
         """Check every reachable chunk: present, hashes to its address, decodes. Returns problems."""

@@ -57,6 +57,16 @@ class CorruptChunk(StorageError):
         )
 
 
+class GcEpochMoved(StorageError):
+    """A garbage collection deleted chunks since a writer last checked the store.
+
+    Raised by a chunk store's ``commit`` that was told the gc epoch its writer
+    read; the writer checks that what it builds on is still stored, then retries.
+    """
+
+    retryable = True
+
+
 class FormatVersionError(StorageError):
     """Bytes were written by a format version this code does not read."""
 
@@ -87,6 +97,11 @@ class InvalidAddress(EngineError, ValueError):
 
 class InvalidInput(EngineError, ValueError):
     """The caller passed data the engine refuses (unsorted keys, wrong types, ...)."""
+
+
+class KeyTooLarge(InvalidInput):
+    """A primary key or an indexed value is longer than a key may be
+    (``codec.key_batch.MAX_KEY_BYTES``)."""
 
 
 class UnsupportedType(InvalidInput):

@@ -76,6 +76,7 @@ from .table import Table
 from .tree import NodeStore
 from .versioning.artifacts import Artifacts
 from .versioning.merge import MergeOptions, RootMerge, merge_roots, resolve_table_conflicts
+from .versioning.reach import chunk_children
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ class Workspace:
 
     def reload(self) -> None:
         """Discard unpersisted edits and read the branch's state afresh."""
-        self.buffer = BufferedChunkStore(self.store)
+        self.buffer = BufferedChunkStore(self.store, children=chunk_children)  # gc-checked
         self.nodes = self._shared_nodes.with_store(self.buffer)
         self.head = self._read_head()
         self.ws_address = self.store.get_ref(working_set_ref(self.branch))

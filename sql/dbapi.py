@@ -177,26 +177,22 @@ def connect(
 class _Databases:
     """Open repositories of this process, shared by their connections.
 
-    LMDB opens an environment once per process, so every connection to one directory
-    uses one ``Database`` (the engine allows that: engine/db.py's concurrency model);
-    each connection still has its own session, workspace and transaction. The
-    ``Database`` closes with its last connection."""
+    Every connection to one directory with the same ``read_only`` uses one
+    ``Database`` (the engine allows that: engine/db.py's concurrency model; the
+    chunk stores of one directory share its LMDB environment); each connection
+    still has its own session, workspace and transaction. The ``Database``
+    closes with its last connection."""
 
     def __init__(self) -> None:
-        self._open: dict[Path, tuple[Database, int]] = {}
+        self._open: dict[tuple[Path, bool], tuple[Database, int]] = {}
         self._lock = threading.Lock()
 
     def open(self, path: str | Path, read_only: bool) -> Database:
-        key = Path(path).resolve()
+        key = (Path(path).resolve(), read_only)
         with self._lock:
             found = self._open.get(key)
             if found is not None:
                 db, count = found
-                if getattr(db.store, "readonly", False) and not read_only:
-                    raise OperationalError(
-                        f"the repository at {str(path)!r} is open read-only in this process; "
-                        "close those connections before opening it for writing"
-                    )
                 self._open[key] = (db, count + 1)
                 return db
             try:
@@ -268,6 +264,7 @@ class Connection:
         """Make this connection's branch the repository's checked-out branch: the one
         ``connect(path, branch=None)`` and the ``arbor`` commands open (``arbor checkout``)."""
         self._check()
+        self.session.check_writable()  # the database may be shared with a writable connection
         self.session.db.set_default_branch(self.session.branch)
 
     def fsck(self) -> list[str]:
@@ -275,6 +272,13 @@ class Connection:
         decoding, tree invariants); returns the problems found (``arbor fsck``)."""
         self._check()
         return self.session.db.fsck()
+
+    def gc(self) -> dict[str, int]:
+        """Run ``CALL dolt_gc()`` and return what it did: ``kept`` and ``deleted``
+        chunks, and ``freed_bytes`` (the deleted records' bytes) (``arbor gc``)."""
+        self._check()
+        self.cursor().execute("CALL dolt_gc()")
+        return dict(self.session.gc_counts)
 
     def interrupt(self) -> None:
         """Ask the statement running on another thread to stop; it fails like any failed

@@ -198,6 +198,7 @@ _ENGINE_CLASSES: tuple[tuple[type[engine.EngineError], type[SqlError]], ...] = (
     (engine.NotFound, ObjectNotFound),
     (engine.AmbiguousPrefix, ProgrammingError),
     (engine.UnsupportedType, NotSupportedError),
+    (engine.KeyTooLarge, DataError),
     (engine.AlreadyExists, ProgrammingError),
     (engine.SchemaError, ProgrammingError),
     (engine.InvalidAddress, ProgrammingError),

@@ -480,7 +480,7 @@ def dolt_gc(session, args: Sequence[str]) -> pa.Table:
         raise InvalidInput("dolt_gc takes no arguments")
     session.wrote()
     _persist(session)
-    session.db.gc()
+    session.gc_counts = session.db.gc()
     return _status()
 
 

@@ -347,6 +347,7 @@ class Session:
         self.relations = relations.Relations(self.duck)
         self.temp_views: dict[str, str] = {}
         self.state = State.IDLE
+        self.gc_counts: dict[str, int] = {}  # what this session's last dolt_gc did
         self.pending: _Duck | None = None
         self.closed = False
         self._explicit = False  # BEGIN was run: autocommit waits for COMMIT / ROLLBACK

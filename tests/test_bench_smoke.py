@@ -67,3 +67,15 @@ def test_metric_target(value, target, on, met):
     m = common.Metric("x", value, "y", 1.0, target=target, target_on=on)
     assert m.met is met
     assert bool(m.miss()) is (not met)
+
+
+def test_gc_benchmark_runs_and_writes_its_section(tmp_path, capsys):
+    from bench import gc
+
+    results = tmp_path / "RESULTS.md"
+    results.write_text(common.RESULTS_HEADER)
+    gc.main(["--rows", "5000", "--commits", "4", "--runs", "1"] + ["--results", str(results), "--workdir", str(tmp_path)])
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["freed"]["deleted"] > 0 and payload["gc_seconds"] > 0
+    assert "<!-- bench:gc -->" in results.read_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["RESULTS.md"]  # stores removed

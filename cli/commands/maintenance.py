@@ -17,10 +17,22 @@ class DamagedRepository(CliError):
 @click.command(epilog=example("arbor gc"))
 @pass_invocation
 def gc(invocation: Invocation) -> None:
-    """Delete data no branch or tag can reach."""
+    """Delete data no branch, tag or working set can reach; print what was freed.
+
+    Safe while other processes read and commit: a commit made meanwhile is kept.
+    """
     with invocation.client() as client, progress.task("collecting garbage"):
-        client.call("dolt_gc")
-    out("Garbage collection done.\n")
+        counts = client.gc()
+    out(
+        f"Garbage collection done: deleted {counts['deleted']:,} chunk(s), "
+        f"{_size(counts['freed_bytes'])}; kept {counts['kept']:,}.\n"
+    )
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n:,} bytes"
+    return f"{n / 1024:,.1f} KiB" if n < 1 << 20 else f"{n / (1 << 20):,.1f} MiB"
 
 
 @click.command(epilog=example("arbor fsck"))

@@ -18,6 +18,18 @@ Invariants:
   (3) A lost compare-and-swap keeps the pending chunks: the caller may re-read,
       rebuild its ref updates and flush again, or ``discard``.
 
+Garbage collection (store invariant (5)): given ``children`` (what a chunk
+names), the wrapper reads the store's gc epoch when it is made (before its
+writer reads anything) and hands it to every ``inner.commit``; a commit that
+succeeds ran at that epoch, with refs naming what the writer built on. If a collection deleted chunks since,
+the commit raises ``GcEpochMoved``; the wrapper then checks that every stored
+chunk its pending chunks name is still stored (they were read before the
+collection, or deduplicated against it) and commits again, or, when one was
+collected, raises ``CommitConflict`` and writes nothing: the operation built on
+data that no ref reached any more, and is run again on a fresh read. Without
+``children`` (a writer whose chunks name only what it writes with them, or what
+its ref updates' compare-and-swap vouch for) no epoch is checked.
+
 Delta hints (``put_many``'s ``bases``) travel with their pending chunks to
 ``inner.commit`` and are dropped with them; they never change what is read.
 
@@ -28,9 +40,9 @@ Refs and meta are never buffered: ``get_ref``/``list_refs`` read ``inner``, and
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from ..errors import AmbiguousPrefix, CorruptChunk, MissingChunk
+from ..errors import AmbiguousPrefix, CommitConflict, CorruptChunk, GcEpochMoved, MissingChunk
 from ..hash import address_of, addresses_of, prefix_range, require_address
 from .store import ChunkStore, RefUpdate, unique_match
 
@@ -40,10 +52,16 @@ class BufferedChunkStore:
 
     Args:
         inner: the store that ``flush`` commits to; ``close`` closes it too.
+        children: ``(address, bytes) -> addresses the chunk names``; when given,
+            commits are checked against garbage collection (module docstring).
     """
 
-    def __init__(self, inner: ChunkStore) -> None:
+    def __init__(
+        self, inner: ChunkStore, children: Callable[[bytes, bytes], list[bytes]] | None = None
+    ) -> None:
         self.inner = inner
+        self._children = children
+        self._gc_epoch = inner.gc_epoch() if children is not None else None
         self._pending: dict[bytes, bytes] = {}
         self._bases: dict[bytes, bytes] = {}  # pending chunk -> the chunk it replaces
         self._base_chunks: dict[bytes, bytes] = {}  # a base -> its bytes, held by the writer
@@ -108,21 +126,49 @@ class BufferedChunkStore:
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Mapping[bytes, bytes] | None = None,
+        gc_epoch: int | None = None,
     ) -> bool:
-        """``flush`` with extra ``chunks``: they are written only if the commit succeeds."""
+        """``flush`` with extra ``chunks``: they are written only if the commit succeeds.
+        ``gc_epoch``: the caller's epoch, checked instead of this wrapper's (the
+        caller then handles ``GcEpochMoved``)."""
         batch = {**self._pending, **chunks} if chunks else self._pending
         hints = {**self._bases, **bases} if bases else self._bases
         held = {**self._base_chunks, **base_chunks} if base_chunks else self._base_chunks
         made = {**self._deltas, **deltas} if deltas else self._deltas
-        if not self.inner.commit(  # invariant (2)
-            batch, ref_updates, bases=hints, base_chunks=held, deltas=made
-        ):
-            return False
+        while True:
+            try:
+                if not self.inner.commit(  # invariant (2)
+                    batch, ref_updates, bases=hints, base_chunks=held, deltas=made,
+                    gc_epoch=self._gc_epoch if gc_epoch is None else gc_epoch,
+                ):
+                    return False
+                break
+            except GcEpochMoved:
+                if gc_epoch is not None or self._children is None:
+                    raise
+                epoch = self.inner.gc_epoch()
+                self._check_still_stored(batch)
+                self._gc_epoch = epoch  # what that check found holds from this epoch on
+        # The commit ran at epoch ``self._gc_epoch``, and its refs name what this
+        # writer built on: the epoch stays the one to check next time.
         self._pending = {}
         self._bases = {}
         self._base_chunks = {}
         self._deltas = {}
         return True
+
+    def _check_still_stored(self, batch: Mapping[bytes, bytes]) -> None:
+        """Raise ``CommitConflict`` if a chunk ``batch`` names, outside it, is not stored."""
+        assert self._children is not None  # only a checked buffer passes an epoch
+        named = {kid for address, data in batch.items() for kid in self._children(address, data)}
+        outside = [address for address in named if address not in batch]
+        missing = [a for a, s in zip(outside, self.inner.has_many(outside), strict=True) if not s]
+        if missing:
+            raise CommitConflict(
+                f"garbage collection removed {len(missing)} chunk(s) this change builds on "
+                "(data no branch, tag or working set reached any more); nothing was written "
+                "(reload the branch and run the change again)"
+            )
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
         checked = list(dict.fromkeys(require_address(address) for address in addresses))
@@ -138,6 +184,13 @@ class BufferedChunkStore:
 
     def set_meta(self, key: str, value: bytes) -> None:
         self.inner.set_meta(key, value)
+
+    def gc_epoch(self) -> int:
+        return self.inner.gc_epoch()
+
+    def collect_garbage(self, mark: Callable[..., set[bytes]]) -> dict[str, int]:
+        """``inner``'s collection; pending chunks are not stored, so not collected."""
+        return self.inner.collect_garbage(mark)
 
     # --- reads --------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """``LmdbChunkStore``: the on-disk ``ChunkStore``, one LMDB environment.
 
-Layout: ``path`` is a directory holding LMDB's ``data.mdb`` and ``lock.mdb``, with
+Layout: ``path`` is a directory holding LMDB's ``data.mdb`` and ``lock.mdb`` (and
+``holders.lock``, read-locked by each process that has the environment open: see
+``_Environment.shrink``), with
 four named sub-databases (keys sort as unsigned bytes):
 
     chunks   address (20 bytes)      -> record (``records.py``: raw, or a delta
@@ -10,7 +12,7 @@ four named sub-databases (keys sort as unsigned bytes):
     refs     ref name (UTF-8)        -> address (20 bytes)
     meta     key (UTF-8)             -> value bytes; keys starting "store/" belong
                                         to this module ("store/format_version",
-                                        "store/journal")
+                                        "store/journal", "store/gc_epoch", "store/gc_last")
 
 A chunk's record is in ``chunks`` or in one journal batch, never both (journal
 invariant (1)); every point read looks in ``chunks`` first, then the journal
@@ -78,26 +80,46 @@ Invariants:
       (``records.rebase_records``, records invariant (4)). Finding them reads
       every record's header, O(store) per call, which suits garbage collection,
       its one caller.
+  (8) ``collect_garbage`` marks from the refs of one read snapshot, then, in the
+      write transaction that deletes, marks again from the refs as they are
+      there (stopping at what it marked already) and deletes only chunks that
+      snapshot held: a chunk written after the mark began is never deleted, nor
+      one a ref that moved meanwhile reaches. A collection that deletes anything
+      adds one to meta ``store/gc_epoch`` (u64, little-endian) in the same
+      transaction; a ``commit`` given the epoch its writer read raises
+      ``GcEpochMoved`` and writes nothing when it moved, so a writer that planned
+      on chunks read before the collection (deduplicated, or named by its new
+      nodes) checks they are still stored before it writes (``buffered.py``).
+  (9) After a collection that deleted chunks, data.mdb is rewritten compacted
+      (``_Environment.shrink``) only when no other handle or process has the
+      environment open; otherwise LMDB reuses the freed pages for later writes.
+      Meta ``store/gc_last`` (two u64, little-endian) holds the last
+      collection's transaction id and how many chunks it kept: when no write
+      transaction committed since, a collection returns at once.
 
 Concurrency: LMDB allows one writer per environment across all processes (its
 lock file) and any number of readers on snapshots, which never block the writer.
 Within a process, writes also take ``_write_lock``. Every call uses its own short
-transaction, so one handle may be shared by threads; a process opens a given
-environment once (LMDB's rule) and a child process opens its own handle.
+transaction, so one handle may be shared by threads. LMDB lets a process open
+an environment once: every handle of one path in a process shares it
+(``_Environment``), and a child process opens its own.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
+import struct
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import lmdb
 
-from ..errors import CorruptChunk, FormatVersionError, MissingChunk, StorageError
+from ..errors import CorruptChunk, FormatVersionError, GcEpochMoved, MissingChunk, StorageError
 from ..hash import address_of, addresses_of, prefix_range, require_address
 from .journal import (
     BATCH_MAX_BYTES,
@@ -122,6 +144,7 @@ from .records import (
     is_delta_on,
     load_bases,
     load_chunks,
+    names_nothing,
     plan_records,
     rebase_records,
 )
@@ -143,11 +166,18 @@ _DB_CHUNKS, _DB_JOURNAL, _DB_REFS, _DB_META = b"chunks", b"journal", b"refs", b"
 _STORE_META_PREFIX = "store/"
 _META_FORMAT_VERSION = b"store/format_version"
 _META_JOURNAL = b"store/journal"
+_META_GC_EPOCH = b"store/gc_epoch"  # u64 LE: how many collections deleted chunks
+_META_GC_LAST = b"store/gc_last"  # u64 LE x2: the last collection's transaction id, chunks kept
+_GC_LAST = struct.Struct("<QQ")
+_GC_EPOCH = struct.Struct("<Q")
 # 1: raw records only; 2: no journal. Both are opened, and marked 3 by a writable handle.
 _UPGRADABLE_VERSIONS = (b"1", b"2")
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
+_LEAF = b"\x00\x00"  # what gc's mark reads for a leaf: level 0, names nothing
 
 _T = TypeVar("_T")
+# gc's mark: (roots, read_many, known) -> the addresses reachable from roots outside known
+Mark = Callable[[list[bytes], Callable[[Sequence[bytes]], list[bytes]], set[bytes]], set[bytes]]
 
 
 class LmdbChunkStore:
@@ -178,34 +208,20 @@ class LmdbChunkStore:
         delta_cache_bytes: int = DEFAULT_DELTA_CACHE,
     ) -> None:
         self.path = Path(path)
-        self._cache = RebuiltCache(delta_cache_bytes)
-        self._index = JournalIndex()
-        self._roots: dict[bytes, bytes] = {}  # delta chunk -> its chain's raw root
         self.readonly = readonly
         self._check_addresses = check_addresses
-        self._gate = _ResizeGate()
-        self._write_lock = threading.Lock()
+        self._closed = False
         if not readonly:
             self.path.mkdir(parents=True, exist_ok=True)
+        self._shared = _Environment.attach(self.path, readonly, map_size, delta_cache_bytes)
+        shared = self._shared
+        self._env, self._gate, self._write_lock = shared.env, shared.gate, shared.write_lock
+        self._cache, self._index, self._roots = shared.cache, shared.index, shared.roots
         try:
-            self._env = lmdb.open(
-                str(self.path),
-                map_size=map_size,
-                readonly=readonly,
-                create=not readonly,
-                sync=True,
-                metasync=True,
-                writemap=False,
-                max_dbs=4,
-                max_spare_txns=4,
-            )
-        except lmdb.Error as exc:
-            raise StorageError(f"cannot open the chunk store at {self.path}: {exc}") from exc
-        try:
-            self._chunks, self._journal, self._refs, self._meta = self._open_databases()
+            self._chunks, self._journal, self._refs, self._meta = shared.databases(readonly)
             self._check_format_version()
         except BaseException:
-            self._env.close()
+            self.close()
             raise
 
     # --- chunks ---------------------------------------------------------------
@@ -272,12 +288,13 @@ class LmdbChunkStore:
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Mapping[bytes, bytes] | None = None,
+        gc_epoch: int | None = None,
     ) -> bool:
         updates = check_ref_updates(ref_updates)
         owned = {require_address(address): bytes(data) for address, data in chunks.items()}
         if self._check_addresses:
             check_chunk_addresses(owned)
-        return self._store(owned, bases or {}, updates, base_chunks, deltas)
+        return self._store(owned, bases or {}, updates, base_chunks, deltas, gc_epoch)
 
     def _store(
         self,
@@ -286,8 +303,10 @@ class LmdbChunkStore:
         updates: list[tuple[bytes, RefUpdate]],
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Mapping[bytes, bytes | None] | None = None,
+        gc_epoch: int | None = None,
     ) -> bool:
-        """Write ``owned`` (deltas where ``bases`` hints allow) and the ref updates."""
+        """Write ``owned`` (deltas where ``bases`` hints allow) and the ref updates;
+        with ``gc_epoch``, only if no collection deleted chunks since (invariant (8))."""
         # Build records before taking the write lock: hashing, diffing and copying
         # are the slow part.
         records, outside, unstored = self._records(owned, bases, base_chunks or {}, deltas or {})
@@ -296,6 +315,8 @@ class LmdbChunkStore:
         compacted = [False]
 
         def write(txn: lmdb.Transaction) -> tuple[bool, bool]:
+            if gc_epoch is not None and self._gc_epoch_in(txn) != gc_epoch:
+                raise GcEpochMoved(f"garbage collection ran on {self.path} since this write began")
             for raw, (_, expected, _) in updates:
                 if txn.get(raw, db=self._refs) != expected:
                     return False, False  # store invariant (4): abort, nothing written
@@ -306,7 +327,11 @@ class LmdbChunkStore:
             for address, base in outside.items():
                 if not stored(base):  # invariant (6): base deleted since
                     records[address] = encode_record(owned[address])
-            if unstored is not None and txn.id() == unstored.snapshot + 1:
+            if (
+                unstored is not None
+                and txn.id() == unstored.snapshot + 1
+                and unstored.generation == self._shared.generation
+            ):
                 # no write since the snapshot that found these unstored: still so
                 fresh = {a: r for a, r in records.items() if a in unstored.addresses}
             else:
@@ -429,7 +454,7 @@ class LmdbChunkStore:
             fresh = loaded[0]
             unhinted = (a for a in owned if a not in hints)
             unstored = {*fresh, *(a for a in unhinted if not reader.stored(a))}
-            return loaded, _Unstored(txn.id(), unstored)
+            return loaded, _Unstored(txn.id(), unstored, self._shared.generation)
 
         (fresh, known, links, roots), unstored = self._read(read)
         return (*plan_records(owned, fresh, known, links, roots, made=deltas), unstored)
@@ -480,24 +505,135 @@ class LmdbChunkStore:
         against its nearest surviving ancestor, or whole (invariant (7))."""
         checked = [require_address(address) for address in addresses]
         self._cache.discard(checked)
-
-        def write(txn: lmdb.Transaction) -> tuple[bool, int]:
-            self._compact_in(txn)  # invariant (7): every record is in ``chunks`` now
-            get = partial(txn.get, db=self._chunks)
-            doomed = {address for address in checked if get(address) is not None}
-            if not doomed:
-                return True, 0
-            rewrites = self._rebase_dependents(txn, doomed)
-            for address, record in rewrites.items():  # invariant (7): before the deletes
-                txn.put(address, record, db=self._chunks)
-            for address in doomed:
-                txn.delete(address, db=self._chunks)
-            return True, len(doomed)
-
-        deleted = self._write(write, buffers=True)
+        deleted = self._write(lambda txn: (True, self._delete_in(txn, checked)[0]), buffers=True)
         self._index.forget_below()
         self._roots.clear()
         return deleted
+
+    def _delete_in(self, txn: lmdb.Transaction, addresses: Iterable[bytes]) -> tuple[int, int]:
+        """Delete the stored ones of ``addresses`` in ``txn`` (invariant (7)); returns
+        how many were stored and the bytes their records held."""
+        self._compact_in(txn)  # invariant (7): every record is in ``chunks`` now
+        get = partial(txn.get, db=self._chunks)
+        sizes = {address: len(record) for address in addresses if (record := get(address)) is not None}
+        if not sizes:
+            return 0, 0
+        rewrites = self._rebase_dependents(txn, set(sizes))
+        for address, record in rewrites.items():  # invariant (7): before the deletes
+            txn.put(address, record, db=self._chunks)
+        for address in sizes:
+            txn.delete(address, db=self._chunks)
+        return len(sizes), sum(sizes.values())
+
+    # --- garbage collection -------------------------------------------------------
+
+    def gc_epoch(self) -> int:
+        return self._read(self._gc_epoch_in, buffers=False)
+
+    def _gc_epoch_in(self, txn: lmdb.Transaction) -> int:
+        raw = txn.get(_META_GC_EPOCH, db=self._meta)
+        return 0 if raw is None else _GC_EPOCH.unpack(bytes(raw))[0]
+
+    def collect_garbage(self, mark: Mark) -> dict[str, int]:
+        """Delete every chunk no ref reaches, safely beside writers (invariant (8)).
+
+        ``mark(roots, read_many, known)`` returns the addresses reachable from
+        ``roots`` outside ``known`` (a set it may stop at), reading chunks with
+        ``read_many``. Returns ``kept``, ``deleted`` and ``freed_bytes`` (the
+        deleted records' bytes).
+        """
+
+        roots: dict[bytes, bytes] = {}  # delta -> its chain root, for names_nothing
+        last = self._meta_value(_META_GC_LAST)
+        if last is not None and len(last) == _GC_LAST.size:
+            txn_id, kept = _GC_LAST.unpack(last)
+            if self._env.info()["last_txnid"] == txn_id:  # no write since the last gc
+                return self._gc_counts(kept, 0, 0, False)
+
+        def snapshot(txn: lmdb.Transaction) -> tuple[set[bytes], list[bytes]]:
+            reader = _Reader(self, txn)
+            keep = mark(self._ref_values(txn), partial(self._mark_reads, reader, roots), set())
+            stored = self._addresses_in(txn, reader)
+            return keep, [address for address in stored if address not in keep]
+
+        keep, candidates = self._read(snapshot)
+
+        def sweep(txn: lmdb.Transaction) -> tuple[bool, tuple[int, int]]:
+            # refs moved since the snapshot name chunks the first mark did not see
+            reader = _Reader(self, txn)
+            moved = mark(self._ref_values(txn), partial(self._mark_reads, reader, roots), keep)
+            keep.update(moved)
+            deleted, freed = self._delete_in(txn, (a for a in candidates if a not in keep))
+            if deleted:
+                epoch = _GC_EPOCH.pack(self._gc_epoch_in(txn) + 1)
+                txn.put(_META_GC_EPOCH, epoch, db=self._meta)
+            self._note_gc(txn, len(keep))
+            return True, (deleted, freed)
+
+        self._cache.discard(candidates)
+        deleted, freed = self._write(sweep, buffers=True)
+        self._index.forget_below()
+        self._roots.clear()
+        shrunk = [False]
+        if deleted and not self.readonly:
+            with self._write_lock:  # invariant (9)
+                self._gate.alone(lambda: shrunk.__setitem__(0, self._shrink()))
+            if shrunk[0]:  # the copy numbers transactions afresh: mark this state again
+                self._write(lambda txn: (True, self._note_gc(txn, len(keep))))
+        return self._gc_counts(len(keep), deleted, freed, shrunk[0])
+
+    def _note_gc(self, txn: lmdb.Transaction, kept: int) -> None:
+        txn.put(_META_GC_LAST, _GC_LAST.pack(txn.id(), kept), db=self._meta)
+
+    def _gc_counts(self, kept: int, deleted: int, freed: int, shrunk: bool) -> dict[str, int]:
+        return {
+            "kept": kept,
+            "deleted": deleted,
+            "freed_bytes": freed,
+            "shrunk": int(shrunk),
+            "file_bytes": os.path.getsize(self.path / "data.mdb"),
+        }
+
+    def _meta_value(self, key: bytes) -> bytes | None:
+        return self._read(lambda txn: txn.get(key, db=self._meta), buffers=False)
+
+    def _shrink(self) -> bool:
+        if not self._shared.shrink():
+            return False
+        self._env = self._shared.env
+        self._chunks, self._journal, self._refs, self._meta = self._shared.databases(False)
+        return True
+
+    def _ref_values(self, txn: lmdb.Transaction) -> list[bytes]:
+        return [bytes(value) for value in txn.cursor(db=self._refs).iternext(keys=False)]
+
+    def _mark_reads(
+        self, reader: _Reader, roots: dict[bytes, bytes], addresses: Sequence[bytes]
+    ) -> list[bytes]:
+        """The chunks for gc's mark: a leaf's stand-in (``_LEAF``, level 0) read from
+        record headers alone (records invariant (5)), every other chunk whole."""
+        out: list[bytes] = []
+        whole: list[int] = []
+        for address in addresses:
+            record = reader(address)
+            if record is None:
+                raise MissingChunk(address)
+            if names_nothing(reader, address, record, roots):
+                out.append(_LEAF)
+            else:
+                whole.append(len(out))
+                out.append(b"")
+        if whole:
+            known: dict[bytes, bytes] = {}
+            load_chunks(reader, [addresses[i] for i in whole], known, {}, self._cache)
+            for i in whole:
+                out[i] = known[addresses[i]]
+        return out
+
+    def _addresses_in(self, txn: lmdb.Transaction, reader: _Reader) -> list[bytes]:
+        """Every address stored in ``txn``'s snapshot, in ``chunks`` or journaled."""
+        keys = txn.cursor(db=self._chunks).iternext(values=False)
+        return [bytes(key) for key in keys] + reader.journaled_in()
 
     def _rebase_dependents(self, txn: lmdb.Transaction, doomed: set[bytes]) -> dict[bytes, bytes]:
         """New records for the surviving deltas whose base is in ``doomed``."""
@@ -606,8 +742,11 @@ class LmdbChunkStore:
         self._write(lambda txn: (True, txn.put(raw, value, db=self._meta)))
 
     def close(self) -> None:
-        """Close the environment; call it once no other thread uses this store."""
-        self._env.close()
+        """Release this handle; the environment closes with the process's last handle
+        on it. Call it once no other thread uses this handle."""
+        if not self._closed:
+            self._closed = True
+            self._shared.detach()
 
     def __enter__(self) -> LmdbChunkStore:
         return self
@@ -703,25 +842,6 @@ class LmdbChunkStore:
 
     # --- opening ----------------------------------------------------------------
 
-    def _open_databases(self) -> tuple[Any, Any, Any, Any]:
-        """chunks, journal, refs, meta; the journal is None in a read-only handle of a
-        version 1 or 2 store, which has none."""
-        try:
-            chunks, refs, meta = (
-                self._env.open_db(name, create=not self.readonly)
-                for name in (_DB_CHUNKS, _DB_REFS, _DB_META)
-            )
-        except lmdb.Error as exc:
-            raise StorageError(
-                f"{self.path} is not an ArborDB chunk store ({exc}); open it without "
-                "readonly=True to create one"
-            ) from exc
-        try:
-            journal = self._env.open_db(_DB_JOURNAL, create=not self.readonly)
-        except lmdb.NotFoundError:
-            journal = None
-        return chunks, journal, refs, meta
-
     def _check_format_version(self) -> None:
         current = str(FORMAT_VERSION).encode()
 
@@ -741,6 +861,234 @@ class LmdbChunkStore:
             raise FormatVersionError(f"chunk store {self.path}", version, FORMAT_VERSION)
 
 
+# LMDB's meta pages (pages 0 and 1 of data.mdb; 64-bit builds, LMDB 0.9), the
+# fields read here, offsets from the page's start (little-endian on this machine):
+#   16  u32  mm_magic, 0xBEEFC0DE
+#   40  u32  page size (the free-list database's md_pad)
+#   136 u64  mm_last_pg: the last page in use
+#   144 u64  mm_txnid: the meta page with the higher one is current
+_LMDB_MAGIC = 0xBEEFC0DE
+_LMDB_META = struct.Struct("<16xI20xI92xQQ")  # magic, page size, last page, txnid
+_PAGE_SIZES = (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536)
+
+
+def check_data_file(data: Path) -> None:
+    """Refuse a ``data.mdb`` shorter than its meta page says, before LMDB maps it:
+    reading a page past the end of a mapped file kills the process (SIGBUS).
+
+    Raises:
+        StorageError: the file is damaged (truncated, or its meta pages unreadable).
+    """
+    try:
+        with open(data, "rb") as file:
+            head = file.read(_LMDB_META.size)
+            if len(head) < _LMDB_META.size:
+                size = os.fstat(file.fileno()).st_size
+                if size == 0:
+                    return  # a new environment: LMDB writes it
+                raise StorageError(
+                    f"the data file {data} is damaged: {size} bytes, too short for its "
+                    "header (it was truncated; restore the repository from a copy)"
+                )
+            magic, page, _, _ = _LMDB_META.unpack(head)
+            if magic != _LMDB_MAGIC or page not in _PAGE_SIZES:
+                raise StorageError(
+                    f"the data file {data} is damaged or not an ArborDB store (its first "
+                    "page is not an LMDB meta page); restore the repository from a copy"
+                )
+            file.seek(page)
+            metas = [head, file.read(_LMDB_META.size)]
+            size = os.fstat(file.fileno()).st_size
+    except FileNotFoundError:
+        return  # a new environment
+    except OSError as exc:
+        raise StorageError(f"cannot read the data file {data}: {exc}") from exc
+    valid = [
+        _LMDB_META.unpack(meta)
+        for meta in metas
+        if len(meta) == _LMDB_META.size and _LMDB_META.unpack(meta)[0] == _LMDB_MAGIC
+    ]
+    _, _, last_page, _ = max(valid, key=lambda meta: meta[3])
+    if (last_page + 1) * page > size:
+        raise StorageError(
+            f"the data file {data} is damaged: {size:,} bytes, but its header says it "
+            f"holds {(last_page + 1) * page:,} (it was truncated; restore the repository "
+            "from a copy)"
+        )
+
+
+def _open_env(path: Path, map_size: int, writable: bool, create: bool) -> lmdb.Environment:
+    try:
+        return lmdb.open(
+            str(path),
+            map_size=map_size,
+            readonly=not writable,
+            create=create,
+            sync=True,
+            metasync=True,
+            writemap=False,
+            max_dbs=4,
+            max_spare_txns=4,
+        )
+    except lmdb.Error as exc:
+        raise StorageError(f"cannot open the chunk store at {path}: {exc}") from exc
+
+
+def _hold(path: Path, writable: bool) -> int | None:
+    """Read-lock ``holders.lock`` (created if missing) for as long as this process has
+    the environment open (``_Environment.shrink``); waits while a shrink runs.
+    None when the file cannot be made (a read-only directory)."""
+    try:
+        fd = os.open(path / "holders.lock", os.O_RDWR | os.O_CREAT if writable else os.O_RDONLY, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Environment:
+    """The one LMDB environment of a path in this process, shared by its handles.
+
+    LMDB forbids opening an environment twice in one process, so every
+    ``LmdbChunkStore`` of a path attaches to one of these (keyed by the process id
+    too: a forked child opens its own), shares its resize gate, write lock,
+    journal index and caches, and the last handle to close closes it. It is
+    opened writable whenever the directory allows, so a read-only handle and a
+    writable one can live side by side (a read-only handle refuses writes
+    itself).
+    """
+
+    _open: dict[tuple[int, str], _Environment] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, key: tuple[int, str], env: lmdb.Environment, delta_cache_bytes: int) -> None:
+        self.key, self.env = key, env
+        self.writable = not env.flags()["readonly"]
+        self.gate = _ResizeGate()
+        self.write_lock = threading.Lock()
+        self.cache = RebuiltCache(delta_cache_bytes)
+        self.index = JournalIndex()
+        self.roots: dict[bytes, bytes] = {}  # delta chunk -> its chain's raw root
+        self.users = 0
+        self.generation = 0  # how many times ``shrink`` replaced the file
+        self.holder: int | None = None  # fd of holders.lock, read-locked while open
+        self.path = Path(env.path())
+        self._databases: dict[bytes, Any] = {}
+
+    @classmethod
+    def attach(
+        cls, path: Path, readonly: bool, map_size: int, delta_cache_bytes: int
+    ) -> _Environment:
+        key = (os.getpid(), os.path.realpath(path))
+        with cls._lock:
+            shared = cls._open.get(key)
+            if shared is None:
+                writable = not readonly or os.access(path, os.W_OK)
+                holder = _hold(path, writable)
+                try:
+                    check_data_file(path / "data.mdb")  # before LMDB maps it
+                    env = _open_env(path, map_size, writable, create=not readonly)
+                except BaseException:
+                    if holder is not None:
+                        os.close(holder)
+                    raise
+                shared = cls._open[key] = cls(key, env, delta_cache_bytes)
+                shared.holder, shared.path = holder, path
+            elif not readonly and not shared.writable:
+                raise StorageError(
+                    f"the chunk store at {path} is open read-only in this process (its "
+                    "directory was not writable); close that handle before writing"
+                )
+            shared.users += 1
+            return shared
+
+    def detach(self) -> None:
+        with self._lock:
+            self.users -= 1
+            if not self.users:
+                del self._open[self.key]
+                self.env.close()
+                if self.holder is not None:
+                    os.close(self.holder)  # drops the read lock
+
+    def shrink(self) -> bool:
+        """Rewrite data.mdb compacted (free pages dropped), if no other handle in
+        this process nor any other process has the environment open; returns
+        whether it did. The caller holds the write lock and the resize gate alone.
+
+        How it stays safe: every process holds a read lock on ``holders.lock``
+        while it has the environment open (taken before LMDB opens it), so a
+        write lock granted without waiting means nobody else has it open, and
+        any process that opens it meanwhile waits. LMDB copies the environment
+        compacted (a consistent snapshot) beside it; the copy is fsynced and
+        renamed over data.mdb, so a crash leaves the old file or the new one.
+        """
+        with self._lock:  # no handle attaches meanwhile
+            if self.users != 1 or self.holder is None or not self.writable:
+                return False
+            try:
+                fcntl.lockf(self.holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False  # another process has it open: LMDB reuses the free pages
+            scratch = self.path / "compacting"
+            try:
+                shutil.rmtree(scratch, ignore_errors=True)
+                try:
+                    scratch.mkdir()
+                    self.env.copy(str(scratch), compact=True)
+                    _fsync(scratch / "data.mdb")
+                except (OSError, lmdb.Error):
+                    return False  # no room for the copy, say: the file stays as it is
+                map_size = self.env.info()["map_size"]
+                self.env.close()
+                try:
+                    os.replace(scratch / "data.mdb", self.path / "data.mdb")
+                    _fsync(self.path)
+                finally:  # the new file, or the old one if the rename failed
+                    self.env = _open_env(self.path, map_size, True, create=False)
+                    self._databases.clear()
+                    self.generation += 1
+                return True
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+                fcntl.lockf(self.holder, fcntl.LOCK_SH)
+
+    def databases(self, readonly: bool) -> tuple[Any, Any, Any, Any]:
+        """chunks, journal, refs, meta (created by a writable handle); the journal is
+        None in a read-only handle of a version 1 or 2 store, which has none."""
+        with self._lock:
+            try:
+                chunks, refs, meta = (self._database(n, readonly) for n in (_DB_CHUNKS, _DB_REFS, _DB_META))
+            except lmdb.Error as exc:
+                raise StorageError(
+                    f"{self.env.path()} is not an ArborDB chunk store ({exc}); open it without "
+                    "readonly=True to create one"
+                ) from exc
+            try:
+                journal = self._database(_DB_JOURNAL, readonly)
+            except lmdb.NotFoundError:
+                journal = None
+            return chunks, journal, refs, meta
+
+    def _database(self, name: bytes, readonly: bool) -> Any:
+        handle = self._databases.get(name)
+        if handle is None:
+            handle = self._databases[name] = self.env.open_db(name, create=not readonly)
+        return handle
+
+
 class _Unstored(NamedTuple):
     """The chunks of a write that the snapshot ``snapshot`` (its transaction id) did
     not hold: a write transaction numbered ``snapshot + 1`` follows no other write
@@ -748,6 +1096,7 @@ class _Unstored(NamedTuple):
 
     snapshot: int
     addresses: set[bytes]
+    generation: int  # the environment's, which a shrink (a new file) moves
 
 
 class _Reader:

@@ -12,9 +12,9 @@ and ``get_many`` / ``list_refs`` see one state.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
-from ..errors import CorruptChunk, MissingChunk
+from ..errors import CorruptChunk, GcEpochMoved, MissingChunk
 from ..hash import address_of, addresses_of, prefix_range, require_address
 from .store import (
     RefUpdate,
@@ -40,6 +40,7 @@ class MemoryChunkStore:
         self._meta: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._check_addresses = check_addresses
+        self._gc_epoch = 0  # how many collections deleted chunks
 
     # --- chunks ---------------------------------------------------------------
 
@@ -90,6 +91,7 @@ class MemoryChunkStore:
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Mapping[bytes, bytes] | None = None,
+        gc_epoch: int | None = None,
     ) -> bool:
         """``ChunkStore.commit``; delta hints are ignored (chunks are kept whole)."""
         updates = check_ref_updates(ref_updates)
@@ -97,6 +99,8 @@ class MemoryChunkStore:
         if self._check_addresses:
             check_chunk_addresses(owned)
         with self._lock:
+            if gc_epoch is not None and gc_epoch != self._gc_epoch:
+                raise GcEpochMoved("garbage collection ran since this write began")
             for _, (name, expected, _) in updates:
                 if self._refs.get(name) != expected:
                     return False  # invariant (4): nothing written
@@ -127,6 +131,26 @@ class MemoryChunkStore:
         checked = [require_address(address) for address in addresses]
         with self._lock:
             return sum(self._chunks.pop(address, None) is not None for address in checked)
+
+    def gc_epoch(self) -> int:
+        return self._gc_epoch
+
+    def collect_garbage(self, mark: Callable[..., set[bytes]]) -> dict[str, int]:
+        """``ChunkStore.collect_garbage``: mark and sweep under the lock, one state."""
+
+        def read_many(addresses: Sequence[bytes]) -> list[bytes]:
+            try:
+                return [self._chunks[address] for address in addresses]
+            except KeyError as exc:
+                raise MissingChunk(exc.args[0]) from None
+
+        with self._lock:
+            keep = mark(list(self._refs.values()), read_many, set())
+            doomed = [address for address in self._chunks if address not in keep]
+            freed = sum(len(self._chunks.pop(address)) for address in doomed)
+            if doomed:
+                self._gc_epoch += 1
+        return {"kept": len(keep), "deleted": len(doomed), "freed_bytes": freed}
 
     def verify(self, address: bytes) -> None:
         data = self.get(address)

@@ -64,6 +64,11 @@ Invariants:
       (``chain_cap``); a chunk whose base is at its cap is a delta against that
       chain's raw root instead (depth 1), and is stored whole when that delta is
       too large.
+  (5) Only tree leaves (chunks whose second byte, the node level, is 0; no
+      object magic has a zero second byte) are stored as deltas, so a delta
+      record names no other chunk: garbage collection learns that from the
+      record's kind byte and its chain root's level byte (``names_nothing``),
+      without rebuilding the chunk.
   (4) ``rebase_records`` keeps every delta readable when chunks are deleted: each
       kept delta whose base is deleted is rewritten against its nearest kept
       ancestor (never deeper than before), or whole when none is kept or the
@@ -282,6 +287,42 @@ def _chain_root(get: _Get, address: bytes) -> bytes:
     raise CorruptChunk(address, f"its delta chain is longer than {MAX_DEPTH} links", 9)
 
 
+def is_leaf(chunk: bytes | memoryview) -> bool:
+    """Whether ``chunk`` is a tree leaf (level byte 0; invariant (5))."""
+    return len(chunk) >= 2 and chunk[1] == 0
+
+
+def names_nothing(get: _Get, address: bytes, record: bytes | memoryview, roots: dict[bytes, bytes]) -> bool:
+    """Whether the chunk of ``record`` is a leaf, read from record headers alone: a raw
+    record's level byte, or a delta's chain root's (invariant (5)); ``roots``
+    remembers chain roots found. False when unsure (then rebuild the chunk).
+
+    Raises:
+        CorruptChunk: a link of the delta's chain is missing.
+    """
+    if len(record) > RECORD_HEADER_LEN + 1 and record[0] == KIND_RAW:
+        return record[RECORD_HEADER_LEN + 1] == 0
+    if not (len(record) > DELTA_HEADER_LEN and record[0] == KIND_DELTA):
+        return False
+    walked = []
+    link, root = address, roots.get(address)
+    while root is None:  # down the chain by headers, until a link whose root is known
+        walked.append(link)
+        if len(walked) > MAX_DEPTH + 1:
+            raise CorruptChunk(address, f"its delta chain is longer than {MAX_DEPTH} links", 9)
+        record = get(link) if link != address else record
+        if record is None:
+            raise CorruptChunk(link, "a chunk on its delta chain is missing", 10)
+        if not (len(record) > DELTA_HEADER_LEN and record[0] == KIND_DELTA):
+            root = link
+        else:
+            link = bytes(record[10:DELTA_HEADER_LEN])
+            root = roots.get(link)
+    roots.update(dict.fromkeys(walked, root))
+    base = get(root)
+    return base is not None and len(base) > RECORD_HEADER_LEN + 1 and base[RECORD_HEADER_LEN + 1] == 0
+
+
 def is_delta_on(record: bytes | memoryview, bases: Collection[bytes]) -> bool:
     """Whether ``record`` is a delta whose base is in ``bases`` (header only, unchecked)."""
     return record[:1] == _DELTA_KIND_BYTE and bytes(record[10:DELTA_HEADER_LEN]) in bases
@@ -309,6 +350,7 @@ def plan_records(
     """
     plan: dict[bytes, tuple[bytes, int]] = {}  # chunk -> (delta base, depth)
     decided: set[bytes] = set()
+    hints = {a: b for a, b in hints.items() if is_leaf(owned[a])}  # invariant (5)
     for start in hints:
         walk = []
         address = start

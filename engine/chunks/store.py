@@ -21,6 +21,13 @@ Invariants every implementation keeps:
       chunks and ref updates are visible, or none of them is.
   (4) A ref moves only by compare-and-swap from the value its writer read; a lost
       race is the return value ``False``, never an exception and never a write.
+  (5) Garbage collection never deletes a chunk that a ref reaches when it
+      deletes, nor one written after it began, whatever writers do meanwhile; a
+      collection that deletes anything moves ``gc_epoch``, and a ``commit`` told an
+      older epoch raises ``GcEpochMoved`` without writing, so a writer whose new
+      chunks name stored ones it read before the collection checks them again.
+      Every write keeps the stored chunks closed: whatever a stored chunk names
+      is stored too.
 
 Visibility: a write is visible to every reader of the same store once the call
 returns, and to readers in other processes from then on too (LMDB); a read that
@@ -47,7 +54,7 @@ point order, which is the byte order of their UTF-8 form.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import NamedTuple, Protocol, runtime_checkable
 
 from ..errors import AmbiguousPrefix, InvalidInput, MissingChunk
@@ -134,6 +141,7 @@ class ChunkStore(Protocol):
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Mapping[bytes, bytes] | None = None,
+        gc_epoch: int | None = None,
     ) -> bool:
         """Store ``chunks`` and compare-and-swap every ref, as one atomic write.
 
@@ -146,9 +154,12 @@ class ChunkStore(Protocol):
         current value differs from its ``expected``, nothing at all is written
         and the result is ``False`` (invariants (3), (4)); the caller re-reads and
         retries, or gives up. ``True`` means everything is visible (and durable,
-        for a durable store).
+        for a durable store). ``gc_epoch``: the ``gc_epoch()`` the writer read
+        before it read what it builds on; if a collection deleted chunks since,
+        nothing is written (invariant (5)).
 
         Raises:
+            GcEpochMoved: ``gc_epoch`` is given and no longer current.
             MissingChunk: a ``new`` address is neither in ``chunks`` nor stored
                 (invariant (2)); nothing is written.
             InvalidInput: two updates name the same ref, or a name is invalid.
@@ -190,11 +201,26 @@ class ChunkStore(Protocol):
         ...
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
-        """Remove chunks in one atomic write (garbage collection's sweep).
+        """Remove chunks in one atomic write (for tools and tests: garbage collection
+        beside writers is ``collect_garbage``).
 
         Returns how many of them were stored; absent addresses are ignored. The
         caller keeps invariant (2): it deletes only chunks no ref reaches. A chunk
         kept that was stored as a delta against a deleted one stays readable.
+        """
+        ...
+
+    def gc_epoch(self) -> int:
+        """How many garbage collections have deleted chunks from this store."""
+        ...
+
+    def collect_garbage(self, mark: Callable[..., set[bytes]]) -> dict[str, int]:
+        """Delete every chunk that no ref reaches (invariant (5)).
+
+        ``mark(roots, read_many, known)`` returns every address reachable from
+        ``roots`` outside ``known`` (where it may stop), reading chunks with
+        ``read_many(addresses) -> list of bytes``. Returns counts: ``kept``,
+        ``deleted`` and ``freed_bytes``.
         """
         ...
 

@@ -16,12 +16,30 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, KeyTooLarge
 from .keys import _DECIMAL_BYTES, _FLOAT_NAN, ESCAPE, TERMINATOR, VALUE, _Field, _field, _malformed
 
-__all__ = ["decode_keys", "encode_keys"]
+__all__ = ["MAX_KEY_BYTES", "decode_keys", "encode_keys", "refuse_long_keys"]
 
 _MAX_OFFSET = 2**31 - 1  # pa.binary() has int32 offsets
+# The longest encoded primary key or indexed value a table stores: Dolt's and
+# MySQL's (InnoDB) limit. Keys are copied into internal nodes and compared byte
+# by byte on every lookup, so one long key slows every read of its tree.
+MAX_KEY_BYTES = 3072
+
+
+def refuse_long_keys(keys: pa.Array | pa.ChunkedArray, what: str) -> None:
+    """Raise ``KeyTooLarge`` if an encoded key in ``keys`` passes ``MAX_KEY_BYTES``;
+    ``what`` names the key in the message ("the primary key (id)")."""
+    if len(keys) == 0:
+        return
+    longest = pc.max(pc.binary_length(keys)).as_py() or 0
+    if longest > MAX_KEY_BYTES:
+        raise KeyTooLarge(
+            f"{what} of a row is {longest:,} bytes long (encoded); a key holds at most "
+            f"{MAX_KEY_BYTES:,} bytes, as in Dolt and MySQL: shorten the value, or key or "
+            "index the table by another column"
+        )
 
 
 def _fields(types: Sequence[pa.DataType]) -> list[_Field]:

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.key_batch import decode_keys, encode_keys
+from ..codec.key_batch import decode_keys, encode_keys, refuse_long_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
 from ..tree.lookup import seek
@@ -83,6 +83,16 @@ def index_keys(
     return encode_keys(columns, index_key_types(schema, index))
 
 
+def refuse_long_values(schema: Schema, index: Index, data: pa.Table) -> None:
+    """Raise ``KeyTooLarge`` if a row of ``data`` has an indexed value longer than a
+    key may be (only values of variable length can be)."""
+    types = [schema.column(n).type for n in index.columns]
+    variable = (pa.types.is_string, pa.types.is_binary, pa.types.is_large_string, pa.types.is_large_binary)
+    if data.num_rows and any(test(t) for t in types for test in variable):
+        values = encode_keys([data.column(n) for n in index.columns], types)
+        refuse_long_keys(values, f"index {index.name!r} on ({', '.join(index.columns)})")
+
+
 def check_indexes(schema: Schema, data: pa.Table) -> None:
     """Check invariant (2) for every UNIQUE index over all rows ``data`` (before a build).
 
@@ -104,6 +114,7 @@ def build_index(
     nodes: NodeStore, schema: Schema, index: Index, data: pa.Table, ids: Sequence[pa.Array]
 ) -> ProllyTree:
     """A new index tree over all rows ``data`` (invariant (1); ``check_indexes`` first)."""
+    refuse_long_values(schema, index, data)
     keys = index_keys(schema, index, data, ids)
     order, _ = key_order(keys)
     return ProllyTree.build(nodes, take_in_order(keys, order), [], [])
@@ -127,6 +138,7 @@ def plan_index_edits(
     """
     plan = {}
     for index in schema.indexes:
+        refuse_long_values(schema, index, added[0])
         old = index_keys(schema, index, *removed)
         new = index_keys(schema, index, *added)
         if index.unique and check:

@@ -23,7 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.key_batch import encode_keys
+from ..codec.key_batch import encode_keys, refuse_long_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
 from ..tree.lookup import lookup
@@ -50,6 +50,10 @@ def row_keys(schema: Schema, data: pa.Table) -> pa.BinaryArray:
     return encode_keys([data.column(n) for n in schema.primary_key], schema.key_types)
 
 
+def _primary_key(schema: Schema) -> str:
+    return f"the primary key ({', '.join(schema.primary_key)})"
+
+
 def build_keyed(
     nodes: NodeStore, schema: Schema, data: pa.Table
 ) -> tuple[ProllyTree, dict[str, ProllyTree]]:
@@ -59,6 +63,7 @@ def build_keyed(
         DuplicateKey: a key repeats, or a UNIQUE index is broken.
     """
     keys = row_keys(schema, data)
+    refuse_long_keys(keys, _primary_key(schema))
     order, dupes = key_order(keys)
     _refuse_repeats(schema, data, order, dupes)
     check_indexes(schema, data)  # invariant: every check before the first write
@@ -86,6 +91,7 @@ def apply_keyed(
             False and it is not deleted in this batch; a UNIQUE index is broken.
     """
     new_keys = row_keys(schema, new)
+    refuse_long_keys(new_keys, _primary_key(schema))
     order, dupes = key_order(new_keys)
     _refuse_repeats(schema, new, order, dupes)
     new, new_keys = take_in_order(new, order), take_in_order(new_keys, order)

@@ -21,7 +21,7 @@ every ref shows either the old state or the new one, never a mix.
 from __future__ import annotations
 
 import errno
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from arbordb.engine.chunks.buffered import BufferedChunkStore
 from arbordb.engine.chunks.store import ChunkStore, RefUpdate
@@ -73,9 +73,17 @@ class FaultyChunkStore:
         bases: Mapping[bytes, bytes] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Mapping[bytes, bytes] | None = None,
+        gc_epoch: int | None = None,
     ) -> bool:
         self._count_write("commit")
-        return self._target.commit(chunks, ref_updates, bases, base_chunks, deltas)
+        return self._target.commit(chunks, ref_updates, bases, base_chunks, deltas, gc_epoch)
+
+    def gc_epoch(self) -> int:
+        return self._target.gc_epoch()
+
+    def collect_garbage(self, mark: Callable[..., set[bytes]]) -> dict[str, int]:
+        self._count_write("collect_garbage")
+        return self._target.collect_garbage(mark)
 
     def delete_many(self, addresses: Sequence[bytes]) -> int:
         self._count_write("delete_many")

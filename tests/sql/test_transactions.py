@@ -155,6 +155,26 @@ def test_read_only_connection_refuses_writes(path, table, con):
         assert rows(cur, "SELECT count(*) FROM t") == [(2,)]
 
 
+def test_read_only_connection_cannot_check_out_beside_a_writable_one(path, table, con):
+    table.execute("CALL dolt_branch('feature')")
+    con.commit()
+    with arbordb.connect(path, branch="feature", read_only=True) as ro:
+        with pytest.raises(arbordb.OperationalError, match="read-only"):
+            ro.check_out()
+    with arbordb.connect(path, branch=None) as fresh:
+        assert rows(fresh.cursor(), "SELECT active_branch()") == [("main",)]
+
+
+def test_read_only_connection_opened_first_leaves_room_for_a_writable_one(path, table, con):
+    con.close()
+    with arbordb.connect(path, read_only=True) as ro, arbordb.connect(path) as rw:
+        rw.cursor().execute("INSERT INTO t VALUES (3, 'c')")
+        rw.commit()
+        assert rows(ro.cursor(), "SELECT count(*) FROM t") == [(3,)]
+        with pytest.raises(arbordb.OperationalError, match="read-only"):
+            ro.cursor().execute("DELETE FROM t")
+
+
 def test_session_state_machine(con, table):
     session = con.session
     assert session.state == "idle"
