@@ -284,9 +284,9 @@ def to_duckdb(expression: exp.Expr, pretty: bool = False) -> str:
     """DuckDB SQL for a tree, normally one whose AS OF tables were already rewritten.
 
     A tree parsed from another dialect is transpiled. Where the translation depends on
-    types (SQLite's ``a / b`` of two integer columns is an integer division), annotate
-    the tree first (``sqlglot.optimizer`` ``qualify`` and ``annotate_types`` with the
-    catalog's schema); untyped, ``a / b`` stays DuckDB's ``/``. ``CALL`` statements are
+    types (SQLite's ``a / b`` of two integer columns is an integer division), the session
+    types the tree with the catalog's schema first (sql/semantics.py); untyped, ``a / b``
+    stays DuckDB's ``/``. ``CALL`` statements are
     written as ``CALL name(args)``, which DuckDB also reads.
 
     Args:
