@@ -21,7 +21,7 @@ Concurrency model (LMDB's, written down as G11 asks):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -35,7 +35,7 @@ from arbordb.engine.errors import BranchNotFound
 
 from . import errors
 from .dialect import SUPPORTED_DIALECTS
-from .errors import InterfaceError, OperationalError, ProgrammingError, SqlError, translate
+from .errors import InterfaceError, ProgrammingError, SqlError, translate
 from .session import Result, Session
 
 __all__ = [
