@@ -88,8 +88,8 @@ class Config:
             return _decode(bytes(raw), "the repository's local config") if raw else {}
         try:
             text = self.global_path.read_bytes()
-        except FileNotFoundError:
-            return {}
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            return {}  # none, or another account's that this process may not read
         return _decode(text, str(self.global_path))
 
     def author(self) -> tuple[str, str]:

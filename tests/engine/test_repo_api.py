@@ -7,7 +7,6 @@ import pyarrow as pa
 import pytest
 
 import arbordb
-from arbordb.engine.errors import InvalidInput
 
 
 @pytest.fixture
@@ -28,7 +27,7 @@ def test_write_takes_pandas_and_arrow_streams(repo) -> None:
     repo.write("labels", pa.record_batch({"id": [6], "label": ["elk"]}), mode="insert")
     rows = repo.table("labels").sort_by("id").to_pydict()
     assert rows == {"id": [1, 2, 3, 4, 5, 6], "label": ["cat", "dog", "cat", "owl", "bat", "elk"]}
-    with pytest.raises(InvalidInput, match="cannot write a list to table 'labels'"):
+    with pytest.raises(arbordb.ProgrammingError, match="cannot write a list to table 'labels'"):
         repo.write("labels", [(7, "x")], mode="insert")
 
 
@@ -71,5 +70,5 @@ def test_revert_and_cherry_pick(repo) -> None:
     assert outcome.conflicts == 0
     assert repo.table("labels").to_pydict()["label"][0] == "cat"
     assert repo.log(limit=1)[0]["message"] == 'Revert "lynx"'
-    with pytest.raises(InvalidInput):
+    with pytest.raises(arbordb.ProgrammingError, match="revert needs"):
         repo.revert()

@@ -16,7 +16,6 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-import arbordb
 from arbordb.engine.errors import (
     AlreadyExists,
     BranchNotFound,
@@ -32,7 +31,7 @@ from arbordb.engine.hash import parse_address
 from arbordb.engine.remote.manifest import Manifest
 from arbordb.engine.remote.sync import gc_remote
 from arbordb.engine.remote.transport import open_transport
-from arbordb.engine.repo import Repo
+from arbordb.engine.repo import Repo, clone
 
 from .conftest import free_port
 
@@ -87,7 +86,7 @@ def test_push_then_clone_is_a_complete_offline_repository(tmp_path, remote_url):
     src.add_remote("origin", remote_url)
     src.push("origin", "main", set_upstream=True)
     src.push("origin", tag="v1")
-    copy = arbordb.clone(remote_url, tmp_path / "copy")
+    copy = clone(remote_url, tmp_path / "copy")
     assert copy.active_branch == "main"
     assert copy.db.fsck() == []
     assert copy.table("labels").sort_by("id").equals(src.table("labels").sort_by("id"))
@@ -110,7 +109,7 @@ def test_an_update_pushes_and_pulls_only_what_changed(tmp_path, remote_url):
     src.add_remote("origin", remote_url)
     src.push("origin", "main", set_upstream=True)
     first = remote_size(remote_url)
-    copy = arbordb.clone(remote_url, tmp_path / "copy")
+    copy = clone(remote_url, tmp_path / "copy")
     ids = list(range(0, 20000, 100))  # 1% of the rows, all over the table
     src.write("labels", rows(ids, "dog"), mode="upsert")
     src.commit("relabel 1%")
@@ -131,9 +130,9 @@ def test_fetch_moves_tracking_refs_and_prunes(tmp_path, remote_url):
     src.branch("feature")
     src.push("origin", "main")
     src.push("origin", "feature")
-    copy = arbordb.clone(remote_url, tmp_path / "copy")
+    copy = clone(remote_url, tmp_path / "copy")
     assert sorted(copy.db.refs.remote_branches()) == ["origin/feature", "origin/main"]
-    other = arbordb.clone(remote_url, tmp_path / "other")
+    other = clone(remote_url, tmp_path / "other")
     other.checkout("feature", create=True)
     other.write("labels", rows([1], "x"), mode="upsert")
     other.commit("feature work")
@@ -162,7 +161,7 @@ def test_transfers_report_progress(tmp_path):
     with reporting(lambda chunks, size: pushed.append((chunks, size))):
         src.push("origin", "main")
     with reporting(lambda chunks, size: cloned.append((chunks, size))):
-        arbordb.clone(str(tmp_path / "remote"), tmp_path / "copy")
+        clone(str(tmp_path / "remote"), tmp_path / "copy")
     assert sum(s for _, s in pushed) == remote_size((tmp_path / "remote").as_uri())
     assert sum(c for c, _ in cloned) == sum(c for c, _ in pushed) > 3
 
@@ -178,7 +177,7 @@ def test_clone_of_a_missing_or_empty_remote_leaves_nothing(tmp_path, s3_endpoint
     for url in [(tmp_path / "nowhere").as_uri(), empty.as_uri(), f"s3://{make_bucket(s3_endpoint)}/x"]:
         target = tmp_path / "copy"
         with pytest.raises(RemoteNotFound, match="no ArborDB repository"):
-            arbordb.clone(url, target)
+            clone(url, target)
         assert not target.exists()
         assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
@@ -190,11 +189,11 @@ def test_clone_failure_inside_an_empty_target_leaves_it_empty(tmp_path):
     target = tmp_path / "copy"
     target.mkdir()
     with pytest.raises(BranchNotFound, match="nope"):
-        arbordb.clone(str(tmp_path / "remote"), target, branch="nope")
+        clone(str(tmp_path / "remote"), target, branch="nope")
     assert target.exists() and not any(target.iterdir())
     (target / "x").write_text("keep")
     with pytest.raises(InvalidInput, match="not an empty directory"):
-        arbordb.clone(str(tmp_path / "remote"), target)
+        clone(str(tmp_path / "remote"), target)
 
 
 def test_unknown_remote_branch_and_tag(tmp_path):
@@ -229,7 +228,7 @@ def test_push_behind_the_tip_is_refused_and_force_accepted(tmp_path, remote_url)
     a = make_repo(tmp_path / "a", 100)
     a.add_remote("origin", remote_url)
     a.push("origin", "main", set_upstream=True)
-    b = arbordb.clone(remote_url, tmp_path / "b")
+    b = clone(remote_url, tmp_path / "b")
     b.write("labels", rows([1], "b"), mode="upsert")
     b.commit("b's work")
     b.push()
@@ -243,7 +242,7 @@ def test_push_behind_the_tip_is_refused_and_force_accepted(tmp_path, remote_url)
     with pytest.raises(PushRejected, match="non-fast-forward.*fetch first"):
         a.push()
     a.push(force=True)
-    assert arbordb.clone(remote_url, tmp_path / "c").log()[0]["message"] == "a's work"
+    assert clone(remote_url, tmp_path / "c").log()[0]["message"] == "a's work"
 
     # fetch after someone force-pushed: b's tracking ref follows the remote backwards
     b.fetch("origin")
@@ -256,7 +255,7 @@ def test_pull_into_a_dirty_working_set_is_refused_and_changes_nothing(tmp_path):
     a = make_repo(tmp_path / "a", 100)
     a.add_remote("origin", remote)
     a.push("origin", "main", set_upstream=True)
-    b = arbordb.clone(remote, tmp_path / "b")
+    b = clone(remote, tmp_path / "b")
     a.write("labels", rows([3], "new"), mode="upsert")
     a.commit("upstream change")
     a.push()
@@ -273,7 +272,7 @@ def test_pull_that_conflicts_leaves_conflicts_like_merge(tmp_path):
     a = make_repo(tmp_path / "a", 100)
     a.add_remote("origin", remote)
     a.push("origin", "main", set_upstream=True)
-    b = arbordb.clone(remote, tmp_path / "b")
+    b = clone(remote, tmp_path / "b")
     a.write("labels", rows([5], "theirs"), mode="upsert")
     a.commit("theirs")
     a.push()
@@ -295,7 +294,7 @@ def test_a_damaged_pack_is_refused_and_nothing_is_stored(tmp_path):
     a = make_repo(tmp_path / "a", 3000)
     a.add_remote("origin", str(remote))
     a.push("origin", "main")
-    b = arbordb.clone(str(remote), tmp_path / "b")
+    b = clone(str(remote), tmp_path / "b")
     a.write("labels", rows(range(0, 3000, 50), "x"), mode="upsert")
     a.commit("second")
     a.push()
@@ -308,7 +307,7 @@ def test_a_damaged_pack_is_refused_and_nothing_is_stored(tmp_path):
         b.fetch("origin")
     assert (b.db.store.stats()["chunks"], b.db.refs.remote_branches()) == before
     with pytest.raises(CorruptChunk):
-        arbordb.clone(str(remote), tmp_path / "c")
+        clone(str(remote), tmp_path / "c")
     assert not (tmp_path / "c").exists()
     assert not [p for p in tmp_path.iterdir() if ".clone-" in p.name]  # no staging left
 
@@ -333,7 +332,7 @@ def test_remote_gc_removes_only_old_unnamed_packs(tmp_path):
     (remote / "packs" / "leftover.pack").write_bytes(b"half a pack")
     assert gc_remote(str(remote)) == 0  # young: may belong to a push in flight
     assert gc_remote(str(remote), grace_seconds=0) == 1
-    assert arbordb.clone(str(remote), tmp_path / "b").table("labels").num_rows == 100
+    assert clone(str(remote), tmp_path / "b").table("labels").num_rows == 100
 
 
 # --- real processes -------------------------------------------------------------------
@@ -359,23 +358,23 @@ def test_two_processes_pushing_one_branch_one_wins_nothing_lost(tmp_path, remote
     base.push("origin", "main")
     heads = {}
     for start, who in enumerate(("x", "y")):
-        clone = arbordb.clone(remote_url, tmp_path / who)
-        clone.write("labels", rows(range(start, 2000, 10), who), mode="upsert")
-        heads[who] = clone.commit(f"{who}'s work")
-        clone.close()
+        copy = clone(remote_url, tmp_path / who)
+        copy.write("labels", rows(range(start, 2000, 10), who), mode="upsert")
+        heads[who] = copy.commit(f"{who}'s work")
+        copy.close()
     procs = {w: subprocess.Popen([sys.executable, "-c", PUSHER, str(tmp_path / w)], stdout=subprocess.PIPE, text=True) for w in heads}
     out = {w: p.communicate(timeout=60)[0] for w, p in procs.items()}
     winners = [w for w, text in out.items() if text.startswith("pushed")]
     assert len(winners) == 1, out
     loser = next(w for w in heads if w not in winners)
     assert "fetch first" in out[loser]
-    check = arbordb.clone(remote_url, tmp_path / "check")
+    check = clone(remote_url, tmp_path / "check")
     assert check.log()[0]["commit_hash"] == heads[winners[0]]
     assert check.db.fsck() == []
     retry = Repo(tmp_path / loser)
     assert not retry.pull().conflicts  # nothing lost: the loser merges the winner's work
     retry.push()
-    merged = arbordb.clone(remote_url, tmp_path / "merged").table("labels").to_pylist()
+    merged = clone(remote_url, tmp_path / "merged").table("labels").to_pylist()
     labels = {r["id"]: r["label"] for r in merged}
     assert labels[10] == "x10" and labels[11] == "y11"
 
@@ -406,11 +405,11 @@ def test_a_push_killed_at_random_moments_leaves_the_remote_consistent(tmp_path):
         proc.wait()
         head = Manifest.decode(manifest_of(remote), remote).branches()["main"]
         assert head in (old_head, parse_address(expected))  # old or new, never torn
-        copy = arbordb.clone(remote, tmp_path / f"copy{round_}")  # whichever state it is in
+        copy = clone(remote, tmp_path / f"copy{round_}")  # whichever state it is in
         assert copy.db.fsck() == []
         copy.close()
         src.push("origin", "main")  # the retry succeeds
-        assert arbordb.clone(remote, tmp_path / f"after{round_}").log()[0]["commit_hash"] == expected
+        assert clone(remote, tmp_path / f"after{round_}").log()[0]["commit_hash"] == expected
 
 
 def test_read_only_access_can_clone_but_not_push(tmp_path):
@@ -424,11 +423,11 @@ def test_read_only_access_can_clone_but_not_push(tmp_path):
     script = textwrap.dedent(
         """
         import os, sys
-        import arbordb
         from arbordb.engine.errors import RemoteUnreachable
+        from arbordb.engine.repo import clone
         if os.geteuid() == 0:
             os.setgid(65534); os.setuid(65534)  # root ignores permissions: become nobody
-        copy = arbordb.clone(sys.argv[1], sys.argv[2])
+        copy = clone(sys.argv[1], sys.argv[2])
         copy.push("origin", "main")  # up to date: nothing to write, so no refusal
         copy.write("labels", copy.table("labels").slice(0, 1), mode="upsert")
         copy.commit("mine", allow_empty=True)
