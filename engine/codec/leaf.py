@@ -62,8 +62,9 @@ class PreparedKeys:
 
     def __init__(self, keys: pa.BinaryArray) -> None:
         buffers = keys.buffers()
-        offsets = np.frombuffer(buffers[1], np.int32)[keys.offset : keys.offset + len(keys) + 1]
-        self.offsets = offsets.astype(np.int64)
+        wide = keys.type == pa.large_binary()
+        offsets = np.frombuffer(buffers[1], np.int64 if wide else np.int32)
+        self.offsets = offsets[keys.offset : keys.offset + len(keys) + 1].astype(np.int64)
         data = buffers[2]
         self.data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
         self.lengths = np.diff(self.offsets)
@@ -202,8 +203,9 @@ def _concat_keys(
             offset_parts.append(p[0])
             data_parts.append(p[1])
     offsets, _ = concat_offsets(offset_parts, counts)
+    kind = pa.large_binary() if len(offsets) == 8 * (n + 1) else pa.binary()
     return pa.Array.from_buffers(
-        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data_parts))]
+        kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data_parts))]
     )
 
 

@@ -250,6 +250,8 @@ class NodeStore:
             return parse(chunks)
         except DECODE_ERRORS as exc:
             bad = _first_bad_leaf(addresses, chunks, types)
+            if bad is None:
+                raise  # every leaf decodes alone: a limit, not damage
             raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
 
     def take_rows(
@@ -322,10 +324,12 @@ class NodeStore:
 
 def _first_bad_leaf(
     addresses: Sequence[bytes], chunks: Sequence[bytes], types: Sequence[pa.DataType]
-) -> bytes:
+) -> bytes | None:
+    """The first leaf that does not decode on its own, or None when each does (the
+    chunk store already checked every chunk's bytes against its checksum)."""
     for address, chunk in zip(addresses, chunks, strict=True):
         try:
             decode_leaves([chunk], types)
-        except Exception:  # noqa: BLE001 - we are only locating the culprit
+        except DECODE_ERRORS:
             return address
-    return addresses[0]
+    return None
