@@ -159,6 +159,24 @@ def decode_leaves(
     return keys, arrays
 
 
+def decode_some(
+    chunks: Sequence[bytes | memoryview],
+    types: Sequence[pa.DataType],
+    wanted: Sequence[int],
+    *,
+    keys: bool,
+) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
+    """``decode_leaves`` of only the value columns ``wanted`` (indexes into ``types``),
+    and of the keys only when ``keys``; the other buffers are not touched."""
+    counts, widths, key_parts, column_parts = _parse_all(chunks)
+    firsts = np.cumsum([0] + [buffer_count(t) for t in types])
+    out = {}
+    for i in wanted:
+        lo, hi = int(firsts[i]), int(firsts[i + 1])
+        out[i] = concat_column(types[i], [bufs[lo:hi] for bufs in column_parts], counts)
+    return (_concat_keys(key_parts, widths, counts) if keys else None), out
+
+
 def leaf_keys(chunks: Sequence[bytes | memoryview]) -> pa.BinaryArray:
     """The keys of many leaves as one array (their value buffers left unread)."""
     counts, widths, key_parts, _ = _parse_all(chunks)
