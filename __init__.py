@@ -4,37 +4,45 @@
 ``Repo`` is the plain Python API to the version graph.
 """
 
-from arbordb.engine.repo import Repo
-from arbordb.sql.dbapi import (
-    BINARY,
-    DATETIME,
-    NUMBER,
-    ROWID,
-    STRING,
-    Binary,
-    Date,
-    DateFromTicks,
-    Time,
-    TimeFromTicks,
-    Timestamp,
-    TimestampFromTicks,
-    apilevel,
-    connect,
-    paramstyle,
-    threadsafety,
+from __future__ import annotations
+
+import importlib
+
+# Names are imported on first use (``import arbordb`` stays cheap: the SQL layer
+# loads DuckDB and sqlglot, which a script using only ``Repo`` never needs).
+_HOMES = {"Repo": "arbordb.engine.repo"}
+_HOMES.update(
+    dict.fromkeys(
+        (
+            "BINARY DATETIME NUMBER ROWID STRING Binary Date DateFromTicks Time TimeFromTicks "
+            "Timestamp TimestampFromTicks apilevel connect paramstyle threadsafety"
+        ).split(),
+        "arbordb.sql.dbapi",
+    )
 )
-from arbordb.sql.errors import (
-    DatabaseError,
-    DataError,
-    Error,
-    IntegrityError,
-    InterfaceError,
-    InternalError,
-    NotSupportedError,
-    OperationalError,
-    ProgrammingError,
-    Warning,
+_HOMES.update(
+    dict.fromkeys(
+        (
+            "DatabaseError DataError Error IntegrityError InterfaceError InternalError "
+            "NotSupportedError OperationalError ProgrammingError Warning"
+        ).split(),
+        "arbordb.sql.errors",
+    )
 )
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'arbordb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __all__ = [
     "BINARY",
