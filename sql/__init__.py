@@ -2,8 +2,8 @@
 
 Modules: ``dialect`` (parsing, AS OF, CALL), ``errors`` (PEP 249's hierarchy),
 ``catalog`` (SQL types <-> engine schemas); reads: ``operands`` (parameters and
-constant operands), ``relations`` (tables as Arrow relations, the decoded-table
-cache), ``pushdown`` (primary-key predicates as tree lookups), ``reads`` (query
+constant operands), ``relations`` (tables as streamed Arrow relations, the
+decoded-column cache), ``pushdown`` (primary-key predicates as tree lookups), ``reads`` (query
 templates, binding, views), ``describe`` (SHOW TABLES, DESCRIBE); writes:
 ``writes`` (dispatch), ``write_common``, ``inserts``, ``updates``, ``deletes``,
 ``ddl``, ``conflict_writes`` (writes to ``dolt_conflicts_<t>``); ``procedures``

@@ -16,8 +16,9 @@ current state and parameters. The template is DuckDB SQL with markers:
 A table reference resolves, in this order, to: a temporary view of the session; a
 table of the root its ``AS OF`` names (the working root without one); a view stored
 in that root's ``dolt_schemas``; a system relation (``dolt_*`` names, built by
-``sql/system_tables.py``). A table becomes a relation registered with the session's
-DuckDB connection (sql/relations.py), or only the rows its primary-key conjuncts
+``sql/system_tables.py``). A table becomes a stream of record batches that DuckDB
+reads lazily (sql/relations.py; docs/architecture.md): only the columns the query
+names (``Template.columns``), only the key range or rows its primary-key conjuncts
 select (sql/pushdown.py). The simplest shape, ``SELECT cols FROM t WHERE pk = ?``
 (every key column compared by equality), skips DuckDB altogether (``point_select``).
 
