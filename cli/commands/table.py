@@ -17,7 +17,7 @@ import pyarrow as pa
 from arbordb.sql.catalog import type_name
 
 from .. import progress
-from ..client import Client, Invocation
+from ..client import IMPORTED, Client, Invocation
 from ..errors import CliError, UsageError
 from ..importer import FILE_FORMATS, Positions, Target, conform, export_file, file_format, read_file
 from ..render import quote_ident, sql_literal
@@ -45,7 +45,7 @@ def _create_sql(name: str, data: pa.Table, pk: tuple[str, ...]) -> str:
 
 def _insert_sql(name: str, data: pa.Table, key: tuple[str, ...], upsert: bool) -> str:
     cols = ", ".join(quote_ident(c) for c in data.column_names)
-    sql = f"INSERT INTO {quote_ident(name)} ({cols}) VALUES ({', '.join('?' * data.num_columns)})"
+    sql = f"INSERT INTO {quote_ident(name)} ({cols}) SELECT {cols} FROM {IMPORTED}"
     updates = [c for c in data.column_names if c not in key]
     if upsert and updates:
         sets = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in updates)
@@ -66,8 +66,7 @@ def _write(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str,
             client.execute(f"DELETE FROM {quote_ident(name)}")
         with progress.task(f"writing {name}", data.num_rows) as step:
             for batch in data.to_batches(max_chunksize=WRITE_BATCH):
-                rows = list(zip(*(c.to_pylist() for c in batch.columns), strict=True))
-                client.executemany(sql, rows)
+                client.insert_arrow(sql, batch)  # Arrow all the way: no Python values
                 step.advance(batch.num_rows)
         client.execute("COMMIT")
     except BaseException:
