@@ -111,7 +111,7 @@ class Relations:
             InvalidInput: a bound the key cannot encode (checked now, not when read).
         """
         bounds = bounds or {}
-        table.batches(columns, **bounds)  # validates now; nothing is read until a scan
+        table.key_range(**bounds)  # refuses a bad bound now; nothing is read until a scan
 
         def open_stream() -> pa.RecordBatchReader:
             return table.batches(columns, cache=self.cache, **bounds)

@@ -5,9 +5,14 @@ a primary-key column comes from the decoded keys, which are decoded only when on
 is asked for; a value column from its own buffers alone. A keyless table always
 reads its count column and repeats each row that many times.
 
-``reader`` wraps the batches in a ``pyarrow.RecordBatchReader`` whose schema holds
-the schema's column types exactly (what DuckDB and other Arrow consumers scan
-lazily: nothing is read before the consumer asks for a batch).
+A string column whose values repeat (a label, a language: ``_categorical``) is kept
+dictionary-encoded, as decoded once into the cache: DuckDB groups and compares a
+dictionary column about twice as fast as plain strings (1M rows, 1,000 labels:
+80-96 ms against 171-187 ms; a DuckDB table: 61-67 ms).
+
+``reader`` wraps the batches in a ``pyarrow.RecordBatchReader``; the first batch is
+read when it is opened, to tell which string columns come dictionary-encoded, and
+the rest when the consumer asks for them (a LIMIT stops reading).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..codec.key_batch import decode_keys
 from ..errors import InvalidInput
@@ -54,6 +60,23 @@ def batches(
     return _batches(table, out, lo, hi, hi_inclusive, cache)
 
 
+CATEGORICAL_SAMPLE = 4096  # values looked at before dictionary-encoding a part
+CATEGORICAL_MAX = 1024  # distinct values in the sample that still make a category
+
+
+def _categorical(values: pa.Array) -> pa.Array:
+    """``values`` dictionary-encoded when they are strings that repeat (a cheap look
+    at the first values first, then at least 8 rows per distinct value), else as is."""
+    if values.type != pa.string() or len(values) < CATEGORICAL_SAMPLE:
+        return values
+    # a Python set, not pyarrow.compute: compute's allocator keeps ~1.5 MB per call
+    # resident when called from DuckDB's scan threads (measured), and most looks say no
+    if len(set(values.slice(0, CATEGORICAL_SAMPLE).to_pylist())) > CATEGORICAL_MAX:
+        return values
+    encoded = pc.dictionary_encode(values)
+    return encoded if len(encoded.dictionary) * 8 <= len(values) else values
+
+
 def _batches(table, out: pa.Schema, lo, hi, hi_inclusive, cache) -> Iterator[pa.RecordBatch]:
     schema = table.schema
     names = out.names
@@ -77,19 +100,48 @@ def _batches(table, out: pa.Schema, lo, hi, hi_inclusive, cache) -> Iterator[pa.
         hi=hi,
         hi_inclusive=hi_inclusive,
         cache=cache,
+        prepare=_categorical,
     ):
         by_name = {}
         if need_keys:
             by_name.update(zip(key_names, decode_keys(keys, schema.key_types), strict=True))
         arrays = [by_name[n] if n in by_name else values[slot[n]] for n in names]
-        arrays = [a if a.type == f.type else a.cast(f.type) for a, f in zip(arrays, out, strict=True)]
-        batch = pa.RecordBatch.from_arrays(arrays, schema=out)
+        arrays = [_as_type(a, f.type) for a, f in zip(arrays, out, strict=True)]
+        batch = pa.RecordBatch.from_arrays(
+            arrays, schema=pa.schema([f.with_type(a.type) for a, f in zip(arrays, out, strict=True)])
+        )
         if keyless:
             counts = values[0].to_numpy(zero_copy_only=False).astype(np.int64)
             if not (counts == 1).all():
                 batch = batch.take(pa.array(np.repeat(np.arange(len(counts)), counts)))
         if batch.num_rows:
             yield batch
+
+
+def _as_type(values: pa.Array, kind: pa.DataType) -> pa.Array:
+    """``values`` as the column type (a dictionary-encoded string column stays so;
+    ``large_string`` from a decode past 2 GiB becomes ``string``)."""
+    if values.type == kind or pa.types.is_dictionary(values.type):
+        return values
+    return values.cast(kind)
+
+
+def _conformed(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch], schema: pa.Schema):
+    yield first
+    for batch in rest:
+        if batch.schema != schema:
+            batch = pa.RecordBatch.from_arrays(
+                [_like(c, f.type) for c, f in zip(batch.columns, schema, strict=True)], schema=schema
+            )
+        yield batch
+
+
+def _like(values: pa.Array, kind: pa.DataType) -> pa.Array:
+    if values.type == kind:
+        return values
+    if pa.types.is_dictionary(kind):
+        return pc.dictionary_encode(values).cast(kind)
+    return values.cast(kind)
 
 
 def reader(
@@ -101,10 +153,13 @@ def reader(
     hi_inclusive: bool = False,
     cache: ColumnCache | None = None,
 ) -> pa.RecordBatchReader:
-    """``batches`` as a ``pyarrow.RecordBatchReader`` (read lazily, once)."""
-    out = arrow_schema(table.schema, columns)
+    """``batches`` as a ``pyarrow.RecordBatchReader`` (the first batch read now, the
+    rest lazily, once; see the module docstring)."""
     it = batches(table, columns, lo=lo, hi=hi, hi_inclusive=hi_inclusive, cache=cache)
-    return pa.RecordBatchReader.from_batches(out, it)
+    first = next(it, None)
+    if first is None:
+        return pa.RecordBatchReader.from_batches(arrow_schema(table.schema, columns), [])
+    return pa.RecordBatchReader.from_batches(first.schema, _conformed(first, it, first.schema))
 
 
 def split_bounds(split: Split) -> dict:

@@ -294,16 +294,31 @@ class Table:
         """
         if split is not None:
             bounds = split_bounds(split)
-        elif lo_values is None and hi_values is None:
-            bounds = {}
         else:
-            if self.schema.is_keyless:
-                raise SchemaError(f"{self._what}: a keyless table has no key range to scan")
-            lo, hi = _bounds(
-                self.schema.key_types, lo_values, hi_values, lo_inclusive, hi_inclusive, self._what
-            )
-            bounds = {"lo": lo, "hi": hi}
+            bounds = self.key_range(lo_values, hi_values, lo_inclusive, hi_inclusive)
         return reader(self, columns, cache=cache, **bounds)
+
+    def key_range(
+        self,
+        lo_values: Sequence[object] | None = None,
+        hi_values: Sequence[object] | None = None,
+        lo_inclusive: bool = True,
+        hi_inclusive: bool = True,
+    ) -> dict:
+        """The raw key bounds (``lo``, ``hi``: bytes, hi exclusive) of a ``scan`` range.
+
+        Raises:
+            SchemaError: bounds given for a keyless table.
+            InvalidInput: a bound the key cannot encode.
+        """
+        if lo_values is None and hi_values is None:
+            return {}
+        if self.schema.is_keyless:
+            raise SchemaError(f"{self._what}: a keyless table has no key range to scan")
+        lo, hi = _bounds(
+            self.schema.key_types, lo_values, hi_values, lo_inclusive, hi_inclusive, self._what
+        )
+        return {"lo": lo, "hi": hi}
 
     def splits(self, target_rows: int) -> list[Split]:
         """Disjoint key ranges that together hold every row, cut at subtree boundaries,

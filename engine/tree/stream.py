@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,15 +100,19 @@ def stream(
     hi: bytes | None = None,
     hi_inclusive: bool = False,
     cache: ColumnCache | None = None,
+    prepare: Callable[[pa.Array], pa.Array] | None = None,
 ) -> Iterator[tuple[pa.BinaryArray | None, dict[int, pa.Array]]]:
     """(keys or None, {column index: values}) of the rows with lo <= key < hi (or
-    <= hi), batch by batch in key order (see the module docstring)."""
+    <= hi), batch by batch in key order (see the module docstring). ``prepare``
+    turns each freshly decoded value column into what is kept and returned (e.g. a
+    dictionary-encoded copy); it must keep the values."""
     leaves = leaf_entries(nodes, root, lo, hi)
     groups = list(_groups(leaves.addresses, leaves.counts))
     bounded = lo is not None or hi is not None
     for g, group in enumerate(groups):
         trim = bounded and (g == 0 or g == len(groups) - 1)
-        for part_keys, columns in _decoded(nodes, types, group, wanted, keys or trim, cache):
+        parts = _decoded(nodes, types, group, wanted, keys or trim, cache, prepare)
+        for part_keys, columns in parts:
             if trim:
                 start, stop = _trim(part_keys, lo, hi, hi_inclusive)
                 if stop <= start:
@@ -141,6 +145,7 @@ def _decoded(
     wanted: Sequence[int],
     keys: bool,
     cache: ColumnCache | None,
+    prepare: Callable[[pa.Array], pa.Array] | None,
 ) -> Iterator[tuple[pa.BinaryArray | None, dict[int, pa.Array]]]:
     """The group's wanted columns, part by part: from the cache when it holds every
     one, else read and decoded a part at a time (kept in the cache afterwards when
@@ -155,9 +160,14 @@ def _decoded(
         return
     kept: dict[int, list[pa.Array]] | None = {s: [] for s in slots} if cache else None
     held = 0
-    for part_addresses, part_chunks in _parts(nodes, addresses):
+    parts = _parts(nodes, addresses)
+    part = next(parts, None)
+    while part is not None:
+        part_addresses, part_chunks = part
         part_keys, values = nodes.decode_some(part_addresses, part_chunks, types, wanted, keys)
-        del part_chunks
+        del part, part_chunks
+        if prepare is not None:
+            values = {s: prepare(v) for s, v in values.items()}
         if kept is not None:
             if keys:
                 kept[KEYS].append(part_keys)
@@ -166,10 +176,11 @@ def _decoded(
             held += sum(_size(values[s]) for s in wanted) + (_size(part_keys) if keys else 0)
             if held > cache.budget:
                 kept = None  # the group does not fit: stream it without keeping it
+        part = next(parts, None)
+        if part is None and kept is not None:  # kept before the last yield: a reader
+            for slot, kept_parts in kept.items():  # may stop there (a LIMIT, a peek)
+                cache.put((group, slot), kept_parts)
         yield part_keys, values
-    if kept is not None:
-        for slot, parts in kept.items():
-            cache.put((group, slot), parts)
 
 
 READ_LEAVES = 128  # leaves read from the store at a time
