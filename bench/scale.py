@@ -147,6 +147,9 @@ QUERY = {
 }
 
 
+MARK = "@@scale@@"
+
+
 def _run(script: str, **values: str) -> dict[str, Any]:
     names = "".join(f"{k} = {v!r}\n" for k, v in values.items())
     out = subprocess.run(
@@ -157,11 +160,13 @@ def _run(script: str, **values: str) -> dict[str, Any]:
     )
     if out.returncode:
         raise RuntimeError(f"benchmark step failed:\n{out.stderr[-3000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    # the result line is marked: DuckDB may draw a progress bar on stdout
+    (line,) = [x for x in out.stdout.splitlines() if x.startswith(MARK)]
+    return json.loads(line[len(MARK) :])
 
 
 def measure_load(engine: str, store: Path, parquet: Path) -> dict[str, Any]:
-    script = LOAD[engine] + "\nprint(json.dumps({'s': p.seconds, 'grew': p.grew}))\n"
+    script = LOAD[engine] + f"\nprint({MARK!r} + json.dumps({{'s': p.seconds, 'grew': p.grew}}))\n"
     return _run(script, STORE=str(store), PARQUET=str(parquet))
 
 
@@ -176,7 +181,7 @@ with Peak() as p:
 warm = []
 for _ in range({warm}):
     t = time.perf_counter(); {fetch}; warm.append(time.perf_counter() - t)
-print(json.dumps({{"s": p.seconds, "grew": p.grew, "warm": warm, "rows": repr(rows)}}))
+print({MARK!r} + json.dumps({{"s": p.seconds, "grew": p.grew, "warm": warm, "rows": repr(rows)}}))
 """
     return _run(script, STORE=str(store), PARQUET=str(parquet), SQL=sql)
 
