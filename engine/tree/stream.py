@@ -124,18 +124,16 @@ def stream(
 
 
 def _groups(addresses: Sequence[bytes], counts: Sequence[int]) -> Iterator[list[bytes]]:
-    target = FIRST_BATCH_ROWS
-    group: list[bytes] = []
-    rows = 0
-    for address, n in zip(addresses, counts, strict=True):
-        group.append(address)
-        rows += n
-        if rows >= target:
-            yield group
-            group, rows = [], 0
-            target = min(target * GROWTH, MAX_BATCH_ROWS)
-    if group:
-        yield group
+    """Runs of leaves holding at least the growing row targets (the last may hold
+    fewer); cut points found on the running row count, not leaf by leaf."""
+    ends = np.cumsum(np.asarray(counts, np.int64))
+    target, start = FIRST_BATCH_ROWS, 0
+    while start < len(ends):
+        before = int(ends[start - 1]) if start else 0
+        stop = int(np.searchsorted(ends, before + target)) + 1  # first leaf reaching it
+        yield list(addresses[start:stop])
+        start = stop
+        target = min(target * GROWTH, MAX_BATCH_ROWS)
 
 
 def _decoded(
