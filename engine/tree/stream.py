@@ -1,14 +1,16 @@
 """Streamed reads of a prolly tree: a key range as a sequence of column batches.
 
 The leaves of the range are found from internal nodes alone (their row counts are
-there), then grouped into batches: the first about ``FIRST_BATCH_ROWS`` rows, each
-next one ``GROWTH`` times more, up to ``MAX_BATCH_ROWS``. A reader that stops early
+there), one lowest internal node at a time as the stream goes, and grouped into
+batches: the first about ``FIRST_BATCH_ROWS`` rows, each next one ``GROWTH`` times
+more, up to ``MAX_BATCH_ROWS``. A reader that stops early
 (a ``LIMIT``) has decoded one small batch; a full scan gets a few large ones. A
 group whose chunks pass ``MAX_BATCH_BYTES`` is cut into parts, so a batch's string
 data stays far below 2 GiB and streams never need 64-bit offsets.
 
 Only the wanted value columns are decoded, the keys only when asked for (a range
-bound also needs them in the first and last group, to trim those).
+also needs them to trim: in the first group for a lower bound, in every group for
+an upper one, since the last group is not known ahead).
 
 ``ColumnCache`` keeps decoded columns by (group, column), a group named by a hash of
 its leaves' content addresses, so an entry is never stale. Its byte budget is a
@@ -31,13 +33,13 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from .cursor import count, leaf_entries
+from .cursor import count
 from .keyarray import sortable
 from .nodes import NodeStore
 
 __all__ = ["ColumnCache", "Split", "splits", "stream"]
 
-FIRST_BATCH_ROWS = 8192
+FIRST_BATCH_ROWS = 2048
 GROWTH = 4
 MAX_BATCH_ROWS = 1 << 20
 MAX_BATCH_BYTES = 32 << 20  # chunk bytes per batch part (bounds a scan's working set)
@@ -106,11 +108,11 @@ def stream(
     <= hi), batch by batch in key order (see the module docstring). ``prepare``
     turns each freshly decoded value column into what is kept and returned (e.g. a
     dictionary-encoded copy); it must keep the values."""
-    leaves = leaf_entries(nodes, root, lo, hi)
-    groups = list(_groups(leaves.addresses, leaves.counts))
-    bounded = lo is not None or hi is not None
-    for g, group in enumerate(groups):
-        trim = bounded and (g == 0 or g == len(groups) - 1)
+    for g, group in enumerate(_groups(_blocks(nodes, root, lo, hi))):
+        # only the range's first and last leaf can hold rows outside it; the last
+        # group is not known ahead (leaves are found as the stream goes), so with an
+        # upper bound every group is checked
+        trim = (lo is not None and g == 0) or hi is not None
         parts = _decoded(nodes, types, group, wanted, keys or trim, cache, prepare)
         for part_keys, columns in parts:
             if trim:
@@ -123,17 +125,47 @@ def stream(
             yield (part_keys if keys else None), columns
 
 
-def _groups(addresses: Sequence[bytes], counts: Sequence[int]) -> Iterator[list[bytes]]:
+def _blocks(
+    nodes: NodeStore, root: bytes, lo: bytes | None, hi: bytes | None
+) -> Iterator[tuple[list[bytes], np.ndarray]]:
+    """The leaves overlapping [lo, hi], in key order, as (addresses, row counts) of
+    one lowest internal node at a time: found as the stream goes, so the first batch
+    waits for one root-to-leaf path, not for every internal node of the range."""
+    if nodes.level(root) == 0:
+        yield [root], np.array([count(nodes, root)], np.int64)
+        return
+    node = nodes.internal(root)
+    first = node.child_for(lo) if lo is not None else 0
+    last = node.child_for(hi) if hi is not None else len(node.keys) - 1
+    if node.level == 1:
+        yield node.addresses[first : last + 1], node.counts[first : last + 1]
+        return
+    for child in node.addresses[first : last + 1]:
+        yield from _blocks(nodes, child, lo, hi)
+
+
+def _groups(blocks: Iterator[tuple[list[bytes], np.ndarray]]) -> Iterator[list[bytes]]:
     """Runs of leaves holding at least the growing row targets (the last may hold
-    fewer); cut points found on the running row count, not leaf by leaf."""
-    ends = np.cumsum(np.asarray(counts, np.int64))
-    target, start = FIRST_BATCH_ROWS, 0
-    while start < len(ends):
-        before = int(ends[start - 1]) if start else 0
-        stop = int(np.searchsorted(ends, before + target)) + 1  # first leaf reaching it
-        yield list(addresses[start:stop])
-        start = stop
-        target = min(target * GROWTH, MAX_BATCH_ROWS)
+    fewer); cut points found on each block's running row count, not leaf by leaf."""
+    target = FIRST_BATCH_ROWS
+    group: list[bytes] = []
+    rows = 0
+    for addresses, counts in blocks:
+        ends = np.cumsum(np.asarray(counts, np.int64))
+        start = 0
+        while start < len(ends):
+            base = int(ends[start - 1]) if start else 0
+            stop = int(np.searchsorted(ends, base + target - rows))  # first leaf reaching it
+            if stop >= len(ends):
+                group.extend(addresses[start:])
+                rows += int(ends[-1]) - base
+                break
+            group.extend(addresses[start : stop + 1])
+            yield group
+            group, rows, start = [], 0, stop + 1
+            target = min(target * GROWTH, MAX_BATCH_ROWS)
+    if group:
+        yield group
 
 
 def _decoded(
