@@ -160,9 +160,8 @@ def _run(script: str, **values: str) -> dict[str, Any]:
     )
     if out.returncode:
         raise RuntimeError(f"benchmark step failed:\n{out.stderr[-3000:]}")
-    # the result line is marked: DuckDB may draw a progress bar on stdout
-    (line,) = [x for x in out.stdout.splitlines() if x.startswith(MARK)]
-    return json.loads(line[len(MARK) :])
+    # the result is marked: DuckDB may draw a progress bar on stdout (ending in \r)
+    return json.loads(out.stdout.rsplit(MARK, 1)[1].splitlines()[0])
 
 
 def measure_load(engine: str, store: Path, parquet: Path) -> dict[str, Any]:
