@@ -208,9 +208,26 @@ def _decoded(
                 kept = None  # the group does not fit: stream it without keeping it
         part = next(parts, None)
         if part is None and kept is not None:  # kept before the last yield: a reader
-            for slot, kept_parts in kept.items():  # may stop there (a LIMIT, a peek)
+            for slot, kept_parts in _merged(kept, held).items():  # may stop there
                 cache.put((group, slot), kept_parts)
         yield part_keys, values
+
+
+MERGE_BYTES = 256 << 20  # cached parts of a group joined into one batch up to this size
+
+
+def _merged(kept: dict[int, list[pa.Array]], held: int) -> dict[int, list[pa.Array]]:
+    """A group's parts joined into one per column for the cache (the parts were cut by
+    the bytes of whole leaves, most of which a narrow query does not keep): a warm
+    scan then hands DuckDB one batch per group. Left as they are when they hold
+    more than ``MERGE_BYTES`` or do not join (a column dictionary-encoded in some
+    parts only)."""
+    if held > MERGE_BYTES or all(len(parts) == 1 for parts in kept.values()):
+        return kept
+    try:
+        return {slot: [pa.concat_arrays(parts)] for slot, parts in kept.items()}
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return kept
 
 
 READ_LEAVES = 128  # leaves read from the store at a time
