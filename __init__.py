@@ -1,53 +1,62 @@
 """ArborDB: a versioned tabular database for Python.
 
 ``connect`` is the PEP 249 entry point (SQL with AS OF and Dolt's procedures);
-``Repo`` is the plain Python API to the version graph. ``arbordb.mlflow`` (MLflow
-lineage, the ``arbordb[mlflow]`` extra) is imported on first use, so that
+``Repo`` is the plain Python API to the version graph (``clone`` makes one from a
+remote; ``Config`` holds settings such as the commit author). ``arbordb.mlflow``
+(MLflow lineage, the ``arbordb[mlflow]`` extra) is imported on first use, so that
 ``import arbordb`` does not import MLflow.
 """
 
+from __future__ import annotations
+
 import importlib
 
-from arbordb.sql.dbapi import (
-    BINARY,
-    DATETIME,
-    NUMBER,
-    ROWID,
-    STRING,
-    Binary,
-    Date,
-    DateFromTicks,
-    Time,
-    TimeFromTicks,
-    Timestamp,
-    TimestampFromTicks,
-    apilevel,
-    connect,
-    paramstyle,
-    threadsafety,
+# Names are imported on first use (``import arbordb`` stays cheap: the SQL layer
+# loads DuckDB and sqlglot, which a script that only imports the package never needs).
+_HOMES = dict.fromkeys(("Config", "Repo", "clone"), "arbordb.sql.repo")
+_HOMES.update(
+    dict.fromkeys(
+        (
+            "BINARY DATETIME NUMBER ROWID STRING Binary Date DateFromTicks Time TimeFromTicks "
+            "Timestamp TimestampFromTicks apilevel connect paramstyle threadsafety"
+        ).split(),
+        "arbordb.sql.dbapi",
+    )
 )
-from arbordb.sql.errors import (
-    DatabaseError,
-    DataError,
-    Error,
-    IntegrityError,
-    InterfaceError,
-    InternalError,
-    NotSupportedError,
-    OperationalError,
-    ProgrammingError,
-    Warning,
+_HOMES.update(
+    dict.fromkeys(
+        (
+            "DatabaseError DataError Error IntegrityError InterfaceError InternalError "
+            "NotSupportedError OperationalError ProgrammingError Warning"
+        ).split(),
+        "arbordb.sql.errors",
+    )
 )
-from arbordb.sql.repo import Config, Repo, clone
+
+
+def __getattr__(name: str) -> object:
+    if name == "mlflow":  # MLflow is heavy and optional
+        return importlib.import_module("arbordb.mlflow")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'arbordb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES) | {"mlflow"})
+
 
 __all__ = [
     "BINARY",
     "DATETIME",
-    "Config",
     "NUMBER",
     "ROWID",
     "STRING",
     "Binary",
+    "Config",
     "DataError",
     "DatabaseError",
     "Date",
@@ -71,9 +80,3 @@ __all__ = [
     "paramstyle",
     "threadsafety",
 ]
-
-
-def __getattr__(name: str) -> object:
-    if name == "mlflow":  # imported on first use: MLflow is heavy and optional
-        return importlib.import_module("arbordb.mlflow")
-    raise AttributeError(f"module 'arbordb' has no attribute {name!r}")

@@ -50,6 +50,9 @@ def find_repository(start: Path) -> Path:
     )
 
 
+IMPORTED = "__arbor_imported"  # the relation name ``insert_arrow`` gives its rows
+
+
 class Client:
     """One autocommit connection to a repository, and the SQL every command shares."""
 
@@ -97,13 +100,16 @@ class Client:
         finally:
             cursor.close()
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        """One statement for many parameter rows (one batch for ``INSERT ... VALUES (?, ...)``)."""
-        cursor = self.connection.cursor()
+    def insert_arrow(self, sql: str, data: pa.Table | pa.RecordBatch) -> None:
+        """Run ``sql``, a statement whose query reads ``data`` as the relation
+        ``IMPORTED``: rows go from Arrow through DuckDB to the engine, never as
+        Python values."""
+        duck = self.connection.session.duck
+        duck.register(IMPORTED, data)
         try:
-            cursor.executemany(sql, rows)
+            self.execute(sql)
         finally:
-            cursor.close()
+            duck.unregister(IMPORTED)
 
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """The rows of a statement that returns rows."""

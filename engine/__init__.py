@@ -10,7 +10,19 @@ formats) -> ``chunks`` (content-addressed stores) -> ``hash``. ``errors`` is
 shared by all.
 """
 
-from .db import Database
-from .repo import Repo
+from __future__ import annotations
+
+import importlib
+
+_HOMES = {"Database": ".db", "Repo": ".repo"}  # imported on first use: cheap to import
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = ["Database", "Repo"]

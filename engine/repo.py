@@ -32,6 +32,7 @@ from .history.refs import BRANCH_PREFIX, TAG_PREFIX
 from .remote import config as remote_config
 from .remote import sync
 from .table import Column, Schema, Table
+from .tree.stream import Split
 from .versioning.diff import TableDelta, row_diff, table_deltas
 from .versioning.merge import MergeOptions
 from .versioning.row_history import row_history
@@ -107,6 +108,25 @@ class Repo:
         if found is None:
             raise TableNotFound(root.missing_message(name, f" at {as_of or 'WORKING'!r}"))
         return format_address(root[found])
+    def splits(self, name: str, target_rows: int, as_of: str | None = None) -> list[Split]:
+        """Disjoint key ranges of ``name`` at a revision, cut at subtree boundaries, each
+        with its exact row count; one task of a parallel reader each (``Table.splits``).
+        Read one with ``reader(name, split=...)``."""
+        root = self.ws.working if as_of is None else self.ws.root_at(as_of)
+        return self.ws.table(name, root).splits(target_rows)
+
+    def reader(
+        self,
+        name: str,
+        columns: Sequence[str] | None = None,
+        *,
+        as_of: str | None = None,
+        split: Split | None = None,
+    ) -> pa.RecordBatchReader:
+        """The rows of ``name`` (or of one ``split``) as a lazily read stream of record
+        batches, decoding only ``columns`` (``Table.batches``)."""
+        root = self.ws.working if as_of is None else self.ws.root_at(as_of)
+        return self.ws.table(name, root).batches(columns, split=split)
 
     def log(self, revision: str = "HEAD", limit: int | None = None) -> list[dict[str, Any]]:
         out = []

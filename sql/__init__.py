@@ -2,8 +2,8 @@
 
 Modules: ``dialect`` (parsing, AS OF, CALL), ``errors`` (PEP 249's hierarchy),
 ``catalog`` (SQL types <-> engine schemas); reads: ``operands`` (parameters and
-constant operands), ``relations`` (tables as Arrow relations, the decoded-table
-cache), ``pushdown`` (primary-key predicates as tree lookups), ``reads`` (query
+constant operands), ``relations`` (tables as streamed Arrow relations, the
+decoded-column cache), ``pushdown`` (primary-key predicates as tree lookups), ``reads`` (query
 templates, binding, views), ``describe`` (SHOW TABLES, DESCRIBE); writes:
 ``writes`` (dispatch), ``write_common``, ``inserts``, ``updates``, ``deletes``,
 ``ddl``, ``conflict_writes`` (writes to ``dolt_conflicts_<t>``); ``procedures``
@@ -11,41 +11,41 @@ templates, binding, views), ``describe`` (SHOW TABLES, DESCRIBE); writes:
 tables and functions), ``session`` (transactions) and ``dbapi`` (PEP 249).
 """
 
-from .dbapi import (
-    BINARY,
-    DATETIME,
-    NUMBER,
-    ROWID,
-    STRING,
-    Binary,
-    Connection,
-    Cursor,
-    Date,
-    DateFromTicks,
-    Time,
-    TimeFromTicks,
-    Timestamp,
-    TimestampFromTicks,
-    apilevel,
-    connect,
-    paramstyle,
-    threadsafety,
-)
-from .errors import (
-    DatabaseError,
-    DataError,
-    Error,
-    IntegrityError,
-    InterfaceError,
-    InternalError,
-    NotSupportedError,
-    OperationalError,
-    ProgrammingError,
-    SqlError,
-    Warning,
-)
-from .procedures import call_procedure
-from .session import Session
+from __future__ import annotations
+
+import importlib
+
+# Names are imported on first use, so importing a submodule (``sql.errors``, say)
+# does not load the whole layer.
+_HOMES = {
+    **dict.fromkeys(
+        (
+            "BINARY DATETIME NUMBER ROWID STRING Binary Connection Cursor Date DateFromTicks "
+            "Time TimeFromTicks Timestamp TimestampFromTicks apilevel connect paramstyle "
+            "threadsafety"
+        ).split(),
+        ".dbapi",
+    ),
+    **dict.fromkeys(
+        (
+            "DatabaseError DataError Error IntegrityError InterfaceError InternalError "
+            "NotSupportedError OperationalError ProgrammingError SqlError Warning"
+        ).split(),
+        ".errors",
+    ),
+    "call_procedure": ".procedures",
+    "Session": ".session",
+}
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BINARY",

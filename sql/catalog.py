@@ -77,8 +77,13 @@ _SIMPLE_NAMES: dict[pa.DataType, str] = {
     pa.null(): "NULL",
 }
 
-_probe = duckdb.connect(":memory:")
 _probe_lock = threading.Lock()
+
+
+@functools.cache
+def _probe() -> duckdb.DuckDBPyConnection:
+    """A private DuckDB connection that maps type names (opened on first use)."""
+    return duckdb.connect(":memory:")
 
 
 def type_name(t: pa.DataType) -> str:
@@ -132,7 +137,7 @@ def column_type(kind: exp.DataType | None, column: str) -> tuple[pa.DataType, st
 def _mapped(text: str) -> tuple[pa.DataType, str | None]:
     with _probe_lock:
         try:
-            relation = _probe.sql(f"SELECT CAST(NULL AS {text}) AS x")
+            relation = _probe().sql(f"SELECT CAST(NULL AS {text}) AS x")
             duck = str(relation.types[0])
             arrow = relation.to_arrow_table().schema.field(0).type
         except duckdb.Error as exc:

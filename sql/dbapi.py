@@ -129,6 +129,7 @@ def connect(
     dialect: str = "duckdb",
     read_only: bool = False,
     autocommit: bool = False,
+    cache_bytes: int | None = None,
 ) -> Connection:
     """Open the repository in directory ``path`` (created, with its first commit, when
     missing) and return a connection working on ``branch``.
@@ -140,6 +141,9 @@ def connect(
         dialect: the SQL dialect of the statements: duckdb, mysql, postgres or sqlite.
         read_only: refuse every change (the repository must exist).
         autocommit: make each statement its own transaction.
+        cache_bytes: the most bytes of decoded table columns the connection keeps
+            between queries (default 512 MiB); reads stream, so any table is read
+            within this budget.
 
     Raises:
         OperationalError: the repository cannot be opened (read_only and missing, ...).
@@ -165,8 +169,18 @@ def connect(
         if branch not in db.refs.branches():
             names = ", ".join(sorted(db.refs.branches())) or "none"
             raise BranchNotFound(f"branch {branch!r} not found (branches: {names})")
+        if cache_bytes is not None and (not isinstance(cache_bytes, int) or cache_bytes < 0):
+            raise ProgrammingError(
+                f"cache_bytes must be a number of bytes >= 0, got {cache_bytes!r}"
+            )
+        options = {} if cache_bytes is None else {"cache_bytes": cache_bytes}
         session = Session(
-            db, branch=branch, dialect=dialect, read_only=read_only, autocommit=autocommit
+            db,
+            branch=branch,
+            dialect=dialect,
+            read_only=read_only,
+            autocommit=autocommit,
+            **options,
         )
     except Exception as exc:
         _databases.release(db)

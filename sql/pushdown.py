@@ -3,8 +3,8 @@
 When the WHERE of the statement that reads a table holds top-level conjuncts comparing
 its primary-key columns with constants or parameters (``pk = v``, ``pk IN (...)``,
 ``pk BETWEEN a AND b``, ``pk < v``, ...; qualified by the table's name or alias when
-the FROM has several sources), only those rows are read from the tree (``Table.get`` /
-``Table.scan``) instead of the decoded table. ``conjuncts_of`` finds them when a query
+the FROM has several sources), only those rows are read from the tree (``Table.get`` for
+equalities, a streamed key range, ``KeyRange``, for the rest) instead of the whole table. ``conjuncts_of`` finds them when a query
 is compiled; ``key_rows`` reads the rows when it is bound. The same conjuncts on
 ``=`` / ``IN`` reach system relations as ``filters`` (sql/reads.py), and the
 point-lookup shape skips DuckDB altogether (``point_select`` there).
@@ -32,9 +32,27 @@ from arbordb.engine.table import Schema, Table
 from .holes import FunctionHole
 from .operands import Operand, operand
 
-__all__ = ["Conjunct", "Terms", "conjuncts_of", "fits", "key_rows"]
+__all__ = ["Conjunct", "KeyRange", "Terms", "conjuncts_of", "fits", "key_rows"]
 
 MAX_IN_LOOKUPS = 1024  # ``pk IN (...)`` lists longer than this scan instead
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """Bounds on the leading primary-key columns, as ``Table.batches`` takes them."""
+
+    lo_values: list | None
+    hi_values: list | None
+    lo_inclusive: bool = True
+    hi_inclusive: bool = True
+
+    def bounds(self) -> dict:
+        return {
+            "lo_values": self.lo_values,
+            "hi_values": self.hi_values,
+            "lo_inclusive": self.lo_inclusive,
+            "hi_inclusive": self.hi_inclusive,
+        }
 
 
 @dataclass(frozen=True)
@@ -156,8 +174,9 @@ def key_rows(
     table: Table,
     conjuncts: Sequence[Conjunct],
     values: Callable[[Sequence[Operand]], list[object]],
-) -> pa.Table | None:
-    """The rows the key conjuncts select, read from the tree; None to scan all."""
+) -> pa.Table | KeyRange | None:
+    """The rows the key conjuncts select, read from the tree (equality and ``IN``: a
+    few rows), or the key range they allow (streamed by the caller); None to scan all."""
     schema = table.schema
     if schema.is_keyless:
         return None
@@ -185,13 +204,13 @@ def key_rows(
                 break
             prefix.append(equal[k])
         if prefix:
-            return table.scan(prefix, prefix)
-        return _range(table, key[0], types[key[0]], resolved)
+            return KeyRange(prefix, prefix)
+        return _range(key[0], types[key[0]], resolved)
     except (InvalidInput, SchemaError, TypeError, OverflowError):
         return None  # a value the key cannot encode: let DuckDB compare (invariant (1))
 
 
-def _range(table: Table, column: str, type_: pa.DataType, resolved) -> pa.Table | None:
+def _range(column: str, type_: pa.DataType, resolved) -> KeyRange | None:
     lo = hi = None
     lo_inc = hi_inc = True
     for name, op, vals in resolved:
@@ -205,12 +224,7 @@ def _range(table: Table, column: str, type_: pa.DataType, resolved) -> pa.Table 
             hi, hi_inc = vals[0], op == "<="
     if lo is None and hi is None:
         return None
-    return table.scan(
-        None if lo is None else [lo],
-        None if hi is None else [hi],
-        lo_inclusive=lo_inc,
-        hi_inclusive=hi_inc,
-    )
+    return KeyRange(None if lo is None else [lo], None if hi is None else [hi], lo_inc, hi_inc)
 
 
 def _rows(schema: Schema, rows: Sequence[dict | None]) -> pa.Table:

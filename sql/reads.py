@@ -10,8 +10,9 @@ references (``Slot``), version-control function calls and parameters are holes
 A table reference resolves, in this order, to: a temporary view of the session; a
 table of the root its ``AS OF`` names (the working root without one); a view stored
 in that root's ``dolt_schemas``; a system relation (``dolt_*`` names, built by
-``sql/system_tables.py``). A table becomes a relation registered with the session's
-DuckDB connection (sql/relations.py), or only the rows its primary-key conjuncts
+``sql/system_tables.py``). A table becomes a stream of record batches that DuckDB
+reads lazily (sql/relations.py; docs/architecture.md): only the columns the query
+names (``Template.columns``), only the key range or rows its primary-key conjuncts
 select (sql/pushdown.py). The simplest shape, ``SELECT cols FROM t WHERE pk = ?``
 (every key column compared by equality), skips DuckDB altogether (``point_select``).
 
@@ -43,7 +44,7 @@ from .dialect import ProcedureCall, parse
 from .errors import NotSupportedError, ObjectNotFound, ProgrammingError
 from .holes import FunctionHole, TableHole, fill
 from .operands import Operand, operand, spell_param
-from .pushdown import Conjunct, Terms, conjuncts_of, fits, key_rows
+from .pushdown import Conjunct, KeyRange, Terms, conjuncts_of, fits, key_rows
 from .relations import Relations, table_arrow
 from .system_tables import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
 
@@ -107,13 +108,17 @@ class PointPlan:
 class Template:
     """A compiled query: the tree with holes, what fills them, the point-lookup plan.
 
-    ``owned``: the tree is filled once only (a write built it), so it is not copied."""
+    ``owned``: the tree is filled once only (a write built it), so it is not copied.
+    ``columns``: the lower-cased names the query's column references use (a superset
+    of what each table must give), or None when it may use every column (``*``,
+    ``t.*``, ``NATURAL JOIN``, a table named as a value, ...)."""
 
     tree: exp.Expression
     slots: tuple[Slot, ...]
     functions: tuple[tuple[str, tuple[Operand, ...]], ...]
     point: PointPlan | None = None
     owned: bool = False
+    columns: frozenset[str] | None = None
     filled: dict = field(default_factory=dict, compare=False, repr=False)
 
     def fill(self, relations: Sequence[str], values: Sequence[object]):
@@ -153,6 +158,7 @@ def compile_query(tree: exp.Expression, *, copy: bool = True, once: bool = False
     """
     if copy:
         tree = tree.copy()
+    columns = _columns_used(tree)
     ctes: set[str] = set()
     calls: list[exp.Anonymous] = []
     tables: list[exp.Table] = []
@@ -177,6 +183,7 @@ def compile_query(tree: exp.Expression, *, copy: bool = True, once: bool = False
         functions.append((call.name.lower(), tuple(operand(a) for a in call.expressions)))
         call.replace(FunctionHole(this=len(functions) - 1))
     slots: list[Slot] = []
+    sources: set[str] = set()
     terms: Terms = {}
     for table in tables:
         slot = _slot(table, ctes, terms)
@@ -189,11 +196,42 @@ def compile_query(tree: exp.Expression, *, copy: bool = True, once: bool = False
         for arg in ("db", "catalog", "version"):
             table.set(arg, None)
         table.set("alias", alias)
+        sources.update((slot.name.lower(), alias.name.lower()))
         slots.append(slot)
     point = _point_plan(tree, slots[0]) if len(slots) == 1 and not functions else None
     for node in placeholders:
         spell_param(node)
-    return Template(tree, tuple(slots), tuple(functions), point, owned=once)
+    if columns is not None and not columns.isdisjoint(sources):
+        columns = None  # a table or alias named as a value: DuckDB gives its whole row
+    return Template(
+        tree, tuple(slots), tuple(functions), point, owned=once, columns=columns
+    )
+
+
+def _columns_used(tree: exp.Expression) -> frozenset[str] | None:
+    """Every name a column reference of ``tree`` uses, lower-cased; None when the
+    query may read every column of a table (see ``Template``). Table and alias names
+    used as values are caught by ``_names_table`` once the slots are known."""
+    used: set[str] = set()
+    for node in tree.walk(bfs=False):
+        if isinstance(node, exp.Column):
+            if isinstance(node.this, exp.Star):
+                return None
+            used.add(node.name.lower())
+        elif isinstance(node, exp.Star):
+            if not isinstance(node.parent, exp.Count | exp.Column):
+                return None
+        elif isinstance(node, exp.Join):
+            if (node.method or "").upper() == "NATURAL":
+                return None
+            used.update(i.name.lower() for i in node.args.get("using") or [])
+        elif isinstance(node, exp.Pivot | exp.Unnest | exp.Lambda):
+            return None
+        elif isinstance(node, exp.Anonymous | exp.Func) and node.name.lower() == "columns":
+            return None
+    return frozenset(used)
+
+
 
 
 def _empty_list(node: exp.In) -> bool:
@@ -286,7 +324,7 @@ def bind(
     """
     resolver = _Resolver(ctx, params, root)
     values = resolver.functions(template.functions)
-    relations = [resolver.relation(slot, depth) for slot in template.slots]
+    relations = [resolver.relation(slot, depth, template.columns) for slot in template.slots]
     filled = template.fill(relations, values)
     if isinstance(params, Mapping):
         for index in filled.positional:
@@ -390,8 +428,9 @@ class _Resolver:
         ws = self.ctx.workspace
         return ws.commit_root(resolve_as_of_time(ws.loader, ws.head, moment))
 
-    def relation(self, slot: Slot, depth: int) -> str:
-        """The SQL DuckDB reads for ``slot``: an internal name or ``(subquery)``."""
+    def relation(self, slot: Slot, depth: int, columns: frozenset[str] | None = None) -> str:
+        """The SQL DuckDB reads for ``slot``: an internal name or ``(subquery)``.
+        ``columns``: the names the query uses (``Template.columns``)."""
         ctx = self.ctx
         if slot.args is not None:
             return self._system(slot.name, self.values(slot.args), f"{slot.name}(...)")
@@ -403,7 +442,7 @@ class _Resolver:
         if found is not None:
             table = Table.load(ctx.workspace.nodes, root[found], found)
             label = slot.name if slot.version is None else f"{slot.name} AS OF {where}"
-            return self._table_relation(table, slot, label)
+            return self._table_relation(table, slot, label, columns)
         view = view_text(ctx, root, slot.name)
         if view is not None:
             return self._view(view, root if slot.version is not None else self.default_root, depth)
@@ -434,21 +473,33 @@ class _Resolver:
         inner = bind(template, self.ctx, [], root, depth + 1)
         return f"({inner.sql})"
 
-    def _table_relation(self, table: Table, slot: Slot, label: str) -> str:
+    def _table_relation(
+        self, table: Table, slot: Slot, label: str, used: frozenset[str] | None
+    ) -> str:
+        """A streamed relation of the columns the query uses (relations.py), cut to the
+        rows its key conjuncts allow; logical columns cast to their SQL type."""
         relations = self.ctx.relations
+        schema = table.schema
+        picked = [c for c in schema.columns if used is None or c.name.lower() in used]
+        if not picked:  # count(*) and the like: one narrow column carries the row count
+            picked = [schema.key_columns[0] if schema.key_columns else schema.columns[0]]
+        names = [c.name for c in picked]
         subset = key_rows(table, slot.conjuncts, self.values) if slot.conjuncts else None
-        if subset is not None:
-            name = relations.scratch(subset, label)
+        if isinstance(subset, pa.Table):
+            name = relations.scratch(subset.select(names), label)
         else:
-            name = relations.table(table, label)
-        logical = [c for c in table.schema.columns if c.logical]
-        if not logical:
+            bounds = subset.bounds() if isinstance(subset, KeyRange) else None
+            try:
+                name = relations.stream(table, label, names, bounds)
+            except (InvalidInput, TypeError, OverflowError):  # the key cannot encode a bound
+                name = relations.stream(table, label, names)  # DuckDB compares (pushdown (1))
+        if not any(c.logical for c in picked):
             return name
         items = [
             f"CAST({_quote(c.name)} AS {c.logical.upper()}) AS {_quote(c.name)}"
             if c.logical
             else _quote(c.name)
-            for c in table.schema.columns
+            for c in picked
         ]
         return f"(SELECT {', '.join(items)} FROM {name})"
 

@@ -1,33 +1,45 @@
 """Relations: the names under which a session's DuckDB connection sees table data.
 
-Relations DuckDB sees, by internal name:
+Relations DuckDB sees, by internal name (all live for one statement):
 
-    NAME                       HOLDS                                  LIFETIME
-    __arbor_t_<address>        a table value, decoded once (LRU by    session LRU of
-                               address, shared by the process)        ``REGISTERED``
-    __arbor_tmp_<n>            a system relation or a key-range       one statement
-                               subset (see sql/pushdown.py)
+    NAME                 HOLDS
+    __arbor_tmp_<n>      a table read as a stream (``TableSource``), a system
+                         relation, or rows a statement computed (see sql/pushdown.py)
+
+A table reference is a ``TableSource``: an object with ``__arrow_c_stream__``, which
+DuckDB calls each time it scans the relation (a CTE or subquery may scan it more
+than once) and which returns a fresh, lazily read stream of record batches over the
+table's leaves (engine/table/reader.py): only the columns the query names, only the
+key range its primary-key conjuncts allow, nothing read until DuckDB pulls a batch,
+so a ``LIMIT`` stops reading. Decoded columns are kept in the session's
+``ColumnCache`` (keyed by leaf content addresses, bounded by ``cache_bytes``).
+
+``table_arrow`` decodes a whole table into one Arrow table (cached by address, up to
+``ARROW_CACHE_BYTES``): for the small tables whose every row a statement needs
+(``dolt_schemas``, a CHECK added to a table).
 
 Invariants (cited as ``# invariant (n)``):
 
-(1) ``__arbor_t_<address>`` always holds exactly the rows of the table value with that
-    address: addresses are content hashes, so a registered name is never stale.
+(1) A table is read at the address it had when the statement was bound: addresses are
+    content hashes, so a source and every cache entry are never stale.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 import duckdb
 import pyarrow as pa
 
 from arbordb.engine.table import Table
+from arbordb.engine.tree.stream import ColumnCache
 
-__all__ = ["Relations", "table_arrow"]
+__all__ = ["DEFAULT_CACHE_BYTES", "Relations", "TableSource", "table_arrow"]
 
-ARROW_CACHE_BYTES = 1 << 30  # decoded tables kept per process (1 GiB: ten 1M-row tables)
-REGISTERED = 64  # table values kept registered per session (DuckDB register costs ~0.3 ms)
+ARROW_CACHE_BYTES = 1 << 30  # whole decoded tables kept per process (table_arrow)
+DEFAULT_CACHE_BYTES = 512 << 20  # decoded columns a session keeps (connect(cache_bytes=...))
 
 
 class _ArrowCache:
@@ -47,7 +59,7 @@ class _ArrowCache:
                 return found
         data = table.to_arrow()
         if data.num_columns and any(col.num_chunks != 1 for col in data.columns):
-            data = data.combine_chunks()  # one batch per relation scans fastest in DuckDB
+            data = data.combine_chunks()
         with self._lock:
             if table.address not in self._entries:
                 self._entries[table.address] = data
@@ -66,54 +78,47 @@ def table_arrow(table: Table) -> pa.Table:
     return _cache.get(table)
 
 
+class TableSource:
+    """A table's rows as DuckDB scans them: each ``__arrow_c_stream__`` call opens a
+    new lazily read stream (``open`` builds it; see the module docstring)."""
+
+    __slots__ = ("open",)
+
+    def __init__(self, open: Callable[[], pa.RecordBatchReader]) -> None:
+        self.open = open
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.open().__arrow_c_stream__(requested_schema)
+
+
 class Relations:
-    """The relations registered with one session's DuckDB connection.
+    """The relations registered with one session's DuckDB connection, and the
+    session's cache of decoded columns."""
 
-    A table value stays registered until ``REGISTERED`` others were used since, or
-    until a newer value of the same table (same name and revision text) replaces it:
-    a session that keeps writing a table keeps one version of it registered."""
-
-    def __init__(self, duck: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, duck: duckdb.DuckDBPyConnection, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.duck = duck
-        self._tables: OrderedDict[bytes, str] = OrderedDict()
-        self._by_label: dict[str, bytes] = {}
+        self.cache = ColumnCache(cache_bytes)
         self._scratch = 0
         self.names: dict[str, str] = {}  # internal name -> what the user wrote (messages)
 
-    def table(self, table: Table, label: str) -> str:
-        """The registered name of a table value (registered on first use)."""
-        address = table.address
-        name = self._tables.get(address)
-        if name is None:
-            name = f"__arbor_t_{address.hex()}"
-            self.duck.register(name, table_arrow(table))
-            self._tables[address] = name
-            older = self._by_label.get(label.lower())
-            if older is not None and self._tables.get(older) not in self.names:
-                self._drop(older)
-            self._by_label[label.lower()] = address
-            if len(self._tables) > REGISTERED:
-                self._evict()
-        else:
-            self._tables.move_to_end(address)
-        self.names[name] = label
-        return name
+    def stream(
+        self, table: Table, label: str, columns: Sequence[str], bounds: dict | None = None
+    ) -> str:
+        """A name for ``table``'s ``columns`` (within key ``bounds``, ``Table.batches``
+        keywords) read as a stream for this statement.
 
-    def _evict(self) -> None:
-        """Unregister the least recently used tables past ``REGISTERED``, sparing those
-        the current statement uses (a query may read more tables than the cap)."""
-        for address, name in list(self._tables.items()):
-            if len(self._tables) <= REGISTERED:
-                return
-            if name not in self.names:
-                self._drop(address)
+        Raises:
+            InvalidInput: a bound the key cannot encode (checked now, not when read).
+        """
+        bounds = bounds or {}
+        table.key_range(**bounds)  # refuses a bad bound now; nothing is read until a scan
 
-    def _drop(self, address: bytes) -> None:
-        self.duck.unregister(self._tables.pop(address))
-        for label in [k for k, a in self._by_label.items() if a == address]:
-            del self._by_label[label]
+        def open_stream() -> pa.RecordBatchReader:
+            return table.batches(columns, cache=self.cache, **bounds)
 
-    def scratch(self, data: pa.Table, label: str) -> str:
+        return self.scratch(TableSource(open_stream), label)
+
+    def scratch(self, data: pa.Table | TableSource, label: str) -> str:
         """A name for a relation that lives for this statement only."""
         name = f"__arbor_tmp_{self._scratch}"
         self._scratch += 1

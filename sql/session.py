@@ -324,6 +324,7 @@ class Session:
         dialect: the SQL dialect statements are written in.
         read_only: refuse every statement that would change the repository.
         autocommit: run each statement as its own transaction (invariant (3)).
+        cache_bytes: the most bytes of decoded table columns the session keeps.
     """
 
     def __init__(
@@ -334,6 +335,7 @@ class Session:
         dialect: str = "duckdb",
         read_only: bool = False,
         autocommit: bool = False,
+        cache_bytes: int = relations.DEFAULT_CACHE_BYTES,
     ) -> None:
         from .dialect import versioned_dialect
 
@@ -344,7 +346,7 @@ class Session:
         self.autocommit = autocommit
         self.workspace = db.workspace(branch)
         self.duck = duckdb.connect(":memory:")
-        self.relations = relations.Relations(self.duck)
+        self.relations = relations.Relations(self.duck, cache_bytes)
         self.temp_views: dict[str, str] = {}
         self.state = State.IDLE
         self.gc_counts: dict[str, int] = {}  # what this session's last dolt_gc did

@@ -19,7 +19,7 @@ from arbordb.sql.catalog import type_name
 from arbordb.sql.dialect import parse
 
 from .. import progress
-from ..client import Client, Invocation
+from ..client import IMPORTED, Client, Invocation
 from ..errors import CliError, UsageError
 from ..importer import FILE_FORMATS, Positions, Target, conform, export_file, file_format, read_file
 from ..render import quote_ident, sql_literal
@@ -47,7 +47,7 @@ def _create_sql(name: str, data: pa.Table, pk: tuple[str, ...]) -> str:
 
 def _insert_sql(name: str, data: pa.Table, key: tuple[str, ...], upsert: bool) -> str:
     cols = ", ".join(quote_ident(c) for c in data.column_names)
-    sql = f"INSERT INTO {quote_ident(name)} ({cols}) VALUES ({', '.join('?' * data.num_columns)})"
+    sql = f"INSERT INTO {quote_ident(name)} ({cols}) SELECT {cols} FROM {IMPORTED}"
     updates = [c for c in data.column_names if c not in key]
     if upsert and updates:
         sets = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in updates)
@@ -76,8 +76,7 @@ def _insert(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str
         client.execute(f"DELETE FROM {quote_ident(name)}")
     with progress.task(f"writing {name}", data.num_rows) as step:
         for batch in data.to_batches(max_chunksize=WRITE_BATCH):
-            rows = list(zip(*(c.to_pylist() for c in batch.columns), strict=True))
-            client.executemany(sql, rows)
+            client.insert_arrow(sql, batch)  # Arrow all the way: no Python values
             step.advance(batch.num_rows)
 
 

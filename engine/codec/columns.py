@@ -14,6 +14,11 @@ list<T>                             validity, offsets (u32 * (n + 1)), then the
                                     buffers of the child column of offsets[n] rows
 =================================  ==============================================
 
+Offsets are u32 inside a leaf (a leaf is far below 4 GiB). Decoding many leaves
+into one array gives ``string``/``binary``/``list`` arrays with int32 offsets, or
+their ``large_`` (int64) variants when the joined bytes pass ``OFFSET_LIMIT``;
+input arrays may use either offset width.
+
 ``validity`` is empty when the column has no NULL in the leaf; otherwise it is
 the bit-packed valid flags (LSB first, ``ceil(n / 8)`` bytes, pad bits zero).
 
@@ -40,10 +45,13 @@ from ..errors import UnsupportedType
 _NAN64 = np.uint64(0x7FF8000000000000)
 _NAN32 = np.uint32(0x7FC00000)
 
+# Joined offsets past this use int64 (``large_*`` arrays); tests lower it.
+OFFSET_LIMIT = 2**31 - 1
+
 
 def value_width(t: pa.DataType) -> int | None:
     """Bytes per value of a fixed-width type; None for bool, var-width and lists."""
-    if pa.types.is_boolean(t) or _is_var_width(t) or pa.types.is_list(t):
+    if pa.types.is_boolean(t) or _is_var_width(t) or _is_list(t):
         return None
     if pa.types.is_decimal(t):
         return 16
@@ -54,12 +62,27 @@ def value_width(t: pa.DataType) -> int | None:
 
 
 def _is_var_width(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_binary(t)
+    return (
+        pa.types.is_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_large_binary(t)
+    )
+
+
+def _is_list(t: pa.DataType) -> bool:
+    return pa.types.is_list(t) or pa.types.is_large_list(t)
+
+
+def _offset_dtype(t: pa.DataType) -> type:
+    """numpy dtype of an input array's offsets (int64 for the ``large_`` types)."""
+    large = pa.types.is_large_string(t) or pa.types.is_large_binary(t) or pa.types.is_large_list(t)
+    return np.int64 if large else np.int32
 
 
 def buffer_count(t: pa.DataType) -> int:
     """How many buffers a column of type ``t`` occupies in a leaf."""
-    if pa.types.is_list(t):
+    if _is_list(t):
         return 2 + buffer_count(t.value_type)
     if _is_var_width(t):
         return 3
@@ -89,12 +112,12 @@ class PreparedColumn:
             ].astype(bool)
             if self.valid is not None:
                 self.values &= self.valid
-        elif _is_var_width(t) or pa.types.is_list(t):
-            offsets = np.frombuffer(array.buffers()[1], np.int32)[
+        elif _is_var_width(t) or _is_list(t):
+            offsets = np.frombuffer(array.buffers()[1], _offset_dtype(t))[
                 array.offset : array.offset + len(array) + 1
             ]
             self.offsets = offsets
-            if pa.types.is_list(t):
+            if _is_list(t):
                 self.values = None
                 child = array.values  # the full child array; offsets index into it
                 self.child = PreparedColumn(child)
@@ -154,9 +177,11 @@ def _empty_null_slots(array: pa.Array) -> pa.Array:
     """Invariant (2) for variable-width columns: rebuild the rare array whose NULL
     slots carry bytes (Arrow allows it; our canonical form does not)."""
     t = array.type
-    if array.null_count == 0 or not (_is_var_width(t) or pa.types.is_list(t)):
+    if array.null_count == 0 or not (_is_var_width(t) or _is_list(t)):
         return array
-    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset : array.offset + len(array) + 1]
+    offsets = np.frombuffer(array.buffers()[1], _offset_dtype(t))[
+        array.offset : array.offset + len(array) + 1
+    ]
     valid = _validity(array)
     if np.any(np.diff(offsets)[~valid]):
         return pa.array(array.to_pylist(), type=t)
@@ -198,16 +223,23 @@ def concat_column(t: pa.DataType, leaves: Sequence[Sequence[memoryview]], counts
 
     ``leaves[i]`` holds leaf i's buffers for this column (``buffer_count(t)`` of
     them) and ``counts[i]`` its row count. Work per leaf is a slice; the joins and
-    offset rebasing are vectorised.
+    offset rebasing are vectorised. A string, binary or list column whose joined
+    offsets pass ``OFFSET_LIMIT`` comes back as its ``large_`` variant.
     """
     n = int(counts.sum())
     validity = _concat_validity([bufs[0] for bufs in leaves], counts, n)
     if pa.types.is_list(t) or _is_var_width(t):
         offsets, child_counts = concat_offsets([bufs[1] for bufs in leaves], counts)
+        wide = len(offsets) == 8 * (n + 1)
         if pa.types.is_list(t):
             child = concat_column(t.value_type, [bufs[2:] for bufs in leaves], child_counts)
-            return pa.ListArray.from_buffers(t, n, [validity, pa.py_buffer(offsets)], children=[child])
+            kind = pa.large_list(child.type) if wide else pa.list_(child.type)
+            return pa.Array.from_buffers(
+                kind, n, [validity, pa.py_buffer(offsets)], children=[child]
+            )
         data = pa.py_buffer(b"".join(bufs[2] for bufs in leaves))
+        if wide:
+            t = pa.large_string() if pa.types.is_string(t) else pa.large_binary()
         return pa.Array.from_buffers(t, n, [validity, pa.py_buffer(offsets), data])
     if pa.types.is_boolean(t):
         bits = _concat_bits([bufs[1] for bufs in leaves], counts)
@@ -217,21 +249,23 @@ def concat_column(t: pa.DataType, leaves: Sequence[Sequence[memoryview]], counts
 
 
 def concat_offsets(parts: Sequence[memoryview], counts: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Join per-leaf offsets (each starting at 0) into one int32 offsets buffer."""
+    """Join per-leaf offsets (each starting at 0) into one offsets buffer: int32, or
+    int64 when the last offset passes ``OFFSET_LIMIT``. Also returns each leaf's
+    data length."""
     if len(parts) == 1:
         local = np.frombuffer(parts[0], "<u4")
-        return local.astype(np.int32).tobytes(), np.array([int(local[-1])], np.int64)
-    joined = np.frombuffer(b"".join(parts), "<u4").astype(np.int64)
-    ends = np.cumsum(counts + 1) - 1  # index of each leaf's last offset (= its data length)
-    lengths = joined[ends]
-    bases = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    keep = np.ones(len(joined), bool)
-    keep[ends[:-1]] = False  # every leaf's closing offset but the last is the next one's 0
-    rebased = joined + np.repeat(bases, counts + 1)
-    out = rebased[keep]
-    if out[-1] > np.iinfo(np.int32).max:
-        raise UnsupportedType("a column holds more than 2 GiB of bytes in one scan")
-    return out.astype(np.int32).tobytes(), lengths
+        joined, lengths = local.astype(np.int64), np.array([int(local[-1])], np.int64)
+    else:
+        joined = np.frombuffer(b"".join(parts), "<u4").astype(np.int64)
+        ends = np.cumsum(counts + 1) - 1  # index of each leaf's last offset (= its data length)
+        lengths = joined[ends]
+        bases = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        keep = np.ones(len(joined), bool)
+        keep[ends[:-1]] = False  # every leaf's closing offset but the last is the next one's 0
+        joined = (joined + np.repeat(bases, counts + 1))[keep]
+    if joined[-1] > OFFSET_LIMIT:
+        return joined.tobytes(), lengths
+    return joined.astype(np.int32).tobytes(), lengths
 
 
 def _concat_bits(parts: Sequence[memoryview | bytes], counts: np.ndarray) -> bytes:

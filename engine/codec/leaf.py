@@ -62,8 +62,9 @@ class PreparedKeys:
 
     def __init__(self, keys: pa.BinaryArray) -> None:
         buffers = keys.buffers()
-        offsets = np.frombuffer(buffers[1], np.int32)[keys.offset : keys.offset + len(keys) + 1]
-        self.offsets = offsets.astype(np.int64)
+        wide = keys.type == pa.large_binary()
+        offsets = np.frombuffer(buffers[1], np.int64 if wide else np.int32)
+        self.offsets = offsets[keys.offset : keys.offset + len(keys) + 1].astype(np.int64)
         data = buffers[2]
         self.data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
         self.lengths = np.diff(self.offsets)
@@ -158,6 +159,24 @@ def decode_leaves(
     return keys, arrays
 
 
+def decode_some(
+    chunks: Sequence[bytes | memoryview],
+    types: Sequence[pa.DataType],
+    wanted: Sequence[int],
+    *,
+    keys: bool,
+) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
+    """``decode_leaves`` of only the value columns ``wanted`` (indexes into ``types``),
+    and of the keys only when ``keys``; the other buffers are not touched."""
+    counts, widths, key_parts, column_parts = _parse_all(chunks)
+    firsts = np.cumsum([0] + [buffer_count(t) for t in types])
+    out = {}
+    for i in wanted:
+        lo, hi = int(firsts[i]), int(firsts[i + 1])
+        out[i] = concat_column(types[i], [bufs[lo:hi] for bufs in column_parts], counts)
+    return (_concat_keys(key_parts, widths, counts) if keys else None), out
+
+
 def leaf_keys(chunks: Sequence[bytes | memoryview]) -> pa.BinaryArray:
     """The keys of many leaves as one array (their value buffers left unread)."""
     counts, widths, key_parts, _ = _parse_all(chunks)
@@ -202,8 +221,9 @@ def _concat_keys(
             offset_parts.append(p[0])
             data_parts.append(p[1])
     offsets, _ = concat_offsets(offset_parts, counts)
+    kind = pa.large_binary() if len(offsets) == 8 * (n + 1) else pa.binary()
     return pa.Array.from_buffers(
-        pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data_parts))]
+        kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data_parts))]
     )
 
 

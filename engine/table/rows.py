@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..codec import columns as column_codec
 from ..codec.key_batch import decode_keys
 from ..errors import InvalidInput, NotNullViolation
 from ..tree.keyarray import comparable, key_buffers
@@ -145,8 +146,8 @@ def cast_column(schema: Schema, column: Column, values: pa.Array | pa.ChunkedArr
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
     target = column.type
-    if values.type == target:
-        return values
+    if values.type == target or values.type == _LARGE.get(target) and not _fits_int32(values):
+        return values  # text past 2 GiB stays large_string (codec/columns.py reads both)
     if not pa.types.is_null(values.type) and _family(values.type) != _family(target):
         raise InvalidInput(
             f"{_table(schema)}: column {column.name!r} holds {column.type_text}; "
@@ -163,12 +164,32 @@ def cast_column(schema: Schema, column: Column, values: pa.Array | pa.ChunkedArr
 
 
 def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One contiguous array (no copy when there is a single chunk)."""
+    """One contiguous array (no copy when there is a single chunk); text or bytes
+    past 2 GiB in all come back with 64-bit offsets (``large_string``)."""
     if not isinstance(values, pa.ChunkedArray):
         return values
     if values.num_chunks == 1:
         return values.chunk(0)
+    large = _LARGE.get(values.type)
+    if large is not None and sum(_var_bytes(c) for c in values.chunks) > column_codec.OFFSET_LIMIT:
+        values = values.cast(large)
     return values.combine_chunks() if values.num_chunks else pa.array([], values.type)
+
+
+_LARGE = {pa.string(): pa.large_string(), pa.binary(): pa.large_binary()}
+
+
+def _var_bytes(values: pa.Array) -> int:
+    """Bytes of data a string or binary array spans (from its offsets)."""
+    if not len(values):
+        return 0
+    wide = values.type in (pa.large_string(), pa.large_binary())
+    offsets = np.frombuffer(values.buffers()[1], np.int64 if wide else np.int32)
+    return int(offsets[values.offset + len(values)] - offsets[values.offset])
+
+
+def _fits_int32(values: pa.Array) -> bool:
+    return _var_bytes(values) <= column_codec.OFFSET_LIMIT
 
 
 def _family(t: pa.DataType) -> str:

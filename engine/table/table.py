@@ -39,6 +39,8 @@ from ..hash import address_of, format_address
 from ..tree import ADDED, REMOVED, NodeStore, ProllyTree
 from ..tree.cursor import leaf_entries
 from ..tree.lookup import lookup
+from ..tree.stream import ColumnCache, Split
+from ..tree.stream import splits as tree_splits
 from .header import Header, encode_header, header_references, load_header
 from .indexes import (
     apply_index_edits,
@@ -50,6 +52,7 @@ from .indexes import (
 )
 from .keyed import apply_keyed, build_keyed, row_keys
 from .keyless import apply_keyless, build_keyless, check_unique_repeats, expand, row_hashes
+from .reader import reader, split_bounds
 from .rows import (
     COUNT_TYPE,
     cast_column,
@@ -267,6 +270,68 @@ class Table:
         )
         keys, values = self.rows.scan(lo, hi, hi_inclusive=False)
         return self._arrow(keys, values, columns)
+
+    def batches(
+        self,
+        columns: Sequence[str] | None = None,
+        lo_values: Sequence[object] | None = None,
+        hi_values: Sequence[object] | None = None,
+        *,
+        lo_inclusive: bool = True,
+        hi_inclusive: bool = True,
+        split: Split | None = None,
+        cache: ColumnCache | None = None,
+    ) -> pa.RecordBatchReader:
+        """The rows ``scan`` returns (or a ``split``'s rows) as a lazily read stream of
+        record batches, decoding only ``columns`` (see reader.py).
+
+        Args:
+            cache: decoded columns to reuse and fill (bounded by its byte budget).
+
+        Raises:
+            SchemaError: bounds for a keyless table, or an unknown column.
+            InvalidInput: as ``scan``; or ``columns`` is empty.
+        """
+        if split is not None:
+            bounds = split_bounds(split)
+        else:
+            bounds = self.key_range(lo_values, hi_values, lo_inclusive, hi_inclusive)
+        return reader(self, columns, cache=cache, **bounds)
+
+    def key_range(
+        self,
+        lo_values: Sequence[object] | None = None,
+        hi_values: Sequence[object] | None = None,
+        lo_inclusive: bool = True,
+        hi_inclusive: bool = True,
+    ) -> dict:
+        """The raw key bounds (``lo``, ``hi``: bytes, hi exclusive) of a ``scan`` range.
+
+        Raises:
+            SchemaError: bounds given for a keyless table.
+            InvalidInput: a bound the key cannot encode.
+        """
+        if lo_values is None and hi_values is None:
+            return {}
+        if self.schema.is_keyless:
+            raise SchemaError(f"{self._what}: a keyless table has no key range to scan")
+        lo, hi = _bounds(
+            self.schema.key_types, lo_values, hi_values, lo_inclusive, hi_inclusive, self._what
+        )
+        return {"lo": lo, "hi": hi}
+
+    def splits(self, target_rows: int) -> list[Split]:
+        """Disjoint key ranges that together hold every row, cut at subtree boundaries,
+        each with its exact row count (``rows``) and at most ``target_rows`` rows unless
+        one leaf holds more; read one with ``batches(split=...)``. A keyless table's
+        counts are of distinct rows.
+
+        Raises:
+            InvalidInput: ``target_rows`` < 1.
+        """
+        if target_rows < 1:
+            raise InvalidInput(f"{self._what}: target_rows must be at least 1, got {target_rows}")
+        return tree_splits(self.nodes, self.rows.root, target_rows)
 
     def _arrow(self, keys, values, columns) -> pa.Table:
         for name in columns or ():

@@ -16,7 +16,9 @@ import pyarrow as pa
 def key_buffers(keys: pa.BinaryArray) -> tuple[np.ndarray, np.ndarray]:
     """(offsets as int64 starting at 0, data bytes) of a binary array, zero-copy where possible."""
     buffers = keys.buffers()
-    offsets = np.frombuffer(buffers[1], np.int32)[keys.offset : keys.offset + len(keys) + 1]
+    wide = keys.type == pa.large_binary()
+    offsets = np.frombuffer(buffers[1], np.int64 if wide else np.int32)
+    offsets = offsets[keys.offset : keys.offset + len(keys) + 1]
     data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
     offsets = offsets.astype(np.int64)
     if len(offsets) and offsets[0]:

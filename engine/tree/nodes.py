@@ -26,7 +26,7 @@ from ..chunks.store import ChunkStore
 from ..codec import point
 from ..codec.internal import decode_internal, encode_internal, node_level
 from ..codec.layout import LeafLayouts
-from ..codec.leaf import decode_leaves, leaf_keys
+from ..codec.leaf import decode_leaves, decode_some, leaf_keys
 from ..codec.sparse import take_rows
 from ..errors import CorruptChunk, FormatVersionError
 from .keyarray import sortable
@@ -230,6 +230,19 @@ class NodeStore:
             return pa.array([], pa.binary()), [pa.array([], t) for t in types]
         return self._parsed(addresses, partial(decode_leaves, types=types), types)
 
+    def decode_some(
+        self,
+        addresses: Sequence[bytes],
+        chunks: Sequence[bytes],
+        types: Sequence[pa.DataType],
+        wanted: Sequence[int],
+        keys: bool,
+    ) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
+        """Some value columns (and the keys when ``keys``) of leaves already read
+        (``chunks``, from ``read``); see ``codec.leaf.decode_some``."""
+        parse = partial(decode_some, types=types, wanted=wanted, keys=keys)
+        return self._parsed(addresses, parse, types, chunks)
+
     def leaf_keys(self, addresses: Sequence[bytes]) -> pa.BinaryArray:
         """The keys of many leaves as one array."""
         return self._parsed(addresses, leaf_keys)
@@ -243,13 +256,17 @@ class NodeStore:
         addresses: Sequence[bytes],
         parse: Callable[[list[bytes]], _Parsed],
         types: Sequence[pa.DataType] = (),
+        chunks: Sequence[bytes] | None = None,
     ) -> _Parsed:
         """``parse`` of the leaves' bytes; a failure names the first damaged leaf."""
-        chunks = self.read(addresses)
+        if chunks is None:
+            chunks = self.read(addresses)
         try:
             return parse(chunks)
         except DECODE_ERRORS as exc:
             bad = _first_bad_leaf(addresses, chunks, types)
+            if bad is None:
+                raise  # every leaf decodes alone: a limit, not damage
             raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
 
     def take_rows(
@@ -272,8 +289,12 @@ class NodeStore:
         take = pa.array((np.cumsum(layouts.counts) - layouts.counts)[leaf] + row, pa.int64())
         return keys.take(take), [c.take(take) for c in columns]
 
-    def read(self, addresses: Sequence[bytes]) -> list[bytes]:
-        """Chunk bytes, from the cache where possible, the rest in one store read."""
+    def read(self, addresses: Sequence[bytes], *, keep: bool = True) -> list[bytes]:
+        """Chunk bytes, from the cache where possible, the rest in one store read.
+
+        ``keep=False`` (a streamed scan) leaves the chunks it fetched out of the cache,
+        so a scan does not evict the leaves that edits, diffs and lookups reuse.
+        """
         chunks = self._chunks.get_many(addresses)
         missing = [i for i, c in enumerate(chunks) if c is None]
         if missing:
@@ -281,7 +302,8 @@ class NodeStore:
             fetched = self.store.get_many(wanted)
             for i, data in zip(missing, fetched, strict=True):
                 chunks[i] = data
-            self._chunks.put_many(wanted, fetched)
+            if keep:
+                self._chunks.put_many(wanted, fetched)
         return chunks
 
     # --- writing -----------------------------------------------------------
@@ -322,10 +344,12 @@ class NodeStore:
 
 def _first_bad_leaf(
     addresses: Sequence[bytes], chunks: Sequence[bytes], types: Sequence[pa.DataType]
-) -> bytes:
+) -> bytes | None:
+    """The first leaf that does not decode on its own, or None when each does (the
+    chunk store already checked every chunk's bytes against its checksum)."""
     for address, chunk in zip(addresses, chunks, strict=True):
         try:
             decode_leaves([chunk], types)
-        except Exception:  # noqa: BLE001 - we are only locating the culprit
+        except DECODE_ERRORS:
             return address
-    return addresses[0]
+    return None

@@ -24,8 +24,6 @@ from ..tree import ADDED, DIFF_TYPE_NAMES, MODIFIED, REMOVED, NodeStore, TreeDif
 from ..tree.diff import column_equal, diff_rows
 from ..tree.keyarray import comparable
 
-_KIND_ARRAY = pa.array(DIFF_TYPE_NAMES)
-
 
 @dataclass(frozen=True)
 class TableDelta:
@@ -220,7 +218,7 @@ def row_diff(delta: TableDelta) -> pa.Table:
     if fs.is_keyless or ts.is_keyless:
         return _keyless_copies(raw, fs, ts, arrays, names, changed_any)
     keep = (kinds != MODIFIED) | changed_any
-    kind_names = _KIND_ARRAY.take(pa.array(kinds.astype(np.int64)))
+    kind_names = pa.array(DIFF_TYPE_NAMES, pa.string()).take(pa.array(kinds.astype(np.int64)))
     table = pa.table(arrays + [kind_names], names=names + ["diff_type"])
     return table.filter(pa.array(keep)) if not keep.all() else table
 

@@ -329,6 +329,22 @@ def test_import_create_update_replace(repo, tmp_path):
     assert "PRI" in sql(repo, "DESCRIBE t")
 
 
+def test_import_hands_arrow_to_the_engine(repo, tmp_path, monkeypatch):
+    """The rows go from the file to the engine as Arrow: no Python tuple per row."""
+    from arbordb.sql.dbapi import Cursor
+
+    def no_tuples(*args, **kwargs):
+        raise AssertionError("rows went through executemany as Python values")
+
+    monkeypatch.setattr(Cursor, "executemany", no_tuples)
+    data = pa.table({"id": list(range(1000)), "label": [f"l{i % 7}" for i in range(1000)]})
+    pq.write_table(data, tmp_path / "d.parquet")
+    ok(arbor(repo, "table", "import", "--create", "--pk", "id", "t", str(tmp_path / "d.parquet")))
+    monkeypatch.undo()
+    got = sql(repo, "SELECT count(*) AS n, count(DISTINCT label) AS k, max(id) AS m FROM t")
+    assert got == "n,k,m\n1000,7,999\n"
+
+
 def test_import_refusals_change_nothing(labels, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,label,score\n5,cat,0.5\n6,dog,zero\n")

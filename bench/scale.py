@@ -1,0 +1,308 @@
+"""Reads and loads at scale: ArborDB beside a DuckDB table and DuckDB on the same
+Parquet file, in the same run.
+
+Two shapes: ``bench`` (id, 10-character label from 1,000 values, score) and ``llm``
+(id, a 200-2,000-character text, source, lang, quality). For each: the load (time and
+peak memory, each in a new process), the disk it takes beside the Parquet file, then
+each query cold (the first query of a new process: open, query, fetch) and warm (the
+same process again), with the peak memory of the cold query. Memory is the growth of
+the process's anonymous resident memory (resident minus file-backed pages, so a
+memory-mapped store's page cache is not counted; sampled every millisecond) over
+what it held just before.
+
+    python -m bench.scale --rows 1000000 --shape bench
+    python -m bench.scale --rows 1000000 --shape llm
+    python -m bench.scale --rows 100000 --shape llm --runs 1 --no-results   # quick look
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .common import (
+    fmt_seconds,
+    load_average,
+    machine,
+    machine_line,
+    results_path,
+    workload_parser,
+    write_section,
+)
+from .storage import make_table
+
+QUERIES = {
+    "bench": {
+        "LIMIT 10": "SELECT * FROM t LIMIT 10",
+        "GROUP BY": "SELECT label, count(*), round(avg(score), 9) FROM t GROUP BY label ORDER BY label",
+    },
+    "llm": {
+        "LIMIT 10": "SELECT * FROM t LIMIT 10",
+        "filter": "SELECT count(*), round(avg(quality), 9) FROM t WHERE lang = 'en' AND quality > 0.8",
+        "GROUP BY": "SELECT source, count(*), round(avg(quality), 9) FROM t GROUP BY source ORDER BY source",
+    },
+}
+TARGET_LIMIT_COLD = 0.050
+TARGET_GROUP_COLD, TARGET_GROUP_WARM = 2.0, 1.2
+TARGET_FILTER_COLD = 3.0  # vs DuckDB on Parquet
+TARGET_RSS = 2.0  # vs DuckDB on Parquet
+TARGET_LOAD_RSS, TARGET_LOAD_TIME, TARGET_DISK = 2.0, 1.5, 1.2
+
+WORDS = np.array(
+    "the of and to in is was for on that with as by at from his an were are which this be "
+    "data model train label text token corpus learn layer query table branch merge commit "
+    "version value index tree leaf node hash store stream batch column row key range".split()
+)
+
+
+def make_llm(rows: int, seed: int = 0) -> pa.Table:
+    """``rows`` documents of 200-2,000 characters of words, with source, lang, quality."""
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(200, 2_001, rows)
+    pool = " ".join(WORDS[rng.integers(0, len(WORDS), 800_000)].tolist())
+    starts = rng.integers(0, len(pool) - 2_001, rows)
+    text = [pool[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
+    sources = pa.array(["web", "books", "code", "wiki", "news", "forum", "papers", "legal"])
+    langs = pa.array(["en", "de", "fr", "es", "zh"])
+    return pa.table(
+        {
+            "id": pa.array(np.arange(rows, dtype=np.int64)),
+            "text": pa.array(text, pa.string()),
+            "source": sources.take(pa.array(rng.integers(0, len(sources), rows))),
+            "lang": langs.take(pa.array(rng.choice(5, rows, p=[0.6, 0.1, 0.1, 0.1, 0.1]))),
+            "quality": pa.array(rng.random(rows)),
+        }
+    )
+
+
+# Each measurement runs in a new process: this prelude samples its anonymous RSS.
+PRELUDE = textwrap.dedent(
+    """
+    import json, os, sys, threading, time
+    _page = os.sysconf("SC_PAGE_SIZE")
+
+    def _anon():
+        with open("/proc/self/statm") as f:
+            fields = f.read().split()
+        return (int(fields[1]) - int(fields[2])) * _page
+
+    class Peak:
+        def __enter__(self):
+            self.before = self.peak = _anon()
+            self._done = threading.Event()
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+            self.start = time.perf_counter()
+            return self
+
+        def _sample(self):
+            while not self._done.wait(0.001):
+                self.peak = max(self.peak, _anon())
+
+        def __exit__(self, *exc):
+            self.seconds = time.perf_counter() - self.start
+            self._done.set()
+            self._thread.join()
+            self.grew = max(self.peak, _anon()) - self.before
+    """
+)
+
+LOAD = {
+    "arbordb": """
+import pyarrow.parquet as pq
+import arbordb
+with Peak() as p:
+    repo = arbordb.Repo(STORE)
+    repo.write("t", pq.read_table(PARQUET), primary_key=["id"])
+    repo.commit("load")
+    repo.close()
+""",
+    "duckdb": """
+import duckdb
+with Peak() as p:
+    con = duckdb.connect(STORE)
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_parquet('{PARQUET}')")
+    con.close()
+""",
+}
+
+QUERY = {
+    "arbordb": ("import arbordb", "con = arbordb.connect(STORE, read_only=True)"),
+    "duckdb table": ("import duckdb", "con = duckdb.connect(STORE, read_only=True)"),
+    "duckdb parquet": (
+        "import duckdb",
+        "con = duckdb.connect()\ncon.execute(f\"CREATE VIEW t AS SELECT * FROM read_parquet('{PARQUET}')\")",
+    ),
+}
+
+
+MARK = "@@scale@@"
+
+
+def _run(script: str, **values: str) -> dict[str, Any]:
+    names = "".join(f"{k} = {v!r}\n" for k, v in values.items())
+    out = subprocess.run(
+        [sys.executable, "-c", PRELUDE + names + script],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode:
+        raise RuntimeError(f"benchmark step failed:\n{out.stderr[-3000:]}")
+    # the result is marked: DuckDB may draw a progress bar on stdout (ending in \r)
+    return json.loads(out.stdout.rsplit(MARK, 1)[1].splitlines()[0])
+
+
+def measure_load(engine: str, store: Path, parquet: Path) -> dict[str, Any]:
+    script = LOAD[engine] + f"\nprint({MARK!r} + json.dumps({{'s': p.seconds, 'grew': p.grew}}))\n"
+    return _run(script, STORE=str(store), PARQUET=str(parquet))
+
+
+def measure_query(engine: str, store: Path, parquet: Path, sql: str, warm: int) -> dict[str, Any]:
+    imports, opening = QUERY[engine]
+    fetch = "con.execute(SQL).fetchall()"
+    script = f"""
+{imports}
+{opening}
+with Peak() as p:
+    rows = {fetch}
+warm = []
+for _ in range({warm}):
+    t = time.perf_counter(); {fetch}; warm.append(time.perf_counter() - t)
+print({MARK!r} + json.dumps({{"s": p.seconds, "grew": p.grew, "warm": warm, "rows": repr(rows)}}))
+"""
+    return _run(script, STORE=str(store), PARQUET=str(parquet), SQL=sql)
+
+
+def _dir_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list[list[str]], list[str], dict]:
+    base = Path(tempfile.mkdtemp(prefix="arbor-scale-", dir=workdir))
+    try:
+        data = make_table(rows) if shape == "bench" else make_llm(rows)
+        arrow_bytes = data.nbytes
+        parquet = base / "t.parquet"
+        pq.write_table(data, parquet)
+        del data
+        stores = {"arbordb": base / "arbor", "duckdb": base / "t.duckdb"}
+        table: list[list[str]] = []
+        misses: list[str] = []
+        figures: dict[str, Any] = {"rows": rows, "shape": shape, "arrow_bytes": arrow_bytes}
+
+        def row(name, ours, theirs, label, target=None, ratio=None, fmt=fmt_seconds):
+            r = ours / theirs if theirs else None
+            met = "-" if target is None else ("yes" if (ratio if ratio is not None else r) <= target else "NO")
+            shown = "-" if target is None else f"<= {target:g}x" if ratio is None else f"<= {fmt(target)}"
+            table.append([name, fmt(ours), f"{fmt(theirs)} ({label})", f"{r:.2f}x" if r else "-", shown, met])
+            if met == "NO":
+                misses.append(f"{name}: {fmt(ours)} vs {fmt(theirs)} ({label}), target {shown}")
+
+        loads = {}
+        for engine, store in stores.items():
+            loads[engine] = measure_load(engine, store, parquet)
+        mib = lambda n: f"{n / 2**20:.0f} MiB"  # noqa: E731
+        row("load time", loads["arbordb"]["s"], loads["duckdb"]["s"], "DuckDB table", TARGET_LOAD_TIME)
+        row(
+            "load peak memory",
+            loads["arbordb"]["grew"],
+            arrow_bytes,
+            "input's Arrow size",
+            TARGET_LOAD_RSS,
+            fmt=mib,
+        )
+        row("load peak memory (DuckDB)", loads["duckdb"]["grew"], arrow_bytes, "input's Arrow size", fmt=mib)
+        disk = {k: _dir_bytes(v) for k, v in stores.items()}
+        row("disk after load", disk["arbordb"], parquet.stat().st_size, "Parquet file", TARGET_DISK, fmt=mib)
+        row("disk after load (DuckDB)", disk["duckdb"], parquet.stat().st_size, "Parquet file", fmt=mib)
+        figures.update(loads=loads, disk=disk, parquet_bytes=parquet.stat().st_size)
+
+        for label, sql in QUERIES[shape].items():
+            got: dict[str, list[dict]] = {}
+            for _ in range(runs):  # engines alternate run by run: noise falls on all
+                for engine in QUERY:
+                    store = stores["arbordb" if engine == "arbordb" else "duckdb"]
+                    got.setdefault(engine, []).append(
+                        measure_query(engine, store, parquet, sql, warm=3)
+                    )
+            answers = {e: {r["rows"] for r in rs} for e, rs in got.items()}
+            if label != "LIMIT 10" and len({a for s in answers.values() for a in s}) != 1:
+                raise RuntimeError(f"{label}: engines disagree: {answers}")
+            cold = {e: statistics.median(r["s"] for r in rs) for e, rs in got.items()}
+            warm = {e: statistics.median(w for r in rs for w in r["warm"]) for e, rs in got.items()}
+            grew = {e: statistics.median(r["grew"] for r in rs) for e, rs in got.items()}
+            figures[label] = {"cold": cold, "warm": warm, "grew": grew}
+            if label == "LIMIT 10":
+                row(f"{label} cold", cold["arbordb"], cold["duckdb table"], "DuckDB table",
+                    TARGET_LIMIT_COLD, ratio=cold["arbordb"])
+            elif label == "filter":
+                row(f"{label} cold", cold["arbordb"], cold["duckdb parquet"], "DuckDB on Parquet",
+                    TARGET_FILTER_COLD)
+            else:
+                row(f"{label} cold", cold["arbordb"], cold["duckdb table"], "DuckDB table",
+                    TARGET_GROUP_COLD)
+                row(f"{label} warm", warm["arbordb"], warm["duckdb table"], "DuckDB table",
+                    TARGET_GROUP_WARM)
+            row(f"{label} cold (DuckDB on Parquet)", cold["arbordb"], cold["duckdb parquet"],
+                "DuckDB on Parquet")
+            baseline = 16 << 20  # allowance for the interpreter's own growth
+            row(f"{label} peak memory", grew["arbordb"], grew["duckdb parquet"] + baseline,
+                "DuckDB on Parquet + 16 MiB", TARGET_RSS, fmt=mib)
+        return table, misses, figures
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def markdown(info: dict, rows: int, shape: str, runs: int, table, misses) -> str:
+    head = ["metric", "arbordb", "comparison", "ratio", "target", "met"]
+    lines = [
+        f"## scale ({shape}): `python -m bench.scale --rows {rows} --shape {shape} --runs {runs}`",
+        "",
+        f"Machine: {machine_line(info)}.",
+        "",
+        "Cold = the first query of a new process (open, query, fetch); warm = the same "
+        "query again in that process. Memory = growth of anonymous RSS during the step.",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    lines += ["| " + " | ".join(r) + " |" for r in table]
+    lines += ["", "Notes (targets missed):"]
+    lines += [f"- {m}" for m in misses] or ["- every target met"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = workload_parser("scale", __doc__, runs=3)
+    parser.add_argument("--shape", choices=sorted(QUERIES), default="bench")
+    args = parser.parse_args(argv)
+    info = machine()
+    table, misses, figures = run(args.rows, args.shape, args.runs, args.workdir)
+    info["load_avg_1m_end"] = load_average()
+    widths = [max(len(r[i]) for r in table) for i in range(6)]
+    for r in table:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)), file=sys.stderr)
+    json.dump(figures, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")
+    path = results_path(args)
+    if path is not None:
+        text = markdown(info, args.rows, args.shape, args.runs, table, misses)
+        write_section(path, f"scale-{args.shape}", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,315 @@
+"""Streamed reads of a prolly tree: a key range as a sequence of column batches.
+
+The leaves of the range are found from internal nodes alone (their row counts are
+there), one lowest internal node at a time as the stream goes, and grouped into
+batches: the first about ``FIRST_BATCH_ROWS`` rows, each next one ``GROWTH`` times
+more, up to ``MAX_BATCH_ROWS``. A reader that stops early
+(a ``LIMIT``) has decoded one small batch; a full scan gets a few large ones. A
+group whose chunks pass ``MAX_BATCH_BYTES`` is cut into parts, so a batch's string
+data stays far below 2 GiB and streams never need 64-bit offsets.
+
+Only the wanted value columns are decoded, the keys only when asked for (a range
+also needs them to trim: in the first group for a lower bound, in every group for
+an upper one, since the last group is not known ahead).
+
+``ColumnCache`` keeps decoded columns by (group, column), a group named by a hash of
+its leaves' content addresses, so an entry is never stale. Its byte budget is a
+hard bound: an entry that would pass it evicts the least recently used ones, and an
+entry larger than the whole budget is not kept.
+
+Splits (``splits``) cut a tree into disjoint key ranges at subtree boundaries, each
+with its exact row count (summed from internal nodes): one unit of work for a
+parallel reader, read with ``stream`` like any range.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from .cursor import count
+from .keyarray import sortable
+from .nodes import NodeStore
+
+__all__ = ["ColumnCache", "Split", "splits", "stream"]
+
+FIRST_BATCH_ROWS = 2048
+GROWTH = 4
+MAX_BATCH_ROWS = 1 << 20
+MAX_BATCH_BYTES = 32 << 20  # chunk bytes per batch part (bounds a scan's working set)
+KEYS = -1  # the cache slot of a group's keys
+
+
+class ColumnCache:
+    """Decoded columns of leaf groups, least recently used evicted, never more than
+    ``budget`` bytes held (``bytes``; ``peak`` is the most ever held)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.bytes = 0
+        self.peak = 0
+        self.hits = 0
+        self.misses = 0
+        self._items: OrderedDict[tuple[bytes, int], tuple[list[pa.Array], int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[bytes, int]) -> list[pa.Array] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return found[0]
+
+    def put(self, key: tuple[bytes, int], parts: list[pa.Array]) -> None:
+        size = sum(_size(a) for a in parts)
+        with self._lock:
+            if size > self.budget or key in self._items:
+                return
+            while self.bytes + size > self.budget:
+                _, (_, old) = self._items.popitem(last=False)
+                self.bytes -= old
+            self._items[key] = (parts, size)
+            self.bytes += size
+            self.peak = max(self.peak, self.bytes)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.bytes = 0
+
+
+def _size(array: pa.Array) -> int:
+    return array.get_total_buffer_size()
+
+
+def stream(
+    nodes: NodeStore,
+    root: bytes,
+    types: Sequence[pa.DataType],
+    wanted: Sequence[int],
+    *,
+    keys: bool,
+    lo: bytes | None = None,
+    hi: bytes | None = None,
+    hi_inclusive: bool = False,
+    cache: ColumnCache | None = None,
+    prepare: Callable[[pa.Array], pa.Array] | None = None,
+) -> Iterator[tuple[pa.BinaryArray | None, dict[int, pa.Array]]]:
+    """(keys or None, {column index: values}) of the rows with lo <= key < hi (or
+    <= hi), batch by batch in key order (see the module docstring). ``prepare``
+    turns each freshly decoded value column into what is kept and returned (e.g. a
+    dictionary-encoded copy); it must keep the values."""
+    for g, group in enumerate(_groups(_blocks(nodes, root, lo, hi))):
+        # only the range's first and last leaf can hold rows outside it; the last
+        # group is not known ahead (leaves are found as the stream goes), so with an
+        # upper bound every group is checked
+        trim = (lo is not None and g == 0) or hi is not None
+        parts = _decoded(nodes, types, group, wanted, keys or trim, cache, prepare)
+        for part_keys, columns in parts:
+            if trim:
+                start, stop = _trim(part_keys, lo, hi, hi_inclusive)
+                if stop <= start:
+                    continue
+                if stop - start < len(part_keys):
+                    part_keys = part_keys.slice(start, stop - start)
+                    columns = {i: c.slice(start, stop - start) for i, c in columns.items()}
+            yield (part_keys if keys else None), columns
+
+
+def _blocks(
+    nodes: NodeStore, root: bytes, lo: bytes | None, hi: bytes | None
+) -> Iterator[tuple[list[bytes], np.ndarray]]:
+    """The leaves overlapping [lo, hi], in key order, as (addresses, row counts) of
+    one lowest internal node at a time: found as the stream goes, so the first batch
+    waits for one root-to-leaf path, not for every internal node of the range."""
+    if nodes.level(root) == 0:
+        yield [root], np.array([count(nodes, root)], np.int64)
+        return
+    node = nodes.internal(root)
+    first = node.child_for(lo) if lo is not None else 0
+    last = node.child_for(hi) if hi is not None else len(node.keys) - 1
+    if node.level == 1:
+        yield node.addresses[first : last + 1], node.counts[first : last + 1]
+        return
+    for child in node.addresses[first : last + 1]:
+        yield from _blocks(nodes, child, lo, hi)
+
+
+def _groups(blocks: Iterator[tuple[list[bytes], np.ndarray]]) -> Iterator[list[bytes]]:
+    """Runs of leaves holding at least the growing row targets (the last may hold
+    fewer); cut points found on each block's running row count, not leaf by leaf."""
+    target = FIRST_BATCH_ROWS
+    group: list[bytes] = []
+    rows = 0
+    for addresses, counts in blocks:
+        ends = np.cumsum(np.asarray(counts, np.int64))
+        start = 0
+        while start < len(ends):
+            base = int(ends[start - 1]) if start else 0
+            stop = int(np.searchsorted(ends, base + target - rows))  # first leaf reaching it
+            if stop >= len(ends):
+                group.extend(addresses[start:])
+                rows += int(ends[-1]) - base
+                break
+            group.extend(addresses[start : stop + 1])
+            yield group
+            group, rows, start = [], 0, stop + 1
+            target = min(target * GROWTH, MAX_BATCH_ROWS)
+    if group:
+        yield group
+
+
+def _decoded(
+    nodes: NodeStore,
+    types: Sequence[pa.DataType],
+    addresses: list[bytes],
+    wanted: Sequence[int],
+    keys: bool,
+    cache: ColumnCache | None,
+    prepare: Callable[[pa.Array], pa.Array] | None,
+) -> Iterator[tuple[pa.BinaryArray | None, dict[int, pa.Array]]]:
+    """The group's wanted columns, part by part: from the cache when it holds every
+    one, else read and decoded a part at a time (kept in the cache afterwards when
+    the whole group fits its budget)."""
+    group = hashlib.blake2b(b"".join(addresses), digest_size=16).digest()
+    slots = ([KEYS] if keys else []) + list(wanted)
+    found = [cache.get((group, s)) for s in slots] if cache is not None else [None]
+    if all(parts is not None for parts in found):
+        by_slot = dict(zip(slots, found, strict=True))
+        for p in range(len(found[0])):
+            yield (by_slot[KEYS][p] if keys else None), {s: by_slot[s][p] for s in wanted}
+        return
+    kept: dict[int, list[pa.Array]] | None = {s: [] for s in slots} if cache else None
+    held = 0
+    parts = _parts(nodes, addresses)
+    part = next(parts, None)
+    while part is not None:
+        part_addresses, part_chunks = part
+        part_keys, values = nodes.decode_some(part_addresses, part_chunks, types, wanted, keys)
+        del part, part_chunks
+        if prepare is not None:
+            values = {s: prepare(v) for s, v in values.items()}
+        if kept is not None:
+            if keys:
+                kept[KEYS].append(part_keys)
+            for s in wanted:
+                kept[s].append(values[s])
+            held += sum(_size(values[s]) for s in wanted) + (_size(part_keys) if keys else 0)
+            if held > cache.budget:
+                kept = None  # the group does not fit: stream it without keeping it
+        part = next(parts, None)
+        if part is None and kept is not None:  # kept before the last yield: a reader
+            for slot, kept_parts in _merged(kept, held).items():  # may stop there
+                cache.put((group, slot), kept_parts)
+        yield part_keys, values
+
+
+MERGE_BYTES = 256 << 20  # cached parts of a group joined into one batch up to this size
+
+
+def _merged(kept: dict[int, list[pa.Array]], held: int) -> dict[int, list[pa.Array]]:
+    """A group's parts joined into one per column for the cache (the parts were cut by
+    the bytes of whole leaves, most of which a narrow query does not keep): a warm
+    scan then hands DuckDB one batch per group. Left as they are when they hold
+    more than ``MERGE_BYTES`` or do not join (a column dictionary-encoded in some
+    parts only)."""
+    if held > MERGE_BYTES or all(len(parts) == 1 for parts in kept.values()):
+        return kept
+    try:
+        return {slot: [pa.concat_arrays(parts)] for slot, parts in kept.items()}
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return kept
+
+
+READ_LEAVES = 128  # leaves read from the store at a time
+
+
+def _parts(nodes: NodeStore, addresses: list[bytes]) -> Iterator[tuple[list[bytes], list[bytes]]]:
+    """The group's leaves read a few at a time and cut into parts of at most
+    ``MAX_BATCH_BYTES`` chunk bytes (one leaf at least); deterministic in the chunks."""
+    part_addresses: list[bytes] = []
+    part_chunks: list[bytes] = []
+    size = 0
+    for start in range(0, len(addresses), READ_LEAVES):
+        block = addresses[start : start + READ_LEAVES]
+        for address, chunk in zip(block, nodes.read(block, keep=False), strict=True):
+            if size and size + len(chunk) > MAX_BATCH_BYTES:
+                yield part_addresses, part_chunks
+                part_addresses, part_chunks, size = [], [], 0
+            part_addresses.append(address)
+            part_chunks.append(chunk)
+            size += len(chunk)
+    if part_addresses:
+        yield part_addresses, part_chunks
+
+
+def _trim(
+    keys: pa.BinaryArray, lo: bytes | None, hi: bytes | None, hi_inclusive: bool
+) -> tuple[int, int]:
+    """The row range [start, stop) of ``keys`` inside the bounds."""
+    s = sortable(keys, max(len(lo or b""), len(hi or b"")))
+    start = int(np.searchsorted(s, np.array([lo], s.dtype))[0]) if lo is not None else 0
+    stop = len(keys)
+    if hi is not None:
+        side = "right" if hi_inclusive else "left"
+        stop = int(np.searchsorted(s, np.array([hi], s.dtype), side)[0])
+    return start, stop
+
+
+# --- splits ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """Rows with ``after < key <= last`` (None: unbounded), ``rows`` of them exactly."""
+
+    after: bytes | None
+    last: bytes | None
+    rows: int
+
+
+def splits(nodes: NodeStore, root: bytes, target_rows: int) -> list[Split]:
+    """Disjoint key ranges covering the tree, cut at subtree boundaries: each holds
+    whole subtrees totalling at most ``target_rows`` rows, or one leaf when a leaf
+    alone holds more. Row counts come from internal nodes (no leaf is read)."""
+    if target_rows < 1:
+        raise ValueError("target_rows must be at least 1")
+    if nodes.level(root) == 0:
+        return [Split(None, None, count(nodes, root))]
+    runs: list[tuple[bytes, int]] = []  # (last key, rows) of each cut, in key order
+    pending = [0, b""]  # rows and last key of the split being filled
+
+    def visit(address: bytes) -> None:
+        node = nodes.internal(address)
+        for key, child, rows in zip(node.keys, node.addresses, node.counts.tolist(), strict=True):
+            if rows > target_rows and node.level > 1:
+                flush()
+                visit(child)
+                continue
+            if pending[0] and pending[0] + rows > target_rows:
+                flush()
+            pending[0] += rows
+            pending[1] = key
+
+    def flush() -> None:
+        if pending[0]:
+            runs.append((pending[1], pending[0]))
+            pending[0] = 0
+
+    visit(root)
+    flush()
+    out = []
+    after = None
+    for i, (last, rows) in enumerate(runs):
+        out.append(Split(after, None if i == len(runs) - 1 else last, rows))
+        after = last
+    return out or [Split(None, None, 0)]
