@@ -55,7 +55,7 @@ from arbordb.engine.hash import format_address
 from . import data_tests
 from .errors import ObjectNotFound, ProgrammingError
 
-__all__ = ["PROCEDURES", "call_procedure"]
+__all__ = ["PROCEDURES", "all_procedures", "call_procedure"]
 
 _STATUS = {"status": pa.int64()}
 
@@ -74,10 +74,11 @@ def call_procedure(session, name: str, args: Sequence[object]) -> pa.Table:
         OperationalError: the verb is refused in the repository's state (nothing to
             commit, a merge in progress, ...); nothing changed.
     """
-    procedure = PROCEDURES.get(name.lower())
+    procedures = all_procedures()
+    procedure = procedures.get(name.lower())
     if procedure is None:
         raise ObjectNotFound(
-            f"procedure {name!r} not found (ArborDB has: {', '.join(sorted(PROCEDURES))})"
+            f"procedure {name!r} not found (ArborDB has: {', '.join(sorted(procedures))})"
         )
     texts = []
     for value in args:
@@ -498,8 +499,10 @@ PROCEDURES: dict[str, Callable[..., pa.Table]] = {
     "dolt_gc": dolt_gc,
 }
 
-# Dolt's remote procedures live in their own module; it reads its arguments with
-# this module's helpers, so it is imported after them.
-from .remotes import PROCEDURES as _REMOTE_PROCEDURES  # noqa: E402
 
-PROCEDURES.update(_REMOTE_PROCEDURES)
+def all_procedures() -> dict[str, Callable[..., pa.Table]]:
+    """This module's procedures and Dolt's remote ones (``sql/remotes.py``, which reads
+    its arguments with this module's helpers and so is imported here, late)."""
+    from .remotes import PROCEDURES as remote_procedures
+
+    return {**PROCEDURES, **remote_procedures}
