@@ -113,7 +113,13 @@ def tree_diff(delta: TableDelta) -> tuple[TreeDiff, Schema, Schema]:
     f, t = delta.from_table, delta.to_table
     if f is not None and t is not None and not _same_key_layout(f.schema, t.schema):
         return _disjoint(f, t), f.schema, t.schema
-    if f is not None and t is not None and f.rows.types == t.rows.types and f.schema.primary_key == t.schema.primary_key:
+    if (
+        f is not None
+        and t is not None
+        and f.rows.types == t.rows.types
+        and f.schema.primary_key == t.schema.primary_key
+        and _same_tags(f.schema, t.schema)  # equal bytes mean equal cells only then
+    ):
         return f.rows.diff(t.rows), f.schema, t.schema
     from_keys, from_cols = f.rows.scan() if f is not None else (pa.array([], pa.binary()), [])
     to_keys, to_cols = t.rows.scan() if t is not None else (pa.array([], pa.binary()), [])

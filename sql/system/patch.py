@@ -147,13 +147,19 @@ def _table_patch(delta: TableDelta, sp: Spelling) -> list[tuple[str, str]]:
 
 def _rebuild(old: Schema, new: Schema) -> bool:
     """Whether only re-creating the table turns ``old`` into ``new``: its primary key or
-    its checks changed (there is no ALTER TABLE .. ADD / DROP CONSTRAINT), or ALTER TABLE
+    its checks changed, a keyless table gained or lost a column, a column was dropped and
+    re-added under its name (there is no ALTER TABLE .. ADD / DROP CONSTRAINT), or ALTER TABLE
     cannot reach ``new``'s column order (ADD COLUMN appends) or names (a rename onto a
     name another kept column still has)."""
     if [c.tag for c in old.key_columns] != [c.tag for c in new.key_columns]:
         return True
     if old.checks != new.checks:
         return True
+    if new.is_keyless and {c.tag for c in old.columns} != {c.tag for c in new.columns}:
+        return True  # a keyless row is its values: a column added or dropped changes every row
+    old_by_name = {c.name.lower(): c.tag for c in old.columns}
+    if any(old_by_name.get(c.name.lower(), c.tag) != c.tag for c in new.columns):
+        return True  # a column dropped and re-added under its name: its diff shows one column
     new_tags = {c.tag: c.name.lower() for c in new.columns}
     kept = [c for c in old.columns if c.tag in new_tags]
     old_tags = {c.tag for c in old.columns}
