@@ -100,6 +100,7 @@ class Relations:
         self.cache = ColumnCache(cache_bytes)
         self._scratch = 0
         self.names: dict[str, str] = {}  # internal name -> what the user wrote (messages)
+        self.failures: list[BaseException] = []  # what a stream raised inside DuckDB
 
     def stream(
         self, table: Table, label: str, columns: Sequence[str], bounds: dict | None = None
@@ -114,9 +115,30 @@ class Relations:
         table.key_range(**bounds)  # refuses a bad bound now; nothing is read until a scan
 
         def open_stream() -> pa.RecordBatchReader:
-            return table.batches(columns, cache=self.cache, **bounds)
+            try:
+                reader = table.batches(columns, cache=self.cache, **bounds)
+            except Exception as error:
+                self.failures.append(error)
+                raise
+            return pa.RecordBatchReader.from_batches(reader.schema, self._recorded(reader))
 
         return self.scratch(TableSource(open_stream), label)
+
+    def _recorded(self, reader: pa.RecordBatchReader):
+        """``reader``'s batches; a failure is kept in ``failures`` before DuckDB sees it
+        (DuckDB rewraps it as its own error, losing the class: damage, a bad key, ...)."""
+        try:
+            yield from reader
+        except Exception as error:
+            self.failures.append(error)
+            raise
+
+    def take_failure(self, error: BaseException) -> BaseException:
+        """The error a stream of this statement raised (the real cause), else ``error``."""
+        if not self.failures:
+            return error
+        first, self.failures = self.failures[0], []
+        return first
 
     def scratch(self, data: pa.Table | TableSource, label: str) -> str:
         """A name for a relation that lives for this statement only."""
@@ -133,3 +155,4 @@ class Relations:
             self.duck.unregister(f"__arbor_tmp_{n}")
         self._scratch = 0
         self.names = {}
+        self.failures = []

@@ -221,7 +221,7 @@ class _Duck(Result):
             return work()
         except Exception as exc:
             self._finish()
-            self._error = translate(exc, self._names)
+            self._error = translate(self._session.relations.take_failure(exc), self._names)
             raise self._error from exc
 
     def fetchmany(self, size: int) -> list[tuple]:
@@ -575,7 +575,7 @@ class Session:
             raise self._lost_race(exc) from exc
         except BaseException as exc:
             self._restore(before)
-            error = translate(exc, self.relations.names)
+            error = translate(self.relations.take_failure(exc), self.relations.names)
             if error is exc:
                 raise
             raise error from exc

@@ -8,7 +8,6 @@ import pytest
 
 import arbordb
 from arbordb.engine.codec.key_batch import MAX_KEY_BYTES
-from arbordb.engine.errors import KeyTooLarge
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def test_too_long_indexed_value_is_refused_on_insert_and_update(cur):
 def test_repo_refuses_a_too_long_key(tmp_path):
     repo = arbordb.Repo(tmp_path)
     data = pa.table({"id": ["short", "x" * 10_000], "v": [1, 2]})
-    with pytest.raises(KeyTooLarge, match="primary key"):
+    with pytest.raises(arbordb.DataError, match="primary key"):
         repo.write("t", data, primary_key=["id"])
     assert repo.tables() == []
     repo.close()
