@@ -230,6 +230,19 @@ def data_view(client: Client, revs: list[str], tables: list[str], view: View, fm
             write_csv(data, sys.stdout)
 
 
+# -r for the views of changed rows (``diff``, ``show``): Dolt's table, or raw JSON / CSV,
+# or the SQL that makes the change (dolt_patch).
+result_format_option = click.option(
+    "-r",
+    "--result-format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv", "sql"]),
+    default="table",
+    show_default=True,
+    help="How to show the changed rows.",
+)
+
+
 @click.command(
     epilog=example(
         "arbor diff                      # working changes not staged yet",
@@ -275,15 +288,7 @@ def data_view(client: Client, revs: list[str], tables: list[str], view: View, fm
     is_flag=True,
     help="Diff from the merge base of the two revisions (of the first and HEAD if one).",
 )
-@click.option(
-    "-r",
-    "--result-format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "sql"]),
-    default="table",
-    show_default=True,
-    help="Output format.",
-)
+@result_format_option
 @pass_invocation
 def diff(
     invocation: Invocation,

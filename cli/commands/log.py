@@ -9,7 +9,15 @@ from ..errors import UsageError
 from ..logview import full_entry, log_text
 from ..render import sql_literal
 from .common import color, example, out, pass_invocation
-from .diff import View, data_view, diff_text, patch_view, stat_view, summary_view
+from .diff import (
+    View,
+    data_view,
+    diff_text,
+    patch_view,
+    result_format_option,
+    stat_view,
+    summary_view,
+)
 
 
 def log_rows(
@@ -112,15 +120,7 @@ def _stat(client: Client, row: dict, tables: tuple[str, ...]) -> str:
 @click.argument("revision", default="HEAD")
 @click.option("--stat", is_flag=True, help="Rows and cells changed per table, not the rows.")
 @click.option("--summary", is_flag=True, help="Changed tables and per-column changes.")
-@click.option(
-    "-r",
-    "--result-format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv", "sql"]),
-    default="table",
-    show_default=True,
-    help="How to show the changed rows.",
-)
+@result_format_option
 @pass_invocation
 def show(invocation: Invocation, revision: str, stat: bool, summary: bool, fmt: str) -> None:
     """Show a commit and the rows it changed.
