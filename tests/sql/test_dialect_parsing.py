@@ -1,4 +1,4 @@
-"""The versioned SQL dialects: AS OF on table references, CALL, errors, transpiling.
+"""The versioned SQL dialects parsed: AS OF on table references, CALL, errors, transpiling.
 
 Round trips follow sqlglot's ``validate_identity``: parse, regenerate with the same
 dialect, compare the text, and parse the output again to compare the trees.

@@ -1,4 +1,4 @@
-"""The connection's dialect: statements written for SQLite, MySQL or Postgres run, and the
+"""The connection's dialect end to end: SQLite, MySQL or Postgres statements run, and the
 version-control additions work in each."""
 
 from __future__ import annotations
