@@ -27,11 +27,11 @@ from typing import Any
 import pyarrow as pa
 
 import arbordb
+from arbordb.engine.db import REPO_DIR
+from arbordb.sql.parse.dialect import quote_identifier
 
 from .errors import CliError
-from .render import quote_ident, sql_literal
-
-REPO_DIR = ".arbor"
+from .render import sql_literal
 
 
 class NotARepository(CliError):
@@ -153,15 +153,15 @@ class Client:
     def create_statement(self, table: str, revision: str | None = None) -> str:
         """``SHOW CREATE TABLE``: the statements that create ``table`` (at ``revision``)."""
         as_of = f" AS OF {sql_literal(revision)}" if revision else ""
-        return self.query(f"SHOW CREATE TABLE {quote_ident(table)}{as_of}").column(1)[0].as_py()
+        return self.query(f"SHOW CREATE TABLE {quote_identifier(table)}{as_of}").column(1)[0].as_py()
 
     def columns(self, table: str) -> pa.Schema:
         """A table's columns and Arrow types (from an empty scan of it)."""
-        return self.query(f"SELECT * FROM {quote_ident(table)} LIMIT 0").schema
+        return self.query(f"SELECT * FROM {quote_identifier(table)} LIMIT 0").schema
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         """The primary-key columns of ``table`` (``DESCRIBE``'s rows whose key is PRI)."""
-        rows = self.rows(f"DESCRIBE {quote_ident(table)}")
+        rows = self.rows(f"DESCRIBE {quote_identifier(table)}")
         return tuple(r["column_name"] for r in rows if r.get("key") == "PRI")
 
     def branches(self) -> list[str]:

@@ -32,6 +32,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from arbordb.sql.parse.dialect import quote_identifier
+
 FORMATS = ("table", "vertical", "csv", "json", "parquet", "sql")
 NULL_TEXT = "NULL"
 
@@ -217,17 +219,12 @@ def sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def quote_ident(name: str) -> str:
-    """A double-quoted SQL identifier (embedded quotes doubled)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def write_sql_inserts(table: pa.Table, stream: IO[str], name: str = "result") -> None:
     """One ``INSERT INTO name (...) VALUES (...);`` per row."""
-    cols = ", ".join(quote_ident(c) for c in table.column_names)
+    cols = ", ".join(quote_identifier(c) for c in table.column_names)
     for row in table.to_pylist():
         values = ", ".join(sql_literal(v) for v in row.values())
-        stream.write(f"INSERT INTO {quote_ident(name)} ({cols}) VALUES ({values});\n")
+        stream.write(f"INSERT INTO {quote_identifier(name)} ({cols}) VALUES ({values});\n")
 
 
 def write_parquet(table: pa.Table, stream: IO[str]) -> None:

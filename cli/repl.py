@@ -53,8 +53,10 @@ from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output
 from pygments.lexers.sql import SqlLexer
 
+from arbordb.sql.parse.dialect import quote_identifier
+
 from .client import REPO_DIR, Client
-from .render import aligned, quote_ident, row_count_line, use_color
+from .render import aligned, row_count_line, use_color
 from .render import vertical as render_vertical
 from .script import VERTICAL_END, is_complete, split_statements
 
@@ -353,7 +355,7 @@ class Shell:
         """``\\d``: the tables; ``\\d t``: the columns of table t."""
         if not args:
             return aligned(pa.table({"Tables": pa.array(self.client.tables(), pa.string())}))
-        return aligned(self.client.query(f"DESCRIBE {quote_ident(args[0])}"))
+        return aligned(self.client.query(f"DESCRIBE {quote_identifier(args[0])}"))
 
     # --- output ---------------------------------------------------------------------------------
 

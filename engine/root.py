@@ -145,3 +145,8 @@ class RootValue(Mapping[str, bytes]):
 
 
 EMPTY_ROOT = RootValue()
+
+
+def root_children(address: bytes, data: bytes) -> list[bytes]:
+    """What a root value chunk names (for gc, fsck and sync): its tables' headers."""
+    return list(RootValue.decode(data, address).values())

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from arbordb.engine.db import REPO_DIR
 from arbordb.engine.errors import EngineError
 from arbordb.engine.repo import Repo, clone
 from arbordb.sql.errors import NotSupportedError, ObjectNotFound, ProgrammingError, translate
@@ -43,7 +44,7 @@ def _cloned(url: str) -> Path:
     (so a commit pushed since is found), in :func:`remote_cache`."""
     folder = remote_cache() / hashlib.sha256(url.encode()).hexdigest()[:32]
     try:
-        if (folder / ".arbor").is_dir():
+        if (folder / REPO_DIR).is_dir():
             with Repo(folder, create=False) as repo:
                 repo.fetch("origin")
             return folder
@@ -58,7 +59,7 @@ def _file_remote(path: str) -> Path:
     """A ``file`` location: a repository folder read in place, else a ``file://`` remote
     (a folder that ``arbor push`` wrote) read through a local clone."""
     folder = Path(path)
-    if (folder / ".arbor").is_dir():
+    if (folder / REPO_DIR).is_dir():
         return folder
     if not folder.is_dir():
         raise ObjectNotFound(

@@ -6,8 +6,10 @@ import click
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arbordb.sql.parse.dialect import quote_identifier
+
 from ..client import Invocation
-from ..render import aligned, quote_ident
+from ..render import aligned
 from .common import color, example, out, pass_invocation
 
 
@@ -21,7 +23,7 @@ def blame(invocation: Invocation, table: str) -> None:
     committer and message. Tables without a primary key have no blame.
     """
     with invocation.client() as client:
-        rows = client.query(f"SELECT * FROM {quote_ident('dolt_blame_' + table)}")
+        rows = client.query(f"SELECT * FROM {quote_identifier('dolt_blame_' + table)}")
     if "commit" in rows.column_names:  # short hashes and whole seconds read better here
         short = pc.utf8_slice_codeunits(rows.column("commit"), 0, 8)
         rows = rows.set_column(rows.column_names.index("commit"), "commit", short)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
+from arbordb.sql.parse.dialect import quote_identifier
+
 from ..client import Invocation
 from ..diffview import conflicts_text
 from ..errors import UsageError
-from ..render import quote_ident
 from .common import color, example, out, pass_invocation
 
 UP_TO_DATE = "Everything up-to-date"  # dolt_merge's message when there is nothing to merge
@@ -110,7 +111,7 @@ def conflicts_cat(invocation: Invocation, tables: tuple[str, ...]) -> None:
     """Show conflicted rows: base, ours, theirs."""
     with invocation.client() as client:
         for name in tables:
-            rows = client.query(f"SELECT * FROM {quote_ident('dolt_conflicts_' + name)}")
+            rows = client.query(f"SELECT * FROM {quote_identifier('dolt_conflicts_' + name)}")
             out(conflicts_text(name, rows, color=color()))
 
 

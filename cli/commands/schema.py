@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from arbordb.sql.parse.dialect import quote_identifier
+
 from ..client import Client, Invocation
-from ..render import quote_ident, sql_literal
+from ..render import sql_literal
 from .common import example, out, pass_invocation
 
 
@@ -15,7 +17,7 @@ def _tables(client: Client, revision: str | None) -> list[str]:
 
 def _count(client: Client, table: str, revision: str | None) -> int:
     as_of = f" AS OF {sql_literal(revision)}" if revision else ""
-    return int(client.scalar(f"SELECT count(*) FROM {quote_ident(table)}{as_of}"))
+    return int(client.scalar(f"SELECT count(*) FROM {quote_identifier(table)}{as_of}"))
 
 
 @click.command(epilog=example("arbor ls", "arbor ls -v v1"))

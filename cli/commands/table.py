@@ -16,13 +16,13 @@ import pyarrow as pa
 from sqlglot import exp
 
 from arbordb.sql.catalog import type_name
-from arbordb.sql.parse.dialect import parse
+from arbordb.sql.parse.dialect import parse, quote_identifier
 
 from .. import progress
 from ..client import IMPORTED, Client, Invocation
 from ..errors import CliError, UsageError
 from ..importer import FILE_FORMATS, Positions, Target, conform, export_file, file_format, read_file
-from ..render import quote_ident, sql_literal
+from ..render import sql_literal
 from .common import example, out, pass_invocation
 
 WRITE_BATCH = 100_000  # rows per INSERT batch (one progress step each)
@@ -39,18 +39,18 @@ def table() -> None:
 
 
 def _create_sql(name: str, data: pa.Table, pk: tuple[str, ...]) -> str:
-    columns = [f"{quote_ident(f.name)} {type_name(f.type)}" for f in data.schema]
+    columns = [f"{quote_identifier(f.name)} {type_name(f.type)}" for f in data.schema]
     if pk:
-        columns.append(f"PRIMARY KEY ({', '.join(quote_ident(c) for c in pk)})")
-    return f"CREATE TABLE {quote_ident(name)} ({', '.join(columns)})"
+        columns.append(f"PRIMARY KEY ({', '.join(quote_identifier(c) for c in pk)})")
+    return f"CREATE TABLE {quote_identifier(name)} ({', '.join(columns)})"
 
 
 def _insert_sql(name: str, data: pa.Table, key: tuple[str, ...], upsert: bool) -> str:
-    cols = ", ".join(quote_ident(c) for c in data.column_names)
-    sql = f"INSERT INTO {quote_ident(name)} ({cols}) SELECT {cols} FROM {IMPORTED}"
+    cols = ", ".join(quote_identifier(c) for c in data.column_names)
+    sql = f"INSERT INTO {quote_identifier(name)} ({cols}) SELECT {cols} FROM {IMPORTED}"
     updates = [c for c in data.column_names if c not in key]
     if upsert and updates:
-        sets = ", ".join(f"{quote_ident(c)} = excluded.{quote_ident(c)}" for c in updates)
+        sets = ", ".join(f"{quote_identifier(c)} = excluded.{quote_identifier(c)}" for c in updates)
         sql += f" ON CONFLICT DO UPDATE SET {sets}"
     elif upsert:
         sql += " ON CONFLICT DO NOTHING"
@@ -73,7 +73,7 @@ def _write(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str,
 def _insert(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str, ...]) -> None:
     sql = _insert_sql(name, data, key, upsert=mode == "update")
     if mode == "replace":
-        client.execute(f"DELETE FROM {quote_ident(name)}")
+        client.execute(f"DELETE FROM {quote_identifier(name)}")
     with progress.task(f"writing {name}", data.num_rows) as step:
         for batch in data.to_batches(max_chunksize=WRITE_BATCH):
             client.insert_arrow(sql, batch)  # Arrow all the way: no Python values
@@ -261,7 +261,7 @@ def export(
         raise CliError(f"{str(path)!r} already exists (pass --force to overwrite it)")
     as_of = f" AS OF {sql_literal(revision)}" if revision else ""
     with invocation.client() as client:
-        data = client.query(f"SELECT * FROM {quote_ident(name)}{as_of}")
+        data = client.query(f"SELECT * FROM {quote_identifier(name)}{as_of}")
         provenance = {
             "arbordb.repository": str(client.path),
             "arbordb.table": name,

@@ -20,9 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import FormatVersionError
-from .leaf import LEAF_VERSION
-
-_HEADER_SIZE = 12
+from .leaf import LEAF_HEADER_SIZE, LEAF_VERSION
 
 
 class LeafLayouts:
@@ -44,7 +42,7 @@ class LeafLayouts:
 
     def __init__(self, chunks: Sequence[bytes]) -> None:
         self.sizes = np.fromiter(map(len, chunks), np.int64, len(chunks))
-        if (self.sizes < _HEADER_SIZE).any():
+        if (self.sizes < LEAF_HEADER_SIZE).any():
             raise ValueError("a leaf is shorter than its header")
         padded = (self.sizes + 7) & ~7
         self.chunk_start = np.cumsum(padded) - padded
@@ -59,7 +57,7 @@ class LeafLayouts:
             raise FormatVersionError("leaf node", int(first[bad[0]]), LEAF_VERSION)
         own = (self.words[head] >> 16).astype(np.int64)  # b: the buffer count
         most = int(own.max(initial=0))
-        if ((_HEADER_SIZE + 4 * own) > self.sizes).any():
+        if ((LEAF_HEADER_SIZE + 4 * own) > self.sizes).any():
             raise ValueError("a leaf is truncated inside its header")
         self.counts = self.words[head + 1].astype(np.int64)
         self.widths = self.words[head + 2].astype(np.int64)
@@ -68,7 +66,7 @@ class LeafLayouts:
         at = np.where(inside, head[:, None] + 3 + column, 0)
         self.lengths = np.where(inside, self.words[at], 0).astype(np.int64)
         local = np.zeros_like(self.lengths)
-        pos = _HEADER_SIZE + 4 * own
+        pos = LEAF_HEADER_SIZE + 4 * own
         for j in range(most):
             real = j < own
             pos = np.where(real, (pos + 7) & ~7, pos)

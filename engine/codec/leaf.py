@@ -49,6 +49,7 @@ from .columns import PreparedColumn, buffer_count, concat_column, concat_offsets
 LEAF_VERSION = 1
 _HEADER = struct.Struct("<BBHII")
 assert _HEADER.size == 12
+LEAF_HEADER_SIZE = _HEADER.size  # layout.py reads the same header, vectorised
 
 
 def _align8(n: int) -> int:

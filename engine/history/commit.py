@@ -322,6 +322,12 @@ def decode_commit(data: bytes) -> Commit:
     return commit
 
 
+def commit_children(address: bytes, data: bytes) -> list[bytes]:
+    """What a commit chunk names (for gc, fsck and sync): its root, then its parents."""
+    commit = decode_commit(data)
+    return [commit.root, *commit.parents]
+
+
 def is_commit_chunk(data: bytes) -> bool:
     """True if ``data`` starts like a commit chunk (cheap; does not validate it)."""
     return data[:4] == COMMIT_MAGIC

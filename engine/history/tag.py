@@ -107,6 +107,11 @@ def decode_tag(data: bytes) -> Tag:
     )
 
 
+def tag_children(address: bytes, data: bytes) -> list[bytes]:
+    """What a tag chunk names (for gc, fsck and sync): its target commit."""
+    return [decode_tag(data).target]
+
+
 def is_tag_chunk(data: bytes) -> bool:
     """True if ``data`` starts like a tag chunk (cheap; does not validate it)."""
     return data[:4] == TAG_MAGIC

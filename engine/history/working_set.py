@@ -180,3 +180,14 @@ def decode_working_set(data: bytes) -> WorkingSet:
         )
     r.end()
     return WorkingSet(working=working, staged=staged, merge=merge)
+
+
+def working_set_children(address: bytes, data: bytes) -> list[bytes]:
+    """What a working set chunk names (for gc and fsck): its roots and merge state."""
+    ws = decode_working_set(data)
+    out = [ws.working, ws.staged]
+    if ws.merge is not None:
+        out += [ws.merge.theirs, ws.merge.ours, ws.merge.pre_merge_working]
+        if ws.merge.base_root is not None:
+            out.append(ws.merge.base_root)
+    return out

@@ -48,6 +48,7 @@ from ..errors import (
 )
 from ..hash import addresses_of, format_address
 from ..history import Refs, is_ancestor
+from ..history.commit import COMMIT_MAGIC
 from ..history.refs import BRANCH_PREFIX, REMOTE_PREFIX, TAG_PREFIX, check_branch_name
 from ..workspace import MergeOutcome, Workspace
 from . import config
@@ -208,7 +209,7 @@ def _check_forward(store: ChunkStore, url: str, ref: str, old: bytes | None, new
             f"! [rejected] {name} -> {name} (already exists): tag {name!r} on {url} names "
             "another commit; delete it there first, or push with --force"
         )
-    if not store.has(old) or not store.get(old)[:4] == b"ACMT":
+    if not store.has(old) or not store.get(old)[:4] == COMMIT_MAGIC:
         raise PushRejected(
             f"! [rejected] {name} -> {name} (fetch first): the remote {url} contains work that "
             "you do not have locally; fetch first (arbor pull, or fetch and merge), then push "

@@ -1,12 +1,13 @@
 """What a chunk names, and everything a set of roots reaches (gc's mark, fsck,
 and the check a write makes after a gc ran under it).
 
-Every stored object starts with a four-byte magic that says how to find the
-addresses it names (commit ``ACMT``, tag ``ATAG``, working set ``AWKS``, root
-value ``AROT``, table header ``ATBL``, artifacts ``AART``, column defaults
-``ADEF``); a tree node has a level byte at offset 1 instead: a leaf (level 0)
-names nothing, an internal node (level >= 1) names its children. No magic has
-a zero second byte, so the two never meet.
+Every stored object starts with a four-byte magic, owned by its codec together with
+the function that lists the addresses it names (``KINDS``: commit ``ACMT``, tag
+``ATAG``, working set ``AWKS``, root value ``AROT``, table header ``ATBL``, artifacts
+``AART``, default branch ``ADEF``); a tree node has a level byte at offset 1 instead:
+a leaf (level 0) names nothing, an internal node (level >= 1) names its children. No
+magic has a zero second byte, so the two never meet. gc's mark, fsck and the remote
+walk (``remote/walk.py``) all ask here.
 """
 
 from __future__ import annotations
@@ -15,12 +16,32 @@ from collections.abc import Callable, Iterable, Sequence
 
 from ..codec.internal import decode_internal, node_level
 from ..errors import CorruptChunk, FormatVersionError
-from ..history import decode_commit, decode_tag, decode_working_set
-from ..root import RootValue
+from ..history.commit import COMMIT_MAGIC, commit_children
+from ..history.refs import DEFAULT_BRANCH_MAGIC
+from ..history.tag import TAG_MAGIC, tag_children
+from ..history.working_set import WORKING_SET_MAGIC, working_set_children
+from ..root import ROOT_MAGIC, root_children
 from ..table import Table
+from ..table.header import TABLE_MAGIC
+from .artifacts import ARTIFACTS_MAGIC
 from .artifacts import children as artifact_children
 
 ReadMany = Callable[[Sequence[bytes]], Sequence[bytes]]
+# (address, bytes of a chunk of one kind) -> the addresses it names
+Children = Callable[[bytes, bytes], list[bytes]]
+
+# Every kind of stored object, by the magic its codec owns -> its codec's way to list
+# what such a chunk names. A chunk whose first four bytes are none of these is a
+# prolly-tree node (its level byte is at offset 1; no magic has a zero second byte).
+KINDS: dict[bytes, Children] = {
+    COMMIT_MAGIC: commit_children,
+    TAG_MAGIC: tag_children,
+    WORKING_SET_MAGIC: working_set_children,
+    ROOT_MAGIC: root_children,
+    TABLE_MAGIC: lambda address, data: list(Table.children(data)),
+    ARTIFACTS_MAGIC: lambda address, data: artifact_children(data),
+    DEFAULT_BRANCH_MAGIC: lambda address, data: [],  # a branch name: names nothing
+}
 
 
 def chunk_children(address: bytes, data: bytes | memoryview) -> list[bytes]:
@@ -29,28 +50,11 @@ def chunk_children(address: bytes, data: bytes | memoryview) -> list[bytes]:
     Raises:
         CorruptChunk: ``data`` does not decode as what its magic or level byte says.
     """
-    magic = bytes(data[:4])
     try:
-        if magic == b"ACMT":
-            commit = decode_commit(bytes(data))
-            return [commit.root, *commit.parents]
-        if magic == b"ATAG":
-            return [decode_tag(bytes(data)).target]
-        if magic == b"AWKS":
-            ws = decode_working_set(bytes(data))
-            out = [ws.working, ws.staged]
-            if ws.merge is not None:
-                out += [ws.merge.theirs, ws.merge.ours, ws.merge.pre_merge_working]
-                if ws.merge.base_root is not None:
-                    out.append(ws.merge.base_root)
-            return out
-        if magic == b"AROT":
-            return list(RootValue.decode(bytes(data), address).values())
-        if magic == b"ATBL":
-            return list(Table.children(bytes(data)))
-        if magic == b"AART":
-            return artifact_children(bytes(data))
-        if magic == b"ADEF" or len(data) < 2 or node_level(data) == 0:
+        kind = KINDS.get(bytes(data[:4]))
+        if kind is not None:
+            return kind(address, bytes(data))
+        if len(data) < 2 or node_level(data) == 0:
             return []
         return decode_internal(data)[2]
     except CorruptChunk:

@@ -69,6 +69,7 @@ Invariants (tests check each; comments cite them as ``# invariant (n)``):
 
 from __future__ import annotations
 
+import functools
 import re
 import types
 from typing import Any
@@ -448,3 +449,10 @@ def _unsupported_version(version: exp.Version, sql: str, dialect: str) -> SqlPar
         context=_context(sql, start, start + len(clause)),
         dialect=dialect,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def quote_identifier(name: str, dialect: str = "duckdb") -> str:
+    r"""``name`` as a quoted identifier of ``dialect``, written by sqlglot (``"a""b"`` in
+    DuckDB, SQLite and Postgres, ``\`a\`\`b\``` in MySQL): the one quoting helper."""
+    return exp.to_identifier(name, quoted=True).sql(dialect=dialect)

@@ -41,7 +41,7 @@ from arbordb.engine.table import Table
 from arbordb.engine.workspace import Workspace
 
 from ..errors import NotSupportedError, ObjectNotFound, ProgrammingError
-from ..parse.dialect import ProcedureCall, parse
+from ..parse.dialect import ProcedureCall, parse, quote_identifier
 from ..parse.holes import FunctionHole, TableHole, fill
 from ..system.registry import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
 from .operands import Operand, operand, spell_param
@@ -496,9 +496,9 @@ class _Resolver:
         if not any(c.logical for c in picked):
             return name
         items = [
-            f"CAST({_quote(c.name)} AS {c.logical.upper()}) AS {_quote(c.name)}"
+            f"CAST({quote_identifier(c.name)} AS {c.logical.upper()}) AS {quote_identifier(c.name)}"
             if c.logical
-            else _quote(c.name)
+            else quote_identifier(c.name)
             for c in picked
         ]
         return f"(SELECT {', '.join(items)} FROM {name})"
@@ -515,10 +515,6 @@ def _parse_time(value: object) -> datetime | None:
         except ValueError:
             return None
     return None
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 # --- views -------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from arbordb.engine.versioning.diff import TableDelta, row_diff
 from arbordb.engine.workspace import Workspace
 
 from ..catalog import duck_type
+from ..parse.dialect import quote_identifier
 
 HASH = pa.string()
 TIME = pa.timestamp("us")
@@ -318,17 +319,13 @@ def diff_relation(
 # --- SQL text of schemas (types spelled by sql/catalog.py) ------------------------------
 
 
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _same(text: str) -> str:
     return text
 
 
 def column_sql(
     column: Column,
-    ident: Callable[[str], str] = quote,
+    ident: Callable[[str], str] = quote_identifier,
     expression: Callable[[str], str] = _same,
 ) -> str:
     """A column definition; ``ident`` quotes names and ``expression`` rewrites the default's
@@ -341,7 +338,7 @@ def column_sql(
     return text
 
 
-def index_sql(table: str, index: Index, ident: Callable[[str], str] = quote) -> str:
+def index_sql(table: str, index: Index, ident: Callable[[str], str] = quote_identifier) -> str:
     unique = "UNIQUE " if index.unique else ""
     columns = ", ".join(ident(c) for c in index.columns)
     return f"CREATE {unique}INDEX {ident(index.name)} ON {ident(table)} ({columns});"
@@ -350,7 +347,7 @@ def index_sql(table: str, index: Index, ident: Callable[[str], str] = quote) -> 
 def create_statements(
     table: str,
     schema: Schema,
-    ident: Callable[[str], str] = quote,
+    ident: Callable[[str], str] = quote_identifier,
     expression: Callable[[str], str] = _same,
 ) -> list[str]:
     """``CREATE TABLE`` for ``schema``, then one ``CREATE INDEX`` per secondary index."""

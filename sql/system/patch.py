@@ -46,7 +46,7 @@ from arbordb.engine.tree.diff import column_equal
 from arbordb.engine.versioning.diff import TableDelta, tree_diff
 
 from ..catalog import duck_type
-from ..parse.dialect import versioned_dialect
+from ..parse.dialect import quote_identifier, versioned_dialect
 from .common import (
     HASH,
     SystemContext,
@@ -56,7 +56,6 @@ from .common import (
     diff_endpoints,
     index_sql,
     layout,
-    quote,
 )
 from .diffs import changed_tables
 
@@ -81,9 +80,7 @@ class Spelling:
         return self.dialect == "mysql"
 
     def ident(self, name: str) -> str:
-        if self.dialect == "mysql":
-            return "`" + name.replace("`", "``") + "`"
-        return quote(name)
+        return quote_identifier(name, self.dialect)
 
     def strings(self, values: pa.Array) -> pa.Array:
         if self.backslash_escapes:

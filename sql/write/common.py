@@ -38,7 +38,6 @@ __all__ = [
     "full_row",
     "is_default",
     "put",
-    "quote",
     "refuse_returning",
     "run_query",
     "with_sources",
@@ -88,10 +87,6 @@ def put(session, name: str, table: Table) -> None:
 def emptied(session, table: Table) -> Table:
     empty = Table.create(session.workspace.nodes, table.schema)
     return empty.with_artifacts(table.artifacts) if table.artifacts else empty
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def cast_to(node: exp.Expression, column: Column) -> exp.Expression:

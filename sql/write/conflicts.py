@@ -16,8 +16,9 @@ from arbordb.engine.table import Table
 from arbordb.engine.versioning.merge import refresh_our_rows, resolve_table_conflicts
 
 from ..errors import ProgrammingError
+from ..parse.dialect import quote_identifier
 from ..read import reads
-from .common import Params, cast_to, check_constraints, find_column, put, quote, write_target
+from .common import Params, cast_to, check_constraints, find_column, put, write_target
 
 __all__ = ["delete_conflicts", "update_conflicts"]
 
@@ -34,7 +35,7 @@ def _conflict_target(session, node: exp.Table) -> tuple[str, Table, pa.BinaryArr
 def _conflict_select(session, tree, node, rows: pa.Table, items, params) -> pa.Table:
     relation = session.relations.scratch(rows, node.name)
     alias = node.alias_or_name
-    select = exp.select(*items).from_(f"{relation} AS {quote(alias)}")
+    select = exp.select(*items).from_(f"{relation} AS {quote_identifier(alias)}")
     if tree.args.get("where") is not None:
         select.set("where", tree.args["where"].copy())
     bound = reads.bind(reads.compile_query(select), session, params)

@@ -20,7 +20,7 @@ from arbordb.engine.table import Check, Column, Index, Schema, Table
 
 from .. import catalog
 from ..errors import NotSupportedError, ObjectNotFound, ProgrammingError
-from ..parse.dialect import versioned_dialect
+from ..parse.dialect import quote_identifier, versioned_dialect
 from ..read import reads
 from ..read.relations import table_arrow
 from .common import (
@@ -28,7 +28,6 @@ from .common import (
     check_constraints,
     find_column,
     put,
-    quote,
     run_query,
     write_target,
 )
@@ -117,7 +116,7 @@ def _create_view(session, tree: exp.Create, params: Params) -> int:
     if any(True for _ in query.find_all(exp.Placeholder)):
         raise ProgrammingError("a view cannot use parameters")
     columns = definition.expressions if isinstance(definition, exp.Schema) else []
-    head = quote(name) + (f" ({', '.join(quote(c.name) for c in columns)})" if columns else "")
+    head = quote_identifier(name) + (f" ({', '.join(quote_identifier(c.name) for c in columns)})" if columns else "")
     fragment = f"CREATE VIEW {head} AS {query.sql(versioned_dialect('duckdb'))}"
     check = reads.bind(reads.view_template(fragment), session, [])
     session.query_arrow(f"SELECT * FROM ({check.sql}) LIMIT 0")

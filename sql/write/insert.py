@@ -22,6 +22,7 @@ from arbordb.engine.table.rows import rows_to_arrow
 from arbordb.engine.tree.lookup import lookup
 
 from ..errors import NotSupportedError, ProgrammingError
+from ..parse.dialect import quote_identifier
 from ..read import operands
 from .common import (
     Params,
@@ -32,7 +33,6 @@ from .common import (
     full_row,
     is_default,
     put,
-    quote,
     refuse_returning,
     run_query,
     write_target,
@@ -304,14 +304,14 @@ def _conflict_updates(
         {c.name: sets.get(c.name, exp.column(c.name, table=target)) for c in schema.columns},
     )
     join = " AND ".join(
-        f"{quote(target)}.{quote(k)} = excluded.{quote(k)}" for k in schema.primary_key
+        f"{quote_identifier(target)}.{quote_identifier(k)} = excluded.{quote_identifier(k)}" for k in schema.primary_key
     )
-    select = exp.select(*items).from_(f"{existing} AS {quote(target)}")
+    select = exp.select(*items).from_(f"{existing} AS {quote_identifier(target)}")
     select = select.join(f"{excluded} AS excluded", on=join)
     where = conflict.args.get("where")
     if where is not None:
         keep = exp.select(*[exp.column(c.name, table=target) for c in schema.columns])
-        keep = keep.from_(f"{existing} AS {quote(target)}")
+        keep = keep.from_(f"{existing} AS {quote_identifier(target)}")
         keep = keep.join(f"{excluded} AS excluded", on=join).where(exp.not_(where.this.copy()))
         select = exp.union(select.where(where.this.copy()), keep, distinct=False)
     updated = run_query(session, select, params)

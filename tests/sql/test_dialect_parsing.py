@@ -483,3 +483,16 @@ def test_sqllogictest_statements_transpile_from_sqlite_to_duckdb() -> None:
     assert to_duckdb(parse("SELECT a+b*2 FROM t1 WHERE c>d ORDER BY 1", "sqlite")[0]) == (
         "SELECT a + b * 2 FROM t1 WHERE c > d ORDER BY 1 NULLS FIRST"
     )
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgres", "mysql"])
+@given(name=st.text(min_size=1, max_size=12))
+@settings(max_examples=60, deadline=None)
+def test_quote_identifier_round_trips(dialect, name):
+    """The one quoting helper: a quoted name parses back to the same identifier."""
+    from arbordb.sql.parse.dialect import quote_identifier
+
+    quoted = quote_identifier(name, dialect)
+    mark = "`" if dialect == "mysql" else '"'
+    assert quoted == mark + name.replace(mark, mark * 2) + mark
+    assert sqlglot.parse_one(f"SELECT 1 AS {quoted}", read=dialect).selects[0].alias == name
