@@ -10,6 +10,12 @@ remote; ``Config`` holds settings such as the commit author). ``arbordb.mlflow``
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the public names as a type checker sees them (imported on first use)
+    from arbordb.sql.dbapi import connect
+    from arbordb.sql.errors import Error
+    from arbordb.sql.repo import Config, Repo, clone
 
 # Names are imported on first use (``import arbordb`` stays cheap: the SQL layer
 # loads DuckDB and sqlglot, which a script that only imports the package never needs).

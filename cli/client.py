@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
 import pyarrow as pa
 
 import arbordb
@@ -190,3 +191,10 @@ class Invocation:
             yield client
         finally:
             client.close()
+
+
+def invocation_of(ctx: click.Context) -> Invocation:
+    """The command's ``Invocation`` (``cli/main.py`` gives every command one)."""
+    invocation = ctx.find_object(Invocation)
+    assert invocation is not None, "cli/main.py puts an Invocation in every context"
+    return invocation

@@ -235,8 +235,12 @@ def translate(error: BaseException, names: Mapping[str, str] | None = None) -> S
     if isinstance(error, SqlError):
         return error
     message = str(error)
+    cls: type[SqlError]
     if isinstance(error, engine.EngineError):
-        classes = (*_ENGINE_CLASSES, (engine.EngineError, InternalError))
+        classes: tuple[tuple[type[BaseException], type[SqlError]], ...] = (
+            *_ENGINE_CLASSES,
+            (engine.EngineError, InternalError),
+        )
         cls = next(c for base, c in classes if isinstance(error, base))
     elif isinstance(error, duckdb.Error):
         cls = next(c for base, c in _DUCKDB_CLASSES if isinstance(error, base))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..client import Invocation
+from ..client import invocation_of
 from ..render import aligned, sql_literal
 from .common import color, example, out
 
@@ -25,7 +25,7 @@ def test(ctx: click.Context, selectors: tuple[str, ...]) -> None:
     status is 1 when a test fails.
     """
     args = ", ".join(sql_literal(s) for s in selectors)
-    with ctx.find_object(Invocation).client() as client:
+    with invocation_of(ctx).client() as client:
         results = client.query(
             f"SELECT test_name, test_group_name, status, message FROM dolt_test_run({args})"
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..client import Client, Invocation
+from ..client import Client, Invocation, invocation_of
 from ..errors import UsageError
 from .common import example, out, pass_invocation
 
@@ -82,7 +82,7 @@ def revert(ctx: click.Context, revisions: tuple[str, ...]) -> None:
     Each of REVISIONS gets a new commit that reverses its change. Conflicts stay in
     the working set to resolve (then arbor commit); the exit status is then 1.
     """
-    with ctx.find_object(Invocation).client() as client:
+    with invocation_of(ctx).client() as client:
         (status,) = client.call("dolt_revert", *revisions).column("status").to_pylist()
         if status:
             out(
@@ -111,8 +111,8 @@ def cherry_pick(ctx: click.Context, abort: bool, revision: str | None) -> None:
     """
     if abort == bool(revision):
         raise UsageError("name one commit to cherry-pick, or pass --abort (not both)")
-    with ctx.find_object(Invocation).client() as client:
-        if abort:
+    with invocation_of(ctx).client() as client:
+        if abort or revision is None:  # exactly one of them was given (checked above)
             client.call("dolt_cherry_pick", "--abort")
             out("Cherry-pick aborted.\n")
             return

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ..client import REPO_DIR, Invocation
+from ..client import REPO_DIR, Invocation, invocation_of
 from ..errors import CliError
 from .common import example, out
 
@@ -56,7 +56,7 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     adds a row on main, merges and tags, printing each arbor command before it runs. The repository is
     made in DIRECTORY (default: a new temporary directory) and kept afterwards.
     """
-    invocation = ctx.find_object(Invocation)
+    invocation = invocation_of(ctx)
     if directory is None:
         target = Path(tempfile.mkdtemp(prefix="arbor-demo-"))
     else:

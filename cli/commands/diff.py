@@ -203,7 +203,8 @@ def stat_view(client: Client, revs: list[str], tables: list[str]) -> str:
 def patch_view(client: Client, revs: list[str], tables: list[str]) -> str:
     """The SQL statements (``dolt_patch``) that turn the old version into the new one."""
     statements: list[str] = []
-    for name in tables or [None]:
+    names: list[str | None] = list(tables) or [None]
+    for name in names:
         extra = [name] if name else []
         statements += (
             client.query(f"SELECT statement FROM dolt_patch({_args(*revs, *extra)})")

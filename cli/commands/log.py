@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..client import Client, Invocation
+from ..client import Client, Invocation, invocation_of
 from ..errors import UsageError
 from ..logview import full_entry, log_text
 from ..render import sql_literal
@@ -100,7 +100,7 @@ def log(
         extra += ("--min-parents", str(min_parents))
     if tables:
         extra += ("--tables", ",".join(tables))
-    with ctx.find_object(Invocation).client() as client:
+    with invocation_of(ctx).client() as client:
         if all_refs:
             revisions = (*revisions, *client.branches(), *client.tags())
         rows = log_rows(client, revisions, limit, decorate=decorate, extra=extra)

@@ -6,7 +6,7 @@ import click
 
 from arbordb.sql.parse.dialect import quote_identifier
 
-from ..client import Invocation
+from ..client import Invocation, invocation_of
 from ..diffview import conflicts_text
 from ..errors import UsageError
 from .common import color, example, out, pass_invocation
@@ -70,7 +70,7 @@ def merge(
     )
     flags += ["-m", message] if message else []
     flags += ["--check", check] if check else []
-    with ctx.find_object(Invocation).client() as client:
+    with invocation_of(ctx).client() as client:
         rows = client.call("dolt_merge", *flags, *([branch] if branch else [])).to_pylist()
         result = rows[0] if rows else {}
         if abort:

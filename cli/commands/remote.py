@@ -16,7 +16,7 @@ import arbordb
 from arbordb.sql.procedures.remotes import gc_remote, reporting
 
 from .. import progress
-from ..client import Invocation
+from ..client import Invocation, invocation_of
 from ..errors import UsageError
 from .common import example, out, pass_invocation
 
@@ -48,7 +48,7 @@ def remote(ctx: click.Context, verbose: bool) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
-    with ctx.find_object(Invocation).client() as client:
+    with invocation_of(ctx).client() as client:
         rows = client.rows("SELECT name, url FROM dolt_remotes ORDER BY name")
     for row in rows:
         out(f"{row['name']}\t{row['url']}\n" if verbose else f"{row['name']}\n")
@@ -159,7 +159,7 @@ def pull(ctx: click.Context, remote_name: str | None, branch: str | None, ff_onl
     Conflicts are left in the working set, as with ``arbor merge``.
     """
     args = ["--ff-only"] * ff_only + [n for n in (remote_name, branch) if n]
-    with ctx.find_object(Invocation).client() as client, _transfer("pull"):
+    with invocation_of(ctx).client() as client, _transfer("pull"):
         row = client.call("dolt_pull", *args).to_pylist()[0]
         tables = client.query('SELECT "table" FROM dolt_conflicts').column(0).to_pylist()
     if row["conflicts"]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
-from ..client import Client, Invocation
+from ..client import Client, Invocation, invocation_of
 from ..errors import CliError, UsageError
 from ..explain import explain
 from ..render import FORMATS, write_result
@@ -104,7 +104,7 @@ def sql(
     """
     if query is not None and script is not None:
         raise UsageError("give -q or -f, not both")
-    invocation = ctx.find_object(Invocation)
+    invocation = invocation_of(ctx)
     text, source = None, ""
     if script is not None:
         text, source = _read_script(invocation.directory / script), str(script)
@@ -114,7 +114,7 @@ def sql(
         text, source = sys.stdin.read(), "stdin"
     with invocation.client() as client:
         if text is None:
-            shell_for(ctx.find_root().command, invocation, client).run()
+            shell_for(cast(click.Group, ctx.find_root().command), invocation, client).run()
         elif run_statements(client, text, fmt, source=source, keep_going=keep_going):
             raise click.exceptions.Exit(1)
 

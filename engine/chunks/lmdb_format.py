@@ -46,5 +46,5 @@ def check_format_version(store: LmdbChunkStore) -> None:
         store._write(write)  # a no-op when the version is already there
     found = store._read(lambda txn: txn.get(META_FORMAT_VERSION, db=store._meta), False)
     if found != current and not (store.readonly and found in UPGRADABLE_VERSIONS):
-        version = int(found) if found and found.isdigit() else -1
+        version = int(found) if found and bytes(found).isdigit() else -1
         raise FormatVersionError(f"chunk store {store.path}", version, FORMAT_VERSION)

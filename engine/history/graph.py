@@ -190,7 +190,7 @@ def log(
     limit: int | None = None,
 ) -> list[LogEntry]:
     """Return the history of ``head`` in log order, newest first, at most ``limit`` commits."""
-    out = []
+    out: list[LogEntry] = []
     if limit is not None and limit <= 0:
         return out
     for entry in ancestors(source, head, first_parent=first_parent):

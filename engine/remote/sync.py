@@ -134,7 +134,7 @@ class PushedRef:
 def push(
     store: ChunkStore,
     remote_name: str,
-    refs: Sequence[tuple[str, str]],
+    refs: Sequence[tuple[str | None, str]],
     *,
     force: bool = False,
     progress: Progress = _quiet,

@@ -104,7 +104,7 @@ def _batches(table, out: pa.Schema, lo, hi, hi_inclusive, cache) -> Iterator[pa.
         cache=cache,
         prepare=_categorical,
     ):
-        by_name = {}
+        by_name: dict[str, pa.Array] = {}
         if need_keys:
             by_name.update(zip(key_names, decode_keys(keys, schema.key_types), strict=True))
         arrays = [by_name[n] if n in by_name else values[slot[n]] for n in names]

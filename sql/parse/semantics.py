@@ -299,7 +299,7 @@ def _sqlite_div(node: exp.Div) -> None:
         _replace(node, _runtime_div(left, right))
 
 
-_INTEGER_TYPE_NAMES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+_INTEGER_TYPE_NAMES: tuple[str, ...] = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
 _INTEGER_TYPE_NAMES += ("UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
 
 
@@ -382,7 +382,7 @@ def _sqlite_compare(node: exp.Binary) -> None:
             _replace(node, exp.If(this=null, true=exp.null(), false=outcome))
         return
     # text without a literal's known value: decided row by row
-    numeric = exp.func("REGEXP_FULL_MATCH", text.copy(), exp.Literal.string(_NUMERIC_TEXT.pattern))
+    numeric: exp.Func | exp.Boolean = exp.func("REGEXP_FULL_MATCH", text.copy(), exp.Literal.string(_NUMERIC_TEXT.pattern))
     if not isinstance(number, exp.Column):
         numeric = exp.false()  # no affinity on either side: no conversion
     as_number = exp.Cast(this=text.copy(), to=exp.DataType.build("DOUBLE"))

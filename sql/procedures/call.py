@@ -8,12 +8,12 @@ import pyarrow as pa
 
 from ..errors import ObjectNotFound, ProgrammingError
 from .remotes import PROCEDURES as remote_procedures
-from .verbs import PROCEDURES
+from .verbs import PROCEDURES, ProcedureContext
 
 __all__ = ["all_procedures", "call_procedure"]
 
 
-def call_procedure(session, name: str, args: Sequence[object]) -> pa.Table:
+def call_procedure(session: ProcedureContext, name: str, args: Sequence[object]) -> pa.Table:
     """Run procedure ``name`` with Dolt-style arguments; returns Dolt's result rows.
 
     Args:

@@ -31,9 +31,10 @@ root's ``dolt_tests``, and table references without ``AS OF`` read that root
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.types as pat
@@ -50,6 +51,7 @@ from arbordb.engine.versioning.merge import MergeOptions, merge_roots
 from ..errors import DataTestsFailed, OperationalError, ProgrammingError, translate
 from ..parse.dialect import ProcedureCall, parse
 from ..read import reads
+from ..read.reads import ReadContext
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -61,6 +63,15 @@ __all__ = [
     "run_tests",
     "test_run",
 ]
+
+
+class QueryContext(ReadContext, Protocol):
+    """What data tests need from a session: reads, and running a query to Arrow."""
+
+    def query_arrow(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> pa.Table: ...
+
 
 TESTS_TABLE = "dolt_tests"
 _TEXT = pa.string()
@@ -100,7 +111,7 @@ def empty_tests_arrow(_ctx: object = None) -> pa.Table:
 # --- running -------------------------------------------------------------------------
 
 
-def test_run(session, args: Sequence[object] | None) -> pa.Table:
+def test_run(session: QueryContext, args: Sequence[object] | None) -> pa.Table:
     """The ``dolt_test_run(...)`` table function at the session's working root."""
     selectors = []
     for value in args or []:
@@ -113,7 +124,7 @@ def test_run(session, args: Sequence[object] | None) -> pa.Table:
     return run_tests(session, selectors or ["*"])
 
 
-def run_tests(session, selectors: Sequence[str], root: RootValue | None = None) -> pa.Table:
+def run_tests(session: QueryContext, selectors: Sequence[str], root: RootValue | None = None) -> pa.Table:
     """Run the tests ``selectors`` pick, at ``root`` (default: the working root).
 
     Raises:
@@ -146,7 +157,7 @@ def run_tests(session, selectors: Sequence[str], root: RootValue | None = None) 
     )
 
 
-def _tests_at(session, root: RootValue | None) -> list[dict]:
+def _tests_at(session: QueryContext, root: RootValue | None) -> list[dict]:
     ws = session.workspace
     root = ws.working if root is None else root
     found = root.find(TESTS_TABLE)
@@ -167,7 +178,7 @@ def _tests_at(session, root: RootValue | None) -> list[dict]:
     return sorted(tests, key=lambda t: t["test_name"])
 
 
-def _run_one(session, test: dict, root: RootValue | None) -> tuple[str, ...]:
+def _run_one(session: QueryContext, test: dict, root: RootValue | None) -> tuple[str, ...]:
     query = test["test_query"] or ""
     message = _refusal(session, query)
     passed = False
@@ -187,7 +198,7 @@ def _run_one(session, test: dict, root: RootValue | None) -> tuple[str, ...]:
     )  # fmt: skip
 
 
-def _refusal(session, query: str) -> str:
+def _refusal(session: QueryContext, query: str) -> str:
     """Dolt's messages for a test query that is not one read-only query; '' when fine."""
     try:
         trees = parse(query, session.dialect)
@@ -204,7 +215,7 @@ def _refusal(session, query: str) -> str:
     return ""
 
 
-def query_at(session, query: str, root: RootValue | None) -> pa.Table:
+def query_at(session: QueryContext, query: str, root: RootValue | None) -> pa.Table:
     """The rows of one read-only query, its table references read at ``root``."""
     (tree,) = parse(query, session.dialect)
     bound = reads.bind(reads.compile_query(tree), session, (), root=root)
@@ -339,7 +350,7 @@ def _shown(value: object) -> str:
 # --- gates (--check GROUP) -------------------------------------------------------------
 
 
-def check_revision(session, group: str, root: RootValue, what: str) -> None:
+def check_revision(session: QueryContext, group: str, root: RootValue, what: str) -> None:
     """Refuse (``DataTestsFailed``) unless every test of ``group`` passes at ``root``.
 
     ``what`` names the refused verb for the message (``"merge of 'relabel'"``).
@@ -368,7 +379,7 @@ def check_revision(session, group: str, root: RootValue, what: str) -> None:
         )
 
 
-def check_merge(session, revision: str, group: str) -> str:
+def check_merge(session: QueryContext, revision: str, group: str) -> str:
     """Gate ``dolt_merge(revision, '--check', group)``: run the group's tests on the root
     the merge would make, before anything is written. Returns the commit to merge (the
     one that was checked, so a branch that moves meanwhile cannot slip in unchecked).

@@ -31,10 +31,10 @@ from arbordb.engine.remote import config, sync
 from arbordb.engine.remote.sync import gc_remote, reporting
 
 from ..errors import ProgrammingError
-from .verbs import _merge_row, _parse, _persist, _status
+from .verbs import ProcedureContext, _merge_row, _parse, _persist, _status
 
 
-def dolt_remote(session, args: Sequence[str]) -> pa.Table:
+def dolt_remote(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     if not args:
         raise ProgrammingError("dolt_remote: say 'add' NAME URL or 'remove' NAME")
     verb, rest = args[0].lower(), list(args[1:])
@@ -51,7 +51,7 @@ def dolt_remote(session, args: Sequence[str]) -> pa.Table:
     return _status()
 
 
-def dolt_clone(session, args: Sequence[str]) -> pa.Table:
+def dolt_clone(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {"-b": "branch", "--branch": "branch", "--remote": "remote"}
     parsed = _parse("dolt_clone", args, spelled, {"branch", "remote"})
     if not 1 <= len(parsed.positional) <= 2:
@@ -76,7 +76,7 @@ def _last_part(url: str) -> str:
     return part
 
 
-def dolt_fetch(session, args: Sequence[str]) -> pa.Table:
+def dolt_fetch(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     parsed = _parse("dolt_fetch", args, {"--prune": "prune", "-p": "prune"}, set())
     names = parsed.positional
     remote = names[0] if names else sync.upstream_of(session.db.store, session.branch, None, None)[0]
@@ -84,7 +84,7 @@ def dolt_fetch(session, args: Sequence[str]) -> pa.Table:
     return _status()
 
 
-def dolt_push(session, args: Sequence[str]) -> pa.Table:
+def dolt_push(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {
         "-u": "upstream", "--set-upstream": "upstream", "-f": "force", "--force": "force",
         "--all": "all", "--tags": "tags",
@@ -95,6 +95,7 @@ def dolt_push(session, args: Sequence[str]) -> pa.Table:
     if len(names) > 2:
         raise ProgrammingError("dolt_push takes at most a remote and a branch or tag")
     remote, target = sync.upstream_of(store, session.branch, names[0] if names else None, None)
+    pairs: list[tuple[str | None, str]]
     if parsed.flags.get("all") or parsed.flags.get("tags"):
         pairs = []
         if parsed.flags.get("all"):
@@ -127,7 +128,7 @@ def _short(ref: str) -> str:
     return ref.removeprefix(BRANCH_PREFIX).removeprefix(TAG_PREFIX)
 
 
-def dolt_pull(session, args: Sequence[str]) -> pa.Table:
+def dolt_pull(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     parsed = _parse("dolt_pull", args, {"--ff-only": "ff_only"}, set())
     names = parsed.positional
     if len(names) > 2:

@@ -43,9 +43,10 @@ Dolt's 0/1 flag (conflicts or constraint violations left to resolve).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import pyarrow as pa
 
@@ -53,9 +54,32 @@ from arbordb.engine.errors import BranchNotFound, InvalidInput
 from arbordb.engine.hash import format_address
 
 from ..errors import ObjectNotFound, ProgrammingError
+from ..read.reads import ReadContext
 from . import data_tests
 
-__all__ = ["PROCEDURES"]
+__all__ = ["PROCEDURES", "ProcedureContext"]
+
+
+
+class ProcedureContext(ReadContext, Protocol):
+    """What the version verbs need from a session: reads, plus its transaction's state
+    and the calls that move it (``Session`` in sql/session/session.py)."""
+
+    state: str
+    gc_counts: dict[str, int]
+
+    def check_writable(self) -> None: ...
+
+    def wrote(self) -> None: ...
+
+    def persisted(self) -> None: ...
+
+    def switch_branch(self, branch: str) -> None: ...
+
+    def query_arrow(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> pa.Table: ...
+
 
 _STATUS = {"status": pa.int64()}
 
@@ -165,7 +189,7 @@ def _status_message(message: str, code: int = 0) -> pa.Table:
     )
 
 
-def _persist(session) -> None:
+def _persist(session: ProcedureContext) -> None:
     session.workspace.persist()
     session.persisted()
 
@@ -173,7 +197,7 @@ def _persist(session) -> None:
 # --- procedures ---------------------------------------------------------------------
 
 
-def dolt_add(session, args: Sequence[str]) -> pa.Table:
+def dolt_add(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     parsed = _parse("dolt_add", args, {"-A": "all", "--all": "all"}, set())
     if not parsed.positional and not parsed.flags:
         raise ProgrammingError("dolt_add: name the tables to stage, or '.' / -A for every table")
@@ -182,7 +206,7 @@ def dolt_add(session, args: Sequence[str]) -> pa.Table:
     return _status()
 
 
-def dolt_commit(session, args: Sequence[str]) -> pa.Table:
+def dolt_commit(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {
         "-m": "message", "--message": "message", "-a": "modified", "--all": "modified",
         "-A": "all", "--ALL": "all", "--allow-empty": "allow_empty", "--author": "author",
@@ -205,7 +229,7 @@ def dolt_commit(session, args: Sequence[str]) -> pa.Table:
     return pa.table({"hash": pa.array([format_address(address)], pa.string())})
 
 
-def dolt_branch(session, args: Sequence[str]) -> pa.Table:
+def dolt_branch(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {
         "-c": "copy", "--copy": "copy", "-m": "move", "--move": "move", "-d": "delete",
         "--delete": "delete", "-D": "force_delete", "-f": "force", "--force": "force",
@@ -248,7 +272,7 @@ def _in_snapshot(ws, revision: str) -> str:
     return format_address(ws.resolve_commit(revision))
 
 
-def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
+def dolt_checkout(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {"-b": "create", "-B": "force_create"}
     parsed = _parse("dolt_checkout", args, spelled, set())
     _exclusive("dolt_checkout", parsed, spelled, ["create", "force_create"])
@@ -290,7 +314,7 @@ def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
     return _status_message("")
 
 
-def dolt_merge(session, args: Sequence[str]) -> pa.Table:
+def dolt_merge(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {
         "--no-ff": "no_ff", "--no-commit": "no_commit", "--squash": "squash",
         "--abort": "abort", "-m": "message", "--message": "message", "--author": "author",
@@ -335,7 +359,7 @@ def _merge_row(address: str, fast_forward: bool, conflicts: int, message: str) -
     )
 
 
-def dolt_reset(session, args: Sequence[str]) -> pa.Table:
+def dolt_reset(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {"--hard": "hard", "--soft": "soft"}
     parsed = _parse("dolt_reset", args, spelled, set())
     if parsed.flags.get("hard") and parsed.flags.get("soft"):
@@ -359,7 +383,7 @@ def _is_table(ws, name: str) -> bool:
     return any(root.find(name) is not None for root in (ws.working, ws.staged, ws.head_root))
 
 
-def dolt_revert(session, args: Sequence[str]) -> pa.Table:
+def dolt_revert(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     parsed = _parse("dolt_revert", args, {}, set())
     if not parsed.positional:
         raise ProgrammingError("dolt_revert needs the commit(s) to revert")
@@ -371,7 +395,7 @@ def dolt_revert(session, args: Sequence[str]) -> pa.Table:
     return _status(1 if outcome.conflicts else 0)
 
 
-def dolt_cherry_pick(session, args: Sequence[str]) -> pa.Table:
+def dolt_cherry_pick(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     parsed = _parse("dolt_cherry_pick", args, {"--abort": "abort"}, set())
     ws = session.workspace
     if parsed.flags.get("abort"):
@@ -401,7 +425,7 @@ def _cherry_pick_row(address: str, conflicts: int) -> pa.Table:
     )
 
 
-def dolt_tag(session, args: Sequence[str]) -> pa.Table:
+def dolt_tag(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {
         "-m": "message", "--message": "message", "-d": "delete", "--delete": "delete",
         "--check": "check",
@@ -429,7 +453,7 @@ def dolt_tag(session, args: Sequence[str]) -> pa.Table:
     return _status()
 
 
-def dolt_conflicts_resolve(session, args: Sequence[str]) -> pa.Table:
+def dolt_conflicts_resolve(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {"--ours": "ours", "--theirs": "theirs", "--combine": "combine"}
     parsed = _parse("dolt_conflicts_resolve", args, spelled, set())
     strategies = [s for s in ("ours", "theirs", "combine") if parsed.flags.get(s)]
@@ -448,7 +472,7 @@ def dolt_conflicts_resolve(session, args: Sequence[str]) -> pa.Table:
     return _status()
 
 
-def dolt_gc(session, args: Sequence[str]) -> pa.Table:
+def dolt_gc(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     if args:
         raise InvalidInput("dolt_gc takes no arguments")
     session.wrote()

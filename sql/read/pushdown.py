@@ -66,7 +66,7 @@ class Conjunct:
 
 
 _VALUE_NODES = (exp.Literal, exp.Neg, exp.Boolean, exp.Placeholder, exp.Paren, FunctionHole)
-_COMPARISONS = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
+_COMPARISONS: dict[type[exp.Expression], str] = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
 _FLIPPED = {"=": "=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
 
 
@@ -165,8 +165,9 @@ def _term(node: exp.Expression) -> _Term | None:
         else:
             values = [_value(node.args["low"]), _value(node.args["high"])]
             op = "BETWEEN"
-        if values and all(v is not None for v in values):
-            return _Term(ref[0], Conjunct(ref[1], op, tuple(values)))
+        known = [v for v in values if v is not None]
+        if values and len(known) == len(values):
+            return _Term(ref[0], Conjunct(ref[1], op, tuple(known)))
     return None
 
 

@@ -78,7 +78,9 @@ class ReadContext(Protocol):
     @property
     def branch(self) -> str: ...
 
-    def evaluate(self, sql: str, params: Sequence[object] | Mapping[str, object]) -> object: ...
+    def evaluate(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> object: ...
 
 
 # --- templates --------------------------------------------------------------------

@@ -65,7 +65,7 @@ class RowsResult(Result):
         self._rows = rows
         self._at = 0
         self._columns = list(columns) if columns is not None else None
-        self.description = describe.description_of(self._columns) if columns is not None else None
+        self.description = describe.description_of(list(columns)) if columns is not None else None
         self.rowcount = rowcount
 
     def fetchmany(self, size: int) -> list[tuple]:
@@ -189,7 +189,7 @@ class DuckResult(Result):
         if self._error is not None:
             raise self._error
         if self._detached is None:
-            return pa.table({d[0]: pa.array([]) for d in self.description})
+            return pa.table({d[0]: pa.array([]) for d in self.description or ()})
         return self._detached.arrow()
 
     def detach(self) -> None:

@@ -61,7 +61,9 @@ class SystemContext(Protocol):
 
     db: Database
     workspace: Workspace
-    branch: str
+
+    @property
+    def branch(self) -> str: ...
 
 
 # --- columns ------------------------------------------------------------------

@@ -12,6 +12,7 @@ invariant (1)); ``put`` replaces the table value in the working root
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -25,8 +26,10 @@ from .. import catalog
 from ..errors import IntegrityError, NotSupportedError, ObjectNotFound, ProgrammingError
 from ..procedures import data_tests
 from ..read import reads
+from ..read.reads import ReadContext
 
 __all__ = [
+    "WriteContext",
     "Params",
     "cast_to",
     "check_constraints",
@@ -47,7 +50,18 @@ __all__ = [
 Params = Sequence[object] | Mapping[str, object]
 
 
-def write_target(session, node: exp.Expression, verb: str = "change") -> tuple[str, Table]:
+class WriteContext(ReadContext, Protocol):
+    """What writes need from a session: reads, plus marking the transaction WRITE and
+    running a query to Arrow."""
+
+    def wrote(self) -> None: ...
+
+    def query_arrow(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
+    ) -> pa.Table: ...
+
+
+def write_target(session: WriteContext, node: exp.Expression, verb: str = "change") -> tuple[str, Table]:
     """The working-root table a statement writes: (stored name, table)."""
     if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
         what = f" {node.sql('duckdb')!r}" if isinstance(node, exp.Expression) else ""
@@ -79,12 +93,12 @@ def find_column(schema: Schema, name: str) -> Column:
     )
 
 
-def put(session, name: str, table: Table) -> None:
+def put(session: WriteContext, name: str, table: Table) -> None:
     session.wrote()
     session.workspace.put_table(name, table)
 
 
-def emptied(session, table: Table) -> Table:
+def emptied(session: WriteContext, table: Table) -> Table:
     empty = Table.create(session.workspace.nodes, table.schema)
     return empty.with_artifacts(table.artifacts) if table.artifacts else empty
 
@@ -109,7 +123,7 @@ def is_default(node: exp.Expression) -> bool:
     return isinstance(node, exp.Var) and node.name.upper() == "DEFAULT"
 
 
-def run_query(session, tree: exp.Expression, params: Params, *, owned: bool = False) -> pa.Table:
+def run_query(session: WriteContext, tree: exp.Expression, params: Params, *, owned: bool = False) -> pa.Table:
     """Run a query tree (tables resolved as for any SELECT) and fetch it as Arrow.
 
     ``owned``: the caller built ``tree`` for this call alone, so compiling may
@@ -132,7 +146,7 @@ def full_row(schema: Schema, given: Mapping[str, exp.Expression]) -> list[exp.Ex
     ]
 
 
-def check_constraints(session, schema: Schema, rows: pa.Table) -> None:
+def check_constraints(session: WriteContext, schema: Schema, rows: pa.Table) -> None:
     """Refuse rows that break a CHECK (NULL passes, as in SQL)."""
     if not schema.checks or rows.num_rows == 0:
         return

@@ -18,12 +18,12 @@ from arbordb.engine.versioning.merge import refresh_our_rows, resolve_table_conf
 from ..errors import ProgrammingError
 from ..parse.dialect import quote_identifier
 from ..read import reads
-from .common import Params, cast_to, check_constraints, find_column, put, write_target
+from .common import Params, WriteContext, cast_to, check_constraints, find_column, put, write_target
 
 __all__ = ["delete_conflicts", "update_conflicts"]
 
 
-def _conflict_target(session, node: exp.Table) -> tuple[str, Table, pa.BinaryArray, pa.Table]:
+def _conflict_target(session: WriteContext, node: exp.Table) -> tuple[str, Table, pa.BinaryArray, pa.Table]:
     from ..system.conflicts import conflict_rows
 
     base = node.name[len("dolt_conflicts_") :]
@@ -32,7 +32,7 @@ def _conflict_target(session, node: exp.Table) -> tuple[str, Table, pa.BinaryArr
     return name, table, keys, rows
 
 
-def _conflict_select(session, tree, node, rows: pa.Table, items, params) -> pa.Table:
+def _conflict_select(session: WriteContext, tree, node, rows: pa.Table, items, params) -> pa.Table:
     relation = session.relations.scratch(rows, node.name)
     alias = node.alias_or_name
     select = exp.select(*items).from_(f"{relation} AS {quote_identifier(alias)}")
@@ -42,7 +42,7 @@ def _conflict_select(session, tree, node, rows: pa.Table, items, params) -> pa.T
     return session.query_arrow(bound.sql, bound.params)
 
 
-def delete_conflicts(session, tree: exp.Delete, params: Params) -> int:
+def delete_conflicts(session: WriteContext, tree: exp.Delete, params: Params) -> int:
     """DELETE FROM dolt_conflicts_<t>: keep our rows for those conflicts (Dolt)."""
     name, table, keys, rows = _conflict_target(session, tree.this)
     ids = _conflict_select(session, tree, tree.this, rows, [exp.column("dolt_conflict_id")], params)
@@ -56,7 +56,7 @@ def delete_conflicts(session, tree: exp.Delete, params: Params) -> int:
     return len(selected)
 
 
-def update_conflicts(session, tree: exp.Update, params: Params) -> int:
+def update_conflicts(session: WriteContext, tree: exp.Update, params: Params) -> int:
     """UPDATE dolt_conflicts_<t> SET our_<c> = ...: write those values to the table's rows."""
     name, table, keys, rows = _conflict_target(session, tree.this)
     schema = table.schema

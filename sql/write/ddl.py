@@ -25,6 +25,7 @@ from ..read import reads
 from ..read.relations import table_arrow
 from .common import (
     Params,
+    WriteContext,
     check_constraints,
     find_column,
     put,
@@ -50,7 +51,7 @@ SCHEMAS_SCHEMA = Schema(
 # --- CREATE ----------------------------------------------------------------------------
 
 
-def create(session, tree: exp.Create, params: Params) -> int:
+def create(session: WriteContext, tree: exp.Create, params: Params) -> int:
     kind = (tree.args.get("kind") or "").upper()
     if kind == "TABLE":
         return _create_table(session, tree, params)
@@ -68,7 +69,7 @@ def _temporary(tree: exp.Expression) -> bool:
     )
 
 
-def _create_table(session, tree: exp.Create, params: Params) -> int:
+def _create_table(session: WriteContext, tree: exp.Create, params: Params) -> int:
     if _temporary(tree):
         raise NotSupportedError("temporary tables are not supported; create a table and drop it")
     definition = tree.this
@@ -106,7 +107,7 @@ def _create_table(session, tree: exp.Create, params: Params) -> int:
     return 0
 
 
-def _create_view(session, tree: exp.Create, params: Params) -> int:
+def _create_view(session: WriteContext, tree: exp.Create, params: Params) -> int:
     definition = tree.this
     node = definition.this if isinstance(definition, exp.Schema) else definition
     name = node.name
@@ -149,7 +150,7 @@ def _create_view(session, tree: exp.Create, params: Params) -> int:
     return 0
 
 
-def _create_index(session, tree: exp.Create) -> int:
+def _create_index(session: WriteContext, tree: exp.Create) -> int:
     index = tree.this
     name, table = write_target(session, index.args["table"], "index")
     columns = []
@@ -170,7 +171,7 @@ def _create_index(session, tree: exp.Create) -> int:
 # --- DROP --------------------------------------------------------------------------------
 
 
-def drop(session, tree: exp.Drop) -> int:
+def drop(session: WriteContext, tree: exp.Drop) -> int:
     kind = (tree.args.get("kind") or "").upper()
     exists = bool(tree.args.get("exists"))
     ws = session.workspace
@@ -201,7 +202,7 @@ def drop(session, tree: exp.Drop) -> int:
     return 0
 
 
-def _drop_stored_view(session, name: str) -> bool:
+def _drop_stored_view(session: WriteContext, name: str) -> bool:
     ws = session.workspace
     stored = ws.working.find(reads.SCHEMAS_TABLE)
     if stored is None:
@@ -228,7 +229,7 @@ def _drop_stored_view(session, name: str) -> bool:
     return True
 
 
-def _drop_index(session, tree: exp.Drop, name: str, exists: bool) -> None:
+def _drop_index(session: WriteContext, tree: exp.Drop, name: str, exists: bool) -> None:
     ws = session.workspace
     on = tree.args.get("cluster")
     candidates = [on.this.name] if isinstance(on, exp.OnProperty) else list(ws.working)
@@ -248,7 +249,7 @@ def _drop_index(session, tree: exp.Drop, name: str, exists: bool) -> None:
 # --- ALTER ---------------------------------------------------------------------------------
 
 
-def alter(session, tree: exp.Alter, params: Params) -> int:
+def alter(session: WriteContext, tree: exp.Alter, params: Params) -> int:
     if (tree.args.get("kind") or "TABLE").upper() != "TABLE":
         raise NotSupportedError(f"ALTER {tree.args.get('kind')} is not supported")
     name, table = write_target(session, tree.this, "alter")
@@ -280,7 +281,7 @@ def alter(session, tree: exp.Alter, params: Params) -> int:
     return 0
 
 
-def _add_column(session, table: Table, definition: exp.ColumnDef) -> Table:
+def _add_column(session: WriteContext, table: Table, definition: exp.ColumnDef) -> Table:
     column, indexes, checks = catalog.column_from_def(definition, table.name)
     if any(
         isinstance(c.args.get("kind"), exp.PrimaryKeyColumnConstraint)
@@ -302,7 +303,7 @@ def _add_column(session, table: Table, definition: exp.ColumnDef) -> Table:
     return table
 
 
-def _alter_column(session, table: Table, action: exp.AlterColumn) -> Table:
+def _alter_column(session: WriteContext, table: Table, action: exp.AlterColumn) -> Table:
     name = find_column(table.schema, action.this.name).name
     if action.args.get("dtype") is not None:
         arrow, _ = catalog.column_type(action.args["dtype"], name)

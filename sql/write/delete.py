@@ -10,6 +10,7 @@ from sqlglot import exp
 
 from .common import (
     Params,
+    WriteContext,
     emptied,
     encoded_keys,
     first_of_each,
@@ -24,7 +25,7 @@ from .conflicts import delete_conflicts
 __all__ = ["delete"]
 
 
-def delete(session, tree: exp.Delete, params: Params) -> int:
+def delete(session: WriteContext, tree: exp.Delete, params: Params) -> int:
     refuse_returning(tree)
     target = tree.this
     if isinstance(target, exp.Table) and target.name.lower().startswith("dolt_conflicts_"):

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from .common import Params, emptied, put, write_target
+from .common import Params, WriteContext, emptied, put, write_target
 from .ddl import alter, create, drop
 from .delete import delete
 from .insert import can_insert_many, insert, insert_many
@@ -38,38 +38,38 @@ __all__ = ["BATCH_WRITERS", "WRITERS", "Writer", "write_many", "writer_for"]
 
 # (session, statement, parameters) -> rows changed (-1 for DDL, as PEP 249 asks for
 # statements without a row count)
-Writer = Callable[[Any, Any, Params], int]
+Writer = Callable[[WriteContext, Any, Params], int]
 # (session, statement, parameter sets) -> rows changed, or None: run it once per set
-BatchWriter = Callable[[Any, Any, Sequence[Sequence[object]]], int | None]
+BatchWriter = Callable[[WriteContext, Any, Sequence[Sequence[object]]], int | None]
 
 
-def _truncate(session, tree: exp.TruncateTable, params: Params) -> int:
+def _truncate(session: WriteContext, tree: exp.TruncateTable, params: Params) -> int:
     for node in tree.expressions:
         name, table = write_target(session, node)
         put(session, name, emptied(session, table))
     return -1
 
 
-def _create(session, tree: exp.Create, params: Params) -> int:
+def _create(session: WriteContext, tree: exp.Create, params: Params) -> int:
     create(session, tree, params)
     return -1
 
 
-def _drop(session, tree: exp.Drop, params: Params) -> int:
+def _drop(session: WriteContext, tree: exp.Drop, params: Params) -> int:
     drop(session, tree)
     return -1
 
 
-def _alter(session, tree: exp.Alter, params: Params) -> int:
+def _alter(session: WriteContext, tree: exp.Alter, params: Params) -> int:
     alter(session, tree, params)
     return -1
 
 
-def _insert_batch(session, tree: exp.Insert, rows: Sequence[Sequence[object]]) -> int | None:
+def _insert_batch(session: WriteContext, tree: exp.Insert, rows: Sequence[Sequence[object]]) -> int | None:
     return insert_many(session, tree, rows) if can_insert_many(tree) else None
 
 
-def _update_batch(session, tree: exp.Update, rows: Sequence[Sequence[object]]) -> int | None:
+def _update_batch(session: WriteContext, tree: exp.Update, rows: Sequence[Sequence[object]]) -> int | None:
     return update_many(session, tree, rows) if rows else None
 
 
@@ -102,7 +102,7 @@ def writer_for(tree: exp.Expression) -> Writer | None:
     return _kind_in(WRITERS, tree)
 
 
-def write_many(session, tree: exp.Expression, rows: Sequence[Sequence[object]]) -> int | None:
+def write_many(session: WriteContext, tree: exp.Expression, rows: Sequence[Sequence[object]]) -> int | None:
     """Run ``tree`` once for all ``rows`` in one batch and return its row count, or
     None when it has no batch form (the caller runs it once per parameter set)."""
     batch = _kind_in(BATCH_WRITERS, tree)

@@ -26,6 +26,7 @@ from ..parse.dialect import quote_identifier
 from ..read import operands
 from .common import (
     Params,
+    WriteContext,
     check_constraints,
     default_expr,
     find_column,
@@ -41,7 +42,7 @@ from .common import (
 __all__ = ["can_insert_many", "insert", "insert_many"]
 
 
-def insert(session, tree: exp.Insert, params: Params) -> int:
+def insert(session: WriteContext, tree: exp.Insert, params: Params) -> int:
     refuse_returning(tree)
     name, table, columns = _insert_target(session, tree)
     source = tree.expression
@@ -81,7 +82,7 @@ def insert(session, tree: exp.Insert, params: Params) -> int:
     return _write_batch(session, name, table, batch, tree, params)
 
 
-def _insert_target(session, tree: exp.Insert) -> tuple[str, Table, list[Column]]:
+def _insert_target(session: WriteContext, tree: exp.Insert) -> tuple[str, Table, list[Column]]:
     target = tree.this
     listed = None
     if isinstance(target, exp.Schema):
@@ -198,7 +199,7 @@ def _literal_batch(
 
 
 def _values_batch(
-    session, schema: Schema, columns: list[Column], values: exp.Values, params: Params
+    session: WriteContext, schema: Schema, columns: list[Column], values: exp.Values, params: Params
 ) -> pa.Table:
     """The rows of a VALUES list computed by DuckDB (casts, expressions, DEFAULTs)."""
     source = values.copy()
@@ -214,7 +215,7 @@ def _values_batch(
     return run_query(session, select, params)
 
 
-def _completed(session, schema: Schema, columns: list[Column], data: pa.Table) -> pa.Table:
+def _completed(session: WriteContext, schema: Schema, columns: list[Column], data: pa.Table) -> pa.Table:
     """``data`` (one column per target column) as full rows of the table's types."""
     by_name = {c.name: i for i, c in enumerate(columns)}
     if all(
@@ -235,7 +236,7 @@ def _completed(session, schema: Schema, columns: list[Column], data: pa.Table) -
 
 
 def _write_batch(
-    session, name: str, table: Table, batch: pa.Table, tree: exp.Insert, params: Params
+    session: WriteContext, name: str, table: Table, batch: pa.Table, tree: exp.Insert, params: Params
 ) -> int:
     """Apply an INSERT's rows with its conflict clause; returns the rows written."""
     schema = table.schema
@@ -286,7 +287,7 @@ def _last_of_each(keys: pa.BinaryArray) -> np.ndarray:
 
 
 def _conflict_updates(
-    session, table: Table, old: pa.Table, new: pa.Table, conflict: exp.OnConflict, params: Params
+    session: WriteContext, table: Table, old: pa.Table, new: pa.Table, conflict: exp.OnConflict, params: Params
 ) -> pa.Table:
     """ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE: the existing rows, updated."""
     schema = table.schema
@@ -349,7 +350,7 @@ def can_insert_many(tree: exp.Insert) -> bool:
     )
 
 
-def insert_many(session, tree: exp.Insert, rows: Sequence[Sequence[object]]) -> int:
+def insert_many(session: WriteContext, tree: exp.Insert, rows: Sequence[Sequence[object]]) -> int:
     """executemany of ``INSERT ... VALUES (?, ...)``: one batch, one engine apply."""
     refuse_returning(tree)
     name, table, columns = _insert_target(session, tree)
@@ -370,7 +371,7 @@ def insert_many(session, tree: exp.Insert, rows: Sequence[Sequence[object]]) -> 
 
 
 def _columns_batch(
-    session, schema: Schema, columns: list[Column], values: dict[str, list[object]]
+    session: WriteContext, schema: Schema, columns: list[Column], values: dict[str, list[object]]
 ) -> pa.Table:
     """Full rows from per-column Python values: directly when the types fit, else
     through DuckDB's casts over the inferred Arrow columns."""

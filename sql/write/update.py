@@ -20,6 +20,7 @@ from ..parse.dialect import to_duckdb
 from ..parse.holes import param_index
 from .common import (
     Params,
+    WriteContext,
     check_constraints,
     default_expr,
     encoded_keys,
@@ -38,7 +39,7 @@ from .conflicts import update_conflicts
 __all__ = ["update", "update_many"]
 
 
-def update(session, tree: exp.Update, params: Params) -> int:
+def update(session: WriteContext, tree: exp.Update, params: Params) -> int:
     refuse_returning(tree)
     target = tree.this
     if isinstance(target, exp.Table) and target.name.lower().startswith("dolt_conflicts_"):
@@ -126,7 +127,7 @@ def _pk_placeholders(tree: exp.Update, schema: Schema) -> dict[str, int] | None:
     return found if len(found) == len(schema.primary_key) else None
 
 
-def update_many(session, tree: exp.Update, rows: Sequence[Sequence[object]]) -> int | None:
+def update_many(session: WriteContext, tree: exp.Update, rows: Sequence[Sequence[object]]) -> int | None:
     """executemany of ``UPDATE t SET ... WHERE <pk> = ?``: one batch, one engine apply.
 
     Each parameter set names one row by its key, so when the keys are distinct the
