@@ -58,9 +58,9 @@ def full_entry(
         f"{_hash('commit ' + row['commit_hash'] + after, color, False)}"
         f"{_decoration(row.get('refs'), color)}"
     ]
-    parents = (row.get("parents") or "").split()
-    if len(parents) > 1:
-        lines.append("Merge: " + " ".join(p[:SHORT_HASH] for p in parents))
+    parent_hashes = (row.get("parents") or "").split()
+    if len(parent_hashes) > 1:
+        lines.append("Merge: " + " ".join(p[:SHORT_HASH] for p in parent_hashes))
     lines.append(f"Author: {row['committer']} <{row['email']}>")
     lines.append(f"Date:  {_date(row['date'])}")
     if row.get("metadata") not in (None, "{}"):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -55,8 +56,17 @@ def encode_internal(
     return b"".join(parts)
 
 
-def decode_internal(data: bytes | memoryview) -> tuple[int, list[bytes], list[bytes], np.ndarray]:
-    """Return (level, last keys, child addresses, subtree row counts)."""
+class InternalNode(NamedTuple):
+    """A decoded internal node: entry i is child i's last key, address and row count."""
+
+    level: int
+    keys: list[bytes]
+    addresses: list[bytes]
+    counts: np.ndarray  # int64 per child
+
+
+def decode_internal(data: bytes | memoryview) -> InternalNode:
+    """Return the node's (level, last keys, child addresses, subtree row counts)."""
     version, level, _, n, w = _HEADER.unpack_from(data, 0)
     if version != INTERNAL_VERSION or level < 1:
         raise FormatVersionError("internal node", version, INTERNAL_VERSION)
@@ -75,7 +85,7 @@ def decode_internal(data: bytes | memoryview) -> tuple[int, list[bytes], list[by
     counts = np.frombuffer(raw, "<u8", n, pos).astype(np.int64)
     if pos + 8 * n != len(raw):
         raise ValueError(f"internal node has {len(raw)} bytes, its header says {pos + 8 * n}")
-    return level, keys, addresses, counts
+    return InternalNode(level, keys, addresses, counts)
 
 
 def node_level(data: bytes | memoryview) -> int:

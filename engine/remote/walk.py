@@ -24,8 +24,8 @@ def children(address: bytes, data: bytes) -> tuple[list[bytes], bool]:
             return kind(address, bytes(data)), False
         if len(data) < 2 or node_level(data) == 0:
             return [], False
-        level, _, addresses, _ = decode_internal(data)
-        return list(addresses), level == 1
+        node = decode_internal(data)
+        return list(node.addresses), node.level == 1
     except CorruptChunk:
         raise
     except Exception as exc:  # noqa: BLE001 - any decode failure means damaged bytes

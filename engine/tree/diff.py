@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -63,7 +64,14 @@ class TreeDiff:
         return len(self.keys)
 
 
-def differing_leaves(nodes: NodeStore, a: bytes, b: bytes) -> tuple[list[bytes], list[bytes]]:
+class LeafDifference(NamedTuple):
+    """The leaves only one of two trees has, each list in key order."""
+
+    only_a: list[bytes]
+    only_b: list[bytes]
+
+
+def differing_leaves(nodes: NodeStore, a: bytes, b: bytes) -> LeafDifference:
     """Addresses of the leaves only A has and only B has, each in key order."""
     side_a, side_b = [a], [b]
     level_a, level_b = nodes.level(a), nodes.level(b)
@@ -79,7 +87,7 @@ def differing_leaves(nodes: NodeStore, a: bytes, b: bytes) -> tuple[list[bytes],
             side_a = [x for x in side_a if x not in shared]
             side_b = [x for x in side_b if x not in shared]
         if level_a == 0 or (not side_a and not side_b):
-            return side_a, side_b
+            return LeafDifference(side_a, side_b)
         side_a, side_b = _children(nodes, side_a), _children(nodes, side_b)
         level_a -= 1
 

@@ -56,7 +56,7 @@ def chunk_children(address: bytes, data: bytes | memoryview) -> list[bytes]:
             return kind(address, bytes(data))
         if len(data) < 2 or node_level(data) == 0:
             return []
-        return decode_internal(data)[2]
+        return decode_internal(data).addresses
     except CorruptChunk:
         raise
     except (ValueError, IndexError, KeyError, FormatVersionError) as exc:
