@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .chunks.buffered import BufferedChunkStore
@@ -50,6 +50,7 @@ from .errors import (
     MergeInProgress,
     NoMergeInProgress,
     NothingToCommit,
+    RevisionNotFound,
     TableNotFound,
     UnresolvedConflicts,
     UnstagedMergeResults,
@@ -70,7 +71,13 @@ from .history import (
     timestamp_from_datetime,
     working_set_ref,
 )
-from .history.revision import Revision, RevisionKind, resolve_revision
+from .history.revision import (
+    Revision,
+    RevisionKind,
+    parse_time,
+    resolve_as_of_time,
+    resolve_revision,
+)
 from .root import RootValue
 from .table import Table
 from .tree import NodeStore
@@ -235,8 +242,9 @@ class Workspace:
         return out
 
     def add(self, tables: Sequence[str] = (), *, all_tables: bool = False) -> None:
-        """Stage tables (Dolt's ``add``): '.' or all_tables stages every change incl. drops."""
-        if all_tables or "." in tables or "-A" in tables:
+        """Stage tables (Dolt's ``add``); ``all_tables`` stages every change, drops included
+        (the CLI's ``.`` and ``-A``, translated by the SQL procedure)."""
+        if all_tables:
             self.staged = self.working
             return
         staged = self.staged
@@ -405,11 +413,37 @@ class Workspace:
         else:
             self.staged = root
 
-    def revision(self, text: str) -> Revision:
+    def revision(self, text: str | datetime | date, *, times: bool = False) -> Revision:
         """What revision ``text`` names, read from this workspace's snapshot: ``HEAD`` is
         ``self.head`` (the commit the session's transaction began on, or its own latest
-        commit), even when another writer has moved the branch since."""
-        return resolve_revision(self.loader, text, current_branch=self.branch, head=self.head)
+        commit), even when another writer has moved the branch since. The one resolver
+        of the engine: branch, tag, hash or prefix, ``HEAD~N``, ``^N``, remote-tracking
+        refs, ``WORKING`` and ``STAGED`` (history/revision.py has the grammar).
+
+        With ``times`` (``AS OF``), a datetime or date, or text that names no revision
+        but reads as an ISO time, names the first commit at or before that time on
+        HEAD's first-parent history (Dolt's ``AS OF TIMESTAMP``).
+
+        Raises:
+            InvalidInput: malformed text, or a time where ``times`` is False.
+            RevisionNotFound: nothing has that name (nor, with ``times``, is a time),
+                or every commit is later than the time.
+            AmbiguousPrefix: a hash prefix matches several chunks.
+        """
+        if not isinstance(text, str):
+            moment = parse_time(text) if times else None
+            if moment is None:
+                raise InvalidInput(
+                    f"revision {text!r} is not text; name a branch, tag or commit hash"
+                )
+            return Revision(RevisionKind.COMMIT, resolve_as_of_time(self.loader, self.head, moment))
+        try:
+            return resolve_revision(self.loader, text, current_branch=self.branch, head=self.head)
+        except RevisionNotFound:
+            moment = parse_time(text) if times else None
+            if moment is None:
+                raise
+            return Revision(RevisionKind.COMMIT, resolve_as_of_time(self.loader, self.head, moment))
 
     def resolve_commit(self, text: str) -> bytes:
         rev = self.revision(text)
@@ -417,14 +451,22 @@ class Workspace:
             raise InvalidInput(f"{text!r} is not a commit (use a branch, tag or commit hash)")
         return rev.address
 
-    def root_at(self, text: str) -> RootValue:
-        """The root value a revision names, WORKING and STAGED included."""
-        rev = self.revision(text)
+    def root_at(self, text: str | datetime | date, *, times: bool = False) -> RootValue:
+        """The root value a revision names, WORKING and STAGED included (``times``: as
+        ``revision``)."""
+        rev = self.revision(text, times=times)
         if rev.kind == RevisionKind.WORKING:
             return self.working
         if rev.kind == RevisionKind.STAGED:
             return self.staged
         return self.commit_root(rev.address)
+
+    def moved_since_read(self) -> bool:
+        """True when another writer moved this branch's head or working set since this
+        workspace read them (``reload`` then sees the newer state)."""
+        return self.store.get_ref(working_set_ref(self.branch)) != self.ws_address or (
+            self.store.get_ref(branch_ref(self.branch)) != self.head
+        )
 
     # --- merge ----------------------------------------------------------------------
 
@@ -543,9 +585,12 @@ class Workspace:
         self.merge = None
         self.persist()
 
-    def resolve_conflicts(self, tables: Sequence[str], strategy: str) -> None:
-        """Resolve every conflict of ``tables`` ('ours', 'theirs' or 'combine')."""
-        names = list(self.working) if tables in ((".",), ["."]) else list(tables)
+    def resolve_conflicts(
+        self, tables: Sequence[str], strategy: str, *, all_tables: bool = False
+    ) -> None:
+        """Resolve every conflict of ``tables``, or of every table with ``all_tables``
+        ('ours', 'theirs' or 'combine')."""
+        names = list(self.working) if all_tables else list(tables)
         schema_conflicted = {c["table"] for c in self.schema_conflicts()}
         for name in names:
             if name in schema_conflicted:

@@ -41,9 +41,8 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from arbordb.engine.codec.types import normalize_type
 from arbordb.engine.errors import UnsupportedType
-from arbordb.engine.table.schema import Check, Column, Index, Schema
+from arbordb.engine.table import Check, Column, Index, Schema, normalize_type
 
 from .errors import NotSupportedError, ProgrammingError
 

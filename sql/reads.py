@@ -35,7 +35,7 @@ from sqlglot import exp
 
 from arbordb.engine.db import Database
 from arbordb.engine.errors import InvalidInput, RevisionNotFound, TableNotFound
-from arbordb.engine.history import resolve_as_of_time
+from arbordb.engine.history import parse_time
 from arbordb.engine.root import RootValue
 from arbordb.engine.table import Table
 from arbordb.engine.workspace import Workspace
@@ -408,7 +408,10 @@ class _Resolver:
     def _resolve_root(self, value: object, is_time: bool) -> tuple[RootValue, str]:
         ws = self.ctx.workspace
         if isinstance(value, datetime | date) or is_time:
-            return self._root_at_time(value), f"time {value!s}"
+            moment = parse_time(value)
+            if moment is None:
+                raise ProgrammingError(f"AS OF TIMESTAMP needs a time, got {value!r}")
+            return ws.root_at(moment, times=True), f"time {value!s}"
         if not isinstance(value, str) or not value:
             raise ProgrammingError(
                 f"AS OF needs a revision (a branch, tag or commit hash) or a time, got {value!r}"
@@ -416,17 +419,9 @@ class _Resolver:
         try:
             return ws.root_at(value), f"revision {value!r}"
         except RevisionNotFound:
-            moment = _parse_time(value)
-            if moment is None:
+            if parse_time(value) is None:
                 raise
-            return self._root_at_time(moment), f"time {value}"
-
-    def _root_at_time(self, value: object) -> RootValue:
-        moment = _parse_time(value)
-        if moment is None:
-            raise ProgrammingError(f"AS OF TIMESTAMP needs a time, got {value!r}")
-        ws = self.ctx.workspace
-        return ws.commit_root(resolve_as_of_time(ws.loader, ws.head, moment))
+            return ws.root_at(value, times=True), f"time {value}"
 
     def relation(self, slot: Slot, depth: int, columns: frozenset[str] | None = None) -> str:
         """The SQL DuckDB reads for ``slot``: an internal name or ``(subquery)``.
@@ -502,19 +497,6 @@ class _Resolver:
             for c in picked
         ]
         return f"(SELECT {', '.join(items)} FROM {name})"
-
-
-def _parse_time(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
 
 
 def _quote(name: str) -> str:

@@ -54,7 +54,6 @@ from sqlglot import exp
 
 from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound, CommitConflict
-from arbordb.engine.history import branch_ref, working_set_ref
 
 from . import describe, inserts, nesting, operands, reads, relations, semantics, updates, writes
 from .dialect import ProcedureCall, parse, procedure_call
@@ -415,10 +414,7 @@ class Session:
         if self.state != State.IDLE:
             return
         ws = self.workspace
-        store = self.db.store
-        if store.get_ref(working_set_ref(ws.branch)) != ws.ws_address or (
-            store.get_ref(branch_ref(ws.branch)) != ws.head
-        ):
+        if ws.moved_since_read():
             try:
                 ws.reload()
             except BranchNotFound as exc:
