@@ -68,6 +68,9 @@ class LruCache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._items)
 
+    def __bool__(self) -> bool:
+        return True  # a cache is there even when empty (``if cache:`` means "given")
+
     def __contains__(self, key: object) -> bool:
         return key in self._items
 

@@ -105,3 +105,7 @@ def test_threads_sharing_a_cache_keep_its_accounting_exact():
     assert not errors
     assert cache.units == sum(u for _, u in cache._items.values()) <= 500
     assert all(v == bytes(k % 13 + 1) for k, (v, _) in cache._items.items())
+
+
+def test_an_empty_cache_is_still_truthy():
+    assert LruCache(10)  # callers write `if cache:` for "a cache was given"

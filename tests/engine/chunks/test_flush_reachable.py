@@ -75,3 +75,33 @@ def test_an_unchecked_buffer_writes_every_pending_chunk():
     kept, loose = buffer.put_many([b"ADEF kept", b"ADEF loose"])
     assert buffer.flush([RefUpdate("refs/heads/x", None, kept)])
     assert store.has(loose)
+
+
+def _sql_chunks_written(tmp_path, name: str, statements: list[str]) -> tuple[int, list]:
+    import arbordb
+
+    con = arbordb.connect(str(tmp_path / name))
+    cur = con.cursor()
+    cur.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v BIGINT)")
+    cur.executemany("INSERT INTO t VALUES (?, 0)", [(i,) for i in range(ROWS)])
+    con.commit()
+    store = con.session.db.store
+    before = store.stats()["chunks"]
+    for sql in statements:
+        cur.execute(sql)
+    con.commit()
+    written = store.stats()["chunks"] - before
+    rows = cur.execute("SELECT sum(v), count(*) FROM t").fetchall()
+    con.close()
+    return written, rows
+
+
+def test_a_long_sql_transaction_writes_only_its_final_chunks(tmp_path):
+    many, rows_many = _sql_chunks_written(
+        tmp_path, "many", ["UPDATE t SET v = v + 1 WHERE id % 3 = 0"] * 20
+    )
+    once, rows_once = _sql_chunks_written(
+        tmp_path, "once", ["UPDATE t SET v = v + 20 WHERE id % 3 = 0"]
+    )
+    assert rows_many == rows_once
+    assert many == once  # before the fix: about 20 times as many
