@@ -12,8 +12,6 @@ from .conflict_writes import delete_conflicts
 from .write_common import (
     Params,
     emptied,
-    encoded_keys,
-    first_of_each,
     put,
     refuse_returning,
     run_query,
@@ -47,6 +45,6 @@ def delete(session, tree: exp.Delete, params: Params) -> int:
     if data.num_rows == 0:
         return 0
     if tree.args.get("using") and not schema.is_keyless:
-        data = data.take(pa.array(first_of_each(encoded_keys(schema, data))))
+        data = data.take(pa.array(table.first_of_each_key(data)))
     put(session, name, table.delete(data))
     return data.num_rows

@@ -33,8 +33,7 @@ from collections.abc import Callable, Sequence
 import duckdb
 import pyarrow as pa
 
-from arbordb.engine.table import Table
-from arbordb.engine.tree.stream import ColumnCache
+from arbordb.engine.table import ColumnCache, Table
 
 __all__ = ["DEFAULT_CACHE_BYTES", "Relations", "TableSource", "table_arrow"]
 
