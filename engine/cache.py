@@ -108,6 +108,15 @@ class LruCache(Generic[K, V]):
         found = self._items.get(key)
         return None if found is None else found[0]
 
+    def get_or_make(self, key: K, make: Callable[[K], V]) -> V:
+        """The value under ``key``, else ``make(key)`` kept and returned (made outside
+        the lock, rule (3); an exception from ``make`` is raised and nothing is kept)."""
+        found = self.get(key)
+        if found is None:
+            found = make(key)
+            self.put(key, found)
+        return found
+
     def put(self, key: K, value: V) -> None:
         """Keep ``value`` under ``key`` unless it is already there or too heavy."""
         self.put_many([(key, value)])

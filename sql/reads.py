@@ -23,7 +23,6 @@ Invariants (cited as ``# invariant (n)``):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +32,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from arbordb.engine.cache import LruCache
 from arbordb.engine.db import Database
 from arbordb.engine.errors import InvalidInput, RevisionNotFound, TableNotFound
 from arbordb.engine.history import parse_time
@@ -506,9 +506,15 @@ def _quote(name: str) -> str:
 # --- views -------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=256)
+_view_templates: LruCache[str, Template] = LruCache(256)  # by definition text
+
+
 def view_template(text: str) -> Template:
     """The template of a stored view definition (DuckDB SQL ``CREATE VIEW v AS q``)."""
+    return _view_templates.get_or_make(text, _view_template)
+
+
+def _view_template(text: str) -> Template:
     (statement,) = parse(text, "duckdb")
     query = statement.expression
     if isinstance(statement.this, exp.Schema) and statement.this.expressions:

@@ -43,7 +43,6 @@ import contextlib
 import logging
 import re
 import warnings
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -52,6 +51,7 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from arbordb.engine.cache import LruCache
 from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound, CommitConflict
 
@@ -352,7 +352,7 @@ class Session:
         self.pending: _Duck | None = None
         self.closed = False
         self._explicit = False  # BEGIN was run: autocommit waits for COMMIT / ROLLBACK
-        self._statements: OrderedDict[str, tuple[list[_Statement], int]] = OrderedDict()
+        self._statements: LruCache[str, tuple[list[_Statement], int]] = LruCache(STATEMENT_CACHE)
 
     @property
     def branch(self) -> str:
@@ -504,7 +504,6 @@ class Session:
             raise ProgrammingError(f"a statement must be a str, got {type(sql).__name__}")
         found = self._statements.get(sql)
         if found is not None:
-            self._statements.move_to_end(sql)
             return found
         try:
             numbered, count = operands.number_params(sql, self.dialect)
@@ -539,9 +538,7 @@ class Session:
             ],
             count,
         )
-        self._statements[sql] = found
-        if len(self._statements) > STATEMENT_CACHE:
-            self._statements.popitem(last=False)
+        self._statements.put(sql, found)
         return found
 
     def _run(self, statement: _Statement, params) -> Result:
@@ -650,7 +647,7 @@ class Session:
             try:
                 statement.template = reads.compile_query(statement.tree, copy=False)
             except BaseException:
-                self._statements.pop(statement.source, None)
+                self._statements.discard([statement.source])
                 raise
         template = statement.template
         if template.point is not None:

@@ -109,3 +109,23 @@ def test_threads_sharing_a_cache_keep_its_accounting_exact():
 
 def test_an_empty_cache_is_still_truthy():
     assert LruCache(10)  # callers write `if cache:` for "a cache was given"
+
+
+def test_get_or_make_makes_once_and_keeps_nothing_when_make_raises():
+    cache: LruCache[str, int] = LruCache(4)
+    calls: list[str] = []
+
+    def make(key: str) -> int:
+        calls.append(key)
+        if key == "bad":
+            raise ValueError(key)
+        return len(key)
+
+    assert cache.get_or_make("abc", make) == 3
+    assert cache.get_or_make("abc", make) == 3
+    assert calls == ["abc"]
+    try:
+        cache.get_or_make("bad", make)
+    except ValueError:
+        pass
+    assert "bad" not in cache
