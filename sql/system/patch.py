@@ -45,7 +45,7 @@ from arbordb.engine.table import Schema, diff_schemas, keyless_counts, rows_to_a
 from arbordb.engine.versioning.diff import TableDelta, column_equal, tree_diff
 
 from ..catalog import duck_type
-from ..dialect import versioned_dialect
+from ..parse.dialect import versioned_dialect
 from .common import (
     HASH,
     SystemContext,

@@ -18,9 +18,9 @@ from sqlglot import exp
 
 from arbordb.engine.table import Column, Schema, Table
 
-from . import operands
-from .errors import NotSupportedError, ProgrammingError
-from .write_common import (
+from ..errors import NotSupportedError, ProgrammingError
+from ..read import operands
+from .common import (
     Params,
     check_constraints,
     default_expr,

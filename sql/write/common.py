@@ -19,8 +19,10 @@ from sqlglot import exp
 from arbordb.engine.errors import TableNotFound
 from arbordb.engine.table import Column, Schema, Table
 
-from . import catalog, data_tests, reads
-from .errors import IntegrityError, NotSupportedError, ObjectNotFound, ProgrammingError
+from .. import catalog
+from ..errors import IntegrityError, NotSupportedError, ObjectNotFound, ProgrammingError
+from ..procedures import data_tests
+from ..read import reads
 
 __all__ = [
     "Params",
