@@ -61,7 +61,7 @@ from .history import (
     tag_ref,
     working_set_ref,
 )
-from .history.revision import RevisionKind, resolve_revision
+from .history.revision import RevisionKind
 from .root import RootValue
 from .table import Table
 from .tree import NodeStore
@@ -120,6 +120,13 @@ class Database:
             db.init(initial_branch or db.config.get("init.defaultbranch") or "main", author)
         return db
 
+    @staticmethod
+    def store_at(directory: str | Path, *, read_only: bool = False) -> ChunkStore:
+        """The chunk store of the repository in ``directory`` (its data in
+        ``directory/.arbor``), for verbs that fill one before it is a ``Database``
+        (clone)."""
+        return LmdbChunkStore(Path(directory) / REPO_DIR, readonly=read_only)
+
     @classmethod
     def memory(cls) -> Database:
         db = cls(MemoryChunkStore())
@@ -175,9 +182,11 @@ class Database:
         return [(n, decode_tag(self.store.get(a))) for n, a in sorted(self.refs.tags().items())]
 
     def resolve(self, text: str, branch: str | None = None) -> bytes:
-        rev = resolve_revision(self.loader, text, current_branch=branch or self.default_branch())
+        """The commit ``text`` names on ``branch`` (WORKING / STAGED: that root's address),
+        through the branch's ``Workspace.revision``, the one resolver."""
+        ws = self.workspace(branch)
+        rev = ws.revision(text)
         if rev.kind in (RevisionKind.WORKING, RevisionKind.STAGED):
-            ws = self.workspace(branch)
             return (ws.working if rev.kind == RevisionKind.WORKING else ws.staged).address
         return rev.address
 

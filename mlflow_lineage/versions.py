@@ -17,11 +17,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from arbordb.engine.chunks.memory import MemoryChunkStore
 from arbordb.engine.hash import format_address
 from arbordb.engine.root import RootValue
 from arbordb.engine.table import Column, Schema, Table
-from arbordb.engine.tree import NodeStore
 from arbordb.sql.errors import ObjectNotFound
 from arbordb.sql.procedures.data_tests import query_at
 
@@ -42,7 +40,7 @@ class Version:
 def result_digest(data: pa.Table) -> str:
     """The content address of a query's result rows (see the module docstring)."""
     columns = tuple(Column(f.name, None, f.type) for f in data.schema)
-    table = Table.create(NodeStore(MemoryChunkStore()), Schema(columns, (), name="result"), data)
+    table = Table.scratch(Schema(columns, (), name="result"), data)
     return format_address(table.address)
 
 

@@ -41,9 +41,9 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from arbordb.engine.codec.types import normalize_type
+from arbordb.engine.cache import LruCache
 from arbordb.engine.errors import UnsupportedType
-from arbordb.engine.table.schema import Check, Column, Index, Schema
+from arbordb.engine.table import Check, Column, Index, Schema, normalize_type
 
 from .errors import NotSupportedError, ProgrammingError
 
@@ -128,13 +128,15 @@ def column_type(kind: exp.DataType | None, column: str) -> tuple[pa.DataType, st
         )
     text = kind.sql("duckdb")
     try:
-        return _mapped(text)
+        return _mapped.get_or_make(text, _map_type)
     except NotSupportedError as exc:
         raise NotSupportedError(f"column {column!r}: {exc}") from None
 
 
-@functools.lru_cache(maxsize=256)
-def _mapped(text: str) -> tuple[pa.DataType, str | None]:
+_mapped: LruCache[str, tuple[pa.DataType, str | None]] = LruCache(256)  # by type text
+
+
+def _map_type(text: str) -> tuple[pa.DataType, str | None]:
     with _probe_lock:
         try:
             relation = _probe().sql(f"SELECT CAST(NULL AS {text}) AS x")

@@ -1,8 +1,7 @@
 """PEP 249 (DB-API 2.0) over a ``Session``: ``connect``, ``Connection``, ``Cursor``.
 
-Module globals as PEP 249 asks: ``apilevel = "2.0"``, ``threadsafety = 1`` (threads
-may share the module, not connections: a connection holds one transaction and one
-DuckDB connection), ``paramstyle = "qmark"`` (``?``; a mapping of values for ``$name``
+Module globals as PEP 249 asks: ``apilevel = "2.0"``, ``threadsafety = 1``,
+``paramstyle = "qmark"`` (``?``; a mapping of values for ``$name``
 placeholders is accepted too). Type objects (``STRING``, ``BINARY``, ``NUMBER``,
 ``DATETIME``, ``ROWID``) compare equal to the type codes of ``cursor.description``,
 which are DuckDB's type names (``'BIGINT'``, ``'VARCHAR'``, ``'DECIMAL(18,3)'``, ...).
@@ -14,6 +13,15 @@ Semantics beyond the letter of PEP 249, as psycopg 3 has them:
 - ``close()`` without ``commit()`` discards the open transaction.
 - a failed statement leaves the transaction open and usable (the statement changed
   nothing; session.py invariant (1)).
+
+Threads (PEP 249 ``threadsafety`` level 1, and that level is what holds): threads may
+share the module, each with its own connections. Connections to one repository in
+several threads of a process share one ``Database`` (``_Databases``): its caches are
+``engine.cache.LruCache`` objects, each behind its own lock, and LMDB serialises
+writers (engine/db.py's concurrency model); tests/sql/test_threads.py runs reads,
+writes and commits on several branches from several threads and checks them against
+a single-threaded run. Level 2 does not hold: a connection (its session, transaction
+and DuckDB connection) takes no lock, so threads must not share one.
 
 Beyond PEP 249: ``cursor.fetch_arrow()`` (a ``pyarrow.Table``) and ``cursor.fetch_df()``
 (pandas) fetch the remaining rows in columns, without Python tuples.

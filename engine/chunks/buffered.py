@@ -17,6 +17,12 @@ Invariants:
       ref lands with the chunks it names (store invariant (2)).
   (3) A lost compare-and-swap keeps the pending chunks: the caller may re-read,
       rebuild its ref updates and flush again, or ``discard``.
+  (4) With ``children``, ``flush`` writes only the pending chunks that its ref updates
+      reach: a long operation that rewrote the same rows many times made many
+      versions of their nodes, and only the last is named; the others are dropped
+      with the flush (a delta hint to a dropped chunk moves to that chunk's own base).
+      A chunk that its refs do not name must not be pending in such a buffer if it is
+      to be stored.
 
 Garbage collection (store invariant (5)): given ``children`` (what a chunk
 names), the wrapper reads the store's gc epoch when it is made (before its
@@ -135,6 +141,8 @@ class BufferedChunkStore:
         hints = {**self._bases, **bases} if bases else self._bases
         held = {**self._base_chunks, **base_chunks} if base_chunks else self._base_chunks
         made = {**self._deltas, **deltas} if deltas else self._deltas
+        if self._children is not None:  # invariant (4)
+            batch, hints, made = self._reachable(batch, ref_updates, chunks, hints, made)
         while True:
             try:
                 if not self.inner.commit(  # invariant (2)
@@ -156,6 +164,45 @@ class BufferedChunkStore:
         self._base_chunks = {}
         self._deltas = {}
         return True
+
+    def _reachable(
+        self,
+        batch: Mapping[bytes, bytes],
+        ref_updates: Sequence[RefUpdate],
+        extra: Mapping[bytes, bytes],
+        hints: Mapping[bytes, bytes],
+        made: Mapping[bytes, bytes],
+    ) -> tuple[Mapping[bytes, bytes], Mapping[bytes, bytes], Mapping[bytes, bytes]]:
+        """The pending chunks that ``ref_updates`` reach (and ``extra``), with the delta
+        hints of those kept re-pointed past the chunks dropped (invariant (4))."""
+        assert self._children is not None
+        kept: dict[bytes, bytes] = {}
+        work = [u.new for u in ref_updates if u.new is not None] + list(extra)
+        while work:
+            address = work.pop()
+            data = batch.get(address)
+            if data is None or address in kept:
+                continue  # stored already: what it names is stored too (store invariant (2))
+            kept[address] = data
+            try:
+                work.extend(self._children(address, data))
+            except CorruptChunk:
+                return batch, hints, made  # a chunk no walk can read: write everything
+        if len(kept) == len(batch):
+            return batch, hints, made
+        rehinted: dict[bytes, bytes] = {}
+        for address, base in hints.items():
+            if address not in kept:
+                continue
+            steps = 0
+            while base in batch and base not in kept and steps < len(batch):
+                base, steps = hints.get(base), steps + 1  # past a superseded version
+                if base is None:
+                    break
+            if base is not None and base != address:
+                rehinted[address] = base
+        bodies = {a: b for a, b in made.items() if a in kept and rehinted.get(a) == hints.get(a)}
+        return kept, rehinted, bodies
 
     def _check_still_stored(self, batch: Mapping[bytes, bytes]) -> None:
         """Raise ``CommitConflict`` if a chunk ``batch`` names, outside it, is not stored."""

@@ -78,11 +78,10 @@ Invariants:
 from __future__ import annotations
 
 import struct
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, NamedTuple
 
+from ..cache import LruCache
 from ..errors import CorruptChunk, MissingChunk, StorageError
 from ..hash import ADDRESS_LEN, checksum, format_address
 from .delta import apply_delta_into, encode_deltas, small_enough
@@ -541,48 +540,17 @@ def describe_record(record: bytes | memoryview) -> RecordInfo:
     return RecordInfo(record[0] if len(record) else -1, 0, None, len(record))
 
 
-class RebuiltCache:
-    """Chunks rebuilt from (or just written as) deltas, most recently used last.
+class RebuiltCache(LruCache[bytes, bytes]):
+    """Chunks rebuilt from (or just written as) deltas, at most ``limit`` bytes.
 
-    A bounded map from address to bytes, safe to share between threads. Entries
-    never go stale (chunks are immutable); ``discard`` drops deleted ones.
-    """
+    Safe to share between threads. Entries never go stale (chunks are immutable);
+    ``discard`` drops deleted ones."""
 
-    __slots__ = ("limit", "_entries", "_bytes", "_lock")
+    __slots__ = ()
 
     def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._entries: OrderedDict[bytes, bytes] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+        super().__init__(limit, weigh=len)
 
-    def get(self, address: bytes) -> bytes | None:
-        with self._lock:
-            data = self._entries.get(address)
-            if data is not None:
-                self._entries.move_to_end(address)
-            return data
-
-    def put(self, address: bytes, data: bytes) -> None:
-        self.put_many([(address, data)])
-
-    def put_many(self, items: Iterable[tuple[bytes, bytes]]) -> None:
-        """``put`` of many (address, bytes) pairs under one lock."""
-        with self._lock:
-            entries = self._entries
-            for address, data in items:
-                if len(data) > self.limit:
-                    continue
-                old = entries.pop(address, None)
-                self._bytes += len(data) - (len(old) if old is not None else 0)
-                entries[address] = data
-            while self._bytes > self.limit:
-                _, dropped = entries.popitem(last=False)
-                self._bytes -= len(dropped)
-
-    def discard(self, addresses: Iterable[bytes]) -> None:
-        with self._lock:
-            for address in addresses:
-                old = self._entries.pop(address, None)
-                if old is not None:
-                    self._bytes -= len(old)
+    @property
+    def limit(self) -> int:
+        return self.budget

@@ -42,6 +42,7 @@ from .refs import (
 from .revision import (
     Revision,
     RevisionKind,
+    parse_time,
     resolve_as_of_time,
     resolve_commit,
     resolve_revision,
@@ -82,6 +83,7 @@ __all__ = [
     "merge_bases",
     "now_timestamp",
     "peel",
+    "parse_time",
     "resolve_as_of_time",
     "resolve_commit",
     "resolve_revision",

@@ -34,10 +34,10 @@ a virtual ancestor.
 from __future__ import annotations
 
 import heapq
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from arbordb.engine.cache import LruCache
 from arbordb.engine.chunks.store import ChunkStore
 from arbordb.engine.errors import CorruptChunk
 from arbordb.engine.hash import format_address
@@ -65,7 +65,7 @@ class CommitLoader:
     def __init__(self, store: ChunkStore, capacity: int = 4096) -> None:
         self.store = store
         self.capacity = capacity
-        self._cache: OrderedDict[bytes, Commit] = OrderedDict()
+        self._cache: LruCache[bytes, Commit] = LruCache(capacity)
 
     def load(self, address: bytes) -> Commit:
         """Return the commit at ``address``.
@@ -75,13 +75,9 @@ class CommitLoader:
             CorruptChunk: the chunk is not a valid commit.
         """
         commit = self._cache.get(address)
-        if commit is not None:
-            self._cache.move_to_end(address)
-            return commit
-        commit = decode_commit(self.store.get(address))
-        self._cache[address] = commit
-        if len(self._cache) > self.capacity:
-            self._cache.popitem(last=False)
+        if commit is None:
+            commit = decode_commit(self.store.get(address))
+            self._cache.put(address, commit)
         return commit
 
     def parents(

@@ -25,6 +25,9 @@ branch and a tag the branch wins, and a branch or tag wins over a hash prefix
 (git warns about these cases; Dolt resolves branches first). Examples:
 ``main``, ``v1.0``, ``HEAD~3``, ``main^``, ``feature^2``, ``main~2^2~1``.
 
+Wherever a session resolves a revision it calls ``Workspace.revision`` (which
+reads the session's snapshot); the functions here are its parts.
+
 ``resolve_as_of_time`` answers ``AS OF TIMESTAMP t``: the first commit at or
 before ``t`` on the first-parent history of a head, as Dolt does. Commit
 timestamps need not grow along a branch (clocks differ, ``--date`` sets any
@@ -34,7 +37,7 @@ time), so this is the first one met walking back, not the latest one overall.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -223,6 +226,20 @@ def _step(
             )
         address = parents[0]
     return address
+
+
+def parse_time(value: object) -> datetime | None:
+    """``value`` as a time (a datetime, a date at midnight, or ISO 8601 text), else None."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
 
 
 def resolve_as_of_time(source: ChunkStore | CommitLoader, head: bytes, moment: datetime) -> bytes:

@@ -32,11 +32,10 @@ versioning layer; here it is an opaque address.
 from __future__ import annotations
 
 import struct
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..cache import LruCache
 from ..codec.keys import KEY_FORMAT_VERSION
 from ..errors import CorruptChunk, FormatVersionError, InvalidInput
 from ..hash import ADDRESS_LEN
@@ -92,8 +91,7 @@ def encode_header(header: Header) -> bytes:
     return b"".join(out)
 
 
-_cache: OrderedDict[bytes, Header] = OrderedDict()
-_cache_lock = threading.Lock()  # reader threads load tables concurrently
+_cache: LruCache[bytes, Header] = LruCache(_CACHE_SIZE)  # shared by reader threads
 
 
 def load_header(address: bytes, read: Callable[[bytes], bytes]) -> Header:
@@ -104,7 +102,7 @@ def load_header(address: bytes, read: Callable[[bytes], bytes]) -> Header:
         CorruptChunk: the bytes are not a canonical table header.
         FormatVersionError: written by a newer format.
     """
-    cached = _cached(address)
+    cached = _cache.get(address)
     return cached if cached is not None else _decode_and_cache(address, read(address))
 
 
@@ -117,24 +115,13 @@ def decode_header(address: bytes, data: bytes) -> Header:
         CorruptChunk: the bytes are not a canonical table header.
         FormatVersionError: written by a newer format.
     """
-    cached = _cached(address)
+    cached = _cache.get(address)
     return cached if cached is not None else _decode_and_cache(address, data)
-
-
-def _cached(address: bytes) -> Header | None:
-    with _cache_lock:
-        cached = _cache.get(address)
-        if cached is not None:
-            _cache.move_to_end(address)
-        return cached
 
 
 def _decode_and_cache(address: bytes, data: bytes) -> Header:
     header = _decode(address, bytes(data))
-    with _cache_lock:
-        _cache[address] = header
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+    _cache.put(address, header)
     return header
 
 

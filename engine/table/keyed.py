@@ -17,13 +17,13 @@ columns (rows.py). A batch of upserted rows and deleted keys becomes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..codec.key_batch import encode_keys, refuse_long_keys
+from ..codec.key_batch import decode_keys, encode_keys, refuse_long_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
 from ..tree.lookup import lookup
@@ -48,6 +48,17 @@ def row_keys(schema: Schema, data: pa.Table) -> pa.BinaryArray:
     if data.num_rows == 0:
         return pa.array([], pa.binary())
     return encode_keys([data.column(n) for n in schema.primary_key], schema.key_types)
+
+
+def encode_primary_keys(schema: Schema, columns: Sequence[pa.Array]) -> pa.BinaryArray:
+    """The encoded primary key of each row given as the key ``columns`` (in key order):
+    the row-tree key the row is stored under."""
+    return encode_keys(list(columns), schema.key_types)
+
+
+def decode_primary_keys(schema: Schema, keys: pa.BinaryArray) -> list[pa.Array]:
+    """The key columns (in key order) of encoded primary ``keys``."""
+    return decode_keys(keys, schema.key_types)
 
 
 def _primary_key(schema: Schema) -> str:

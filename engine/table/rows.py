@@ -288,6 +288,18 @@ def key_order(keys: pa.BinaryArray) -> tuple[np.ndarray, np.ndarray]:
     return order, np.flatnonzero(same.to_numpy(zero_copy_only=False)) + 1
 
 
+def first_and_last_of_each(keys: pa.BinaryArray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the first and of the last occurrence of each distinct key, each
+    ascending (row order); vectorised over ``key_order``'s stable sort."""
+    order, dupes = key_order(keys)
+    n = len(order)
+    starts = np.ones(n, bool)
+    starts[dupes] = False  # sorted position i repeats i - 1
+    ends = np.ones(n, bool)
+    ends[dupes - 1] = False  # sorted position i - 1 is followed by its repeat
+    return np.sort(order[starts]), np.sort(order[ends])
+
+
 def take_in_order(data, order: np.ndarray):
     """``data`` (a table or array) reordered by ``order``; no copy when ``order`` is identity."""
     if len(order) and (order[0] != 0 or not (np.diff(order) == 1).all()):

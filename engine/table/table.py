@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..chunks.memory import MemoryChunkStore
 from ..codec.key_batch import decode_keys
 from ..codec.keys import decode_key, encode_key
 from ..errors import InvalidInput, NotNullViolation, SchemaError
@@ -58,6 +59,7 @@ from .rows import (
     cast_column,
     check_not_null,
     conform,
+    first_and_last_of_each,
     rows_to_arrow,
     tree_value_types,
 )
@@ -356,6 +358,47 @@ class Table:
         found, values = lookup(self.rows, wanted)
         mask = pa.array(found)
         return self._arrow(wanted.filter(mask), [v.filter(mask) for v in values], None)
+
+    def rows_by_key(self, keys: pa.BinaryArray) -> pa.Table:
+        """The stored row under each row-tree key of ``keys`` (as ``keys_of`` gives), in
+        that order: value columns NULL where no row has the key."""
+        _, values = lookup(self.rows, keys)
+        return rows_to_arrow(self.schema, keys, values)
+
+    @classmethod
+    def scratch(cls, schema: Schema, rows: pa.Table | pa.RecordBatch) -> Table:
+        """``rows`` as a table in a throwaway in-memory store: for its content address
+        (equal rows, equal address) or a short-lived value that no repository keeps."""
+        return cls.create(NodeStore(MemoryChunkStore()), schema, rows)
+
+    def find_rows(self, rows: pa.Table | pa.RecordBatch) -> tuple[np.ndarray, pa.Table]:
+        """Look up each row of ``rows`` (its primary-key columns; others ignored) in one
+        vectorised pass: (``found``, a bool per row of ``rows``; the stored rows of the
+        found ones, in the order of ``rows``, repeats repeated).
+
+        Raises:
+            SchemaError: the table is keyless.
+        """
+        if self.schema.is_keyless:
+            raise SchemaError(f"{self._what} is keyless: there is no key to find rows by")
+        keys = self.keys_of(rows.select(list(self.schema.primary_key)))
+        found, values = lookup(self.rows, keys)
+        hit = pa.array(found)
+        return found, rows_to_arrow(self.schema, keys.filter(hit), [v.filter(hit) for v in values])
+
+    def first_of_each_key(self, rows: pa.Table | pa.RecordBatch) -> np.ndarray:
+        """Positions in ``rows`` of the first row of each distinct primary key (or, for
+        a keyless table, of each distinct row), ascending."""
+        return first_and_last_of_each(self._row_keys(rows))[0]
+
+    def last_of_each_key(self, rows: pa.Table | pa.RecordBatch) -> np.ndarray:
+        """Positions in ``rows`` of the last row of each distinct primary key (or, for
+        a keyless table, of each distinct row), ascending: what a REPLACE keeps."""
+        return first_and_last_of_each(self._row_keys(rows))[1]
+
+    def _row_keys(self, rows: pa.Table | pa.RecordBatch) -> pa.BinaryArray:
+        s = self.schema
+        return self.keys_of(rows if s.is_keyless else rows.select(list(s.primary_key)))
 
     def get(self, pk_values: Sequence[object]) -> dict | None:
         """The row with primary key ``pk_values`` as {column: value}, or None.

@@ -4,7 +4,7 @@
 are immutable and addressed by content, so a decoded node cached by address is
 never stale. Internal nodes are small and few (about one per 110 leaves) and
 stay cached; the bytes of recently read or written chunks are kept in a bounded
-LRU (``ChunkCache``), from which point lookups read their row directly
+LRU (an ``engine.cache.LruCache``), from which point lookups read their row directly
 (``codec/point.py``). Leaves whose column types that reader does not handle are
 decoded for point lookups and kept in a small LRU of their own.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import bisect
 import struct
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +21,7 @@ from typing import TypeVar
 import numpy as np
 import pyarrow as pa
 
+from ..cache import LruCache
 from ..chunks.store import ChunkStore
 from ..codec import point
 from ..codec.internal import decode_internal, encode_internal, node_level
@@ -87,52 +87,6 @@ class Leaf:
         return tuple(c[i].as_py() for c in self.columns)
 
 
-class ChunkCache:
-    """Recently read or written chunk bytes by address, bounded in bytes (LRU).
-
-    An edit reads the leaves it rewrites, and the diff or merge that follows reads
-    the same leaves again; with the store's delta records each read would rebuild
-    the chunk from its base. Chunks are immutable, so a cached copy never goes stale.
-    """
-
-    __slots__ = ("_items", "_bytes", "_limit")
-
-    def __init__(self, limit: int) -> None:
-        self._items: OrderedDict[bytes, bytes] = OrderedDict()
-        self._bytes = 0
-        self._limit = limit
-
-    def get(self, address: bytes) -> bytes | None:
-        data = self._items.get(address)
-        if data is not None:
-            self._items.move_to_end(address)
-        return data
-
-    def get_many(self, addresses: Sequence[bytes]) -> list[bytes | None]:
-        """``get`` of each address (one loop, no call per address)."""
-        items = self._items
-        found = list(map(items.get, addresses))
-        touch = items.move_to_end
-        for address, data in zip(addresses, found, strict=True):
-            if data is not None:
-                touch(address)
-        return found
-
-    def peek(self, address: bytes) -> bytes | None:
-        """``get`` without marking the chunk recently used."""
-        return self._items.get(address)
-
-    def put_many(self, addresses: Sequence[bytes], chunks: Sequence[bytes]) -> None:
-        for address, data in zip(addresses, chunks, strict=True):
-            if address in self._items or len(data) > self._limit // 4:
-                continue
-            self._items[address] = data
-            self._bytes += len(data)
-        while self._bytes > self._limit:
-            _, old = self._items.popitem(last=False)
-            self._bytes -= len(old)
-
-
 class NodeStore:
     """Decodes nodes from a chunk store and writes new ones to it."""
 
@@ -151,9 +105,14 @@ class NodeStore:
         self.leaf_rule = leaf_rule
         self.internal_rule = internal_rule
         self._internal: dict[bytes, Internal] = {}
-        self._leaves: OrderedDict[tuple[bytes, tuple], Leaf] = OrderedDict()
-        self._chunks = ChunkCache(chunk_cache_bytes)
-        self._leaf_cache_size = leaf_cache_size
+        self._leaves: LruCache[tuple[bytes, tuple], Leaf] = LruCache(leaf_cache_size)
+        # Recently read or written chunk bytes: an edit reads the leaves it rewrites, and
+        # the diff or merge that follows reads them again; with the store's delta records
+        # each read would rebuild the chunk from its base. A chunk over a quarter of the
+        # budget is not kept.
+        self._chunks: LruCache[bytes, bytes] = LruCache(
+            chunk_cache_bytes, weigh=len, max_unit=chunk_cache_bytes // 4
+        )
 
     def with_store(self, store: ChunkStore) -> NodeStore:
         """A NodeStore over another store (e.g. a write buffer) sharing these caches.
@@ -166,7 +125,6 @@ class NodeStore:
         other.leaf_rule, other.internal_rule = self.leaf_rule, self.internal_rule
         other._internal, other._leaves = self._internal, self._leaves
         other._chunks = self._chunks
-        other._leaf_cache_size = self._leaf_cache_size
         return other
 
     # --- reading -----------------------------------------------------------
@@ -193,14 +151,10 @@ class NodeStore:
     def leaf(self, address: bytes, types: Sequence[pa.DataType]) -> Leaf:
         cache_key = (address, tuple(types))
         leaf = self._leaves.get(cache_key)
-        if leaf is not None:
-            self._leaves.move_to_end(cache_key)
-            return leaf
-        keys, columns = self.decode_leaves([address], types)
-        leaf = Leaf(keys, columns)
-        self._leaves[cache_key] = leaf
-        if len(self._leaves) > self._leaf_cache_size:
-            self._leaves.popitem(last=False)
+        if leaf is None:
+            keys, columns = self.decode_leaves([address], types)
+            leaf = Leaf(keys, columns)
+            self._leaves.put(cache_key, leaf)
         return leaf
 
     def row(self, address: bytes, types: Sequence[pa.DataType], key: bytes) -> tuple | None:
@@ -213,7 +167,7 @@ class NodeStore:
             chunk = self._chunks.get(address)
             if chunk is None:
                 chunk = self.store.get(address)
-                self._chunks.put_many([address], [chunk])
+                self._chunks.put(address, chunk)
             try:
                 return point.row_of(chunk, key, types)
             except DECODE_ERRORS:
@@ -303,7 +257,7 @@ class NodeStore:
             for i, data in zip(missing, fetched, strict=True):
                 chunks[i] = data
             if keep:
-                self._chunks.put_many(wanted, fetched)
+                self._chunks.put_many(zip(wanted, fetched, strict=True))
         return chunks
 
     # --- writing -----------------------------------------------------------
@@ -329,7 +283,8 @@ class NodeStore:
         else:
             held = {b: data for b in bases if b is not None and (data := self._chunks.peek(b))}
             addresses = self.store.put_many(chunks, bases=bases, base_chunks=held, deltas=deltas)
-        self._chunks.put_many(addresses, chunks)  # a diff or edit right after reads them
+        # a diff or edit right after reads them
+        self._chunks.put_many(zip(addresses, chunks, strict=True))
         return addresses
 
     def write_internals(

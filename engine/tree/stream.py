@@ -25,14 +25,13 @@ parallel reader, read with ``stream`` like any range.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
+from ..cache import LruCache
 from .cursor import count
 from .keyarray import sortable
 from .nodes import NodeStore
@@ -46,45 +45,23 @@ MAX_BATCH_BYTES = 32 << 20  # chunk bytes per batch part (bounds a scan's workin
 KEYS = -1  # the cache slot of a group's keys
 
 
-class ColumnCache:
-    """Decoded columns of leaf groups, least recently used evicted, never more than
-    ``budget`` bytes held (``bytes``; ``peak`` is the most ever held)."""
+class ColumnCache(LruCache[tuple[bytes, int], list[pa.Array]]):
+    """Decoded columns of leaf groups by (group, column slot), least recently used
+    evicted, never more than ``budget`` bytes held (``bytes``; ``peak`` is the most
+    ever held)."""
+
+    __slots__ = ()
 
     def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.bytes = 0
-        self.peak = 0
-        self.hits = 0
-        self.misses = 0
-        self._items: OrderedDict[tuple[bytes, int], tuple[list[pa.Array], int]] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(budget, weigh=_parts_size)
 
-    def get(self, key: tuple[bytes, int]) -> list[pa.Array] | None:
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return found[0]
+    @property
+    def bytes(self) -> int:
+        return self.units
 
-    def put(self, key: tuple[bytes, int], parts: list[pa.Array]) -> None:
-        size = sum(_size(a) for a in parts)
-        with self._lock:
-            if size > self.budget or key in self._items:
-                return
-            while self.bytes + size > self.budget:
-                _, (_, old) = self._items.popitem(last=False)
-                self.bytes -= old
-            self._items[key] = (parts, size)
-            self.bytes += size
-            self.peak = max(self.peak, self.bytes)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.bytes = 0
+def _parts_size(parts: list[pa.Array]) -> int:
+    return sum(_size(a) for a in parts)
 
 
 def _size(array: pa.Array) -> int:
@@ -188,7 +165,9 @@ def _decoded(
         for p in range(len(found[0])):
             yield (by_slot[KEYS][p] if keys else None), {s: by_slot[s][p] for s in wanted}
         return
-    kept: dict[int, list[pa.Array]] | None = {s: [] for s in slots} if cache else None
+    kept: dict[int, list[pa.Array]] | None = (
+        {s: [] for s in slots} if cache is not None else None
+    )
     held = 0
     parts = _parts(nodes, addresses)
     part = next(parts, None)

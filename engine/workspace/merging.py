@@ -153,9 +153,12 @@ class Merging(Staging):
         self.merge = None
         self.persist()
 
-    def resolve_conflicts(self, tables: Sequence[str], strategy: str) -> None:
-        """Resolve every conflict of ``tables`` ('ours', 'theirs' or 'combine')."""
-        names = list(self.working) if tables in ((".",), ["."]) else list(tables)
+    def resolve_conflicts(
+        self, tables: Sequence[str], strategy: str, *, all_tables: bool = False
+    ) -> None:
+        """Resolve every conflict of ``tables``, or of every table with ``all_tables``
+        ('ours', 'theirs' or 'combine')."""
+        names = list(self.working) if all_tables else list(tables)
         schema_conflicted = {c["table"] for c in self.schema_conflicts()}
         for name in names:
             if name in schema_conflicted:

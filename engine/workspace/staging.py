@@ -45,8 +45,9 @@ class Staging(WorkspaceState):
         return out
 
     def add(self, tables: Sequence[str] = (), *, all_tables: bool = False) -> None:
-        """Stage tables (Dolt's ``add``): '.' or all_tables stages every change incl. drops."""
-        if all_tables or "." in tables or "-A" in tables:
+        """Stage tables (Dolt's ``add``); ``all_tables`` stages every change, drops included
+        (the CLI's ``.`` and ``-A``, translated by the SQL procedure)."""
+        if all_tables:
             self.staged = self.working
             return
         staged = self.staged

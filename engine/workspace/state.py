@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 
 from ..chunks.buffered import BufferedChunkStore
 from ..chunks.store import ChunkStore, RefUpdate
@@ -43,6 +44,7 @@ from ..errors import (
     BranchDeleted,
     CommitConflict,
     InvalidInput,
+    RevisionNotFound,
     TableNotFound,
 )
 from ..history import (
@@ -54,7 +56,13 @@ from ..history import (
     encode_working_set,
     working_set_ref,
 )
-from ..history.revision import Revision, RevisionKind, resolve_revision
+from ..history.revision import (
+    Revision,
+    RevisionKind,
+    parse_time,
+    resolve_as_of_time,
+    resolve_revision,
+)
 from ..root import RootValue
 from ..table import Table
 from ..tree import NodeStore
@@ -190,11 +198,37 @@ class WorkspaceState:
 
     # --- revisions -------------------------------------------------------------------
 
-    def revision(self, text: str) -> Revision:
+    def revision(self, text: str | datetime | date, *, times: bool = False) -> Revision:
         """What revision ``text`` names, read from this workspace's snapshot: ``HEAD`` is
         ``self.head`` (the commit the session's transaction began on, or its own latest
-        commit), even when another writer has moved the branch since."""
-        return resolve_revision(self.loader, text, current_branch=self.branch, head=self.head)
+        commit), even when another writer has moved the branch since. The one resolver
+        of the engine: branch, tag, hash or prefix, ``HEAD~N``, ``^N``, remote-tracking
+        refs, ``WORKING`` and ``STAGED`` (history/revision.py has the grammar).
+
+        With ``times`` (``AS OF``), a datetime or date, or text that names no revision
+        but reads as an ISO time, names the first commit at or before that time on
+        HEAD's first-parent history (Dolt's ``AS OF TIMESTAMP``).
+
+        Raises:
+            InvalidInput: malformed text, or a time where ``times`` is False.
+            RevisionNotFound: nothing has that name (nor, with ``times``, is a time),
+                or every commit is later than the time.
+            AmbiguousPrefix: a hash prefix matches several chunks.
+        """
+        if not isinstance(text, str):
+            moment = parse_time(text) if times else None
+            if moment is None:
+                raise InvalidInput(
+                    f"revision {text!r} is not text; name a branch, tag or commit hash"
+                )
+            return Revision(RevisionKind.COMMIT, resolve_as_of_time(self.loader, self.head, moment))
+        try:
+            return resolve_revision(self.loader, text, current_branch=self.branch, head=self.head)
+        except RevisionNotFound:
+            moment = parse_time(text) if times else None
+            if moment is None:
+                raise
+            return Revision(RevisionKind.COMMIT, resolve_as_of_time(self.loader, self.head, moment))
 
     def resolve_commit(self, text: str) -> bytes:
         rev = self.revision(text)
@@ -202,11 +236,19 @@ class WorkspaceState:
             raise InvalidInput(f"{text!r} is not a commit (use a branch, tag or commit hash)")
         return rev.address
 
-    def root_at(self, text: str) -> RootValue:
-        """The root value a revision names, WORKING and STAGED included."""
-        rev = self.revision(text)
+    def root_at(self, text: str | datetime | date, *, times: bool = False) -> RootValue:
+        """The root value a revision names, WORKING and STAGED included (``times``: as
+        ``revision``)."""
+        rev = self.revision(text, times=times)
         if rev.kind == RevisionKind.WORKING:
             return self.working
         if rev.kind == RevisionKind.STAGED:
             return self.staged
         return self.commit_root(rev.address)
+
+    def moved_since_read(self) -> bool:
+        """True when another writer moved this branch's head or working set since this
+        workspace read them (``reload`` then sees the newer state)."""
+        return self.store.get_ref(working_set_ref(self.branch)) != self.ws_address or (
+            self.store.get_ref(branch_ref(self.branch)) != self.head
+        )

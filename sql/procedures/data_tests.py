@@ -44,8 +44,7 @@ from arbordb.engine.errors import InvalidInput
 from arbordb.engine.hash import format_address
 from arbordb.engine.history import merge_base
 from arbordb.engine.root import RootValue
-from arbordb.engine.table import Column, Schema, Table
-from arbordb.engine.tree import NodeStore
+from arbordb.engine.table import Column, NodeStore, Schema, Table
 from arbordb.engine.versioning.merge import MergeOptions, merge_roots
 
 from ..errors import DataTestsFailed, OperationalError, ProgrammingError, translate

@@ -24,8 +24,7 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
-from arbordb.engine.db import REPO_DIR
+from arbordb.engine.db import Database
 from arbordb.engine.history.refs import BRANCH_PREFIX, TAG_PREFIX
 from arbordb.engine.remote import config, sync
 from arbordb.engine.remote.sync import gc_remote, reporting
@@ -61,7 +60,7 @@ def dolt_clone(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     directory = Path(name)
     sync.clone_into(
         directory,
-        lambda path: LmdbChunkStore(path / REPO_DIR),
+        Database.store_at,
         url,
         branch=parsed.value("branch"),
         remote_name=parsed.value("remote") or "origin",

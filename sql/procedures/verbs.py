@@ -202,7 +202,8 @@ def dolt_add(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     if not parsed.positional and not parsed.flags:
         raise ProgrammingError("dolt_add: name the tables to stage, or '.' / -A for every table")
     session.wrote()
-    session.workspace.add(parsed.positional, all_tables=bool(parsed.flags.get("all")))
+    every = bool(parsed.flags.get("all")) or "." in parsed.positional  # Dolt's -A and .
+    session.workspace.add(parsed.positional, all_tables=every)
     return _status()
 
 
@@ -467,8 +468,9 @@ def dolt_conflicts_resolve(session: ProcedureContext, args: Sequence[str]) -> pa
         if name != "." and ws.working.find(name) is None:
             raise ObjectNotFound(ws.working.missing_message(name, f" on branch {ws.branch!r}"))
     session.wrote()
-    tables = ["."] if "." in parsed.positional else [ws.working.find(n) for n in parsed.positional]
-    ws.resolve_conflicts(tables, strategies[0])
+    every = "." in parsed.positional  # Dolt's . for every table
+    tables = [] if every else [ws.working.find(n) for n in parsed.positional]
+    ws.resolve_conflicts(tables, strategies[0], all_tables=every)
     return _status()
 
 

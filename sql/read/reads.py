@@ -23,7 +23,6 @@ Invariants (cited as ``# invariant (n)``):
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,9 +32,10 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from arbordb.engine.cache import LruCache
 from arbordb.engine.db import Database
 from arbordb.engine.errors import InvalidInput, RevisionNotFound, TableNotFound
-from arbordb.engine.history import resolve_as_of_time
+from arbordb.engine.history import parse_time
 from arbordb.engine.root import RootValue
 from arbordb.engine.table import Table
 from arbordb.engine.workspace import Workspace
@@ -410,7 +410,10 @@ class _Resolver:
     def _resolve_root(self, value: object, is_time: bool) -> tuple[RootValue, str]:
         ws = self.ctx.workspace
         if isinstance(value, datetime | date) or is_time:
-            return self._root_at_time(value), f"time {value!s}"
+            moment = parse_time(value)
+            if moment is None:
+                raise ProgrammingError(f"AS OF TIMESTAMP needs a time, got {value!r}")
+            return ws.root_at(moment, times=True), f"time {value!s}"
         if not isinstance(value, str) or not value:
             raise ProgrammingError(
                 f"AS OF needs a revision (a branch, tag or commit hash) or a time, got {value!r}"
@@ -418,17 +421,9 @@ class _Resolver:
         try:
             return ws.root_at(value), f"revision {value!r}"
         except RevisionNotFound:
-            moment = _parse_time(value)
-            if moment is None:
+            if parse_time(value) is None:
                 raise
-            return self._root_at_time(moment), f"time {value}"
-
-    def _root_at_time(self, value: object) -> RootValue:
-        moment = _parse_time(value)
-        if moment is None:
-            raise ProgrammingError(f"AS OF TIMESTAMP needs a time, got {value!r}")
-        ws = self.ctx.workspace
-        return ws.commit_root(resolve_as_of_time(ws.loader, ws.head, moment))
+            return ws.root_at(value, times=True), f"time {value}"
 
     def relation(self, slot: Slot, depth: int, columns: frozenset[str] | None = None) -> str:
         """The SQL DuckDB reads for ``slot``: an internal name or ``(subquery)``.
@@ -506,25 +501,18 @@ class _Resolver:
         return f"(SELECT {', '.join(items)} FROM {name})"
 
 
-def _parse_time(value: object) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
 # --- views -------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=256)
+_view_templates: LruCache[str, Template] = LruCache(256)  # by definition text
+
+
 def view_template(text: str) -> Template:
     """The template of a stored view definition (DuckDB SQL ``CREATE VIEW v AS q``)."""
+    return _view_templates.get_or_make(text, _view_template)
+
+
+def _view_template(text: str) -> Template:
     (statement,) = parse(text, "duckdb")
     query = statement.expression
     if isinstance(statement.this, exp.Schema) and statement.this.expressions:

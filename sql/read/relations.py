@@ -26,15 +26,13 @@ Invariants (cited as ``# invariant (n)``):
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
 import duckdb
 import pyarrow as pa
 
-from arbordb.engine.table import Table
-from arbordb.engine.tree.stream import ColumnCache
+from arbordb.engine.cache import LruCache
+from arbordb.engine.table import ColumnCache, Table
 
 __all__ = ["DEFAULT_CACHE_BYTES", "Relations", "TableSource", "table_arrow"]
 
@@ -42,40 +40,19 @@ ARROW_CACHE_BYTES = 1 << 30  # whole decoded tables kept per process (table_arro
 DEFAULT_CACHE_BYTES = 512 << 20  # decoded columns a session keeps (connect(cache_bytes=...))
 
 
-class _ArrowCache:
-    """Decoded tables by table address, least recently used evicted past a byte budget."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self._entries: OrderedDict[bytes, pa.Table] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, table: Table) -> pa.Table:
-        with self._lock:
-            found = self._entries.get(table.address)
-            if found is not None:
-                self._entries.move_to_end(table.address)
-                return found
-        data = table.to_arrow()
-        if data.num_columns and any(col.num_chunks != 1 for col in data.columns):
-            data = data.combine_chunks()
-        with self._lock:
-            if table.address not in self._entries:
-                self._entries[table.address] = data
-                self._bytes += data.nbytes
-                while self._bytes > self.budget and len(self._entries) > 1:
-                    _, evicted = self._entries.popitem(last=False)
-                    self._bytes -= evicted.nbytes
-        return data
-
-
-_cache = _ArrowCache(ARROW_CACHE_BYTES)
+# whole decoded tables by table address, shared by every session of the process
+_cache: LruCache[bytes, pa.Table] = LruCache(ARROW_CACHE_BYTES, weigh=lambda t: t.nbytes)
 
 
 def table_arrow(table: Table) -> pa.Table:
     """Every row of ``table`` as one Arrow table (cached by address; invariant (1))."""
-    return _cache.get(table)
+    found = _cache.get(table.address)
+    if found is None:
+        found = table.to_arrow()
+        if found.num_columns and any(col.num_chunks != 1 for col in found.columns):
+            found = found.combine_chunks()
+        _cache.put(table.address, found)
+    return found
 
 
 class TableSource:

@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -51,9 +50,9 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
+from arbordb.engine.cache import LruCache
 from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound, CommitConflict
-from arbordb.engine.history import branch_ref, working_set_ref
 
 from ..errors import (
     InterfaceError,
@@ -154,7 +153,7 @@ class Session:
         self.pending: DuckResult | None = None
         self.closed = False
         self._explicit = False  # BEGIN was run: autocommit waits for COMMIT / ROLLBACK
-        self._statements: OrderedDict[str, tuple[list[_Statement], int]] = OrderedDict()
+        self._statements: LruCache[str, tuple[list[_Statement], int]] = LruCache(STATEMENT_CACHE)
 
     @property
     def branch(self) -> str:
@@ -216,10 +215,7 @@ class Session:
         if self.state != State.IDLE:
             return
         ws = self.workspace
-        store = self.db.store
-        if store.get_ref(working_set_ref(ws.branch)) != ws.ws_address or (
-            store.get_ref(branch_ref(ws.branch)) != ws.head
-        ):
+        if ws.moved_since_read():
             try:
                 ws.reload()
             except BranchNotFound as exc:
@@ -306,7 +302,6 @@ class Session:
             raise ProgrammingError(f"a statement must be a str, got {type(sql).__name__}")
         found = self._statements.get(sql)
         if found is not None:
-            self._statements.move_to_end(sql)
             return found
         try:
             numbered, count = operands.number_params(sql, self.dialect)
@@ -341,9 +336,7 @@ class Session:
             ],
             count,
         )
-        self._statements[sql] = found
-        if len(self._statements) > STATEMENT_CACHE:
-            self._statements.popitem(last=False)
+        self._statements.put(sql, found)
         return found
 
     def _run(self, statement: _Statement, params) -> Result:
@@ -452,7 +445,7 @@ class Session:
             try:
                 statement.template = reads.compile_query(statement.tree, copy=False)
             except BaseException:
-                self._statements.pop(statement.source, None)
+                self._statements.discard([statement.source])
                 raise
         template = statement.template
         if template.point is not None:

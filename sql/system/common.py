@@ -25,14 +25,13 @@ stale, only evicted.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import pyarrow as pa
 
+from arbordb.engine.cache import LruCache
 from arbordb.engine.db import Database
 from arbordb.engine.errors import InvalidInput, RevisionNotFound, TableNotFound
 from arbordb.engine.hash import format_address
@@ -52,8 +51,8 @@ WORKING = "WORKING"
 # Row diffs kept per process; the key is two content addresses, so never stale.
 _DIFF_CACHE_ENTRIES = 16
 _DIFF_CACHE_MAX_ROWS = 200_000  # larger diffs are cheap to recompute relative to their memory
-_diff_cache: OrderedDict[tuple[bytes | None, bytes | None], pa.Table] = OrderedDict()
-_diff_cache_lock = threading.Lock()  # sessions in several threads share the cache
+# shared by the sessions of every thread (LruCache is thread-safe)
+_diff_cache: LruCache[tuple[bytes | None, bytes | None], pa.Table] = LruCache(_DIFF_CACHE_ENTRIES)
 
 
 class SystemContext(Protocol):
@@ -241,17 +240,12 @@ def cached_row_diff(delta: TableDelta) -> pa.Table:
         delta.from_table.address if delta.from_table else None,
         delta.to_table.address if delta.to_table else None,
     )
-    with _diff_cache_lock:
-        hit = _diff_cache.get(key)
-        if hit is not None:
-            _diff_cache.move_to_end(key)
-            return hit
+    hit = _diff_cache.get(key)
+    if hit is not None:
+        return hit
     rows = row_diff(delta)
     if rows.num_rows <= _DIFF_CACHE_MAX_ROWS:
-        with _diff_cache_lock:
-            _diff_cache[key] = rows
-            if len(_diff_cache) > _DIFF_CACHE_ENTRIES:
-                _diff_cache.popitem(last=False)
+        _diff_cache.put(key, rows)
     return rows
 
 

@@ -35,15 +35,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.errors import InvalidInput, TableNotFound
 from arbordb.engine.hash import address_of
 from arbordb.engine.history import merge_base
 from arbordb.engine.root import EMPTY_ROOT, RootValue
-from arbordb.engine.table import Schema, Table, rows_to_arrow
-from arbordb.engine.table.keyless import row_hashes
-from arbordb.engine.tree import NodeStore
-from arbordb.engine.tree.lookup import lookup
+from arbordb.engine.table import NodeStore, Schema, Table, encode_primary_keys, row_hashes
 from arbordb.engine.versioning.artifacts import Artifacts
 from arbordb.engine.versioning.merge import MergeOptions, preview_merge, table_conflicts
 from arbordb.engine.versioning.schema_merge import merge_schemas
@@ -135,7 +131,6 @@ def violations_table(ctx: SystemContext, name: str) -> pa.Table:
     """``dolt_constraint_violations_<t>``: each violating row of the merged table."""
     _, table = require_table(ctx, name, f"dolt_constraint_violations_{name}")
     art = _artifacts(ctx.workspace.nodes, table)
-    schema = table.schema
     if art is None:
         keys, kinds, infos = (
             pa.array([], pa.binary()),
@@ -144,8 +139,7 @@ def violations_table(ctx: SystemContext, name: str) -> pa.Table:
         )
     else:
         keys, (kinds, infos) = art.violations.scan()
-    _, values = lookup(table.rows, keys)
-    rows = rows_to_arrow(schema, keys, values)
+    rows = table.rows_by_key(keys)
     rows = rows.add_column(0, "violation_type", kinds)
     return rows.append_column("violation_info", infos)
 
@@ -303,4 +297,4 @@ def _row_keys(schema: Schema, rows: pa.Table) -> pa.BinaryArray:
     for c in schema.key_columns:
         base, our, their = (rows.column(f"{p}_{c.name}") for p in ("base", "our", "their"))
         columns.append(pc.coalesce(our, their, base))
-    return encode_keys(columns, schema.key_types)
+    return encode_primary_keys(schema, columns)

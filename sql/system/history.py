@@ -40,11 +40,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from arbordb.engine.codec.key_batch import decode_keys, encode_keys
 from arbordb.engine.errors import InvalidInput, TableNotFound
 from arbordb.engine.history import Commit, ancestors
 from arbordb.engine.root import EMPTY_ROOT, RootValue
-from arbordb.engine.table import Schema, Table
+from arbordb.engine.table import Schema, Table, decode_primary_keys, encode_primary_keys
 from arbordb.engine.versioning.diff import TableDelta, table_deltas
 
 from .common import (
@@ -280,7 +279,7 @@ def _changed_keys(
     keys = [Layout(col.tag, col.name, col.type) for col in schema.key_columns]
     rows = aligned_diff(delta, keys, [])
     kept = pc.not_equal(rows.diff_type, "removed")
-    return encode_keys([a.filter(kept) for a in rows.to], schema.key_types)
+    return encode_primary_keys(schema, [a.filter(kept) for a in rows.to])
 
 
 def blame_table(ctx: SystemContext, name: str) -> pa.Table:
@@ -334,7 +333,7 @@ def blame_table(ctx: SystemContext, name: str) -> pa.Table:
         at[pc.index_in(keys, value_set=who).to_numpy(zero_copy_only=False)] if len(keys) else at
     )
     columns = (
-        decode_keys(keys, schema.key_types)
+        decode_primary_keys(schema, keys)
         if len(keys)
         else [pa.array([], t) for t in schema.key_types]
     )

@@ -42,8 +42,7 @@ import pyarrow.compute as pc
 import sqlglot
 
 from arbordb.engine.table import Schema, diff_schemas, keyless_counts, rows_to_arrow
-from arbordb.engine.tree.diff import column_equal
-from arbordb.engine.versioning.diff import TableDelta, tree_diff
+from arbordb.engine.versioning.diff import TableDelta, column_equal, tree_diff
 
 from ..catalog import duck_type
 from ..parse.dialect import quote_identifier, versioned_dialect

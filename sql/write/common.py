@@ -14,11 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
-from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.errors import TableNotFound
 from arbordb.engine.table import Column, Schema, Table
 
@@ -35,9 +33,7 @@ __all__ = [
     "check_constraints",
     "default_expr",
     "emptied",
-    "encoded_keys",
     "find_column",
-    "first_of_each",
     "full_row",
     "is_default",
     "put",
@@ -159,15 +155,6 @@ def check_constraints(session: WriteContext, schema: Schema, rows: pa.Table) -> 
                 f"table {schema.name!r}: CHECK constraint {check.name!r} ({check.expression}) "
                 f"fails for {failed} row(s); nothing was written"
             )
-
-
-def first_of_each(keys: pa.BinaryArray) -> np.ndarray:
-    _, first = np.unique(np.array(keys.to_pylist(), dtype=object), return_index=True)
-    return first
-
-
-def encoded_keys(schema: Schema, rows: pa.Table) -> pa.BinaryArray:
-    return encode_keys([rows.column(k) for k in schema.primary_key], schema.key_types)
 
 
 def with_sources(tree: exp.Expression, select: exp.Select, arg: str) -> exp.Select:

@@ -12,8 +12,6 @@ from .common import (
     Params,
     WriteContext,
     emptied,
-    encoded_keys,
-    first_of_each,
     put,
     refuse_returning,
     run_query,
@@ -48,6 +46,6 @@ def delete(session: WriteContext, tree: exp.Delete, params: Params) -> int:
     if data.num_rows == 0:
         return 0
     if tree.args.get("using") and not schema.is_keyless:
-        data = data.take(pa.array(first_of_each(encoded_keys(schema, data))))
+        data = data.take(pa.array(table.first_of_each_key(data)))
     put(session, name, table.delete(data))
     return data.num_rows

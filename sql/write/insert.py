@@ -16,10 +16,7 @@ import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
-from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.table import Column, Schema, Table
-from arbordb.engine.table.rows import rows_to_arrow
-from arbordb.engine.tree.lookup import lookup
 
 from ..errors import NotSupportedError, ProgrammingError
 from ..parse.dialect import quote_identifier
@@ -30,7 +27,6 @@ from .common import (
     check_constraints,
     default_expr,
     find_column,
-    first_of_each,
     full_row,
     is_default,
     put,
@@ -257,33 +253,23 @@ def _write_batch(
     if schema.is_keyless or mode == "insert":
         put(session, name, table.insert(batch))
         return batch.num_rows
-    keys = encode_keys([batch.column(c) for c in schema.primary_key], schema.key_types)
     if mode == "replace":
-        keep = _last_of_each(keys)
+        keep = table.last_of_each_key(batch)
         put(session, name, table.upsert(batch.take(pa.array(keep))))
         return batch.num_rows
-    found, values = lookup(table.rows, keys)
-    first = first_of_each(keys)
+    found, old = table.find_rows(batch)
     if mode == "ignore":
         fresh = np.zeros(len(found), bool)
-        fresh[first] = True
+        fresh[table.first_of_each_key(batch)] = True
         fresh &= ~found
         kept = batch.filter(pa.array(fresh))
         put(session, name, table.insert(kept))
         return kept.num_rows
     hit = pa.array(found)
-    old = rows_to_arrow(schema, keys.filter(hit), [v.filter(hit) for v in values])
     updated = _conflict_updates(session, table, old, batch.filter(hit), conflict, params)
     fresh = batch.filter(pa.array(~found))
     put(session, name, table.upsert(pa.concat_tables([fresh, updated])))
     return fresh.num_rows + updated.num_rows
-
-
-def _last_of_each(keys: pa.BinaryArray) -> np.ndarray:
-    n = len(keys)
-    reversed_keys = np.array(keys.to_pylist()[::-1], dtype=object)
-    _, first = np.unique(reversed_keys, return_index=True)
-    return np.sort(n - 1 - first)
 
 
 def _conflict_updates(

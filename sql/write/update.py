@@ -23,9 +23,7 @@ from .common import (
     WriteContext,
     check_constraints,
     default_expr,
-    encoded_keys,
     find_column,
-    first_of_each,
     full_row,
     is_default,
     put,
@@ -78,7 +76,7 @@ def update(session: WriteContext, tree: exp.Update, params: Params) -> int:
     before = data.select(list(range(len(old)))).rename_columns(list(old))
     after = data.select(list(range(len(old), data.num_columns))).rename_columns(schema.column_names)
     if tree.args.get("from_") and not schema.is_keyless:
-        keep = pa.array(first_of_each(encoded_keys(schema, before)))
+        keep = pa.array(table.first_of_each_key(before))
         before, after = before.take(keep), after.take(keep)
     check_constraints(session, schema, after)
     if schema.is_keyless:
