@@ -70,6 +70,7 @@ from .history import (
     timestamp_from_datetime,
     working_set_ref,
 )
+from .history.reflog import logged
 from .history.revision import Revision, RevisionKind, resolve_revision
 from .root import RootValue
 from .table import Table
@@ -157,7 +158,7 @@ class Workspace:
             RefUpdate(branch_ref(self.branch), self.head, head),  # invariant (4)
             *extra,
         ]
-        if not self.buffer.flush(updates):
+        if not self.buffer.flush(logged(updates)):  # with their reflog entries
             self.refuse_lost_race()
         self.ws_address = ws_addr
         self.head = head
@@ -263,13 +264,28 @@ class Workspace:
         stage_all: bool = False,
         metadata: Mapping[str, Any] | None = None,
         persist: bool = True,
+        amend: bool = False,
     ) -> bytes:
         """Commit the staged root (Dolt's ``commit``; -a / -A stage first).
+
+        ``amend`` replaces HEAD instead (``commit --amend``): the new commit has HEAD's
+        parents, HEAD's author unless ``author`` is given, and HEAD's message when
+        ``message`` is empty; the replaced commit stays in the reflog.
 
         Persists, unless ``persist`` is False: then the new commit is this workspace's
         tip and the next ``persist`` moves the branch to it (verbs that make several
         commits in one write)."""
         self._refuse_artifacts("commit")
+        if amend:
+            if self.merge is not None:
+                raise MergeInProgress(
+                    "cannot amend during a merge (conclude it with a commit, or abort it "
+                    "with dolt_merge('--abort'))"
+                )
+            replaced = self.loader.load(self.tip)
+            message = message or replaced.message
+            author = author or (replaced.author, replaced.email)
+            allow_empty = True  # rewording alone is an amend's purpose
         staged = self.staged
         if stage_all:
             staged = self.working
@@ -283,7 +299,7 @@ class Workspace:
                     )
         tip = self.tip
         self._refuse_unstaged_merge_results(staged)
-        parents = [tip]
+        parents = list(replaced.parents) if amend else [tip]
         meta = dict(metadata or {})
         if self.merge is not None and not self.merge.squash:
             parents.append(self.merge.theirs)

@@ -4,7 +4,7 @@ and the check a write makes after a gc ran under it).
 Every stored object starts with a four-byte magic that says how to find the
 addresses it names (commit ``ACMT``, tag ``ATAG``, working set ``AWKS``, root
 value ``AROT``, table header ``ATBL``, artifacts ``AART``, column defaults
-``ADEF``); a tree node has a level byte at offset 1 instead: a leaf (level 0)
+``ADEF``, stash entry ``ASTS``); a tree node has a level byte at offset 1 instead: a leaf (level 0)
 names nothing, an internal node (level >= 1) names its children. No magic has
 a zero second byte, so the two never meet.
 """
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from ..codec.internal import decode_internal, node_level
 from ..errors import CorruptChunk, FormatVersionError
 from ..history import decode_commit, decode_tag, decode_working_set
+from ..history.stash import decode_stash
 from ..root import RootValue
 from ..table import Table
 from .artifacts import children as artifact_children
@@ -44,6 +45,9 @@ def chunk_children(address: bytes, data: bytes | memoryview) -> list[bytes]:
                 if ws.merge.base_root is not None:
                     out.append(ws.merge.base_root)
             return out
+        if magic == b"ASTS":
+            entry = decode_stash(bytes(data))
+            return [entry.head, entry.working, entry.staged]
         if magic == b"AROT":
             return list(RootValue.decode(bytes(data), address).values())
         if magic == b"ATBL":
