@@ -266,7 +266,8 @@ class Repo:
         refs too with ``all_refs``). Undo a bad ``reset(hard=True)`` with
         ``reset(entry["commit_hash"], hard=True)``."""
         if ref is not None:
-            entries = self.db.reflog([reflog_ref(self.db.store, ref)])
+            name = BRANCH_PREFIX + self.ws.branch if ref.upper() == "HEAD" else ref
+            entries = self.db.reflog([reflog_ref(self.db.store, name)])
         else:
             entries = [e for e in self.db.reflog() if all_refs or not e.ref.startswith(REMOTE_PREFIX)]
         out = []

@@ -12,7 +12,8 @@ each stash name: ``name`` is the stash (``dolt-cli`` for the command line),
 ``dolt_reflog()`` lists every move of a branch or tag (engine/history/reflog.py),
 newest first: ``ref`` is the full ref name (``refs/heads/main``), ``commit_hash`` the
 commit it moved to (a tag's commit), ``ref_timestamp`` when. With a name, only that
-ref's moves (``main``, ``v1`` or a full name; a deleted branch's moves stay listed);
+ref's moves (``main``, ``v1``, ``HEAD`` for the session's branch, or a full name; a
+deleted branch's moves stay listed);
 ``--all`` adds remote-tracking refs.
 """
 
@@ -52,7 +53,8 @@ def reflog_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Tab
     if values and not show_all and values[0].startswith("-"):
         raise InvalidInput(f"dolt_reflog(): unknown option {values[0]!r}; call it as {_USAGE}")
     if values and not show_all:
-        entries = ctx.db.reflog([reflog_ref(ctx.db.store, values[0])])
+        name = f"refs/heads/{ctx.branch}" if values[0].upper() == "HEAD" else values[0]
+        entries = ctx.db.reflog([reflog_ref(ctx.db.store, name)])
     else:
         entries = [
             e for e in ctx.db.reflog() if show_all or not e.ref.startswith(REMOTE_PREFIX)

@@ -107,6 +107,7 @@ def test_reflog_function_after_a_bad_reset(repo):
     got = rows(cur, "SELECT ref, commit_hash, commit_message FROM dolt_reflog('main')")
     assert [r[2] for r in got] == ["base", "three", "base", "Initialize data repository"]
     assert got[1][1] == lost and {r[0] for r in got} == {"refs/heads/main"}
+    assert rows(cur, "SELECT commit_hash FROM dolt_reflog('HEAD')") == [(r[1],) for r in got]
     cur.execute(f"CALL dolt_reset('--hard', '{lost}')")
     assert rows(cur, "SELECT count(*) FROM t") == [(3,)]
     names = [d[0] for d in cur.execute("SELECT * FROM dolt_reflog()").description]
