@@ -41,9 +41,14 @@ def carry_conflicts(ws: Workspace, target_head: RootValue) -> list[str]:
     return [t for t in changed_tables(ws) if target_head.get(t) != head.get(t)]
 
 
-def refuse_conflicting_carry(ws: Workspace, target_head: RootValue) -> None:
-    """Raise DirtyWorkingSet naming the changed tables a switch to a branch whose HEAD
-    root is ``target_head`` would overwrite (``carry_conflicts``), if any."""
+def refuse_conflicting_carry(ws: Workspace, target_head: RootValue, target: str) -> None:
+    """Raise MergeInProgress during a merge, or DirtyWorkingSet naming the changed tables
+    a switch to ``target``, whose HEAD root is ``target_head``, would overwrite."""
+    if ws.merge is not None:
+        raise MergeInProgress(
+            f"cannot switch to {target!r} during a merge (commit it after resolving "
+            "conflicts, abort it with `arbor merge --abort`, or discard it with -f)"
+        )
     conflicts = carry_conflicts(ws, target_head)
     if conflicts:
         raise DirtyWorkingSet(
@@ -72,12 +77,7 @@ def move_changes(ws: Workspace, other: Workspace, *, force: bool = False) -> Non
         ws.working, ws.staged, ws.merge = head, head, None
         ws.persist()
         return
-    if ws.merge is not None:
-        raise MergeInProgress(
-            f"cannot switch to {target!r} during a merge (commit it after resolving "
-            "conflicts, abort it with `arbor merge --abort`, or discard it with -f)"
-        )
-    refuse_conflicting_carry(ws, other.head_root)
+    refuse_conflicting_carry(ws, other.head_root, target)
     if other.dirty or other.staged.address != other.head_root.address:
         raise DirtyWorkingSet(
             f"branch {target!r} has uncommitted changes of its own; carrying this branch's "

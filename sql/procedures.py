@@ -299,7 +299,9 @@ def dolt_checkout(session, args: Sequence[str]) -> pa.Table:
         session.check_writable()
         start = _in_snapshot(ws, names[1] if len(names) == 2 else "HEAD")
         if move and not force:  # refused before the branch exists
-            checkout.refuse_conflicting_carry(ws, ws.commit_root(ws.resolve_commit(start)))
+            checkout.refuse_conflicting_carry(
+                ws, ws.commit_root(ws.resolve_commit(start)), names[0]
+            )
         # the open transaction is persisted with the new branch, in one write
         session.db.create_branch(
             names[0], start, force=bool(parsed.flags.get("force_create")), workspace=ws

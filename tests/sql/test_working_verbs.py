@@ -161,3 +161,19 @@ def test_checkout_move_and_force(repo):
     assert rows(cur, "SELECT active_branch(), count(*) FROM t") == [("main", 2)]
     cur.execute("CALL dolt_checkout('-B', 'other', 'main')")  # moves other back to main
     assert rows(cur, "SELECT dolt_hashof('other') = dolt_hashof('main')") == [(True,)]
+
+
+def test_checkout_b_move_during_a_merge_creates_no_branch(repo):
+    con, cur = repo
+    cur.execute("CALL dolt_checkout('-b', 'side')")
+    cur.execute("UPDATE t SET a = 10 WHERE id = 1")
+    cur.execute("CALL dolt_commit('-am', 'side')")
+    cur.execute("CALL dolt_checkout('main')")
+    cur.execute("UPDATE t SET a = 20 WHERE id = 1")
+    cur.execute("CALL dolt_commit('-am', 'main')")
+    cur.execute("CALL dolt_merge('side')")
+    before = state(con)
+    with pytest.raises(arbordb.OperationalError, match="during a merge"):
+        cur.execute("CALL dolt_checkout('-b', 'x', '--move')")
+    assert state(con) == before
+    assert ("x",) not in rows(cur, "SELECT name FROM dolt_branches")
