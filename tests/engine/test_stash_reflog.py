@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from arbordb.engine.errors import (
+    CommitConflict,
     DirtyWorkingSet,
     InvalidInput,
     MergeInProgress,
@@ -220,11 +221,15 @@ def test_reflog_records_moves_only():
     ]
 
 
-def test_a_refused_commit_writes_no_reflog_entry(repo):
+def test_a_lost_race_writes_no_reflog_entry(repo, tmp_path):
+    other = Repo(tmp_path / "repo")  # reads main's head now
+    repo.commit("wins", allow_empty=True)
     before = refs(repo)
-    with pytest.raises(Exception):
-        repo.commit("nothing changed")
-    assert refs(repo) == before
+    with pytest.raises(CommitConflict):
+        other.commit("loses", allow_empty=True)
+    assert refs(repo) == before  # invariant (1): neither the move nor its entry
+    assert [e["commit_message"] for e in repo.reflog("main")][:1] == ["wins"]
+    other.close()
 
 
 def test_gc_expires_old_reflog_entries_but_keeps_the_newest(repo):
