@@ -177,3 +177,17 @@ def test_checkout_b_move_during_a_merge_creates_no_branch(repo):
         cur.execute("CALL dolt_checkout('-b', 'x', '--move')")
     assert state(con) == before
     assert ("x",) not in rows(cur, "SELECT name FROM dolt_branches")
+
+
+def test_repo_verbs_raise_arbordb_errors(tmp_path):
+    repo = arbordb.Repo(tmp_path / "r")
+    with pytest.raises(arbordb.ProgrammingError, match=r"stash@\{0\} does not exist"):
+        repo.stash_pop()
+    with pytest.raises(arbordb.OperationalError, match="No local changes to save"):
+        repo.stash()
+    with pytest.raises(arbordb.ProgrammingError, match="no reflog entries"):
+        repo.reflog("nope")
+    with pytest.raises(arbordb.ProgrammingError, match="needs a message"):
+        repo.commit()
+    assert repo.reflog()[0]["commit_message"] == "Initialize data repository"
+    repo.close()
