@@ -283,9 +283,10 @@ class Repo:
             )
         return out
 
-    def merge(self, revision: str, *, no_ff: bool = False, message: str | None = None, mode: str = "cell", rules: Mapping[str, Mapping[str, Any]] | None = None) -> MergeOutcome:
-        """Three-way merge ``revision`` into the active branch (conflicts stay in the working set)."""
-        return self.ws.merge_revision(revision, no_ff=no_ff, message=message, options=MergeOptions(mode=mode, rules=rules or {}))
+    def merge(self, revision: str, *, no_ff: bool = False, message: str | None = None, author: tuple[str, str] | None = None, mode: str = "cell", rules: Mapping[str, Mapping[str, Any]] | None = None) -> MergeOutcome:
+        """Three-way merge ``revision`` into the active branch (conflicts stay in the working
+        set); the merge commit is by ``author`` (name, email) when given."""
+        return self.ws.merge_revision(revision, no_ff=no_ff, message=message, author=author, options=MergeOptions(mode=mode, rules=rules or {}))
 
     def resolve(self, table: str, strategy: str) -> None:
         self.ws.resolve_conflicts([table], strategy)

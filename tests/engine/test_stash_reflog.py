@@ -357,3 +357,14 @@ def test_stash_and_gc_never_lose_a_stashed_state(tmp_path_factory, ops):
             r.reset(hard=True)
     finally:
         r.close()
+
+
+def test_merge_author(repo):
+    repo.checkout("side", create=True)
+    repo.write("labels", labels([3], ["owl"]), mode="upsert")
+    repo.commit("owl")
+    repo.checkout("main")
+    repo.commit("main moves", allow_empty=True)
+    repo.merge("side", author=("Ann", "ann@x.org"))
+    head = repo.log()[0]
+    assert (head["committer"], head["email"], len(head["parents"])) == ("Ann", "ann@x.org", 2)
