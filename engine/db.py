@@ -342,8 +342,8 @@ class Database:
     def gc(self) -> dict[str, int]:
         """Delete every chunk no ref, working set, stash or reflog entry reaches, safely
         beside writers and readers in other processes (store invariant (5)); reflog
-        entries beyond the newest ``REFLOG_KEEP`` of each ref are dropped first
-        (history/reflog.py). Returns ``kept``, ``deleted`` and ``freed_bytes``."""
+        entries of deleted refs, and beyond the newest ``REFLOG_KEEP`` of each ref, are
+        dropped first (history/reflog.py). Returns ``kept``, ``deleted`` and ``freed_bytes``."""
         expired = expire_updates(self.store)
         if expired:  # a lost race (another gc expired them) changes nothing: go on
             self.store.commit({}, expired)

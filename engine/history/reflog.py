@@ -14,10 +14,12 @@ before it still name where the ref was (``dolt_reflog`` shows them, as Dolt's do
 so a deleted branch can be re-created at its last commit).
 
 Because entries are refs, garbage collection keeps every commit they name (and
-all it reaches). Dolt's reflog lives in its chunk journal and ``dolt gc`` drops it;
-here ``expire_updates`` (run by ``Database.gc``) keeps the newest ``REFLOG_KEEP``
-entries of each ref and drops the rest, so a collection frees what only old
-entries held and the log stays bounded.
+all it reaches). Dolt's reflog lives in its chunk journal and ``dolt gc`` drops it
+all; here ``expire_updates`` (run by ``Database.gc`` before it marks) keeps the
+newest ``REFLOG_KEEP`` entries of each ref that exists, so a bad ``reset --hard``
+can be undone after a gc too, and drops the rest, and every entry of a deleted ref
+(recoverable until the next gc, as in Dolt), so a collection frees a deleted
+branch's data and the log stays bounded.
 
 Invariants:
   (1) An entry is written in the same store commit as the ref move it records;
@@ -100,15 +102,18 @@ def read_reflog(store: ChunkStore, refs: Sequence[str] | None = None) -> list[Re
 
 
 def expire_updates(store: ChunkStore, keep: int = REFLOG_KEEP) -> list[RefUpdate]:
-    """Deletions of every entry older than the newest ``keep`` of its ref (for gc)."""
+    """Deletions for gc: every entry of a ref that no longer exists, and every entry
+    older than the newest ``keep`` of a ref that does."""
+    live = {name for prefix in LOGGED_PREFIXES for name in store.list_refs(prefix)}
     per_ref: dict[str, list[tuple[str, bytes]]] = {}
     for name, address in store.list_refs(REFLOG_PREFIX).items():
         entry = _parse(name, address)
         if entry is not None:
             per_ref.setdefault(entry.ref, []).append((name, address))
     doomed = []
-    for items in per_ref.values():  # each sorted oldest first (list_refs order)
-        doomed += [RefUpdate(n, a, None) for n, a in items[: max(0, len(items) - keep)]]
+    for ref, items in per_ref.items():  # each sorted oldest first (list_refs order)
+        cut = len(items) if ref not in live else max(0, len(items) - keep)
+        doomed += [RefUpdate(n, a, None) for n, a in items[:cut]]
     return doomed
 
 

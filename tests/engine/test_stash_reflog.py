@@ -368,3 +368,16 @@ def test_merge_author(repo):
     repo.merge("side", author=("Ann", "ann@x.org"))
     head = repo.log()[0]
     assert (head["committer"], head["email"], len(head["parents"])) == ("Ann", "ann@x.org", 2)
+
+
+def test_gc_drops_a_deleted_branchs_reflog_and_frees_its_data(repo):
+    repo.checkout("scratch", create=True)
+    repo.write("big", labels(list(range(5000)), ["x"] * 5000), primary_key=["id"])
+    big = repo.commit("big")
+    repo.checkout("main")
+    repo.delete_branch("scratch", force=True)
+    assert repo.reflog("scratch")[0]["commit_hash"] == big  # recoverable until gc
+    assert repo.db.gc()["deleted"] > 0
+    with pytest.raises(NotFound):
+        repo.reflog("scratch")
+    assert {e["ref"] for e in repo.reflog()} == {"refs/heads/main"}
