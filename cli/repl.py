@@ -99,6 +99,7 @@ RELATIONS = """
 dolt_log dolt_branches dolt_remote_branches dolt_remotes dolt_tags dolt_status dolt_commits
 dolt_commit_ancestors dolt_diff dolt_diff_stat dolt_diff_summary dolt_patch dolt_schema_diff
 dolt_conflicts dolt_schema_conflicts dolt_merge_status dolt_tests dolt_test_run
+dolt_stashes dolt_reflog
 """.split()
 # Backslash verbs whose arguments are revisions.
 _REVISION_VERBS = ("checkout", "merge", "diff", "log", "branch")

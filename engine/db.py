@@ -61,6 +61,7 @@ from .history import (
     tag_ref,
     working_set_ref,
 )
+from .history.reflog import ReflogEntry, expire_updates, logged, read_reflog
 from .history.revision import RevisionKind
 from .root import RootValue
 from .table import Table
@@ -150,7 +151,7 @@ class Database:
         address = buffer.put(encode_commit(commit))
         chunks, default = self.refs.default_branch_update(branch)
         buffer.put_many(list(chunks.values()))
-        if not buffer.flush([RefUpdate(branch_ref(branch), None, address), default]):
+        if not buffer.flush(logged([RefUpdate(branch_ref(branch), None, address), default])):
             raise AlreadyExists("another process initialised the repository at the same moment")
         return address
 
@@ -298,7 +299,7 @@ class Database:
             updates.append(update)
         if mine:
             workspace.buffer.put_many(list(chunks.values()))
-            if not workspace.buffer.flush(updates):
+            if not workspace.buffer.flush(logged(updates)):
                 workspace.refuse_lost_race()
         else:
             self.refs.update(updates, chunks)
@@ -348,10 +349,18 @@ class Database:
         return chunk_children(address, self.store.get(address))
 
     def gc(self) -> dict[str, int]:
-        """Delete every chunk no ref or working set reaches, safely beside writers and
-        readers in other processes (store invariant (5)). Returns ``kept``,
-        ``deleted`` and ``freed_bytes``."""
+        """Delete every chunk no ref, working set, stash or reflog entry reaches, safely
+        beside writers and readers in other processes (store invariant (5)); reflog
+        entries of deleted refs, and beyond the newest ``REFLOG_KEEP`` of each ref, are
+        dropped first (history/reflog.py). Returns ``kept``, ``deleted`` and ``freed_bytes``."""
+        expired = expire_updates(self.store)
+        if expired:  # a lost race (another gc expired them) changes nothing: go on
+            self.store.commit({}, expired)
         return self.store.collect_garbage(mark)
+
+    def reflog(self, refs: Sequence[str] | None = None) -> list[ReflogEntry]:
+        """Reflog entries, newest first: of the full ref names ``refs``, or of every ref."""
+        return read_reflog(self.store, refs)
 
     def fsck(self) -> list[str]:
         """Check every reachable chunk: present, hashes to its address, decodes. Returns problems."""

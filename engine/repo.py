@@ -23,12 +23,15 @@ from typing import Any
 
 import pyarrow as pa
 
+from . import checkout, clean, stashes
 from .chunks.lmdb_store import LmdbChunkStore
 from .config import Config
 from .db import REPO_DIR, Database
 from .errors import InvalidInput, TableNotFound
 from .hash import format_address
-from .history.refs import BRANCH_PREFIX, TAG_PREFIX
+from .history import peel
+from .history.reflog import reflog_ref
+from .history.refs import BRANCH_PREFIX, REMOTE_PREFIX, TAG_PREFIX
 from .remote import config as remote_config
 from .remote import sync
 from .table import Column, Schema, Table
@@ -78,12 +81,20 @@ class Repo:
     def delete_branch(self, name: str, *, force: bool = False) -> None:
         self.db.delete_branch(name, force=force, current=self.ws.branch)
 
-    def checkout(self, name: str, *, create: bool = False) -> None:
-        """Switch branches in O(1); uncommitted changes stay on the branch they were made on."""
-        if create:
+    def checkout(
+        self, name: str, *, create: bool = False, move: bool = False, force: bool = False
+    ) -> None:
+        """Switch branches in O(1). Uncommitted changes stay on the branch they were made
+        on (as in SQL), or with ``move`` go along to ``name`` as Dolt's CLI carries them
+        (refused, naming the tables, when ``name``'s HEAD has them otherwise);
+        ``force`` discards them (``checkout -f``)."""
+        if create:  # at HEAD: the changes always carry there
             self.branch(name)
-        self.db.refs.branch_head(name)
-        self.ws.persist()
+        other = self.db.workspace(name)  # BranchNotFound before anything is written
+        if move or force:
+            checkout.move_changes(self.ws, other, force=force)
+        else:
+            self.ws.persist()
         self.ws = self.db.workspace(name)
 
     def tag(self, name: str, revision: str = "HEAD", message: str = "") -> None:
@@ -206,14 +217,76 @@ class Repo:
         self.ws.drop_table(name)
         self.ws.persist()
 
-    def commit(self, message: str, *, all_tables: bool = True, allow_empty: bool = False, author: tuple[str, str] | None = None, metadata: Mapping[str, Any] | None = None) -> str:
-        """Commit (staging every change first unless ``all_tables=False``); returns the hash."""
-        address = self.ws.commit(message, stage_all=all_tables, allow_empty=allow_empty, author=author, metadata=metadata)
+    def commit(self, message: str = "", *, all_tables: bool = True, allow_empty: bool = False, author: tuple[str, str] | None = None, metadata: Mapping[str, Any] | None = None, amend: bool = False) -> str:
+        """Commit (staging every change first unless ``all_tables=False``); returns the hash.
+        ``amend`` replaces HEAD instead (``commit --amend``; an empty message keeps HEAD's)."""
+        if not message and not amend:
+            raise InvalidInput("a commit needs a message: repo.commit('what changed')")
+        address = self.ws.commit(message, stage_all=all_tables, allow_empty=allow_empty, author=author, metadata=metadata, amend=amend)
         return format_address(address)
 
-    def merge(self, revision: str, *, no_ff: bool = False, message: str | None = None, mode: str = "cell", rules: Mapping[str, Mapping[str, Any]] | None = None) -> MergeOutcome:
-        """Three-way merge ``revision`` into the active branch (conflicts stay in the working set)."""
-        return self.ws.merge_revision(revision, no_ff=no_ff, message=message, options=MergeOptions(mode=mode, rules=rules or {}))
+    # --- uncommitted work -------------------------------------------------------------
+
+    def stash(self, *, include_untracked: bool = False, name: str = stashes.CLI_STASH) -> dict[str, Any]:
+        """Save the uncommitted changes as ``stash@{0}`` and reset them to HEAD (``dolt
+        stash``); untracked tables stay unless ``include_untracked``. Returns the entry
+        as ``stash_list`` gives it. Raises ``NothingToStash`` when nothing changed."""
+        return _stash_dict(stashes.push(self.ws, name, include_untracked=include_untracked))
+
+    def stash_list(self, name: str | None = stashes.CLI_STASH) -> list[dict[str, Any]]:
+        """Stash entries, newest first: of stash ``name`` (None: of every name)."""
+        return [_stash_dict(s) for s in stashes.list_stashes(self.db.store, name)]
+
+    def stash_pop(self, stash_id: str | int | None = None, *, name: str = stashes.CLI_STASH) -> dict[str, Any]:
+        """Apply ``stash@{N}`` (default the newest) to the working set and drop it; refused,
+        the entry kept, when it touches tables with local changes or would conflict."""
+        ident = None if stash_id is None else str(stash_id)
+        return _stash_dict(stashes.pop(self.ws, name, ident))
+
+    def stash_drop(self, stash_id: str | int | None = None, *, name: str = stashes.CLI_STASH) -> dict[str, Any]:
+        """Delete ``stash@{N}`` (default the newest) without applying it."""
+        ident = None if stash_id is None else str(stash_id)
+        return _stash_dict(stashes.drop(self.db.store, name, ident))
+
+    def stash_clear(self, *, name: str = stashes.CLI_STASH) -> int:
+        """Delete every entry of the stash; returns how many there were."""
+        return stashes.clear(self.db.store, name)
+
+    def clean(self, tables: Sequence[str] = (), *, dry_run: bool = False) -> list[str]:
+        """Drop untracked tables (created, never staged nor committed): all, or ``tables``
+        (each must be untracked); returns their names. ``dry_run`` only lists them."""
+        removed = clean.clean(self.ws, tables, dry_run=dry_run)
+        if removed and not dry_run:
+            self.ws.persist()
+        return removed
+
+    def reflog(self, ref: str | None = None, *, all_refs: bool = False) -> list[dict[str, Any]]:
+        """Where branches and tags pointed, newest first (``dolt reflog``): every move of
+        ``ref`` (a branch, tag or full ref name), or of every branch and tag (remote-tracking
+        refs too with ``all_refs``). Undo a bad ``reset(hard=True)`` with
+        ``reset(entry["commit_hash"], hard=True)``."""
+        if ref is not None:
+            name = BRANCH_PREFIX + self.ws.branch if ref.upper() == "HEAD" else ref
+            entries = self.db.reflog([reflog_ref(self.db.store, name)])
+        else:
+            entries = [e for e in self.db.reflog() if all_refs or not e.ref.startswith(REMOTE_PREFIX)]
+        out = []
+        for e in entries:
+            commit = peel(self.db.store, e.address)
+            out.append(
+                {
+                    "ref": e.ref,
+                    "ref_timestamp": datetime.fromtimestamp(e.timestamp / 1e6).astimezone(),
+                    "commit_hash": format_address(commit),
+                    "commit_message": self.db.commit(commit).message,
+                }
+            )
+        return out
+
+    def merge(self, revision: str, *, no_ff: bool = False, message: str | None = None, author: tuple[str, str] | None = None, mode: str = "cell", rules: Mapping[str, Mapping[str, Any]] | None = None) -> MergeOutcome:
+        """Three-way merge ``revision`` into the active branch (conflicts stay in the working
+        set); the merge commit is by ``author`` (name, email) when given."""
+        return self.ws.merge_revision(revision, no_ff=no_ff, message=message, author=author, options=MergeOptions(mode=mode, rules=rules or {}))
 
     def resolve(self, table: str, strategy: str) -> None:
         self.ws.resolve_conflicts([table], strategy)
@@ -221,6 +294,10 @@ class Repo:
 
     def abort_merge(self) -> None:
         self.ws.merge_abort()
+
+    def abort_cherry_pick(self) -> None:
+        """Give up a cherry-pick that stopped on conflicts (``cherry-pick --abort``)."""
+        self.ws.merge_abort("cherry-pick")
 
     def reset(self, revision: str | None = None, *, hard: bool = False) -> None:
         self.ws.reset("hard" if hard else "mixed", revision)
@@ -329,6 +406,18 @@ class Repo:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _stash_dict(stash: stashes.Stash) -> dict[str, Any]:
+    """One stash entry as ``dolt_stashes`` shows it (plus its description)."""
+    return {
+        "name": stash.name,
+        "stash_id": stash.stash_id,
+        "branch": stash.entry.branch,
+        "hash": format_address(stash.entry.head),
+        "commit_message": stash.entry.message,
+        "description": stash.description,
+    }
 
 
 def as_arrow(data: object, name: str) -> pa.Table:

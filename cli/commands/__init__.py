@@ -23,16 +23,18 @@ from . import (
     log,
     maintenance,
     merge,
+    reflog,
     remote,
     schema,
     sql,
+    stash,
     status,
     table,
 )
 
 MODULES = (
     init, config, info, schema, status, commit, log, diff, branch, merge, checks, blame, table,
-    sql, maintenance, remote, demo,
+    sql, maintenance, remote, demo, stash, reflog,
 )  # fmt: skip
 
 

@@ -83,7 +83,9 @@ def branch(
     epilog=example(
         "arbor checkout relabel",
         "arbor checkout -b relabel v1",
-        "arbor checkout labels       # discard working changes to a table",
+        "arbor checkout -B relabel    # create, or move an existing relabel to HEAD",
+        "arbor checkout -f main       # discard uncommitted changes and switch",
+        "arbor checkout labels        # discard working changes to a table",
     )
 )
 @click.option(
@@ -92,21 +94,44 @@ def branch(
     metavar="NEW",
     help="Create branch NEW (at START, default HEAD) and switch to it.",
 )
+@click.option(
+    "-B",
+    "reset_branch",
+    metavar="NAME",
+    help="Like -b, but move branch NAME to START if it exists.",
+)
+@click.option(
+    "-f", "--force", is_flag=True, help="Discard uncommitted changes instead of carrying them."
+)
 @click.argument("targets", nargs=-1)
 @pass_invocation
-def checkout(invocation: Invocation, new_branch: str | None, targets: tuple[str, ...]) -> None:
+def checkout(
+    invocation: Invocation,
+    new_branch: str | None,
+    reset_branch: str | None,
+    force: bool,
+    targets: tuple[str, ...],
+) -> None:
     """Switch branches or restore tables.
 
-    With a BRANCH, switch to it (uncommitted changes stay on the branch they were
-    made on). With TABLES, discard their working changes. -b NEW [START] creates NEW
+    With a BRANCH, switch to it: uncommitted changes go along, as in Dolt's CLI,
+    unless the branch has a changed table otherwise than HEAD (then nothing
+    happens and the tables are named; commit or stash the changes, or -f to discard
+    them). With TABLES, discard their working changes. -b NEW [START] creates NEW
     and switches to it.
     """
-    if not new_branch and not targets:
+    if new_branch and reset_branch:
+        raise UsageError("-b and -B contradict each other (pass one of them)")
+    if not new_branch and not reset_branch and not targets:
         raise UsageError("name a branch to switch to, a table to restore, or -b NEW")
-    args = (["-b", new_branch] if new_branch else []) + list(targets)
+    args = ["-b", new_branch] if new_branch else (["-B", reset_branch] if reset_branch else [])
+    args += ["-f"] * force
     with invocation.client() as client:
         before = client.branch
-        result = client.call("dolt_checkout", *args).to_pylist()
+        switching = args or (len(targets) == 1 and targets[0] in client.branches())
+        if switching and invocation.shared is None:  # the shell's \checkout keeps SQL's way
+            args.append("--move")
+        result = client.call("dolt_checkout", *args, *targets).to_pylist()
         now = client.branch
         if invocation.shared is None:  # the shell's \checkout moves only its session
             client.remember_branch()

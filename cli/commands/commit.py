@@ -17,7 +17,9 @@ def _committed(client: Client, message: str) -> str:
 
 @click.command(
     epilog=example(
-        'arbor commit -Am "import labels"', 'arbor commit -m "fix" --author "Ann <ann@x.org>"'
+        'arbor commit -Am "import labels"',
+        'arbor commit -m "fix" --author "Ann <ann@x.org>"',
+        'arbor commit --amend -m "better message"',
     )
 )
 @click.option("-m", "--message", metavar="MSG", help="The commit message.")
@@ -30,6 +32,11 @@ def _committed(client: Client, message: str) -> str:
 @click.option("--allow-empty", is_flag=True, help="Commit even when nothing changed.")
 @click.option("--author", metavar="AUTHOR", help='Author as "Name <email>".')
 @click.option("--date", metavar="DATE", help="Commit time, ISO 8601 (e.g. 2026-03-01T12:00:00).")
+@click.option(
+    "--amend",
+    is_flag=True,
+    help="Replace the last commit (its message too, unless -m is given) instead.",
+)
 @pass_invocation
 def commit(
     invocation: Invocation,
@@ -39,20 +46,24 @@ def commit(
     allow_empty: bool,
     author: str | None,
     date: str | None,
+    amend: bool,
 ) -> None:
     """Record staged tables as a new commit.
 
-    -a stages modified tables first, -A every change including new tables.
+    -a stages modified tables first, -A every change including new tables. --amend
+    replaces the last commit with one holding the staged tables (the replaced commit
+    stays findable with arbor reflog).
     """
-    if not message:
+    if not message and not amend:
         raise UsageError('a commit needs a message: arbor commit -m "what changed"')
-    args = ["-m", message]
+    args = ["-m", message] if message else []
+    args += ["--amend"] * amend
     args += ["-a"] * stage_modified + ["-A"] * stage_all + ["--allow-empty"] * allow_empty
     args += ["--author", author] if author else []
     args += ["--date", date] if date else []
     with invocation.client() as client:
         client.call("dolt_commit", *args)
-        out(_committed(client, message))
+        out(_committed(client, message or client.scalar("SELECT message FROM dolt_log LIMIT 1")))
 
 
 @click.command(epilog=example("arbor reset labels      # unstage", "arbor reset --hard HEAD~1"))
@@ -73,17 +84,23 @@ def reset(invocation: Invocation, soft: bool, hard: bool, targets: tuple[str, ..
         client.call("dolt_reset", *flags, *targets)
 
 
-@click.command(epilog=example("arbor revert HEAD", "arbor revert 8k3l1ab2"))
+@click.command(
+    epilog=example(
+        "arbor revert HEAD", "arbor revert 8k3l1ab2", 'arbor revert --author "Ann <ann@x.org>" HEAD'
+    )
+)
+@click.option("--author", metavar="AUTHOR", help='Author of the revert commits, "Name <email>".')
 @click.argument("revisions", nargs=-1, required=True)
 @click.pass_context
-def revert(ctx: click.Context, revisions: tuple[str, ...]) -> None:
+def revert(ctx: click.Context, author: str | None, revisions: tuple[str, ...]) -> None:
     """Make commits that undo earlier commits.
 
     Each of REVISIONS gets a new commit that reverses its change. Conflicts stay in
     the working set to resolve (then arbor commit); the exit status is then 1.
     """
+    flags = ["--author", author] if author else []
     with invocation_of(ctx).client() as client:
-        (status,) = client.call("dolt_revert", *revisions).column("status").to_pylist()
+        (status,) = client.call("dolt_revert", *flags, *revisions).column("status").to_pylist()
         if status:
             out(
                 "Revert stopped with conflicts: resolve them with `arbor conflicts resolve` "

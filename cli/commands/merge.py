@@ -18,6 +18,7 @@ UP_TO_DATE = "Everything up-to-date"  # dolt_merge's message when there is nothi
     epilog=example(
         "arbor merge relabel",
         'arbor merge --no-ff -m "merge relabel" relabel',
+        'arbor merge --no-edit --author "Ann <ann@x.org>" relabel',
         "arbor merge --abort",
         "arbor merge --check labels relabel   # only if dolt_tests group 'labels' passes",
     )
@@ -34,6 +35,10 @@ UP_TO_DATE = "Everything up-to-date"  # dolt_merge's message when there is nothi
 )
 @click.option("-m", "--message", metavar="MSG", help="Message of the merge commit.")
 @click.option(
+    "--no-edit", is_flag=True, help="Use the default merge message (no editor is ever opened)."
+)
+@click.option("--author", metavar="AUTHOR", help='Author of the merge commit, "Name <email>".')
+@click.option(
     "--check",
     metavar="GROUP",
     help="Refuse the merge unless the dolt_tests of GROUP pass on its result.",
@@ -47,6 +52,8 @@ def merge(
     squash: bool,
     abort: bool,
     message: str | None,
+    no_edit: bool,
+    author: str | None,
     check: str | None,
     branch: str | None,
 ) -> None:
@@ -58,10 +65,12 @@ def merge(
     """
     if abort == bool(branch):
         raise UsageError("name one branch to merge, or pass --abort (not both)")
-    if abort and (no_ff or no_commit or squash or message):
+    if abort and (no_ff or no_commit or squash or message or author or no_edit):
         raise UsageError("--abort takes no other options")
     if squash and no_ff:
         raise UsageError("--squash and --no-ff contradict each other (pass one of them)")
+    if no_edit and message:
+        raise UsageError("--no-edit keeps the default message and -m gives one: pass one of them")
     flags = (
         ["--no-ff"] * no_ff
         + ["--no-commit"] * no_commit
@@ -69,6 +78,7 @@ def merge(
         + ["--abort"] * abort
     )
     flags += ["-m", message] if message else []
+    flags += ["--author", author] if author else []
     flags += ["--check", check] if check else []
     with invocation_of(ctx).client() as client:
         rows = client.call("dolt_merge", *flags, *([branch] if branch else [])).to_pylist()

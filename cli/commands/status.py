@@ -26,6 +26,13 @@ def status_text(client: Client) -> str:
                 "  (fix conflicts with `arbor conflicts resolve` and run `arbor commit`)",
                 "  (use `arbor merge --abort` to abort the merge)",
             ]
+        elif unstaged:  # resolved by hand: the results must be staged (Dolt's `dolt add`)
+            names = " ".join(r["table_name"] for r in unstaged)
+            lines += [
+                "All conflicts and constraint violations fixed but you are still merging.",
+                f"  (use `arbor add {names}` to stage the merge results,",
+                "   then run `arbor commit` to conclude the merge)",
+            ]
         else:
             lines += ["  (all conflicts fixed: run `arbor commit` to conclude the merge)"]
     sections = [

@@ -9,6 +9,9 @@ The names in use:
     workingSets/heads/<branch>        the branch's working set (working_set.py)
     refs/remotes/<remote>/<branch>    the head commit of <branch> on remote <remote>
                                       when last fetched or pushed (remote-tracking)
+    refs/stashes/<name>/<digits>      a stash entry (stash.py)
+    reflog/<ref name>/<digits>        where a logged ref moved (reflog.py; written
+                                      only by ``reflog.logged``, beside the move)
     refs/internal/default_branch      a default-branch chunk (below)
 
 There is no stored HEAD: each session keeps its own current branch. The
@@ -69,6 +72,8 @@ from arbordb.engine.errors import (
 from arbordb.engine.hash import address_of, format_address, require_address
 
 from .commit import COMMIT_MAGIC
+from .reflog import LOGGED_PREFIXES, logged
+from .stash import STASH_MAGIC
 from .tag import TAG_MAGIC
 from .working_set import WORKING_SET_MAGIC
 
@@ -76,7 +81,10 @@ BRANCH_PREFIX = "refs/heads/"
 TAG_PREFIX = "refs/tags/"
 WORKING_SET_PREFIX = "workingSets/heads/"
 REMOTE_PREFIX = "refs/remotes/"
+STASH_PREFIX = "refs/stashes/"
 DEFAULT_BRANCH_REF = "refs/internal/default_branch"
+
+assert LOGGED_PREFIXES == (BRANCH_PREFIX, TAG_PREFIX, REMOTE_PREFIX)
 
 DEFAULT_BRANCH_MAGIC = b"ADEF"
 DEFAULT_BRANCH_VERSION = 1
@@ -185,6 +193,7 @@ _NAMESPACES = (
     (TAG_PREFIX, check_tag_name, TAG_MAGIC, "a tag"),
     (WORKING_SET_PREFIX, check_branch_name, WORKING_SET_MAGIC, "a working set"),
     (REMOTE_PREFIX, check_branch_name, COMMIT_MAGIC, "a commit"),  # <remote>/<branch>
+    (STASH_PREFIX, check_branch_name, STASH_MAGIC, "a stash entry"),  # <name>/<digits>
 )
 
 
@@ -314,7 +323,7 @@ class Refs:
                         f"ref {u.name!r} must name {kind}, but chunk {format_address(new)} "
                         "is some other object"
                     )
-        if not self.store.commit(chunks, list(updates)):
+        if not self.store.commit(chunks, logged(updates)):  # and their reflog entries
             self._raise_conflict(updates)
 
     def _chunk(self, name: str, address: bytes, chunks: Mapping[bytes, bytes]) -> bytes:

@@ -49,6 +49,7 @@ from ..errors import (
 from ..hash import addresses_of, format_address
 from ..history import Refs, is_ancestor
 from ..history.commit import COMMIT_MAGIC
+from ..history.reflog import logged
 from ..history.refs import BRANCH_PREFIX, REMOTE_PREFIX, TAG_PREFIX, check_branch_name
 from ..workspace import MergeOutcome, Workspace
 from . import config
@@ -234,7 +235,7 @@ def _track(store: ChunkStore, remote_name: str, moved: dict[str, bytes | None]) 
             current = store.get_ref(name)
             if current != new:
                 updates.append(RefUpdate(name, current, new))  # new None: deleted remotely
-        if not updates or store.commit({}, updates):
+        if not updates or store.commit({}, logged(updates)):
             return
     raise CommitConflict("remote-tracking refs kept changing; run the command again")
 
@@ -345,7 +346,7 @@ def _resolve(store: ChunkStore, remote: RemoteRepository, got: Received, address
 
 def _store(store: ChunkStore, got: Received, updates: list[RefUpdate], extra: dict[bytes, bytes] | None = None) -> None:
     chunks = {**got.chunks, **(extra or {})}
-    if not store.commit(chunks, updates, bases=got.bases, base_chunks=got.base_chunks, deltas=got.deltas):
+    if not store.commit(chunks, logged(updates), bases=got.bases, base_chunks=got.base_chunks, deltas=got.deltas):
         raise CommitConflict("local refs changed while fetching; nothing was stored: run it again")
 
 

@@ -4,9 +4,9 @@ and the check a write makes after a gc ran under it).
 Every stored object starts with a four-byte magic, owned by its codec together with
 the function that lists the addresses it names (``KINDS``: commit ``ACMT``, tag
 ``ATAG``, working set ``AWKS``, root value ``AROT``, table header ``ATBL``, artifacts
-``AART``, default branch ``ADEF``); a tree node has a level byte at offset 1 instead:
-a leaf (level 0) names nothing, an internal node (level >= 1) names its children. No
-magic has a zero second byte, so the two never meet. gc's mark, fsck and the remote
+``AART``, default branch ``ADEF``, stash entry ``ASTS``); a tree node has a level byte
+at offset 1 instead: a leaf (level 0) names nothing, an internal node (level >= 1)
+names its children. No magic has a zero second byte, so the two never meet. gc's mark, fsck and the remote
 walk (``remote/walk.py``) all ask here.
 """
 
@@ -21,6 +21,7 @@ from ..history.refs import DEFAULT_BRANCH_MAGIC
 from ..history.tag import TAG_MAGIC, tag_children
 from ..history.working_set import WORKING_SET_MAGIC, working_set_children
 from ..root import ROOT_MAGIC, root_children
+from ..history.stash import STASH_MAGIC, stash_children
 from ..table import Table
 from ..table.header import TABLE_MAGIC
 from .artifacts import ARTIFACTS_MAGIC
@@ -41,6 +42,7 @@ KINDS: dict[bytes, Children] = {
     TABLE_MAGIC: lambda address, data: list(Table.children(data)),
     ARTIFACTS_MAGIC: lambda address, data: artifact_children(data),
     DEFAULT_BRANCH_MAGIC: lambda address, data: [],  # a branch name: names nothing
+    STASH_MAGIC: stash_children,
 }
 
 

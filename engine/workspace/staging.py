@@ -9,6 +9,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import (
+    MergeInProgress,
     NothingToCommit,
     TableNotFound,
     UnresolvedConflicts,
@@ -74,13 +75,28 @@ class Staging(WorkspaceState):
         stage_all: bool = False,
         metadata: Mapping[str, Any] | None = None,
         persist: bool = True,
+        amend: bool = False,
     ) -> bytes:
         """Commit the staged root (Dolt's ``commit``; -a / -A stage first).
+
+        ``amend`` replaces HEAD instead (``commit --amend``): the new commit has HEAD's
+        parents, HEAD's author unless ``author`` is given, and HEAD's message when
+        ``message`` is empty; the replaced commit stays in the reflog.
 
         Persists, unless ``persist`` is False: then the new commit is this workspace's
         tip and the next ``persist`` moves the branch to it (verbs that make several
         commits in one write)."""
         self._refuse_artifacts("commit")
+        if amend:
+            if self.merge is not None:
+                raise MergeInProgress(
+                    "cannot amend during a merge (conclude it with a commit, or abort it "
+                    "with dolt_merge('--abort'))"
+                )
+            replaced = self.loader.load(self.tip)
+            message = message or replaced.message
+            author = author or (replaced.author, replaced.email)
+            allow_empty = True  # rewording alone is an amend's purpose
         staged = self.staged
         if stage_all:
             staged = self.working
@@ -94,7 +110,7 @@ class Staging(WorkspaceState):
                     )
         tip = self.tip
         self._refuse_unstaged_merge_results(staged)
-        parents = [tip]
+        parents = list(replaced.parents) if amend else [tip]
         meta = dict(metadata or {})
         if self.merge is not None and not self.merge.squash:
             parents.append(self.merge.theirs)

@@ -56,6 +56,7 @@ from ..history import (
     encode_working_set,
     working_set_ref,
 )
+from ..history.reflog import logged
 from ..history.revision import (
     Revision,
     RevisionKind,
@@ -135,7 +136,7 @@ class WorkspaceState:
             RefUpdate(branch_ref(self.branch), self.head, head),  # invariant (4)
             *extra,
         ]
-        if not self.buffer.flush(updates):
+        if not self.buffer.flush(logged(updates)):  # with their reflog entries
             self.refuse_lost_race()
         self.ws_address = ws_addr
         self.head = head

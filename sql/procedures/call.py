@@ -9,6 +9,7 @@ import pyarrow as pa
 from ..errors import ObjectNotFound, ProgrammingError
 from .remotes import PROCEDURES as remote_procedures
 from .verbs import PROCEDURES, ProcedureContext
+from .working import PROCEDURES as working_procedures
 
 __all__ = ["all_procedures", "call_procedure"]
 
@@ -42,5 +43,6 @@ def call_procedure(session: ProcedureContext, name: str, args: Sequence[object])
 
 
 def all_procedures() -> dict[str, Callable[..., pa.Table]]:
-    """Every procedure by name: the version verbs (verbs.py) and the remote ones (remotes.py)."""
-    return {**PROCEDURES, **remote_procedures}
+    """Every procedure by name: the version verbs (verbs.py), the remote ones (remotes.py)
+    and those for uncommitted work (working.py: dolt_stash, dolt_clean)."""
+    return {**PROCEDURES, **remote_procedures, **working_procedures}

@@ -8,14 +8,15 @@ Dolt's result row. The verbs themselves are the engine's (``Workspace`` and
     PROCEDURE               ARGUMENTS                                     RESULT COLUMNS
     dolt_add                tables... | '.' | -A                          status
     dolt_commit             -m msg, -a, -A, --allow-empty, --author        hash
-                            "Name <email>", --date ISO-8601
+                            "Name <email>", --date ISO-8601, --amend
     dolt_branch             name [start] | -c src dest | -m [old] new |   status
                             -d/-D names | -f
-    dolt_checkout           branch | -b new [start] | [--] tables...      status, message
+    dolt_checkout           branch [-f] [--move] | -b/-B new [start]      status, message
+                            [--move] | [--] tables...
     dolt_merge              rev [--no-ff] [--no-commit] [--squash] [-m]   hash, fast_forward,
                             [--check group] | --abort                     conflicts, message
     dolt_reset              [--soft | --hard] [rev] | tables...           status
-    dolt_revert             revs...                                       status
+    dolt_revert             revs... [--author "Name <email>"]             status
     dolt_cherry_pick        rev | --abort                                 hash, data_conflicts,
                                                                           schema_conflicts,
                                                                           constraint_violations
@@ -23,6 +24,7 @@ Dolt's result row. The verbs themselves are the engine's (``Workspace`` and
     dolt_conflicts_resolve  --ours | --theirs | --combine, tables... | .  status
     dolt_gc                                                               status
     dolt_remote, dolt_clone, dolt_fetch, dolt_push, dolt_pull: see sql/procedures/remotes.py
+    dolt_stash, dolt_clean: see sql/procedures/working.py
 
 Transactions: verbs that move a branch or tag head (commit, merge, checkout of a
 branch, branch, tag, reset, revert, cherry-pick, gc) persist the session's working set
@@ -50,6 +52,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from arbordb.engine import checkout
 from arbordb.engine.errors import BranchNotFound, InvalidInput
 from arbordb.engine.hash import format_address
 
@@ -211,15 +214,16 @@ def dolt_commit(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     spelled = {
         "-m": "message", "--message": "message", "-a": "modified", "--all": "modified",
         "-A": "all", "--ALL": "all", "--allow-empty": "allow_empty", "--author": "author",
-        "--date": "date",
+        "--date": "date", "--amend": "amend",
     }  # fmt: skip
     parsed = _parse("dolt_commit", args, spelled, {"message", "author", "date"})
-    message = parsed.value("message")
-    if message is None or parsed.positional:
+    message, amend = parsed.value("message"), bool(parsed.flags.get("amend"))
+    if (message is None and not amend) or parsed.positional:
         raise ProgrammingError("dolt_commit needs a message: CALL dolt_commit('-m', 'message')")
     session.wrote()
     address = session.workspace.commit(
-        message,
+        message or "",
+        amend=amend,
         author=_author("dolt_commit", parsed.value("author")),
         date=_date("dolt_commit", parsed.value("date")),
         allow_empty=bool(parsed.flags.get("allow_empty")),
@@ -274,21 +278,33 @@ def _in_snapshot(ws, revision: str) -> str:
 
 
 def dolt_checkout(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
-    spelled = {"-b": "create", "-B": "force_create"}
+    spelled = {
+        "-b": "create", "-B": "force_create", "-f": "force", "--force": "force",
+        "--move": "move",
+    }  # fmt: skip
     parsed = _parse("dolt_checkout", args, spelled, set())
     _exclusive("dolt_checkout", parsed, spelled, ["create", "force_create"])
     names = parsed.positional
     create = parsed.flags.get("create") or parsed.flags.get("force_create")
+    # --move (Dolt's CLI): uncommitted changes go along to the branch switched to;
+    # -f discards them instead (engine/checkout.py)
+    move, force = bool(parsed.flags.get("move")), bool(parsed.flags.get("force"))
     ws = session.workspace
     if create:
         if len(names) not in (1, 2):
             raise ProgrammingError("dolt_checkout -b takes a new branch name and an optional start")
         session.check_writable()
         start = _in_snapshot(ws, names[1] if len(names) == 2 else "HEAD")
+        if move and not force:  # refused before the branch exists
+            checkout.refuse_conflicting_carry(
+                ws, ws.commit_root(ws.resolve_commit(start)), names[0]
+            )
         # the open transaction is persisted with the new branch, in one write
         session.db.create_branch(
             names[0], start, force=bool(parsed.flags.get("force_create")), workspace=ws
         )
+        if move or force:
+            checkout.move_changes(ws, session.db.workspace(names[0]), force=force)
         session.switch_branch(names[0])
         return _status_message(f"Switched to branch '{names[0]}'")
     if not names:
@@ -296,12 +312,20 @@ def dolt_checkout(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     branches = session.db.refs.branches()
     if len(names) == 1 and "--" not in args and names[0] in branches:
         if names[0] != ws.branch:
+            if move or force:
+                session.check_writable()
+                checkout.move_changes(ws, session.db.workspace(names[0]), force=force)
             # uncommitted changes stay on the branch they were made on (if another
             # connection deleted it, they have nowhere to stay)
-            if session.state == "write" and ws.branch in branches:
+            elif session.state == "write" and ws.branch in branches:
                 _persist(session)
             session.switch_branch(names[0])
         return _status_message(f"Switched to branch '{names[0]}'")
+    if move or force:
+        raise ProgrammingError(
+            f"dolt_checkout: --move and -f apply to switching branches, and {names[0]!r} is "
+            f"no branch (branches: {', '.join(sorted(branches))})"
+        )
     missing = [n for n in names if ws.working.find(n) is None and ws.staged.find(n) is None]
     if missing:
         if len(names) == 1:
@@ -385,13 +409,14 @@ def _is_table(ws, name: str) -> bool:
 
 
 def dolt_revert(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
-    parsed = _parse("dolt_revert", args, {}, set())
+    parsed = _parse("dolt_revert", args, {"--author": "author"}, {"author"})
     if not parsed.positional:
         raise ProgrammingError("dolt_revert needs the commit(s) to revert")
+    author = _author("dolt_revert", parsed.value("author"))
     ws = session.workspace
     session.wrote()
     commits = [ws.resolve_commit(r) for r in parsed.positional]
-    outcome = ws.apply_commits(commits, revert=True)
+    outcome = ws.apply_commits(commits, revert=True, author=author)
     session.persisted()
     return _status(1 if outcome.conflicts else 0)
 

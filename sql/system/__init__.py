@@ -8,6 +8,7 @@ here each build one family of relations from the engine's version graph:
     log.py        dolt_log (table and function), dolt_commits, dolt_commit_ancestors
     refs.py       dolt_branches, dolt_tags, dolt_status, dolt_merge_status
     remotes.py    dolt_remotes, dolt_remote_branches
+    stashes.py    dolt_stashes, dolt_reflog()
     history.py    dolt_diff, dolt_diff_<t>, dolt_commit_diff_<t>, dolt_history_<t>,
                   dolt_blame_<t>
     diffs.py      dolt_diff(), dolt_diff_stat(), dolt_diff_summary(), dolt_schema_diff()

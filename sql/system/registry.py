@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from arbordb.engine.errors import InvalidInput
 
-from . import conflicts, diffs, hashes, history, log, patch, refs, remotes
+from . import conflicts, diffs, hashes, history, log, patch, refs, remotes, stashes
 from .common import SystemContext, base_of, commit_of, hash_text
 
 __all__ = [
@@ -69,6 +69,7 @@ _TABLES: dict[str, Callable[[SystemContext], pa.Table]] = {
     "dolt_tests": lambda ctx: _data_tests().empty_tests_arrow(),  # until a test is inserted
     "dolt_remotes": remotes.remotes_table,
     "dolt_remote_branches": remotes.remote_branches_table,
+    "dolt_stashes": stashes.stashes_table,
 }
 
 # prefix -> builder(ctx, table name as written, filters); no prefix is a prefix of another
@@ -91,6 +92,7 @@ _FUNCTIONS: dict[str, Callable[[SystemContext, Sequence[object] | None], pa.Tabl
     "dolt_preview_merge_conflicts_summary": conflicts.preview_summary,
     "dolt_preview_merge_conflicts": conflicts.preview_conflicts,
     "dolt_test_run": lambda ctx, args: _data_tests().test_run(ctx, args),
+    "dolt_reflog": stashes.reflog_function,
 }
 
 

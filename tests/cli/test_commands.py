@@ -175,10 +175,14 @@ def test_checkout_persists_between_commands(labels):
     assert ok(arbor(labels, "checkout", "-b", "relabel")) == "Switched to branch 'relabel'\n"
     assert ok(arbor(labels, "status")).startswith("On branch relabel")
     sql(labels, "UPDATE labels SET label = 'fox' WHERE id = 4")
-    ok(arbor(labels, "checkout", "main"))
-    assert "bird" in sql(labels, "SELECT label FROM labels WHERE id = 4")
-    ok(arbor(labels, "checkout", "relabel"))  # uncommitted changes stayed on their branch
+    ok(arbor(labels, "checkout", "main"))  # uncommitted changes go along, as in Dolt's CLI
+    assert ok(arbor(labels, "status")).startswith("On branch main")
     assert "fox" in sql(labels, "SELECT label FROM labels WHERE id = 4")
+    ok(arbor(labels, "checkout", "relabel"))
+    assert "fox" in sql(labels, "SELECT label FROM labels WHERE id = 4")
+    ok(arbor(labels, "checkout", "-f", "main"))  # -f discards them
+    assert "bird" in sql(labels, "SELECT label FROM labels WHERE id = 4")
+    assert "nothing to commit" in ok(arbor(labels, "status"))
 
 
 def test_checkout_table_discards_its_changes(labels):
