@@ -1,4 +1,5 @@
-"""``arbor table import|export``: move rows between files (CSV, Parquet, JSON lines) and tables.
+"""``arbor table import|export``: move rows between files (CSV, Parquet, JSON lines) and tables
+(``rm``, ``mv`` and ``cp`` live in ``table_names.py``).
 
 An import is read and validated whole (``cli/importer.py``) before the repository is
 touched, then written in one SQL transaction (``BEGIN`` ... ``COMMIT``), so a bad row
@@ -39,6 +40,7 @@ from ..importer import (
 )
 from ..render import quote_ident, sql_literal
 from .common import example, out, pass_invocation
+from .table_names import SUBCOMMANDS
 
 WRITE_BATCH = 100_000  # rows per INSERT batch (one progress step each)
 
@@ -47,10 +49,15 @@ WRITE_BATCH = 100_000  # rows per INSERT batch (one progress step each)
     epilog=example(
         "arbor table import --create --pk id labels labels.csv",
         "arbor table export labels labels.parquet",
+        "arbor table cp labels labels_backup",
     )
 )
 def table() -> None:
-    """Import and export table files."""
+    """Import, export, remove, rename and copy tables."""
+
+
+for _command in SUBCOMMANDS:
+    table.add_command(_command)
 
 
 def _create_sql(name: str, data: pa.Table, pk: tuple[str, ...]) -> str:
