@@ -69,6 +69,7 @@ from .errors import (
     TransactionConflict,
     translate,
 )
+from .python_scope import PythonScope
 
 __all__ = ["Result", "Session", "State"]
 
@@ -348,6 +349,7 @@ class Session:
         self.duck = duckdb.connect(":memory:")
         self.relations = relations.Relations(self.duck, cache_bytes)
         self.temp_views: dict[str, str] = {}
+        self.python_scope: PythonScope | None = None  # set by the DB-API per execute
         self.state = State.IDLE
         self.gc_counts: dict[str, int] = {}  # what this session's last dolt_gc did
         self.pending: _Duck | None = None
