@@ -19,7 +19,7 @@ Beyond PEP 249: ``cursor.fetch_arrow()`` (a ``pyarrow.Table``) and ``cursor.fetc
 (pandas) fetch the remaining rows in columns, without Python tuples;
 ``cursor.insert_arrow(table, data)`` inserts a DataFrame or Arrow data the same way;
 and a statement may name a DataFrame of the calling code as a table
-(``INSERT INTO t SELECT * FROM df``, as in DuckDB; sql/python_scope.py).
+(``INSERT INTO t SELECT * FROM df``, as in DuckDB; sql/read/python_scope.py).
 """
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound
 
 from . import errors
-from .dialect import SUPPORTED_DIALECTS
 from .errors import InterfaceError, ProgrammingError, SqlError, translate
-from .python_scope import arrow_data, caller_scope
-from .session import Result, Session
+from .parse.dialect import SUPPORTED_DIALECTS
+from .read.python_scope import arrow_data, caller_scope
+from .session.results import Result
+from .session.session import Session
 
 __all__ = [
     "BINARY",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import click
 from sqlglot import exp
 
-from arbordb.sql.dialect import parse
+from arbordb.sql.parse.dialect import parse
 
 from ..client import Client, Invocation
 from ..errors import CliError
