@@ -20,7 +20,9 @@ Conventions:
   is reported by line. A file that is plainly another format (Parquet's magic
   bytes, a JSON object where CSV was expected) is named as such.
 - JSON lines: one object per line; blank lines are skipped; line numbers are
-  physical lines.
+  physical lines. A JSON file in Dolt's import format, one object
+  ``{"rows": [{...}, ...]}``, is read as those rows (format ``json``; positions are
+  ``row N``).
 - Parquet: positions are ``row N`` (1-based data rows).
 - Type inference for a new table (CSV; JSON and Parquet carry types) uses every
   row, not a first block: a column is BIGINT if every value is a decimal integer,
@@ -46,6 +48,7 @@ import csv
 import itertools
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,6 +186,10 @@ def read_file(
     """
     if not os.path.isfile(path):
         raise BadInputFile(path, None, "no such file")
+    if fmt == "json":
+        _check_kind(path, "jsonl")
+        on_read(os.path.getsize(path))
+        return _read_dolt_json(path)
     if fmt not in FILE_FORMATS:
         raise UsageError(f"unknown file format {fmt!r} (use one of {', '.join(FILE_FORMATS)})")
     _check_kind(path, fmt)
@@ -204,6 +211,37 @@ def read_file(
         raise _jsonl_parse_error(path, str(exc)) from None
     except OSError as exc:
         raise BadInputFile(path, None, f"cannot read the file ({exc.strerror or exc})") from None
+
+
+_DOLT_JSON_HEAD = re.compile(rb'^\s*\{\s*"rows"\s*:\s*\[')
+
+
+def is_dolt_json(path: str) -> bool:
+    """Whether ``path`` holds Dolt's JSON import format, ``{"rows": [{...}, ...]}`` (a
+    JSON lines file whose first object has a "rows" list is not: it has more lines)."""
+    try:
+        with open(path, "rb") as f:
+            if not _DOLT_JSON_HEAD.match(f.read(_SNIFF_BYTES)):
+                return False
+        with open(path, encoding="utf-8-sig") as f:
+            whole = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(whole, dict) and list(whole) == ["rows"] and isinstance(whole["rows"], list)
+
+
+def _read_dolt_json(path: str) -> pa.Table:
+    with open(path, encoding="utf-8-sig") as f:
+        rows = json.load(f)["rows"]
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise BadInputFile(path, f"row {number}", "each row must be one JSON object")
+    try:
+        return pa.Table.from_pylist(rows)
+    except (*_CAST_ERRORS,) as exc:
+        raise BadInputFile(
+            path, None, f"the rows' values do not fit one type per column ({exc})"
+        ) from None
 
 
 _FORMAT_NAMES = {"csv": "CSV", "jsonl": "JSON lines", "parquet": "Parquet"}
@@ -506,7 +544,7 @@ class Positions:
         self._lines: list[int] | None = None
 
     def __call__(self, index: int) -> str:
-        if self.fmt == "parquet":
+        if self.fmt in ("parquet", "json"):
             return f"row {index + 1}"
         if self._lines is None:  # computed only when an error needs it
             if self.fmt == "csv":

@@ -35,6 +35,7 @@ from ..importer import (
     export_file,
     file_format,
     import_format,
+    is_dolt_json,
     infer_types,
     read_file,
 )
@@ -93,6 +94,7 @@ class _Plan:
     force: bool
     mapping: dict[str, str]
     keep_going: bool
+    all_text: bool
 
 
 def _write(client: Client, plan: _Plan, data: pa.Table, key: tuple[str, ...]) -> None:
@@ -143,7 +145,7 @@ def _read(plan: _Plan, target: Target | None, rejects: Rejects) -> pa.Table:
             rejects=rejects,
         )
     data = _mapped(data, plan.mapping, path)
-    if target is None and plan.fmt == "csv":
+    if target is None and plan.fmt == "csv" and not plan.all_text:
         data = infer_types(data, rejects.where, rejects)
     key = target.primary_key if target is not None else plan.key
     if target is None and not plan.key_given and data.num_columns:
@@ -334,7 +336,16 @@ def _create_from_schema(client: Client, plan: _Plan, schema_file: Path, rejects:
     "wrong field counts) and report them.",
 )
 @click.option(
-    "--quiet", is_flag=True, help="With --continue: print only how many rows were skipped."
+    "--quiet",
+    "--ignore-skipped-rows",
+    "quiet",
+    is_flag=True,
+    help="With --continue: print only how many rows were skipped.",
+)
+@click.option(
+    "--all-text",
+    is_flag=True,
+    help="With --create: make every column of a CSV-style file text (VARCHAR).",
 )
 @click.option(
     "--file-type",
@@ -361,6 +372,7 @@ def import_(
     map_file: Path | None,
     keep_going: bool,
     quiet: bool,
+    all_text: bool,
     file_type: str | None,
     delim: str | None,
     name: str,
@@ -387,10 +399,14 @@ def import_(
         )
     if pk and keyless:
         raise UsageError("give --pk or --keyless, not both")
+    if all_text and (mode != "create" or schema_file is not None):
+        raise UsageError("--all-text applies to --create without --schema only")
     if quiet and not keep_going:
         raise UsageError("--quiet applies to --continue only")
     path = str(invocation.directory / path)  # relative to -C PATH, as git -C does
     fmt, delimiter = import_format(path, file_type, delim)
+    if fmt == "jsonl" and is_dolt_json(path):
+        fmt = "json"  # Dolt's {"rows": [...]} file
     plan = _Plan(
         name=name,
         path=path,
@@ -402,6 +418,7 @@ def import_(
         force=force,
         mapping=_read_mapping(invocation.directory / map_file) if map_file else {},
         keep_going=keep_going,
+        all_text=all_text,
     )
     rejects = Rejects(Positions(path, fmt, delimiter), keep_going=keep_going)
     with invocation.client() as client:

@@ -182,3 +182,21 @@ def test_append_continue_keeps_exactly_the_rows_a_model_keeps(rows, existing):
         assert (f"Lines skipped: {len(skipped)}" in ran.err) == bool(skipped)
         got = {r["id"]: r["score"] for r in _rows(repo, "SELECT * FROM t WHERE score <> 100")}
         assert got == kept
+
+
+def test_dolt_json_rows_file_and_all_text(repo, tmp_path):
+    rows = {"rows": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]}
+    path = _write(tmp_path / "d.json", json.dumps(rows))
+    ok(arbor(repo, "table", "import", "-c", "t", path))
+    assert _rows(repo, "SELECT * FROM t ORDER BY id") == rows["rows"]
+    dup = _write(tmp_path / "e.json", json.dumps({"rows": [{"id": 3}, {"id": 3}]}))
+    refused(arbor(repo, "table", "import", "-u", "t", dup), "e.json, row 2", "duplicate")
+    lines = _write(tmp_path / "f.json", '{"rows": [1]}\n{"rows": [2]}\n')  # JSON lines
+    ok(arbor(repo, "table", "import", "-c", "--keyless", "u", lines))
+    assert len(_rows(repo, "SELECT * FROM u")) == 2
+    csv = _write(tmp_path / "x.csv", "id,n\n007,2\n")
+    ok(arbor(repo, "table", "import", "-c", "--all-text", "v", csv))
+    assert _rows(repo, "SELECT * FROM v") == [{"id": "007", "n": "2"}]
+    refused(arbor(repo, "table", "import", "-u", "--all-text", "v", csv), code=2)
+    ran = arbor(repo, "table", "import", "-u", "--continue", "--ignore-skipped-rows", "v", csv)
+    assert ran.code == 0, ran.err
