@@ -35,8 +35,8 @@ from ..importer import (
     export_file,
     file_format,
     import_format,
-    is_dolt_json,
     infer_types,
+    is_dolt_json,
     read_file,
 )
 from ..render import quote_ident, sql_literal
