@@ -16,42 +16,43 @@ statements the user typed, never read their own variables.
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Mapping
+from pathlib import Path
 from types import FrameType
 
 import pyarrow as pa
 
-_API_PREFIX = "arbordb.sql"  # the DB-API frames between the caller and the session
-_OWN_PREFIX = "arbordb."  # ArborDB's own code: no user scope to read
+_ROOT = Path(__file__).resolve().parents[2]  # the arbordb package
+_API_DIR = str(_ROOT / "sql") + os.sep  # the DB-API frames between the caller and the session
+_OWN_DIRS = tuple(str(_ROOT / d) + os.sep for d in ("cli", "engine", "mlflow_lineage", "sql"))
 
 
 class PythonScope:
-    """The local and global variables of one caller, looked up by table name."""
+    """The variables of the code that called the DB-API, looked up by table name: its
+    locals, then its module's globals. ``frame`` is where the DB-API was entered; the
+    caller's frame is found from it only when a name needs looking up (most statements
+    name only repository tables), and it is held only while its statement runs."""
 
-    def __init__(self, local_names: Mapping[str, object], global_names: Mapping[str, object]):
-        self._scopes = (local_names, global_names)
+    def __init__(self, frame: FrameType | None) -> None:
+        self._frame = frame
 
     def lookup(self, name: str) -> pa.Table | None:
         """The Arrow data a variable called ``name`` holds, or None."""
-        for scope in self._scopes:
+        frame = self._frame
+        while frame is not None and frame.f_code.co_filename.startswith(_API_DIR):
+            frame = frame.f_back
+        if frame is None or frame.f_code.co_filename.startswith(_OWN_DIRS):
+            return None  # ArborDB's own code (the CLI) has no variables to read
+        for scope in (frame.f_locals, frame.f_globals):
             if name in scope:
                 return arrow_data(scope[name])
         return None
 
 
-def caller_scope() -> PythonScope | None:
-    """The scope of the first frame above the DB-API (None inside ArborDB's own code)."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and _module(frame).startswith(_API_PREFIX):
-        frame = frame.f_back
-    if frame is None or _module(frame).startswith(_OWN_PREFIX):
-        return None
-    return PythonScope(frame.f_locals, frame.f_globals)
-
-
-def _module(frame: FrameType) -> str:
-    return str(frame.f_globals.get("__name__", ""))
+def caller_scope() -> PythonScope:
+    """The scope of the code that called the DB-API method calling this."""
+    return PythonScope(sys._getframe(1))
 
 
 def arrow_data(value: object) -> pa.Table | None:

@@ -137,3 +137,13 @@ def test_frame_round_trip_matches_the_frame(tmp_path_factory, rows):
     cur.execute("INSERT INTO t SELECT * FROM df")
     assert _all(cur) == sorted(rows.items())
     con.close()
+
+
+def test_a_deeply_nested_statement_reads_the_frame_too(tmp_path):
+    """Deep statements run on another thread (sql/parse/nesting.py); the caller's
+    variables are still the ones read."""
+    con = arbordb.connect(str(tmp_path / "r"))
+    df = pd.DataFrame({"n": [1, 2, 3]})
+    deep = "SELECT " + "(" * 300 + "n" + ")" * 300 + " FROM df ORDER BY 1"
+    assert con.execute(deep).fetchall() == [(1,), (2,), (3,)]
+    con.close()
