@@ -270,24 +270,24 @@ def _create_from_schema(client: Client, plan: _Plan, schema_file: Path, rejects:
     "-c",
     "--create",
     "--create-table",
-    "mode",
-    flag_value="create",
+    "create_mode",
+    is_flag=True,
     help="Create TABLE from the file (it must not exist, unless --force).",
 )
 @click.option(
     "-u",
     "--update",
     "--update-table",
-    "mode",
-    flag_value="update",
+    "update_mode",
+    is_flag=True,
     help="Insert the file's rows; rows whose key exists are updated.",
 )
 @click.option(
     "-a",
     "--append",
     "--append-table",
-    "mode",
-    flag_value="append",
+    "append_mode",
+    is_flag=True,
     help="Insert the file's rows, changing none of TABLE's: a key TABLE already holds "
     "is an error (skipped with --continue).",
 )
@@ -295,8 +295,8 @@ def _create_from_schema(client: Client, plan: _Plan, schema_file: Path, rejects:
     "-r",
     "--replace",
     "--replace-table",
-    "mode",
-    flag_value="replace",
+    "replace_mode",
+    is_flag=True,
     help="Replace every row of TABLE by the file's rows.",
 )
 @click.option("-f", "--force", is_flag=True, help="With --create: replace TABLE if it exists.")
@@ -364,7 +364,10 @@ def _create_from_schema(client: Client, plan: _Plan, schema_file: Path, rejects:
 @pass_invocation
 def import_(
     invocation: Invocation,
-    mode: str | None,
+    create_mode: bool,
+    update_mode: bool,
+    append_mode: bool,
+    replace_mode: bool,
     force: bool,
     pk: str | None,
     keyless: bool,
@@ -386,8 +389,19 @@ def import_(
     file's first column; --keyless makes a table without one. Rows land in the
     working set.
     """
-    if mode is None:
-        raise UsageError("choose --create, --update, --append or --replace")
+    chosen = [
+        m
+        for m, given in (
+            ("create", create_mode),
+            ("update", update_mode),
+            ("append", append_mode),
+            ("replace", replace_mode),
+        )
+        if given
+    ]
+    if len(chosen) != 1:
+        raise UsageError("choose one of --create, --update, --append or --replace")
+    (mode,) = chosen
     for flag, given in (("--pk", pk), ("--keyless", keyless), ("--force", force)):
         if given and mode != "create":
             raise UsageError(f"{flag} applies to --create only (an existing table keeps its key)")

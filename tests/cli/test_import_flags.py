@@ -200,3 +200,11 @@ def test_dolt_json_rows_file_and_all_text(repo, tmp_path):
     refused(arbor(repo, "table", "import", "-u", "--all-text", "v", csv), code=2)
     ran = arbor(repo, "table", "import", "-u", "--continue", "--ignore-skipped-rows", "v", csv)
     assert ran.code == 0, ran.err
+
+
+def test_exactly_one_mode(labels, tmp_path):
+    path = _write(tmp_path / "a.csv", "id,label,score\n9,x,0.1\n")
+    refused(arbor(labels, "table", "import", "-c", "-u", "labels", path), "one of", code=2)
+    refused(arbor(labels, "table", "import", "-a", "-r", "labels", path), "one of", code=2)
+    refused(arbor(labels, "table", "import", "labels", path), "--create", code=2)
+    assert len(_rows(labels, "SELECT * FROM labels")) == 4
