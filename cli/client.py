@@ -112,6 +112,15 @@ class Client:
         finally:
             duck.unregister(IMPORTED)
 
+    def query_arrow_with(self, sql: str, data: pa.Table) -> pa.Table:
+        """The rows of a query that reads ``data`` as the relation ``IMPORTED``."""
+        duck = self.connection.session.duck
+        duck.register(IMPORTED, data)
+        try:
+            return self.query(sql)
+        finally:
+            duck.unregister(IMPORTED)
+
     def query(self, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
         """The rows of a statement that returns rows."""
         table, _ = self.execute(sql, params)

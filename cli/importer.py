@@ -20,7 +20,9 @@ Conventions:
   is reported by line. A file that is plainly another format (Parquet's magic
   bytes, a JSON object where CSV was expected) is named as such.
 - JSON lines: one object per line; blank lines are skipped; line numbers are
-  physical lines.
+  physical lines. A JSON file in Dolt's import format, one object
+  ``{"rows": [{...}, ...]}``, is read as those rows (format ``json``; positions are
+  ``row N``).
 - Parquet: positions are ``row N`` (1-based data rows).
 - Type inference for a new table (CSV; JSON and Parquet carry types) uses every
   row, not a first block: a column is BIGINT if every value is a decimal integer,
@@ -30,8 +32,13 @@ Conventions:
   or a column whose values are mostly numbers but not all, is refused, naming the
   column, line and value (``--schema FILE`` gives the types instead).
 
-Casts are vectorised (one ``pyarrow`` cast per column); only when a cast fails is
-the first failing value located, by bisection (O(n) cast work in total).
+Casts are vectorised (one ``pyarrow`` cast per column); only when a cast fails are
+the failing values located, by bisection (O(n) cast work for one bad value).
+
+A bad row stops the import at once (``BadInputFile``), unless the import runs with
+``--continue``: then ``Rejects`` records every bad row with its line and reason (a
+value that does not cast, a missing or repeated key, a CSV record with the wrong
+number of fields) and the rows that remain are imported.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ import csv
 import itertools
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +64,14 @@ from .errors import BadInputFile, UsageError
 from .render import write_csv
 
 FILE_FORMATS = ("csv", "parquet", "jsonl")
+# --file-type values for import, as Dolt names them: psv is CSV separated by '|', json
+# is JSON lines here; tsv (tab-separated) besides
+IMPORT_FILE_TYPES = ("csv", "psv", "tsv", "parquet", "jsonl", "json")
+_DELIMITERS = {"csv": ",", "psv": "|", "tsv": "\t"}
 _EXTENSIONS = {
     ".csv": "csv",
+    ".psv": "psv",
+    ".tsv": "tsv",
     ".parquet": "parquet",
     ".pq": "parquet",
     ".jsonl": "jsonl",
@@ -79,12 +93,43 @@ def file_format(path: str, explicit: str | None = None) -> str:
     if explicit:
         return explicit
     found = _EXTENSIONS.get(Path(path).suffix.lower())
+    if found in _DELIMITERS:
+        found = "csv"
     if found is None:
         raise UsageError(
             f"cannot tell the format of {path!r} from its extension "
             f"(name it .csv, .parquet or .jsonl, or pass --format {'|'.join(FILE_FORMATS)})"
         )
     return found
+
+
+def import_format(path: str, file_type: str | None, delim: str | None) -> tuple[str, str]:
+    """(format, CSV delimiter) of an import file, as Dolt's ``--file-type`` and
+    ``--delim`` choose them: the type given, else the extension's; a file of unknown
+    extension with ``--delim`` is CSV.
+
+    Raises:
+        UsageError: no type can be told, or a delimiter for a file that is not CSV.
+    """
+    kind = file_type or _EXTENSIONS.get(Path(path).suffix.lower())
+    if kind is None and delim is not None:
+        kind = "csv"
+    if kind is None:
+        raise UsageError(
+            f"cannot tell the type of {path!r} from its extension (name it .csv, .psv, .tsv, "
+            f".parquet or .jsonl, or pass --file-type {'|'.join(IMPORT_FILE_TYPES)})"
+        )
+    if kind not in _DELIMITERS:
+        if delim is not None:
+            raise UsageError(f"--delim applies to CSV-style files, not to {kind} files")
+        return ("jsonl" if kind == "json" else kind), ","
+    if delim is not None:
+        delim = {"\\t": "\t", "tab": "\t"}.get(delim, delim)
+        if len(delim) != 1 or delim in '\r\n"':
+            raise UsageError(
+                f"--delim takes one character other than a quote or line break, got {delim!r}"
+            )
+    return "csv", delim or _DELIMITERS[kind]
 
 
 @dataclass(frozen=True)
@@ -123,9 +168,17 @@ class _Counting:
 
 
 def read_file(
-    path: str, fmt: str, *, as_text: bool = False, on_read: Callable[[int], None] = lambda n: None
+    path: str,
+    fmt: str,
+    *,
+    as_text: bool = False,
+    on_read: Callable[[int], None] = lambda n: None,
+    delimiter: str = ",",
+    rejects: Rejects | None = None,
 ) -> pa.Table:
     """The rows of an import file, every column as text when ``as_text`` (CSV only).
+    ``delimiter`` separates CSV fields; with ``rejects`` keeping going, CSV records of
+    the wrong width are recorded there and left out.
 
     Raises:
         BadInputFile: the file is missing, unreadable, of another format, not UTF-8
@@ -133,12 +186,16 @@ def read_file(
     """
     if not os.path.isfile(path):
         raise BadInputFile(path, None, "no such file")
+    if fmt == "json":
+        _check_kind(path, "jsonl")
+        on_read(os.path.getsize(path))
+        return _read_dolt_json(path)
     if fmt not in FILE_FORMATS:
         raise UsageError(f"unknown file format {fmt!r} (use one of {', '.join(FILE_FORMATS)})")
     _check_kind(path, fmt)
     try:
         if fmt == "csv":
-            return _read_csv(path, as_text, on_read)
+            return _read_csv(path, as_text, on_read, delimiter, rejects)
         if fmt == "jsonl":
             if not _jsonl_lines(path):
                 return pa.table({})  # no records: no rows (conform gives a target its columns)
@@ -149,10 +206,42 @@ def read_file(
     except pa.ArrowInvalid as exc:
         if fmt == "parquet":
             raise BadInputFile(path, None, f"not a readable Parquet file ({exc})") from None
-        locate = _csv_parse_error if fmt == "csv" else _jsonl_parse_error
-        raise locate(path, str(exc)) from None
+        if fmt == "csv":
+            raise _csv_parse_error(path, str(exc), delimiter) from None
+        raise _jsonl_parse_error(path, str(exc)) from None
     except OSError as exc:
         raise BadInputFile(path, None, f"cannot read the file ({exc.strerror or exc})") from None
+
+
+_DOLT_JSON_HEAD = re.compile(rb'^\s*\{\s*"rows"\s*:\s*\[')
+
+
+def is_dolt_json(path: str) -> bool:
+    """Whether ``path`` holds Dolt's JSON import format, ``{"rows": [{...}, ...]}`` (a
+    JSON lines file whose first object has a "rows" list is not: it has more lines)."""
+    try:
+        with open(path, "rb") as f:
+            if not _DOLT_JSON_HEAD.match(f.read(_SNIFF_BYTES)):
+                return False
+        with open(path, encoding="utf-8-sig") as f:
+            whole = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return False
+    return isinstance(whole, dict) and list(whole) == ["rows"] and isinstance(whole["rows"], list)
+
+
+def _read_dolt_json(path: str) -> pa.Table:
+    with open(path, encoding="utf-8-sig") as f:
+        rows = json.load(f)["rows"]
+    for number, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise BadInputFile(path, f"row {number}", "each row must be one JSON object")
+    try:
+        return pa.Table.from_pylist(rows)
+    except (*_CAST_ERRORS,) as exc:
+        raise BadInputFile(
+            path, None, f"the rows' values do not fit one type per column ({exc})"
+        ) from None
 
 
 _FORMAT_NAMES = {"csv": "CSV", "jsonl": "JSON lines", "parquet": "Parquet"}
@@ -214,9 +303,21 @@ def _check_utf8(path: str) -> None:
             lines += chunk.count(b"\n")
 
 
-def _read_csv(path: str, as_text: bool, on_read: Callable[[int], None]) -> pa.Table:
-    parse = pacsv.ParseOptions(newlines_in_values=True)
-    header = _csv_header(path)
+def _read_csv(
+    path: str,
+    as_text: bool,
+    on_read: Callable[[int], None],
+    delimiter: str,
+    rejects: Rejects | None,
+) -> pa.Table:
+    keep_going = rejects is not None and rejects.keep_going
+    ragged = []
+    parse = pacsv.ParseOptions(
+        delimiter=delimiter,
+        newlines_in_values=True,
+        invalid_row_handler=(lambda row: ragged.append(row) or "skip") if keep_going else None,
+    )
+    header = _csv_header(path, delimiter)
     if not header:
         raise BadInputFile(
             path, "line 1", "the file has no header line (the first line names the columns)"
@@ -232,19 +333,31 @@ def _read_csv(path: str, as_text: bool, on_read: Callable[[int], None]) -> pa.Ta
     )
     with _Counting(path, on_read) as stream:
         table = pacsv.read_csv(stream, parse_options=parse, convert_options=convert)
-    return table if as_text else infer_types(table, Positions(path, "csv"))
+    if ragged and rejects is not None:  # the reader skipped them: name their lines
+        for line, fields in _csv_records(path, delimiter)[1:]:
+            if len(fields) != len(header):
+                rejects.where.skip_lines.add(line)
+                rejects.dropped(
+                    f"line {line}",
+                    f"expected {len(header)} fields as in the header, found {len(fields)}",
+                )
+    if as_text:
+        return table
+    if rejects is None:
+        rejects = Rejects(Positions(path, "csv", delimiter))
+    return infer_types(table, rejects.where, rejects)
 
 
-def _csv_header(path: str) -> list[str]:
+def _csv_header(path: str, delimiter: str = ",") -> list[str]:
     with open(path, newline="", encoding="utf-8-sig") as f:
-        return next(csv.reader(f), [])
+        return next(csv.reader(f, delimiter=delimiter), [])
 
 
-def _csv_records(path: str) -> list[tuple[int, list[str]]]:
+def _csv_records(path: str, delimiter: str = ",") -> list[tuple[int, list[str]]]:
     """(first line, fields) of every non-blank CSV record, header included (error path)."""
     out = []
     with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
+        reader = csv.reader(f, delimiter=delimiter)
         last = 0
         for fields in reader:
             if fields:
@@ -253,8 +366,8 @@ def _csv_records(path: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _csv_parse_error(path: str, message: str) -> BadInputFile:
-    records = _csv_records(path)
+def _csv_parse_error(path: str, message: str, delimiter: str = ",") -> BadInputFile:
+    records = _csv_records(path, delimiter)
     width = len(records[0][1]) if records else 0
     for line, fields in records[1:]:
         if len(fields) != width:
@@ -286,37 +399,47 @@ def _jsonl_parse_error(path: str, message: str) -> BadInputFile:
     return BadInputFile(path, None, message)
 
 
-def infer_types(table: pa.Table, where: Positions) -> pa.Table:
+def infer_types(table: pa.Table, where: Positions, rejects: Rejects | None = None) -> pa.Table:
     """Every text column cast to the narrowest type all its values fit (module docstring).
 
     Raises:
         BadInputFile: an integer column with a value beyond 64 bits, or a column of
-            mostly numbers with a value that is not one; names the line.
+            mostly numbers with a value that is not one; names the line (unless
+            ``rejects`` keeps going: then the row is rejected).
     """
+    rejects = rejects if rejects is not None else Rejects(where)
     return pa.table(
-        [_infer(c, name, where) for name, c in zip(table.column_names, table.columns, strict=True)],
+        [
+            _infer(c, name, where, rejects)
+            for name, c in zip(table.column_names, table.columns, strict=True)
+        ],
         names=table.column_names,
     )
 
 
-def _infer(column: pa.ChunkedArray, name: str, where: Positions) -> pa.ChunkedArray:
+def _infer(
+    column: pa.ChunkedArray, name: str, where: Positions, rejects: Rejects
+) -> pa.ChunkedArray:
     values = column.drop_null()
     if len(values) == 0:
         return column
     numbers = pc.match_substring_regex(column, _NUMBER).fill_null(False)
     counted = int(pc.sum(numbers).as_py() or 0)
+    if counted * 2 > len(values) and counted < len(values):
+        bad_mask = pc.and_(pc.invert(numbers), column.is_valid())
+        for bad in np.flatnonzero(bad_mask.to_numpy(zero_copy_only=False)):
+            rejects.reject(
+                int(bad),
+                f"column {name!r} holds numbers, but {_show(column[int(bad)].as_py())} is not "
+                "one (fix the value, or give the column's type with --schema FILE)",
+            )
+        column = _nulled(column, bad_mask)
+        values = column.drop_null()
+        counted = len(values)
     if counted == len(values):
         if pc.all(pc.match_substring_regex(values, _INTEGER)).as_py():
-            return _cast_integers(column, name, where)
+            return _cast_integers(column, name, where, rejects)
         return column.cast(pa.float64())
-    if counted * 2 > len(values):
-        bad = _first_true(pc.and_(pc.invert(numbers), column.is_valid()))
-        raise BadInputFile(
-            where.path,
-            where(bad),
-            f"column {name!r} holds numbers, but {_show(column[bad].as_py())} is not one "
-            "(fix the value, or give the column's type with --schema FILE)",
-        )
     candidates: list[pa.DataType] = []
     if pc.all(pc.match_substring_regex(values, _DATE)).as_py():
         candidates.append(pa.date32())
@@ -331,54 +454,123 @@ def _infer(column: pa.ChunkedArray, name: str, where: Positions) -> pa.ChunkedAr
     return column
 
 
-def _cast_integers(column: pa.ChunkedArray, name: str, where: Positions) -> pa.ChunkedArray:
+def _cast_integers(
+    column: pa.ChunkedArray, name: str, where: Positions, rejects: Rejects
+) -> pa.ChunkedArray:
     try:
         return column.cast(pa.int64())
     except _CAST_ERRORS:
         array = column.combine_chunks()
-        bad = _first_bad(array, pa.int64())
-        raise BadInputFile(
-            where.path,
-            where(bad),
-            f"column {name!r}: {array[bad].as_py()} does not fit a 64-bit integer (BIGINT); "
-            "give the column's type with --schema FILE (e.g. DOUBLE or VARCHAR)",
-        ) from None
+        bad = _bad_indices(array, pa.int64())
+        for index in bad:
+            rejects.reject(
+                index,
+                f"column {name!r}: {array[index].as_py()} does not fit a 64-bit integer "
+                "(BIGINT); give the column's type with --schema FILE (e.g. DOUBLE or VARCHAR)",
+            )
+        return _nulled(array, _mask(len(array), bad)).cast(pa.int64())
 
 
-def _first_true(mask: pa.ChunkedArray | pa.Array) -> int:
-    return int(np.flatnonzero(mask.to_numpy(zero_copy_only=False))[0])
+def _mask(length: int, indices: Sequence[int]) -> pa.Array:
+    mask = np.zeros(length, dtype=bool)
+    mask[list(indices)] = True
+    return pa.array(mask)
+
+
+def _nulled(column: pa.ChunkedArray | pa.Array, mask: pa.Array | pa.ChunkedArray):
+    """``column`` with the values where ``mask`` is true replaced by NULL."""
+    return pc.if_else(mask, pa.scalar(None, column.type), column)
+
+
+# --- rejected rows ------------------------------------------------------------------------
+
+
+class Rejects:
+    """The rows validation refuses. By default the first raises ``BadInputFile`` (nothing
+    is imported); with ``keep_going`` (``--continue``) each is recorded with its reason
+    and ``keep`` leaves it out of the rows to import.
+
+    ``reasons``: data-row index -> reason; ``dropped_rows``: (where, reason) of records
+    the reader already left out (CSV records of the wrong width)."""
+
+    def __init__(self, where: Positions, keep_going: bool = False) -> None:
+        self.where = where
+        self.keep_going = keep_going
+        self.reasons: dict[int, str] = {}
+        self.dropped_rows: list[tuple[str, str]] = []
+        self.num_rows = 0  # of the data ``keep`` was given (row indices refer to it)
+
+    def reject(self, index: int, reason: str) -> None:
+        if not self.keep_going:
+            raise BadInputFile(self.where.path, self.where(index), reason)
+        self.reasons.setdefault(index, reason)
+
+    def dropped(self, where: str, reason: str) -> None:
+        self.dropped_rows.append((where, reason))
+
+    def __len__(self) -> int:
+        return len(self.reasons) + len(self.dropped_rows)
+
+    def alive(self, num_rows: int) -> np.ndarray:
+        """The indices of the rows not rejected, in order."""
+        keep = np.ones(num_rows, dtype=bool)
+        keep[list(self.reasons)] = False
+        return np.flatnonzero(keep)
+
+    def keep(self, data: pa.Table) -> pa.Table:
+        """``data`` without the rejected rows."""
+        self.num_rows = data.num_rows
+        if not self.reasons:
+            return data
+        return data.take(pa.array(self.alive(data.num_rows)))
+
+    def report(self) -> list[str]:
+        """One line per skipped row, in file order: ``<file>, line N: <reason>``."""
+        rows = [(self.where(i), r) for i, r in self.reasons.items()] + self.dropped_rows
+        rows.sort(key=lambda wr: int(wr[0].split()[1]))
+        return [f"{self.where.path}, {w}: {r}" for w, r in rows]
 
 
 # --- validation ---------------------------------------------------------------------------
 
 
 class Positions:
-    """Maps a 0-based data-row index of a read file to ``line N`` / ``row N`` text."""
+    """Maps a 0-based data-row index of a read file to ``line N`` / ``row N`` text.
+    ``skip_lines``: CSV records the reader left out (they hold no data row)."""
 
-    def __init__(self, path: str, fmt: str) -> None:
-        self.path, self.fmt = path, fmt
+    def __init__(self, path: str, fmt: str, delimiter: str = ",") -> None:
+        self.path, self.fmt, self.delimiter = path, fmt, delimiter
+        self.skip_lines: set[int] = set()
         self._lines: list[int] | None = None
 
     def __call__(self, index: int) -> str:
-        if self.fmt == "parquet":
+        if self.fmt in ("parquet", "json"):
             return f"row {index + 1}"
         if self._lines is None:  # computed only when an error needs it
             if self.fmt == "csv":
-                self._lines = [line for line, _ in _csv_records(self.path)[1:]]
+                records = _csv_records(self.path, self.delimiter)[1:]
+                self._lines = [line for line, _ in records if line not in self.skip_lines]
             else:
                 self._lines = _jsonl_lines(self.path)
         return f"line {self._lines[index]}"
 
 
 def conform(
-    data: pa.Table, where: Positions, *, target: Target | None, primary_key: Sequence[str]
+    data: pa.Table,
+    where: Positions,
+    *,
+    target: Target | None,
+    primary_key: Sequence[str],
+    rejects: Rejects | None = None,
 ) -> pa.Table:
     """``data`` checked and cast to fit ``target`` (or a new table keyed by ``primary_key``).
+    With ``rejects`` keeping going, bad rows are recorded there and left out.
 
     Raises:
         BadInputFile: an unknown or missing column, a value that does not cast, a
             missing or duplicate primary-key value; names the first offending line.
     """
+    rejects = rejects if rejects is not None else Rejects(where)
     path = where.path
     if data.num_columns == 0 and target is not None:
         data = pa.table({name: pa.array([], kind) for name, kind in target.columns.items()})
@@ -390,17 +582,18 @@ def conform(
             raise BadInputFile(
                 path,
                 None,
-                f"column {unknown[0]!r} is not in the table (its columns: {', '.join(target.columns)})",
+                f"column {unknown[0]!r} is not in the table (its columns: "
+                f"{', '.join(target.columns)}; --map FILE renames the file's columns)",
             )
         arrays = {
-            name: _cast(data.column(name), kind, name, where)
+            name: _cast(data.column(name), kind, name, where, rejects)
             for name, kind in target.columns.items()
             if name in data.column_names
         }
         data = pa.table(arrays)
     else:
         if where.fmt == "jsonl":
-            _check_json_integers(data, where)
+            _check_json_integers(data, where, rejects)
         data = _normalize(data)
     key = list(target.primary_key if target is not None else primary_key)
     missing = [c for c in key if c not in data.column_names]
@@ -408,13 +601,14 @@ def conform(
         raise BadInputFile(
             path,
             None,
-            f"primary-key column {missing[0]!r} is not in the file (its columns: {', '.join(data.column_names)})",
+            f"primary-key column {missing[0]!r} is not in the file (its columns: "
+            f"{', '.join(data.column_names)})",
         )
-    _check_key(data, key, where)
-    return data
+    _check_key(data, key, where, rejects)
+    return rejects.keep(data)
 
 
-def _check_json_integers(data: pa.Table, where: Positions) -> None:
+def _check_json_integers(data: pa.Table, where: Positions, rejects: Rejects) -> None:
     """Refuse a JSON column of whole numbers that pyarrow widened to DOUBLE because one
     is beyond 64 bits (it would lose digits), naming the line and the number."""
     for name, column in zip(data.column_names, data.columns, strict=True):
@@ -430,9 +624,8 @@ def _check_json_integers(data: pa.Table, where: Positions) -> None:
             line = where(int(index))
             number = json.loads(_physical_line(where.path, int(line.split()[1])))[name]
             if isinstance(number, int):  # written as an integer, not as 1e20
-                raise BadInputFile(
-                    where.path,
-                    line,
+                rejects.reject(
+                    int(index),
                     f"column {name!r}: {number} does not fit a 64-bit integer (BIGINT); "
                     "give the column's type with --schema FILE (e.g. DOUBLE or VARCHAR)",
                 )
@@ -459,12 +652,12 @@ def _normalize(data: pa.Table) -> pa.Table:
 
 
 def _cast(
-    column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions
+    column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions, rejects: Rejects
 ) -> pa.ChunkedArray:
     if column.type == kind:
         return column
     if pa.types.is_nested(kind) and (pa.types.is_string(column.type)):
-        return _cast_json_text(column, kind, name, where)
+        return _cast_json_text(column, kind, name, where, rejects)
     try:
         return column.cast(kind)
     except pa.ArrowNotImplementedError:
@@ -473,38 +666,39 @@ def _cast(
         ) from None
     except _CAST_ERRORS:
         array = column.combine_chunks()
-        bad = _first_bad(array, kind)
-        raise BadInputFile(
-            where.path,
-            where(bad),
-            f"column {name!r}: {_show(array[bad].as_py())} is not a valid {kind}",
-        ) from None
+        bad = _bad_indices(array, kind)
+        for index in bad:
+            rejects.reject(
+                index, f"column {name!r}: {_show(array[index].as_py())} is not a valid {kind}"
+            )
+        return _nulled(array, _mask(len(array), bad)).cast(kind)
 
 
-def _first_bad(array: pa.Array, kind: pa.DataType) -> int:
-    """Index of the first value of ``array`` that does not cast to ``kind`` (bisection)."""
-    lo, hi = 0, len(array)  # invariant: array[lo:hi] holds a failing value
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        try:
-            array.slice(lo, mid - lo).cast(kind)
-            lo = mid
-        except _CAST_ERRORS:
-            hi = mid
-    return lo
+def _bad_indices(array: pa.Array, kind: pa.DataType, start: int = 0) -> list[int]:
+    """The indices (ascending, offset by ``start``) of the values of ``array`` that do not
+    cast to ``kind``: halves that cast are dropped, failing ones bisected further."""
+    try:
+        array.cast(kind)
+        return []
+    except _CAST_ERRORS:
+        if len(array) == 1:
+            return [start]
+    mid = len(array) // 2
+    return _bad_indices(array.slice(0, mid), kind, start) + _bad_indices(
+        array.slice(mid), kind, start + mid
+    )
 
 
 def _cast_json_text(
-    column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions
+    column: pa.ChunkedArray, kind: pa.DataType, name: str, where: Positions, rejects: Rejects
 ) -> pa.Array:
     values = []
     for i, text in enumerate(column.to_pylist()):
         try:
             values.append(None if text is None else json.loads(text))
         except json.JSONDecodeError:
-            raise BadInputFile(
-                where.path, where(i), f"column {name!r}: {_show(text)} is not a JSON {kind}"
-            ) from None
+            rejects.reject(i, f"column {name!r}: {_show(text)} is not a JSON {kind}")
+            values.append(None)
     try:
         return pa.array(values, kind)
     except _CAST_ERRORS as exc:
@@ -518,30 +712,35 @@ def _show(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _check_key(data: pa.Table, key: Sequence[str], where: Positions) -> None:
-    """Primary-key values must be present and unique within the file."""
+def _check_key(data: pa.Table, key: Sequence[str], where: Positions, rejects: Rejects) -> None:
+    """Primary-key values must be present and unique within the file: an empty one is
+    rejected, and of rows sharing a key every one after the first in the file."""
     for name in key:
         nulls = np.flatnonzero(data.column(name).is_null().to_numpy(zero_copy_only=False))
-        if len(nulls):
-            raise BadInputFile(
-                where.path, where(int(nulls[0])), f"primary-key column {name!r} is empty"
-            )
-    if not key or data.num_rows < 2:
+        for index in nulls:
+            rejects.reject(int(index), f"primary-key column {name!r} is empty")
+    alive = rejects.alive(data.num_rows)
+    if not key or len(alive) < 2:
         return
-    order = pc.sort_indices(data, [(c, "ascending") for c in key]).to_numpy()
+    rows = data.select(list(key)).take(pa.array(alive))
+    rows = rows.append_column("__row", pa.array(alive))
+    order = pc.sort_indices(rows, [(c, "ascending") for c in (*key, "__row")]).to_numpy()
     same = np.ones(len(order) - 1, dtype=bool)
     for name in key:
-        values = data.column(name).take(pa.array(order))
+        values = rows.column(name).take(pa.array(order))
         same &= pc.equal(values.slice(0, len(order) - 1), values.slice(1)).to_numpy(
             zero_copy_only=False
         )
-    if same.any():
-        first = int(np.flatnonzero(same)[0])
-        a, b = sorted((int(order[first]), int(order[first + 1])))
+    # a run of equal keys, ordered by row: its first row stays, the others repeat it
+    run_start = np.concatenate([[0], np.flatnonzero(~same) + 1])
+    first_of = run_start[np.searchsorted(run_start, np.arange(len(order)), side="right") - 1]
+    repeats = sorted(
+        (int(alive[order[i]]), int(alive[order[first_of[i]]]))
+        for i in np.flatnonzero(np.concatenate([[False], same]))
+    )
+    for b, a in repeats:
         value = ", ".join(f"{c}={_show(data.column(c)[a].as_py())}" for c in key)
-        raise BadInputFile(
-            where.path, where(b), f"duplicate primary key ({value}), first seen at {where(a)}"
-        )
+        rejects.reject(b, f"duplicate primary key ({value}), first seen at {where(a)}")
 
 
 # --- export -------------------------------------------------------------------------------

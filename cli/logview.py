@@ -16,8 +16,16 @@ The graph is drawn git-style, one lane per line of descent::
 
 Lanes are a list of the commit hashes each column waits for. A commit takes the
 lane that waits for it (or a new one on the right); its first parent takes over
-that lane and further parents open lanes to its right (``|\\``); when two lanes
-wait for the same commit the right one closes (``|/``).
+that lane and further parents open lanes to its right (``|\\``, one line each, so an
+octopus merge forks its lane once per further parent); when two lanes wait for the
+same commit the right one joins the left one (``|/``), after crossing any lanes
+between them (``X``, one neighbour per line), so that no line ever leads to a commit
+that is not its parent. A root commit's lane ends.
+
+Read as a drawing, each character carries the lines that reach it from the line
+above: ``|`` and ``*`` from straight above, ``\\`` from above-left (going
+down-right), ``/`` from above-right (going down-left), ``X`` both diagonals crossed;
+tests/cli/test_log_graph.py reads every drawn edge back that way.
 """
 
 from __future__ import annotations
@@ -48,9 +56,7 @@ def _date(value: Any) -> str:
     return str(value)
 
 
-def full_entry(
-    row: Mapping[str, Any], *, color: bool = False, parents: bool = False
-) -> list[str]:
+def full_entry(row: Mapping[str, Any], *, color: bool = False, parents: bool = False) -> list[str]:
     """Dolt's ``log`` block for one commit: hash line (with its parents' hashes when
     ``parents``), Merge, Author, Date, Metadata, message."""
     after = "".join(" " + p for p in (row.get("parents") or "").split()) if parents else ""
@@ -118,49 +124,96 @@ def log_text(
 
 def graph_lines(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[str], str]]:
     """Per commit: its ``*`` line, the connector lines below it, and the plain lane line
-    (``| |``) for any further text lines."""
+    (``| |``) for any further text lines.
+
+    Each connector line does one thing, so that every line of the drawing leads to the
+    right parent (module docstring): a branch (``|\\``) opens one lane, a merge (``|/``)
+    joins a lane into the lane on its left that waits for the same commit, a swap
+    (``X``) exchanges two neighbouring lanes so that lanes waiting for one commit
+    become neighbours before they join, and a root commit's lane ends (followed by an
+    empty line when nothing moves into its place)."""
     lanes: list[str] = []
     out = []
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
         commit = row["commit_hash"]
-        parents = (row.get("parents") or "").split()
+        parents = list(dict.fromkeys((row.get("parents") or "").split()))
         if commit not in lanes:
             lanes.append(commit)
         col = lanes.index(commit)
         star = " ".join("*" if i == col else "|" for i in range(len(lanes)))
         connectors = []
-        if len(parents) > 1:  # |\ : the extra parents open lanes right of this one
-            connectors.append(_fan_out(len(lanes), col, len(parents) - 1))
-        elif not parents and col < len(lanes) - 1:  # a root commit: lanes on its right move left
-            connectors.append(_shift_left(len(lanes), col))
-        lanes = lanes[:col] + parents + lanes[col + 1 :]
-        for i in range(len(lanes) - 1, 0, -1):  # |/ : two lanes wait for one commit
-            if lanes[i] in lanes[:i]:
-                connectors.append(_shift_left(len(lanes), i))
-                del lanes[i]
+        if not parents:  # a root commit: its lane ends, lanes on its right move left
+            del lanes[col]
+            if col < len(lanes):
+                connectors.append(_end_lane(len(lanes) + 1, col))
+            elif number < len(rows):  # a gap, so that the next commit does not hang below
+                connectors.append(" ".join("|" for _ in lanes))
+        else:
+            lanes[col] = parents[0]
+            for j, parent in enumerate(parents[1:]):  # |\ : one new lane per further parent
+                connectors.append(_branch(len(lanes), col + j))
+                lanes.insert(col + j + 1, parent)
+        connectors += _join_duplicates(lanes)
         out.append((star, connectors, " ".join("|" for _ in lanes)))
     return out
 
 
-def _fan_out(width: int, col: int, count: int) -> str:
-    """``|\\``: ``count`` new lanes open right of lane ``col``; lanes beyond it move right."""
-    chars = [" "] * (2 * (width + count))
+def _join_duplicates(lanes: list[str]) -> list[str]:
+    """Join every lane into the nearest lane on its left waiting for the same commit
+    (swapping it leftwards first when other lanes lie between); ``lanes`` is updated."""
+    connectors = []
+    while True:
+        dup = next((i for i in range(len(lanes) - 1, 0, -1) if lanes[i] in lanes[:i]), None)
+        if dup is None:
+            return connectors
+        target = max(j for j in range(dup) if lanes[j] == lanes[dup])
+        while dup - 1 > target:
+            connectors.append(_swap(len(lanes), dup - 1))
+            lanes[dup - 1], lanes[dup] = lanes[dup], lanes[dup - 1]
+            dup -= 1
+        connectors.append(_merge(len(lanes), dup))
+        del lanes[dup]
+
+
+def _branch(width: int, col: int) -> str:
+    """``|\\``: lane ``col`` forks into itself and a new lane on its right; lanes beyond
+    it move one to the right."""
+    chars = [" "] * (2 * width + 1)
     for i in range(width):
         if i <= col:
             chars[2 * i] = "|"
-        else:
+        if i >= col:
             chars[2 * i + 1] = "\\"
-    for j in range(count):
-        chars[2 * col + 1 + 2 * j] = "\\"
     return "".join(chars).rstrip()
 
 
-def _shift_left(width: int, gone: int) -> str:
-    """``|/``: lane ``gone`` ends here and every lane right of it moves one to the left."""
+def _merge(width: int, gone: int) -> str:
+    """``|/``: lane ``gone`` joins lane ``gone - 1``; lanes right of it move one left."""
     chars = [" "] * (2 * width - 1)
     for i in range(width):
         if i < gone:
             chars[2 * i] = "|"
-        elif i > gone or i == gone and gone > 0:
+        else:
             chars[2 * i - 1] = "/"
+    return "".join(chars).rstrip()
+
+
+def _end_lane(width: int, gone: int) -> str:
+    """Lane ``gone`` ends (a root commit); lanes right of it move one left."""
+    chars = [" "] * (2 * width - 1)
+    for i in range(width):
+        if i < gone:
+            chars[2 * i] = "|"
+        elif i > gone:
+            chars[2 * i - 1] = "/"
+    return "".join(chars).rstrip()
+
+
+def _swap(width: int, left: int) -> str:
+    """``X``: lanes ``left`` and ``left + 1`` cross and exchange places."""
+    chars = [" "] * (2 * width - 1)
+    for i in range(width):
+        if i not in (left, left + 1):
+            chars[2 * i] = "|"
+    chars[2 * left + 1] = "X"
     return "".join(chars).rstrip()

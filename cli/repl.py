@@ -10,7 +10,9 @@ What the user sees:
   comments, ``cli/script.py``), else starts a new line; a backslash command runs at
   once;
 - aligned result tables, paged through ``$PAGER`` (default ``less -SRFX``) when
-  longer than the terminal; ``\\timing`` adds the elapsed time to each result line;
+  longer or wider than the terminal (without a pager, a wide result ends with a hint
+  to switch to ``\\x``, one column per line); ``\\timing`` adds the elapsed time to
+  each result line;
 - Ctrl-C while typing clears the input; Ctrl-C while a statement runs cancels that
   statement (``Client.interrupt``) and keeps the session; Ctrl-D exits;
 - history kept across runs in ``<repo>/.arbor/sql_history``.
@@ -365,19 +367,33 @@ class Shell:
         self.stdout.flush()
 
     def _page(self, text: str) -> None:
-        """Print ``text`` (on the main thread), through the pager when it is taller than
-        the terminal."""
+        """Print ``text`` (on the main thread), through the pager when it is taller or
+        wider than the terminal (``less -S`` scrolls sideways instead of wrapping); a
+        wide result that cannot be paged is followed by a hint to use ``\\x``."""
         is_tty = hasattr(self.stdout, "isatty") and self.stdout.isatty()
-        rows = shutil.get_terminal_size().lines
-        if is_tty and text.count("\n") > rows - 2:
+        size = shutil.get_terminal_size()
+        wide = _widest_line(text) > size.columns
+        if is_tty and (text.count("\n") > size.lines - 2 or wide):
             pager = os.environ.get("PAGER", "less -SRFX")
             try:
-                subprocess.run(pager, shell=True, input=text, text=True, check=False)  # noqa: S602
-                return
+                done = subprocess.run(pager, shell=True, input=text, text=True, check=False)  # noqa: S602
+                if done.returncode != _NO_SUCH_COMMAND:
+                    return
             except OSError:
                 pass  # no pager: print as is
         self.stdout.write(text)
+        if is_tty and wide and not self.expanded:
+            self.stdout.write(WIDE_HINT + "\n")
         self.stdout.flush()
+
+
+_NO_SUCH_COMMAND = 127  # the shell's status when the pager is not installed
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+WIDE_HINT = "(the result is wider than the terminal: \\x shows one column per line)"
+
+
+def _widest_line(text: str) -> int:
+    return max((len(_ANSI.sub("", line)) for line in text.splitlines()), default=0)
 
 
 def _split_command(text: str) -> tuple[str, str]:

@@ -24,7 +24,10 @@ a single-threaded run. Level 2 does not hold: a connection (its session, transac
 and DuckDB connection) takes no lock, so threads must not share one.
 
 Beyond PEP 249: ``cursor.fetch_arrow()`` (a ``pyarrow.Table``) and ``cursor.fetch_df()``
-(pandas) fetch the remaining rows in columns, without Python tuples.
+(pandas) fetch the remaining rows in columns, without Python tuples;
+``cursor.insert_arrow(table, data)`` inserts a DataFrame or Arrow data the same way;
+and a statement may name a DataFrame of the calling code as a table
+(``INSERT INTO t SELECT * FROM df``, as in DuckDB; sql/read/python_scope.py).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from sqlglot import exp
 
 from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound
@@ -44,6 +48,7 @@ from arbordb.engine.errors import BranchNotFound
 from . import errors
 from .errors import InterfaceError, ProgrammingError, SqlError, translate
 from .parse.dialect import SUPPORTED_DIALECTS
+from .read.python_scope import arrow_data, caller_scope
 from .session.results import Result
 from .session.session import Session
 
@@ -240,6 +245,7 @@ class _Databases:
 
 
 _databases = _Databases()
+_INSERTED = "__arbor_inserted"  # the relation name insert_arrow gives its rows
 
 
 class Connection:
@@ -390,10 +396,55 @@ class Cursor:
         """
         self._check()
         self._drop_result()
-        result = self.connection.session.execute(operation, parameters)
+        session = self.connection.session
+        session.python_scope = caller_scope()  # DataFrames named in the SQL
+        try:
+            result = session.execute(operation, parameters)
+        finally:
+            session.python_scope = None
         self._result = result
         self._rowcount = result.rowcount
         return self
+
+    def insert_arrow(self, table: str, data: object) -> int:
+        """Insert every row of ``data`` into ``table`` as one statement, without Python
+        tuples: a ``pyarrow`` Table, RecordBatch or RecordBatchReader, a pandas or polars
+        DataFrame, or any object with ``__arrow_c_stream__``. Columns are matched by
+        name (``data`` may leave out columns that have defaults).
+
+        Returns:
+            The number of rows inserted (also ``rowcount``).
+
+        Raises:
+            ProgrammingError: ``data`` is not Arrow data or has no columns.
+            Error: the insert failed (a key repeated, a value of the wrong type...);
+                nothing was inserted.
+        """
+        self._check()
+        self._drop_result()
+        if not isinstance(table, str) or not table:
+            raise ProgrammingError(f"insert_arrow takes a table name, got {table!r}")
+        rows = arrow_data(data)
+        if rows is None:
+            raise ProgrammingError(
+                f"insert_arrow takes a pyarrow Table, a pandas or polars DataFrame, or an "
+                f"object with __arrow_c_stream__, got {type(data).__name__}"
+            )
+        if rows.num_columns == 0:
+            raise ProgrammingError("insert_arrow was given data without columns")
+        session = self.connection.session
+        columns = [exp.to_identifier(c, quoted=True) for c in rows.column_names]
+        statement = exp.Insert(
+            this=exp.Schema(this=exp.Table(this=exp.to_identifier(table)), expressions=columns),
+            expression=exp.select(*[c.copy() for c in columns]).from_(_INSERTED),
+        ).sql(session.dialect)
+        session.duck.register(_INSERTED, rows)
+        try:
+            result = session.execute(statement)
+        finally:
+            session.duck.unregister(_INSERTED)
+        self._rowcount = result.rowcount
+        return result.rowcount
 
     def executemany(self, operation: str, seq_of_parameters: Sequence[Sequence[object]]) -> Cursor:
         """Run ``operation`` once per parameter set, atomically (all or nothing).

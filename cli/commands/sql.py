@@ -8,6 +8,8 @@ from typing import Any, cast
 
 import click
 
+from arbordb.sql.errors import SqlParseError
+
 from ..client import Client, Invocation, invocation_of
 from ..errors import CliError, UsageError
 from ..explain import explain
@@ -40,10 +42,11 @@ def run_statements(
             if explained is None:
                 raise
             where = f"{source}, line {line}" if source else f"line {line}"
+            reason = _in_script_lines(error, explained[0], line)
             if len(located) > 1 or source:
-                message = f"statement {number} ({where}): {explained[0]}"
+                message = f"statement {number} ({where}): {reason}"
             else:
-                message = explained[0]
+                message = reason
             if not keep_going:
                 raise ScriptError(message) from error
             failed += 1
@@ -57,6 +60,16 @@ def run_statements(
         elif fmt in ("table", "vertical"):
             out(f"Query OK, {'1 row' if count == 1 else f'{max(count, 0)} rows'} affected\n")
     return failed
+
+
+def _in_script_lines(error: BaseException, message: str, first_line: int) -> str:
+    """``message`` with a parse error's line counted in the script, not in the statement
+    that begins on ``first_line``."""
+    if not isinstance(error, SqlParseError) or first_line == 1:
+        return message
+    return message.replace(
+        f"at line {error.line}, column", f"at line {first_line + error.line - 1}, column", 1
+    )
 
 
 @click.command(

@@ -1,4 +1,5 @@
-"""``arbor table import|export``: move rows between files (CSV, Parquet, JSON lines) and tables.
+"""``arbor table import|export``: move rows between files (CSV, Parquet, JSON lines) and tables
+(``rm``, ``mv`` and ``cp`` live in ``table_names.py``).
 
 An import is read and validated whole (``cli/importer.py``) before the repository is
 touched, then written in one SQL transaction (``BEGIN`` ... ``COMMIT``), so a bad row
@@ -8,10 +9,13 @@ working set, like any SQL write; commit them with ``arbor commit``.
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
@@ -20,10 +24,24 @@ from arbordb.sql.parse.dialect import parse, quote_identifier
 
 from .. import progress
 from ..client import IMPORTED, Client, Invocation
-from ..errors import CliError, UsageError
-from ..importer import FILE_FORMATS, Positions, Target, conform, export_file, file_format, read_file
+from ..errors import BadInputFile, CliError, UsageError
+from ..importer import (
+    FILE_FORMATS,
+    IMPORT_FILE_TYPES,
+    Positions,
+    Rejects,
+    Target,
+    conform,
+    export_file,
+    file_format,
+    import_format,
+    infer_types,
+    is_dolt_json,
+    read_file,
+)
 from ..render import sql_literal
 from .common import example, out, pass_invocation
+from .table_names import SUBCOMMANDS
 
 WRITE_BATCH = 100_000  # rows per INSERT batch (one progress step each)
 
@@ -32,10 +50,15 @@ WRITE_BATCH = 100_000  # rows per INSERT batch (one progress step each)
     epilog=example(
         "arbor table import --create --pk id labels labels.csv",
         "arbor table export labels labels.parquet",
+        "arbor table cp labels labels_backup",
     )
 )
 def table() -> None:
-    """Import and export table files."""
+    """Import, export, remove, rename and copy tables."""
+
+
+for _command in SUBCOMMANDS:
+    table.add_command(_command)
 
 
 def _create_sql(name: str, data: pa.Table, pk: tuple[str, ...]) -> str:
@@ -57,13 +80,32 @@ def _insert_sql(name: str, data: pa.Table, key: tuple[str, ...], upsert: bool) -
     return sql
 
 
-def _write(client: Client, name: str, data: pa.Table, mode: str, key: tuple[str, ...]) -> None:
+@dataclass
+class _Plan:
+    """One import, as the flags ask for it."""
+
+    name: str
+    path: str
+    fmt: str
+    delimiter: str
+    mode: str  # create | update | append | replace
+    key: tuple[str, ...]  # of a new table (--pk, or the file's first column)
+    key_given: bool
+    force: bool
+    mapping: dict[str, str]
+    keep_going: bool
+    all_text: bool
+
+
+def _write(client: Client, plan: _Plan, data: pa.Table, key: tuple[str, ...]) -> None:
     """One transaction: (create | empty) the table, then insert the rows in batches."""
     client.execute("BEGIN")
     try:
-        if mode == "create":
-            client.execute(_create_sql(name, data, key))
-        _insert(client, name, data, mode, key)
+        if plan.mode == "create":
+            if plan.force and plan.name in client.tables():
+                client.execute(f"DROP TABLE {quote_identifier(plan.name)}")
+            client.execute(_create_sql(plan.name, data, key))
+        _insert(client, plan.name, data, plan.mode, key)
         client.execute("COMMIT")
     except BaseException:
         client.execute("ROLLBACK")
@@ -85,19 +127,106 @@ def _target(client: Client, name: str) -> Target:
     return Target(dict(zip(schema.names, schema.types, strict=True)), client.primary_key(name))
 
 
-def _read(path: str, fmt: str, target: Target | None, key: tuple[str, ...]) -> pa.Table:
-    """The file read and conformed to ``target`` (or typed for a new table keyed by ``key``)."""
+def _read(plan: _Plan, target: Target | None, rejects: Rejects) -> pa.Table:
+    """The file read, renamed by --map, and conformed to ``target`` (or typed for a new
+    table keyed by the plan's key, the file's first column unless --pk names it)."""
+    path = plan.path
     with progress.task(
         f"reading {os.path.basename(path)}",
         os.path.getsize(path) if os.path.isfile(path) else None,
         as_bytes=True,
     ) as step:
-        data = read_file(path, fmt, as_text=target is not None, on_read=step.advance)
-    return conform(data, Positions(path, fmt), target=target, primary_key=key)
+        data = read_file(
+            path,
+            plan.fmt,
+            as_text=True,
+            on_read=step.advance,
+            delimiter=plan.delimiter,
+            rejects=rejects,
+        )
+    data = _mapped(data, plan.mapping, path)
+    if target is None and plan.fmt == "csv" and not plan.all_text:
+        data = infer_types(data, rejects.where, rejects)
+    key = target.primary_key if target is not None else plan.key
+    if target is None and not plan.key_given and data.num_columns:
+        key = (data.column_names[0],)  # Dolt: the first column, unless --pk names others
+        plan.key = key
+    return conform(data, rejects.where, target=target, primary_key=key, rejects=rejects)
 
 
-def _create_from_schema(client: Client, name: str, schema_file: Path, path: str, fmt: str) -> int:
+def _mapped(data: pa.Table, mapping: dict[str, str], path: str) -> pa.Table:
+    """``data`` with its columns renamed as the --map file says (file name -> column)."""
+    if not mapping:
+        return data
+    unknown = [c for c in mapping if c not in data.column_names]
+    if unknown:
+        raise BadInputFile(
+            path,
+            None,
+            f"the --map file names column {unknown[0]!r}, which the file does not have "
+            f"(its columns: {', '.join(data.column_names)})",
+        )
+    names = [mapping.get(c, c) for c in data.column_names]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise BadInputFile(path, None, f"the --map file gives two columns the name {twice!r}")
+    return data.rename_columns(names)
+
+
+def _read_mapping(path: Path) -> dict[str, str]:
+    """A Dolt mapping file: one JSON object, ``{"file column": "table column", ...}``."""
+    try:
+        mapping = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CliError(f"cannot read the --map file {str(path)!r} ({exc})") from None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+    ):
+        raise CliError(
+            f"the --map file {str(path)!r} must hold one JSON object of names, "
+            'as in {"file_column": "table_column"}'
+        )
+    return mapping
+
+
+def _existing_keys(client: Client, name: str, data: pa.Table, key: tuple[str, ...]) -> list[int]:
+    """The rows of ``data`` (indices, ascending) whose key the table already holds."""
+    if not key or not data.num_rows:
+        return []
+    keys = data.select(list(key)).append_column("__row", pa.array(range(data.num_rows)))
+    cols = ", ".join(quote_identifier(c) for c in key)
+    found = client.query_arrow_with(
+        f"SELECT i.__row FROM {IMPORTED} AS i JOIN (SELECT {cols} FROM {quote_identifier(name)}) "
+        f"AS t USING ({cols}) ORDER BY i.__row",
+        keys,
+    )
+    return found.column(0).to_pylist()
+
+
+def _refuse_existing(
+    client: Client, plan: _Plan, data: pa.Table, key: tuple[str, ...], rejects: Rejects
+) -> pa.Table:
+    """--append adds rows only: a row whose key the table holds is refused (or, with
+    --continue, skipped)."""
+    existing = _existing_keys(client, plan.name, data, key)
+    if not existing:
+        return data
+    rows = rejects.alive(rejects.num_rows)  # data's rows -> the file's
+    for index in existing:
+        value = ", ".join(f"{c}={data.column(c)[index].as_py()!r}" for c in key)
+        rejects.reject(
+            int(rows[index]),
+            f"table {plan.name!r} already has the key ({value}) (--append adds rows only; "
+            "use --update to change rows, or --continue to skip them)",
+        )
+    keep = np.ones(data.num_rows, dtype=bool)
+    keep[existing] = False
+    return data.filter(pa.array(keep))
+
+
+def _create_from_schema(client: Client, plan: _Plan, schema_file: Path, rejects: Rejects) -> int:
     """One transaction: run the schema file's CREATE TABLE, then import into that table."""
+    name = plan.name
     try:
         statement = schema_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -110,6 +239,8 @@ def _create_from_schema(client: Client, name: str, schema_file: Path, path: str,
         )
     client.execute("BEGIN")
     try:
+        if plan.force and name in client.tables():
+            client.execute(f"DROP TABLE {quote_identifier(name)}")
         client.execute(statement)
         if name not in client.tables():
             raise CliError(
@@ -117,7 +248,7 @@ def _create_from_schema(client: Client, name: str, schema_file: Path, path: str,
                 f"(it must hold one CREATE TABLE {name} (...) statement)"
             )
         target = _target(client, name)
-        data = _read(path, fmt, target, target.primary_key)
+        data = _read(plan, target, rejects)
         _insert(client, name, data, "create", target.primary_key)
         client.execute("COMMIT")
     except BaseException:
@@ -131,34 +262,54 @@ def _create_from_schema(client: Client, name: str, schema_file: Path, path: str,
     epilog=example(
         "arbor table import --create --pk id labels labels.csv",
         "arbor table import --update labels fixes.jsonl",
-        "arbor table import --replace labels labels-v2.parquet",
+        "arbor table import --append --continue labels more.csv",
+        "arbor table import -c --map names.json --delim ';' labels export.txt",
     ),
 )
 @click.option(
     "-c",
     "--create",
-    "mode",
-    flag_value="create",
-    help="Create TABLE from the file (it must not exist).",
+    "--create-table",
+    "create_mode",
+    is_flag=True,
+    help="Create TABLE from the file (it must not exist, unless --force).",
 )
 @click.option(
     "-u",
     "--update",
-    "mode",
-    flag_value="update",
+    "--update-table",
+    "update_mode",
+    is_flag=True,
     help="Insert the file's rows; rows whose key exists are updated.",
+)
+@click.option(
+    "-a",
+    "--append",
+    "--append-table",
+    "append_mode",
+    is_flag=True,
+    help="Insert the file's rows, changing none of TABLE's: a key TABLE already holds "
+    "is an error (skipped with --continue).",
 )
 @click.option(
     "-r",
     "--replace",
-    "mode",
-    flag_value="replace",
+    "--replace-table",
+    "replace_mode",
+    is_flag=True,
     help="Replace every row of TABLE by the file's rows.",
 )
+@click.option("-f", "--force", is_flag=True, help="With --create: replace TABLE if it exists.")
 @click.option(
     "--pk",
     metavar="COLUMNS",
-    help="Primary-key column(s) of a new table, comma-separated (default: none, keyless).",
+    help="Primary-key column(s) of a new table, comma-separated (default: the file's "
+    "first column, as in Dolt).",
+)
+@click.option(
+    "--keyless",
+    is_flag=True,
+    help="With --create: make a table without a primary key (rows may repeat).",
 )
 @click.option(
     "-s",
@@ -170,57 +321,157 @@ def _create_from_schema(client: Client, name: str, schema_file: Path, path: str,
     "inferred types.",
 )
 @click.option(
+    "-m",
+    "--map",
+    "map_file",
+    metavar="JSONFILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help='Rename the file\'s columns: a JSON object {"file column": "table column", ...}.',
+)
+@click.option(
+    "--continue",
+    "keep_going",
+    is_flag=True,
+    help="Skip rows that cannot be imported (bad values, repeated or existing keys, "
+    "wrong field counts) and report them.",
+)
+@click.option(
+    "--quiet",
+    "--ignore-skipped-rows",
+    "quiet",
+    is_flag=True,
+    help="With --continue: print only how many rows were skipped.",
+)
+@click.option(
+    "--all-text",
+    is_flag=True,
+    help="With --create: make every column of a CSV-style file text (VARCHAR).",
+)
+@click.option(
+    "--file-type",
     "--format",
-    "fmt",
-    type=click.Choice(FILE_FORMATS),
-    help="File format (default: from the extension).",
+    "file_type",
+    type=click.Choice(IMPORT_FILE_TYPES),
+    help="File type (default: from the extension); psv is CSV separated by '|'.",
+)
+@click.option(
+    "--delim",
+    metavar="CHAR",
+    help="Field separator of a CSV-style file (default ',' ; '\\t' for tab).",
 )
 @click.argument("name", metavar="TABLE")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @pass_invocation
 def import_(
     invocation: Invocation,
-    mode: str | None,
+    create_mode: bool,
+    update_mode: bool,
+    append_mode: bool,
+    replace_mode: bool,
+    force: bool,
     pk: str | None,
+    keyless: bool,
     schema_file: Path | None,
-    fmt: str | None,
+    map_file: Path | None,
+    keep_going: bool,
+    quiet: bool,
+    all_text: bool,
+    file_type: str | None,
+    delim: str | None,
     name: str,
     path: str,
 ) -> None:
     """Load a CSV, Parquet or JSON lines file.
 
     The whole FILE is checked before TABLE is touched: a bad row is reported with
-    its file and line, and nothing is written. Rows land in the working set.
+    its file and line, and nothing is written (with --continue, bad rows are
+    skipped and listed instead). A new table's primary key is --pk, else the
+    file's first column; --keyless makes a table without one. Rows land in the
+    working set.
     """
-    if mode is None:
-        raise UsageError("choose --create, --update or --replace")
-    if pk and mode != "create":
-        raise UsageError("--pk applies to --create only (an existing table keeps its key)")
+    chosen = [
+        m
+        for m, given in (
+            ("create", create_mode),
+            ("update", update_mode),
+            ("append", append_mode),
+            ("replace", replace_mode),
+        )
+        if given
+    ]
+    if len(chosen) != 1:
+        raise UsageError("choose one of --create, --update, --append or --replace")
+    (mode,) = chosen
+    for flag, given in (("--pk", pk), ("--keyless", keyless), ("--force", force)):
+        if given and mode != "create":
+            raise UsageError(f"{flag} applies to --create only (an existing table keeps its key)")
     if schema_file is not None and mode != "create":
         raise UsageError("--schema applies to --create only (an existing table keeps its types)")
-    if schema_file is not None and pk:
-        raise UsageError("give the key in the --schema file's CREATE TABLE, not with --pk")
+    if schema_file is not None and (pk or keyless):
+        raise UsageError(
+            "give the key in the --schema file's CREATE TABLE, not with --pk/--keyless"
+        )
+    if pk and keyless:
+        raise UsageError("give --pk or --keyless, not both")
+    if all_text and (mode != "create" or schema_file is not None):
+        raise UsageError("--all-text applies to --create without --schema only")
+    if quiet and not keep_going:
+        raise UsageError("--quiet applies to --continue only")
     path = str(invocation.directory / path)  # relative to -C PATH, as git -C does
-    fmt = file_format(path, fmt)
-    key = tuple(c.strip() for c in pk.split(",")) if pk else ()
+    fmt, delimiter = import_format(path, file_type, delim)
+    if fmt == "jsonl" and is_dolt_json(path):
+        fmt = "json"  # Dolt's {"rows": [...]} file
+    plan = _Plan(
+        name=name,
+        path=path,
+        fmt=fmt,
+        delimiter=delimiter,
+        mode=mode,
+        key=tuple(c.strip() for c in pk.split(",")) if pk else (),
+        key_given=bool(pk) or keyless,
+        force=force,
+        mapping=_read_mapping(invocation.directory / map_file) if map_file else {},
+        keep_going=keep_going,
+        all_text=all_text,
+    )
+    rejects = Rejects(Positions(path, fmt, delimiter), keep_going=keep_going)
     with invocation.client() as client:
         exists = name in client.tables()
-        if mode == "create" and exists:
+        if mode == "create" and exists and not force:
             raise CliError(
-                f"table {name!r} already exists (use --update to add rows or --replace to swap them)"
+                f"table {name!r} already exists (use --update to add rows, --replace to swap "
+                "them, or --create --force to replace the table)"
             )
         if mode != "create" and not exists:
             raise CliError(
                 f"table {name!r} does not exist (use --create --pk <columns> to make it)"
             )
         if schema_file is not None:
-            rows = _create_from_schema(client, name, invocation.directory / schema_file, path, fmt)
+            rows = _create_from_schema(client, plan, invocation.directory / schema_file, rejects)
         else:
-            target = _target(client, name) if exists else None
-            data = _read(path, fmt, target, key)
-            _write(client, name, data, mode, target.primary_key if target else key)
+            target = _target(client, name) if exists and mode != "create" else None
+            data = _read(plan, target, rejects)
+            key = target.primary_key if target else plan.key
+            if mode == "append":
+                data = _refuse_existing(client, plan, data, key, rejects)
+            _write(client, plan, data, key)
             rows = data.num_rows
-    out(f"Imported {rows:,} rows into {name} ({mode}).\n")
+    _report_skipped(rejects, quiet)
+    keyed = ""
+    if mode == "create" and schema_file is None and not pk:
+        keyed = f", primary key {plan.key[0]}" if plan.key else ", keyless"
+    out(f"Imported {rows:,} rows into {name} ({mode}{keyed}).\n")
+
+
+def _report_skipped(rejects: Rejects, quiet: bool) -> None:
+    """Dolt's --continue report on stderr: each skipped row, then how many."""
+    if not len(rejects):
+        return
+    if not quiet:
+        click.echo("The following rows were skipped:", err=True)
+        for line in rejects.report():
+            click.echo(f"  {line}", err=True)
+    click.echo(f"Lines skipped: {len(rejects):,}", err=True)
 
 
 @table.command(

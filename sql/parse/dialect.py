@@ -87,6 +87,8 @@ from sqlglot.tokens import TokenType
 
 from arbordb.sql.errors import SqlParseError, UnrewrittenAsOf, UnsupportedDialect
 
+from .statement_words import unknown_first_word
+
 __all__ = [
     "SUPPORTED_DIALECTS",
     "ProcedureCall",
@@ -387,6 +389,12 @@ def _from_parse_error(error: ParseError, sql: str, dialect: str) -> SqlParseErro
     description = _TOKEN_REPR.sub(r"'\1'", first.get("description") or str(error))
     description = description.replace("'SENTINEL'", "the end of the statement")
     description = _REQUIRED.sub("an incomplete expression (a part it needs is missing)", description)
+    description = description.replace("Invalid expression / Unexpected token", "unexpected text")
+    word_line, word_column, word, hint = unknown_first_word(_DIALECTS[_key(dialect)], sql, start)
+    if word:  # the statement starts with a word that starts no statement: point at it
+        line, column, near = word_line, word_column, word
+        start = _offset_of(sql, line, column)
+        description = f"{word!r} does not start a statement ({hint})"
     return SqlParseError(
         description,
         line=line,

@@ -10,7 +10,8 @@ references (``Slot``), version-control function calls and parameters are holes
 A table reference resolves, in this order, to: a temporary view of the session; a
 table of the root its ``AS OF`` names (the working root without one); a view stored
 in that root's ``dolt_schemas``; a system relation (``dolt_*`` names, built by
-``sql/system/registry.py``). A table becomes a stream of record batches that DuckDB
+``sql/system/registry.py``); Arrow data (a DataFrame) of the caller's Python scope
+(``sql/read/python_scope.py``). A table becomes a stream of record batches that DuckDB
 reads lazily (sql/read/relations.py; docs/architecture.md): only the columns the query
 names (``Template.columns``), only the key range or rows its primary-key conjuncts
 select (sql/read/pushdown.py). The simplest shape, ``SELECT cols FROM t WHERE pk = ?``
@@ -46,6 +47,7 @@ from ..parse.holes import FunctionHole, TableHole, fill
 from ..system.registry import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
 from .operands import Operand, operand, spell_param
 from .pushdown import Conjunct, KeyRange, Terms, conjuncts_of, fits, key_rows
+from .python_scope import PythonScope
 from .relations import Relations, table_arrow
 
 __all__ = [
@@ -74,6 +76,7 @@ class ReadContext(Protocol):
     duck: duckdb.DuckDBPyConnection
     relations: Relations
     temp_views: dict[str, str]
+    python_scope: PythonScope | None  # the caller's variables (sql/read/python_scope.py)
 
     @property
     def branch(self) -> str: ...
@@ -447,6 +450,10 @@ class _Resolver:
             if slot.version is not None:
                 raise NotSupportedError(f"system table {slot.name} cannot be read AS OF a revision")
             return self._system(slot.name, None, slot.name, slot)
+        if slot.version is None and ctx.python_scope is not None:
+            data = ctx.python_scope.lookup(slot.name)  # a DataFrame of the caller's scope
+            if data is not None:
+                return ctx.relations.scratch(data, slot.name)
         raise TableNotFound(root.missing_message(slot.name, f" at {where}"))
 
     def _system(

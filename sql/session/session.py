@@ -68,6 +68,7 @@ from ..errors import (
 from ..parse import nesting, semantics
 from ..parse.dialect import ProcedureCall, parse, procedure_call
 from ..read import describe, operands, reads, relations
+from ..read.python_scope import PythonScope
 from ..write.dispatch import write_many, writer_for
 from .results import ArrowResult, DuckResult, Result, RowsResult
 
@@ -148,6 +149,7 @@ class Session:
         self.duck = duckdb.connect(":memory:")
         self.relations = relations.Relations(self.duck, cache_bytes)
         self.temp_views: dict[str, str] = {}
+        self.python_scope: PythonScope | None = None  # set by the DB-API per execute
         self.state = State.IDLE
         self.gc_counts: dict[str, int] = {}  # what this session's last dolt_gc did
         self.pending: DuckResult | None = None
