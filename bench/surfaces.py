@@ -661,9 +661,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--single", type=int, default=300, help="single-row UPDATEs timed")
     parser.add_argument("--lookups", type=int, default=2_000, help="point SELECTs timed")
     args = parser.parse_args(argv)
-    emit(
-        *run(args.rows, args.runs, args.single, args.lookups, results_path(args), args.workdir)
-    )
+    emit(*run(args.rows, args.runs, args.single, args.lookups, results_path(args), args.workdir))
 
 
 if __name__ == "__main__":

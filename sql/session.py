@@ -69,6 +69,7 @@ from .errors import (
     TransactionConflict,
     translate,
 )
+from .fastpath import FastStatements, PointSelect, PointUpdate
 
 __all__ = ["Result", "Session", "State"]
 
@@ -137,11 +138,14 @@ class _Rows(Result):
         rows: list[tuple],
         columns: Sequence[tuple[str, pa.DataType]] | None,
         rowcount: int = -1,
+        description: list[tuple] | None = None,
     ) -> None:
         self._rows = rows
         self._at = 0
         self._columns = list(columns) if columns is not None else None
-        self.description = describe.description_of(self._columns) if columns is not None else None
+        if description is None and columns is not None:
+            description = describe.description_of(self._columns)
+        self.description = description
         self.rowcount = rowcount
 
     def fetchmany(self, size: int) -> list[tuple]:
@@ -354,6 +358,7 @@ class Session:
         self.closed = False
         self._explicit = False  # BEGIN was run: autocommit waits for COMMIT / ROLLBACK
         self._statements: OrderedDict[str, tuple[list[_Statement], int]] = OrderedDict()
+        self._fast = FastStatements()
 
     @property
     def branch(self) -> str:
@@ -465,11 +470,36 @@ class Session:
                 changed nothing; earlier statements of the text stay done).
         """
         self._check_open()
+        fast = self._fast.get(sql) if isinstance(sql, str) else None
+        if fast is not None:
+            done = self._run_fast(fast, params)
+            if done is not None:
+                return done
         statements, count = self._prepare(sql)
         params = _checked_params(params, count)
         result: Result = _Rows([], None)
         for statement in statements:
             result = self._run(statement, params)
+        self._fast.learn(sql, statements, count)
+        return result
+
+    def _run_fast(self, fast: PointSelect | PointUpdate, params) -> Result | None:
+        """A statement by its fast path (sql/fastpath.py), or None to run it the general way;
+        the transaction as ``_atomic`` keeps it (invariant (3))."""
+        self._begin()
+        if isinstance(fast, PointSelect):
+            found = fast.run(self, params)
+            if found is None:
+                return None
+            rows, columns, description = found
+            result: Result = _Rows(rows, columns, description=description)
+        else:
+            changed = fast.run(self, params)
+            if changed is None:
+                return None
+            result = _Rows([], None, changed)
+        if self.autocommit and not self._explicit:
+            self.commit()
         return result
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[object]]) -> Result:
