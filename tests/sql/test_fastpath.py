@@ -1,4 +1,4 @@
-"""The fast paths (sql/fastpath.py) answer exactly as the general path does.
+"""The fast paths (sql/session/fastpath.py) answer exactly as the general path does.
 
 Two repositories get the same statements: one connection runs with fast paths, the
 other with a fast-path cache that never learns (so every statement takes the general
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import arbordb
-from arbordb.sql import fastpath
+from arbordb.sql.session import fastpath
 
 SELECTS = [
     "SELECT * FROM t WHERE id = ?",
@@ -152,7 +152,7 @@ def test_plans_are_learned_and_taken(monkeypatch):
     cur.execute(update, ["a", 1])
     assert isinstance(con.session._fast.get(select), fastpath.PointSelect)
     assert isinstance(con.session._fast.get(update), fastpath.PointUpdate)
-    from arbordb.sql import reads
+    from arbordb.sql.read import reads
 
     monkeypatch.setattr(reads, "point_select", None)  # the general path would now fail
     monkeypatch.setattr(con.session, "_prepare", None)

@@ -1,0 +1,158 @@
+"""Relations: the names under which a session's DuckDB connection sees table data.
+
+Relations DuckDB sees, by internal name (all live for one statement):
+
+    NAME                 HOLDS
+    __arbor_tmp_<n>      a table read as a stream (``TableSource``), a system
+                         relation, or rows a statement computed (see sql/read/pushdown.py)
+
+A table reference is a ``TableSource``: an object with ``__arrow_c_stream__``, which
+DuckDB calls each time it scans the relation (a CTE or subquery may scan it more
+than once) and which returns a fresh, lazily read stream of record batches over the
+table's leaves (engine/table/reader.py): only the columns the query names, only the
+key range its primary-key conjuncts allow, nothing read until DuckDB pulls a batch,
+so a ``LIMIT`` stops reading. Decoded columns are kept in the session's
+``ColumnCache`` (keyed by leaf content addresses, bounded by ``cache_bytes``).
+
+``table_arrow`` decodes a whole table into one Arrow table (cached by address, up to
+``ARROW_CACHE_BYTES``): for the small tables whose every row a statement needs
+(``dolt_schemas``, a CHECK added to a table).
+
+Invariants (cited as ``# invariant (n)``):
+
+(1) A table is read at the address it had when the statement was bound: addresses are
+    content hashes, so a source and every cache entry are never stale.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+
+import duckdb
+import pyarrow as pa
+
+from arbordb.engine.table import Table
+from arbordb.engine.tree.stream import ColumnCache
+
+__all__ = ["DEFAULT_CACHE_BYTES", "Relations", "TableSource", "table_arrow"]
+
+ARROW_CACHE_BYTES = 1 << 30  # whole decoded tables kept per process (table_arrow)
+DEFAULT_CACHE_BYTES = 512 << 20  # decoded columns a session keeps (connect(cache_bytes=...))
+
+
+class _ArrowCache:
+    """Decoded tables by table address, least recently used evicted past a byte budget."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._entries: OrderedDict[bytes, pa.Table] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, table: Table) -> pa.Table:
+        with self._lock:
+            found = self._entries.get(table.address)
+            if found is not None:
+                self._entries.move_to_end(table.address)
+                return found
+        data = table.to_arrow()
+        if data.num_columns and any(col.num_chunks != 1 for col in data.columns):
+            data = data.combine_chunks()
+        with self._lock:
+            if table.address not in self._entries:
+                self._entries[table.address] = data
+                self._bytes += data.nbytes
+                while self._bytes > self.budget and len(self._entries) > 1:
+                    _, evicted = self._entries.popitem(last=False)
+                    self._bytes -= evicted.nbytes
+        return data
+
+
+_cache = _ArrowCache(ARROW_CACHE_BYTES)
+
+
+def table_arrow(table: Table) -> pa.Table:
+    """Every row of ``table`` as one Arrow table (cached by address; invariant (1))."""
+    return _cache.get(table)
+
+
+class TableSource:
+    """A table's rows as DuckDB scans them: each ``__arrow_c_stream__`` call opens a
+    new lazily read stream (``open`` builds it; see the module docstring)."""
+
+    __slots__ = ("open",)
+
+    def __init__(self, open: Callable[[], pa.RecordBatchReader]) -> None:
+        self.open = open
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.open().__arrow_c_stream__(requested_schema)
+
+
+class Relations:
+    """The relations registered with one session's DuckDB connection, and the
+    session's cache of decoded columns."""
+
+    def __init__(self, duck: duckdb.DuckDBPyConnection, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+        self.duck = duck
+        self.cache = ColumnCache(cache_bytes)
+        self._scratch = 0
+        self.names: dict[str, str] = {}  # internal name -> what the user wrote (messages)
+        self.failures: list[BaseException] = []  # what a stream raised inside DuckDB
+
+    def stream(
+        self, table: Table, label: str, columns: Sequence[str], bounds: dict | None = None
+    ) -> str:
+        """A name for ``table``'s ``columns`` (within key ``bounds``, ``Table.batches``
+        keywords) read as a stream for this statement.
+
+        Raises:
+            InvalidInput: a bound the key cannot encode (checked now, not when read).
+        """
+        bounds = bounds or {}
+        table.key_range(**bounds)  # refuses a bad bound now; nothing is read until a scan
+
+        def open_stream() -> pa.RecordBatchReader:
+            try:
+                reader = table.batches(columns, cache=self.cache, **bounds)
+            except Exception as error:
+                self.failures.append(error)
+                raise
+            return pa.RecordBatchReader.from_batches(reader.schema, self._recorded(reader))
+
+        return self.scratch(TableSource(open_stream), label)
+
+    def _recorded(self, reader: pa.RecordBatchReader):
+        """``reader``'s batches; a failure is kept in ``failures`` before DuckDB sees it
+        (DuckDB rewraps it as its own error, losing the class: damage, a bad key, ...)."""
+        try:
+            yield from reader
+        except Exception as error:
+            self.failures.append(error)
+            raise
+
+    def take_failure(self, error: BaseException) -> BaseException:
+        """The error a stream of this statement raised (the real cause), else ``error``."""
+        if not self.failures:
+            return error
+        first, self.failures = self.failures[0], []
+        return first
+
+    def scratch(self, data: pa.Table | TableSource, label: str) -> str:
+        """A name for a relation that lives for this statement only."""
+        name = f"__arbor_tmp_{self._scratch}"
+        self._scratch += 1
+        self.duck.register(name, data)
+        self.names[name] = label
+        return name
+
+    def end_statement(self) -> None:
+        """Drop the last statement's scratch relations and message names (called when
+        the next statement starts: the last result may still read them)."""
+        for n in range(self._scratch):
+            self.duck.unregister(f"__arbor_tmp_{n}")
+        self._scratch = 0
+        self.names = {}
+        self.failures = []
