@@ -68,6 +68,7 @@ from ..errors import (
 )
 from ..parse import nesting, semantics
 from ..parse.dialect import ProcedureCall, parse, procedure_call
+from ..parse.holes import param_index
 from ..read import describe, operands, reads, relations
 from ..write.dispatch import write_many, writer_for
 from .fastpath import FastStatements, PointSelect, PointUpdate
@@ -507,6 +508,11 @@ class Session:
         """The value of a procedure argument (a constant, parameter or expression)."""
         if isinstance(node, exp.Literal):  # the common case: no DuckDB round trip
             return node.this if node.is_string else node.to_py()
+        index = param_index(node) if isinstance(node, exp.Placeholder) else None
+        if index is not None and not isinstance(params, Mapping):
+            value = params[index]  # a plain value is what DuckDB would hand back for ?
+            if value is None or type(value) in (str, int, float, bool):
+                return value
         template = reads.compile_query(exp.select(node.copy()))
         bound = reads.bind(template, self, params)
         return self.evaluate(bound.sql[len("SELECT ") :], bound.params)
