@@ -337,16 +337,18 @@ class FastStatements:
     def get(self, sql: str) -> PointSelect | PointUpdate | None:
         return self._plans.get(sql)
 
-    def learn(self, sql: str, statements: Sequence, count: int) -> None:
-        """Remember whether ``sql``, which just ran the general way, has a fast plan."""
+    def learn(self, sql: str, statements: Sequence, count: int) -> PointSelect | PointUpdate | None:
+        """Remember whether ``sql`` (parsed into ``statements``) has a fast plan, and return
+        it. A SELECT is learned once it ran the general way (its template is compiled then)."""
         if sql in self._plans:
-            return
+            return self._plans[sql]
         plan: PointSelect | PointUpdate | None = None
         if len(statements) == 1 and not statements[0].deep:
             statement = statements[0]
-            template = statement.template
-            if isinstance(statement.tree, exp.Select) and template is not None:
-                point = template.point
+            if isinstance(statement.tree, exp.Select):
+                if statement.template is None:
+                    return None  # not compiled yet: learned after its first run
+                point = statement.template.point
                 if point is not None and _plain(point):
                     plan = PointSelect(point, count)
             elif isinstance(statement.tree, exp.Update):
@@ -354,6 +356,7 @@ class FastStatements:
         self._plans[sql] = plan
         if len(self._plans) > self._size:
             self._plans.popitem(last=False)
+        return self._plans.get(sql)  # None when the cache holds nothing (size 0)
 
     def forget(self) -> None:
         """Drop every plan (the session's statements are parsed again)."""

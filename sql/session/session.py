@@ -275,6 +275,11 @@ class Session:
             if done is not None:
                 return done
         statements, count = self._prepare(sql)
+        if fast is None:  # an UPDATE's shape is known from its tree: even its first run is fast
+            fast = self._fast.learn(sql, statements, count)
+            done = self._run_fast(fast, params) if fast is not None else None
+            if done is not None:
+                return done
         params = _checked_params(params, count)
         result: Result = RowsResult([], None)
         for statement in statements:

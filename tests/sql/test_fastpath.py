@@ -161,3 +161,14 @@ def test_plans_are_learned_and_taken(monkeypatch):
     assert cur.rowcount == 1
     assert cur.execute(select, [2]).fetchone() == (2, "b", 0.5)
     con.close()
+
+
+def test_the_first_update_of_a_text_is_fast(monkeypatch):
+    con = fresh(learn=True, autocommit=False)
+    monkeypatch.setattr(con.session, "_run", None)  # the general path would now fail
+    cur = con.cursor()
+    cur.execute("UPDATE t SET label = ? WHERE id = ?", ["first", 3])
+    assert cur.rowcount == 1
+    monkeypatch.undo()
+    assert cur.execute("SELECT label FROM t WHERE id = 3").fetchone() == ("first",)
+    con.close()
