@@ -34,7 +34,7 @@ import re
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -145,6 +145,32 @@ def time_pair(
         _run_once(fn_a, setup_a, summary_a, i, a)
         _run_once(fn_b, setup_b, None, i, b)
     return a, b
+
+
+def time_interleaved(
+    calls: dict[str, Callable[[Any], Any]], inputs: Sequence[Any], warmup: int
+) -> tuple[dict[str, list[float]], dict[str, list[Any]]]:
+    """Seconds and result of each call on each input, the calls interleaved input by
+    input (so a noisy moment hits all of them); garbage collector off while timing.
+    The first ``warmup`` inputs are run but not kept."""
+    seconds: dict[str, list[float]] = {name: [] for name in calls}
+    results: dict[str, list[Any]] = {name: [] for name in calls}
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for n, value in enumerate(inputs):
+            for name, call in calls.items():
+                start = time.perf_counter()
+                result = call(value)
+                elapsed = time.perf_counter() - start
+                if n >= warmup:
+                    seconds[name].append(elapsed)
+                    results[name].append(result)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return seconds, results
 
 
 # --- metrics ------------------------------------------------------------------------

@@ -51,11 +51,9 @@ from __future__ import annotations
 from . import peers  # first: doltlite must load before bench.storage imports sqlite3
 
 # isort: split
-import gc
 import os
 import shutil
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +80,7 @@ from .common import (
     metric,
     results_path,
     time_call,
+    time_interleaved,
     time_pair,
     workload_parser,
     write_section,
@@ -263,21 +262,7 @@ def bench_lookups(s: Stores, rows: int, lookups: int, report: Report) -> None:
         DOLTLITE: lambda i: s.dl.con.execute(LOOKUP_SQL, (i,)).fetchall(),
         "duckdb": lambda i: duck_cur.execute(native, (i,)).fetchall(),
     }
-    seconds: dict[str, list[float]] = {name: [] for name in calls}
-    found: dict[str, list[list[tuple]]] = {name: [] for name in calls}
-    gc.collect()
-    gc.disable()
-    try:
-        for n, key in enumerate(ids):
-            for name, call in calls.items():
-                start = time.perf_counter()
-                rows_found = call(key)
-                elapsed = time.perf_counter() - start
-                if n >= LOOKUP_WARMUP:
-                    seconds[name].append(elapsed)
-                    found[name].append(rows_found)
-    finally:
-        gc.enable()
+    seconds, found = time_interleaved(calls, ids, LOOKUP_WARMUP)
     for name in (DOLTLITE, "duckdb"):
         check(found[name] == found["arbordb"], f"point lookups differ from {name}")
     check(all(len(r) == 1 for r in found["arbordb"]), "a point lookup missed its row")

@@ -18,10 +18,10 @@ from ..codec.internal import decode_internal, node_level
 from ..errors import CorruptChunk, FormatVersionError
 from ..history.commit import COMMIT_MAGIC, commit_children
 from ..history.refs import DEFAULT_BRANCH_MAGIC
+from ..history.stash import STASH_MAGIC, stash_children
 from ..history.tag import TAG_MAGIC, tag_children
 from ..history.working_set import WORKING_SET_MAGIC, working_set_children
 from ..root import ROOT_MAGIC, root_children
-from ..history.stash import STASH_MAGIC, stash_children
 from ..table import Table
 from ..table.header import TABLE_MAGIC
 from .artifacts import ARTIFACTS_MAGIC

@@ -61,11 +61,14 @@ class RowsResult(Result):
         rows: list[tuple],
         columns: Sequence[tuple[str, pa.DataType]] | None,
         rowcount: int = -1,
+        description: list[tuple] | None = None,
     ) -> None:
         self._rows = rows
         self._at = 0
         self._columns = list(columns) if columns is not None else None
-        self.description = describe.description_of(list(columns)) if columns is not None else None
+        if description is None and columns is not None:
+            description = describe.description_of(self._columns)
+        self.description = description
         self.rowcount = rowcount
 
     def fetchmany(self, size: int) -> list[tuple]:

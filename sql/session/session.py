@@ -67,9 +67,11 @@ from ..errors import (
 )
 from ..parse import nesting, semantics
 from ..parse.dialect import ProcedureCall, parse, procedure_call
+from ..parse.holes import param_index
 from ..read import describe, operands, reads, relations
 from ..read.python_scope import PythonScope
 from ..write.dispatch import write_many, writer_for
+from .fastpath import FastStatements, PointSelect, PointUpdate
 from .results import ArrowResult, DuckResult, Result, RowsResult
 
 __all__ = ["Session", "State"]
@@ -156,6 +158,7 @@ class Session:
         self.closed = False
         self._explicit = False  # BEGIN was run: autocommit waits for COMMIT / ROLLBACK
         self._statements: LruCache[str, tuple[list[_Statement], int]] = LruCache(STATEMENT_CACHE)
+        self._fast = FastStatements()
 
     @property
     def branch(self) -> str:
@@ -264,11 +267,41 @@ class Session:
                 changed nothing; earlier statements of the text stay done).
         """
         self._check_open()
+        fast = self._fast.get(sql) if isinstance(sql, str) else None
+        if fast is not None:
+            done = self._run_fast(fast, params)
+            if done is not None:
+                return done
         statements, count = self._prepare(sql)
+        if fast is None:  # an UPDATE's shape is known from its tree: even its first run is fast
+            fast = self._fast.learn(sql, statements, count)
+            done = self._run_fast(fast, params) if fast is not None else None
+            if done is not None:
+                return done
         params = _checked_params(params, count)
         result: Result = RowsResult([], None)
         for statement in statements:
             result = self._run(statement, params)
+        self._fast.learn(sql, statements, count)
+        return result
+
+    def _run_fast(self, fast: PointSelect | PointUpdate, params) -> Result | None:
+        """A statement by its fast path (fastpath.py), or None to run it the general way;
+        the transaction as ``_atomic`` keeps it (invariant (3))."""
+        self._begin()
+        if isinstance(fast, PointSelect):
+            found = fast.run(self, params)
+            if found is None:
+                return None
+            rows, columns, description = found
+            result: Result = RowsResult(rows, columns, description=description)
+        else:
+            changed = fast.run(self, params)
+            if changed is None:
+                return None
+            result = RowsResult([], None, changed)
+        if self.autocommit and not self._explicit:
+            self.commit()
         return result
 
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[object]]) -> Result:
@@ -475,6 +508,11 @@ class Session:
         """The value of a procedure argument (a constant, parameter or expression)."""
         if isinstance(node, exp.Literal):  # the common case: no DuckDB round trip
             return node.this if node.is_string else node.to_py()
+        index = param_index(node) if isinstance(node, exp.Placeholder) else None
+        if index is not None and not isinstance(params, Mapping):
+            value = params[index]  # a plain value is what DuckDB would hand back for ?
+            if value is None or type(value) in (str, int, float, bool):
+                return value
         template = reads.compile_query(exp.select(node.copy()))
         bound = reads.bind(template, self, params)
         return self.evaluate(bound.sql[len("SELECT ") :], bound.params)

@@ -1,0 +1,363 @@
+"""Fast paths, keyed by SQL text, for the two statements programs run in loops: a point
+SELECT by primary key and a one-row UPDATE by primary key.
+
+``SELECT <columns> FROM t WHERE <pk> = ?`` (reads.py's ``PointPlan``) and
+``UPDATE t SET c = ?, ... WHERE <pk> = ?`` are answered from the table's tree, without
+DuckDB and without compiling anything: after a text first ran the general way, the
+session's ``FastStatements`` learns whether it has one of these shapes (``learn``);
+later executions of the same text go straight to the table, resolved once per table
+value and kept while the working root holds it (a table's address names its schema
+and rows, so a changed table, schema or branch is resolved again), and the row is
+found once.
+
+    STATEMENT                              FAST PATH
+    SELECT cols FROM t WHERE pk = ?        key encoded, ProllyTree.get, the tuple built
+    UPDATE t SET c = ? WHERE pk = ?        ProllyTree.get, the new row as a one-row
+                                           batch, Table.apply, put (as updates.py does)
+
+Invariants (cited as ``# invariant (n)``):
+
+(1) A fast path returns what the general path would return, or None having changed
+    nothing, and then the general path runs the statement (and words any error). So it
+    takes only values of exactly their column's Python type (int, str, bytes; float or
+    bool for those columns; None for NULL): whatever the dialect, the general path
+    compares and casts them to the same values. Everything the general path treats
+    specially (AS OF, ``$name`` parameters, temporary views, keyless tables, CHECK
+    constraints, logical or time-zoned columns, ``dolt_*`` tables, read-only
+    connections, a table or column that does not exist) takes the general path.
+(2) A fast UPDATE writes in its last step (``put``): whatever fails before it has
+    changed nothing.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyarrow as pa
+from sqlglot import exp
+
+from arbordb.engine.codec.keys import encode_key
+from arbordb.engine.root import RootValue
+from arbordb.engine.table import Column, Schema, Table
+
+from ..parse.holes import param_index
+from ..read import describe
+from ..read.operands import NOT_CONSTANT, Operand, constant
+from ..read.reads import PointPlan
+from ..write.common import is_default, put
+
+__all__ = ["FastStatements", "Point", "PointSelect", "PointUpdate"]
+
+SIZE = 512  # texts remembered, as the session's statement cache
+
+# Column types whose values the fast paths take, and the Python types of those values.
+_KEY_TYPES = ((pa.types.is_integer, (int,)), (pa.types.is_string, (str,)), (pa.types.is_binary, (bytes,)))  # fmt: skip
+_VALUE_TYPES = _KEY_TYPES + ((pa.types.is_float64, (float,)), (pa.types.is_boolean, (bool,)))
+
+
+def _python_types(column: Column, table: tuple) -> tuple[type, ...] | None:
+    if column.logical:
+        return None
+    return next((kinds for test, kinds in table if test(column.type)), None)
+
+
+@dataclass(frozen=True)
+class Point:
+    """A resolved table: what both fast paths need of one table value."""
+
+    address: bytes
+    name: str  # the stored name
+    table: Table
+    key_types: list[pa.DataType]
+    key_python: list[tuple[type, ...]]
+    key_operands: list[Operand]  # per primary-key column, in key order
+
+
+def _resolve(root: RootValue, name: str, operands: dict[str, Operand], nodes) -> Point | None:
+    found = root.find(name)
+    if found is None:
+        return None
+    table = Table.load(nodes, root[found], found)
+    schema = table.schema
+    if schema.is_keyless:
+        return None
+    key = [k.lower() for k in schema.primary_key]
+    if set(operands) != set(key):
+        return None
+    kinds = [_python_types(c, _KEY_TYPES) for c in schema.key_columns]
+    if any(k is None for k in kinds):
+        return None
+    return Point(
+        root[found],
+        found,
+        table,
+        list(schema.key_types),
+        [k for k in kinds if k is not None],
+        [operands[k] for k in key],
+    )
+
+
+def _key(point: Point, params: Sequence[object]) -> tuple[list[object], bytes] | None:
+    """The key values and their encoding, or None when a value is not of its type."""
+    values = []
+    for operand, kinds in zip(point.key_operands, point.key_python, strict=True):
+        value = operand.value if operand.kind == "const" else params[operand.value]
+        if type(value) not in kinds:
+            return None
+        values.append(value)
+    try:
+        return values, encode_key(values, point.key_types)
+    except Exception:  # out of the column's range: the general path words it
+        return None
+
+
+class _Cached:
+    """A table resolved for the working root it was found in (kept while that root is)."""
+
+    def __init__(self, name: str, operands: dict[str, Operand], count: int) -> None:
+        self.name = name
+        self.lowered = name.lower()
+        self.operands = operands
+        self.count = count
+        self._root: RootValue | None = None
+        self._point: Point | None = None
+        self._extra: object = None
+
+    def point(self, session, params) -> Point | None:
+        if not isinstance(params, list | tuple) or len(params) != self.count:
+            return None  # named parameters, or a wrong count the general path words
+        root = session.workspace.working
+        if root is not self._root:
+            found = root.find(self.name)
+            if self._point is None or found is None or root[found] != self._point.address:
+                self._point = _resolve(root, self.name, self.operands, session.workspace.nodes)
+                self._extra = self._point and self.prepare(self._point)
+            self._root = root
+        return self._point if self._extra is not None else None
+
+    def prepare(self, point: Point) -> object:
+        """What this statement needs of a newly resolved table; None: take the general path."""
+        raise NotImplementedError
+
+
+class PointSelect(_Cached):
+    """``SELECT <columns> FROM t WHERE <pk> = ?``, answered by one tree lookup."""
+
+    def __init__(self, plan: PointPlan, count: int) -> None:
+        operands = {c.column: c.operands[0] for c in plan.slot.conjuncts}
+        super().__init__(plan.slot.name, operands, count)
+        self.columns = plan.columns
+
+    def prepare(self, point: Point) -> object:
+        schema = point.table.schema
+        by_lower = {c.name.lower(): c for c in schema.columns}
+        if self.columns is None:
+            out = [(c.name, c) for c in schema.columns]
+        elif any(source not in by_lower for _, source in self.columns):
+            return None
+        else:
+            out = [(name, by_lower[source]) for name, source in self.columns]
+        if any(c.logical or pa.types.is_timestamp(c.type) and c.type.tz for _, c in out):
+            return None  # DuckDB's Python values for these differ from the engine's
+        keys = [k.lower() for k in schema.primary_key]
+        values = [c.name.lower() for c in schema.value_columns]
+        picks = [
+            (True, keys.index(c.name.lower()))
+            if c.name.lower() in keys
+            else (False, values.index(c.name.lower()))
+            for _, c in out
+        ]
+        columns = [(name, c.type) for name, c in out]
+        return picks, columns, describe.description_of(columns)
+
+    def run(self, session, params) -> tuple[list[tuple], list, list[tuple]] | None:
+        """(rows, columns, description), or None for the general path (invariant (1))."""
+        if self.lowered in session.temp_views:
+            return None
+        point = self.point(session, params)
+        if point is None:
+            return None
+        key = _key(point, params)
+        if key is None:
+            return None
+        values, encoded = key
+        picks, columns, description = self._extra  # type: ignore[misc]
+        try:
+            row = point.table.rows.get(encoded)
+        except Exception:  # a damaged chunk: the general path names it
+            return None
+        if row is None:
+            return [], columns, description
+        return [tuple(values[i] if is_key else row[i] for is_key, i in picks)], columns, description
+
+
+class PointUpdate(_Cached):
+    """``UPDATE t SET c = ?, ... WHERE <pk> = ?``: one tree lookup, one one-row apply."""
+
+    def __init__(
+        self, name: str, keys: dict[str, Operand], sets: dict[str, Operand], count: int
+    ) -> None:
+        super().__init__(name, keys, count)
+        self.sets = sets
+
+    def prepare(self, point: Point) -> object:
+        schema = point.table.schema
+        by_lower = {c.name.lower(): c for c in schema.columns}
+        if schema.checks or any(name not in by_lower for name in self.sets):
+            return None  # CHECK constraints are DuckDB's to evaluate
+        keys = {k.lower() for k in schema.primary_key}
+        if keys & set(self.sets):
+            return None  # a key change: the general path
+        values = [c.name.lower() for c in schema.value_columns]
+        sets = []
+        for name, operand in self.sets.items():
+            kinds = _python_types(by_lower[name], _VALUE_TYPES)
+            if kinds is None:
+                return None
+            sets.append((values.index(name), operand, kinds))
+        return sets
+
+    def run(self, session, params) -> int | None:
+        """Rows changed (0 or 1), or None for the general path (invariant (1))."""
+        if session.read_only:
+            return None
+        point = self.point(session, params)
+        if point is None:
+            return None
+        key = _key(point, params)
+        if key is None:
+            return None
+        values, encoded = key
+        new: list[object] = []
+        for _, operand, kinds in self._extra:  # type: ignore[attr-defined]
+            value = operand.value if operand.kind == "const" else params[operand.value]
+            if value is not None and type(value) not in kinds:
+                return None
+            new.append(value)
+        try:
+            old = point.table.rows.get(encoded)
+            if old is None:
+                return 0
+            row = list(old)
+            for (at, _, _), value in zip(self._extra, new, strict=True):  # type: ignore[attr-defined]
+                row[at] = value
+            after = _one_row(point.table.schema, values, row)
+            changed = point.table.apply(after, None, replace=True)
+        except Exception:  # a value out of range, a NOT NULL or UNIQUE violation...
+            return None  # ... nothing was written: the general path words it (invariant (2))
+        put(session, point.name, changed)
+        return 1
+
+
+def _one_row(schema: Schema, key: list[object], values: list[object]) -> pa.Table:
+    arrays = [pa.array([v], c.type) for v, c in zip(key, schema.key_columns, strict=True)]
+    arrays += [pa.array([v], c.type) for v, c in zip(values, schema.value_columns, strict=True)]
+    names = [*(c.name for c in schema.key_columns), *(c.name for c in schema.value_columns)]
+    return pa.Table.from_arrays(arrays, names=names).select(schema.column_names)
+
+
+# --- learning the shapes ---------------------------------------------------------------
+
+
+def _operand(node: exp.Expression) -> Operand | None:
+    """A ``?`` parameter or a literal; None for anything else."""
+    index = param_index(node) if isinstance(node, exp.Placeholder) else None
+    if index is not None:
+        return Operand("param", index)
+    if isinstance(node, exp.Placeholder) or is_default(node):
+        return None
+    value = constant(node)
+    return None if value is NOT_CONSTANT else Operand("const", value)
+
+
+def _update_of(tree: exp.Update, count: int) -> PointUpdate | None:
+    target = tree.this
+    if (
+        not isinstance(target, exp.Table)
+        or not isinstance(target.this, exp.Identifier)
+        or target.args.get("version") is not None
+        or target.args.get("db")
+        or target.name.lower().startswith("dolt_")
+        or any(tree.args.get(a) for a in ("from_", "joins", "order", "limit", "returning", "with"))
+        or tree.args.get("where") is None
+    ):
+        return None
+    names = {target.name.lower(), target.alias_or_name.lower()}
+    where = tree.args["where"].this
+    keys: dict[str, Operand] = {}
+    for term in where.flatten() if isinstance(where, exp.And) else [where]:
+        if not isinstance(term, exp.EQ):
+            return None
+        column, value = term.this, term.expression
+        if not isinstance(column, exp.Column):
+            column, value = value, column
+        if not _is_column(column, names) or column.name.lower() in keys:
+            return None
+        found = _operand(value)
+        if found is None:
+            return None
+        keys[column.name.lower()] = found
+    sets: dict[str, Operand] = {}
+    for assignment in tree.expressions:
+        if not isinstance(assignment, exp.EQ) or not _is_column(assignment.this, names):
+            return None
+        name = assignment.this.name.lower()
+        found = _operand(assignment.expression)
+        if found is None or name in sets:
+            return None
+        sets[name] = found
+    return PointUpdate(target.name, keys, sets, count) if sets else None
+
+
+def _plain(plan: PointPlan) -> bool:
+    """No AS OF, every key compared with a ``?`` or a literal."""
+    kinds = {c.operands[0].kind for c in plan.slot.conjuncts}
+    return plan.slot.version is None and kinds <= {"param", "const"}
+
+
+def _is_column(node: exp.Expression, tables: set[str]) -> bool:
+    return (
+        isinstance(node, exp.Column)
+        and isinstance(node.this, exp.Identifier)
+        and (not node.table or node.table.lower() in tables)
+        and not node.args.get("db")
+    )
+
+
+class FastStatements:
+    """The fast plan of each SQL text seen (None: the text has none), least recently used
+    dropped first."""
+
+    def __init__(self, size: int = SIZE) -> None:
+        self._plans: OrderedDict[str, PointSelect | PointUpdate | None] = OrderedDict()
+        self._size = size
+
+    def get(self, sql: str) -> PointSelect | PointUpdate | None:
+        return self._plans.get(sql)
+
+    def learn(self, sql: str, statements: Sequence, count: int) -> PointSelect | PointUpdate | None:
+        """Remember whether ``sql`` (parsed into ``statements``) has a fast plan, and return
+        it. A SELECT is learned once it ran the general way (its template is compiled then)."""
+        if sql in self._plans:
+            return self._plans[sql]
+        plan: PointSelect | PointUpdate | None = None
+        if len(statements) == 1 and not statements[0].deep:
+            statement = statements[0]
+            if isinstance(statement.tree, exp.Select):
+                if statement.template is None:
+                    return None  # not compiled yet: learned after its first run
+                point = statement.template.point
+                if point is not None and _plain(point):
+                    plan = PointSelect(point, count)
+            elif isinstance(statement.tree, exp.Update):
+                plan = _update_of(statement.tree, count)
+        self._plans[sql] = plan
+        if len(self._plans) > self._size:
+            self._plans.popitem(last=False)
+        return self._plans.get(sql)  # None when the cache holds nothing (size 0)
+
+    def forget(self) -> None:
+        """Drop every plan (the session's statements are parsed again)."""
+        self._plans.clear()

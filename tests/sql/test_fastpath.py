@@ -1,0 +1,174 @@
+"""The fast paths (sql/session/fastpath.py) answer exactly as the general path does.
+
+Two repositories get the same statements: one connection runs with fast paths, the
+other with a fast-path cache that never learns (so every statement takes the general
+path). Every outcome (rows, description, rowcount, or the error's class and message)
+must be equal, through schema changes, branch switches, commits, rollbacks, temporary
+views, autocommit and values of every type; a plain dict models the table's rows.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import arbordb
+from arbordb.sql.session import fastpath
+
+SELECTS = [
+    "SELECT * FROM t WHERE id = ?",
+    "SELECT label, id FROM t WHERE id = ?",
+    "SELECT score AS s, T.label FROM t AS T WHERE T.id = ?",
+    "SELECT * FROM t WHERE id = 3",
+]
+UPDATES = [
+    ("UPDATE t SET label = ? WHERE id = ?", 1),
+    ("UPDATE t SET score = ?, label = ? WHERE id = ?", 2),
+    ("UPDATE t SET label = 'c' WHERE ? = id", 0),
+    ("UPDATE t AS x SET score = ? WHERE x.id = ?", 1),
+]
+OTHER = [
+    "CALL dolt_commit('-am', 'c')",
+    "CALL dolt_checkout('other')",
+    "CALL dolt_checkout('main')",
+    "ALTER TABLE t ADD COLUMN extra INTEGER",
+    "ALTER TABLE t DROP COLUMN label",
+    "DROP TABLE t; CREATE TABLE t (id VARCHAR PRIMARY KEY, label VARCHAR, score DOUBLE)",
+    "CREATE TEMP VIEW t AS SELECT 1 AS id, 'v' AS label, 0.5 AS score",
+    "BEGIN",
+    "COMMIT",
+]
+
+values = st.one_of(
+    st.integers(-2, 12),
+    st.integers(min_value=2**63, max_value=2**64),
+    st.text(max_size=3),
+    st.floats(allow_nan=False, width=32),
+    st.booleans(),
+    st.none(),
+    st.binary(max_size=2),
+)
+steps = st.one_of(
+    st.tuples(st.just("select"), st.sampled_from(SELECTS), values),
+    st.tuples(
+        st.just("update"), st.sampled_from(UPDATES), st.lists(values, min_size=3, max_size=3)
+    ),
+    st.tuples(st.just("other"), st.sampled_from(OTHER), st.none()),
+    st.tuples(st.just("rollback"), st.none(), st.none()),
+)
+
+
+def fresh(*, learn: bool, autocommit: bool) -> arbordb.sql.Connection:
+    con = arbordb.connect(tempfile.mkdtemp(prefix="arbordb-fastpath-"), autocommit=autocommit)
+    if not learn:
+        con.session._fast = fastpath.FastStatements(size=0)  # learns nothing: general path
+    cur = con.cursor()
+    cur.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, label VARCHAR, score DOUBLE)")
+    cur.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, f"l{i}", i / 4) for i in range(10)])
+    cur.execute("CALL dolt_commit('-Am', 'first')")
+    cur.execute("CALL dolt_branch('other')")
+    cur.execute("UPDATE t SET label = 'main' WHERE id < 5")
+    con.commit()
+    return con
+
+
+def outcome(con, kind, sql, args):
+    cur = con.cursor()
+    try:
+        if kind == "rollback":
+            con.rollback()
+            return "rolled back"
+        if kind == "select":
+            cur.execute(sql, [args] if "?" in sql else [])
+            return cur.description, cur.fetchall()
+        if kind == "update":
+            text, used = sql
+            cur.execute(text, [*args[:used], args[2]] if "?" in text else [])
+            return cur.rowcount
+        cur.execute(sql)
+        return cur.rowcount
+    except arbordb.Error as exc:
+        return type(exc).__name__, str(exc)
+
+
+@pytest.mark.parametrize("autocommit", [False, True])
+@settings(max_examples=25, suppress_health_check=[HealthCheck.too_slow])
+@given(program=st.lists(steps, min_size=1, max_size=14))
+def test_fast_paths_answer_as_the_general_path(autocommit, program):
+    fast, general = (
+        fresh(learn=True, autocommit=autocommit),
+        fresh(learn=False, autocommit=autocommit),
+    )
+    try:
+        for kind, sql, args in [*program, *program]:  # twice: the second time, plans exist
+            assert outcome(fast, kind, sql, args) == outcome(general, kind, sql, args), (
+                kind,
+                sql,
+                args,
+            )
+        every = "SELECT * FROM t ORDER BY id"
+        assert outcome(fast, "select", every, None) == outcome(general, "select", every, None)
+    finally:
+        fast.close()
+        general.close()
+
+
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 14), st.one_of(st.text(max_size=4), st.none())), max_size=30
+    ),
+    reads=st.lists(st.integers(-1, 14), max_size=20),
+)
+@settings(max_examples=20)
+def test_point_select_and_update_follow_a_dict(edits, reads):
+    con = fresh(learn=True, autocommit=False)
+    model = {i: ("main" if i < 5 else f"l{i}", i / 4) for i in range(10)}
+    try:
+        cur = con.cursor()
+        for key, label in edits:
+            cur.execute("UPDATE t SET label = ? WHERE id = ?", [label, key])
+            assert cur.rowcount == (1 if key in model else 0)
+            if key in model:
+                model[key] = (label, model[key][1])
+        for key in reads:
+            row = cur.execute("SELECT * FROM t WHERE id = ?", [key]).fetchone()
+            assert row == ((key, *model[key]) if key in model else None)
+        if reads:
+            assert isinstance(
+                con.session._fast.get("SELECT * FROM t WHERE id = ?"), fastpath.PointSelect
+            )
+    finally:
+        con.close()
+
+
+def test_plans_are_learned_and_taken(monkeypatch):
+    con = fresh(learn=True, autocommit=False)
+    cur = con.cursor()
+    select, update = "SELECT * FROM t WHERE id = ?", "UPDATE t SET label = ? WHERE id = ?"
+    cur.execute(select, [1]).fetchone()
+    cur.execute(update, ["a", 1])
+    assert isinstance(con.session._fast.get(select), fastpath.PointSelect)
+    assert isinstance(con.session._fast.get(update), fastpath.PointUpdate)
+    from arbordb.sql.read import reads
+
+    monkeypatch.setattr(reads, "point_select", None)  # the general path would now fail
+    monkeypatch.setattr(con.session, "_prepare", None)
+    assert cur.execute(select, [1]).fetchone() == (1, "a", 0.25)
+    cur.execute(update, ["b", 2])
+    assert cur.rowcount == 1
+    assert cur.execute(select, [2]).fetchone() == (2, "b", 0.5)
+    con.close()
+
+
+def test_the_first_update_of_a_text_is_fast(monkeypatch):
+    con = fresh(learn=True, autocommit=False)
+    monkeypatch.setattr(con.session, "_run", None)  # the general path would now fail
+    cur = con.cursor()
+    cur.execute("UPDATE t SET label = ? WHERE id = ?", ["first", 3])
+    assert cur.rowcount == 1
+    monkeypatch.undo()
+    assert cur.execute("SELECT label FROM t WHERE id = 3").fetchone() == ("first",)
+    con.close()
