@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -40,8 +40,9 @@ from arbordb.engine.errors import InvalidInput
 from arbordb.engine.history import Commit, LogEntry, ancestors
 from arbordb.engine.root import EMPTY_ROOT
 
-from .common import SystemContext, commit_of, hashes, text_args, times
+from .common import SystemContext, commit_of, hash_text, hashes, text_args, times
 
+Filters = Mapping[str, Sequence[object]]
 LOG_COLUMNS = ["commit_hash", "committer", "email", "date", "message", "commit_order", "metadata"]
 _USAGE = "dolt_log([revision ...] [, '--first-parent'] [, '--merges'] [, '--parents'] ...)"
 
@@ -91,9 +92,19 @@ def _commit_table(entries: Sequence[LogEntry], with_order: bool) -> pa.Table:
     return pa.table(arrays, names=[*names, "metadata"])
 
 
-def log_table(ctx: SystemContext) -> pa.Table:
+def pinned(entries: Iterable[LogEntry], filters: Filters | None) -> Iterable[LogEntry]:
+    """The entries whose hash ``filters`` allow on ``commit_hash`` (all without one): a
+    query naming its commits builds their rows only."""
+    if not filters or "commit_hash" not in filters:
+        return entries
+    wanted = {str(v) for v in filters["commit_hash"]}
+    return [e for e in entries if hash_text(e.address) in wanted]
+
+
+def log_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
     """The ``dolt_log`` system table: HEAD's history."""
-    return _commit_table(newest_first(ancestors(ctx.workspace.loader, ctx.workspace.head)), True)
+    entries = ancestors(ctx.workspace.loader, ctx.workspace.head)
+    return _commit_table(newest_first(pinned(entries, filters)), True)
 
 
 def all_commits(ctx: SystemContext) -> list[LogEntry]:
@@ -110,13 +121,13 @@ def all_commits(ctx: SystemContext) -> list[LogEntry]:
     return newest_first(seen.values())
 
 
-def commits_table(ctx: SystemContext) -> pa.Table:
-    return _commit_table(all_commits(ctx), False)
+def commits_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
+    return _commit_table(list(pinned(all_commits(ctx), filters)), False)
 
 
-def ancestors_table(ctx: SystemContext) -> pa.Table:
+def ancestors_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
     children, parents, positions = [], [], []
-    for entry in all_commits(ctx):
+    for entry in pinned(all_commits(ctx), filters):
         for i, parent in enumerate(entry.commit.parents or (None,)):
             children.append(entry.address)
             parents.append(parent)
