@@ -25,6 +25,7 @@ stale, only evicted.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -66,8 +67,14 @@ class SystemContext(Protocol):
 # --- columns ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _address_text(address: bytes) -> str:
+    return format_address(address)
+
+
 def hash_text(address: bytes | None) -> str | None:
-    return None if address is None else format_address(address)
+    """A commit's hash as text (remembered: history tables name every commit each read)."""
+    return None if address is None else _address_text(address)
 
 
 def hashes(addresses: Sequence[bytes | None]) -> pa.Array:

@@ -32,15 +32,16 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from arbordb.engine.errors import InvalidInput
 from arbordb.engine.history import Commit, LogEntry, ancestors
 from arbordb.engine.root import EMPTY_ROOT
 
-from .common import SystemContext, commit_of, hash_text, hashes, text_args, times
+from .common import SystemContext, commit_of, hashes, text_args, times
 
 Filters = Mapping[str, Sequence[object]]
 LOG_COLUMNS = ["commit_hash", "committer", "email", "date", "message", "commit_order", "metadata"]
@@ -92,19 +93,36 @@ def _commit_table(entries: Sequence[LogEntry], with_order: bool) -> pa.Table:
     return pa.table(arrays, names=[*names, "metadata"])
 
 
-def pinned(entries: Iterable[LogEntry], filters: Filters | None) -> Iterable[LogEntry]:
-    """The entries whose hash ``filters`` allow on ``commit_hash`` (all without one): a
-    query naming its commits builds their rows only."""
+_BUILT: dict[tuple, pa.Table] = {}  # (relation, heads...) -> its rows; commits never change
+_BUILT_LIMIT = 16
+
+
+def _built(key: tuple, build: Callable[[], pa.Table]) -> pa.Table:
+    """A history relation by the heads it was walked from (they fix every row)."""
+    found = _BUILT.get(key)
+    if found is None:
+        found = build()
+        if len(_BUILT) >= _BUILT_LIMIT:
+            _BUILT.clear()
+        _BUILT[key] = found
+    return found
+
+
+def _pinned_rows(table: pa.Table, filters: Filters | None) -> pa.Table:
     if not filters or "commit_hash" not in filters:
-        return entries
-    wanted = {str(v) for v in filters["commit_hash"]}
-    return [e for e in entries if hash_text(e.address) in wanted]
+        return table
+    wanted = pa.array([str(v) for v in filters["commit_hash"]], pa.string())
+    return table.filter(pc.is_in(table.column("commit_hash").cast(pa.string()), value_set=wanted))
 
 
 def log_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
     """The ``dolt_log`` system table: HEAD's history."""
-    entries = ancestors(ctx.workspace.loader, ctx.workspace.head)
-    return _commit_table(newest_first(pinned(entries, filters)), True)
+    ws = ctx.workspace
+
+    def build() -> pa.Table:
+        return _commit_table(newest_first(ancestors(ws.loader, ws.head)), True)
+
+    return _pinned_rows(_built(("log", ws.head), build), filters)
 
 
 def all_commits(ctx: SystemContext) -> list[LogEntry]:
@@ -121,21 +139,34 @@ def all_commits(ctx: SystemContext) -> list[LogEntry]:
     return newest_first(seen.values())
 
 
+def _heads(ctx: SystemContext) -> tuple[bytes | None, ...]:
+    db, ws = ctx.db, ctx.workspace
+    heads = set(db.refs.branches().values()) | {ws.head}
+    heads |= {tag.target for _, tag in db.tags()}
+    return tuple(sorted(heads, key=lambda h: h or b""))
+
+
 def commits_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
-    return _commit_table(list(pinned(all_commits(ctx), filters)), False)
+    def build() -> pa.Table:
+        return _commit_table(all_commits(ctx), False)
+
+    return _pinned_rows(_built(("commits", *_heads(ctx)), build), filters)
 
 
 def ancestors_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
-    children, parents, positions = [], [], []
-    for entry in pinned(all_commits(ctx), filters):
-        for i, parent in enumerate(entry.commit.parents or (None,)):
-            children.append(entry.address)
-            parents.append(parent)
-            positions.append(i)
-    return pa.table(
-        [hashes(children), hashes(parents), pa.array(positions, pa.int32())],
-        names=["commit_hash", "parent_hash", "parent_index"],
-    )
+    def build() -> pa.Table:
+        children, parents, positions = [], [], []
+        for entry in all_commits(ctx):
+            for i, parent in enumerate(entry.commit.parents or (None,)):
+                children.append(entry.address)
+                parents.append(parent)
+                positions.append(i)
+        return pa.table(
+            [hashes(children), hashes(parents), pa.array(positions, pa.int32())],
+            names=["commit_hash", "parent_hash", "parent_index"],
+        )
+
+    return _pinned_rows(_built(("ancestors", *_heads(ctx)), build), filters)
 
 
 # --- dolt_log(...) -----------------------------------------------------------------
