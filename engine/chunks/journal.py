@@ -38,8 +38,10 @@ Invariants:
       absent from that snapshot: the chunk is not stored there) or older than it
       (compacted batches: the read goes on to ``chunks``). An address found in
       neither refreshes the index from the reader's snapshot (adding every batch
-      it holds that the index lacks) before it is called absent, and again if
-      another thread dropped entries meanwhile (``forgets`` changed).
+      it holds that the index lacks: those past the highest one a refresh read,
+      or all of them when the snapshot predates a compaction the index saw)
+      before it is called absent, and again if another thread dropped entries
+      meanwhile (``forgets`` changed).
 """
 
 from __future__ import annotations
@@ -106,13 +108,32 @@ class JournalIndex:
     Safe to share between threads: lookups read a dict; changes hold a lock.
     """
 
-    __slots__ = ("_where", "_by_seq", "forgets", "_lock")
+    __slots__ = ("_where", "_by_seq", "forgets", "_lock", "scanned", "floor")
 
     def __init__(self) -> None:
         self._where: dict[bytes, tuple[int, int, int]] = {}
         self._by_seq: dict[int, list[bytes]] = {}
         self.forgets = 0  # how many times entries were dropped (invariant (3))
         self._lock = threading.Lock()
+        # A refresh reads only the batches past ``scanned`` (every batch numbered up
+        # to it that a snapshot held is indexed, unless ``floor`` says it was dropped
+        # since), so its cost is the new batches, not the journal's length.
+        self.scanned = 0  # the highest sequence number a refresh has read
+        self.floor = 0  # the journal's first sequence number when entries were last dropped
+
+    def refresh_from(self, first: int) -> int:
+        """Where a refresh of a snapshot whose journal starts at ``first`` must read
+        from: past ``scanned``, unless the snapshot still holds batches this index
+        dropped (an older snapshot than the one that saw them compacted)."""
+        with self._lock:
+            if first < self.floor:
+                self.floor = first
+                return first
+            return max(first, self.scanned + 1)
+
+    def mark_scanned(self, seq: int) -> None:
+        with self._lock:
+            self.scanned = max(self.scanned, seq)
 
     def get(self, address: bytes) -> tuple[int, int, int] | None:
         return self._where.get(address)
@@ -135,7 +156,10 @@ class JournalIndex:
         """Drop the entries of batches numbered below ``seq`` (default: all), which
         a compaction moved to ``chunks``."""
         with self._lock:
+            if seq is not None and seq <= self.floor:
+                return  # everything below was dropped when ``floor`` was set
             gone = [s for s in self._by_seq if seq is None or s < seq]
+            self.floor = max(self.floor, seq if seq is not None else self.scanned + 1)
             for old in gone:
                 for address in self._by_seq.pop(old):
                     if self._where.get(address, (None,))[0] == old:

@@ -90,12 +90,16 @@ class SnapshotReader:
         if journal is None or index.forgets == self._seen_forgets:
             return False
         cursor = self._txn.cursor(db=journal)
-        held = [int.from_bytes(key, "big") for key in cursor.iternext(values=False)]
-        if held:  # batches below the first are compacted away
-            index.forget_below(held[0])
-        else:
+        if not cursor.first():
             index.forget_below()
+            self._seen_forgets = index.forgets
+            return True
+        first = int.from_bytes(cursor.key(), "big")
+        index.forget_below(first)  # batches below the first are compacted away
         self._seen_forgets = index.forgets
+        held = []
+        if cursor.set_range(sequence_key(index.refresh_from(first))):
+            held = [int.from_bytes(key, "big") for key in cursor.iternext(values=False)]
         for seq in held:
             if not index.holds_batch(seq):
                 try:
@@ -105,4 +109,6 @@ class SnapshotReader:
                         f"the chunk store at {self._store.path} has a damaged journal batch "
                         f"{seq} ({exc}); restore the store from a copy"
                     ) from exc
+        if held:
+            index.mark_scanned(held[-1])
         return True

@@ -20,10 +20,12 @@ leaves whose result it already holds (``reuse``: theirs' leaf where ours kept
 the base's), which are taken as they are, and runs of leaves to replace whole
 (``swaps``: theirs' leaves for a key range ours never changed, ``regions.py``).
 
-Internal levels are then rebuilt from the full list of leaf entries, which the
-cached internal nodes give without reading any leaf. Unchanged internal nodes
-come out byte-identical and dedup in the store, so what is written is the new
-leaves and the internal nodes on their paths.
+Touched leaves are found by descending from the root (``paths.py`` names every
+entry by its path), and the internal levels are then re-cut only around the
+changed leaves (``relevel.py``): nothing lists a level, so an edit costs the
+changed leaves times the depth, not the size of the table. Unchanged internal
+nodes come out byte-identical and dedup in the store, so what is written is the
+new leaves and the internal nodes on their paths.
 """
 
 from __future__ import annotations
@@ -47,9 +49,9 @@ from .builder import (
     write_leaves,
     write_spans,
 )
-from .cursor import leaf_entries
 from .keyarray import comparable
 from .nodes import Joined, NodeStore
+from .paths import Path, TreePaths
 from .regions import Swaps
 from .relevel import Change, rebuild_root
 from .splitter import find_cuts_in_segments
@@ -79,19 +81,18 @@ def apply_edits(
     honoured with no edits or when every edit is an in-place update, else the
     result is None (the caller edits those ranges row by row instead).
     """
+    tree = TreePaths(nodes, root)
     if len(keys) == 0:
         if swaps is None:
             return root
-        leaves = leaf_entries(nodes, root)
-        return rebuild_root(nodes, root, leaves, *_splice(leaves, _swapped(swaps)))
+        return _root_or_empty(nodes, tree, _swapped(tree, swaps), keys, columns)
     deleted = np.zeros(len(keys), bool) if deleted is None else np.asarray(deleted, bool)
-    leaves = leaf_entries(nodes, root)
-    edit_s, leaf_s = comparable(keys, pa.array(leaves.keys, pa.binary()))
-    if len(edit_s) > 1 and not (edit_s[1:] > edit_s[:-1]).all():
-        raise InvalidInput("edit keys must be sorted and unique (sort the batch by key first)")
-    leaf_of_edit = np.minimum(np.searchsorted(leaf_s, edit_s, "left"), len(leaves) - 1)
-    touched, edit_leaf = np.unique(leaf_of_edit, return_inverse=True)
-    touched_addresses = [leaves.addresses[i] for i in touched]
+    if len(keys) > 1:
+        (edit_s,) = comparable(keys)
+        if not (edit_s[1:] > edit_s[:-1]).all():
+            raise InvalidInput("edit keys must be sorted and unique (sort the batch by key first)")
+    touched, edit_leaf = tree.locate(keys)  # leaf paths; each edit's index among them
+    touched_addresses = [tree.address(p) for p in touched]
     # Leaves ``reuse`` names are taken whole by an in-place update: locate the rest.
     reuse = reuse if reuse and not deleted.any() else {}
     kept = np.fromiter((a in reuse for a in touched_addresses), bool, len(touched))
@@ -106,7 +107,7 @@ def apply_edits(
     row, exists = _find(nodes, rewrite, layouts, leaf, patch_keys)
     if exists.all() and not deleted.any():
         root_in_place = _update_in_place(
-            nodes, (root, leaves, touched, kept), layouts, (leaf, row, patch), types, columns, reuse, swaps
+            nodes, (tree, touched, kept), layouts, (leaf, row, patch), types, columns, reuse, swaps
         )
         if root_in_place is not None:
             return root_in_place
@@ -119,19 +120,20 @@ def apply_edits(
     counts = layouts.counts
     pos = (np.cumsum(counts) - counts)[edit_leaf] + row
     old_keys, old_columns = nodes.decode_leaves(touched_addresses, types)
-    old_leaf = np.repeat(touched, counts)
+    old_leaf = np.repeat(np.arange(len(touched)), counts)
     merged_keys, merged_columns, merged_leaf, replaced = _merge(
-        (old_keys, old_columns, old_leaf), (pos, exists), keys, columns, deleted, leaf_of_edit
+        (old_keys, old_columns, old_leaf), (pos, exists), keys, columns, deleted, edit_leaf
     )
     items = LeafItems(merged_keys, merged_columns)
 
-    runs = _runs(touched)
+    runs = _runs(tree, touched)  # (first, last) indices into ``touched``
+    at_end = [tree.next(touched[last]) is None for _, last in runs]
     run_starts = np.searchsorted(merged_leaf, [first for first, _ in runs], "left")
     run_stops = np.searchsorted(merged_leaf, [last for _, last in runs], "right")
     if replaced is not None and _same_sizes(old_keys, old_columns, replaced, keys, columns):
         # Same keys, and every row keeps its size: the cut rule sees exactly the
         # items it saw before, so the old leaf ends are the cuts (history independence).
-        run_cuts, run_synced = _old_cuts(runs, run_starts, leaves)
+        run_cuts, run_synced = _old_cuts(runs, run_starts, counts, at_end)
     else:
         run_cuts, run_synced = find_cuts_in_segments(
             items.hashes, items.sizes, run_starts, run_stops, nodes.leaf_rule
@@ -139,62 +141,67 @@ def apply_edits(
     spans: list[tuple[int, int]] = []
     for r, (start, stop) in enumerate(zip(run_starts.tolist(), run_stops.tolist(), strict=True)):
         bounds = [start, *run_cuts[r]]
-        if not run_synced[r] and runs[r][1] == len(leaves) - 1:
+        if not run_synced[r] and at_end[r]:
             bounds.append(stop)  # the end of the data closes the last leaf
         spans.extend(zip(bounds[:-1], bounds[1:], strict=True))
     # each new leaf replaces the old leaf its first item came from (a delta hint)
-    bases = [leaves.addresses[merged_leaf[a]] if a < b else None for a, b in spans]
+    bases = [touched_addresses[merged_leaf[a]] if a < b else None for a, b in spans]
     written = write_spans(nodes, items, spans, bases)
 
-    out = Entries()
-    changes: list[tuple[int, int, int, int]] = []  # old leaf range -> new entry range
-    next_leaf = span = 0
+    changes: list[Change] = []  # old leaves first..last -> new leaves
+    span = 0
     r = 0
     while r < len(runs):
         first, last = runs[r]
-        _copy_entries(leaves, next_leaf, first, out)
-        out_start = len(out)
-        n_spans = len(run_cuts[r]) + (not run_synced[r] and last == len(leaves) - 1)
-        _copy_entries(written, span, span + n_spans, out)
+        new = Entries()
+        n_spans = len(run_cuts[r]) + (not run_synced[r] and at_end[r])
+        _copy_entries(written, span, span + n_spans, new)
         span += n_spans
         r += 1
-        if not run_synced[r - 1] and last < len(leaves) - 1:
+        last_path = touched[last]
+        if not run_synced[r - 1] and not at_end[r - 1]:
             # The last cut fell short of the run's end: carry the remainder into
-            # the following leaves until a cut lands on an old leaf's end.
+            # the following leaves until a cut lands on the end of an old leaf.
             cut = run_cuts[r - 1][-1] if run_cuts[r - 1] else int(run_starts[r - 1])
             remainder = items.slice(cut, int(run_stops[r - 1]))
-            last, r, skipped = _resync(
-                nodes, types, leaves, (items, runs, run_starts, run_stops), r, last, remainder, out
+            last_path, r, skipped = _resync(
+                nodes, types, (tree, touched), (items, runs, run_starts, run_stops), r, last_path, remainder, new
             )
             span += sum(len(run_cuts[x]) for x in skipped)
-        changes.append((first, last + 1, out_start, len(out)))
-        next_leaf = last + 1
-    _copy_entries(leaves, next_leaf, len(leaves), out)
-    if not len(out):
+        changes.append((touched[first], last_path, new))
+    return _root_or_empty(nodes, tree, changes, keys, columns)
+
+
+def _root_or_empty(nodes, tree, changes, keys, columns) -> bytes:
+    """The root after ``changes``; the empty leaf when they left no row."""
+    root = rebuild_root(tree, changes)
+    if root is None:
         empty = LeafItems(keys.slice(0, 0), [c.slice(0, 0) for c in columns])
         return build_root(nodes, write_leaves(nodes, empty, [0, 0]))
-    return rebuild_root(nodes, root, leaves, out, changes)
+    return root
 
 
-def _resync(nodes, types, leaves, edited, r, last, remainder, out):
-    """Extend a run leaf by leaf until its chunking meets an old boundary."""
+def _resync(nodes, types, located, edited, r, last, remainder, out):
+    """Extend a run leaf by leaf until its chunking meets an old boundary; returns
+    the path of the last old leaf consumed, the next run and the runs absorbed."""
+    tree, touched = located
     items, runs, run_starts, run_stops = edited
     pending = remainder
     skipped = []
     while True:
-        following = last + 1
-        if r < len(runs) and runs[r][0] == following:
+        following = tree.next(last)
+        if r < len(runs) and touched[runs[r][0]] == following:
             # the next leaf is itself edited: absorb that whole run
             nxt = items.slice(int(run_starts[r]), int(run_stops[r]))
-            last = runs[r][1]
+            last = touched[runs[r][1]]
             skipped.append(r)
             r += 1
         else:
-            keys, columns = nodes.decode_leaves([leaves.addresses[following]], types)
+            keys, columns = nodes.decode_leaves([tree.address(following)], types)
             nxt = LeafItems(keys, columns)
             last = following
         pending = pending.concat(nxt)
-        at_end = last == len(leaves) - 1
+        at_end = tree.next(last) is None
         bounds, synced = cut_leaves(nodes, pending, close_last=at_end)
         if len(bounds) > 1:
             out.extend(write_leaves(nodes, pending, bounds))
@@ -218,7 +225,7 @@ def _find(nodes, addresses, layouts, leaf, keys) -> tuple[np.ndarray, np.ndarray
     return pos - (np.cumsum(layouts.counts) - layouts.counts)[leaf], exists
 
 
-def _update_in_place(nodes, tree, layouts, located, types, columns, reuse, swaps):
+def _update_in_place(nodes, located_leaves, layouts, located, types, columns, reuse, swaps):
     """The new root when every edit updates an existing row and keeps its cells'
     sizes, with the values written straight into the old leaves' bytes (no decode,
     no re-encode); None when some value cannot be (``codec/patch.py``).
@@ -231,7 +238,7 @@ def _update_in_place(nodes, tree, layouts, located, types, columns, reuse, swaps
     Every row keeps its key and its size, so the cut rule sees exactly the items it
     saw before: the leaves keep their bounds and only their addresses change.
     """
-    root, leaves, touched, kept = tree
+    tree, touched, kept = located_leaves
     leaf, row, patch = located
     prepared = []
     for column, t in zip(columns, types, strict=True):
@@ -243,39 +250,32 @@ def _update_in_place(nodes, tree, layouts, located, types, columns, reuse, swaps
     patched = patch_leaves(layouts, leaf, row, prepared)
     if patched is None:
         return None
-    olds = [leaves.addresses[i] for i in touched]
+    olds = [tree.address(p) for p in touched]
     rewritten = [a for a, k in zip(olds, kept.tolist(), strict=True) if not k]
     written = iter(nodes.write(patched[0], rewritten, deltas=patched[1]))
-    replaced = [
-        (i, i + 1, Entries([leaves.keys[i]], [reuse[old] if taken else next(written)], [leaves.counts[i]]), 0, 1)
-        for i, old, taken in zip(touched.tolist(), olds, kept.tolist(), strict=True)
-    ]
-    if swaps is not None:
-        replaced.extend(_swapped(swaps))
-    return rebuild_root(nodes, root, leaves, *_splice(leaves, replaced))
-
-
-_Replaced = tuple[int, int, Entries, int, int]  # old [start, stop) -> source[first:last]
-
-
-def _swapped(swaps: Swaps) -> list[_Replaced]:
-    return [(start, stop, swaps.leaves, first, last) for start, stop, first, last in swaps.runs]
-
-
-def _splice(leaves: Entries, replaced: list[_Replaced]) -> tuple[Entries, list[Change]]:
-    """``leaves`` with each run ``[start, stop)`` of ``replaced`` (disjoint) swapped
-    for its source's entries ``[first, last)``, and the changes that makes
-    (``relevel.py``)."""
-    out = Entries()
     changes: list[Change] = []
-    at = 0
-    for start, stop, source, first, last in sorted(replaced, key=lambda r: r[0]):
-        _copy_entries(leaves, at, start, out)
-        changes.append((start, stop, len(out), len(out) + last - first))
-        _copy_entries(source, first, last, out)
-        at = stop
-    _copy_entries(leaves, at, len(leaves), out)
-    return out, changes
+    for path, old, taken in zip(touched, olds, kept.tolist(), strict=True):
+        key, _, count = tree.entry(path)
+        changes.append((path, path, Entries([key], [reuse[old] if taken else next(written)], [count])))
+    if swaps is not None:
+        changes = sorted(changes + _swapped(tree, swaps), key=lambda change: change[0])
+    root = rebuild_root(tree, changes)
+    assert root is not None  # every row stays
+    return root
+
+
+def _swapped(tree: TreePaths, swaps: Swaps) -> list[Change]:
+    """The swaps as changes: ours' leaves [start, stop) (indices) become theirs'."""
+    paths = tree.leaf_paths()
+    theirs = swaps.leaves
+    return [
+        (
+            paths[start],
+            paths[stop - 1],
+            Entries(theirs.keys[first:last], theirs.addresses[first:last], theirs.counts[first:last]),
+        )
+        for start, stop, first, last in swaps.runs
+    ]
 
 
 def _merge(old, found, keys, columns, deleted, leaf_of_edit):
@@ -342,26 +342,27 @@ def _same_sizes(old_keys, old_columns, positions, keys, columns) -> bool:
     return bool(np.array_equal(before, item_sizes(keys, columns)))
 
 
-def _old_cuts(runs, run_starts, leaves: Entries) -> tuple[list[list[int]], np.ndarray]:
-    """Each run's cuts at its old leaf ends (the data's end is no cut)."""
-    counts = np.asarray(leaves.counts, np.int64)
-    cuts, synced = [], []
-    last_leaf = len(leaves) - 1
-    for (first, last), start in zip(runs, run_starts.tolist(), strict=True):
+def _old_cuts(runs, run_starts, counts, at_end) -> tuple[list[list[int]], np.ndarray]:
+    """Each run's cuts at its old leaf ends (the data's end is no cut); ``counts``
+    are the touched leaves' row counts, ``runs`` index them."""
+    counts = np.asarray(counts, np.int64)
+    cuts = []
+    for (first, last), start, end in zip(runs, run_starts.tolist(), at_end, strict=True):
         ends = np.cumsum(counts[first : last + 1])
         ends += start
-        at_end = last == last_leaf
-        cuts.append((ends[:-1] if at_end else ends).tolist())
-        synced.append(not at_end)
-    return cuts, np.array(synced, bool)
+        cuts.append((ends[:-1] if end else ends).tolist())
+    return cuts, ~np.array(at_end, bool)
 
 
-def _runs(touched: np.ndarray) -> list[tuple[int, int]]:
-    """Maximal runs of consecutive leaf indices, as (first, last)."""
-    breaks = np.flatnonzero(np.diff(touched) != 1)
-    firsts = np.concatenate([[0], breaks + 1])
-    lasts = np.concatenate([breaks, [len(touched) - 1]])
-    return [(int(touched[a]), int(touched[b])) for a, b in zip(firsts, lasts, strict=True)]
+def _runs(tree: TreePaths, touched: list[Path]) -> list[tuple[int, int]]:
+    """Maximal runs of adjacent leaves among ``touched``, as (first, last) indices."""
+    runs = []
+    first = 0
+    for i in range(1, len(touched) + 1):
+        if i == len(touched) or tree.next(touched[i - 1]) != touched[i]:
+            runs.append((first, i - 1))
+            first = i
+    return runs
 
 
 def _copy_entries(leaves: Entries, start: int, stop: int, out: Entries) -> None:

@@ -1,212 +1,196 @@
 """Rebuilding the internal levels after a leaf edit, re-cutting only near the change.
 
-An edit replaces some runs of leaf entries. At each internal level the old
-nodes that hold no changed child are kept as they are; cutting restarts at the
-first old node holding a changed child (its start is an old cut, still a cut)
-and stops as soon as a new cut lands on an old node boundary past the change,
-exactly as leaves resync in ``mutate.py``. The result is the tree that
-``builder.build_root`` would build from the new leaf list (history
-independence), at a cost proportional to the changed entries, not the level.
+An edit replaces some runs of leaves. At each internal level the old nodes that
+hold no changed child are kept as they are; cutting restarts at the first child
+of the old node holding a changed child (an old cut, still a cut: the rule looks
+only at the entries since the previous cut) and stops as soon as a new cut lands
+on an old node boundary past the change, exactly as leaves resync in
+``mutate.py``. The result is the tree ``builder.build_root`` would build from
+the new leaves (history independence), at a cost proportional to the changed
+entries times the depth: entries are named by path (``paths.py``), so no level
+is ever listed.
 
-A change is (old_start, old_stop, new_start, new_stop): children
-``old[old_start:old_stop]`` became ``new[new_start:new_stop]``; changes are
-sorted and disjoint, and the children between them are equal on both sides.
+A change is (first, last, entries): the old entries ``first`` to ``last``
+(paths, inclusive) of one level became ``entries`` (possibly none); changes are
+sorted and disjoint.
+
+A fresh build stops at the first level with a single entry, so its root never
+has exactly one child; when deletions leave the top of the rebuilt tree with
+one child, that child is the root.
 """
 
 from __future__ import annotations
 
-import bisect
+from collections import defaultdict
 
 import numpy as np
 import pyarrow as pa
 
 from .builder import ENTRY_OVERHEAD, Entries, build_level
 from .nodes import NodeStore
+from .paths import Path, TreePaths
 from .splitter import find_cuts, key_hashes
 
-Change = tuple[int, int, int, int]
+Change = tuple[Path, Path, Entries]
 
 
-def rebuild_root(
-    nodes: NodeStore,
-    old_root: bytes,
-    old_leaves: Entries,
-    new_leaves: Entries,
-    changes: list[Change],
-) -> bytes:
-    """The root over ``new_leaves``, reusing the old tree's internal nodes where possible."""
+def rebuild_root(tree: TreePaths, changes: list[Change]) -> bytes | None:
+    """The root after ``changes`` to the leaves of ``tree``; None when no leaf is left."""
     if not changes:
-        return old_root
-    old_levels = _old_levels(nodes, old_root)  # level -> (node addresses, child bounds)
-    if _only_addresses(old_leaves, new_leaves, changes):
-        return _readdress(nodes, old_levels, new_leaves, [c[0] for c in changes])
-    old_children, new_children = old_leaves, new_leaves
-    level = 0
-    while len(new_children) > 1:
+        return tree.root
+    if all(_same_place(tree, change) for change in changes):
+        return _readdress(tree, changes)
+    for level in range(1, tree.height + 1):
+        changes = _relevel(tree, level, changes)
+    ((_, _, top),) = changes  # the root's level: one change, from its first child to its last
+    return _top(tree.nodes, tree.height, top)
+
+
+def _top(nodes: NodeStore, level: int, entries: Entries) -> bytes | None:
+    """The root over one whole level of entries."""
+    if not len(entries):
+        return None
+    while len(entries) > 1:
         level += 1
-        if level not in old_levels or not changes:  # the tree grew taller, or went dense
-            new_children = build_level(nodes, level, new_children)
-            changes = []
-            continue
-        addresses, bounds = old_levels[level]
-        if len(changes) * 4 > len(bounds):
-            # Changes in most nodes of this level (scattered edits): cutting the whole
-            # level at once is cheaper than re-cutting around each change.
-            new_children = build_level(nodes, level, new_children)
-            changes = []
-            continue
-        old_nodes = _entries_of(old_children, addresses, bounds)
-        new_children, changes = _relevel(
-            nodes, level, old_children, new_children, bounds, old_nodes, changes
-        )
-        old_children = old_nodes
-    return new_children.addresses[0]
+        entries = build_level(nodes, level, entries)
+    root = entries.addresses[0]
+    while nodes.level(root) > 0 and len(nodes.internal(root).keys) == 1:
+        root = nodes.internal(root).addresses[0]
+    return root
 
 
-def _only_addresses(old: Entries, new: Entries, changes: list[Change]) -> bool:
-    """Whether every change swaps one child for one with the same key and count."""
-    return len(old) == len(new) and all(
-        oa + 1 == ob and oa == na and na + 1 == nb and old.keys[oa] == new.keys[na]
-        and old.counts[oa] == new.counts[na]
-        for oa, ob, na, nb in changes
-    )
+def _same_place(tree: TreePaths, change: Change) -> bool:
+    """Whether a change swaps one entry for one with the same last key and count."""
+    first, last, entries = change
+    if first != last or len(entries) != 1:
+        return False
+    key, _, count = tree.entry(first)
+    return entries.keys[0] == key and entries.counts[0] == count
 
 
-def _readdress(nodes: NodeStore, old_levels, children: Entries, changed: list[int]) -> bytes:
-    """The root when only some children's addresses changed: every level keeps its
-    cuts (they depend on keys and sizes alone), so only the nodes holding a changed
-    child are written again, level by level up to the root."""
-    for level in sorted(old_levels):
-        addresses, bounds = old_levels[level]
-        parents = sorted({bisect.bisect_right(bounds, c) - 1 for c in changed})
-        counts = children.counts
-        written = nodes.write_internals(
-            [
-                (
-                    level,
-                    children.keys[bounds[p] : bounds[p + 1]],
-                    children.addresses[bounds[p] : bounds[p + 1]],
-                    np.asarray(counts[bounds[p] : bounds[p + 1]], np.int64),
-                )
-                for p in parents
-            ]
-        )
-        level_entries = _entries_of(children, addresses, bounds)
-        for p, address in zip(parents, written, strict=True):
-            level_entries.addresses[p] = address
-        children, changed = level_entries, parents
-    return children.addresses[0]
+def _readdress(tree: TreePaths, changes: list[Change]) -> bytes:
+    """The root when only some leaves' addresses changed: every level keeps its cuts
+    (they depend on keys and sizes alone), so only the nodes on the changed leaves'
+    paths are written again, level by level up to the root."""
+    changed = {first: entries.addresses[0] for first, _, entries in changes}
+    for _ in range(tree.height):
+        by_parent: dict[Path, list[tuple[int, bytes]]] = defaultdict(list)
+        for path, address in changed.items():
+            by_parent[path[:-1]].append((path[-1], address))
+        written = []
+        for parent, children in by_parent.items():
+            node = tree.node(parent)
+            addresses = list(node.addresses)
+            for i, address in children:
+                addresses[i] = address
+            written.append((node.level, node.keys, addresses, node.counts))
+        changed = dict(zip(by_parent, tree.nodes.write_internals(written), strict=True))
+    return changed[()]
 
 
-def _old_levels(nodes: NodeStore, root: bytes) -> dict[int, tuple[list[bytes], list[int]]]:
-    levels: dict[int, tuple[list[bytes], list[int]]] = {}
-    top = nodes.level(root)
-    frontier = [root]
-    for level in range(top, 0, -1):
-        bounds = [0]
-        children: list[bytes] = []
-        for address in frontier:
-            kids = nodes.internal(address).addresses
-            children.extend(kids)
-            bounds.append(bounds[-1] + len(kids))
-        levels[level] = (frontier, bounds)
-        frontier = children
-    return levels
-
-
-def _entries_of(children: Entries, addresses: list[bytes], bounds: list[int]) -> Entries:
-    counts = np.concatenate([[0], np.cumsum(children.counts)])
-    return Entries(
-        [children.keys[b - 1] for b in bounds[1:]],
-        list(addresses),
-        [int(counts[b] - counts[a]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)],
-    )
-
-
-def _relevel(nodes, level, old_children, new_children, bounds, old_nodes, changes):
-    """New entries of one level and the changes they make for the level above."""
-    out = Entries()
-    up: list[Change] = []
-    n_old_nodes = len(bounds) - 1
-    shift = 0  # new child index - old child index, in unchanged stretches
-    next_node = 0
+def _relevel(tree: TreePaths, level: int, changes: list[Change]) -> list[Change]:
+    """The changes to the nodes of ``level`` that ``changes`` to their children make."""
+    out: list[Change] = []
     i = 0
     while i < len(changes):
-        oa = changes[i][0]
-        first = min(max(bisect.bisect_right(bounds, oa) - 1, 0), n_old_nodes - 1)
-        if first < next_node:
-            first = next_node
-        _copy(old_nodes, next_node, first, out)
-        start = bounds[first] + shift
-        out_start = len(out)
-        last_node, i, shift = _recut(
-            nodes, level, new_children, bounds, changes, i, shift, start, out
-        )
-        up.append((first, last_node, out_start, len(out)))
-        next_node = last_node
-    _copy(old_nodes, next_node, n_old_nodes, out)
-    return out, up
+        parent = changes[i][0][:-1]
+        stream = _Stream(tree, changes, i, (*parent, 0))
+        out.append((parent, *_recut(tree.nodes, level, stream)))
+        i = stream.next_change
+    return out
 
 
-def _recut(nodes, level, new_children, bounds, changes, i, shift, start, out):
-    """Cut new children from ``start`` until a cut lands on an old node boundary past
-    every change consumed; returns (index of the old node that starts there, next
-    change, shift there)."""
-    n = len(new_children)
-    window = 256
+def _recut(nodes: NodeStore, level: int, stream: _Stream) -> tuple[Path, Entries]:
+    """Cut the stream's entries into nodes until a cut lands on an old node boundary
+    (or the level ends); returns the last old node consumed and the new nodes."""
+    pending, boundary = Entries(), []
+    spans: list[tuple[Entries, int, int]] = []
     while True:
-        stop = min(start + window, n)
-        keys = new_children.keys[start:stop]
-        hashes = key_hashes(pa.array(keys, pa.binary()), level)
-        sizes = np.fromiter((len(k) for k in keys), np.int64, len(keys)) + ENTRY_OVERHEAD
-        cuts = [start + c for c in find_cuts(hashes, sizes, nodes.internal_rule)]
-        if stop == n and (not cuts or cuts[-1] != n):
-            cuts.append(n)  # the end of the level closes its last node
-        j, s = i, shift
-        for cut in cuts:
-            # consume the changes that end at or before this cut
-            while j < len(changes) and changes[j][3] <= cut:
-                s += (changes[j][3] - changes[j][2]) - (changes[j][1] - changes[j][0])
-                j += 1
-            inside = j < len(changes) and changes[j][2] < cut
-            old = cut - s
-            node = bisect.bisect_left(bounds, old)
-            synced = not inside and node < len(bounds) and bounds[node] == old and j > i
-            if synced or cut == n:
-                _write(nodes, level, new_children, _spans_until(start, cuts, cut), out)
-                return (len(bounds) - 1 if cut == n else node), j, s
-        if stop == n:
-            raise AssertionError("unreachable: the end of the level always closes a node")
-        window *= 4
+        at_end = stream.fill(pending, boundary)
+        if not len(pending):
+            return stream.last_parent, _write(nodes, level, spans)
+        hashes = key_hashes(pa.array(pending.keys, pa.binary()), level)
+        sizes = np.fromiter(map(len, pending.keys), np.int64, len(pending)) + ENTRY_OVERHEAD
+        start = 0
+        for cut in find_cuts(hashes, sizes, nodes.internal_rule):
+            spans.append((pending, start, cut))
+            start = cut
+            if boundary[cut - 1]:  # only the last entry filled can end an old node
+                return stream.last_parent, _write(nodes, level, spans)
+        if at_end:
+            if start < len(pending):  # the end of the level closes its last node
+                spans.append((pending, start, len(pending)))
+            return stream.last_parent, _write(nodes, level, spans)
+        pending = Entries(pending.keys[start:], pending.addresses[start:], pending.counts[start:])
+        boundary = boundary[start:]
 
 
-def _spans_until(start: int, cuts: list[int], last: int) -> list[tuple[int, int]]:
-    spans, a = [], start
-    for c in cuts:
-        if c > last:
-            break
-        spans.append((a, c))
-        a = c
-    return spans
-
-
-def _write(nodes: NodeStore, level: int, children: Entries, spans, out: Entries) -> None:
-    if not spans:
-        return
-    counts = children.counts
-    addresses = nodes.write_internals(
+def _write(nodes: NodeStore, level: int, spans: list[tuple[Entries, int, int]]) -> Entries:
+    written = nodes.write_internals(
         [
-            (level, children.keys[a:b], children.addresses[a:b], np.asarray(counts[a:b], np.int64))
-            for a, b in spans
+            (level, e.keys[a:b], e.addresses[a:b], np.asarray(e.counts[a:b], np.int64))
+            for e, a, b in spans
         ]
     )
-    for (a, b), address in zip(spans, addresses, strict=True):
-        out.keys.append(children.keys[b - 1])
-        out.addresses.append(address)
-        out.counts.append(int(sum(counts[a:b])))
+    return Entries(
+        [e.keys[b - 1] for e, _, b in spans],
+        written,
+        [int(sum(e.counts[a:b])) for e, a, b in spans],
+    )
 
 
-def _copy(entries: Entries, start: int, stop: int, out: Entries) -> None:
-    out.keys.extend(entries.keys[start:stop])
-    out.addresses.extend(entries.addresses[start:stop])
-    out.counts.extend(entries.counts[start:stop])
+class _Stream:
+    """One level's new entries from an old node's first child on: the old entries,
+    with each change's entries in place of the old ones it replaces."""
+
+    def __init__(self, tree: TreePaths, changes: list[Change], i: int, path: Path) -> None:
+        self.tree = tree
+        self.changes = changes
+        self.next_change = i
+        self.position: Path | None = path  # the next old entry, None past the level's end
+        self.last_parent = path[:-1]  # the old node of the last old entry passed
+        self._settle()
+
+    def _past(self, last: Path) -> None:
+        self.last_parent = last[:-1]
+        self.position = self.tree.next(last)
+
+    def _settle(self) -> bool:
+        """Pass the changes here that leave no entries; whether the position is now
+        an old node's first child or the level's end (a boundary of the old level)."""
+        changes = self.changes
+        while (
+            self.next_change < len(changes)
+            and self.position == changes[self.next_change][0]
+            and not len(changes[self.next_change][2])
+        ):
+            self._past(changes[self.next_change][1])
+            self.next_change += 1
+        return self.position is None or self.position[-1] == 0
+
+    def fill(self, out: Entries, boundary: list[bool]) -> bool:
+        """Append entries up to the next old node boundary, marking in ``boundary``
+        the entries after which one falls; True when the level has ended."""
+        changes = self.changes
+        while self.position is not None:
+            path = self.position
+            change = changes[self.next_change] if self.next_change < len(changes) else None
+            if change is not None and path == change[0]:
+                out.extend(change[2])
+                boundary.extend([False] * len(change[2]))
+                self._past(change[1])
+                self.next_change += 1
+            else:
+                node = self.tree.node(path[:-1])
+                a, b = path[-1], len(node.keys)
+                if change is not None and change[0][:-1] == path[:-1]:
+                    b = change[0][-1]  # up to the next change, in this node
+                out.keys.extend(node.keys[a:b])
+                out.addresses.extend(node.addresses[a:b])
+                out.counts.extend(node.counts[a:b].tolist())
+                boundary.extend([False] * (b - a))
+                self._past((*path[:-1], b - 1))
+            if self._settle():
+                boundary[-1] = True
+                return self.position is None
+        return True

@@ -7,7 +7,11 @@ the FROM has several sources), only those rows are read from the tree (``Table.g
 equalities, a streamed key range, ``KeyRange``, for the rest) instead of the whole table. ``conjuncts_of`` finds them when a query
 is compiled; ``key_rows`` reads the rows when it is bound. The same conjuncts on
 ``=`` / ``IN`` reach system relations as ``filters`` (sql/read/reads.py), and the
-point-lookup shape skips DuckDB altogether (``point_select`` there).
+point-lookup shape skips DuckDB altogether (``point_select`` there). A system relation
+also gets ``column = (SELECT ...)`` with an uncorrelated scalar subquery (Dolt's
+``WHERE commit_hash = (SELECT commit_hash FROM dolt_log LIMIT 1 OFFSET n)``): the
+subquery is run on its own first (an operand of kind ``query``), and its value filters
+like a constant; ``is_plain`` keeps such conjuncts away from the table pushdown.
 
 Invariants (cited as ``# invariant (n)``):
 
@@ -29,10 +33,10 @@ from sqlglot import exp
 from arbordb.engine.errors import InvalidInput, SchemaError
 from arbordb.engine.table import Schema, Table
 
-from ..parse.holes import FunctionHole
+from ..parse.holes import FunctionHole, TableHole
 from .operands import Operand, operand
 
-__all__ = ["Conjunct", "KeyRange", "Terms", "conjuncts_of", "fits", "key_rows"]
+__all__ = ["Conjunct", "KeyRange", "Terms", "conjuncts_of", "fits", "is_plain", "key_rows"]
 
 MAX_IN_LOOKUPS = 1024  # ``pk IN (...)`` lists longer than this scan instead
 
@@ -130,7 +134,28 @@ def _column_ref(n: exp.Expression) -> tuple[str, str] | None:
     return n.table.lower(), n.name.lower()
 
 
+def is_plain(conjunct: Conjunct) -> bool:
+    """Whether every operand of ``conjunct`` is known without running a query."""
+    return all(o.kind != "query" for o in conjunct.operands)
+
+
+def _subquery(n: exp.Expression) -> Operand | None:
+    """A scalar subquery that reads a table and can run alone (no parameter or
+    function hole to share with its statement), as a ``query`` operand: a copy of
+    it now, before the statement's compilation turns its tables into holes."""
+    inner = n.this
+    if not isinstance(inner, exp.Query) or inner.find(exp.Table) is None:
+        return None
+    if inner.find(exp.Placeholder, FunctionHole) is not None:
+        return None
+    if any(isinstance(t.this, TableHole) for t in inner.find_all(exp.Table)):
+        return None
+    return Operand("query", inner.copy())
+
+
 def _value(n: exp.Expression) -> Operand | None:
+    if isinstance(n, exp.Subquery):
+        return _subquery(n)
     if not isinstance(n, _VALUE_NODES):
         return None  # not a constant: no need to build an expression operand
     found = operand(n)
@@ -150,7 +175,7 @@ def _term(node: exp.Expression) -> _Term | None:
             ref, value, op = _column_ref(right), None, _FLIPPED[op]
             if ref is not None:
                 value = _value(left)
-        if ref is None or value is None:
+        if ref is None or value is None or (value.kind == "query" and op != "="):
             return None
         return _Term(ref[0], Conjunct(ref[1], op, (value,)))
     if isinstance(node, exp.In | exp.Between):
@@ -165,9 +190,8 @@ def _term(node: exp.Expression) -> _Term | None:
         else:
             values = [_value(node.args["low"]), _value(node.args["high"])]
             op = "BETWEEN"
-        known = [v for v in values if v is not None]
-        if values and len(known) == len(values):
-            return _Term(ref[0], Conjunct(ref[1], op, tuple(known)))
+        if values and all(v is not None and v.kind != "query" for v in values):
+            return _Term(ref[0], Conjunct(ref[1], op, tuple(values)))
     return None
 
 

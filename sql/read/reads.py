@@ -46,7 +46,7 @@ from ..parse.dialect import ProcedureCall, parse, quote_identifier
 from ..parse.holes import FunctionHole, TableHole, fill
 from ..system.registry import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
 from .operands import Operand, operand, spell_param
-from .pushdown import Conjunct, KeyRange, Terms, conjuncts_of, fits, key_rows
+from .pushdown import Conjunct, KeyRange, Terms, conjuncts_of, fits, is_plain, key_rows
 from .python_scope import PythonScope
 from .relations import Relations, table_arrow
 
@@ -98,6 +98,7 @@ class Slot:
     version_is_time: bool = False
     args: tuple[Operand, ...] | None = None
     conjuncts: tuple[Conjunct, ...] = ()
+    subquery_filters: tuple[Conjunct, ...] = ()  # ``column = (SELECT ...)``, for system relations
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,12 @@ def _slot(table: exp.Table, ctes: set[str], terms: dict) -> Slot | None:
         return None  # a relation the session registered itself (writes use them)
     is_time = version is not None and version_node.name == "TIMESTAMP"
     revision = operand(version) if version is not None else None
-    return Slot(name, revision, is_time, conjuncts=conjuncts_of(table, terms))
+    found = conjuncts_of(table, terms)
+    plain = tuple(c for c in found if is_plain(c))
+    return Slot(
+        name, revision, is_time, conjuncts=plain,
+        subquery_filters=tuple(c for c in found if not is_plain(c)),
+    )
 
 
 def _point_plan(tree: exp.Expression, slot: Slot) -> PointPlan | None:
@@ -460,15 +466,31 @@ class _Resolver:
         self, name: str, args: list[object] | None, label: str, slot: Slot | None = None
     ) -> str:
         filters = None
-        if slot is not None and slot.conjuncts:
+        if slot is not None and (slot.conjuncts or slot.subquery_filters):
             filters = {
                 c.column: self.values(c.operands) for c in slot.conjuncts if c.op in ("=", "IN")
             }
+            for c in slot.subquery_filters:
+                value = self._subquery_value(c.operands[0].value)
+                if value is not None and c.column not in filters:
+                    filters[c.column] = [value]
         data = system_relation(name, args, self.ctx, filters=filters)
         if data is None:
             kind = "table function" if args is not None else "table"
             raise ObjectNotFound(f"{kind} {name!r} not found (no such table, view or system table)")
         return self.ctx.relations.scratch(data, label)
+
+    def _subquery_value(self, query: exp.Query) -> object:
+        """The value of an uncorrelated scalar subquery run on its own, for a system
+        relation's filters; None (no filter: the statement's WHERE still decides) when
+        it cannot run alone (it names an outer column) or gives NULL."""
+        failures = len(self.ctx.relations.failures)
+        try:
+            bound = bind(compile_query(query), self.ctx, [], self.default_root)
+            return self.ctx.evaluate(f"({bound.sql})", bound.params)
+        except Exception:  # noqa: BLE001 - a filter is an optimisation, never required
+            del self.ctx.relations.failures[failures:]  # not the statement's failure
+            return None
 
     def _view(self, text: str, root: RootValue | None, depth: int) -> str:
         if depth >= MAX_VIEW_DEPTH:

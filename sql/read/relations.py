@@ -34,6 +34,8 @@ import pyarrow as pa
 from arbordb.engine.cache import LruCache
 from arbordb.engine.table import ColumnCache, Table
 
+from ..system.common import BatchStream
+
 __all__ = ["DEFAULT_CACHE_BYTES", "Relations", "TableSource", "table_arrow"]
 
 ARROW_CACHE_BYTES = 1 << 30  # whole decoded tables kept per process (table_arrow)
@@ -117,7 +119,7 @@ class Relations:
         first, self.failures = self.failures[0], []
         return first
 
-    def scratch(self, data: pa.Table | TableSource, label: str) -> str:
+    def scratch(self, data: pa.Table | TableSource | BatchStream, label: str) -> str:
         """A name for a relation that lives for this statement only."""
         name = f"__arbor_tmp_{self._scratch}"
         self._scratch += 1

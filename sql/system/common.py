@@ -25,7 +25,8 @@ stale, only evicted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
@@ -68,8 +69,14 @@ class SystemContext(Protocol):
 # --- columns ------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _address_text(address: bytes) -> str:
+    return format_address(address)
+
+
 def hash_text(address: bytes | None) -> str | None:
-    return None if address is None else format_address(address)
+    """A commit's hash as text (remembered: history tables name every commit each read)."""
+    return None if address is None else _address_text(address)
 
 
 def hashes(addresses: Sequence[bytes | None]) -> pa.Array:
@@ -79,6 +86,28 @@ def hashes(addresses: Sequence[bytes | None]) -> pa.Array:
 def times(timestamps: Sequence[int | None]) -> pa.Array:
     """Commit timestamps (int microseconds since the epoch, UTC) as a DATETIME column."""
     return pa.array(timestamps, TIME)
+
+
+class BatchStream:
+    """A relation made batch by batch as DuckDB scans it, never held whole: each
+    ``__arrow_c_stream__`` call (one per scan) runs ``batches`` afresh, so a relation
+    over thousands of commits takes the memory of one batch. ``read_all`` gathers it
+    into one table (tests and tools)."""
+
+    __slots__ = ("schema", "batches")
+
+    def __init__(self, schema: pa.Schema, batches: Callable[[], Iterator[pa.RecordBatch]]) -> None:
+        self.schema = schema
+        self.batches = batches
+
+    def reader(self) -> pa.RecordBatchReader:
+        return pa.RecordBatchReader.from_batches(self.schema, self.batches())
+
+    def __arrow_c_stream__(self, requested_schema: object = None) -> object:
+        return self.reader().__arrow_c_stream__(requested_schema)
+
+    def read_all(self) -> pa.Table:
+        return self.reader().read_all()
 
 
 def constant(value: object, n: int, type_: pa.DataType) -> pa.Array:

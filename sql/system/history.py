@@ -34,7 +34,7 @@ merge. Tables without a primary key have no blame, as in Dolt.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -50,6 +50,7 @@ from .common import (
     HASH,
     TIME,
     WORKING,
+    BatchStream,
     Endpoint,
     Layout,
     SystemContext,
@@ -65,6 +66,7 @@ from .common import (
 )
 
 Filters = Mapping[str, Sequence[object]]
+BATCH_ROWS = 65_536  # rows per batch of a streamed relation
 
 
 def _wanted(filters: Filters | None, column: str, value: str | None) -> bool:
@@ -83,22 +85,27 @@ def _commit_endpoint(ctx: SystemContext, address: bytes | None) -> Endpoint:
     return Endpoint(hash_text(address), ws.root(commit.root), address, commit.timestamp)
 
 
-def _head_steps(ctx: SystemContext) -> list[tuple[Endpoint, Endpoint]]:
+def _head_steps(
+    ctx: SystemContext, filters: Filters | None = None, to: str = "to_commit", at: str = "from_commit"
+) -> Iterator[tuple[Endpoint, Endpoint]]:
     """(from, to) for the working changes, then each commit of HEAD's history and its
-    first parent."""
+    first parent; only the steps whose hashes ``filters`` allow on the columns ``to``
+    and ``at`` (the others are never loaded)."""
     ws = ctx.workspace
-    steps = [(_commit_endpoint(ctx, ws.head), Endpoint(WORKING, ws.working, None, None))]
+    if _wanted(filters, to, WORKING) and _wanted(filters, at, hash_text(ws.head)):
+        yield _commit_endpoint(ctx, ws.head), Endpoint(WORKING, ws.working, None, None)
     for entry in ancestors(ws.loader, ws.head):
         parent = entry.commit.parents[0] if entry.commit.parents else None
-        steps.append((_commit_endpoint(ctx, parent), _commit_endpoint(ctx, entry.address)))
-    return steps
+        if _wanted(filters, to, hash_text(entry.address)) and _wanted(filters, at, hash_text(parent)):
+            yield _commit_endpoint(ctx, parent), _commit_endpoint(ctx, entry.address)
 
 
 # --- dolt_diff ----------------------------------------------------------------------
 
 
-def changes_table(ctx: SystemContext) -> pa.Table:
-    """The ``dolt_diff`` system table: which tables each commit (and WORKING) changed."""
+def changes_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
+    """The ``dolt_diff`` system table: which tables each commit (and WORKING) changed
+    (only the commits ``filters`` allow on ``commit_hash``)."""
     ws = ctx.workspace
     columns: dict[str, list] = {
         k: []
@@ -113,7 +120,7 @@ def changes_table(ctx: SystemContext) -> pa.Table:
             "schema_change",
         )
     }
-    for before, after in _head_steps(ctx):
+    for before, after in _head_steps(ctx, filters, to="commit_hash", at=""):
         if before.root.address == after.root.address:
             continue
         commit = ws.loader.load(after.commit) if after.commit is not None else None
@@ -165,13 +172,10 @@ def table_diffs(ctx: SystemContext, name: str, filters: Filters | None = None) -
     _, current = require_table(ctx, name, f"dolt_diff_{name}")
     lay = layout(current.schema)
     parts = []
-    for before, after in _head_steps(ctx):
-        if _wanted(filters, "to_commit", after.label) and _wanted(
-            filters, "from_commit", before.label
-        ):
-            part = _step_rows(ctx, name, lay, before, after)
-            if part is not None:
-                parts.append(part)
+    for before, after in _head_steps(ctx, filters):
+        part = _step_rows(ctx, name, lay, before, after)
+        if part is not None:
+            parts.append(part)
     return _concat(parts, *diff_columns(lay, lay))
 
 
@@ -234,32 +238,42 @@ def _aligned(table: Table, lay: Sequence[Layout], keys: pa.Table | None = None) 
     return pa.table(arrays, names=[c.name for c in lay])
 
 
-def history_table(ctx: SystemContext, name: str, filters: Filters | None = None) -> pa.Table:
-    """``dolt_history_<name>``: the table's rows at every commit of HEAD's history."""
+def history_table(ctx: SystemContext, name: str, filters: Filters | None = None) -> BatchStream:
+    """``dolt_history_<name>``: the table's rows at every commit of HEAD's history,
+    made commit by commit as DuckDB reads them (``BatchStream``): the memory of one
+    version of the table, not of the whole history."""
     _, current = require_table(ctx, name, f"dolt_history_{name}")
     lay = layout(current.schema)
     keys = _key_filter(current.schema, filters)
     ws = ctx.workspace
-    decoded: dict[bytes, pa.Table] = {}
-    parts = []
-    for entry in ancestors(ws.loader, ws.head):
-        label = hash_text(entry.address)
-        if not _wanted(filters, "commit_hash", label):
-            continue
-        root = ws.root(entry.commit.root)
-        found = root.find(name)
-        if found is None:
-            continue
-        address = root[found]
-        if address not in decoded:
-            decoded = {address: _aligned(Table.load(ws.nodes, address, found), lay, keys)}
-        rows = decoded[address]
-        n, c = rows.num_rows, entry.commit
-        rows = rows.append_column("commit_hash", constant(label, n, HASH))
-        rows = rows.append_column("committer", constant(c.author, n, pa.string()))
-        parts.append(rows.append_column("commit_date", constant(c.timestamp, n, TIME)))
+    head = ws.head
     names = [c.name for c in lay] + ["commit_hash", "committer", "commit_date"]
-    return _concat(parts, names, [c.type for c in lay] + [HASH, pa.string(), TIME])
+    types = [c.type for c in lay] + [HASH, pa.string(), TIME]
+    schema = pa.schema(list(zip(names, types, strict=True)))
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        decoded: dict[bytes, pa.Table] = {}  # the last version read: consecutive commits share it
+        for entry in ancestors(ws.loader, head):
+            label = hash_text(entry.address)
+            if not _wanted(filters, "commit_hash", label):
+                continue
+            root = ws.root(entry.commit.root)
+            found = root.find(name)
+            if found is None:
+                continue
+            address = root[found]
+            if address not in decoded:
+                decoded = {address: _aligned(Table.load(ws.nodes, address, found), lay, keys)}
+            for batch in decoded[address].to_batches(max_chunksize=BATCH_ROWS):
+                n, c = batch.num_rows, entry.commit
+                meta = [
+                    constant(label, n, HASH),
+                    constant(c.author, n, pa.string()),
+                    constant(c.timestamp, n, TIME),
+                ]
+                yield pa.RecordBatch.from_arrays([*batch.columns, *meta], schema=schema)
+
+    return BatchStream(schema, batches)
 
 
 # --- dolt_blame_<t> ----------------------------------------------------------------

@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import heapq
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from arbordb.engine.errors import InvalidInput
 from arbordb.engine.history import Commit, LogEntry, ancestors
@@ -42,6 +43,7 @@ from arbordb.engine.root import EMPTY_ROOT
 
 from .common import SystemContext, commit_of, hashes, text_args, times
 
+Filters = Mapping[str, Sequence[object]]
 LOG_COLUMNS = ["commit_hash", "committer", "email", "date", "message", "commit_order", "metadata"]
 _USAGE = "dolt_log([revision ...] [, '--first-parent'] [, '--merges'] [, '--parents'] ...)"
 
@@ -91,9 +93,36 @@ def _commit_table(entries: Sequence[LogEntry], with_order: bool) -> pa.Table:
     return pa.table(arrays, names=[*names, "metadata"])
 
 
-def log_table(ctx: SystemContext) -> pa.Table:
+_BUILT: dict[tuple, pa.Table] = {}  # (relation, heads...) -> its rows; commits never change
+_BUILT_LIMIT = 16
+
+
+def _built(key: tuple, build: Callable[[], pa.Table]) -> pa.Table:
+    """A history relation by the heads it was walked from (they fix every row)."""
+    found = _BUILT.get(key)
+    if found is None:
+        found = build()
+        if len(_BUILT) >= _BUILT_LIMIT:
+            _BUILT.clear()
+        _BUILT[key] = found
+    return found
+
+
+def _pinned_rows(table: pa.Table, filters: Filters | None) -> pa.Table:
+    if not filters or "commit_hash" not in filters:
+        return table
+    wanted = pa.array([str(v) for v in filters["commit_hash"]], pa.string())
+    return table.filter(pc.is_in(table.column("commit_hash").cast(pa.string()), value_set=wanted))
+
+
+def log_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
     """The ``dolt_log`` system table: HEAD's history."""
-    return _commit_table(newest_first(ancestors(ctx.workspace.loader, ctx.workspace.head)), True)
+    ws = ctx.workspace
+
+    def build() -> pa.Table:
+        return _commit_table(newest_first(ancestors(ws.loader, ws.head)), True)
+
+    return _pinned_rows(_built(("log", ws.head), build), filters)
 
 
 def all_commits(ctx: SystemContext) -> list[LogEntry]:
@@ -110,21 +139,34 @@ def all_commits(ctx: SystemContext) -> list[LogEntry]:
     return newest_first(seen.values())
 
 
-def commits_table(ctx: SystemContext) -> pa.Table:
-    return _commit_table(all_commits(ctx), False)
+def _heads(ctx: SystemContext) -> tuple[bytes | None, ...]:
+    db, ws = ctx.db, ctx.workspace
+    heads = set(db.refs.branches().values()) | {ws.head}
+    heads |= {tag.target for _, tag in db.tags()}
+    return tuple(sorted(heads, key=lambda h: h or b""))
 
 
-def ancestors_table(ctx: SystemContext) -> pa.Table:
-    children, parents, positions = [], [], []
-    for entry in all_commits(ctx):
-        for i, parent in enumerate(entry.commit.parents or (None,)):
-            children.append(entry.address)
-            parents.append(parent)
-            positions.append(i)
-    return pa.table(
-        [hashes(children), hashes(parents), pa.array(positions, pa.int32())],
-        names=["commit_hash", "parent_hash", "parent_index"],
-    )
+def commits_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
+    def build() -> pa.Table:
+        return _commit_table(all_commits(ctx), False)
+
+    return _pinned_rows(_built(("commits", *_heads(ctx)), build), filters)
+
+
+def ancestors_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
+    def build() -> pa.Table:
+        children, parents, positions = [], [], []
+        for entry in all_commits(ctx):
+            for i, parent in enumerate(entry.commit.parents or (None,)):
+                children.append(entry.address)
+                parents.append(parent)
+                positions.append(i)
+        return pa.table(
+            [hashes(children), hashes(parents), pa.array(positions, pa.int32())],
+            names=["commit_hash", "parent_hash", "parent_index"],
+        )
+
+    return _pinned_rows(_built(("ancestors", *_heads(ctx)), build), filters)
 
 
 # --- dolt_log(...) -----------------------------------------------------------------

@@ -4,7 +4,7 @@ The SQL layer asks this module for every relation or function it does not find
 among the user's tables; each answer is a ``pyarrow.Table`` that DuckDB scans, so
 filters, joins and aggregates over them work like over any table.
 
-    system_relation(name, args, ctx, filters=None) -> pa.Table | None
+    system_relation(name, args, ctx, filters=None) -> pa.Table | BatchStream | None
         ``name`` as written (any letter case). ``args`` None: a table reference
         (``FROM dolt_log``); a list: a table-function call with its evaluated
         arguments (``FROM dolt_diff('main', 'WORKING', 'labels')``). None when
@@ -39,7 +39,7 @@ import pyarrow as pa
 from arbordb.engine.errors import InvalidInput
 
 from . import conflicts, diffs, hashes, history, log, patch, refs, remotes, stashes
-from .common import SystemContext, base_of, commit_of, hash_text
+from .common import BatchStream, SystemContext, base_of, commit_of, hash_text
 
 __all__ = [
     "PER_TABLE_PREFIXES",
@@ -54,7 +54,7 @@ __all__ = [
 
 Filters = Mapping[str, Sequence[object]]
 
-_TABLES: dict[str, Callable[[SystemContext], pa.Table]] = {
+_TABLES: dict[str, Callable[..., pa.Table]] = {
     "dolt_log": log.log_table,
     "dolt_branches": refs.branches_table,
     "dolt_tags": refs.tags_table,
@@ -71,6 +71,9 @@ _TABLES: dict[str, Callable[[SystemContext], pa.Table]] = {
     "dolt_remote_branches": remotes.remote_branches_table,
     "dolt_stashes": stashes.stashes_table,
 }
+
+# the system tables above whose builder also takes the filters (ctx, filters)
+_FILTERED = {"dolt_log", "dolt_commits", "dolt_commit_ancestors", "dolt_diff"}
 
 # prefix -> builder(ctx, table name as written, filters); no prefix is a prefix of another
 _PER_TABLE: dict[str, Callable[[SystemContext, str, Filters | None], pa.Table]] = {
@@ -118,7 +121,7 @@ _HASH_FUNCTIONS = {"dolt_hashof_table": hashes.hashof_table, "dolt_hashof_db": h
 
 def system_relation(
     name: str, args: Sequence[object] | None, ctx: SystemContext, *, filters: Filters | None = None
-) -> pa.Table | None:
+) -> pa.Table | BatchStream | None:
     """The system table or table-function result ``name`` names, or None (see module docstring).
 
     Raises:
@@ -145,16 +148,16 @@ def system_relation(
         if key in _TABLES or _split(key) is not None:
             raise InvalidInput(f"{name} is a system table, not a table function: write FROM {name}")
         return None
+    wanted = {k.lower(): v for k, v in filters.items()} if filters else None
     table = _TABLES.get(key)
     if table is not None:
-        return table(ctx)
+        return table(ctx, wanted) if key in _FILTERED else table(ctx)
     split = _split(key)
     if split is not None:
         prefix, _ = split
         suffix = name[len(prefix) :]
         if key in _FUNCTIONS and ctx.workspace.working.find(suffix) is None:
             raise _call_it(name)
-        wanted = {k.lower(): v for k, v in filters.items()} if filters else None
         return _PER_TABLE[prefix](ctx, suffix, wanted)
     if key in _FUNCTIONS:
         raise _call_it(name)

@@ -152,6 +152,71 @@ def test_deep_tree_counts_and_shared_structure():
     assert len(tree.diff(changed)) == 1
 
 
+class _CountingStore:
+    """A chunk store that records every address read from it."""
+
+    def __init__(self, store: MemoryChunkStore) -> None:
+        self._store = store
+        self.read: list[bytes] = []
+
+    def get(self, address: bytes) -> bytes:
+        self.read.append(address)
+        return self._store.get(address)
+
+    def get_many(self, addresses):
+        self.read.extend(addresses)
+        return self._store.get_many(addresses)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+@pytest.mark.parametrize("label", ["same", "longer label"])
+def test_one_row_edit_reads_only_the_nodes_on_its_path(label):
+    """An edit costs O(changed leaves x depth): with cold caches it reads the path
+    to the leaf (plus a neighbour or two where cuts move), however big the tree."""
+    store = MemoryChunkStore()
+    nodes = NodeStore(store, leaf_rule=TINY_LEAF, internal_rule=TINY_INTERNAL)
+    model = {i: ("same", float(i)) for i in range(20_000)}
+    tree = build(nodes, model)
+    counting = _CountingStore(store)
+    cold = NodeStore(counting, leaf_rule=TINY_LEAF, internal_rule=TINY_INTERNAL)
+    edited = edit(ProllyTree(cold, tree.root, TYPES), {12_345: (label, 0.5)}, set())
+    internal = sum(1 for a in counting.read if nodes.level(a) > 0)
+    leaves = len(counting.read) - internal
+    assert tree.height() >= 4
+    assert internal <= 3 * tree.height()  # all of them would be hundreds
+    assert leaves <= 4
+    model[12_345] = (label, 0.5)
+    assert edited.root == build(tiny_nodes(), model).root
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(1, 3000),
+    st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 3000), st.booleans()), min_size=1, max_size=4),
+)
+def test_edits_that_change_the_height_match_a_fresh_build(size, ranges):
+    """Deleting or inserting long key ranges shrinks or grows the tree by levels;
+    the result is still the tree a fresh build of the same rows gives."""
+    nodes = tiny_nodes()
+    model = {i * 2: (f"v{i}", float(i)) for i in range(size)}
+    tree = build(nodes, model)
+    for a, b, insert in ranges:
+        lo, hi = min(a, b) * 2, max(a, b) * 2
+        if insert:
+            upserts = {i: ("new" * (i % 3), -1.0) for i in range(lo + 1, hi + 2, 2)}
+            tree = edit(tree, upserts, set())
+            model.update(upserts)
+        else:
+            deletes = {i for i in model if lo <= i <= hi}
+            tree = edit(tree, {}, deletes)
+            for i in deletes:
+                del model[i]
+        assert tree.root == build(tiny_nodes(), model).root
+        assert tree.count() == len(model)
+
+
 def test_delete_everything_gives_the_empty_tree():
     nodes = tiny_nodes()
     tree = build(nodes, {i: ("x", 1.0) for i in range(500)})

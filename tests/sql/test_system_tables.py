@@ -17,6 +17,7 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import InvalidInput, RevisionNotFound, TableNotFound
 from arbordb.engine.hash import format_address
 from arbordb.engine.table import Column, Index, Schema, Table
+from arbordb.sql.system.common import BatchStream
 from arbordb.sql.system.registry import (
     PER_TABLE_PREFIXES,
     SYSTEM_TABLE_NAMES,
@@ -44,7 +45,7 @@ def ctx_of(db: Database, ws) -> SimpleNamespace:
 def rel(ctx, name, args=None, **kw) -> pa.Table:
     out = system_relation(name, args, ctx, **kw)
     assert out is not None
-    return out
+    return out.read_all() if isinstance(out, BatchStream) else out
 
 
 def rows(table: pa.Table, *columns: str) -> list[tuple]:
@@ -923,3 +924,89 @@ def test_history_of_pinned_keys_probes_each_version_by_key(tmp_path, monkeypatch
         cur.execute("SELECT v FROM dolt_history_t WHERE id = 2 ORDER BY commit_date")
         assert [r[0] for r in cur.fetchall()] == ["b", "B"] == [v for i, v in everything if i == 2]
         assert calls == []  # no version was decoded whole
+
+
+def _history_repo(path, commits: int):
+    import arbordb
+
+    con = arbordb.connect(path, autocommit=True)
+    cur = con.cursor()
+    cur.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR)")
+    for i in range(commits):
+        cur.execute("INSERT INTO t VALUES (?, ?)", [i, f"v{i}"])
+        cur.execute("CALL dolt_commit('-Am', ?)", [f"c{i}"])
+    return con, cur
+
+
+SYSTAB = [  # Dolt's systab workload: a system table filtered by a commit a subquery names
+    "SELECT count(*) FROM dolt_history_t WHERE commit_hash = {sub}",
+    "SELECT * FROM dolt_diff_t WHERE to_commit = {sub}",
+    "SELECT * FROM dolt_diff WHERE commit_hash = {sub}",
+    "SELECT * FROM dolt_log WHERE commit_hash = {sub}",
+    "SELECT * FROM dolt_commits WHERE commit_hash = {sub}",
+    "SELECT * FROM dolt_commit_ancestors WHERE commit_hash = {sub}",
+]
+
+
+@pytest.mark.parametrize("query", SYSTAB)
+def test_a_commit_named_by_a_subquery_filters_the_system_relation(tmp_path, monkeypatch, query):
+    """``commit_hash = (SELECT commit_hash FROM dolt_log LIMIT 1 OFFSET n)`` reaches the
+    system relation as a filter (the subquery runs first), with the rows the literal
+    hash gives."""
+    from arbordb.sql.read import reads
+
+    con, cur = _history_repo(tmp_path / "r", 4)
+    cur.execute("SELECT commit_hash FROM dolt_log LIMIT 1 OFFSET 2")
+    (wanted,) = cur.fetchone()
+    cur.execute(query.format(sub=f"'{wanted}'"))
+    literal = sorted(cur.fetchall(), key=repr)
+    seen = []
+    real = reads.system_relation
+
+    def spy(name, args, ctx, *, filters=None):
+        seen.append((name.lower(), dict(filters or {})))
+        return real(name, args, ctx, filters=filters)
+
+    monkeypatch.setattr(reads, "system_relation", spy)
+    cur.execute(query.format(sub="(SELECT commit_hash FROM dolt_log LIMIT 1 OFFSET 2)"))
+    assert sorted(cur.fetchall(), key=repr) == literal and literal
+    outer = [f for name, f in seen if name != "dolt_log" or "commit_hash" in f]
+    assert any(wanted in map(str, v) for f in outer for v in f.values())
+    con.close()
+
+
+def test_a_correlated_or_failing_subquery_is_no_filter(tmp_path):
+    """A subquery that cannot run alone (it names an outer column) or gives no row
+    filters nothing: the statement's WHERE decides, as without the pushdown."""
+    con, cur = _history_repo(tmp_path / "r", 3)
+    cur.execute(
+        "SELECT count(*) FROM dolt_log l WHERE commit_hash = "
+        "(SELECT commit_hash FROM dolt_log d WHERE d.message = l.message)"
+    )
+    assert cur.fetchone() == (4,)  # three commits and the repository's first
+    cur.execute(
+        "SELECT count(*) FROM dolt_history_t WHERE commit_hash = "
+        "(SELECT commit_hash FROM dolt_log WHERE message = 'no such commit')"
+    )
+    assert cur.fetchone() == (0,)
+    con.close()
+
+
+def test_history_is_made_commit_by_commit_as_it_is_read(tmp_path, monkeypatch):
+    """dolt_history_<t> is a stream: reading its first batch decodes one version of
+    the table, not every version (memory stays that of one version)."""
+    from arbordb.sql.system import history
+
+    con, _ = _history_repo(tmp_path / "r", 5)
+    ctx = con.session  # a session is a system-relation context
+    decoded = []
+    real = history._aligned
+    monkeypatch.setattr(history, "_aligned", lambda *a: decoded.append(1) or real(*a))
+    stream = system_relation("dolt_history_t", None, ctx)
+    assert isinstance(stream, BatchStream) and decoded == []
+    reader = stream.reader()
+    first = reader.read_next_batch()
+    assert first.num_rows == 5 and decoded == [1]  # the newest version only
+    assert sum(b.num_rows for b in reader) == 4 + 3 + 2 + 1
+    assert len(decoded) == 5
+    con.close()

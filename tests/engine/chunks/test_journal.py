@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbordb.engine.chunks import LmdbChunkStore, lmdb_journal
+from arbordb.engine.chunks import LmdbChunkStore, lmdb_journal, lmdb_reader
 from arbordb.engine.chunks.journal import encode_batch, parse_batch
 from arbordb.engine.errors import StorageError
 from arbordb.engine.hash import address_of
@@ -227,3 +227,54 @@ def test_damaged_journal_state_refuses_the_write_and_changes_nothing(tmp_path):
         with pytest.raises(StorageError, match="damaged journal state"):
             store.put_many([small(2)])
         assert store.has_many([a, address_of(small(2))]) == [True, False]
+
+
+class _CountingTxn:
+    """A read transaction whose journal cursors count the batch keys they step over."""
+
+    def __init__(self, txn) -> None:
+        self._txn = txn
+        self.keys_read = 0
+
+    def cursor(self, db):
+        return _CountingCursor(self._txn.cursor(db=db), self)
+
+    def __getattr__(self, name):
+        return getattr(self._txn, name)
+
+
+class _CountingCursor:
+    def __init__(self, cursor, owner: _CountingTxn) -> None:
+        self._cursor = cursor
+        self._owner = owner
+
+    def iternext(self, keys=True, values=True):
+        for item in self._cursor.iternext(keys=keys, values=values):
+            self._owner.keys_read += 1
+            yield item
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+def test_an_index_refresh_reads_only_the_batches_added_since_the_last(tmp_path):
+    """A handle looks for an absent chunk by refreshing its journal index; with
+    thousands of commits in the journal that must cost the new batches, not all of
+    them (else every commit grows slower with the history)."""
+    with LmdbChunkStore(tmp_path) as writer, LmdbChunkStore(tmp_path) as other:
+        for i in range(200):
+            writer.put_many([small(i)])
+        absent = address_of(b"never stored")
+        assert not other.has(absent)  # the first refresh of this handle reads every batch
+        for i in range(200, 203):
+            writer.put_many([small(i)])
+
+        def look(txn):
+            counting = _CountingTxn(txn)
+            reader = lmdb_reader.SnapshotReader(other, counting)
+            return reader(absent), bytes(reader(address_of(small(201)))), counting.keys_read
+
+        missing, found, keys_read = other._read(look)
+        assert missing is None and found
+        assert keys_read <= 3
+        assert all(other.get(address_of(small(i))) == small(i) for i in range(203))
