@@ -17,10 +17,12 @@ four named sub-databases (keys sort as unsigned bytes):
 A chunk's record is in ``chunks`` or in one journal batch, never both (journal
 invariant (1)); every point read looks in ``chunks`` first, then the journal
 (``_Reader``). ``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``)
-is 3; a change to the record format, the sub-databases or ``hash.ADDRESS_LEN``
+is 4; a change to the record format, the sub-databases or ``hash.ADDRESS_LEN``
 bumps it, and a store of another version refuses to open (``FormatVersionError``).
-Versions 1 (raw records only) and 2 (no journal) are still opened; a writable
-handle marks them 3.
+Versions 1 (raw records only), 2 (no journal) and 3 (no compressed records) are
+still opened; a writable handle marks them 4. Their records stay as written (a
+raw record is read whether or not it would compress); chunks written from then on
+are compressed where that pays.
 
 Settings and why:
 
@@ -134,13 +136,14 @@ from .journal import (
 from .records import (
     KIND_DELTA,
     KIND_RAW,
+    KIND_ZSTD,
     RebuiltCache,
     RecordInfo,
     chain_roots_of,
     decode_record,
     delta_parts,
     describe_record,
-    encode_record,
+    encode_records,
     is_delta_on,
     load_bases,
     load_chunks,
@@ -157,7 +160,7 @@ from .store import (
     unique_match,
 )
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 DEFAULT_MAP_SIZE = 64 << 30
 DEFAULT_DELTA_CACHE = 32 << 20  # bytes of rebuilt chunks kept per handle
 _KNOWN_ROOTS = 1 << 18  # chain roots remembered per handle (then forgotten at once)
@@ -170,9 +173,11 @@ _META_GC_EPOCH = b"store/gc_epoch"  # u64 LE: how many collections deleted chunk
 _META_GC_LAST = b"store/gc_last"  # u64 LE x2: the last collection's transaction id, chunks kept
 _GC_LAST = struct.Struct("<QQ")
 _GC_EPOCH = struct.Struct("<Q")
-# 1: raw records only; 2: no journal. Both are opened, and marked 3 by a writable handle.
-_UPGRADABLE_VERSIONS = (b"1", b"2")
+# 1: raw records only; 2: no journal; 3: no compressed records. All are opened, and
+# marked 4 by a writable handle.
+_UPGRADABLE_VERSIONS = (b"1", b"2", b"3")
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
+_WHOLE = (KIND_RAW, KIND_ZSTD)  # record kinds that hold their chunk, not a delta of it
 _LEAF = b"\x00\x00"  # what gc's mark reads for a leaf: level 0, names nothing
 
 _T = TypeVar("_T")
@@ -232,7 +237,7 @@ class LmdbChunkStore:
         def read(txn: lmdb.Transaction) -> bytes:
             get = _Reader(self, txn)
             record = get(address)
-            if record is not None and len(record) and record[0] == KIND_RAW:
+            if record is not None and len(record) and record[0] in _WHOLE:
                 return decode_record(address, record)  # the common case, without the chain walk
             known: dict[bytes, bytes] = {}
             load_chunks(get, [address], known, {}, self._cache)
@@ -326,7 +331,7 @@ class LmdbChunkStore:
                     raise dangling_ref(name, new)  # store invariant (2); aborts
             for address, base in outside.items():
                 if not stored(base):  # invariant (6): base deleted since
-                    records[address] = encode_record(owned[address])
+                    records.update(encode_records({address: owned[address]}))
             if (
                 unstored is not None
                 and txn.id() == unstored.snapshot + 1
@@ -439,7 +444,7 @@ class LmdbChunkStore:
             if base is not None and address in owned and base != address
         }
         if not hints:
-            return {address: encode_record(data) for address, data in owned.items()}, {}, None
+            return encode_records(owned), {}, None
 
         def read(txn: lmdb.Transaction):
             reader = _Reader(self, txn)
@@ -848,8 +853,9 @@ class LmdbChunkStore:
         def write(txn: lmdb.Transaction) -> tuple[bool, None]:
             found = txn.get(_META_FORMAT_VERSION, db=self._meta)
             if found is None or found in _UPGRADABLE_VERSIONS:
-                # versions 1 and 2 are readable here; from now on the store may hold
-                # deltas and journal batches, which older code must refuse to read
+                # versions 1-3 are readable here; from now on the store may hold
+                # deltas, journal batches and compressed records, which older code
+                # must refuse to read
                 txn.put(_META_FORMAT_VERSION, current, db=self._meta)
             return True, None
 
