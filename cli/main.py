@@ -1,9 +1,10 @@
-"""``arbor``: the command line (click), and the one place errors become messages and exit codes.
+"""``arbor``: the command line (click); failures become messages and exit codes here.
 
 Every command lives in ``cli/commands/`` as a thin click function that opens the
 repository through ``cli/client.py`` and runs SQL (``CALL dolt_<verb>(...)``,
 ``dolt_*`` system tables). This module only builds the group, its global options
-(``-C PATH``) and :func:`main`, which maps every failure to one line on stderr:
+(``-C PATH``) and :func:`main`, which shows every failure as one line on stderr
+(the mapping is ``cli/explain.py``'s ``explain``):
 
     FAILURE                                   EXIT   SHOWN AS
     click usage error (unknown flag, ...)     2      click's message + "Try ... --help"
@@ -24,13 +25,9 @@ from pathlib import Path
 
 import click
 
-from arbordb.engine.errors import EngineError
-from arbordb.sql.errors import SqlError
-
 from .client import Invocation
 from .commands import register
-from .errors import CliError
-from .render import OutputError
+from .explain import explain
 
 EXAMPLE = """
 \b
@@ -66,20 +63,6 @@ def cli(ctx: click.Context, directory: Path) -> None:
 
 
 register(cli)
-
-
-def explain(error: BaseException) -> tuple[str, int] | None:
-    """The one-line message and exit code for a failure, or None for a bug."""
-    if isinstance(error, click.ClickException):
-        return error.format_message(), error.exit_code
-    if isinstance(error, CliError):
-        return str(error), error.exit_code
-    if isinstance(error, SqlError | EngineError | OutputError):
-        return str(error), 1
-    if isinstance(error, OSError) and error.strerror:
-        target = f": {error.filename}" if error.filename else ""
-        return f"{error.strerror}{target}", 1
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,7 @@ Record format (little-endian throughout):
 The address stays the BLAKE3 of the full chunk, whatever its record kind, and the
 xxh3 too is of the full (uncompressed, rebuilt) chunk: a chunk has one address
 however it is stored (``compression.py`` says why). A change to this format bumps
-``lmdb_store.FORMAT_VERSION`` (kind 1 came with version 4).
+``lmdb_format.FORMAT_VERSION`` (kind 1 came with version 4).
 
 Worked example: a 15,216-byte leaf of the benchmark table in which four rows got
 a new label and score, written with a hint naming the leaf it replaces (raw, so

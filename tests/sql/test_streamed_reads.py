@@ -1,6 +1,6 @@
 """Streamed reads: a table reference reads only the columns the query names, only
 the key range its primary-key conjuncts allow, stops at a LIMIT, and keeps decoded
-columns within the connection's ``cache_bytes`` (sql/relations.py)."""
+columns within the connection's ``cache_bytes`` (sql/read/relations.py)."""
 
 from __future__ import annotations
 

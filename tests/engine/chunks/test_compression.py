@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 import arbordb
-from arbordb.engine.chunks import lmdb_store, records
+from arbordb.engine.chunks import lmdb_format, records
 from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
 from arbordb.engine.chunks.records import KIND_DELTA, KIND_RAW, KIND_ZSTD, encode_records
 from arbordb.engine.errors import CorruptChunk
@@ -46,8 +46,8 @@ def _write_version_3(monkeypatch, path, first: pa.Table, second: pa.Table) -> No
     """A repository as version 3 wrote it: two commits, raw and delta records only."""
     with monkeypatch.context() as old:
         old.setattr(records, "compress_many", lambda chunks: [None] * len(chunks))
-        old.setattr(lmdb_store, "FORMAT_VERSION", 3)
-        old.setattr(lmdb_store, "_UPGRADABLE_VERSIONS", (b"1", b"2"))
+        old.setattr(lmdb_format, "FORMAT_VERSION", 3)
+        old.setattr(lmdb_format, "UPGRADABLE_VERSIONS", (b"1", b"2"))
         repo = arbordb.Repo(path)
         repo.write("t", first, primary_key=["id"])
         repo.commit("first")
