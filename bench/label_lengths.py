@@ -70,7 +70,7 @@ def measure(rows: int, runs: int, workdir: Path | None) -> dict[str, Any]:
                 assert isinstance(store, LmdbChunkStore)
                 c = changes(rows, edit, 90_000 + i, kind == "varying")
                 before = store.stats()
-                seconds, _ = time_call(lambda c: _commit(repo, c), c)
+                seconds, _ = time_call(lambda c, repo=repo: _commit(repo, c), c)
                 store.compact()
                 after = store.stats()
                 got[kind]["s"].append(seconds)
