@@ -84,7 +84,8 @@ updates (1,847 leaf pairs, 16.7 KB each):
   1 took ~2/3 of level 3's time there (loaded machine), so ``LENGTHS_LEVEL`` = 1.
 - same-length pairs whose bytes shifted (a label one byte longer, the next one
   byte shorter) differ in most words: such a pair is not PATCHed at all when its
-  differing 8-byte words alone pass the size a delta may have.
+  differing 8-byte words alone pass ``LARGE_PATCH`` (a large PATCH is weighed
+  against zstd, and loses to it when bytes shifted).
 - ``MERGE_GAP``: two differing bytes separated by at most this many equal bytes
   go into one op, since a new op costs two varints (>= 2 bytes).
 
@@ -232,17 +233,17 @@ def _patch_groups(
 
 def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
     """PATCH bodies of same-length pairs, computed for all pairs in one numpy pass;
-    None for a pair whose differing words alone make its body too large."""
+    None for a pair whose differing words alone make its body large (``LARGE_PATCH``)."""
     lengths = np.fromiter((len(new) for _, new in pairs), np.int64, len(pairs))
     ends = np.cumsum(lengths)
     old = np.frombuffer(b"".join(base for base, _ in pairs), np.uint8)
     new = np.frombuffer(b"".join(new for _, new in pairs), np.uint8)
     whole = len(old) - len(old) % 8
     words = np.flatnonzero(old[:whole].view(np.uint64) != new[:whole].view(np.uint64))
-    # a body holds at least one literal byte per differing word (words may straddle
-    # two pairs: then both count it, which only errs towards trying)
+    # a body holds at least one literal byte per differing word, and one over
+    # 1 / LARGE_PATCH of its chunk loses to a zstd method when bytes shifted: skip
     per_pair = np.bincount(np.searchsorted(ends, words * 8, "right"), minlength=len(pairs))
-    hopeless = per_pair[: len(pairs)] * MAX_FRACTION > lengths
+    hopeless = per_pair[: len(pairs)] * LARGE_PATCH > lengths
     if not hopeless.any():
         return list(patch_bodies(new, ends - lengths, ends, _differing_bytes(old, new, words)))
     keep = [pair for pair, drop in zip(pairs, hopeless.tolist(), strict=True) if not drop]
@@ -469,10 +470,9 @@ def _buffers(chunk: bytes | bytearray) -> list[tuple[int, int]] | None:
     return out
 
 
-def _offset_buffers(chunk: bytes) -> list[int] | None:
-    """The buffers of a leaf that hold offsets (see the module docstring), or None
-    when ``chunk`` is not a leaf."""
-    buffers = _buffers(chunk)
+def _offset_buffers(chunk: bytes, buffers: list[tuple[int, int]] | None) -> list[int] | None:
+    """The buffers (``_buffers(chunk)``) of a leaf that hold offsets (see the module
+    docstring), or None when ``chunk`` is not a leaf."""
     if buffers is None:
         return None
     rows = _LEAF_HEADER.unpack_from(chunk)[3]
@@ -485,10 +485,17 @@ def _offset_buffers(chunk: bytes) -> list[int] | None:
     return found
 
 
-def _to_lengths(chunk: bytes | bytearray, which: Sequence[int], address: bytes) -> bytearray:
-    """``chunk`` with the buffers ``which`` replaced by their u32 first differences."""
+def _to_lengths(
+    chunk: bytes | bytearray,
+    which: Sequence[int],
+    address: bytes,
+    buffers: list[tuple[int, int]] | None = None,
+) -> bytearray:
+    """``chunk`` with the buffers ``which`` replaced by their u32 first differences
+    (``buffers``: ``_buffers(chunk)`` when the caller has it)."""
     out = bytearray(chunk)
-    buffers = _buffers(out) if which else []
+    if buffers is None and which:
+        buffers = _buffers(out)
     for i in which:
         if buffers is None or i >= len(buffers) or buffers[i][1] % 4:
             raise CorruptChunk(address, f"its lengths delta names buffer {i}, not an offsets buffer", 1)
@@ -512,17 +519,18 @@ def _from_lengths(chunk: bytearray, which: Sequence[int], address: bytes) -> byt
 
 def _lengths_delta(base: bytes, new: bytes) -> bytes | None:
     """A ZSTD-over-lengths body, or None when either chunk is not a leaf with offsets."""
-    in_base, in_new = _offset_buffers(base), _offset_buffers(new)
+    base_buffers, new_buffers = _buffers(base), _buffers(new)
+    in_base, in_new = _offset_buffers(base, base_buffers), _offset_buffers(new, new_buffers)
     if not in_base or not in_new:
         return None
     header = bytearray([METHOD_LENGTHS])
     for which in (in_base, in_new):
         header += _varint_bytes(len(which)) + b"".join(_varint_bytes(i) for i in which)
     dictionary = zstandard.ZstdCompressionDict(
-        bytes(_to_lengths(base, in_base, b"")), dict_type=zstandard.DICT_TYPE_RAWCONTENT
+        bytes(_to_lengths(base, in_base, b"", base_buffers)), dict_type=zstandard.DICT_TYPE_RAWCONTENT
     )
     compressor = zstandard.ZstdCompressor(level=LENGTHS_LEVEL, dict_data=dictionary, **_ZSTD_PARAMS)
-    return bytes(header) + compressor.compress(bytes(_to_lengths(new, in_new, b"")))
+    return bytes(header) + compressor.compress(bytes(_to_lengths(new, in_new, b"", new_buffers)))
 
 
 def _apply_lengths(base: bytearray, body: bytes | memoryview, address: bytes) -> bytearray:
