@@ -118,13 +118,18 @@ PRELUDE = textwrap.dedent(
     """
 )
 
+# ArborDB reads the file as a stream of batches (as DuckDB's read_parquet does), and
+# Repo.write builds the tree batch by batch.
 LOAD = {
     "arbordb": """
+import pyarrow as pa
 import pyarrow.parquet as pq
 import arbordb
 with Peak() as p:
     repo = arbordb.Repo(STORE)
-    repo.write("t", pq.read_table(PARQUET), primary_key=["id"])
+    f = pq.ParquetFile(PARQUET)
+    stream = pa.RecordBatchReader.from_batches(f.schema_arrow, f.iter_batches(batch_size=1 << 17))
+    repo.write("t", stream, primary_key=["id"])
     repo.commit("load")
     repo.close()
 """,
@@ -191,6 +196,25 @@ def _dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def mib(n: float) -> str:
+    return f"{n / 2**20:.0f} MiB"
+
+
+def load_and_disk(stores: dict[str, Path], parquet: Path, arrow_bytes: int, row) -> dict[str, Any]:
+    """The load (time, peak memory) and disk rows: each engine loads the Parquet file
+    in a new process; the disk it then takes beside the Parquet file and DuckDB's."""
+    loads = {engine: measure_load(engine, store, parquet) for engine, store in stores.items()}
+    row("load time", loads["arbordb"]["s"], loads["duckdb"]["s"], "DuckDB table", TARGET_LOAD_TIME)
+    row("load peak memory", loads["arbordb"]["grew"], arrow_bytes, "input's Arrow size", TARGET_LOAD_RSS, fmt=mib)
+    row("load peak memory (DuckDB)", loads["duckdb"]["grew"], arrow_bytes, "input's Arrow size", fmt=mib)
+    disk = {k: _dir_bytes(v) for k, v in stores.items()}
+    size = parquet.stat().st_size
+    row("disk after load", disk["arbordb"], size, "Parquet file", TARGET_DISK, fmt=mib)
+    row("disk after load (vs DuckDB)", disk["arbordb"], disk["duckdb"], "DuckDB file", fmt=mib)
+    row("disk after load (DuckDB)", disk["duckdb"], size, "Parquet file", fmt=mib)
+    return {"loads": loads, "disk": disk, "parquet_bytes": size}
+
+
 def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list[list[str]], list[str], dict]:
     base = Path(tempfile.mkdtemp(prefix="arbor-scale-", dir=workdir))
     try:
@@ -212,24 +236,7 @@ def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list[li
             if met == "NO":
                 misses.append(f"{name}: {fmt(ours)} vs {fmt(theirs)} ({label}), target {shown}")
 
-        loads = {}
-        for engine, store in stores.items():
-            loads[engine] = measure_load(engine, store, parquet)
-        mib = lambda n: f"{n / 2**20:.0f} MiB"  # noqa: E731
-        row("load time", loads["arbordb"]["s"], loads["duckdb"]["s"], "DuckDB table", TARGET_LOAD_TIME)
-        row(
-            "load peak memory",
-            loads["arbordb"]["grew"],
-            arrow_bytes,
-            "input's Arrow size",
-            TARGET_LOAD_RSS,
-            fmt=mib,
-        )
-        row("load peak memory (DuckDB)", loads["duckdb"]["grew"], arrow_bytes, "input's Arrow size", fmt=mib)
-        disk = {k: _dir_bytes(v) for k, v in stores.items()}
-        row("disk after load", disk["arbordb"], parquet.stat().st_size, "Parquet file", TARGET_DISK, fmt=mib)
-        row("disk after load (DuckDB)", disk["duckdb"], parquet.stat().st_size, "Parquet file", fmt=mib)
-        figures.update(loads=loads, disk=disk, parquet_bytes=parquet.stat().st_size)
+        figures.update(load_and_disk(stores, parquet, arrow_bytes, row))
 
         for label, sql in QUERIES[shape].items():
             got: dict[str, list[dict]] = {}

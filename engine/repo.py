@@ -196,13 +196,22 @@ class Repo:
         or anything that exports an Arrow stream (``__arrow_c_stream__``)."""
         if mode not in ("replace", "upsert", "insert"):
             raise InvalidInput(f"write mode {mode!r} is not one of replace, upsert, insert")
-        data = as_arrow(data, name)
         try:
             table = self.ws.table(name)
         except TableNotFound:
             if mode != "replace" and primary_key is None:
                 raise
             table = None
+        if (table is None or mode == "replace") and _streams(data):
+            stream = as_batches(data)
+            schema = table.schema if table is not None and primary_key is None else _schema_for(name, stream, primary_key or [])
+            if schema.primary_key and not schema.indexes:
+                table = Table.create_from_batches(self.ws.nodes, schema, stream, self.ws.buffer.spill)
+                self.ws.put_table(self.ws.working.find(name) or name, table)
+                self.ws.persist()
+                return
+            data = stream.read_all()
+        data = as_arrow(data, name)
         if table is None or mode == "replace":
             schema = table.schema if table is not None and primary_key is None else _schema_for(name, data, primary_key or [])
             table = Table.create(self.ws.nodes, schema).insert(data)
@@ -420,6 +429,31 @@ def _stash_dict(stash: stashes.Stash) -> dict[str, Any]:
     }
 
 
+LOAD_BATCH_ROWS = 1 << 17  # rows per batch of a streamed load (Table.create_from_batches)
+
+
+def _streams(data: object) -> bool:
+    """Whether ``write`` reads ``data`` batch by batch: an Arrow table or stream."""
+    return isinstance(data, (pa.Table, pa.RecordBatchReader)) or (
+        not isinstance(data, pa.RecordBatch) and hasattr(data, "__arrow_c_stream__")
+        and type(data).__module__.split(".")[0] not in ("pandas", "polars")
+    )
+
+
+def as_batches(data: object) -> pa.RecordBatchReader:
+    """An Arrow table or stream as a reader of batches of at most ``LOAD_BATCH_ROWS``."""
+    if isinstance(data, pa.Table):
+        return pa.RecordBatchReader.from_batches(data.schema, data.to_batches(LOAD_BATCH_ROWS))
+    reader = data if isinstance(data, pa.RecordBatchReader) else pa.RecordBatchReader.from_stream(data)
+    return pa.RecordBatchReader.from_batches(reader.schema, _rebatched(reader))
+
+
+def _rebatched(reader: pa.RecordBatchReader):
+    for batch in reader:
+        for start in range(0, batch.num_rows, LOAD_BATCH_ROWS):
+            yield batch.slice(start, LOAD_BATCH_ROWS)
+
+
 def as_arrow(data: object, name: str) -> pa.Table:
     """``data`` as a ``pyarrow.Table``: Arrow as is; pandas (index dropped) and polars
     frames and Arrow stream exporters converted; anything else refused by name."""
@@ -457,7 +491,7 @@ def clone(url: str, path: str | Path, branch: str | None = None, *, remote: str 
     return Repo(directory, branch=checked_out, create=False)
 
 
-def _schema_for(name: str, data: pa.Table, primary_key: Sequence[str]) -> Schema:
+def _schema_for(name: str, data: pa.Table | pa.RecordBatchReader, primary_key: Sequence[str]) -> Schema:
     columns = tuple(Column(f.name, None, f.type) for f in data.schema)
     return Schema(columns, tuple(primary_key), name=name)
 

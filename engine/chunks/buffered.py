@@ -39,6 +39,12 @@ its ref updates' compare-and-swap vouch for) no epoch is checked.
 Delta hints (``put_many``'s ``bases``) travel with their pending chunks to
 ``inner.commit`` and are dropped with them; they never change what is read.
 
+``spill`` (a gc-checked wrapper only) stores the pending chunks in ``inner`` early,
+with no ref naming them, so that a long write (a streamed load) holds none of them
+in memory: they are visible to other readers before the refs land, as garbage
+that nothing names, and a commit that meets a moved gc epoch checks that every
+spilled chunk is still stored (``CommitConflict`` if not).
+
 Refs and meta are never buffered: ``get_ref``/``list_refs`` read ``inner``, and
 ``set_meta`` writes through at once. Not thread-safe: one operation, one wrapper.
 """
@@ -72,6 +78,7 @@ class BufferedChunkStore:
         self._bases: dict[bytes, bytes] = {}  # pending chunk -> the chunk it replaces
         self._base_chunks: dict[bytes, bytes] = {}  # a base -> its bytes, held by the writer
         self._deltas: dict[bytes, bytes] = {}  # pending chunk -> its body against its base
+        self._spilled: list[bytes] = []  # stored early by ``spill``, no ref names them yet
 
     @property
     def pending_count(self) -> int:
@@ -92,11 +99,32 @@ class BufferedChunkStore:
         return self.commit({}, ref_updates)
 
     def discard(self) -> None:
-        """Forget every pending chunk (the operation is abandoned)."""
+        """Forget every pending chunk (the operation is abandoned; spilled chunks
+        stay stored, unnamed, for garbage collection)."""
         self._pending.clear()
         self._bases.clear()
         self._base_chunks.clear()
         self._deltas.clear()
+        self._spilled.clear()
+
+    def spill(self) -> None:
+        """Store the pending chunks in ``inner`` now, without refs, and forget their
+        bytes (see the module docstring). Does nothing on a wrapper made without
+        ``children``, which cannot check them against garbage collection."""
+        if not self._pending or self._children is None:
+            return
+        addresses = list(self._pending)
+        self.inner.put_many(
+            list(self._pending.values()),
+            [self._bases.get(a) for a in addresses],
+            self._base_chunks,
+            [self._deltas.get(a) for a in addresses],
+        )
+        self._spilled.extend(addresses)
+        self._pending = {}
+        self._bases = {}
+        self._base_chunks = {}
+        self._deltas = {}
 
     # --- writes -------------------------------------------------------------------
 
@@ -155,7 +183,7 @@ class BufferedChunkStore:
                 if gc_epoch is not None or self._children is None:
                     raise
                 epoch = self.inner.gc_epoch()
-                self._check_still_stored(batch)
+                self._check_still_stored(batch, self._spilled)
                 self._gc_epoch = epoch  # what that check found holds from this epoch on
         # The commit ran at epoch ``self._gc_epoch``, and its refs name what this
         # writer built on: the epoch stays the one to check next time.
@@ -163,6 +191,7 @@ class BufferedChunkStore:
         self._bases = {}
         self._base_chunks = {}
         self._deltas = {}
+        self._spilled = []
         return True
 
     def _reachable(
@@ -204,11 +233,12 @@ class BufferedChunkStore:
         bodies = {a: b for a, b in made.items() if a in kept and rehinted.get(a) == hints.get(a)}
         return kept, rehinted, bodies
 
-    def _check_still_stored(self, batch: Mapping[bytes, bytes]) -> None:
-        """Raise ``CommitConflict`` if a chunk ``batch`` names, outside it, is not stored."""
+    def _check_still_stored(self, batch: Mapping[bytes, bytes], spilled: Sequence[bytes]) -> None:
+        """Raise ``CommitConflict`` if a chunk ``batch`` names, outside it, or one of
+        ``spilled``, is not stored."""
         assert self._children is not None  # only a checked buffer passes an epoch
         named = {kid for address, data in batch.items() for kid in self._children(address, data)}
-        outside = [address for address in named if address not in batch]
+        outside = [address for address in {*named, *spilled} if address not in batch]
         missing = [a for a, s in zip(outside, self.inner.has_many(outside), strict=True) if not s]
         if missing:
             raise CommitConflict(

@@ -9,7 +9,7 @@ strings into delta bodies and back: it knows nothing of records, chains or store
 Delta body (integers are unsigned LEB128 varints, below):
 
     OFFSET  SIZE  DESCRIPTION
-    0       1     method: 0 = PATCH, 1 = ZSTD
+    0       1     method: 0 = PATCH, 1 = ZSTD, 2 = ZSTD over lengths
     1       n     the method's payload, to the end of the body
 
 PATCH (only when the new chunk has the base's length): the bytes to write over
@@ -32,6 +32,25 @@ id) of the new chunk, compressed with the base as a raw-content dictionary, so
 that runs shared with the base at any offset cost a few bytes each. Its content
 size must be at most ``max_output(len(base))``: a damaged size field is an error,
 never a huge allocation.
+
+ZSTD over lengths (written for leaves; a leaf's header and buffer table are
+``codec/leaf.py``'s): the leaf's string offsets, which all shift when one value
+changes length, are replaced by the values' lengths, which do not, before the
+ZSTD method's compression against the base (transformed the same way):
+
+    SIZE        DESCRIPTION
+    varint      k, then k varints: the buffers of the base taken as offsets
+    varint      m, then m varints: the buffers of the new chunk taken as offsets
+    n           a zstd frame (``LENGTHS_LEVEL``, content size written, no
+                checksum or dict id) of the new chunk with each of its m buffers
+                replaced by its u32 first differences (``x[0], x[1] - x[0], ...``
+                mod 2**32), compressed with the base, its k buffers replaced the
+                same way, as a raw-content dictionary
+
+A reader replaces the base's k buffers, decompresses, and turns the new chunk's m
+buffers back into running sums. The writer takes as offsets each buffer of
+``4 * (rows + 1)`` bytes whose u32 values start at 0 and never decrease; the
+transform is invertible for any bytes, so that guess only changes the size.
 
 Varints: 7 bits per byte, least significant group first, high bit set on every
 byte but the last. Examples: 0 -> ``00``; 127 -> ``7f``; 128 -> ``80 01``;
@@ -59,7 +78,14 @@ updates (1,847 leaf pairs, 16.7 KB each):
   leaf (offsets past the first change all differ, a zstd match cannot add a
   constant) and ~20 us to apply. A common-prefix-plus-suffix splice was measured
   too and averaged 7.9-15.9 KB (the edits are spread over the whole leaf), so it
-  is not offered.
+  is not offered. ZSTD over lengths: on the 555 leaf pairs of one commit of 1%
+  updates with 8-12-character labels (300K rows), 1,044 B a leaf with plain ZSTD
+  at level 1 and 1,030 B at level 3, against 171 B and 162 B over lengths; level
+  1 took ~2/3 of level 3's time there (loaded machine), so ``LENGTHS_LEVEL`` = 1.
+- same-length pairs whose bytes shifted (a label one byte longer, the next one
+  byte shorter) differ in most words: such a pair is not PATCHed at all when its
+  differing 8-byte words alone pass ``LARGE_PATCH`` (a large PATCH is weighed
+  against zstd, and loses to it when bytes shifted).
 - ``MERGE_GAP``: two differing bytes separated by at most this many equal bytes
   go into one op, since a new op costs two varints (>= 2 bytes).
 
@@ -69,6 +95,7 @@ chunk's length; otherwise the caller stores the chunk whole.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from functools import partial
 
@@ -80,6 +107,7 @@ from ..parallel import in_halves
 
 METHOD_PATCH = 0
 METHOD_ZSTD = 1
+METHOD_LENGTHS = 2
 MERGE_GAP = 2  # equal bytes an op may span rather than start a new op (measured: see above)
 MAX_FRACTION = 4  # keep a delta only if len(body) * MAX_FRACTION <= len(new chunk)
 # zstd's default level. Level 1 is no faster on 16 KiB pairs (60-90 us either way:
@@ -87,6 +115,10 @@ MAX_FRACTION = 4  # keep a delta only if len(body) * MAX_FRACTION <= len(new chu
 # most of the base after one 12-byte insertion (645 B against 39 B at level 3);
 # levels above 3 gain under 2% on the measured leaves for up to 2.5x the time.
 ZSTD_LEVEL = 3
+LENGTHS_LEVEL = 1  # ZSTD over lengths (measured: see above)
+# A PATCH over 1 / LARGE_PATCH of its chunk (bytes shifted, not written over) is
+# weighed against the zstd methods; one commit's edits PATCH to ~86 B a 16 KiB leaf.
+LARGE_PATCH = 32
 # Same-length pairs are diffed this many bytes at a time: the joined bases, new
 # chunks and their comparison then stay in cache, and each batch's fixed numpy
 # overhead is paid rarely. Measured on the ~780 leaf pairs (12.5 MB) of one commit
@@ -132,12 +164,15 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
     bodies = in_halves(partial(_patch_groups, pairs), groups, 2)
     for group, group_bodies in zip(groups, bodies, strict=True):
         for i, body in zip(group, group_bodies, strict=True):
-            if small_enough(body, len(pairs[i][1])):
+            if body is not None and small_enough(body, len(pairs[i][1])):
                 out[i] = body
     for i, (base, new) in enumerate(pairs):
-        if out[i] is None and len(base) >= _MIN_BASE and len(new) <= max_output(len(base)):
-            body = _zstd_delta(base, new)
-            if small_enough(body, len(new)):
+        patch = out[i]
+        if patch is not None and len(patch) * LARGE_PATCH <= len(new):
+            continue  # the common case: a few cells written over
+        if len(base) >= _MIN_BASE and len(new) <= max_output(len(base)):
+            body = _lengths_delta(base, new) or _zstd_delta(base, new)
+            if small_enough(body, len(new)) and (patch is None or len(body) < len(patch)):
                 out[i] = body
     return out
 
@@ -169,6 +204,8 @@ def apply_delta_into(buffer: bytearray, body: bytes | memoryview, address: bytes
         return buffer
     if method == METHOD_ZSTD:
         return bytearray(_apply_zstd(bytes(buffer), bytes(body[1:]), address))
+    if method == METHOD_LENGTHS:
+        return _apply_lengths(buffer, body, address)
     raise CorruptChunk(address, f"its delta has unknown method {method}", 0)
 
 
@@ -190,17 +227,28 @@ def _batches(indices: list[int], pairs: Sequence[tuple[bytes, bytes]]) -> list[l
 
 def _patch_groups(
     pairs: Sequence[tuple[bytes, bytes]], groups: Sequence[list[int]]
-) -> list[list[bytes]]:
+) -> list[list[bytes | None]]:
     return [_patches([pairs[i] for i in group]) for group in groups]
 
 
-def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
-    """PATCH bodies of same-length pairs, computed for all pairs in one numpy pass."""
+def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
+    """PATCH bodies of same-length pairs, computed for all pairs in one numpy pass;
+    None for a pair whose differing words alone make its body large (``LARGE_PATCH``)."""
     lengths = np.fromiter((len(new) for _, new in pairs), np.int64, len(pairs))
     ends = np.cumsum(lengths)
     old = np.frombuffer(b"".join(base for base, _ in pairs), np.uint8)
     new = np.frombuffer(b"".join(new for _, new in pairs), np.uint8)
-    return patch_bodies(new, ends - lengths, ends, _differing_bytes(old, new))
+    whole = len(old) - len(old) % 8
+    words = np.flatnonzero(old[:whole].view(np.uint64) != new[:whole].view(np.uint64))
+    # a body holds at least one literal byte per differing word, and one over
+    # 1 / LARGE_PATCH of its chunk loses to a zstd method when bytes shifted: skip
+    per_pair = np.bincount(np.searchsorted(ends, words * 8, "right"), minlength=len(pairs))
+    hopeless = per_pair[: len(pairs)] * LARGE_PATCH > lengths
+    if not hopeless.any():
+        return list(patch_bodies(new, ends - lengths, ends, _differing_bytes(old, new, words)))
+    keep = [pair for pair, drop in zip(pairs, hopeless.tolist(), strict=True) if not drop]
+    bodies = iter(_patches(keep) if keep else [])
+    return [None if drop else next(bodies) for drop in hopeless.tolist()]
 
 
 def patch_bodies(
@@ -246,11 +294,10 @@ def patch_bodies(
     return [raw[a:b] for a, b in zip(body_start.tolist(), body_end.tolist(), strict=True)]
 
 
-def _differing_bytes(old: np.ndarray, new: np.ndarray) -> np.ndarray:
-    """Positions where two equal-length byte arrays differ, ascending; compared eight
-    bytes at a time first (edits touch a few bytes of a leaf)."""
+def _differing_bytes(old: np.ndarray, new: np.ndarray, words: np.ndarray) -> np.ndarray:
+    """Positions where two equal-length byte arrays differ, ascending, given the
+    8-byte ``words`` that differ (edits touch a few bytes of a leaf)."""
     whole = len(old) - len(old) % 8
-    words = np.flatnonzero(old[:whole].view(np.uint64) != new[:whole].view(np.uint64))
     near = np.concatenate([(words[:, None] * 8 + np.arange(8)).reshape(-1), np.arange(whole, len(old))])
     return near[old[near] != new[near]]
 
@@ -396,6 +443,121 @@ def _apply_zstd(base: bytes, frame: bytes, address: bytes) -> bytes:
     if len(data) != size:
         raise CorruptChunk(address, f"its ZSTD delta gave {len(data)} of {size} bytes", 1)
     return data
+
+
+# --- ZSTD over lengths ------------------------------------------------------------------
+
+_LEAF_HEADER = struct.Struct("<BBHI")  # version, level, buffer count, rows (codec/leaf.py)
+_LEAF_VERSION = 1
+
+
+def _buffers(chunk: bytes | bytearray) -> list[tuple[int, int]] | None:
+    """(start, length) of each buffer of a leaf laid out as ``codec/leaf.py`` says,
+    or None when ``chunk`` is not such a leaf."""
+    if len(chunk) < 12:
+        return None
+    version, level, count, _ = _LEAF_HEADER.unpack_from(chunk)
+    if version != _LEAF_VERSION or level != 0 or len(chunk) < 12 + 4 * count:
+        return None
+    out = []
+    pos = 12 + 4 * count
+    for length in struct.unpack_from(f"<{count}I", chunk, 12):
+        pos = (pos + 7) & ~7
+        if pos + length > len(chunk):
+            return None
+        out.append((pos, length))
+        pos += length
+    return out
+
+
+def _offset_buffers(chunk: bytes, buffers: list[tuple[int, int]] | None) -> list[int] | None:
+    """The buffers (``_buffers(chunk)``) of a leaf that hold offsets (see the module
+    docstring), or None when ``chunk`` is not a leaf."""
+    if buffers is None:
+        return None
+    rows = _LEAF_HEADER.unpack_from(chunk)[3]
+    found = []
+    for i, (start, length) in enumerate(buffers):
+        if rows and length == 4 * (rows + 1):
+            values = np.frombuffer(chunk, "<u4", rows + 1, start)
+            if values[0] == 0 and (values[1:] >= values[:-1]).all():
+                found.append(i)
+    return found
+
+
+def _to_lengths(
+    chunk: bytes | bytearray,
+    which: Sequence[int],
+    address: bytes,
+    buffers: list[tuple[int, int]] | None = None,
+) -> bytearray:
+    """``chunk`` with the buffers ``which`` replaced by their u32 first differences
+    (``buffers``: ``_buffers(chunk)`` when the caller has it)."""
+    out = bytearray(chunk)
+    if buffers is None and which:
+        buffers = _buffers(out)
+    for i in which:
+        if buffers is None or i >= len(buffers) or buffers[i][1] % 4:
+            raise CorruptChunk(address, f"its lengths delta names buffer {i}, not an offsets buffer", 1)
+        start, length = buffers[i]
+        values = np.frombuffer(out, "<u4", length // 4, start)
+        values[1:] = np.diff(values)  # modulo 2**32: invertible for any bytes
+    return out
+
+
+def _from_lengths(chunk: bytearray, which: Sequence[int], address: bytes) -> bytearray:
+    """The inverse of ``_to_lengths``: running sums of the buffers ``which``."""
+    buffers = _buffers(chunk) if which else []
+    for i in which:
+        if buffers is None or i >= len(buffers) or buffers[i][1] % 4:
+            raise CorruptChunk(address, f"its lengths delta names buffer {i}, not an offsets buffer", 1)
+        start, length = buffers[i]
+        values = np.frombuffer(chunk, "<u4", length // 4, start)
+        np.cumsum(values, dtype=np.uint32, out=values)
+    return chunk
+
+
+def _lengths_delta(base: bytes, new: bytes) -> bytes | None:
+    """A ZSTD-over-lengths body, or None when either chunk is not a leaf with offsets."""
+    base_buffers, new_buffers = _buffers(base), _buffers(new)
+    in_base, in_new = _offset_buffers(base, base_buffers), _offset_buffers(new, new_buffers)
+    if not in_base or not in_new:
+        return None
+    header = bytearray([METHOD_LENGTHS])
+    for which in (in_base, in_new):
+        header += _varint_bytes(len(which)) + b"".join(_varint_bytes(i) for i in which)
+    dictionary = zstandard.ZstdCompressionDict(
+        bytes(_to_lengths(base, in_base, b"", base_buffers)), dict_type=zstandard.DICT_TYPE_RAWCONTENT
+    )
+    compressor = zstandard.ZstdCompressor(level=LENGTHS_LEVEL, dict_data=dictionary, **_ZSTD_PARAMS)
+    return bytes(header) + compressor.compress(bytes(_to_lengths(new, in_new, b"", new_buffers)))
+
+
+def _apply_lengths(base: bytearray, body: bytes | memoryview, address: bytes) -> bytearray:
+    try:
+        lists = []
+        i = 1
+        for _ in range(2):
+            count, i = _varint(body, i)
+            which = []
+            for _ in range(count):
+                value, i = _varint(body, i)
+                which.append(value)
+            lists.append(which)
+    except IndexError:
+        raise CorruptChunk(address, "its lengths delta ends inside its buffer lists", len(body)) from None
+    reference = _to_lengths(base, lists[0], address)
+    data = _apply_zstd(bytes(reference), bytes(body[i:]), address)
+    return _from_lengths(bytearray(data), lists[1], address)
+
+
+def _varint_bytes(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
 
 
 def small_enough(body: bytes, new_len: int) -> bool:

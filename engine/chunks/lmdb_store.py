@@ -23,10 +23,12 @@ four named sub-databases (keys sort as unsigned bytes):
 A chunk's record is in ``chunks`` or in one journal batch, never both (journal
 invariant (1)); every point read looks in ``chunks`` first, then the journal
 (``SnapshotReader``). ``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``)
-is 3; a change to the record format, the sub-databases or ``hash.ADDRESS_LEN``
+is 4; a change to the record format, the sub-databases or ``hash.ADDRESS_LEN``
 bumps it, and a store of another version refuses to open (``FormatVersionError``).
-Versions 1 (raw records only) and 2 (no journal) are still opened; a writable
-handle marks them 3.
+Versions 1 (raw records only), 2 (no journal) and 3 (no compressed records) are
+still opened; a writable handle marks them 4. Their records stay as written (a
+raw record is read whether or not it would compress); chunks written from then on
+are compressed where that pays.
 
 Settings and why:
 
@@ -131,13 +133,14 @@ from .lmdb_reader import SnapshotReader
 from .records import (
     KIND_DELTA,
     KIND_RAW,
+    KIND_ZSTD,
     RebuiltCache,
     RecordInfo,
     chain_roots_of,
     decode_record,
     delta_parts,
     describe_record,
-    encode_record,
+    encode_records,
     is_delta_on,
     load_bases,
     load_chunks,
@@ -164,6 +167,7 @@ _META_GC_LAST = b"store/gc_last"  # u64 LE x2: the last collection's transaction
 _GC_LAST = struct.Struct("<QQ")
 _GC_EPOCH = struct.Struct("<Q")
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
+_WHOLE = (KIND_RAW, KIND_ZSTD)  # record kinds that hold their chunk, not a delta of it
 _LEAF = b"\x00\x00"  # what gc's mark reads for a leaf: level 0, names nothing
 
 _T = TypeVar("_T")
@@ -223,7 +227,7 @@ class LmdbChunkStore(JournalWrites):
         def read(txn: lmdb.Transaction) -> bytes:
             get = SnapshotReader(self, txn)
             record = get(address)
-            if record is not None and len(record) and record[0] == KIND_RAW:
+            if record is not None and len(record) and record[0] in _WHOLE:
                 return decode_record(address, record)  # the common case, without the chain walk
             known: dict[bytes, bytes] = {}
             load_chunks(get, [address], known, {}, self._cache)
@@ -317,7 +321,7 @@ class LmdbChunkStore(JournalWrites):
                     raise dangling_ref(name, new)  # store invariant (2); aborts
             for address, base in outside.items():
                 if not stored(base):  # invariant (6): base deleted since
-                    records[address] = encode_record(owned[address])
+                    records.update(encode_records({address: owned[address]}))
             if (
                 unstored is not None
                 and txn.id() == unstored.snapshot + 1
@@ -376,7 +380,7 @@ class LmdbChunkStore(JournalWrites):
             if base is not None and address in owned and base != address
         }
         if not hints:
-            return {address: encode_record(data) for address, data in owned.items()}, {}, None
+            return encode_records(owned), {}, None
 
         def read(txn: lmdb.Transaction):
             reader = SnapshotReader(self, txn)

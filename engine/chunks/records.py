@@ -9,19 +9,23 @@ transactions, this module the bytes.
 Record format (little-endian throughout):
 
     OFFSET  SIZE  DESCRIPTION
-    0       1     kind: 0 = raw, 2 = delta against a base chunk; 1 (zstd-
-                  compressed) is reserved: never written, read as corrupt
+    0       1     kind: 0 = raw, 1 = zstd-compressed, 2 = delta against a base chunk
     1       8     xxh3-64 of the FULL chunk bytes (not of the body), unsigned
     kind 0:
     9       n     the chunk's bytes
+    kind 1 (``compression.py``: when compressing saves at least 1/8):
+    9       1     the chunk's byte 1 (its node level), read by garbage collection
+    10      n     a zstd frame of the chunk's bytes
     kind 2:
     9       1     depth: 1..255, above the base record's depth (a raw record's is 0)
     10      20    base: the address of the chunk the delta applies to
     30      n     delta body (``delta.py``: a method byte, then PATCH ops or a
                   zstd frame)
 
-The address stays the BLAKE3 of the full chunk, whatever its record kind. A change
-to this format bumps ``lmdb_store.FORMAT_VERSION``.
+The address stays the BLAKE3 of the full chunk, whatever its record kind, and the
+xxh3 too is of the full (uncompressed, rebuilt) chunk: a chunk has one address
+however it is stored (``compression.py`` says why). A change to this format bumps
+``lmdb_format.FORMAT_VERSION`` (kind 1 came with version 4).
 
 Worked example: a 15,216-byte leaf of the benchmark table in which four rows got
 a new label and score, written with a hint naming the leaf it replaces (raw, so
@@ -67,8 +71,9 @@ Invariants:
   (5) Only tree leaves (chunks whose second byte, the node level, is 0; no
       object magic has a zero second byte) are stored as deltas, so a delta
       record names no other chunk: garbage collection learns that from the
-      record's kind byte and its chain root's level byte (``names_nothing``),
-      without rebuilding the chunk.
+      record's kind byte and its chain root's level byte (``names_nothing``; a
+      compressed record keeps that byte outside its frame), without rebuilding or
+      decompressing the chunk.
   (4) ``rebase_records`` keeps every delta readable when chunks are deleted: each
       kept delta whose base is deleted is rewritten against its nearest kept
       ancestor (never deeper than before), or whole when none is kept or the
@@ -78,18 +83,18 @@ Invariants:
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ..cache import LruCache
 from ..errors import CorruptChunk, MissingChunk, StorageError
 from ..hash import ADDRESS_LEN, checksum, format_address
+from .compression import compress_many, decompress_many
 from .delta import apply_delta_into, encode_deltas, small_enough
 
 KIND_RAW = 0  # body = chunk bytes
-KIND_ZSTD = 1  # reserved: body = zstd frame of the chunk bytes
+KIND_ZSTD = 1  # body = the chunk's level byte, then a zstd frame of the chunk (compression.py)
 KIND_DELTA = 2  # depth, base address, then a delta body (delta.py)
-_KIND_NAMES = {KIND_ZSTD: "zstd-compressed"}
 _DELTA_KIND_BYTE = bytes([KIND_DELTA])
 
 RECORD_HEADER = "<BQ"  # kind, xxh3-64 of the full chunk
@@ -115,30 +120,67 @@ def encode_record(data: bytes) -> bytes:
     return _HEADER.pack(KIND_RAW, checksum(data)) + data
 
 
+def encode_records(chunks: dict[bytes, bytes]) -> dict[bytes, bytes]:
+    """The record that stores each chunk whole (address -> chunk): kind 1 where
+    compressing pays (``compression.py``), kind 0 otherwise."""
+    frames = compress_many(list(chunks.values()))
+    out = {}
+    for (address, data), frame in zip(chunks.items(), frames, strict=True):
+        if frame is None:
+            out[address] = _HEADER.pack(KIND_RAW, checksum(data)) + data
+        else:
+            level = data[1:2]
+            out[address] = b"".join((_HEADER.pack(KIND_ZSTD, checksum(data)), level, frame))
+    return out
+
+
 def encode_delta_record(data: bytes, depth: int, base: bytes, body: bytes) -> bytes:
     """The kind-2 record of ``data`` as the delta ``body`` against ``base`` (invariant (2))."""
     return _DELTA.pack(KIND_DELTA, checksum(data), depth, base) + body
 
 
 def decode_record(address: bytes, record: bytes | memoryview) -> bytes:
-    """The chunk bytes in a raw (kind 0) ``record``, after the checks of invariant (1).
+    """The chunk bytes in a raw (kind 0) or compressed (kind 1) ``record``, after the
+    checks of invariant (1).
 
     Raises:
-        CorruptChunk: the record is truncated, of an unknown kind, or fails its xxh3.
+        CorruptChunk: the record is truncated, of an unknown kind, fails its xxh3, or
+            its frame does not decompress.
     """
-    if len(record) < RECORD_HEADER_LEN:
-        raise CorruptChunk(
-            address, f"its record is {len(record)} bytes, shorter than the 9-byte header", 0
-        )
-    kind, digest = _HEADER.unpack_from(record)
-    if kind != KIND_RAW:
-        name = _KIND_NAMES.get(kind)
-        what = f"{name} records are not readable by this version" if name else "unknown"
-        raise CorruptChunk(address, f"record kind {kind} ({what})", 0)
-    body = record[RECORD_HEADER_LEN:]
-    if checksum(body) != digest:
-        raise CorruptChunk(address, "the xxh3 checksum of its bytes does not match the record", 1)
-    return bytes(body)
+    return decode_records([(address, record)])[0]
+
+
+def decode_records(pairs: Sequence[tuple[bytes, bytes | memoryview]]) -> list[bytes]:
+    """``decode_record`` of many (address, record) pairs, decompressing together."""
+    out: list[bytes | None] = [None] * len(pairs)
+    compressed = []
+    for i, (address, record) in enumerate(pairs):
+        if len(record) < RECORD_HEADER_LEN:
+            raise CorruptChunk(
+                address, f"its record is {len(record)} bytes, shorter than the 9-byte header", 0
+            )
+        kind, digest = _HEADER.unpack_from(record)
+        if kind == KIND_RAW:
+            body = record[RECORD_HEADER_LEN:]
+            if checksum(body) != digest:
+                raise CorruptChunk(address, "the xxh3 checksum of its bytes does not match the record", 1)
+            out[i] = bytes(body)
+        elif kind != KIND_ZSTD:
+            raise CorruptChunk(address, f"record kind {kind} (unknown)", 0)
+        elif len(record) <= RECORD_HEADER_LEN + 1:
+            raise CorruptChunk(address, f"its compressed record is {len(record)} bytes, too short", 0)
+        else:
+            compressed.append(i)
+    frames = [memoryview(pairs[i][1])[RECORD_HEADER_LEN + 1 :] for i in compressed]
+    made = decompress_many(frames, [pairs[i][0] for i in compressed], RECORD_HEADER_LEN + 1)
+    for i, data in zip(compressed, made, strict=True):
+        address, record = pairs[i]
+        if checksum(data) != _HEADER.unpack_from(record)[1]:
+            raise CorruptChunk(address, "the xxh3 checksum of its decompressed bytes does not match", 1)
+        if len(data) < 2 or data[1] != record[RECORD_HEADER_LEN]:
+            raise CorruptChunk(address, "its level byte does not match its decompressed bytes", 9)
+        out[i] = data
+    return out  # type: ignore[return-value]  # every slot was filled above
 
 
 def load_chunks(
@@ -165,6 +207,7 @@ def load_chunks(
             as corruption of the chunk whose delta needs it.
     """
     deltas: dict[bytes, tuple[int, memoryview]] = {}
+    whole: list[tuple[bytes, bytes | memoryview]] = []  # raw and compressed records
     wanted = [a for a in dict.fromkeys(addresses) if a not in known]
     wanted_by: dict[bytes, bytes] = {}
     seen = set(wanted)
@@ -186,7 +229,7 @@ def load_chunks(
                 if given is not None and _raw_digest(record) == checksum(given):
                     known[address] = given
                 else:
-                    known[address] = decode_record(address, record)
+                    whole.append((address, record))  # decoded together, below
                 links[address] = (0, None)
                 continue
             digest, depth, base, body = _parse_delta(address, record)
@@ -205,6 +248,7 @@ def load_chunks(
                 wanted_by[base] = address
                 following.append(base)
         frontier = following
+    known.update(zip((a for a, _ in whole), decode_records(whole), strict=True))
     for address in wanted:
         if address not in known:
             known[address] = _rebuild(address, deltas, known, links)
@@ -301,6 +345,8 @@ def names_nothing(get: _Get, address: bytes, record: bytes | memoryview, roots: 
     """
     if len(record) > RECORD_HEADER_LEN + 1 and record[0] == KIND_RAW:
         return record[RECORD_HEADER_LEN + 1] == 0
+    if len(record) > RECORD_HEADER_LEN + 1 and record[0] == KIND_ZSTD:
+        return record[RECORD_HEADER_LEN] == 0
     if not (len(record) > DELTA_HEADER_LEN and record[0] == KIND_DELTA):
         return False
     walked = []
@@ -319,7 +365,9 @@ def names_nothing(get: _Get, address: bytes, record: bytes | memoryview, roots: 
             root = roots.get(link)
     roots.update(dict.fromkeys(walked, root))
     base = get(root)
-    return base is not None and len(base) > RECORD_HEADER_LEN + 1 and base[RECORD_HEADER_LEN + 1] == 0
+    if base is None or len(base) <= RECORD_HEADER_LEN + 1:
+        return False
+    return base[RECORD_HEADER_LEN + (1 if base[0] == KIND_RAW else 0)] == 0
 
 
 def is_delta_on(record: bytes | memoryview, bases: Collection[bytes]) -> bool:
@@ -392,9 +440,7 @@ def plan_records(
             records[address] = encode_delta_record(owned[address], depth, base, body)
             if base not in owned:
                 outside[address] = base
-    for address, data in owned.items():
-        if address not in records:
-            records[address] = encode_record(data)
+    records.update(encode_records({a: d for a, d in owned.items() if a not in records}))
     return records, outside
 
 
@@ -526,7 +572,7 @@ def rebase_records(get: _Get, dependents: list[bytes], doomed: set[bytes]) -> di
 class RecordInfo(NamedTuple):
     """How a chunk is stored (``LmdbChunkStore.record_info``)."""
 
-    kind: int  # KIND_RAW or KIND_DELTA (-1: an empty, damaged record)
+    kind: int  # KIND_RAW, KIND_ZSTD or KIND_DELTA (-1: an empty, damaged record)
     depth: int  # 0 for a raw record
     base: bytes | None  # the delta base, None for a raw record
     size: int  # bytes of the record, header included

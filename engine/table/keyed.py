@@ -17,7 +17,8 @@ columns (rows.py). A batch of upserted rows and deleted keys becomes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -26,11 +27,13 @@ import pyarrow.compute as pc
 from ..codec.key_batch import decode_keys, encode_keys, refuse_long_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
+from ..tree.builder import LeafStream, build_root
 from ..tree.lookup import lookup
 from .edit import edit_tree
 from .indexes import apply_index_edits, build_index, check_indexes, plan_index_edits
 from .rows import (
     as_array,
+    check_not_null,
     conform,
     describe_rows,
     key_order,
@@ -40,7 +43,7 @@ from .rows import (
 )
 from .schema import Schema
 
-__all__ = ["apply_keyed", "build_keyed", "row_keys"]
+__all__ = ["apply_keyed", "build_keyed", "build_keyed_stream", "row_keys"]
 
 
 def row_keys(schema: Schema, data: pa.Table) -> pa.BinaryArray:
@@ -83,6 +86,54 @@ def build_keyed(
     rows = ProllyTree.build(nodes, keys, values, tree_value_types(schema))
     ids = [data.column(n) for n in schema.primary_key]
     return rows, {i.name: build_index(nodes, schema, i, data, ids) for i in schema.indexes}
+
+
+def build_keyed_stream(
+    nodes: NodeStore,
+    schema: Schema,
+    batches: Iterable[pa.RecordBatch],
+    after_batch: Callable[[], None],
+) -> tuple[ProllyTree, Iterator[pa.RecordBatch]]:
+    """The row tree of a table without indexes, built from ``batches`` as they come:
+    each batch is checked, sorted and cut into leaves (``LeafStream``), so memory
+    holds one batch and one unfinished leaf, whatever the input's size. The tree is
+    the one ``build_keyed`` makes from all the rows. ``after_batch`` runs after each
+    batch's leaves are written (the caller may spill them to disk).
+
+    Batches must come in key order (every key of a batch above every key of the
+    batches before, as in a file sorted by its primary key): at the first that does
+    not, the tree of the batches before it is returned with the rest of the input,
+    from that batch on, for the caller to insert.
+
+    Raises:
+        NotNullViolation, DuplicateKey, InvalidInput: as ``build_keyed``, per batch.
+    """
+    stream = LeafStream(nodes)
+    last: bytes | None = None
+    rest = iter(batches)
+    types = tree_value_types(schema)
+    def tree() -> ProllyTree:
+        if last is None:
+            return ProllyTree.empty(nodes, types)
+        return ProllyTree(nodes, build_root(nodes, stream.finish()), types)
+
+    for batch in rest:
+        data = conform(schema, batch)
+        check_not_null(schema, data)
+        keys = row_keys(schema, data)
+        if not len(keys):
+            continue
+        refuse_long_keys(keys, _primary_key(schema))
+        order, dupes = key_order(keys)
+        _refuse_repeats(schema, data, order, dupes)
+        data, keys = take_in_order(data, order), take_in_order(keys, order)
+        if last is not None and keys[0].as_py() <= last:
+            return tree(), itertools.chain([batch], rest)
+        columns = [as_array(data.column(c.name)) for c in schema.value_columns]
+        stream.add(keys, columns)
+        last = keys[-1].as_py()
+        after_batch()
+    return tree(), iter(())
 
 
 def apply_keyed(

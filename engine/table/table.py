@@ -26,7 +26,7 @@ and are refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -51,7 +51,7 @@ from .indexes import (
     plan_index_edits,
     row_id_names,
 )
-from .keyed import apply_keyed, build_keyed, row_keys
+from .keyed import apply_keyed, build_keyed, build_keyed_stream, row_keys
 from .keyless import apply_keyless, build_keyless, check_unique_repeats, expand, row_hashes
 from .reader import reader, split_bounds
 from .rows import (
@@ -121,6 +121,32 @@ class Table:
         build = build_keyless if schema.is_keyless else build_keyed
         tree, index_trees = build(nodes, schema, data)
         return cls(nodes, schema, tree, index_trees)
+
+    @classmethod
+    def create_from_batches(
+        cls,
+        nodes: NodeStore,
+        schema: Schema,
+        batches: Iterable[pa.RecordBatch],
+        after_batch: Callable[[], None] = lambda: None,
+    ) -> Table:
+        """A new table of a keyed ``schema`` without indexes holding the rows of
+        ``batches``, read one batch at a time: built as the batches come
+        (``keyed.build_keyed_stream``), and batches out of key order inserted one
+        by one, so memory holds about one batch, not the input. The table is the
+        one ``create`` makes of all the rows; ``after_batch`` runs after each batch
+        is written (``BufferedChunkStore.spill`` keeps the chunks on disk).
+
+        Raises:
+            As ``create`` and ``insert``; the rows are refused whole (nothing that
+            a ref names is written).
+        """
+        tree, rest = build_keyed_stream(nodes, schema, batches, after_batch)
+        table = cls(nodes, schema, tree, {})
+        for batch in rest:
+            table = table.insert(batch)
+            after_batch()
+        return table
 
     @classmethod
     def load(cls, nodes: NodeStore, address: bytes, name: str = "") -> Table:

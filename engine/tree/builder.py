@@ -131,6 +131,39 @@ def build_leaves(nodes: NodeStore, keys: pa.BinaryArray, columns: Sequence[pa.Ar
     return write_leaves(nodes, items, bounds)
 
 
+class LeafStream:
+    """Leaves cut from sorted rows that arrive in runs, each run's keys above the
+    last run's: the same leaves, byte for byte, as ``build_leaves`` over all the rows
+    at once (a cut depends only on the rows since the previous cut, and the rows
+    after the last cut are carried into the next run). Holds the rows after the
+    last cut, under one leaf's worth, and the entries of the leaves written."""
+
+    def __init__(self, nodes: NodeStore) -> None:
+        self.nodes = nodes
+        self.entries = Entries()
+        self._tail: LeafItems | None = None
+
+    def add(self, keys: pa.BinaryArray, columns: Sequence[pa.Array]) -> None:
+        """Cut and write the leaves that ``keys`` (ascending, above every key before)
+        and their value ``columns`` close."""
+        items = LeafItems(keys, columns)
+        if self._tail is not None:
+            items = self._tail.concat(items)
+        bounds, _ = cut_leaves(self.nodes, items, close_last=False)
+        if len(bounds) > 1:
+            self.entries.extend(write_leaves(self.nodes, items, bounds))
+        rest = bounds[-1]
+        self._tail = items.slice(rest, len(items)) if rest < len(items) else None
+
+    def finish(self) -> Entries:
+        """Write the last leaf and return the entries of every leaf, in key order
+        (at least one row must have come: ``ProllyTree.empty`` builds no rows)."""
+        if self._tail is not None:
+            self.entries.extend(write_leaves(self.nodes, self._tail, [0, len(self._tail)]))
+        self._tail = None
+        return self.entries
+
+
 def build_root(nodes: NodeStore, leaves: Entries) -> bytes:
     """Stack internal levels over ``leaves`` (level 0) and return the root address."""
     level_entries = leaves

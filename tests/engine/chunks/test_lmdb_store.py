@@ -11,6 +11,7 @@ import threading
 import time
 
 import lmdb
+import numpy as np
 import pytest
 
 from arbordb.engine.chunks import LmdbChunkStore, RefUpdate
@@ -278,7 +279,8 @@ def test_missing_chunk_after_delete_many(tmp_path):
 def test_map_full_inside_a_write_aborts_grows_and_retries(tmp_path, monkeypatch):
     with LmdbChunkStore(tmp_path, map_size=TINY_MAP) as store:
         monkeypatch.setattr(store, "_make_room", lambda size: None)  # force invariant (4)'s path
-        chunks = [chunk16k(i) for i in range(40)]
+        rng = np.random.default_rng(0)  # incompressible: the records fill the map
+        chunks = [rng.bytes(16_384) for _ in range(40)]
         addresses = store.put_many(chunks)
         assert store.commit({address_of(b"x"): b"x"}, [RefUpdate("r", None, addresses[-1])])
         assert store.get_many(addresses) == chunks
