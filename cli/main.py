@@ -2,7 +2,8 @@
 
 Every command lives in ``cli/commands/`` as a thin click function that opens the
 repository through ``cli/client.py`` and runs SQL (``CALL dolt_<verb>(...)``,
-``dolt_*`` system tables). This module only builds the group, its global options
+``dolt_*`` system tables). This module only builds the group (``lazy_group.py``:
+a command's module is imported when it runs), its global options
 (``-C PATH``) and :func:`main`, which maps every failure to one line on stderr:
 
     FAILURE                                   EXIT   SHOWN AS
@@ -24,13 +25,8 @@ from pathlib import Path
 
 import click
 
-from arbordb.engine.errors import EngineError
-from arbordb.sql.errors import SqlError
-
-from .client import Invocation
-from .commands import register
 from .errors import CliError
-from .render import OutputError
+from .lazy_group import LazyGroup
 
 EXAMPLE = """
 \b
@@ -42,6 +38,7 @@ Example:
 
 
 @click.group(
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXAMPLE,
 )
@@ -62,10 +59,9 @@ def cli(ctx: click.Context, directory: Path) -> None:
     holding a .arbor directory), like git and dolt.
     """
     if ctx.obj is None:  # the shell and the demo pass their own (see cli/client.py)
+        from .client import Invocation  # the SQL layer loads with the first command
+
         ctx.obj = Invocation(directory)
-
-
-register(cli)
 
 
 def explain(error: BaseException) -> tuple[str, int] | None:
@@ -74,6 +70,11 @@ def explain(error: BaseException) -> tuple[str, int] | None:
         return error.format_message(), error.exit_code
     if isinstance(error, CliError):
         return str(error), error.exit_code
+    from arbordb.engine.errors import EngineError  # loaded by any command that got here
+    from arbordb.sql.errors import SqlError
+
+    from .render import OutputError
+
     if isinstance(error, SqlError | EngineError | OutputError):
         return str(error), 1
     if isinstance(error, OSError) and error.strerror:
