@@ -146,6 +146,31 @@ def test_limit_stops_reading(corpus, monkeypatch):
     assert len(batches) <= 2  # DuckDB may ask for one batch ahead, never the table
 
 
+def test_a_scan_opens_one_stream(corpus, monkeypatch):
+    """DuckDB learns the schema from ``__arrow_c_schema__`` and scans the stream
+    opened for it: one stream per scan, not three (two only to bind)."""
+    from arbordb.sql import relations
+
+    path, _ = corpus
+    opened: list[int] = []
+    real_batches = relations.Table.batches
+
+    def counted(self, *args, **kwargs):
+        opened.append(1)
+        return real_batches(self, *args, **kwargs)
+
+    monkeypatch.setattr(relations.Table, "batches", counted)
+    with arbordb.connect(path) as con:
+        cur = con.cursor()
+        got = rows(cur, "SELECT lang, count(*) FROM docs GROUP BY lang ORDER BY lang")
+        assert got == [("de", N - (N + 2) // 3), ("en", (N + 2) // 3)]
+        assert len(opened) == 1
+        opened.clear()
+        got = rows(cur, "SELECT count(*) FROM docs a JOIN docs b USING (id) WHERE a.id < 10")
+        assert got == [(10,)]
+        assert len(opened) == 2  # two table references, one stream each
+
+
 def test_a_key_range_reads_only_its_leaves(corpus, monkeypatch):
     path, data = corpus
     leaves: list[int] = []
