@@ -65,7 +65,7 @@ def test_a_query_over_more_than_the_cache_budget_is_right_and_stays_in_budget(co
 
 def test_memory_of_a_scan_is_bounded_by_the_batch_not_the_table(corpus, tmp_path):
     """RSS sampled in a fresh process: reading every body (~26 MB of text) with a
-    1 MiB batch limit and a 2 MiB cache grows the RSS by far less than the text."""
+    1 MiB read window and part and a 2 MiB cache grows the RSS by far less than the text."""
     path, data = corpus
     text_bytes = _expected_body_bytes(data)
     script = textwrap.dedent(
@@ -73,7 +73,7 @@ def test_memory_of_a_scan_is_bounded_by_the_batch_not_the_table(corpus, tmp_path
         import json, os, threading
         import arbordb
         from arbordb.engine.tree import stream
-        stream.MAX_BATCH_BYTES = 1 << 20
+        stream.MAX_BATCH_BYTES = stream.PART_BYTES = 1 << 20
         page = os.sysconf("SC_PAGE_SIZE")
 
         def rss():  # resident minus file-backed pages (the repository's mapped LMDB file)
