@@ -1,10 +1,11 @@
-"""``arbor``: the command line (click), and the one place errors become messages and exit codes.
+"""``arbor``: the command line (click); failures become messages and exit codes here.
 
 Every command lives in ``cli/commands/`` as a thin click function that opens the
 repository through ``cli/client.py`` and runs SQL (``CALL dolt_<verb>(...)``,
 ``dolt_*`` system tables). This module only builds the group (``lazy_group.py``:
-a command's module is imported when it runs), its global options
-(``-C PATH``) and :func:`main`, which maps every failure to one line on stderr:
+a command's module is imported when it runs), its global options (``-C PATH``) and
+:func:`main`, which shows every failure as one line on stderr (the mapping is
+``cli/explain.py``'s ``explain``):
 
     FAILURE                                   EXIT   SHOWN AS
     click usage error (unknown flag, ...)     2      click's message + "Try ... --help"
@@ -25,7 +26,6 @@ from pathlib import Path
 
 import click
 
-from .errors import CliError
 from .lazy_group import LazyGroup
 
 EXAMPLE = """
@@ -64,25 +64,6 @@ def cli(ctx: click.Context, directory: Path) -> None:
         ctx.obj = Invocation(directory)
 
 
-def explain(error: BaseException) -> tuple[str, int] | None:
-    """The one-line message and exit code for a failure, or None for a bug."""
-    if isinstance(error, click.ClickException):
-        return error.format_message(), error.exit_code
-    if isinstance(error, CliError):
-        return str(error), error.exit_code
-    from arbordb.engine.errors import EngineError  # loaded by any command that got here
-    from arbordb.sql.errors import SqlError
-
-    from .render import OutputError
-
-    if isinstance(error, SqlError | EngineError | OutputError):
-        return str(error), 1
-    if isinstance(error, OSError) and error.strerror:
-        target = f": {error.filename}" if error.filename else ""
-        return f"{error.strerror}{target}", 1
-    return None
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run ``arbor`` with ``argv`` (default: the process arguments); returns the exit code."""
     try:
@@ -97,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()  # the reader went away (e.g. `arbor log | head`): not an error
         return 0
     except Exception as exc:
+        from .explain import explain  # the SQL layer's errors: loaded by the command
+
         explained = explain(exc)
         if explained is None:
             raise

@@ -9,6 +9,8 @@ fresh read may succeed (a lost compare-and-swap race) or never will.
 
 from __future__ import annotations
 
+from .base32 import to_text
+
 
 class EngineError(Exception):
     """Root of every error raised by ``arbordb.engine``."""
@@ -30,12 +32,10 @@ class MissingChunk(StorageError, KeyError):
     """A chunk that something refers to is not in the store."""
 
     def __init__(self, address: bytes, message: str | None = None) -> None:
-        from .hash import format_address
-
         self.address = bytes(address)
         super().__init__(
             message
-            or f"chunk {format_address(self.address)} is missing from the store "
+            or f"chunk {to_text(self.address)} is missing from the store "
             "(the repository is damaged or was garbage-collected under a reader; "
             "run `arbor fsck`)"
         )
@@ -45,14 +45,12 @@ class CorruptChunk(StorageError):
     """Stored bytes do not match their checksum or address, or do not decode."""
 
     def __init__(self, address: bytes, reason: str, offset: int | None = None) -> None:
-        from .hash import format_address
-
         self.address = bytes(address)
         self.reason = reason
         self.offset = offset
         where = f" at byte {offset}" if offset is not None else ""
         super().__init__(
-            f"chunk {format_address(self.address)} is corrupt{where}: {reason} "
+            f"chunk {to_text(self.address)} is corrupt{where}: {reason} "
             "(restore the repository from a copy; run `arbor fsck` to list damage)"
         )
 

@@ -45,22 +45,18 @@ Example:
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 
 from blake3 import blake3
 from xxhash import xxh3_64_intdigest
 
+from .base32 import ALPHABET, from_text, to_text
 from .errors import InvalidAddress
 from .parallel import in_halves
 
 ADDRESS_LEN = 20  # bytes of BLAKE3 output kept; on-disk format
 TEXT_LEN = 32  # base32 characters of an address: 160 bits / 5
-ALPHABET = "0123456789abcdefghijklmnopqrstuv"
 
-_RFC4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-_TO_TEXT = str.maketrans(_RFC4648, ALPHABET)
-_FROM_TEXT = str.maketrans(ALPHABET, _RFC4648)
 _VALID_CHARS = frozenset(ALPHABET)
 _VALID_HINT = f"{TEXT_LEN} characters from {ALPHABET!r}"
 
@@ -125,7 +121,7 @@ def format_address(address: bytes) -> str:
     Raises:
         InvalidAddress: ``address`` is not 20 bytes.
     """
-    return base64.b32encode(require_address(address)).decode("ascii").translate(_TO_TEXT)
+    return to_text(require_address(address))
 
 
 def parse_address(text: str) -> bytes:
@@ -135,7 +131,7 @@ def parse_address(text: str) -> bytes:
         InvalidAddress: ``text`` is not 32 characters of the address alphabet.
     """
     digits = _check_text(text, "address", exact=True)
-    return base64.b32decode(digits.translate(_FROM_TEXT))
+    return from_text(digits)
 
 
 def prefix_range(text_prefix: str) -> tuple[bytes, bytes]:
@@ -154,8 +150,8 @@ def prefix_range(text_prefix: str) -> tuple[bytes, bytes]:
     """
     digits = _check_text(text_prefix, "address prefix", exact=False)
     pad = TEXT_LEN - len(digits)
-    low = base64.b32decode((digits + "0" * pad).translate(_FROM_TEXT))
-    high = base64.b32decode((digits + "v" * pad).translate(_FROM_TEXT))
+    low = from_text(digits + "0" * pad)
+    high = from_text(digits + "v" * pad)
     return low, high
 
 

@@ -33,7 +33,7 @@ from arbordb.sql.errors import (
     OperationalError,
     ProgrammingError,
 )
-from arbordb.sql.session import Session
+from arbordb.sql.session.session import Session
 
 from .source import ArborDBDataset, ArborDBDatasetSource, load_uri
 from .uri import SCHEME, DatasetURI, parse_uri

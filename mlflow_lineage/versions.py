@@ -22,8 +22,8 @@ from arbordb.engine.hash import format_address
 from arbordb.engine.root import RootValue
 from arbordb.engine.table import Column, Schema, Table
 from arbordb.engine.tree import NodeStore
-from arbordb.sql.data_tests import query_at
 from arbordb.sql.errors import ObjectNotFound
+from arbordb.sql.procedures.data_tests import query_at
 
 __all__ = ["Version", "read_version", "result_digest"]
 

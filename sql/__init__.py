@@ -1,14 +1,16 @@
 """ArborDB's SQL layer: sqlglot parses, DuckDB executes, the engine stores.
 
-Modules: ``dialect`` (parsing, AS OF, CALL), ``errors`` (PEP 249's hierarchy),
-``catalog`` (SQL types <-> engine schemas); reads: ``operands`` (parameters and
-constant operands), ``relations`` (tables as streamed Arrow relations, the
-decoded-column cache), ``pushdown`` (primary-key predicates as tree lookups), ``reads`` (query
-templates, binding, views), ``describe`` (SHOW TABLES, DESCRIBE); writes:
-``writes`` (dispatch), ``write_common``, ``inserts``, ``updates``, ``deletes``,
-``ddl``, ``conflict_writes`` (writes to ``dolt_conflicts_<t>``); ``procedures``
-(Dolt's ``dolt_*`` verbs), ``system_tables`` and ``system/`` (Dolt's system
-tables and functions), ``session`` (transactions) and ``dbapi`` (PEP 249).
+A statement goes down through one package per stage (each imports only the ones below it)::
+
+    dbapi.py, repo.py   the public surface: PEP 249 ``connect``, ``arbordb.Repo``
+    session/            ``Session`` (transactions, statement dispatch), result classes
+    write/              INSERT, UPDATE, DELETE, DDL as engine edits, behind one dispatch
+    procedures/         Dolt's ``dolt_*`` procedures (version verbs, remotes, data tests)
+    read/               query templates bound to revisions, pushdown, Arrow relations
+    system/             Dolt's system tables and functions (``registry.py``: by name)
+    parse/              the dialects, ``AS OF``, ``CALL``, dialect semantics
+    catalog.py          SQL types <-> engine schemas
+    errors.py           PEP 249's exception hierarchy, engine errors translated
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ _HOMES = {
         ).split(),
         ".errors",
     ),
-    "call_procedure": ".procedures",
-    "Session": ".session",
+    "call_procedure": ".procedures.call",
+    "Session": ".session.session",
 }
 
 

@@ -34,9 +34,10 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound
 
 from . import errors
-from .dialect import SUPPORTED_DIALECTS
 from .errors import InterfaceError, ProgrammingError, SqlError, translate
-from .session import Result, Session
+from .parse.dialect import SUPPORTED_DIALECTS
+from .session.results import Result
+from .session.session import Session
 
 __all__ = [
     "BINARY",

@@ -136,7 +136,7 @@ class TransactionConflict(OperationalError):
     retryable = True
 
 
-# --- parsing and dialects (raised by sql/dialect.py) ----------------------------
+# --- parsing and dialects (raised by sql/parse/dialect.py) ----------------------------
 
 
 class SqlParseError(ProgrammingError, ValueError):

@@ -1,6 +1,6 @@
 """``arbor remote``, ``clone``, ``fetch``, ``push``, ``pull``: share a repository.
 
-Each runs Dolt's procedure of the same verb (``sql/remotes.py``); ``clone`` runs
+Each runs Dolt's procedure of the same verb (``sql/procedures/remotes.py``); ``clone`` runs
 outside any repository, so it calls ``arbordb.clone``. Transfers draw a progress
 bar (chunks, bytes) on a terminal.
 """
@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import click
 
 import arbordb
-from arbordb.sql.remotes import gc_remote, reporting
+from arbordb.sql.procedures.remotes import gc_remote, reporting
 
 from .. import progress
 from ..client import Invocation

@@ -10,6 +10,7 @@ import click
 
 from ..client import Client, Invocation
 from ..errors import CliError, UsageError
+from ..explain import explain
 from ..render import FORMATS, write_result
 from ..script import located_statements
 from .common import example, out
@@ -29,8 +30,6 @@ def run_statements(
     runs. Parquet holds one table, so with ``-r parquet`` only one statement may
     return rows.
     """
-    from ..main import explain  # the one error-to-message mapping (main imports us)
-
     written = failed = 0
     located = located_statements(text)
     for number, (line, statement) in enumerate(located, 1):
@@ -130,7 +129,6 @@ def _read_script(path: Path) -> str:
 def shell_for(group: click.Group, invocation: Invocation, client: Client, **terminal: Any) -> Any:
     """A REPL on ``client`` whose backslash verbs run ``group``'s commands on the same
     session; ``terminal`` passes prompt-toolkit's input/output/history (tests)."""
-    from ..main import explain  # the one error-to-message mapping (imported late: main imports us)
     from ..repl import Shell  # prompt-toolkit loads only when a shell starts
 
     def run_command(args: list[str]) -> None:

@@ -16,7 +16,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from arbordb.sql.catalog import type_name
-from arbordb.sql.dialect import parse
+from arbordb.sql.parse.dialect import parse
 
 from .. import progress
 from ..client import IMPORTED, Client, Invocation

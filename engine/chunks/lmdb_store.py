@@ -1,8 +1,14 @@
 """``LmdbChunkStore``: the on-disk ``ChunkStore``, one LMDB environment.
 
+This module is the store (reads, writes, gc, refs, transactions); its parts are
+``lmdb_env.py`` (opening and sharing the environment, the data-file check,
+shrinking), ``lmdb_gate.py`` (the resize gate), ``lmdb_reader.py`` (point reads in a
+transaction), ``lmdb_journal.py`` (journal batches and compaction in a transaction)
+and ``lmdb_format.py`` (the format version and upgrades).
+
 Layout: ``path`` is a directory holding LMDB's ``data.mdb`` and ``lock.mdb`` (and
 ``holders.lock``, read-locked by each process that has the environment open: see
-``_Environment.shrink``), with
+``SharedEnvironment.shrink``), with
 four named sub-databases (keys sort as unsigned bytes):
 
     chunks   address (20 bytes)      -> record (``records.py``: raw, or a delta
@@ -16,7 +22,7 @@ four named sub-databases (keys sort as unsigned bytes):
 
 A chunk's record is in ``chunks`` or in one journal batch, never both (journal
 invariant (1)); every point read looks in ``chunks`` first, then the journal
-(``_Reader``). ``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``)
+(``SnapshotReader``). ``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``)
 is 3; a change to the record format, the sub-databases or ``hash.ADDRESS_LEN``
 bumps it, and a store of another version refuses to open (``FormatVersionError``).
 Versions 1 (raw records only) and 2 (no journal) are still opened; a writable
@@ -62,7 +68,7 @@ Invariants:
       one write transaction; chunks are inserted with ``overwrite=False``, so
       storing existing bytes again costs a lookup and writes nothing.
   (3) The map is remapped (grown or adopted) only while no transaction of this
-      handle is open: every call holds the ``_ResizeGate`` shared, a resize holds it
+      handle is open: every call holds the ``ResizeGate`` shared, a resize holds it
       alone, under ``_write_lock``.
   (4) A write first grows the map if its bytes might not fit; should LMDB still
       raise ``MapFullError``, the transaction is aborted (nothing of it is
@@ -91,7 +97,7 @@ Invariants:
       on chunks read before the collection (deduplicated, or named by its new
       nodes) checks they are still stored before it writes (``buffered.py``).
   (9) After a collection that deleted chunks, data.mdb is rewritten compacted
-      (``_Environment.shrink``) only when no other handle or process has the
+      (``SharedEnvironment.shrink``) only when no other handle or process has the
       environment open; otherwise LMDB reuses the freed pages for later writes.
       Meta ``store/gc_last`` (two u64, little-endian) holds the last
       collection's transaction id and how many chunks it kept: when no write
@@ -102,35 +108,26 @@ lock file) and any number of readers on snapshots, which never block the writer.
 Within a process, writes also take ``_write_lock``. Every call uses its own short
 transaction, so one handle may be shared by threads. LMDB lets a process open
 an environment once: every handle of one path in a process shares it
-(``_Environment``), and a child process opens its own.
+(``SharedEnvironment``), and a child process opens its own.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 import struct
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import lmdb
 
-from ..errors import CorruptChunk, FormatVersionError, GcEpochMoved, MissingChunk, StorageError
+from ..errors import CorruptChunk, GcEpochMoved, MissingChunk, StorageError
 from ..hash import address_of, addresses_of, prefix_range, require_address
-from .journal import (
-    BATCH_MAX_BYTES,
-    COMPACT_BYTES,
-    COMPACT_RECORDS,
-    JOURNAL_STATE,
-    JournalIndex,
-    encode_batch,
-    parse_batch,
-    sequence_key,
-)
+from .lmdb_env import SharedEnvironment
+from .lmdb_format import check_format_version
+from .lmdb_journal import JournalWrites
+from .lmdb_reader import SnapshotReader
 from .records import (
     KIND_DELTA,
     KIND_RAW,
@@ -157,21 +154,15 @@ from .store import (
     unique_match,
 )
 
-FORMAT_VERSION = 3
 DEFAULT_MAP_SIZE = 64 << 30
 DEFAULT_DELTA_CACHE = 32 << 20  # bytes of rebuilt chunks kept per handle
 _KNOWN_ROOTS = 1 << 18  # chain roots remembered per handle (then forgotten at once)
 
-_DB_CHUNKS, _DB_JOURNAL, _DB_REFS, _DB_META = b"chunks", b"journal", b"refs", b"meta"
 _STORE_META_PREFIX = "store/"
-_META_FORMAT_VERSION = b"store/format_version"
-_META_JOURNAL = b"store/journal"
 _META_GC_EPOCH = b"store/gc_epoch"  # u64 LE: how many collections deleted chunks
 _META_GC_LAST = b"store/gc_last"  # u64 LE x2: the last collection's transaction id, chunks kept
 _GC_LAST = struct.Struct("<QQ")
 _GC_EPOCH = struct.Struct("<Q")
-# 1: raw records only; 2: no journal. Both are opened, and marked 3 by a writable handle.
-_UPGRADABLE_VERSIONS = (b"1", b"2")
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
 _LEAF = b"\x00\x00"  # what gc's mark reads for a leaf: level 0, names nothing
 
@@ -180,7 +171,7 @@ _T = TypeVar("_T")
 Mark = Callable[[list[bytes], Callable[[Sequence[bytes]], list[bytes]], set[bytes]], set[bytes]]
 
 
-class LmdbChunkStore:
+class LmdbChunkStore(JournalWrites):
     """A durable ``ChunkStore`` in the LMDB environment directory ``path``.
 
     Args:
@@ -213,13 +204,13 @@ class LmdbChunkStore:
         self._closed = False
         if not readonly:
             self.path.mkdir(parents=True, exist_ok=True)
-        self._shared = _Environment.attach(self.path, readonly, map_size, delta_cache_bytes)
+        self._shared = SharedEnvironment.attach(self.path, readonly, map_size, delta_cache_bytes)
         shared = self._shared
         self._env, self._gate, self._write_lock = shared.env, shared.gate, shared.write_lock
         self._cache, self._index, self._roots = shared.cache, shared.index, shared.roots
         try:
             self._chunks, self._journal, self._refs, self._meta = shared.databases(readonly)
-            self._check_format_version()
+            check_format_version(self)
         except BaseException:
             self.close()
             raise
@@ -230,7 +221,7 @@ class LmdbChunkStore:
         address = require_address(address)
 
         def read(txn: lmdb.Transaction) -> bytes:
-            get = _Reader(self, txn)
+            get = SnapshotReader(self, txn)
             record = get(address)
             if record is not None and len(record) and record[0] == KIND_RAW:
                 return decode_record(address, record)  # the common case, without the chain walk
@@ -246,7 +237,7 @@ class LmdbChunkStore:
     def _load(self, addresses: list[bytes], cache: RebuiltCache | None) -> list[bytes]:
         def read(txn: lmdb.Transaction) -> list[bytes]:
             known: dict[bytes, bytes] = {}
-            load_chunks(_Reader(self, txn), addresses, known, {}, cache)
+            load_chunks(SnapshotReader(self, txn), addresses, known, {}, cache)
             return [known[address] for address in addresses]
 
         return self._read(read)
@@ -258,7 +249,7 @@ class LmdbChunkStore:
         checked = [require_address(address) for address in addresses]
 
         def read(txn: lmdb.Transaction) -> list[bool]:
-            stored = _Reader(self, txn).stored
+            stored = SnapshotReader(self, txn).stored
             return [stored(address) for address in checked]
 
         return self._read(read)
@@ -320,7 +311,7 @@ class LmdbChunkStore:
             for raw, (_, expected, _) in updates:
                 if txn.get(raw, db=self._refs) != expected:
                     return False, False  # store invariant (4): abort, nothing written
-            stored = _Reader(self, txn).stored
+            stored = SnapshotReader(self, txn).stored
             for _, (name, _, new) in updates:
                 if new is not None and new not in owned and not stored(new):
                     raise dangling_ref(name, new)  # store invariant (2); aborts
@@ -358,60 +349,6 @@ class LmdbChunkStore:
             self._roots.update(chain_roots_of(records, self._roots))
         return stored
 
-    def _add_records(
-        self, txn: lmdb.Transaction, records: dict[bytes, bytes]
-    ) -> tuple[tuple[int, bytes] | None, bool]:
-        """Store ``records`` (none stored yet) in ``txn``: as one journal batch, or in
-        ``chunks`` when they are large or the journal is full (compacting it first).
-        Returns the (sequence, batch) appended or None, and whether it compacted."""
-        if not records:
-            return None, False
-        size = sum(map(len, records.values()))
-        seq, count, journal_bytes = self._journal_state(txn)
-        if size > BATCH_MAX_BYTES:
-            txn.cursor(db=self._chunks).putmulti(list(records.items()), overwrite=False)
-            return None, False
-        if count + len(records) > COMPACT_RECORDS or journal_bytes + size > COMPACT_BYTES:
-            self._compact_in(txn)
-            txn.cursor(db=self._chunks).putmulti(list(records.items()), overwrite=False)
-            return None, True
-        batch = encode_batch(records)
-        txn.put(sequence_key(seq), batch, db=self._journal, append=True)
-        state = JOURNAL_STATE.pack(seq + 1, count + len(records), journal_bytes + len(batch))
-        txn.put(_META_JOURNAL, state, db=self._meta)
-        return (seq, batch), False
-
-    def _journal_state(self, txn: lmdb.Transaction) -> tuple[int, int, int]:
-        """(next sequence number, records, bytes) of the journal in ``txn``."""
-        raw = txn.get(_META_JOURNAL, db=self._meta)
-        if raw is None:
-            return 1, 0, 0
-        if len(raw) != JOURNAL_STATE.size:
-            raise StorageError(
-                f"the chunk store at {self.path} has a damaged journal state "
-                f"({len(raw)} bytes, not {JOURNAL_STATE.size}); restore it from a copy"
-            )
-        return JOURNAL_STATE.unpack(bytes(raw))
-
-    def _compact_in(self, txn: lmdb.Transaction) -> int:
-        """Move every journaled record into ``chunks`` and empty the journal, in
-        ``txn`` (journal invariant (2)). Returns how many records moved."""
-        seq, count, _ = self._journal_state(txn)
-        if not count:
-            return 0
-        rows: list[tuple[bytes, bytes]] = []
-        for _, batch in txn.cursor(db=self._journal):
-            addresses, offsets = parse_batch(batch)
-            raw = bytes(batch)  # copied: buffers die at the transaction's next write
-            rows.extend(
-                (a, raw[s:e])
-                for a, s, e in zip(addresses, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
-            )
-        txn.cursor(db=self._chunks).putmulti(rows, overwrite=False)
-        txn.drop(self._journal, delete=False)
-        txn.put(_META_JOURNAL, JOURNAL_STATE.pack(seq, 0, 0), db=self._meta)
-        return len(rows)
-
     def compact(self) -> int:
         """Move every journaled record into the ``chunks`` sub-database (one write
         transaction; readers see the same chunks before and after). Writes compact
@@ -442,7 +379,7 @@ class LmdbChunkStore:
             return {address: encode_record(data) for address, data in owned.items()}, {}, None
 
         def read(txn: lmdb.Transaction):
-            reader = _Reader(self, txn)
+            reader = SnapshotReader(self, txn)
             loaded = load_bases(
                 reader,
                 hints,
@@ -473,7 +410,7 @@ class LmdbChunkStore:
                     if not first:
                         first.append(key)
                     count += 1
-            journaled = _Reader(self, txn).journaled_in(low, high)
+            journaled = SnapshotReader(self, txn).journaled_in(low, high)
             return unique_match(text_prefix, sorted(first + journaled), count + len(journaled))
 
         return self._read(read, buffers=False)
@@ -486,7 +423,7 @@ class LmdbChunkStore:
             if len(batch) < _ITER_BATCH:
                 break
             after = batch[-1]
-        yield from self._read(lambda txn: _Reader(self, txn).journaled_in())
+        yield from self._read(lambda txn: SnapshotReader(self, txn).journaled_in())
 
     def _address_batch(self, txn: lmdb.Transaction, after: bytes | None) -> list[bytes]:
         cursor = txn.cursor(db=self._chunks)
@@ -551,7 +488,7 @@ class LmdbChunkStore:
                 return self._gc_counts(kept, 0, 0, False)
 
         def snapshot(txn: lmdb.Transaction) -> tuple[set[bytes], list[bytes]]:
-            reader = _Reader(self, txn)
+            reader = SnapshotReader(self, txn)
             keep = mark(self._ref_values(txn), partial(self._mark_reads, reader, roots), set())
             stored = self._addresses_in(txn, reader)
             return keep, [address for address in stored if address not in keep]
@@ -560,7 +497,7 @@ class LmdbChunkStore:
 
         def sweep(txn: lmdb.Transaction) -> tuple[bool, tuple[int, int]]:
             # refs moved since the snapshot name chunks the first mark did not see
-            reader = _Reader(self, txn)
+            reader = SnapshotReader(self, txn)
             moved = mark(self._ref_values(txn), partial(self._mark_reads, reader, roots), keep)
             keep.update(moved)
             deleted, freed = self._delete_in(txn, (a for a in candidates if a not in keep))
@@ -608,7 +545,7 @@ class LmdbChunkStore:
         return [bytes(value) for value in txn.cursor(db=self._refs).iternext(keys=False)]
 
     def _mark_reads(
-        self, reader: _Reader, roots: dict[bytes, bytes], addresses: Sequence[bytes]
+        self, reader: SnapshotReader, roots: dict[bytes, bytes], addresses: Sequence[bytes]
     ) -> list[bytes]:
         """The chunks for gc's mark: a leaf's stand-in (``_LEAF``, level 0) read from
         record headers alone (records invariant (5)), every other chunk whole."""
@@ -630,7 +567,7 @@ class LmdbChunkStore:
                 out[i] = known[addresses[i]]
         return out
 
-    def _addresses_in(self, txn: lmdb.Transaction, reader: _Reader) -> list[bytes]:
+    def _addresses_in(self, txn: lmdb.Transaction, reader: SnapshotReader) -> list[bytes]:
         """Every address stored in ``txn``'s snapshot, in ``chunks`` or journaled."""
         keys = txn.cursor(db=self._chunks).iternext(values=False)
         return [bytes(key) for key in keys] + reader.journaled_in()
@@ -661,7 +598,7 @@ class LmdbChunkStore:
         address = require_address(address)
 
         def read(txn: lmdb.Transaction) -> RecordInfo:
-            record = _Reader(self, txn)(address)
+            record = SnapshotReader(self, txn)(address)
             if record is None:
                 raise MissingChunk(address)
             return describe_record(record)
@@ -675,7 +612,7 @@ class LmdbChunkStore:
         checked = [require_address(address) for address in addresses]
 
         def read(txn: lmdb.Transaction) -> list[tuple[bytes, bytes] | None]:
-            get = _Reader(self, txn)
+            get = SnapshotReader(self, txn)
             out = []
             for address in checked:
                 record = get(address)
@@ -840,254 +777,6 @@ class LmdbChunkStore:
     def _failure(self, exc: lmdb.Error) -> StorageError:
         return StorageError(f"LMDB failed on the chunk store at {self.path}: {exc}")
 
-    # --- opening ----------------------------------------------------------------
-
-    def _check_format_version(self) -> None:
-        current = str(FORMAT_VERSION).encode()
-
-        def write(txn: lmdb.Transaction) -> tuple[bool, None]:
-            found = txn.get(_META_FORMAT_VERSION, db=self._meta)
-            if found is None or found in _UPGRADABLE_VERSIONS:
-                # versions 1 and 2 are readable here; from now on the store may hold
-                # deltas and journal batches, which older code must refuse to read
-                txn.put(_META_FORMAT_VERSION, current, db=self._meta)
-            return True, None
-
-        if not self.readonly:
-            self._write(write)  # a no-op when the version is already there
-        found = self._read(lambda txn: txn.get(_META_FORMAT_VERSION, db=self._meta), False)
-        if found != current and not (self.readonly and found in _UPGRADABLE_VERSIONS):
-            version = int(found) if found and found.isdigit() else -1
-            raise FormatVersionError(f"chunk store {self.path}", version, FORMAT_VERSION)
-
-
-# LMDB's meta pages (pages 0 and 1 of data.mdb; 64-bit builds, LMDB 0.9), the
-# fields read here, offsets from the page's start (little-endian on this machine):
-#   16  u32  mm_magic, 0xBEEFC0DE
-#   40  u32  page size (the free-list database's md_pad)
-#   136 u64  mm_last_pg: the last page in use
-#   144 u64  mm_txnid: the meta page with the higher one is current
-_LMDB_MAGIC = 0xBEEFC0DE
-_LMDB_META = struct.Struct("<16xI20xI92xQQ")  # magic, page size, last page, txnid
-_PAGE_SIZES = (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536)
-
-
-def check_data_file(data: Path) -> None:
-    """Refuse a ``data.mdb`` shorter than its meta page says, before LMDB maps it:
-    reading a page past the end of a mapped file kills the process (SIGBUS).
-
-    Raises:
-        StorageError: the file is damaged (truncated, or its meta pages unreadable).
-    """
-    try:
-        with open(data, "rb") as file:
-            head = file.read(_LMDB_META.size)
-            if len(head) < _LMDB_META.size:
-                size = os.fstat(file.fileno()).st_size
-                if size == 0:
-                    return  # a new environment: LMDB writes it
-                raise StorageError(
-                    f"the data file {data} is damaged: {size} bytes, too short for its "
-                    "header (it was truncated; restore the repository from a copy)"
-                )
-            magic, page, _, _ = _LMDB_META.unpack(head)
-            if magic != _LMDB_MAGIC or page not in _PAGE_SIZES:
-                raise StorageError(
-                    f"the data file {data} is damaged or not an ArborDB store (its first "
-                    "page is not an LMDB meta page); restore the repository from a copy"
-                )
-            file.seek(page)
-            metas = [head, file.read(_LMDB_META.size)]
-            size = os.fstat(file.fileno()).st_size
-    except FileNotFoundError:
-        return  # a new environment
-    except OSError as exc:
-        raise StorageError(f"cannot read the data file {data}: {exc}") from exc
-    valid = [
-        _LMDB_META.unpack(meta)
-        for meta in metas
-        if len(meta) == _LMDB_META.size and _LMDB_META.unpack(meta)[0] == _LMDB_MAGIC
-    ]
-    _, _, last_page, _ = max(valid, key=lambda meta: meta[3])
-    if (last_page + 1) * page > size:
-        raise StorageError(
-            f"the data file {data} is damaged: {size:,} bytes, but its header says it "
-            f"holds {(last_page + 1) * page:,} (it was truncated; restore the repository "
-            "from a copy)"
-        )
-
-
-def _open_env(path: Path, map_size: int, writable: bool, create: bool) -> lmdb.Environment:
-    try:
-        return lmdb.open(
-            str(path),
-            map_size=map_size,
-            readonly=not writable,
-            create=create,
-            sync=True,
-            metasync=True,
-            writemap=False,
-            max_dbs=4,
-            max_spare_txns=4,
-        )
-    except lmdb.Error as exc:
-        raise StorageError(f"cannot open the chunk store at {path}: {exc}") from exc
-
-
-def _hold(path: Path, writable: bool) -> int | None:
-    """Read-lock ``holders.lock`` (created if missing) for as long as this process has
-    the environment open (``_Environment.shrink``); waits while a shrink runs.
-    None when the file cannot be made (a read-only directory)."""
-    try:
-        fd = os.open(path / "holders.lock", os.O_RDWR | os.O_CREAT if writable else os.O_RDONLY, 0o644)
-    except OSError:
-        return None
-    try:
-        fcntl.lockf(fd, fcntl.LOCK_SH)
-    except OSError:
-        os.close(fd)
-        return None
-    return fd
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-class _Environment:
-    """The one LMDB environment of a path in this process, shared by its handles.
-
-    LMDB forbids opening an environment twice in one process, so every
-    ``LmdbChunkStore`` of a path attaches to one of these (keyed by the process id
-    too: a forked child opens its own), shares its resize gate, write lock,
-    journal index and caches, and the last handle to close closes it. It is
-    opened writable whenever the directory allows, so a read-only handle and a
-    writable one can live side by side (a read-only handle refuses writes
-    itself).
-    """
-
-    _open: dict[tuple[int, str], _Environment] = {}
-    _lock = threading.Lock()
-
-    def __init__(self, key: tuple[int, str], env: lmdb.Environment, delta_cache_bytes: int) -> None:
-        self.key, self.env = key, env
-        self.writable = not env.flags()["readonly"]
-        self.gate = _ResizeGate()
-        self.write_lock = threading.Lock()
-        self.cache = RebuiltCache(delta_cache_bytes)
-        self.index = JournalIndex()
-        self.roots: dict[bytes, bytes] = {}  # delta chunk -> its chain's raw root
-        self.users = 0
-        self.generation = 0  # how many times ``shrink`` replaced the file
-        self.holder: int | None = None  # fd of holders.lock, read-locked while open
-        self.path = Path(env.path())
-        self._databases: dict[bytes, Any] = {}
-
-    @classmethod
-    def attach(
-        cls, path: Path, readonly: bool, map_size: int, delta_cache_bytes: int
-    ) -> _Environment:
-        key = (os.getpid(), os.path.realpath(path))
-        with cls._lock:
-            shared = cls._open.get(key)
-            if shared is None:
-                writable = not readonly or os.access(path, os.W_OK)
-                holder = _hold(path, writable)
-                try:
-                    check_data_file(path / "data.mdb")  # before LMDB maps it
-                    env = _open_env(path, map_size, writable, create=not readonly)
-                except BaseException:
-                    if holder is not None:
-                        os.close(holder)
-                    raise
-                shared = cls._open[key] = cls(key, env, delta_cache_bytes)
-                shared.holder, shared.path = holder, path
-            elif not readonly and not shared.writable:
-                raise StorageError(
-                    f"the chunk store at {path} is open read-only in this process (its "
-                    "directory was not writable); close that handle before writing"
-                )
-            shared.users += 1
-            return shared
-
-    def detach(self) -> None:
-        with self._lock:
-            self.users -= 1
-            if not self.users:
-                del self._open[self.key]
-                self.env.close()
-                if self.holder is not None:
-                    os.close(self.holder)  # drops the read lock
-
-    def shrink(self) -> bool:
-        """Rewrite data.mdb compacted (free pages dropped), if no other handle in
-        this process nor any other process has the environment open; returns
-        whether it did. The caller holds the write lock and the resize gate alone.
-
-        How it stays safe: every process holds a read lock on ``holders.lock``
-        while it has the environment open (taken before LMDB opens it), so a
-        write lock granted without waiting means nobody else has it open, and
-        any process that opens it meanwhile waits. LMDB copies the environment
-        compacted (a consistent snapshot) beside it; the copy is fsynced and
-        renamed over data.mdb, so a crash leaves the old file or the new one.
-        """
-        with self._lock:  # no handle attaches meanwhile
-            if self.users != 1 or self.holder is None or not self.writable:
-                return False
-            try:
-                fcntl.lockf(self.holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                return False  # another process has it open: LMDB reuses the free pages
-            scratch = self.path / "compacting"
-            try:
-                shutil.rmtree(scratch, ignore_errors=True)
-                try:
-                    scratch.mkdir()
-                    self.env.copy(str(scratch), compact=True)
-                    _fsync(scratch / "data.mdb")
-                except (OSError, lmdb.Error):
-                    return False  # no room for the copy, say: the file stays as it is
-                map_size = self.env.info()["map_size"]
-                self.env.close()
-                try:
-                    os.replace(scratch / "data.mdb", self.path / "data.mdb")
-                    _fsync(self.path)
-                finally:  # the new file, or the old one if the rename failed
-                    self.env = _open_env(self.path, map_size, True, create=False)
-                    self._databases.clear()
-                    self.generation += 1
-                return True
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
-                fcntl.lockf(self.holder, fcntl.LOCK_SH)
-
-    def databases(self, readonly: bool) -> tuple[Any, Any, Any, Any]:
-        """chunks, journal, refs, meta (created by a writable handle); the journal is
-        None in a read-only handle of a version 1 or 2 store, which has none."""
-        with self._lock:
-            try:
-                chunks, refs, meta = (self._database(n, readonly) for n in (_DB_CHUNKS, _DB_REFS, _DB_META))
-            except lmdb.Error as exc:
-                raise StorageError(
-                    f"{self.env.path()} is not an ArborDB chunk store ({exc}); open it without "
-                    "readonly=True to create one"
-                ) from exc
-            try:
-                journal = self._database(_DB_JOURNAL, readonly)
-            except lmdb.NotFoundError:
-                journal = None
-            return chunks, journal, refs, meta
-
-    def _database(self, name: bytes, readonly: bool) -> Any:
-        handle = self._databases.get(name)
-        if handle is None:
-            handle = self._databases[name] = self.env.open_db(name, create=not readonly)
-        return handle
-
 
 class _Unstored(NamedTuple):
     """The chunks of a write that the snapshot ``snapshot`` (its transaction id) did
@@ -1097,138 +786,3 @@ class _Unstored(NamedTuple):
     snapshot: int
     addresses: set[bytes]
     generation: int  # the environment's, which a shrink (a new file) moves
-
-
-class _Reader:
-    """Point reads of chunk records in one transaction, through the handle's journal
-    index first (a batch this snapshot holds has the only copy of its records),
-    then ``chunks``; an address found in neither refreshes the index from this
-    snapshot before it is called absent (journal invariant (3)).
-
-    Calling it returns the record (a buffer slice in a ``buffers`` transaction) or
-    None, as ``txn.get`` does; ``stored`` answers without fetching a batch.
-    """
-
-    __slots__ = ("_txn", "_store", "_chunks", "_seen_forgets", "_batches", "_present")
-
-    def __init__(self, store: LmdbChunkStore, txn: lmdb.Transaction) -> None:
-        self._txn = txn
-        self._store = store
-        self._chunks = store._chunks
-        self._seen_forgets = -1  # the index's ``forgets`` at this reader's last refresh
-        self._batches: dict[int, Any] = {}  # sequence -> batch (None: not in this snapshot)
-        self._present: dict[int, bool] = {}  # sequence -> whether this snapshot holds it
-
-    def __call__(self, address: bytes) -> Any:
-        while True:
-            record = self._journaled(address)
-            if record is None:
-                record = self._txn.get(address, db=self._chunks)
-            if record is not None or not self._refresh():
-                return record
-
-    def stored(self, address: bytes) -> bool:
-        while True:
-            where = self._store._index.get(address)
-            if where is not None and self._holds(where[0]):
-                return True
-            if self._txn.get(address, db=self._chunks) is not None:
-                return True
-            if not self._refresh():
-                return False
-
-    def journaled_in(self, low: bytes = b"", high: bytes | None = None) -> list[bytes]:
-        """The journaled addresses in [low, high] this snapshot holds, sorted."""
-        self._refresh()
-        index = self._store._index
-        found = []
-        for address in index.addresses():
-            if low <= address and (high is None or address <= high):
-                where = index.get(address)
-                if where is not None and self._holds(where[0]):
-                    found.append(address)
-        return sorted(found)
-
-    def _journaled(self, address: bytes) -> Any:
-        where = self._store._index.get(address)
-        if where is None:
-            return None
-        seq, start, end = where
-        batch = self._batches.get(seq, self)
-        if batch is self:
-            batch = self._batches[seq] = self._txn.get(sequence_key(seq), db=self._store._journal)
-        return None if batch is None else batch[start:end]
-
-    def _holds(self, seq: int) -> bool:
-        present = self._present.get(seq)
-        if present is None:
-            cursor = self._txn.cursor(db=self._store._journal)
-            present = self._present[seq] = cursor.set_key(sequence_key(seq))
-        return present
-
-    def _refresh(self) -> bool:
-        """Bring the index up to this snapshot, unless it is already and no entries
-        were dropped since; returns whether it did (then look again)."""
-        index, journal = self._store._index, self._store._journal
-        if journal is None or index.forgets == self._seen_forgets:
-            return False
-        cursor = self._txn.cursor(db=journal)
-        held = [int.from_bytes(key, "big") for key in cursor.iternext(values=False)]
-        if held:  # batches below the first are compacted away
-            index.forget_below(held[0])
-        else:
-            index.forget_below()
-        self._seen_forgets = index.forgets
-        for seq in held:
-            if not index.holds_batch(seq):
-                try:
-                    index.add(seq, self._txn.get(sequence_key(seq), db=journal))
-                except StorageError as exc:
-                    raise StorageError(
-                        f"the chunk store at {self._store.path} has a damaged journal batch "
-                        f"{seq} ({exc}); restore the store from a copy"
-                    ) from exc
-        return True
-
-
-class _ResizeGate:
-    """Any number of calls may use the environment at once, or one action alone.
-
-    The actions are remapping (invariant (3)) and aborting a write transaction
-    (invariant (5)). A waiting action holds back new calls, so a stream of readers
-    cannot starve it.
-    """
-
-    __slots__ = ("_lock", "_changed", "_users", "_closed_to_new")
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._changed = threading.Condition(self._lock)
-        self._users = 0
-        self._closed_to_new = False
-
-    def enter(self) -> None:
-        with self._lock:
-            while self._closed_to_new:
-                self._changed.wait()
-            self._users += 1
-
-    def leave(self) -> None:
-        with self._lock:
-            self._users -= 1
-            if self._closed_to_new and not self._users:
-                self._changed.notify_all()
-
-    def alone(self, action: Callable[[], object]) -> None:
-        """Run ``action`` once no call is inside; the caller must not be inside."""
-        with self._lock:
-            while self._closed_to_new:
-                self._changed.wait()
-            self._closed_to_new = True
-            try:
-                while self._users:
-                    self._changed.wait()
-                action()
-            finally:
-                self._closed_to_new = False
-                self._changed.notify_all()

@@ -1,6 +1,7 @@
 """Remotes: a repository shared through a folder (``file://``) or object storage (``s3://``).
 
-    transport.py   the Transport protocol and ``open_transport(url)``; URL rules
+    transport.py   the Transport protocol
+    opening.py     ``open_transport(url)``: the transport of a URL; URL rules
     filesystem.py  FileTransport: a directory, manifest swapped under a lock by rename
     s3.py          S3Transport: boto3, manifest swapped by conditional PUT
     pack.py        pack file codec (chunks + index; byte format at its top)

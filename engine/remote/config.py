@@ -14,7 +14,7 @@ from pathlib import Path
 from ..chunks.store import ChunkStore, RefUpdate
 from ..errors import AlreadyExists, InvalidInput, RemoteNotFound
 from ..history.refs import REMOTE_PREFIX, Refs, check_branch_name, close_names
-from .transport import open_transport
+from .opening import open_transport
 
 REMOTES_KEY = "config/remotes"
 UPSTREAMS_KEY = "config/upstreams"

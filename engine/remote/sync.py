@@ -52,9 +52,9 @@ from ..history.refs import BRANCH_PREFIX, REMOTE_PREFIX, TAG_PREFIX, check_branc
 from ..workspace import MergeOutcome, Workspace
 from . import config
 from .manifest import Manifest
+from .opening import open_transport
 from .pack import PackWriter, decode_entry, entry_base, mismatch
 from .repository import RemoteRepository
-from .transport import open_transport
 from .walk import children
 
 Progress = Callable[[int, int], None]  # (chunks, bytes) moved since the last call

@@ -5,7 +5,7 @@
 schema_diff.py (schema changes by column tag), header.py (the table's header
 chunk), rows.py (row layout, input casting), keyed.py and keyless.py (writes
 to tables with and without a primary key), indexes.py (secondary index
-trees), lookup.py (bulk point lookups in a tree).
+trees), edit.py (sorted batch edits of a tree).
 """
 
 from .header import header_references

@@ -37,7 +37,7 @@ from ..codec.key_batch import decode_keys, encode_keys, refuse_long_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
 from ..tree.lookup import seek
-from .lookup import edit_tree
+from .edit import edit_tree
 from .rows import describe_rows, format_key, key_order, take_in_order
 from .schema import Index, Schema
 

@@ -27,8 +27,8 @@ from ..codec.key_batch import encode_keys, refuse_long_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
 from ..tree.lookup import lookup
+from .edit import edit_tree
 from .indexes import apply_index_edits, build_index, check_indexes, plan_index_edits
-from .lookup import edit_tree
 from .rows import (
     as_array,
     conform,

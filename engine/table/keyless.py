@@ -45,8 +45,8 @@ from ..hash import ADDRESS_LEN, addresses_of
 from ..tree import NodeStore, ProllyTree
 from ..tree.keyarray import comparable, key_buffers
 from ..tree.lookup import lookup
+from .edit import edit_tree
 from .indexes import apply_index_edits, build_index, check_indexes, plan_index_edits
-from .lookup import edit_tree
 from .rows import COUNT_TYPE, describe_rows, tree_value_types
 from .schema import Schema
 

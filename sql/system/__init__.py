@@ -1,6 +1,6 @@
 """Dolt's system tables, table functions and informational functions, as Arrow.
 
-``arbordb.sql.system_tables`` is the entry point (name dispatch); the modules
+``arbordb.sql.system.registry`` is the entry point (name dispatch); the modules
 here each build one family of relations from the engine's version graph:
 
     common.py     revisions and diff endpoints, hash / time columns, tag-aligned row

@@ -46,7 +46,7 @@ from arbordb.engine.tree.diff import column_equal
 from arbordb.engine.versioning.diff import TableDelta, tree_diff
 
 from ..catalog import duck_type
-from ..dialect import versioned_dialect
+from ..parse.dialect import versioned_dialect
 from .common import (
     HASH,
     SystemContext,

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 import arbordb
-from arbordb.sql.data_tests import assert_result
+from arbordb.sql.procedures.data_tests import assert_result
 from tests.sql.conftest import rows, state
 
 # The typical label checks of an ML team, as Dolt's dolt_tests rows.

@@ -264,7 +264,7 @@ def test_error_messages_name_the_users_tables(cur):
 
 
 def test_key_lookups_and_ranges_read_the_tree_not_the_table(people, monkeypatch):
-    from arbordb.sql import relations
+    from arbordb.sql.read import relations
 
     cur = people
 

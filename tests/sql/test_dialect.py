@@ -17,7 +17,7 @@ from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
-from arbordb.sql.dialect import (
+from arbordb.sql.parse.dialect import (
     SUPPORTED_DIALECTS,
     ProcedureCall,
     SqlParseError,

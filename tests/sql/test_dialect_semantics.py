@@ -1,4 +1,4 @@
-"""Dialect semantics (sql/semantics.py): what an expression computes is what the connection's
+"""Dialect semantics (sql/parse/semantics.py): what an expression computes is what the connection's
 dialect computes, checked against Python's sqlite3 for SQLite and against the documented
 behaviour of MySQL and Postgres."""
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import arbordb
 from arbordb.engine.db import Database
-from arbordb.sql.session import Session
+from arbordb.sql.session.session import Session
 
 SCHEMA = "(id BIGINT PRIMARY KEY, label VARCHAR, score DOUBLE)"
 LABELS = ["cat", "dog", "lynx", None]

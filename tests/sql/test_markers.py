@@ -1,5 +1,5 @@
 """String literals that spell the SQL layer's internal marker names stay what they are
-(issue 10 item 9): the layer rewrites syntax trees (sql/holes.py), never text."""
+(issue 10 item 9): the layer rewrites syntax trees (sql/parse/holes.py), never text."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Streamed reads: a table reference reads only the columns the query names, only
 the key range its primary-key conjuncts allow, stops at a LIMIT, and keeps decoded
-columns within the connection's ``cache_bytes`` (sql/relations.py)."""
+columns within the connection's ``cache_bytes`` (sql/read/relations.py)."""
 
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ def test_limit_stops_reading(corpus, monkeypatch):
 def test_a_scan_opens_one_stream(corpus, monkeypatch):
     """DuckDB learns the schema from ``__arrow_c_schema__`` and scans the stream
     opened for it: one stream per scan, not three (two only to bind)."""
-    from arbordb.sql import relations
+    from arbordb.sql.read import relations
 
     path, _ = corpus
     opened: list[int] = []

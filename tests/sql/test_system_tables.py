@@ -17,7 +17,7 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import InvalidInput, RevisionNotFound, TableNotFound
 from arbordb.engine.hash import format_address
 from arbordb.engine.table import Column, Index, Schema, Table
-from arbordb.sql.system_tables import (
+from arbordb.sql.system.registry import (
     PER_TABLE_PREFIXES,
     SYSTEM_TABLE_NAMES,
     TABLE_FUNCTION_NAMES,

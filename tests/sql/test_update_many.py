@@ -8,7 +8,7 @@ import random
 import pytest
 
 import arbordb
-from arbordb.sql import updates
+from arbordb.sql.write import dispatch
 
 
 def fresh(path, n=200):
@@ -52,8 +52,8 @@ def test_batch_equals_one_by_one(tmp_path, sql, make):
 def test_batch_path_is_taken_and_repeated_keys_fall_back(tmp_path, monkeypatch):
     con = fresh(tmp_path / "r")
     calls = []
-    original = updates.update_many
-    monkeypatch.setattr(updates, "update_many", lambda *a: calls.append(original(*a)) or calls[-1])
+    original = dispatch.update_many
+    monkeypatch.setattr(dispatch, "update_many", lambda *a: calls.append(original(*a)) or calls[-1])
     cur = con.cursor()
     cur.executemany("UPDATE t SET label = ? WHERE id = ?", [("a", 1), ("b", 2)])
     cur.executemany("UPDATE t SET score = score + ? WHERE id = ?", [(1.0, 3), (1.0, 3)])

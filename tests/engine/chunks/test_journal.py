@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbordb.engine.chunks import LmdbChunkStore, lmdb_store
+from arbordb.engine.chunks import LmdbChunkStore, lmdb_journal
 from arbordb.engine.chunks.journal import encode_batch, parse_batch
 from arbordb.engine.errors import StorageError
 from arbordb.engine.hash import address_of
@@ -61,7 +61,7 @@ def test_storing_again_writes_nothing_wherever_the_record_is(tmp_path):
 
 
 def test_large_write_goes_straight_to_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(lmdb_store, "BATCH_MAX_BYTES", 100)
+    monkeypatch.setattr(lmdb_journal, "BATCH_MAX_BYTES", 100)
     with LmdbChunkStore(tmp_path) as store:
         addresses = store.put_many([small(i) * 10 for i in range(5)])
         assert store.stats()["journaled"] == 0
@@ -69,7 +69,7 @@ def test_large_write_goes_straight_to_chunks(tmp_path, monkeypatch):
 
 
 def test_a_full_journal_is_compacted_by_the_write_that_overflows_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(lmdb_store, "COMPACT_RECORDS", 10)
+    monkeypatch.setattr(lmdb_journal, "COMPACT_RECORDS", 10)
     with LmdbChunkStore(tmp_path) as store:
         first = store.put_many([small(i) for i in range(6)])
         assert store.stats()["journaled"] == 6
@@ -166,8 +166,8 @@ OPS = st.lists(
 def test_store_with_journal_matches_a_set_model(tmp_path_factory, ops):
     path = tmp_path_factory.mktemp("journal")
     model: set[int] = set()
-    saved = lmdb_store.COMPACT_RECORDS
-    lmdb_store.COMPACT_RECORDS = 12  # compactions happen inside the run
+    saved = lmdb_journal.COMPACT_RECORDS
+    lmdb_journal.COMPACT_RECORDS = 12  # compactions happen inside the run
     store = LmdbChunkStore(path)
     try:
         for op, items in ops:
@@ -193,7 +193,7 @@ def test_store_with_journal_matches_a_set_model(tmp_path_factory, ops):
         ]
     finally:
         store.close()
-        lmdb_store.COMPACT_RECORDS = saved
+        lmdb_journal.COMPACT_RECORDS = saved
 
 
 def test_a_write_between_snapshot_and_commit_is_not_stored_twice(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ import lmdb
 import pytest
 
 from arbordb.engine.chunks import LmdbChunkStore, RefUpdate
-from arbordb.engine.chunks.lmdb_store import FORMAT_VERSION
+from arbordb.engine.chunks.lmdb_format import FORMAT_VERSION
 from arbordb.engine.chunks.records import encode_record
 from arbordb.engine.errors import CorruptChunk, FormatVersionError, MissingChunk, StorageError
 from arbordb.engine.hash import address_of

@@ -29,8 +29,8 @@ from arbordb.engine.errors import (
 )
 from arbordb.engine.hash import parse_address
 from arbordb.engine.remote.manifest import Manifest
+from arbordb.engine.remote.opening import open_transport
 from arbordb.engine.remote.sync import gc_remote
-from arbordb.engine.remote.transport import open_transport
 from arbordb.engine.repo import Repo, clone
 
 from .conftest import free_port

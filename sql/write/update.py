@@ -3,7 +3,7 @@
 The old key (the whole old row when the table is keyless) names the row each new row
 replaces; with ``UPDATE ... FROM`` the first match of each key wins. ``executemany``
 of ``UPDATE t SET ... WHERE <pk> = ?`` with distinct keys runs as one batch
-(``update_many``). UPDATE of ``dolt_conflicts_<t>`` is conflict_writes.py's.
+(``update_many``). UPDATE of ``dolt_conflicts_<t>`` is conflicts.py's.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from sqlglot import exp
 
 from arbordb.engine.table import Schema
 
-from .conflict_writes import update_conflicts
-from .dialect import to_duckdb
-from .errors import ProgrammingError
-from .holes import param_index
-from .write_common import (
+from ..errors import ProgrammingError
+from ..parse.dialect import to_duckdb
+from ..parse.holes import param_index
+from .common import (
     Params,
     check_constraints,
     default_expr,
@@ -34,6 +33,7 @@ from .write_common import (
     with_sources,
     write_target,
 )
+from .conflicts import update_conflicts
 
 __all__ = ["update", "update_many"]
 

@@ -22,13 +22,13 @@ Dolt's result row. The verbs themselves are the engine's (``Workspace`` and
     dolt_tag                name [rev] [-m msg] [--check group] | -d name status
     dolt_conflicts_resolve  --ours | --theirs | --combine, tables... | .  status
     dolt_gc                                                               status
-    dolt_remote, dolt_clone, dolt_fetch, dolt_push, dolt_pull: see remotes.py
+    dolt_remote, dolt_clone, dolt_fetch, dolt_push, dolt_pull: see sql/procedures/remotes.py
 
 Transactions: verbs that move a branch or tag head (commit, merge, checkout of a
 branch, branch, tag, reset, revert, cherry-pick, gc) persist the session's working set
 as part of their work, as Dolt's do; ``dolt_add``, ``dolt_conflicts_resolve`` and
 checking out tables change the session's working set only, like any other statement of
-the open transaction. A refused verb changes nothing (engine/workspace.py invariant (3)):
+the open transaction. A refused verb changes nothing (engine/workspace/state.py invariant (3)):
 each checks every argument before it writes, and writes once (``dolt_branch -d a b``
 deletes both or neither; ``dolt_checkout -b`` persists the transaction together with the
 new branch; ``dolt_revert a b`` lands both commits or none). Flags that contradict each
@@ -37,7 +37,7 @@ Dolt's 0/1 flag (conflicts or constraint violations left to resolve).
 
 ``--check GROUP`` (dolt_merge, dolt_tag) gates the verb on the tests of ``GROUP`` in
 ``dolt_tests``, run on the version the verb would make before anything is written
-(sql/data_tests.py); a failure raises ``DataTestsFailed``.
+(sql/procedures/data_tests.py); a failure raises ``DataTestsFailed``.
 """
 
 from __future__ import annotations
@@ -52,40 +52,12 @@ import pyarrow as pa
 from arbordb.engine.errors import BranchNotFound, InvalidInput
 from arbordb.engine.hash import format_address
 
+from ..errors import ObjectNotFound, ProgrammingError
 from . import data_tests
-from .errors import ObjectNotFound, ProgrammingError
 
-__all__ = ["PROCEDURES", "all_procedures", "call_procedure"]
+__all__ = ["PROCEDURES"]
 
 _STATUS = {"status": pa.int64()}
-
-
-def call_procedure(session, name: str, args: Sequence[object]) -> pa.Table:
-    """Run procedure ``name`` with Dolt-style arguments; returns Dolt's result rows.
-
-    Args:
-        session: the ``Session`` to act on (its workspace, branch and transaction).
-        name: the procedure name, any letter case (``dolt_commit``, ``DOLT_MERGE``).
-        args: the arguments; each must be text (numbers are accepted as their text).
-
-    Raises:
-        ObjectNotFound: no such procedure, or a branch / revision / table it names.
-        ProgrammingError: unknown flags or wrong arguments.
-        OperationalError: the verb is refused in the repository's state (nothing to
-            commit, a merge in progress, ...); nothing changed.
-    """
-    procedures = all_procedures()
-    procedure = procedures.get(name.lower())
-    if procedure is None:
-        raise ObjectNotFound(
-            f"procedure {name!r} not found (ArborDB has: {', '.join(sorted(procedures))})"
-        )
-    texts = []
-    for value in args:
-        if value is None or isinstance(value, bytes | list | dict):
-            raise ProgrammingError(f"{name}: arguments must be text, got {value!r}")
-        texts.append(value if isinstance(value, str) else str(value))
-    return procedure(session, texts)
 
 
 # --- arguments ----------------------------------------------------------------------
@@ -498,11 +470,3 @@ PROCEDURES: dict[str, Callable[..., pa.Table]] = {
     "dolt_conflicts_resolve": dolt_conflicts_resolve,
     "dolt_gc": dolt_gc,
 }
-
-
-def all_procedures() -> dict[str, Callable[..., pa.Table]]:
-    """This module's procedures and Dolt's remote ones (``sql/remotes.py``, which reads
-    its arguments with this module's helpers and so is imported here, late)."""
-    from .remotes import PROCEDURES as remote_procedures
-
-    return {**PROCEDURES, **remote_procedures}

@@ -18,11 +18,12 @@ from sqlglot import exp
 from arbordb.engine.errors import AlreadyExists, TableNotFound
 from arbordb.engine.table import Check, Column, Index, Schema, Table
 
-from . import catalog, reads
-from .dialect import versioned_dialect
-from .errors import NotSupportedError, ObjectNotFound, ProgrammingError
-from .relations import table_arrow
-from .write_common import (
+from .. import catalog
+from ..errors import NotSupportedError, ObjectNotFound, ProgrammingError
+from ..parse.dialect import versioned_dialect
+from ..read import reads
+from ..read.relations import table_arrow
+from .common import (
     Params,
     check_constraints,
     find_column,

@@ -66,7 +66,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 from sqlglot.optimizer.annotate_types import annotate_types
 
-from .catalog import duck_type
+from ..catalog import duck_type
 from .dialect import versioned_dialect
 
 __all__ = ["TableTypes", "Typing", "column_types", "needs_typing", "retype", "table_names"]

@@ -4,7 +4,7 @@ Relations DuckDB sees, by internal name (all live for one statement):
 
     NAME                 HOLDS
     __arbor_tmp_<n>      a table read as a stream (``TableSource``), a system
-                         relation, or rows a statement computed (see sql/pushdown.py)
+                         relation, or rows a statement computed (see sql/read/pushdown.py)
 
 A table reference is a ``TableSource``: an object with ``__arrow_c_stream__``, which
 DuckDB calls each time it scans the relation (a CTE or subquery may scan it more

@@ -6,7 +6,7 @@ its primary-key columns with constants or parameters (``pk = v``, ``pk IN (...)`
 the FROM has several sources), only those rows are read from the tree (``Table.get`` for
 equalities, a streamed key range, ``KeyRange``, for the rest) instead of the whole table. ``conjuncts_of`` finds them when a query
 is compiled; ``key_rows`` reads the rows when it is bound. The same conjuncts on
-``=`` / ``IN`` reach system relations as ``filters`` (sql/reads.py), and the
+``=`` / ``IN`` reach system relations as ``filters`` (sql/read/reads.py), and the
 point-lookup shape skips DuckDB altogether (``point_select`` there).
 
 Invariants (cited as ``# invariant (n)``):
@@ -29,7 +29,7 @@ from sqlglot import exp
 from arbordb.engine.errors import InvalidInput, SchemaError
 from arbordb.engine.table import Schema, Table
 
-from .holes import FunctionHole
+from ..parse.holes import FunctionHole
 from .operands import Operand, operand
 
 __all__ = ["Conjunct", "KeyRange", "Terms", "conjuncts_of", "fits", "key_rows"]

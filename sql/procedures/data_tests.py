@@ -2,8 +2,8 @@
 
 ``dolt_tests`` is an ordinary versioned table with Dolt's fixed schema, edited with
 SQL, diffed and merged like any table. Until a row is inserted it does not exist in
-the root: reading it gives the empty table (system_tables.py) and the first INSERT
-creates it (write_common.py). Its columns (all text, as Dolt's)::
+the root: reading it gives the empty table (sql/system/registry.py) and the first INSERT
+creates it (sql/write/common.py). Its columns (all text, as Dolt's)::
 
     test_name             primary key
     test_group            NULL allowed: tests without a group
@@ -25,7 +25,7 @@ even when it has no rows (Dolt counts 0 there).
 Tests run at one root: the session's working root (``dolt_test_run``), or the root a
 gated verb would make (``--check GROUP``): the tests themselves are read from that
 root's ``dolt_tests``, and table references without ``AS OF`` read that root
-(reads.py ``bind(root=...)``). Nothing here writes to the repository.
+(sql/read/reads.py ``bind(root=...)``). Nothing here writes to the repository.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ from arbordb.engine.table import Column, Schema, Table
 from arbordb.engine.tree import NodeStore
 from arbordb.engine.versioning.merge import MergeOptions, merge_roots
 
-from . import reads
-from .dialect import ProcedureCall, parse
-from .errors import DataTestsFailed, OperationalError, ProgrammingError, translate
+from ..errors import DataTestsFailed, OperationalError, ProgrammingError, translate
+from ..parse.dialect import ProcedureCall, parse
+from ..read import reads
 
 __all__ = [
     "RESULT_COLUMNS",

@@ -21,8 +21,10 @@ from arbordb.engine.codec.key_batch import encode_keys
 from arbordb.engine.errors import TableNotFound
 from arbordb.engine.table import Column, Schema, Table
 
-from . import catalog, data_tests, reads
-from .errors import IntegrityError, NotSupportedError, ObjectNotFound, ProgrammingError
+from .. import catalog
+from ..errors import IntegrityError, NotSupportedError, ObjectNotFound, ProgrammingError
+from ..procedures import data_tests
+from ..read import reads
 
 __all__ = [
     "Params",

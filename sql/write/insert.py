@@ -21,9 +21,9 @@ from arbordb.engine.table import Column, Schema, Table
 from arbordb.engine.table.rows import rows_to_arrow
 from arbordb.engine.tree.lookup import lookup
 
-from . import operands
-from .errors import NotSupportedError, ProgrammingError
-from .write_common import (
+from ..errors import NotSupportedError, ProgrammingError
+from ..read import operands
+from .common import (
     Params,
     check_constraints,
     default_expr,

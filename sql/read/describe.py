@@ -11,10 +11,10 @@ from sqlglot import exp
 from arbordb.engine.errors import TableNotFound
 from arbordb.engine.table import Table
 
-from . import catalog
-from .errors import ProgrammingError
+from .. import catalog
+from ..errors import ProgrammingError
+from ..system.common import create_table_sql
 from .reads import SCHEMAS_TABLE, ReadContext, views
-from .system.common import create_table_sql
 
 __all__ = ["describe", "description_of", "show_create_table", "show_tables"]
 

@@ -1,7 +1,7 @@
 """Writes to ``dolt_conflicts_<t>``: they resolve merge conflicts, as in Dolt.
 
 ``DELETE`` accepts our row for the deleted conflicts (they are removed); once a table
-has none left it is staged, as ``dolt_conflicts_resolve`` stages it (engine/workspace.py
+has none left it is staged, as ``dolt_conflicts_resolve`` stages it (engine/workspace/state.py
 invariant (5)). ``UPDATE`` of ``our_<column>`` columns writes those values to the table's
 row, which the conflict then shows as ours (it stays until deleted or resolved).
 """
@@ -15,15 +15,15 @@ from sqlglot import exp
 from arbordb.engine.table import Table
 from arbordb.engine.versioning.merge import refresh_our_rows, resolve_table_conflicts
 
-from . import reads
-from .errors import ProgrammingError
-from .write_common import Params, cast_to, check_constraints, find_column, put, quote, write_target
+from ..errors import ProgrammingError
+from ..read import reads
+from .common import Params, cast_to, check_constraints, find_column, put, quote, write_target
 
 __all__ = ["delete_conflicts", "update_conflicts"]
 
 
 def _conflict_target(session, node: exp.Table) -> tuple[str, Table, pa.BinaryArray, pa.Table]:
-    from .system.conflicts import conflict_rows
+    from ..system.conflicts import conflict_rows
 
     base = node.name[len("dolt_conflicts_") :]
     name, table = write_target(session, exp.to_table(base), "resolve conflicts of")

@@ -30,8 +30,8 @@ from arbordb.engine.history.refs import BRANCH_PREFIX, TAG_PREFIX
 from arbordb.engine.remote import config, sync
 from arbordb.engine.remote.sync import gc_remote, reporting
 
-from .errors import ProgrammingError
-from .procedures import _merge_row, _parse, _persist, _status
+from ..errors import ProgrammingError
+from .verbs import _merge_row, _parse, _persist, _status
 
 
 def dolt_remote(session, args: Sequence[str]) -> pa.Table:

@@ -1,6 +1,6 @@
 """Holes: the parts of a compiled query that each execution fills in, as tree nodes.
 
-A compiled query (sql/reads.py's ``Template``) is a DuckDB syntax tree in which what
+A compiled query (sql/read/reads.py's ``Template``) is a DuckDB syntax tree in which what
 depends on the session's state or the parameters is a node of its own:
 
     NODE                        STANDS FOR                        FILLED WITH
@@ -9,7 +9,7 @@ depends on the session's state or the parameters is a node of its own:
     FunctionHole(i)             active_branch(), dolt_hashof(),   the call's value, as a
                                 dolt_merge_base() call i          SQL literal
     Placeholder '__arbor_p<i>'  the i-th ``?`` of the source      ``?``, params[i] passed on
-                                (sql/operands.py numbers them)
+                                (sql/read/operands.py numbers them)
     Placeholder '<name>'        a ``$name`` parameter             itself, params[name]
 
 :func:`fill` writes the SQL of such a tree by generating it: each hole is written by
@@ -35,7 +35,7 @@ from .dialect import versioned_dialect
 
 __all__ = ["PARAM_PREFIX", "Filled", "FunctionHole", "TableHole", "fill", "param_index"]
 
-PARAM_PREFIX = "__arbor_p"  # the name sql/operands.py gives the i-th ``?`` placeholder
+PARAM_PREFIX = "__arbor_p"  # the name sql/read/operands.py gives the i-th ``?`` placeholder
 
 _DUCKDB = versioned_dialect("duckdb")()
 

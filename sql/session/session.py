@@ -1,7 +1,7 @@
 """A SQL session: one branch's working set, a transaction over it, and statements run on it.
 
 The DB-API connection, the REPL and the CLI are clients of ``Session``; it holds the
-``Workspace`` of its branch (engine/workspace.py), a private DuckDB connection that
+``Workspace`` of its branch (engine/workspace/), a private DuckDB connection that
 runs the queries, and the caches that make repeated statements cheap.
 
 Transaction state machine (``Session.state``; the methods named on the arrows make
@@ -42,7 +42,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import warnings
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,9 +55,7 @@ from arbordb.engine.db import Database
 from arbordb.engine.errors import BranchNotFound, CommitConflict
 from arbordb.engine.history import branch_ref, working_set_ref
 
-from . import describe, inserts, nesting, operands, reads, relations, semantics, updates, writes
-from .dialect import ProcedureCall, parse, procedure_call
-from .errors import (
+from ..errors import (
     InterfaceError,
     NotSupportedError,
     ObjectNotFound,
@@ -69,8 +66,13 @@ from .errors import (
     TransactionConflict,
     translate,
 )
+from ..parse import nesting, semantics
+from ..parse.dialect import ProcedureCall, parse, procedure_call
+from ..read import describe, operands, reads, relations
+from ..write.dispatch import write_many, writer_for
+from .results import ArrowResult, DuckResult, Result, RowsResult
 
-__all__ = ["Result", "Session", "State"]
+__all__ = ["Session", "State"]
 
 STATEMENT_CACHE = 512  # parsed statements kept per session, by SQL text
 
@@ -97,207 +99,6 @@ class State(StrEnum):
     FAILED = "failed"
 
 
-# --- results -------------------------------------------------------------------------
-
-
-class Result:
-    """The rows of one statement, fetched as Python tuples or as Arrow.
-
-    Attributes:
-        description: PEP 249 7-tuples, or None for a statement without rows.
-        rowcount: rows changed by a DML statement; -1 when not known (queries).
-    """
-
-    description: list[tuple] | None = None
-    rowcount: int = -1
-
-    def fetchone(self) -> tuple | None:
-        rows = self.fetchmany(1)
-        return rows[0] if rows else None
-
-    def fetchmany(self, size: int) -> list[tuple]:
-        raise NotImplementedError
-
-    def fetchall(self) -> list[tuple]:
-        raise NotImplementedError
-
-    def arrow(self) -> pa.Table:
-        """The rows not fetched yet, as one Arrow table."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Release what the result holds."""
-
-
-class _Rows(Result):
-    """Rows already in Python (point lookups, procedures' small results, DML counts)."""
-
-    def __init__(
-        self,
-        rows: list[tuple],
-        columns: Sequence[tuple[str, pa.DataType]] | None,
-        rowcount: int = -1,
-    ) -> None:
-        self._rows = rows
-        self._at = 0
-        self._columns = list(columns) if columns is not None else None
-        self.description = describe.description_of(self._columns) if columns is not None else None
-        self.rowcount = rowcount
-
-    def fetchmany(self, size: int) -> list[tuple]:
-        out = self._rows[self._at : self._at + size]
-        self._at += len(out)
-        return out
-
-    def fetchall(self) -> list[tuple]:
-        out = self._rows[self._at :]
-        self._at = len(self._rows)
-        return out
-
-    def arrow(self) -> pa.Table:
-        rows = self.fetchall()
-        columns = self._columns or []
-        arrays = [pa.array([r[i] for r in rows], t) for i, (_, t) in enumerate(columns)]
-        return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
-
-
-class _Arrow(Result):
-    """Rows held as an Arrow table (procedure results, detached DuckDB results)."""
-
-    def __init__(self, data: pa.Table, description: list[tuple] | None = None) -> None:
-        self._data = data
-        self._at = 0
-        self.description = description or describe.description_of(
-            [(f.name, f.type) for f in data.schema]
-        )
-
-    def fetchmany(self, size: int) -> list[tuple]:
-        part = self._data.slice(self._at, size)
-        self._at += part.num_rows
-        return _tuples(part)
-
-    def fetchall(self) -> list[tuple]:
-        return self.fetchmany(self._data.num_rows - self._at)
-
-    def arrow(self) -> pa.Table:
-        part = self._data.slice(self._at)
-        self._at = self._data.num_rows
-        return part
-
-
-def _tuples(data: pa.Table) -> list[tuple]:
-    return (
-        list(zip(*(c.to_pylist() for c in data.columns), strict=True)) if data.num_columns else []
-    )
-
-
-class _Duck(Result):
-    """A result pending on the session's DuckDB connection (invariant (5)).
-
-    DuckDB computes rows as they are fetched, so a fetch may fail (a failed cast in a
-    late row). Such a failure is translated like any statement's (the relation names
-    of the statement that made the result are kept for its message) and ends the
-    result: the session is free for its next statement, which it does not affect
-    (invariant (6)).
-    """
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-        self._duck = session.duck
-        self._names = dict(session.relations.names)
-        self.description = [
-            (d[0], str(d[1]), None, None, None, None, True) for d in self._duck.description or ()
-        ]
-        self._detached: _Arrow | None = None
-        self._error: SqlError | None = None
-        self._done = False
-        session.pending = self
-
-    def _fetch(self, work):
-        """Run one DuckDB fetch; a failure ends the result and is raised translated."""
-        if self._error is not None:
-            raise self._error
-        try:
-            return work()
-        except Exception as exc:
-            self._finish()
-            self._error = translate(self._session.relations.take_failure(exc), self._names)
-            raise self._error from exc
-
-    def fetchmany(self, size: int) -> list[tuple]:
-        if self._detached is not None:
-            return self._detached.fetchmany(size)
-        if self._error is not None:
-            raise self._error
-        if self._done:
-            return []
-        rows = self._fetch(lambda: self._duck.fetchmany(size))
-        if len(rows) < size:
-            self._finish()
-        return rows
-
-    def fetchone(self) -> tuple | None:
-        if self._detached is not None:
-            return self._detached.fetchone()
-        if self._error is not None:
-            raise self._error
-        if self._done:
-            return None
-        row = self._fetch(self._duck.fetchone)
-        if row is None:
-            self._finish()
-        return row
-
-    def fetchall(self) -> list[tuple]:
-        if self._detached is not None:
-            return self._detached.fetchall()
-        if self._error is not None:
-            raise self._error
-        if self._done:
-            return []
-        rows = self._fetch(self._duck.fetchall)
-        self._finish()
-        return rows
-
-    def arrow(self) -> pa.Table:
-        if self._detached is None and not self._done:
-            self.detach()
-        if self._error is not None:
-            raise self._error
-        if self._detached is None:
-            return pa.table({d[0]: pa.array([]) for d in self.description})
-        return self._detached.arrow()
-
-    def detach(self) -> None:
-        """Fetch the rest into Arrow, freeing the DuckDB connection (invariant (5)).
-
-        Never raises: a failure is kept and raised by this result's next fetch, not by
-        the statement that needed the connection (invariant (6))."""
-        if self._detached is not None or self._done:
-            return
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # DuckDB warns that Arrow from DB-API copies
-            try:
-                data = self._fetch(self._duck.to_arrow_table)
-            except SqlError:
-                return
-        self._detached = _Arrow(data, self.description)
-        self._finish()
-
-    def _finish(self) -> None:
-        self._done = True
-        if self._session.pending is self:
-            self._session.pending = None
-
-    def close(self) -> None:
-        if not self._done and self._detached is None:
-            try:
-                self._duck.abort()
-            except duckdb.Error:  # the result is dropped either way
-                pass
-        self._finish()
-
-
 # --- statements ------------------------------------------------------------------------
 
 
@@ -308,7 +109,7 @@ class _Statement:
     tree: exp.Expression
     source: str  # the SQL text it was parsed from (its cache key)
     template: reads.Template | None = None
-    deep: bool = False  # nests deeply: runs on a large stack (sql/nesting.py)
+    deep: bool = False  # nests deeply: runs on a large stack (sql/parse/nesting.py)
     typing: semantics.Typing | None = None  # how to type it again when the schema changes
 
 
@@ -337,7 +138,7 @@ class Session:
         autocommit: bool = False,
         cache_bytes: int = relations.DEFAULT_CACHE_BYTES,
     ) -> None:
-        from .dialect import versioned_dialect
+        from ..parse.dialect import versioned_dialect
 
         versioned_dialect(dialect)  # UnsupportedDialect before anything is opened
         self.db = db
@@ -350,7 +151,7 @@ class Session:
         self.temp_views: dict[str, str] = {}
         self.state = State.IDLE
         self.gc_counts: dict[str, int] = {}  # what this session's last dolt_gc did
-        self.pending: _Duck | None = None
+        self.pending: DuckResult | None = None
         self.closed = False
         self._explicit = False  # BEGIN was run: autocommit waits for COMMIT / ROLLBACK
         self._statements: OrderedDict[str, tuple[list[_Statement], int]] = OrderedDict()
@@ -467,7 +268,7 @@ class Session:
         self._check_open()
         statements, count = self._prepare(sql)
         params = _checked_params(params, count)
-        result: Result = _Rows([], None)
+        result: Result = RowsResult([], None)
         for statement in statements:
             result = self._run(statement, params)
         return result
@@ -488,16 +289,13 @@ class Session:
 
         def run() -> Result:
             self._retype(statement)
-            if isinstance(statement.tree, exp.Insert) and inserts.can_insert_many(statement.tree):
-                return _Rows([], None, inserts.insert_many(self, statement.tree, rows))
-            if isinstance(statement.tree, exp.Update) and rows:
-                updated = updates.update_many(self, statement.tree, rows)
-                if updated is not None:
-                    return _Rows([], None, updated)
+            counted = write_many(self, statement.tree, rows)
+            if counted is not None:
+                return RowsResult([], None, counted)
             total = 0
             for params in rows:
                 total += max(self._dispatch(statement, params).rowcount, 0)
-            return _Rows([], None, total)
+            return RowsResult([], None, total)
 
         if statement.deep:
             return nesting.run_deep(lambda: self._atomic(run))
@@ -601,7 +399,7 @@ class Session:
         else:
             self._begin()
             self._explicit = True
-        return _Rows([], None)
+        return RowsResult([], None)
 
     def _retype(self, statement: _Statement) -> None:
         """Type the statement with the current schema, as the dialect means it (semantics.py)."""
@@ -616,30 +414,30 @@ class Session:
         if isinstance(tree, _QUERIES):
             return self._query(statement, params)
         if isinstance(tree, ProcedureCall):
-            from .procedures import call_procedure
+            from ..procedures.call import call_procedure
 
             name, args = procedure_call(tree)
             values = [self._argument(a, params) for a in args]
-            return _Arrow(call_procedure(self, name, values))
+            return ArrowResult(call_procedure(self, name, values))
         if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
-            return _Arrow(describe.describe(self, tree.this))
+            return ArrowResult(describe.describe(self, tree.this))
         if isinstance(tree, exp.Describe) and isinstance(tree.this, _QUERIES):
             bound = reads.bind(reads.compile_query(tree.this), self, params)
             self._duck_run(f"DESCRIBE {bound.sql}", bound.params)
-            return _Duck(self)
+            return DuckResult(self)
         if _shows_tables(tree):
-            return _Arrow(describe.show_tables(self))
+            return ArrowResult(describe.show_tables(self))
         shown = _shown_create_table(tree, self.dialect)
         if shown is not None:
-            return _Arrow(describe.show_create_table(self, shown))
+            return ArrowResult(describe.show_create_table(self, shown))
         if isinstance(tree, exp.Set | exp.Pragma):
             self._duck_run(tree.sql("duckdb"), [])
-            return _Duck(self)
+            return DuckResult(self)
         if isinstance(tree, exp.Command) and tree.name.upper() == "EXPLAIN":
             return self._explain(tree, params)
-        if isinstance(tree, writes.STATEMENTS):
-            rowcount = writes.run(self, tree, params)
-            return _Rows([], None, rowcount)
+        writer = writer_for(tree)
+        if writer is not None:
+            return RowsResult([], None, writer(self, tree, params))
         kind = f"{tree.name.upper()} statements" if isinstance(tree, exp.Command) else "this"
         raise NotSupportedError(
             f"ArborDB does not run {kind}: {statement.source.strip()[:80]!r} (it runs "
@@ -661,10 +459,10 @@ class Session:
             found = reads.point_select(template.point, self, params)
             if found is not None:
                 rows, columns = found
-                return _Rows(rows, [(name, t) for name, _, t in columns])
+                return RowsResult(rows, [(name, t) for name, _, t in columns])
         bound = reads.bind(template, self, params)
         self._duck_run(bound.sql, bound.params)
-        return _Duck(self)
+        return DuckResult(self)
 
     def _explain(self, tree: exp.Command, params) -> Result:
         text = _command_text(tree)
@@ -676,7 +474,7 @@ class Session:
             raise NotSupportedError("EXPLAIN takes a query")
         bound = reads.bind(reads.compile_query(inner.tree), self, params)
         self._duck_run(f"EXPLAIN {bound.sql}", bound.params)
-        return _Duck(self)
+        return DuckResult(self)
 
     def _argument(self, node: exp.Expression, params) -> object:
         """The value of a procedure argument (a constant, parameter or expression)."""
@@ -689,7 +487,7 @@ class Session:
     # --- DuckDB ---------------------------------------------------------------------
 
     def _duck_run(self, sql: str, params) -> None:
-        """Run SQL on the DuckDB connection; the caller wraps its result in ``_Duck``."""
+        """Run SQL on the DuckDB connection; the caller wraps its result in ``DuckResult``."""
         self._detach()
         self.duck.execute(sql, params)
 

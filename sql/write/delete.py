@@ -1,6 +1,6 @@
 """DELETE: ``SELECT key (whole row when keyless) FROM t WHERE ...``, removed by
 ``Table.delete``; a DELETE without WHERE, USING, ORDER or LIMIT empties the table.
-DELETE of ``dolt_conflicts_<t>`` is conflict_writes.py's.
+DELETE of ``dolt_conflicts_<t>`` is conflicts.py's.
 """
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlglot import exp
 
-from .conflict_writes import delete_conflicts
-from .write_common import (
+from .common import (
     Params,
     emptied,
     encoded_keys,
@@ -20,6 +19,7 @@ from .write_common import (
     with_sources,
     write_target,
 )
+from .conflicts import delete_conflicts
 
 __all__ = ["delete"]
 

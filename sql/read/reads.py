@@ -5,15 +5,15 @@ A query runs in two steps. ``compile_query`` turns a parsed tree into a
 into DuckDB SQL for one execution, resolving each reference against the session's
 current state and parameters. The template is a DuckDB syntax tree whose table
 references (``Slot``), version-control function calls and parameters are holes
-(sql/holes.py) that ``bind`` fills by generating the tree: text is never rewritten.
+(sql/parse/holes.py) that ``bind`` fills by generating the tree: text is never rewritten.
 
 A table reference resolves, in this order, to: a temporary view of the session; a
 table of the root its ``AS OF`` names (the working root without one); a view stored
 in that root's ``dolt_schemas``; a system relation (``dolt_*`` names, built by
-``sql/system_tables.py``). A table becomes a stream of record batches that DuckDB
-reads lazily (sql/relations.py; docs/architecture.md): only the columns the query
+``sql/system/registry.py``). A table becomes a stream of record batches that DuckDB
+reads lazily (sql/read/relations.py; docs/architecture.md): only the columns the query
 names (``Template.columns``), only the key range or rows its primary-key conjuncts
-select (sql/pushdown.py). The simplest shape, ``SELECT cols FROM t WHERE pk = ?``
+select (sql/read/pushdown.py). The simplest shape, ``SELECT cols FROM t WHERE pk = ?``
 (every key column compared by equality), skips DuckDB altogether (``point_select``).
 
 Invariants (cited as ``# invariant (n)``):
@@ -40,13 +40,13 @@ from arbordb.engine.root import RootValue
 from arbordb.engine.table import Table
 from arbordb.engine.workspace import Workspace
 
-from .dialect import ProcedureCall, parse
-from .errors import NotSupportedError, ObjectNotFound, ProgrammingError
-from .holes import FunctionHole, TableHole, fill
+from ..errors import NotSupportedError, ObjectNotFound, ProgrammingError
+from ..parse.dialect import ProcedureCall, parse
+from ..parse.holes import FunctionHole, TableHole, fill
+from ..system.registry import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
 from .operands import Operand, operand, spell_param
 from .pushdown import Conjunct, KeyRange, Terms, conjuncts_of, fits, key_rows
 from .relations import Relations, table_arrow
-from .system_tables import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
 
 __all__ = [
     "Bound",

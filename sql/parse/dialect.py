@@ -285,7 +285,7 @@ def to_duckdb(expression: exp.Expr, pretty: bool = False) -> str:
 
     A tree parsed from another dialect is transpiled. Where the translation depends on
     types (SQLite's ``a / b`` of two integer columns is an integer division), the session
-    types the tree with the catalog's schema first (sql/semantics.py); untyped, ``a / b``
+    types the tree with the catalog's schema first (sql/parse/semantics.py); untyped, ``a / b``
     stays DuckDB's ``/``. ``CALL`` statements are
     written as ``CALL name(args)``, which DuckDB also reads.
 

@@ -38,8 +38,8 @@ import pyarrow as pa
 
 from arbordb.engine.errors import InvalidInput
 
-from .system import conflicts, diffs, hashes, history, log, patch, refs, remotes
-from .system.common import SystemContext, base_of, commit_of, hash_text
+from . import conflicts, diffs, hashes, history, log, patch, refs, remotes
+from .common import SystemContext, base_of, commit_of, hash_text
 
 __all__ = [
     "PER_TABLE_PREFIXES",
@@ -95,8 +95,8 @@ _FUNCTIONS: dict[str, Callable[[SystemContext, Sequence[object] | None], pa.Tabl
 
 
 def _data_tests():
-    """sql/data_tests.py runs queries (reads.py, which imports this module): imported late."""
-    from . import data_tests
+    """sql/procedures/data_tests.py runs queries (sql/read/reads.py, which imports this module): imported late."""
+    from ..procedures import data_tests
 
     return data_tests
 

@@ -5,7 +5,7 @@ argument, a value a WHERE conjunct compares a key with) is an ``Operand``: a lit
 a ``?`` or ``$name`` parameter, a version-control function call of the template, or
 a DuckDB expression that DuckDB evaluates. Parameters in a parsed tree:
 
-    PLACEHOLDER NODE     STANDS FOR                       sql/holes.py WRITES IT AS
+    PLACEHOLDER NODE     STANDS FOR                       sql/parse/holes.py WRITES IT AS
     '__arbor_p<i>'       the i-th ``?`` of the source     ``?``, with params[i] passed on
     '<name>'             a ``$name`` parameter            itself, with params[name]
 
@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlglot import exp
 
-from .dialect import versioned_dialect
-from .holes import FunctionHole, param_index
+from ..parse.dialect import versioned_dialect
+from ..parse.holes import FunctionHole, param_index
 
 __all__ = [
     "NOT_CONSTANT",
@@ -43,7 +43,7 @@ class Operand:
     ``param`` (index into positional params), ``named`` (key of named params), ``fn``
     (index of a version-control function call of the template) or ``expr`` (a DuckDB
     expression tree, possibly with parameters and function holes, that DuckDB
-    evaluates: sql/holes.py fills it)."""
+    evaluates: sql/parse/holes.py fills it)."""
 
     kind: str
     value: Any

@@ -1,0 +1,50 @@
+"""The chunk store's format version, and the upgrades a writable handle makes.
+
+``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``) is 3; a change to
+the record format, the sub-databases or ``hash.ADDRESS_LEN`` bumps it, and a store of
+another version refuses to open (``FormatVersionError``). Versions 1 (raw records
+only) and 2 (no journal) are still opened; a writable handle marks them 3.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import lmdb
+
+from ..errors import FormatVersionError
+
+if TYPE_CHECKING:
+    from .lmdb_store import LmdbChunkStore
+
+__all__ = ["FORMAT_VERSION", "META_FORMAT_VERSION", "UPGRADABLE_VERSIONS", "check_format_version"]
+
+FORMAT_VERSION = 3
+META_FORMAT_VERSION = b"store/format_version"
+# 1: raw records only; 2: no journal. Both are opened, and marked 3 by a writable handle.
+UPGRADABLE_VERSIONS = (b"1", b"2")
+
+
+def check_format_version(store: LmdbChunkStore) -> None:
+    """Refuse a store of another format version; mark an upgradable one (1 or 2)
+    current when ``store`` is writable.
+
+    Raises:
+        FormatVersionError: the store was written by another format version.
+    """
+    current = str(FORMAT_VERSION).encode()
+
+    def write(txn: lmdb.Transaction) -> tuple[bool, None]:
+        found = txn.get(META_FORMAT_VERSION, db=store._meta)
+        if found is None or found in UPGRADABLE_VERSIONS:
+            # versions 1 and 2 are readable here; from now on the store may hold
+            # deltas and journal batches, which older code must refuse to read
+            txn.put(META_FORMAT_VERSION, current, db=store._meta)
+        return True, None
+
+    if not store.readonly:
+        store._write(write)  # a no-op when the version is already there
+    found = store._read(lambda txn: txn.get(META_FORMAT_VERSION, db=store._meta), False)
+    if found != current and not (store.readonly and found in UPGRADABLE_VERSIONS):
+        version = int(found) if found and found.isdigit() else -1
+        raise FormatVersionError(f"chunk store {store.path}", version, FORMAT_VERSION)

@@ -1,0 +1,89 @@
+"""The LMDB store's side of the journal: small writes appended as one batch, compaction
+into ``chunks`` (``journal.py`` has the batch format and why; ``lmdb_store.py`` the
+sub-databases). All of it runs inside a write transaction of ``LmdbChunkStore``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import lmdb
+
+from ..errors import StorageError
+from .journal import (
+    BATCH_MAX_BYTES,
+    COMPACT_BYTES,
+    COMPACT_RECORDS,
+    JOURNAL_STATE,
+    encode_batch,
+    parse_batch,
+    sequence_key,
+)
+
+__all__ = ["META_JOURNAL", "JournalWrites"]
+
+META_JOURNAL = b"store/journal"
+
+
+class JournalWrites:
+    """The journal's in-transaction operations, mixed into ``LmdbChunkStore``."""
+
+    path: Path
+    _chunks: Any
+    _journal: Any
+    _meta: Any
+
+    def _add_records(
+        self, txn: lmdb.Transaction, records: dict[bytes, bytes]
+    ) -> tuple[tuple[int, bytes] | None, bool]:
+        """Store ``records`` (none stored yet) in ``txn``: as one journal batch, or in
+        ``chunks`` when they are large or the journal is full (compacting it first).
+        Returns the (sequence, batch) appended or None, and whether it compacted."""
+        if not records:
+            return None, False
+        size = sum(map(len, records.values()))
+        seq, count, journal_bytes = self._journal_state(txn)
+        if size > BATCH_MAX_BYTES:
+            txn.cursor(db=self._chunks).putmulti(list(records.items()), overwrite=False)
+            return None, False
+        if count + len(records) > COMPACT_RECORDS or journal_bytes + size > COMPACT_BYTES:
+            self._compact_in(txn)
+            txn.cursor(db=self._chunks).putmulti(list(records.items()), overwrite=False)
+            return None, True
+        batch = encode_batch(records)
+        txn.put(sequence_key(seq), batch, db=self._journal, append=True)
+        state = JOURNAL_STATE.pack(seq + 1, count + len(records), journal_bytes + len(batch))
+        txn.put(META_JOURNAL, state, db=self._meta)
+        return (seq, batch), False
+
+    def _journal_state(self, txn: lmdb.Transaction) -> tuple[int, int, int]:
+        """(next sequence number, records, bytes) of the journal in ``txn``."""
+        raw = txn.get(META_JOURNAL, db=self._meta)
+        if raw is None:
+            return 1, 0, 0
+        if len(raw) != JOURNAL_STATE.size:
+            raise StorageError(
+                f"the chunk store at {self.path} has a damaged journal state "
+                f"({len(raw)} bytes, not {JOURNAL_STATE.size}); restore it from a copy"
+            )
+        return JOURNAL_STATE.unpack(bytes(raw))
+
+    def _compact_in(self, txn: lmdb.Transaction) -> int:
+        """Move every journaled record into ``chunks`` and empty the journal, in
+        ``txn`` (journal invariant (2)). Returns how many records moved."""
+        seq, count, _ = self._journal_state(txn)
+        if not count:
+            return 0
+        rows: list[tuple[bytes, bytes]] = []
+        for _, batch in txn.cursor(db=self._journal):
+            addresses, offsets = parse_batch(batch)
+            raw = bytes(batch)  # copied: buffers die at the transaction's next write
+            rows.extend(
+                (a, raw[s:e])
+                for a, s, e in zip(addresses, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
+            )
+        txn.cursor(db=self._chunks).putmulti(rows, overwrite=False)
+        txn.drop(self._journal, delete=False)
+        txn.put(META_JOURNAL, JOURNAL_STATE.pack(seq, 0, 0), db=self._meta)
+        return len(rows)

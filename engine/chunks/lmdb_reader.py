@@ -1,0 +1,108 @@
+"""Point reads of chunk records in one LMDB transaction: the journal, then ``chunks``
+(``lmdb_store.py``'s layout; journal invariant (3))."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import lmdb
+
+from ..errors import StorageError
+from .journal import sequence_key
+
+if TYPE_CHECKING:
+    from .lmdb_store import LmdbChunkStore
+
+__all__ = ["SnapshotReader"]
+
+
+class SnapshotReader:
+    """Point reads of chunk records in one transaction, through the handle's journal
+    index first (a batch this snapshot holds has the only copy of its records),
+    then ``chunks``; an address found in neither refreshes the index from this
+    snapshot before it is called absent (journal invariant (3)).
+
+    Calling it returns the record (a buffer slice in a ``buffers`` transaction) or
+    None, as ``txn.get`` does; ``stored`` answers without fetching a batch.
+    """
+
+    __slots__ = ("_txn", "_store", "_chunks", "_seen_forgets", "_batches", "_present")
+
+    def __init__(self, store: LmdbChunkStore, txn: lmdb.Transaction) -> None:
+        self._txn = txn
+        self._store = store
+        self._chunks = store._chunks
+        self._seen_forgets = -1  # the index's ``forgets`` at this reader's last refresh
+        self._batches: dict[int, Any] = {}  # sequence -> batch (None: not in this snapshot)
+        self._present: dict[int, bool] = {}  # sequence -> whether this snapshot holds it
+
+    def __call__(self, address: bytes) -> Any:
+        while True:
+            record = self._journaled(address)
+            if record is None:
+                record = self._txn.get(address, db=self._chunks)
+            if record is not None or not self._refresh():
+                return record
+
+    def stored(self, address: bytes) -> bool:
+        while True:
+            where = self._store._index.get(address)
+            if where is not None and self._holds(where[0]):
+                return True
+            if self._txn.get(address, db=self._chunks) is not None:
+                return True
+            if not self._refresh():
+                return False
+
+    def journaled_in(self, low: bytes = b"", high: bytes | None = None) -> list[bytes]:
+        """The journaled addresses in [low, high] this snapshot holds, sorted."""
+        self._refresh()
+        index = self._store._index
+        found = []
+        for address in index.addresses():
+            if low <= address and (high is None or address <= high):
+                where = index.get(address)
+                if where is not None and self._holds(where[0]):
+                    found.append(address)
+        return sorted(found)
+
+    def _journaled(self, address: bytes) -> Any:
+        where = self._store._index.get(address)
+        if where is None:
+            return None
+        seq, start, end = where
+        batch = self._batches.get(seq, self)
+        if batch is self:
+            batch = self._batches[seq] = self._txn.get(sequence_key(seq), db=self._store._journal)
+        return None if batch is None else batch[start:end]
+
+    def _holds(self, seq: int) -> bool:
+        present = self._present.get(seq)
+        if present is None:
+            cursor = self._txn.cursor(db=self._store._journal)
+            present = self._present[seq] = cursor.set_key(sequence_key(seq))
+        return present
+
+    def _refresh(self) -> bool:
+        """Bring the index up to this snapshot, unless it is already and no entries
+        were dropped since; returns whether it did (then look again)."""
+        index, journal = self._store._index, self._store._journal
+        if journal is None or index.forgets == self._seen_forgets:
+            return False
+        cursor = self._txn.cursor(db=journal)
+        held = [int.from_bytes(key, "big") for key in cursor.iternext(values=False)]
+        if held:  # batches below the first are compacted away
+            index.forget_below(held[0])
+        else:
+            index.forget_below()
+        self._seen_forgets = index.forgets
+        for seq in held:
+            if not index.holds_batch(seq):
+                try:
+                    index.add(seq, self._txn.get(sequence_key(seq), db=journal))
+                except StorageError as exc:
+                    raise StorageError(
+                        f"the chunk store at {self._store.path} has a damaged journal batch "
+                        f"{seq} ({exc}); restore the store from a copy"
+                    ) from exc
+        return True

@@ -1,0 +1,46 @@
+"""``call_procedure``: a ``CALL dolt_<verb>(...)`` sent to its procedure, by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pyarrow as pa
+
+from ..errors import ObjectNotFound, ProgrammingError
+from .remotes import PROCEDURES as remote_procedures
+from .verbs import PROCEDURES
+
+__all__ = ["all_procedures", "call_procedure"]
+
+
+def call_procedure(session, name: str, args: Sequence[object]) -> pa.Table:
+    """Run procedure ``name`` with Dolt-style arguments; returns Dolt's result rows.
+
+    Args:
+        session: the ``Session`` to act on (its workspace, branch and transaction).
+        name: the procedure name, any letter case (``dolt_commit``, ``DOLT_MERGE``).
+        args: the arguments; each must be text (numbers are accepted as their text).
+
+    Raises:
+        ObjectNotFound: no such procedure, or a branch / revision / table it names.
+        ProgrammingError: unknown flags or wrong arguments.
+        OperationalError: the verb is refused in the repository's state (nothing to
+            commit, a merge in progress, ...); nothing changed.
+    """
+    procedures = all_procedures()
+    procedure = procedures.get(name.lower())
+    if procedure is None:
+        raise ObjectNotFound(
+            f"procedure {name!r} not found (ArborDB has: {', '.join(sorted(procedures))})"
+        )
+    texts = []
+    for value in args:
+        if value is None or isinstance(value, bytes | list | dict):
+            raise ProgrammingError(f"{name}: arguments must be text, got {value!r}")
+        texts.append(value if isinstance(value, str) else str(value))
+    return procedure(session, texts)
+
+
+def all_procedures() -> dict[str, Callable[..., pa.Table]]:
+    """Every procedure by name: the version verbs (verbs.py) and the remote ones (remotes.py)."""
+    return {**PROCEDURES, **remote_procedures}

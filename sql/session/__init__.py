@@ -1,0 +1,5 @@
+"""A connection's session: transactions, statement dispatch, results.
+
+    session.py     ``Session``: one branch, its transaction, each statement sent to its stage
+    results.py     ``Result`` and its kinds: rows, Arrow tables, DuckDB cursors
+"""
