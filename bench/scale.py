@@ -10,9 +10,13 @@ the process's anonymous resident memory (resident minus file-backed pages, so a
 memory-mapped store's page cache is not counted; sampled every millisecond) over
 what it held just before.
 
-    python -m bench.scale --rows 1000000 --shape bench
-    python -m bench.scale --rows 1000000 --shape llm
+    python -m bench.scale --sizes 1000000,4000000,16000000 --shape bench
+    python -m bench.scale --sizes 1000000,3000000 --shape llm
     python -m bench.scale --rows 100000 --shape llm --runs 1 --no-results   # quick look
+
+With several ``--sizes`` the section also shows how each figure grows from the
+smallest size to the largest (e.g. 16x rows -> 1.2x time for LIMIT 10), beside the
+growth of the same figure for DuckDB.
 """
 
 from __future__ import annotations
@@ -274,20 +278,55 @@ def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list[li
         shutil.rmtree(base, ignore_errors=True)
 
 
-def markdown(info: dict, rows: int, shape: str, runs: int, table, misses) -> str:
+def growth(shape: str, figures: list[dict]) -> list[list[str]]:
+    """How each figure grows from the smallest size to the largest, per engine:
+    rows of (figure, engine, smallest, largest, growth)."""
+    small, large = figures[0], figures[-1]
+    out = []
+    mib = lambda n: f"{n / 2**20:.0f} MiB"  # noqa: E731
+
+    def add(name: str, engine: str, a: float, b: float, fmt=fmt_seconds) -> None:
+        out.append([name, engine, fmt(a), fmt(b), f"{b / a:.2f}x" if a else "-"])
+
+    for engine, store in (("arbordb", "arbordb"), ("duckdb table", "duckdb")):
+        add("load time", engine, small["loads"][store]["s"], large["loads"][store]["s"])
+        add("load peak memory", engine, small["loads"][store]["grew"],
+            large["loads"][store]["grew"], mib)
+        add("disk after load", engine, small["disk"][store], large["disk"][store], mib)
+    for label in QUERIES[shape]:
+        for kind, name, fmt in (("cold", "cold", fmt_seconds), ("warm", "warm", fmt_seconds),
+                                ("grew", "peak memory", mib)):
+            for engine in QUERY:
+                add(f"{label} {name}", engine, small[label][kind][engine],
+                    large[label][kind][engine], fmt)
+    return out
+
+
+def markdown(info: dict, sizes: list[int], shape: str, runs: int, tables, misses, grown) -> str:
     head = ["metric", "arbordb", "comparison", "ratio", "target", "met"]
+    shown = ",".join(str(n) for n in sizes)
+    flag = f"--rows {shown}" if len(sizes) == 1 else f"--sizes {shown}"
     lines = [
-        f"## scale ({shape}): `python -m bench.scale --rows {rows} --shape {shape} --runs {runs}`",
+        f"## scale ({shape}): `python -m bench.scale {flag} --shape {shape} --runs {runs}`",
         "",
         f"Machine: {machine_line(info)}.",
         "",
         "Cold = the first query of a new process (open, query, fetch); warm = the same "
         "query again in that process. Memory = growth of anonymous RSS during the step.",
-        "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
     ]
-    lines += ["| " + " | ".join(r) + " |" for r in table]
+    for rows, table in zip(sizes, tables, strict=True):
+        lines += ["", f"### {rows:,} rows", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(r) + " |" for r in table]
+    if grown:
+        factor = sizes[-1] / sizes[0]
+        lines += [
+            "",
+            f"### Growth from {sizes[0]:,} to {sizes[-1]:,} rows ({factor:g}x rows)",
+            "",
+            "| figure | engine | smallest | largest | growth |",
+            "|---|---|---|---|---|",
+        ]
+        lines += ["| " + " | ".join(r) + " |" for r in grown]
     lines += ["", "Notes (targets missed):"]
     lines += [f"- {m}" for m in misses] or ["- every target met"]
     return "\n".join(lines)
@@ -296,19 +335,39 @@ def markdown(info: dict, rows: int, shape: str, runs: int, table, misses) -> str
 def main(argv: list[str] | None = None) -> None:
     parser = workload_parser("scale", __doc__, runs=3)
     parser.add_argument("--shape", choices=sorted(QUERIES), default="bench")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: sorted(int(n) for n in text.split(",")),
+        default=None,
+        help="comma-separated table sizes, smallest first in the output (overrides --rows)",
+    )
     args = parser.parse_args(argv)
+    sizes = args.sizes or [args.rows]
     info = machine()
-    table, misses, figures = run(args.rows, args.shape, args.runs, args.workdir)
+    tables, misses, figures = [], [], []
+    for rows in sizes:
+        table, missed, figure = run(rows, args.shape, args.runs, args.workdir)
+        tables.append(table)
+        misses += [f"{rows:,} rows: {m}" for m in missed]
+        figures.append(figure)
+        _print_table(table, f"{rows:,} rows")
+    grown = growth(args.shape, figures) if len(sizes) > 1 else []
+    if grown:
+        _print_table(grown, f"growth from {sizes[0]:,} to {sizes[-1]:,} rows")
     info["load_avg_1m_end"] = load_average()
-    widths = [max(len(r[i]) for r in table) for i in range(6)]
-    for r in table:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)), file=sys.stderr)
     json.dump(figures, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
     path = results_path(args)
     if path is not None:
-        text = markdown(info, args.rows, args.shape, args.runs, table, misses)
+        text = markdown(info, sizes, args.shape, args.runs, tables, misses, grown)
         write_section(path, f"scale-{args.shape}", text)
+
+
+def _print_table(table: list[list[str]], title: str) -> None:
+    print(title, file=sys.stderr)
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    for r in table:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)), file=sys.stderr)
 
 
 if __name__ == "__main__":

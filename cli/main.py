@@ -2,9 +2,10 @@
 
 Every command lives in ``cli/commands/`` as a thin click function that opens the
 repository through ``cli/client.py`` and runs SQL (``CALL dolt_<verb>(...)``,
-``dolt_*`` system tables). This module only builds the group, its global options
-(``-C PATH``) and :func:`main`, which shows every failure as one line on stderr
-(the mapping is ``cli/explain.py``'s ``explain``):
+``dolt_*`` system tables). This module only builds the group (``lazy_group.py``:
+a command's module is imported when it runs), its global options (``-C PATH``) and
+:func:`main`, which shows every failure as one line on stderr (the mapping is
+``cli/explain.py``'s ``explain``):
 
     FAILURE                                   EXIT   SHOWN AS
     click usage error (unknown flag, ...)     2      click's message + "Try ... --help"
@@ -25,9 +26,7 @@ from pathlib import Path
 
 import click
 
-from .client import Invocation
-from .commands import register
-from .explain import explain
+from .lazy_group import LazyGroup
 
 EXAMPLE = """
 \b
@@ -39,6 +38,7 @@ Example:
 
 
 @click.group(
+    cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=EXAMPLE,
 )
@@ -59,10 +59,9 @@ def cli(ctx: click.Context, directory: Path) -> None:
     holding a .arbor directory), like git and dolt.
     """
     if ctx.obj is None:  # the shell and the demo pass their own (see cli/client.py)
+        from .client import Invocation  # the SQL layer loads with the first command
+
         ctx.obj = Invocation(directory)
-
-
-register(cli)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()  # the reader went away (e.g. `arbor log | head`): not an error
         return 0
     except Exception as exc:
+        from .explain import explain  # the SQL layer's errors: loaded by the command
+
         explained = explain(exc)
         if explained is None:
             raise

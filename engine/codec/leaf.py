@@ -168,14 +168,72 @@ def decode_some(
     keys: bool,
 ) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
     """``decode_leaves`` of only the value columns ``wanted`` (indexes into ``types``),
-    and of the keys only when ``keys``; the other buffers are not touched."""
-    counts, widths, key_parts, column_parts = _parse_all(chunks)
-    firsts = np.cumsum([0] + [buffer_count(t) for t in types])
-    out = {}
-    for i in wanted:
-        lo, hi = int(firsts[i]), int(firsts[i + 1])
-        out[i] = concat_column(types[i], [bufs[lo:hi] for bufs in column_parts], counts)
-    return (_concat_keys(key_parts, widths, counts) if keys else None), out
+    and of the keys only when ``keys``; the other buffers are not touched.
+
+    The leaves' headers are read one call per leaf and laid out together with numpy
+    (``_headers``); only the wanted buffers are then sliced, so a narrow read of wide
+    leaves (two small columns beside a long text) does little per leaf."""
+    headers = _headers(chunks) if chunks else None
+    if headers is None:  # leaves of different buffer counts: parse each on its own
+        counts, widths, key_parts, column_parts = _parse_all(chunks)
+        firsts = np.cumsum([0] + [buffer_count(t) for t in types])
+        out = {}
+        for i in wanted:
+            lo, hi = int(firsts[i]), int(firsts[i + 1])
+            out[i] = concat_column(types[i], [bufs[lo:hi] for bufs in column_parts], counts)
+        return (_concat_keys(key_parts, widths, counts) if keys else None), out
+    counts, widths, starts, lengths = headers
+    views = [memoryview(c) for c in chunks]
+    k = 1 if widths[0] else 2  # the same buffer count: the same number of key buffers
+    firsts = k + np.cumsum([0] + [buffer_count(t) for t in types])
+
+    def sliced(lo: int, hi: int) -> list[list[memoryview]]:
+        s, n = starts[:, lo:hi].tolist(), lengths[:, lo:hi].tolist()
+        return [
+            [v[a : a + m] for a, m in zip(s_i, n_i, strict=True)]
+            for v, s_i, n_i in zip(views, s, n, strict=True)
+        ]
+
+    out = {i: concat_column(types[i], sliced(int(firsts[i]), int(firsts[i + 1])), counts) for i in wanted}
+    key_array = _concat_keys(sliced(0, k), widths.tolist(), counts) if keys else None
+    return key_array, out
+
+
+def _headers(
+    chunks: Sequence[bytes | memoryview],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """(row counts, key widths, buffer starts, buffer lengths) of leaves that all have
+    the same number of buffers (one row per leaf), or None when they do not.
+
+    Raises:
+        FormatVersionError: a chunk that is not a leaf of this format version.
+        ValueError: a leaf whose buffers run past its end.
+    """
+    first = _HEADER.unpack_from(chunks[0], 0)
+    b = first[2]
+    layout = struct.Struct(f"<BBHII{b}I")
+    try:
+        table = np.array([layout.unpack_from(c, 0) for c in chunks], np.int64)
+    except struct.error:
+        table = None
+    if table is None or (table[:, 2] != b).any():
+        return None
+    bad = (table[:, 0] != LEAF_VERSION) | (table[:, 1] != 0)
+    if bad.any():
+        row = table[int(np.argmax(bad))]
+        raise FormatVersionError("leaf node", int(row[0]), LEAF_VERSION)
+    lengths = table[:, 5:]
+    starts = np.empty_like(lengths)
+    pos = np.full(len(chunks), _HEADER.size + 4 * b, np.int64)
+    for j in range(b):
+        pos = (pos + 7) & ~7
+        starts[:, j] = pos
+        pos += lengths[:, j]
+    sizes = np.fromiter((len(c) for c in chunks), np.int64, len(chunks))
+    if (pos > sizes).any():
+        i = int(np.argmax(pos > sizes))
+        raise ValueError(f"leaf is truncated: needs {int(pos[i])} bytes, has {int(sizes[i])}")
+    return table[:, 3], table[:, 4], starts, lengths
 
 
 def leaf_keys(chunks: Sequence[bytes | memoryview]) -> pa.BinaryArray:

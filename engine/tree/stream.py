@@ -5,8 +5,11 @@ there), one lowest internal node at a time as the stream goes, and grouped into
 batches: the first about ``FIRST_BATCH_ROWS`` rows, each next one ``GROWTH`` times
 more, up to ``MAX_BATCH_ROWS``. A reader that stops early
 (a ``LIMIT``) has decoded one small batch; a full scan gets a few large ones. A
-group whose chunks pass ``MAX_BATCH_BYTES`` is cut into parts, so a batch's string
-data stays far below 2 GiB and streams never need 64-bit offsets.
+group's leaves are read and decoded ``MAX_BATCH_BYTES`` of chunk bytes at a time
+(the chunks a scan holds at once: a narrow read of wide leaves keeps little of
+them), and the decoded windows are joined into parts of up to ``PART_BYTES`` of
+decoded columns, so a batch's string data stays far below 2 GiB (streams never
+need 64-bit offsets) and DuckDB still gets large batches.
 
 Only the wanted value columns are decoded, the keys only when asked for (a range
 also needs them to trim: in the first group for a lower bound, in every group for
@@ -41,7 +44,8 @@ __all__ = ["ColumnCache", "Split", "splits", "stream"]
 FIRST_BATCH_ROWS = 2048
 GROWTH = 4
 MAX_BATCH_ROWS = 1 << 20
-MAX_BATCH_BYTES = 32 << 20  # chunk bytes per batch part (bounds a scan's working set)
+MAX_BATCH_BYTES = 4 << 20  # chunk bytes read and decoded at a time (a scan's working set)
+PART_BYTES = 4 << 20  # decoded bytes joined into one batch part (narrow reads of wide leaves)
 KEYS = -1  # the cache slot of a group's keys
 
 
@@ -169,12 +173,11 @@ def _decoded(
         {s: [] for s in slots} if cache is not None else None
     )
     held = 0
-    parts = _parts(nodes, addresses)
+    parts = _joined(nodes, types, wanted, keys, _parts(nodes, addresses))
     part = next(parts, None)
     while part is not None:
-        part_addresses, part_chunks = part
-        part_keys, values = nodes.decode_some(part_addresses, part_chunks, types, wanted, keys)
-        del part, part_chunks
+        part_keys, values = part
+        del part
         if prepare is not None:
             values = {s: prepare(v) for s, v in values.items()}
         if kept is not None:
@@ -190,6 +193,43 @@ def _decoded(
             for slot, kept_parts in _merged(kept, held).items():  # may stop there
                 cache.put((group, slot), kept_parts)
         yield part_keys, values
+
+
+def _joined(
+    nodes: NodeStore,
+    types: Sequence[pa.DataType],
+    wanted: Sequence[int],
+    keys: bool,
+    windows: Iterator[tuple[list[bytes], list[bytes]]],
+) -> Iterator[tuple[pa.BinaryArray | None, dict[int, pa.Array]]]:
+    """The windows' wanted columns decoded, consecutive windows joined into parts of
+    at least half ``PART_BYTES`` of decoded data (each window's chunks dropped once
+    decoded). A window that decodes to that much alone is handed on as it is, so only
+    narrow reads of wide leaves pay for a join (its copy comes from Arrow's pool)."""
+    pending: list[tuple[pa.BinaryArray | None, dict[int, pa.Array]]] = []
+    size = 0
+    for window_addresses, window_chunks in windows:
+        decoded = nodes.decode_some(window_addresses, window_chunks, types, wanted, keys)
+        del window_chunks
+        pending.append(decoded)
+        size += sum(_size(v) for v in decoded[1].values()) + (_size(decoded[0]) if keys else 0)
+        if 2 * size >= PART_BYTES:
+            yield _join(pending, keys)
+            pending, size = [], 0
+    if pending:
+        yield _join(pending, keys)
+
+
+def _join(
+    decoded: list[tuple[pa.BinaryArray | None, dict[int, pa.Array]]], keys: bool
+) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
+    if len(decoded) == 1:
+        return decoded[0]
+    joined_keys = pa.concat_arrays([k for k, _ in decoded]) if keys else None
+    slots = decoded[0][1].keys()
+    # a part is far below 2 GiB (half PART_BYTES plus one window), so its windows' columns
+    # all came back with 32-bit offsets and join as they are
+    return joined_keys, {s: pa.concat_arrays([v[s] for _, v in decoded]) for s in slots}
 
 
 MERGE_BYTES = 256 << 20  # cached parts of a group joined into one batch up to this size
@@ -213,7 +253,7 @@ READ_LEAVES = 128  # leaves read from the store at a time
 
 
 def _parts(nodes: NodeStore, addresses: list[bytes]) -> Iterator[tuple[list[bytes], list[bytes]]]:
-    """The group's leaves read a few at a time and cut into parts of at most
+    """The group's leaves read a few at a time and cut into windows of at most
     ``MAX_BATCH_BYTES`` chunk bytes (one leaf at least); deterministic in the chunks."""
     part_addresses: list[bytes] = []
     part_chunks: list[bytes] = []

@@ -59,15 +59,32 @@ def table_arrow(table: Table) -> pa.Table:
 
 class TableSource:
     """A table's rows as DuckDB scans them: each ``__arrow_c_stream__`` call opens a
-    new lazily read stream (``open`` builds it; see the module docstring)."""
+    new lazily read stream (``open`` builds it; see the module docstring).
 
-    __slots__ = ("open",)
+    ``__arrow_c_schema__`` lets DuckDB bind without opening a stream of its own (it
+    opened three per scan without it: two only to learn the schema). The schema
+    comes from a stream opened once (its first batch tells which string columns
+    arrive dictionary-encoded), and that stream is the one the first scan reads."""
+
+    __slots__ = ("open", "_schema", "_pending", "_lock")
 
     def __init__(self, open: Callable[[], pa.RecordBatchReader]) -> None:
         self.open = open
+        self._schema: pa.Schema | None = None
+        self._pending: pa.RecordBatchReader | None = None
+        self._lock = threading.Lock()  # DuckDB may scan from several threads
+
+    def __arrow_c_schema__(self) -> object:
+        with self._lock:
+            if self._schema is None:
+                self._pending = self.open()
+                self._schema = self._pending.schema
+            return self._schema.__arrow_c_schema__()
 
     def __arrow_c_stream__(self, requested_schema: object = None) -> object:
-        return self.open().__arrow_c_stream__(requested_schema)
+        with self._lock:
+            reader, self._pending = self._pending, None
+        return (reader or self.open()).__arrow_c_stream__(requested_schema)
 
 
 class Relations:

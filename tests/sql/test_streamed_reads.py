@@ -65,7 +65,7 @@ def test_a_query_over_more_than_the_cache_budget_is_right_and_stays_in_budget(co
 
 def test_memory_of_a_scan_is_bounded_by_the_batch_not_the_table(corpus, tmp_path):
     """RSS sampled in a fresh process: reading every body (~26 MB of text) with a
-    1 MiB batch limit and a 2 MiB cache grows the RSS by far less than the text."""
+    1 MiB read window and part and a 2 MiB cache grows the RSS by far less than the text."""
     path, data = corpus
     text_bytes = _expected_body_bytes(data)
     script = textwrap.dedent(
@@ -73,7 +73,7 @@ def test_memory_of_a_scan_is_bounded_by_the_batch_not_the_table(corpus, tmp_path
         import json, os, threading
         import arbordb
         from arbordb.engine.tree import stream
-        stream.MAX_BATCH_BYTES = 1 << 20
+        stream.MAX_BATCH_BYTES = stream.PART_BYTES = 1 << 20
         page = os.sysconf("SC_PAGE_SIZE")
 
         def rss():  # resident minus file-backed pages (the repository's mapped LMDB file)
@@ -144,6 +144,31 @@ def test_limit_stops_reading(corpus, monkeypatch):
         got = rows(con.cursor(), "SELECT id, body FROM docs LIMIT 3")
     assert [r[0] for r in got] == [0, 1, 2]
     assert len(batches) <= 2  # DuckDB may ask for one batch ahead, never the table
+
+
+def test_a_scan_opens_one_stream(corpus, monkeypatch):
+    """DuckDB learns the schema from ``__arrow_c_schema__`` and scans the stream
+    opened for it: one stream per scan, not three (two only to bind)."""
+    from arbordb.sql.read import relations
+
+    path, _ = corpus
+    opened: list[int] = []
+    real_batches = relations.Table.batches
+
+    def counted(self, *args, **kwargs):
+        opened.append(1)
+        return real_batches(self, *args, **kwargs)
+
+    monkeypatch.setattr(relations.Table, "batches", counted)
+    with arbordb.connect(path) as con:
+        cur = con.cursor()
+        got = rows(cur, "SELECT lang, count(*) FROM docs GROUP BY lang ORDER BY lang")
+        assert got == [("de", N - (N + 2) // 3), ("en", (N + 2) // 3)]
+        assert len(opened) == 1
+        opened.clear()
+        got = rows(cur, "SELECT count(*) FROM docs a JOIN docs b USING (id) WHERE a.id < 10")
+        assert got == [(10,)]
+        assert len(opened) == 2  # two table references, one stream each
 
 
 def test_a_key_range_reads_only_its_leaves(corpus, monkeypatch):
