@@ -26,6 +26,7 @@ Invariants (cited as ``# invariant (n)``):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 
 import duckdb

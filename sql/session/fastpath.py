@@ -38,9 +38,8 @@ from dataclasses import dataclass
 import pyarrow as pa
 from sqlglot import exp
 
-from arbordb.engine.codec.keys import encode_key
 from arbordb.engine.root import RootValue
-from arbordb.engine.table import Column, Schema, Table
+from arbordb.engine.table import Column, Schema, Table, encode_key
 
 from ..parse.holes import param_index
 from ..read import describe
