@@ -77,7 +77,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "stash": ("stash", "stash", "Set uncommitted changes aside, and put them back later."),
     "sql": ("sql", "sql", "Run SQL: a shell, one query, or a script."),
     "status": ("status", "status", "Show the branch and the changed tables."),
-    "table": ("table", "table", "Import and export table files."),
+    "table": ("table", "table", "Import, export, remove, rename and copy tables."),
     "tag": ("branch", "tag", "List, create or delete tags."),
     "test": ("checks", "test", "Run the data tests in dolt_tests."),
     "version": ("info", "version", "Show the installed ArborDB version."),
