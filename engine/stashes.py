@@ -67,12 +67,20 @@ class Stash:
         return f"WIP on refs/heads/{self.entry.branch}: {format_address(self.entry.head)} {subject}"
 
 
+_MAX_NAME_BYTES = 150  # with "/<20 digits>" it stays within the ref-name rules (refs.py (a))
+
+
 def check_stash_name(name: str) -> None:
-    """Refuse a stash name that cannot be part of a ref name (the branch-name rules)."""
+    """Refuse a stash name that cannot be part of a ref name (the branch-name rules, and
+    at most ``_MAX_NAME_BYTES`` bytes)."""
     try:
         check_branch_name(name)
     except InvalidInput as exc:
         raise InvalidInput(str(exc).replace("branch name", "stash name", 1)) from None
+    if len(name.encode("utf-8")) > _MAX_NAME_BYTES:
+        raise InvalidInput(
+            f"invalid stash name {name[:20]!r}...: at most {_MAX_NAME_BYTES} bytes of UTF-8"
+        )
 
 
 def list_stashes(store: ChunkStore, name: str | None = None) -> list[Stash]:

@@ -133,6 +133,8 @@ def test_stash_refusals_change_nothing(repo):
         repo.stash_pop(5)
     with pytest.raises(InvalidInput, match="invalid stash name"):
         repo.stash(name="a..b")
+    with pytest.raises(InvalidInput, match="at most 150 bytes"):
+        repo.stash(name="s" * 151)
     assert refs(repo) == before
 
 
