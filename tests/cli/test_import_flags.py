@@ -208,3 +208,21 @@ def test_exactly_one_mode(labels, tmp_path):
     refused(arbor(labels, "table", "import", "-a", "-r", "labels", path), "one of", code=2)
     refused(arbor(labels, "table", "import", "labels", path), "--create", code=2)
     assert len(_rows(labels, "SELECT * FROM labels")) == 4
+
+
+def test_schema_file_with_map_continue_and_force(repo, tmp_path):
+    schema = _write(tmp_path / "s.sql", "CREATE TABLE t (id BIGINT PRIMARY KEY, score DOUBLE)")
+    mapping = _write(tmp_path / "m.json", json.dumps({"key": "id"}))
+    path = _write(tmp_path / "a.csv", "key,score\n1,0.5\n2,bad\n3,0.25\n")
+    refused(arbor(repo, "table", "import", "-c", "-s", schema, "-m", mapping, "t", path), "line 3")
+    assert "t" not in [r["name"] for r in _rows(repo, "SHOW TABLES")]
+    ran = arbor(repo, "table", "import", "-c", "-s", schema, "-m", mapping, "--continue", "t", path)
+    assert ran.code == 0 and "a.csv, line 3: column 'score'" in ran.err
+    assert _rows(repo, "SELECT * FROM t ORDER BY id") == [
+        {"id": 1, "score": 0.5},
+        {"id": 3, "score": 0.25},
+    ]
+    refused(arbor(repo, "table", "import", "-c", "-s", schema, "-m", mapping, "t", path), "exists")
+    good = _write(tmp_path / "b.csv", "key,score\n7,1.5\n")
+    ok(arbor(repo, "table", "import", "-c", "-f", "-s", schema, "-m", mapping, "t", good))
+    assert _rows(repo, "SELECT * FROM t") == [{"id": 7, "score": 1.5}]

@@ -97,7 +97,7 @@ def histories(draw) -> list[dict]:
     return rows[::-1]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(histories())
 def test_every_drawn_line_leads_to_a_real_parent(rows):
     _check(rows)
