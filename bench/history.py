@@ -130,6 +130,8 @@ def bench_commits(root: Path, commits: int, report: Report) -> Path:
     ours: list[float] = []
     theirs: list[float] = []
     for c in range(commits):
+        if c and c % 500 == 0:
+            print(f"history: {c:,} commits", file=sys.stderr, flush=True)
         key = c % TABLE_ROWS
         start = time.perf_counter()
         _sql(con, "UPDATE t SET score = ? WHERE id = ?", [float(c), key])
@@ -185,7 +187,7 @@ run("SELECT count(*) FROM t")
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 (rows,) = run("SELECT count(*) FROM dolt_history_t")[0]
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(rows, (after - before) * 1024)
+print("history-rss", rows, (after - before) * 1024)
 """
 
 
@@ -198,7 +200,8 @@ def _peak_growth(kind: str, path: Path) -> tuple[int, int]:
         capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parent.parent,
     )
     check(done.returncode == 0, f"the {kind} dolt_history probe failed: {done.stderr[-2000:]}")
-    rows, grown = done.stdout.split()
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("history-rss ")]
+    _, rows, grown = line.split()
     return int(rows), int(grown)
 
 
