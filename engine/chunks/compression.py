@@ -9,10 +9,16 @@ A compressed record's body (after the record header of ``records.py``) is::
     1       n     one zstd frame of the FULL chunk: content size written, no
                   checksum (the record's xxh3 covers the chunk), no dictionary id
 
-Worked example: a 16,498-byte leaf of the benchmark table (id, 10-character label
-from 1,000 values, score) is stored as a 7,890-byte record: ``01``, the xxh3 of the
-leaf, ``00`` (level 0), then the frame ``28 b5 2f fd ...`` (magic, then the frame
-header stating 16,498 bytes of content).
+Worked example: the first leaf of the benchmark table (id, 10-character label from
+1,000 values, score; 200K rows), 15,216 bytes, is stored as a 7,258-byte record::
+
+    01                        kind 1
+    7f 15 d4 75 94 89 4c 7d   xxh3-64 of the leaf
+    00                        the leaf's level byte
+    28 b5 2f fd               zstd frame magic
+    60 70 3a                  frame header: single segment, content size
+                              0x3a70 + 256 = 15,216 bytes
+    35 ...                    the compressed blocks
 
 When and how, measured on the leaves of a freshly loaded repository (bench shape,
 200K rows, 377 leaves of ~16.5 KB; LLM text shape, 20K rows, 1,337 leaves of ~17 KB):
