@@ -34,10 +34,16 @@ When and how, measured on the leaves of a freshly loaded repository (bench shape
   (bench) and 0.260 (text); it is not used: a dictionary is one more object that
   every record would name, that garbage collection must keep and a remote must
   carry, for a 10-20% smaller repository.
-- per-column compression (each column buffer a frame of its own) would let a scan
-  skip the columns it does not read without decompressing them, but every codec
-  that addresses cells inside a leaf (``codec/layout.py``, ``patch.py``,
-  ``sparse.py``) reads the plain layout; compressing whole records keeps the leaf
+- what a read pays: a whole record is decompressed even when a scan decodes one
+  column of it. Cold scans measured raw against compressed stores in one run (new
+  process each, alternating, machine loaded ~7x its cores): GROUP BY over the bench
+  shape (1M rows) fastest 0.354 s raw against 0.377 s (+6.5%; medians too noisy to
+  read); the LLM filter (``lang``, ``quality`` of 100K text rows) 2.25 s against
+  4.79 s (2.1x), nearly all of it decompressing the text it does not read.
+- per-column compression (each column buffer a frame of its own, and a read that
+  asks for the buffers it decodes) would spare that; every codec that addresses
+  cells inside a leaf (``codec/layout.py``, ``patch.py``, ``sparse.py``) reads the
+  plain layout, so compressing whole records was done first: it keeps the leaf
   format, and those codecs, unchanged.
 
 The chunk's address stays the BLAKE3 of its uncompressed bytes: content addressing
