@@ -83,9 +83,9 @@ updates (1,847 leaf pairs, 16.7 KB each):
   at level 1 and 1,030 B at level 3, against 171 B and 162 B over lengths; level
   1 took ~2/3 of level 3's time there (loaded machine), so ``LENGTHS_LEVEL`` = 1.
 - same-length pairs whose bytes shifted (a label one byte longer, the next one
-  byte shorter) differ in most words: such a pair is not PATCHed at all when its
-  differing 8-byte words alone pass ``LARGE_PATCH`` (a large PATCH is weighed
-  against zstd, and loses to it when bytes shifted).
+  byte shorter) differ in most words: such a pair is not PATCHed at all when over
+  half its 8-byte words differ (a PATCH over ``1 / LARGE_PATCH`` of its chunk is
+  weighed against zstd, and loses to it when bytes shifted).
 - ``MERGE_GAP``: two differing bytes separated by at most this many equal bytes
   go into one op, since a new op costs two varints (>= 2 bytes).
 
@@ -233,17 +233,17 @@ def _patch_groups(
 
 def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
     """PATCH bodies of same-length pairs, computed for all pairs in one numpy pass;
-    None for a pair whose differing words alone make its body large (``LARGE_PATCH``)."""
+    None for a pair whose bytes shifted (over half its 8-byte words differ)."""
     lengths = np.fromiter((len(new) for _, new in pairs), np.int64, len(pairs))
     ends = np.cumsum(lengths)
     old = np.frombuffer(b"".join(base for base, _ in pairs), np.uint8)
     new = np.frombuffer(b"".join(new for _, new in pairs), np.uint8)
     whole = len(old) - len(old) % 8
     words = np.flatnonzero(old[:whole].view(np.uint64) != new[:whole].view(np.uint64))
-    # a body holds at least one literal byte per differing word, and one over
-    # 1 / LARGE_PATCH of its chunk loses to a zstd method when bytes shifted: skip
+    # bytes shifted (not written over) when over half the 8-byte words differ: such
+    # a PATCH loses to a zstd method, skip building it
     per_pair = np.bincount(np.searchsorted(ends, words * 8, "right"), minlength=len(pairs))
-    hopeless = per_pair[: len(pairs)] * LARGE_PATCH > lengths
+    hopeless = per_pair[: len(pairs)] * 16 > lengths
     if not hopeless.any():
         return list(patch_bodies(new, ends - lengths, ends, _differing_bytes(old, new, words)))
     keep = [pair for pair, drop in zip(pairs, hopeless.tolist(), strict=True) if not drop]

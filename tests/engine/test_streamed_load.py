@@ -143,3 +143,32 @@ def test_memory_of_a_load_is_bounded_by_the_batch_not_the_file(tmp_path):
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["rows"] == n
     assert result["grew"] < text_bytes // 2, (result, text_bytes)  # whole: ~2-3x the text
+
+
+def test_a_collection_during_a_streamed_load_refuses_its_commit(tmp_path, monkeypatch):
+    """Spilled chunks are garbage until the load's refs land: a collection that deletes
+    them meanwhile makes the load fail whole (CommitConflict), never land a ref to
+    missing chunks."""
+    monkeypatch.setattr(repo_module, "LOAD_BATCH_ROWS", 1000)
+    repo = arbordb.Repo(tmp_path / "r")
+    repo.write("a", _rows(10), primary_key=["id"])
+    repo.commit("first")
+    collector = arbordb.Repo(tmp_path / "r")
+    real_spill, collected = repo.ws.buffer.spill, []
+
+    def spill_then_collect():
+        real_spill()
+        if not collected:
+            collected.append(collector.db.gc())
+
+    monkeypatch.setattr(repo.ws.buffer, "spill", spill_then_collect)
+    with pytest.raises(arbordb.Error, match="garbage collection removed"):
+        repo.write("t", _rows(5_000), primary_key=["id"])
+    assert collected and collected[0]["deleted"] > 0
+    collector.close()
+    repo.close()
+    reopened = arbordb.Repo(tmp_path / "r")
+    assert reopened.tables() == ["a"] and reopened.table("a").equals(_rows(10))
+    with arbordb.connect(str(tmp_path / "r")) as con:
+        assert con.fsck() == []
+    reopened.close()

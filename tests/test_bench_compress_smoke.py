@@ -1,0 +1,32 @@
+"""The label-lengths benchmark and scale's load and disk rows run end to end at a
+small size (no speed asserted)."""
+
+from __future__ import annotations
+
+import json
+
+from bench import common, label_lengths, scale
+
+
+def test_label_lengths_benchmark_runs_and_writes_its_section(tmp_path, capsys):
+    results = tmp_path / "RESULTS.md"
+    results.write_text(common.RESULTS_HEADER)
+    label_lengths.main(["--rows", "20000", "--runs", "1", "--results", str(results), "--workdir", str(tmp_path)])
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload["median"]) == {"equal", "varying"}
+    assert payload["median"]["varying"]["pages"] > 0
+    assert "<!-- bench:label-lengths -->" in results.read_text()
+
+
+def test_scale_load_and_disk_rows_come_from_a_streamed_load(tmp_path):
+    table, _, figures = scale.run(3000, "bench", 1, tmp_path)
+    names = [row[0] for row in table]
+    assert names[:6] == [
+        "load time",
+        "load peak memory",
+        "load peak memory (DuckDB)",
+        "disk after load",
+        "disk after load (vs DuckDB)",
+        "disk after load (DuckDB)",
+    ]
+    assert figures["disk"]["arbordb"] > 0 and figures["parquet_bytes"] > 0
