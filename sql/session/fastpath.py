@@ -32,13 +32,13 @@ Invariants (cited as ``# invariant (n)``):
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 from sqlglot import exp
 
-from arbordb.engine.codec.keys import encode_key
+from arbordb.engine.codec.keys import key_encoder
 from arbordb.engine.root import RootValue
 from arbordb.engine.table import Column, Schema, Table
 
@@ -70,7 +70,7 @@ class Point:
     address: bytes
     name: str  # the stored name
     table: Table
-    key_types: list[pa.DataType]
+    encode: Callable[[Sequence[object]], bytes]  # key values -> key bytes
     key_python: list[tuple[type, ...]]
     key_operands: list[Operand]  # per primary-key column, in key order
 
@@ -93,7 +93,7 @@ def _resolve(root: RootValue, name: str, operands: dict[str, Operand], nodes) ->
         root[found],
         found,
         table,
-        list(schema.key_types),
+        key_encoder(schema.key_types),
         [k for k in kinds if k is not None],
         [operands[k] for k in key],
     )
@@ -108,7 +108,7 @@ def _key(point: Point, params: Sequence[object]) -> tuple[list[object], bytes] |
             return None
         values.append(value)
     try:
-        return values, encode_key(values, point.key_types)
+        return values, point.encode(values)
     except Exception:  # out of the column's range: the general path words it
         return None
 
