@@ -131,7 +131,8 @@ class _Cached:
         root = session.workspace.working
         if root is not self._root:
             found = root.find(self.name)
-            if self._point is None or found is None or root[found] != self._point.address:
+            old = self._point
+            if old is None or found != old.name or root[found] != old.address:
                 self._point = _resolve(root, self.name, self.operands, session.workspace.nodes)
                 self._extra = self._point and self.prepare(self._point)
             self._root = root
