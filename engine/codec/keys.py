@@ -94,7 +94,7 @@ import pyarrow as pa
 from ..errors import InvalidInput
 from .types import check_key_type, fixed_width, type_to_text
 
-__all__ = ["KEY_FORMAT_VERSION", "decode_key", "encode_key"]
+__all__ = ["KEY_FORMAT_VERSION", "decode_key", "encode_key", "key_encoder"]
 
 KEY_FORMAT_VERSION = 1  # on-disk format: bump on any change to the module docstring's rules
 
@@ -185,7 +185,7 @@ def _int_codec(f: _Field, signed: bool) -> tuple[_Encoder, _Decoder]:
     lo, hi = -bias, (1 << bits) - 1 - bias
 
     def encode(v: object) -> bytes:
-        if not isinstance(v, Integral) or isinstance(v, bool):
+        if type(v) is not int and (not isinstance(v, Integral) or isinstance(v, bool)):
             raise _wrong(f, v, "an int")
         i = int(v)
         if not lo <= i <= hi:
@@ -408,6 +408,29 @@ def encode_key(values: Sequence[object], types: Sequence[pa.DataType]) -> bytes:
         raise InvalidInput("a key needs at least one field type (types is empty)")
     encoders = [_codec(t)[0] for t in types]  # checks every type, NULL or not
     return b"".join(
+        b"\x00" if v is None else encode(v) for v, encode in zip(values, encoders, strict=True)
+    )
+
+
+def key_encoder(types: Sequence[pa.DataType]) -> Callable[[Sequence[object]], bytes]:
+    """``encode_key`` for one list of types, checked once: for keys encoded in a loop.
+    The returned function takes exactly ``len(types)`` values.
+
+    Raises:
+        UnsupportedType: a type cannot be a key field.
+        InvalidInput: ``types`` is empty.
+
+    Example:
+        >>> key_encoder([pa.string(), pa.int32()])(["a", 7]) == encode_key(["a", 7], [pa.string(), pa.int32()])
+        True
+    """
+    if len(types) == 0:
+        raise InvalidInput("a key needs at least one field type (types is empty)")
+    encoders = [_codec(t)[0] for t in types]
+    if len(encoders) == 1:
+        (encode,) = encoders
+        return lambda values: b"\x00" if values[0] is None else encode(values[0])
+    return lambda values: b"".join(
         b"\x00" if v is None else encode(v) for v, encode in zip(values, encoders, strict=True)
     )
 

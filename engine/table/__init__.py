@@ -13,7 +13,7 @@ normalisation, key encoding) is re-exported here: they import nothing from
 ``engine.tree``, ``engine.codec`` or ``engine.chunks`` (an import-linter contract).
 """
 
-from ..codec.keys import encode_key
+from ..codec.keys import key_encoder
 from ..codec.types import normalize_type
 from ..tree import NodeStore
 from ..tree.stream import ColumnCache
@@ -40,7 +40,7 @@ __all__ = [
     "decode_primary_keys",
     "decode_schema",
     "diff_schemas",
-    "encode_key",
+    "key_encoder",
     "encode_primary_keys",
     "encode_schema",
     "header_references",

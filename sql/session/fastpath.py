@@ -32,14 +32,14 @@ Invariants (cited as ``# invariant (n)``):
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 from sqlglot import exp
 
 from arbordb.engine.root import RootValue
-from arbordb.engine.table import Column, Schema, Table, encode_key
+from arbordb.engine.table import Column, Schema, Table, key_encoder
 
 from ..parse.holes import param_index
 from ..read import describe
@@ -69,7 +69,7 @@ class Point:
     address: bytes
     name: str  # the stored name
     table: Table
-    key_types: list[pa.DataType]
+    encode: Callable[[Sequence[object]], bytes]  # key values -> key bytes
     key_python: list[tuple[type, ...]]
     key_operands: list[Operand]  # per primary-key column, in key order
 
@@ -92,7 +92,7 @@ def _resolve(root: RootValue, name: str, operands: dict[str, Operand], nodes) ->
         root[found],
         found,
         table,
-        list(schema.key_types),
+        key_encoder(schema.key_types),
         [k for k in kinds if k is not None],
         [operands[k] for k in key],
     )
@@ -107,7 +107,7 @@ def _key(point: Point, params: Sequence[object]) -> tuple[list[object], bytes] |
             return None
         values.append(value)
     try:
-        return values, encode_key(values, point.key_types)
+        return values, point.encode(values)
     except Exception:  # out of the column's range: the general path words it
         return None
 
@@ -130,7 +130,8 @@ class _Cached:
         root = session.workspace.working
         if root is not self._root:
             found = root.find(self.name)
-            if self._point is None or found is None or root[found] != self._point.address:
+            old = self._point
+            if old is None or found != old.name or root[found] != old.address:
                 self._point = _resolve(root, self.name, self.operands, session.workspace.nodes)
                 self._extra = self._point and self.prepare(self._point)
             self._root = root

@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbordb.engine.codec.key_batch import decode_keys, encode_keys
-from arbordb.engine.codec.keys import decode_key, encode_key
+from arbordb.engine.codec.keys import decode_key, encode_key, key_encoder
 from arbordb.engine.errors import InvalidInput, UnsupportedType
 
 # --- value strategies and SQL order, per key type -----------------------------
@@ -108,6 +108,8 @@ def check_keys(types: list[pa.DataType], rows: list[tuple]) -> None:
     # The scalar encoder agrees byte for byte with the vectorised one.
     scalar = [encode_key(r, types) for r in rows]
     assert keys.to_pylist() == scalar
+    encode = key_encoder(types)  # and so does the encoder made once for these types
+    assert [encode(r) for r in rows] == scalar
 
     # Both decoders invert the encoding.
     decoded = decode_keys(keys, types)

@@ -38,6 +38,7 @@ OTHER = [
     "ALTER TABLE t DROP COLUMN label",
     "DROP TABLE t; CREATE TABLE t (id VARCHAR PRIMARY KEY, label VARCHAR, score DOUBLE)",
     "CREATE TEMP VIEW t AS SELECT 1 AS id, 'v' AS label, 0.5 AS score",
+    "ALTER TABLE t RENAME TO T",
     "BEGIN",
     "COMMIT",
 ]
