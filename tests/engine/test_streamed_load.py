@@ -107,6 +107,10 @@ def test_memory_of_a_load_is_bounded_by_the_batch_not_the_file(tmp_path):
         import arbordb
         from arbordb.engine import repo as repo_module
         repo_module.LOAD_BATCH_ROWS = 4096
+        # the node store's chunk cache (128 MiB by default) would hold this whole file:
+        # a small one shows what the load itself holds
+        from arbordb.engine.tree import nodes
+        nodes.NodeStore.__init__.__kwdefaults__["chunk_cache_bytes"] = 4 << 20
         page = os.sysconf("SC_PAGE_SIZE")
 
         def rss():  # resident minus file-backed pages (the repository's mapped LMDB file)
