@@ -31,13 +31,13 @@ Invariants (cited as ``# invariant (n)``):
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
 from sqlglot import exp
 
+from arbordb.engine.cache import LruCache
 from arbordb.engine.root import RootValue
 from arbordb.engine.table import Column, Schema, Table, key_encoder
 
@@ -331,8 +331,7 @@ class FastStatements:
     dropped first."""
 
     def __init__(self, size: int = SIZE) -> None:
-        self._plans: OrderedDict[str, PointSelect | PointUpdate | None] = OrderedDict()
-        self._size = size
+        self._plans: LruCache[str, PointSelect | PointUpdate | None] = LruCache(size)
 
     def get(self, sql: str) -> PointSelect | PointUpdate | None:
         return self._plans.get(sql)
@@ -341,7 +340,7 @@ class FastStatements:
         """Remember whether ``sql`` (parsed into ``statements``) has a fast plan, and return
         it. A SELECT is learned once it ran the general way (its template is compiled then)."""
         if sql in self._plans:
-            return self._plans[sql]
+            return self._plans.peek(sql)
         plan: PointSelect | PointUpdate | None = None
         if len(statements) == 1 and not statements[0].deep:
             statement = statements[0]
@@ -353,9 +352,7 @@ class FastStatements:
                     plan = PointSelect(point, count)
             elif isinstance(statement.tree, exp.Update):
                 plan = _update_of(statement.tree, count)
-        self._plans[sql] = plan
-        if len(self._plans) > self._size:
-            self._plans.popitem(last=False)
+        self._plans.put(sql, plan)
         return self._plans.get(sql)  # None when the cache holds nothing (size 0)
 
     def forget(self) -> None:

@@ -91,7 +91,7 @@ def test_hash_is_a_function_of_the_rows(rows, seed, change):
     assert table_hash(one, "t") != table_hash(two, "t")
     run(two, f"UPDATE t SET {column} = ? WHERE id = ?", [old, key])
     assert table_hash(one, "t") == table_hash(two, "t")
-    run(two, "CALL dolt_commit('-Am', 'done')")
+    run(two, "CALL dolt_commit('-Am', 'done', '--allow-empty')")  # build may have committed
     assert table_hash(two, "t", "HEAD") == table_hash(one, "t")
 
 
