@@ -113,7 +113,9 @@ def _key(point: Point, params: Sequence[object]) -> tuple[list[object], bytes] |
 
 
 class _Cached:
-    """A table resolved for the working root it was found in (kept while that root is)."""
+    """A table resolved for the working root it was found in and the node store of the
+    transaction that found it (kept while both are: a table bound to an ended
+    transaction's write buffer would write its edits where no commit flushes them)."""
 
     def __init__(self, name: str, operands: dict[str, Operand], count: int) -> None:
         self.name = name
@@ -121,20 +123,26 @@ class _Cached:
         self.operands = operands
         self.count = count
         self._root: RootValue | None = None
+        self._nodes: object = None
         self._point: Point | None = None
         self._extra: object = None
 
     def point(self, session, params) -> Point | None:
         if not isinstance(params, list | tuple) or len(params) != self.count:
             return None  # named parameters, or a wrong count the general path words
-        root = session.workspace.working
-        if root is not self._root:
+        root, nodes = session.workspace.working, session.workspace.nodes
+        if root is not self._root or nodes is not self._nodes:
             found = root.find(self.name)
             old = self._point
-            if old is None or found != old.name or root[found] != old.address:
-                self._point = _resolve(root, self.name, self.operands, session.workspace.nodes)
+            if (
+                old is None
+                or nodes is not self._nodes
+                or found != old.name
+                or root[found] != old.address
+            ):
+                self._point = _resolve(root, self.name, self.operands, nodes)
                 self._extra = self._point and self.prepare(self._point)
-            self._root = root
+            self._root, self._nodes = root, nodes
         return self._point if self._extra is not None else None
 
     def prepare(self, point: Point) -> object:

@@ -173,3 +173,28 @@ def test_the_first_update_of_a_text_is_fast(monkeypatch):
     monkeypatch.undo()
     assert cur.execute("SELECT label FROM t WHERE id = 3").fetchone() == ("first",)
     con.close()
+
+
+@pytest.mark.parametrize("autocommit", [False, True])
+def test_a_plan_kept_across_transactions_writes_where_the_commit_flushes(tmp_path, autocommit):
+    """A fast UPDATE learned in one transaction and run in a later one must write its
+    chunks through that transaction's buffer: every committed edit reads back in a new
+    connection."""
+    path = tmp_path / "r"
+    con = arbordb.connect(path, autocommit=autocommit)
+    cur = con.cursor()
+    cur.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, label VARCHAR, score DOUBLE)")
+    cur.executemany("INSERT INTO t VALUES (?, ?, ?)", [(i, f"l{i}", i / 4) for i in range(10)])
+    con.commit()
+    for round_ in range(3):
+        for key in (-1, 0, 3):  # a missing key, then rows (a new NULL rewrites the leaf)
+            cur.execute("UPDATE t SET label = ? WHERE id = ?", [None if key else f"r{round_}", key])
+            con.commit()
+            con.rollback()  # nothing to undo; the next statement starts a new transaction
+    con.close()
+    with arbordb.connect(path) as again:
+        rows = again.cursor().execute("SELECT id, label FROM t ORDER BY id").fetchall()
+    assert rows[0] == (0, "r2") and rows[3] == (3, None)
+    assert [r for r in rows if r[0] not in (0, 3)] == [
+        (i, f"l{i}") for i in range(10) if i not in (0, 3)
+    ]
