@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Literal
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
