@@ -260,7 +260,7 @@ def _one_row(schema: Schema, key: list[object], values: list[object]) -> pa.Tabl
 # --- learning the shapes ---------------------------------------------------------------
 
 
-def _operand(node: exp.Expression) -> Operand | None:
+def _operand(node: exp.Expr) -> Operand | None:
     """A ``?`` parameter or a literal; None for anything else."""
     index = param_index(node) if isinstance(node, exp.Placeholder) else None
     if index is not None:
@@ -316,7 +316,7 @@ def _plain(plan: PointPlan) -> bool:
     return plan.slot.version is None and kinds <= {"param", "const"}
 
 
-def _is_column(node: exp.Expression, tables: set[str]) -> bool:
+def _is_column(node: exp.Expr, tables: set[str]) -> bool:
     return (
         isinstance(node, exp.Column)
         and isinstance(node.this, exp.Identifier)

@@ -73,7 +73,7 @@ def _update_batch(session: WriteContext, tree: exp.Update, rows: Sequence[Sequen
     return update_many(session, tree, rows) if rows else None
 
 
-WRITERS: dict[type[exp.Expression], Writer] = {
+WRITERS: dict[type[exp.Expr], Writer] = {
     exp.Insert: insert,
     exp.Update: update,
     exp.Delete: delete,
@@ -83,13 +83,13 @@ WRITERS: dict[type[exp.Expression], Writer] = {
     exp.Alter: _alter,
 }
 
-BATCH_WRITERS: dict[type[exp.Expression], BatchWriter] = {
+BATCH_WRITERS: dict[type[exp.Expr], BatchWriter] = {
     exp.Insert: _insert_batch,
     exp.Update: _update_batch,
 }
 
 
-def _kind_in(table: dict, tree: exp.Expression):
+def _kind_in(table: dict, tree: exp.Expr):
     for kind in type(tree).__mro__:  # a subclass of a statement kind is that kind
         found = table.get(kind)
         if found is not None:
@@ -97,12 +97,12 @@ def _kind_in(table: dict, tree: exp.Expression):
     return None
 
 
-def writer_for(tree: exp.Expression) -> Writer | None:
+def writer_for(tree: exp.Expr) -> Writer | None:
     """The function that runs ``tree``, or None when it is not DDL or DML."""
     return _kind_in(WRITERS, tree)
 
 
-def write_many(session: WriteContext, tree: exp.Expression, rows: Sequence[Sequence[object]]) -> int | None:
+def write_many(session: WriteContext, tree: exp.Expr, rows: Sequence[Sequence[object]]) -> int | None:
     """Run ``tree`` once for all ``rows`` in one batch and return its row count, or
     None when it has no batch form (the caller runs it once per parameter set)."""
     batch = _kind_in(BATCH_WRITERS, tree)

@@ -114,7 +114,7 @@ def _with_defaults(values: exp.Values, columns: list[Column]) -> exp.Values:
 _NOT_A_CELL = object()
 
 
-def _cell(node: exp.Expression) -> object:
+def _cell(node: exp.Expr) -> object:
     """A VALUES item as ('const', value) or ('param', index), or _NOT_A_CELL."""
     operand = operands.operand(node)
     if operand.kind in ("const", "param"):
@@ -282,7 +282,7 @@ def _conflict_updates(
     target = schema.name
     existing = session.relations.scratch(old, target)
     excluded = session.relations.scratch(new, "excluded")
-    sets: dict[str, exp.Expression] = {}
+    sets: dict[str, exp.Expr] = {}
     for assignment in conflict.expressions:
         column = find_column(schema, assignment.this.name)
         sets[column.name] = assignment.expression.transform(_excluded_or_target, target)
@@ -306,7 +306,7 @@ def _conflict_updates(
     return updated
 
 
-def _excluded_or_target(node: exp.Expression, target: str) -> exp.Expression:
+def _excluded_or_target(node: exp.Expr, target: str) -> exp.Expr:
     """In an ON CONFLICT update: MySQL's VALUES(c) is excluded.c; a bare column is the
     target table's (as in Postgres)."""
     if (
