@@ -58,7 +58,9 @@ def _translate_members(wrapped: type, engine: type) -> None:
         if name.startswith("_") and name not in ("__init__", "__enter__", "__exit__"):
             continue
         if isinstance(member, property):
-            setattr(wrapped, name, property(_translating(wrapped.__name__, name, member.fget)))
+            getter = member.fget
+            assert getter is not None  # the engine's properties are all read-only getters
+            setattr(wrapped, name, property(_translating(wrapped.__name__, name, getter)))
         elif callable(member):
             setattr(wrapped, name, _translating(wrapped.__name__, name, member))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -155,7 +156,7 @@ def _literal_column(values: list[object], column: Column) -> pa.Array | None:
     allowed = (*allowed, type(None))
     if not all(type(v) in allowed for v in values):
         return None
-    if pa.types.is_timestamp(column.type) and any(v is not None and v.tzinfo for v in values):
+    if pa.types.is_timestamp(column.type) and any(isinstance(v, datetime) and v.tzinfo for v in values):
         return None
     try:
         return pa.array(values, column.type)
@@ -170,16 +171,18 @@ def _literal_batch(
     a value needs a cast or a DEFAULT needs evaluating."""
     if any(c is _NOT_A_CELL for row in cells for c in row):
         return None
-    if isinstance(params, Mapping) and any(c.kind == "param" for row in cells for c in row):
+    operand_rows = cast(list[list[operands.Operand]], cells)  # every item is a cell (above)
+    if isinstance(params, Mapping) and any(c.kind == "param" for row in operand_rows for c in row):
         return None
     given = {c.name: i for i, c in enumerate(columns)}
-    n = len(cells)
+    n = len(operand_rows)
     arrays = []
     for column in schema.columns:
         if column.name in given:
             i = given[column.name]
             values = [
-                params[row[i].value] if row[i].kind == "param" else row[i].value for row in cells
+                params[row[i].value] if row[i].kind == "param" else row[i].value
+                for row in operand_rows
             ]
         else:
             default = default_expr(column)
@@ -266,6 +269,7 @@ def _write_batch(
         put(session, name, table.insert(kept))
         return kept.num_rows
     hit = pa.array(found)
+    assert conflict is not None  # mode "update" comes only from an ON CONFLICT clause
     updated = _conflict_updates(session, table, old, batch.filter(hit), conflict, params)
     fresh = batch.filter(pa.array(~found))
     put(session, name, table.upsert(pa.concat_tables([fresh, updated])))
@@ -300,8 +304,10 @@ def _conflict_updates(
         keep = exp.select(*[exp.column(c.name, table=target) for c in schema.columns])
         keep = keep.from_(f"{existing} AS {quote_identifier(target)}")
         keep = keep.join(f"{excluded} AS excluded", on=join).where(exp.not_(where.this.copy()))
-        select = exp.union(select.where(where.this.copy()), keep, distinct=False)
-    updated = run_query(session, select, params)
+        query: exp.Query = exp.union(select.where(where.this.copy()), keep, distinct=False)
+    else:
+        query = select
+    updated = run_query(session, query, params)
     check_constraints(session, schema, updated)
     return updated
 
@@ -345,7 +351,8 @@ def insert_many(session: WriteContext, tree: exp.Insert, rows: Sequence[Sequence
         raise ProgrammingError(
             f"INSERT into {name!r}: {len(row)} values for {len(columns)} columns"
         )
-    cells = [_cell(v) for v in row]
+    # the caller checked that every value is a cell
+    cells = cast(list[operands.Operand], [_cell(v) for v in row])
     arrays: dict[str, list[object]] = {}
     for column, cell in zip(columns, cells, strict=True):
         if cell.kind == "param":
