@@ -68,8 +68,10 @@ class ProcedureContext(ReadContext, Protocol):
     """What the version verbs need from a session: reads, plus its transaction's state
     and the calls that move it (``Session`` in sql/session/session.py)."""
 
-    state: str
     gc_counts: dict[str, int]
+
+    @property
+    def state(self) -> str: ...
 
     def check_writable(self) -> None: ...
 

@@ -191,7 +191,7 @@ def _term(node: exp.Expr) -> _Term | None:
             values = [_value(node.args["low"]), _value(node.args["high"])]
             op = "BETWEEN"
         if values and all(v is not None and v.kind != "query" for v in values):
-            return _Term(ref[0], Conjunct(ref[1], op, tuple(values)))
+            return _Term(ref[0], Conjunct(ref[1], op, tuple(v for v in values if v is not None)))
     return None
 
 

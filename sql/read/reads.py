@@ -263,7 +263,7 @@ def _slot(table: exp.Table, ctes: set[str], terms: dict) -> Slot | None:
         return None
     if name.startswith("__arbor_"):
         return None  # a relation the session registered itself (writes use them)
-    is_time = version is not None and version_node.name == "TIMESTAMP"
+    is_time = version_node is not None and version is not None and version_node.name == "TIMESTAMP"
     revision = operand(version) if version is not None else None
     found = conjuncts_of(table, terms)
     plain = tuple(c for c in found if is_plain(c))

@@ -383,9 +383,8 @@ class Session:
         tree = statement.tree
         if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
             return self._transaction_statement(tree)
-        leaving = isinstance(tree, ProcedureCall) and (
-            procedure_call(tree)[0].lower() == "dolt_checkout"
-        )
+        call = procedure_call(tree) if isinstance(tree, ProcedureCall) else None
+        leaving = call is not None and call[0].lower() == "dolt_checkout"
         return self._atomic(lambda: self._dispatch(statement, params), leaving=leaving)
 
     def _atomic(self, work, *, leaving: bool = False) -> Result:
@@ -444,7 +443,9 @@ class Session:
         if isinstance(tree, ProcedureCall):
             from ..procedures.call import call_procedure
 
-            name, args = procedure_call(tree)
+            call = procedure_call(tree)
+            assert call is not None  # a ProcedureCall is a CALL statement
+            name, args = call
             values = [self._argument(a, params) for a in args]
             return ArrowResult(call_procedure(self, name, values))
         if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
