@@ -342,7 +342,7 @@ def can_insert_many(tree: exp.Insert) -> bool:
     )
 
 
-def insert_many(session: WriteContext, tree: exp.Insert, rows: Sequence[Sequence[object]]) -> int:
+def insert_many(session: WriteContext, tree: exp.Insert, rows: Sequence[Params]) -> int:
     """executemany of ``INSERT ... VALUES (?, ...)``: one batch, one engine apply."""
     refuse_returning(tree)
     name, table, columns = _insert_target(session, tree)
