@@ -8,7 +8,6 @@ from contextlib import contextmanager
 import click
 
 import arbordb
-from arbordb.engine.config import Config as EngineConfig
 
 from ..client import NotARepository, find_repository
 from ..errors import UsageError
@@ -44,7 +43,7 @@ def config(invocation, scope, listing, get_name, add, set_, unset) -> None:
         _run(settings, scope, listing, get_name, add or set_, unset)
 
 
-def _run(settings: EngineConfig, scope, listing, get_name, add, unset) -> None:
+def _run(settings: arbordb.Config, scope, listing, get_name, add, unset) -> None:
     if listing:
         merged = settings.items(scope) if scope else _merged(settings)
         out("".join(f"{name} = {value}\n" for name, value in merged.items()))
@@ -63,9 +62,8 @@ def _run(settings: EngineConfig, scope, listing, get_name, add, unset) -> None:
 
 
 @contextmanager
-def _settings(invocation, scope: str | None) -> Iterator[EngineConfig]:
-    """The settings of the repository here (global only outside one, or with --global):
-    an ``arbordb.Config``, or the engine's ``Config`` a ``Repo`` holds (its base class)."""
+def _settings(invocation, scope: str | None) -> Iterator[arbordb.Config]:
+    """The settings of the repository here (global only outside one, or with --global)."""
     if scope == "global":
         yield arbordb.Config()
         return
@@ -80,14 +78,14 @@ def _settings(invocation, scope: str | None) -> Iterator[EngineConfig]:
         yield repo.config
 
 
-def _merged(settings: EngineConfig) -> dict[str, str]:
+def _merged(settings: arbordb.Config) -> dict[str, str]:
     merged = settings.items("global")
     if settings.store is not None:
         merged.update(settings.items("local"))
     return dict(sorted(merged.items()))
 
 
-def _write_scope(settings: EngineConfig, scope: str | None) -> str:
+def _write_scope(settings: arbordb.Config, scope: str | None) -> str:
     if scope:
         return scope
     if settings.store is None:
