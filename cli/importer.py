@@ -311,11 +311,16 @@ def _read_csv(
     rejects: Rejects | None,
 ) -> pa.Table:
     keep_going = rejects is not None and rejects.keep_going
-    ragged = []
+    ragged: list[pacsv.InvalidRow] = []
+
+    def skip_ragged(row: pacsv.InvalidRow) -> str:
+        ragged.append(row)
+        return "skip"
+
     parse = pacsv.ParseOptions(
         delimiter=delimiter,
         newlines_in_values=True,
-        invalid_row_handler=(lambda row: ragged.append(row) or "skip") if keep_going else None,
+        invalid_row_handler=skip_ragged if keep_going else None,
     )
     header = _csv_header(path, delimiter)
     if not header:

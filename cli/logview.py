@@ -161,7 +161,7 @@ def graph_lines(rows: Sequence[Mapping[str, Any]]) -> list[tuple[str, list[str],
 def _join_duplicates(lanes: list[str]) -> list[str]:
     """Join every lane into the nearest lane on its left waiting for the same commit
     (swapping it leftwards first when other lanes lie between); ``lanes`` is updated."""
-    connectors = []
+    connectors: list[str] = []
     while True:
         dup = next((i for i in range(len(lanes) - 1, 0, -1) if lanes[i] in lanes[:i]), None)
         if dup is None:

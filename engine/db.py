@@ -189,7 +189,7 @@ class Database:
         rev = ws.revision(text)
         if rev.kind in (RevisionKind.WORKING, RevisionKind.STAGED):
             return (ws.working if rev.kind == RevisionKind.WORKING else ws.staged).address
-        return rev.address
+        return rev.commit
 
     def commit(self, address: bytes) -> Commit:
         return self.loader.load(address)
@@ -281,26 +281,26 @@ class Database:
             raise AlreadyExists(f"branch {new!r} already exists (use -f to overwrite it)")
         if new == old:
             return
-        mine = workspace is not None and workspace.branch == old
+        mine = workspace if workspace is not None and workspace.branch == old else None
         updates = [
-            RefUpdate(branch_ref(old), workspace.head if mine else head, None),
+            RefUpdate(branch_ref(old), mine.head if mine is not None else head, None),
             RefUpdate(branch_ref(new), target, head),
         ]
-        ws_old = workspace.ws_address if mine else self.store.get_ref(working_set_ref(old))
-        ws_moved = workspace.write_working_set() if mine else ws_old
+        ws_old = mine.ws_address if mine is not None else self.store.get_ref(working_set_ref(old))
+        ws_moved = mine.write_working_set() if mine is not None else ws_old
         ws_new = self.store.get_ref(working_set_ref(new))
         if ws_old is not None:
             updates.append(RefUpdate(working_set_ref(old), ws_old, None))
         if ws_moved is not None or ws_new is not None:
             updates.append(RefUpdate(working_set_ref(new), ws_new, ws_moved))
-        chunks = {}
+        chunks: dict[bytes, bytes] = {}
         if self.refs.default_branch() == old:
             chunks, update = self.refs.default_branch_update(new)
             updates.append(update)
-        if mine:
-            workspace.buffer.put_many(list(chunks.values()))
-            if not workspace.buffer.flush(logged(updates)):
-                workspace.refuse_lost_race()
+        if mine is not None:
+            mine.buffer.put_many(list(chunks.values()))
+            if not mine.buffer.flush(logged(updates)):
+                mine.refuse_lost_race()
         else:
             self.refs.update(updates, chunks)
 

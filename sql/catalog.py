@@ -267,7 +267,7 @@ def _declares_primary_key(definition: exp.ColumnDef) -> bool:
     )
 
 
-def _column_name(node: exp.Expression) -> str:
+def _column_name(node: exp.Expr) -> str:
     while isinstance(node, exp.Ordered):
         node = node.this
     return node.name

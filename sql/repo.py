@@ -44,12 +44,19 @@ def _translating(owner: str, name: str, method: Callable[..., Any]) -> Callable[
     return wrapper
 
 
+class Config(_EngineConfig):
+    __doc__ = _EngineConfig.__doc__
+
+
 class Repo(_EngineRepo):
     __doc__ = _EngineRepo.__doc__
 
-
-class Config(_EngineConfig):
-    __doc__ = _EngineConfig.__doc__
+    @property
+    def config(self) -> Config:
+        """The settings this repository sees, as an ``arbordb.Config`` (so what they
+        raise is an ``arbordb.Error`` too)."""
+        settings = super().config
+        return Config(settings.store, settings.global_path)
 
 
 def _translate_members(wrapped: type, engine: type) -> None:
@@ -57,8 +64,12 @@ def _translate_members(wrapped: type, engine: type) -> None:
     for name, member in list(vars(engine).items()):
         if name.startswith("_") and name not in ("__init__", "__enter__", "__exit__"):
             continue
+        if name in vars(wrapped):  # wrapped itself (Repo.config answers a translating Config)
+            continue
         if isinstance(member, property):
-            setattr(wrapped, name, property(_translating(wrapped.__name__, name, member.fget)))
+            getter = member.fget
+            assert getter is not None  # the engine's properties are all read-only getters
+            setattr(wrapped, name, property(_translating(wrapped.__name__, name, getter)))
         elif callable(member):
             setattr(wrapped, name, _translating(wrapped.__name__, name, member))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..client import Client, Invocation
+from ..client import Client, Invocation, invocation_of
 from ..errors import UsageError
 from .common import example, out, pass_invocation
 
@@ -41,7 +41,7 @@ def stash(ctx: click.Context, include_untracked: bool, all_: bool) -> None:
     Stashes are kept in the repository until popped, dropped or cleared.
     """
     if ctx.invoked_subcommand is None:
-        with ctx.find_object(Invocation).client() as client:
+        with invocation_of(ctx).client() as client:
             _push(client, include_untracked, all_)
     elif include_untracked or all_:
         raise UsageError("-u / -a apply to saving a stash: arbor stash -u (or arbor stash push -u)")

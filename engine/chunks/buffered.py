@@ -165,10 +165,10 @@ class BufferedChunkStore:
         """``flush`` with extra ``chunks``: they are written only if the commit succeeds.
         ``gc_epoch``: the caller's epoch, checked instead of this wrapper's (the
         caller then handles ``GcEpochMoved``)."""
-        batch = {**self._pending, **chunks} if chunks else self._pending
-        hints = {**self._bases, **bases} if bases else self._bases
+        batch: Mapping[bytes, bytes] = {**self._pending, **chunks} if chunks else self._pending
+        hints: Mapping[bytes, bytes] = {**self._bases, **bases} if bases else self._bases
         held = {**self._base_chunks, **base_chunks} if base_chunks else self._base_chunks
-        made = {**self._deltas, **deltas} if deltas else self._deltas
+        made: Mapping[bytes, bytes] = {**self._deltas, **deltas} if deltas else self._deltas
         if self._children is not None:  # invariant (4)
             batch, hints, made = self._reachable(batch, ref_updates, chunks, hints, made)
         while True:
@@ -224,12 +224,11 @@ class BufferedChunkStore:
             if address not in kept:
                 continue
             steps = 0
-            while base in batch and base not in kept and steps < len(batch):
-                base, steps = hints.get(base), steps + 1  # past a superseded version
-                if base is None:
-                    break
-            if base is not None and base != address:
-                rehinted[address] = base
+            found: bytes | None = base
+            while found is not None and found in batch and found not in kept and steps < len(batch):
+                found, steps = hints.get(found), steps + 1  # past a superseded version
+            if found is not None and found != address:
+                rehinted[address] = found
         bodies = {a: b for a, b in made.items() if a in kept and rehinted.get(a) == hints.get(a)}
         return kept, rehinted, bodies
 

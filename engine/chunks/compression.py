@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import TypedDict
 
 import zstandard
 
@@ -65,7 +66,15 @@ MIN_SIZE = 256  # smaller chunks stay raw: a frame's header alone is ~10 bytes
 MIN_GAIN = 8  # compress only when that saves at least 1/8 of the chunk
 MAX_CHUNK = 1 << 30  # a frame claiming more is damaged, never a huge allocation
 _THREADS_FROM = 64  # chunks per batch from which zstd compresses on two threads
-_PARAMS = {"write_content_size": True, "write_checksum": False, "write_dict_id": False}
+class FrameParams(TypedDict):
+    """The zstd frame flags every chunk and delta is written with."""
+
+    write_content_size: bool
+    write_checksum: bool
+    write_dict_id: bool
+
+
+_PARAMS: FrameParams = {"write_content_size": True, "write_checksum": False, "write_dict_id": False}
 
 _local = threading.local()
 

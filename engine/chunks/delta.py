@@ -104,6 +104,7 @@ import zstandard
 
 from ..errors import CorruptChunk
 from ..parallel import in_halves
+from .compression import FrameParams
 
 METHOD_PATCH = 0
 METHOD_ZSTD = 1
@@ -130,7 +131,7 @@ PATCH_BATCH_BYTES = 2 << 20
 _NUMPY_OPS = 56
 _MIN_BASE = 64  # shorter bases make no useful zstd dictionary
 
-_ZSTD_PARAMS = {"write_content_size": True, "write_checksum": False, "write_dict_id": False}
+_ZSTD_PARAMS: FrameParams = {"write_content_size": True, "write_checksum": False, "write_dict_id": False}
 
 
 def max_output(base_len: int) -> int:

@@ -103,7 +103,9 @@ class SnapshotReader:
         for seq in held:
             if not index.holds_batch(seq):
                 try:
-                    index.add(seq, self._txn.get(sequence_key(seq), db=journal))
+                    batch = self._txn.get(sequence_key(seq), db=journal)
+                    assert batch is not None  # seq was listed in this same read transaction
+                    index.add(seq, batch)
                 except StorageError as exc:
                     raise StorageError(
                         f"the chunk store at {self._store.path} has a damaged journal batch "

@@ -120,7 +120,7 @@ import struct
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Literal, NamedTuple, TypeVar, overload
 
 import lmdb
 
@@ -403,7 +403,7 @@ class LmdbChunkStore(JournalWrites):
     def resolve_prefix(self, text_prefix: str) -> bytes:
         low, high = prefix_range(text_prefix)
 
-        def read(txn: lmdb.Transaction) -> bytes:
+        def read(txn: lmdb.Transaction[bytes]) -> bytes:
             cursor = txn.cursor(db=self._chunks)
             first: list[bytes] = []
             count = 0
@@ -422,14 +422,14 @@ class LmdbChunkStore(JournalWrites):
     def iter_addresses(self) -> Iterator[bytes]:
         after: bytes | None = None
         while True:
-            batch = self._read(lambda txn, start=after: self._address_batch(txn, start), False)
+            batch = self._read(partial(self._address_batch, after=after), False)
             yield from batch
             if len(batch) < _ITER_BATCH:
                 break
             after = batch[-1]
         yield from self._read(lambda txn: SnapshotReader(self, txn).journaled_in())
 
-    def _address_batch(self, txn: lmdb.Transaction, after: bytes | None) -> list[bytes]:
+    def _address_batch(self, txn: lmdb.Transaction[bytes], after: bytes | None) -> list[bytes]:
         cursor = txn.cursor(db=self._chunks)
         if not (cursor.set_range(after) if after is not None else cursor.first()):
             return []
@@ -520,7 +520,12 @@ class LmdbChunkStore(JournalWrites):
             with self._write_lock:  # invariant (9)
                 self._gate.alone(lambda: shrunk.__setitem__(0, self._shrink()))
             if shrunk[0]:  # the copy numbers transactions afresh: mark this state again
-                self._write(lambda txn: (True, self._note_gc(txn, len(keep))))
+
+                def note(txn: lmdb.Transaction) -> tuple[bool, None]:
+                    self._note_gc(txn, len(keep))
+                    return True, None
+
+                self._write(note)
         return self._gc_counts(len(keep), deleted, freed, shrunk[0])
 
     def _note_gc(self, txn: lmdb.Transaction, kept: int) -> None:
@@ -656,7 +661,7 @@ class LmdbChunkStore(JournalWrites):
     def list_refs(self, prefix: str = "") -> dict[str, bytes]:
         start = prefix.encode("utf-8")
 
-        def read(txn: lmdb.Transaction) -> dict[str, bytes]:
+        def read(txn: lmdb.Transaction[bytes]) -> dict[str, bytes]:
             cursor = txn.cursor(db=self._refs)
             out: dict[str, bytes] = {}
             if cursor.set_range(start):
@@ -697,12 +702,23 @@ class LmdbChunkStore(JournalWrites):
 
     # --- transactions -------------------------------------------------------------
 
-    def _read(self, fn: Callable[[lmdb.Transaction], _T], buffers: bool = True) -> _T:
+    @overload
+    def _read(self, fn: Callable[[lmdb.Transaction[bytes]], _T], buffers: Literal[False]) -> _T: ...
+
+    @overload
+    def _read(self, fn: Callable[[lmdb.Transaction], _T], buffers: bool = True) -> _T: ...
+
+    def _read(
+        self,
+        fn: Callable[[lmdb.Transaction[bytes]], _T] | Callable[[lmdb.Transaction], _T],
+        buffers: bool = True,
+    ) -> _T:
         """Run ``fn`` in a fresh read transaction (a snapshot), adopting a grown map."""
         while True:
             self._gate.enter()  # invariant (3)
             try:
-                with self._env.begin(buffers=buffers) as txn:
+                # lmdb's stubs type begin() only for a literal buffers flag
+                with self._env.begin(buffers=buffers) as txn:  # type: ignore[call-overload]
                     return fn(txn)
             except lmdb.MapResizedError:
                 pass  # another process grew the map past ours: adopt it, then retry
@@ -733,7 +749,8 @@ class LmdbChunkStore(JournalWrites):
             while True:
                 self._gate.enter()  # invariant (3)
                 try:
-                    txn = self._env.begin(write=True, buffers=buffers)
+                    # lmdb's stubs type begin() only for a literal buffers flag
+                    txn = self._env.begin(write=True, buffers=buffers)  # type: ignore[call-overload]
                 except lmdb.MapResizedError:
                     self._gate.leave()
                     self._gate.alone(self._adopt_map)
@@ -747,7 +764,7 @@ class LmdbChunkStore(JournalWrites):
                         txn.commit()
                 except lmdb.MapFullError:
                     self._gate.leave()  # invariant (4): abort, double the map, run again
-                    self._gate.alone(lambda t=txn: (t.abort(), self._double_map()))
+                    self._gate.alone(partial(self._abort_and_grow, txn))
                     continue
                 except BaseException as exc:
                     self._gate.leave()
@@ -774,6 +791,10 @@ class LmdbChunkStore(JournalWrites):
 
     def _adopt_map(self) -> None:
         self._env.set_mapsize(0)  # LMDB reads the size another process set
+
+    def _abort_and_grow(self, txn: lmdb.Transaction) -> None:
+        txn.abort()
+        self._double_map()
 
     def _double_map(self) -> None:
         self._env.set_mapsize(2 * self._env.info()["map_size"])

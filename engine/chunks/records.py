@@ -290,8 +290,8 @@ def _rebuild(
     while address not in known:
         chain.append(address)
         depth, base = links[address]
-        below = links.get(base, (0, None))[0]
-        if below >= depth:  # invariant (2); also ends a cycle of bases
+        below = links.get(base, (0, None))[0] if base is not None else 0
+        if base is None or below >= depth:  # invariant (2); also ends a cycle of bases
             raise CorruptChunk(
                 address, f"its delta depth {depth} is not above its base's {below}", 9
             )
@@ -527,7 +527,7 @@ def chain_roots_of(records: Mapping[bytes, bytes], known_roots: Mapping[bytes, b
     base's entry in ``known_roots``. A root found once stays a root (a raw record is
     never rewritten), so a writer may remember these; one deleted since is caught
     where every delta base is (``lmdb_store`` invariant (6))."""
-    found = {}
+    found: dict[bytes, bytes] = {}
     for address, record in records.items():
         if record[:1] == _DELTA_KIND_BYTE and len(record) > DELTA_HEADER_LEN:
             base = record[10:DELTA_HEADER_LEN]

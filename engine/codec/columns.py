@@ -103,6 +103,7 @@ class PreparedColumn:
         self.length = len(array)
         self.child: PreparedColumn | None = None
         self.offsets: np.ndarray | None = None
+        self.values: np.ndarray | None = None  # None only for a list (its child holds them)
         self.width = value_width(t)
         self.valid = _validity(array)
         if pa.types.is_boolean(t):
@@ -113,12 +114,11 @@ class PreparedColumn:
             if self.valid is not None:
                 self.values &= self.valid
         elif _is_var_width(t) or _is_list(t):
-            offsets = np.frombuffer(array.buffers()[1], _offset_dtype(t))[
+            offsets: np.ndarray = np.frombuffer(array.buffers()[1], _offset_dtype(t))[
                 array.offset : array.offset + len(array) + 1
             ]
             self.offsets = offsets
             if _is_list(t):
-                self.values = None
                 child = array.values  # the full child array; offsets index into it
                 self.child = PreparedColumn(child)
             else:
@@ -154,13 +154,18 @@ class PreparedColumn:
             if self.child is not None:
                 parts.extend(self.child.parts(lo, hi))
             else:
-                parts.append(memoryview(self.values[lo:hi]))
+                parts.append(self.flat_values()[lo:hi].data)
         elif self.width is None:  # bool
-            parts.append(np.packbits(self.values[start:stop], bitorder="little").tobytes())
+            parts.append(np.packbits(self.flat_values()[start:stop], bitorder="little").tobytes())
         else:
             w = self.width
-            parts.append(memoryview(self.values[start * w : stop * w]))
+            parts.append(self.flat_values()[start * w : stop * w].data)
         return parts
+
+    def flat_values(self) -> np.ndarray:
+        """The values of a column that is not a list (a list keeps them in its child)."""
+        assert self.values is not None
+        return self.values
 
     def row_sizes(self) -> np.ndarray:
         """Bytes each row adds to a leaf (int64 per row); a pure function of the row."""
@@ -179,10 +184,11 @@ def _empty_null_slots(array: pa.Array) -> pa.Array:
     t = array.type
     if array.null_count == 0 or not (_is_var_width(t) or _is_list(t)):
         return array
-    offsets = np.frombuffer(array.buffers()[1], _offset_dtype(t))[
+    offsets: np.ndarray = np.frombuffer(array.buffers()[1], _offset_dtype(t))[
         array.offset : array.offset + len(array) + 1
     ]
     valid = _validity(array)
+    assert valid is not None  # null_count > 0 here
     if np.any(np.diff(offsets)[~valid]):
         return pa.array(array.to_pylist(), type=t)
     return array
@@ -200,7 +206,7 @@ def _canonical_floats(values: np.ndarray, t: pa.DataType) -> np.ndarray:
         f = values.view(np.float64)
         nan = np.isnan(f)
         if nan.any():
-            bits = values.view(np.uint64).copy()
+            bits: np.ndarray = values.view(np.uint64).copy()
             bits[nan] = _NAN64
             return bits.view(np.uint8)
     elif pa.types.is_float32(t):
@@ -248,7 +254,7 @@ def concat_column(t: pa.DataType, leaves: Sequence[Sequence[memoryview]], counts
     return pa.Array.from_buffers(t, n, [validity, data])
 
 
-def concat_offsets(parts: Sequence[memoryview], counts: np.ndarray) -> tuple[bytes, np.ndarray]:
+def concat_offsets(parts: Sequence[bytes | memoryview], counts: np.ndarray) -> tuple[bytes, np.ndarray]:
     """Join per-leaf offsets (each starting at 0) into one offsets buffer: int32, or
     int64 when the last offset passes ``OFFSET_LIMIT``. Also returns each leaf's
     data length."""

@@ -39,7 +39,10 @@ assert _HEADER.size == 12
 
 
 def encode_internal(
-    level: int, keys: Sequence[bytes], addresses: Sequence[bytes], counts: Sequence[int]
+    level: int,
+    keys: Sequence[bytes],
+    addresses: Sequence[bytes],
+    counts: Sequence[int] | np.ndarray,
 ) -> bytes:
     n = len(keys)
     w = len(keys[0]) if n else 0

@@ -10,6 +10,7 @@ over rows in Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -135,6 +136,7 @@ def _decode_fixed(mat: np.ndarray, f: _Field) -> np.ndarray:
         if nan.any() and (u[nan] != _FLOAT_NAN[w]).any():
             raise _malformed(f, "a NaN is not the canonical quiet NaN")
         return u
+    assert f.storage is not None  # int, date and timestamp fields have a storage dtype
     return _sign_flip(u, f.bits).view(f.storage)
 
 
@@ -143,7 +145,7 @@ def _decode_fixed(mat: np.ndarray, f: _Field) -> np.ndarray:
 # Each field yields its encodings for all rows, as an (n, k) uint8 matrix when every
 # row takes k bytes, else as a pa.binary() array; keys are their row-wise concatenation.
 
-_Piece = np.ndarray | pa.BinaryArray
+_Piece: TypeAlias = "np.ndarray | pa.BinaryArray"
 
 
 def _binary(offsets: np.ndarray, data: np.ndarray) -> pa.BinaryArray:
@@ -175,6 +177,7 @@ def _fixed_block(parts: list[tuple[np.ndarray, np.ndarray | None]]) -> _Piece:
         full[:, pos] = VALUE if valid is None else valid  # NULL marker 0x00
         full[:, pos + 1 : pos + 1 + w] = values
         if valid is not None:
+            assert keep is not None  # made above whenever some field has a validity mask
             keep[:, pos + 1 : pos + 1 + w] = valid[:, None]
             lengths -= w * ~valid
         pos += 1 + w
@@ -401,7 +404,7 @@ def decode_keys(keys: pa.BinaryArray, types: Sequence[pa.DataType]) -> list[pa.A
     offsets, data = _key_buffers(keys)
     n = len(offsets) - 1
     if all(f.kind != "bytes" for f in fields):
-        width = sum(1 + f.width for f in fields)
+        width = sum(1 + f.size for f in fields)
         if len(data) == n * width and (np.diff(offsets) == width).all():
             return _decode_matrix(data.reshape(n, width), fields)
     return _decode_walk(offsets, data, fields)
@@ -414,9 +417,9 @@ def _decode_matrix(mat: np.ndarray, fields: list[_Field]) -> list[pa.Array]:
     for f in fields:
         if (mat[:, pos] != VALUE).any():
             raise _malformed(f, "a marker byte is not 0x01 in a key of full width")
-        values = _decode_fixed(mat[:, pos + 1 : pos + 1 + f.width], f)
+        values = _decode_fixed(mat[:, pos + 1 : pos + 1 + f.size], f)
         out.append(_fixed_array(f, all_valid, values))
-        pos += 1 + f.width
+        pos += 1 + f.size
     return out
 
 
@@ -443,7 +446,7 @@ def _decode_walk(offsets: np.ndarray, data: np.ndarray, fields: list[_Field]) ->
             out.append(_bytes_array(f, data, start, stop, valid, escaped))
             pos = stop + valid  # past the terminator, or past a NULL marker
         else:
-            w = f.width
+            w = f.size
             at = start[valid] if nulls else start
             if (at + w > (ends[valid] if nulls else ends)).any():
                 raise _malformed(f, "a key ends inside this field")

@@ -127,9 +127,14 @@ class _Field:
     storage: np.dtype | None  # dtype of the Arrow values buffer (floats: unsigned bits)
 
     @property
-    def bits(self) -> int:
+    def size(self) -> int:
+        """The value-part width of a fixed-width field (never asked of string/binary)."""
         assert self.width is not None
-        return 8 * self.width
+        return self.width
+
+    @property
+    def bits(self) -> int:
+        return 8 * self.size
 
 
 _FIELDS: dict[pa.DataType, _Field] = {}
@@ -179,8 +184,10 @@ def _wrong(f: _Field, v: object, expected: str) -> InvalidInput:
     )
 
 
-def _int_codec(f: _Field, signed: bool) -> tuple[_Encoder, _Decoder]:
-    w, bits = f.width, f.bits
+def _int_codec(
+    f: _Field, signed: bool
+) -> tuple[_Encoder, Callable[[bytes, int], tuple[int, int]]]:
+    w, bits = f.size, f.bits
     bias = 1 << (bits - 1) if signed else 0
     lo, hi = -bias, (1 << bits) - 1 - bias
 
@@ -192,14 +199,14 @@ def _int_codec(f: _Field, signed: bool) -> tuple[_Encoder, _Decoder]:
             raise InvalidInput(f"key value {i} does not fit {f.text} (range {lo}..{hi})")
         return b"\x01" + (i + bias).to_bytes(w, "big")
 
-    def decode(key: bytes, pos: int) -> tuple[object, int]:
+    def decode(key: bytes, pos: int) -> tuple[int, int]:
         return int.from_bytes(_take(key, pos, w, f), "big") - bias, pos + w
 
     return encode, decode
 
 
 def _float_codec(f: _Field) -> tuple[_Encoder, _Decoder]:
-    w, bits = f.width, f.bits
+    w, bits = f.size, f.bits
     fmt, ufmt = (">d", ">Q") if w == 8 else (">f", ">I")
     sign, every = 1 << (bits - 1), (1 << bits) - 1
 
@@ -448,7 +455,7 @@ def decode_key(key: bytes, types: Sequence[pa.DataType]) -> tuple:
     if len(types) == 0:
         raise InvalidInput("a key needs at least one field type (types is empty)")
     key = bytes(key)
-    pos, out = 0, []
+    pos, out = 0, list[object]()
     for t in types:
         decode = _codec(t)[1]
         if pos >= len(key):

@@ -79,7 +79,7 @@ class LeafLayouts:
 
     def split(self) -> list[bytes]:
         """The (possibly edited) buffer cut back into one bytes object per leaf."""
-        raw = memoryview(self.buffer)
+        raw = self.buffer.data
         ends = self.chunk_start + self.sizes
         return [raw[a:b].tobytes() for a, b in zip(self.chunk_start.tolist(), ends.tolist(), strict=True)]
 
@@ -110,7 +110,7 @@ def _joined(chunks: Sequence[bytes], starts: np.ndarray, sizes: np.ndarray) -> n
     """
     total = int(starts[-1] + ((sizes[-1] + 7) & ~7)) if len(sizes) else 0
     out = np.frombuffer(pa.allocate_buffer(total), np.uint8)
-    view = memoryview(out)
+    view = out.data
     for chunk, start, size in zip(chunks, starts.tolist(), sizes.tolist(), strict=True):
         view[start : start + size] = chunk
         pad = -size % 8

@@ -76,9 +76,9 @@ class PreparedKeys:
             lengths = self.lengths[start:stop]
             w = int(lengths[0])
             if w > 0 and (lengths == w).all():
-                return w, [memoryview(self.data[lo:hi])]
+                return w, [self.data[lo:hi].data]
         offs = (self.offsets[start : stop + 1] - lo).astype("<u4").tobytes()
-        return 0, [offs, memoryview(self.data[lo:hi])]
+        return 0, [offs, self.data[lo:hi].data]
 
 
 def encode_leaves(
@@ -182,9 +182,9 @@ def decode_some(
             lo, hi = int(firsts[i]), int(firsts[i + 1])
             out[i] = concat_column(types[i], [bufs[lo:hi] for bufs in column_parts], counts)
         return (_concat_keys(key_parts, widths, counts) if keys else None), out
-    counts, widths, starts, lengths = headers
+    counts, key_widths, starts, lengths = headers
     views = [memoryview(c) for c in chunks]
-    k = 1 if widths[0] else 2  # the same buffer count: the same number of key buffers
+    k = 1 if key_widths[0] else 2  # the same buffer count: the same number of key buffers
     firsts = k + np.cumsum([0] + [buffer_count(t) for t in types])
 
     def sliced(lo: int, hi: int) -> list[list[memoryview]]:
@@ -195,7 +195,7 @@ def decode_some(
         ]
 
     out = {i: concat_column(types[i], sliced(int(firsts[i]), int(firsts[i + 1])), counts) for i in wanted}
-    key_array = _concat_keys(sliced(0, k), widths.tolist(), counts) if keys else None
+    key_array = _concat_keys(sliced(0, k), key_widths.tolist(), counts) if keys else None
     return key_array, out
 
 
@@ -271,7 +271,8 @@ def _concat_keys(
         data = b"".join(p[0] for p in parts)
         offsets = np.arange(0, (n + 1) * w0, w0, dtype=np.int32)
         return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    offset_parts, data_parts = [], []
+    offset_parts: list[bytes | memoryview] = []
+    data_parts: list[bytes | memoryview] = []
     for p, w, c in zip(parts, widths, counts, strict=True):
         if w:
             offset_parts.append(np.arange(0, (int(c) + 1) * w, w, dtype="<u4").tobytes())
@@ -279,10 +280,10 @@ def _concat_keys(
         else:
             offset_parts.append(p[0])
             data_parts.append(p[1])
-    offsets, _ = concat_offsets(offset_parts, counts)
-    kind = pa.large_binary() if len(offsets) == 8 * (n + 1) else pa.binary()
+    joined, _ = concat_offsets(offset_parts, counts)
+    kind = pa.large_binary() if len(joined) == 8 * (n + 1) else pa.binary()
     return pa.Array.from_buffers(
-        kind, n, [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data_parts))]
+        kind, n, [None, pa.py_buffer(joined), pa.py_buffer(b"".join(data_parts))]
     )
 
 

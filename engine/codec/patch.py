@@ -60,7 +60,7 @@ def patch_leaves(
             width = column.width
             assert width is not None
             at = values_at + row * width
-            writes.append((ranges(at, np.full(len(at), width)), column.values))
+            writes.append((ranges(at, np.full(len(at), width)), column.flat_values()))
         else:
             old = layouts.gather_u32(values_at + 4 * row, 2)
             new_lengths = np.diff(column.offsets.astype(np.int64))
@@ -68,7 +68,7 @@ def patch_leaves(
                 return None
             data_at = layouts.starts[leaf, index + 2] + old[:, 0]
             first = int(column.offsets[0])
-            new_bytes = column.values[first : first + int(new_lengths.sum())]
+            new_bytes = column.flat_values()[first : first + int(new_lengths.sum())]
             writes.append((ranges(data_at, new_lengths), new_bytes))
         index = index + buffer_count(t)
     changed = [np.zeros(0, np.int64)]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pyarrow as pa
 
@@ -58,7 +58,7 @@ def row_of(chunk: bytes, key: bytes, types: Sequence[pa.DataType]) -> tuple | No
         return None
     readers = _readers(tuple(types))
     assert readers is not None, "row_of needs readable types"
-    values = []
+    values: list[object] = []
     index = first_value
     for read, count in readers:
         if lengths[index] and not (chunk[starts[index] + i // 8] >> (i % 8)) & 1:
@@ -101,7 +101,7 @@ def _key_at(chunk: bytes, offsets_at: int, data_at: int, i: int) -> bytes:
 def _readers(types: tuple[pa.DataType, ...]):
     """Per column: a function (chunk, buffer starts, first buffer, row) -> value, and
     how many buffers the column has; None if a type is not readable here."""
-    readers = []
+    readers: list[tuple[Callable[[bytes, list[int], int, int], object], int]] = []
     for t in types:
         if pa.types.is_boolean(t):
             readers.append((_read_bool, 2))

@@ -218,8 +218,10 @@ def _buffer_roles(types: Sequence[pa.DataType]) -> tuple[np.ndarray, np.ndarray]
             roles += [_VALIDITY, _OFFSETS, _DATA]
             widths += [0, 4, 0]
         else:
+            width = value_width(t)
+            assert width is not None  # two buffers and not bool: a fixed-width type
             roles += [_VALIDITY, _FIXED]
-            widths += [0, value_width(t)]
+            widths += [0, width]
     return np.array(roles, np.int64), np.array(widths, np.int64)
 
 

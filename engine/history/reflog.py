@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from arbordb.engine.chunks.store import ChunkStore, RefUpdate
@@ -89,6 +89,7 @@ def _parse(name: str, address: bytes) -> ReflogEntry | None:
 
 def read_reflog(store: ChunkStore, refs: Sequence[str] | None = None) -> list[ReflogEntry]:
     """The entries of the full ref names ``refs`` (None: of every ref), newest first."""
+    found: Iterable[tuple[str, bytes]]
     if refs is None:
         found = store.list_refs(REFLOG_PREFIX).items()
     else:

@@ -71,6 +71,12 @@ class Revision(NamedTuple):
     kind: RevisionKind
     address: bytes | None
 
+    @property
+    def commit(self) -> bytes:
+        """The commit address of a revision that is not WORKING / STAGED."""
+        assert self.address is not None, f"{self.kind} names no commit"
+        return self.address
+
 
 def resolve_revision(
     source: ChunkStore | CommitLoader,

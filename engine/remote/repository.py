@@ -27,11 +27,12 @@ THREADS = 8  # parallel requests to the remote
 
 
 class RemoteRepository:
+    manifest: Manifest  # set by reload(), which __init__ calls
+
     def __init__(self, transport: Transport, *, whole_packs: bool = False) -> None:
         self.transport = transport
         self.whole_packs = whole_packs  # a clone wants nearly everything: read packs whole
         self.url = transport.url
-        self.manifest: Manifest | None = None
         self.token: str | None = None
         self._where: dict[bytes, tuple[str, int, int]] = {}  # address -> pack, offset, length
         self._indexed: set[str] = set()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import InvalidInput, RemoteUnreachable
@@ -38,7 +39,7 @@ _CHAIN = (
     "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION",
 )  # fmt: skip
-_CLIENTS: dict[tuple[str | None, ...], object] = {}
+_CLIENTS: dict[tuple[str | None, ...], Any] = {}  # boto3 S3 clients (boto3 ships no types)
 
 
 class S3Transport:

@@ -187,8 +187,8 @@ def _swap_refs(store: ChunkStore, remote: RemoteRepository, plan: list[PushedRef
             moved = current.refs.get(p.remote_ref)
             if moved != p.old and p.new is not None:
                 _check_forward(store, remote.url, p.remote_ref, moved, p.new, force)
-        refs = {**current.refs, **{p.remote_ref: p.new for p in plan}}
-        refs = {name: address for name, address in refs.items() if address is not None}
+        moved_refs = {**current.refs, **{p.remote_ref: p.new for p in plan}}
+        refs = {name: address for name, address in moved_refs.items() if address is not None}
         head = current.head
         if head is None or BRANCH_PREFIX + head not in refs:
             pushed = [p.remote_ref[len(BRANCH_PREFIX) :] for p in plan if p.new and p.remote_ref.startswith(BRANCH_PREFIX)]
@@ -339,6 +339,7 @@ def _resolve(store: ChunkStore, remote: RemoteRepository, got: Received, address
     got.chunks[address] = data
     got.unchecked.append(address)
     if base_address is not None:
+        assert body is not None  # decode_entry gives a delta entry its body
         got.bases[address] = base_address
         got.deltas[address] = body
     return data
@@ -510,6 +511,8 @@ def pull(
     fetched = fetch(store, remote_name, [branch], progress=progress)
     tracking = f"{remote_name}/{branch}"
     theirs = store.get_ref(REMOTE_PREFIX + tracking)
+    if theirs is None:  # fetch just set it (it raises BranchNotFound for a branch the remote lacks)
+        raise BranchNotFound(f"the remote branch {tracking!r} is gone; fetch it again")
     if ff_only and not is_ancestor(store, ws.head, theirs):
         raise InvalidInput(
             f"cannot fast-forward {ws.branch!r} to {tracking}: the branches have diverged "

@@ -130,6 +130,13 @@ class Column:
     default: str | None = None
     logical: str | None = None
 
+    @property
+    def placed_tag(self) -> int:
+        """The tag of a column placed in a schema (a schema derives every missing tag)."""
+        if self.tag is None:
+            raise SchemaError(f"column {self.name!r} has no tag until it is placed in a schema")
+        return self.tag
+
     def __post_init__(self) -> None:
         _check_name(self.name, "column")
         if self.tag is not None and (
@@ -263,8 +270,9 @@ class Schema:
             if not isinstance(c, Column):
                 raise SchemaError(f"{self._what}: {c!r} is not a Column")
             if c.tag is None:
-                c = dataclasses.replace(c, tag=column_tag(self.name, c.name, c.type, taken))
-                taken.add(c.tag)
+                tag = column_tag(self.name, c.name, c.type, taken)
+                c = dataclasses.replace(c, tag=tag)
+                taken.add(tag)
             if c.name in pk and c.nullable:
                 c = dataclasses.replace(c, nullable=False)  # invariant (2)
             out.append(c)
@@ -284,12 +292,12 @@ class Schema:
                     f"{seen[folded]!r} exists); rename one of them"
                 )
             seen[folded] = c.name
-            if c.tag in tags:
+            if c.placed_tag in tags:
                 raise SchemaError(
-                    f"{what}: columns {tags[c.tag]!r} and {c.name!r} have the same tag {c.tag}; "
-                    "pass tag=None to derive a fresh one"
+                    f"{what}: columns {tags[c.placed_tag]!r} and {c.name!r} have the same tag "
+                    f"{c.tag}; pass tag=None to derive a fresh one"
                 )
-            tags[c.tag] = c.name
+            tags[c.placed_tag] = c.name
         self._check_key_columns(self.primary_key, "the primary key")  # invariant (2)
         for names, kind in ((self.indexes, "index"), (self.checks, "check")):  # invariant (3)
             listed = [x.name for x in names]

@@ -94,7 +94,7 @@ def diff_schemas(a: Schema, b: Schema) -> list[SchemaChange]:
 
 
 def _tags(schema: Schema, names: Sequence[str]) -> tuple[int, ...]:
-    return tuple(schema.column(n).tag for n in names)
+    return tuple(schema.column(n).placed_tag for n in names)
 
 
 def _diff_named(

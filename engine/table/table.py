@@ -27,6 +27,7 @@ and are refused.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from typing import TypedDict, Unpack
 
 import numpy as np
 import pyarrow as pa
@@ -69,6 +70,15 @@ __all__ = ["Table"]
 
 _AFTER_FIELD = b"\xff"  # sorts after every key that extends a prefix (see _bounds)
 
+
+
+class _Parts(TypedDict, total=False):
+    """The parts of a table that ``Table._with`` replaces."""
+
+    schema: Schema
+    rows: ProllyTree
+    index_trees: dict[str, ProllyTree]
+    artifacts: bytes | None
 
 class Table:
     """An immutable table value; see the module docstring.
@@ -166,8 +176,8 @@ class Table:
         index_trees = {n: ProllyTree(nodes, root, []) for n, root in header.indexes}
         return cls(nodes, schema, rows, index_trees, header.artifacts, address=address)
 
-    def _with(self, **changes) -> Table:
-        parts = {
+    def _with(self, **changes: Unpack[_Parts]) -> Table:
+        parts: _Parts = {
             "schema": self.schema,
             "rows": self.rows,
             "index_trees": self.index_trees,

@@ -9,6 +9,7 @@ decode them together in one vectorised pass.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -82,7 +83,7 @@ def scan(
     width = s.dtype
     start = int(np.searchsorted(s, np.array([lo], width))[0]) if lo is not None else 0
     if hi is not None:
-        side = "right" if hi_inclusive else "left"
+        side: Literal["left", "right"] = "right" if hi_inclusive else "left"
         stop = int(np.searchsorted(s, np.array([hi], width), side)[0])
     else:
         stop = len(keys)

@@ -212,6 +212,7 @@ def merge(
                 edits.deleted, edits.reuse, edits.joined, swaps,
             )
             if root is None:  # invariant (2): the batch is not in place; swap nothing
+                assert regions is not None  # swaps come from regions
                 edits = _with_swapped_rows(edits, regions, base)
         if root is not None:
             tree = ProllyTree(ours.nodes, root, ours.types)
@@ -399,6 +400,7 @@ class _Both:
             parts = [self.ours[c], self.theirs[c]]
             decided = np.flatnonzero(self.resolved_cells[:, c])
             if len(decided):
+                assert rule is not None  # invariant (4): a cell resolves only under a rule
                 values = self._decide(c, rule, decided)
                 index[decided] = 2 * n + np.arange(len(decided))
                 parts.append(values)
@@ -406,6 +408,7 @@ class _Both:
                 self.resolutions.append(Resolution(c, _rule_name(rule), keys, values))
             self.merged.append(pa.concat_arrays(parts).take(pa.array(index, pa.int64())))
         if self.resolved_rows.any():
+            assert self.side is not None  # a delete-vs-modify row resolves only with a side
             keys = self.keys.take(pa.array(np.flatnonzero(self.resolved_rows), pa.int64()))
             self.resolutions.append(Resolution(None, self.side, keys, None))
 
@@ -434,6 +437,7 @@ class _Both:
         if rule in ("max", "min"):
             return _extreme(rule, ours, theirs)
         # a callable: the one Python loop, over conflicting cells only
+        assert callable(rule), rule  # _rules refused every other string
         base = self.base[c].take(take).to_pylist()
         chosen = [
             rule(b, o, t)
@@ -517,22 +521,22 @@ def _column_rules(
                 f"columns (index them 0..{width - 1})"
             )
         out[int(c)] = rule
-    for c, rule in enumerate(out):
-        if rule is None or callable(rule):
+    for c, chosen in enumerate(out):
+        if chosen is None or callable(chosen):
             continue
-        if rule not in NAMED_RULES:
+        if chosen not in NAMED_RULES:
             raise InvalidInput(
-                f"unknown merge rule {rule!r} for column {c} (use 'ours', 'theirs', 'max', "
+                f"unknown merge rule {chosen!r} for column {c} (use 'ours', 'theirs', 'max', "
                 "'min' or a callable f(base, ours, theirs); resolve 'newest' to 'ours' or "
                 "'theirs' before merging)"
             )
-        if rule in ("max", "min"):
+        if chosen in ("max", "min"):
             empty = pa.array([], types[c])
             try:
-                _extreme(rule, empty, empty)
+                _extreme(chosen, empty, empty)
             except pa.ArrowNotImplementedError as e:
                 raise UnsupportedType(
-                    f"merge rule {rule!r} cannot order column {c} of type {types[c]} "
+                    f"merge rule {chosen!r} cannot order column {c} of type {types[c]} "
                     "(give that column a callable rule instead)"
                 ) from e
     return out

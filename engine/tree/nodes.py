@@ -16,7 +16,7 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -208,7 +208,7 @@ class NodeStore:
     def _parsed(
         self,
         addresses: Sequence[bytes],
-        parse: Callable[[list[bytes]], _Parsed],
+        parse: Callable[[Sequence[bytes]], _Parsed],
         types: Sequence[pa.DataType] = (),
         chunks: Sequence[bytes] | None = None,
     ) -> _Parsed:
@@ -258,7 +258,7 @@ class NodeStore:
                 chunks[i] = data
             if keep:
                 self._chunks.put_many(zip(wanted, fetched, strict=True))
-        return chunks
+        return cast(list[bytes], chunks)  # every missing entry was filled from the store
 
     # --- writing -----------------------------------------------------------
 

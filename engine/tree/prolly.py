@@ -81,6 +81,7 @@ class ProllyTree:
         """Upsert rows and delete keys in one sorted batch (see ``mutate.apply_edits``)."""
         columns = [_combine(c) for c in columns]
         root = apply_edits(self.nodes, self.root, self.types, keys, columns, deleted, reuse, joined)
+        assert root is not None  # apply_edits answers None only to a call with swaps
         return ProllyTree(self.nodes, root, self.types)
 
     # --- comparing ---------------------------------------------------------

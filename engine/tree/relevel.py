@@ -103,7 +103,8 @@ def _relevel(tree: TreePaths, level: int, changes: list[Change]) -> list[Change]
 def _recut(nodes: NodeStore, level: int, stream: _Stream) -> tuple[Path, Entries]:
     """Cut the stream's entries into nodes until a cut lands on an old node boundary
     (or the level ends); returns the last old node consumed and the new nodes."""
-    pending, boundary = Entries(), []
+    pending = Entries()
+    boundary: list[bool] = []
     spans: list[tuple[Entries, int, int]] = []
     while True:
         at_end = stream.fill(pending, boundary)

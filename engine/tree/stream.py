@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -97,6 +98,7 @@ def stream(
         parts = _decoded(nodes, types, group, wanted, keys or trim, cache, prepare)
         for part_keys, columns in parts:
             if trim:
+                assert part_keys is not None  # a trimmed group is decoded with its keys
                 start, stop = _trim(part_keys, lo, hi, hi_inclusive)
                 if stop <= start:
                     continue
@@ -166,9 +168,10 @@ def _decoded(
     group = hashlib.blake2b(b"".join(addresses), digest_size=16).digest()
     slots = ([KEYS] if keys else []) + list(wanted)
     found = [cache.get((group, s)) for s in slots] if cache is not None else [None]
-    if all(parts is not None for parts in found):
-        by_slot = dict(zip(slots, found, strict=True))
-        for p in range(len(found[0])):
+    hits = [parts for parts in found if parts is not None]
+    if len(hits) == len(found):
+        by_slot = dict(zip(slots, hits, strict=True))
+        for p in range(len(hits[0])):
             yield (by_slot[KEYS][p] if keys else None), {s: by_slot[s][p] for s in wanted}
         return
     kept: dict[int, list[pa.Array]] | None = (
@@ -183,6 +186,7 @@ def _decoded(
         if prepare is not None:
             values = {s: prepare(v) for s, v in values.items()}
         if kept is not None:
+            assert cache is not None  # kept is made only with a cache
             if keys:
                 kept[KEYS].append(part_keys)
             for s in wanted:
@@ -192,6 +196,7 @@ def _decoded(
                 kept = None  # the group does not fit: stream it without keeping it
         part = next(parts, None)
         if part is None and kept is not None:  # kept before the last yield: a reader
+            assert cache is not None  # kept is made only with a cache
             for slot, kept_parts in kept.items():  # may stop there
                 cache.put((group, slot), kept_parts)
         yield part_keys, values
@@ -264,7 +269,7 @@ def _trim(
     start = int(np.searchsorted(s, np.array([lo], s.dtype))[0]) if lo is not None else 0
     stop = len(keys)
     if hi is not None:
-        side = "right" if hi_inclusive else "left"
+        side: Literal["left", "right"] = "right" if hi_inclusive else "left"
         stop = int(np.searchsorted(s, np.array([hi], s.dtype), side)[0])
     return start, stop
 
@@ -290,24 +295,26 @@ def splits(nodes: NodeStore, root: bytes, target_rows: int) -> list[Split]:
     if nodes.level(root) == 0:
         return [Split(None, None, count(nodes, root))]
     runs: list[tuple[bytes, int]] = []  # (last key, rows) of each cut, in key order
-    pending = [0, b""]  # rows and last key of the split being filled
+    pending_rows, pending_key = 0, b""  # rows and last key of the split being filled
 
     def visit(address: bytes) -> None:
+        nonlocal pending_rows, pending_key
         node = nodes.internal(address)
         for key, child, rows in zip(node.keys, node.addresses, node.counts.tolist(), strict=True):
             if rows > target_rows and node.level > 1:
                 flush()
                 visit(child)
                 continue
-            if pending[0] and pending[0] + rows > target_rows:
+            if pending_rows and pending_rows + rows > target_rows:
                 flush()
-            pending[0] += rows
-            pending[1] = key
+            pending_rows += rows
+            pending_key = key
 
     def flush() -> None:
-        if pending[0]:
-            runs.append((pending[1], pending[0]))
-            pending[0] = 0
+        nonlocal pending_rows
+        if pending_rows:
+            runs.append((pending_key, pending_rows))
+            pending_rows = 0
 
     visit(root)
     flush()

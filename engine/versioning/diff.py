@@ -68,7 +68,8 @@ def table_deltas(nodes: NodeStore, from_root, to_root) -> list[TableDelta]:
     schema tags and data is reported once, as renamed.
     """
     out: list[TableDelta] = []
-    dropped, added = [], []
+    dropped: list[tuple[str, Table]] = []
+    added: list[tuple[str, Table]] = []
     for name in sorted(set(from_root) | set(to_root)):
         a, b = from_root.get(name), to_root.get(name)
         if a == b:
@@ -76,6 +77,7 @@ def table_deltas(nodes: NodeStore, from_root, to_root) -> list[TableDelta]:
         ta = Table.load(nodes, a) if a is not None else None
         tb = Table.load(nodes, b) if b is not None else None
         if ta is None:
+            assert tb is not None  # a != b, so b names a table
             added.append((name, tb))
         elif tb is None:
             dropped.append((name, ta))

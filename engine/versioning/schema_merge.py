@@ -71,7 +71,7 @@ def merge_schemas(
                     "with different definitions",
                 )
             )
-        names[folded] = column.tag
+        names[folded] = column.placed_tag
     parts = {}
     for attr in ("primary_key", "indexes", "checks"):
         bv, ov, tv = getattr(base, attr), getattr(ours, attr), getattr(theirs, attr)

@@ -175,14 +175,12 @@ class Merging(Staging):
         if table.artifacts is None:
             self.staged = self.staged.with_table(name, table.address)
 
-    def schema_conflicts(self) -> list[dict]:
-        """Schema conflicts of the merge in progress (table, column, description)."""
-        return list(self.merge.details.get("schema_conflicts", [])) if self.merge else []
-
     def _resolve_schema_conflict(self, name: str, strategy: str) -> None:
         """A table whose schemas conflict is resolved whole: ours or theirs."""
+        merge = self.merge
+        assert merge is not None  # only a merge in progress has schema conflicts
         if strategy == "theirs":
-            theirs = self.commit_root(self.merge.theirs)
+            theirs = self.commit_root(merge.theirs)
             found = theirs.find(name)
             self.working = (
                 self.working.with_table(name, theirs[found])
@@ -200,5 +198,5 @@ class Merging(Staging):
             else (self.staged.without_table(name) if name in self.staged else self.staged)
         )
         remaining = [c for c in self.schema_conflicts() if c["table"] != name]
-        details = {**self.merge.details, "schema_conflicts": remaining}
-        self.merge = replace(self.merge, details=details)
+        details = {**merge.details, "schema_conflicts": remaining}
+        self.merge = replace(merge, details=details)

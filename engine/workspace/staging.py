@@ -56,8 +56,8 @@ class Staging(WorkspaceState):
             found = self.working.find(name)
             if found is not None:
                 staged = staged.with_table(found, self.working[found])
-            elif staged.find(name) is not None:
-                staged = staged.without_table(staged.find(name))  # a dropped table
+            elif (dropped := staged.find(name)) is not None:
+                staged = staged.without_table(dropped)  # a dropped table
             else:
                 raise TableNotFound(self.working.missing_message(name, f" on branch {self.branch!r}"))
         self.staged = staged
@@ -173,6 +173,10 @@ class Staging(WorkspaceState):
                 f"or discard them with dolt_checkout('{left_out[0]}'))"
             )
 
+    def schema_conflicts(self) -> list[dict]:
+        """Schema conflicts of the merge in progress (table, column, description)."""
+        return list(self.merge.details.get("schema_conflicts", [])) if self.merge else []
+
     def _refuse_artifacts(self, verb: str) -> None:
         bad = [s.table for s in self.status() if s.status in ("conflict", "constraint violation")]
         bad += [c["table"] for c in self.schema_conflicts()]
@@ -192,8 +196,8 @@ class Staging(WorkspaceState):
             found = self.staged.find(name)
             if found is not None:
                 working = working.with_table(found, self.staged[found])
-            elif working.find(name) is not None:
-                working = working.without_table(working.find(name))
+            elif (dropped := working.find(name)) is not None:
+                working = working.without_table(dropped)
             else:
                 raise TableNotFound(self.working.missing_message(name, f" on branch {self.branch!r}"))
         self.working = working
@@ -205,8 +209,9 @@ class Staging(WorkspaceState):
             head = self.head_root
             for name in tables:
                 found = head.find(name)
+                dropped = staged.find(name)
                 staged = staged.with_table(found, head[found]) if found else (
-                    staged.without_table(staged.find(name)) if staged.find(name) else staged
+                    staged.without_table(dropped) if dropped else staged
                 )
             self.staged = staged
             return

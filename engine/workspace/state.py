@@ -235,7 +235,7 @@ class WorkspaceState:
         rev = self.revision(text)
         if rev.kind in (RevisionKind.WORKING, RevisionKind.STAGED):
             raise InvalidInput(f"{text!r} is not a commit (use a branch, tag or commit hash)")
-        return rev.address
+        return rev.commit
 
     def root_at(self, text: str | datetime | date, *, times: bool = False) -> RootValue:
         """The root value a revision names, WORKING and STAGED included (``times``: as
@@ -245,7 +245,7 @@ class WorkspaceState:
             return self.working
         if rev.kind == RevisionKind.STAGED:
             return self.staged
-        return self.commit_root(rev.address)
+        return self.commit_root(rev.commit)
 
     def moved_since_read(self) -> bool:
         """True when another writer moved this branch's head or working set since this

@@ -72,7 +72,7 @@ from __future__ import annotations
 import functools
 import re
 import types
-from typing import Any
+from typing import Any, cast
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, DialectType
@@ -438,7 +438,7 @@ def _unsupported_version(version: exp.Version, sql: str, dialect: str) -> SqlPar
     column = max(meta.get("col", 1) - len(name.name if name else "") + 1, 1)
     start = _offset_of(sql, line, column)
     if version.text("kind") == "AS OF":
-        clause = f"{exp.table_name(table)} AS OF"
+        clause = f"{exp.table_name(cast(exp.Table, table))} AS OF"  # AS OF hangs off a table
         description = (
             "AS OF needs a revision: a branch, tag, commit hash or TIMESTAMP "
             '(to alias a table "of", write it without AS or quote it: AS "of")'

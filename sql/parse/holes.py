@@ -52,7 +52,7 @@ class FunctionHole(exp.Expression):
     arg_types = {"this": True}
 
 
-def param_index(node: exp.Expression) -> int | None:
+def param_index(node: exp.Expr) -> int | None:
     """The source position of a numbered ``?`` placeholder, or None for other nodes."""
     if isinstance(node, exp.Placeholder):
         name = node.name
@@ -110,7 +110,7 @@ class _Filler(_DUCKDB.generator_class):  # type: ignore[name-defined,misc]
 
 
 def fill(
-    tree: exp.Expression,
+    tree: exp.Expr,
     relations: Sequence[str] = (),
     values: Sequence[object] = (),
     *,

@@ -68,8 +68,10 @@ class ProcedureContext(ReadContext, Protocol):
     """What the version verbs need from a session: reads, plus its transaction's state
     and the calls that move it (``Session`` in sql/session/session.py)."""
 
-    state: str
     gc_counts: dict[str, int]
+
+    @property
+    def state(self) -> str: ...
 
     def check_writable(self) -> None: ...
 
@@ -357,8 +359,8 @@ def dolt_merge(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     if len(parsed.positional) != 1:
         raise ProgrammingError("dolt_merge takes one branch or revision to merge")
     revision, message = parsed.positional[0], parsed.value("message")
-    if parsed.value("check") is not None:  # gate: the group's tests pass on the result
-        revision = data_tests.check_merge(session, revision, parsed.value("check"))
+    if (check := parsed.value("check")) is not None:  # gate: the group's tests pass on the result
+        revision = data_tests.check_merge(session, revision, check)
         message = message or f"Merge branch '{parsed.positional[0]}' into {session.branch}"
     outcome = session.workspace.merge_revision(
         revision,
@@ -466,10 +468,10 @@ def dolt_tag(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
         return _status()
     if len(names) not in (1, 2):
         raise ProgrammingError("dolt_tag takes a tag name and an optional revision")
-    if parsed.value("check") is not None:  # gate: the group's tests pass on that commit
+    if (check := parsed.value("check")) is not None:  # gate: the group's tests pass on that commit
         target = names[1] if len(names) == 2 else "HEAD"
         root = session.workspace.commit_root(session.workspace.resolve_commit(target))
-        data_tests.check_revision(session, parsed.value("check"), root, f"tag {names[0]!r}")
+        data_tests.check_revision(session, check, root, f"tag {names[0]!r}")
     session.db.create_tag(
         names[0],
         _in_snapshot(session.workspace, names[1] if len(names) == 2 else "HEAD"),
@@ -494,7 +496,8 @@ def dolt_conflicts_resolve(session: ProcedureContext, args: Sequence[str]) -> pa
             raise ObjectNotFound(ws.working.missing_message(name, f" on branch {ws.branch!r}"))
     session.wrote()
     every = "." in parsed.positional  # Dolt's . for every table
-    tables = [] if every else [ws.working.find(n) for n in parsed.positional]
+    found = [] if every else [ws.working.find(n) for n in parsed.positional]
+    tables = [name for name in found if name is not None]  # each was checked to exist above
     ws.resolve_conflicts(tables, strategies[0], all_tables=every)
     return _status()
 

@@ -83,7 +83,7 @@ def spell_param(node: exp.Placeholder) -> None:
         node.set("this", node.this.name)
 
 
-def operand(node: exp.Expression) -> Operand:
+def operand(node: exp.Expr) -> Operand:
     """How to get the value of an argument, AS OF or compared value (see ``Operand``)."""
     value = constant(node)
     if value is not NOT_CONSTANT:
@@ -104,7 +104,7 @@ def operand(node: exp.Expression) -> Operand:
 NOT_CONSTANT = object()
 
 
-def constant(node: exp.Expression) -> object:
+def constant(node: exp.Expr) -> object:
     """The Python value of a literal (numbers, strings, booleans, NULL, negated numbers)."""
     if isinstance(node, exp.Paren):
         return constant(node.this)

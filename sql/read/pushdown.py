@@ -70,7 +70,7 @@ class Conjunct:
 
 
 _VALUE_NODES = (exp.Literal, exp.Neg, exp.Boolean, exp.Placeholder, exp.Paren, FunctionHole)
-_COMPARISONS: dict[type[exp.Expression], str] = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
+_COMPARISONS: dict[type[exp.Expr], str] = {exp.EQ: "=", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
 _FLIPPED = {"=": "=", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
 
 
@@ -114,7 +114,7 @@ def conjuncts_of(
     return tuple(t.conjunct for t in found if t.qualifier in names)
 
 
-def _terms(owner: exp.Expression) -> tuple[int, list[_Term]]:
+def _terms(owner: exp.Expr) -> tuple[int, list[_Term]]:
     """(number of sources in the FROM, the pushable WHERE conjuncts) of a statement."""
     where = owner.args.get("where")
     if where is None:
@@ -127,7 +127,7 @@ def _terms(owner: exp.Expression) -> tuple[int, list[_Term]]:
     return sources, [t for t in map(_term, nodes) if t is not None]
 
 
-def _column_ref(n: exp.Expression) -> tuple[str, str] | None:
+def _column_ref(n: exp.Expr) -> tuple[str, str] | None:
     """(qualifier, column), lower-cased, of a column reference."""
     if not isinstance(n, exp.Column):
         return None
@@ -139,7 +139,7 @@ def is_plain(conjunct: Conjunct) -> bool:
     return all(o.kind != "query" for o in conjunct.operands)
 
 
-def _subquery(n: exp.Expression) -> Operand | None:
+def _subquery(n: exp.Expr) -> Operand | None:
     """A scalar subquery that reads a table and can run alone (no parameter or
     function hole to share with its statement), as a ``query`` operand: a copy of
     it now, before the statement's compilation turns its tables into holes."""
@@ -153,7 +153,7 @@ def _subquery(n: exp.Expression) -> Operand | None:
     return Operand("query", inner.copy())
 
 
-def _value(n: exp.Expression) -> Operand | None:
+def _value(n: exp.Expr) -> Operand | None:
     if isinstance(n, exp.Subquery):
         return _subquery(n)
     if not isinstance(n, _VALUE_NODES):
@@ -164,7 +164,7 @@ def _value(n: exp.Expression) -> Operand | None:
     return found
 
 
-def _term(node: exp.Expression) -> _Term | None:
+def _term(node: exp.Expr) -> _Term | None:
     op = _COMPARISONS.get(type(node))
     if op is not None:
         left, right = node.this, node.expression
@@ -191,7 +191,7 @@ def _term(node: exp.Expression) -> _Term | None:
             values = [_value(node.args["low"]), _value(node.args["high"])]
             op = "BETWEEN"
         if values and all(v is not None and v.kind != "query" for v in values):
-            return _Term(ref[0], Conjunct(ref[1], op, tuple(values)))
+            return _Term(ref[0], Conjunct(ref[1], op, tuple(v for v in values if v is not None)))
     return None
 
 

@@ -20,6 +20,7 @@ import os
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any, cast
 
 import pyarrow as pa
 
@@ -68,7 +69,7 @@ def arrow_data(value: object) -> pa.Table | None:
     if package == "pandas" and kind.__name__ == "DataFrame":
         return pa.Table.from_pandas(value, preserve_index=False)
     if package == "polars" and kind.__name__ == "DataFrame":
-        return value.to_arrow()
+        return cast(Any, value).to_arrow()  # a polars DataFrame (polars is not a dependency)
     if isinstance(value, type) or not hasattr(value, "__arrow_c_stream__"):
         return None
     return pa.table(value)

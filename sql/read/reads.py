@@ -119,7 +119,7 @@ class Template:
     of what each table must give), or None when it may use every column (``*``,
     ``t.*``, ``NATURAL JOIN``, a table named as a value, ...)."""
 
-    tree: exp.Expression
+    tree: exp.Expr
     slots: tuple[Slot, ...]
     functions: tuple[tuple[str, tuple[Operand, ...]], ...]
     point: PointPlan | None = None
@@ -153,7 +153,7 @@ class Bound:
     names: dict[str, str] = field(default_factory=dict)
 
 
-def compile_query(tree: exp.Expression, *, copy: bool = True, once: bool = False) -> Template:
+def compile_query(tree: exp.Expr, *, copy: bool = True, once: bool = False) -> Template:
     """The template of a query (SELECT, set operation, VALUES, ... see module docstring).
 
     Args:
@@ -214,7 +214,7 @@ def compile_query(tree: exp.Expression, *, copy: bool = True, once: bool = False
     )
 
 
-def _columns_used(tree: exp.Expression) -> frozenset[str] | None:
+def _columns_used(tree: exp.Expr) -> frozenset[str] | None:
     """Every name a column reference of ``tree`` uses, lower-cased; None when the
     query may read every column of a table (see ``Template``). Table and alias names
     used as values are caught by ``_names_table`` once the slots are known."""
@@ -263,7 +263,7 @@ def _slot(table: exp.Table, ctes: set[str], terms: dict) -> Slot | None:
         return None
     if name.startswith("__arbor_"):
         return None  # a relation the session registered itself (writes use them)
-    is_time = version is not None and version_node.name == "TIMESTAMP"
+    is_time = version_node is not None and version is not None and version_node.name == "TIMESTAMP"
     revision = operand(version) if version is not None else None
     found = conjuncts_of(table, terms)
     plain = tuple(c for c in found if is_plain(c))
@@ -273,7 +273,7 @@ def _slot(table: exp.Table, ctes: set[str], terms: dict) -> Slot | None:
     )
 
 
-def _point_plan(tree: exp.Expression, slot: Slot) -> PointPlan | None:
+def _point_plan(tree: exp.Expr, slot: Slot) -> PointPlan | None:
     """The plan for the point-lookup shape, or None (see module docstring)."""
     if not isinstance(tree, exp.Select) or slot.args is not None:
         return None

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import pyarrow as pa
 from sqlglot import exp
@@ -112,7 +113,10 @@ def _key(point: Point, params: Sequence[object]) -> tuple[list[object], bytes] |
         return None
 
 
-class _Cached:
+_Prepared = TypeVar("_Prepared")
+
+
+class _Cached(Generic[_Prepared]):
     """A table resolved for the working root it was found in and the node store of the
     transaction that found it (kept while both are: a table bound to an ended
     transaction's write buffer would write its edits where no commit flushes them)."""
@@ -125,7 +129,7 @@ class _Cached:
         self._root: RootValue | None = None
         self._nodes: object = None
         self._point: Point | None = None
-        self._extra: object = None
+        self._extra: _Prepared | None = None
 
     def point(self, session, params) -> Point | None:
         if not isinstance(params, list | tuple) or len(params) != self.count:
@@ -137,20 +141,32 @@ class _Cached:
             if (
                 old is None
                 or nodes is not self._nodes
+                or found is None
                 or found != old.name
                 or root[found] != old.address
             ):
                 self._point = _resolve(root, self.name, self.operands, nodes)
-                self._extra = self._point and self.prepare(self._point)
+                self._extra = self.prepare(self._point) if self._point is not None else None
             self._root, self._nodes = root, nodes
         return self._point if self._extra is not None else None
 
-    def prepare(self, point: Point) -> object:
+    def prepare(self, point: Point) -> _Prepared | None:
         """What this statement needs of a newly resolved table; None: take the general path."""
         raise NotImplementedError
 
+    def prepared(self) -> _Prepared:
+        """What ``prepare`` made of the table ``point`` answered (only called after it)."""
+        assert self._extra is not None  # point() answers a table only when prepare did
+        return self._extra
 
-class PointSelect(_Cached):
+
+# (is-key, index) per output column, the output (name, type)s, their PEP 249 description
+_Picks = tuple[list[tuple[bool, int]], list[tuple[str, pa.DataType]], list[tuple]]
+# (value index, operand, accepted Python types) per SET column
+_Sets = list[tuple[int, Operand, tuple[type, ...]]]
+
+
+class PointSelect(_Cached[_Picks]):
     """``SELECT <columns> FROM t WHERE <pk> = ?``, answered by one tree lookup."""
 
     def __init__(self, plan: PointPlan, count: int) -> None:
@@ -158,7 +174,7 @@ class PointSelect(_Cached):
         super().__init__(plan.slot.name, operands, count)
         self.columns = plan.columns
 
-    def prepare(self, point: Point) -> object:
+    def prepare(self, point: Point) -> _Picks | None:
         schema = point.table.schema
         by_lower = {c.name.lower(): c for c in schema.columns}
         if self.columns is None:
@@ -191,7 +207,7 @@ class PointSelect(_Cached):
         if key is None:
             return None
         values, encoded = key
-        picks, columns, description = self._extra  # type: ignore[misc]
+        picks, columns, description = self.prepared()
         try:
             row = point.table.rows.get(encoded)
         except Exception:  # a damaged chunk: the general path names it
@@ -201,7 +217,7 @@ class PointSelect(_Cached):
         return [tuple(values[i] if is_key else row[i] for is_key, i in picks)], columns, description
 
 
-class PointUpdate(_Cached):
+class PointUpdate(_Cached[_Sets]):
     """``UPDATE t SET c = ?, ... WHERE <pk> = ?``: one tree lookup, one one-row apply."""
 
     def __init__(
@@ -210,7 +226,7 @@ class PointUpdate(_Cached):
         super().__init__(name, keys, count)
         self.sets = sets
 
-    def prepare(self, point: Point) -> object:
+    def prepare(self, point: Point) -> _Sets | None:
         schema = point.table.schema
         by_lower = {c.name.lower(): c for c in schema.columns}
         if schema.checks or any(name not in by_lower for name in self.sets):
@@ -219,7 +235,7 @@ class PointUpdate(_Cached):
         if keys & set(self.sets):
             return None  # a key change: the general path
         values = [c.name.lower() for c in schema.value_columns]
-        sets = []
+        sets: _Sets = []
         for name, operand in self.sets.items():
             kinds = _python_types(by_lower[name], _VALUE_TYPES)
             if kinds is None:
@@ -239,7 +255,7 @@ class PointUpdate(_Cached):
             return None
         values, encoded = key
         new: list[object] = []
-        for _, operand, kinds in self._extra:  # type: ignore[attr-defined]
+        for _, operand, kinds in self.prepared():
             value = operand.value if operand.kind == "const" else params[operand.value]
             if value is not None and type(value) not in kinds:
                 return None
@@ -249,7 +265,7 @@ class PointUpdate(_Cached):
             if old is None:
                 return 0
             row = list(old)
-            for (at, _, _), value in zip(self._extra, new, strict=True):  # type: ignore[attr-defined]
+            for (at, _, _), value in zip(self.prepared(), new, strict=True):
                 row[at] = value
             after = _one_row(point.table.schema, values, row)
             changed = point.table.apply(after, None, replace=True)
@@ -269,7 +285,7 @@ def _one_row(schema: Schema, key: list[object], values: list[object]) -> pa.Tabl
 # --- learning the shapes ---------------------------------------------------------------
 
 
-def _operand(node: exp.Expression) -> Operand | None:
+def _operand(node: exp.Expr) -> Operand | None:
     """A ``?`` parameter or a literal; None for anything else."""
     index = param_index(node) if isinstance(node, exp.Placeholder) else None
     if index is not None:
@@ -325,7 +341,7 @@ def _plain(plan: PointPlan) -> bool:
     return plan.slot.version is None and kinds <= {"param", "const"}
 
 
-def _is_column(node: exp.Expression, tables: set[str]) -> bool:
+def _is_column(node: exp.Expr, tables: set[str]) -> bool:
     return (
         isinstance(node, exp.Column)
         and isinstance(node.this, exp.Identifier)

@@ -66,7 +66,7 @@ class RowsResult(Result):
         self._rows = rows
         self._at = 0
         self._columns = list(columns) if columns is not None else None
-        if description is None and columns is not None:
+        if description is None and self._columns is not None:
             description = describe.description_of(self._columns)
         self.description = description
         self.rowcount = rowcount

@@ -108,7 +108,7 @@ class State(StrEnum):
 class _Statement:
     """One parsed statement and what compiling it produced (cached by SQL text)."""
 
-    tree: exp.Expression
+    tree: exp.Expr
     source: str  # the SQL text it was parsed from (its cache key)
     template: reads.Template | None = None
     deep: bool = False  # nests deeply: runs on a large stack (sql/parse/nesting.py)
@@ -344,7 +344,7 @@ class Session:
             numbered, count = sql, 0
         deep = nesting.is_deep(sql)
 
-        def parse_all() -> list[exp.Expression]:
+        def parse_all() -> list[exp.Expr]:
             return [_replace_command(t, self.dialect) for t in parse(numbered, self.dialect)]
 
         try:
@@ -383,9 +383,8 @@ class Session:
         tree = statement.tree
         if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
             return self._transaction_statement(tree)
-        leaving = isinstance(tree, ProcedureCall) and (
-            procedure_call(tree)[0].lower() == "dolt_checkout"
-        )
+        call = procedure_call(tree) if isinstance(tree, ProcedureCall) else None
+        leaving = call is not None and call[0].lower() == "dolt_checkout"
         return self._atomic(lambda: self._dispatch(statement, params), leaving=leaving)
 
     def _atomic(self, work, *, leaving: bool = False) -> Result:
@@ -416,7 +415,7 @@ class Session:
         if ws.ws_address == ws_address:  # a verb that persisted keeps what it wrote
             ws.working, ws.staged, ws.merge = working, staged, merge
 
-    def _transaction_statement(self, tree: exp.Expression) -> Result:
+    def _transaction_statement(self, tree: exp.Expr) -> Result:
         """BEGIN / COMMIT / ROLLBACK written as SQL (BEGIN suspends autocommit)."""
         if isinstance(tree, exp.Commit):
             self._explicit = False
@@ -444,7 +443,9 @@ class Session:
         if isinstance(tree, ProcedureCall):
             from ..procedures.call import call_procedure
 
-            name, args = procedure_call(tree)
+            call = procedure_call(tree)
+            assert call is not None  # a ProcedureCall is a CALL statement
+            name, args = call
             values = [self._argument(a, params) for a in args]
             return ArrowResult(call_procedure(self, name, values))
         if isinstance(tree, exp.Describe) and isinstance(tree.this, exp.Table):
@@ -504,7 +505,7 @@ class Session:
         self._duck_run(f"EXPLAIN {bound.sql}", bound.params)
         return DuckResult(self)
 
-    def _argument(self, node: exp.Expression, params) -> object:
+    def _argument(self, node: exp.Expr, params) -> object:
         """The value of a procedure argument (a constant, parameter or expression)."""
         if isinstance(node, exp.Literal):  # the common case: no DuckDB round trip
             return node.this if node.is_string else node.to_py()
@@ -570,20 +571,20 @@ def _checked_params(
     return params
 
 
-def _shows_tables(tree: exp.Expression) -> bool:
+def _shows_tables(tree: exp.Expr) -> bool:
     if isinstance(tree, exp.Show):
         return tree.name.upper() == "TABLES"
     return _show_command(tree).upper() == "TABLES"
 
 
-def _show_command(tree: exp.Expression) -> str:
+def _show_command(tree: exp.Expr) -> str:
     """What follows ``SHOW`` in a statement sqlglot kept as an opaque command, or ``""``."""
     if not isinstance(tree, exp.Command) or tree.name.upper() != "SHOW":
         return ""
     return _command_text(tree).strip()
 
 
-def _shown_create_table(tree: exp.Expression, dialect: str) -> exp.Table | None:
+def _shown_create_table(tree: exp.Expr, dialect: str) -> exp.Table | None:
     """The table reference of ``SHOW CREATE TABLE <ref>`` (with its ``AS OF``), read by
     this dialect's own parser as the reference of a ``SELECT``; None for other statements."""
     words = _show_command(tree).split(None, 2)
@@ -604,7 +605,7 @@ def _command_text(tree: exp.Command) -> str:
     return rest.name if isinstance(rest, exp.Expression) else str(rest or "")
 
 
-def _replace_command(tree: exp.Expression, dialect: str) -> exp.Expression:
+def _replace_command(tree: exp.Expr, dialect: str) -> exp.Expr:
     """``REPLACE INTO ...`` (read by sqlglot as an opaque command) as an INSERT OR REPLACE."""
     if isinstance(tree, exp.Command) and tree.name.upper() == "REPLACE":
         statements = parse(f"INSERT {_command_text(tree)}", dialect)

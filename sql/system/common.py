@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, cast
 
 import pyarrow as pa
 
@@ -136,7 +136,7 @@ def text_args(
             raise InvalidInput(
                 f"{function}() argument {i + 1} must be text, got {value!r}; call it as {usage}"
             )
-    return values
+    return cast(list[str], values)  # each value was checked to be text above
 
 
 # --- revisions ---------------------------------------------------------------------
@@ -164,11 +164,12 @@ class Endpoint:
 def endpoint(ctx: SystemContext, text: str) -> Endpoint:
     """The root ``text`` names (any revision, WORKING and STAGED included)."""
     ws = ctx.workspace
-    kind, address = ws.revision(text)
-    if kind == RevisionKind.WORKING:
+    rev = ws.revision(text)
+    if rev.kind == RevisionKind.WORKING:
         return Endpoint(text, ws.working, None, None)
-    if kind == RevisionKind.STAGED:
+    if rev.kind == RevisionKind.STAGED:
         return Endpoint(text, ws.staged, None, None)
+    address = rev.commit
     commit = ws.loader.load(address)
     return Endpoint(text, ws.root(commit.root), address, commit.timestamp)
 
@@ -250,7 +251,7 @@ class Layout(NamedTuple):
 
 
 def layout(schema: Schema) -> list[Layout]:
-    return [Layout(c.tag, c.name, c.type) for c in schema.columns]
+    return [Layout(c.placed_tag, c.name, c.type) for c in schema.columns]
 
 
 class DiffRows(NamedTuple):

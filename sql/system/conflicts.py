@@ -273,10 +273,10 @@ def preview_conflicts(ctx: SystemContext, args: Sequence[object] | None) -> pa.T
             "row conflicts cannot be previewed until the schemas merge"
         )
     _, _, details = preview_merge(nodes, base_one, one, theirs_one, MergeOptions())
-    sides = [
-        Table.load(nodes, r[ours_name]).schema if r else None for r in (base_one, one, theirs_one)
-    ]
-    schema, _ = merge_schemas(ours_name, *sides)
+    base_schema = Table.load(nodes, base_one[ours_name]).schema if base_one else None
+    ours_schema = Table.load(nodes, one[ours_name]).schema
+    theirs_schema = Table.load(nodes, theirs_one[ours_name]).schema
+    schema, _ = merge_schemas(ours_name, base_schema, ours_schema, theirs_schema)
     rows = details.get(ours_name)
     if rows is None:
         return _conflict_shape(schema)

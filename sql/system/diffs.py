@@ -126,7 +126,9 @@ def stat_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table
             continue
         s = diff_stat(d)
         rows.append([d.name] + [getattr(s, c) for c in _STAT_COLUMNS[1:]])
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in _STAT_COLUMNS]
+    columns: list[Sequence[object]] = (
+        list(zip(*rows, strict=True)) if rows else [[] for _ in _STAT_COLUMNS]
+    )
     types = [pa.string()] + [pa.int64()] * (len(_STAT_COLUMNS) - 1)
     return pa.table(
         [pa.array(c, t) for c, t in zip(columns, types, strict=True)], names=_STAT_COLUMNS
@@ -167,7 +169,10 @@ def schema_diff_function(ctx: SystemContext, args: Sequence[object] | None) -> p
     ]
 
     def text(table_name: str | None, table) -> str:
-        return create_table_sql(table_name, table.schema) if table is not None else ""
+        if table is None:
+            return ""
+        assert table_name is not None  # a delta names each table it holds
+        return create_table_sql(table_name, table.schema)
 
     return pa.table(
         {

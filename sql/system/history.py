@@ -154,8 +154,8 @@ def _step_rows(
     delta = TableDelta(
         from_name,
         to_name,
-        Table.load(nodes, from_addr, from_name) if from_addr else None,
-        Table.load(nodes, to_addr, to_name) if to_addr else None,
+        Table.load(nodes, from_addr, from_name) if from_addr and from_name else None,
+        Table.load(nodes, to_addr, to_name) if to_addr and to_name else None,
     )
     rows = diff_relation(delta, lay, lay, before, after)
     return rows if rows.num_rows else None
@@ -284,13 +284,15 @@ def _changed_keys(
 ) -> pa.BinaryArray:
     """Keys of the rows the child added or changed relative to the parent."""
     p, c = parent.find(name), child.find(name)
+    if c is None:  # the caller names a table of the child commit
+        raise TableNotFound(child.missing_message(name))
     if p is not None and parent[p] == child[c]:
         return pa.array([], pa.binary())
     nodes = ctx.workspace.nodes
     delta = TableDelta(
         p, c, Table.load(nodes, parent[p], p) if p else None, Table.load(nodes, child[c], c)
     )
-    keys = [Layout(col.tag, col.name, col.type) for col in schema.key_columns]
+    keys = [Layout(col.placed_tag, col.name, col.type) for col in schema.key_columns]
     rows = aligned_diff(delta, keys, [])
     kept = pc.not_equal(rows.diff_type, "removed")
     return encode_primary_keys(schema, [a.filter(kept) for a in rows.to])

@@ -35,13 +35,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot
 
-from arbordb.engine.table import Schema, diff_schemas, keyless_counts, rows_to_arrow
+from arbordb.engine.table import (
+    Column,
+    Index,
+    Schema,
+    diff_schemas,
+    keyless_counts,
+    rows_to_arrow,
+)
 from arbordb.engine.versioning.diff import TableDelta, column_equal, tree_diff
 
 from ..catalog import duck_type
@@ -185,14 +193,15 @@ def _alter(table: str, old: Schema, new: Schema, sp: Spelling) -> tuple[list[str
     for ch in sorted(diff_schemas(old, new), key=lambda ch: rank.get(ch.kind, 2)):
         kind, name = ch.kind, sp.ident(ch.name)
         if kind == "column_added":
-            added = column_sql(replace(ch.new, nullable=True), sp.ident, sp.expression)
+            new_column = cast(Column, ch.new)  # a column_added change carries the new Column
+            added = column_sql(replace(new_column, nullable=True), sp.ident, sp.expression)
             columns.append(f"ALTER TABLE {t} ADD COLUMN {added};")
-            if not ch.new.nullable:
+            if not new_column.nullable:
                 after.append(f"ALTER TABLE {t} ALTER COLUMN {name} SET NOT NULL;")
         elif kind == "column_dropped":
             columns.append(f"ALTER TABLE {t} DROP COLUMN {name};")
         elif kind == "column_renamed":
-            columns.append(f"ALTER TABLE {t} RENAME COLUMN {sp.ident(ch.old)} TO {name};")
+            columns.append(f"ALTER TABLE {t} RENAME COLUMN {sp.ident(cast(str, ch.old))} TO {name};")
         elif kind in ("type_changed", "logical_changed"):
             columns.append(
                 f"ALTER TABLE {t} ALTER COLUMN {name} SET DATA TYPE {duck_type(new.column(ch.name))};"
@@ -202,13 +211,13 @@ def _alter(table: str, old: Schema, new: Schema, sp: Spelling) -> tuple[list[str
                 f"ALTER TABLE {t} ALTER COLUMN {name} {'DROP' if ch.new else 'SET'} NOT NULL;"
             )
         elif kind == "default_changed":
-            action = "DROP DEFAULT" if ch.new is None else f"SET DEFAULT {sp.expression(ch.new)}"
+            action = "DROP DEFAULT" if ch.new is None else f"SET DEFAULT {sp.expression(cast(str, ch.new))}"
             columns.append(f"ALTER TABLE {t} ALTER COLUMN {name} {action};")
         elif kind.startswith("index_"):
             if kind != "index_added":
                 first.append(f"DROP INDEX {name};")
             if kind != "index_dropped":
-                last.append(index_sql(table, ch.new, sp.ident))
+                last.append(index_sql(table, cast(Index, ch.new), sp.ident))  # the new Index
     return list(dict.fromkeys(first + columns)), after + last  # dict: type + logical say one thing
 
 

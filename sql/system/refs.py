@@ -86,7 +86,7 @@ def status_table(ctx: SystemContext) -> pa.Table:
 def merge_status_table(ctx: SystemContext) -> pa.Table:
     merge = ctx.workspace.merge
     if merge is None:
-        values = [False, None, None, None, None]
+        values: list[object] = [False, None, None, None, None]
     else:
         unmerged = sorted({t for t, _, s in _status_rows(ctx) if s in _UNMERGED})
         values = [

@@ -192,8 +192,9 @@ def scalar_function(name: str, args: Sequence[object], ctx: SystemContext) -> ob
     if key in _HASH_FUNCTIONS:
         return _HASH_FUNCTIONS[key](ctx, args)
     expected = {"active_branch": 0, "dolt_hashof": 1, "hashof": 1, "dolt_merge_base": 2}[key]
-    values = list(args)
-    if len(values) != expected or not all(isinstance(v, str) for v in values):
+    given = list(args)
+    values = [v for v in given if isinstance(v, str)]
+    if len(given) != expected or len(values) != len(given):
         shape = ", ".join(["revision"] * expected)
         raise InvalidInput(f"{name}() takes {expected} text argument(s): {name}({shape})")
     if key == "active_branch":

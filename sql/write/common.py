@@ -57,7 +57,7 @@ class WriteContext(ReadContext, Protocol):
     ) -> pa.Table: ...
 
 
-def write_target(session: WriteContext, node: exp.Expression, verb: str = "change") -> tuple[str, Table]:
+def write_target(session: WriteContext, node: exp.Expr, verb: str = "change") -> tuple[str, Table]:
     """The working-root table a statement writes: (stored name, table)."""
     if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
         what = f" {node.sql('duckdb')!r}" if isinstance(node, exp.Expression) else ""
@@ -99,17 +99,17 @@ def emptied(session: WriteContext, table: Table) -> Table:
     return empty.with_artifacts(table.artifacts) if table.artifacts else empty
 
 
-def cast_to(node: exp.Expression, column: Column) -> exp.Expression:
+def cast_to(node: exp.Expr, column: Column) -> exp.Expr:
     return exp.Cast(this=node, to=exp.DataType.build(catalog.duck_type(column), dialect="duckdb"))
 
 
-def default_expr(column: Column) -> exp.Expression:
+def default_expr(column: Column) -> exp.Expr:
     if column.default is None:
         return exp.null()
     return exp.maybe_parse(column.default, dialect="duckdb")
 
 
-def is_default(node: exp.Expression) -> bool:
+def is_default(node: exp.Expr) -> bool:
     """Whether a VALUES item or SET value is the keyword DEFAULT (the column's default).
     sqlglot reads it as a variable in VALUES, as an unquoted column in SET (DEFAULT is
     reserved in every dialect: a column named so is quoted)."""
@@ -119,7 +119,7 @@ def is_default(node: exp.Expression) -> bool:
     return isinstance(node, exp.Var) and node.name.upper() == "DEFAULT"
 
 
-def run_query(session: WriteContext, tree: exp.Expression, params: Params, *, owned: bool = False) -> pa.Table:
+def run_query(session: WriteContext, tree: exp.Expr, params: Params, *, owned: bool = False) -> pa.Table:
     """Run a query tree (tables resolved as for any SELECT) and fetch it as Arrow.
 
     ``owned``: the caller built ``tree`` for this call alone, so compiling may
@@ -129,12 +129,12 @@ def run_query(session: WriteContext, tree: exp.Expression, params: Params, *, ow
     return session.query_arrow(bound.sql, bound.params)
 
 
-def refuse_returning(tree: exp.Expression) -> None:
+def refuse_returning(tree: exp.Expr) -> None:
     if tree.args.get("returning"):
         raise NotSupportedError("RETURNING is not supported; run a SELECT after the statement")
 
 
-def full_row(schema: Schema, given: Mapping[str, exp.Expression]) -> list[exp.Expression]:
+def full_row(schema: Schema, given: Mapping[str, exp.Expr]) -> list[exp.Expr]:
     """One expression per column: the given value or the DEFAULT, cast to the column type."""
     return [
         exp.alias_(cast_to(given.get(c.name, default_expr(c)), c), c.name, quoted=True)
@@ -157,7 +157,7 @@ def check_constraints(session: WriteContext, schema: Schema, rows: pa.Table) -> 
             )
 
 
-def with_sources(tree: exp.Expression, select: exp.Select, arg: str) -> exp.Select:
+def with_sources(tree: exp.Expr, select: exp.Select, arg: str) -> exp.Select:
     """Add UPDATE ... FROM / DELETE ... USING tables to ``select`` as cross joins."""
     extra = tree.args.get(arg)
     if not extra:

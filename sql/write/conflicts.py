@@ -60,7 +60,7 @@ def update_conflicts(session: WriteContext, tree: exp.Update, params: Params) ->
     """UPDATE dolt_conflicts_<t> SET our_<c> = ...: write those values to the table's rows."""
     name, table, keys, rows = _conflict_target(session, tree.this)
     schema = table.schema
-    sets: dict[str, exp.Expression] = {}
+    sets: dict[str, exp.Expr] = {}
     for assignment in tree.expressions:
         target = assignment.this.name
         if not target.lower().startswith("our_"):

@@ -62,7 +62,7 @@ def create(session: WriteContext, tree: exp.Create, params: Params) -> int:
     raise NotSupportedError(f"CREATE {kind} is not supported (tables, views and indexes are)")
 
 
-def _temporary(tree: exp.Expression) -> bool:
+def _temporary(tree: exp.Expr) -> bool:
     properties = tree.args.get("properties")
     return properties is not None and any(
         isinstance(p, exp.TemporaryProperty) for p in properties.expressions

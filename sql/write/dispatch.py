@@ -23,7 +23,7 @@ returns None when the statement must run once per parameter set.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlglot import exp
@@ -40,7 +40,7 @@ __all__ = ["BATCH_WRITERS", "WRITERS", "Writer", "write_many", "writer_for"]
 # statements without a row count)
 Writer = Callable[[WriteContext, Any, Params], int]
 # (session, statement, parameter sets) -> rows changed, or None: run it once per set
-BatchWriter = Callable[[WriteContext, Any, Sequence[Sequence[object]]], int | None]
+BatchWriter = Callable[[WriteContext, Any, Sequence[Params]], int | None]
 
 
 def _truncate(session: WriteContext, tree: exp.TruncateTable, params: Params) -> int:
@@ -65,15 +65,18 @@ def _alter(session: WriteContext, tree: exp.Alter, params: Params) -> int:
     return -1
 
 
-def _insert_batch(session: WriteContext, tree: exp.Insert, rows: Sequence[Sequence[object]]) -> int | None:
+def _insert_batch(session: WriteContext, tree: exp.Insert, rows: Sequence[Params]) -> int | None:
     return insert_many(session, tree, rows) if can_insert_many(tree) else None
 
 
-def _update_batch(session: WriteContext, tree: exp.Update, rows: Sequence[Sequence[object]]) -> int | None:
-    return update_many(session, tree, rows) if rows else None
+def _update_batch(session: WriteContext, tree: exp.Update, rows: Sequence[Params]) -> int | None:
+    positional = [r for r in rows if not isinstance(r, Mapping)]
+    if len(positional) != len(rows):  # named parameters: no key placeholders to batch on
+        return None
+    return update_many(session, tree, positional) if positional else None
 
 
-WRITERS: dict[type[exp.Expression], Writer] = {
+WRITERS: dict[type[exp.Expr], Writer] = {
     exp.Insert: insert,
     exp.Update: update,
     exp.Delete: delete,
@@ -83,13 +86,13 @@ WRITERS: dict[type[exp.Expression], Writer] = {
     exp.Alter: _alter,
 }
 
-BATCH_WRITERS: dict[type[exp.Expression], BatchWriter] = {
+BATCH_WRITERS: dict[type[exp.Expr], BatchWriter] = {
     exp.Insert: _insert_batch,
     exp.Update: _update_batch,
 }
 
 
-def _kind_in(table: dict, tree: exp.Expression):
+def _kind_in(table: dict, tree: exp.Expr):
     for kind in type(tree).__mro__:  # a subclass of a statement kind is that kind
         found = table.get(kind)
         if found is not None:
@@ -97,12 +100,12 @@ def _kind_in(table: dict, tree: exp.Expression):
     return None
 
 
-def writer_for(tree: exp.Expression) -> Writer | None:
+def writer_for(tree: exp.Expr) -> Writer | None:
     """The function that runs ``tree``, or None when it is not DDL or DML."""
     return _kind_in(WRITERS, tree)
 
 
-def write_many(session: WriteContext, tree: exp.Expression, rows: Sequence[Sequence[object]]) -> int | None:
+def write_many(session: WriteContext, tree: exp.Expr, rows: Sequence[Params]) -> int | None:
     """Run ``tree`` once for all ``rows`` in one batch and return its row count, or
     None when it has no batch form (the caller runs it once per parameter set)."""
     batch = _kind_in(BATCH_WRITERS, tree)

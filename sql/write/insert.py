@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -114,7 +115,7 @@ def _with_defaults(values: exp.Values, columns: list[Column]) -> exp.Values:
 _NOT_A_CELL = object()
 
 
-def _cell(node: exp.Expression) -> object:
+def _cell(node: exp.Expr) -> object:
     """A VALUES item as ('const', value) or ('param', index), or _NOT_A_CELL."""
     operand = operands.operand(node)
     if operand.kind in ("const", "param"):
@@ -155,7 +156,7 @@ def _literal_column(values: list[object], column: Column) -> pa.Array | None:
     allowed = (*allowed, type(None))
     if not all(type(v) in allowed for v in values):
         return None
-    if pa.types.is_timestamp(column.type) and any(v is not None and v.tzinfo for v in values):
+    if pa.types.is_timestamp(column.type) and any(isinstance(v, datetime) and v.tzinfo for v in values):
         return None
     try:
         return pa.array(values, column.type)
@@ -170,16 +171,18 @@ def _literal_batch(
     a value needs a cast or a DEFAULT needs evaluating."""
     if any(c is _NOT_A_CELL for row in cells for c in row):
         return None
-    if isinstance(params, Mapping) and any(c.kind == "param" for row in cells for c in row):
+    operand_rows = cast(list[list[operands.Operand]], cells)  # every item is a cell (above)
+    if isinstance(params, Mapping) and any(c.kind == "param" for row in operand_rows for c in row):
         return None
     given = {c.name: i for i, c in enumerate(columns)}
-    n = len(cells)
+    n = len(operand_rows)
     arrays = []
     for column in schema.columns:
         if column.name in given:
             i = given[column.name]
             values = [
-                params[row[i].value] if row[i].kind == "param" else row[i].value for row in cells
+                params[row[i].value] if row[i].kind == "param" else row[i].value
+                for row in operand_rows
             ]
         else:
             default = default_expr(column)
@@ -266,6 +269,7 @@ def _write_batch(
         put(session, name, table.insert(kept))
         return kept.num_rows
     hit = pa.array(found)
+    assert conflict is not None  # mode "update" comes only from an ON CONFLICT clause
     updated = _conflict_updates(session, table, old, batch.filter(hit), conflict, params)
     fresh = batch.filter(pa.array(~found))
     put(session, name, table.upsert(pa.concat_tables([fresh, updated])))
@@ -282,7 +286,7 @@ def _conflict_updates(
     target = schema.name
     existing = session.relations.scratch(old, target)
     excluded = session.relations.scratch(new, "excluded")
-    sets: dict[str, exp.Expression] = {}
+    sets: dict[str, exp.Expr] = {}
     for assignment in conflict.expressions:
         column = find_column(schema, assignment.this.name)
         sets[column.name] = assignment.expression.transform(_excluded_or_target, target)
@@ -300,13 +304,15 @@ def _conflict_updates(
         keep = exp.select(*[exp.column(c.name, table=target) for c in schema.columns])
         keep = keep.from_(f"{existing} AS {quote_identifier(target)}")
         keep = keep.join(f"{excluded} AS excluded", on=join).where(exp.not_(where.this.copy()))
-        select = exp.union(select.where(where.this.copy()), keep, distinct=False)
-    updated = run_query(session, select, params)
+        query: exp.Query = exp.union(select.where(where.this.copy()), keep, distinct=False)
+    else:
+        query = select
+    updated = run_query(session, query, params)
     check_constraints(session, schema, updated)
     return updated
 
 
-def _excluded_or_target(node: exp.Expression, target: str) -> exp.Expression:
+def _excluded_or_target(node: exp.Expr, target: str) -> exp.Expr:
     """In an ON CONFLICT update: MySQL's VALUES(c) is excluded.c; a bare column is the
     target table's (as in Postgres)."""
     if (
@@ -336,7 +342,7 @@ def can_insert_many(tree: exp.Insert) -> bool:
     )
 
 
-def insert_many(session: WriteContext, tree: exp.Insert, rows: Sequence[Sequence[object]]) -> int:
+def insert_many(session: WriteContext, tree: exp.Insert, rows: Sequence[Params]) -> int:
     """executemany of ``INSERT ... VALUES (?, ...)``: one batch, one engine apply."""
     refuse_returning(tree)
     name, table, columns = _insert_target(session, tree)
@@ -345,7 +351,8 @@ def insert_many(session: WriteContext, tree: exp.Insert, rows: Sequence[Sequence
         raise ProgrammingError(
             f"INSERT into {name!r}: {len(row)} values for {len(columns)} columns"
         )
-    cells = [_cell(v) for v in row]
+    # the caller checked that every value is a cell
+    cells = cast(list[operands.Operand], [_cell(v) for v in row])
     arrays: dict[str, list[object]] = {}
     for column, cell in zip(columns, cells, strict=True):
         if cell.kind == "param":

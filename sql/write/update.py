@@ -45,7 +45,7 @@ def update(session: WriteContext, tree: exp.Update, params: Params) -> int:
     name, table = write_target(session, target, "update")
     schema = table.schema
     alias = target.alias_or_name
-    sets: dict[str, exp.Expression] = {}
+    sets: dict[str, exp.Expr] = {}
     for assignment in tree.expressions:
         _check_assignment(name, assignment)
         column = find_column(schema, assignment.this.name)
@@ -88,7 +88,7 @@ def update(session: WriteContext, tree: exp.Update, params: Params) -> int:
     return after.num_rows
 
 
-def _check_assignment(name: str, assignment: exp.Expression) -> None:
+def _check_assignment(name: str, assignment: exp.Expr) -> None:
     """Refuse a SET item that is not ``column = value``."""
     if not (
         isinstance(assignment, exp.EQ)
@@ -152,7 +152,7 @@ def update_many(session: WriteContext, tree: exp.Update, rows: Sequence[Sequence
     keys_at = _pk_placeholders(tree, schema)
     if keys_at is None:
         return None
-    sets: dict[str, exp.Expression] = {}
+    sets: dict[str, exp.Expr] = {}
     for assignment in tree.expressions:
         _check_assignment(name, assignment)
         column = find_column(schema, assignment.this.name)
@@ -175,7 +175,7 @@ def update_many(session: WriteContext, tree: exp.Update, rows: Sequence[Sequence
     rows_name = session.relations.scratch(current, f"the rows of {name}")
     params_name = session.relations.scratch(params, "the parameters")
 
-    def bind(node: exp.Expression) -> exp.Expression:
+    def bind(node: exp.Expr) -> exp.Expr:
         index = param_index(node)
         if index is not None:
             return exp.column(f"__p{index}", table="__arbor_params")

@@ -49,6 +49,7 @@ def _signature(repo) -> tuple:
         (lambda r: r.row_history("labels", [1], revision="nope"), arbordb.ProgrammingError),
         (lambda r: r.resolve("labels", "bogus"), arbordb.Error),
         (lambda r: r.reset("nope", hard=True), arbordb.ProgrammingError),
+        (lambda r: r.config.set("not a key!!", "x"), arbordb.ProgrammingError),
     ],
 )  # fmt: skip
 def test_each_failure_is_an_arbordb_error(repo, call, kind):
