@@ -149,13 +149,14 @@ def _load_growth(tmp_path, n: int) -> tuple[int, int]:
 def test_memory_of_a_load_is_bounded_by_the_batch_not_the_file(tmp_path):
     """Loading 3x the rows grows the anonymous RSS by about as much as loading 1x
     (a batch and fixed working sets: caches, the journal's, zstd's), and by less than
-    half the text either way, with the node store's default chunk cache (128 MiB).
+    two thirds of the larger file's text, with the node store's default chunk cache
+    (128 MiB). Measured: 35-55 MiB at either size (the text: 39 and 118 MiB).
     Before, the load wrote its spills to the journal, whose compaction copied it
     whole, and kept every leaf it wrote in that cache."""
     small, small_text = _load_growth(tmp_path, 100_000)
     large, large_text = _load_growth(tmp_path, 300_000)
     assert large - small < (large_text - small_text) // 3, (small, large, large_text)
-    assert large < large_text // 2, (large, large_text)  # whole: ~2-3x the text
+    assert large < large_text * 2 // 3, (large, large_text)  # the whole file: ~2-3x the text
 
 
 def test_a_collection_during_a_streamed_load_refuses_its_commit(tmp_path, monkeypatch):
