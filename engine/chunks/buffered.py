@@ -119,6 +119,7 @@ class BufferedChunkStore:
             [self._bases.get(a) for a in addresses],
             self._base_chunks,
             [self._deltas.get(a) for a in addresses],
+            bulk=True,
         )
         self._spilled.extend(addresses)
         self._pending = {}
@@ -137,6 +138,8 @@ class BufferedChunkStore:
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Sequence[bytes | None] | None = None,
+        *,
+        bulk: bool = False,
     ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
         addresses = addresses_of(owned)

@@ -35,16 +35,19 @@ class JournalWrites:
     _meta: Any
 
     def _add_records(
-        self, txn: lmdb.Transaction, records: dict[bytes, bytes]
+        self, txn: lmdb.Transaction, records: dict[bytes, bytes], journal: bool = True
     ) -> tuple[tuple[int, bytes] | None, bool]:
         """Store ``records`` (none stored yet) in ``txn``: as one journal batch, or in
-        ``chunks`` when they are large or the journal is full (compacting it first).
+        ``chunks`` when they are large, ``journal`` is False (a bulk write: a load
+        that journaled its chunks would soon move them all again, holding the whole
+        journal in one transaction's dirty pages), or the journal is full (compacting
+        it first).
         Returns the (sequence, batch) appended or None, and whether it compacted."""
         if not records:
             return None, False
         size = sum(map(len, records.values()))
         seq, count, journal_bytes = self._journal_state(txn)
-        if size > BATCH_MAX_BYTES:
+        if size > BATCH_MAX_BYTES or not journal:
             txn.cursor(db=self._chunks).putmulti(list(records.items()), overwrite=False)
             return None, False
         if count + len(records) > COMPACT_RECORDS or journal_bytes + size > COMPACT_BYTES:
@@ -71,19 +74,23 @@ class JournalWrites:
 
     def _compact_in(self, txn: lmdb.Transaction) -> int:
         """Move every journaled record into ``chunks`` and empty the journal, in
-        ``txn`` (journal invariant (2)). Returns how many records moved."""
+        ``txn`` (journal invariant (2)). Returns how many records moved. One batch at
+        a time: a copy of the whole journal would be up to ``COMPACT_BYTES``."""
         seq, count, _ = self._journal_state(txn)
         if not count:
             return 0
-        rows: list[tuple[bytes, bytes]] = []
-        for _, batch in txn.cursor(db=self._journal):
-            addresses, offsets = parse_batch(batch)
-            raw = bytes(batch)  # copied: buffers die at the transaction's next write
-            rows.extend(
-                (a, raw[s:e])
-                for a, s, e in zip(addresses, offsets[:-1].tolist(), offsets[1:].tolist(), strict=True)
+        moved = 0
+        chunks = txn.cursor(db=self._chunks)
+        keys = [bytes(k) for k in txn.cursor(db=self._journal).iternext(values=False)]
+        for key in keys:
+            raw = bytes(txn.get(key, db=self._journal))  # buffers die at the next write
+            addresses, offsets = parse_batch(raw)
+            starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
+            chunks.putmulti(
+                [(a, raw[s:e]) for a, s, e in zip(addresses, starts, ends, strict=True)],
+                overwrite=False,
             )
-        txn.cursor(db=self._chunks).putmulti(rows, overwrite=False)
+            moved += len(addresses)
         txn.drop(self._journal, delete=False)
         txn.put(META_JOURNAL, JOURNAL_STATE.pack(seq, 0, 0), db=self._meta)
-        return len(rows)
+        return moved

@@ -267,13 +267,17 @@ class LmdbChunkStore(JournalWrites):
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Sequence[bytes | None] | None = None,
+        *,
+        bulk: bool = False,
     ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
         addresses = addresses_of(owned)
         hints = {} if bases is None else dict(zip(addresses, bases, strict=True))
         made = {} if deltas is None else dict(zip(addresses, deltas, strict=True))
         made = {address: body for address, body in made.items() if body is not None}
-        self._store(dict(zip(addresses, owned, strict=True)), hints, [], base_chunks, made)
+        self._store(
+            dict(zip(addresses, owned, strict=True)), hints, [], base_chunks, made, journal=not bulk
+        )
         return addresses
 
     def commit(
@@ -299,9 +303,11 @@ class LmdbChunkStore(JournalWrites):
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Mapping[bytes, bytes | None] | None = None,
         gc_epoch: int | None = None,
+        journal: bool = True,
     ) -> bool:
         """Write ``owned`` (deltas where ``bases`` hints allow) and the ref updates;
-        with ``gc_epoch``, only if no collection deleted chunks since (invariant (8))."""
+        with ``gc_epoch``, only if no collection deleted chunks since (invariant (8)).
+        ``journal=False`` writes the records straight to ``chunks`` (a bulk write)."""
         # Build records before taking the write lock: hashing, diffing and copying
         # are the slow part.
         records, outside, unstored = self._records(owned, bases, base_chunks or {}, deltas or {})
@@ -331,7 +337,7 @@ class LmdbChunkStore(JournalWrites):
                 fresh = {a: r for a, r in records.items() if a in unstored.addresses}
             else:
                 fresh = {a: r for a, r in records.items() if not stored(a)}  # invariant (2)
-            added[0], compacted[0] = self._add_records(txn, fresh)
+            added[0], compacted[0] = self._add_records(txn, fresh, journal)
             for raw, (_, _, new) in updates:
                 if new is None:
                     txn.delete(raw, db=self._refs)

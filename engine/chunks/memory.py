@@ -75,8 +75,10 @@ class MemoryChunkStore:
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Sequence[bytes | None] | None = None,
+        *,
+        bulk: bool = False,
     ) -> list[bytes]:
-        """``ChunkStore.put_many``; delta hints are ignored (chunks are kept whole)."""
+        """``ChunkStore.put_many``; delta hints and ``bulk`` are ignored (chunks are kept whole)."""
         owned = [bytes(chunk) for chunk in chunks]  # a caller's bytearray may change later
         addresses = addresses_of(owned)
         with self._lock:

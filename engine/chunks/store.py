@@ -120,6 +120,8 @@ class ChunkStore(Protocol):
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Sequence[bytes | None] | None = None,
+        *,
+        bulk: bool = False,
     ) -> list[bytes]:
         """Store many chunks in one atomic write; return their addresses in order.
 
@@ -131,6 +133,8 @@ class ChunkStore(Protocol):
         the base's stored checksum (bytes that do not are ignored). ``deltas``
         holds for each chunk (by position) its delta body against its hinted base
         if the caller already made one (``delta.py``'s format), or None.
+        ``bulk``: many chunks that no ref names yet (a streamed load's spill); a store
+        may then skip what it does for small writes (``LmdbChunkStore``: its journal).
         """
         ...
 

@@ -102,9 +102,13 @@ def cut_leaves(
     return bounds, False
 
 
-def write_leaves(nodes: NodeStore, items: LeafItems, bounds: Sequence[int]) -> Entries:
-    """Encode and store the leaves between consecutive ``bounds``."""
-    return write_spans(nodes, items, list(zip(bounds[:-1], bounds[1:], strict=True)))
+def write_leaves(
+    nodes: NodeStore, items: LeafItems, bounds: Sequence[int], keep: bool = True
+) -> Entries:
+    """Encode and store the leaves between consecutive ``bounds`` (``keep``: as
+    ``NodeStore.write``)."""
+    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+    return write_spans(nodes, items, spans, keep=keep)
 
 
 def write_spans(
@@ -112,11 +116,12 @@ def write_spans(
     items: LeafItems,
     spans: Sequence[tuple[int, int]],
     bases: Sequence[bytes | None] | None = None,
+    keep: bool = True,
 ) -> Entries:
     """Encode and store one leaf per (start, stop) span of ``items``, in one write;
     ``bases`` gives the old leaf each replaces (a delta hint, ``NodeStore.write``)."""
     chunks = [encode_leaf(items.prepared_keys, items.columns, a, b) for a, b in spans]
-    addresses = nodes.write(chunks, bases)
+    addresses = nodes.write(chunks, bases, keep=keep)
     offsets = items.prepared_keys.offsets
     data = items.prepared_keys.data
     keys = [data[offsets[b - 1] : offsets[b]].tobytes() if b > a else b"" for a, b in spans]
@@ -136,7 +141,8 @@ class LeafStream:
     last run's: the same leaves, byte for byte, as ``build_leaves`` over all the rows
     at once (a cut depends only on the rows since the previous cut, and the rows
     after the last cut are carried into the next run). Holds the rows after the
-    last cut, under one leaf's worth, and the entries of the leaves written."""
+    last cut, under one leaf's worth, and the entries of the leaves written; the
+    leaves stay out of the node store's chunk cache (a load would fill it)."""
 
     def __init__(self, nodes: NodeStore) -> None:
         self.nodes = nodes
@@ -151,7 +157,7 @@ class LeafStream:
             items = self._tail.concat(items)
         bounds, _ = cut_leaves(self.nodes, items, close_last=False)
         if len(bounds) > 1:
-            self.entries.extend(write_leaves(self.nodes, items, bounds))
+            self.entries.extend(write_leaves(self.nodes, items, bounds, keep=False))
         rest = bounds[-1]
         self._tail = items.slice(rest, len(items)) if rest < len(items) else None
 
@@ -159,7 +165,9 @@ class LeafStream:
         """Write the last leaf and return the entries of every leaf, in key order
         (at least one row must have come: ``ProllyTree.empty`` builds no rows)."""
         if self._tail is not None:
-            self.entries.extend(write_leaves(self.nodes, self._tail, [0, len(self._tail)]))
+            self.entries.extend(
+                write_leaves(self.nodes, self._tail, [0, len(self._tail)], keep=False)
+            )
         self._tail = None
         return self.entries
 

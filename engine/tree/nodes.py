@@ -267,6 +267,8 @@ class NodeStore:
         chunks: Sequence[bytes],
         bases: Sequence[bytes | None] | None = None,
         deltas: Sequence[bytes] | None = None,
+        *,
+        keep: bool = True,
     ) -> list[bytes]:
         """Store new nodes; returns their addresses (identical nodes dedup).
 
@@ -274,7 +276,8 @@ class NodeStore:
         lets the store keep it as a delta (``ChunkStore.put_many``); the bytes of
         those held in the chunk cache go along, so the store need not read them.
         ``deltas``: for each node, its delta body against its base if the caller
-        made one while writing it (``codec/patch.py``).
+        made one while writing it (``codec/patch.py``). ``keep=False`` (a streamed
+        load) leaves them out of the chunk cache.
         """
         if not chunks:
             return []
@@ -283,8 +286,8 @@ class NodeStore:
         else:
             held = {b: data for b in bases if b is not None and (data := self._chunks.peek(b))}
             addresses = self.store.put_many(chunks, bases=bases, base_chunks=held, deltas=deltas)
-        # a diff or edit right after reads them
-        self._chunks.put_many(zip(addresses, chunks, strict=True))
+        if keep:  # a diff or edit right after reads them
+            self._chunks.put_many(zip(addresses, chunks, strict=True))
         return addresses
 
     def write_internals(

@@ -62,9 +62,11 @@ class FaultyChunkStore:
         bases: Sequence[bytes | None] | None = None,
         base_chunks: Mapping[bytes, bytes] | None = None,
         deltas: Sequence[bytes | None] | None = None,
+        *,
+        bulk: bool = False,
     ) -> list[bytes]:
         self._count_write("put_many")
-        return self._target.put_many(chunks, bases, base_chunks, deltas)
+        return self._target.put_many(chunks, bases, base_chunks, deltas, bulk=bulk)
 
     def commit(
         self,
