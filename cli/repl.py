@@ -14,7 +14,12 @@ What the user sees:
   to switch to ``\\x``, one column per line); ``\\timing`` adds the elapsed time to
   each result line;
 - Ctrl-C while typing clears the input; Ctrl-C while a statement runs cancels that
-  statement (``Client.interrupt``) and keeps the session; Ctrl-D exits;
+  statement (``Client.interrupt``) and keeps the session; Ctrl-D exits, also when
+  typed while the shell is busy (between prompts the terminal is kept in cbreak
+  mode, so keys typed ahead reach the next prompt as typed: in the terminal's line
+  mode a Ctrl-D would be taken as end-of-file and reach it as a NUL);
+  Ctrl-C pressed just after Enter cancels that input, even if it came too soon to
+  be a signal;
 - history kept across runs in ``<repo>/.arbor/sql_history``.
 
 Threads: every statement (and every backslash command) runs on one worker thread,
@@ -39,8 +44,9 @@ import subprocess
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,6 +57,8 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.input import Input
+from prompt_toolkit.input.typeahead import get_typeahead, store_typeahead
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.lexers import PygmentsLexer
 from prompt_toolkit.output import Output
 from pygments.lexers.sql import SqlLexer
@@ -209,6 +217,7 @@ class Shell:
         self._pending = ""  # SQL typed before a backslash command on a continuation line
         self.completions = Completions()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbor-sql")
+        self._own_terminal = input is None  # prompt-toolkit reads the process's terminal
         self.session: PromptSession[str] = PromptSession(
             multiline=Condition(lambda: not self._ready(self.session.default_buffer.text)),
             lexer=PygmentsLexer(SqlLexer),
@@ -227,21 +236,51 @@ class Shell:
 
     def run(self) -> None:
         """Read and run input until Ctrl-D or ``\\q``."""
-        self._refresh_completions()
+        on_the_terminal = self._own_terminal and sys.platform != "win32" and sys.stdin.isatty()
+        typeahead = _cbreak(sys.stdin) if on_the_terminal else nullcontext()
         try:
-            while True:
-                pending, self._pending = self._pending, ""
-                try:
-                    text = self.session.prompt(self.prompt_text(), default=pending)
-                except KeyboardInterrupt:
-                    continue  # Ctrl-C while typing: drop the input, keep the session
-                except EOFError:
-                    break
-                if text.strip() in ("\\q", "quit", "exit", "quit;", "exit;"):
-                    break
-                self.handle(text)
+            with typeahead:
+                self._loop()
         finally:
             self._worker.shutdown(wait=True)
+
+    def _loop(self) -> None:
+        try:
+            self._refresh_completions()
+        except KeyboardInterrupt:
+            pass  # Ctrl-C before the first prompt: start without completions
+        while True:
+            pending, self._pending = self._pending, ""
+            try:
+                text = self.session.prompt(self.prompt_text(), default=pending)
+            except KeyboardInterrupt:
+                continue  # Ctrl-C while typing: drop the input, keep the session
+            except EOFError:
+                break
+            if text.strip() in ("\\q", "quit", "exit", "quit;", "exit;"):
+                break
+            if self._ctrl_c_typed_ahead():
+                self._print("Statement cancelled (the session is still open).")
+                continue
+            try:
+                self.handle(text)
+            except KeyboardInterrupt:
+                # Ctrl-C between statements (printing a result, asking for the prompt):
+                # the work on the worker has ended (``_on_worker``), back to the prompt
+                self._print("Cancelled.")
+
+    def _ctrl_c_typed_ahead(self) -> bool:
+        """Whether Ctrl-C was pressed just after the input was entered, too soon to be a
+        signal (the terminal was still in prompt-toolkit's raw mode): prompt-toolkit
+        keeps such keys for the next prompt. Then the input is not run, and the keys up
+        to that Ctrl-C are dropped, as Ctrl-C at a prompt drops its input."""
+        terminal = self.session.input
+        keys = get_typeahead(terminal)
+        if self._own_terminal:
+            keys += terminal.read_keys() + terminal.flush_keys()  # not yet read (no wait)
+        cancels = [i for i, key in enumerate(keys) if key.key == Keys.ControlC]
+        store_typeahead(terminal, keys[cancels[-1] + 1 :] if cancels else keys)
+        return bool(cancels)
 
     @staticmethod
     def _ready(text: str) -> bool:
@@ -275,20 +314,30 @@ class Shell:
     # --- running work on the worker thread -------------------------------------------------
 
     def _on_worker(self, work: Callable[[], Any]) -> Any:
-        """Run ``work`` on the session's thread; Ctrl-C interrupts it and re-raises."""
+        """Run ``work`` on the session's thread; Ctrl-C interrupts it and, once it has
+        ended, re-raises."""
         future: Future[Any] = self._worker.submit(work)
-        while True:
-            try:
-                return future.result(timeout=0.1)
-            except TimeoutError:
-                continue
-            except KeyboardInterrupt:
-                self.client.interrupt()
+        try:
+            while True:
                 try:
-                    future.result()
-                except Exception:  # noqa: BLE001 - the interrupted statement's own error
-                    pass
-                raise
+                    return future.result(timeout=0.1)
+                except TimeoutError:
+                    continue
+        except KeyboardInterrupt:
+            self._cancel(future)
+            raise
+
+    def _cancel(self, future: Future[Any]) -> None:
+        """Interrupt ``future``'s work until it has ended. One interrupt is not enough: an
+        interrupt reaches only a statement already inside DuckDB, one that comes while
+        the statement is still being planned is lost, and the statement would then run
+        to its end. Further Ctrl-Cs meanwhile change nothing."""
+        while not future.done():
+            try:
+                self.client.interrupt()
+                wait([future], timeout=INTERRUPT_EVERY)
+            except KeyboardInterrupt:
+                continue
 
     def _guarded(self, work: Callable[[], Any]) -> Any:
         """``work()`` run on the worker; errors and cancellation are reported as one line
@@ -387,6 +436,7 @@ class Shell:
         self.stdout.flush()
 
 
+INTERRUPT_EVERY = 0.05  # seconds between interrupts while a cancelled statement ends
 _NO_SUCH_COMMAND = 127  # the shell's status when the pager is not installed
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 WIDE_HINT = "(the result is wider than the terminal: \\x shows one column per line)"
@@ -406,6 +456,25 @@ def _split_command(text: str) -> tuple[str, str]:
     if last.strip().startswith("\\"):
         return head, last.strip()
     return text, ""
+
+
+@contextmanager
+def _cbreak(stream: IO[str]) -> Iterator[None]:
+    """Keep ``stream``'s terminal in cbreak mode (no line editing, no echo, Ctrl-C still
+    a SIGINT) while the shell is away from its prompt, and restore it afterwards;
+    prompt-toolkit switches to raw mode for each prompt and back to this."""
+    import termios  # POSIX only, as is the caller
+
+    fd = stream.fileno()
+    before = termios.tcgetattr(fd)
+    cbreak = termios.tcgetattr(fd)
+    cbreak[3] &= ~(termios.ECHO | termios.ICANON)  # lflag
+    cbreak[6][termios.VMIN], cbreak[6][termios.VTIME] = 1, 0
+    termios.tcsetattr(fd, termios.TCSANOW, cbreak)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, before)
 
 
 def _history(repository: Path) -> History:

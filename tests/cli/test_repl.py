@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import threading
 from pathlib import Path
@@ -156,14 +157,28 @@ def test_ctrl_c_while_typing_drops_the_input_and_ctrl_d_exits(labels, capsys):
     assert "dropped" not in out and "kept" in out
 
 
-def test_ctrl_c_cancels_a_running_statement_and_keeps_the_session(labels, capsys):
+def test_ctrl_c_cancels_a_running_statement_and_keeps_the_session(labels, capsys, monkeypatch):
     slow = "SELECT sum(a.range * b.range) AS s FROM range(100000000) a, range(100000) b;"
-    timer = threading.Timer(1.0, lambda: os.kill(os.getpid(), signal.SIGINT))
-    timer.start()
+    started, done = threading.Event(), threading.Event()
+    execute = Client.execute
+
+    def noting_the_start(client, sql, params=None):
+        if sql.startswith("SELECT sum("):
+            started.set()
+        return execute(client, sql, params)
+
+    def ctrl_c_once_it_runs():  # a SIGINT at a fixed time could come before it starts
+        if started.wait(60) and not done.wait(random.uniform(0.0, 0.5)):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(Client, "execute", noting_the_start)
+    sender = threading.Thread(target=ctrl_c_once_it_runs)
+    sender.start()
     try:
         out, _ = drive(labels, slow, ENTER, "SELECT 42 AS answer;", ENTER, capsys=capsys)
     finally:
-        timer.cancel()
+        done.set()
+        sender.join()
     assert "Statement cancelled (the session is still open)." in out
     assert "|     42 |" in out
 
