@@ -45,7 +45,9 @@ def build(path: Path, rows: int, commits: int) -> None:
     repo = Repo(path)
     ids = np.arange(rows)
     labels = pa.array([f"label{i % 997}" for i in range(rows)])
-    repo.write("t", pa.table({"id": ids, "label": labels, "score": rng.random(rows)}), primary_key=["id"])
+    repo.write(
+        "t", pa.table({"id": ids, "label": labels, "score": rng.random(rows)}), primary_key=["id"]
+    )
     repo.commit("c0")
 
     def update(tag: str) -> None:

@@ -146,7 +146,10 @@ def bench_commits(root: Path, commits: int, report: Report) -> Path:
     dl.close()
     early = slice(max(0, 10 - WINDOW // 2), 10 + WINDOW // 2)
     late = slice(commits - WINDOW, commits)
-    for label, window in ((f"commit at the {min(10, commits)}th", early), (f"commit at the {commits:,}th", late)):
+    for label, window in (
+        (f"commit at the {min(10, commits)}th", early),
+        (f"commit at the {commits:,}th", late),
+    ):
         report.metrics.append(
             metric(
                 label + " (UPDATE 1 row + CALL dolt_commit)",
@@ -197,7 +200,10 @@ def _peak_growth(kind: str, path: Path) -> tuple[int, int]:
     env = {k: v for k, v in os.environ.items() if k != "_DOLTLITE_BOOTSTRAPPED"}
     done = subprocess.run(
         [sys.executable, "-c", _MEMORY_PROBE, kind, str(path)],
-        capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     check(done.returncode == 0, f"the {kind} dolt_history probe failed: {done.stderr[-2000:]}")
     (line,) = [x for x in done.stdout.splitlines() if x.startswith("history-rss ")]
@@ -336,8 +342,13 @@ def run(
             f"{memory['arbordb_peak_growth_bytes'] / 2**20:.0f} MB, against < 200 MB"
         )
     report.notes[:0] = [m.miss() for m in report.metrics if m.miss()]
-    config = {"commits": commits, "systab_commits": systab_commits, "rows": rows,
-              "big_rows": big_rows, "runs": runs}
+    config = {
+        "commits": commits,
+        "systab_commits": systab_commits,
+        "rows": rows,
+        "big_rows": big_rows,
+        "runs": runs,
+    }
     payload = {
         "benchmark": "history",
         "machine": info,
@@ -387,8 +398,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     emit(
         *run(
-            args.commits, args.systab_commits, args.rows, args.big_rows, args.runs,
-            results_path(args), args.workdir,
+            args.commits,
+            args.systab_commits,
+            args.rows,
+            args.big_rows,
+            args.runs,
+            results_path(args),
+            args.workdir,
         )
     )
 

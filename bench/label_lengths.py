@@ -43,7 +43,9 @@ def changes(rows: int, count: int, seed: int, varying: bool) -> pa.Table:
     ids = np.sort(rng.choice(rows, size=count, replace=False)).astype(np.int64)
     widths = rng.integers(8, 13, count) if varying else np.full(count, 10)
     labels = [f"n{i:011d}"[: int(w)] for i, w in enumerate(widths.tolist())]
-    return pa.table({"id": pa.array(ids), "label": pa.array(labels), "score": pa.array(rng.random(count))})
+    return pa.table(
+        {"id": pa.array(ids), "label": pa.array(labels), "score": pa.array(rng.random(count))}
+    )
 
 
 def _commit(repo: arbordb.Repo, c: pa.Table) -> bytes:
@@ -63,7 +65,9 @@ def measure(rows: int, runs: int, workdir: Path | None) -> dict[str, Any]:
             repo.commit("load")
             repos[kind] = repo
         edit = max(1, rows // 100)
-        got: dict[str, dict[str, list[float]]] = {k: {"s": [], "file": [], "pages": []} for k in repos}
+        got: dict[str, dict[str, list[float]]] = {
+            k: {"s": [], "file": [], "pages": []} for k in repos
+        }
         for i in range(runs):
             for kind, repo in repos.items():  # alternate: noise falls on both
                 store = repo.db.store
@@ -111,7 +115,9 @@ def markdown(info: dict, figures: dict, runs: int) -> str:
     ]:
         ratio = va[key] / eq[key] if eq[key] else float("inf") if va[key] else 1.0
         met = "yes" if ratio <= TARGET_RATIO else "NO"
-        lines.append(f"| {name} | {fmt(eq[key])} | {fmt(va[key])} | {ratio:.2f}x | <= {TARGET_RATIO}x | {met} |")
+        lines.append(
+            f"| {name} | {fmt(eq[key])} | {fmt(va[key])} | {ratio:.2f}x | <= {TARGET_RATIO}x | {met} |"
+        )
     return "\n".join(lines)
 
 

@@ -88,7 +88,9 @@ class DoltliteSide:
         path = self.root / f"clone{i}" / "t.db"
         path.parent.mkdir()
         con = sqlite3.connect(path, isolation_level=None)
-        seconds, _ = timed(lambda: con.execute("SELECT dolt_clone(?)", (remote.as_uri(),)).fetchall())
+        seconds, _ = timed(
+            lambda: con.execute("SELECT dolt_clone(?)", (remote.as_uri(),)).fetchall()
+        )
         (count,) = con.execute("SELECT count(*) FROM t").fetchone()
         check(count > 0, "doltlite's clone holds no rows")
         return seconds, con, path
@@ -130,9 +132,13 @@ def run(args) -> tuple[dict[str, Any], list, str]:
     info = machine()  # the load average at the start
     table = make_table(args.rows)
     root = Path(tempfile.mkdtemp(prefix="arbordb-remotes-", dir=args.workdir))
-    ours: dict[str, list[float]] = {k: [] for k in ("push", "clone", "push1", "pull", "s3push", "s3clone")}
+    ours: dict[str, list[float]] = {
+        k: [] for k in ("push", "clone", "push1", "pull", "s3push", "s3clone")
+    }
     theirs: dict[str, list[float]] = {k: [] for k in ("push", "clone", "push1", "pull")}
-    size: dict[str, list[int]] = {k: [] for k in ("remote", "clone", "added", "dl_remote", "dl_clone", "dl_added")}
+    size: dict[str, list[int]] = {
+        k: [] for k in ("remote", "clone", "added", "dl_remote", "dl_clone", "dl_added")
+    }
     try:
         src = arbordb.Repo(root / "src")
         src.write("t", table, primary_key=["id"])
@@ -148,7 +154,9 @@ def run(args) -> tuple[dict[str, Any], list, str]:
             seconds, dl_remote = dl.push(i)
             theirs["push"].append(seconds)
             size["dl_remote"].append(tree_bytes(dl_remote))
-            seconds, copy = timed(lambda remote=remote, i=i: arbordb.clone(remote.as_uri(), root / f"clone{i}"))
+            seconds, copy = timed(
+                lambda remote=remote, i=i: arbordb.clone(remote.as_uri(), root / f"clone{i}")
+            )
             ours["clone"].append(seconds)
             size["clone"].append(tree_bytes(root / f"clone{i}"))
             check(copy.db.store.stats()["chunks"] > 0, "the clone holds no chunks")
@@ -171,7 +179,9 @@ def run(args) -> tuple[dict[str, Any], list, str]:
             seconds, outcome = timed(lambda: clones[0].pull())  # fetch + fast-forward merge
             ours["pull"].append(seconds)
             check(outcome.message in ("merge successful", "Everything up-to-date"), outcome.message)
-            seconds, _ = timed(lambda: dl_clones[0].execute("SELECT dolt_pull('origin', 'main')").fetchall())
+            seconds, _ = timed(
+                lambda: dl_clones[0].execute("SELECT dolt_pull('origin', 'main')").fetchall()
+            )
             theirs["pull"].append(seconds)
         check(clones[0].table("t").num_rows == args.rows, "the pulled clone lost rows")
         if not args.no_s3:
@@ -185,7 +195,11 @@ def run(args) -> tuple[dict[str, Any], list, str]:
                     src.add_remote(f"s3r{i}", f"s3://{bucket}/t")
                     seconds, _ = timed(lambda i=i: src.push(f"s3r{i}", "main"))
                     ours["s3push"].append(seconds)
-                    seconds, copy = timed(lambda bucket=bucket, i=i: arbordb.clone(f"s3://{bucket}/t", root / f"s3clone{i}"))
+                    seconds, copy = timed(
+                        lambda bucket=bucket, i=i: arbordb.clone(
+                            f"s3://{bucket}/t", root / f"s3clone{i}"
+                        )
+                    )
                     ours["s3clone"].append(seconds)
                     check(copy.table("t").num_rows == args.rows, "the S3 clone lost rows")
                     copy.close()
@@ -210,9 +224,21 @@ def _report(args, ours, theirs, size, info) -> tuple[dict[str, Any], list, str]:
 
     metrics = [
         metric("full push (file://)", runs(ours["push"]), "doltlite", runs(theirs["push"])),
-        metric("clone (file://)", runs(ours["clone"]), "doltlite", runs(theirs["clone"]), target=TARGET_CLONE),
+        metric(
+            "clone (file://)",
+            runs(ours["clone"]),
+            "doltlite",
+            runs(theirs["clone"]),
+            target=TARGET_CLONE,
+        ),
         metric("push of a 1% update", runs(ours["push1"]), "doltlite", runs(theirs["push1"])),
-        metric("pull of it (fetch + merge)", runs(ours["pull"]), "doltlite", runs(theirs["pull"]), target=TARGET_PULL),
+        metric(
+            "pull of it (fetch + merge)",
+            runs(ours["pull"]),
+            "doltlite",
+            runs(theirs["pull"]),
+            target=TARGET_PULL,
+        ),
     ]
     if ours["s3push"]:
         metrics += [
@@ -223,7 +249,12 @@ def _report(args, ours, theirs, size, info) -> tuple[dict[str, Any], list, str]:
     byte_rows = [
         ("remote after the full push", med["remote"], med["dl_remote"], None),
         ("clone on disk", med["clone"], med["dl_clone"], None),
-        ("remote growth per 1% push (= what the pull reads)", med["added"], med["dl_added"], TARGET_UPDATE_BYTES),
+        (
+            "remote growth per 1% push (= what the pull reads)",
+            med["added"],
+            med["dl_added"],
+            TARGET_UPDATE_BYTES,
+        ),
     ]
     info["doltlite"] = peers.DOLTLITE_VERSION
     lines = [
@@ -240,7 +271,9 @@ def _report(args, ours, theirs, size, info) -> tuple[dict[str, Any], list, str]:
             f"| {name} | {fmt_bytes(a)} | {fmt_bytes(d) if d is not None else '-'} | "
             f"{'-' if target is None else f'<= {fmt_bytes(target)}'} | {met} |"
         )
-    clone_met = metrics[1].comparison_value is not None and metrics[1].value <= metrics[1].comparison_value
+    clone_met = (
+        metrics[1].comparison_value is not None and metrics[1].value <= metrics[1].comparison_value
+    )
     lines += [
         "",
         f"Clone <= doltlite's: {'yes' if clone_met else 'NO'}. ArborDB's remote is a folder of "

@@ -209,8 +209,21 @@ def load_and_disk(stores: dict[str, Path], parquet: Path, arrow_bytes: int, row)
     in a new process; the disk it then takes beside the Parquet file and DuckDB's."""
     loads = {engine: measure_load(engine, store, parquet) for engine, store in stores.items()}
     row("load time", loads["arbordb"]["s"], loads["duckdb"]["s"], "DuckDB table", TARGET_LOAD_TIME)
-    row("load peak memory", loads["arbordb"]["grew"], arrow_bytes, "input's Arrow size", TARGET_LOAD_RSS, fmt=mib)
-    row("load peak memory (DuckDB)", loads["duckdb"]["grew"], arrow_bytes, "input's Arrow size", fmt=mib)
+    row(
+        "load peak memory",
+        loads["arbordb"]["grew"],
+        arrow_bytes,
+        "input's Arrow size",
+        TARGET_LOAD_RSS,
+        fmt=mib,
+    )
+    row(
+        "load peak memory (DuckDB)",
+        loads["duckdb"]["grew"],
+        arrow_bytes,
+        "input's Arrow size",
+        fmt=mib,
+    )
     disk = {k: _dir_bytes(v) for k, v in stores.items()}
     size = parquet.stat().st_size
     row("disk after load", disk["arbordb"], size, "Parquet file", TARGET_DISK, fmt=mib)
@@ -219,7 +232,9 @@ def load_and_disk(stores: dict[str, Path], parquet: Path, arrow_bytes: int, row)
     return {"loads": loads, "disk": disk, "parquet_bytes": size}
 
 
-def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list[list[str]], list[str], dict]:
+def run(
+    rows: int, shape: str, runs: int, workdir: Path | None
+) -> tuple[list[list[str]], list[str], dict]:
     base = Path(tempfile.mkdtemp(prefix="arbor-scale-", dir=workdir))
     try:
         data = make_table(rows) if shape == "bench" else make_llm(rows)
@@ -234,9 +249,21 @@ def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list[li
 
         def row(name, ours, theirs, label, target=None, ratio=None, fmt=fmt_seconds):
             r = ours / theirs if theirs else None
-            met = "-" if target is None else ("yes" if (ratio if ratio is not None else r) <= target else "NO")
-            shown = "-" if target is None else f"<= {target:g}x" if ratio is None else f"<= {fmt(target)}"
-            table.append([name, fmt(ours), f"{fmt(theirs)} ({label})", f"{r:.2f}x" if r else "-", shown, met])
+            met = (
+                "-"
+                if target is None
+                else ("yes" if (ratio if ratio is not None else r) <= target else "NO")
+            )
+            shown = (
+                "-"
+                if target is None
+                else f"<= {target:g}x"
+                if ratio is None
+                else f"<= {fmt(target)}"
+            )
+            table.append(
+                [name, fmt(ours), f"{fmt(theirs)} ({label})", f"{r:.2f}x" if r else "-", shown, met]
+            )
             if met == "NO":
                 misses.append(f"{name}: {fmt(ours)} vs {fmt(theirs)} ({label}), target {shown}")
 
@@ -258,21 +285,52 @@ def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list[li
             grew = {e: statistics.median(r["grew"] for r in rs) for e, rs in got.items()}
             figures[label] = {"cold": cold, "warm": warm, "grew": grew}
             if label == "LIMIT 10":
-                row(f"{label} cold", cold["arbordb"], cold["duckdb table"], "DuckDB table",
-                    TARGET_LIMIT_COLD, ratio=cold["arbordb"])
+                row(
+                    f"{label} cold",
+                    cold["arbordb"],
+                    cold["duckdb table"],
+                    "DuckDB table",
+                    TARGET_LIMIT_COLD,
+                    ratio=cold["arbordb"],
+                )
             elif label == "filter":
-                row(f"{label} cold", cold["arbordb"], cold["duckdb parquet"], "DuckDB on Parquet",
-                    TARGET_FILTER_COLD)
+                row(
+                    f"{label} cold",
+                    cold["arbordb"],
+                    cold["duckdb parquet"],
+                    "DuckDB on Parquet",
+                    TARGET_FILTER_COLD,
+                )
             else:
-                row(f"{label} cold", cold["arbordb"], cold["duckdb table"], "DuckDB table",
-                    TARGET_GROUP_COLD)
-                row(f"{label} warm", warm["arbordb"], warm["duckdb table"], "DuckDB table",
-                    TARGET_GROUP_WARM)
-            row(f"{label} cold (DuckDB on Parquet)", cold["arbordb"], cold["duckdb parquet"],
-                "DuckDB on Parquet")
+                row(
+                    f"{label} cold",
+                    cold["arbordb"],
+                    cold["duckdb table"],
+                    "DuckDB table",
+                    TARGET_GROUP_COLD,
+                )
+                row(
+                    f"{label} warm",
+                    warm["arbordb"],
+                    warm["duckdb table"],
+                    "DuckDB table",
+                    TARGET_GROUP_WARM,
+                )
+            row(
+                f"{label} cold (DuckDB on Parquet)",
+                cold["arbordb"],
+                cold["duckdb parquet"],
+                "DuckDB on Parquet",
+            )
             baseline = 16 << 20  # allowance for the interpreter's own growth
-            row(f"{label} peak memory", grew["arbordb"], grew["duckdb parquet"] + baseline,
-                "DuckDB on Parquet + 16 MiB", TARGET_RSS, fmt=mib)
+            row(
+                f"{label} peak memory",
+                grew["arbordb"],
+                grew["duckdb parquet"] + baseline,
+                "DuckDB on Parquet + 16 MiB",
+                TARGET_RSS,
+                fmt=mib,
+            )
         return table, misses, figures
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -290,15 +348,28 @@ def growth(shape: str, figures: list[dict]) -> list[list[str]]:
 
     for engine, store in (("arbordb", "arbordb"), ("duckdb table", "duckdb")):
         add("load time", engine, small["loads"][store]["s"], large["loads"][store]["s"])
-        add("load peak memory", engine, small["loads"][store]["grew"],
-            large["loads"][store]["grew"], mib)
+        add(
+            "load peak memory",
+            engine,
+            small["loads"][store]["grew"],
+            large["loads"][store]["grew"],
+            mib,
+        )
         add("disk after load", engine, small["disk"][store], large["disk"][store], mib)
     for label in QUERIES[shape]:
-        for kind, name, fmt in (("cold", "cold", fmt_seconds), ("warm", "warm", fmt_seconds),
-                                ("grew", "peak memory", mib)):
+        for kind, name, fmt in (
+            ("cold", "cold", fmt_seconds),
+            ("warm", "warm", fmt_seconds),
+            ("grew", "peak memory", mib),
+        ):
             for engine in QUERY:
-                add(f"{label} {name}", engine, small[label][kind][engine],
-                    large[label][kind][engine], fmt)
+                add(
+                    f"{label} {name}",
+                    engine,
+                    small[label][kind][engine],
+                    large[label][kind][engine],
+                    fmt,
+                )
     return out
 
 
@@ -315,7 +386,13 @@ def markdown(info: dict, sizes: list[int], shape: str, runs: int, tables, misses
         "query again in that process. Memory = growth of anonymous RSS during the step.",
     ]
     for rows, table in zip(sizes, tables, strict=True):
-        lines += ["", f"### {rows:,} rows", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += [
+            "",
+            f"### {rows:,} rows",
+            "",
+            "| " + " | ".join(head) + " |",
+            "|" + "---|" * len(head),
+        ]
         lines += ["| " + " | ".join(r) + " |" for r in table]
     if grown:
         factor = sizes[-1] / sizes[0]

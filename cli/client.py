@@ -163,7 +163,9 @@ class Client:
     def create_statement(self, table: str, revision: str | None = None) -> str:
         """``SHOW CREATE TABLE``: the statements that create ``table`` (at ``revision``)."""
         as_of = f" AS OF {sql_literal(revision)}" if revision else ""
-        return self.query(f"SHOW CREATE TABLE {quote_identifier(table)}{as_of}").column(1)[0].as_py()
+        return (
+            self.query(f"SHOW CREATE TABLE {quote_identifier(table)}{as_of}").column(1)[0].as_py()
+        )
 
     def columns(self, table: str) -> pa.Schema:
         """A table's columns and Arrow types (from an empty scan of it)."""

@@ -241,7 +241,8 @@ def skinny(diff: pa.Table, keep: Sequence[str]) -> pa.Table:
     dropped = [
         c
         for c in diff_columns(diff)
-        if c not in wanted and not cells_differ(diff.column("from_" + c), diff.column("to_" + c)).any()
+        if c not in wanted
+        and not cells_differ(diff.column("from_" + c), diff.column("to_" + c)).any()
     ]
     return diff.drop_columns([f"{side}_{c}" for c in dropped for side in ("to", "from")])
 

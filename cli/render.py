@@ -152,9 +152,9 @@ def aligned(table: pa.Table, *, color: bool = False) -> str:
 def vertical(table: pa.Table) -> str:
     """One block per row, one ``name: value`` line per column (MySQL's ``\\G`` layout)::
 
-        *************************** 1. row ***************************
-           id: 7
-        label: cat
+    *************************** 1. row ***************************
+       id: 7
+    label: cat
     """
     if table.num_columns == 0:
         return ""

@@ -25,4 +25,5 @@ def __getattr__(name: str) -> object:
     globals()[name] = value
     return value
 
+
 __all__ = ["Database", "Repo"]

@@ -45,7 +45,15 @@ class LruCache(Generic[K, V]):
     for tests and benchmarks."""
 
     __slots__ = (
-        "budget", "max_unit", "units", "peak", "hits", "misses", "_weigh", "_items", "_lock",
+        "budget",
+        "max_unit",
+        "units",
+        "peak",
+        "hits",
+        "misses",
+        "_weigh",
+        "_items",
+        "_lock",
     )
 
     def __init__(

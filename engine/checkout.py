@@ -84,8 +84,9 @@ def move_changes(ws: Workspace, other: Workspace, *, force: bool = False) -> Non
             f"changes ({', '.join(changed)}) there would mix them (commit or stash them "
             "first, or use -f to discard this branch's changes)"
         )
-    working, staged = _apply(other.head_root, ws.working, changed), _apply(
-        other.head_root, ws.staged, changed
+    working, staged = (
+        _apply(other.head_root, ws.working, changed),
+        _apply(other.head_root, ws.staged, changed),
     )
     ws.nodes.write([working.encode(), staged.encode()])
     (target_ws,) = ws.nodes.write(

@@ -177,7 +177,9 @@ class Database:
         self.refs.update([update], chunks)
 
     def branches(self) -> list[BranchInfo]:
-        return [BranchInfo(n, h, self.loader.load(h)) for n, h in sorted(self.refs.branches().items())]
+        return [
+            BranchInfo(n, h, self.loader.load(h)) for n, h in sorted(self.refs.branches().items())
+        ]
 
     def tags(self) -> list[tuple[str, Tag]]:
         return [(n, decode_tag(self.store.get(a))) for n, a in sorted(self.refs.tags().items())]
@@ -194,7 +196,14 @@ class Database:
     def commit(self, address: bytes) -> Commit:
         return self.loader.load(address)
 
-    def log(self, revision: str = "HEAD", *, branch: str | None = None, first_parent: bool = False, limit: int | None = None) -> list[LogEntry]:
+    def log(
+        self,
+        revision: str = "HEAD",
+        *,
+        branch: str | None = None,
+        first_parent: bool = False,
+        limit: int | None = None,
+    ) -> list[LogEntry]:
         ws = self.workspace(branch)
         return log(self.loader, ws.resolve_commit(revision), first_parent=first_parent, limit=limit)
 
@@ -255,7 +264,8 @@ class Database:
                 )
             if not force:
                 merged_into = [
-                    b for b, h in branches.items()
+                    b
+                    for b, h in branches.items()
                     if b != name and is_ancestor(self.loader, head, h)
                 ]
                 if not merged_into:
@@ -312,13 +322,28 @@ class Database:
             raise AlreadyExists(f"branch {dest!r} already exists (use -f to overwrite it)")
         self.refs.update([RefUpdate(branch_ref(dest), current, head)])
 
-    def create_tag(self, name: str, revision: str = "HEAD", *, message: str = "", author: tuple[str, str] | None = None, branch: str | None = None) -> bytes:
+    def create_tag(
+        self,
+        name: str,
+        revision: str = "HEAD",
+        *,
+        message: str = "",
+        author: tuple[str, str] | None = None,
+        branch: str | None = None,
+    ) -> bytes:
         check_tag_name(name)
         if self.store.get_ref(tag_ref(name)) is not None:
             raise AlreadyExists(f"tag {name!r} already exists (delete it first with -d)")
         target = self.workspace(branch).resolve_commit(revision)
         who, email = author or self.config.author()
-        tag = Tag(target=target, name=name, tagger=who, email=email, timestamp=now_timestamp(), message=message)
+        tag = Tag(
+            target=target,
+            name=name,
+            tagger=who,
+            email=email,
+            timestamp=now_timestamp(),
+            message=message,
+        )
         data = encode_tag(tag)
         address = address_of(data)
         self.refs.update([RefUpdate(tag_ref(name), None, address)], {address: data})
@@ -389,4 +414,3 @@ class Database:
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"branch {name!r}: tree invariant: {exc}")
         return problems
-

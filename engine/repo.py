@@ -119,6 +119,7 @@ class Repo:
         if found is None:
             raise TableNotFound(root.missing_message(name, f" at {as_of or 'WORKING'!r}"))
         return format_address(root[found])
+
     def splits(self, name: str, target_rows: int, as_of: str | None = None) -> list[Split]:
         """Disjoint key ranges of ``name`` at a revision, cut at subtree boundaries, each
         with its exact row count; one task of a parallel reader each (``Table.splits``).
@@ -155,7 +156,9 @@ class Repo:
             )
         return out
 
-    def row_history(self, table: str, key: Sequence[object], revision: str = "HEAD") -> list[dict[str, Any]]:
+    def row_history(
+        self, table: str, key: Sequence[object], revision: str = "HEAD"
+    ) -> list[dict[str, Any]]:
         """Each commit that changed the row with primary key ``key``, newest first,
         with the row as that commit left it (None: removed). One point lookup per
         distinct version of the table; no commit's full diff is computed."""
@@ -168,7 +171,9 @@ class Repo:
     def status(self) -> list[tuple[str, bool, str]]:
         return [(s.table, s.staged, s.status) for s in self.ws.status()]
 
-    def diff(self, from_rev: str = "HEAD", to_rev: str = "WORKING", table: str | None = None) -> pa.Table | dict[str, pa.Table]:
+    def diff(
+        self, from_rev: str = "HEAD", to_rev: str = "WORKING", table: str | None = None
+    ) -> pa.Table | dict[str, pa.Table]:
         """Row diffs (Dolt's to_/from_/diff_type columns) of one table or of every changed table."""
         deltas = table_deltas(self.ws.nodes, self.ws.root_at(from_rev), self.ws.root_at(to_rev))
         if table is None:
@@ -204,16 +209,26 @@ class Repo:
             table = None
         if (table is None or mode == "replace") and _streams(data):
             stream = as_batches(data)
-            schema = table.schema if table is not None and primary_key is None else _schema_for(name, stream, primary_key or [])
+            schema = (
+                table.schema
+                if table is not None and primary_key is None
+                else _schema_for(name, stream, primary_key or [])
+            )
             if schema.primary_key and not schema.indexes:
-                table = Table.create_from_batches(self.ws.nodes, schema, stream, self.ws.buffer.spill)
+                table = Table.create_from_batches(
+                    self.ws.nodes, schema, stream, self.ws.buffer.spill
+                )
                 self.ws.put_table(self.ws.working.find(name) or name, table)
                 self.ws.persist()
                 return
             data = stream.read_all()
         data = as_arrow(data, name)
         if table is None or mode == "replace":
-            schema = table.schema if table is not None and primary_key is None else _schema_for(name, data, primary_key or [])
+            schema = (
+                table.schema
+                if table is not None and primary_key is None
+                else _schema_for(name, data, primary_key or [])
+            )
             table = Table.create(self.ws.nodes, schema).insert(data)
         elif mode == "upsert":
             table = table.upsert(data)
@@ -226,17 +241,35 @@ class Repo:
         self.ws.drop_table(name)
         self.ws.persist()
 
-    def commit(self, message: str = "", *, all_tables: bool = True, allow_empty: bool = False, author: tuple[str, str] | None = None, metadata: Mapping[str, Any] | None = None, amend: bool = False) -> str:
+    def commit(
+        self,
+        message: str = "",
+        *,
+        all_tables: bool = True,
+        allow_empty: bool = False,
+        author: tuple[str, str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        amend: bool = False,
+    ) -> str:
         """Commit (staging every change first unless ``all_tables=False``); returns the hash.
         ``amend`` replaces HEAD instead (``commit --amend``; an empty message keeps HEAD's)."""
         if not message and not amend:
             raise InvalidInput("a commit needs a message: repo.commit('what changed')")
-        address = self.ws.commit(message, stage_all=all_tables, allow_empty=allow_empty, author=author, metadata=metadata, amend=amend)
+        address = self.ws.commit(
+            message,
+            stage_all=all_tables,
+            allow_empty=allow_empty,
+            author=author,
+            metadata=metadata,
+            amend=amend,
+        )
         return format_address(address)
 
     # --- uncommitted work -------------------------------------------------------------
 
-    def stash(self, *, include_untracked: bool = False, name: str = stashes.CLI_STASH) -> dict[str, Any]:
+    def stash(
+        self, *, include_untracked: bool = False, name: str = stashes.CLI_STASH
+    ) -> dict[str, Any]:
         """Save the uncommitted changes as ``stash@{0}`` and reset them to HEAD (``dolt
         stash``); untracked tables stay unless ``include_untracked``. Returns the entry
         as ``stash_list`` gives it. Raises ``NothingToStash`` when nothing changed."""
@@ -246,13 +279,17 @@ class Repo:
         """Stash entries, newest first: of stash ``name`` (None: of every name)."""
         return [_stash_dict(s) for s in stashes.list_stashes(self.db.store, name)]
 
-    def stash_pop(self, stash_id: str | int | None = None, *, name: str = stashes.CLI_STASH) -> dict[str, Any]:
+    def stash_pop(
+        self, stash_id: str | int | None = None, *, name: str = stashes.CLI_STASH
+    ) -> dict[str, Any]:
         """Apply ``stash@{N}`` (default the newest) to the working set and drop it; refused,
         the entry kept, when it touches tables with local changes or would conflict."""
         ident = None if stash_id is None else str(stash_id)
         return _stash_dict(stashes.pop(self.ws, name, ident))
 
-    def stash_drop(self, stash_id: str | int | None = None, *, name: str = stashes.CLI_STASH) -> dict[str, Any]:
+    def stash_drop(
+        self, stash_id: str | int | None = None, *, name: str = stashes.CLI_STASH
+    ) -> dict[str, Any]:
         """Delete ``stash@{N}`` (default the newest) without applying it."""
         ident = None if stash_id is None else str(stash_id)
         return _stash_dict(stashes.drop(self.db.store, name, ident))
@@ -278,7 +315,9 @@ class Repo:
             name = BRANCH_PREFIX + self.ws.branch if ref.upper() == "HEAD" else ref
             entries = self.db.reflog([reflog_ref(self.db.store, name)])
         else:
-            entries = [e for e in self.db.reflog() if all_refs or not e.ref.startswith(REMOTE_PREFIX)]
+            entries = [
+                e for e in self.db.reflog() if all_refs or not e.ref.startswith(REMOTE_PREFIX)
+            ]
         out = []
         for e in entries:
             commit = peel(self.db.store, e.address)
@@ -292,10 +331,25 @@ class Repo:
             )
         return out
 
-    def merge(self, revision: str, *, no_ff: bool = False, message: str | None = None, author: tuple[str, str] | None = None, mode: str = "cell", rules: Mapping[str, Mapping[str, Any]] | None = None) -> MergeOutcome:
+    def merge(
+        self,
+        revision: str,
+        *,
+        no_ff: bool = False,
+        message: str | None = None,
+        author: tuple[str, str] | None = None,
+        mode: str = "cell",
+        rules: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> MergeOutcome:
         """Three-way merge ``revision`` into the active branch (conflicts stay in the working
         set); the merge commit is by ``author`` (name, email) when given."""
-        return self.ws.merge_revision(revision, no_ff=no_ff, message=message, author=author, options=MergeOptions(mode=mode, rules=rules or {}))
+        return self.ws.merge_revision(
+            revision,
+            no_ff=no_ff,
+            message=message,
+            author=author,
+            options=MergeOptions(mode=mode, rules=rules or {}),
+        )
 
     def resolve(self, table: str, strategy: str) -> None:
         self.ws.resolve_conflicts([table], strategy)
@@ -384,24 +438,40 @@ class Repo:
     def remove_remote(self, name: str) -> None:
         remote_config.remove_remote(self.db.store, name)
 
-    def fetch(self, remote: str = "origin", branches: Sequence[str] = (), *, prune: bool = False) -> sync.FetchResult:
+    def fetch(
+        self, remote: str = "origin", branches: Sequence[str] = (), *, prune: bool = False
+    ) -> sync.FetchResult:
         """Fetch branches (all by default) into ``refs/remotes/<remote>/...``, and new tags."""
         return sync.fetch(self.db.store, remote, branches, prune=prune)
 
-    def push(self, remote: str | None = None, branch: str | None = None, *, force: bool = False, set_upstream: bool = False, tag: str | None = None) -> list[sync.PushedRef]:
+    def push(
+        self,
+        remote: str | None = None,
+        branch: str | None = None,
+        *,
+        force: bool = False,
+        set_upstream: bool = False,
+        tag: str | None = None,
+    ) -> list[sync.PushedRef]:
         """Push ``branch`` (default: the active one, to its upstream) or ``tag`` to ``remote``."""
         if tag is not None:
             remote = remote or sync.upstream_of(self.db.store, self.ws.branch, None, None)[0]
-            return sync.push(self.db.store, remote, [(TAG_PREFIX + tag, TAG_PREFIX + tag)], force=force)
+            return sync.push(
+                self.db.store, remote, [(TAG_PREFIX + tag, TAG_PREFIX + tag)], force=force
+            )
         remote, target = sync.upstream_of(self.db.store, self.ws.branch, remote, None)
         local = branch or self.ws.branch
         target = target if branch is None else branch
-        pushed = sync.push(self.db.store, remote, [(BRANCH_PREFIX + local, BRANCH_PREFIX + target)], force=force)
+        pushed = sync.push(
+            self.db.store, remote, [(BRANCH_PREFIX + local, BRANCH_PREFIX + target)], force=force
+        )
         if set_upstream:
             remote_config.set_upstream(self.db.store, local, remote, target)
         return pushed
 
-    def pull(self, remote: str | None = None, branch: str | None = None, *, ff_only: bool = False) -> MergeOutcome:
+    def pull(
+        self, remote: str | None = None, branch: str | None = None, *, ff_only: bool = False
+    ) -> MergeOutcome:
         """Fetch and merge (fast-forward when possible; conflicts stay in the working set)."""
         outcome = sync.pull(self.ws, remote, branch, ff_only=ff_only)
         self.ws.persist()
@@ -435,7 +505,8 @@ LOAD_BATCH_ROWS = 1 << 17  # rows per batch of a streamed load (Table.create_fro
 def _streams(data: object) -> bool:
     """Whether ``write`` reads ``data`` batch by batch: an Arrow table or stream."""
     return isinstance(data, (pa.Table, pa.RecordBatchReader)) or (
-        not isinstance(data, pa.RecordBatch) and hasattr(data, "__arrow_c_stream__")
+        not isinstance(data, pa.RecordBatch)
+        and hasattr(data, "__arrow_c_stream__")
         and type(data).__module__.split(".")[0] not in ("pandas", "polars")
     )
 
@@ -444,7 +515,9 @@ def as_batches(data: object) -> pa.RecordBatchReader:
     """An Arrow table or stream as a reader of batches of at most ``LOAD_BATCH_ROWS``."""
     if isinstance(data, pa.Table):
         return pa.RecordBatchReader.from_batches(data.schema, data.to_batches(LOAD_BATCH_ROWS))
-    reader = data if isinstance(data, pa.RecordBatchReader) else pa.RecordBatchReader.from_stream(data)
+    reader = (
+        data if isinstance(data, pa.RecordBatchReader) else pa.RecordBatchReader.from_stream(data)
+    )
     return pa.RecordBatchReader.from_batches(reader.schema, _rebatched(reader))
 
 
@@ -486,12 +559,17 @@ def clone(url: str, path: str | Path, branch: str | None = None, *, remote: str 
     """
     directory = Path(path)
     checked_out = sync.clone_into(
-        directory, lambda path: LmdbChunkStore(path / REPO_DIR), url, branch=branch, remote_name=remote
+        directory,
+        lambda path: LmdbChunkStore(path / REPO_DIR),
+        url,
+        branch=branch,
+        remote_name=remote,
     )
     return Repo(directory, branch=checked_out, create=False)
 
 
-def _schema_for(name: str, data: pa.Table | pa.RecordBatchReader, primary_key: Sequence[str]) -> Schema:
+def _schema_for(
+    name: str, data: pa.Table | pa.RecordBatchReader, primary_key: Sequence[str]
+) -> Schema:
     columns = tuple(Column(f.name, None, f.type) for f in data.schema)
     return Schema(columns, tuple(primary_key), name=name)
-

@@ -148,9 +148,7 @@ def push(ws: Workspace, name: str = CLI_STASH, *, include_untracked: bool = Fals
             "with dolt_merge('--abort') / `arbor merge --abort`)"
         )
     head = ws.head_root
-    untracked = {
-        t for t in ws.working if ws.staged.find(t) is None and head.find(t) is None
-    }
+    untracked = {t for t in ws.working if ws.staged.find(t) is None and head.find(t) is None}
     kept = set() if include_untracked else untracked
     saved_working = _without(ws.working, kept)
     if saved_working.address == head.address and ws.staged.address == head.address:
@@ -200,7 +198,8 @@ def pop(ws: Workspace, name: str = CLI_STASH, stash_id: str | None = None) -> St
     base = ws.commit_root(entry.head)
     saved_working, saved_staged = ws.root(entry.working), ws.root(entry.staged)
     changed = sorted(
-        t for t in set(base) | set(saved_working) | set(saved_staged)
+        t
+        for t in set(base) | set(saved_working) | set(saved_staged)
         if saved_working.get(t) != base.get(t) or saved_staged.get(t) != base.get(t)
     )
     head = ws.head_root
@@ -213,7 +212,9 @@ def pop(ws: Workspace, name: str = CLI_STASH, stash_id: str | None = None) -> St
         )
     merged = merge_roots(ws.nodes, base, ws.working, saved_working, MergeOptions())
     if merged.conflicts or merged.schema_conflicts or merged.violations:
-        tables = sorted(set(merged.per_table_conflicted) | {c.table for c in merged.schema_conflicts})
+        tables = sorted(
+            set(merged.per_table_conflicted) | {c.table for c in merged.schema_conflicts}
+        )
         raise DirtyWorkingSet(
             f"applying {stash.stash_id} would conflict with the commits since it was made "
             f"(tables: {', '.join(tables) or 'schema'}); nothing was changed and the stash "

@@ -37,6 +37,7 @@ def __getattr__(name: str) -> object:
         return getattr(tracking, name)
     raise AttributeError(f"module 'arbordb.mlflow' has no attribute {name!r}")
 
+
 __all__ = [
     "REMOTE_OPENERS",
     "ArborDBDataset",

@@ -11,7 +11,9 @@ from bench import common, label_lengths, scale
 def test_label_lengths_benchmark_runs_and_writes_its_section(tmp_path, capsys):
     results = tmp_path / "RESULTS.md"
     results.write_text(common.RESULTS_HEADER)
-    label_lengths.main(["--rows", "20000", "--runs", "1", "--results", str(results), "--workdir", str(tmp_path)])
+    label_lengths.main(
+        ["--rows", "20000", "--runs", "1", "--results", str(results), "--workdir", str(tmp_path)]
+    )
     payload = json.loads(capsys.readouterr().out)
     assert set(payload["median"]) == {"equal", "varying"}
     assert payload["median"]["varying"]["pages"] > 0

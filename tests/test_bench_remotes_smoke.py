@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_remotes_benchmark_runs_and_writes_its_section(tmp_path):
     results = tmp_path / "RESULTS.md"
-    results.write_text(common.RESULTS_HEADER + "\n<!-- bench:other -->\nkept\n<!-- /bench:other -->\n")
+    results.write_text(
+        common.RESULTS_HEADER + "\n<!-- bench:other -->\nkept\n<!-- /bench:other -->\n"
+    )
     done = subprocess.run(
         [sys.executable, "-m", "bench.remotes", "--rows", "5000", "--runs", "1", "--no-s3"]
         + ["--results", str(results), "--workdir", str(tmp_path)],

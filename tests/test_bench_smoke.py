@@ -74,7 +74,10 @@ def test_gc_benchmark_runs_and_writes_its_section(tmp_path, capsys):
 
     results = tmp_path / "RESULTS.md"
     results.write_text(common.RESULTS_HEADER)
-    gc.main(["--rows", "5000", "--commits", "4", "--runs", "1"] + ["--results", str(results), "--workdir", str(tmp_path)])
+    gc.main(
+        ["--rows", "5000", "--commits", "4", "--runs", "1"]
+        + ["--results", str(results), "--workdir", str(tmp_path)]
+    )
     payload = json.loads(capsys.readouterr().out)
     assert payload["freed"]["deleted"] > 0 and payload["gc_seconds"] > 0
     assert "<!-- bench:gc -->" in results.read_text()

@@ -143,9 +143,7 @@ def test_v1_rows_come_back_from_the_run_id_alone(tracking, tmp_path):
     assert f"mlflow/{run.info.run_id}" in refs
 
 
-def test_rows_come_back_from_a_file_remote_without_the_repository(
-    tracking, tmp_path, monkeypatch
-):
+def test_rows_come_back_from_a_file_remote_without_the_repository(tracking, tmp_path, monkeypatch):
     monkeypatch.setenv("ARBOR_CACHE_HOME", str(tmp_path / "cache"))  # where remotes are cloned
     repo, remote = tmp_path / "labels", tmp_path / "remote"
     make_labels(repo)

@@ -270,7 +270,10 @@ result_format_option = click.option(
     help="Keep only diff rows matching this SQL condition (on to_<col>, from_<col>, diff_type).",
 )
 @click.option(
-    "--limit", type=click.IntRange(min=0), metavar="N", help="Show at most N changed rows per table."
+    "--limit",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Show at most N changed rows per table.",
 )
 @click.option("-d", "--data", "data_only", is_flag=True, help="Show only data changes.")
 @click.option("-s", "--schema", "schema_only", is_flag=True, help="Show only schema changes.")

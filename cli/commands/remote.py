@@ -23,7 +23,10 @@ from .common import example, out, pass_invocation
 
 @contextmanager
 def _transfer(description: str) -> Iterator[None]:
-    with progress.task(description, None, as_bytes=True) as step, reporting(lambda _, size: step.advance(size)):
+    with (
+        progress.task(description, None, as_bytes=True) as step,
+        reporting(lambda _, size: step.advance(size)),
+    ):
         yield
 
 
@@ -75,7 +78,13 @@ def remote_remove(invocation: Invocation, name: str) -> None:
 
 @remote.command("gc", epilog=example("arbor remote gc origin"))
 @click.argument("name")
-@click.option("--grace", default=3600.0, show_default=True, metavar="SECONDS", help="Keep younger leftovers (a push may be writing them).")
+@click.option(
+    "--grace",
+    default=3600.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Keep younger leftovers (a push may be writing them).",
+)
 @pass_invocation
 def remote_gc(invocation: Invocation, name: str, grace: float) -> None:
     """Delete the packs an interrupted push left on remote NAME."""
@@ -94,8 +103,19 @@ def remote_gc(invocation: Invocation, name: str, grace: float) -> None:
 )
 @click.argument("url")
 @click.argument("directory", required=False)
-@click.option("-b", "--branch", metavar="BRANCH", help="Check out BRANCH (default: the remote's default branch).")
-@click.option("--remote", "remote_name", default="origin", show_default=True, help="Name of the remote in the clone.")
+@click.option(
+    "-b",
+    "--branch",
+    metavar="BRANCH",
+    help="Check out BRANCH (default: the remote's default branch).",
+)
+@click.option(
+    "--remote",
+    "remote_name",
+    default="origin",
+    show_default=True,
+    help="Name of the remote in the clone.",
+)
 def clone(url: str, directory: str | None, branch: str | None, remote_name: str) -> None:
     """Clone the repository at URL into DIRECTORY (default: the URL's last part)."""
     target = directory or url.rstrip("/").rsplit("/", 1)[-1]
@@ -112,7 +132,9 @@ def clone(url: str, directory: str | None, branch: str | None, remote_name: str)
 @click.argument("refspecs", nargs=-1)
 @click.option("--prune", is_flag=True, help="Delete remote-tracking branches gone from the remote.")
 @pass_invocation
-def fetch(invocation: Invocation, remote_name: str | None, refspecs: tuple[str, ...], prune: bool) -> None:
+def fetch(
+    invocation: Invocation, remote_name: str | None, refspecs: tuple[str, ...], prune: bool
+) -> None:
     """Download branches (all by default) and tags from REMOTE into remotes/REMOTE/*."""
     args = ["--prune"] * prune + ([remote_name] if remote_name else []) + list(refspecs)
     with invocation.client() as client, _transfer("fetch"):
@@ -130,12 +152,28 @@ def fetch(invocation: Invocation, remote_name: str | None, refspecs: tuple[str, 
 )
 @click.argument("remote_name", required=False, metavar="[REMOTE]")
 @click.argument("name", required=False, metavar="[BRANCH|TAG]")
-@click.option("-u", "--set-upstream", "upstream", is_flag=True, help="Remember REMOTE/BRANCH as the branch's upstream.")
-@click.option("-f", "--force", is_flag=True, help="Move the remote branch even if that loses its commits.")
+@click.option(
+    "-u",
+    "--set-upstream",
+    "upstream",
+    is_flag=True,
+    help="Remember REMOTE/BRANCH as the branch's upstream.",
+)
+@click.option(
+    "-f", "--force", is_flag=True, help="Move the remote branch even if that loses its commits."
+)
 @click.option("--all", "all_branches", is_flag=True, help="Push every branch.")
 @click.option("--tags", is_flag=True, help="Push every tag.")
 @pass_invocation
-def push(invocation: Invocation, remote_name: str | None, name: str | None, upstream: bool, force: bool, all_branches: bool, tags: bool) -> None:
+def push(
+    invocation: Invocation,
+    remote_name: str | None,
+    name: str | None,
+    upstream: bool,
+    force: bool,
+    all_branches: bool,
+    tags: bool,
+) -> None:
     """Upload a branch or tag (default: the current branch) to REMOTE; :BRANCH deletes it there.
 
     Refused when the remote branch has commits the local one lacks ("fetch first"),

@@ -113,7 +113,9 @@ def cp(invocation: Invocation, force: bool, old: str, new: str) -> None:
             _free(client, new, force)
             for statement in statements:
                 client.execute(statement)
-            client.execute(f"INSERT INTO {quote_identifier(new)} SELECT * FROM {quote_identifier(old)}")
+            client.execute(
+                f"INSERT INTO {quote_identifier(new)} SELECT * FROM {quote_identifier(old)}"
+            )
 
         _transaction(client, copy)
         rows = client.scalar(f"SELECT count(*) FROM {quote_identifier(new)}")

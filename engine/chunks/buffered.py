@@ -177,7 +177,11 @@ class BufferedChunkStore:
         while True:
             try:
                 if not self.inner.commit(  # invariant (2)
-                    batch, ref_updates, bases=hints, base_chunks=held, deltas=made,
+                    batch,
+                    ref_updates,
+                    bases=hints,
+                    base_chunks=held,
+                    deltas=made,
                     gc_epoch=self._gc_epoch if gc_epoch is None else gc_epoch,
                 ):
                     return False

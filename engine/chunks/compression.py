@@ -66,6 +66,8 @@ MIN_SIZE = 256  # smaller chunks stay raw: a frame's header alone is ~10 bytes
 MIN_GAIN = 8  # compress only when that saves at least 1/8 of the chunk
 MAX_CHUNK = 1 << 30  # a frame claiming more is damaged, never a huge allocation
 _THREADS_FROM = 64  # chunks per batch from which zstd compresses on two threads
+
+
 class FrameParams(TypedDict):
     """The zstd frame flags every chunk and delta is written with."""
 

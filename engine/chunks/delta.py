@@ -131,7 +131,11 @@ PATCH_BATCH_BYTES = 2 << 20
 _NUMPY_OPS = 56
 _MIN_BASE = 64  # shorter bases make no useful zstd dictionary
 
-_ZSTD_PARAMS: FrameParams = {"write_content_size": True, "write_checksum": False, "write_dict_id": False}
+_ZSTD_PARAMS: FrameParams = {
+    "write_content_size": True,
+    "write_checksum": False,
+    "write_dict_id": False,
+}
 
 
 def max_output(base_len: int) -> int:
@@ -299,7 +303,9 @@ def _differing_bytes(old: np.ndarray, new: np.ndarray, words: np.ndarray) -> np.
     """Positions where two equal-length byte arrays differ, ascending, given the
     8-byte ``words`` that differ (edits touch a few bytes of a leaf)."""
     whole = len(old) - len(old) % 8
-    near = np.concatenate([(words[:, None] * 8 + np.arange(8)).reshape(-1), np.arange(whole, len(old))])
+    near = np.concatenate(
+        [(words[:, None] * 8 + np.arange(8)).reshape(-1), np.arange(whole, len(old))]
+    )
     return near[old[near] != new[near]]
 
 
@@ -499,7 +505,9 @@ def _to_lengths(
         buffers = _buffers(out)
     for i in which:
         if buffers is None or i >= len(buffers) or buffers[i][1] % 4:
-            raise CorruptChunk(address, f"its lengths delta names buffer {i}, not an offsets buffer", 1)
+            raise CorruptChunk(
+                address, f"its lengths delta names buffer {i}, not an offsets buffer", 1
+            )
         start, length = buffers[i]
         values = np.frombuffer(out, "<u4", length // 4, start)
         values[1:] = np.diff(values)  # modulo 2**32: invertible for any bytes
@@ -511,7 +519,9 @@ def _from_lengths(chunk: bytearray, which: Sequence[int], address: bytes) -> byt
     buffers = _buffers(chunk) if which else []
     for i in which:
         if buffers is None or i >= len(buffers) or buffers[i][1] % 4:
-            raise CorruptChunk(address, f"its lengths delta names buffer {i}, not an offsets buffer", 1)
+            raise CorruptChunk(
+                address, f"its lengths delta names buffer {i}, not an offsets buffer", 1
+            )
         start, length = buffers[i]
         values = np.frombuffer(chunk, "<u4", length // 4, start)
         np.cumsum(values, dtype=np.uint32, out=values)
@@ -528,7 +538,8 @@ def _lengths_delta(base: bytes, new: bytes) -> bytes | None:
     for which in (in_base, in_new):
         header += _varint_bytes(len(which)) + b"".join(_varint_bytes(i) for i in which)
     dictionary = zstandard.ZstdCompressionDict(
-        bytes(_to_lengths(base, in_base, b"", base_buffers)), dict_type=zstandard.DICT_TYPE_RAWCONTENT
+        bytes(_to_lengths(base, in_base, b"", base_buffers)),
+        dict_type=zstandard.DICT_TYPE_RAWCONTENT,
     )
     compressor = zstandard.ZstdCompressor(level=LENGTHS_LEVEL, dict_data=dictionary, **_ZSTD_PARAMS)
     return bytes(header) + compressor.compress(bytes(_to_lengths(new, in_new, b"", new_buffers)))
@@ -546,7 +557,9 @@ def _apply_lengths(base: bytearray, body: bytes | memoryview, address: bytes) ->
                 which.append(value)
             lists.append(which)
     except IndexError:
-        raise CorruptChunk(address, "its lengths delta ends inside its buffer lists", len(body)) from None
+        raise CorruptChunk(
+            address, "its lengths delta ends inside its buffer lists", len(body)
+        ) from None
     reference = _to_lengths(base, lists[0], address)
     data = _apply_zstd(bytes(reference), bytes(body[i:]), address)
     return _from_lengths(bytearray(data), lists[1], address)

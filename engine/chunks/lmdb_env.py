@@ -108,7 +108,9 @@ def hold_environment(path: Path, writable: bool) -> int | None:
     the environment open (``SharedEnvironment.shrink``); waits while a shrink runs.
     None when the file cannot be made (a read-only directory)."""
     try:
-        fd = os.open(path / "holders.lock", os.O_RDWR | os.O_CREAT if writable else os.O_RDONLY, 0o644)
+        fd = os.open(
+            path / "holders.lock", os.O_RDWR | os.O_CREAT if writable else os.O_RDONLY, 0o644
+        )
     except OSError:
         return None
     try:
@@ -239,7 +241,9 @@ class SharedEnvironment:
         None in a read-only handle of a version 1 or 2 store, which has none."""
         with self._lock:
             try:
-                chunks, refs, meta = (self._database(n, readonly) for n in (_DB_CHUNKS, _DB_REFS, _DB_META))
+                chunks, refs, meta = (
+                    self._database(n, readonly) for n in (_DB_CHUNKS, _DB_REFS, _DB_META)
+                )
             except lmdb.Error as exc:
                 raise StorageError(
                     f"{self.env.path()} is not an ArborDB chunk store ({exc}); open it without "

@@ -462,7 +462,9 @@ class LmdbChunkStore(JournalWrites):
         how many were stored and the bytes their records held."""
         self._compact_in(txn)  # invariant (7): every record is in ``chunks`` now
         get = partial(txn.get, db=self._chunks)
-        sizes = {address: len(record) for address in addresses if (record := get(address)) is not None}
+        sizes = {
+            address: len(record) for address in addresses if (record := get(address)) is not None
+        }
         if not sizes:
             return 0, 0
         rewrites = self._rebase_dependents(txn, set(sizes))

@@ -163,12 +163,16 @@ def decode_records(pairs: Sequence[tuple[bytes, bytes | memoryview]]) -> list[by
         if kind == KIND_RAW:
             body = record[RECORD_HEADER_LEN:]
             if checksum(body) != digest:
-                raise CorruptChunk(address, "the xxh3 checksum of its bytes does not match the record", 1)
+                raise CorruptChunk(
+                    address, "the xxh3 checksum of its bytes does not match the record", 1
+                )
             out[i] = bytes(body)
         elif kind != KIND_ZSTD:
             raise CorruptChunk(address, f"record kind {kind} (unknown)", 0)
         elif len(record) <= RECORD_HEADER_LEN + 1:
-            raise CorruptChunk(address, f"its compressed record is {len(record)} bytes, too short", 0)
+            raise CorruptChunk(
+                address, f"its compressed record is {len(record)} bytes, too short", 0
+            )
         else:
             compressed.append(i)
     frames = [memoryview(pairs[i][1])[RECORD_HEADER_LEN + 1 :] for i in compressed]
@@ -176,7 +180,9 @@ def decode_records(pairs: Sequence[tuple[bytes, bytes | memoryview]]) -> list[by
     for i, data in zip(compressed, made, strict=True):
         address, record = pairs[i]
         if checksum(data) != _HEADER.unpack_from(record)[1]:
-            raise CorruptChunk(address, "the xxh3 checksum of its decompressed bytes does not match", 1)
+            raise CorruptChunk(
+                address, "the xxh3 checksum of its decompressed bytes does not match", 1
+            )
         if len(data) < 2 or data[1] != record[RECORD_HEADER_LEN]:
             raise CorruptChunk(address, "its level byte does not match its decompressed bytes", 9)
         out[i] = data
@@ -335,7 +341,9 @@ def is_leaf(chunk: bytes | memoryview) -> bool:
     return len(chunk) >= 2 and chunk[1] == 0
 
 
-def names_nothing(get: _Get, address: bytes, record: bytes | memoryview, roots: dict[bytes, bytes]) -> bool:
+def names_nothing(
+    get: _Get, address: bytes, record: bytes | memoryview, roots: dict[bytes, bytes]
+) -> bool:
     """Whether the chunk of ``record`` is a leaf, read from record headers alone: a raw
     record's level byte, or a delta's chain root's (invariant (5)); ``roots``
     remembers chain roots found. False when unsure (then rebuild the chunk).
@@ -513,15 +521,21 @@ def _load_bases(
         load_chunks(get, [b for b in bases if b in needed], known, links, cache, held)
         for base in bases:
             if base not in needed:
-                links[base] = headers[base] if headers and base in headers else _link(base, get(base))
+                links[base] = (
+                    headers[base] if headers and base in headers else _link(base, get(base))
+                )
     capped = {b for a, b in hints.items() if b in links and links[b][0] >= chain_cap(a)}
     known_roots = known_roots or {}
-    roots = {base: known_roots.get(base) or _chain_root(get, base) for base in capped}  # invariant (3)
+    roots = {
+        base: known_roots.get(base) or _chain_root(get, base) for base in capped
+    }  # invariant (3)
     load_chunks(get, list(roots.values()), known, links, cache)
     return known, links, roots
 
 
-def chain_roots_of(records: Mapping[bytes, bytes], known_roots: Mapping[bytes, bytes]) -> dict[bytes, bytes]:
+def chain_roots_of(
+    records: Mapping[bytes, bytes], known_roots: Mapping[bytes, bytes]
+) -> dict[bytes, bytes]:
     """The chain root of each delta record in ``records`` that one step finds: its
     base for a depth-1 delta (a base below depth 1 is raw, invariant (2)), else its
     base's entry in ``known_roots``. A root found once stays a root (a raw record is

@@ -224,7 +224,9 @@ def _canonical_floats(values: np.ndarray, t: pa.DataType) -> np.ndarray:
 # --- decoding -----------------------------------------------------------------
 
 
-def concat_column(t: pa.DataType, leaves: Sequence[Sequence[memoryview]], counts: np.ndarray) -> pa.Array:
+def concat_column(
+    t: pa.DataType, leaves: Sequence[Sequence[memoryview]], counts: np.ndarray
+) -> pa.Array:
     """One Arrow array from the same column's buffers in many leaves.
 
     ``leaves[i]`` holds leaf i's buffers for this column (``buffer_count(t)`` of
@@ -254,7 +256,9 @@ def concat_column(t: pa.DataType, leaves: Sequence[Sequence[memoryview]], counts
     return pa.Array.from_buffers(t, n, [validity, data])
 
 
-def concat_offsets(parts: Sequence[bytes | memoryview], counts: np.ndarray) -> tuple[bytes, np.ndarray]:
+def concat_offsets(
+    parts: Sequence[bytes | memoryview], counts: np.ndarray
+) -> tuple[bytes, np.ndarray]:
     """Join per-leaf offsets (each starting at 0) into one offsets buffer: int32, or
     int64 when the last offset passes ``OFFSET_LIMIT``. Also returns each leaf's
     data length."""
@@ -285,8 +289,12 @@ def _concat_bits(parts: Sequence[memoryview | bytes], counts: np.ndarray) -> byt
     return np.packbits(bits[keep], bitorder="little").tobytes()
 
 
-def _concat_validity(parts: Sequence[memoryview | bytes], counts: np.ndarray, n: int) -> pa.Buffer | None:
+def _concat_validity(
+    parts: Sequence[memoryview | bytes], counts: np.ndarray, n: int
+) -> pa.Buffer | None:
     if not any(len(p) for p in parts):
         return None
-    filled = [p if len(p) else b"\xff" * ((int(c) + 7) // 8) for p, c in zip(parts, counts, strict=True)]
+    filled = [
+        p if len(p) else b"\xff" * ((int(c) + 7) // 8) for p, c in zip(parts, counts, strict=True)
+    ]
     return pa.py_buffer(_concat_bits(filled, counts))

@@ -184,9 +184,7 @@ def _wrong(f: _Field, v: object, expected: str) -> InvalidInput:
     )
 
 
-def _int_codec(
-    f: _Field, signed: bool
-) -> tuple[_Encoder, Callable[[bytes, int], tuple[int, int]]]:
+def _int_codec(f: _Field, signed: bool) -> tuple[_Encoder, Callable[[bytes, int], tuple[int, int]]]:
     w, bits = f.size, f.bits
     bias = 1 << (bits - 1) if signed else 0
     lo, hi = -bias, (1 << bits) - 1 - bias

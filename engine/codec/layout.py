@@ -37,7 +37,15 @@ class LeafLayouts:
     """
 
     __slots__ = (
-        "buffer", "words", "chunk_start", "sizes", "counts", "widths", "starts", "lengths", "first_value"
+        "buffer",
+        "words",
+        "chunk_start",
+        "sizes",
+        "counts",
+        "widths",
+        "starts",
+        "lengths",
+        "first_value",
     )
 
     def __init__(self, chunks: Sequence[bytes]) -> None:
@@ -81,7 +89,10 @@ class LeafLayouts:
         """The (possibly edited) buffer cut back into one bytes object per leaf."""
         raw = self.buffer.data
         ends = self.chunk_start + self.sizes
-        return [raw[a:b].tobytes() for a, b in zip(self.chunk_start.tolist(), ends.tolist(), strict=True)]
+        return [
+            raw[a:b].tobytes()
+            for a, b in zip(self.chunk_start.tolist(), ends.tolist(), strict=True)
+        ]
 
     def gather_u32(self, at: np.ndarray, count: int = 1) -> np.ndarray:
         """``count`` little-endian u32 values starting at each position (a multiple

@@ -194,7 +194,10 @@ def decode_some(
             for v, s_i, n_i in zip(views, s, n, strict=True)
         ]
 
-    out = {i: concat_column(types[i], sliced(int(firsts[i]), int(firsts[i + 1])), counts) for i in wanted}
+    out = {
+        i: concat_column(types[i], sliced(int(firsts[i]), int(firsts[i + 1])), counts)
+        for i in wanted
+    }
     key_array = _concat_keys(sliced(0, k), key_widths.tolist(), counts) if keys else None
     return key_array, out
 
@@ -270,7 +273,9 @@ def _concat_keys(
     if w0 and all(w == w0 for w in widths):
         data = b"".join(p[0] for p in parts)
         offsets = np.arange(0, (n + 1) * w0, w0, dtype=np.int32)
-        return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+        return pa.Array.from_buffers(
+            pa.binary(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
     offset_parts: list[bytes | memoryview] = []
     data_parts: list[bytes | memoryview] = []
     for p, w, c in zip(parts, widths, counts, strict=True):

@@ -61,7 +61,9 @@ def changed_rows(
         and np.array_equal(old.lengths, new.lengths)
     ):
         return None
-    words = np.concatenate(in_halves(partial(_differing_words, old, new), _halves(len(old.buffer) // 8), 2))
+    words = np.concatenate(
+        in_halves(partial(_differing_words, old, new), _halves(len(old.buffer) // 8), 2)
+    )
     if len(words) * _DENSE_WORDS > old.counts.sum():
         return None  # dense changes: decoding the leaves whole is cheaper
     near = (words[:, None] * 8 + np.arange(8)).reshape(-1)
@@ -113,7 +115,9 @@ def _halves(n: int) -> list[tuple[int, int]]:
     return [(0, n // 2), (n // 2, n)]
 
 
-def _differing_words(old: LeafLayouts, new: LeafLayouts, spans: Sequence[tuple[int, int]]) -> list[np.ndarray]:
+def _differing_words(
+    old: LeafLayouts, new: LeafLayouts, spans: Sequence[tuple[int, int]]
+) -> list[np.ndarray]:
     """For each (start, stop) span of 8-byte words, the words that differ (numpy
     drops the GIL here: two spans compare at once, ``parallel.in_halves``)."""
     a, b = old.buffer.view(np.uint64), new.buffer.view(np.uint64)
@@ -134,7 +138,9 @@ def find_rows(
     if not counts.any():  # only empty leaves (the empty tree)
         return np.zeros(len(leaf), np.int64), np.zeros(len(leaf), bool)
     widths = layouts.widths[leaf][counts > 0]
-    offsets = np.frombuffer(probes.buffers()[1], np.int32)[probes.offset : probes.offset + len(probes) + 1]
+    offsets = np.frombuffer(probes.buffers()[1], np.int32)[
+        probes.offset : probes.offset + len(probes) + 1
+    ]
     width = int(widths[0])
     if width == 0 or (widths != width).any() or (np.diff(offsets) != width).any():
         return None
@@ -187,7 +193,9 @@ def take_rows(
     for t in types:
         has_validity = layouts.lengths[leaf, index] > 0
         valid = np.ones(n, bool)
-        valid[has_validity] = layouts.bits(layouts.starts[leaf, index][has_validity], row[has_validity])
+        valid[has_validity] = layouts.bits(
+            layouts.starts[leaf, index][has_validity], row[has_validity]
+        )
         validity = None if valid.all() else pa.py_buffer(np.packbits(valid, bitorder="little"))
         values_at = layouts.starts[leaf, index + 1]
         if pa.types.is_boolean(t):
@@ -225,7 +233,9 @@ def _buffer_roles(types: Sequence[pa.DataType]) -> tuple[np.ndarray, np.ndarray]
     return np.array(roles, np.int64), np.array(widths, np.int64)
 
 
-def _row_holding(layouts: LeafLayouts, offsets_at: np.ndarray, counts: np.ndarray, byte: np.ndarray) -> np.ndarray:
+def _row_holding(
+    layouts: LeafLayouts, offsets_at: np.ndarray, counts: np.ndarray, byte: np.ndarray
+) -> np.ndarray:
     """For each data byte offset, the last row r < count with offsets[r] <= byte
     (a vectorised binary search over each leaf's own offsets buffer)."""
     lo = np.zeros(len(byte), np.int64)

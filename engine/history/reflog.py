@@ -93,9 +93,7 @@ def read_reflog(store: ChunkStore, refs: Sequence[str] | None = None) -> list[Re
     if refs is None:
         found = store.list_refs(REFLOG_PREFIX).items()
     else:
-        found = [
-            item for ref in refs for item in store.list_refs(f"{REFLOG_PREFIX}{ref}/").items()
-        ]
+        found = [item for ref in refs for item in store.list_refs(f"{REFLOG_PREFIX}{ref}/").items()]
     entries = [e for e in (_parse(n, a) for n, a in found) if e is not None]
     if refs is not None:  # a prefix 'refs/heads/a/' also lists branch 'a/b': keep exact names
         entries = [e for e in entries if e.ref in refs]

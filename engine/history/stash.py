@@ -75,7 +75,12 @@ def encode_stash(entry: StashEntry) -> bytes:
         True
     """
     header = struct.pack(
-        _HEADER, STASH_MAGIC, STASH_VERSION, entry.timestamp, entry.head, entry.working,
+        _HEADER,
+        STASH_MAGIC,
+        STASH_VERSION,
+        entry.timestamp,
+        entry.head,
+        entry.working,
         entry.staged,
     )
     return header + _pack_str(entry.branch) + _pack_str(entry.message)
@@ -94,7 +99,11 @@ def decode_stash(data: bytes) -> StashEntry:
     message = r.string("stash message")
     r.end()
     return StashEntry(
-        timestamp=timestamp, head=head, working=working, staged=staged, branch=branch,
+        timestamp=timestamp,
+        head=head,
+        working=working,
+        staged=staged,
+        branch=branch,
         message=message,
     )
 

@@ -103,7 +103,9 @@ class PackWriter:
         rows = np.array(sorted(self._rows), dtype=INDEX_ROW)
         if len(np.unique(rows["address"])) != len(rows):
             raise ValueError("a pack may hold each chunk once")  # the writer's own bug
-        data = b"".join([*self._parts, rows.tobytes(), FOOTER.pack(self._size, len(rows), INDEX_MAGIC)])
+        data = b"".join(
+            [*self._parts, rows.tobytes(), FOOTER.pack(self._size, len(rows), INDEX_MAGIC)]
+        )
         return format_address(address_of(data)), data
 
 

@@ -63,7 +63,9 @@ class RemoteRepository:
         if size <= SMALL_PACK or self.whole_packs:
             data = self._packs[name] = self.transport.read_pack(name)
             return read_pack(name, data)
-        offset, count = parse_footer(name, self.transport.read_range(name, size - FOOTER.size, FOOTER.size), size)
+        offset, count = parse_footer(
+            name, self.transport.read_range(name, size - FOOTER.size, FOOTER.size), size
+        )
         raw = self.transport.read_range(name, offset, count * INDEX_ROW.itemsize)
         return parse_index(name, raw, offset)
 
@@ -89,7 +91,11 @@ class RemoteRepository:
             by_pack.setdefault(found[0], []).append(address)
         out: dict[bytes, bytes] = {}
         ranged: list[tuple[str, bytes]] = []
-        whole = [n for n, wanted in by_pack.items() if n not in self._packs and self._read_whole(n, wanted)]
+        whole = [
+            n
+            for n, wanted in by_pack.items()
+            if n not in self._packs and self._read_whole(n, wanted)
+        ]
         for name, data in zip(whole, self._map(self.transport.read_pack, whole), strict=True):
             read_pack(name, data)  # checks the framing before any entry is trusted
             self._packs[name] = data
@@ -101,14 +107,20 @@ class RemoteRepository:
                     out[address] = data[offset : offset + length]
                 else:
                     ranged.append((name, address))
-        reads = self._map(lambda item: self.transport.read_range(item[0], *where[item[1]][1:]), ranged)
+        reads = self._map(
+            lambda item: self.transport.read_range(item[0], *where[item[1]][1:]), ranged
+        )
         for (_, address), entry in zip(ranged, reads, strict=True):
             out[address] = entry
         return out
 
     def _read_whole(self, name: str, wanted: list[bytes]) -> bool:
         size = self.manifest.packs[name]
-        return size <= WHOLE_PACK or self.whole_packs or sum(self._where[a][2] for a in wanted) * 4 >= size
+        return (
+            size <= WHOLE_PACK
+            or self.whole_packs
+            or sum(self._where[a][2] for a in wanted) * 4 >= size
+        )
 
     def _map(self, fn, items: list) -> list:
         if len(items) <= 1:

@@ -110,7 +110,9 @@ def build_pack(store: ChunkStore, remote: RemoteRepository, wants: Sequence[byte
     sending = set(missing)
     bases = list({f[0] for f in forms if f is not None and f[0] not in sending})
     remote_bases = {b for b, h in zip(bases, remote.has_many(bases), strict=True) if h}
-    usable = [f if f is not None and (f[0] in sending or f[0] in remote_bases) else None for f in forms]
+    usable = [
+        f if f is not None and (f[0] in sending or f[0] in remote_bases) else None for f in forms
+    ]
     rebuild = [a for a, f in zip(missing, usable, strict=True) if f is None and a not in full]
     full.update(zip(rebuild, store.get_many(rebuild), strict=True))
     writer = PackWriter()
@@ -155,18 +157,26 @@ def push(
         if local is None:
             old = remote.manifest.refs.get(remote_ref)
             if old is None:
-                raise BranchNotFound(f"cannot delete {remote_ref!r} on {url}: it does not exist there")
+                raise BranchNotFound(
+                    f"cannot delete {remote_ref!r} on {url}: it does not exist there"
+                )
             plan.append(PushedRef(None, remote_ref, old, None))
             continue
         new = store.get_ref(local)
         if new is None:
-            kind, name = ("tag", local[len(TAG_PREFIX) :]) if local.startswith(TAG_PREFIX) else ("branch", local[len(BRANCH_PREFIX) :])
+            kind, name = (
+                ("tag", local[len(TAG_PREFIX) :])
+                if local.startswith(TAG_PREFIX)
+                else ("branch", local[len(BRANCH_PREFIX) :])
+            )
             error = TagNotFound if kind == "tag" else BranchNotFound
             raise error(f"cannot push {kind} {name!r}: there is no such local {kind}")
         old = remote.manifest.refs.get(remote_ref)
         _check_forward(store, url, remote_ref, old, new, force)
         plan.append(PushedRef(local, remote_ref, old, new))
-    writer = build_pack(store, remote, [p.new for p in plan if p.new is not None and p.old != p.new])
+    writer = build_pack(
+        store, remote, [p.new for p in plan if p.new is not None and p.old != p.new]
+    )
     packs: dict[str, int] = {}
     if len(writer):
         name, data = writer.finish()
@@ -179,7 +189,13 @@ def push(
     return plan
 
 
-def _swap_refs(store: ChunkStore, remote: RemoteRepository, plan: list[PushedRef], packs: dict[str, int], force: bool) -> None:
+def _swap_refs(
+    store: ChunkStore,
+    remote: RemoteRepository,
+    plan: list[PushedRef],
+    packs: dict[str, int],
+    force: bool,
+) -> None:
     """Move the remote refs of ``plan`` and name ``packs`` in one manifest swap (invariant (2))."""
     for _ in range(SWAP_ATTEMPTS):
         current = remote.manifest
@@ -191,7 +207,11 @@ def _swap_refs(store: ChunkStore, remote: RemoteRepository, plan: list[PushedRef
         refs = {name: address for name, address in moved_refs.items() if address is not None}
         head = current.head
         if head is None or BRANCH_PREFIX + head not in refs:
-            pushed = [p.remote_ref[len(BRANCH_PREFIX) :] for p in plan if p.new and p.remote_ref.startswith(BRANCH_PREFIX)]
+            pushed = [
+                p.remote_ref[len(BRANCH_PREFIX) :]
+                for p in plan
+                if p.new and p.remote_ref.startswith(BRANCH_PREFIX)
+            ]
             head = "main" if BRANCH_PREFIX + "main" in refs else (pushed[0] if pushed else head)
         manifest = Manifest(refs, {**current.packs, **packs}, head)
         if remote.transport.swap_manifest(manifest.encode(), remote.token):
@@ -200,7 +220,9 @@ def _swap_refs(store: ChunkStore, remote: RemoteRepository, plan: list[PushedRef
     raise RemoteError(f"the remote at {remote.url} kept changing while pushing; try again")
 
 
-def _check_forward(store: ChunkStore, url: str, ref: str, old: bytes | None, new: bytes, force: bool) -> None:
+def _check_forward(
+    store: ChunkStore, url: str, ref: str, old: bytes | None, new: bytes, force: bool
+) -> None:
     """Invariant (1)."""
     if force or old is None or old == new:
         return
@@ -296,7 +318,9 @@ def _verify(got: Received) -> None:
             raise mismatch(address)
 
 
-def _gather_bases(store: ChunkStore, remote: RemoteRepository, got: Received, entries: dict[bytes, bytes]) -> int:
+def _gather_bases(
+    store: ChunkStore, remote: RemoteRepository, got: Received, entries: dict[bytes, bytes]
+) -> int:
     """Make every delta base of ``entries`` available in one batch per chain link: read
     from the local store, or fetched from the remote into ``got.pending``. Returns the
     bytes fetched."""
@@ -319,7 +343,9 @@ def _gather_bases(store: ChunkStore, remote: RemoteRepository, got: Received, en
     return fetched
 
 
-def _resolve(store: ChunkStore, remote: RemoteRepository, got: Received, address: bytes, entry: bytes) -> bytes:
+def _resolve(
+    store: ChunkStore, remote: RemoteRepository, got: Received, address: bytes, entry: bytes
+) -> bytes:
     if address in got.chunks:
         return got.chunks[address]
 
@@ -345,9 +371,16 @@ def _resolve(store: ChunkStore, remote: RemoteRepository, got: Received, address
     return data
 
 
-def _store(store: ChunkStore, got: Received, updates: list[RefUpdate], extra: dict[bytes, bytes] | None = None) -> None:
+def _store(
+    store: ChunkStore,
+    got: Received,
+    updates: list[RefUpdate],
+    extra: dict[bytes, bytes] | None = None,
+) -> None:
     chunks = {**got.chunks, **(extra or {})}
-    if not store.commit(chunks, logged(updates), bases=got.bases, base_chunks=got.base_chunks, deltas=got.deltas):
+    if not store.commit(
+        chunks, logged(updates), bases=got.bases, base_chunks=got.base_chunks, deltas=got.deltas
+    ):
         raise CommitConflict("local refs changed while fetching; nothing was stored: run it again")
 
 
@@ -377,7 +410,9 @@ def fetch(
     url = config.remote_url(store, remote_name)
     remote = RemoteRepository(open_transport(url))
     if not remote.exists:
-        raise RemoteNotFound(f"the remote {remote_name!r} at {url} holds no repository (push to it first)")
+        raise RemoteNotFound(
+            f"the remote {remote_name!r} at {url} holds no repository (push to it first)"
+        )
     on_remote = remote.manifest.branches()
     names = list(branches) or list(on_remote)
     for name in names:
@@ -386,7 +421,9 @@ def fetch(
                 f"branch {name!r} not found on remote {remote_name!r} "
                 f"(its branches: {', '.join(on_remote) or 'none'})"
             )
-    tags = {t: a for t, a in remote.manifest.tags().items() if store.get_ref(TAG_PREFIX + t) is None}
+    tags = {
+        t: a for t, a in remote.manifest.tags().items() if store.get_ref(TAG_PREFIX + t) is None
+    }
     got = receive(store, remote, [on_remote[n] for n in names] + list(tags.values()), progress)
     updates: list[RefUpdate] = []
     moved: dict[str, tuple[bytes | None, bytes | None]] = {}
@@ -431,7 +468,9 @@ def clone_into(
     check_branch_name(remote_name)
     directory = Path(directory).absolute()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise InvalidInput(f"cannot clone into {str(directory)!r}: it exists and is not an empty directory")
+        raise InvalidInput(
+            f"cannot clone into {str(directory)!r}: it exists and is not an empty directory"
+        )
     remote = RemoteRepository(open_transport(config.normalise_url(url)), whole_packs=True)
     on_remote = remote.manifest.branches()
     if not remote.exists or not on_remote:
@@ -440,7 +479,9 @@ def clone_into(
             "or push a repository to it first)"
         )
     if branch is None:
-        branch = remote.manifest.head if remote.manifest.head in on_remote else next(iter(on_remote))
+        branch = (
+            remote.manifest.head if remote.manifest.head in on_remote else next(iter(on_remote))
+        )
     elif branch not in on_remote:
         raise BranchNotFound(
             f"branch {branch!r} not found on {url} (its branches: {', '.join(on_remote)})"
@@ -462,14 +503,25 @@ def clone_into(
     return branch
 
 
-def _fill_clone(store: ChunkStore, remote: RemoteRepository, url: str, branch: str, remote_name: str, progress: Progress) -> None:
+def _fill_clone(
+    store: ChunkStore,
+    remote: RemoteRepository,
+    url: str,
+    branch: str,
+    remote_name: str,
+    progress: Progress,
+) -> None:
     on_remote = remote.manifest.branches()
     tags = remote.manifest.tags()
-    got = receive(store, remote, [*on_remote.values(), *tags.values()], progress, store_is_empty=True)
+    got = receive(
+        store, remote, [*on_remote.values(), *tags.values()], progress, store_is_empty=True
+    )
     refs = Refs(store)
     chunks, default = refs.default_branch_update(branch)
     updates = [RefUpdate(BRANCH_PREFIX + branch, None, on_remote[branch]), default]
-    updates += [RefUpdate(f"{REMOTE_PREFIX}{remote_name}/{b}", None, a) for b, a in on_remote.items()]
+    updates += [
+        RefUpdate(f"{REMOTE_PREFIX}{remote_name}/{b}", None, a) for b, a in on_remote.items()
+    ]
     updates += [RefUpdate(TAG_PREFIX + t, None, a) for t, a in tags.items()]
     _store(store, got, updates, chunks)
     config.add_remote(store, remote_name, config.normalise_url(url))
@@ -522,7 +574,9 @@ def pull(
     return ws.merge_revision(tracking, message=message)
 
 
-def upstream_of(store: ChunkStore, local: str, remote_name: str | None, branch: str | None) -> tuple[str, str]:
+def upstream_of(
+    store: ChunkStore, local: str, remote_name: str | None, branch: str | None
+) -> tuple[str, str]:
     """The remote and branch a pull or push of ``local`` means when not named."""
     upstream = config.upstreams(store).get(local)
     if remote_name is None:
@@ -555,7 +609,11 @@ def gc_remote(url: str, *, grace_seconds: float = 3600.0) -> int:
     flight). Returns how many were deleted."""
     remote = RemoteRepository(open_transport(config.normalise_url(url)))
     listed = set(remote.manifest.packs)
-    doomed = [n for n, age in remote.transport.list_packs().items() if n not in listed and age >= grace_seconds]
+    doomed = [
+        n
+        for n, age in remote.transport.list_packs().items()
+        if n not in listed and age >= grace_seconds
+    ]
     for name in doomed:
         remote.transport.delete_pack(name)
     return len(doomed)

@@ -87,7 +87,12 @@ def refuse_long_values(schema: Schema, index: Index, data: pa.Table) -> None:
     """Raise ``KeyTooLarge`` if a row of ``data`` has an indexed value longer than a
     key may be (only values of variable length can be)."""
     types = [schema.column(n).type for n in index.columns]
-    variable = (pa.types.is_string, pa.types.is_binary, pa.types.is_large_string, pa.types.is_large_binary)
+    variable = (
+        pa.types.is_string,
+        pa.types.is_binary,
+        pa.types.is_large_string,
+        pa.types.is_large_binary,
+    )
     if data.num_rows and any(test(t) for t in types for test in variable):
         values = encode_keys([data.column(n) for n in index.columns], types)
         refuse_long_keys(values, f"index {index.name!r} on ({', '.join(index.columns)})")

@@ -112,6 +112,7 @@ def build_keyed_stream(
     last: bytes | None = None
     rest = iter(batches)
     types = tree_value_types(schema)
+
     def tree() -> ProllyTree:
         if last is None:
             return ProllyTree.empty(nodes, types)

@@ -110,7 +110,8 @@ def _batches(table, out: pa.Schema, lo, hi, hi_inclusive, cache) -> Iterator[pa.
         arrays = [by_name[n] if n in by_name else values[slot[n]] for n in names]
         arrays = [_as_type(a, f.type) for a, f in zip(arrays, out, strict=True)]
         batch = pa.RecordBatch.from_arrays(
-            arrays, schema=pa.schema([f.with_type(a.type) for a, f in zip(arrays, out, strict=True)])
+            arrays,
+            schema=pa.schema([f.with_type(a.type) for a, f in zip(arrays, out, strict=True)]),
         )
         if keyless:
             counts = values[0].to_numpy(zero_copy_only=False).astype(np.int64)
@@ -133,7 +134,8 @@ def _conformed(first: pa.RecordBatch, rest: Iterator[pa.RecordBatch], schema: pa
     for batch in rest:
         if batch.schema != schema:
             batch = pa.RecordBatch.from_arrays(
-                [_like(c, f.type) for c, f in zip(batch.columns, schema, strict=True)], schema=schema
+                [_like(c, f.type) for c, f in zip(batch.columns, schema, strict=True)],
+                schema=schema,
             )
         yield batch
 

@@ -71,7 +71,6 @@ __all__ = ["Table"]
 _AFTER_FIELD = b"\xff"  # sorts after every key that extends a prefix (see _bounds)
 
 
-
 class _Parts(TypedDict, total=False):
     """The parts of a table that ``Table._with`` replaces."""
 
@@ -79,6 +78,7 @@ class _Parts(TypedDict, total=False):
     rows: ProllyTree
     index_trees: dict[str, ProllyTree]
     artifacts: bytes | None
+
 
 class Table:
     """An immutable table value; see the module docstring.

@@ -63,7 +63,6 @@ class LeafItems:
     def __len__(self) -> int:
         return len(self.keys)
 
-
     def slice(self, start: int, stop: int) -> LeafItems:
         n = stop - start
         return LeafItems(self.keys.slice(start, n), [c.slice(start, n) for c in self.source])
@@ -194,10 +193,7 @@ def build_level(nodes: NodeStore, level: int, children: Entries) -> Entries:
     counts = np.asarray(children.counts, np.int64)
     groups = list(zip(bounds[:-1], bounds[1:], strict=True))
     addresses = nodes.write_internals(
-        [
-            (level, children.keys[a:b], children.addresses[a:b], counts[a:b])
-            for a, b in groups
-        ]
+        [(level, children.keys[a:b], children.addresses[a:b], counts[a:b]) for a, b in groups]
     )
     return Entries(
         [children.keys[b - 1] for _, b in groups],

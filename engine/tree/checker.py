@@ -29,7 +29,9 @@ class TreeInvariantError(EngineError, AssertionError):
     """A prolly tree breaks one of the numbered invariants in ``tree/checker.py``."""
 
 
-def check_tree(nodes: NodeStore, root: bytes, types: Sequence[pa.DataType], canonical: bool = True) -> int:
+def check_tree(
+    nodes: NodeStore, root: bytes, types: Sequence[pa.DataType], canonical: bool = True
+) -> int:
     """Check invariants (1)-(6) of the tree at ``root``; returns its row count."""
     count, _ = _check_node(nodes, root, types, nodes.level(root))
     if canonical:
@@ -39,7 +41,8 @@ def check_tree(nodes: NodeStore, root: bytes, types: Sequence[pa.DataType], cano
             raise TreeInvariantError("invariant (3): keys are not strictly ascending across leaves")
         scratch = NodeStore(
             cast(ChunkStore, _Discard(nodes.store)),  # a rebuild calls only get and put_many
-            leaf_rule=nodes.leaf_rule, internal_rule=nodes.internal_rule
+            leaf_rule=nodes.leaf_rule,
+            internal_rule=nodes.internal_rule,
         )
         rebuilt = build_root(scratch, build_leaves(scratch, keys, columns))
         if rebuilt != root:
@@ -63,7 +66,9 @@ def _check_node(nodes: NodeStore, address: bytes, types, level: int) -> tuple[in
         if last != key:
             raise TreeInvariantError("invariant (4): entry key is not its child's last key")
         if child_count != count:
-            raise TreeInvariantError(f"invariant (5): entry count {count}, child holds {child_count}")
+            raise TreeInvariantError(
+                f"invariant (5): entry count {count}, child holds {child_count}"
+            )
         total += child_count
     return total, node.keys[-1]
 
@@ -87,5 +92,3 @@ class _Discard:
 
     def get(self, address):
         return self.inner.get(address)
-
-

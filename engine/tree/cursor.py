@@ -35,7 +35,9 @@ def leaf_entries(
     return out
 
 
-def _collect(nodes: NodeStore, address: bytes, lo: bytes | None, hi: bytes | None, out: Entries) -> None:
+def _collect(
+    nodes: NodeStore, address: bytes, lo: bytes | None, hi: bytes | None, out: Entries
+) -> None:
     node = nodes.internal(address)
     first = node.child_for(lo) if lo is not None else 0
     last = node.child_for(hi) if hi is not None else len(node.keys) - 1

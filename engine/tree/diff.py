@@ -188,7 +188,11 @@ def diff_rows(
     order = np.argsort(sort_keys, kind="stable")
     n_r, n_a = len(removed), len(added)
     kinds = np.concatenate(
-        [np.full(n_r, REMOVED, np.int8), np.full(n_a, ADDED, np.int8), np.full(len(mod_b), MODIFIED, np.int8)]
+        [
+            np.full(n_r, REMOVED, np.int8),
+            np.full(n_a, ADDED, np.int8),
+            np.full(len(mod_b), MODIFIED, np.int8),
+        ]
     )[order]
     from_idx = np.concatenate([removed, np.full(n_a, -1), mod_a])[order]
     to_idx = np.concatenate([np.full(n_r, -1), added, mod_b])[order]
@@ -235,8 +239,9 @@ def column_equal(a: pa.Array, b: pa.Array) -> np.ndarray:
     else:
         same = pc.equal(a, b).fill_null(False).to_numpy(zero_copy_only=False)
         if pa.types.is_floating(t):
-            same |= (pc.is_nan(a).fill_null(False).to_numpy(zero_copy_only=False)
-                     & pc.is_nan(b).fill_null(False).to_numpy(zero_copy_only=False))
+            same |= pc.is_nan(a).fill_null(False).to_numpy(zero_copy_only=False) & pc.is_nan(
+                b
+            ).fill_null(False).to_numpy(zero_copy_only=False)
     return np.where(null_a | null_b, null_a & null_b, same)
 
 

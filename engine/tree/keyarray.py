@@ -70,7 +70,8 @@ def comparable(*arrays: pa.BinaryArray) -> list[np.ndarray]:
     matrices = [padded_matrix(a)[0] for a in arrays]
     widths = {m.shape[1] for m in matrices if len(m)}
     lengths_ok = all(
-        (np.diff(key_buffers(a)[0]) == m.shape[1]).all() for a, m in zip(arrays, matrices, strict=True)
+        (np.diff(key_buffers(a)[0]) == m.shape[1]).all()
+        for a, m in zip(arrays, matrices, strict=True)
     )
     if len(widths) == 1 and lengths_ok:
         (width,) = widths

@@ -208,8 +208,15 @@ def merge(
         root = None
         if swaps is not None:
             root = apply_edits(
-                ours.nodes, ours.root, ours.types, edits.keys, edits.columns,
-                edits.deleted, edits.reuse, edits.joined, swaps,
+                ours.nodes,
+                ours.root,
+                ours.types,
+                edits.keys,
+                edits.columns,
+                edits.deleted,
+                edits.reuse,
+                edits.joined,
+                swaps,
             )
             if root is None:  # invariant (2): the batch is not in place; swap nothing
                 assert regions is not None  # swaps come from regions
@@ -254,14 +261,19 @@ def _with_swapped_rows(edits: _Edits, regions: Regions, base: ProllyTree) -> _Ed
     order = pa.array(np.argsort(sortable(keys), kind="stable"), pa.int64())
     return _Edits(
         keys.take(order),
-        [pa.concat_arrays([e, s]).take(order) for e, s in zip(edits.columns, swapped.to_columns, strict=True)],
+        [
+            pa.concat_arrays([e, s]).take(order)
+            for e, s in zip(edits.columns, swapped.to_columns, strict=True)
+        ],
         np.concatenate([edits.deleted, swapped.kinds == REMOVED])[order.to_numpy()],
         edits.reuse,
         edits.joined,
     )
 
 
-def _plan(base, ours, theirs, mode, rules, default_rule) -> tuple[MergePreview, _Edits, Regions | None]:
+def _plan(
+    base, ours, theirs, mode, rules, default_rule
+) -> tuple[MergePreview, _Edits, Regions | None]:
     if mode not in MODES:
         raise InvalidInput(f"unknown merge mode {mode!r} (use 'cell' or 'row')")
     if not base.types == ours.types == theirs.types:
@@ -330,7 +342,10 @@ def _ours_at(
     kinds = np.where(in_base, np.where(found, MODIFIED, REMOVED), ADDED).astype(np.int8)
     take = pa.array(changed, pa.int64())
     diff = TreeDiff(
-        keys.take(take), [c.take(take) for c in base_rows], [c.take(take) for c in rows], kinds[changed]
+        keys.take(take),
+        [c.take(take) for c in base_rows],
+        [c.take(take) for c in rows],
+        kinds[changed],
     )
     return diff, probed[changed], reuse, joined
 

@@ -165,7 +165,14 @@ def apply_edits(
             cut = run_cuts[r - 1][-1] if run_cuts[r - 1] else int(run_starts[r - 1])
             remainder = items.slice(cut, int(run_stops[r - 1]))
             last_path, r, skipped = _resync(
-                nodes, types, (tree, touched), (items, runs, run_starts, run_stops), r, last_path, remainder, new
+                nodes,
+                types,
+                (tree, touched),
+                (items, runs, run_starts, run_stops),
+                r,
+                last_path,
+                remainder,
+                new,
             )
             span += sum(len(run_cuts[x]) for x in skipped)
         changes.append((touched[first], last_path, new))
@@ -221,7 +228,9 @@ def _find(nodes, addresses, layouts, leaf, keys) -> tuple[np.ndarray, np.ndarray
     old_s, edit_s = comparable(old_keys, keys)
     pos = np.searchsorted(old_s, edit_s, "left")
     clipped = np.minimum(pos, max(len(old_s) - 1, 0))
-    exists = (pos < len(old_s)) & (old_s[clipped] == edit_s) if len(old_s) else np.zeros(len(keys), bool)
+    exists = (
+        (pos < len(old_s)) & (old_s[clipped] == edit_s) if len(old_s) else np.zeros(len(keys), bool)
+    )
     return pos - (np.cumsum(layouts.counts) - layouts.counts)[leaf], exists
 
 
@@ -256,7 +265,9 @@ def _update_in_place(nodes, located_leaves, layouts, located, types, columns, re
     changes: list[Change] = []
     for path, old, taken in zip(touched, olds, kept.tolist(), strict=True):
         key, _, count = tree.entry(path)
-        changes.append((path, path, Entries([key], [reuse[old] if taken else next(written)], [count])))
+        changes.append(
+            (path, path, Entries([key], [reuse[old] if taken else next(written)], [count]))
+        )
     if swaps is not None:
         changes = sorted(changes + _swapped(tree, swaps), key=lambda change: change[0])
     root = rebuild_root(tree, changes)
@@ -272,7 +283,9 @@ def _swapped(tree: TreePaths, swaps: Swaps) -> list[Change]:
         (
             paths[start],
             paths[stop - 1],
-            Entries(theirs.keys[first:last], theirs.addresses[first:last], theirs.counts[first:last]),
+            Entries(
+                theirs.keys[first:last], theirs.addresses[first:last], theirs.counts[first:last]
+            ),
         )
         for start, stop, first, last in swaps.runs
     ]

@@ -296,7 +296,9 @@ class NodeStore:
         """Store internal nodes given as (level, keys, addresses, counts); keep them cached."""
         addresses = self.write([encode_internal(*node) for node in nodes])
         for address, node in zip(addresses, nodes, strict=True):
-            self._internal[address] = Internal(node[0], node[1], node[2], np.asarray(node[3], np.int64))
+            self._internal[address] = Internal(
+                node[0], node[1], node[2], np.asarray(node[3], np.int64)
+            )
         return addresses
 
 

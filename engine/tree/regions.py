@@ -81,14 +81,23 @@ def plan_regions(nodes: NodeStore, base: bytes, ours: bytes, theirs: bytes) -> R
     lo_b, hi_b = ends_b[changed], ends_b[changed + 1]
     lo_o = np.where(changed == 0, -1, o_end[lo_b])
     hi_o = np.where(changed == len(ends_b) - 2, len(o) - 1, o_end[hi_b])
-    o_in_b = np.concatenate([[0], np.cumsum(np.fromiter((a in in_b for a in o.addresses), bool, len(o)))])
+    o_in_b = np.concatenate(
+        [[0], np.cumsum(np.fromiter((a in in_b for a in o.addresses), bool, len(o)))]
+    )
     aligned = (lo_o > -2) & (hi_o > -2)
     lo_o, hi_o = np.where(aligned, lo_o, 0), np.where(aligned, hi_o, 0)
-    swap = aligned & (hi_o - lo_o == hi_b - lo_b) & (o_in_b[hi_o + 1] - o_in_b[lo_o + 1] == hi_o - lo_o)
+    swap = (
+        aligned
+        & (hi_o - lo_o == hi_b - lo_b)
+        & (o_in_b[hi_o + 1] - o_in_b[lo_o + 1] == hi_o - lo_o)
+    )
     lo_t, hi_t = ends_t[changed], ends_t[changed + 1]
     runs = zip(
-        (lo_o[swap] + 1).tolist(), (hi_o[swap] + 1).tolist(),
-        (lo_t[swap] + 1).tolist(), (hi_t[swap] + 1).tolist(), strict=True,
+        (lo_o[swap] + 1).tolist(),
+        (hi_o[swap] + 1).tolist(),
+        (lo_t[swap] + 1).tolist(),
+        (hi_t[swap] + 1).tolist(),
+        strict=True,
     )
     rest, swapped = changed[~swap], changed[swap]
     return Regions(
@@ -100,7 +109,9 @@ def plan_regions(nodes: NodeStore, base: bytes, ours: bytes, theirs: bytes) -> R
     )
 
 
-def _unshared(addresses: list[bytes], other: set[bytes], ends: np.ndarray, ranges: np.ndarray) -> list[bytes]:
+def _unshared(
+    addresses: list[bytes], other: set[bytes], ends: np.ndarray, ranges: np.ndarray
+) -> list[bytes]:
     """The leaves of ``ranges`` (over ``ends``) whose address ``other`` lacks, in order."""
     wanted = np.zeros(len(addresses) + 1, np.int64)
     np.add.at(wanted, ends[ranges] + 1, 1)

@@ -208,7 +208,15 @@ def find_cuts_in_segments(
         owner = np.repeat(np.arange(len(active)), counts)
         position = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
         position += np.repeat(first, counts)
-        item = np.where(wide_before[owner], position, candidates[np.minimum(position, max(len(candidates) - 1, 0))]) if len(position) else position
+        item = (
+            np.where(
+                wide_before[owner],
+                position,
+                candidates[np.minimum(position, max(len(candidates) - 1, 0))],
+            )
+            if len(position)
+            else position
+        )
         size = (csum[item + 1] - base[owner]).astype(np.float64)
         before = (csum[item] - base[owner]).astype(np.float64)
         p = -np.expm1(_hazard(before / lam) - _hazard(size / lam))

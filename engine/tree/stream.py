@@ -174,9 +174,7 @@ def _decoded(
         for p in range(len(hits[0])):
             yield (by_slot[KEYS][p] if keys else None), {s: by_slot[s][p] for s in wanted}
         return
-    kept: dict[int, list[pa.Array]] | None = (
-        {s: [] for s in slots} if cache is not None else None
-    )
+    kept: dict[int, list[pa.Array]] | None = {s: [] for s in slots} if cache is not None else None
     held = 0
     parts = _joined(nodes, types, wanted, keys, _parts(nodes, addresses))
     part = next(parts, None)

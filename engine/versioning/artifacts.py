@@ -64,9 +64,16 @@ class Artifacts:
             sort_keys=True,
             separators=(",", ":"),
         ).encode()
-        return _HEADER.pack(
-            ARTIFACTS_MAGIC, ARTIFACTS_VERSION, self.conflicts.root, self.violations.root, len(meta)
-        ) + meta
+        return (
+            _HEADER.pack(
+                ARTIFACTS_MAGIC,
+                ARTIFACTS_VERSION,
+                self.conflicts.root,
+                self.violations.root,
+                len(meta),
+            )
+            + meta
+        )
 
     def store(self, nodes: NodeStore) -> bytes:
         (address,) = nodes.write([self.encode()])

@@ -84,7 +84,14 @@ def table_deltas(nodes: NodeStore, from_root, to_root) -> list[TableDelta]:
         else:
             out.append(TableDelta(name, name, ta, tb))
     for old_name, old in dropped:
-        match = next((x for x in added if x[1].rows.root == old.rows.root and _same_tags(x[1].schema, old.schema)), None)
+        match = next(
+            (
+                x
+                for x in added
+                if x[1].rows.root == old.rows.root and _same_tags(x[1].schema, old.schema)
+            ),
+            None,
+        )
         if match is not None:
             added.remove(match)
             out.append(TableDelta(old_name, match[0], old, match[1]))
@@ -205,15 +212,23 @@ def row_diff(delta: TableDelta) -> pa.Table:
         tag = new_names.get(c.name)
         if c.tag not in to_by_tag and tag is not None and tag not in from_by_tag:
             from_by_tag[tag] = from_by_tag.pop(c.tag)
-    order = [c.tag for c in ts.columns] + [c.tag for c in fs.columns if c.tag in from_by_tag and c.tag not in to_by_tag]
+    order = [c.tag for c in ts.columns] + [
+        c.tag for c in fs.columns if c.tag in from_by_tag and c.tag not in to_by_tag
+    ]
     present_before = kinds != ADDED
     present_after = kinds != REMOVED
     arrays, names = [], []
     changed_any = np.zeros(len(kinds), bool)
     for tag in order:
         name = (to_by_tag.get(tag) or from_by_tag[tag]).name
-        to_col = _masked(after.column(to_by_tag[tag].name), present_after) if tag in to_by_tag else None
-        from_col = _masked(before.column(from_by_tag[tag].name), present_before) if tag in from_by_tag else None
+        to_col = (
+            _masked(after.column(to_by_tag[tag].name), present_after) if tag in to_by_tag else None
+        )
+        from_col = (
+            _masked(before.column(from_by_tag[tag].name), present_before)
+            if tag in from_by_tag
+            else None
+        )
         if to_col is None:
             to_col = pa.nulls(len(kinds), from_col.type)  # type: ignore[union-attr]
         if from_col is None:
@@ -337,7 +352,13 @@ def diff_stat(delta: TableDelta) -> DiffStat:
     if modified:
         mod = rows.filter(pa.array(kinds == "modified"))
         for i in range(0, mod.num_columns - 1, 2):
-            cells_modified += int((~column_equal(mod.column(i).combine_chunks(), mod.column(i + 1).combine_chunks())).sum())
+            cells_modified += int(
+                (
+                    ~column_equal(
+                        mod.column(i).combine_chunks(), mod.column(i + 1).combine_chunks()
+                    )
+                ).sum()
+            )
     old_rows = delta.from_table.count() if delta.from_table else 0
     new_rows = delta.to_table.count() if delta.to_table else 0
     return DiffStat(
@@ -354,4 +375,3 @@ def diff_stat(delta: TableDelta) -> DiffStat:
         old_cell_count=old_rows * n_from,
         new_cell_count=new_rows * n_to,
     )
-

@@ -65,7 +65,9 @@ def chunk_children(address: bytes, data: bytes | memoryview) -> list[bytes]:
         raise CorruptChunk(address, f"it does not decode: {exc}") from exc
 
 
-def mark(roots: Iterable[bytes], read_many: ReadMany, known: set[bytes] | None = None) -> set[bytes]:
+def mark(
+    roots: Iterable[bytes], read_many: ReadMany, known: set[bytes] | None = None
+) -> set[bytes]:
     """Every address reachable from ``roots`` that is not in ``known`` (a set closed
     under ``chunk_children``: the walk stops at it). Reads level by level, a batch
     of chunks per ``read_many`` call."""

@@ -48,7 +48,9 @@ def row_history(
         name = root.find(table)
         address = root[name] if name is not None else None
         if address not in read:
-            read[address] = Table.load(nodes, address, name).get(key) if address and name is not None else None
+            read[address] = (
+                Table.load(nodes, address, name).get(key) if address and name is not None else None
+            )
         seen_table |= address is not None
         row = read[address]
         current = RowVersion(entry.address, entry.commit, row)

@@ -32,7 +32,11 @@ def merge_schemas(
     if ours == theirs:
         return ours, []
     if base is None:
-        return ours, [SchemaConflict(table, None, f"table {table!r} was created on both sides with different schemas")]
+        return ours, [
+            SchemaConflict(
+                table, None, f"table {table!r} was created on both sides with different schemas"
+            )
+        ]
     if base == ours:
         return theirs, []
     if base == theirs:
@@ -42,9 +46,11 @@ def merge_schemas(
     o = {c.tag: c for c in ours.columns}
     t = {c.tag: c for c in theirs.columns}
     merged = []
-    for tag in [c.tag for c in ours.columns] + [c.tag for c in theirs.columns if c.tag not in o] + [
-        tag for tag in b if tag not in o and tag not in t
-    ]:
+    for tag in (
+        [c.tag for c in ours.columns]
+        + [c.tag for c in theirs.columns if c.tag not in o]
+        + [tag for tag in b if tag not in o and tag not in t]
+    ):
         bc, oc, tc = b.get(tag), o.get(tag), t.get(tag)
         if oc == tc:
             pick = oc
@@ -54,8 +60,14 @@ def merge_schemas(
             pick = oc
         else:
             name = (oc or tc or bc).name  # type: ignore[union-attr]
-            what = "dropped on one side and changed on the other" if oc is None or tc is None else "changed differently on both sides"
-            conflicts.append(SchemaConflict(table, name, f"column {name!r} of table {table!r} was {what}"))
+            what = (
+                "dropped on one side and changed on the other"
+                if oc is None or tc is None
+                else "changed differently on both sides"
+            )
+            conflicts.append(
+                SchemaConflict(table, name, f"column {name!r} of table {table!r} was {what}")
+            )
             continue
         if pick is not None:
             merged.append(pick)
@@ -80,7 +92,13 @@ def merge_schemas(
         elif bv == ov:
             parts[attr] = tv
         else:
-            conflicts.append(SchemaConflict(table, None, f"the {attr.replace('_', ' ')} of table {table!r} changed differently on both sides"))
+            conflicts.append(
+                SchemaConflict(
+                    table,
+                    None,
+                    f"the {attr.replace('_', ' ')} of table {table!r} changed differently on both sides",
+                )
+            )
             parts[attr] = ov
     if conflicts:
         return ours, conflicts

@@ -107,15 +107,23 @@ class Merging(Staging):
             )
             self.persist()
             n = result.conflicts + len(result.schema_conflicts)
-            msg = "conflicts found" if n else ("constraint violations found" if result.violations else "merge successful")
+            msg = (
+                "conflicts found"
+                if n
+                else ("constraint violations found" if result.violations else "merge successful")
+            )
             return MergeOutcome(None, False, n, msg, result.resolutions)
         self.staged = result.root
         if squash:
             self.persist()
             return MergeOutcome(None, False, 0, "merge successful", result.resolutions)
         self.merge = MergeState(
-            theirs=theirs, ours=self.head, pre_merge_working=pre_merge, base_root=None,
-            theirs_label=label, details=details,
+            theirs=theirs,
+            ours=self.head,
+            pre_merge_working=pre_merge,
+            base_root=None,
+            theirs_label=label,
+            details=details,
         )
         text = message or f"Merge branch '{label}' into {self.branch}"
         address = self.commit(text, author=author)

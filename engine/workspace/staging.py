@@ -59,7 +59,9 @@ class Staging(WorkspaceState):
             elif (dropped := staged.find(name)) is not None:
                 staged = staged.without_table(dropped)  # a dropped table
             else:
-                raise TableNotFound(self.working.missing_message(name, f" on branch {self.branch!r}"))
+                raise TableNotFound(
+                    self.working.missing_message(name, f" on branch {self.branch!r}")
+                )
         self.staged = staged
 
     # --- commit ---------------------------------------------------------------------
@@ -199,10 +201,14 @@ class Staging(WorkspaceState):
             elif (dropped := working.find(name)) is not None:
                 working = working.without_table(dropped)
             else:
-                raise TableNotFound(self.working.missing_message(name, f" on branch {self.branch!r}"))
+                raise TableNotFound(
+                    self.working.missing_message(name, f" on branch {self.branch!r}")
+                )
         self.working = working
 
-    def reset(self, mode: str = "mixed", revision: str | None = None, tables: Sequence[str] = ()) -> None:
+    def reset(
+        self, mode: str = "mixed", revision: str | None = None, tables: Sequence[str] = ()
+    ) -> None:
         """Dolt's reset: --hard / --soft / (default) unstage, optionally to a revision."""
         if tables:
             staged = self.staged
@@ -210,8 +216,10 @@ class Staging(WorkspaceState):
             for name in tables:
                 found = head.find(name)
                 dropped = staged.find(name)
-                staged = staged.with_table(found, head[found]) if found else (
-                    staged.without_table(dropped) if dropped else staged
+                staged = (
+                    staged.with_table(found, head[found])
+                    if found
+                    else (staged.without_table(dropped) if dropped else staged)
                 )
             self.staged = staged
             return

@@ -80,12 +80,15 @@ class TableStatus:
 class WorkspaceState:
     """A branch's state as a session read it: roots, persistence, tables, revisions."""
 
-    def __init__(self, store: ChunkStore, nodes: NodeStore, loader: CommitLoader, branch: str) -> None:
+    def __init__(
+        self, store: ChunkStore, nodes: NodeStore, loader: CommitLoader, branch: str
+    ) -> None:
         self.store = store
         self.loader = loader
         self.branch = branch
         self._shared_nodes = nodes
         self.reload()
+
     # --- loading and persisting ----------------------------------------------
 
     def reload(self) -> None:
@@ -195,7 +198,6 @@ class WorkspaceState:
         table = self.table(old)
         dropped = self.working.without_table(self.working.find(old) or old)
         self.working = dropped.with_table(new, table.address, replace=False)
-
 
     # --- revisions -------------------------------------------------------------------
 

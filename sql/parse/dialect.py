@@ -388,7 +388,9 @@ def _from_parse_error(error: ParseError, sql: str, dialect: str) -> SqlParseErro
     start = _offset_of(sql, line, column)
     description = _TOKEN_REPR.sub(r"'\1'", first.get("description") or str(error))
     description = description.replace("'SENTINEL'", "the end of the statement")
-    description = _REQUIRED.sub("an incomplete expression (a part it needs is missing)", description)
+    description = _REQUIRED.sub(
+        "an incomplete expression (a part it needs is missing)", description
+    )
     description = description.replace("Invalid expression / Unexpected token", "unexpected text")
     word_line, word_column, word, hint = unknown_first_word(_DIALECTS[_key(dialect)], sql, start)
     if word:  # the statement starts with a word that starts no statement: point at it

@@ -382,7 +382,9 @@ def _sqlite_compare(node: exp.Binary) -> None:
             _replace(node, exp.If(this=null, true=exp.null(), false=outcome))
         return
     # text without a literal's known value: decided row by row
-    numeric: exp.Func | exp.Boolean = exp.func("REGEXP_FULL_MATCH", text.copy(), exp.Literal.string(_NUMERIC_TEXT.pattern))
+    numeric: exp.Func | exp.Boolean = exp.func(
+        "REGEXP_FULL_MATCH", text.copy(), exp.Literal.string(_NUMERIC_TEXT.pattern)
+    )
     if not isinstance(number, exp.Column):
         numeric = exp.false()  # no affinity on either side: no conversion
     as_number = exp.Cast(this=text.copy(), to=exp.DataType.build("DOUBLE"))

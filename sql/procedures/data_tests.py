@@ -123,7 +123,9 @@ def test_run(session: QueryContext, args: Sequence[object] | None) -> pa.Table:
     return run_tests(session, selectors or ["*"])
 
 
-def run_tests(session: QueryContext, selectors: Sequence[str], root: RootValue | None = None) -> pa.Table:
+def run_tests(
+    session: QueryContext, selectors: Sequence[str], root: RootValue | None = None
+) -> pa.Table:
     """Run the tests ``selectors`` pick, at ``root`` (default: the working root).
 
     Raises:

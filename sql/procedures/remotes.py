@@ -78,7 +78,9 @@ def _last_part(url: str) -> str:
 def dolt_fetch(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     parsed = _parse("dolt_fetch", args, {"--prune": "prune", "-p": "prune"}, set())
     names = parsed.positional
-    remote = names[0] if names else sync.upstream_of(session.db.store, session.branch, None, None)[0]
+    remote = (
+        names[0] if names else sync.upstream_of(session.db.store, session.branch, None, None)[0]
+    )
     sync.fetch(session.db.store, remote, names[1:], prune=bool(parsed.flags.get("prune")))
     return _status()
 
@@ -103,7 +105,11 @@ def dolt_push(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
             pairs += [(TAG_PREFIX + t,) * 2 for t in session.db.refs.tags()]
     elif len(names) == 2 and names[1].startswith(":"):
         pairs = [(None, BRANCH_PREFIX + names[1][1:])]  # git's refspec :branch deletes it
-    elif len(names) == 2 and store.get_ref(BRANCH_PREFIX + names[1]) is None and store.get_ref(TAG_PREFIX + names[1]) is not None:
+    elif (
+        len(names) == 2
+        and store.get_ref(BRANCH_PREFIX + names[1]) is None
+        and store.get_ref(TAG_PREFIX + names[1]) is not None
+    ):
         pairs = [(TAG_PREFIX + names[1],) * 2]
     else:
         local = names[1] if len(names) == 2 else session.branch
@@ -113,14 +119,20 @@ def dolt_push(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     if parsed.flags.get("upstream"):
         for p in pushed:
             if p.local is not None and p.local.startswith(BRANCH_PREFIX):
-                config.set_upstream(store, p.local[len(BRANCH_PREFIX) :], remote, p.remote_ref[len(BRANCH_PREFIX) :])
+                config.set_upstream(
+                    store, p.local[len(BRANCH_PREFIX) :], remote, p.remote_ref[len(BRANCH_PREFIX) :]
+                )
     moved = [p for p in pushed if p.old != p.new]
     lines = [
-        f"{_short(p.local)} -> {_short(p.remote_ref)}" if p.local else f"- [deleted] {_short(p.remote_ref)}"
+        f"{_short(p.local)} -> {_short(p.remote_ref)}"
+        if p.local
+        else f"- [deleted] {_short(p.remote_ref)}"
         for p in moved
     ]
     message = "\n".join(lines) or "Everything up-to-date"
-    return pa.table({"status": pa.array([0], pa.int64()), "message": pa.array([message], pa.string())})
+    return pa.table(
+        {"status": pa.array([0], pa.int64()), "message": pa.array([message], pa.string())}
+    )
 
 
 def _short(ref: str) -> str:

@@ -63,7 +63,6 @@ from . import data_tests
 __all__ = ["PROCEDURES", "ProcedureContext"]
 
 
-
 class ProcedureContext(ReadContext, Protocol):
     """What the version verbs need from a session: reads, plus its transaction's state
     and the calls that move it (``Session`` in sql/session/session.py)."""

@@ -77,7 +77,9 @@ def dolt_stash(session, args: Sequence[str]) -> pa.Table:
     session.check_writable()
     if command == "drop":
         dropped = stashes.drop(session.db.store, name, stash_id)
-        return _row(0, f"Dropped refs/stash@{{{dropped.index}}} ({format_address(dropped.address)})")
+        return _row(
+            0, f"Dropped refs/stash@{{{dropped.index}}} ({format_address(dropped.address)})"
+        )
     count = stashes.clear(session.db.store, name)
     return _row(0, f"Cleared {count} stash entr{'y' if count == 1 else 'ies'} of {name!r}")
 

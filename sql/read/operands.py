@@ -37,6 +37,7 @@ __all__ = [
     "spell_param",
 ]
 
+
 @dataclass(frozen=True)
 class Operand:
     """A value a template needs before DuckDB runs: ``const`` (a Python value),

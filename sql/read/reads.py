@@ -209,9 +209,7 @@ def compile_query(tree: exp.Expr, *, copy: bool = True, once: bool = False) -> T
         spell_param(node)
     if columns is not None and not columns.isdisjoint(sources):
         columns = None  # a table or alias named as a value: DuckDB gives its whole row
-    return Template(
-        tree, tuple(slots), tuple(functions), point, owned=once, columns=columns
-    )
+    return Template(tree, tuple(slots), tuple(functions), point, owned=once, columns=columns)
 
 
 def _columns_used(tree: exp.Expr) -> frozenset[str] | None:
@@ -236,8 +234,6 @@ def _columns_used(tree: exp.Expr) -> frozenset[str] | None:
         elif isinstance(node, exp.Anonymous | exp.Func) and node.name.lower() == "columns":
             return None
     return frozenset(used)
-
-
 
 
 def _empty_list(node: exp.In) -> bool:
@@ -268,7 +264,10 @@ def _slot(table: exp.Table, ctes: set[str], terms: dict) -> Slot | None:
     found = conjuncts_of(table, terms)
     plain = tuple(c for c in found if is_plain(c))
     return Slot(
-        name, revision, is_time, conjuncts=plain,
+        name,
+        revision,
+        is_time,
+        conjuncts=plain,
         subquery_filters=tuple(c for c in found if not is_plain(c)),
     )
 

@@ -92,7 +92,9 @@ class Relations:
     """The relations registered with one session's DuckDB connection, and the
     session's cache of decoded columns."""
 
-    def __init__(self, duck: duckdb.DuckDBPyConnection, cache_bytes: int = DEFAULT_CACHE_BYTES) -> None:
+    def __init__(
+        self, duck: duckdb.DuckDBPyConnection, cache_bytes: int = DEFAULT_CACHE_BYTES
+    ) -> None:
         self.duck = duck
         self.cache = ColumnCache(cache_bytes)
         self._scratch = 0

@@ -1,9 +1,9 @@
 """Results: the rows of one statement, fetched as Python tuples or as Arrow.
 
-    RowsResult    rows already in Python (point lookups, small procedure results, counts)
-    ArrowResult   rows held as an Arrow table (procedure results, detached DuckDB results)
-    DuckResult    a result pending on the session's DuckDB connection (session.py
-                  invariants (5) and (6))
+RowsResult    rows already in Python (point lookups, small procedure results, counts)
+ArrowResult   rows held as an Arrow table (procedure results, detached DuckDB results)
+DuckResult    a result pending on the session's DuckDB connection (session.py
+              invariants (5) and (6))
 """
 
 from __future__ import annotations

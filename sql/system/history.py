@@ -86,7 +86,10 @@ def _commit_endpoint(ctx: SystemContext, address: bytes | None) -> Endpoint:
 
 
 def _head_steps(
-    ctx: SystemContext, filters: Filters | None = None, to: str = "to_commit", at: str = "from_commit"
+    ctx: SystemContext,
+    filters: Filters | None = None,
+    to: str = "to_commit",
+    at: str = "from_commit",
 ) -> Iterator[tuple[Endpoint, Endpoint]]:
     """(from, to) for the working changes, then each commit of HEAD's history and its
     first parent; only the steps whose hashes ``filters`` allow on the columns ``to``
@@ -96,7 +99,9 @@ def _head_steps(
         yield _commit_endpoint(ctx, ws.head), Endpoint(WORKING, ws.working, None, None)
     for entry in ancestors(ws.loader, ws.head):
         parent = entry.commit.parents[0] if entry.commit.parents else None
-        if _wanted(filters, to, hash_text(entry.address)) and _wanted(filters, at, hash_text(parent)):
+        if _wanted(filters, to, hash_text(entry.address)) and _wanted(
+            filters, at, hash_text(parent)
+        ):
             yield _commit_endpoint(ctx, parent), _commit_endpoint(ctx, entry.address)
 
 

@@ -201,7 +201,9 @@ def _alter(table: str, old: Schema, new: Schema, sp: Spelling) -> tuple[list[str
         elif kind == "column_dropped":
             columns.append(f"ALTER TABLE {t} DROP COLUMN {name};")
         elif kind == "column_renamed":
-            columns.append(f"ALTER TABLE {t} RENAME COLUMN {sp.ident(cast(str, ch.old))} TO {name};")
+            columns.append(
+                f"ALTER TABLE {t} RENAME COLUMN {sp.ident(cast(str, ch.old))} TO {name};"
+            )
         elif kind in ("type_changed", "logical_changed"):
             columns.append(
                 f"ALTER TABLE {t} ALTER COLUMN {name} SET DATA TYPE {duck_type(new.column(ch.name))};"
@@ -211,7 +213,11 @@ def _alter(table: str, old: Schema, new: Schema, sp: Spelling) -> tuple[list[str
                 f"ALTER TABLE {t} ALTER COLUMN {name} {'DROP' if ch.new else 'SET'} NOT NULL;"
             )
         elif kind == "default_changed":
-            action = "DROP DEFAULT" if ch.new is None else f"SET DEFAULT {sp.expression(cast(str, ch.new))}"
+            action = (
+                "DROP DEFAULT"
+                if ch.new is None
+                else f"SET DEFAULT {sp.expression(cast(str, ch.new))}"
+            )
             columns.append(f"ALTER TABLE {t} ALTER COLUMN {name} {action};")
         elif kind.startswith("index_"):
             if kind != "index_added":

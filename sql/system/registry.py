@@ -105,6 +105,7 @@ def _data_tests():
 
     return data_tests
 
+
 SYSTEM_TABLE_NAMES: tuple[str, ...] = tuple(_TABLES)
 PER_TABLE_PREFIXES: tuple[str, ...] = tuple(_PER_TABLE)
 TABLE_FUNCTION_NAMES: tuple[str, ...] = tuple(_FUNCTIONS)

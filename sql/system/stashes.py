@@ -56,18 +56,14 @@ def reflog_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Tab
         name = f"refs/heads/{ctx.branch}" if values[0].upper() == "HEAD" else values[0]
         entries = ctx.db.reflog([reflog_ref(ctx.db.store, name)])
     else:
-        entries = [
-            e for e in ctx.db.reflog() if show_all or not e.ref.startswith(REMOTE_PREFIX)
-        ]
+        entries = [e for e in ctx.db.reflog() if show_all or not e.ref.startswith(REMOTE_PREFIX)]
     commits = [peel(ctx.db.store, e.address) for e in entries]
     return pa.table(
         {
             "ref": pa.array([e.ref for e in entries], pa.string()),
             "ref_timestamp": times([e.timestamp for e in entries]),
             "commit_hash": hashes(commits),
-            "commit_message": pa.array(
-                [ctx.db.commit(c).message for c in commits], pa.string()
-            ),
+            "commit_message": pa.array([ctx.db.commit(c).message for c in commits], pa.string()),
         },
         schema=pa.schema(
             [

@@ -119,7 +119,9 @@ def is_default(node: exp.Expr) -> bool:
     return isinstance(node, exp.Var) and node.name.upper() == "DEFAULT"
 
 
-def run_query(session: WriteContext, tree: exp.Expr, params: Params, *, owned: bool = False) -> pa.Table:
+def run_query(
+    session: WriteContext, tree: exp.Expr, params: Params, *, owned: bool = False
+) -> pa.Table:
     """Run a query tree (tables resolved as for any SELECT) and fetch it as Arrow.
 
     ``owned``: the caller built ``tree`` for this call alone, so compiling may

@@ -23,7 +23,9 @@ from .common import Params, WriteContext, cast_to, check_constraints, find_colum
 __all__ = ["delete_conflicts", "update_conflicts"]
 
 
-def _conflict_target(session: WriteContext, node: exp.Table) -> tuple[str, Table, pa.BinaryArray, pa.Table]:
+def _conflict_target(
+    session: WriteContext, node: exp.Table
+) -> tuple[str, Table, pa.BinaryArray, pa.Table]:
     from ..system.conflicts import conflict_rows
 
     base = node.name[len("dolt_conflicts_") :]

@@ -113,11 +113,15 @@ def _create_view(session: WriteContext, tree: exp.Create, params: Params) -> int
     name = node.name
     query = tree.expression
     if not isinstance(query, exp.Query):
-        raise ProgrammingError(f"CREATE VIEW {name} needs a query: CREATE VIEW {name} AS SELECT ...")
+        raise ProgrammingError(
+            f"CREATE VIEW {name} needs a query: CREATE VIEW {name} AS SELECT ..."
+        )
     if any(True for _ in query.find_all(exp.Placeholder)):
         raise ProgrammingError("a view cannot use parameters")
     columns = definition.expressions if isinstance(definition, exp.Schema) else []
-    head = quote_identifier(name) + (f" ({', '.join(quote_identifier(c.name) for c in columns)})" if columns else "")
+    head = quote_identifier(name) + (
+        f" ({', '.join(quote_identifier(c.name) for c in columns)})" if columns else ""
+    )
     fragment = f"CREATE VIEW {head} AS {query.sql(versioned_dialect('duckdb'))}"
     check = reads.bind(reads.view_template(fragment), session, [])
     session.query_arrow(f"SELECT * FROM ({check.sql}) LIMIT 0")

@@ -156,7 +156,9 @@ def _literal_column(values: list[object], column: Column) -> pa.Array | None:
     allowed = (*allowed, type(None))
     if not all(type(v) in allowed for v in values):
         return None
-    if pa.types.is_timestamp(column.type) and any(isinstance(v, datetime) and v.tzinfo for v in values):
+    if pa.types.is_timestamp(column.type) and any(
+        isinstance(v, datetime) and v.tzinfo for v in values
+    ):
         return None
     try:
         return pa.array(values, column.type)
@@ -214,7 +216,9 @@ def _values_batch(
     return run_query(session, select, params)
 
 
-def _completed(session: WriteContext, schema: Schema, columns: list[Column], data: pa.Table) -> pa.Table:
+def _completed(
+    session: WriteContext, schema: Schema, columns: list[Column], data: pa.Table
+) -> pa.Table:
     """``data`` (one column per target column) as full rows of the table's types."""
     by_name = {c.name: i for i, c in enumerate(columns)}
     if all(
@@ -235,7 +239,12 @@ def _completed(session: WriteContext, schema: Schema, columns: list[Column], dat
 
 
 def _write_batch(
-    session: WriteContext, name: str, table: Table, batch: pa.Table, tree: exp.Insert, params: Params
+    session: WriteContext,
+    name: str,
+    table: Table,
+    batch: pa.Table,
+    tree: exp.Insert,
+    params: Params,
 ) -> int:
     """Apply an INSERT's rows with its conflict clause; returns the rows written."""
     schema = table.schema
@@ -277,7 +286,12 @@ def _write_batch(
 
 
 def _conflict_updates(
-    session: WriteContext, table: Table, old: pa.Table, new: pa.Table, conflict: exp.OnConflict, params: Params
+    session: WriteContext,
+    table: Table,
+    old: pa.Table,
+    new: pa.Table,
+    conflict: exp.OnConflict,
+    params: Params,
 ) -> pa.Table:
     """ON CONFLICT DO UPDATE / ON DUPLICATE KEY UPDATE: the existing rows, updated."""
     schema = table.schema
@@ -295,7 +309,8 @@ def _conflict_updates(
         {c.name: sets.get(c.name, exp.column(c.name, table=target)) for c in schema.columns},
     )
     join = " AND ".join(
-        f"{quote_identifier(target)}.{quote_identifier(k)} = excluded.{quote_identifier(k)}" for k in schema.primary_key
+        f"{quote_identifier(target)}.{quote_identifier(k)} = excluded.{quote_identifier(k)}"
+        for k in schema.primary_key
     )
     select = exp.select(*items).from_(f"{existing} AS {quote_identifier(target)}")
     select = select.join(f"{excluded} AS excluded", on=join)

@@ -125,7 +125,9 @@ def _pk_placeholders(tree: exp.Update, schema: Schema) -> dict[str, int] | None:
     return found if len(found) == len(schema.primary_key) else None
 
 
-def update_many(session: WriteContext, tree: exp.Update, rows: Sequence[Sequence[object]]) -> int | None:
+def update_many(
+    session: WriteContext, tree: exp.Update, rows: Sequence[Sequence[object]]
+) -> int | None:
     """executemany of ``UPDATE t SET ... WHERE <pk> = ?``: one batch, one engine apply.
 
     Each parameter set names one row by its key, so when the keys are distinct the

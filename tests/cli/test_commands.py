@@ -442,8 +442,11 @@ def test_gc_and_fsck(labels):
     assert ok(arbor(labels, "sql", "-q", "UPDATE labels SET score = 1")) is not None
     assert ok(arbor(labels, "sql", "-q", "UPDATE labels SET score = 2")) is not None
     first = ok(arbor(labels, "gc"))  # the first update's working root is garbage
-    assert re.fullmatch(r"Garbage collection done: deleted [1-9][\d,]* chunk\(s\), [\d,.]+ "
-                        r"(bytes|KiB|MiB); kept [1-9][\d,]*\.\n", first), first
+    assert re.fullmatch(
+        r"Garbage collection done: deleted [1-9][\d,]* chunk\(s\), [\d,.]+ "
+        r"(bytes|KiB|MiB); kept [1-9][\d,]*\.\n",
+        first,
+    ), first
     again = ok(arbor(labels, "gc"))
     assert again.startswith("Garbage collection done: deleted 0 chunk(s), 0 bytes; kept"), again
     assert ok(arbor(labels, "fsck")) == "No problems found.\n"

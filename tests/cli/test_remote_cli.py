@@ -30,7 +30,9 @@ def test_push_clone_pull_round_trip(tmp_path, monkeypatch):
     ok(arbor(a, "commit", "-am", "lynx"))
     ok(arbor(a, "push"))
     ok(arbor(b, "fetch"))
-    assert "lynx" in ok(arbor(b, "sql", "-q", "SELECT label FROM labels AS OF 'origin/main' WHERE id = 3"))
+    assert "lynx" in ok(
+        arbor(b, "sql", "-q", "SELECT label FROM labels AS OF 'origin/main' WHERE id = 3")
+    )
     assert ok(arbor(b, "pull")) == "Fast-forward\n"
     assert ok(arbor(b, "push")) == "Everything up-to-date\n"
 

@@ -43,7 +43,9 @@ def test_refusals(labels: Path) -> None:
 
 
 def test_vertical_output(labels: Path) -> None:
-    text = ok(arbor(labels, "sql", "-q", "SELECT id, label FROM labels WHERE id = 1", "-r", "vertical"))
+    text = ok(
+        arbor(labels, "sql", "-q", "SELECT id, label FROM labels WHERE id = 1", "-r", "vertical")
+    )
     assert text == f"{'*' * 27} 1. row {'*' * 27}\n   id: 1\nlabel: cat\n"
 
 

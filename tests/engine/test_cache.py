@@ -49,8 +49,9 @@ def test_discard_and_clear_give_back_their_units():
 
 
 operations = st.lists(
-    st.tuples(st.sampled_from(["get", "put", "peek", "discard"]), st.integers(0, 9),
-              st.integers(1, 6)),
+    st.tuples(
+        st.sampled_from(["get", "put", "peek", "discard"]), st.integers(0, 9), st.integers(1, 6)
+    ),
     max_size=80,
 )
 

@@ -51,7 +51,10 @@ def patch(columns, bounds, rows, new):
     bounds_arr = np.asarray(bounds)
     leaf = np.searchsorted(bounds_arr, rows, "right") - 1
     return patch_leaves(
-        LeafLayouts(leaves_of(columns, bounds)), leaf, rows - bounds_arr[leaf], [PreparedColumn(c) for c in new]
+        LeafLayouts(leaves_of(columns, bounds)),
+        leaf,
+        rows - bounds_arr[leaf],
+        [PreparedColumn(c) for c in new],
     )
 
 
@@ -85,11 +88,16 @@ def test_variable_width_keys_and_one_leaf():
     values = pa.array(range(60), pa.int64())
     leaf = encode_leaves(PreparedKeys(keys), [PreparedColumn(values)], [0, 60])
     got, _ = patch_leaves(
-        LeafLayouts(leaf), np.zeros(2, np.int64), np.array([3, 59]), [PreparedColumn(pa.array([-1, -2]))]
+        LeafLayouts(leaf),
+        np.zeros(2, np.int64),
+        np.array([3, 59]),
+        [PreparedColumn(pa.array([-1, -2]))],
     )
     want_values = values.to_pylist()
     want_values[3], want_values[59] = -1, -2
-    assert got == encode_leaves(PreparedKeys(keys), [PreparedColumn(pa.array(want_values))], [0, 60])
+    assert got == encode_leaves(
+        PreparedKeys(keys), [PreparedColumn(pa.array(want_values))], [0, 60]
+    )
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,9 @@ rows = st.tuples(*(st.one_of(st.none(), cell) for cell in CELLS))
 
 
 def same(a, b) -> bool:
-    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+    return a == b or (
+        isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b)
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -47,12 +49,16 @@ def test_row_of_reads_what_decoding_gives(model, probes, text_keys):
         keys = encode_keys([key_values], [pa.string()])
         order = pa.compute.sort_indices(keys)
         keys, ids = keys.take(order), [ids[i] for i in order.to_pylist()]
-        probe_keys = encode_keys([pa.array([f"k{p}" * (1 + p % 3) for p in probes], pa.string())], [pa.string()])
+        probe_keys = encode_keys(
+            [pa.array([f"k{p}" * (1 + p % 3) for p in probes], pa.string())], [pa.string()]
+        )
     else:
         keys = encode_keys([pa.array(ids, pa.int64())], [pa.int64()])
         probe_keys = encode_keys([pa.array(probes, pa.int64())], [pa.int64()])
     columns = [pa.array([model[i][c] for i in ids], t) for c, t in enumerate(TYPES)]
-    (chunk,) = encode_leaves(PreparedKeys(keys), [PreparedColumn(c) for c in columns], [0, len(ids)])
+    (chunk,) = encode_leaves(
+        PreparedKeys(keys), [PreparedColumn(c) for c in columns], [0, len(ids)]
+    )
     _, decoded = decode_leaves([chunk], TYPES)
     stored = {k: r for r, k in enumerate(keys.to_pylist())}
     for key in [*keys.to_pylist(), *probe_keys.to_pylist()]:
@@ -80,6 +86,8 @@ def test_other_types_are_not_read_this_way():
 )
 def test_a_malformed_leaf_raises(damage, error):
     keys = encode_keys([pa.array([1, 2], pa.int64())], [pa.int64()])
-    (chunk,) = encode_leaves(PreparedKeys(keys), [PreparedColumn(pa.array([3, 4], pa.int64()))], [0, 2])
+    (chunk,) = encode_leaves(
+        PreparedKeys(keys), [PreparedColumn(pa.array([3, 4], pa.int64()))], [0, 2]
+    )
     with pytest.raises(error):
         row_of(damage(chunk), keys[0].as_py(), [pa.int64()])

@@ -70,7 +70,8 @@ def test_changed_rows_cover_exactly_the_rows_that_differ(case):
         return
     leaf, row, lengths_kept = found
     assert lengths_kept == all(
-        len((o[0] or "").encode()) == len((n[0] or "").encode()) and len(o[4] or b"") == len(n[4] or b"")
+        len((o[0] or "").encode()) == len((n[0] or "").encode())
+        and len(o[4] or b"") == len(n[4] or b"")
         for o, n in zip(old_rows, new_rows, strict=True)
     )
     candidates = set((np.asarray(bounds)[leaf] + row).tolist())

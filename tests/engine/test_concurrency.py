@@ -68,7 +68,9 @@ def test_two_processes_committing_lose_nothing(tmp_path):
     repo = Repo(path)
     messages = [e["message"] for e in repo.log()]
     for name in ("alpha", "beta"):
-        assert sorted(m for m in messages if m.startswith(name)) == sorted(f"{name} {i}" for i in range(15))
+        assert sorted(m for m in messages if m.startswith(name)) == sorted(
+            f"{name} {i}" for i in range(15)
+        )
         assert sorted(repo.table(name, "HEAD").column("id").to_pylist()) == list(range(15))
     assert repo.db.fsck() == []
 

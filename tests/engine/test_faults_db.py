@@ -31,7 +31,9 @@ def prepared_store() -> MemoryChunkStore:
     db = Database(inner)
     db.init()
     ws = db.workspace("main")
-    ws.create_table("t", Table.create(ws.nodes, SCHEMA).insert(pa.table({"id": [1, 2], "v": ["a", "b"]})))
+    ws.create_table(
+        "t", Table.create(ws.nodes, SCHEMA).insert(pa.table({"id": [1, 2], "v": ["a", "b"]}))
+    )
     ws.commit("first", stage_all=True)
     return inner
 

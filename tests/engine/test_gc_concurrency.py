@@ -142,7 +142,9 @@ def test_gc_beside_committing_processes_loses_no_acknowledged_commit(tmp_path):
 def _rows(ids):
     import pyarrow as pa
 
-    return pa.table({"id": pa.array(ids, pa.int64()), "v": pa.array([str(i) for i in ids], pa.string())})
+    return pa.table(
+        {"id": pa.array(ids, pa.int64()), "v": pa.array([str(i) for i in ids], pa.string())}
+    )
 
 
 def test_a_write_planned_before_gc_never_names_a_collected_chunk(tmp_path):
@@ -236,7 +238,10 @@ def test_gc_leaves_the_file_to_other_processes_that_have_it_open(tmp_path):
     path = tmp_path / "repo"
     _with_garbage(path).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", HOLDER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "3"
     db = Database.open(path, create=False)

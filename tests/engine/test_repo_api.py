@@ -12,7 +12,11 @@ import arbordb
 @pytest.fixture
 def repo(tmp_path):
     with arbordb.Repo(tmp_path / "r") as repo:
-        repo.write("labels", pa.table({"id": [1, 2, 3], "label": ["cat", "dog", "cat"]}), primary_key=["id"])
+        repo.write(
+            "labels",
+            pa.table({"id": [1, 2, 3], "label": ["cat", "dog", "cat"]}),
+            primary_key=["id"],
+        )
         repo.commit("first labels")
         yield repo
 

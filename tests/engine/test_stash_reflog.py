@@ -169,7 +169,11 @@ def test_stash_clear(repo):
 
 def test_stash_entry_round_trips_and_rejects_garbage():
     entry = StashEntry(
-        timestamp=5, head=b"\1" * 20, working=b"\2" * 20, staged=b"\3" * 20, branch="x/y",
+        timestamp=5,
+        head=b"\1" * 20,
+        working=b"\2" * 20,
+        staged=b"\3" * 20,
+        branch="x/y",
         message="m\nbody",
     )
     assert decode_stash(encode_stash(entry)) == entry
@@ -189,7 +193,10 @@ def test_reflog_undoes_a_bad_reset_even_after_gc(repo):
     repo.db.gc()
     log = repo.reflog("main")
     assert [e["commit_message"] for e in log] == [
-        "first labels", "second", "first labels", "Initialize data repository",
+        "first labels",
+        "second",
+        "first labels",
+        "Initialize data repository",
     ]
     assert log[1]["commit_hash"] == lost
     repo.reset(log[1]["commit_hash"], hard=True)
@@ -202,7 +209,11 @@ def test_reflog_keeps_a_deleted_branch_and_lists_tags(repo):
     repo.delete_branch("gone", force=True)
     assert repo.reflog("gone")[0]["ref"] == "refs/heads/gone"
     assert repo.reflog("v1")[0]["commit_message"] == "first labels"
-    assert {e["ref"] for e in repo.reflog()} == {"refs/heads/main", "refs/heads/gone", "refs/tags/v1"}
+    assert {e["ref"] for e in repo.reflog()} == {
+        "refs/heads/main",
+        "refs/heads/gone",
+        "refs/tags/v1",
+    }
     with pytest.raises(NotFound, match="no reflog entries"):
         repo.reflog("never")
 
@@ -314,7 +325,9 @@ OPS = st.lists(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=OPS)
 def test_stash_and_gc_never_lose_a_stashed_state(tmp_path_factory, ops):
     """Random edits, stashes, pops, commits, hard resets and gc against a model: a

@@ -24,7 +24,12 @@ def _rows(n: int, seed: int = 0) -> pa.Table:
     return pa.table(
         {
             "id": pa.array(np.arange(n, dtype=np.int64) * 2),
-            "label": pa.array([f"l{v}" * int(w) for v, w in zip(rng.integers(0, 99, n), rng.integers(1, 9, n), strict=True)]),
+            "label": pa.array(
+                [
+                    f"l{v}" * int(w)
+                    for v, w in zip(rng.integers(0, 99, n), rng.integers(1, 9, n), strict=True)
+                ]
+            ),
             "score": pa.array(rng.random(n)),
         }
     )

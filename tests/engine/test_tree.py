@@ -71,7 +71,9 @@ def edit_batches(draw):
     batches = []
     for _ in range(draw(st.integers(1, 4))):
         pool = sorted(base) or [0]
-        up_ids = draw(st.lists(st.one_of(st.sampled_from(pool), st.integers(-(2**40), 2**40)), max_size=60))
+        up_ids = draw(
+            st.lists(st.one_of(st.sampled_from(pool), st.integers(-(2**40), 2**40)), max_size=60)
+        )
         upserts = {i: draw(rows) for i in up_ids}
         deletes = set(draw(st.lists(st.sampled_from(pool), max_size=60))) - set(upserts)
         batches.append((upserts, deletes))
@@ -194,7 +196,9 @@ def test_one_row_edit_reads_only_the_nodes_on_its_path(label):
 @settings(max_examples=30, deadline=None)
 @given(
     st.integers(1, 3000),
-    st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 3000), st.booleans()), min_size=1, max_size=4),
+    st.lists(
+        st.tuples(st.integers(0, 3000), st.integers(0, 3000), st.booleans()), min_size=1, max_size=4
+    ),
 )
 def test_edits_that_change_the_height_match_a_fresh_build(size, ranges):
     """Deleting or inserting long key ranges shrinks or grows the tree by levels;
@@ -229,13 +233,24 @@ def test_delete_everything_gives_the_empty_tree():
 def test_unsorted_input_is_refused():
     nodes = tiny_nodes()
     with pytest.raises(InvalidInput, match="sorted"):
-        ProllyTree.build(nodes, keys_of([2, 1]), [pa.array(["a", "b"]), pa.array([1.0, 2.0])], TYPES)
+        ProllyTree.build(
+            nodes, keys_of([2, 1]), [pa.array(["a", "b"]), pa.array([1.0, 2.0])], TYPES
+        )
 
 
 def test_all_column_types_round_trip():
     types = [
-        pa.int8(), pa.uint32(), pa.int64(), pa.float32(), pa.decimal128(12, 3), pa.bool_(),
-        pa.date32(), pa.timestamp("us"), pa.binary(), pa.string(), pa.list_(pa.float32()),
+        pa.int8(),
+        pa.uint32(),
+        pa.int64(),
+        pa.float32(),
+        pa.decimal128(12, 3),
+        pa.bool_(),
+        pa.date32(),
+        pa.timestamp("us"),
+        pa.binary(),
+        pa.string(),
+        pa.list_(pa.float32()),
         pa.list_(pa.string()),
     ]
     n = 700
@@ -251,11 +266,18 @@ def test_all_column_types_round_trip():
         pa.array([maybe(float(i) / 4, i) for i in range(n)], pa.float32()),
         pa.array([maybe(decimal.Decimal(i) / 1000, i) for i in range(n)], pa.decimal128(12, 3)),
         pa.array([maybe(i % 3 == 0, i) for i in range(n)], pa.bool_()),
-        pa.array([maybe(datetime.date(2020, 1, 1) + datetime.timedelta(days=i), i) for i in range(n)]),
-        pa.array([maybe(datetime.datetime(2026, 1, 1, 0, 0, i % 60), i) for i in range(n)], pa.timestamp("us")),
+        pa.array(
+            [maybe(datetime.date(2020, 1, 1) + datetime.timedelta(days=i), i) for i in range(n)]
+        ),
+        pa.array(
+            [maybe(datetime.datetime(2026, 1, 1, 0, 0, i % 60), i) for i in range(n)],
+            pa.timestamp("us"),
+        ),
         pa.array([maybe(bytes([i % 256]) * (i % 9), i) for i in range(n)], pa.binary()),
         pa.array([maybe("é" * (i % 4), i) for i in range(n)], pa.string()),
-        pa.array([maybe([float(i), float(-i)][: i % 3], i) for i in range(n)], pa.list_(pa.float32())),
+        pa.array(
+            [maybe([float(i), float(-i)][: i % 3], i) for i in range(n)], pa.list_(pa.float32())
+        ),
         pa.array([maybe(["a", None, "bc"][: i % 4], i) for i in range(n)], pa.list_(pa.string())),
     ]
     nodes = tiny_nodes()
@@ -275,14 +297,20 @@ def test_nan_and_null_slots_are_canonical():
     import struct
 
     other_nan = struct.unpack("<d", struct.pack("<Q", 0x7FF8000000000001))[0]
-    a = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", None]), pa.array([float("nan"), 1.0])], TYPES)
-    b = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", None]), pa.array([other_nan, 1.0])], TYPES)
+    a = ProllyTree.build(
+        nodes, keys_of([1, 2]), [pa.array(["x", None]), pa.array([float("nan"), 1.0])], TYPES
+    )
+    b = ProllyTree.build(
+        nodes, keys_of([1, 2]), [pa.array(["x", None]), pa.array([other_nan, 1.0])], TYPES
+    )
     assert a.root == b.root
     masked = pa.Array.from_buffers(
         pa.float64(), 2, [pa.py_buffer(bytes([0b01])), pa.py_buffer(struct.pack("<2d", 1.0, 99.0))]
     )
     c = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", "y"]), masked], TYPES)
-    d = ProllyTree.build(nodes, keys_of([1, 2]), [pa.array(["x", "y"]), pa.array([1.0, None])], TYPES)
+    d = ProllyTree.build(
+        nodes, keys_of([1, 2]), [pa.array(["x", "y"]), pa.array([1.0, None])], TYPES
+    )
     assert c.root == d.root
 
 
@@ -390,7 +418,9 @@ def test_a_damaged_leaf_is_named_on_every_byte_level_road(damage):
     model = {i: (f"v{i:03d}", float(i)) for i in range(300)}
     tree = build(nodes, model)
     edited = edit(tree, {7: ("w007", 1.5)}, set())  # same sizes: leaves pair up
-    (bad,) = set(leaf_entries(nodes, edited.root).addresses) - set(leaf_entries(nodes, tree.root).addresses)
+    (bad,) = set(leaf_entries(nodes, edited.root).addresses) - set(
+        leaf_entries(nodes, tree.root).addresses
+    )
     store = nodes.store
     data = store._chunks[bad]
     store._chunks[bad] = b"\x09" + data[1:] if damage == "version" else data[:40]

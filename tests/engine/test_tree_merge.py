@@ -350,8 +350,13 @@ def test_cost_follows_the_changes_not_the_table(monkeypatch):
     assert result.stats.leaves_taken == 1  # theirs' leaf of key 19,999, unread
     assert result.tree.get(keys_of([10])[0].as_py()) == ("o", 10, 99.0)
     assert result.tree.get(keys_of([19_999])[0].as_py()) == ("t", 0, 0.0)
-    assert result.tree.root == build(tiny_nodes(), {**base_rows, 10: ("o", 10, 99.0),
-                                                     15_000: ("o", 0, 0.0), 19_999: ("t", 0, 0.0)}).root
+    assert (
+        result.tree.root
+        == build(
+            tiny_nodes(),
+            {**base_rows, 10: ("o", 10, 99.0), 15_000: ("o", 0, 0.0), 19_999: ("t", 0, 0.0)},
+        ).root
+    )
 
 
 def test_trees_without_value_columns_merge_as_key_sets():
@@ -364,7 +369,11 @@ def test_trees_without_value_columns_merge_as_key_sets():
     assert len(result.conflicts) == 0 and result.stats.upserts == 1
 
 
-VALUES = [st.sampled_from(["a", "b", "c"]), st.sampled_from([1, 2, 3]), st.sampled_from([0.5, 1.5, -2.0])]
+VALUES = [
+    st.sampled_from(["a", "b", "c"]),
+    st.sampled_from([1, 2, 3]),
+    st.sampled_from([0.5, 1.5, -2.0]),
+]
 
 
 @st.composite
@@ -430,7 +439,9 @@ def test_swaps_give_way_to_rows_when_the_batch_is_not_in_place(monkeypatch):
     ours, theirs = edit_to(base, base_rows, ours_rows), edit_to(base, base_rows, theirs_rows)
     answers = []
     real = merge_module.apply_edits
-    monkeypatch.setattr(merge_module, "apply_edits", lambda *a: answers.append(real(*a)) or answers[-1])
+    monkeypatch.setattr(
+        merge_module, "apply_edits", lambda *a: answers.append(real(*a)) or answers[-1]
+    )
     result = merge(base, ours, theirs)
     assert answers == [None]  # the swap was refused, then the rows were written
     expected, _ = model_merge(base_rows, ours_rows, theirs_rows, "cell")

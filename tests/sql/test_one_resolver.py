@@ -20,8 +20,20 @@ from arbordb.engine.hash import format_address
 from arbordb.engine.history.commit import datetime_from_timestamp
 from arbordb.engine.repo import Repo
 
-COMMIT_FORMS = ["main", "v1", "dev", "origin/main", "remotes/origin/main", "HASH", "PREFIX",
-                "HEAD", "HEAD~1", "HEAD^", "main~2", "c2^1~1"]
+COMMIT_FORMS = [
+    "main",
+    "v1",
+    "dev",
+    "origin/main",
+    "remotes/origin/main",
+    "HASH",
+    "PREFIX",
+    "HEAD",
+    "HEAD~1",
+    "HEAD^",
+    "main~2",
+    "c2^1~1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +106,15 @@ def test_commit_forms_agree_on_every_surface(repo_path, con, form):
             repo.close()
 
 
-@pytest.mark.parametrize("word, ids", [("WORKING", [1, 2, 3, 4]), ("STAGED", [1, 2, 3]),
-                                       ("working", [1, 2, 3, 4]), ("staged", [1, 2, 3])])
+@pytest.mark.parametrize(
+    "word, ids",
+    [
+        ("WORKING", [1, 2, 3, 4]),
+        ("STAGED", [1, 2, 3]),
+        ("working", [1, 2, 3, 4]),
+        ("staged", [1, 2, 3]),
+    ],
+)
 def test_working_and_staged_on_every_surface(repo_path, con, word, ids):
     path, *_ = repo_path
     cur = con.cursor()

@@ -23,7 +23,10 @@ def pair(tmp_path):
     cur.execute("INSERT INTO t VALUES (1, 'one'), (2, 'two')")
     cur.execute("CALL dolt_commit('-Am', 'base')")
     assert call(cur, "CALL dolt_remote('add', 'origin', ?)", [remote]) == (["status"], [(0,)])
-    assert call(cur, "CALL dolt_push('-u', 'origin', 'main')") == (["status", "message"], [(0, "main -> main")])
+    assert call(cur, "CALL dolt_push('-u', 'origin', 'main')") == (
+        ["status", "message"],
+        [(0, "main -> main")],
+    )
     assert call(cur, "CALL dolt_clone(?, ?)", [remote, str(tmp_path / "b")]) == (["status"], [(0,)])
     b = arbordb.connect(tmp_path / "b", autocommit=True)
     yield cur, b.cursor(), remote
@@ -36,7 +39,9 @@ def test_remote_tables_and_tracking_refs_as_revisions(pair):
     assert call(b, "SELECT name, url, fetch_specs, params FROM dolt_remotes")[1] == [
         ("origin", remote, '["refs/heads/*:refs/remotes/origin/*"]', "{}")
     ]
-    assert call(b, "SELECT name, remote, branch FROM dolt_branches")[1] == [("main", "origin", "main")]
+    assert call(b, "SELECT name, remote, branch FROM dolt_branches")[1] == [
+        ("main", "origin", "main")
+    ]
     a.execute("INSERT INTO t VALUES (3, 'three')")
     a.execute("CALL dolt_commit('-am', 'three')")
     assert call(a, "CALL dolt_push()")[1] == [(0, "main -> main")]
@@ -61,7 +66,9 @@ def test_pull_rows_and_conflicts(pair):
     b.execute("UPDATE t SET v = 'ours' WHERE id = 1")
     with pytest.raises(arbordb.OperationalError, match="uncommitted changes"):
         b.execute("CALL dolt_pull()")
-    assert call(b, "SELECT count(*) FROM dolt_remote_branches WHERE latest_commit_message = 'theirs'")[1] == [(0,)]
+    assert call(
+        b, "SELECT count(*) FROM dolt_remote_branches WHERE latest_commit_message = 'theirs'"
+    )[1] == [(0,)]
     b.execute("CALL dolt_commit('-am', 'ours')")
     names, rows = call(b, "CALL dolt_pull('origin', 'main')")
     assert names == ["fast_forward", "conflicts", "message"] and rows[0][:2] == (0, 1)
@@ -96,7 +103,8 @@ def test_refusals_change_nothing(pair, tmp_path):
     assert call(a, "CALL dolt_push('--all')")[1] == [(0, "feature -> feature")]
     b.execute("CALL dolt_fetch()")
     assert call(b, "SELECT name FROM dolt_remote_branches ORDER BY name")[1] == [
-        ("remotes/origin/feature",), ("remotes/origin/main",)
+        ("remotes/origin/feature",),
+        ("remotes/origin/main",),
     ]
     assert call(a, "CALL dolt_push('origin', ':feature')")[1] == [(0, "- [deleted] feature")]
     b.execute("CALL dolt_fetch('--prune')")

@@ -121,7 +121,9 @@ def test_only_the_named_columns_are_decoded(corpus, monkeypatch):
     monkeypatch.setattr(stream.NodeStore, "decode_some", spy)
     with arbordb.connect(path) as con:
         cur = con.cursor()
-        got = rows(cur, "SELECT count(*), avg(quality) FROM docs WHERE lang = 'en' AND quality > 0.8")
+        got = rows(
+            cur, "SELECT count(*), avg(quality) FROM docs WHERE lang = 'en' AND quality > 0.8"
+        )
         mask = np.asarray(data.column("lang").to_pylist()) == "en"
         quality = data.column("quality").to_numpy()
         selected = quality[mask & (quality > 0.8)]
@@ -182,7 +184,9 @@ def test_a_key_range_reads_only_its_leaves(corpus, monkeypatch):
 
     monkeypatch.setattr(stream.NodeStore, "decode_some", spy)
     with arbordb.connect(path) as con:
-        got = rows(con.cursor(), "SELECT count(*), sum(quality) FROM docs WHERE id BETWEEN 1000 AND 1999")
+        got = rows(
+            con.cursor(), "SELECT count(*), sum(quality) FROM docs WHERE id BETWEEN 1000 AND 1999"
+        )
     assert got[0][0] == 1000
     assert got[0][1] == pytest.approx(sum(((i % 100) / 100.0) for i in range(1000, 2000)))
     assert sum(leaves) < 40  # of about a thousand leaves
@@ -221,7 +225,9 @@ def test_streamed_queries_equal_duckdb_on_the_same_rows(tmp_path_factory, rows_)
         cur = con.cursor()
         cur.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, a BIGINT, b VARCHAR)")
         if len(rows_):
-            cur.executemany("INSERT INTO t VALUES (?, ?, ?)", [tuple(r.values()) for r in data.to_pylist()])
+            cur.executemany(
+                "INSERT INTO t VALUES (?, ?, ?)", [tuple(r.values()) for r in data.to_pylist()]
+            )
         plain = duckdb.connect()
         plain.register("t", data)
         for sql in QUERIES:

@@ -191,7 +191,14 @@ def merged(repo) -> bytes:
 def test_commits_and_ancestors_cover_every_branch(repo):
     ctx = repo.ctx
     commits = rel(ctx, "dolt_commits")
-    assert commits.column_names == ["commit_hash", "committer", "email", "date", "message", "metadata"]
+    assert commits.column_names == [
+        "commit_hash",
+        "committer",
+        "email",
+        "date",
+        "message",
+        "metadata",
+    ]
     assert set(commits.column("message").to_pylist()) == {
         "Initialize data repository",
         "add labels",
@@ -920,7 +927,9 @@ def test_history_of_pinned_keys_probes_each_version_by_key(tmp_path, monkeypatch
         cur.execute("SELECT id, v FROM dolt_history_t ORDER BY commit_date, id")
         everything = cur.fetchall()
         calls = []
-        monkeypatch.setattr(Table, "to_arrow", lambda self, *a, **k: calls.append(1) or pa.table({}))
+        monkeypatch.setattr(
+            Table, "to_arrow", lambda self, *a, **k: calls.append(1) or pa.table({})
+        )
         cur.execute("SELECT v FROM dolt_history_t WHERE id = 2 ORDER BY commit_date")
         assert [r[0] for r in cur.fetchall()] == ["b", "B"] == [v for i, v in everything if i == 2]
         assert calls == []  # no version was decoded whole

@@ -49,7 +49,9 @@ def test_stash_drop_and_clear_by_name(repo):
         cur.execute(f"INSERT INTO t VALUES ({i}, {i})")
         cur.execute("CALL dolt_stash('push', 'a' )" if i < 5 else "CALL dolt_stash('push', 'b')")
     assert rows(cur, "SELECT name, stash_id FROM dolt_stashes") == [
-        ("a", "stash@{0}"), ("a", "stash@{1}"), ("b", "stash@{0}"),
+        ("a", "stash@{0}"),
+        ("a", "stash@{1}"),
+        ("b", "stash@{0}"),
     ]
     cur.execute("CALL dolt_stash('drop', 'a', 'stash@{1}')")
     cur.execute("CALL dolt_stash('clear', 'b')")

@@ -46,9 +46,14 @@ def pristine(tmp_path_factory):
 
 def _read(paths):
     proc = subprocess.run(
-        [sys.executable, "-c", READER, *map(str, paths)], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", READER, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
-    assert proc.returncode == 0, f"the reader crashed (status {proc.returncode}): {proc.stderr[-500:]}"
+    assert proc.returncode == 0, (
+        f"the reader crashed (status {proc.returncode}): {proc.stderr[-500:]}"
+    )
     return {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in proc.stdout.splitlines()}
 
 
@@ -65,7 +70,9 @@ def test_truncated_data_file_is_reported_as_damage(pristine, tmp_path):
     rng = random.Random()
     copies = _copies(pristine, tmp_path, 4)
     size = os.path.getsize(pristine / ".arbor" / "data.mdb")
-    for copy, cut in zip(copies, [100, *(rng.randrange(8192, size) for _ in range(3))], strict=True):
+    for copy, cut in zip(
+        copies, [100, *(rng.randrange(8192, size) for _ in range(3))], strict=True
+    ):
         os.truncate(copy / ".arbor" / "data.mdb", cut)
     for copy, outcome in _read(copies).items():
         assert outcome.startswith("error OperationalError"), (copy, outcome)

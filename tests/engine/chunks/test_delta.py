@@ -179,7 +179,9 @@ def test_a_writer_remembers_chain_roots_and_stores_what_a_fresh_handle_would(tmp
     as a handle that walks (opened anew for every write)."""
     walked = []
     real_root = records._chain_root
-    monkeypatch.setattr(records, "_chain_root", lambda get, a: walked.append(a) or real_root(get, a))
+    monkeypatch.setattr(
+        records, "_chain_root", lambda get, a: walked.append(a) or real_root(get, a)
+    )
     with LmdbChunkStore(tmp_path / "kept") as store:
         kept = write_versions(store, 3 * CHAIN_CAP)
         kept_infos = [store.record_info(address) for address, _ in kept]
@@ -244,7 +246,9 @@ def test_hints_never_change_reads(tmp_path):
 
 
 @pytest.mark.parametrize("base_kind", ["raw", "delta"])
-def test_held_base_bytes_are_used_only_when_their_checksum_matches(tmp_path, base_kind, monkeypatch):
+def test_held_base_bytes_are_used_only_when_their_checksum_matches(
+    tmp_path, base_kind, monkeypatch
+):
     """A writer may hand over the bytes of a base it holds: right bytes spare the
     store reading (and rebuilding) the base; wrong ones are ignored, never stored."""
     rebuilt = []
@@ -269,10 +273,14 @@ def test_held_base_bytes_are_used_only_when_their_checksum_matches(tmp_path, bas
 def test_a_writers_delta_body_is_used_when_its_base_is_the_one_chosen(tmp_path, monkeypatch):
     compared, loaded = [], []
     real = records.encode_deltas
-    monkeypatch.setattr(records, "encode_deltas", lambda pairs: compared.extend(pairs) or real(pairs))
+    monkeypatch.setattr(
+        records, "encode_deltas", lambda pairs: compared.extend(pairs) or real(pairs)
+    )
     real_load = records.load_chunks
     monkeypatch.setattr(
-        records, "load_chunks", lambda get, addresses, *a: loaded.extend(addresses) or real_load(get, addresses, *a)
+        records,
+        "load_chunks",
+        lambda get, addresses, *a: loaded.extend(addresses) or real_load(get, addresses, *a),
     )
     with LmdbChunkStore(tmp_path) as store:
         versions = write_versions(store, CHAIN_CAP + 1)
@@ -504,4 +512,7 @@ def test_older_store_opens_and_is_marked_4(tmp_path, version):
         assert store.get_meta("store/format_version") == b"4"
         newer = store.put(b"written by version 4")
     with LmdbChunkStore(tmp_path, readonly=True) as store:
-        assert store.get_many([address, newer]) == [b"written by an older version", b"written by version 4"]
+        assert store.get_many([address, newer]) == [
+            b"written by an older version",
+            b"written by version 4",
+        ]

@@ -28,7 +28,9 @@ def test_batch_round_trip_and_refusals():
     addresses, offsets = parse_batch(encode_batch(records))
     batch = encode_batch(records)
     assert addresses == list(records)
-    assert [batch[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)] == list(records.values())
+    assert [batch[a:b] for a, b in zip(offsets[:-1], offsets[1:], strict=True)] == list(
+        records.values()
+    )
     with pytest.raises(StorageError, match="cut inside its header"):
         parse_batch(batch[:30])
     with pytest.raises(StorageError, match="do not tile"):
@@ -108,7 +110,10 @@ def test_damaged_batch_is_named_by_a_new_handle(tmp_path):
         key, batch = next(iter(txn.cursor()))
         txn.put(key, batch[:10])
     env.close()
-    with LmdbChunkStore(tmp_path) as store, pytest.raises(StorageError, match="damaged journal batch 1"):
+    with (
+        LmdbChunkStore(tmp_path) as store,
+        pytest.raises(StorageError, match="damaged journal batch 1"),
+    ):
         store.get(a)
 
 
@@ -129,7 +134,9 @@ def test_another_process_sees_journaled_chunks_across_its_compactions(tmp_path):
     with LmdbChunkStore(tmp_path) as store:
         child = subprocess.Popen(
             [sys.executable, "-c", textwrap.dedent(WRITER), str(tmp_path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
 
         def tell(line: str) -> None:

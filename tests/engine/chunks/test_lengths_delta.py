@@ -29,7 +29,10 @@ def leaf(ids: np.ndarray, labels: list[str | None], scores: np.ndarray) -> bytes
 
 
 def labels_of(rng: np.random.Generator, n: int, low: int, high: int) -> list[str]:
-    return [f"{v:012d}"[: int(w)] for v, w in zip(rng.integers(0, 1000, n), rng.integers(low, high, n), strict=True)]
+    return [
+        f"{v:012d}"[: int(w)]
+        for v, w in zip(rng.integers(0, 1000, n), rng.integers(low, high, n), strict=True)
+    ]
 
 
 def test_labels_changing_length_make_a_small_delta():
@@ -68,7 +71,9 @@ def test_a_shifted_same_length_pair_is_not_patched_but_still_a_delta():
 @settings(max_examples=40, deadline=None)
 @given(
     st.integers(1, 300),
-    st.lists(st.tuples(st.integers(0, 10**6), st.one_of(st.none(), st.text(max_size=15))), max_size=20),
+    st.lists(
+        st.tuples(st.integers(0, 10**6), st.one_of(st.none(), st.text(max_size=15))), max_size=20
+    ),
     st.integers(0, 2**32 - 1),
 )
 def test_any_edit_of_a_leaf_rebuilds_exactly(n, edits, seed):

@@ -38,7 +38,9 @@ from .conftest import free_port
 
 def rows(ids, label="cat"):
     ids = list(ids)
-    return pa.table({"id": ids, "label": [f"{label}{i}" for i in ids], "score": [i / 7 for i in ids]})
+    return pa.table(
+        {"id": ids, "label": [f"{label}{i}" for i in ids], "score": [i / 7 for i in ids]}
+    )
 
 
 def make_repo(path: Path, n: int = 5000) -> Repo:
@@ -71,7 +73,9 @@ def test_manifest_compare_and_swap(remote_url):
     assert not transport.swap_manifest(b"four", token)  # stale token: someone moved it
     assert transport.read_manifest()[0] == b"three"
     transport.put_pack("p1", b"pack bytes")
-    assert transport.read_range("p1", 5, 5) == b"bytes" and transport.read_pack("p1") == b"pack bytes"
+    assert (
+        transport.read_range("p1", 5, 5) == b"bytes" and transport.read_pack("p1") == b"pack bytes"
+    )
     assert list(transport.list_packs()) == ["p1"]
     transport.delete_pack("p1")
     assert transport.list_packs() == {}
@@ -174,7 +178,11 @@ def test_clone_of_a_missing_or_empty_remote_leaves_nothing(tmp_path, s3_endpoint
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    for url in [(tmp_path / "nowhere").as_uri(), empty.as_uri(), f"s3://{make_bucket(s3_endpoint)}/x"]:
+    for url in [
+        (tmp_path / "nowhere").as_uri(),
+        empty.as_uri(),
+        f"s3://{make_bucket(s3_endpoint)}/x",
+    ]:
         target = tmp_path / "copy"
         with pytest.raises(RemoteNotFound, match="no ArborDB repository"):
             clone(url, target)
@@ -264,7 +272,10 @@ def test_pull_into_a_dirty_working_set_is_refused_and_changes_nothing(tmp_path):
     with pytest.raises(DirtyWorkingSet, match="nothing was fetched"):
         b.pull()
     assert b.db.refs.remote_branches() == tracking
-    assert b.table("labels").filter(pa.compute.equal(pa.compute.field("id"), 4))["label"][0].as_py() == "local4"
+    assert (
+        b.table("labels").filter(pa.compute.equal(pa.compute.field("id"), 4))["label"][0].as_py()
+        == "local4"
+    )
 
 
 def test_pull_that_conflicts_leaves_conflicts_like_merge(tmp_path):
@@ -285,7 +296,10 @@ def test_pull_that_conflicts_leaves_conflicts_like_merge(tmp_path):
     assert ("labels", False, "conflict") in b.status()
     b.resolve("labels", "theirs")
     b.commit("merge origin")
-    assert b.table("labels").filter(pa.compute.equal(pa.compute.field("id"), 5))["label"][0].as_py() == "theirs5"
+    assert (
+        b.table("labels").filter(pa.compute.equal(pa.compute.field("id"), 5))["label"][0].as_py()
+        == "theirs5"
+    )
     b.push()
 
 
@@ -312,7 +326,9 @@ def test_a_damaged_pack_is_refused_and_nothing_is_stored(tmp_path):
     assert not [p for p in tmp_path.iterdir() if ".clone-" in p.name]  # no staging left
 
 
-def test_an_unreachable_endpoint_or_missing_bucket_fails_quickly(tmp_path, s3_endpoint, monkeypatch):
+def test_an_unreachable_endpoint_or_missing_bucket_fails_quickly(
+    tmp_path, s3_endpoint, monkeypatch
+):
     repo = make_repo(tmp_path / "a", 10)
     repo.add_remote("gone", "s3://no-such-bucket-here/x")
     started = time.monotonic()
@@ -362,7 +378,12 @@ def test_two_processes_pushing_one_branch_one_wins_nothing_lost(tmp_path, remote
         copy.write("labels", rows(range(start, 2000, 10), who), mode="upsert")
         heads[who] = copy.commit(f"{who}'s work")
         copy.close()
-    procs = {w: subprocess.Popen([sys.executable, "-c", PUSHER, str(tmp_path / w)], stdout=subprocess.PIPE, text=True) for w in heads}
+    procs = {
+        w: subprocess.Popen(
+            [sys.executable, "-c", PUSHER, str(tmp_path / w)], stdout=subprocess.PIPE, text=True
+        )
+        for w in heads
+    }
     out = {w: p.communicate(timeout=60)[0] for w, p in procs.items()}
     winners = [w for w, text in out.items() if text.startswith("pushed")]
     assert len(winners) == 1, out
@@ -399,7 +420,9 @@ def test_a_push_killed_at_random_moments_leaves_the_remote_consistent(tmp_path):
         old_head = Manifest.decode(manifest_of(remote), remote).branches()["main"]
         src.write("labels", rows(np.arange(round_, 60000, 3).tolist(), f"r{round_}"), mode="upsert")
         expected = src.commit(f"round {round_}")
-        proc = subprocess.Popen([sys.executable, "-c", KILLED_PUSH, str(tmp_path / "src")], stdout=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", KILLED_PUSH, str(tmp_path / "src")], stdout=subprocess.PIPE
+        )
         time.sleep(rng.uniform(0.2, 1.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -441,7 +464,12 @@ def test_read_only_access_can_clone_but_not_push(tmp_path):
         p.chmod(0o555 if p.is_dir() else 0o444)
     try:
         before = manifest_of(remote.as_uri())
-        done = subprocess.run([sys.executable, "-c", script, str(remote), str(work / "copy")], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(remote), str(work / "copy")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert "refused:" in done.stdout and "read-only" in done.stdout, done.stdout + done.stderr
         assert manifest_of(remote.as_uri()) == before
     finally:

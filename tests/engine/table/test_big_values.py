@@ -22,7 +22,9 @@ def low_limit(monkeypatch):
 
 
 def _schema(kind: pa.DataType) -> Schema:
-    return Schema((Column("id", None, pa.int64()), Column("body", None, kind)), ("id",), name="docs")
+    return Schema(
+        (Column("id", None, pa.int64()), Column("body", None, kind)), ("id",), name="docs"
+    )
 
 
 def _docs(n: int) -> list[str | None]:
@@ -36,7 +38,9 @@ def test_text_past_the_offset_limit_loads_and_reads_back(nodes, low_limit, shape
     if shape == "large":
         body = pa.array(docs, pa.large_string())
     else:  # many small chunks whose total passes the limit
-        body = pa.chunked_array([pa.array(docs[i : i + 40], pa.string()) for i in range(0, 400, 40)])
+        body = pa.chunked_array(
+            [pa.array(docs[i : i + 40], pa.string()) for i in range(0, 400, 40)]
+        )
     table = Table.create(nodes, _schema(pa.string()), pa.table({"id": range(400), "body": body}))
     out = table.to_arrow()
     assert out.column("body").type == pa.large_string()  # the joined column passes the limit
@@ -57,7 +61,9 @@ def test_bytes_past_the_offset_limit_read_back(nodes, low_limit):
 
 
 def test_a_joint_decode_failure_is_not_reported_as_corruption(nodes, monkeypatch):
-    table = Table.create(nodes, _schema(pa.string()), pa.table({"id": range(300), "body": _docs(300)}))
+    table = Table.create(
+        nodes, _schema(pa.string()), pa.table({"id": range(300), "body": _docs(300)})
+    )
     decode = tree_nodes.decode_leaves
 
     def over_capacity(chunks, types):
@@ -71,7 +77,9 @@ def test_a_joint_decode_failure_is_not_reported_as_corruption(nodes, monkeypatch
 
 
 def test_a_leaf_that_does_not_decode_is_still_corruption(nodes, monkeypatch):
-    table = Table.create(nodes, _schema(pa.string()), pa.table({"id": range(300), "body": _docs(300)}))
+    table = Table.create(
+        nodes, _schema(pa.string()), pa.table({"id": range(300), "body": _docs(300)})
+    )
 
     def damaged(chunks, types):
         raise ValueError("leaf is truncated")

@@ -11,19 +11,23 @@ from hypothesis import strategies as st
 from arbordb.engine.db import Database
 from arbordb.engine.table import Column, Schema, Table
 
-SCHEMA = Schema((Column("a", None, pa.int64()), Column("b", None, pa.string()),
-                 Column("v", None, pa.int64())), ("a", "b"))
+SCHEMA = Schema(
+    (Column("a", None, pa.int64()), Column("b", None, pa.string()), Column("v", None, pa.int64())),
+    ("a", "b"),
+)
 KEYLESS = Schema((Column("a", None, pa.int64()), Column("v", None, pa.int64())), ())
 
 keys = st.tuples(st.integers(-3, 3), st.sampled_from(["x", "y", "", "zz"]))
 
 
 def _batch(pairs, offset=0):
-    return pa.table({
-        "a": pa.array([k[0] for k in pairs], pa.int64()),
-        "b": pa.array([k[1] for k in pairs], pa.string()),
-        "v": pa.array([i + offset for i in range(len(pairs))], pa.int64()),
-    })
+    return pa.table(
+        {
+            "a": pa.array([k[0] for k in pairs], pa.int64()),
+            "b": pa.array([k[1] for k in pairs], pa.string()),
+            "v": pa.array([i + offset for i in range(len(pairs))], pa.int64()),
+        }
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -51,9 +55,12 @@ def test_find_rows_matches_a_python_model(stored, probes):
 
 
 def test_first_of_each_row_of_a_keyless_table():
-    table = Table.scratch(KEYLESS, pa.table({"a": pa.array([], pa.int64()),
-                                             "v": pa.array([], pa.int64())}))
-    batch = pa.table({"a": pa.array([1, 2, 1, 1], pa.int64()), "v": pa.array([5, 5, 5, 6], pa.int64())})
+    table = Table.scratch(
+        KEYLESS, pa.table({"a": pa.array([], pa.int64()), "v": pa.array([], pa.int64())})
+    )
+    batch = pa.table(
+        {"a": pa.array([1, 2, 1, 1], pa.int64()), "v": pa.array([5, 5, 5, 6], pa.int64())}
+    )
     assert table.first_of_each_key(batch).tolist() == [0, 1, 3]
     assert table.last_of_each_key(batch).tolist() == [1, 2, 3]
 

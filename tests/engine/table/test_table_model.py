@@ -270,4 +270,8 @@ def test_get_many_returns_the_stored_rows_in_key_order(tmp_path):
         pa.table({"id": list(range(0, 2000, 2)), "v": [f"r{i}" for i in range(0, 2000, 2)]})
     )
     got = table.get_many(pa.table({"id": [10, 3, 10, 1998, 4000, 0]}))
-    assert got.to_pylist() == [{"id": 0, "v": "r0"}, {"id": 10, "v": "r10"}, {"id": 1998, "v": "r1998"}]
+    assert got.to_pylist() == [
+        {"id": 0, "v": "r0"},
+        {"id": 10, "v": "r10"},
+        {"id": 1998, "v": "r1998"},
+    ]
