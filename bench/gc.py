@@ -121,7 +121,8 @@ def markdown(info: dict[str, Any], r: dict[str, Any]) -> str:
             "|---|---|---|---|---|",
             f"| gc, garbage to collect | {r['gc_seconds']:.2f} s | {whole:.2f} s | "
             f"{ratio:.2f} | <= 3 s |",
-            f"| gc, nothing written since the last | {r['gc_nothing_changed_seconds'] * 1e3:.2f} ms "
+            "| gc, nothing written since the last | "
+            f"{r['gc_nothing_changed_seconds'] * 1e3:.2f} ms "
             "| | | <= 1 s |",
             "",
             f"Freed: {r['freed'].get('deleted', 0):,} chunks, "

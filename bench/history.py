@@ -103,7 +103,9 @@ SYSTAB = {  # name -> query (with {offset}: the first commit of the history, in 
         "select * from dolt_commit_ancestors where commit_hash = "
         "(select commit_hash from dolt_log limit 1 offset {offset})"
     ),
-    "dolt_diff_xy join dolt_log": "select * from dolt_diff_xy join dolt_log on commit_hash = to_commit",
+    "dolt_diff_xy join dolt_log": (
+        "select * from dolt_diff_xy join dolt_log on commit_hash = to_commit"
+    ),
 }
 
 

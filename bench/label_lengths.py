@@ -116,7 +116,8 @@ def markdown(info: dict, figures: dict, runs: int) -> str:
         ratio = va[key] / eq[key] if eq[key] else float("inf") if va[key] else 1.0
         met = "yes" if ratio <= TARGET_RATIO else "NO"
         lines.append(
-            f"| {name} | {fmt(eq[key])} | {fmt(va[key])} | {ratio:.2f}x | <= {TARGET_RATIO}x | {met} |"
+            f"| {name} | {fmt(eq[key])} | {fmt(va[key])} | {ratio:.2f}x "
+            f"| <= {TARGET_RATIO}x | {met} |"
         )
     return "\n".join(lines)
 

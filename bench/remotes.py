@@ -1,4 +1,5 @@
-"""Remotes benchmark: push, clone, a 1%-update push and its pull, on a 1M-row table, beside doltlite.
+"""Remotes benchmark: push, clone, a 1%-update push and its pull, on a 1M-row table,
+beside doltlite.
 
 One ArborDB repository (engine API) and one doltlite database hold the same table
 ``t (id, label, score)`` (``bench.storage.make_table``) after one commit. Each run,

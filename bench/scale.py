@@ -49,12 +49,18 @@ from .storage import make_table
 QUERIES = {
     "bench": {
         "LIMIT 10": "SELECT * FROM t LIMIT 10",
-        "GROUP BY": "SELECT label, count(*), round(avg(score), 9) FROM t GROUP BY label ORDER BY label",
+        "GROUP BY": (
+            "SELECT label, count(*), round(avg(score), 9) FROM t GROUP BY label ORDER BY label"
+        ),
     },
     "llm": {
         "LIMIT 10": "SELECT * FROM t LIMIT 10",
-        "filter": "SELECT count(*), round(avg(quality), 9) FROM t WHERE lang = 'en' AND quality > 0.8",
-        "GROUP BY": "SELECT source, count(*), round(avg(quality), 9) FROM t GROUP BY source ORDER BY source",
+        "filter": (
+            "SELECT count(*), round(avg(quality), 9) FROM t WHERE lang = 'en' AND quality > 0.8"
+        ),
+        "GROUP BY": (
+            "SELECT source, count(*), round(avg(quality), 9) FROM t GROUP BY source ORDER BY source"
+        ),
     },
 }
 TARGET_LIMIT_COLD = 0.050
@@ -151,7 +157,8 @@ QUERY = {
     "duckdb table": ("import duckdb", "con = duckdb.connect(STORE, read_only=True)"),
     "duckdb parquet": (
         "import duckdb",
-        "con = duckdb.connect()\ncon.execute(f\"CREATE VIEW t AS SELECT * FROM read_parquet('{PARQUET}')\")",
+        "con = duckdb.connect()\n"
+        "con.execute(f\"CREATE VIEW t AS SELECT * FROM read_parquet('{PARQUET}')\")",
     ),
 }
 

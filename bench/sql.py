@@ -286,7 +286,10 @@ def bench_lookups(s: Stores, rows: int, lookups: int, report: Report) -> None:
                 pct(name, 50),
                 target=target,
                 runs=lookups,
-                note=f"p50 of {lookups:,} lookups, interleaved; p99 {fmt_seconds(pct('arbordb', 99))}",
+                note=(
+                    f"p50 of {lookups:,} lookups, interleaved; "
+                    f"p99 {fmt_seconds(pct('arbordb', 99))}"
+                ),
             )
         )
 

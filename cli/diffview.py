@@ -320,7 +320,8 @@ _SIDE_MARK = {"added": "+", "removed": "-", "modified": "*"}
 
 
 def conflict_columns(conflicts: pa.Table) -> list[str]:
-    """The data columns of a ``dolt_conflicts_<t>`` result (``c`` of ``base_c``/``our_c``/``their_c``)."""
+    """The data columns of a ``dolt_conflicts_<t>`` result
+    (``c`` of ``base_c``/``our_c``/``their_c``)."""
     names = set(conflicts.column_names)
     return [
         n[5:]

@@ -260,7 +260,8 @@ def _check_kind(path: str, fmt: str) -> None:
             raise BadInputFile(
                 path,
                 None,
-                "not a readable Parquet file (it does not start with PAR1); pass the right --format",
+                "not a readable Parquet file (it does not start with PAR1); "
+                "pass the right --format",
             )
         return
     if is_parquet:

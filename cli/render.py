@@ -231,7 +231,8 @@ def write_parquet(table: pa.Table, stream: IO[str]) -> None:
     """Parquet bytes to the binary side of ``stream``; refuses a terminal."""
     if hasattr(stream, "isatty") and stream.isatty():
         raise OutputError(
-            "refusing to write Parquet to a terminal (redirect the output: ... -r parquet > out.parquet)"
+            "refusing to write Parquet to a terminal "
+            "(redirect the output: ... -r parquet > out.parquet)"
         )
     binary = getattr(stream, "buffer", None)
     if binary is None:

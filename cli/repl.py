@@ -47,6 +47,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -161,7 +162,8 @@ class Completions(Completer):
         if relation:
             yield from _matching(relation.group(1), [*self.tables, *RELATIONS], allow_empty=True)
             return
-        word = _WORD.search(text).group(1)
+        found = _WORD.search(text)  # `\w*` anchored at the end matches every text
+        word = found.group(1) if found else ""
         if not word:
             return
         yield from _matching(word, self.words)
@@ -305,7 +307,7 @@ class Shell:
         statements = split_statements(sql)
         for index, statement in enumerate(statements):
             vertical = self.expanded or (command == VERTICAL_END and index == len(statements) - 1)
-            shown = self._guarded(lambda s=statement, v=vertical: self._statement(s, v))
+            shown = self._guarded(partial(self._statement, statement, vertical))
             if shown is None:
                 break  # later statements of the same input are not run after an error
             self._page(shown)

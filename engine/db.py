@@ -388,7 +388,10 @@ class Database:
         return read_reflog(self.store, refs)
 
     def fsck(self) -> list[str]:
-        """Check every reachable chunk: present, hashes to its address, decodes. Returns problems."""
+        """Check every reachable chunk: present, hashes to its address, decodes.
+
+        Returns problems.
+        """
         problems: list[str] = []
         seen: set[bytes] = set()
         work = list(self.store.list_refs().items())

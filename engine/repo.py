@@ -552,7 +552,8 @@ def clone(url: str, path: str | Path, branch: str | None = None, *, remote: str 
 
     Example:
         >>> import tempfile, os
-        >>> src = Repo(tempfile.mkdtemp()); src.add_remote("origin", os.path.join(tempfile.mkdtemp(), "r"))
+        >>> src = Repo(tempfile.mkdtemp())
+        >>> src.add_remote("origin", os.path.join(tempfile.mkdtemp(), "r"))
         >>> _ = src.push("origin", "main")
         >>> clone(src.remotes["origin"], os.path.join(tempfile.mkdtemp(), "copy")).active_branch
         'main'

@@ -173,7 +173,8 @@ def connect(
     """
     if not isinstance(path, str | Path):
         raise ProgrammingError(
-            f"connect() takes the repository's directory as a str or Path, got {type(path).__name__}"
+            "connect() takes the repository's directory as a str or Path, "
+            f"got {type(path).__name__}"
         )
     if not isinstance(dialect, str):
         raise errors.UnsupportedDialect(repr(dialect), SUPPORTED_DIALECTS)

@@ -29,7 +29,8 @@ def test_remotes_benchmark_runs_and_writes_its_section(tmp_path):
     assert done.returncode == 0, done.stderr
     payload = json.loads(done.stdout)
     assert [m["name"] for m in payload["metrics"]] == [
-        "full push (file://)", "clone (file://)", "push of a 1% update", "pull of it (fetch + merge)",
+        "full push (file://)", "clone (file://)", "push of a 1% update",
+        "pull of it (fetch + merge)",
     ]  # fmt: skip
     assert all(m["median_s"] > 0 and m["comparison_median_s"] > 0 for m in payload["metrics"])
     grown = payload["bytes"]["remote growth per 1% push (= what the pull reads)"]

@@ -53,8 +53,9 @@ def demo(ctx: click.Context, directory: Path | None) -> None:
     """Run a short end-to-end demo.
 
     Imports a CSV of labels, branches, relabels with SQL, shows the diff summary,
-    adds a row on main, merges and tags, printing each arbor command before it runs. The repository is
-    made in DIRECTORY (default: a new temporary directory) and kept afterwards.
+    adds a row on main, merges and tags, printing each arbor command before it runs.
+    The repository is made in DIRECTORY (default: a new temporary directory) and kept
+    afterwards.
     """
     invocation = invocation_of(ctx)
     if directory is None:

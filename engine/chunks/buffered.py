@@ -27,14 +27,15 @@ Invariants:
 Garbage collection (store invariant (5)): given ``children`` (what a chunk
 names), the wrapper reads the store's gc epoch when it is made (before its
 writer reads anything) and hands it to every ``inner.commit``; a commit that
-succeeds ran at that epoch, with refs naming what the writer built on. If a collection deleted chunks since,
-the commit raises ``GcEpochMoved``; the wrapper then checks that every stored
-chunk its pending chunks name is still stored (they were read before the
-collection, or deduplicated against it) and commits again, or, when one was
-collected, raises ``CommitConflict`` and writes nothing: the operation built on
-data that no ref reached any more, and is run again on a fresh read. Without
-``children`` (a writer whose chunks name only what it writes with them, or what
-its ref updates' compare-and-swap vouch for) no epoch is checked.
+succeeds ran at that epoch, with refs naming what the writer built on. If a
+collection deleted chunks since, the commit raises ``GcEpochMoved``; the
+wrapper then checks that every stored chunk its pending chunks name is still
+stored (they were read before the collection, or deduplicated against it) and
+commits again, or, when one was collected, raises ``CommitConflict`` and writes
+nothing: the operation built on data that no ref reached any more, and is run
+again on a fresh read. Without ``children`` (a writer whose chunks name only
+what it writes with them, or what its ref updates' compare-and-swap vouch for)
+no epoch is checked.
 
 Delta hints (``put_many``'s ``bases``) travel with their pending chunks to
 ``inner.commit`` and are dropped with them; they never change what is read.

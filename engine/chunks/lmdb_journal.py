@@ -83,7 +83,9 @@ class JournalWrites:
         chunks = txn.cursor(db=self._chunks)
         keys = [bytes(k) for k in txn.cursor(db=self._journal).iternext(values=False)]
         for key in keys:
-            raw = bytes(txn.get(key, db=self._journal))  # buffers die at the next write
+            found = txn.get(key, db=self._journal)
+            assert found is not None  # the key was just listed in this transaction
+            raw = bytes(found)  # buffers die at the next write
             addresses, offsets = parse_batch(raw)
             starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
             chunks.putmulti(

@@ -426,7 +426,9 @@ def key_encoder(types: Sequence[pa.DataType]) -> Callable[[Sequence[object]], by
         InvalidInput: ``types`` is empty.
 
     Example:
-        >>> key_encoder([pa.string(), pa.int32()])(["a", 7]) == encode_key(["a", 7], [pa.string(), pa.int32()])
+        >>> key_encoder([pa.string(), pa.int32()])(["a", 7]) == encode_key(
+        ...     ["a", 7], [pa.string(), pa.int32()]
+        ... )
         True
     """
     if len(types) == 0:

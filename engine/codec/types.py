@@ -105,7 +105,8 @@ def check_value_type(t: pa.DataType) -> None:
         >>> check_value_type(pa.large_string())
         Traceback (most recent call last):
         ...
-        arbordb.engine.errors.UnsupportedType: column type large_string is not supported: use pa.string() (normalize_type(t) converts it)
+        arbordb.engine.errors.UnsupportedType: column type large_string is not supported:
+            use pa.string() (normalize_type(t) converts it)
     """
     if not isinstance(t, pa.DataType):
         raise UnsupportedType(f"{t!r} is not a pyarrow DataType (pass e.g. pa.int64())")
@@ -179,7 +180,8 @@ def check_key_type(t: pa.DataType) -> None:
         >>> check_key_type(pa.list_(pa.float32()))
         Traceback (most recent call last):
         ...
-        arbordb.engine.errors.UnsupportedType: a key cannot hold list<float32> (lists have no key order); key on a scalar column instead
+        arbordb.engine.errors.UnsupportedType: a key cannot hold list<float32>
+            (lists have no key order); key on a scalar column instead
     """
     check_value_type(t)
     if pa.types.is_list(t):

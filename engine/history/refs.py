@@ -130,7 +130,8 @@ def check_branch_name(name: str) -> None:
         >>> check_branch_name("a..b")
         Traceback (most recent call last):
         ...
-        arbordb.engine.errors.InvalidInput: invalid branch name 'a..b': (d) it may not contain '..' or '@{', or be '@'
+        arbordb.engine.errors.InvalidInput: invalid branch name 'a..b':
+            (d) it may not contain '..' or '@{', or be '@'
     """
     _check_name("branch", name)
 

@@ -69,7 +69,8 @@ def encode_header(header: Header) -> bytes:
     names = [i.name for i in h.schema.indexes]
     if [n for n, _ in h.indexes] != names:
         raise InvalidInput(
-            f"table header index roots {[n for n, _ in h.indexes]} do not match the schema's indexes {names}"
+            f"table header index roots {[n for n, _ in h.indexes]} "
+            f"do not match the schema's indexes {names}"
         )
     schema = encode_schema(h.schema)
     out = [

@@ -27,7 +27,8 @@ and needs a FORMAT_VERSION bump in the tree):
 
 The key hash is ours and stable: 8-byte little-endian lanes of the key bytes
 (zero padded), each folded in by a multiply and an xor-shift, seeded with the
-level and the key length, then the splitmix64 finaliser. It is computed for a whole column with numpy.
+level and the key length, then the splitmix64 finaliser. It is computed for a
+whole column with numpy.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ the function that lists the addresses it names (``KINDS``: commit ``ACMT``, tag
 ``ATAG``, working set ``AWKS``, root value ``AROT``, table header ``ATBL``, artifacts
 ``AART``, default branch ``ADEF``, stash entry ``ASTS``); a tree node has a level byte
 at offset 1 instead: a leaf (level 0) names nothing, an internal node (level >= 1)
-names its children. No magic has a zero second byte, so the two never meet. gc's mark, fsck and the remote
-walk (``remote/walk.py``) all ask here.
+names its children. No magic has a zero second byte, so the two never meet. gc's mark,
+fsck and the remote walk (``remote/walk.py``) all ask here.
 """
 
 from __future__ import annotations

@@ -96,7 +96,8 @@ def merge_schemas(
                 SchemaConflict(
                     table,
                     None,
-                    f"the {attr.replace('_', ' ')} of table {table!r} changed differently on both sides",
+                    f"the {attr.replace('_', ' ')} of table {table!r} "
+                    "changed differently on both sides",
                 )
             )
             parts[attr] = ov

@@ -93,7 +93,8 @@ _WRITES = (
     exp.Merge, ProcedureCall,
 )  # fmt: skip
 _WORDS = {"==": "equal to", "!=": "not equal to", "<": "less than",
-          "<=": "less than or equal to", ">": "greater than", ">=": "greater than or equal to"}  # fmt: skip
+          "<=": "less than or equal to", ">": "greater than",
+          ">=": "greater than or equal to"}  # fmt: skip
 _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%H:%M:%S")
 
 

@@ -4,11 +4,12 @@ When the WHERE of the statement that reads a table holds top-level conjuncts com
 its primary-key columns with constants or parameters (``pk = v``, ``pk IN (...)``,
 ``pk BETWEEN a AND b``, ``pk < v``, ...; qualified by the table's name or alias when
 the FROM has several sources), only those rows are read from the tree (``Table.get`` for
-equalities, a streamed key range, ``KeyRange``, for the rest) instead of the whole table. ``conjuncts_of`` finds them when a query
-is compiled; ``key_rows`` reads the rows when it is bound. The same conjuncts on
-``=`` / ``IN`` reach system relations as ``filters`` (sql/read/reads.py), and the
-point-lookup shape skips DuckDB altogether (``point_select`` there). A system relation
-also gets ``column = (SELECT ...)`` with an uncorrelated scalar subquery (Dolt's
+equalities, a streamed key range, ``KeyRange``, for the rest) instead of the whole
+table. ``conjuncts_of`` finds them when a query is compiled; ``key_rows`` reads the
+rows when it is bound. The same conjuncts on ``=`` / ``IN`` reach system relations as
+``filters`` (sql/read/reads.py), and the point-lookup shape skips DuckDB altogether
+(``point_select`` there). A system relation also gets ``column = (SELECT ...)`` with
+an uncorrelated scalar subquery (Dolt's
 ``WHERE commit_hash = (SELECT commit_hash FROM dolt_log LIMIT 1 OFFSET n)``): the
 subquery is run on its own first (an operand of kind ``query``), and its value filters
 like a constant; ``is_plain`` keeps such conjuncts away from the table pushdown.

@@ -53,7 +53,9 @@ __all__ = ["FastStatements", "Point", "PointSelect", "PointUpdate"]
 SIZE = 512  # texts remembered, as the session's statement cache
 
 # Column types whose values the fast paths take, and the Python types of those values.
-_KEY_TYPES = ((pa.types.is_integer, (int,)), (pa.types.is_string, (str,)), (pa.types.is_binary, (bytes,)))  # fmt: skip
+_KEY_TYPES = (
+    (pa.types.is_integer, (int,)), (pa.types.is_string, (str,)), (pa.types.is_binary, (bytes,)),
+)  # fmt: skip
 _VALUE_TYPES = _KEY_TYPES + ((pa.types.is_float64, (float,)), (pa.types.is_boolean, (bool,)))
 
 

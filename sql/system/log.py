@@ -7,12 +7,12 @@
     dolt_commit_ancestors      commit_hash, parent_hash, parent_index
 
 Order is git's and Dolt's log order: newest commit time first, but never a commit
-before one of its children (:func:`newest_first`). ``commit_order`` is the commit's height (1 for the
-first commit), as in Dolt. ``dolt_commits`` lists every commit reachable from
-any branch or tag; the parentless first commit has one ancestors row with a
-NULL parent, as Dolt documents. ``metadata`` (beyond Dolt) is the commit's free-form
-metadata as JSON text (``Repo.commit(metadata=...)``; merges record their applied
-resolution rules there); ``{}`` when it has none.
+before one of its children (:func:`newest_first`). ``commit_order`` is the commit's
+height (1 for the first commit), as in Dolt. ``dolt_commits`` lists every commit
+reachable from any branch or tag; the parentless first commit has one ancestors row
+with a NULL parent, as Dolt documents. ``metadata`` (beyond Dolt) is the commit's
+free-form metadata as JSON text (``Repo.commit(metadata=...)``; merges record their
+applied resolution rules there); ``{}`` when it has none.
 
 ``dolt_log(...)`` arguments, each a separate text argument, as Dolt's:
 

@@ -206,7 +206,8 @@ def _alter(table: str, old: Schema, new: Schema, sp: Spelling) -> tuple[list[str
             )
         elif kind in ("type_changed", "logical_changed"):
             columns.append(
-                f"ALTER TABLE {t} ALTER COLUMN {name} SET DATA TYPE {duck_type(new.column(ch.name))};"
+                f"ALTER TABLE {t} ALTER COLUMN {name} "
+                f"SET DATA TYPE {duck_type(new.column(ch.name))};"
             )
         elif kind == "nullable_changed":
             (columns if ch.new else after).append(

@@ -7,14 +7,15 @@
     dolt_merge_status  is_merging, source, source_commit, target, unmerged_tables
 
 ``remote`` and ``branch`` name the branch's upstream (set by ``dolt_push -u`` or
-a clone), empty when it has none. ``dirty`` is true when a branch's working root differs from its head;
-for the session's own branch it is read from the session, whose working root
-may hold changes not yet committed with SQL COMMIT. ``tag_hash`` is the hash of
-the tagged commit. ``dolt_status`` lists staged changes, then unstaged ones,
-then tables with conflicts, schema conflicts or constraint violations; status
-is one of 'new table', 'modified', 'deleted', 'renamed', 'conflict',
-'schema conflict', 'constraint violation'. ``unmerged_tables`` is the sorted,
-comma-separated list of tables with any of the last three.
+a clone), empty when it has none. ``dirty`` is true when a branch's working root
+differs from its head; for the session's own branch it is read from the session,
+whose working root may hold changes not yet committed with SQL COMMIT.
+``tag_hash`` is the hash of the tagged commit. ``dolt_status`` lists staged
+changes, then unstaged ones, then tables with conflicts, schema conflicts or
+constraint violations; status is one of 'new table', 'modified', 'deleted',
+'renamed', 'conflict', 'schema conflict', 'constraint violation'.
+``unmerged_tables`` is the sorted, comma-separated list of tables with any of
+the last three.
 """
 
 from __future__ import annotations

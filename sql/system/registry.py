@@ -100,7 +100,8 @@ _FUNCTIONS: dict[str, Callable[[SystemContext, Sequence[object] | None], pa.Tabl
 
 
 def _data_tests():
-    """sql/procedures/data_tests.py runs queries (sql/read/reads.py, which imports this module): imported late."""
+    """sql/procedures/data_tests.py runs queries (sql/read/reads.py, which imports this
+    module): imported late."""
     from ..procedures import data_tests
 
     return data_tests

@@ -425,10 +425,18 @@ def test_sql_query_formats(labels):
 
 def test_sql_script_on_stdin_and_as_of(labels):
     ok(arbor(labels, "tag", "v1"))
-    script = "UPDATE labels SET label = 'cat';\n-- comment; with a semicolon\nSELECT count(*) AS n FROM labels AS OF 'v1' WHERE label = 'cat';"
+    script = (
+        "UPDATE labels SET label = 'cat';\n"
+        "-- comment; with a semicolon\n"
+        "SELECT count(*) AS n FROM labels AS OF 'v1' WHERE label = 'cat';"
+    )
     out = ok(arbor(labels, "sql", "-r", "csv", input=script))
     assert out == "n\n2\n"
-    failing = "UPDATE labels SET score = 5 WHERE id = 1;\nSELECT * FROM nope;\nUPDATE labels SET score = 6 WHERE id = 1;"
+    failing = (
+        "UPDATE labels SET score = 5 WHERE id = 1;\n"
+        "SELECT * FROM nope;\n"
+        "UPDATE labels SET score = 6 WHERE id = 1;"
+    )
     refused(arbor(labels, "sql", input=failing), "nope")
     assert (
         sql(labels, "SELECT score FROM labels WHERE id = 1") == "score\n5\n"

@@ -17,7 +17,8 @@ from .conftest import rows, state
 def items(cur):
     cur.execute(
         "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR NOT NULL, qty INT CHECK (qty >= 0), "
-        "code VARCHAR UNIQUE, price DECIMAL(8,2) DEFAULT 1.50, added DATE DEFAULT DATE '2024-01-01')"
+        "code VARCHAR UNIQUE, price DECIMAL(8,2) DEFAULT 1.50, "
+        "added DATE DEFAULT DATE '2024-01-01')"
     )
     cur.execute("INSERT INTO items (id, name, qty, code) VALUES (1, 'a', 1, 'A'), (2, 'b', 2, 'B')")
     return cur

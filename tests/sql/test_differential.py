@@ -70,7 +70,8 @@ def _query(rng: random.Random) -> str:
         lambda: f"SELECT * FROM {t} WHERE {_predicate(rng)}",
         lambda: f"SELECT id, a * 2 + k, upper(s) FROM {t} WHERE {_predicate(rng)}",
         lambda: (
-            f"SELECT k, count(*), sum(a), min(b), max(s) FROM {t} WHERE {_predicate(rng)} GROUP BY k"
+            f"SELECT k, count(*), sum(a), min(b), max(s) FROM {t} "
+            f"WHERE {_predicate(rng)} GROUP BY k"
         ),
         lambda: f"SELECT s, count(DISTINCT a), avg(b) FROM {t} GROUP BY s HAVING count(*) > 2",
         lambda: (
@@ -78,21 +79,26 @@ def _query(rng: random.Random) -> str:
             f"WHERE {_predicate(rng, 'x')} AND {_predicate(rng, 'y')}"
         ),
         lambda: (
-            f"SELECT x.id, y.a FROM {t} x LEFT JOIN {u} y ON x.id = y.id WHERE {_predicate(rng, 'x')}"
+            f"SELECT x.id, y.a FROM {t} x LEFT JOIN {u} y ON x.id = y.id "
+            f"WHERE {_predicate(rng, 'x')}"
         ),
         lambda: f"SELECT id FROM {t} WHERE a IN (SELECT a FROM {u} WHERE {_predicate(rng)})",
         lambda: (
-            f"SELECT id, (SELECT count(*) FROM {u} z WHERE z.k = {t}.k) FROM {t} WHERE {_predicate(rng)}"
+            f"SELECT id, (SELECT count(*) FROM {u} z WHERE z.k = {t}.k) FROM {t} "
+            f"WHERE {_predicate(rng)}"
         ),
         lambda: (
-            f"SELECT a FROM {t} WHERE {_predicate(rng)} UNION SELECT a FROM {u} WHERE {_predicate(rng)}"
+            f"SELECT a FROM {t} WHERE {_predicate(rng)} "
+            f"UNION SELECT a FROM {u} WHERE {_predicate(rng)}"
         ),
         lambda: f"SELECT k FROM {t} EXCEPT SELECT k FROM {u} WHERE {_predicate(rng)}",
         lambda: (
-            f"WITH c AS (SELECT k, sum(b) AS total FROM {t} GROUP BY k) SELECT * FROM c WHERE total > 0"
+            f"WITH c AS (SELECT k, sum(b) AS total FROM {t} GROUP BY k) "
+            "SELECT * FROM c WHERE total > 0"
         ),
         lambda: (
-            f"SELECT id, row_number() OVER (PARTITION BY k ORDER BY id) FROM {t} WHERE {_predicate(rng)}"
+            f"SELECT id, row_number() OVER (PARTITION BY k ORDER BY id) FROM {t} "
+            f"WHERE {_predicate(rng)}"
         ),
         lambda: f"SELECT * FROM {t} WHERE {_predicate(rng)} ORDER BY id DESC LIMIT 7",
     ]

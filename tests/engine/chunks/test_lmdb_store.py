@@ -213,7 +213,9 @@ CAS_SCRIPT = """
         while True:
             current = store.get_ref("counter")
             data = str(int(store.get(current)) + 1).encode()
-            if store.commit({address_of(data): data}, [RefUpdate("counter", current, address_of(data))]):
+            if store.commit(
+                {address_of(data): data}, [RefUpdate("counter", current, address_of(data))]
+            ):
                 break
             lost += 1
     print(lost)

@@ -95,7 +95,8 @@ def test_unique_against_existing_rows(users):
     refused(
         users,
         DuplicateKey,
-        r"value \('c@x'\) already belongs to the row with key \(3\); refused the row with key \(5\)",
+        r"value \('c@x'\) already belongs to the row with key \(3\); "
+        r"refused the row with key \(5\)",
         lambda t: t.insert(rows),
     )
     # updating row 1 onto row 3's email is refused too

@@ -115,7 +115,10 @@ def test_add_and_drop_index(nodes):
     before = t.nodes.store.stats()["chunks"]
     with pytest.raises(
         DuplicateKey,
-        match=r"UNIQUE index 'by_code' on \(code\): value \(5\) appears twice, in the row with key \(1\), \(2\)",
+        match=(
+            r"UNIQUE index 'by_code' on \(code\): value \(5\) appears twice, "
+            r"in the row with key \(1\), \(2\)"
+        ),
     ):
         t.add_index(Index("by_code", ("code",), unique=True))
     assert t.nodes.store.stats()["chunks"] == before
