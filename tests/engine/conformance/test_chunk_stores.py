@@ -3,6 +3,8 @@ wrappers' own behaviour (write buffering, injected faults)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from arbordb.engine.chunks import BufferedChunkStore, LmdbChunkStore, MemoryChunkStore, RefUpdate
@@ -33,6 +35,34 @@ def store(request, tmp_path):
 
 class TestChunkStores(ChunkStoreSuite):
     pass
+
+
+# a write buffer (and a fault wrapper that drops unflushed puts) belongs to one thread
+THREAD_SAFE = ["memory", "lmdb", "faulty-memory"]
+
+
+@pytest.mark.parametrize("name", THREAD_SAFE)
+def test_concurrent_compare_and_swap_loses_no_update(name, tmp_path):
+    store = STORES[name](tmp_path)
+    zero = store.put(b"0")
+    assert store.commit({}, [RefUpdate("counter", None, zero)])
+
+    def increment(times: int) -> None:
+        for _ in range(times):
+            while True:
+                current = store.get_ref("counter")
+                data = str(int(store.get(current)) + 1).encode()
+                update = RefUpdate("counter", current, address_of(data))
+                if store.commit({address_of(data): data}, [update]):
+                    break
+
+    threads = [threading.Thread(target=increment, args=(25,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.get(store.get_ref("counter")) == b"100"
+    store.close()
 
 
 # --- BufferedChunkStore -------------------------------------------------------------
