@@ -504,26 +504,26 @@ def _to_lengths(
     if buffers is None and which:
         buffers = _buffers(out)
     for i in which:
-        if buffers is None or i >= len(buffers) or buffers[i][1] % 4:
-            raise CorruptChunk(
-                address, f"its lengths delta names buffer {i}, not an offsets buffer", 1
-            )
-        start, length = buffers[i]
-        values = np.frombuffer(out, "<u4", length // 4, start)
+        values = _offsets(out, buffers, i, address)
         values[1:] = np.diff(values)  # modulo 2**32: invertible for any bytes
     return out
+
+
+def _offsets(
+    chunk: bytearray, buffers: list[tuple[int, int]] | None, i: int, address: bytes
+) -> np.ndarray:
+    """Buffer ``i`` of ``chunk`` as a writable u32 view, refused unless it is one."""
+    if buffers is None or i >= len(buffers) or buffers[i][1] % 4:
+        raise CorruptChunk(address, f"its lengths delta names buffer {i}, not an offsets buffer", 1)
+    start, length = buffers[i]
+    return np.frombuffer(chunk, "<u4", length // 4, start)
 
 
 def _from_lengths(chunk: bytearray, which: Sequence[int], address: bytes) -> bytearray:
     """The inverse of ``_to_lengths``: running sums of the buffers ``which``."""
     buffers = _buffers(chunk) if which else []
     for i in which:
-        if buffers is None or i >= len(buffers) or buffers[i][1] % 4:
-            raise CorruptChunk(
-                address, f"its lengths delta names buffer {i}, not an offsets buffer", 1
-            )
-        start, length = buffers[i]
-        values = np.frombuffer(chunk, "<u4", length // 4, start)
+        values = _offsets(chunk, buffers, i, address)
         np.cumsum(values, dtype=np.uint32, out=values)
     return chunk
 

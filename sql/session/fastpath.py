@@ -156,6 +156,12 @@ class _Cached(Generic[_Prepared]):
         """What this statement needs of a newly resolved table; None: take the general path."""
         raise NotImplementedError
 
+    def locate(self, session, params) -> tuple[Point, list[object], bytes] | None:
+        """The resolved table, the key's values and their encoding; None: the general path."""
+        point = self.point(session, params)
+        key = _key(point, params) if point is not None else None
+        return None if point is None or key is None else (point, *key)
+
     def prepared(self) -> _Prepared:
         """What ``prepare`` made of the table ``point`` answered (only called after it)."""
         assert self._extra is not None  # point() answers a table only when prepare did
@@ -202,13 +208,10 @@ class PointSelect(_Cached[_Picks]):
         """(rows, columns, description), or None for the general path (invariant (1))."""
         if self.lowered in session.temp_views:
             return None
-        point = self.point(session, params)
-        if point is None:
+        found = self.locate(session, params)
+        if found is None:
             return None
-        key = _key(point, params)
-        if key is None:
-            return None
-        values, encoded = key
+        point, values, encoded = found
         picks, columns, description = self.prepared()
         try:
             row = point.table.rows.get(encoded)
@@ -249,13 +252,10 @@ class PointUpdate(_Cached[_Sets]):
         """Rows changed (0 or 1), or None for the general path (invariant (1))."""
         if session.read_only:
             return None
-        point = self.point(session, params)
-        if point is None:
+        found = self.locate(session, params)
+        if found is None:
             return None
-        key = _key(point, params)
-        if key is None:
-            return None
-        values, encoded = key
+        point, values, encoded = found
         new: list[object] = []
         for _, operand, kinds in self.prepared():
             value = operand.value if operand.kind == "const" else params[operand.value]
