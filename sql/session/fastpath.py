@@ -11,9 +11,18 @@ and rows, so a changed table, schema or branch is resolved again), and the row i
 found once.
 
     STATEMENT                              FAST PATH
-    SELECT cols FROM t WHERE pk = ?        key encoded, ProllyTree.get, the tuple built
-    UPDATE t SET c = ? WHERE pk = ?        ProllyTree.get, the new row as a one-row
-                                           batch, Table.apply, put (as updates.py does)
+    SELECT cols FROM t WHERE pk = ?        key encoded, the row from the transaction's
+                                           pending edits or ProllyTree.get, the tuple built
+    UPDATE t SET c = ? WHERE pk = ?        the old row (as above), the new row checked
+                                           as a one-row batch and kept in ``PendingEdits``
+
+``PendingEdits`` is Dolt's edit accumulator (its ``MutableMap``): the rows fast UPDATEs
+wrote in this transaction, by table and encoded key, applied to the table's tree in one
+sorted batch (``Table.apply``, then ``put``) when anything else needs the working root:
+the session settles them before every other statement, before ``commit()`` and when a
+table holds ``PENDING_ROWS`` of them; ``rollback()`` drops them. So a one-row UPDATE costs
+a lookup, not a rewrite of its leaf and the path above it; N of them in a transaction
+cost one batch edit of the leaves they touch.
 
 Invariants (cited as ``# invariant (n)``):
 
@@ -25,8 +34,14 @@ Invariants (cited as ``# invariant (n)``):
     specially (AS OF, ``$name`` parameters, temporary views, keyless tables, CHECK
     constraints, logical or time-zoned columns, ``dolt_*`` tables, read-only
     connections, a table or column that does not exist) takes the general path.
-(2) A fast UPDATE writes in its last step (``put``): whatever fails before it has
-    changed nothing.
+(2) A fast UPDATE writes in its last step (``PendingEdits.add``): whatever fails before
+    it has changed nothing. It takes only rows the batch apply cannot refuse: values
+    already built as the columns' Arrow types, no NULL in a NOT NULL column, no key
+    change, and no table with secondary indexes (UNIQUE is checked against the tree).
+(3) Pending edits are relative to the working root: while any are held, nothing but a
+    fast path runs (the session settles them first), so the table each names is still
+    the one in the working root, and a fast read of one of their keys answers the
+    pending row, as the tree will once they are applied.
 """
 
 from __future__ import annotations
@@ -48,9 +63,13 @@ from ..read.operands import NOT_CONSTANT, Operand, constant
 from ..read.reads import PointPlan
 from ..write.common import is_default, put
 
-__all__ = ["FastStatements", "Point", "PointSelect", "PointUpdate"]
+__all__ = ["FastStatements", "PendingEdits", "Point", "PointSelect", "PointUpdate"]
 
 SIZE = 512  # texts remembered, as the session's statement cache
+# Rows of one table held by ``PendingEdits`` before they are applied: bounds the memory
+# of a long transaction of one-row UPDATEs (a few hundred bytes a row) while one batch
+# still serves thousands of them.
+PENDING_ROWS = 4096
 
 # Column types whose values the fast paths take, and the Python types of those values.
 _KEY_TYPES = (
@@ -204,7 +223,9 @@ class PointSelect(_Cached[_Picks]):
         columns = [(name, c.type) for name, c in out]
         return picks, columns, describe.description_of(columns)
 
-    def run(self, session, params) -> tuple[list[tuple], list, list[tuple]] | None:
+    def run(
+        self, session, params, edits: PendingEdits
+    ) -> tuple[list[tuple], list, list[tuple]] | None:
         """(rows, columns, description), or None for the general path (invariant (1))."""
         if self.lowered in session.temp_views:
             return None
@@ -214,7 +235,7 @@ class PointSelect(_Cached[_Picks]):
         point, values, encoded = found
         picks, columns, description = self.prepared()
         try:
-            row = point.table.rows.get(encoded)
+            row = edits.row(point, encoded)  # invariant (3)
         except Exception:  # a damaged chunk: the general path names it
             return None
         if row is None:
@@ -248,7 +269,7 @@ class PointUpdate(_Cached[_Sets]):
             sets.append((values.index(name), operand, kinds))
         return sets
 
-    def run(self, session, params) -> int | None:
+    def run(self, session, params, edits: PendingEdits) -> int | None:
         """Rows changed (0 or 1), or None for the general path (invariant (1))."""
         if session.read_only:
             return None
@@ -262,26 +283,85 @@ class PointUpdate(_Cached[_Sets]):
             if value is not None and type(value) not in kinds:
                 return None
             new.append(value)
+        schema = point.table.schema
         try:
-            old = point.table.rows.get(encoded)
+            old = edits.row(point, encoded)  # invariant (3)
             if old is None:
                 return 0
             row = list(old)
             for (at, _, _), value in zip(self.prepared(), new, strict=True):
                 row[at] = value
-            after = _one_row(point.table.schema, values, row)
-            changed = point.table.apply(after, None, replace=True)
-        except Exception:  # a value out of range, a NOT NULL or UNIQUE violation...
-            return None  # ... nothing was written: the general path words it (invariant (2))
-        put(session, point.name, changed)
+            if any(
+                v is None and not c.nullable for v, c in zip(row, schema.value_columns, strict=True)
+            ):
+                return None  # a NOT NULL violation: the general path words it
+            after = _one_row(schema, values, row)  # or a value out of its column's range
+            if schema.indexes:  # UNIQUE is checked against the trees: apply it now
+                edits.settle(session)  # (no edit of this table is pending: all were applied)
+                put(session, point.name, point.table.apply(after, None, replace=True))
+                return 1
+        except Exception:  # nothing was written: the general path words it (invariant (2))
+            return None
+        edits.add(session, point, encoded, values, row)
         return 1
 
 
 def _one_row(schema: Schema, key: list[object], values: list[object]) -> pa.Table:
-    arrays = [pa.array([v], c.type) for v, c in zip(key, schema.key_columns, strict=True)]
-    arrays += [pa.array([v], c.type) for v, c in zip(values, schema.value_columns, strict=True)]
+    return _rows(schema, [key], [values])
+
+
+def _rows(schema: Schema, keys: Sequence[list[object]], values: Sequence[list]) -> pa.Table:
+    """Rows given as key values and value-column values, as a table of ``schema``'s
+    columns and types."""
+    by_key = zip(zip(*keys, strict=True), schema.key_columns, strict=True)
+    by_value = zip(zip(*values, strict=True), schema.value_columns, strict=True)
+    arrays = [pa.array(list(c), column.type) for c, column in by_key]
+    arrays += [pa.array(list(c), column.type) for c, column in by_value]
     names = [*(c.name for c in schema.key_columns), *(c.name for c in schema.value_columns)]
     return pa.Table.from_arrays(arrays, names=names).select(schema.column_names)
+
+
+class PendingEdits:
+    """The rows fast UPDATEs wrote in the open transaction, not yet applied to their
+    tables' trees (module docstring; invariants (2), (3))."""
+
+    def __init__(self) -> None:
+        # stored table name -> (the table as resolved, {encoded key: (key values, row)})
+        self._tables: dict[str, tuple[Point, dict[bytes, tuple[list, list]]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._tables)
+
+    def row(self, point: Point, encoded: bytes) -> tuple | list | None:
+        """The value row under ``encoded`` in ``point``'s table, pending edits first."""
+        held = self._tables.get(point.name)
+        if held is not None:
+            assert held[0].address == point.address  # invariant (3)
+            pending = held[1].get(encoded)
+            if pending is not None:
+                return pending[1]
+        return point.table.rows.get(encoded)
+
+    def add(self, session, point: Point, encoded: bytes, key: list, row: list) -> None:
+        """Hold ``row`` as the new row under ``encoded``; the transaction now writes."""
+        session.wrote()
+        point_rows = self._tables.setdefault(point.name, (point, {}))[1]
+        point_rows[encoded] = (key, row)
+        if len(point_rows) >= PENDING_ROWS:
+            self.settle(session)
+
+    def settle(self, session) -> None:
+        """Apply every pending row to its table in one batch per table and put the new
+        tables in the working root."""
+        for name, (point, rows) in list(self._tables.items()):
+            held = list(rows.values())
+            after = _rows(point.table.schema, [k for k, _ in held], [r for _, r in held])
+            put(session, name, point.table.apply(after, None, replace=True))
+            del self._tables[name]
+
+    def discard(self) -> None:
+        """Forget every pending row (the transaction is rolled back)."""
+        self._tables.clear()
 
 
 # --- learning the shapes ---------------------------------------------------------------
@@ -358,6 +438,7 @@ class FastStatements:
 
     def __init__(self, size: int = SIZE) -> None:
         self._plans: LruCache[str, PointSelect | PointUpdate | None] = LruCache(size)
+        self.edits = PendingEdits()  # the open transaction's fast UPDATEs
 
     def get(self, sql: str) -> PointSelect | PointUpdate | None:
         return self._plans.get(sql)

@@ -174,6 +174,7 @@ class Session:
             return
         self.state = State.COMMITTING
         try:
+            self._fast.edits.settle(self)  # fastpath.py's pending rows, first
             self.workspace.persist()
         except CommitConflict as exc:
             raise self._lost_race(exc) from exc
@@ -200,6 +201,7 @@ class Session:
         """Discard the open transaction's changes; the session sees the branch afresh."""
         self._check_open()
         self._detach()
+        self._fast.edits.discard()
         self.state = State.IDLE
         with contextlib.suppress(BranchNotFound):  # deleted by another connection: see _begin
             self.workspace.reload()
@@ -210,6 +212,7 @@ class Session:
             return
         self.closed = True
         self.pending = None
+        self._fast.edits.discard()
         self.duck.close()
 
     def _begin(self, *, leaving: bool = False) -> None:
@@ -290,13 +293,13 @@ class Session:
         the transaction as ``_atomic`` keeps it (invariant (3))."""
         self._begin()
         if isinstance(fast, PointSelect):
-            found = fast.run(self, params)
+            found = fast.run(self, params, self._fast.edits)
             if found is None:
                 return None
             rows, columns, description = found
             result: Result = RowsResult(rows, columns, description=description)
         else:
-            changed = fast.run(self, params)
+            changed = fast.run(self, params, self._fast.edits)
             if changed is None:
                 return None
             result = RowsResult([], None, changed)
@@ -392,6 +395,8 @@ class Session:
         self._detach()
         self.relations.end_statement()  # the last statement's result no longer needs them
         self._begin(leaving=leaving)
+        if self._fast.edits:  # a statement other than a fast path sees their rows
+            self._settle()
         ws = self.workspace
         before = (ws, ws.working, ws.staged, ws.merge, ws.ws_address)
         try:
@@ -407,6 +412,17 @@ class Session:
         if self.autocommit and not self._explicit:
             self.commit()
         return result
+
+    def _settle(self) -> None:
+        """Apply the fast UPDATEs' pending rows (fastpath.py). They were checked when
+        each ran; should applying them fail all the same (storage), the transaction is
+        rolled back and the failure raised."""
+        try:
+            self._fast.edits.settle(self)
+        except Exception as exc:
+            self.state = State.FAILED
+            self.rollback()
+            raise translate(exc) from exc
 
     def _restore(self, before) -> None:
         """Undo a failed statement (invariant (1))."""

@@ -23,6 +23,7 @@ SELECTS = [
     "SELECT label, id FROM t WHERE id = ?",
     "SELECT score AS s, T.label FROM t AS T WHERE T.id = ?",
     "SELECT * FROM t WHERE id = 3",
+    "SELECT id, label FROM t WHERE id >= ? ORDER BY id",  # the general path: edits settle
 ]
 UPDATES = [
     ("UPDATE t SET label = ? WHERE id = ?", 1),
@@ -41,6 +42,8 @@ OTHER = [
     "ALTER TABLE t RENAME TO T",
     "BEGIN",
     "COMMIT",
+    "CREATE UNIQUE INDEX by_label ON t (label)",
+    "UPDATE t SET score = score + 1 WHERE id IN (1, 2, 7)",
 ]
 
 values = st.one_of(
@@ -59,11 +62,19 @@ steps = st.one_of(
     ),
     st.tuples(st.just("other"), st.sampled_from(OTHER), st.none()),
     st.tuples(st.just("rollback"), st.none(), st.none()),
+    st.tuples(st.just("commit"), st.none(), st.none()),
+    st.tuples(st.just("peek"), st.none(), st.none()),  # a second connection reads
+    st.tuples(st.just("many"), st.sampled_from(UPDATES[:2]), st.lists(values, min_size=3)),
 )
 
 
+PATHS: dict[int, str] = {}  # connection -> its repository, for a second connection
+
+
 def fresh(*, learn: bool, autocommit: bool) -> arbordb.sql.Connection:
-    con = arbordb.connect(tempfile.mkdtemp(prefix="arbordb-fastpath-"), autocommit=autocommit)
+    path = tempfile.mkdtemp(prefix="arbordb-fastpath-")
+    con = arbordb.connect(path, autocommit=autocommit)
+    PATHS[id(con)] = path
     if not learn:
         con.session._fast = fastpath.FastStatements(size=0)  # learns nothing: general path
     cur = con.cursor()
@@ -82,6 +93,17 @@ def outcome(con, kind, sql, args):
         if kind == "rollback":
             con.rollback()
             return "rolled back"
+        if kind == "commit":
+            con.commit()
+            return "committed"
+        if kind == "peek":
+            with arbordb.connect(PATHS[id(con)]) as other:
+                return other.cursor().execute("SELECT * FROM t ORDER BY id").fetchall()
+        if kind == "many":
+            text, used = sql
+            keys = range(len(args) // 3)
+            cur.executemany(text, [[*args[3 * k : 3 * k + used], k] for k in keys])
+            return cur.rowcount
         if kind == "select":
             cur.execute(sql, [args] if "?" in sql else [])
             return cur.description, cur.fetchall()
@@ -198,3 +220,40 @@ def test_a_plan_kept_across_transactions_writes_where_the_commit_flushes(tmp_pat
     assert [r for r in rows if r[0] not in (0, 3)] == [
         (i, f"l{i}") for i in range(10) if i not in (0, 3)
     ]
+
+
+def test_one_row_updates_of_a_transaction_are_applied_in_one_batch(monkeypatch):
+    """Fast UPDATEs hold their rows (fastpath.PendingEdits): no tree edit per statement,
+    one batch apply when another statement needs the table, at most PENDING_ROWS held."""
+    from arbordb.engine.table import Table
+
+    con = fresh(learn=True, autocommit=False)
+    applied: list[int] = []
+    real_apply = Table.apply
+
+    def counting_apply(self, upserts=None, deletes=None, **kw):
+        applied.append(0 if upserts is None else upserts.num_rows)
+        return real_apply(self, upserts, deletes, **kw)
+
+    cur = con.cursor()
+    cur.execute("SELECT label FROM t WHERE id = ?", [2])  # learned: fast from now on
+    monkeypatch.setattr(Table, "apply", counting_apply)
+    for key in (1, 2, 3, 2):
+        cur.execute("UPDATE t SET label = ? WHERE id = ?", [f"n{key}", key])
+    assert applied == []  # held, not applied
+    assert cur.execute("SELECT label FROM t WHERE id = ?", [2]).fetchone() == ("n2",)
+    assert applied == []  # a fast read answers the pending row
+    rows = cur.execute("SELECT id, label FROM t WHERE id <= 3 ORDER BY id").fetchall()
+    assert applied == [3]  # one batch, one row per key
+    assert rows == [(0, "main"), (1, "n1"), (2, "n2"), (3, "n3")]
+    cur.execute("UPDATE t SET label = ? WHERE id = ?", ["x", 4])
+    con.rollback()
+    assert applied == [3]  # a rollback drops them unapplied
+    assert cur.execute("SELECT label FROM t WHERE id = 4").fetchone() == ("main",)
+    monkeypatch.setattr(fastpath, "PENDING_ROWS", 2)
+    for key in (5, 6, 7):
+        cur.execute("UPDATE t SET label = ? WHERE id = ?", ["y", key])
+    assert applied == [3, 2]
+    con.commit()
+    assert applied == [3, 2, 1]
+    con.close()
