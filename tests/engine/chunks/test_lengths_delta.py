@@ -87,3 +87,31 @@ def test_any_edit_of_a_leaf_rebuilds_exactly(n, edits, seed):
     body = encode_delta(base, new)
     if body is not None:
         assert apply_delta(base, body, address_of(new)) == new
+
+
+def test_a_batch_of_pairs_split_between_threads_gives_each_pair_its_own_body(monkeypatch):
+    """``encode_deltas`` hands the zstd pairs to two threads (``in_halves``): each body
+    is the one the pair gets alone, in order, and the split really happened."""
+    rng = np.random.default_rng(7)
+    n = 300
+    pairs = []
+    for _ in range(3 * delta._ZSTD_THREADED):
+        ids, scores = np.arange(n) * 2, rng.random(n)
+        labels = labels_of(rng, n, 8, 13)
+        edited = list(labels)
+        edited[int(rng.integers(n))] = "y" * int(rng.integers(8, 13))
+        pairs.append((leaf(ids, labels, scores), leaf(ids, edited, scores)))
+    alone = [encode_delta(base, new) for base, new in pairs]
+    split: list[int] = []
+    real = delta.in_halves
+
+    def counting(work, items, least):
+        if work.func is delta._zstd_bodies and len(items) >= least:
+            split.append(len(items))
+        return real(work, items, least)
+
+    monkeypatch.setattr(delta, "in_halves", counting)
+    assert delta.encode_deltas(pairs) == alone
+    assert split and split[0] >= delta._ZSTD_THREADED
+    for (base, new), body in zip(pairs, alone, strict=True):
+        assert body is not None and apply_delta(base, body, address_of(new)) == new
