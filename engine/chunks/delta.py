@@ -172,21 +172,25 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
         for i, body in zip(group, group_bodies, strict=True):
             if body is not None and small_enough(body, len(pairs[i][1])):
                 out[i] = body
-    tried = [
-        i
-        for i, (base, new) in enumerate(pairs)
-        if not (out[i] is not None and len(out[i]) * LARGE_PATCH <= len(new))  # common: a
-        and len(base) >= _MIN_BASE  # few cells written over (PATCH); the rest are zstd's
-        and len(new) <= max_output(len(base))
-    ]
+    tried = [i for i, pair in enumerate(pairs) if _for_zstd(pair, out[i])]
     # zstd drops the GIL while it loads the base as its dictionary and compresses (most
     # of a pair's time): two halves run at once on two cores
-    bodies = in_halves(partial(_zstd_bodies, pairs), tried, _ZSTD_THREADED)
-    for i, body in zip(tried, bodies, strict=True):
+    zstd_bodies = in_halves(partial(_zstd_bodies, pairs), tried, _ZSTD_THREADED)
+    for i, body in zip(tried, zstd_bodies, strict=True):
         patch = out[i]
         if small_enough(body, len(pairs[i][1])) and (patch is None or len(body) < len(patch)):
             out[i] = body
     return out
+
+
+def _for_zstd(pair: tuple[bytes, bytes], patch: bytes | None) -> bool:
+    """Whether a pair is tried with the zstd methods: not when a few cells were written
+    over (a PATCH of ``1 / LARGE_PATCH`` of the chunk at most, the common case), nor
+    when no delta could be small."""
+    base, new = pair
+    if patch is not None and len(patch) * LARGE_PATCH <= len(new):
+        return False
+    return len(base) >= _MIN_BASE and len(new) <= max_output(len(base))
 
 
 def _zstd_bodies(pairs: Sequence[tuple[bytes, bytes]], indices: Sequence[int]) -> list[bytes]:
