@@ -37,15 +37,21 @@ def readable(types: Sequence[pa.DataType]) -> bool:
     return _readers(tuple(types)) is not None
 
 
-def row_of(chunk: bytes, key: bytes, types: Sequence[pa.DataType]) -> tuple | None:
+def row_of(
+    chunk: bytes,
+    key: bytes,
+    types: Sequence[pa.DataType],
+    header: tuple[int, int, list[int], tuple[int, ...]] | None = None,
+) -> tuple | None:
     """The values of the row stored under ``key`` in the leaf ``chunk``, or None
-    if it holds no such key. ``types`` must be ``readable``.
+    if it holds no such key. ``types`` must be ``readable``; ``header``: the chunk's
+    ``leaf_header`` when the caller kept it (``NodeStore`` does, by address).
 
     Raises:
         FormatVersionError: the chunk is not a leaf of this format.
         ValueError, IndexError, struct.error: the chunk is malformed.
     """
-    n, w, starts, lengths = leaf_header(chunk)
+    n, w, starts, lengths = leaf_header(chunk) if header is None else header
     if w:
         i = _search_fixed(chunk, starts[0], n, w, key)
         found = i < n and chunk[starts[0] + i * w : starts[0] + (i + 1) * w] == key

@@ -5,7 +5,7 @@ are immutable and addressed by content, so a decoded node cached by address is
 never stale. Internal nodes are small and few (about one per 110 leaves) and
 stay cached; the bytes of recently read or written chunks are kept in a bounded
 LRU (an ``engine.cache.LruCache``), from which point lookups read their row directly
-(``codec/point.py``). Leaves whose column types that reader does not handle are
+(``codec/point.py``), with the leaf's parsed header kept by address beside it. Leaves whose column types that reader does not handle are
 decoded for point lookups and kept in a small LRU of their own.
 """
 
@@ -26,7 +26,7 @@ from ..chunks.store import ChunkStore
 from ..codec import point
 from ..codec.internal import decode_internal, encode_internal, node_level
 from ..codec.layout import LeafLayouts
-from ..codec.leaf import decode_leaves, decode_some, leaf_keys
+from ..codec.leaf import decode_leaves, decode_some, leaf_header, leaf_keys
 from ..codec.sparse import take_rows
 from ..errors import CorruptChunk, FormatVersionError
 from .keyarray import sortable
@@ -35,6 +35,7 @@ from .splitter import INTERNAL_RULE, LEAF_RULE, ChunkRule
 # what parsing a malformed node raises; callers turn it into CorruptChunk
 DECODE_ERRORS = (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException)
 _Parsed = TypeVar("_Parsed")
+HEADER_CACHE = 16_384  # leaf headers kept for point lookups
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,8 @@ class NodeStore:
         self._chunks: LruCache[bytes, bytes] = LruCache(
             chunk_cache_bytes, weigh=len, max_unit=chunk_cache_bytes // 4
         )
+        # The parsed headers of leaves point lookups read (a few hundred bytes each).
+        self._headers: LruCache[bytes, tuple] = LruCache(HEADER_CACHE)
 
     def with_store(self, store: ChunkStore) -> NodeStore:
         """A NodeStore over another store (e.g. a write buffer) sharing these caches.
@@ -125,6 +128,7 @@ class NodeStore:
         other.leaf_rule, other.internal_rule = self.leaf_rule, self.internal_rule
         other._internal, other._leaves = self._internal, self._leaves
         other._chunks = self._chunks
+        other._headers = self._headers
         return other
 
     # --- reading -----------------------------------------------------------
@@ -169,7 +173,11 @@ class NodeStore:
                 chunk = self.store.get(address)
                 self._chunks.put(address, chunk)
             try:
-                return point.row_of(chunk, key, types)
+                header = self._headers.get(address)
+                if header is None:
+                    header = leaf_header(chunk)
+                    self._headers.put(address, header)
+                return point.row_of(chunk, key, types, header)
             except DECODE_ERRORS:
                 pass  # decoding below names the damaged leaf
         leaf = self.leaf(address, types)

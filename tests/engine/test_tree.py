@@ -439,3 +439,26 @@ def test_a_damaged_leaf_is_named_on_every_byte_level_road(damage):
     with pytest.raises(CorruptChunk) as info:
         edit(damaged, {7: ("x007", 2.5)}, set())
     assert info.value.address == bad and store.stats()["chunks"] == chunks
+
+
+def test_point_lookups_parse_a_leaf_header_once(monkeypatch):
+    """``NodeStore.row`` keeps each leaf's parsed header by address: lookups in a leaf
+    already read parse nothing again, and still answer every key (present or not)."""
+    from arbordb.engine.tree import nodes as nodes_module
+
+    nodes = tiny_nodes()
+    model = {i: (f"l{i}", i / 2) for i in range(0, 400, 2)}
+    tree = build(nodes, model)
+    parsed: list[int] = []
+    real = nodes_module.leaf_header
+
+    def counting(data):
+        parsed.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(nodes_module, "leaf_header", counting)
+    for _ in range(3):
+        for i in range(-1, 402):
+            assert tree.get(encode_key([i], [pa.int64()])) == model.get(i)
+    leaves = len(leaf_entries(nodes, tree.root, None, None).addresses)
+    assert len(parsed) == leaves > 1
