@@ -55,7 +55,9 @@ Invariants (the code cites them by number):
     ``edit`` batch of the clean changes, so by history independence its root is
     the root a build from the merged rows gives, whatever order the edits of
     either side came in. When the batch cannot be written in place, theirs'
-    changes in the swapped ranges join the batch as rows instead.
+    leaves are swapped in first and the batch then edits that tree: each swapped
+    run starts and ends at a cut all three trees share, so the swapped tree is
+    the one a build from its rows gives, and the edit keeps that (``mutate.py``).
 (3) A key left in conflict keeps OUR row in the merged tree (Dolt's behaviour);
     cells that merged cleanly elsewhere in that row are not applied.
 (4) A conflicting key is resolved only when a rule decides every one of its
@@ -76,12 +78,11 @@ import pyarrow.compute as pc
 from ..errors import InvalidInput, UnsupportedType
 from .cursor import leaf_entries
 from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, diff_leaves, rows_equal
-from .keyarray import sortable
 from .lookup import lookup_in_leaves
 from .mutate import apply_edits
 from .nodes import Joined
 from .prolly import ProllyTree
-from .regions import Regions, plan_regions
+from .regions import Regions, Swaps, plan_regions
 
 Rule = str | Callable[[object, object, object], object]
 NAMED_RULES = ("ours", "theirs", "max", "min")
@@ -206,6 +207,7 @@ def merge(
         tree = theirs  # invariant (2): the edit batch would rebuild theirs exactly
     else:
         root = None
+        start = ours
         if swaps is not None:
             root = apply_edits(
                 ours.nodes,
@@ -218,13 +220,12 @@ def merge(
                 edits.joined,
                 swaps,
             )
-            if root is None:  # invariant (2): the batch is not in place; swap nothing
-                assert regions is not None  # swaps come from regions
-                edits = _with_swapped_rows(edits, regions, base)
+            if root is None:  # invariant (2): the batch is not in place; swap first
+                start = _swapped(ours, swaps)
         if root is not None:
             tree = ProllyTree(ours.nodes, root, ours.types)
         else:
-            tree = ours.edit(edits.keys, edits.columns, edits.deleted, edits.reuse, edits.joined)
+            tree = start.edit(edits.keys, edits.columns, edits.deleted, edits.reuse, edits.joined)
     return MergeResult(planned.conflicts, planned.resolutions, planned.stats, tree)
 
 
@@ -253,22 +254,13 @@ def _regions(base: ProllyTree, ours: ProllyTree, theirs: ProllyTree) -> Regions 
     return plan_regions(base.nodes, base.root, ours.root, theirs.root)
 
 
-def _with_swapped_rows(edits: _Edits, regions: Regions, base: ProllyTree) -> _Edits:
-    """``edits`` plus theirs' changes in the swapped ranges as rows (ours changed
-    nothing there, so they are theirs' rows and deletions as they stand)."""
-    swapped = diff_leaves(base.nodes, regions.swapped_base, regions.swapped_theirs, base.types)
-    keys = pa.concat_arrays([edits.keys, swapped.keys])
-    order = pa.array(np.argsort(sortable(keys), kind="stable"), pa.int64())
-    return _Edits(
-        keys.take(order),
-        [
-            pa.concat_arrays([e, s]).take(order)
-            for e, s in zip(edits.columns, swapped.to_columns, strict=True)
-        ],
-        np.concatenate([edits.deleted, swapped.kinds == REMOVED])[order.to_numpy()],
-        edits.reuse,
-        edits.joined,
-    )
+def _swapped(ours: ProllyTree, swaps: Swaps) -> ProllyTree:
+    """Ours with theirs' leaves swapped in and nothing else edited (invariant (2))."""
+    empty = pa.array([], pa.binary())
+    columns = [pa.array([], t) for t in ours.types]
+    root = apply_edits(ours.nodes, ours.root, ours.types, empty, columns, swaps=swaps)
+    assert root is not None  # swaps alone are always honoured
+    return ProllyTree(ours.nodes, root, ours.types)
 
 
 def _plan(
