@@ -49,7 +49,8 @@ class Merging(Staging):
         author: tuple[str, str] | None = None,
         options: MergeOptions | None = None,
     ) -> MergeOutcome:
-        """Dolt's merge. Conflicts stay in the working set; otherwise commits (persists)."""
+        """Dolt's merge. Conflicts stay in the working set; otherwise commits. Persists
+        whatever it changes (a fast-forward too, with ``no_commit`` or without)."""
         if self.merge is not None:
             raise MergeInProgress(
                 "a merge is already in progress on this branch (commit it after resolving "
@@ -69,8 +70,7 @@ class Merging(Staging):
             root = self.commit_root(theirs)
             self.working = self.staged = root
             self._new_head = theirs
-            if not no_commit:
-                self.persist()
+            self.persist()
             return MergeOutcome(theirs, True, 0, "merge successful")
         result = merge_roots(
             self.nodes,

@@ -369,7 +369,7 @@ def dolt_merge(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
         message=message,
         author=_author("dolt_merge", parsed.value("author")),
     )
-    _persist(session)
+    session.persisted()  # merge_revision wrote whatever it changed
     address = format_address(outcome.hash) if outcome.hash is not None else ""
     return _merge_row(address, outcome.fast_forward, outcome.conflicts, outcome.message)
 
