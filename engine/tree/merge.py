@@ -76,6 +76,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InvalidInput, UnsupportedType
+from .buffers import int64s
 from .cursor import leaf_entries
 from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, diff_leaves, rows_equal
 from .lookup import lookup_in_leaves
@@ -256,8 +257,8 @@ def _regions(base: ProllyTree, ours: ProllyTree, theirs: ProllyTree) -> Regions 
 
 def _swapped(ours: ProllyTree, swaps: Swaps) -> ProllyTree:
     """Ours with theirs' leaves swapped in and nothing else edited (invariant (2))."""
-    empty = pa.array([], pa.binary())
-    columns = [pa.array([], t) for t in ours.types]
+    empty = pa.nulls(0, pa.binary())
+    columns = [pa.nulls(0, t) for t in ours.types]
     root = apply_edits(ours.nodes, ours.root, ours.types, empty, columns, swaps=swaps)
     assert root is not None  # swaps alone are always honoured
     return ProllyTree(ours.nodes, root, ours.types)
@@ -321,7 +322,7 @@ def _ours_at(
         unchanged = kept[pairs.of_row]
         reuse = {a: b for a, b, k in zip(pairs.a, pairs.b, kept.tolist(), strict=True) if k}
     probed = np.flatnonzero(~unchanged)
-    take = pa.array(probed, pa.int64())
+    take = int64s(probed)
     keys = theirs_diff.keys.take(take)
     base_rows = [c.take(take) for c in theirs_diff.from_columns]
     found, rows, joined = lookup_in_leaves(ours, keys)
@@ -332,7 +333,7 @@ def _ours_at(
         same = np.ones(len(found), bool)
     changed = np.flatnonzero(np.where(in_base, ~found | ~same, found))
     kinds = np.where(in_base, np.where(found, MODIFIED, REMOVED), ADDED).astype(np.int8)
-    take = pa.array(changed, pa.int64())
+    take = int64s(changed)
     diff = TreeDiff(
         keys.take(take),
         [c.take(take) for c in base_rows],
@@ -350,7 +351,7 @@ class _Both:
 
     def __init__(self, ours_diff: TreeDiff, theirs_diff: TreeDiff, at_ours, at_theirs, mode, rules):
         self.n, self.at_theirs = len(at_ours), at_theirs
-        take_o, take_t = pa.array(at_ours, pa.int64()), pa.array(at_theirs, pa.int64())
+        take_o, take_t = int64s(at_ours), int64s(at_theirs)
         self.keys = theirs_diff.keys.take(take_t)
         self.our_kinds = ours_diff.kinds[at_ours]
         self.their_kinds = theirs_diff.kinds[at_theirs]
@@ -411,12 +412,12 @@ class _Both:
                 values = self._decide(c, rule, decided)
                 index[decided] = 2 * n + np.arange(len(decided))
                 parts.append(values)
-                keys = self.keys.take(pa.array(decided, pa.int64()))
+                keys = self.keys.take(int64s(decided))
                 self.resolutions.append(Resolution(c, _rule_name(rule), keys, values))
-            self.merged.append(pa.concat_arrays(parts).take(pa.array(index, pa.int64())))
+            self.merged.append(pa.concat_arrays(parts).take(int64s(index)))
         if self.resolved_rows.any():
             assert self.side is not None  # a delete-vs-modify row resolves only with a side
-            keys = self.keys.take(pa.array(np.flatnonzero(self.resolved_rows), pa.int64()))
+            keys = self.keys.take(int64s(np.flatnonzero(self.resolved_rows)))
             self.resolutions.append(Resolution(None, self.side, keys, None))
 
     def _plan_edits(self) -> None:
@@ -424,7 +425,7 @@ class _Both:
         delete-vs-modify rows resolved towards theirs (their row or deletion)."""
         candidates = np.flatnonzero(self.two_rows & ~self.conflict)
         if self.merged:
-            pick = pa.array(candidates, pa.int64())
+            pick = int64s(candidates)
             merged = [m.take(pick) for m in self.merged]
             differs = ~rows_equal(merged, [o.take(pick) for o in self.ours])
         else:  # no value columns: rows with equal keys are equal
@@ -435,7 +436,7 @@ class _Both:
 
     def _decide(self, c: int, rule: Rule, rows: np.ndarray) -> pa.Array:
         """The values ``rule`` picks for cell ``c`` of ``rows``."""
-        take = pa.array(rows, pa.int64())
+        take = int64s(rows)
         ours, theirs = self.ours[c].take(take), self.theirs[c].take(take)
         if rule == "ours":
             return ours
@@ -460,7 +461,7 @@ class _Both:
 
     def conflicts(self) -> MergeConflicts:
         rows = np.flatnonzero(self.conflict)
-        take = pa.array(rows, pa.int64())
+        take = int64s(rows)
         return MergeConflicts(
             keys=self.keys.take(take),
             base_present=self.our_kinds[rows] != ADDED,
@@ -498,13 +499,13 @@ def _edits(
         ]
     )
     order = np.argsort(position, kind="stable")
-    take = pa.array(source[order], pa.int64())
+    take = int64s(source[order])
     columns = [
         pa.concat_arrays([t, m]).take(take)
         for t, m in zip(theirs_diff.to_columns, both.merged, strict=True)
     ]
     return _Edits(
-        theirs_diff.keys.take(pa.array(position[order], pa.int64())),
+        theirs_diff.keys.take(int64s(position[order])),
         columns,
         deleted[order],
         reuse,
@@ -538,7 +539,7 @@ def _column_rules(
                 "'theirs' before merging)"
             )
         if chosen in ("max", "min"):
-            empty = pa.array([], types[c])
+            empty = pa.nulls(0, types[c])
             try:
                 _extreme(chosen, empty, empty)
             except pa.ArrowNotImplementedError as e:
