@@ -22,6 +22,11 @@ from ..versioning.merge import MergeOptions, RootMerge, merge_roots, resolve_tab
 from .staging import Staging
 
 
+def merge_message(revision: str, branch: str) -> str:
+    """The default message of the commit that merges ``revision`` into ``branch``."""
+    return f"Merge branch '{revision}' into {branch}"
+
+
 @dataclass(frozen=True)
 class MergeOutcome:
     """Dolt's dolt_merge result row: hash, fast_forward, conflicts, message."""
@@ -125,7 +130,7 @@ class Merging(Staging):
             theirs_label=label,
             details=details,
         )
-        text = message or f"Merge branch '{label}' into {self.branch}"
+        text = message or merge_message(label, self.branch)
         address = self.commit(text, author=author)
         return MergeOutcome(address, False, 0, "merge successful", result.resolutions)
 

@@ -56,6 +56,7 @@ import pyarrow as pa
 from arbordb.engine import checkout
 from arbordb.engine.errors import BranchNotFound, InvalidInput
 from arbordb.engine.hash import format_address
+from arbordb.engine.workspace.merging import merge_message
 
 from ..errors import ObjectNotFound, ProgrammingError
 from ..read.reads import ReadContext
@@ -376,7 +377,7 @@ def dolt_merge(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     revision, message = parsed.positional[0], parsed.value("message")
     if (check := parsed.value("check")) is not None:  # gate: the group's tests pass on the result
         revision = data_tests.check_merge(session, revision, check)
-        message = message or f"Merge branch '{parsed.positional[0]}' into {session.branch}"
+        message = message or merge_message(parsed.positional[0], session.branch)
     outcome = session.workspace.merge_revision(
         revision,
         no_ff=bool(parsed.flags.get("no_ff")),
