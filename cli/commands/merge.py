@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from arbordb.engine.workspace.merging import merge_message
 from arbordb.sql.parse.dialect import quote_identifier
 
 from ..client import Invocation, invocation_of
@@ -100,8 +101,8 @@ def merge(
             out("Already up to date.\n")
         elif result.get("fast_forward"):
             out(f"Fast-forward to {(result.get('hash') or '')[:8]}\n")
-        elif result.get("hash"):
-            subject = client.scalar("SELECT message FROM dolt_log LIMIT 1")
+        elif result.get("hash"):  # the commit's message, known without reading the log
+            subject = message or merge_message(branch or "", client.connection.branch)
             out(f"Merge made: {result['hash'][:8]} {subject}\n")
         else:  # --no-commit / --squash: merged into the working set only
             out(f"{result.get('message') or 'merged'} (not committed: run arbor commit)\n")

@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from ..codec.layout import LeafLayouts
 from ..codec.sparse import changed_rows, take_rows
+from .buffers import bools, int64s, numpy_bools
 from .keyarray import comparable
 from .nodes import DECODE_ERRORS, NodeStore
 
@@ -149,7 +150,7 @@ def _modified(
     """The rows of two aligned runs (same keys, row by row) whose values differ;
     ``leaves``: the leaf pairs they came from and each row's pair (``LeafPairs``)."""
     changed = np.flatnonzero(~rows_equal(before, after))
-    take = pa.array(changed)
+    take = int64s(changed)
     pairs = None if leaves is None else LeafPairs(leaves[0], leaves[1], leaves[2][changed])
     return TreeDiff(
         keys.take(take),
@@ -177,7 +178,7 @@ def diff_rows(
     in_b[pos[matched]] = True
     both_a, both_b = pos[matched], np.flatnonzero(matched)
     equal = rows_equal(
-        [c.take(pa.array(both_a)) for c in cols_a], [c.take(pa.array(both_b)) for c in cols_b]
+        [c.take(int64s(both_a)) for c in cols_a], [c.take(int64s(both_b)) for c in cols_b]
     )
     mod_a, mod_b = both_a[~equal], both_b[~equal]
     removed = np.flatnonzero(~in_b)
@@ -196,8 +197,8 @@ def diff_rows(
     )[order]
     from_idx = np.concatenate([removed, np.full(n_a, -1), mod_a])[order]
     to_idx = np.concatenate([np.full(n_r, -1), added, mod_b])[order]
-    from_take = pa.array(from_idx, mask=from_idx < 0)
-    to_take = pa.array(to_idx, mask=to_idx < 0)
+    from_take = int64s(from_idx, from_idx < 0)
+    to_take = int64s(to_idx, to_idx < 0)
     key_source = np.where(from_idx >= 0, from_idx, to_idx)
     keys = _pick_keys(keys_a, keys_b, key_source, from_idx >= 0)
     return TreeDiff(
@@ -209,13 +210,13 @@ def diff_rows(
 
 
 def _pick_keys(keys_a, keys_b, index: np.ndarray, from_a: np.ndarray) -> pa.BinaryArray:
-    a_part = keys_a.take(pa.array(np.where(from_a, index, 0))) if len(keys_a) else None
-    b_part = keys_b.take(pa.array(np.where(from_a, 0, index))) if len(keys_b) else None
+    a_part = keys_a.take(int64s(np.where(from_a, index, 0))) if len(keys_a) else None
+    b_part = keys_b.take(int64s(np.where(from_a, 0, index))) if len(keys_b) else None
     if a_part is None:
-        return b_part if b_part is not None else pa.array([], pa.binary())
+        return b_part if b_part is not None else pa.nulls(0, pa.binary())
     if b_part is None:
         return a_part
-    return pc.if_else(pa.array(from_a), a_part, b_part)
+    return pc.if_else(bools(from_a), a_part, b_part)
 
 
 def rows_equal(cols_a: Sequence[pa.Array], cols_b: Sequence[pa.Array]) -> np.ndarray:
@@ -231,17 +232,15 @@ def column_equal(a: pa.Array, b: pa.Array) -> np.ndarray:
     """Element-wise equality of two arrays of one type; NULL equals NULL, NaN equals NaN."""
     if len(a) == 0:
         return np.ones(0, bool)
-    null_a = a.is_null().to_numpy(zero_copy_only=False)
-    null_b = b.is_null().to_numpy(zero_copy_only=False)
+    null_a = numpy_bools(a.is_null())
+    null_b = numpy_bools(b.is_null())
     t = a.type
     if pa.types.is_list(t):
         same = _lists_equal(a, b)
     else:
-        same = pc.equal(a, b).fill_null(False).to_numpy(zero_copy_only=False)
+        same = numpy_bools(pc.equal(a, b))
         if pa.types.is_floating(t):
-            same |= pc.is_nan(a).fill_null(False).to_numpy(zero_copy_only=False) & pc.is_nan(
-                b
-            ).fill_null(False).to_numpy(zero_copy_only=False)
+            same |= numpy_bools(pc.is_nan(a)) & numpy_bools(pc.is_nan(b))
     return np.where(null_a | null_b, null_a & null_b, same)
 
 
@@ -255,8 +254,8 @@ def _lists_equal(a: pa.ListArray, b: pa.ListArray) -> np.ndarray:
         start_a = a.offsets.to_numpy()[rows]
         start_b = b.offsets.to_numpy()[rows]
         step = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        items_a = a.values.take(pa.array(np.repeat(start_a, lengths) + step))
-        items_b = b.values.take(pa.array(np.repeat(start_b, lengths) + step))
+        items_a = a.values.take(int64s(np.repeat(start_a, lengths) + step))
+        items_b = b.values.take(int64s(np.repeat(start_b, lengths) + step))
         item_equal = column_equal(items_a, items_b)
         row_equal = np.logical_and.reduceat(item_equal, np.cumsum(lengths) - lengths)
         same[rows] = row_equal

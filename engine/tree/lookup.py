@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..codec.sparse import find_rows
+from .buffers import binaries, bools, int64s
 from .cursor import leaf_entries
 from .keyarray import comparable
 from .nodes import Joined
@@ -68,7 +69,7 @@ def seek_in_leaves(
     (probe_s,) = comparable(probes)
     lo, hi = probes[int(np.argmin(probe_s))].as_py(), probes[int(np.argmax(probe_s))].as_py()
     leaves = leaf_entries(tree.nodes, tree.root, lo, hi)
-    last_s, probe_s = comparable(pa.array(leaves.keys, pa.binary()), probes)
+    last_s, probe_s = comparable(binaries(leaves.keys), probes)
     leaf_of = np.searchsorted(last_s, probe_s, "left")
     hit = leaf_of < len(leaves.keys)
     if not hit.any():
@@ -76,7 +77,7 @@ def seek_in_leaves(
     touched, leaf = np.unique(leaf_of[hit], return_inverse=True)
     addresses = [leaves.addresses[i] for i in touched]
     layouts = tree.nodes.leaf_layouts(addresses)
-    probed = probes.filter(pa.array(hit))
+    probed = probes.filter(bools(hit))
     found = find_rows(layouts, leaf, probed)
     if found is None:  # keys of several widths: decode them
         stored = tree.nodes.leaf_keys(addresses)
@@ -96,7 +97,7 @@ def seek_in_leaves(
     keys, columns = tree.nodes.take_rows(addresses, layouts, rows >> 32, rows & 0xFFFFFFFF, types)
     spread = np.zeros(n, np.int64)
     spread[hit] = probe_row
-    take = pa.array(spread, pa.int64(), mask=~hit)
+    take = int64s(spread, ~hit)
     return hit, keys.take(take), [c.take(take) for c in columns], Joined(addresses, layouts)
 
 
@@ -120,16 +121,10 @@ def lookup_in_leaves(
     hit, at, columns, joined = seek_in_leaves(tree, keys, ncols)
     if not hit.any():
         return hit, columns, joined
-    at_s, key_s = comparable(at.filter(pa.array(hit)), keys)
+    at_s, key_s = comparable(at.filter(bools(hit)), keys)
     found = hit.copy()
     found[hit] = at_s == key_s[hit]
     if found.all():
         return found, columns, joined
-    mask = pa.array(~found)
-    return found, [_null_where(c, mask) for c in columns], joined
-
-
-def _null_where(values: pa.Array, mask: pa.BooleanArray) -> pa.Array:
-    """``values`` with NULL where ``mask`` is True."""
-    index = pa.array(np.arange(len(values)), pa.int64(), mask=mask.to_numpy(zero_copy_only=False))
-    return values.take(index)
+    index = int64s(np.arange(len(found)), ~found)  # NULL where the key is absent
+    return found, [c.take(index) for c in columns], joined

@@ -55,7 +55,9 @@ Invariants (the code cites them by number):
     ``edit`` batch of the clean changes, so by history independence its root is
     the root a build from the merged rows gives, whatever order the edits of
     either side came in. When the batch cannot be written in place, theirs'
-    changes in the swapped ranges join the batch as rows instead.
+    leaves are swapped in first and the batch then edits that tree: each swapped
+    run starts and ends at a cut all three trees share, so the swapped tree is
+    the one a build from its rows gives, and the edit keeps that (``mutate.py``).
 (3) A key left in conflict keeps OUR row in the merged tree (Dolt's behaviour);
     cells that merged cleanly elsewhere in that row are not applied.
 (4) A conflicting key is resolved only when a rule decides every one of its
@@ -74,14 +76,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InvalidInput, UnsupportedType
+from .buffers import int64s
 from .cursor import leaf_entries
 from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, diff_leaves, rows_equal
-from .keyarray import sortable
 from .lookup import lookup_in_leaves
 from .mutate import apply_edits
 from .nodes import Joined
 from .prolly import ProllyTree
-from .regions import Regions, plan_regions
+from .regions import Regions, Swaps, plan_regions
 
 Rule = str | Callable[[object, object, object], object]
 NAMED_RULES = ("ours", "theirs", "max", "min")
@@ -206,6 +208,7 @@ def merge(
         tree = theirs  # invariant (2): the edit batch would rebuild theirs exactly
     else:
         root = None
+        start = ours
         if swaps is not None:
             root = apply_edits(
                 ours.nodes,
@@ -218,13 +221,12 @@ def merge(
                 edits.joined,
                 swaps,
             )
-            if root is None:  # invariant (2): the batch is not in place; swap nothing
-                assert regions is not None  # swaps come from regions
-                edits = _with_swapped_rows(edits, regions, base)
+            if root is None:  # invariant (2): the batch is not in place; swap first
+                start = _swapped(ours, swaps)
         if root is not None:
             tree = ProllyTree(ours.nodes, root, ours.types)
         else:
-            tree = ours.edit(edits.keys, edits.columns, edits.deleted, edits.reuse, edits.joined)
+            tree = start.edit(edits.keys, edits.columns, edits.deleted, edits.reuse, edits.joined)
     return MergeResult(planned.conflicts, planned.resolutions, planned.stats, tree)
 
 
@@ -253,22 +255,13 @@ def _regions(base: ProllyTree, ours: ProllyTree, theirs: ProllyTree) -> Regions 
     return plan_regions(base.nodes, base.root, ours.root, theirs.root)
 
 
-def _with_swapped_rows(edits: _Edits, regions: Regions, base: ProllyTree) -> _Edits:
-    """``edits`` plus theirs' changes in the swapped ranges as rows (ours changed
-    nothing there, so they are theirs' rows and deletions as they stand)."""
-    swapped = diff_leaves(base.nodes, regions.swapped_base, regions.swapped_theirs, base.types)
-    keys = pa.concat_arrays([edits.keys, swapped.keys])
-    order = pa.array(np.argsort(sortable(keys), kind="stable"), pa.int64())
-    return _Edits(
-        keys.take(order),
-        [
-            pa.concat_arrays([e, s]).take(order)
-            for e, s in zip(edits.columns, swapped.to_columns, strict=True)
-        ],
-        np.concatenate([edits.deleted, swapped.kinds == REMOVED])[order.to_numpy()],
-        edits.reuse,
-        edits.joined,
-    )
+def _swapped(ours: ProllyTree, swaps: Swaps) -> ProllyTree:
+    """Ours with theirs' leaves swapped in and nothing else edited (invariant (2))."""
+    empty = pa.nulls(0, pa.binary())
+    columns = [pa.nulls(0, t) for t in ours.types]
+    root = apply_edits(ours.nodes, ours.root, ours.types, empty, columns, swaps=swaps)
+    assert root is not None  # swaps alone are always honoured
+    return ProllyTree(ours.nodes, root, ours.types)
 
 
 def _plan(
@@ -329,7 +322,7 @@ def _ours_at(
         unchanged = kept[pairs.of_row]
         reuse = {a: b for a, b, k in zip(pairs.a, pairs.b, kept.tolist(), strict=True) if k}
     probed = np.flatnonzero(~unchanged)
-    take = pa.array(probed, pa.int64())
+    take = int64s(probed)
     keys = theirs_diff.keys.take(take)
     base_rows = [c.take(take) for c in theirs_diff.from_columns]
     found, rows, joined = lookup_in_leaves(ours, keys)
@@ -340,7 +333,7 @@ def _ours_at(
         same = np.ones(len(found), bool)
     changed = np.flatnonzero(np.where(in_base, ~found | ~same, found))
     kinds = np.where(in_base, np.where(found, MODIFIED, REMOVED), ADDED).astype(np.int8)
-    take = pa.array(changed, pa.int64())
+    take = int64s(changed)
     diff = TreeDiff(
         keys.take(take),
         [c.take(take) for c in base_rows],
@@ -358,7 +351,7 @@ class _Both:
 
     def __init__(self, ours_diff: TreeDiff, theirs_diff: TreeDiff, at_ours, at_theirs, mode, rules):
         self.n, self.at_theirs = len(at_ours), at_theirs
-        take_o, take_t = pa.array(at_ours, pa.int64()), pa.array(at_theirs, pa.int64())
+        take_o, take_t = int64s(at_ours), int64s(at_theirs)
         self.keys = theirs_diff.keys.take(take_t)
         self.our_kinds = ours_diff.kinds[at_ours]
         self.their_kinds = theirs_diff.kinds[at_theirs]
@@ -419,12 +412,12 @@ class _Both:
                 values = self._decide(c, rule, decided)
                 index[decided] = 2 * n + np.arange(len(decided))
                 parts.append(values)
-                keys = self.keys.take(pa.array(decided, pa.int64()))
+                keys = self.keys.take(int64s(decided))
                 self.resolutions.append(Resolution(c, _rule_name(rule), keys, values))
-            self.merged.append(pa.concat_arrays(parts).take(pa.array(index, pa.int64())))
+            self.merged.append(pa.concat_arrays(parts).take(int64s(index)))
         if self.resolved_rows.any():
             assert self.side is not None  # a delete-vs-modify row resolves only with a side
-            keys = self.keys.take(pa.array(np.flatnonzero(self.resolved_rows), pa.int64()))
+            keys = self.keys.take(int64s(np.flatnonzero(self.resolved_rows)))
             self.resolutions.append(Resolution(None, self.side, keys, None))
 
     def _plan_edits(self) -> None:
@@ -432,7 +425,7 @@ class _Both:
         delete-vs-modify rows resolved towards theirs (their row or deletion)."""
         candidates = np.flatnonzero(self.two_rows & ~self.conflict)
         if self.merged:
-            pick = pa.array(candidates, pa.int64())
+            pick = int64s(candidates)
             merged = [m.take(pick) for m in self.merged]
             differs = ~rows_equal(merged, [o.take(pick) for o in self.ours])
         else:  # no value columns: rows with equal keys are equal
@@ -443,7 +436,7 @@ class _Both:
 
     def _decide(self, c: int, rule: Rule, rows: np.ndarray) -> pa.Array:
         """The values ``rule`` picks for cell ``c`` of ``rows``."""
-        take = pa.array(rows, pa.int64())
+        take = int64s(rows)
         ours, theirs = self.ours[c].take(take), self.theirs[c].take(take)
         if rule == "ours":
             return ours
@@ -468,7 +461,7 @@ class _Both:
 
     def conflicts(self) -> MergeConflicts:
         rows = np.flatnonzero(self.conflict)
-        take = pa.array(rows, pa.int64())
+        take = int64s(rows)
         return MergeConflicts(
             keys=self.keys.take(take),
             base_present=self.our_kinds[rows] != ADDED,
@@ -506,13 +499,13 @@ def _edits(
         ]
     )
     order = np.argsort(position, kind="stable")
-    take = pa.array(source[order], pa.int64())
+    take = int64s(source[order])
     columns = [
         pa.concat_arrays([t, m]).take(take)
         for t, m in zip(theirs_diff.to_columns, both.merged, strict=True)
     ]
     return _Edits(
-        theirs_diff.keys.take(pa.array(position[order], pa.int64())),
+        theirs_diff.keys.take(int64s(position[order])),
         columns,
         deleted[order],
         reuse,
@@ -546,7 +539,7 @@ def _column_rules(
                 "'theirs' before merging)"
             )
         if chosen in ("max", "min"):
-            empty = pa.array([], types[c])
+            empty = pa.nulls(0, types[c])
             try:
                 _extreme(chosen, empty, empty)
             except pa.ArrowNotImplementedError as e:

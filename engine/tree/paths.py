@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..codec.leaf import leaf_summary
+from .buffers import binaries
 from .keyarray import comparable
 from .nodes import Internal, NodeStore
 
@@ -90,7 +91,7 @@ class TreePaths:
             if listed is not None:
                 child = np.array([node.child_for(k) for k in listed[lo:hi]], np.int64)
             else:
-                wanted, held = comparable(keys.slice(lo, hi - lo), pa.array(node.keys, pa.binary()))
+                wanted, held = comparable(keys.slice(lo, hi - lo), binaries(node.keys))
                 child = np.minimum(np.searchsorted(held, wanted, "left"), len(node.keys) - 1)
             starts = np.concatenate([[0], np.flatnonzero(np.diff(child)) + 1])
             stops = np.append(starts[1:], hi - lo)

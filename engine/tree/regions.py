@@ -48,14 +48,11 @@ class Swaps(NamedTuple):
 @dataclass(frozen=True)
 class Regions:
     """How theirs' changes from base split: ``swaps``, and the leaves only base and
-    only theirs hold in the other changed ranges and (``swapped_*``) in the swapped
-    ones, for a merge that must edit those as rows after all."""
+    only theirs hold in the other changed ranges."""
 
     swaps: Swaps
     only_base: list[bytes]
     only_theirs: list[bytes]
-    swapped_base: list[bytes]
-    swapped_theirs: list[bytes]
 
 
 def plan_regions(nodes: NodeStore, base: bytes, ours: bytes, theirs: bytes) -> Regions | None:
@@ -99,13 +96,11 @@ def plan_regions(nodes: NodeStore, base: bytes, ours: bytes, theirs: bytes) -> R
         (hi_t[swap] + 1).tolist(),
         strict=True,
     )
-    rest, swapped = changed[~swap], changed[swap]
+    rest = changed[~swap]
     return Regions(
         Swaps(list(runs), t),
         _unshared(b.addresses, in_t, ends_b, rest),
         _unshared(t.addresses, in_b, ends_t, rest),
-        _unshared(b.addresses, in_t, ends_b, swapped),
-        _unshared(t.addresses, in_b, ends_t, swapped),
     )
 
 

@@ -31,6 +31,7 @@ from ..errors import InvalidInput
 from ..root import RootValue
 from ..table import Schema, Table, rows_to_arrow
 from ..tree import REMOVED, NodeStore, ProllyTree
+from ..tree.buffers import binaries, texts
 from ..tree.diff import DIFF_TYPE_NAMES, column_equal
 from ..tree.lookup import lookup
 from ..tree.merge import MergeResult
@@ -219,11 +220,8 @@ def _violations(ours: Table, merged: Table) -> tuple[pa.BinaryArray, list[pa.Arr
                 found.setdefault(key, ("unique index", info))
     order = sorted(found)
     return (
-        pa.array(order, pa.binary()),
-        [
-            pa.array([found[k][0] for k in order], pa.string()),
-            pa.array([found[k][1] for k in order], pa.string()),
-        ],
+        binaries(order),
+        [texts([found[k][0] for k in order]), texts([found[k][1] for k in order])],
     )
 
 

@@ -22,6 +22,11 @@ from ..versioning.merge import MergeOptions, RootMerge, merge_roots, resolve_tab
 from .staging import Staging
 
 
+def merge_message(revision: str, branch: str) -> str:
+    """The default message of the commit that merges ``revision`` into ``branch``."""
+    return f"Merge branch '{revision}' into {branch}"
+
+
 @dataclass(frozen=True)
 class MergeOutcome:
     """Dolt's dolt_merge result row: hash, fast_forward, conflicts, message."""
@@ -49,7 +54,8 @@ class Merging(Staging):
         author: tuple[str, str] | None = None,
         options: MergeOptions | None = None,
     ) -> MergeOutcome:
-        """Dolt's merge. Conflicts stay in the working set; otherwise commits (persists)."""
+        """Dolt's merge. Conflicts stay in the working set; otherwise commits. Persists
+        whatever it changes (a fast-forward too, with ``no_commit`` or without)."""
         if self.merge is not None:
             raise MergeInProgress(
                 "a merge is already in progress on this branch (commit it after resolving "
@@ -69,8 +75,7 @@ class Merging(Staging):
             root = self.commit_root(theirs)
             self.working = self.staged = root
             self._new_head = theirs
-            if not no_commit:
-                self.persist()
+            self.persist()
             return MergeOutcome(theirs, True, 0, "merge successful")
         result = merge_roots(
             self.nodes,
@@ -125,7 +130,7 @@ class Merging(Staging):
             theirs_label=label,
             details=details,
         )
-        text = message or f"Merge branch '{label}' into {self.branch}"
+        text = message or merge_message(label, self.branch)
         address = self.commit(text, author=author)
         return MergeOutcome(address, False, 0, "merge successful", result.resolutions)
 

@@ -45,6 +45,7 @@ Dolt's 0/1 flag (conflicts or constraint violations left to resolve).
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,6 +56,7 @@ import pyarrow as pa
 from arbordb.engine import checkout
 from arbordb.engine.errors import BranchNotFound, InvalidInput
 from arbordb.engine.hash import format_address
+from arbordb.engine.workspace.merging import merge_message
 
 from ..errors import ObjectNotFound, ProgrammingError
 from ..read.reads import ReadContext
@@ -183,14 +185,29 @@ def _date(procedure: str, text: str | None) -> datetime | None:
         ) from None
 
 
+# Result rows are built from buffers: ``pa.array`` of Python values imports pandas (pyarrow
+# asks whether the values are a pandas object), which costs a first CALL in a new process
+# far more than the verb itself.
+
+
+def _int64(value: int) -> pa.Array:
+    """A one-value int64 array, built without ``pa.array`` (see above)."""
+    return pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(struct.pack("<q", value))])
+
+
+def _text(value: str) -> pa.Array:
+    """A one-value string array, built without ``pa.array`` (see above)."""
+    data = value.encode("utf-8")
+    offsets = pa.py_buffer(struct.pack("<ii", 0, len(data)))
+    return pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)])
+
+
 def _status(code: int = 0) -> pa.Table:
-    return pa.table({"status": pa.array([code], pa.int64())})
+    return pa.Table.from_arrays([_int64(code)], names=["status"])
 
 
 def _status_message(message: str, code: int = 0) -> pa.Table:
-    return pa.table(
-        {"status": pa.array([code], pa.int64()), "message": pa.array([message], pa.string())}
-    )
+    return pa.Table.from_arrays([_int64(code), _text(message)], names=["status", "message"])
 
 
 def _persist(session: ProcedureContext) -> None:
@@ -360,7 +377,7 @@ def dolt_merge(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     revision, message = parsed.positional[0], parsed.value("message")
     if (check := parsed.value("check")) is not None:  # gate: the group's tests pass on the result
         revision = data_tests.check_merge(session, revision, check)
-        message = message or f"Merge branch '{parsed.positional[0]}' into {session.branch}"
+        message = message or merge_message(parsed.positional[0], session.branch)
     outcome = session.workspace.merge_revision(
         revision,
         no_ff=bool(parsed.flags.get("no_ff")),
@@ -369,19 +386,20 @@ def dolt_merge(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
         message=message,
         author=_author("dolt_merge", parsed.value("author")),
     )
-    _persist(session)
+    session.persisted()  # merge_revision wrote whatever it changed
     address = format_address(outcome.hash) if outcome.hash is not None else ""
     return _merge_row(address, outcome.fast_forward, outcome.conflicts, outcome.message)
 
 
 def _merge_row(address: str, fast_forward: bool, conflicts: int, message: str) -> pa.Table:
-    return pa.table(
-        {
-            "hash": pa.array([address], pa.string()),
-            "fast_forward": pa.array([int(fast_forward)], pa.int64()),
-            "conflicts": pa.array([int(conflicts > 0)], pa.int64()),  # Dolt's 0/1 flag
-            "message": pa.array([message], pa.string()),
-        }
+    return pa.Table.from_arrays(
+        [
+            _text(address),
+            _int64(int(fast_forward)),
+            _int64(int(conflicts > 0)),  # Dolt's 0/1 flag
+            _text(message),
+        ],
+        names=["hash", "fast_forward", "conflicts", "message"],
     )
 
 

@@ -269,6 +269,36 @@ def test_merge_conflict_cat_resolve_commit(labels):
     assert ok(arbor(labels, "log", "--graph", "--oneline")).splitlines()[1] == "|\\"
 
 
+@pytest.mark.parametrize("message", [None, "merge the scores"])
+def test_clean_merge_names_its_commit_without_reading_the_log(labels, monkeypatch, message):
+    """``arbor merge`` prints the merge commit's hash and message; it knows the message
+    (the default one, or -m's), so it does not query dolt_log for it."""
+    from arbordb.cli.client import Client
+
+    ok(arbor(labels, "branch", "scores"))
+    sql(labels, "UPDATE labels SET label = 'owl' WHERE id = 4")
+    ok(arbor(labels, "commit", "-Am", "main: 4 is an owl"))
+    ok(arbor(labels, "checkout", "scores"))
+    sql(labels, "UPDATE labels SET score = 0.5 WHERE id = 1")
+    ok(arbor(labels, "commit", "-Am", "scores: 1 scores 0.5"))
+    ok(arbor(labels, "checkout", "main"))
+    statements: list[str] = []
+    real = Client.execute
+    monkeypatch.setattr(
+        Client, "execute", lambda self, text, *a: statements.append(text) or real(self, text, *a)
+    )
+    said = ok(arbor(labels, "merge", *(["-m", message] if message else []), "scores"))
+    monkeypatch.setattr(Client, "execute", real)
+    assert statements and not [t for t in statements if "dolt_log" in t]
+    head = sql(labels, "SELECT commit_hash, message FROM dolt_log LIMIT 1").splitlines()[1]
+    address, subject = head.split(",", 1)
+    assert subject == (message or "Merge branch 'scores' into main")
+    assert said == f"Merge made: {address[:8]} {subject}\n"
+    assert sql(labels, "SELECT id, label, score FROM labels WHERE id IN (1, 4) ORDER BY id") == (
+        "id,label,score\n1,cat,0.5\n4,owl,0.7\n"
+    )
+
+
 def test_merge_abort_restores(labels):
     _diverge(labels)
     before = ok(arbor(labels, "sql", "-r", "csv", "-q", "SELECT * FROM labels ORDER BY id"))

@@ -424,12 +424,10 @@ def _leaves(tree: ProllyTree) -> list[bytes]:
     return leaf_entries(tree.nodes, tree.root).addresses
 
 
-def test_swaps_give_way_to_rows_when_the_batch_is_not_in_place(monkeypatch):
+def test_swaps_stay_when_the_batch_is_not_in_place(monkeypatch):
     """Theirs deletes a key in a leaf ours changed too (no in-place batch) and
-    changes one far away that ours left alone: the far range is edited row by row
-    instead of swapped, with the same result."""
-    import arbordb.engine.tree.merge as merge_module
-
+    changes one far away that ours left alone: the far range still takes theirs'
+    leaf whole, unread, and the batch then edits the swapped tree."""
     nodes = tiny_nodes()
     base_rows = {i: ("r", i, float(i)) for i in range(2_000)}
     base = build(nodes, base_rows)
@@ -437,14 +435,57 @@ def test_swaps_give_way_to_rows_when_the_batch_is_not_in_place(monkeypatch):
     theirs_rows = {**base_rows, 1_999: ("t", 0, 0.0)}
     del theirs_rows[10]
     ours, theirs = edit_to(base, base_rows, ours_rows), edit_to(base, base_rows, theirs_rows)
-    answers = []
-    real = merge_module.apply_edits
-    monkeypatch.setattr(
-        merge_module, "apply_edits", lambda *a: answers.append(real(*a)) or answers[-1]
-    )
+    far = _leaves(theirs)[-1]  # theirs' leaf of key 1,999
+    assert far not in _leaves(base)
+    decoded: list[bytes] = []
+    real = nodes.decode_leaves
+    monkeypatch.setattr(nodes, "decode_leaves", lambda a, t: decoded.extend(a) or real(a, t))
     result = merge(base, ours, theirs)
-    assert answers == [None]  # the swap was refused, then the rows were written
+    assert far not in decoded  # taken whole, never read
+    assert far in _leaves(result.tree)
+    assert result.stats.leaves_taken >= 1
     expected, _ = model_merge(base_rows, ours_rows, theirs_rows, "cell")
     assert contents(result.tree) == expected
     assert result.tree.root == build(tiny_nodes(), expected).root
-    assert result.stats.leaves_taken >= 1
+
+
+LABELS = st.sampled_from(["a", "bb", "ccc", "dddddd", None])
+
+
+@st.composite
+def sized_edits(draw):
+    """Sparse edits on both sides of a base of many leaves that change cells' sizes,
+    insert and delete: theirs' far ranges are swapped in while the batch elsewhere
+    cannot be written in place."""
+    ids = draw(st.lists(st.integers(0, 3_000), min_size=250, max_size=500, unique=True))
+    base = {i: (draw(LABELS), i, float(i)) for i in ids}
+    pool = sorted(base)
+
+    def side() -> dict[int, tuple]:
+        out = dict(base)
+        for k in draw(st.lists(st.sampled_from(pool), max_size=12)):
+            kind = draw(st.sampled_from(["label", "label", "delete", "insert"]))
+            if kind == "delete":
+                out.pop(k, None)
+            elif kind == "insert":
+                out[k * 2 + 5_001] = (draw(LABELS), 0, 0.0)
+            elif k in out:
+                out[k] = (draw(LABELS), *out[k][1:])
+        return out
+
+    return base, side(), side()
+
+
+@settings(max_examples=40, deadline=None)
+@given(sized_edits())
+def test_swaps_beside_resized_rows_match_the_model(case):
+    base, ours, theirs = case
+    nodes = tiny_nodes()
+    base_tree = build(nodes, base)
+    ours_tree, theirs_tree = edit_to(base_tree, base, ours), edit_to(base_tree, base, theirs)
+    expected, expected_conflicts = model_merge(base, ours, theirs, "cell")
+    result = merge(base_tree, ours_tree, theirs_tree)
+    assert contents(result.tree) == expected
+    assert {id_of(k) for k in result.conflicts.keys.to_pylist()} == expected_conflicts
+    assert result.tree.root == build(tiny_nodes(), expected).root
+    result.tree.check()

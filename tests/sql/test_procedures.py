@@ -302,3 +302,43 @@ def test_conflicts_resolve_combine_and_dot(conflicted):
     assert call(cur, "CALL dolt_conflicts_resolve('--ours', '.')") == (["status"], [(0,)])
     assert rows(cur, "SELECT a FROM t WHERE id = 1") == [(10,)]
     assert rows(cur, "SELECT count(*) FROM dolt_conflicts") == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "args, kind",
+    [
+        ("'dev'", "merge commit"),
+        ("'dev', '--no-commit'", "working set"),
+        ("'dev', '--squash'", "working set"),
+        ("'ff'", "fast-forward"),
+        ("'ff', '--no-commit'", "fast-forward"),
+        ("'main'", "up to date"),
+    ],
+)
+def test_merge_writes_the_store_once_and_another_connection_sees_it(
+    repo, path, monkeypatch, args, kind
+):
+    """dolt_merge writes its outcome in one store transaction (none when there is nothing
+    to merge), not once in the merge and again in the procedure."""
+    from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
+
+    con, cur = repo
+    _diverged(cur)
+    cur.execute("CALL dolt_checkout('-b', 'ff')")
+    cur.execute("INSERT INTO t VALUES (6, 6, 6)")
+    cur.execute("CALL dolt_commit('-am', 'ff work')")
+    cur.execute("CALL dolt_checkout('main')")
+    before = rows(cur, "SELECT count(*) FROM t")
+    writes = []
+    real = LmdbChunkStore.commit
+    monkeypatch.setattr(
+        LmdbChunkStore, "commit", lambda s, *a, **k: writes.append(1) or real(s, *a, **k)
+    )
+    (outcome,) = call(cur, f"CALL dolt_merge({args})")[1]
+    assert outcome[1] == (kind == "fast-forward")
+    assert len(writes) == (0 if kind == "up to date" else 1)
+    other = arbordb.connect(path)
+    seen = rows(other.cursor(), "SELECT count(*) FROM t")
+    other.close()
+    assert seen == rows(cur, "SELECT count(*) FROM t")
+    assert (seen == before) == (kind == "up to date")
