@@ -45,6 +45,7 @@ Dolt's 0/1 flag (conflicts or constraint violations left to resolve).
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -183,14 +184,29 @@ def _date(procedure: str, text: str | None) -> datetime | None:
         ) from None
 
 
+# Result rows are built from buffers: ``pa.array`` of Python values imports pandas (pyarrow
+# asks whether the values are a pandas object), which costs a first CALL in a new process
+# far more than the verb itself.
+
+
+def _int64(value: int) -> pa.Array:
+    """A one-value int64 array, built without ``pa.array`` (see above)."""
+    return pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(struct.pack("<q", value))])
+
+
+def _text(value: str) -> pa.Array:
+    """A one-value string array, built without ``pa.array`` (see above)."""
+    data = value.encode("utf-8")
+    offsets = pa.py_buffer(struct.pack("<ii", 0, len(data)))
+    return pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)])
+
+
 def _status(code: int = 0) -> pa.Table:
-    return pa.table({"status": pa.array([code], pa.int64())})
+    return pa.Table.from_arrays([_int64(code)], names=["status"])
 
 
 def _status_message(message: str, code: int = 0) -> pa.Table:
-    return pa.table(
-        {"status": pa.array([code], pa.int64()), "message": pa.array([message], pa.string())}
-    )
+    return pa.Table.from_arrays([_int64(code), _text(message)], names=["status", "message"])
 
 
 def _persist(session: ProcedureContext) -> None:
