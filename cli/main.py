@@ -59,7 +59,7 @@ def cli(ctx: click.Context, directory: Path) -> None:
     holding a .arbor directory), like git and dolt.
     """
     if ctx.obj is None:  # the shell and the demo pass their own (see cli/client.py)
-        from .client import Invocation  # the SQL layer loads with the first command
+        from .invocation import Invocation  # light: a command loads the layer it needs
 
         ctx.obj = Invocation(directory)
 
