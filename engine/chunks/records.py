@@ -94,6 +94,14 @@ from .compression import compress_many, decompress_many
 # ``delta`` (and with it numpy) is imported by the functions that make or apply deltas:
 # reading commits and refs (``arbor branch``) never needs it.
 
+
+def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
+    """``delta.encode_deltas`` (imported on first use, see above)."""
+    from .delta import encode_deltas as encode
+
+    return encode(pairs)
+
+
 KIND_RAW = 0  # body = chunk bytes
 KIND_ZSTD = 1  # body = the chunk's level byte, then a zstd frame of the chunk (compression.py)
 KIND_DELTA = 2  # depth, base address, then a delta body (delta.py)
@@ -432,7 +440,7 @@ def plan_records(
                 plan[address] = (base, depth + 1)
             elif root is not None and root not in doomed:  # invariant (3): restart at the root
                 plan[address] = (root, 1)
-    from .delta import encode_deltas, small_enough
+    from .delta import small_enough
 
     made = made or {}
     bodies: dict[bytes, bytes | None] = {}
