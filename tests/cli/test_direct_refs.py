@@ -113,3 +113,29 @@ def test_checkout_with_changes_to_carry_goes_through_sql(labels: Path):
     rows = ok(arbor(labels, "sql", "-r", "csv", "-q", "SELECT label FROM labels WHERE id = 1"))
     assert "owl" in rows  # the change came along (dolt_checkout --move)
     assert ok(arbor(labels, "status")).count("labels") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("branch", "feature"), 1),
+        (("tag", "v1"), 1),
+        (("checkout", "topic"), 1),  # the checked-out branch is a ref (default branch)
+        (("branch",), 0),
+        (("branch", "main"), 0),  # refused: nothing written
+    ],
+)
+def test_one_write_transaction_per_ref_command(labels: Path, monkeypatch, args, expected):
+    from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
+
+    ok(arbor(labels, "branch", "topic"))
+    begun: list[int] = []
+    real = LmdbChunkStore._write
+
+    def counting(self, fn, size=0, buffers=False):
+        begun.append(1)
+        return real(self, fn, size, buffers)
+
+    monkeypatch.setattr(LmdbChunkStore, "_write", counting)
+    arbor(labels, *args)
+    assert len(begun) == expected
