@@ -1,5 +1,5 @@
 """The ref verbs straight to the engine: ``arbor branch``, ``tag`` and ``checkout`` when
-they only create, delete, list or switch refs.
+they only create, delete, list or switch refs, and ``arbor status`` of a clean branch.
 
 These commands run in a new process each time, and the SQL layer (DuckDB, sqlglot,
 pyarrow, pandas) takes seconds to load on a busy machine while the verb itself is
@@ -27,6 +27,7 @@ uncommitted changes to carry, the REPL's shared session) goes through SQL.
                                   changes (its working set is its HEAD's root, no
                                   merge): nothing to carry, so the switch is
                                   set_default_branch(BRANCH), as ``check_out`` does
+    arbor status                  when it has none either: "nothing to commit"
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from arbordb.cli.commands import branch as branch_module
+from arbordb.cli.commands import status as status_module
 from tests.cli.helpers import arbor, ok
 
 HEAVY = ("duckdb", "sqlglot", "pyarrow", "pandas", "arbordb.sql")
@@ -40,6 +41,7 @@ print(code, sorted({{m.split(".")[0] if not m.startswith("arbordb") else m for m
         ("tag",),
         ("tag", "-d", "v0"),
         ("checkout", "topic"),
+        ("status",),  # clean: the engine answers
         ("branch", "main"),  # a refusal: the engine's message, no SQL layer either
     ],
 )
@@ -60,6 +62,7 @@ def _no_direct(repo):
 
 
 SCRIPT = [
+    ("status",),
     ("branch", "feature"),
     ("branch", "feature"),  # already exists
     ("branch", "-f", "feature", "HEAD"),
@@ -93,6 +96,7 @@ SCRIPT = [
     ("checkout", "main"),
     ("branch", "-D", "feature"),
     ("branch", "-v"),
+    ("status",),
 ]
 
 
@@ -101,6 +105,7 @@ def test_direct_and_sql_paths_print_the_same(labels: Path, monkeypatch):
     shutil.copytree(labels, copy)
     direct_runs = [arbor(labels, *args) for args in SCRIPT]
     monkeypatch.setattr(branch_module, "direct", _no_direct)
+    monkeypatch.setattr(status_module, "direct", _no_direct)
     sql_runs = [arbor(copy, *args) for args in SCRIPT]
     for args, ours, theirs in zip(SCRIPT, direct_runs, sql_runs, strict=True):
         assert (ours.code, ours.out, ours.err) == (theirs.code, theirs.out, theirs.err), args
@@ -112,7 +117,16 @@ def test_checkout_with_changes_to_carry_goes_through_sql(labels: Path):
     assert ok(arbor(labels, "checkout", "feature")) == "Switched to branch 'feature'\n"
     rows = ok(arbor(labels, "sql", "-r", "csv", "-q", "SELECT label FROM labels WHERE id = 1"))
     assert "owl" in rows  # the change came along (dolt_checkout --move)
-    assert ok(arbor(labels, "status")).count("labels") == 1
+    assert ok(arbor(labels, "status")).count("labels") == 1  # a dirty status: through SQL
+
+
+def test_status_with_changes_is_the_sql_status(labels: Path, monkeypatch):
+    ok(arbor(labels, "sql", "-q", "UPDATE labels SET label = 'owl' WHERE id = 1"))
+    ok(arbor(labels, "sql", "-q", "CREATE TABLE extra (id INT PRIMARY KEY)"))
+    ours = ok(arbor(labels, "status"))
+    monkeypatch.setattr(status_module, "direct", _no_direct)
+    assert ours == ok(arbor(labels, "status"))
+    assert "modified:       labels" in ours and "new table:      extra" in ours
 
 
 @pytest.mark.parametrize(
