@@ -5,6 +5,7 @@ Usage::
 
     python -m bench.surfaces [--rows 1000000] [--runs 5] [--single 300] [--lookups 2000]
                              [--results bench/RESULTS.md | --no-results] [--workdir DIR]
+                             [--only refs,tables,cold,cli]
 
 An ArborDB repository (``arbordb.connect``) and a doltlite database (``bench.peers``)
 get the same two tables, ``--rows`` rows each (``id BIGINT PRIMARY KEY, label VARCHAR,
@@ -33,6 +34,9 @@ figures interleave the two statement by statement (``common.time_interleaved``):
                                    child opens the store untimed)
     arbor branch / tag /           the whole command: a new process      python -c: import
       checkout / merge (CLI)                                             doltlite, connect, call
+    arbor log -n 5 / status /      the same                              python -c: dolt_log
+      commit --allow-empty                                               LIMIT 5 / dolt_status /
+                                                                         dolt_commit
 
 Each merge merges a new branch (setup, untimed: through SQL, 1,000 changes committed
 on the branch and 1,000 others on main) and must be a clean three-way merge changing
@@ -61,7 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +100,10 @@ EDIT = 1_000
 SINGLE_WARMUP = 20
 LOOKUP_WARMUP = 100
 TABLES = {"equal": "t", "varying": "tv"}  # label kind -> table name
+
+# the figures, in groups ``--only`` can pick: the ref procedures; point selects, updates and
+# merges of both tables; first calls in new processes; whole ``arbor`` commands
+PARTS = ("refs", "tables", "cold", "cli")
 
 TARGET_RATIO = 1.0
 TARGET_SINGLE = 0.001
@@ -520,7 +528,17 @@ def bench_cold(s: Stores, rows: int, edit: int, runs: int, report: Report) -> No
 _DOLTLITE_ONE_SHOT = (
     "import sys, doltlite, sqlite3\n"
     "con = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-    "print(con.execute(f'SELECT dolt_{sys.argv[2]}(?)', (sys.argv[3],)).fetchall())\n"
+    "print(con.execute(sys.argv[2], sys.argv[3:]).fetchall())\n"
+)
+# whole commands that read history or commit: arbor's arguments, doltlite's statement
+_CLI_READS = (
+    ("arbor log -n 5", ["log", "-n", "5"], "SELECT * FROM dolt_log LIMIT 5"),
+    ("arbor status", ["status"], "SELECT * FROM dolt_status"),
+    (
+        "arbor commit --allow-empty",
+        ["commit", "--allow-empty", "-m", "cli"],
+        "SELECT dolt_commit('--allow-empty', '-m', 'cli')",
+    ),
 )
 
 
@@ -554,7 +572,10 @@ def bench_cli(s: Stores, rows: int, edit: int, runs: int, report: Report) -> Non
             ours.seconds.append(_command_seconds([arbor, verb, name], s.arbor_path))
             theirs.seconds.append(
                 _command_seconds(
-                    [sys.executable, "-c", _DOLTLITE_ONE_SHOT, str(s.dl.path), verb, name],
+                    [
+                        *(sys.executable, "-c", _DOLTLITE_ONE_SHOT, str(s.dl.path)),
+                        *(f"SELECT dolt_{verb}(?)", name),
+                    ],
                     s.root,
                 )
             )
@@ -564,7 +585,19 @@ def bench_cli(s: Stores, rows: int, edit: int, runs: int, report: Report) -> Non
             metric(f"arbor {verb} (whole command)", ours, f"{DOLTLITE}, python -c", theirs)
         )
     s.con.rollback()
-    check_merged(s, "equal", edit)
+    check_merged(s, "equal", edit)  # before the commits below move HEAD
+    for label, args, statement in _CLI_READS:
+        ours, theirs = Runs(), Runs()
+        for _ in range(runs):
+            ours.seconds.append(_command_seconds([arbor, *args], s.arbor_path))
+            theirs.seconds.append(
+                _command_seconds(
+                    [sys.executable, "-c", _DOLTLITE_ONE_SHOT, str(s.dl.path), statement], s.root
+                )
+            )
+        report.metrics.append(
+            metric(f"{label} (whole command)", ours, f"{DOLTLITE}, python -c", theirs)
+        )
 
 
 # --- driver -------------------------------------------------------------------------
@@ -596,8 +629,10 @@ def run(
     lookups: int = 2_000,
     results_path: Path | None = RESULTS_PATH,
     workdir: Path | None = None,
+    parts: Sequence[str] = PARTS,
 ) -> tuple[dict[str, Any], list[Metric]]:
-    """Run every figure; write the results section unless ``results_path`` is None."""
+    """Run the figures of ``parts`` (default: every one); write the results section
+    (``surfaces``, or ``surfaces-<parts>`` for a subset) unless ``results_path`` is None."""
     info = machine()
     info["doltlite"] = peers.DOLTLITE_VERSION
     edit = min(EDIT, max(1, rows // 20))
@@ -605,14 +640,17 @@ def run(
     stores = open_stores(rows, workdir)
     try:
         info["doltlite_engine"] = stores.dl.engine_version
-        bench_refs(stores, runs, report)
-        for kind in TABLES:
+        if "refs" in parts:
+            bench_refs(stores, runs, report)
+        for kind in TABLES if "tables" in parts else ():
             bench_lookups(stores, kind, rows, lookups, report)
             bench_single(stores, kind, rows, single, report)
             bench_updates(stores, kind, rows, edit, runs, report)
             bench_merge(stores, kind, rows, edit, runs, report)
-        bench_cold(stores, rows, edit, runs, report)
-        bench_cli(stores, rows, edit, runs, report)
+        if "cold" in parts:
+            bench_cold(stores, rows, edit, runs, report)
+        if "cli" in parts:
+            bench_cli(stores, rows, edit, runs, report)
     finally:
         stores.close()
     info["load_avg_1m_end"] = load_average()
@@ -627,15 +665,20 @@ def run(
         "notes": report.notes,
     }
     if results_path is not None:
-        write_section(results_path, "surfaces", results_markdown(info, report, rows, runs))
+        name = "surfaces" if tuple(parts) == PARTS else "-".join(("surfaces", *parts))
+        write_section(results_path, name, results_markdown(info, report, rows, runs, parts))
     return payload, report.metrics
 
 
-def results_markdown(info: dict[str, Any], report: Report, rows: int, runs: int) -> str:
+def results_markdown(
+    info: dict[str, Any], report: Report, rows: int, runs: int, parts: Sequence[str] = PARTS
+) -> str:
     notes = [f"- {n}" for n in report.notes] or ["- every target met"]
+    only = "" if tuple(parts) == PARTS else f" --only {','.join(parts)}"
+    name = "surfaces" if not only else "-".join(("surfaces", *parts))
     return "\n".join(
         [
-            f"## surfaces: `python -m bench.surfaces --rows {rows} --runs {runs}`",
+            f"## {name}: `python -m bench.surfaces --rows {rows} --runs {runs}{only}`",
             "",
             f"Machine: {machine_line(info)}; doltlite {info['doltlite']} "
             f"(engine {info.get('doltlite_engine', '?')}).",
@@ -660,8 +703,32 @@ def main(argv: list[str] | None = None) -> None:
     parser: argparse.ArgumentParser = workload_parser("surfaces", __doc__, runs=5)
     parser.add_argument("--single", type=int, default=300, help="single-row UPDATEs timed")
     parser.add_argument("--lookups", type=int, default=2_000, help="point SELECTs timed")
+    parser.add_argument(
+        "--only",
+        type=_parts,
+        default=PARTS,
+        help=f"comma-separated parts to run (default: all of {','.join(PARTS)})",
+    )
     args = parser.parse_args(argv)
-    emit(*run(args.rows, args.runs, args.single, args.lookups, results_path(args), args.workdir))
+    emit(
+        *run(
+            args.rows,
+            args.runs,
+            args.single,
+            args.lookups,
+            results_path(args),
+            args.workdir,
+            args.only,
+        )
+    )
+
+
+def _parts(text: str) -> tuple[str, ...]:
+    chosen = tuple(p for p in PARTS if p in text.split(","))
+    unknown = set(text.split(",")) - set(PARTS)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"parts are {', '.join(PARTS)}; got {text!r}")
+    return chosen
 
 
 if __name__ == "__main__":

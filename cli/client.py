@@ -18,37 +18,28 @@ the nearest parent directory holding a ``.arbor`` directory (as git looks upward
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import click
 import pyarrow as pa
 
 import arbordb
 from arbordb.engine.db import REPO_DIR
 from arbordb.sql.parse.dialect import quote_identifier
 
-from .errors import CliError
+from .invocation import Invocation, NotARepository, find_repository, invocation_of
 from .render import sql_literal
 
-
-class NotARepository(CliError):
-    """No ``.arbor`` directory here or above; the message says how to make one."""
-
-
-def find_repository(start: Path) -> Path:
-    """The nearest directory at or above ``start`` that holds a repository."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        if (directory / REPO_DIR).is_dir():
-            return directory
-    raise NotARepository(
-        f"{str(start)!r} is not inside an ArborDB repository "
-        "(run `arbor init` to create one here, or pass -C PATH)"
-    )
+__all__ = [
+    "IMPORTED",
+    "REPO_DIR",
+    "Client",
+    "Invocation",
+    "NotARepository",
+    "find_repository",
+    "invocation_of",
+]
 
 
 IMPORTED = "__arbor_imported"  # the relation name ``insert_arrow`` gives its rows
@@ -181,31 +172,3 @@ class Client:
 
     def tags(self) -> list[str]:
         return self.query("SELECT tag_name FROM dolt_tags ORDER BY tag_name").column(0).to_pylist()
-
-
-@dataclass
-class Invocation:
-    """What every command receives (click's ``ctx.obj``): where to find the repository,
-    or, inside the REPL, the session's own client to reuse."""
-
-    directory: Path
-    shared: Client | None = None
-
-    @contextmanager
-    def client(self) -> Iterator[Client]:
-        """The repository's client for one command (closed afterwards unless shared)."""
-        if self.shared is not None:
-            yield self.shared
-            return
-        client = Client(find_repository(self.directory))
-        try:
-            yield client
-        finally:
-            client.close()
-
-
-def invocation_of(ctx: click.Context) -> Invocation:
-    """The command's ``Invocation`` (``cli/main.py`` gives every command one)."""
-    invocation = ctx.find_object(Invocation)
-    assert invocation is not None, "cli/main.py puts an Invocation in every context"
-    return invocation

@@ -2,7 +2,9 @@
 
 Every command lives in ``cli/commands/`` as a thin click function that opens the
 repository through ``cli/client.py`` and runs SQL (``CALL dolt_<verb>(...)``,
-``dolt_*`` system tables). This module only builds the group (``lazy_group.py``:
+``dolt_*`` system tables); ``arbor branch``, ``tag``, ``checkout`` and ``status`` call
+the engine's verbs directly where they only move or list refs (``cli/direct.py``), so
+that they start in a fraction of the time. This module only builds the group (``lazy_group.py``:
 a command's module is imported when it runs), its global options (``-C PATH``) and
 :func:`main`, which shows every failure as one line on stderr (the mapping is
 ``cli/explain.py``'s ``explain``):
@@ -59,7 +61,7 @@ def cli(ctx: click.Context, directory: Path) -> None:
     holding a .arbor directory), like git and dolt.
     """
     if ctx.obj is None:  # the shell and the demo pass their own (see cli/client.py)
-        from .client import Invocation  # the SQL layer loads with the first command
+        from .invocation import Invocation  # light: a command loads the layer it needs
 
         ctx.obj = Invocation(directory)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .chunks.buffered import BufferedChunkStore
 from .chunks.lmdb_store import LmdbChunkStore
@@ -58,16 +59,20 @@ from .history import (
     make_commit,
     merge_base,
     now_timestamp,
+    resolve_revision,
     tag_ref,
     working_set_ref,
 )
 from .history.reflog import ReflogEntry, expire_updates, logged, read_reflog
 from .history.revision import RevisionKind
-from .root import RootValue
-from .table import Table
-from .tree import NodeStore
-from .versioning.reach import chunk_children, mark
-from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .tree import NodeStore
+    from .workspace import Workspace
+
+# The table, tree and workspace layers (and with them pyarrow) are imported by the
+# methods that use them: a command that only moves refs or reads commits (``arbor
+# branch``, ``arbor tag``) opens a ``Database`` without loading them.
 
 REPO_DIR = ".arbor"
 INIT_MESSAGE = "Initialize data repository"
@@ -85,10 +90,19 @@ class Database:
 
     def __init__(self, store: ChunkStore, nodes: NodeStore | None = None) -> None:
         self.store = store
-        self.nodes = nodes or NodeStore(store)
+        self._nodes = nodes
         self.refs = Refs(store)
         self.loader = CommitLoader(store)
         self.config = Config(store)
+
+    @property
+    def nodes(self) -> NodeStore:
+        """The node store tables are read through (made on first use: see the imports)."""
+        if self._nodes is None:
+            from .tree import NodeStore
+
+            self._nodes = NodeStore(self.store)
+        return self._nodes
 
     # --- opening ---------------------------------------------------------------
 
@@ -141,6 +155,8 @@ class Database:
         """One commit "Initialize data repository" on ``branch`` (an empty root)."""
         if self.refs.branches():
             raise AlreadyExists("the repository is already initialised")
+        from .root import RootValue
+
         buffer = BufferedChunkStore(self.store)
         root = RootValue()
         buffer.put(root.encode())
@@ -158,6 +174,8 @@ class Database:
     # --- reading ---------------------------------------------------------------
 
     def workspace(self, branch: str | None = None) -> Workspace:
+        from .workspace import Workspace
+
         return Workspace(self.store, self.nodes, self.loader, branch or self.default_branch())
 
     def default_branch(self) -> str:
@@ -193,6 +211,17 @@ class Database:
             return (ws.working if rev.kind == RevisionKind.WORKING else ws.staged).address
         return rev.commit
 
+    def resolve_commit(self, text: str, branch: str | None = None) -> bytes:
+        """The commit ``text`` names on ``branch`` (default: the default branch), as
+        ``Workspace.resolve_commit`` resolves it on a fresh workspace of that branch (the
+        same revisions, errors and messages) without reading its working set."""
+        name = branch or self.default_branch()
+        head = self.refs.branch_head(name)  # BranchNotFound, as opening a workspace raises
+        rev = resolve_revision(self.loader, text, current_branch=name, head=head)
+        if rev.kind in (RevisionKind.WORKING, RevisionKind.STAGED):
+            raise InvalidInput(f"{text!r} is not a commit (use a branch, tag or commit hash)")
+        return rev.commit
+
     def commit(self, address: bytes) -> Commit:
         return self.loader.load(address)
 
@@ -204,12 +233,13 @@ class Database:
         first_parent: bool = False,
         limit: int | None = None,
     ) -> list[LogEntry]:
-        ws = self.workspace(branch)
-        return log(self.loader, ws.resolve_commit(revision), first_parent=first_parent, limit=limit)
+        start = self.resolve_commit(revision, branch)
+        return log(self.loader, start, first_parent=first_parent, limit=limit)
 
     def merge_base(self, a: str, b: str, branch: str | None = None) -> bytes | None:
-        ws = self.workspace(branch)
-        return merge_base(self.loader, ws.resolve_commit(a), ws.resolve_commit(b))
+        return merge_base(
+            self.loader, self.resolve_commit(a, branch), self.resolve_commit(b, branch)
+        )
 
     # --- branches and tags -----------------------------------------------------------
 
@@ -227,8 +257,10 @@ class Database:
         With ``workspace`` (the session's, on another branch), its working set is
         persisted in the same write (``dolt_checkout -b``): both land, or neither."""
         check_branch_name(name)
-        resolver = workspace if workspace is not None else self.workspace(branch)
-        head = resolver.resolve_commit(start)
+        if workspace is not None:
+            head = workspace.resolve_commit(start)
+        else:
+            head = self.resolve_commit(start, branch)
         current = self.store.get_ref(branch_ref(name))
         if current is not None and not force:
             raise AlreadyExists(f"branch {name!r} already exists (use -f to move it)")
@@ -334,7 +366,7 @@ class Database:
         check_tag_name(name)
         if self.store.get_ref(tag_ref(name)) is not None:
             raise AlreadyExists(f"tag {name!r} already exists (delete it first with -d)")
-        target = self.workspace(branch).resolve_commit(revision)
+        target = self.resolve_commit(revision, branch)
         who, email = author or self.config.author()
         tag = Tag(
             target=target,
@@ -368,9 +400,13 @@ class Database:
 
     def reachable(self) -> set[bytes]:
         """Every chunk address reachable from any ref (commits, roots, tables, nodes)."""
+        from .versioning.reach import mark
+
         return mark(self.store.list_refs().values(), self.store.get_many)
 
     def _children(self, address: bytes) -> list[bytes]:
+        from .versioning.reach import chunk_children
+
         return chunk_children(address, self.store.get(address))
 
     def gc(self) -> dict[str, int]:
@@ -378,6 +414,8 @@ class Database:
         beside writers and readers in other processes (store invariant (5)); reflog
         entries of deleted refs, and beyond the newest ``REFLOG_KEEP`` of each ref, are
         dropped first (history/reflog.py). Returns ``kept``, ``deleted`` and ``freed_bytes``."""
+        from .versioning.reach import mark
+
         expired = expire_updates(self.store)
         if expired:  # a lost race (another gc expired them) changes nothing: go on
             self.store.commit({}, expired)
@@ -392,6 +430,8 @@ class Database:
 
         Returns problems.
         """
+        from .table import Table
+
         problems: list[str] = []
         seen: set[bytes] = set()
         work = list(self.store.list_refs().items())

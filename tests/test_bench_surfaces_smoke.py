@@ -31,6 +31,9 @@ FIGURES = [
     "CALL dolt_merge, cold (first call in a new process)",
     "arbor checkout (whole command)",
     "arbor merge (whole command)",
+    "arbor log -n 5 (whole command)",
+    "arbor status (whole command)",
+    "arbor commit --allow-empty (whole command)",
 ]
 
 

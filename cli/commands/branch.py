@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ..client import Invocation
+from ..direct import Direct, direct
 from ..errors import UsageError
-from ..render import aligned
+from ..invocation import Invocation
 from .common import example, out, pass_invocation
 
 
@@ -58,6 +58,12 @@ def branch(
         raise UsageError(f"{' and '.join(actions)} contradict each other (pass one of them)")
     if show_current and (names or flags or remotes or all_):
         raise UsageError("--show-current takes no other flags or names")
+    if not move and not remotes and not all_:
+        with direct(invocation) as engine:
+            if engine is not None and _branch_direct(
+                engine, names, delete, force_delete, copy, force, verbose, show_current
+            ):
+                return
     with invocation.client() as client:
         if show_current:
             out(f"{client.branch}\n")
@@ -77,6 +83,40 @@ def branch(
         subject = (row["latest_commit_message"] or "").split("\n", 1)[0]
         extra = f" {row['hash'][:8]} {subject}" if verbose else ""
         out(f"{mark} {row['name']}{extra}\n")
+
+
+def _branch_direct(
+    engine: Direct,
+    names: tuple[str, ...],
+    delete: bool,
+    force_delete: bool,
+    copy: bool,
+    force: bool,
+    verbose: bool,
+    show_current: bool,
+) -> bool:
+    """``arbor branch`` straight to the engine where ``cli/direct.py`` allows; False
+    leaves the command to SQL."""
+    if show_current:
+        out(f"{engine.current}\n")
+    elif not names:
+        if delete or force_delete or copy or force:
+            return False  # SQL's path names the missing argument
+        for name, address, message in engine.branches():
+            mark = "*" if name == engine.current else " "
+            extra = f" {address[:8]} {(message or '').split(chr(10), 1)[0]}" if verbose else ""
+            out(f"{mark} {name}{extra}\n")
+    elif delete or force_delete:
+        engine.delete_branches(names, force=force or force_delete)
+    elif copy:
+        if len(names) != 2:
+            return False
+        engine.copy_branch(*names, force=force)
+    else:
+        if len(names) > 2:
+            return False
+        engine.create_branch(names[0], names[1] if len(names) == 2 else None, force=force)
+    return True
 
 
 @click.command(
@@ -126,6 +166,13 @@ def checkout(
         raise UsageError("name a branch to switch to, a table to restore, or -b NEW")
     args = ["-b", new_branch] if new_branch else (["-B", reset_branch] if reset_branch else [])
     args += ["-f"] * force
+    if not args and len(targets) == 1:
+        with direct(invocation) as engine:
+            if engine is not None and engine.is_branch(targets[0]):
+                if targets[0] == engine.current or engine.clean():
+                    engine.switch(targets[0])  # nothing to carry: the switch is the ref write
+                    out(f"Switched to branch '{targets[0]}'\n")
+                    return
     with invocation.client() as client:
         before = client.branch
         switching = args or (len(targets) == 1 and targets[0] in client.branches())
@@ -169,6 +216,10 @@ def tag(
     Without arguments, list tags. NAME [REVISION] tags REVISION (default HEAD), e.g.
     the version a model was trained on; -d deletes.
     """
+    if check is None and (delete or len(args) <= 2) and not (verbose and not args):
+        with direct(invocation) as engine:
+            if engine is not None and _tag_direct(engine, message, delete, args):
+                return
     with invocation.client() as client:
         if args:
             flags = ["-d"] * delete + (["-m", message] if message else [])
@@ -179,9 +230,27 @@ def tag(
             raise UsageError("name the tag, e.g. arbor tag -d v1")
         tags = client.query("SELECT tag_name, tag_hash, message FROM dolt_tags ORDER BY tag_name")
     if verbose:
+        from ..render import aligned  # pyarrow: only the listing that renders a table
+
         out(aligned(tags))
     else:
         out("".join(f"{name}\n" for name in tags.column("tag_name").to_pylist()))
+
+
+def _tag_direct(engine: Direct, message: str | None, delete: bool, args: tuple[str, ...]) -> bool:
+    """``arbor tag`` straight to the engine where ``cli/direct.py`` allows; False leaves
+    the command to SQL."""
+    if delete:
+        if not args:
+            return False
+        engine.delete_tags(args)
+    elif args:
+        engine.create_tag(args[0], args[1] if len(args) == 2 else None, message)
+    elif message:
+        return False
+    else:
+        out("".join(f"{name}\n" for name in engine.tag_names()))
+    return True
 
 
 COMMANDS = (branch, checkout, tag)

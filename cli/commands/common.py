@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from ..client import Invocation
-from ..render import use_color
+from ..invocation import Invocation
 
 pass_invocation = click.make_pass_decorator(Invocation)
 
@@ -23,4 +22,6 @@ def out(text: str) -> None:
 
 
 def color() -> bool:
+    from ..render import use_color  # pyarrow: loaded only by the commands that render tables
+
     return use_color(sys.stdout)

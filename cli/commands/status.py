@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from ..client import Client, Invocation
+from ..direct import direct
+from ..invocation import Invocation
 from .common import example, out, pass_invocation
+
+if TYPE_CHECKING:
+    from ..client import Client
 
 _LABELS = {"new table": "new table:", "modified": "modified:", "deleted": "deleted:"}
 
@@ -65,6 +71,10 @@ def status(invocation: Invocation) -> None:
     Lists staged changes, unstaged changes, new tables, and the conflicts of a merge
     in progress.
     """
+    with direct(invocation) as engine:
+        if engine is not None and engine.clean():  # no working set changes, no merge: no rows
+            out(f"On branch {engine.current}\nnothing to commit, working tree clean\n")
+            return
     with invocation.client() as client:
         out(status_text(client))
 

@@ -49,8 +49,7 @@ from __future__ import annotations
 import struct
 import threading
 from collections.abc import Iterator, Mapping
-
-import numpy as np
+from itertools import accumulate
 
 from ..errors import StorageError
 from ..hash import ADDRESS_LEN
@@ -73,16 +72,18 @@ def sequence_key(seq: int) -> bytes:
 def encode_batch(records: Mapping[bytes, bytes]) -> bytes:
     """One batch holding ``records`` (address -> record), in the module's format."""
     n = len(records)
-    lengths = np.fromiter(map(len, records.values()), np.int64, n)
     first = 4 + 24 * n + 4
-    offsets = np.concatenate([[0], np.cumsum(lengths)]) + first  # < 2**32: BATCH_MAX_BYTES
+    offsets = accumulate(map(len, records.values()), initial=first)  # < 2**32: BATCH_MAX_BYTES
     return b"".join(
-        [_COUNT.pack(n), *records.keys(), offsets.astype("<u4").tobytes(), *records.values()]
+        [_COUNT.pack(n), *records.keys(), struct.pack(f"<{n + 1}I", *offsets), *records.values()]
     )
 
 
-def parse_batch(batch: bytes | memoryview) -> tuple[list[bytes], np.ndarray]:
+def parse_batch(batch: bytes | memoryview) -> tuple[list[bytes], list[int]]:
     """The addresses of one batch and its n + 1 record offsets.
+
+    (Plain ``struct``, no numpy: a command that reads a few commits, ``arbor branch``,
+    would otherwise load numpy for this alone.)
 
     Raises:
         StorageError: the batch is shorter than its header says.
@@ -96,8 +97,8 @@ def parse_batch(batch: bytes | memoryview) -> tuple[list[bytes], np.ndarray]:
         raise StorageError(f"a chunk journal batch of {len(view)} bytes is cut inside its header")
     raw = view[4 : 4 + ADDRESS_LEN * n].tobytes()
     addresses = [raw[i : i + ADDRESS_LEN] for i in range(0, len(raw), ADDRESS_LEN)]
-    offsets = np.frombuffer(view, "<u4", n + 1, 4 + ADDRESS_LEN * n).astype(np.int64)
-    if offsets[0] != first or offsets[-1] != len(view) or (np.diff(offsets) < 0).any():
+    offsets = list(struct.unpack_from(f"<{n + 1}I", view, 4 + ADDRESS_LEN * n))
+    if offsets[0] != first or offsets[-1] != len(view) or offsets != sorted(offsets):
         raise StorageError("a chunk journal batch has offsets that do not tile its records")
     return addresses, offsets
 
@@ -143,7 +144,7 @@ class JournalIndex:
 
     def add(self, seq: int, batch: bytes | memoryview) -> None:
         addresses, offsets = parse_batch(batch)
-        starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
+        starts, ends = offsets[:-1], offsets[1:]
         with self._lock:
             if seq in self._by_seq:
                 return

@@ -46,9 +46,10 @@ def check_format_version(store: LmdbChunkStore) -> None:
             txn.put(META_FORMAT_VERSION, current, db=store._meta)
         return True, None
 
-    if not store.readonly:
-        store._write(write)  # a no-op when the version is already there
     found = store._read(lambda txn: txn.get(META_FORMAT_VERSION, db=store._meta), False)
+    if not store.readonly and (found is None or found in UPGRADABLE_VERSIONS):
+        store._write(write)  # only then: opening a current store begins no write transaction
+        found = store._read(lambda txn: txn.get(META_FORMAT_VERSION, db=store._meta), False)
     if found != current and not (store.readonly and found in UPGRADABLE_VERSIONS):
         version = int(found) if found and bytes(found).isdigit() else -1
         raise FormatVersionError(f"chunk store {store.path}", version, FORMAT_VERSION)

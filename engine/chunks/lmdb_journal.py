@@ -87,7 +87,7 @@ class JournalWrites:
             assert found is not None  # the key was just listed in this transaction
             raw = bytes(found)  # buffers die at the next write
             addresses, offsets = parse_batch(raw)
-            starts, ends = offsets[:-1].tolist(), offsets[1:].tolist()
+            starts, ends = offsets[:-1], offsets[1:]
             chunks.putmulti(
                 [(a, raw[s:e]) for a, s, e in zip(addresses, starts, ends, strict=True)],
                 overwrite=False,

@@ -90,7 +90,17 @@ from ..cache import LruCache
 from ..errors import CorruptChunk, MissingChunk, StorageError
 from ..hash import ADDRESS_LEN, checksum, format_address
 from .compression import compress_many, decompress_many
-from .delta import apply_delta_into, encode_deltas, small_enough
+
+# ``delta`` (and with it numpy) is imported by the functions that make or apply deltas:
+# reading commits and refs (``arbor branch``) never needs it.
+
+
+def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
+    """``delta.encode_deltas`` (imported on first use, see above)."""
+    from .delta import encode_deltas as encode
+
+    return encode(pairs)
+
 
 KIND_RAW = 0  # body = chunk bytes
 KIND_ZSTD = 1  # body = the chunk's level byte, then a zstd frame of the chunk (compression.py)
@@ -302,6 +312,8 @@ def _rebuild(
                 address, f"its delta depth {depth} is not above its base's {below}", 9
             )
         address = base
+    from .delta import apply_delta_into
+
     buffer = bytearray(known[address])
     for address in reversed(chain):
         digest, body = deltas[address]
@@ -428,6 +440,8 @@ def plan_records(
                 plan[address] = (base, depth + 1)
             elif root is not None and root not in doomed:  # invariant (3): restart at the root
                 plan[address] = (root, 1)
+    from .delta import small_enough
+
     made = made or {}
     bodies: dict[bytes, bytes | None] = {}
     pairs = []

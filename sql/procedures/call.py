@@ -7,9 +7,7 @@ from collections.abc import Callable, Sequence
 import pyarrow as pa
 
 from ..errors import ObjectNotFound, ProgrammingError
-from .remotes import PROCEDURES as remote_procedures
 from .verbs import PROCEDURES, ProcedureContext
-from .working import PROCEDURES as working_procedures
 
 __all__ = ["all_procedures", "call_procedure"]
 
@@ -28,12 +26,11 @@ def call_procedure(session: ProcedureContext, name: str, args: Sequence[object])
         OperationalError: the verb is refused in the repository's state (nothing to
             commit, a merge in progress, ...); nothing changed.
     """
-    procedures = all_procedures()
-    procedure = procedures.get(name.lower())
+    # the version verbs first: a first CALL of one does not load the other modules
+    procedure = PROCEDURES.get(name.lower()) or all_procedures().get(name.lower())
     if procedure is None:
-        raise ObjectNotFound(
-            f"procedure {name!r} not found (ArborDB has: {', '.join(sorted(procedures))})"
-        )
+        known = ", ".join(sorted(all_procedures()))
+        raise ObjectNotFound(f"procedure {name!r} not found (ArborDB has: {known})")
     texts = []
     for value in args:
         if value is None or isinstance(value, bytes | list | dict):
@@ -44,5 +41,9 @@ def call_procedure(session: ProcedureContext, name: str, args: Sequence[object])
 
 def all_procedures() -> dict[str, Callable[..., pa.Table]]:
     """Every procedure by name: the version verbs (verbs.py), the remote ones (remotes.py)
-    and those for uncommitted work (working.py: dolt_stash, dolt_clean)."""
+    and those for uncommitted work (working.py: dolt_stash, dolt_clean), the last two
+    imported here, when first needed."""
+    from .remotes import PROCEDURES as remote_procedures
+    from .working import PROCEDURES as working_procedures
+
     return {**PROCEDURES, **remote_procedures, **working_procedures}

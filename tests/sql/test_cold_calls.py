@@ -1,0 +1,60 @@
+"""The first CALL of a ref verb in a new process loads only what the verb needs: no
+pandas (pyarrow imports it for ``pa.array`` of Python values) and not the remote
+procedures' modules (issue 14, cold calls)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import arbordb
+
+CHILD = """
+import sys, arbordb
+con = arbordb.connect(sys.argv[1])
+cur = con.cursor()
+before = set(sys.modules)
+cur.execute(sys.argv[2])
+print(repr(cur.fetchall()))
+loaded = set(sys.modules) - before
+print(sorted(m for m in loaded if m.split(".")[0] == "pandas" or "procedures.remotes" in m
+             or "procedures.working" in m))
+"""
+
+
+@pytest.fixture
+def repo(tmp_path):
+    con = arbordb.connect(tmp_path, autocommit=True)
+    cur = con.cursor()
+    cur.execute("CREATE TABLE t (id INT PRIMARY KEY, a INT)")
+    cur.execute("CALL dolt_commit('-Am', 'base')")
+    cur.execute("CALL dolt_branch('other')")
+    con.close()
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("statement", "result"),
+    [
+        ("CALL dolt_branch('fresh')", "[(0,)]"),
+        ("CALL dolt_tag('v1')", "[(0,)]"),
+        ("CALL dolt_checkout('other')", "[(0, \"Switched to branch 'other'\")]"),
+    ],
+)
+def test_first_ref_call_loads_no_pandas(repo, statement, result):
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(repo), statement],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines() == [result, "[]"]
+
+
+def test_unknown_procedure_still_names_every_procedure(repo):
+    con = arbordb.connect(repo)
+    with pytest.raises(arbordb.Error, match=r"not found \(ArborDB has: .*dolt_clone.*dolt_stash"):
+        con.cursor().execute("CALL dolt_nope()")
+    con.close()
