@@ -34,14 +34,14 @@ merge. Tables without a primary key have no blame, as in Dolt.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from arbordb.engine.errors import InvalidInput, TableNotFound
-from arbordb.engine.history import Commit, ancestors
+from arbordb.engine.history import Commit, CommitLoader, LogEntry, ancestors, history
 from arbordb.engine.root import EMPTY_ROOT, RootValue
 from arbordb.engine.table import Schema, Table, decode_primary_keys, encode_primary_keys
 from arbordb.engine.versioning.diff import TableDelta, table_deltas
@@ -62,6 +62,7 @@ from .common import (
     hash_text,
     hashes,
     layout,
+    pinned_commits,
     require_table,
 )
 
@@ -97,12 +98,24 @@ def _head_steps(
     ws = ctx.workspace
     if _wanted(filters, to, WORKING) and _wanted(filters, at, hash_text(ws.head)):
         yield _commit_endpoint(ctx, ws.head), Endpoint(WORKING, ws.working, None, None)
-    for entry in ancestors(ws.loader, ws.head):
+    for entry in _head_commits(ws.loader, ws.head, pinned_commits(filters, to)):
         parent = entry.commit.parents[0] if entry.commit.parents else None
         if _wanted(filters, to, hash_text(entry.address)) and _wanted(
             filters, at, hash_text(parent)
         ):
             yield _commit_endpoint(ctx, parent), _commit_endpoint(ctx, entry.address)
+
+
+def _head_commits(
+    loader: CommitLoader, head: bytes, pinned: list[bytes] | None
+) -> Iterable[LogEntry]:
+    """``head``'s history in log order; only the ``pinned`` commits of it when given
+    (looked up in the history index, engine/history/graph.py: no walk)."""
+    if pinned is None:
+        return ancestors(loader, head)
+    index = history(loader, head)
+    found = [(p, index.entries[p]) for p in map(index.position, pinned) if p is not None]
+    return [entry for _, entry in sorted(found, key=lambda f: f[0])]
 
 
 # --- dolt_diff ----------------------------------------------------------------------
@@ -251,17 +264,17 @@ def history_table(ctx: SystemContext, name: str, filters: Filters | None = None)
     lay = layout(current.schema)
     keys = _key_filter(current.schema, filters)
     ws = ctx.workspace
-    head = ws.head
     names = [c.name for c in lay] + ["commit_hash", "committer", "commit_date"]
     types = [c.type for c in lay] + [HASH, pa.string(), TIME]
     schema = pa.schema(list(zip(names, types, strict=True)))
 
+    pinned = pinned_commits(filters, "commit_hash")
+    loader, head = ws.loader, ws.head
+
     def batches() -> Iterator[pa.RecordBatch]:
         decoded: dict[bytes, pa.Table] = {}  # the last version read: consecutive commits share it
-        for entry in ancestors(ws.loader, head):
+        for entry in _head_commits(loader, head, pinned):
             label = hash_text(entry.address)
-            if not _wanted(filters, "commit_hash", label):
-                continue
             root = ws.root(entry.commit.root)
             found = root.find(name)
             if found is None:
