@@ -4,8 +4,12 @@
 Usage::
 
     python -m bench.history [--commits 5000] [--systab-commits 600] [--rows 1000000]
-                            [--big-rows 16000000] [--runs 5]
+                            [--big-rows 16000000] [--runs 5] [--parts commits,systab,edits]
                             [--results bench/RESULTS.md | --no-results] [--workdir DIR]
+
+``--parts`` runs only some of the figures (all by default): ``commits`` (commit time
+and the ``dolt_history_<t>`` memory over that history), ``systab``, ``edits``; e.g.
+``--parts systab --systab-commits 100 --runs 3 --no-results`` while working on them.
 
 Figures (ArborDB through SQL, ``arbordb.connect``; doltlite through ``sqlite3``):
 
@@ -38,6 +42,7 @@ from __future__ import annotations
 from . import peers  # first: doltlite must load before anything imports sqlite3
 
 # isort: split
+import argparse
 import os
 import shutil
 import statistics
@@ -45,6 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +83,7 @@ WINDOW = 10  # commits whose median is one commit-time figure
 TARGET_FLAT = 1.2
 TARGET_HISTORY_BYTES = 200 << 20
 ROWS_PER_COMMIT = 20  # the systab workload's diffsPerCommit
+PARTS = ("commits", "systab", "edits")  # --parts: the figures a run can choose
 
 SYSTAB = {  # name -> query (with {offset}: the first commit of the history, in dolt_log)
     "dolt_diff_xy, to_commit filter": (
@@ -319,38 +326,44 @@ def run(
     runs: int = 5,
     results: Path | None = RESULTS_PATH,
     workdir: Path | None = None,
+    parts: Sequence[str] = PARTS,
 ) -> tuple[dict[str, Any], list[Metric]]:
     info = machine()
     info["doltlite"] = peers.DOLTLITE_VERSION
     report = Report()
     root = Path(tempfile.mkdtemp(prefix="arbordb-history-", dir=workdir))
     try:
-        arbor_path = bench_commits(root, commits, report)
-        bench_history_memory(root, arbor_path, commits, report)
-        bench_systab(root, systab_commits, runs, report)
-        bench_edits(root, rows, big_rows, runs, report)
+        if "commits" in parts:
+            arbor_path = bench_commits(root, commits, report)
+            bench_history_memory(root, arbor_path, commits, report)
+        if "systab" in parts:
+            bench_systab(root, systab_commits, runs, report)
+        if "edits" in parts:
+            bench_edits(root, rows, big_rows, runs, report)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     info["load_avg_1m_end"] = load_average()
-    growth, memory = report.facts["commit_growth"], report.facts["history_memory"]
-    if not growth["met"]:
+    growth, memory = report.facts.get("commit_growth"), report.facts.get("history_memory")
+    if growth and not growth["met"]:
         report.notes.append(
             f"commit time grew {growth['arbordb']:.2f}x from the 10th to the "
             f"{commits:,}th commit, against <= {TARGET_FLAT}x"
         )
-    if not memory["met"]:
+    if memory and not memory["met"]:
         report.notes.append(
             f"dolt_history_t over {commits:,} commits grew the peak RSS by "
             f"{memory['arbordb_peak_growth_bytes'] / 2**20:.0f} MB, against < 200 MB"
         )
     report.notes[:0] = [m.miss() for m in report.metrics if m.miss()]
-    config = {
+    config: dict[str, Any] = {
         "commits": commits,
         "systab_commits": systab_commits,
         "rows": rows,
         "big_rows": big_rows,
         "runs": runs,
     }
+    if tuple(parts) != PARTS:
+        config["parts"] = ",".join(parts)
     payload = {
         "benchmark": "history",
         "machine": info,
@@ -364,19 +377,14 @@ def run(
     return payload, report.metrics
 
 
-def results_markdown(info: dict[str, Any], report: Report, config: dict[str, int]) -> str:
-    growth, memory = report.facts["commit_growth"], report.facts["history_memory"]
+def results_markdown(info: dict[str, Any], report: Report, config: dict[str, Any]) -> str:
+    growth, memory = report.facts.get("commit_growth"), report.facts.get("history_memory")
     notes = [f"- {n}" for n in report.notes] or ["- every target met"]
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in config.items())
     met = {True: "yes", False: "NO"}
-    return "\n".join(
-        [
-            f"## history: `python -m bench.history {flags}`",
-            "",
-            f"Machine: {machine_line(info)}; doltlite {info['doltlite']}.",
-            "",
-            markdown_table(report.metrics),
-            "",
+    figures = []
+    if growth and memory:
+        figures = [
             "| figure | arbordb | doltlite | target | met |",
             "|---|---|---|---|---|",
             f"| commit time, {growth['commits']:,}th / 10th | {growth['arbordb']:.2f}x | "
@@ -386,6 +394,16 @@ def results_markdown(info: dict[str, Any], report: Report, config: dict[str, int
             f"{memory['doltlite_peak_growth_bytes'] / 2**20:.0f} MB | < 200 MB | "
             f"{met[memory['met']]} |",
             "",
+        ]
+    return "\n".join(
+        [
+            f"## history: `python -m bench.history {flags}`",
+            "",
+            f"Machine: {machine_line(info)}; doltlite {info['doltlite']}.",
+            "",
+            markdown_table(report.metrics),
+            "",
+            *figures,
             "Notes (targets missed):",
             *notes,
         ]
@@ -397,6 +415,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--commits", type=int, default=5_000, help="commit-time history length")
     parser.add_argument("--systab-commits", type=int, default=600, help="systab history length")
     parser.add_argument("--big-rows", type=int, default=16_000_000, help="the big table's rows")
+    parser.add_argument(
+        "--parts",
+        type=_parts,
+        default=PARTS,
+        help=f"which figures to run, comma-separated (default {','.join(PARTS)})",
+    )
     args = parser.parse_args(argv)
     emit(
         *run(
@@ -407,8 +431,19 @@ def main(argv: list[str] | None = None) -> None:
             args.runs,
             results_path(args),
             args.workdir,
+            args.parts,
         )
     )
+
+
+def _parts(text: str) -> tuple[str, ...]:
+    chosen = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = [p for p in chosen if p not in PARTS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"--parts takes some of {','.join(PARTS)}, comma-separated; got {text!r}"
+        )
+    return chosen
 
 
 if __name__ == "__main__":

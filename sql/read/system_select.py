@@ -29,6 +29,9 @@ Invariants (cited as ``# invariant (n)``):
     of the orders DuckDB may give. tests/sql/test_system_select.py checks it against
     the DuckDB path for every system table.
 (2) Like ``bind`` it never changes the session's state.
+(3) Memory stays bounded as with DuckDB: a streamed relation (``BatchStream``, e.g.
+    ``dolt_history_<t>``) is counted batch by batch, and its rows are gathered only up
+    to a LIMIT; without one DuckDB streams them to the caller.
 """
 
 from __future__ import annotations
@@ -294,6 +297,8 @@ def _run(
         out = pa.table({plan.outputs[0].alias or "count_star()": pa.array([counted], pa.int64())})
         return _window(out, offset, limit)
     wanted = None if plan.order or limit is None else offset + limit
+    if wanted is None and isinstance(data, BatchStream):
+        raise _Fallback  # DuckDB hands the rows over as they are fetched (invariant (3))
     rows = _gather(schema, batches, wanted)
     if plan.order:
         keys = [fields[c].name for c, _ in plan.order]

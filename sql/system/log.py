@@ -136,7 +136,7 @@ def log_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
         return _commit_table(pinned, True)
 
     def build() -> pa.Table:
-        return _commit_table(newest_first(ancestors(ws.loader, ws.head)), True)
+        return _commit_table(newest_first(history(ws.loader, ws.head).entries), True)
 
     return _built(("log", ws.head), build)
 
@@ -148,10 +148,8 @@ def all_commits(ctx: SystemContext) -> list[LogEntry]:
     heads |= {tag.target for _, tag in db.tags()}
     seen: dict[bytes, LogEntry] = {}
     for head in heads:
-        for entry in ancestors(ws.loader, head):
-            if entry.address in seen:
-                continue  # its ancestors were walked with it
-            seen[entry.address] = entry
+        if head is not None:
+            seen.update((e.address, e) for e in history(ws.loader, head).entries)
     return newest_first(seen.values())
 
 
