@@ -150,7 +150,9 @@ def test_answers_equal_the_duckdb_path(repo, data):
     expected = _duck(cur, sql, params)
     names, rows, answered = _direct(cur, sql, params)
     assert (names, rows) == expected, sql
-    if "ORDER BY" not in sql:  # with NULL sort keys the general path decides the order
+    # DuckDB decides the order of NULL sort keys, and streams a whole dolt_history_t
+    streamed = "dolt_history_t" in sql and "LIMIT" not in sql and "count(*)" not in sql
+    if "ORDER BY" not in sql and not streamed:
         assert answered, sql
 
 
