@@ -262,9 +262,9 @@ class _Values:
         if plan is None:
             raise _Fallback
         result = _run(plan, self.ctx, (), self.depth + 1)
-        if result.num_columns != 1 or result.num_rows != 1:
-            raise _Fallback  # NULL or an error in DuckDB: let it say which
-        return result.column(0)[0].as_py()
+        if result.num_columns != 1 or result.num_rows > 1:
+            raise _Fallback  # an error in DuckDB: let it say which
+        return result.column(0)[0].as_py() if result.num_rows else None
 
 
 def _run(
@@ -275,7 +275,7 @@ def _run(
     args = None if slot.args is None else [values.value(a) for a in slot.args]
     if args is None and not _is_system_name(ctx, slot.name):
         raise _Fallback
-    resolved = [(c.column, c.op, [values.value(o) for o in c.operands]) for c in plan.conjuncts]
+    resolved = [(c.column, c.op, _known(values, c)) for c in plan.conjuncts]
     filters = {column: vals for column, op, vals in resolved if op in ("=", "IN")}
     data = system_relation(slot.name, args, ctx, filters=filters or None)
     if data is None:
@@ -311,6 +311,17 @@ def _run(
         rows = rows.take(pc.sort_indices(rows, sort_keys=order))
     rows = _window(rows, offset, limit)
     return _project(rows, plan.outputs, fields)
+
+
+def _known(values: _Values, conjunct: Conjunct) -> list[object]:
+    """The values ``conjunct`` compares with; none (it holds for no row) for a scalar
+    subquery that gives NULL (no row), as ``col = NULL`` is never true."""
+    found = [values.value(o) for o in conjunct.operands]
+    if conjunct.op == "=" and conjunct.operands[0].kind == "query" and found[0] is None:
+        return []
+    if any(v is None for v in found):
+        raise _Fallback  # a NULL parameter: DuckDB's three-valued logic decides
+    return found
 
 
 def _is_system_name(ctx: ReadContext, name: str) -> bool:
@@ -349,6 +360,8 @@ def _filtered(
 
 
 def _holds(array: pa.Array, op: str, vals: list[object], type_: pa.DataType) -> pa.Array:
+    if not vals:  # compared with NULL
+        return pa.nulls(len(array), pa.bool_())
     try:
         if op == "IN":
             return pc.is_in(array, value_set=pa.array(vals, type_))

@@ -40,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arbordb.engine.cache import LruCache
 from arbordb.engine.errors import InvalidInput, TableNotFound
 from arbordb.engine.history import Commit, CommitLoader, LogEntry, ancestors, history
 from arbordb.engine.root import EMPTY_ROOT, RootValue
@@ -121,39 +122,62 @@ def _head_commits(
 # --- dolt_diff ----------------------------------------------------------------------
 
 
+_CHANGES_COLUMNS = {
+    "commit_hash": HASH,
+    "table_name": pa.string(),
+    "committer": pa.string(),
+    "email": pa.string(),
+    "date": TIME,
+    "message": pa.string(),
+    "data_change": pa.bool_(),
+    "schema_change": pa.bool_(),
+}
+Changes = tuple[tuple[str, bool, bool], ...]  # (table, data changed, schema changed)
+# the tables a step changed, by the two roots' addresses (content hashes: never stale)
+_step_changes: LruCache[tuple[bytes | None, bytes], Changes] = LruCache(4096)
+
+
+def _changes(ctx: SystemContext, before: RootValue, after: RootValue) -> Changes:
+    deltas = table_deltas(ctx.workspace.nodes, before, after)
+    return tuple((d.name, d.data_changed, d.schema_changed or d.kind == "renamed") for d in deltas)
+
+
+def _commit_changes(ctx: SystemContext, commit: Commit) -> Changes:
+    """What ``commit`` changed against its first parent (remembered by root addresses)."""
+    ws = ctx.workspace
+    before = ws.loader.load(commit.parents[0]).root if commit.parents else None
+    key = (before, commit.root)
+    found = _step_changes.get(key)
+    if found is None:
+        parent = ws.root(before) if before is not None else EMPTY_ROOT
+        found = _changes(ctx, parent, ws.root(commit.root))
+        _step_changes.put(key, found)
+    return found
+
+
 def changes_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
     """The ``dolt_diff`` system table: which tables each commit (and WORKING) changed
     (only the commits ``filters`` allow on ``commit_hash``)."""
     ws = ctx.workspace
-    columns: dict[str, list] = {
-        k: []
-        for k in (
-            "commit_hash",
-            "table_name",
-            "committer",
-            "email",
-            "date",
-            "message",
-            "data_change",
-            "schema_change",
-        )
-    }
-    for before, after in _head_steps(ctx, filters, to="commit_hash", at=""):
-        if before.root.address == after.root.address:
-            continue
-        commit = ws.loader.load(after.commit) if after.commit is not None else None
-        for d in table_deltas(ws.nodes, before.root, after.root):
-            columns["commit_hash"].append(after.label)
-            columns["table_name"].append(d.name)
+    steps: list[tuple[str, Commit | None, Changes]] = []
+    if _wanted(filters, "commit_hash", WORKING):
+        steps.append((WORKING, None, _changes(ctx, ws.head_root, ws.working)))
+    for entry in _head_commits(ws.loader, ws.head, pinned_commits(filters, "commit_hash")):
+        steps.append((hash_text(entry.address), entry.commit, _commit_changes(ctx, entry.commit)))
+    columns: dict[str, list] = {k: [] for k in _CHANGES_COLUMNS}
+    for label, commit, changes in steps:
+        for name, data_change, schema_change in changes:
+            columns["commit_hash"].append(label)
+            columns["table_name"].append(name)
             columns["committer"].append(commit.author if commit else None)
             columns["email"].append(commit.email if commit else None)
-            columns["date"].append(after.timestamp)
+            columns["date"].append(commit.timestamp if commit else None)
             columns["message"].append(commit.message if commit else None)
-            columns["data_change"].append(d.data_changed)
-            columns["schema_change"].append(d.schema_changed or d.kind == "renamed")
-    types = [HASH, pa.string(), pa.string(), pa.string(), TIME, pa.string(), pa.bool_(), pa.bool_()]
+            columns["data_change"].append(data_change)
+            columns["schema_change"].append(schema_change)
     return pa.table(
-        [pa.array(v, t) for v, t in zip(columns.values(), types, strict=True)], names=list(columns)
+        [pa.array(columns[k], t) for k, t in _CHANGES_COLUMNS.items()],
+        names=list(_CHANGES_COLUMNS),
     )
 
 
