@@ -159,7 +159,7 @@ def changes_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Tabl
     """The ``dolt_diff`` system table: which tables each commit (and WORKING) changed
     (only the commits ``filters`` allow on ``commit_hash``)."""
     ws = ctx.workspace
-    steps: list[tuple[str, Commit | None, Changes]] = []
+    steps: list[tuple[str | None, Commit | None, Changes]] = []
     if _wanted(filters, "commit_hash", WORKING):
         steps.append((WORKING, None, _changes(ctx, ws.head_root, ws.working)))
     for entry in _head_commits(ws.loader, ws.head, pinned_commits(filters, "commit_hash")):
