@@ -79,6 +79,7 @@ class _Plan:
     order: tuple[tuple[str, bool], ...]  # (lower-cased column, descending)
     limit: Operand | None
     offset: Operand | None
+    columns: frozenset[str] | None  # every column the query reads (None: all, for ``*``)
 
 
 # plans by template identity; the entry keeps its template alive, so an id is never reused
@@ -160,7 +161,11 @@ def _plan(template: Template) -> _Plan | None:
         return None  # count(*) beside columns, or ordered by a column: DuckDB refuses it
     if any(o.kind == "star" for o in outputs) and len(outputs) != 1:
         return None
-    return _Plan(slot, outputs, conjuncts, order, limit, offset)
+    columns = None
+    if not any(o.kind == "star" for o in outputs):
+        read = [o.source for o in outputs] + [c.column for c in conjuncts] + [c for c, _ in order]
+        columns = frozenset(read) - {""}
+    return _Plan(slot, outputs, conjuncts, order, limit, offset, columns)
 
 
 def _inner_slots_in_subqueries(tree: exp.Expr, table: exp.Table, parts: list[exp.Expr]) -> bool:
@@ -277,7 +282,7 @@ def _run(
         raise _Fallback
     resolved = [(c.column, c.op, _known(values, c)) for c in plan.conjuncts]
     filters = {column: vals for column, op, vals in resolved if op in ("=", "IN")}
-    data = system_relation(slot.name, args, ctx, filters=filters or None)
+    data = system_relation(slot.name, args, ctx, filters=filters or None, columns=plan.columns)
     if data is None:
         raise _Fallback  # not a system relation: the general path says what is missing
     schema = data.schema

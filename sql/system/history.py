@@ -34,7 +34,7 @@ merge. Tables without a primary key have no blame, as in Dolt.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -280,13 +280,35 @@ def _aligned(table: Table, lay: Sequence[Layout], keys: pa.Table | None = None) 
     return pa.table(arrays, names=[c.name for c in lay])
 
 
-def history_table(ctx: SystemContext, name: str, filters: Filters | None = None) -> BatchStream:
+def _parts(version: pa.Table | int, lay: Sequence[Layout]) -> Iterator[tuple[int, list[pa.Array]]]:
+    """(rows, the table's columns) of each batch of a version: its decoded rows, or
+    NULLs when only its row count was read."""
+    if isinstance(version, int):
+        for start in range(0, version, BATCH_ROWS):
+            n = min(BATCH_ROWS, version - start)
+            yield n, [pa.nulls(n, c.type) for c in lay]
+        return
+    for batch in version.to_batches(max_chunksize=BATCH_ROWS):
+        yield batch.num_rows, list(batch.columns)
+
+
+def history_table(
+    ctx: SystemContext,
+    name: str,
+    filters: Filters | None = None,
+    columns: Collection[str] | None = None,
+) -> BatchStream:
     """``dolt_history_<name>``: the table's rows at every commit of HEAD's history,
     made commit by commit as DuckDB reads them (``BatchStream``): the memory of one
-    version of the table, not of the whole history."""
+    version of the table, not of the whole history.
+
+    ``columns`` (lower-cased) are the only columns the reader uses, when it says so:
+    if none of the table's is among them (``count(*)``, or only the commit columns),
+    each version is counted instead of decoded and the table's columns are NULL."""
     _, current = require_table(ctx, name, f"dolt_history_{name}")
     lay = layout(current.schema)
     keys = _key_filter(current.schema, filters)
+    counted = columns is not None and not any(c.name.lower() in columns for c in lay)
     ws = ctx.workspace
     names = [c.name for c in lay] + ["commit_hash", "committer", "commit_date"]
     types = [c.type for c in lay] + [HASH, pa.string(), TIME]
@@ -296,7 +318,7 @@ def history_table(ctx: SystemContext, name: str, filters: Filters | None = None)
     loader, head = ws.loader, ws.head
 
     def batches() -> Iterator[pa.RecordBatch]:
-        decoded: dict[bytes, pa.Table] = {}  # the last version read: consecutive commits share it
+        decoded: dict[bytes, pa.Table | int] = {}  # the last version: consecutive commits share it
         for entry in _head_commits(loader, head, pinned):
             label = hash_text(entry.address)
             root = ws.root(entry.commit.root)
@@ -305,15 +327,16 @@ def history_table(ctx: SystemContext, name: str, filters: Filters | None = None)
                 continue
             address = root[found]
             if address not in decoded:
-                decoded = {address: _aligned(Table.load(ws.nodes, address, found), lay, keys)}
-            for batch in decoded[address].to_batches(max_chunksize=BATCH_ROWS):
-                n, c = batch.num_rows, entry.commit
+                table = Table.load(ws.nodes, address, found)
+                decoded = {address: table.count() if counted else _aligned(table, lay, keys)}
+            for n, arrays in _parts(decoded[address], lay):
+                c = entry.commit
                 meta = [
                     constant(label, n, HASH),
                     constant(c.author, n, pa.string()),
                     constant(c.timestamp, n, TIME),
                 ]
-                yield pa.RecordBatch.from_arrays([*batch.columns, *meta], schema=schema)
+                yield pa.RecordBatch.from_arrays([*arrays, *meta], schema=schema)
 
     return BatchStream(schema, batches)
 

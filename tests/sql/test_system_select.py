@@ -248,3 +248,25 @@ def test_what_a_commit_changed_is_computed_once(repo, monkeypatch):
     monkeypatch.setattr(history, "table_deltas", lambda *a: calls.append(a) or real(*a))
     cur.execute(sql)
     assert cur.fetchall() == first and first and calls == []
+
+
+def test_counting_history_rows_decodes_no_version(repo, monkeypatch):
+    """count(*) over dolt_history_t reads no table column: each version is counted
+    (Table.count) instead of decoded."""
+    from arbordb.sql.system import history
+
+    cur = repo.cursor()
+    queries = [
+        "SELECT count(*) FROM dolt_history_t",
+        "SELECT count(*) FROM dolt_history_t WHERE commit_hash = " + SUBQUERY.format(n=1),
+        "SELECT commit_hash, committer FROM dolt_history_t LIMIT 4",
+    ]
+    expected = [_duck(cur, sql, []) for sql in queries]
+
+    def refuse(*_args):
+        raise AssertionError("a version was decoded")
+
+    monkeypatch.setattr(history, "_aligned", refuse)
+    for sql, wanted in zip(queries, expected, strict=True):
+        names, rows, answered = _direct(cur, sql, [])
+        assert answered and (names, rows) == wanted and rows

@@ -972,9 +972,9 @@ def test_a_commit_named_by_a_subquery_filters_the_system_relation(tmp_path, monk
     seen = []
     real = reads.system_relation
 
-    def spy(name, args, ctx, *, filters=None):
+    def spy(name, args, ctx, *, filters=None, **kwargs):
         seen.append((name.lower(), dict(filters or {})))
-        return real(name, args, ctx, filters=filters)
+        return real(name, args, ctx, filters=filters, **kwargs)
 
     monkeypatch.setattr(reads, "system_relation", spy)
     monkeypatch.setattr(system_select, "system_relation", spy)  # the path without DuckDB
