@@ -121,13 +121,21 @@ def pinned_commits(
     out = []
     for value in dict.fromkeys(filters[column]):
         if isinstance(value, str) and len(value) == HASH_LENGTH:
-            try:
-                address = parse_address(value)
-            except InvalidAddress:
-                continue
-            if hash_text(address) == value:
+            address = _hash_address(value)
+            if address is not None:
                 out.append(address)
     return out
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _hash_address(text: str) -> bytes | None:
+    """The address ``text`` writes as ``hash_text`` does, or None (remembered: filters
+    name the same commits again and again)."""
+    try:
+        address = parse_address(text)
+    except InvalidAddress:
+        return None
+    return address if hash_text(address) == text else None
 
 
 def constant(value: object, n: int, type_: pa.DataType) -> pa.Array:
