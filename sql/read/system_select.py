@@ -294,6 +294,9 @@ def _run(
     for column, _ in plan.order:
         if column not in fields:
             raise _Fallback
+    shown = schema if plan.columns is None else [fields.get(c) for c in plan.columns]
+    if not all(f is not None and _as_duckdb_gives(f.type) for f in shown):
+        raise _Fallback  # an unknown column, or one DuckDB hands over differently
     offset = _count(values, plan.offset) or 0
     limit = _count(values, plan.limit)
     batches = _filtered(data, resolved, fields)
@@ -316,6 +319,26 @@ def _run(
         rows = rows.take(pc.sort_indices(rows, sort_keys=order))
     rows = _window(rows, offset, limit)
     return _project(rows, plan.outputs, fields)
+
+
+def _as_duckdb_gives(type_: pa.DataType) -> bool:
+    """Whether DuckDB names a column of ``type_`` as describe.description_of does and
+    hands over the Python values ``to_pylist`` gives (a zoned or non-microsecond
+    timestamp, a time, a nested type: not)."""
+    if pa.types.is_timestamp(type_):
+        return type_.unit == "us" and type_.tz is None
+    return (
+        pa.types.is_string(type_)
+        or pa.types.is_large_string(type_)
+        or pa.types.is_integer(type_)
+        or pa.types.is_floating(type_)
+        and not pa.types.is_float16(type_)
+        or pa.types.is_boolean(type_)
+        or pa.types.is_date32(type_)
+        or pa.types.is_decimal128(type_)
+        or pa.types.is_binary(type_)
+        or pa.types.is_large_binary(type_)
+    )
 
 
 def _known(values: _Values, conjunct: Conjunct) -> list[object]:
@@ -364,6 +387,15 @@ def _filtered(
         yield batch if mask is None else batch.filter(mask)
 
 
+_COMPARE = {
+    "=": pc.equal,
+    "<": pc.less,
+    "<=": pc.less_equal,
+    ">": pc.greater,
+    ">=": pc.greater_equal,
+}
+
+
 def _holds(array: pa.Array, op: str, vals: list[object], type_: pa.DataType) -> pa.Array:
     if not vals:  # compared with NULL
         return pa.nulls(len(array), pa.bool_())
@@ -371,18 +403,12 @@ def _holds(array: pa.Array, op: str, vals: list[object], type_: pa.DataType) -> 
         if op == "IN":
             return pc.is_in(array, value_set=pa.array(vals, type_))
         scalars = [pa.scalar(v, type_) for v in vals]
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError) as error:
-        raise _Fallback from error
-    if op == "BETWEEN":
-        return pc.and_kleene(pc.greater_equal(array, scalars[0]), pc.less_equal(array, scalars[1]))
-    compare = {
-        "=": pc.equal,
-        "<": pc.less,
-        "<=": pc.less_equal,
-        ">": pc.greater,
-        ">=": pc.greater_equal,
-    }[op]
-    return compare(array, scalars[0])
+        if op == "BETWEEN":
+            low, high = pc.greater_equal(array, scalars[0]), pc.less_equal(array, scalars[1])
+            return pc.and_kleene(low, high)
+        return _COMPARE[op](array, scalars[0])
+    except (pa.ArrowException, OverflowError, TypeError) as error:
+        raise _Fallback from error  # a value or comparison Arrow cannot make: DuckDB decides
 
 
 def _gather(schema: pa.Schema, batches: Iterator[pa.RecordBatch], wanted: int | None) -> pa.Table:

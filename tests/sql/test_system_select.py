@@ -270,3 +270,18 @@ def test_counting_history_rows_decodes_no_version(repo, monkeypatch):
     for sql, wanted in zip(queries, expected, strict=True):
         names, rows, answered = _direct(cur, sql, [])
         assert answered and (names, rows) == wanted and rows
+
+
+def test_columns_duckdb_hands_over_differently_take_the_duckdb_path(tmp_path):
+    con = arbordb.connect(tmp_path / "r", autocommit=True)
+    cur = con.cursor()
+    cur.execute("CREATE TABLE u (id BIGINT PRIMARY KEY, at TIMESTAMPTZ)")
+    cur.execute("INSERT INTO u VALUES (1, TIMESTAMPTZ '2024-01-02 03:04:05+00')")
+    cur.execute("CALL dolt_commit('-Am', 'u')")
+    for sql in ["SELECT * FROM dolt_history_u LIMIT 5", "SELECT to_at FROM dolt_diff_u"]:
+        expected = _duck(cur, sql, [])
+        names, rows, answered = _direct(cur, sql, [])
+        assert not answered and (names, rows) == expected and rows
+    names, rows, answered = _direct(cur, "SELECT id FROM dolt_history_u LIMIT 5", [])
+    assert answered and rows == [(1,)]
+    con.close()
