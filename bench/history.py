@@ -4,8 +4,12 @@
 Usage::
 
     python -m bench.history [--commits 5000] [--systab-commits 600] [--rows 1000000]
-                            [--big-rows 16000000] [--runs 5]
+                            [--big-rows 16000000] [--runs 5] [--parts commits,systab,edits]
                             [--results bench/RESULTS.md | --no-results] [--workdir DIR]
+
+``--parts`` runs only some of the figures (all by default): ``commits`` (commit time
+and the ``dolt_history_<t>`` memory over that history), ``systab``, ``edits``; e.g.
+``--parts systab --systab-commits 100 --runs 3 --no-results`` while working on them.
 
 Figures (ArborDB through SQL, ``arbordb.connect``; doltlite through ``sqlite3``):
 
@@ -19,9 +23,11 @@ Figures (ArborDB through SQL, ``arbordb.connect``; doltlite through ``sqlite3``)
                                       ``--systab-commits`` commits; each query of the
                                       workload is timed (median of ``--runs``, after a
                                       warm-up), target <= doltlite's time.
-    dolt_history_<t> memory           ``SELECT count(*) FROM dolt_history_t`` over the
-                                      N-commit repository in a fresh process: growth of
-                                      its peak RSS over the RSS before the query, beside
+    dolt_history_<t> memory           ``SELECT count(*) FROM dolt_history_t`` (and the
+                                      same with ``WHERE score >= 0``, which reads a
+                                      column of every version) over the N-commit
+                                      repository in a fresh process: growth of its peak
+                                      RSS over the RSS before the query, beside
                                       doltlite's; target < 200 MB.
     one-row update, engine            ``Workspace.table(t).upsert`` of one row (by
                                       primary key, a label of another length) and
@@ -38,6 +44,7 @@ from __future__ import annotations
 from . import peers  # first: doltlite must load before anything imports sqlite3
 
 # isort: split
+import argparse
 import os
 import shutil
 import statistics
@@ -45,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +85,7 @@ WINDOW = 10  # commits whose median is one commit-time figure
 TARGET_FLAT = 1.2
 TARGET_HISTORY_BYTES = 200 << 20
 ROWS_PER_COMMIT = 20  # the systab workload's diffsPerCommit
+PARTS = ("commits", "systab", "edits")  # --parts: the figures a run can choose
 
 SYSTAB = {  # name -> query (with {offset}: the first commit of the history, in dolt_log)
     "dolt_diff_xy, to_commit filter": (
@@ -176,7 +185,7 @@ def bench_commits(root: Path, commits: int, report: Report) -> Path:
 
 _MEMORY_PROBE = """
 import resource, sys
-kind, path = sys.argv[1], sys.argv[2]
+kind, path, query = sys.argv[1], sys.argv[2], sys.argv[3]
 if kind == "doltlite":
     from bench import peers
     import sqlite3
@@ -190,18 +199,24 @@ else:
         return cur.fetchall()
 run("SELECT count(*) FROM t")
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-(rows,) = run("SELECT count(*) FROM dolt_history_t")[0]
+(rows,) = run(query)[0]
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print("history-rss", rows, (after - before) * 1024)
 """
 
 
-def _peak_growth(kind: str, path: Path) -> tuple[int, int]:
+HISTORY_QUERIES = {  # figure -> query; the second reads a column of every version
+    "count": "SELECT count(*) FROM dolt_history_t",
+    "column": "SELECT count(*) FROM dolt_history_t WHERE score >= 0",
+}
+
+
+def _peak_growth(kind: str, path: Path, query: str) -> tuple[int, int]:
     """(rows, peak RSS growth in bytes) of a dolt_history count in a fresh process."""
     # doltlite's "already loaded" marker must not reach a process that has not loaded it
     env = {k: v for k, v in os.environ.items() if k != "_DOLTLITE_BOOTSTRAPPED"}
     done = subprocess.run(
-        [sys.executable, "-c", _MEMORY_PROBE, kind, str(path)],
+        [sys.executable, "-c", _MEMORY_PROBE, kind, str(path), query],
         capture_output=True,
         text=True,
         env=env,
@@ -214,17 +229,19 @@ def _peak_growth(kind: str, path: Path) -> tuple[int, int]:
 
 
 def bench_history_memory(root: Path, arbor_path: Path, commits: int, report: Report) -> None:
-    rows, ours = _peak_growth("arbordb", arbor_path)
-    dl_rows, theirs = _peak_growth("doltlite", root / "doltlite-commits" / "t.db")
-    check(rows == dl_rows, f"dolt_history_t counts {rows} rows, doltlite {dl_rows}")
-    report.facts["history_memory"] = {
-        "commits": commits,
-        "rows": rows,
-        "arbordb_peak_growth_bytes": ours,
-        "doltlite_peak_growth_bytes": theirs,
-        "target_bytes": TARGET_HISTORY_BYTES,
-        "met": ours < TARGET_HISTORY_BYTES,
-    }
+    for figure, query in HISTORY_QUERIES.items():
+        rows, ours = _peak_growth("arbordb", arbor_path, query)
+        dl_rows, theirs = _peak_growth("doltlite", root / "doltlite-commits" / "t.db", query)
+        check(rows == dl_rows, f"{query}: {rows} rows, doltlite {dl_rows}")
+        report.facts["history_memory" + ("" if figure == "count" else f"_{figure}")] = {
+            "commits": commits,
+            "query": query,
+            "rows": rows,
+            "arbordb_peak_growth_bytes": ours,
+            "doltlite_peak_growth_bytes": theirs,
+            "target_bytes": TARGET_HISTORY_BYTES,
+            "met": ours < TARGET_HISTORY_BYTES,
+        }
 
 
 # --- the systab workload --------------------------------------------------------------
@@ -319,38 +336,46 @@ def run(
     runs: int = 5,
     results: Path | None = RESULTS_PATH,
     workdir: Path | None = None,
+    parts: Sequence[str] = PARTS,
 ) -> tuple[dict[str, Any], list[Metric]]:
     info = machine()
     info["doltlite"] = peers.DOLTLITE_VERSION
     report = Report()
     root = Path(tempfile.mkdtemp(prefix="arbordb-history-", dir=workdir))
     try:
-        arbor_path = bench_commits(root, commits, report)
-        bench_history_memory(root, arbor_path, commits, report)
-        bench_systab(root, systab_commits, runs, report)
-        bench_edits(root, rows, big_rows, runs, report)
+        if "commits" in parts:
+            arbor_path = bench_commits(root, commits, report)
+            bench_history_memory(root, arbor_path, commits, report)
+        if "systab" in parts:
+            bench_systab(root, systab_commits, runs, report)
+        if "edits" in parts:
+            bench_edits(root, rows, big_rows, runs, report)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     info["load_avg_1m_end"] = load_average()
-    growth, memory = report.facts["commit_growth"], report.facts["history_memory"]
-    if not growth["met"]:
+    growth, memory = report.facts.get("commit_growth"), report.facts.get("history_memory")
+    if growth and not growth["met"]:
         report.notes.append(
             f"commit time grew {growth['arbordb']:.2f}x from the 10th to the "
             f"{commits:,}th commit, against <= {TARGET_FLAT}x"
         )
-    if not memory["met"]:
-        report.notes.append(
-            f"dolt_history_t over {commits:,} commits grew the peak RSS by "
-            f"{memory['arbordb_peak_growth_bytes'] / 2**20:.0f} MB, against < 200 MB"
-        )
+    for key in ("history_memory", "history_memory_column"):
+        memory = report.facts.get(key)
+        if memory and not memory["met"]:
+            report.notes.append(
+                f"{memory['query']} over {commits:,} commits grew the peak RSS by "
+                f"{memory['arbordb_peak_growth_bytes'] / 2**20:.0f} MB, against < 200 MB"
+            )
     report.notes[:0] = [m.miss() for m in report.metrics if m.miss()]
-    config = {
+    config: dict[str, Any] = {
         "commits": commits,
         "systab_commits": systab_commits,
         "rows": rows,
         "big_rows": big_rows,
         "runs": runs,
     }
+    if tuple(parts) != PARTS:
+        config["parts"] = ",".join(parts)
     payload = {
         "benchmark": "history",
         "machine": info,
@@ -364,11 +389,29 @@ def run(
     return payload, report.metrics
 
 
-def results_markdown(info: dict[str, Any], report: Report, config: dict[str, int]) -> str:
-    growth, memory = report.facts["commit_growth"], report.facts["history_memory"]
+def results_markdown(info: dict[str, Any], report: Report, config: dict[str, Any]) -> str:
+    growth = report.facts.get("commit_growth")
+    memories = [
+        report.facts[k] for k in ("history_memory", "history_memory_column") if k in report.facts
+    ]
     notes = [f"- {n}" for n in report.notes] or ["- every target met"]
     flags = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in config.items())
     met = {True: "yes", False: "NO"}
+    figures = []
+    if growth:
+        figures = [
+            "| figure | arbordb | doltlite | target | met |",
+            "|---|---|---|---|---|",
+            f"| commit time, {growth['commits']:,}th / 10th | {growth['arbordb']:.2f}x | "
+            f"{growth['doltlite']:.2f}x | <= {TARGET_FLAT}x | {met[growth['met']]} |",
+            *[
+                f"| `{m['query']}` peak RSS growth, {m['commits']:,} commits "
+                f"({m['rows']:,} rows) | {m['arbordb_peak_growth_bytes'] / 2**20:.0f} MB | "
+                f"{m['doltlite_peak_growth_bytes'] / 2**20:.0f} MB | < 200 MB | {met[m['met']]} |"
+                for m in memories
+            ],
+            "",
+        ]
     return "\n".join(
         [
             f"## history: `python -m bench.history {flags}`",
@@ -377,15 +420,7 @@ def results_markdown(info: dict[str, Any], report: Report, config: dict[str, int
             "",
             markdown_table(report.metrics),
             "",
-            "| figure | arbordb | doltlite | target | met |",
-            "|---|---|---|---|---|",
-            f"| commit time, {growth['commits']:,}th / 10th | {growth['arbordb']:.2f}x | "
-            f"{growth['doltlite']:.2f}x | <= {TARGET_FLAT}x | {met[growth['met']]} |",
-            f"| dolt_history_t peak RSS growth, {memory['commits']:,} commits "
-            f"({memory['rows']:,} rows) | {memory['arbordb_peak_growth_bytes'] / 2**20:.0f} MB | "
-            f"{memory['doltlite_peak_growth_bytes'] / 2**20:.0f} MB | < 200 MB | "
-            f"{met[memory['met']]} |",
-            "",
+            *figures,
             "Notes (targets missed):",
             *notes,
         ]
@@ -397,6 +432,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--commits", type=int, default=5_000, help="commit-time history length")
     parser.add_argument("--systab-commits", type=int, default=600, help="systab history length")
     parser.add_argument("--big-rows", type=int, default=16_000_000, help="the big table's rows")
+    parser.add_argument(
+        "--parts",
+        type=_parts,
+        default=PARTS,
+        help=f"which figures to run, comma-separated (default {','.join(PARTS)})",
+    )
     args = parser.parse_args(argv)
     emit(
         *run(
@@ -407,8 +448,19 @@ def main(argv: list[str] | None = None) -> None:
             args.runs,
             results_path(args),
             args.workdir,
+            args.parts,
         )
     )
+
+
+def _parts(text: str) -> tuple[str, ...]:
+    chosen = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = [p for p in chosen if p not in PARTS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"--parts takes some of {','.join(PARTS)}, comma-separated; got {text!r}"
+        )
+    return chosen
 
 
 if __name__ == "__main__":

@@ -56,8 +56,27 @@ def test_history_benchmark_runs_and_writes_only_the_given_results_file(tmp_path)
     assert growth["arbordb"] > 0 and growth["doltlite"] > 0
     assert memory["rows"] == 1_000 * 26  # the table at each commit that has it: load, 25 updates
     text = results.read_text()
-    assert "<!-- bench:history -->" in text and "dolt_history_t peak RSS growth" in text
+    assert "<!-- bench:history -->" in text and "dolt_history_t` peak RSS growth" in text
+    column = payload["facts"]["history_memory_column"]
+    assert column["rows"] == memory["rows"] and "WHERE" in column["query"]
     assert OTHER in text
     assert [p.name for p in tmp_path.iterdir()] == ["RESULTS.md"]  # stores removed
     now = common.RESULTS_PATH.read_bytes() if common.RESULTS_PATH.exists() else None
     assert now == real_results
+
+
+def test_parts_runs_only_the_chosen_figures(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "_DOLTLITE_BOOTSTRAPPED"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.history", "--parts", "systab", "--systab-commits", "4"]
+        + ["--runs", "1", "--no-results", "--workdir", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    payload = json.loads(done.stdout)
+    assert {m["name"] for m in payload["metrics"]} == {f"systab: {q}" for q in SYSTAB}
+    assert payload["config"]["parts"] == "systab" and payload["facts"] == {}

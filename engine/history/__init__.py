@@ -18,8 +18,10 @@ from .commit import (
 )
 from .graph import (
     CommitLoader,
+    History,
     LogEntry,
     ancestors,
+    history,
     is_ancestor,
     load_commit,
     log,
@@ -57,6 +59,7 @@ __all__ = [
     "WORKING_SET_PREFIX",
     "Commit",
     "CommitLoader",
+    "History",
     "LogEntry",
     "MergeState",
     "Refs",
@@ -65,6 +68,7 @@ __all__ = [
     "Tag",
     "WorkingSet",
     "ancestors",
+    "history",
     "branch_ref",
     "check_branch_name",
     "check_tag_name",

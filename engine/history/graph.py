@@ -29,6 +29,13 @@ merge-base`` does (git sorts the merge bases by commit date and prints the
 first), ties going to the greater height and then the smaller address.
 Like Dolt and unlike git's recursive strategy, we do not merge the bases into
 a virtual ancestor.
+
+History index (``history``): a head's commits in log order with each one's position,
+so that "is this commit in HEAD's history, and where" is a dictionary lookup.
+Commits never change, so an index is never stale; the loader keeps the indexes of
+the last few heads (``CommitLoader.HISTORIES``), and a head whose only parent is
+indexed extends that index by one entry instead of walking again: a new commit on a
+branch costs one commit read, not a walk of its history.
 """
 
 from __future__ import annotations
@@ -60,12 +67,15 @@ class CommitLoader:
         capacity: how many decoded commits to keep (each is a few hundred bytes).
     """
 
-    __slots__ = ("store", "capacity", "_cache")
+    __slots__ = ("store", "capacity", "_cache", "histories")
+
+    HISTORIES = 8  # history indexes kept (each holds one entry per commit of a head)
 
     def __init__(self, store: ChunkStore, capacity: int = 4096) -> None:
         self.store = store
         self.capacity = capacity
         self._cache: LruCache[bytes, Commit] = LruCache(capacity)
+        self.histories: LruCache[bytes, History] = LruCache(self.HISTORIES)
 
     def load(self, address: bytes) -> Commit:
         """Return the commit at ``address``.
@@ -176,6 +186,73 @@ def ancestors(
             if parent.address not in seen:
                 seen.add(parent.address)
                 heapq.heappush(queue, (_order(parent), parent))
+
+
+class History:
+    """A head's commits in log order (``ancestors``) and each one's position in it.
+
+    ``entries[0]`` is the head. ``position(address)`` is None for a commit outside
+    the head's history. Immutable once built (shared by every reader of the head).
+    """
+
+    __slots__ = ("entries", "_positions", "_base", "_extra")
+
+    def __init__(self, entries: list[LogEntry], base: History | None = None) -> None:
+        self.entries = entries
+        self._base = base  # a parent's index this one extends (positions shifted by one)
+        self._extra = entries[0].address if base is not None else None
+        self._positions: dict[bytes, int] | None = (
+            None if base is not None else {e.address: i for i, e in enumerate(entries)}
+        )
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def position(self, address: bytes) -> int | None:
+        """Where ``address`` is in log order (0 for the head), or None if unreachable."""
+        if self._positions is not None:
+            return self._positions.get(address)
+        if address == self._extra:
+            return 0
+        assert self._base is not None  # an index without positions extends a base
+        found = self._base.position(address)
+        return None if found is None else found + 1
+
+    def entry(self, address: bytes) -> LogEntry | None:
+        """The log entry of ``address`` if it is in this history."""
+        found = self.position(address)
+        return None if found is None else self.entries[found]
+
+
+_MAX_CHAIN = 64  # extensions stacked on one built index before building a flat one
+
+
+def history(source: ChunkStore | CommitLoader, head: bytes) -> History:
+    """The history index of ``head`` (see the module docstring), cached by the loader.
+
+    Raises:
+        MissingChunk, CorruptChunk: while walking, if the graph is damaged.
+    """
+    loader = _loader(source)
+    found = loader.histories.get(head)
+    if found is not None:
+        return found
+    commit = loader.load(head)
+    base = loader.histories.get(commit.parents[0]) if len(commit.parents) == 1 else None
+    if base is not None and _depth(base) < _MAX_CHAIN:
+        loader.parents(head, commit)  # checks the parent's height
+        built = History([LogEntry(head, commit), *base.entries], base)
+    else:
+        built = History(list(ancestors(loader, head)))
+    loader.histories.put(head, built)
+    return built
+
+
+def _depth(index: History) -> int:
+    depth = 0
+    while index._base is not None:
+        index, depth = index._base, depth + 1
+    return depth
 
 
 def log(

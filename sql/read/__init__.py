@@ -6,4 +6,5 @@ pushdown.py    primary-key predicates as tree lookups and key ranges
 relations.py   tables as streamed Arrow relations, the decoded-column cache
 describe.py    SHOW TABLES, DESCRIBE, SHOW CREATE TABLE, PEP 249 descriptions
 python_scope.py  DataFrames of the caller's scope named in SQL (replacement scans)
+system_select.py  one-system-table queries answered from the relation, without DuckDB
 """

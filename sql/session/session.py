@@ -68,7 +68,7 @@ from ..errors import (
 from ..parse import nesting, semantics
 from ..parse.dialect import ProcedureCall, parse, procedure_call
 from ..parse.holes import param_index
-from ..read import describe, operands, reads, relations
+from ..read import describe, operands, reads, relations, system_select
 from ..read.python_scope import PythonScope
 from ..write.dispatch import write_many, writer_for
 from .fastpath import FastStatements, PointSelect, PointUpdate
@@ -505,6 +505,9 @@ class Session:
             if found is not None:
                 rows, columns = found
                 return RowsResult(rows, [(name, t) for name, _, t in columns])
+        answered = system_select.answer(template, self, params)  # one system table
+        if answered is not None:
+            return ArrowResult(answered)
         bound = reads.bind(template, self, params)
         self._duck_run(bound.sql, bound.params)
         return DuckResult(self)

@@ -26,7 +26,7 @@ stale, only evicted.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, Protocol, cast
 
@@ -34,8 +34,8 @@ import pyarrow as pa
 
 from arbordb.engine.cache import LruCache
 from arbordb.engine.db import Database
-from arbordb.engine.errors import InvalidInput, RevisionNotFound, TableNotFound
-from arbordb.engine.hash import format_address
+from arbordb.engine.errors import InvalidAddress, InvalidInput, RevisionNotFound, TableNotFound
+from arbordb.engine.hash import format_address, parse_address
 from arbordb.engine.history import RevisionKind, merge_base
 from arbordb.engine.root import RootValue
 from arbordb.engine.table import Column, Index, Schema, Table
@@ -48,6 +48,7 @@ from ..parse.dialect import quote_identifier
 HASH = pa.string()
 TIME = pa.timestamp("us")
 WORKING = "WORKING"
+HASH_LENGTH = 32  # characters of a commit hash
 
 # Row diffs kept per process; the key is two content addresses, so never stale.
 _DIFF_CACHE_ENTRIES = 16
@@ -108,6 +109,33 @@ class BatchStream:
 
     def read_all(self) -> pa.Table:
         return self.reader().read_all()
+
+
+def pinned_commits(
+    filters: Mapping[str, Sequence[object]] | None, column: str
+) -> list[bytes] | None:
+    """The commit addresses ``filters`` pin ``column`` to (a value that is no commit
+    hash, as ``hash_text`` writes it, pins nothing), or None when ``column`` is free."""
+    if not filters or column not in filters:
+        return None
+    out = []
+    for value in dict.fromkeys(filters[column]):
+        if isinstance(value, str) and len(value) == HASH_LENGTH:
+            address = _hash_address(value)
+            if address is not None:
+                out.append(address)
+    return out
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _hash_address(text: str) -> bytes | None:
+    """The address ``text`` writes as ``hash_text`` does, or None (remembered: filters
+    name the same commits again and again)."""
+    try:
+        address = parse_address(text)
+    except InvalidAddress:
+        return None
+    return address if hash_text(address) == text else None
 
 
 def constant(value: object, n: int, type_: pa.DataType) -> pa.Array:

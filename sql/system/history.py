@@ -34,14 +34,15 @@ merge. Tables without a primary key have no blame, as in Dolt.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arbordb.engine.cache import LruCache
 from arbordb.engine.errors import InvalidInput, TableNotFound
-from arbordb.engine.history import Commit, ancestors
+from arbordb.engine.history import Commit, CommitLoader, LogEntry, ancestors, history
 from arbordb.engine.root import EMPTY_ROOT, RootValue
 from arbordb.engine.table import Schema, Table, decode_primary_keys, encode_primary_keys
 from arbordb.engine.versioning.diff import TableDelta, table_deltas
@@ -62,6 +63,7 @@ from .common import (
     hash_text,
     hashes,
     layout,
+    pinned_commits,
     require_table,
 )
 
@@ -97,7 +99,7 @@ def _head_steps(
     ws = ctx.workspace
     if _wanted(filters, to, WORKING) and _wanted(filters, at, hash_text(ws.head)):
         yield _commit_endpoint(ctx, ws.head), Endpoint(WORKING, ws.working, None, None)
-    for entry in ancestors(ws.loader, ws.head):
+    for entry in _head_commits(ws.loader, ws.head, pinned_commits(filters, to)):
         parent = entry.commit.parents[0] if entry.commit.parents else None
         if _wanted(filters, to, hash_text(entry.address)) and _wanted(
             filters, at, hash_text(parent)
@@ -105,42 +107,77 @@ def _head_steps(
             yield _commit_endpoint(ctx, parent), _commit_endpoint(ctx, entry.address)
 
 
+def _head_commits(
+    loader: CommitLoader, head: bytes, pinned: list[bytes] | None
+) -> Iterable[LogEntry]:
+    """``head``'s history in log order; only the ``pinned`` commits of it when given
+    (looked up in the history index, engine/history/graph.py: no walk)."""
+    if pinned is None:
+        return ancestors(loader, head)
+    index = history(loader, head)
+    found = [(p, index.entries[p]) for p in map(index.position, pinned) if p is not None]
+    return [entry for _, entry in sorted(found, key=lambda f: f[0])]
+
+
 # --- dolt_diff ----------------------------------------------------------------------
+
+
+_CHANGES_COLUMNS = {
+    "commit_hash": HASH,
+    "table_name": pa.string(),
+    "committer": pa.string(),
+    "email": pa.string(),
+    "date": TIME,
+    "message": pa.string(),
+    "data_change": pa.bool_(),
+    "schema_change": pa.bool_(),
+}
+Changes = tuple[tuple[str, bool, bool], ...]  # (table, data changed, schema changed)
+# the tables a step changed, by the two roots' addresses (content hashes: never stale)
+_step_changes: LruCache[tuple[bytes | None, bytes], Changes] = LruCache(4096)
+
+
+def _changes(ctx: SystemContext, before: RootValue, after: RootValue) -> Changes:
+    deltas = table_deltas(ctx.workspace.nodes, before, after)
+    return tuple((d.name, d.data_changed, d.schema_changed or d.kind == "renamed") for d in deltas)
+
+
+def _commit_changes(ctx: SystemContext, commit: Commit) -> Changes:
+    """What ``commit`` changed against its first parent (remembered by root addresses)."""
+    ws = ctx.workspace
+    before = ws.loader.load(commit.parents[0]).root if commit.parents else None
+    key = (before, commit.root)
+    found = _step_changes.get(key)
+    if found is None:
+        parent = ws.root(before) if before is not None else EMPTY_ROOT
+        found = _changes(ctx, parent, ws.root(commit.root))
+        _step_changes.put(key, found)
+    return found
 
 
 def changes_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
     """The ``dolt_diff`` system table: which tables each commit (and WORKING) changed
     (only the commits ``filters`` allow on ``commit_hash``)."""
     ws = ctx.workspace
-    columns: dict[str, list] = {
-        k: []
-        for k in (
-            "commit_hash",
-            "table_name",
-            "committer",
-            "email",
-            "date",
-            "message",
-            "data_change",
-            "schema_change",
-        )
-    }
-    for before, after in _head_steps(ctx, filters, to="commit_hash", at=""):
-        if before.root.address == after.root.address:
-            continue
-        commit = ws.loader.load(after.commit) if after.commit is not None else None
-        for d in table_deltas(ws.nodes, before.root, after.root):
-            columns["commit_hash"].append(after.label)
-            columns["table_name"].append(d.name)
+    steps: list[tuple[str | None, Commit | None, Changes]] = []
+    if _wanted(filters, "commit_hash", WORKING):
+        steps.append((WORKING, None, _changes(ctx, ws.head_root, ws.working)))
+    for entry in _head_commits(ws.loader, ws.head, pinned_commits(filters, "commit_hash")):
+        steps.append((hash_text(entry.address), entry.commit, _commit_changes(ctx, entry.commit)))
+    columns: dict[str, list] = {k: [] for k in _CHANGES_COLUMNS}
+    for label, commit, changes in steps:
+        for name, data_change, schema_change in changes:
+            columns["commit_hash"].append(label)
+            columns["table_name"].append(name)
             columns["committer"].append(commit.author if commit else None)
             columns["email"].append(commit.email if commit else None)
-            columns["date"].append(after.timestamp)
+            columns["date"].append(commit.timestamp if commit else None)
             columns["message"].append(commit.message if commit else None)
-            columns["data_change"].append(d.data_changed)
-            columns["schema_change"].append(d.schema_changed or d.kind == "renamed")
-    types = [HASH, pa.string(), pa.string(), pa.string(), TIME, pa.string(), pa.bool_(), pa.bool_()]
+            columns["data_change"].append(data_change)
+            columns["schema_change"].append(schema_change)
     return pa.table(
-        [pa.array(v, t) for v, t in zip(columns.values(), types, strict=True)], names=list(columns)
+        [pa.array(columns[k], t) for k, t in _CHANGES_COLUMNS.items()],
+        names=list(_CHANGES_COLUMNS),
     )
 
 
@@ -243,40 +280,63 @@ def _aligned(table: Table, lay: Sequence[Layout], keys: pa.Table | None = None) 
     return pa.table(arrays, names=[c.name for c in lay])
 
 
-def history_table(ctx: SystemContext, name: str, filters: Filters | None = None) -> BatchStream:
+def _parts(version: pa.Table | int, lay: Sequence[Layout]) -> Iterator[tuple[int, list[pa.Array]]]:
+    """(rows, the table's columns) of each batch of a version: its decoded rows, or
+    NULLs when only its row count was read."""
+    if isinstance(version, int):
+        for start in range(0, version, BATCH_ROWS):
+            n = min(BATCH_ROWS, version - start)
+            yield n, [pa.nulls(n, c.type) for c in lay]
+        return
+    for batch in version.to_batches(max_chunksize=BATCH_ROWS):
+        yield batch.num_rows, list(batch.columns)
+
+
+def history_table(
+    ctx: SystemContext,
+    name: str,
+    filters: Filters | None = None,
+    columns: Collection[str] | None = None,
+) -> BatchStream:
     """``dolt_history_<name>``: the table's rows at every commit of HEAD's history,
     made commit by commit as DuckDB reads them (``BatchStream``): the memory of one
-    version of the table, not of the whole history."""
+    version of the table, not of the whole history.
+
+    ``columns`` (lower-cased) are the only columns the reader uses, when it says so:
+    if none of the table's is among them (``count(*)``, or only the commit columns),
+    each version is counted instead of decoded and the table's columns are NULL."""
     _, current = require_table(ctx, name, f"dolt_history_{name}")
     lay = layout(current.schema)
     keys = _key_filter(current.schema, filters)
+    counted = columns is not None and not any(c.name.lower() in columns for c in lay)
     ws = ctx.workspace
-    head = ws.head
     names = [c.name for c in lay] + ["commit_hash", "committer", "commit_date"]
     types = [c.type for c in lay] + [HASH, pa.string(), TIME]
     schema = pa.schema(list(zip(names, types, strict=True)))
 
+    pinned = pinned_commits(filters, "commit_hash")
+    loader, head = ws.loader, ws.head
+
     def batches() -> Iterator[pa.RecordBatch]:
-        decoded: dict[bytes, pa.Table] = {}  # the last version read: consecutive commits share it
-        for entry in ancestors(ws.loader, head):
+        decoded: dict[bytes, pa.Table | int] = {}  # the last version: consecutive commits share it
+        for entry in _head_commits(loader, head, pinned):
             label = hash_text(entry.address)
-            if not _wanted(filters, "commit_hash", label):
-                continue
             root = ws.root(entry.commit.root)
             found = root.find(name)
             if found is None:
                 continue
             address = root[found]
             if address not in decoded:
-                decoded = {address: _aligned(Table.load(ws.nodes, address, found), lay, keys)}
-            for batch in decoded[address].to_batches(max_chunksize=BATCH_ROWS):
-                n, c = batch.num_rows, entry.commit
+                table = Table.load(ws.nodes, address, found)
+                decoded = {address: table.count() if counted else _aligned(table, lay, keys)}
+            for n, arrays in _parts(decoded[address], lay):
+                c = entry.commit
                 meta = [
                     constant(label, n, HASH),
                     constant(c.author, n, pa.string()),
                     constant(c.timestamp, n, TIME),
                 ]
-                yield pa.RecordBatch.from_arrays([*batch.columns, *meta], schema=schema)
+                yield pa.RecordBatch.from_arrays([*arrays, *meta], schema=schema)
 
     return BatchStream(schema, batches)
 

@@ -35,13 +35,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from arbordb.engine.errors import InvalidInput
-from arbordb.engine.history import Commit, LogEntry, ancestors
+from arbordb.engine.history import Commit, LogEntry, ancestors, history
 from arbordb.engine.root import EMPTY_ROOT
 
-from .common import SystemContext, commit_of, hashes, text_args, times
+from .common import SystemContext, commit_of, hashes, pinned_commits, text_args, times
 
 Filters = Mapping[str, Sequence[object]]
 LOG_COLUMNS = ["commit_hash", "committer", "email", "date", "message", "commit_order", "metadata"]
@@ -108,21 +107,38 @@ def _built(key: tuple, build: Callable[[], pa.Table]) -> pa.Table:
     return found
 
 
-def _pinned_rows(table: pa.Table, filters: Filters | None) -> pa.Table:
-    if not filters or "commit_hash" not in filters:
-        return table
-    wanted = pa.array([str(v) for v in filters["commit_hash"]], pa.string())
-    return table.filter(pc.is_in(table.column("commit_hash").cast(pa.string()), value_set=wanted))
+def _pinned_entries(
+    ctx: SystemContext, heads: Iterable[bytes | None], filters: Filters | None
+) -> list[LogEntry] | None:
+    """The commits ``filters`` pin ``commit_hash`` to that one of ``heads`` reaches,
+    in log order, read through the heads' history indexes (engine/history/graph.py:
+    a lookup per commit, no walk); None when the filters pin no commit hash."""
+    pinned = pinned_commits(filters, "commit_hash")
+    if pinned is None:
+        return None
+    loader = ctx.workspace.loader
+    indexes = [history(loader, h) for h in heads if h is not None]
+    found = {}
+    for address in pinned:
+        for index in indexes:
+            entry = index.entry(address)
+            if entry is not None:
+                found[address] = entry
+                break
+    return newest_first(found.values())
 
 
 def log_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
     """The ``dolt_log`` system table: HEAD's history."""
     ws = ctx.workspace
+    pinned = _pinned_entries(ctx, [ws.head], filters)
+    if pinned is not None:
+        return _commit_table(pinned, True)
 
     def build() -> pa.Table:
-        return _commit_table(newest_first(ancestors(ws.loader, ws.head)), True)
+        return _commit_table(newest_first(history(ws.loader, ws.head).entries), True)
 
-    return _pinned_rows(_built(("log", ws.head), build), filters)
+    return _built(("log", ws.head), build)
 
 
 def all_commits(ctx: SystemContext) -> list[LogEntry]:
@@ -132,10 +148,8 @@ def all_commits(ctx: SystemContext) -> list[LogEntry]:
     heads |= {tag.target for _, tag in db.tags()}
     seen: dict[bytes, LogEntry] = {}
     for head in heads:
-        for entry in ancestors(ws.loader, head):
-            if entry.address in seen:
-                continue  # its ancestors were walked with it
-            seen[entry.address] = entry
+        if head is not None:
+            seen.update((e.address, e) for e in history(ws.loader, head).entries)
     return newest_first(seen.values())
 
 
@@ -147,26 +161,38 @@ def _heads(ctx: SystemContext) -> tuple[bytes | None, ...]:
 
 
 def commits_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
+    """The ``dolt_commits`` system table: every commit a branch or tag reaches."""
+    heads = _heads(ctx)
+    pinned = _pinned_entries(ctx, heads, filters)
+    if pinned is not None:
+        return _commit_table(pinned, False)
+
     def build() -> pa.Table:
         return _commit_table(all_commits(ctx), False)
 
-    return _pinned_rows(_built(("commits", *_heads(ctx)), build), filters)
+    return _built(("commits", *heads), build)
+
+
+def _ancestor_rows(entries: Iterable[LogEntry]) -> pa.Table:
+    children, parents, positions = [], [], []
+    for entry in entries:
+        for i, parent in enumerate(entry.commit.parents or (None,)):
+            children.append(entry.address)
+            parents.append(parent)
+            positions.append(i)
+    return pa.table(
+        [hashes(children), hashes(parents), pa.array(positions, pa.int32())],
+        names=["commit_hash", "parent_hash", "parent_index"],
+    )
 
 
 def ancestors_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
-    def build() -> pa.Table:
-        children, parents, positions = [], [], []
-        for entry in all_commits(ctx):
-            for i, parent in enumerate(entry.commit.parents or (None,)):
-                children.append(entry.address)
-                parents.append(parent)
-                positions.append(i)
-        return pa.table(
-            [hashes(children), hashes(parents), pa.array(positions, pa.int32())],
-            names=["commit_hash", "parent_hash", "parent_index"],
-        )
-
-    return _pinned_rows(_built(("ancestors", *_heads(ctx)), build), filters)
+    """The ``dolt_commit_ancestors`` system table: each commit's parents, by position."""
+    heads = _heads(ctx)
+    pinned = _pinned_entries(ctx, heads, filters)
+    if pinned is not None:
+        return _ancestor_rows(pinned)
+    return _built(("ancestors", *heads), lambda: _ancestor_rows(all_commits(ctx)))
 
 
 # --- dolt_log(...) -----------------------------------------------------------------

@@ -14,6 +14,9 @@ filters, joins and aggregates over them work like over any table.
         and dolt_diff_<t> (to_commit, from_commit) and dolt_history_<t>
         (commit_hash) read fewer commits with them. The caller still applies
         its WHERE clause to the result, so unused filters are harmless.
+        ``columns`` (lower-cased), when given, are the only columns the caller
+        reads: dolt_history_<t> counts each version instead of decoding it when
+        the caller reads none of the table's columns (the others ignore it).
     scalar_function(name, args, ctx) -> object | None
         active_branch(), dolt_hashof(ref) / hashof(ref), dolt_merge_base(a, b),
         dolt_hashof_table(t [, rev]), dolt_hashof_db([rev]) (system/hashes.py);
@@ -32,7 +35,7 @@ writes to the repository.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import pyarrow as pa
 
@@ -122,7 +125,12 @@ _HASH_FUNCTIONS = {"dolt_hashof_table": hashes.hashof_table, "dolt_hashof_db": h
 
 
 def system_relation(
-    name: str, args: Sequence[object] | None, ctx: SystemContext, *, filters: Filters | None = None
+    name: str,
+    args: Sequence[object] | None,
+    ctx: SystemContext,
+    *,
+    filters: Filters | None = None,
+    columns: Collection[str] | None = None,
 ) -> pa.Table | BatchStream | None:
     """The system table or table-function result ``name`` names, or None (see module docstring).
 
@@ -160,6 +168,8 @@ def system_relation(
         suffix = name[len(prefix) :]
         if key in _FUNCTIONS and ctx.workspace.working.find(suffix) is None:
             raise _call_it(name)
+        if prefix == "dolt_history_":
+            return history.history_table(ctx, suffix, wanted, columns)
         return _PER_TABLE[prefix](ctx, suffix, wanted)
     if key in _FUNCTIONS:
         raise _call_it(name)

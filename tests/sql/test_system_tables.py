@@ -962,7 +962,7 @@ def test_a_commit_named_by_a_subquery_filters_the_system_relation(tmp_path, monk
     """``commit_hash = (SELECT commit_hash FROM dolt_log LIMIT 1 OFFSET n)`` reaches the
     system relation as a filter (the subquery runs first), with the rows the literal
     hash gives."""
-    from arbordb.sql.read import reads
+    from arbordb.sql.read import reads, system_select
 
     con, cur = _history_repo(tmp_path / "r", 4)
     cur.execute("SELECT commit_hash FROM dolt_log LIMIT 1 OFFSET 2")
@@ -972,11 +972,12 @@ def test_a_commit_named_by_a_subquery_filters_the_system_relation(tmp_path, monk
     seen = []
     real = reads.system_relation
 
-    def spy(name, args, ctx, *, filters=None):
+    def spy(name, args, ctx, *, filters=None, **kwargs):
         seen.append((name.lower(), dict(filters or {})))
-        return real(name, args, ctx, filters=filters)
+        return real(name, args, ctx, filters=filters, **kwargs)
 
     monkeypatch.setattr(reads, "system_relation", spy)
+    monkeypatch.setattr(system_select, "system_relation", spy)  # the path without DuckDB
     cur.execute(query.format(sub="(SELECT commit_hash FROM dolt_log LIMIT 1 OFFSET 2)"))
     assert sorted(cur.fetchall(), key=repr) == literal and literal
     outer = [f for name, f in seen if name != "dolt_log" or "commit_hash" in f]

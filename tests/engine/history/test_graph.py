@@ -15,6 +15,7 @@ from arbordb.engine.history import (
     CommitLoader,
     ancestors,
     encode_commit,
+    history,
     is_ancestor,
     load_commit,
     log,
@@ -227,3 +228,36 @@ def test_loader_caches_and_reports_missing(h):
     not_a_commit = h.store.put(b"plain bytes")
     with pytest.raises(CorruptChunk, match="not a commit"):
         loader.load(not_a_commit)
+
+
+@settings(max_examples=100, deadline=None)
+@given(dags())
+def test_history_index_matches_the_walk(case):
+    """``history`` lists what ``ancestors`` walks, in its order, with positions; built
+    in any order of heads (indexes extend their parent's), it gives the same answer."""
+    parents, x, y = case
+    h = History()
+    for i, ps in enumerate(parents):
+        h.commit(str(i), *(str(p) for p in ps))
+        if i == y:
+            history(h.loader, h.addr[str(i)])  # an index the later ones may extend
+    for head in (h.addr[str(x)], h.addr[str(len(parents) - 1)]):
+        walked = [e.address for e in ancestors(h.loader, head)]
+        index = history(h.loader, head)
+        assert [e.address for e in index.entries] == walked
+        assert all(index.position(a) == i for i, a in enumerate(walked))
+        outside = set(h.addr.values()) - set(walked)
+        assert all(index.position(a) is None and index.entry(a) is None for a in outside)
+
+
+def test_a_new_commit_extends_its_parents_index_with_one_read(h):
+    h.chain(*[f"c{i}" for i in range(50)])
+    history(h.loader, h.addr["c49"])
+    h.commit("next", "c49")
+    reads = []
+    real = h.store.get
+    h.loader._cache.clear()
+    h.store.get = lambda address: reads.append(address) or real(address)
+    index = history(h.loader, h.addr["next"])
+    assert len(reads) == 2  # the new commit and its parent (whose height is checked)
+    assert index.position(h.addr["c0"]) == 50 and len(index) == 51
