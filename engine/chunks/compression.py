@@ -114,6 +114,44 @@ def compress_many(chunks: Sequence[bytes]) -> list[bytes | None]:
     return out
 
 
+def compress_buffers(pieces: Sequence[bytes | memoryview], level: int | None) -> list[bytes]:
+    """A zstd frame of each piece (``level``: None for ``ZSTD_LEVEL``), on two threads
+    for a large batch (a load's leaves)."""
+    if not pieces:
+        return []
+    compressor = _compressor() if level is None else _small_compressor(level)
+    if len(pieces) >= _THREADS_FROM:
+        frames = compressor.multi_compress_to_buffer(list(pieces), threads=2)
+        return [frames[k].tobytes() for k in range(len(pieces))]
+    return [compressor.compress(piece) for piece in pieces]
+
+
+def _small_compressor(level: int) -> zstandard.ZstdCompressor:
+    compressors = getattr(_local, "leveled", None)
+    if compressors is None:
+        compressors = _local.leveled = {}
+    compressor = compressors.get(level)
+    if compressor is None:
+        compressor = compressors[level] = zstandard.ZstdCompressor(level=level, **_PARAMS)
+    return compressor
+
+
+def decompress_frame(frame: memoryview, length: int, address: bytes, offset: int) -> bytes:
+    """The ``length`` bytes in a zstd ``frame`` of one buffer of the record of
+    ``address`` (``offset``: where the frame starts in the record, for errors).
+
+    Raises:
+        CorruptChunk: the frame is malformed or does not give ``length`` bytes.
+    """
+    try:
+        data = _decompressor().decompress(frame, max_output_size=length)
+    except zstandard.ZstdError as exc:
+        raise CorruptChunk(address, f"its zstd frame does not decompress ({exc})", offset) from None
+    if len(data) != length:
+        raise CorruptChunk(address, f"its zstd frame gave {len(data)} of {length} bytes", offset)
+    return data
+
+
 def decompress_many(
     frames: Sequence[bytes | memoryview], addresses: Sequence[bytes], offset: int
 ) -> list[bytes]:

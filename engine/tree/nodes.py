@@ -22,11 +22,12 @@ import numpy as np
 import pyarrow as pa
 
 from ..cache import LruCache
+from ..chunks.column_frames import BufferPick, PickedLeaf, pick_from_leaf, read_buffers
 from ..chunks.store import ChunkStore
 from ..codec import point
 from ..codec.internal import decode_internal, encode_internal, node_level
 from ..codec.layout import LeafLayouts
-from ..codec.leaf import decode_leaves, decode_some, leaf_keys
+from ..codec.leaf import decode_leaves, decode_picked, leaf_keys
 from ..codec.sparse import take_rows
 from ..errors import CorruptChunk, FormatVersionError
 from .keyarray import sortable
@@ -187,15 +188,42 @@ class NodeStore:
     def decode_some(
         self,
         addresses: Sequence[bytes],
-        chunks: Sequence[bytes],
+        leaves: Sequence[PickedLeaf],
         types: Sequence[pa.DataType],
         wanted: Sequence[int],
         keys: bool,
     ) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
-        """Some value columns (and the keys when ``keys``) of leaves already read
-        (``chunks``, from ``read``); see ``codec.leaf.decode_some``."""
-        parse = partial(decode_some, types=types, wanted=wanted, keys=keys)
-        return self._parsed(addresses, parse, types, chunks)
+        """Some value columns (and the keys when ``keys``) of leaves whose buffers
+        were read with ``read_buffers``; see ``codec.leaf.decode_picked``."""
+        parse = partial(decode_picked, leaves, types=types, wanted=wanted, keys=keys)
+        try:
+            return parse()
+        except DECODE_ERRORS as exc:
+            bad = _first_bad_leaf(addresses, self.read(addresses, keep=False), types)
+            if bad is None:
+                raise  # every leaf decodes alone: a limit, not damage
+            raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
+
+    def read_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> list[PickedLeaf]:
+        """The buffers ``pick`` asks for of many leaves (``chunks.column_frames``): from
+        the chunk cache where it holds the leaf, the rest from the store, which reads
+        only those buffers' bytes of a leaf stored buffer by buffer. Nothing enters
+        the cache (a scan does not evict what edits and lookups reuse)."""
+        cached = self._chunks.get_many(addresses)
+        missing = [a for a, c in zip(addresses, cached, strict=True) if c is None]
+        try:
+            fetched = iter(read_buffers(self.store, missing, pick)) if missing else iter(())
+            return [
+                next(fetched) if chunk is None else pick_from_leaf(chunk, pick) for chunk in cached
+            ]
+        except DECODE_ERRORS as exc:
+            chunks = self.read(addresses, keep=False)
+            for address, chunk in zip(addresses, chunks, strict=True):
+                try:
+                    pick_from_leaf(chunk, pick)
+                except DECODE_ERRORS:
+                    raise CorruptChunk(address, f"leaf does not decode: {exc}") from exc
+            raise
 
     def leaf_keys(self, addresses: Sequence[bytes]) -> pa.BinaryArray:
         """The keys of many leaves as one array."""
