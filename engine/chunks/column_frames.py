@@ -57,6 +57,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy as np
+
 from ..errors import CorruptChunk, FormatVersionError
 from ..hash import checksum
 from .compression import MAX_CHUNK, compress_buffers, decompress_frame
@@ -331,6 +333,162 @@ def pick_from_leaf(chunk: bytes | memoryview, pick: BufferPick) -> PickedLeaf:
     return PickedLeaf(n, w, [view[starts[j] : starts[j] + lengths[j]] for j in indexes])
 
 
+# --- many leaves at once ------------------------------------------------------------
+# A scan reads thousands of leaves of one table, which nearly always have the same
+# number of buffers: their heads are unpacked one call per leaf into one numpy table,
+# and every extent is computed for all of them at once; the per-leaf Python work is
+# the unpack, the head's checksum and a slice per picked buffer.
+
+
+@lru_cache(maxsize=64)
+def _record_tables(b: int) -> struct.Struct:
+    """A kind-3 record's top (without its first 9 bytes) and tables, for ``b`` buffers:
+    head length, head xxh3, version, level, b, rows, key width, lengths, stored sizes."""
+    return struct.Struct(f"<9xIQBBHII{b}I{b}I")
+
+
+def pick_column_records(
+    addresses: Sequence[bytes], records: Sequence[bytes | memoryview], pick: BufferPick
+) -> list[PickedLeaf]:
+    """``pick_column_record`` of many kind-3 records (raw buffers copied out).
+
+    Raises:
+        CorruptChunk: a head, or a frame read, is damaged.
+    """
+    if not records:
+        return []
+    first = records[0]
+    b = first[TOP_LEN + 2] | first[TOP_LEN + 3] << 8 if len(first) > TOP_LEN + 3 else -1
+    tables = _record_tables(b) if b >= 0 else None
+    try:
+        rows = [tables.unpack_from(r) for r in records] if tables is not None else None
+    except struct.error:
+        rows = None
+    if rows is None:
+        return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
+    for address, record, row in zip(addresses, records, rows, strict=True):
+        if (
+            not TOP_LEN + _LEAF_LEN <= row[0] <= len(record)
+            or checksum(record[TOP_LEN : row[0]]) != row[1]
+        ):
+            pick_column_record(address, record, pick)  # raises, naming what is damaged
+    table = np.array([row[:1] + row[2:] for row in rows], np.int64)
+    h, version, level, bs, counts, widths = (table[:, c] for c in range(6))
+    lengths, stored = table[:, 6 : 6 + b], table[:, 6 + b :]
+    sizes = np.fromiter(map(len, records), np.int64, len(records))
+    raw = stored == lengths
+    framed = ~raw
+    raw_sizes, frame_sizes = np.where(raw, stored, 0), np.where(framed, stored, 0)
+    raw_base = tables.size + 8 * framed.sum(1)  # the tables cover bytes [0, tables.size)
+    bad = (
+        (bs != b)
+        | (version != LEAF_VERSION)
+        | (level != 0)
+        | (stored > lengths).any(1)
+        | (raw_base + raw_sizes.sum(1) != h)
+        | (h + frame_sizes.sum(1) != sizes)
+    )
+    if bad.any():
+        return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
+    starts = np.where(
+        raw,
+        raw_base[:, None] + np.cumsum(raw_sizes, 1) - raw_sizes,
+        h[:, None] + np.cumsum(frame_sizes, 1) - frame_sizes,
+    )
+    indexes = pick.indexes(b)
+    if indexes and not 0 <= indexes[0] <= indexes[-1] < b:
+        raise CorruptChunk(addresses[0], f"its column record has {b} buffers", 23)
+    ends = (starts + stored)[:, indexes].tolist()
+    starts_picked = starts[:, indexes].tolist()
+    out = []
+    counts_l, widths_l = counts.tolist(), widths.tolist()
+    if not framed[:, indexes].any():  # a narrow read of small columns: slices of the heads
+        for i, record in enumerate(records):
+            out.append(
+                PickedLeaf(
+                    counts_l[i],
+                    widths_l[i],
+                    [bytes(record[s:e]) for s, e in zip(starts_picked[i], ends[i], strict=True)],
+                )
+            )
+        return out
+    frame_rank = (np.cumsum(framed, 1) - framed)[:, indexes].tolist()
+    framed_picked = framed[:, indexes].tolist()
+    lengths_picked = lengths[:, indexes].tolist()
+    checks_at = tables.size
+    for i, (address, record) in enumerate(zip(addresses, records, strict=True)):
+        buffers: list[bytes | memoryview] = []
+        for s, e, is_frame, k, j, length in zip(
+            starts_picked[i],
+            ends[i],
+            framed_picked[i],
+            frame_rank[i],
+            indexes,
+            lengths_picked[i],
+            strict=True,
+        ):
+            piece = memoryview(record)[s:e]
+            if not is_frame:
+                buffers.append(bytes(piece))
+                continue
+            if checksum(piece) != _CHECK.unpack_from(record, checks_at + 8 * k)[0]:
+                raise CorruptChunk(
+                    address, f"the xxh3 checksum of its buffer {j}'s frame does not match", s
+                )
+            buffers.append(decompress_frame(piece, length, address, s))
+        out.append(PickedLeaf(counts_l[i], widths_l[i], buffers))
+    return out
+
+
+def pick_from_leaves(chunks: Sequence[bytes | memoryview], pick: BufferPick) -> list[PickedLeaf]:
+    """``pick_from_leaf`` of many whole leaves (views, not copies).
+
+    Raises:
+        FormatVersionError: a chunk is not a leaf of format version 1.
+        ValueError: a leaf is truncated, or has fewer buffers than asked for.
+        struct.error: a chunk is shorter than a leaf's header.
+    """
+    if not chunks:
+        return []
+    first = chunks[0]
+    b = first[2] | first[3] << 8 if len(first) >= _LEAF_LEN else -1
+    try:
+        rows = [_leaf_tables(b).unpack_from(c) for c in chunks] if b >= 0 else None
+    except struct.error:
+        rows = None
+    if rows is None:
+        return [pick_from_leaf(c, pick) for c in chunks]
+    table = np.array(rows, np.int64)
+    lengths = table[:, 5:]
+    if (table[:, 2] != b).any() or (table[:, 0] != LEAF_VERSION).any() or (table[:, 1] != 0).any():
+        return [pick_from_leaf(c, pick) for c in chunks]
+    starts = np.empty_like(lengths)
+    pos = np.full(len(chunks), _LEAF_LEN + 4 * b, np.int64)
+    for j in range(b):
+        pos = (pos + 7) & ~7
+        starts[:, j] = pos
+        pos += lengths[:, j]
+    sizes = np.fromiter(map(len, chunks), np.int64, len(chunks))
+    indexes = pick.indexes(b)
+    if (pos > sizes).any() or (indexes and not 0 <= indexes[0] <= indexes[-1] < b):
+        return [pick_from_leaf(c, pick) for c in chunks]
+    starts_picked = starts[:, indexes].tolist()
+    ends = (starts + lengths)[:, indexes].tolist()
+    counts, widths = table[:, 3].tolist(), table[:, 4].tolist()
+    views = [memoryview(c) for c in chunks]
+    return [
+        PickedLeaf(
+            counts[i], widths[i], [v[s:e] for s, e in zip(starts_picked[i], ends[i], strict=True)]
+        )
+        for i, v in enumerate(views)
+    ]
+
+
+@lru_cache(maxsize=64)
+def _leaf_tables(b: int) -> struct.Struct:
+    return struct.Struct(f"<BBHII{b}I")
+
+
 def read_buffers(store: object, addresses: Sequence[bytes], pick: BufferPick) -> list[PickedLeaf]:
     """The buffers ``pick`` asks for of many leaves of ``store``: through its
     ``get_buffers`` when it has one (``LmdbChunkStore``, ``BufferedChunkStore``), else
@@ -343,4 +501,4 @@ def read_buffers(store: object, addresses: Sequence[bytes], pick: BufferPick) ->
     if reader is not None:
         picked: list[PickedLeaf] = reader(addresses, pick)
         return picked
-    return [pick_from_leaf(chunk, pick) for chunk in store.get_many(addresses)]  # type: ignore[attr-defined]
+    return pick_from_leaves(store.get_many(addresses), pick)  # type: ignore[attr-defined]

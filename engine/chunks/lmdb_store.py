@@ -123,7 +123,13 @@ import lmdb
 
 from ..errors import CorruptChunk, GcEpochMoved, MissingChunk, StorageError
 from ..hash import address_of, addresses_of, prefix_range, require_address
-from .column_frames import KIND_COLUMNS, BufferPick, PickedLeaf, pick_column_record, pick_from_leaf
+from .column_frames import (
+    KIND_COLUMNS,
+    BufferPick,
+    PickedLeaf,
+    pick_column_records,
+    pick_from_leaves,
+)
 from .lmdb_env import SharedEnvironment
 from .lmdb_format import check_format_version
 from .lmdb_journal import JournalWrites
@@ -259,19 +265,26 @@ class LmdbChunkStore(JournalWrites):
 
         def read(txn: lmdb.Transaction) -> list[PickedLeaf]:
             get = SnapshotReader(self, txn)
-            out: list[PickedLeaf | None] = [None] * len(checked)
+            columns: list[int] = []
+            found = []
             others = []
             for i, address in enumerate(checked):
                 record = get(address)
                 if record is not None and len(record) and record[0] == KIND_COLUMNS:
-                    out[i] = pick_column_record(address, record, pick)
+                    columns.append(i)
+                    found.append(record)
                 else:
                     others.append(i)
+            out: list[PickedLeaf | None] = [None] * len(checked)
+            picked = pick_column_records([checked[i] for i in columns], found, pick)
+            for i, leaf in zip(columns, picked, strict=True):
+                out[i] = leaf
             if others:
                 known: dict[bytes, bytes] = {}
                 load_chunks(get, [checked[i] for i in others], known, {}, self._cache)
-                for i in others:
-                    out[i] = pick_from_leaf(known[checked[i]], pick)
+                whole = pick_from_leaves([known[checked[i]] for i in others], pick)
+                for i, leaf in zip(others, whole, strict=True):
+                    out[i] = leaf
             return out  # type: ignore[return-value]  # every slot was filled above
 
         return self._read(read)

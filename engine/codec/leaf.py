@@ -43,7 +43,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from ..chunks.column_frames import BufferPick, PickedLeaf, pick_from_leaf
+from ..chunks.column_frames import BufferPick, PickedLeaf, pick_from_leaves
 from ..errors import FormatVersionError
 from .columns import PreparedColumn, buffer_count, concat_column, concat_offsets
 
@@ -209,7 +209,7 @@ def decode_some(
         ValueError: a chunk that is not a leaf of this format with these columns.
     """
     pick = buffer_pick(types, wanted, keys=keys)
-    return decode_picked([pick_from_leaf(c, pick) for c in chunks], types, wanted, keys=keys)
+    return decode_picked(pick_from_leaves(chunks, pick), types, wanted, keys=keys)
 
 
 def leaf_keys(chunks: Sequence[bytes | memoryview]) -> pa.BinaryArray:

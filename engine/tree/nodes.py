@@ -22,7 +22,13 @@ import numpy as np
 import pyarrow as pa
 
 from ..cache import LruCache
-from ..chunks.column_frames import BufferPick, PickedLeaf, pick_from_leaf, read_buffers
+from ..chunks.column_frames import (
+    BufferPick,
+    PickedLeaf,
+    pick_from_leaf,
+    pick_from_leaves,
+    read_buffers,
+)
 from ..chunks.store import ChunkStore
 from ..codec import point
 from ..codec.internal import decode_internal, encode_internal, node_level
@@ -212,10 +218,15 @@ class NodeStore:
         cached = self._chunks.get_many(addresses)
         missing = [a for a, c in zip(addresses, cached, strict=True) if c is None]
         try:
-            fetched = iter(read_buffers(self.store, missing, pick)) if missing else iter(())
-            return [
-                next(fetched) if chunk is None else pick_from_leaf(chunk, pick) for chunk in cached
-            ]
+            if not missing:
+                return pick_from_leaves(cast(list[bytes], cached), pick)
+            fetched = read_buffers(self.store, missing, pick)
+            if len(missing) == len(addresses):
+                return fetched
+            held = [c for c in cached if c is not None]
+            from_cache = iter(pick_from_leaves(held, pick))
+            from_store = iter(fetched)
+            return [next(from_store if c is None else from_cache) for c in cached]
         except DECODE_ERRORS as exc:
             chunks = self.read(addresses, keep=False)
             for address, chunk in zip(addresses, chunks, strict=True):

@@ -26,7 +26,9 @@ from arbordb.engine.chunks.column_frames import (
     BufferPick,
     encode_column_records,
     pick_column_record,
+    pick_column_records,
     pick_from_leaf,
+    pick_from_leaves,
 )
 from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
 from arbordb.engine.chunks.records import KIND_ZSTD
@@ -111,6 +113,15 @@ def test_a_column_record_round_trips_and_picks_the_same_bytes(case):
             assert [bytes(b) for b in one.buffers] == [bytes(b) for b in plain.buffers]
         assert records.decode_record(address, record) == chunk
         picked.append(pick_from_leaf(chunk, pick))
+    framed = [(address_of(c), r) for c, r in zip(chunks, made, strict=True) if r is not None]
+    many = pick_column_records([a for a, _ in framed], [r for _, r in framed], pick)
+    whole = [c for c, r in zip(chunks, made, strict=True) if r is not None]
+    assert [[bytes(b) for b in leaf.buffers] for leaf in many] == [
+        [bytes(b) for b in leaf.buffers] for leaf in pick_from_leaves(whole, pick)
+    ]
+    assert [(p.rows, p.key_width) for p in pick_from_leaves(chunks, pick)] == [
+        (p.rows, p.key_width) for p in picked
+    ]
     keys, columns = decode_picked(picked, TYPES, wanted, keys=with_keys)
     all_keys, all_columns = decode_leaves(chunks, TYPES)
     assert sorted(columns) == sorted(wanted)
@@ -198,22 +209,27 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
 
     decompressed: list[int] = []
     copied: list[int] = []
-    real_decompress, real_pick = column_frames.decompress_frame, column_frames.pick_column_record
+    real_decompress, real_picks = column_frames.decompress_frame, column_frames.pick_column_records
 
     def counting_decompress(frame, length, address, offset):
         decompressed.append(length)
         return real_decompress(frame, length, address, offset)
 
-    def counting_pick(address, record, pick):
-        got = real_pick(address, record, pick)
-        copied.append(sum(map(len, got.buffers)))
+    def counting_picks(addresses, found, pick):
+        got = real_picks(addresses, found, pick)
+        copied.extend(sum(map(len, leaf.buffers)) for leaf in got)
         return got
 
     monkeypatch.setattr(column_frames, "decompress_frame", counting_decompress)
-    monkeypatch.setattr(column_frames, "pick_column_record", counting_pick)
     import arbordb.engine.chunks.lmdb_store as lmdb_store
 
-    monkeypatch.setattr(lmdb_store, "pick_column_record", counting_pick)
+    monkeypatch.setattr(lmdb_store, "pick_column_records", counting_picks)
+
+    def one_by_one(*args):
+        raise AssertionError("healthy leaves of one shape are read in one batch, not one by one")
+
+    monkeypatch.setattr(column_frames, "pick_column_record", one_by_one)
+    monkeypatch.setattr(column_frames, "pick_from_leaf", one_by_one)
     with arbordb.connect(str(tmp_path / "r")) as con:
         got = con.execute(
             "SELECT count(*), avg(quality) FROM t WHERE lang = 'en' AND quality > 0.8"
