@@ -97,11 +97,12 @@ class BufferPick(NamedTuple):
 
 class PickedLeaf(NamedTuple):
     """The picked buffers of one leaf (``BufferPick.indexes`` order) with its row
-    count and key width."""
+    count, key width and the buffers' total length."""
 
     rows: int
     key_width: int
     buffers: list[bytes | memoryview]
+    size: int
 
 
 def _align8(n: int) -> int:
@@ -314,6 +315,7 @@ def pick_column_record(address: bytes, record: bytes | memoryview, pick: BufferP
         parsed.rows,
         parsed.key_width,
         [_buffer(address, record, parsed, j, copy=True) for j in indexes],
+        sum(parsed.lengths[j] for j in indexes),
     )
 
 
@@ -330,7 +332,12 @@ def pick_from_leaf(chunk: bytes | memoryview, pick: BufferPick) -> PickedLeaf:
     if indexes and not 0 <= indexes[0] <= indexes[-1] < len(lengths):
         raise ValueError(f"the leaf has {len(lengths)} buffers, fewer than its columns need")
     view = memoryview(chunk)
-    return PickedLeaf(n, w, [view[starts[j] : starts[j] + lengths[j]] for j in indexes])
+    return PickedLeaf(
+        n,
+        w,
+        [view[starts[j] : starts[j] + lengths[j]] for j in indexes],
+        sum(lengths[j] for j in indexes),
+    )
 
 
 # --- many leaves at once ------------------------------------------------------------
@@ -366,12 +373,9 @@ def pick_column_records(
         rows = None
     if rows is None:
         return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
-    for address, record, row in zip(addresses, records, rows, strict=True):
-        if (
-            not TOP_LEN + _LEAF_LEN <= row[0] <= len(record)
-            or checksum(record[TOP_LEN : row[0]]) != row[1]
-        ):
-            pick_column_record(address, record, pick)  # raises, naming what is damaged
+    heads = [checksum(r[TOP_LEN : row[0]]) == row[1] for r, row in zip(records, rows, strict=True)]
+    if not all(heads):
+        return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
     table = np.array([row[:1] + row[2:] for row in rows], np.int64)
     h, version, level, bs, counts, widths = (table[:, c] for c in range(6))
     lengths, stored = table[:, 6 : 6 + b], table[:, 6 + b :]
@@ -381,7 +385,9 @@ def pick_column_records(
     raw_sizes, frame_sizes = np.where(raw, stored, 0), np.where(framed, stored, 0)
     raw_base = tables.size + 8 * framed.sum(1)  # the tables cover bytes [0, tables.size)
     bad = (
-        (bs != b)
+        (h < TOP_LEN + _LEAF_LEN)
+        | (h > sizes)
+        | (bs != b)
         | (version != LEAF_VERSION)
         | (level != 0)
         | (stored > lengths).any(1)
@@ -402,6 +408,7 @@ def pick_column_records(
     starts_picked = starts[:, indexes].tolist()
     out = []
     counts_l, widths_l = counts.tolist(), widths.tolist()
+    picked_sizes = lengths[:, indexes].sum(1).tolist()
     if not framed[:, indexes].any():  # a narrow read of small columns: slices of the heads
         for i, record in enumerate(records):
             out.append(
@@ -409,6 +416,7 @@ def pick_column_records(
                     counts_l[i],
                     widths_l[i],
                     [bytes(record[s:e]) for s, e in zip(starts_picked[i], ends[i], strict=True)],
+                    picked_sizes[i],
                 )
             )
         return out
@@ -436,7 +444,7 @@ def pick_column_records(
                     address, f"the xxh3 checksum of its buffer {j}'s frame does not match", s
                 )
             buffers.append(decompress_frame(piece, length, address, s))
-        out.append(PickedLeaf(counts_l[i], widths_l[i], buffers))
+        out.append(PickedLeaf(counts_l[i], widths_l[i], buffers, picked_sizes[i]))
     return out
 
 
@@ -475,10 +483,14 @@ def pick_from_leaves(chunks: Sequence[bytes | memoryview], pick: BufferPick) -> 
     starts_picked = starts[:, indexes].tolist()
     ends = (starts + lengths)[:, indexes].tolist()
     counts, widths = table[:, 3].tolist(), table[:, 4].tolist()
+    picked_sizes = lengths[:, indexes].sum(1).tolist()
     views = [memoryview(c) for c in chunks]
     return [
         PickedLeaf(
-            counts[i], widths[i], [v[s:e] for s, e in zip(starts_picked[i], ends[i], strict=True)]
+            counts[i],
+            widths[i],
+            [v[s:e] for s, e in zip(starts_picked[i], ends[i], strict=True)],
+            picked_sizes[i],
         )
         for i, v in enumerate(views)
     ]

@@ -173,6 +173,7 @@ _GC_EPOCH = struct.Struct("<Q")
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
 # record kinds that hold their chunk, not a delta of it
 _WHOLE = (KIND_RAW, KIND_ZSTD, KIND_COLUMNS)
+_COLUMNS_KIND = bytes([KIND_COLUMNS])
 _LEAF = b"\x00\x00"  # what gc's mark reads for a leaf: level 0, names nothing
 
 _T = TypeVar("_T")
@@ -265,26 +266,21 @@ class LmdbChunkStore(JournalWrites):
 
         def read(txn: lmdb.Transaction) -> list[PickedLeaf]:
             get = SnapshotReader(self, txn)
-            columns: list[int] = []
-            found = []
-            others = []
-            for i, address in enumerate(checked):
-                record = get(address)
-                if record is not None and len(record) and record[0] == KIND_COLUMNS:
-                    columns.append(i)
-                    found.append(record)
-                else:
-                    others.append(i)
-            out: list[PickedLeaf | None] = [None] * len(checked)
+            records = get.many(checked)
+            columns = [i for i, r in enumerate(records) if r is not None and r[:1] == _COLUMNS_KIND]
+            found = [records[i] for i in columns]
+            others = [i for i, r in enumerate(records) if r is None or r[:1] != _COLUMNS_KIND]
             picked = pick_column_records([checked[i] for i in columns], found, pick)
+            if not others:
+                return picked
+            out: list[PickedLeaf | None] = [None] * len(checked)
             for i, leaf in zip(columns, picked, strict=True):
                 out[i] = leaf
-            if others:
-                known: dict[bytes, bytes] = {}
-                load_chunks(get, [checked[i] for i in others], known, {}, self._cache)
-                whole = pick_from_leaves([known[checked[i]] for i in others], pick)
-                for i, leaf in zip(others, whole, strict=True):
-                    out[i] = leaf
+            known: dict[bytes, bytes] = {}
+            load_chunks(get, [checked[i] for i in others], known, {}, self._cache)
+            whole = pick_from_leaves([known[checked[i]] for i in others], pick)
+            for i, leaf in zip(others, whole, strict=True):
+                out[i] = leaf
             return out  # type: ignore[return-value]  # every slot was filled above
 
         return self._read(read)

@@ -240,29 +240,40 @@ def _join(
     return joined_keys, {s: pa.concat_arrays([v[s] for _, v in decoded]) for s in slots}
 
 
-READ_LEAVES = 128  # leaves read from the store at a time
+READ_LEAVES = 128  # leaves read from the store at a time, at first
+READ_MOST = 4096  # ... and at most, when the columns read are narrow
 
 
 def _parts(
     nodes: NodeStore, addresses: list[bytes], pick: BufferPick
 ) -> Iterator[tuple[list[bytes], list[PickedLeaf]]]:
-    """The group's leaves' picked buffers read a few leaves at a time and cut into
-    windows of at most ``MAX_BATCH_BYTES`` of those buffers (one leaf at least);
+    """The group's leaves' picked buffers read a block of leaves at a time and cut
+    into windows of at most ``MAX_BATCH_BYTES`` of those buffers (one leaf at least);
     deterministic in the chunks. A narrow read of wide leaves reads (and holds) only
-    the narrow columns' bytes."""
+    the narrow columns' bytes, and reads larger blocks (up to ``READ_MOST`` leaves,
+    sized by the bytes the leaves read so far gave each): the cost per block (one
+    read transaction, the vectorised pick) is then spread over more leaves. A block
+    holds at most half ``MAX_BATCH_BYTES`` of picked bytes beyond its first
+    ``READ_LEAVES`` leaves."""
     part_addresses: list[bytes] = []
     part_leaves: list[PickedLeaf] = []
     size = 0
-    for start in range(0, len(addresses), READ_LEAVES):
-        block = addresses[start : start + READ_LEAVES]
-        for address, leaf in zip(block, nodes.read_buffers(block, pick), strict=True):
-            leaf_size = sum(map(len, leaf.buffers))
-            if size and size + leaf_size > MAX_BATCH_BYTES:
+    start, block_leaves = 0, READ_LEAVES
+    while start < len(addresses):
+        block = addresses[start : start + block_leaves]
+        start += len(block)
+        leaves = nodes.read_buffers(block, pick)
+        total = 0
+        for address, leaf in zip(block, leaves, strict=True):
+            total += leaf.size
+            if size and size + leaf.size > MAX_BATCH_BYTES:
                 yield part_addresses, part_leaves
                 part_addresses, part_leaves, size = [], [], 0
             part_addresses.append(address)
             part_leaves.append(leaf)
-            size += leaf_size
+            size += leaf.size
+        each = max(total // len(block), 1)
+        block_leaves = min(max(MAX_BATCH_BYTES // 2 // each, READ_LEAVES), READ_MOST)
     if part_addresses:
         yield part_addresses, part_leaves
 
