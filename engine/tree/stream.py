@@ -27,8 +27,10 @@ parallel reader, read with ``stream`` like any range.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -217,7 +219,8 @@ def _joined(
     pending: list[tuple[pa.BinaryArray | None, dict[int, pa.Array]]] = []
     size = 0
     for window_addresses, window_leaves in windows:
-        decoded = nodes.decode_some(window_addresses, window_leaves, types, wanted, keys)
+        with _collector_paused():
+            decoded = nodes.decode_some(window_addresses, window_leaves, types, wanted, keys)
         del window_leaves
         pending.append(decoded)
         size += sum(_size(v) for v in decoded[1].values()) + (_size(decoded[0]) if keys else 0)
@@ -238,6 +241,22 @@ def _join(
     # a part is far below 2 GiB (half PART_BYTES plus one window), so its windows' columns
     # all came back with 32-bit offsets and join as they are
     return joined_keys, {s: pa.concat_arrays([v[s] for _, v in decoded]) for s in slots}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off while a block of leaves is read
+    or decoded: that makes a few small objects per leaf (its buffers, their lists),
+    none in a cycle, and the collections they set off scanned every object of the
+    process (the SQL layer's modules too) for nothing: about a quarter of the CPU
+    time of the LLM filter at 200K rows (0.39 s against 0.29 s, same process)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 READ_LEAVES = 128  # leaves read from the store at a time, at first
@@ -262,7 +281,8 @@ def _parts(
     while start < len(addresses):
         block = addresses[start : start + block_leaves]
         start += len(block)
-        leaves = nodes.read_buffers(block, pick)
+        with _collector_paused():
+            leaves = nodes.read_buffers(block, pick)
         total = 0
         for address, leaf in zip(block, leaves, strict=True):
             total += leaf.size
