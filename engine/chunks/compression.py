@@ -115,26 +115,15 @@ def compress_many(chunks: Sequence[bytes]) -> list[bytes | None]:
     return out
 
 
-def compress_buffers(pieces: Sequence[bytes | memoryview], level: int | None) -> list[bytes]:
-    """A zstd frame of each piece (``level``: None for ``ZSTD_LEVEL``), on two threads
-    for a large batch (a load's leaves)."""
+def compress_buffers(pieces: Sequence[bytes | memoryview]) -> list[bytes]:
+    """A zstd frame of each piece, on two threads for a large batch (a load's leaves)."""
     if not pieces:
         return []
-    compressor = _compressor() if level is None else _small_compressor(level)
+    compressor = _compressor()
     if len(pieces) >= _THREADS_FROM:
         frames = compressor.multi_compress_to_buffer(list(pieces), threads=2)
         return [frames[k].tobytes() for k in range(len(pieces))]
     return [compressor.compress(piece) for piece in pieces]
-
-
-def _small_compressor(level: int) -> zstandard.ZstdCompressor:
-    compressors = getattr(_local, "leveled", None)
-    if compressors is None:
-        compressors = _local.leveled = {}
-    compressor = compressors.get(level)
-    if compressor is None:
-        compressor = compressors[level] = zstandard.ZstdCompressor(level=level, **_PARAMS)
-    return compressor
 
 
 def decompress_frame(frame: memoryview, length: int, address: bytes, offset: int) -> bytes:

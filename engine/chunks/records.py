@@ -108,7 +108,6 @@ KIND_RAW = 0  # body = chunk bytes
 KIND_ZSTD = 1  # body = the chunk's level byte, then a zstd frame of the chunk (compression.py)
 KIND_DELTA = 2  # depth, base address, then a delta body (delta.py)
 # KIND_COLUMNS = 3: a leaf, its buffers stored one by one (column_frames.py)
-SMALL_WRITE_BYTES = 1 << 20  # a write of fewer chunk bytes compresses at the cheap level
 _DELTA_KIND_BYTE = bytes([KIND_DELTA])
 
 RECORD_HEADER = "<BQ"  # kind, xxh3-64 of the full chunk
@@ -137,12 +136,10 @@ def encode_record(data: bytes) -> bytes:
 def encode_records(chunks: dict[bytes, bytes]) -> dict[bytes, bytes]:
     """The record that stores each chunk whole (address -> chunk): kind 3 for a leaf
     with a buffer worth compressing (``column_frames.py``), else kind 1 where
-    compressing the whole chunk pays (``compression.py``), else kind 0. A write of
-    fewer than ``SMALL_WRITE_BYTES`` compresses at ``SMALL_WRITE_LEVEL``."""
+    compressing the whole chunk pays (``compression.py``), else kind 0."""
     datas = list(chunks.values())
     digests = [checksum(data) for data in datas]
-    small = sum(map(len, datas)) < SMALL_WRITE_BYTES
-    columns = encode_column_records(datas, digests, small=small)
+    columns = encode_column_records(datas, digests)
     rest = [i for i, record in enumerate(columns) if record is None]
     frames = compress_many([datas[i] for i in rest])
     whole: dict[int, bytes | None] = dict(zip(rest, frames, strict=True))

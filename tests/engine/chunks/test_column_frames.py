@@ -89,14 +89,14 @@ def leaves(draw):
     columns = [PreparedColumn(pa.array([r[c] for r in rows], t)) for c, t in enumerate(TYPES)]
     chunks = encode_leaves(PreparedKeys(pa.array(keys, pa.binary())), columns, [0, *cuts, n])
     wanted = draw(st.lists(st.integers(0, len(TYPES) - 1), unique=True, max_size=len(TYPES)))
-    return chunks, wanted, draw(st.booleans()), draw(st.booleans())
+    return chunks, wanted, draw(st.booleans())
 
 
 @settings(max_examples=150, deadline=None)
 @given(leaves())
 def test_a_column_record_round_trips_and_picks_the_same_bytes(case):
-    chunks, wanted, with_keys, small = case
-    made = encode_column_records(chunks, [checksum(c) for c in chunks], small=small)
+    chunks, wanted, with_keys = case
+    made = encode_column_records(chunks, [checksum(c) for c in chunks])
     pick = buffer_pick(TYPES, wanted, keys=with_keys)
     picked = []
     for chunk, record in zip(chunks, made, strict=True):
@@ -149,7 +149,7 @@ def _text_leaf() -> bytes:
 def test_a_damaged_column_record_is_reported_and_an_untouched_frame_is_not_read():
     chunk = _text_leaf()
     address = address_of(chunk)
-    (record,) = encode_column_records([chunk], [checksum(chunk)], small=False)
+    (record,) = encode_column_records([chunk], [checksum(chunk)])
     assert record is not None and record[0] == KIND_COLUMNS
     types = [pa.string(), pa.string(), pa.float64()]
     narrow = buffer_pick(types, [1, 2], keys=False)
@@ -264,9 +264,7 @@ def test_a_version_4_repository_reads_upgrades_and_stays_readable(tmp_path, monk
     records; read, written to (new leaves are column records) and checked."""
     first = _llm(2_000)
     with monkeypatch.context() as old:
-        old.setattr(
-            records, "encode_column_records", lambda chunks, digests, small: [None] * len(chunks)
-        )
+        old.setattr(records, "encode_column_records", lambda chunks, digests: [None] * len(chunks))
         old.setattr(lmdb_format, "FORMAT_VERSION", 4)
         old.setattr(lmdb_format, "UPGRADABLE_VERSIONS", (b"1", b"2", b"3"))
         repo = arbordb.Repo(tmp_path / "r")

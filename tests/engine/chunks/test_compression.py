@@ -47,9 +47,7 @@ def _write_version_3(monkeypatch, path, first: pa.Table, second: pa.Table) -> No
     """A repository as version 3 wrote it: two commits, raw and delta records only."""
     with monkeypatch.context() as old:
         old.setattr(records, "compress_many", lambda chunks: [None] * len(chunks))
-        old.setattr(
-            records, "encode_column_records", lambda chunks, digests, small: [None] * len(chunks)
-        )
+        old.setattr(records, "encode_column_records", lambda chunks, digests: [None] * len(chunks))
         old.setattr(lmdb_format, "FORMAT_VERSION", 3)
         old.setattr(lmdb_format, "UPGRADABLE_VERSIONS", (b"1", b"2"))
         repo = arbordb.Repo(path)
