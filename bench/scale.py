@@ -68,6 +68,7 @@ TARGET_GROUP_COLD, TARGET_GROUP_WARM = 2.0, 1.2
 TARGET_FILTER_COLD = 3.0  # vs DuckDB on Parquet
 TARGET_RSS = 2.0  # vs DuckDB on Parquet
 TARGET_LOAD_RSS, TARGET_LOAD_TIME, TARGET_DISK = 2.0, 1.5, 1.2
+TARGET_VS_RAW = 1.1  # a cold scan of the compressed store vs the same leaves stored raw
 
 WORDS = np.array(
     "the of and to in is was for on that with as by at from his an were are which this be "
@@ -165,6 +166,31 @@ QUERY = {
 
 MARK = "@@scale@@"
 
+# --compare-raw: the same repository with every leaf stored raw (records kind 0), as
+# an uncompressed store keeps it, read by the same code: cold scans alternate between
+# the two in one run (the compressed store may be at most 10% slower).
+RAW_COPY = """
+import shutil
+import lmdb
+from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
+from arbordb.engine.chunks.records import KIND_RAW, decode_record, encode_record
+with LmdbChunkStore(STORE + "/.arbor") as store:
+    store.compact()  # every record in ``chunks``
+shutil.copytree(STORE, RAW)
+env = lmdb.open(RAW + "/.arbor", max_dbs=4, map_size=64 << 30)
+chunks = env.open_db(b"chunks")
+with env.begin() as txn:
+    keys = [bytes(k) for k in txn.cursor(db=chunks).iternext(values=False)]
+for start in range(0, len(keys), 4096):
+    with env.begin(write=True) as txn:
+        for key in keys[start : start + 4096]:
+            record = txn.get(key, db=chunks)
+            if record[0] != KIND_RAW and record[0] != 2:
+                txn.put(key, encode_record(decode_record(key, record)), db=chunks)
+env.close()
+print("@@scale@@" + json.dumps({}))
+"""
+
 
 def _run(script: str, **values: str) -> dict[str, Any]:
     names = "".join(f"{k} = {v!r}\n" for k, v in values.items())
@@ -240,7 +266,7 @@ def load_and_disk(stores: dict[str, Path], parquet: Path, arrow_bytes: int, row)
 
 
 def run(
-    rows: int, shape: str, runs: int, workdir: Path | None
+    rows: int, shape: str, runs: int, workdir: Path | None, compare_raw: bool = False
 ) -> tuple[list[list[str]], list[str], dict]:
     base = Path(tempfile.mkdtemp(prefix="arbor-scale-", dir=workdir))
     try:
@@ -275,14 +301,25 @@ def run(
                 misses.append(f"{name}: {fmt(ours)} vs {fmt(theirs)} ({label}), target {shown}")
 
         figures.update(load_and_disk(stores, parquet, arrow_bytes, row))
+        engines = list(QUERY)
+        if compare_raw:
+            stores["arbordb raw"] = base / "arbor-raw"
+            _run(RAW_COPY, STORE=str(stores["arbordb"]), RAW=str(stores["arbordb raw"]))
+            engines.append("arbordb raw")
 
         for label, sql in QUERIES[shape].items():
             got: dict[str, list[dict]] = {}
             for _ in range(runs):  # engines alternate run by run: noise falls on all
-                for engine in QUERY:
-                    store = stores["arbordb" if engine == "arbordb" else "duckdb"]
+                for engine in engines:
+                    store = stores[engine if engine.startswith("arbordb") else "duckdb"]
                     got.setdefault(engine, []).append(
-                        measure_query(engine, store, parquet, sql, warm=3)
+                        measure_query(
+                            "arbordb" if engine == "arbordb raw" else engine,
+                            store,
+                            parquet,
+                            sql,
+                            warm=3,
+                        )
                     )
             answers = {e: {r["rows"] for r in rs} for e, rs in got.items()}
             if label != "LIMIT 10" and len({a for s in answers.values() for a in s}) != 1:
@@ -329,6 +366,14 @@ def run(
                 cold["duckdb parquet"],
                 "DuckDB on Parquet",
             )
+            if compare_raw:
+                row(
+                    f"{label} cold, leaves compressed",
+                    cold["arbordb"],
+                    cold["arbordb raw"],
+                    "same leaves stored raw",
+                    TARGET_VS_RAW,
+                )
             baseline = 16 << 20  # allowance for the interpreter's own growth
             row(
                 f"{label} peak memory",
@@ -380,12 +425,14 @@ def growth(shape: str, figures: list[dict]) -> list[list[str]]:
     return out
 
 
-def markdown(info: dict, sizes: list[int], shape: str, runs: int, tables, misses, grown) -> str:
+def markdown(
+    info: dict, sizes: list[int], shape: str, runs: int, tables, misses, grown, extra: str = ""
+) -> str:
     head = ["metric", "arbordb", "comparison", "ratio", "target", "met"]
     shown = ",".join(str(n) for n in sizes)
     flag = f"--rows {shown}" if len(sizes) == 1 else f"--sizes {shown}"
     lines = [
-        f"## scale ({shape}): `python -m bench.scale {flag} --shape {shape} --runs {runs}`",
+        f"## scale ({shape}): `python -m bench.scale {flag} --shape {shape} --runs {runs}{extra}`",
         "",
         f"Machine: {machine_line(info)}.",
         "",
@@ -425,12 +472,17 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="comma-separated table sizes, smallest first in the output (overrides --rows)",
     )
+    parser.add_argument(
+        "--compare-raw",
+        action="store_true",
+        help="also time each cold query on a copy of the repository with raw leaves",
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or [args.rows]
     info = machine()
     tables, misses, figures = [], [], []
     for rows in sizes:
-        table, missed, figure = run(rows, args.shape, args.runs, args.workdir)
+        table, missed, figure = run(rows, args.shape, args.runs, args.workdir, args.compare_raw)
         tables.append(table)
         misses += [f"{rows:,} rows: {m}" for m in missed]
         figures.append(figure)
@@ -443,7 +495,8 @@ def main(argv: list[str] | None = None) -> None:
     sys.stdout.write("\n")
     path = results_path(args)
     if path is not None:
-        text = markdown(info, sizes, args.shape, args.runs, tables, misses, grown)
+        extra = " --compare-raw" if args.compare_raw else ""
+        text = markdown(info, sizes, args.shape, args.runs, tables, misses, grown, extra)
         write_section(path, f"scale-{args.shape}", text)
 
 

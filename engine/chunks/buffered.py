@@ -57,6 +57,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from ..errors import AmbiguousPrefix, CommitConflict, CorruptChunk, GcEpochMoved, MissingChunk
 from ..hash import address_of, addresses_of, prefix_range, require_address
+from .column_frames import BufferPick, PickedLeaf, pick_from_leaves, read_buffers
 from .store import ChunkStore, RefUpdate, unique_match
 
 
@@ -289,6 +290,18 @@ class BufferedChunkStore:
         misses = [a for a in addresses if a not in pending]
         found = dict(zip(misses, self.inner.get_many(misses), strict=True))
         return [pending[a] if a in pending else found[a] for a in addresses]
+
+    def get_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> list[PickedLeaf]:
+        """Some buffers of many leaves (``column_frames.read_buffers``): buffered ones
+        sliced from their bytes, the others read through the inner store."""
+        pending = self._pending
+        if not pending:
+            return read_buffers(self.inner, addresses, pick)
+        misses = [a for a in addresses if a not in pending]
+        found = dict(zip(misses, read_buffers(self.inner, misses, pick), strict=True))
+        mine = [a for a in addresses if a in pending]
+        found.update(zip(mine, pick_from_leaves([pending[a] for a in mine], pick), strict=True))
+        return [found[a] for a in addresses]
 
     def has(self, address: bytes) -> bool:
         return address in self._pending or self.inner.has(address)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import lmdb
@@ -43,6 +44,15 @@ class SnapshotReader:
                 record = self._txn.get(address, db=self._chunks)
             if record is not None or not self._refresh():
                 return record
+
+    def many(self, addresses: Sequence[bytes]) -> list[Any]:
+        """``self(address)`` of many addresses: those the journal index names one by
+        one, the others in one cursor call (a scan's leaves; about a fifth of the
+        time of a ``get`` each)."""
+        journaled = self._store._index.get
+        plain = [a for a in addresses if journaled(a) is None]
+        found = dict(self._txn.cursor(db=self._chunks).getmulti(plain)) if plain else {}
+        return [found.get(a) if a in found else self(a) for a in addresses]
 
     def stored(self, address: bytes) -> bool:
         while True:

@@ -23,12 +23,9 @@ four named sub-databases (keys sort as unsigned bytes):
 A chunk's record is in ``chunks`` or in one journal batch, never both (journal
 invariant (1)); every point read looks in ``chunks`` first, then the journal
 (``SnapshotReader``). ``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``)
-is 4; a change to the record format, the sub-databases or ``hash.ADDRESS_LEN``
+is 5; a change to the record format, the sub-databases or ``hash.ADDRESS_LEN``
 bumps it, and a store of another version refuses to open (``FormatVersionError``).
-Versions 1 (raw records only), 2 (no journal) and 3 (no compressed records) are
-still opened; a writable handle marks them 4. Their records stay as written (a
-raw record is read whether or not it would compress); chunks written from then on
-are compressed where that pays.
+Versions 1-4 are still opened and marked 5 by a writable handle (``lmdb_format.py``).
 
 Settings and why:
 
@@ -126,6 +123,13 @@ import lmdb
 
 from ..errors import CorruptChunk, GcEpochMoved, MissingChunk, StorageError
 from ..hash import address_of, addresses_of, prefix_range, require_address
+from .column_frames import (
+    KIND_COLUMNS,
+    BufferPick,
+    PickedLeaf,
+    pick_column_records,
+    pick_from_leaves,
+)
 from .lmdb_env import SharedEnvironment
 from .lmdb_format import check_format_version
 from .lmdb_journal import JournalWrites
@@ -167,7 +171,9 @@ _META_GC_LAST = b"store/gc_last"  # u64 LE x2: the last collection's transaction
 _GC_LAST = struct.Struct("<QQ")
 _GC_EPOCH = struct.Struct("<Q")
 _ITER_BATCH = 4096  # addresses per read transaction in iter_addresses
-_WHOLE = (KIND_RAW, KIND_ZSTD)  # record kinds that hold their chunk, not a delta of it
+# record kinds that hold their chunk, not a delta of it
+_WHOLE = (KIND_RAW, KIND_ZSTD, KIND_COLUMNS)
+_COLUMNS_KIND = bytes([KIND_COLUMNS])
 _LEAF = b"\x00\x00"  # what gc's mark reads for a leaf: level 0, names nothing
 
 _T = TypeVar("_T")
@@ -243,6 +249,39 @@ class LmdbChunkStore(JournalWrites):
             known: dict[bytes, bytes] = {}
             load_chunks(SnapshotReader(self, txn), addresses, known, {}, cache)
             return [known[address] for address in addresses]
+
+        return self._read(read)
+
+    def get_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> list[PickedLeaf]:
+        """The buffers ``pick`` asks for of many leaves, from one consistent state: a
+        leaf stored buffer by buffer (``column_frames.py``) reads only those buffers'
+        bytes; any other record is read whole, then sliced.
+
+        Raises:
+            MissingChunk: an address is not stored.
+            CorruptChunk: a record fails its checks.
+            ValueError: a chunk read whole is not a leaf with the buffers asked for.
+        """
+        checked = [require_address(address) for address in addresses]
+
+        def read(txn: lmdb.Transaction) -> list[PickedLeaf]:
+            get = SnapshotReader(self, txn)
+            records = get.many(checked)
+            columns = [i for i, r in enumerate(records) if r is not None and r[:1] == _COLUMNS_KIND]
+            found = [records[i] for i in columns]
+            others = [i for i, r in enumerate(records) if r is None or r[:1] != _COLUMNS_KIND]
+            picked = pick_column_records([checked[i] for i in columns], found, pick)
+            if not others:
+                return picked
+            out: list[PickedLeaf | None] = [None] * len(checked)
+            for i, leaf in zip(columns, picked, strict=True):
+                out[i] = leaf
+            known: dict[bytes, bytes] = {}
+            load_chunks(get, [checked[i] for i in others], known, {}, self._cache)
+            whole = pick_from_leaves([known[checked[i]] for i in others], pick)
+            for i, leaf in zip(others, whole, strict=True):
+                out[i] = leaf
+            return out  # type: ignore[return-value]  # every slot was filled above
 
         return self._read(read)
 

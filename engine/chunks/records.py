@@ -9,13 +9,18 @@ transactions, this module the bytes.
 Record format (little-endian throughout):
 
     OFFSET  SIZE  DESCRIPTION
-    0       1     kind: 0 = raw, 1 = zstd-compressed, 2 = delta against a base chunk
+    0       1     kind: 0 = raw, 1 = zstd-compressed, 2 = delta against a base chunk,
+                  3 = a leaf stored buffer by buffer
     1       8     xxh3-64 of the FULL chunk bytes (not of the body), unsigned
     kind 0:
     9       n     the chunk's bytes
     kind 1 (``compression.py``: when compressing saves at least 1/8):
     9       1     the chunk's byte 1 (its node level), read by garbage collection
     10      n     a zstd frame of the chunk's bytes
+    kind 3 (``column_frames.py``: a leaf with a buffer worth compressing):
+    9       n     the head (its length, its xxh3, the leaf's header and buffer
+                  table, stored sizes, frame checksums, small buffers), then one
+                  zstd frame per compressed buffer
     kind 2:
     9       1     depth: 1..255, above the base record's depth (a raw record's is 0)
     10      20    base: the address of the chunk the delta applies to
@@ -25,7 +30,7 @@ Record format (little-endian throughout):
 The address stays the BLAKE3 of the full chunk, whatever its record kind, and the
 xxh3 too is of the full (uncompressed, rebuilt) chunk: a chunk has one address
 however it is stored (``compression.py`` says why). A change to this format bumps
-``lmdb_format.FORMAT_VERSION`` (kind 1 came with version 4).
+``lmdb_format.FORMAT_VERSION`` (kind 1 came with version 4, kind 3 with version 5).
 
 Worked example: a 15,216-byte leaf of the benchmark table in which four rows got
 a new label and score, written with a hint naming the leaf it replaces (raw, so
@@ -89,6 +94,13 @@ from typing import Any, NamedTuple
 from ..cache import LruCache
 from ..errors import CorruptChunk, MissingChunk, StorageError
 from ..hash import ADDRESS_LEN, checksum, format_address
+from .column_frames import (
+    KIND_COLUMNS,
+    LEVEL_OFFSET,
+    TOP_LEN,
+    decode_column_record,
+    encode_column_records,
+)
 from .compression import compress_many, decompress_many
 
 # ``delta`` (and with it numpy) is imported by the functions that make or apply deltas:
@@ -105,6 +117,7 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
 KIND_RAW = 0  # body = chunk bytes
 KIND_ZSTD = 1  # body = the chunk's level byte, then a zstd frame of the chunk (compression.py)
 KIND_DELTA = 2  # depth, base address, then a delta body (delta.py)
+# KIND_COLUMNS = 3: a leaf, its buffers stored one by one (column_frames.py)
 _DELTA_KIND_BYTE = bytes([KIND_DELTA])
 
 RECORD_HEADER = "<BQ"  # kind, xxh3-64 of the full chunk
@@ -131,16 +144,25 @@ def encode_record(data: bytes) -> bytes:
 
 
 def encode_records(chunks: dict[bytes, bytes]) -> dict[bytes, bytes]:
-    """The record that stores each chunk whole (address -> chunk): kind 1 where
-    compressing pays (``compression.py``), kind 0 otherwise."""
-    frames = compress_many(list(chunks.values()))
+    """The record that stores each chunk whole (address -> chunk): kind 3 for a leaf
+    with a buffer worth compressing (``column_frames.py``), else kind 1 where
+    compressing the whole chunk pays (``compression.py``), else kind 0."""
+    datas = list(chunks.values())
+    digests = [checksum(data) for data in datas]
+    columns = encode_column_records(datas, digests)
+    rest = [i for i, record in enumerate(columns) if record is None]
+    frames = compress_many([datas[i] for i in rest])
+    whole: dict[int, bytes | None] = dict(zip(rest, frames, strict=True))
     out = {}
-    for (address, data), frame in zip(chunks.items(), frames, strict=True):
-        if frame is None:
-            out[address] = _HEADER.pack(KIND_RAW, checksum(data)) + data
+    for i, address in enumerate(chunks):
+        data, digest = datas[i], digests[i]
+        record = columns[i]
+        if record is not None:
+            out[address] = record
+        elif (frame := whole[i]) is None:
+            out[address] = _HEADER.pack(KIND_RAW, digest) + data
         else:
-            level = data[1:2]
-            out[address] = b"".join((_HEADER.pack(KIND_ZSTD, checksum(data)), level, frame))
+            out[address] = b"".join((_HEADER.pack(KIND_ZSTD, digest), data[1:2], frame))
     return out
 
 
@@ -177,6 +199,13 @@ def decode_records(pairs: Sequence[tuple[bytes, bytes | memoryview]]) -> list[by
                     address, "the xxh3 checksum of its bytes does not match the record", 1
                 )
             out[i] = bytes(body)
+        elif kind == KIND_COLUMNS:
+            data = decode_column_record(address, record)
+            if checksum(data) != digest:
+                raise CorruptChunk(
+                    address, "the xxh3 checksum of the leaf its buffers rebuild does not match", 1
+                )
+            out[i] = data
         elif kind != KIND_ZSTD:
             raise CorruptChunk(address, f"record kind {kind} (unknown)", 0)
         elif len(record) <= RECORD_HEADER_LEN + 1:
@@ -367,6 +396,8 @@ def names_nothing(
         return record[RECORD_HEADER_LEN + 1] == 0
     if len(record) > RECORD_HEADER_LEN + 1 and record[0] == KIND_ZSTD:
         return record[RECORD_HEADER_LEN] == 0
+    if len(record) > TOP_LEN + 1 and record[0] == KIND_COLUMNS:
+        return record[LEVEL_OFFSET] == 0
     if not (len(record) > DELTA_HEADER_LEN and record[0] == KIND_DELTA):
         return False
     walked = []
@@ -385,6 +416,8 @@ def names_nothing(
             root = roots.get(link)
     roots.update(dict.fromkeys(walked, root))
     base = get(root)
+    if base is not None and len(base) > TOP_LEN + 1 and base[0] == KIND_COLUMNS:
+        return base[LEVEL_OFFSET] == 0
     if base is None or len(base) <= RECORD_HEADER_LEN + 1:
         return False
     return base[RECORD_HEADER_LEN + (1 if base[0] == KIND_RAW else 0)] == 0

@@ -225,7 +225,7 @@ def _canonical_floats(values: np.ndarray, t: pa.DataType) -> np.ndarray:
 
 
 def concat_column(
-    t: pa.DataType, leaves: Sequence[Sequence[memoryview]], counts: np.ndarray
+    t: pa.DataType, leaves: Sequence[Sequence[bytes | memoryview]], counts: np.ndarray
 ) -> pa.Array:
     """One Arrow array from the same column's buffers in many leaves.
 

@@ -43,6 +43,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from ..chunks.column_frames import BufferPick, PickedLeaf, pick_from_leaves
 from ..errors import FormatVersionError
 from .columns import PreparedColumn, buffer_count, concat_column, concat_offsets
 
@@ -160,6 +161,40 @@ def decode_leaves(
     return keys, arrays
 
 
+def buffer_pick(types: Sequence[pa.DataType], wanted: Sequence[int], *, keys: bool) -> BufferPick:
+    """The buffers of a leaf of value columns ``types`` that hold the value columns
+    ``wanted`` (and the keys when ``keys``): what ``decode_picked`` decodes."""
+    firsts = np.cumsum([0] + [buffer_count(t) for t in types]).tolist()
+    picked = tuple(j for i in sorted(set(wanted)) for j in range(firsts[i], firsts[i + 1]))
+    return BufferPick(firsts[-1], picked, keys)
+
+
+def decode_picked(
+    leaves: Sequence[PickedLeaf],
+    types: Sequence[pa.DataType],
+    wanted: Sequence[int],
+    *,
+    keys: bool,
+) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
+    """``decode_leaves`` of only the value columns ``wanted`` (indexes into ``types``),
+    and of the keys only when ``keys``, from the buffers ``buffer_pick(types, wanted,
+    keys=keys)`` picked of each leaf (``chunks.column_frames``): a narrow read of wide
+    leaves (two small columns beside a long text) never sees the other buffers.
+    Joining and offset rebasing are vectorised over all leaves at once."""
+    counts = np.fromiter((leaf.rows for leaf in leaves), np.int64, len(leaves))
+    firsts = [(1 if leaf.key_width else 2) if keys else 0 for leaf in leaves]
+    out = {}
+    for i in sorted(set(wanted)):
+        nb = buffer_count(types[i])
+        parts = [leaf.buffers[k : k + nb] for leaf, k in zip(leaves, firsts, strict=True)]
+        out[i] = concat_column(types[i], parts, counts)
+        firsts = [k + nb for k in firsts]
+    if not keys:
+        return None, out
+    key_parts = [leaf.buffers[: 1 if leaf.key_width else 2] for leaf in leaves]
+    return _concat_keys(key_parts, [leaf.key_width for leaf in leaves], counts), out
+
+
 def decode_some(
     chunks: Sequence[bytes | memoryview],
     types: Sequence[pa.DataType],
@@ -167,76 +202,14 @@ def decode_some(
     *,
     keys: bool,
 ) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
-    """``decode_leaves`` of only the value columns ``wanted`` (indexes into ``types``),
-    and of the keys only when ``keys``; the other buffers are not touched.
-
-    The leaves' headers are read one call per leaf and laid out together with numpy
-    (``_headers``); only the wanted buffers are then sliced, so a narrow read of wide
-    leaves (two small columns beside a long text) does little per leaf."""
-    headers = _headers(chunks) if chunks else None
-    if headers is None:  # leaves of different buffer counts: parse each on its own
-        counts, widths, key_parts, column_parts = _parse_all(chunks)
-        firsts = np.cumsum([0] + [buffer_count(t) for t in types])
-        out = {}
-        for i in wanted:
-            lo, hi = int(firsts[i]), int(firsts[i + 1])
-            out[i] = concat_column(types[i], [bufs[lo:hi] for bufs in column_parts], counts)
-        return (_concat_keys(key_parts, widths, counts) if keys else None), out
-    counts, key_widths, starts, lengths = headers
-    views = [memoryview(c) for c in chunks]
-    k = 1 if key_widths[0] else 2  # the same buffer count: the same number of key buffers
-    firsts = k + np.cumsum([0] + [buffer_count(t) for t in types])
-
-    def sliced(lo: int, hi: int) -> list[list[memoryview]]:
-        s, n = starts[:, lo:hi].tolist(), lengths[:, lo:hi].tolist()
-        return [
-            [v[a : a + m] for a, m in zip(s_i, n_i, strict=True)]
-            for v, s_i, n_i in zip(views, s, n, strict=True)
-        ]
-
-    out = {
-        i: concat_column(types[i], sliced(int(firsts[i]), int(firsts[i + 1])), counts)
-        for i in wanted
-    }
-    key_array = _concat_keys(sliced(0, k), key_widths.tolist(), counts) if keys else None
-    return key_array, out
-
-
-def _headers(
-    chunks: Sequence[bytes | memoryview],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """(row counts, key widths, buffer starts, buffer lengths) of leaves that all have
-    the same number of buffers (one row per leaf), or None when they do not.
+    """``decode_picked`` of whole leaves' bytes: their wanted buffers are sliced
+    (views), the others not touched.
 
     Raises:
-        FormatVersionError: a chunk that is not a leaf of this format version.
-        ValueError: a leaf whose buffers run past its end.
+        ValueError: a chunk that is not a leaf of this format with these columns.
     """
-    first = _HEADER.unpack_from(chunks[0], 0)
-    b = first[2]
-    layout = struct.Struct(f"<BBHII{b}I")
-    try:
-        table = np.array([layout.unpack_from(c, 0) for c in chunks], np.int64)
-    except struct.error:
-        table = None
-    if table is None or (table[:, 2] != b).any():
-        return None
-    bad = (table[:, 0] != LEAF_VERSION) | (table[:, 1] != 0)
-    if bad.any():
-        row = table[int(np.argmax(bad))]
-        raise FormatVersionError("leaf node", int(row[0]), LEAF_VERSION)
-    lengths = table[:, 5:]
-    starts = np.empty_like(lengths)
-    pos = np.full(len(chunks), _HEADER.size + 4 * b, np.int64)
-    for j in range(b):
-        pos = (pos + 7) & ~7
-        starts[:, j] = pos
-        pos += lengths[:, j]
-    sizes = np.fromiter((len(c) for c in chunks), np.int64, len(chunks))
-    if (pos > sizes).any():
-        i = int(np.argmax(pos > sizes))
-        raise ValueError(f"leaf is truncated: needs {int(pos[i])} bytes, has {int(sizes[i])}")
-    return table[:, 3], table[:, 4], starts, lengths
+    pick = buffer_pick(types, wanted, keys=keys)
+    return decode_picked(pick_from_leaves(chunks, pick), types, wanted, keys=keys)
 
 
 def leaf_keys(chunks: Sequence[bytes | memoryview]) -> pa.BinaryArray:
@@ -264,7 +237,7 @@ def _parse_all(
 
 
 def _concat_keys(
-    parts: Sequence[Sequence[memoryview]], widths: Sequence[int], counts: np.ndarray
+    parts: Sequence[Sequence[bytes | memoryview]], widths: Sequence[int], counts: np.ndarray
 ) -> pa.BinaryArray:
     n = int(counts.sum())
     if n == 0:

@@ -5,8 +5,9 @@ are immutable and addressed by content, so a decoded node cached by address is
 never stale. Internal nodes are small and few (about one per 110 leaves) and
 stay cached; the bytes of recently read or written chunks are kept in a bounded
 LRU (an ``engine.cache.LruCache``), from which point lookups read their row directly
-(``codec/point.py``), with the leaf's parsed header kept by address beside it. Leaves whose column types that reader does not handle are
-decoded for point lookups and kept in a small LRU of their own.
+(``codec/point.py``), with the leaf's parsed header kept by address beside it. Leaves
+whose column types that reader does not handle are decoded for point lookups and kept
+in a small LRU of their own.
 """
 
 from __future__ import annotations
@@ -22,11 +23,18 @@ import numpy as np
 import pyarrow as pa
 
 from ..cache import LruCache
+from ..chunks.column_frames import (
+    BufferPick,
+    PickedLeaf,
+    pick_from_leaf,
+    pick_from_leaves,
+    read_buffers,
+)
 from ..chunks.store import ChunkStore
 from ..codec import point
 from ..codec.internal import decode_internal, encode_internal, node_level
 from ..codec.layout import LeafLayouts
-from ..codec.leaf import decode_leaves, decode_some, leaf_header, leaf_keys
+from ..codec.leaf import decode_leaves, decode_picked, leaf_header, leaf_keys
 from ..codec.sparse import take_rows
 from ..errors import CorruptChunk, FormatVersionError
 from .keyarray import sortable
@@ -195,15 +203,47 @@ class NodeStore:
     def decode_some(
         self,
         addresses: Sequence[bytes],
-        chunks: Sequence[bytes],
+        leaves: Sequence[PickedLeaf],
         types: Sequence[pa.DataType],
         wanted: Sequence[int],
         keys: bool,
     ) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
-        """Some value columns (and the keys when ``keys``) of leaves already read
-        (``chunks``, from ``read``); see ``codec.leaf.decode_some``."""
-        parse = partial(decode_some, types=types, wanted=wanted, keys=keys)
-        return self._parsed(addresses, parse, types, chunks)
+        """Some value columns (and the keys when ``keys``) of leaves whose buffers
+        were read with ``read_buffers``; see ``codec.leaf.decode_picked``."""
+        parse = partial(decode_picked, leaves, types=types, wanted=wanted, keys=keys)
+        try:
+            return parse()
+        except DECODE_ERRORS as exc:
+            bad = _first_bad_leaf(addresses, self.read(addresses, keep=False), types)
+            if bad is None:
+                raise  # every leaf decodes alone: a limit, not damage
+            raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
+
+    def read_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> list[PickedLeaf]:
+        """The buffers ``pick`` asks for of many leaves (``chunks.column_frames``): from
+        the chunk cache where it holds the leaf, the rest from the store, which reads
+        only those buffers' bytes of a leaf stored buffer by buffer. Nothing enters
+        the cache (a scan does not evict what edits and lookups reuse)."""
+        cached = self._chunks.get_many(addresses)
+        missing = [a for a, c in zip(addresses, cached, strict=True) if c is None]
+        try:
+            if not missing:
+                return pick_from_leaves(cast(list[bytes], cached), pick)
+            fetched = read_buffers(self.store, missing, pick)
+            if len(missing) == len(addresses):
+                return fetched
+            held = [c for c in cached if c is not None]
+            from_cache = iter(pick_from_leaves(held, pick))
+            from_store = iter(fetched)
+            return [next(from_store if c is None else from_cache) for c in cached]
+        except DECODE_ERRORS as exc:
+            chunks = self.read(addresses, keep=False)
+            for address, chunk in zip(addresses, chunks, strict=True):
+                try:
+                    pick_from_leaf(chunk, pick)
+                except DECODE_ERRORS:
+                    raise CorruptChunk(address, f"leaf does not decode: {exc}") from exc
+            raise
 
     def leaf_keys(self, addresses: Sequence[bytes]) -> pa.BinaryArray:
         """The keys of many leaves as one array."""

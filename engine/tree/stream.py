@@ -27,8 +27,10 @@ parallel reader, read with ``stream`` like any range.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,6 +38,8 @@ import numpy as np
 import pyarrow as pa
 
 from ..cache import LruCache
+from ..chunks.column_frames import BufferPick, PickedLeaf
+from ..codec.leaf import buffer_pick
 from .cursor import count
 from .keyarray import sortable
 from .nodes import NodeStore
@@ -176,7 +180,8 @@ def _decoded(
         return
     kept: dict[int, list[pa.Array]] | None = {s: [] for s in slots} if cache is not None else None
     held = 0
-    parts = _joined(nodes, types, wanted, keys, _parts(nodes, addresses))
+    pick = buffer_pick(types, wanted, keys=keys)
+    parts = _joined(nodes, types, wanted, keys, _parts(nodes, addresses, pick))
     part = next(parts, None)
     while part is not None:
         part_keys, values = part
@@ -205,7 +210,7 @@ def _joined(
     types: Sequence[pa.DataType],
     wanted: Sequence[int],
     keys: bool,
-    windows: Iterator[tuple[list[bytes], list[bytes]]],
+    windows: Iterator[tuple[list[bytes], list[PickedLeaf]]],
 ) -> Iterator[tuple[pa.BinaryArray | None, dict[int, pa.Array]]]:
     """The windows' wanted columns decoded, consecutive windows joined into parts of
     at least half ``PART_BYTES`` of decoded data (each window's chunks dropped once
@@ -213,9 +218,10 @@ def _joined(
     narrow reads of wide leaves pay for a join (its copy comes from Arrow's pool)."""
     pending: list[tuple[pa.BinaryArray | None, dict[int, pa.Array]]] = []
     size = 0
-    for window_addresses, window_chunks in windows:
-        decoded = nodes.decode_some(window_addresses, window_chunks, types, wanted, keys)
-        del window_chunks
+    for window_addresses, window_leaves in windows:
+        with _collector_paused():
+            decoded = nodes.decode_some(window_addresses, window_leaves, types, wanted, keys)
+        del window_leaves
         pending.append(decoded)
         size += sum(_size(v) for v in decoded[1].values()) + (_size(decoded[0]) if keys else 0)
         if 2 * size >= PART_BYTES:
@@ -237,26 +243,59 @@ def _join(
     return joined_keys, {s: pa.concat_arrays([v[s] for _, v in decoded]) for s in slots}
 
 
-READ_LEAVES = 128  # leaves read from the store at a time
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off while a block of leaves is read
+    or decoded: that makes a few small objects per leaf (its buffers, their lists),
+    none in a cycle, and the collections they set off scanned every object of the
+    process (the SQL layer's modules too) for nothing: about a quarter of the CPU
+    time of the LLM filter at 200K rows (0.39 s against 0.29 s, same process)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def _parts(nodes: NodeStore, addresses: list[bytes]) -> Iterator[tuple[list[bytes], list[bytes]]]:
-    """The group's leaves read a few at a time and cut into windows of at most
-    ``MAX_BATCH_BYTES`` chunk bytes (one leaf at least); deterministic in the chunks."""
+READ_LEAVES = 128  # leaves read from the store at a time, at first
+READ_MOST = 4096  # ... and at most, when the columns read are narrow
+
+
+def _parts(
+    nodes: NodeStore, addresses: list[bytes], pick: BufferPick
+) -> Iterator[tuple[list[bytes], list[PickedLeaf]]]:
+    """The group's leaves' picked buffers read a block of leaves at a time and cut
+    into windows of at most ``MAX_BATCH_BYTES`` of those buffers (one leaf at least);
+    deterministic in the chunks. A narrow read of wide leaves reads (and holds) only
+    the narrow columns' bytes, and reads larger blocks (up to ``READ_MOST`` leaves,
+    sized by the bytes the leaves read so far gave each): the cost per block (one
+    read transaction, the vectorised pick) is then spread over more leaves. A block
+    holds at most half ``MAX_BATCH_BYTES`` of picked bytes beyond its first
+    ``READ_LEAVES`` leaves."""
     part_addresses: list[bytes] = []
-    part_chunks: list[bytes] = []
+    part_leaves: list[PickedLeaf] = []
     size = 0
-    for start in range(0, len(addresses), READ_LEAVES):
-        block = addresses[start : start + READ_LEAVES]
-        for address, chunk in zip(block, nodes.read(block, keep=False), strict=True):
-            if size and size + len(chunk) > MAX_BATCH_BYTES:
-                yield part_addresses, part_chunks
-                part_addresses, part_chunks, size = [], [], 0
+    start, block_leaves = 0, READ_LEAVES
+    while start < len(addresses):
+        block = addresses[start : start + block_leaves]
+        start += len(block)
+        with _collector_paused():
+            leaves = nodes.read_buffers(block, pick)
+        total = 0
+        for address, leaf in zip(block, leaves, strict=True):
+            total += leaf.size
+            if size and size + leaf.size > MAX_BATCH_BYTES:
+                yield part_addresses, part_leaves
+                part_addresses, part_leaves, size = [], [], 0
             part_addresses.append(address)
-            part_chunks.append(chunk)
-            size += len(chunk)
+            part_leaves.append(leaf)
+            size += leaf.size
+        each = max(total // len(block), 1)
+        block_leaves = min(max(MAX_BATCH_BYTES // 2 // each, READ_LEAVES), READ_MOST)
     if part_addresses:
-        yield part_addresses, part_chunks
+        yield part_addresses, part_leaves
 
 
 def _trim(

@@ -1,4 +1,4 @@
-"""Compressed records (records kind 1, ``compression.py``) and format version 4.
+"""Compressed records (records kind 1, ``compression.py``) and format versions 4-5.
 
 The old-format repository is built by the old code path: the writer of version 3
 is today's writer with compression off (every whole chunk a raw record) and the
@@ -14,6 +14,7 @@ import pytest
 
 import arbordb
 from arbordb.engine.chunks import lmdb_format, records
+from arbordb.engine.chunks.column_frames import KIND_COLUMNS
 from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
 from arbordb.engine.chunks.records import KIND_DELTA, KIND_RAW, KIND_ZSTD, encode_records
 from arbordb.engine.errors import CorruptChunk
@@ -46,6 +47,7 @@ def _write_version_3(monkeypatch, path, first: pa.Table, second: pa.Table) -> No
     """A repository as version 3 wrote it: two commits, raw and delta records only."""
     with monkeypatch.context() as old:
         old.setattr(records, "compress_many", lambda chunks: [None] * len(chunks))
+        old.setattr(records, "encode_column_records", lambda chunks, digests: [None] * len(chunks))
         old.setattr(lmdb_format, "FORMAT_VERSION", 3)
         old.setattr(lmdb_format, "UPGRADABLE_VERSIONS", (b"1", b"2"))
         repo = arbordb.Repo(path)
@@ -68,20 +70,21 @@ def test_a_version_3_repository_reads_upgrades_and_stays_readable(tmp_path, monk
     with LmdbChunkStore(store_path, readonly=True) as store:
         assert store.get_meta("store/format_version") == b"3"
 
-    second = arbordb.Repo(tmp_path / "r")  # writable: marks the store 4
+    second = arbordb.Repo(tmp_path / "r")  # writable: marks the store 5
     expected = second.table("t", as_of="HEAD")
     assert second.table("t", as_of="HEAD~1").equals(first)
     assert expected.column("score")[5_000].as_py() == 0.0
     third = expected.slice(0, 1000).set_column(1, "label", pa.array(["x" * 12] * 1000))
     second.write("t", third, primary_key=["id"], mode="upsert")
-    second.commit("third, in version 4")
+    second.commit("third, in version 5")
     assert second.table("t", as_of="HEAD~1").equals(expected)
     second.close()
     with LmdbChunkStore(store_path, readonly=True) as store:
-        assert store.get_meta("store/format_version") == b"4"
+        assert store.get_meta("store/format_version") == b"5"
     with LmdbChunkStore(store_path) as store:
         store.compact()
-    assert _kinds(store_path).get(KIND_ZSTD, 0) > 0  # new leaves are compressed
+    kinds = _kinds(store_path)
+    assert kinds.get(KIND_ZSTD, 0) + kinds.get(KIND_COLUMNS, 0) > 0  # new chunks compressed
     with arbordb.connect(str(tmp_path / "r")) as con:
         assert con.fsck() == []
         rows = con.execute("SELECT count(*), sum(length(label)) FROM t").fetchone()

@@ -18,6 +18,7 @@ from arbordb.engine.chunks import (
     delta,
     records,
 )
+from arbordb.engine.chunks.column_frames import KIND_COLUMNS
 from arbordb.engine.chunks.delta import (
     MAX_FRACTION,
     METHOD_PATCH,
@@ -36,7 +37,7 @@ from arbordb.engine.tree.cursor import leaf_entries
 from arbordb.engine.tree.nodes import NodeStore
 from arbordb.engine.tree.prolly import ProllyTree
 
-WHOLE = (KIND_RAW, KIND_ZSTD)  # record kinds that store a chunk whole
+WHOLE = (KIND_RAW, KIND_ZSTD, KIND_COLUMNS)  # record kinds that store a chunk whole
 
 NAME = address_of(b"the chunk being rebuilt")
 
@@ -489,12 +490,11 @@ def test_writer_cap_is_policy_not_format(tmp_path, monkeypatch):
         assert store.get(address) == edited(versions[-1][1], 99)
 
 
-@pytest.mark.parametrize("version", [b"1", b"2", b"3"])
-def test_older_store_opens_and_is_marked_4(tmp_path, version):
-    """Version 1 held raw records only, version 2 had no journal and version 3 no
-    compressed records, all readable here; once deltas, journal batches and
-    compressed records may be written the store says 4, which older code refuses
-    to open."""
+@pytest.mark.parametrize("version", [b"1", b"2", b"3", b"4"])
+def test_older_store_opens_and_is_marked_current(tmp_path, version):
+    """Version 1 held raw records only, version 2 had no journal, version 3 no
+    compressed records and version 4 no column records, all readable here; once
+    those may be written the store says 5, which older code refuses to open."""
     with LmdbChunkStore(tmp_path) as store:
         address = store.put(b"written by an older version")
         store.compact()
@@ -509,7 +509,7 @@ def test_older_store_opens_and_is_marked_4(tmp_path, version):
         assert store.get_meta("store/format_version") == version
         assert list(store.iter_addresses()) == [address]
     with LmdbChunkStore(tmp_path) as store:
-        assert store.get_meta("store/format_version") == b"4"
+        assert store.get_meta("store/format_version") == b"5"
         newer = store.put(b"written by version 4")
     with LmdbChunkStore(tmp_path, readonly=True) as store:
         assert store.get_many([address, newer]) == [
