@@ -36,6 +36,7 @@ from arbordb.engine.cache import LruCache
 from arbordb.engine.table import ColumnCache, Table
 
 from ..system.common import BatchStream
+from .kept import FIRST_PIECE_ROWS, KeptTables
 
 __all__ = ["DEFAULT_CACHE_BYTES", "Relations", "TableSource", "table_arrow"]
 
@@ -96,7 +97,12 @@ class Relations:
         self, duck: duckdb.DuckDBPyConnection, cache_bytes: int = DEFAULT_CACHE_BYTES
     ) -> None:
         self.duck = duck
+        self.cache_bytes = cache_bytes
         self.cache = ColumnCache(cache_bytes)
+        # the kept tables and the cache of decoded columns share the budget
+        self.kept = KeptTables(
+            duck, cache_bytes, lambda kept: self.cache.resize(cache_bytes - kept)
+        )
         self._scratch = 0
         self.names: dict[str, str] = {}  # internal name -> what the user wrote (messages)
         self.failures: list[BaseException] = []  # what a stream raised inside DuckDB
@@ -112,16 +118,35 @@ class Relations:
         """
         bounds = bounds or {}
         table.key_range(**bounds)  # refuses a bad bound now; nothing is read until a scan
+        cache: ColumnCache | None = self.cache
+        if not bounds:  # a whole table: kept as a DuckDB table once scanned twice (kept.py)
+            key = (table.address, tuple(columns))
+            name = self.kept.find(key)
+            if name is None and self.kept.wanted(key):
+                name = self.kept.keep(
+                    key,
+                    table.splits(FIRST_PIECE_ROWS),
+                    lambda split: self._opened(table, columns, split=split),
+                    lambda piece: self.scratch(piece, label),
+                )
+            if name is not None:
+                self.names[name] = label
+                return name
+            cache = None  # a first scan keeps nothing (kept.py, policy (1))
 
         def open_stream() -> pa.RecordBatchReader:
-            try:
-                reader = table.batches(columns, cache=self.cache, **bounds)
-            except Exception as error:
-                self.failures.append(error)
-                raise
-            return pa.RecordBatchReader.from_batches(reader.schema, self._recorded(reader))
+            return self._opened(table, columns, cache=cache, **bounds)
 
         return self.scratch(TableSource(open_stream), label)
+
+    def _opened(self, table: Table, columns: Sequence[str], **how) -> pa.RecordBatchReader:
+        """``table.batches(columns, **how)``, its failures kept (``_recorded``)."""
+        try:
+            reader = table.batches(columns, **how)
+        except Exception as error:
+            self.failures.append(error)
+            raise
+        return pa.RecordBatchReader.from_batches(reader.schema, self._recorded(reader))
 
     def _recorded(self, reader: pa.RecordBatchReader):
         """``reader``'s batches; a failure is kept in ``failures`` before DuckDB sees it
@@ -139,7 +164,9 @@ class Relations:
         first, self.failures = self.failures[0], []
         return first
 
-    def scratch(self, data: pa.Table | TableSource | BatchStream, label: str) -> str:
+    def scratch(
+        self, data: pa.Table | pa.RecordBatchReader | TableSource | BatchStream, label: str
+    ) -> str:
         """A name for a relation that lives for this statement only."""
         name = f"__arbor_tmp_{self._scratch}"
         self._scratch += 1
