@@ -48,6 +48,7 @@ KEPT_DATABASE = "__arbor_kept"  # the attached in-memory database of kept tables
 FIRST_PIECE_ROWS = 1 << 16  # rows of the first piece copied (policy (2))
 MAX_PIECE_ROWS = 1 << 20  # the most rows of a later piece
 PIECE_BYTES = 64 << 20  # Arrow bytes of a later piece (at most a quarter of the budget)
+KEPT_FLOOR = 16 << 10  # the least a kept table counts (DuckDB reports 0 for a tiny one)
 SEEN_KEYS = 4096  # keys of first scans remembered (a few hundred bytes each)
 
 Key = tuple[bytes, tuple[str, ...]]
@@ -141,11 +142,15 @@ class KeptTables:
         except BaseException:
             self._drop(name)
             raise
-        size = max(self._in_memory_bytes() - before, 0)
+        size = max(self._in_memory_bytes() - before, KEPT_FLOOR)
+        if size > self.budget:
+            self._drop(name)
+            self._too_large.put(key, True)
+            return None
         self._tables[key] = (name, size)
         self.kept_bytes += size
         self.copies += 1
-        while self.kept_bytes > self.budget and len(self._tables) > 1:
+        while self.kept_bytes > self.budget:  # never the new one: it fits alone
             old_name, old_size = self._tables.pop(next(iter(self._tables)))
             self._drop(old_name)
             self.kept_bytes -= old_size
