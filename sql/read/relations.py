@@ -1,18 +1,22 @@
 """Relations: the names under which a session's DuckDB connection sees table data.
 
-Relations DuckDB sees, by internal name (all live for one statement):
+Relations DuckDB sees, by internal name:
 
-    NAME                 HOLDS
-    __arbor_tmp_<n>      a table read as a stream (``TableSource``), a system
-                         relation, or rows a statement computed (see sql/read/pushdown.py)
+    NAME                 HOLDS                                              LIVES
+    __arbor_tmp_<n>      a table read as a stream (``TableSource``), a      one statement
+                         system relation, or rows a statement computed
+                         (see sql/read/pushdown.py)
+    __arbor_kept."t<n>"  a copy of a whole table scanned twice (kept.py)    until evicted
 
 A table reference is a ``TableSource``: an object with ``__arrow_c_stream__``, which
 DuckDB calls each time it scans the relation (a CTE or subquery may scan it more
 than once) and which returns a fresh, lazily read stream of record batches over the
 table's leaves (engine/table/reader.py): only the columns the query names, only the
 key range its primary-key conjuncts allow, nothing read until DuckDB pulls a batch,
-so a ``LIMIT`` stops reading. Decoded columns are kept in the session's
-``ColumnCache`` (keyed by leaf content addresses, bounded by ``cache_bytes``).
+so a ``LIMIT`` stops reading. A whole table's first scan keeps nothing; its second
+copies it into DuckDB and later scans read the copy (kept.py). The decoded columns of
+key ranges are kept in the session's ``ColumnCache`` (keyed by leaf content
+addresses). The copies and the cache together stay within ``cache_bytes``.
 
 ``table_arrow`` decodes a whole table into one Arrow table (cached by address, up to
 ``ARROW_CACHE_BYTES``): for the small tables whose every row a statement needs
