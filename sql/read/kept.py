@@ -42,7 +42,7 @@ import pyarrow as pa
 
 from arbordb.engine.cache import LruCache
 
-__all__ = ["FIRST_PIECE_ROWS", "KEPT_DATABASE", "KeptTables"]
+__all__ = ["KEPT_DATABASE", "KeptTables"]
 
 KEPT_DATABASE = "__arbor_kept"  # the attached in-memory database of kept tables
 FIRST_PIECE_ROWS = 1 << 16  # rows of the first piece copied (policy (2))
@@ -97,14 +97,15 @@ class KeptTables:
     def keep(
         self,
         key: Key,
-        splits: Sequence[Any],
+        split: Callable[[int], Sequence[Any]],
         open_piece: Callable[[Any], pa.RecordBatchReader],
         register: Callable[[pa.RecordBatchReader], str],
     ) -> str | None:
-        """Copy the rows of ``splits`` (a table's ``Table.splits``, in key order) into a
-        new kept table of ``key``, a piece at a time (``open_piece(split)`` reads one;
-        ``register(reader)`` names it for this statement); its DuckDB name, or None
-        when it passed the budget (policy (3)).
+        """Copy the rows of a table into a new kept table of ``key``, a piece at a time:
+        ``split(target_rows)`` is the table's ``Table.splits``; ``open_piece(split)`` reads
+        the rows of one split or of a run of them joined; ``register(reader)`` names a
+        reader for this statement. Returns the copy's DuckDB name, or None when it
+        passed the budget (policy (3)).
 
         Raises:
             Exception: what reading a piece raised (the partial copy is dropped).
@@ -112,6 +113,7 @@ class KeptTables:
         self._attach()
         name = f'{KEPT_DATABASE}."t{self._names}"'
         self._names += 1
+        splits = split(FIRST_PIECE_ROWS)
         total = sum(s.rows for s in splits)
         before = self._in_memory_bytes()
         piece_bytes = max(min(PIECE_BYTES, self.budget // 4), 1)

@@ -40,7 +40,7 @@ from arbordb.engine.cache import LruCache
 from arbordb.engine.table import ColumnCache, Table
 
 from ..system.common import BatchStream
-from .kept import FIRST_PIECE_ROWS, KeptTables
+from .kept import KeptTables
 
 __all__ = ["DEFAULT_CACHE_BYTES", "Relations", "TableSource", "table_arrow"]
 
@@ -129,7 +129,7 @@ class Relations:
             if name is None and self.kept.wanted(key):
                 name = self.kept.keep(
                     key,
-                    table.splits(FIRST_PIECE_ROWS),
+                    table.splits,
                     lambda split: self._opened(table, columns, split=split),
                     lambda piece: self.scratch(piece, label),
                 )
