@@ -144,6 +144,18 @@ class LruCache(Generic[K, V]):
                 self.units -= units
             self.peak = max(self.peak, self.units)
 
+    def resize(self, budget: int) -> None:
+        """Set the budget, evicting the least recently used entries until the cache is
+        within it (rule (1)); a ``max_unit`` that was the whole budget stays so."""
+        with self._lock:
+            follows = self.max_unit == self.budget
+            self.budget = budget
+            self.max_unit = budget if follows else min(self.max_unit, budget)
+            items = self._items
+            while self.units > budget and items:
+                _, (_, units) = items.popitem(last=False)
+                self.units -= units
+
     def discard(self, keys: Iterable[K]) -> None:
         """Drop the entries of ``keys`` (absent ones are ignored)."""
         with self._lock:

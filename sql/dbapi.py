@@ -155,9 +155,9 @@ def connect(
         dialect: the SQL dialect of the statements: duckdb, mysql, postgres or sqlite.
         read_only: refuse every change (the repository must exist).
         autocommit: make each statement its own transaction.
-        cache_bytes: the most bytes of decoded table columns the connection keeps
-            between queries (default 512 MiB); reads stream, so any table is read
-            within this budget.
+        cache_bytes: the most bytes of table data the connection keeps between
+            queries (default 512 MiB): copies of tables scanned twice and decoded
+            columns; reads stream, so any table is read within this budget.
 
     Raises:
         OperationalError: the repository cannot be opened (read_only and missing, ...).

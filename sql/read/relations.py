@@ -1,18 +1,22 @@
 """Relations: the names under which a session's DuckDB connection sees table data.
 
-Relations DuckDB sees, by internal name (all live for one statement):
+Relations DuckDB sees, by internal name:
 
-    NAME                 HOLDS
-    __arbor_tmp_<n>      a table read as a stream (``TableSource``), a system
-                         relation, or rows a statement computed (see sql/read/pushdown.py)
+    NAME                 HOLDS                                              LIVES
+    __arbor_tmp_<n>      a table read as a stream (``TableSource``), a      one statement
+                         system relation, or rows a statement computed
+                         (see sql/read/pushdown.py)
+    __arbor_kept."t<n>"  a copy of a whole table scanned twice (kept.py)    until evicted
 
 A table reference is a ``TableSource``: an object with ``__arrow_c_stream__``, which
 DuckDB calls each time it scans the relation (a CTE or subquery may scan it more
 than once) and which returns a fresh, lazily read stream of record batches over the
 table's leaves (engine/table/reader.py): only the columns the query names, only the
 key range its primary-key conjuncts allow, nothing read until DuckDB pulls a batch,
-so a ``LIMIT`` stops reading. Decoded columns are kept in the session's
-``ColumnCache`` (keyed by leaf content addresses, bounded by ``cache_bytes``).
+so a ``LIMIT`` stops reading. A whole table's first scan keeps nothing; its second
+copies it into DuckDB and later scans read the copy (kept.py). The decoded columns of
+key ranges are kept in the session's ``ColumnCache`` (keyed by leaf content
+addresses). The copies and the cache together stay within ``cache_bytes``.
 
 ``table_arrow`` decodes a whole table into one Arrow table (cached by address, up to
 ``ARROW_CACHE_BYTES``): for the small tables whose every row a statement needs
@@ -36,6 +40,7 @@ from arbordb.engine.cache import LruCache
 from arbordb.engine.table import ColumnCache, Table
 
 from ..system.common import BatchStream
+from .kept import KeptTables
 
 __all__ = ["DEFAULT_CACHE_BYTES", "Relations", "TableSource", "table_arrow"]
 
@@ -96,7 +101,12 @@ class Relations:
         self, duck: duckdb.DuckDBPyConnection, cache_bytes: int = DEFAULT_CACHE_BYTES
     ) -> None:
         self.duck = duck
+        self.cache_bytes = cache_bytes
         self.cache = ColumnCache(cache_bytes)
+        # the kept tables and the cache of decoded columns share the budget
+        self.kept = KeptTables(
+            duck, cache_bytes, lambda kept: self.cache.resize(cache_bytes - kept)
+        )
         self._scratch = 0
         self.names: dict[str, str] = {}  # internal name -> what the user wrote (messages)
         self.failures: list[BaseException] = []  # what a stream raised inside DuckDB
@@ -112,16 +122,35 @@ class Relations:
         """
         bounds = bounds or {}
         table.key_range(**bounds)  # refuses a bad bound now; nothing is read until a scan
+        cache: ColumnCache | None = self.cache
+        if not bounds:  # a whole table: kept as a DuckDB table once scanned twice (kept.py)
+            key = (table.address, tuple(columns))
+            name = self.kept.find(key)
+            if name is None and self.kept.wanted(key):
+                name = self.kept.keep(
+                    key,
+                    table.splits,
+                    lambda split: self._opened(table, columns, split=split),
+                    lambda piece: self.scratch(piece, label),
+                )
+            if name is not None:
+                self.names[name] = label
+                return name
+            cache = None  # a first scan keeps nothing (kept.py, policy (1))
 
         def open_stream() -> pa.RecordBatchReader:
-            try:
-                reader = table.batches(columns, cache=self.cache, **bounds)
-            except Exception as error:
-                self.failures.append(error)
-                raise
-            return pa.RecordBatchReader.from_batches(reader.schema, self._recorded(reader))
+            return self._opened(table, columns, cache=cache, **bounds)
 
         return self.scratch(TableSource(open_stream), label)
+
+    def _opened(self, table: Table, columns: Sequence[str], **how) -> pa.RecordBatchReader:
+        """``table.batches(columns, **how)``, its failures kept (``_recorded``)."""
+        try:
+            reader = table.batches(columns, **how)
+        except Exception as error:
+            self.failures.append(error)
+            raise
+        return pa.RecordBatchReader.from_batches(reader.schema, self._recorded(reader))
 
     def _recorded(self, reader: pa.RecordBatchReader):
         """``reader``'s batches; a failure is kept in ``failures`` before DuckDB sees it
@@ -139,7 +168,9 @@ class Relations:
         first, self.failures = self.failures[0], []
         return first
 
-    def scratch(self, data: pa.Table | TableSource | BatchStream, label: str) -> str:
+    def scratch(
+        self, data: pa.Table | pa.RecordBatchReader | TableSource | BatchStream, label: str
+    ) -> str:
         """A name for a relation that lives for this statement only."""
         name = f"__arbor_tmp_{self._scratch}"
         self._scratch += 1

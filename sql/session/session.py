@@ -127,7 +127,7 @@ class Session:
         dialect: the SQL dialect statements are written in.
         read_only: refuse every statement that would change the repository.
         autocommit: run each statement as its own transaction (invariant (3)).
-        cache_bytes: the most bytes of decoded table columns the session keeps.
+        cache_bytes: the most bytes of table data the session keeps (sql/read/kept.py).
     """
 
     def __init__(

@@ -156,11 +156,16 @@ def test_version_functions(history):
     ]
 
 
-def test_decoded_columns_are_cached_by_address(history):
+def test_a_revision_read_again_is_kept_by_address(history, monkeypatch):
+    from arbordb.engine.tree import stream
+
     cur = history
-    cache = cur.connection.session.relations.cache
+    kept = cur.connection.session.relations.kept
     assert rows(cur, "SELECT count(*) FROM t AS OF 'v1'") == [(1,)]
-    hits = cache.hits
+    assert kept.copies == 0  # a first read keeps nothing
     assert rows(cur, "SELECT count(*) FROM t AS OF 'v1'") == [(1,)]
-    assert cache.hits > hits  # the second read decodes nothing
-    assert 0 < cache.bytes <= cache.budget
+    assert kept.copies == 1 and 0 < kept.kept_bytes  # the second copies it
+    decoded: list[int] = []
+    monkeypatch.setattr(stream.NodeStore, "decode_some", lambda *a: decoded.append(1))
+    assert rows(cur, "SELECT count(*) FROM t AS OF 'v1'") == [(1,)]
+    assert decoded == [] and kept.copies == 1  # the third decodes nothing
