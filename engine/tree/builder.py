@@ -151,9 +151,11 @@ class LeafStream:
     def add(self, keys: pa.BinaryArray, columns: Sequence[pa.Array]) -> None:
         """Cut and write the leaves that ``keys`` (ascending, above every key before)
         and their value ``columns`` close."""
+        if self._tail is not None:  # joined before preparing: the batch is prepared once
+            tail = self._tail
+            keys = pa.concat_arrays([tail.keys, keys])
+            columns = [pa.concat_arrays([a, b]) for a, b in zip(tail.source, columns, strict=True)]
         items = LeafItems(keys, columns)
-        if self._tail is not None:
-            items = self._tail.concat(items)
         bounds, _ = cut_leaves(self.nodes, items, close_last=False)
         if len(bounds) > 1:
             self.entries.extend(write_leaves(self.nodes, items, bounds, keep=False))

@@ -57,8 +57,8 @@ def test_a_streamed_load_builds_the_one_pass_table(tmp_path, monkeypatch, order)
         data = data.take(np.arange(len(data))[::-1])
     spills = []
     repo = arbordb.Repo(tmp_path / "streamed")
-    real_spill = repo.ws.buffer.spill
-    monkeypatch.setattr(repo.ws.buffer, "spill", lambda: spills.append(1) or real_spill())
+    real_spill = repo.ws.buffer.detach_spill
+    monkeypatch.setattr(repo.ws.buffer, "detach_spill", lambda: spills.append(1) or real_spill())
     repo.write("t", data, primary_key=["id"])
     assert len(spills) >= 12  # one per batch: chunks go to disk as the load goes
     assert repo.table_hash("t") == expected
@@ -174,14 +174,19 @@ def test_a_collection_during_a_streamed_load_refuses_its_commit(tmp_path, monkey
     repo.write("a", _rows(10), primary_key=["id"])
     repo.commit("first")
     collector = arbordb.Repo(tmp_path / "r")
-    real_spill, collected = repo.ws.buffer.spill, []
+    real_spill, collected = repo.ws.buffer.detach_spill, []
 
     def spill_then_collect():
-        real_spill()
-        if not collected:
-            collected.append(collector.db.gc())
+        store = real_spill()
 
-    monkeypatch.setattr(repo.ws.buffer, "spill", spill_then_collect)
+        def store_then_collect():
+            store()
+            if not collected:
+                collected.append(collector.db.gc())
+
+        return store_then_collect
+
+    monkeypatch.setattr(repo.ws.buffer, "detach_spill", spill_then_collect)
     with pytest.raises(arbordb.Error, match="garbage collection removed"):
         repo.write("t", _rows(5_000), primary_key=["id"])
     assert collected and collected[0]["deleted"] > 0
