@@ -163,6 +163,32 @@ class Table:
         settle()
         return table
 
+    def insert_batches(
+        self,
+        batches: Iterable[pa.RecordBatch],
+        after_batch: Callable[[], None] = lambda: None,
+        settle: Callable[[], None] = lambda: None,
+    ) -> Table:
+        """``insert`` of the rows of ``batches``, read one batch at a time: an empty
+        keyed table without indexes is built as ``create_from_batches`` builds it,
+        any other gets one ``insert`` per batch. ``after_batch`` and ``settle`` as
+        there.
+
+        Raises:
+            As ``insert``; the rows are refused whole (this table is unchanged).
+        """
+        s = self.schema
+        if not s.is_keyless and not s.indexes and self.rows.count() == 0:
+            table = Table.create_from_batches(self.nodes, s, batches, after_batch, settle)
+            return table.with_artifacts(self.artifacts) if self.artifacts else table
+        table = self
+        for batch in batches:
+            settle()
+            table = table.insert(batch)
+            after_batch()
+        settle()
+        return table
+
     @classmethod
     def load(cls, nodes: NodeStore, address: bytes, name: str = "") -> Table:
         """The table whose header chunk is at ``address`` (decoded headers are cached).
