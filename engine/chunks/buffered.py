@@ -112,14 +112,28 @@ class BufferedChunkStore:
         """Store the pending chunks in ``inner`` now, without refs, and forget their
         bytes (see the module docstring). Does nothing on a wrapper made without
         ``children``, which cannot check them against garbage collection."""
-        self.detach_spill()()
+        if not self._pending or self._children is None:
+            return
+        addresses = list(self._pending)
+        self.inner.put_many(
+            list(self._pending.values()),
+            [self._bases.get(a) for a in addresses],
+            self._base_chunks,
+            [self._deltas.get(a) for a in addresses],
+            bulk=True,
+        )
+        self._spilled.extend(addresses)
+        self._pending = {}
+        self._bases = {}
+        self._base_chunks = {}
+        self._deltas = {}
 
     def detach_spill(self) -> Callable[[], None]:
         """``spill`` in two steps: the pending chunks leave the buffer now, and the
         call returned stores them in ``inner``. It may run on another thread while the
         writer goes on building (a streamed load overlaps its zstd and LMDB work with
         the next batch), but nothing may read those chunks, flush or commit before it
-        has returned."""
+        has returned (``spill`` keeps them readable throughout)."""
         if not self._pending or self._children is None:
             return lambda: None
         addresses = list(self._pending)
