@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 from sqlglot import exp
 
-import arbordb
 from arbordb.sql.catalog import type_name
+from arbordb.sql.errors import IntegrityError
 from arbordb.sql.parse.dialect import parse, quote_identifier
 
 from .. import progress
@@ -509,7 +509,7 @@ def _write_streamed(client: Client, plan: _Plan, exists: bool) -> int:
 
 
 def _duplicate_key(error: BaseException) -> bool:
-    return isinstance(error, arbordb.IntegrityError) and "duplicate primary key" in str(error)
+    return isinstance(error, IntegrityError) and "duplicate primary key" in str(error)
 
 
 def _report_skipped(rejects: Rejects, quiet: bool) -> None:
