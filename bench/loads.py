@@ -65,6 +65,7 @@ def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list, l
                     store.unlink()
         seconds = {e: statistics.median(r["s"] for r in rs) for e, rs in got.items()}
         grew = {e: statistics.median(r["grew"] for r in rs) for e, rs in got.items()}
+        cpu = {e: statistics.median(r["cpu"] for r in rs) for e, rs in got.items()}
         table: list[list[str]] = []
         misses: list[str] = []
 
@@ -92,6 +93,8 @@ def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list, l
             "Repo.write",
             TARGET_IMPORT_TIME,
         )
+        for engine, label in LABELS.items():  # CPU seconds of every thread: less noisy
+            row(f"load CPU time ({label})", cpu[engine], cpu["duckdb"], "DuckDB table")
         for engine, label in LABELS.items():
             row(
                 f"load peak memory ({label})",
@@ -116,6 +119,7 @@ def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list, l
             "rows": rows,
             "arrow_bytes": arrow_bytes,
             "s": seconds,
+            "cpu": cpu,
             "grew": grew,
             "disk": disk,
             "parquet_bytes": size,
@@ -129,7 +133,11 @@ def growth(figures: list[dict]) -> list[list[str]]:
     small, large = figures[0], figures[-1]
     out = []
     for engine, label in {**LABELS, "duckdb": "DuckDB table"}.items():
-        for kind, name, fmt in (("s", "load time", fmt_seconds), ("grew", "peak memory", mib)):
+        for kind, name, fmt in (
+            ("s", "load time", fmt_seconds),
+            ("cpu", "load CPU time", fmt_seconds),
+            ("grew", "peak memory", mib),
+        ):
             a, b = small[kind][engine], large[kind][engine]
             out.append([f"{name} ({label})", fmt(a), fmt(b), f"{b / a:.2f}x" if a else "-"])
     return out

@@ -116,6 +116,7 @@ PRELUDE = textwrap.dedent(
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
             self.start = time.perf_counter()
+            self.cpu_start = time.process_time()
             return self
 
         def _sample(self):
@@ -124,6 +125,7 @@ PRELUDE = textwrap.dedent(
 
         def __exit__(self, *exc):
             self.seconds = time.perf_counter() - self.start
+            self.cpu = time.process_time() - self.cpu_start  # every thread's CPU seconds
             self._done.set()
             self._thread.join()
             self.grew = max(self.peak, _anon()) - self.before
@@ -204,7 +206,10 @@ def _run(script: str, **values: str) -> dict[str, Any]:
 
 
 def measure_load(engine: str, store: Path, parquet: Path) -> dict[str, Any]:
-    script = LOAD[engine] + f"\nprint({MARK!r} + json.dumps({{'s': p.seconds, 'grew': p.grew}}))\n"
+    script = (
+        LOAD[engine]
+        + f"\nprint({MARK!r} + json.dumps({{'s': p.seconds, 'grew': p.grew, 'cpu': p.cpu}}))\n"
+    )
     columns = ", ".join(
         f"{f.name} {type_name(f.type)}" for f in pq.read_schema(parquet) if f.name != "__index"
     )
