@@ -37,6 +37,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from arbordb.sql.catalog import type_name
+
 from .common import (
     fmt_seconds,
     load_average,
@@ -117,6 +119,7 @@ PRELUDE = textwrap.dedent(
             self._thread = threading.Thread(target=self._sample, daemon=True)
             self._thread.start()
             self.start = time.perf_counter()
+            self.cpu_start = time.process_time()
             return self
 
         def _sample(self):
@@ -125,6 +128,7 @@ PRELUDE = textwrap.dedent(
 
         def __exit__(self, *exc):
             self.seconds = time.perf_counter() - self.start
+            self.cpu = time.process_time() - self.cpu_start  # every thread's CPU seconds
             self._done.set()
             self._thread.join()
             self.grew = max(self.peak, _anon()) - self.before
@@ -132,19 +136,40 @@ PRELUDE = textwrap.dedent(
 )
 
 # ArborDB reads the file as a stream of batches (as DuckDB's read_parquet does), and
-# Repo.write builds the tree batch by batch.
+# Repo.write builds the tree batch by batch. Modules are imported before the clock
+# starts, as DuckDB's are (``import duckdb`` loads all of it; arbordb loads lazily).
 LOAD = {
     "arbordb": """
 import pyarrow as pa
 import pyarrow.parquet as pq
 import arbordb
+from arbordb import Repo
 with Peak() as p:
-    repo = arbordb.Repo(STORE)
+    repo = Repo(STORE)
     f = pq.ParquetFile(PARQUET)
     stream = pa.RecordBatchReader.from_batches(f.schema_arrow, f.iter_batches(batch_size=1 << 17))
     repo.write("t", stream, primary_key=["id"])
     repo.commit("load")
     repo.close()
+""",
+    "arbordb insert": """
+import arbordb
+import arbordb.sql.dbapi
+with Peak() as p:
+    con = arbordb.connect(STORE)
+    cur = con.cursor()
+    cur.execute("CREATE TABLE t (" + COLUMNS + ", PRIMARY KEY (id))")
+    cur.execute(f"INSERT INTO t SELECT * FROM read_parquet('{PARQUET}')")
+    con.commit()
+    con.close()
+""",
+    "arbordb import": """
+import arbordb
+from arbordb.cli.main import main
+import arbordb.cli.commands.table
+arbordb.Repo(STORE).close()
+with Peak() as p:
+    assert main(["-C", STORE, "table", "import", "--create", "--pk", "id", "t", PARQUET]) == 0
 """,
     "duckdb": """
 import duckdb
@@ -209,8 +234,54 @@ def _run(script: str, **values: str) -> dict[str, Any]:
 
 
 def measure_load(engine: str, store: Path, parquet: Path) -> dict[str, Any]:
-    script = LOAD[engine] + f"\nprint({MARK!r} + json.dumps({{'s': p.seconds, 'grew': p.grew}}))\n"
-    return _run(script, STORE=str(store), PARQUET=str(parquet))
+    script = (
+        LOAD[engine]
+        + f"\nprint({MARK!r} + json.dumps({{'s': p.seconds, 'grew': p.grew, 'cpu': p.cpu}}))\n"
+    )
+    columns = ", ".join(
+        f"{f.name} {type_name(f.type)}" for f in pq.read_schema(parquet) if f.name != "__index"
+    )
+    return _run(script, STORE=str(store), PARQUET=str(parquet), COLUMNS=columns)
+
+
+# the other ways into ArborDB, each loading the same file into a store of its own
+# (removed once measured): beside Repo.write and DuckDB in the same run
+OTHER_LOADS = {
+    "arbordb insert": "INSERT ... SELECT read_parquet",
+    "arbordb import": "arbor table import",
+}
+TARGET_IMPORT_TIME = 1.2  # vs Repo.write
+
+
+def other_loads(base: Path, parquet: Path, arrow_bytes: int, writes: dict, row) -> dict:
+    """Load time and peak memory of each of ``OTHER_LOADS`` (``writes``: Repo.write's
+    and DuckDB's loads), as rows beside Repo.write's."""
+    got = {}
+    for engine, label in OTHER_LOADS.items():
+        store = base / engine.replace(" ", "-")
+        got[engine] = measure_load(engine, store, parquet)
+        shutil.rmtree(store, ignore_errors=True)
+        seconds, grew = got[engine]["s"], got[engine]["grew"]
+        row(
+            f"load time ({label})", seconds, writes["duckdb"]["s"], "DuckDB table", TARGET_LOAD_TIME
+        )
+        if engine == "arbordb import":
+            row(
+                f"load time ({label})",
+                seconds,
+                writes["arbordb"]["s"],
+                "Repo.write",
+                TARGET_IMPORT_TIME,
+            )
+        row(
+            f"load peak memory ({label})",
+            grew,
+            arrow_bytes,
+            "input's Arrow size",
+            TARGET_LOAD_RSS,
+            fmt=mib,
+        )
+    return got
 
 
 def measure_query(engine: str, store: Path, parquet: Path, sql: str, warm: int) -> dict[str, Any]:
@@ -259,12 +330,13 @@ def load_and_disk(stores: dict[str, Path], parquet: Path, arrow_bytes: int, row)
         "input's Arrow size",
         fmt=mib,
     )
+    others = other_loads(parquet.parent, parquet, arrow_bytes, loads, row)
     disk = {k: _dir_bytes(v) for k, v in stores.items()}
     size = parquet.stat().st_size
     row("disk after load", disk["arbordb"], size, "Parquet file", TARGET_DISK, fmt=mib)
     row("disk after load (vs DuckDB)", disk["arbordb"], disk["duckdb"], "DuckDB file", fmt=mib)
     row("disk after load (DuckDB)", disk["duckdb"], size, "Parquet file", fmt=mib)
-    return {"loads": loads, "disk": disk, "parquet_bytes": size}
+    return {"loads": {**loads, **others}, "disk": disk, "parquet_bytes": size}
 
 
 def run(
@@ -418,6 +490,17 @@ def growth(shape: str, figures: list[dict]) -> list[list[str]]:
             mib,
         )
         add("disk after load", engine, small["disk"][store], large["disk"][store], mib)
+    for engine, label in OTHER_LOADS.items():
+        add(
+            f"load time ({label})", engine, small["loads"][engine]["s"], large["loads"][engine]["s"]
+        )
+        add(
+            f"load peak memory ({label})",
+            engine,
+            small["loads"][engine]["grew"],
+            large["loads"][engine]["grew"],
+            mib,
+        )
     for label in QUERIES[shape]:
         for kind, name, fmt in (
             ("cold", "cold", fmt_seconds),

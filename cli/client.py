@@ -92,10 +92,12 @@ class Client:
         finally:
             cursor.close()
 
-    def insert_arrow(self, sql: str, data: pa.Table | pa.RecordBatch) -> None:
+    def insert_arrow(
+        self, sql: str, data: pa.Table | pa.RecordBatch | pa.RecordBatchReader
+    ) -> None:
         """Run ``sql``, a statement whose query reads ``data`` as the relation
         ``IMPORTED``: rows go from Arrow through DuckDB to the engine, never as
-        Python values."""
+        Python values (a reader's batches as the statement pulls them)."""
         duck = self.connection.session.duck
         duck.register(IMPORTED, data)
         try:

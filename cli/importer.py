@@ -1,6 +1,8 @@
 """Reading import files and writing export files: CSV, Parquet, JSON lines.
 
-Import runs in two phases so that a bad file changes nothing:
+Import runs in two phases so that a bad file changes nothing (a Parquet file that
+creates or replaces a table is instead checked batch by batch as it is written,
+``ParquetStream``, inside the one transaction that a bad batch rolls back):
 
 1. **Read and validate the whole file** (this module): parse it with pyarrow,
    cast every column to the target table's type (or infer types for a new table),
@@ -49,7 +51,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -747,6 +749,103 @@ def _check_key(data: pa.Table, key: Sequence[str], where: Positions, rejects: Re
     for b, a in repeats:
         value = ", ".join(f"{c}={_show(data.column(c)[a].as_py())}" for c in key)
         rejects.reject(b, f"duplicate primary key ({value}), first seen at {where(a)}")
+
+
+# --- streamed Parquet ---------------------------------------------------------------------
+
+STREAM_BATCH_ROWS = 1 << 16  # rows per batch of a streamed Parquet import
+
+
+class _Shifted(Positions):
+    """Positions of one batch of a streamed file: index 0 is data row ``base``."""
+
+    def __init__(self, where: Positions, base: int) -> None:
+        super().__init__(where.path, where.fmt, where.delimiter)
+        self.base = base
+
+    def __call__(self, index: int) -> str:
+        return super().__call__(self.base + index)
+
+
+class ParquetStream:
+    """A Parquet file read a batch at a time, each batch checked and cast as ``conform``
+    does the whole file (types, missing keys, keys repeated within the batch; a key
+    repeated across batches is the engine's to refuse). ``schema`` is the rows'
+    schema before any is read; ``rows`` counts the rows handed on; ``mapping``
+    renames the file's columns (``--map``).
+
+    Raises (``open``, and while iterating):
+        BadInputFile: as ``read_file`` and ``conform``, naming the row.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        target: Target | None,
+        primary_key: Sequence[str],
+        mapping: Mapping[str, str],
+    ) -> None:
+        self.path = path
+        self.where = Positions(path, "parquet")
+        self.target = target
+        self.primary_key = tuple(target.primary_key if target is not None else primary_key)
+        self.mapping = dict(mapping)
+        self.rows = 0
+        self._file: pq.ParquetFile | None = None
+        self.schema = pa.schema([])
+
+    def open(self) -> ParquetStream:
+        if not os.path.isfile(self.path):
+            raise BadInputFile(self.path, None, "no such file")
+        _check_kind(self.path, "parquet")
+        try:
+            # pre_buffer=False: pyarrow keeps every pre-buffered row group of an
+            # iter_batches pass until it ends (memory in proportion to the file)
+            self._file = pq.ParquetFile(self.path, pre_buffer=False)
+            empty = self._file.schema_arrow.empty_table()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise BadInputFile(self.path, None, f"not a readable Parquet file ({exc})") from None
+        self.schema = self._conformed(empty, self.where).schema
+        return self
+
+    @property
+    def num_rows(self) -> int:
+        return self._file.metadata.num_rows if self._file is not None else 0
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        assert self._file is not None, "open() first"
+        try:
+            for batch in self._file.iter_batches(batch_size=STREAM_BATCH_ROWS):
+                where = _Shifted(self.where, self.rows)
+                data = self._conformed(pa.Table.from_batches([batch]), where)
+                self.rows += data.num_rows
+                yield from data.cast(self.schema).to_batches()
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise BadInputFile(self.path, None, f"not a readable Parquet file ({exc})") from None
+
+    def _conformed(self, data: pa.Table, where: Positions) -> pa.Table:
+        if self.mapping:
+            data = mapped(data, self.mapping, self.path)
+        return conform(data, where, target=self.target, primary_key=self.primary_key)
+
+
+def mapped(data: pa.Table, mapping: Mapping[str, str], path: str) -> pa.Table:
+    """``data`` with its columns renamed as the --map file says (file name -> column)."""
+    if not mapping:
+        return data
+    unknown = [c for c in mapping if c not in data.column_names]
+    if unknown:
+        raise BadInputFile(
+            path,
+            None,
+            f"the --map file names column {unknown[0]!r}, which the file does not have "
+            f"(its columns: {', '.join(data.column_names)})",
+        )
+    names = [mapping.get(c, c) for c in data.column_names]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        raise BadInputFile(path, None, f"the --map file gives two columns the name {twice!r}")
+    return data.rename_columns(names)
 
 
 # --- export -------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ import pyarrow as pa
 
 from . import checkout, clean, stashes
 from .chunks.lmdb_store import LmdbChunkStore
+from .chunks.spill_behind import SpillBehind
 from .config import Config
 from .db import REPO_DIR, Database
 from .errors import InvalidInput, TableNotFound
@@ -215,9 +216,10 @@ class Repo:
                 else _schema_for(name, stream, primary_key or [])
             )
             if schema.primary_key and not schema.indexes:
-                table = Table.create_from_batches(
-                    self.ws.nodes, schema, stream, self.ws.buffer.spill
-                )
+                with SpillBehind(self.ws.buffer) as spill:
+                    table = Table.create_from_batches(
+                        self.ws.nodes, schema, stream, spill, spill.wait
+                    )
                 self.ws.put_table(self.ws.working.find(name) or name, table)
                 self.ws.persist()
                 return

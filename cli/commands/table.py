@@ -3,7 +3,10 @@
 
 An import is read and validated whole (``cli/importer.py``) before the repository is
 touched, then written in one SQL transaction (``BEGIN`` ... ``COMMIT``), so a bad row
-or a refused write leaves the repository exactly as it was. Imported rows land in the
+or a refused write leaves the repository exactly as it was. A Parquet file that
+creates or replaces a table is streamed instead (``_write_streamed``): each batch is
+checked on its way into one streamed INSERT, and a bad one fails that statement, so
+the transaction rolls back just the same. Imported rows land in the
 working set, like any SQL write; commit them with ``arbor commit``.
 """
 
@@ -20,14 +23,16 @@ import pyarrow as pa
 from sqlglot import exp
 
 from arbordb.sql.catalog import type_name
+from arbordb.sql.errors import IntegrityError
 from arbordb.sql.parse.dialect import parse, quote_identifier
 
 from .. import progress
 from ..client import IMPORTED, Client, Invocation
-from ..errors import BadInputFile, CliError, UsageError
+from ..errors import CliError, UsageError
 from ..importer import (
     FILE_FORMATS,
     IMPORT_FILE_TYPES,
+    ParquetStream,
     Positions,
     Rejects,
     Target,
@@ -37,6 +42,7 @@ from ..importer import (
     import_format,
     infer_types,
     is_dolt_json,
+    mapped,
     read_file,
 )
 from ..render import sql_literal
@@ -144,7 +150,7 @@ def _read(plan: _Plan, target: Target | None, rejects: Rejects) -> pa.Table:
             delimiter=plan.delimiter,
             rejects=rejects,
         )
-    data = _mapped(data, plan.mapping, path)
+    data = mapped(data, plan.mapping, path)
     if target is None and plan.fmt == "csv" and not plan.all_text:
         data = infer_types(data, rejects.where, rejects)
     key = target.primary_key if target is not None else plan.key
@@ -152,25 +158,6 @@ def _read(plan: _Plan, target: Target | None, rejects: Rejects) -> pa.Table:
         key = (data.column_names[0],)  # Dolt: the first column, unless --pk names others
         plan.key = key
     return conform(data, rejects.where, target=target, primary_key=key, rejects=rejects)
-
-
-def _mapped(data: pa.Table, mapping: dict[str, str], path: str) -> pa.Table:
-    """``data`` with its columns renamed as the --map file says (file name -> column)."""
-    if not mapping:
-        return data
-    unknown = [c for c in mapping if c not in data.column_names]
-    if unknown:
-        raise BadInputFile(
-            path,
-            None,
-            f"the --map file names column {unknown[0]!r}, which the file does not have "
-            f"(its columns: {', '.join(data.column_names)})",
-        )
-    names = [mapping.get(c, c) for c in data.column_names]
-    twice = next((n for n in names if names.count(n) > 1), None)
-    if twice is not None:
-        raise BadInputFile(path, None, f"the --map file gives two columns the name {twice!r}")
-    return data.rename_columns(names)
 
 
 def _read_mapping(path: Path) -> dict[str, str]:
@@ -448,6 +435,8 @@ def import_(
             )
         if schema_file is not None:
             rows = _create_from_schema(client, plan, invocation.directory / schema_file, rejects)
+        elif _streams(plan):
+            rows = _write_streamed(client, plan, exists)
         else:
             target = _target(client, name) if exists and mode != "create" else None
             data = _read(plan, target, rejects)
@@ -461,6 +450,66 @@ def import_(
     if mode == "create" and schema_file is None and not pk:
         keyed = f", primary key {plan.key[0]}" if plan.key else ", keyless"
     out(f"Imported {rows:,} rows into {name} ({mode}{keyed}).\n")
+
+
+def _streams(plan: _Plan) -> bool:
+    """Whether the import reads its file a batch at a time (``_write_streamed``): a
+    Parquet file (its types are in it) that creates or replaces a table, all or
+    nothing (no --continue)."""
+    return plan.fmt == "parquet" and plan.mode in ("create", "replace") and not plan.keep_going
+
+
+def _write_streamed(client: Client, plan: _Plan, exists: bool) -> int:
+    """One transaction, as ``_write``, whose INSERT reads the file as DuckDB pulls it:
+    each batch checked and cast (``ParquetStream``) on its way to the engine, which
+    builds the new table as the batches come, so memory holds a few batches, not the
+    file. A bad batch raises from inside the statement; its error is raised as it
+    was, after the rollback. A key repeated across batches is refused by the engine;
+    the whole-file check then runs to name its rows (nothing was changed)."""
+    target = _target(client, plan.name) if exists and plan.mode != "create" else None
+    key = target.primary_key if target is not None else plan.key
+    stream = ParquetStream(plan.path, target, key, plan.mapping).open()
+    if target is None and not plan.key_given and stream.schema.names:
+        key = (stream.schema.names[0],)  # Dolt: the first column, unless --pk names others
+        plan.key = key
+        stream = ParquetStream(plan.path, None, key, plan.mapping).open()
+    failed: list[BaseException] = []
+
+    def batches():
+        try:
+            for batch in stream.batches():
+                step.advance(batch.num_rows)
+                yield batch
+        except BaseException as exc:  # DuckDB rewraps what a stream raises
+            failed.append(exc)
+            raise
+
+    empty = stream.schema.empty_table()
+    client.execute("BEGIN")
+    try:
+        if plan.mode == "create":
+            if plan.force and plan.name in client.tables():
+                client.execute(f"DROP TABLE {quote_identifier(plan.name)}")
+            client.execute(_create_sql(plan.name, empty, key))
+        else:
+            client.execute(f"DELETE FROM {quote_identifier(plan.name)}")
+        with progress.task(f"writing {plan.name}", stream.num_rows) as step:
+            reader = pa.RecordBatchReader.from_batches(stream.schema, batches())
+            client.insert_arrow(_insert_sql(plan.name, empty, key, upsert=False), reader)
+        client.execute("COMMIT")
+    except BaseException as exc:
+        client.execute("ROLLBACK")
+        if failed:
+            raise failed[0] from None
+        if not _duplicate_key(exc):
+            raise
+        _read(plan, target, Rejects(Positions(plan.path, plan.fmt)))  # names the rows
+        raise
+    return stream.rows
+
+
+def _duplicate_key(error: BaseException) -> bool:
+    return isinstance(error, IntegrityError) and "duplicate primary key" in str(error)
 
 
 def _report_skipped(rejects: Rejects, quiet: bool) -> None:

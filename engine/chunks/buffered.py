@@ -129,6 +129,30 @@ class BufferedChunkStore:
         self._base_chunks = {}
         self._deltas = {}
 
+    def detach_spill(self) -> Callable[[], None]:
+        """``spill`` in two steps: the pending chunks leave the buffer now, and the
+        call returned stores them in ``inner``. It may run on another thread while the
+        writer goes on building (a streamed load overlaps its zstd and LMDB work with
+        the next batch), but nothing may read those chunks, flush or commit before it
+        has returned (``spill`` keeps them readable throughout)."""
+        if not self._pending or self._children is None:
+            return lambda: None
+        addresses = list(self._pending)
+        chunks = list(self._pending.values())
+        bases = [self._bases.get(a) for a in addresses]
+        base_chunks = self._base_chunks
+        deltas = [self._deltas.get(a) for a in addresses]
+        self._spilled.extend(addresses)
+        self._pending = {}
+        self._bases = {}
+        self._base_chunks = {}
+        self._deltas = {}
+
+        def store() -> None:
+            self.inner.put_many(chunks, bases, base_chunks, deltas, bulk=True)
+
+        return store
+
     # --- writes -------------------------------------------------------------------
 
     def put(self, data: bytes) -> bytes:

@@ -139,13 +139,16 @@ class Table:
         schema: Schema,
         batches: Iterable[pa.RecordBatch],
         after_batch: Callable[[], None] = lambda: None,
+        settle: Callable[[], None] = lambda: None,
     ) -> Table:
         """A new table of a keyed ``schema`` without indexes holding the rows of
         ``batches``, read one batch at a time: built as the batches come
         (``keyed.build_keyed_stream``), and batches out of key order inserted one
         by one, so memory holds about one batch, not the input. The table is the
         one ``create`` makes of all the rows; ``after_batch`` runs after each batch
-        is written (``BufferedChunkStore.spill`` keeps the chunks on disk).
+        is written (``BufferedChunkStore.spill`` keeps the chunks on disk), and
+        ``settle`` before the table reads chunks it wrote, and at the end (a spill
+        that runs behind the writer, ``SpillBehind``, waits there).
 
         Raises:
             As ``create`` and ``insert``; the rows are refused whole (nothing that
@@ -154,8 +157,36 @@ class Table:
         tree, rest = build_keyed_stream(nodes, schema, batches, after_batch)
         table = cls(nodes, schema, tree, {})
         for batch in rest:
+            settle()
             table = table.insert(batch)
             after_batch()
+        settle()
+        return table
+
+    def insert_batches(
+        self,
+        batches: Iterable[pa.RecordBatch],
+        after_batch: Callable[[], None] = lambda: None,
+        settle: Callable[[], None] = lambda: None,
+    ) -> Table:
+        """``insert`` of the rows of ``batches``, read one batch at a time: an empty
+        keyed table without indexes is built as ``create_from_batches`` builds it,
+        any other gets one ``insert`` per batch. ``after_batch`` and ``settle`` as
+        there.
+
+        Raises:
+            As ``insert``; the rows are refused whole (this table is unchanged).
+        """
+        s = self.schema
+        if not s.is_keyless and not s.indexes and self.rows.count() == 0:
+            table = Table.create_from_batches(self.nodes, s, batches, after_batch, settle)
+            return table.with_artifacts(self.artifacts) if self.artifacts else table
+        table = self
+        for batch in batches:
+            settle()
+            table = table.insert(batch)
+            after_batch()
+        settle()
         return table
 
     @classmethod

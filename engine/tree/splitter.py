@@ -41,6 +41,7 @@ import pyarrow as pa
 from .keyarray import key_buffers, padded_matrix
 
 WEIBULL_K = 4  # hard-wired in _hazard as two squarings
+PIECE_NODES = 16  # nodes' worth of bytes per piece that find_cuts chunks speculatively
 
 
 @dataclass(frozen=True)
@@ -129,13 +130,16 @@ def find_cuts(hashes: np.ndarray, sizes: np.ndarray, rule: ChunkRule) -> list[in
     previous cut. The result is exactly the sequential one.
     """
     n = len(sizes)
-    piece = max(rule.target // 8, 1) * 32  # about 32 nodes' worth of 8-byte-ish items
-    starts = np.arange(0, n, piece, dtype=np.int64)
+    csum = np.zeros(n + 1, np.int64)
+    np.cumsum(sizes, out=csum[1:])
+    # pieces of about PIECE_NODES nodes' worth of bytes: the segments advance one node
+    # per round, so the rounds (numpy calls) scale with the nodes in a piece
+    starts = np.unique(
+        np.searchsorted(csum[:-1], np.arange(0, int(csum[-1]), rule.target * PIECE_NODES))
+    ).astype(np.int64)
     stops = np.append(starts[1:], n)
     piece_cuts, _ = find_cuts_in_segments(hashes, sizes, starts, stops, rule)
     cuts = list(piece_cuts[0]) if len(starts) else []
-    csum = np.zeros(n + 1, np.int64)
-    np.cumsum(sizes, out=csum[1:])
     for j in range(1, len(starts)):
         own = piece_cuts[j]
         own_set = set(own)

@@ -551,6 +551,25 @@ class Session:
         self._detach()
         return self.duck.sql(sql, params=params or None).to_arrow_table()
 
+    def query_batches(
+        self, sql: str, params: Sequence[object] | Mapping[str, object], batch_rows: int
+    ) -> pa.RecordBatchReader:
+        """Run a query and read its result as a stream of Arrow batches of up to
+        ``batch_rows`` rows (a streamed INSERT ... SELECT): DuckDB produces them as
+        they are read, and the connection runs nothing else until the reader is
+        drained or closed."""
+        self._detach()
+        return self.duck.sql(sql, params=params or None).to_arrow_reader(batch_rows)
+
+    def query_columns(
+        self, sql: str, params: Sequence[object] | Mapping[str, object]
+    ) -> list[tuple[str, str]]:
+        """(name, DuckDB type text) of each column a query returns, found without
+        running it (nothing of a registered stream is read)."""
+        self._detach()
+        relation = self.duck.sql(sql, params=params or None)
+        return [(n, str(t)) for n, t in zip(relation.columns, relation.types, strict=True)]
+
     def evaluate(self, sql: str, params: Sequence[object] | Mapping[str, object] = ()) -> object:
         """The value of one SQL expression (DuckDB syntax)."""
         self._detach()

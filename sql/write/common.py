@@ -56,6 +56,14 @@ class WriteContext(ReadContext, Protocol):
         self, sql: str, params: Sequence[object] | Mapping[str, object] = ()
     ) -> pa.Table: ...
 
+    def query_batches(
+        self, sql: str, params: Sequence[object] | Mapping[str, object], batch_rows: int
+    ) -> pa.RecordBatchReader: ...
+
+    def query_columns(
+        self, sql: str, params: Sequence[object] | Mapping[str, object]
+    ) -> list[tuple[str, str]]: ...
+
 
 def write_target(session: WriteContext, node: exp.Expr, verb: str = "change") -> tuple[str, Table]:
     """The working-root table a statement writes: (stored name, table)."""

@@ -1,6 +1,10 @@
 """INSERT: the new rows as one Arrow batch, written with the statement's conflict clause
 (IGNORE, REPLACE, ON CONFLICT / ON DUPLICATE KEY) by ``Table.insert`` or ``Table.upsert``.
 
+INSERT ... SELECT without a conflict clause, whose query returns the table's column
+types, is written as DuckDB produces the rows, a batch at a time (``_streamed``), so
+loading ``read_parquet(...)`` holds a few batches, not the file.
+
 INSERT ... VALUES with constants and ``?`` parameters skips DuckDB when every value
 already has its column's Python type (``_literal_batch``); ``executemany`` of such an
 INSERT builds each column from all parameter sets at once (``insert_many``).
@@ -8,7 +12,7 @@ INSERT builds each column from all parameter sets at once (``insert_many``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import cast
@@ -19,9 +23,10 @@ from sqlglot import exp
 
 from arbordb.engine.table import Column, Schema, Table
 
+from .. import catalog
 from ..errors import NotSupportedError, ProgrammingError
 from ..parse.dialect import quote_identifier
-from ..read import operands
+from ..read import operands, reads
 from .common import (
     Params,
     WriteContext,
@@ -59,6 +64,9 @@ def insert(session: WriteContext, tree: exp.Insert, params: Params) -> int:
         if batch is None:
             batch = _values_batch(session, table.schema, columns, source, params)
     elif isinstance(source, exp.Query):
+        written = _streamed(session, name, table, columns, tree, params)
+        if written is not None:
+            return written
         data = run_query(session, source, params)
         if tree.args.get("by_name"):
             columns = [find_column(table.schema, n) for n in data.column_names]
@@ -77,6 +85,97 @@ def insert(session: WriteContext, tree: exp.Insert, params: Params) -> int:
             f"INSERT into {name!r}: rows can come from VALUES, a query or DEFAULT VALUES"
         )
     return _write_batch(session, name, table, batch, tree, params)
+
+
+STREAM_BATCH_ROWS = 1 << 16  # rows per batch of a streamed INSERT ... SELECT
+
+
+def _streamed(
+    session: WriteContext,
+    name: str,
+    table: Table,
+    columns: list[Column],
+    tree: exp.Insert,
+    params: Params,
+) -> int | None:
+    """A plain INSERT ... SELECT (no conflict clause, no CHECK) whose query returns the
+    table's column types, written as DuckDB produces the rows, a batch at a time
+    (``Table.insert_batches``; each batch's chunks spilled to the store), so memory
+    holds a few batches whatever the source's size (``read_parquet``, ``read_csv``).
+    None when the statement needs the rows whole (casts, defaults, conflicts): the
+    caller then reads them at once. The table is put only once every batch passed:
+    a refused row (a repeated key, a NULL key) changes nothing."""
+    schema = table.schema
+    if schema.checks or _conflict_mode(tree) != "insert":
+        return None
+    bound = reads.bind(reads.compile_query(tree.expression, copy=True), session, params)
+    returned = session.query_columns(bound.sql, bound.params)
+    if tree.args.get("by_name"):
+        columns = [find_column(schema, n) for n, _ in returned]
+    if len(returned) != len(columns):
+        raise ProgrammingError(
+            f"INSERT into {name!r}: the query returns {len(returned)} columns for "
+            f"{len(columns)} target columns ({', '.join(c.name for c in columns)})"
+        )
+    if not _fits_as_is(schema, columns, [t for _, t in returned]):
+        return None  # decided before running the query: a stream it reads is read once
+    reader = session.query_batches(bound.sql, bound.params, STREAM_BATCH_ROWS)
+    counted = [0]
+
+    def full_rows() -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            counted[0] += batch.num_rows
+            yield _full_batch(schema, columns, batch)
+
+    try:
+        # spilled in step, not behind: the query may read this session's unsaved
+        # chunks while the batches come, and ``spill`` keeps them readable throughout
+        written = table.insert_batches(full_rows(), session.workspace.buffer.spill)
+    finally:
+        reader.close()
+    put(session, name, written)
+    return counted[0]
+
+
+def _fits_as_is(schema: Schema, columns: list[Column], types: Sequence[str]) -> bool:
+    """Whether query columns of DuckDB ``types`` for ``columns`` are the table's rows as
+    they are: each of its column's type, and the columns left out have no DEFAULT."""
+    given = {c.name: t for c, t in zip(columns, types, strict=True)}
+    return all(
+        (c.name in given and not c.logical and given[c.name] == catalog.duck_type(c))
+        or (c.name not in given and c.default is None)
+        for c in schema.columns
+    )
+
+
+def _full_batch(schema: Schema, columns: list[Column], batch: pa.RecordBatch) -> pa.RecordBatch:
+    """A batch of the query's columns as the table's rows, in its column order (a
+    column of the same SQL type in another Arrow layout, e.g. large_string, cast)."""
+    by_name = {c.name: i for i, c in enumerate(columns)}
+    arrays = []
+    for c in schema.columns:
+        if c.name not in by_name:
+            arrays.append(pa.nulls(batch.num_rows, c.type))
+            continue
+        array = batch.column(by_name[c.name])
+        arrays.append(array if array.type == c.type else array.cast(c.type))
+    return pa.RecordBatch.from_arrays(arrays, names=schema.column_names)
+
+
+def _conflict_mode(tree: exp.Insert) -> str:
+    """insert | ignore | replace | update: what an INSERT does with a key that exists."""
+    conflict = tree.args.get("conflict")
+    alternative = (tree.args.get("alternative") or "").upper()
+    if tree.args.get("ignore") or alternative == "IGNORE":
+        return "ignore"
+    if alternative == "REPLACE":
+        return "replace"
+    if conflict is not None:
+        action = conflict.args.get("action")
+        return "ignore" if action is not None and "NOTHING" in action.name.upper() else "update"
+    if alternative:
+        raise NotSupportedError(f"INSERT OR {alternative} is not supported")
+    return "insert"
 
 
 def _insert_target(session: WriteContext, tree: exp.Insert) -> tuple[str, Table, list[Column]]:
@@ -250,18 +349,7 @@ def _write_batch(
     schema = table.schema
     check_constraints(session, schema, batch)
     conflict = tree.args.get("conflict")
-    alternative = (tree.args.get("alternative") or "").upper()
-    if tree.args.get("ignore") or alternative == "IGNORE":
-        mode = "ignore"
-    elif alternative == "REPLACE":
-        mode = "replace"
-    elif conflict is not None:
-        action = conflict.args.get("action")
-        mode = "ignore" if action is not None and "NOTHING" in action.name.upper() else "update"
-    elif alternative:
-        raise NotSupportedError(f"INSERT OR {alternative} is not supported")
-    else:
-        mode = "insert"
+    mode = _conflict_mode(tree)
     if schema.is_keyless or mode == "insert":
         put(session, name, table.insert(batch))
         return batch.num_rows

@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import arbordb
 from arbordb.engine import repo as repo_module
@@ -57,8 +59,8 @@ def test_a_streamed_load_builds_the_one_pass_table(tmp_path, monkeypatch, order)
         data = data.take(np.arange(len(data))[::-1])
     spills = []
     repo = arbordb.Repo(tmp_path / "streamed")
-    real_spill = repo.ws.buffer.spill
-    monkeypatch.setattr(repo.ws.buffer, "spill", lambda: spills.append(1) or real_spill())
+    real_spill = repo.ws.buffer.detach_spill
+    monkeypatch.setattr(repo.ws.buffer, "detach_spill", lambda: spills.append(1) or real_spill())
     repo.write("t", data, primary_key=["id"])
     assert len(spills) >= 12  # one per batch: chunks go to disk as the load goes
     assert repo.table_hash("t") == expected
@@ -174,14 +176,19 @@ def test_a_collection_during_a_streamed_load_refuses_its_commit(tmp_path, monkey
     repo.write("a", _rows(10), primary_key=["id"])
     repo.commit("first")
     collector = arbordb.Repo(tmp_path / "r")
-    real_spill, collected = repo.ws.buffer.spill, []
+    real_spill, collected = repo.ws.buffer.detach_spill, []
 
     def spill_then_collect():
-        real_spill()
-        if not collected:
-            collected.append(collector.db.gc())
+        store = real_spill()
 
-    monkeypatch.setattr(repo.ws.buffer, "spill", spill_then_collect)
+        def store_then_collect():
+            store()
+            if not collected:
+                collected.append(collector.db.gc())
+
+        return store_then_collect
+
+    monkeypatch.setattr(repo.ws.buffer, "detach_spill", spill_then_collect)
     with pytest.raises(arbordb.Error, match="garbage collection removed"):
         repo.write("t", _rows(5_000), primary_key=["id"])
     assert collected and collected[0]["deleted"] > 0
@@ -192,3 +199,35 @@ def test_a_collection_during_a_streamed_load_refuses_its_commit(tmp_path, monkey
     with arbordb.connect(str(tmp_path / "r")) as con:
         assert con.fsck() == []
     reopened.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    ids=st.lists(st.integers(-(2**40), 2**40), unique=True, max_size=3_000),
+    batch=st.integers(1, 700),
+    order=st.sampled_from(["sorted", "shuffled", "as drawn"]),
+    existing=st.integers(0, 3),
+)
+def test_streamed_inserts_build_the_one_shot_table(ids, batch, order, existing):
+    """``Table.insert_batches`` in any batch size and order, into an empty table or one
+    holding rows, gives the table (same address) that one ``create`` of all the rows
+    gives."""
+    from arbordb.engine.chunks.memory import MemoryChunkStore
+    from arbordb.engine.tree import NodeStore
+
+    keys = sorted(ids) if order == "sorted" else ids
+    if order == "shuffled":
+        keys = [keys[i] for i in np.random.default_rng(len(keys)).permutation(len(keys))]
+    data = pa.table(
+        {
+            "id": pa.array(keys, pa.int64()),
+            "label": pa.array([f"v{k % 97}" * (abs(k) % 5) for k in keys], pa.string()),
+        }
+    )
+    schema = repo_module._schema_for("t", data, ["id"])
+    nodes = NodeStore(MemoryChunkStore())
+    expected = Table.create(nodes, schema, data).address
+    head = data.slice(0, existing)
+    table = Table.create(nodes, schema, head)
+    streamed = table.insert_batches(data.slice(existing).to_batches(max_chunksize=batch))
+    assert streamed.address == expected
