@@ -34,7 +34,7 @@ _FIXED = [
 
 def readable(types: Sequence[pa.DataType]) -> bool:
     """Whether ``row_of`` can read rows of these value column types."""
-    return _readers(tuple(types)) is not None
+    return _readers_of(types) is not None
 
 
 def row_of(
@@ -62,7 +62,7 @@ def row_of(
         first_value = 2
     if not found:
         return None
-    readers = _readers(tuple(types))
+    readers = _readers_of(types)
     assert readers is not None, "row_of needs readable types"
     values: list[object] = []
     index = first_value
@@ -101,6 +101,28 @@ def _search_offsets(chunk: bytes, offsets_at: int, data_at: int, n: int, key: by
 def _key_at(chunk: bytes, offsets_at: int, data_at: int, i: int) -> bytes:
     start, end = _TWO_U32.unpack_from(chunk, offsets_at + 4 * i)
     return chunk[data_at + start : data_at + end]
+
+
+# The readers of the types sequences seen, by identity: hashing pyarrow types costs ~1 us
+# each, and a tree passes the same tuple on every lookup. An entry holds its sequence, so
+# its id names no other object while it is kept.
+_BY_IDENTITY: dict[int, tuple[tuple[pa.DataType, ...], object]] = {}
+_BY_IDENTITY_SIZE = 1024
+
+
+def _readers_of(types: Sequence[pa.DataType]):
+    """``_readers(tuple(types))``, found by the identity of ``types`` when that tuple
+    was seen (a list could change under the same identity)."""
+    if type(types) is not tuple:
+        return _readers(tuple(types))
+    held = _BY_IDENTITY.get(id(types))
+    if held is not None and held[0] is types:
+        return held[1]
+    readers = _readers(tuple(types))
+    if len(_BY_IDENTITY) >= _BY_IDENTITY_SIZE:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(types)] = (types, readers)
+    return readers
 
 
 @functools.cache

@@ -20,9 +20,9 @@ found once.
 wrote in this transaction, by table and encoded key, applied to the table's tree in one
 sorted batch (``Table.apply``, then ``put``) when anything else needs the working root:
 the session settles them before every other statement, before ``commit()`` and when a
-table holds ``PENDING_ROWS`` of them; ``rollback()`` drops them. So a one-row UPDATE costs
-a lookup, not a rewrite of its leaf and the path above it; N of them in a transaction
-cost one batch edit of the leaves they touch.
+table holds ``PENDING_ROWS`` of them (``full``); ``rollback()`` drops them. So a
+one-row UPDATE costs a lookup, not a rewrite of its leaf and the path above it; N of
+them in a transaction cost one batch edit of the leaves they touch.
 
 Invariants (cited as ``# invariant (n)``):
 
@@ -342,13 +342,15 @@ class PendingEdits:
                 return pending[1]
         return point.table.rows.get(encoded)
 
+    @property
+    def full(self) -> bool:
+        """Whether a table holds ``PENDING_ROWS`` rows (the session then settles them)."""
+        return any(len(rows) >= PENDING_ROWS for _, rows in self._tables.values())
+
     def add(self, session, point: Point, encoded: bytes, key: list, row: list) -> None:
         """Hold ``row`` as the new row under ``encoded``; the transaction now writes."""
         session.wrote()
-        point_rows = self._tables.setdefault(point.name, (point, {}))[1]
-        point_rows[encoded] = (key, row)
-        if len(point_rows) >= PENDING_ROWS:
-            self.settle(session)
+        self._tables.setdefault(point.name, (point, {}))[1][encoded] = (key, row)
 
     def settle(self, session) -> None:
         """Apply every pending row to its table in one batch per table and put the new

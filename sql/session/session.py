@@ -302,6 +302,8 @@ class Session:
             changed = fast.run(self, params, self._fast.edits)
             if changed is None:
                 return None
+            if self._fast.edits.full:  # memory stays bounded in a long transaction
+                self._settle()
             result = RowsResult([], None, changed)
         if self.autocommit and not self._explicit:
             self.commit()

@@ -91,3 +91,19 @@ def test_a_malformed_leaf_raises(damage, error):
     )
     with pytest.raises(error):
         row_of(damage(chunk), keys[0].as_py(), [pa.int64()])
+
+
+def test_the_readers_of_a_types_tuple_are_found_by_identity(monkeypatch):
+    """A tree passes the same types tuple on every lookup: its readers are found without
+    hashing the pyarrow types again; a list (which may change) is looked at afresh."""
+    from arbordb.engine.codec import point
+
+    types = (pa.int8(), pa.string())
+    assert readable(types)
+    monkeypatch.setattr(point, "_readers", None)  # hashing the types would now fail
+    assert readable(types)
+    monkeypatch.undo()
+    listed = [pa.int8()]
+    assert readable(listed)
+    listed.append(pa.list_(pa.int8()))
+    assert not readable(listed)
