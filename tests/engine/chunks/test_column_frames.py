@@ -242,7 +242,7 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
         # lang's data and offsets, quality's values: nothing of the text or the keys
         lang_quality = 2 * len(data) + 8 * len(data) + 4 * (len(data) + kinds[KIND_COLUMNS])
         assert 0 < sum(copied) <= lang_quality
-        assert sum(decompressed) <= sum(copied)  # frames of those buffers only
+        assert decompressed == []  # their buffers are small: in the heads, no frame read
         copied.clear()
         text = con.execute("SELECT sum(length(text)) FROM t").fetchone()[0]
     assert text == sum(len(s) for s in data.column("text").to_pylist())
