@@ -66,7 +66,7 @@ import numpy as np
 
 from ..errors import CorruptChunk, FormatVersionError
 from ..hash import checksum
-from .compression import MAX_CHUNK, compress_buffers, decompress_frame, decompress_frames
+from .compression import MAX_CHUNK, compress_buffers, decompress_frame
 
 KIND_COLUMNS = 3
 TOP = struct.Struct("<BQIQ")  # kind, xxh3 of the leaf, head length, xxh3 of head[21:h]
@@ -451,8 +451,6 @@ def pick_column_records(
     framed_picked = framed[:, indexes].tolist()
     lengths_picked = lengths[:, indexes].tolist()
     checks_at = tables.size
-    frames: list[memoryview] = []
-    todo: list[tuple[list[bytes | memoryview], int, int, bytes, int]] = []  # where each goes
     for i, (address, record) in enumerate(zip(addresses, records, strict=True)):
         buffers: list[bytes | memoryview] = []
         for s, e, is_frame, k, j, length in zip(
@@ -472,15 +470,8 @@ def pick_column_records(
                 raise CorruptChunk(
                     address, f"the xxh3 checksum of its buffer {j}'s frame does not match", s
                 )
-            todo.append((buffers, len(buffers), length, address, s))
-            buffers.append(b"")
-            frames.append(piece)
+            buffers.append(decompress_frame(piece, length, address, s))
         out.append(PickedLeaf(counts_l[i], widths_l[i], buffers, picked_sizes[i]))
-    made = decompress_frames(
-        frames, [t[2] for t in todo], [t[3] for t in todo], [t[4] for t in todo]
-    )
-    for (buffers, slot, _, _, _), data in zip(todo, made, strict=True):
-        buffers[slot] = data
     return out
 
 

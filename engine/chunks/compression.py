@@ -56,7 +56,6 @@ and a store may keep the same chunk raw in one place and compressed in another.
 
 from __future__ import annotations
 
-import struct
 import threading
 from collections.abc import Sequence
 from typing import TypedDict
@@ -143,39 +142,6 @@ def decompress_frame(frame: memoryview, length: int, address: bytes, offset: int
     if len(data) != length:
         raise CorruptChunk(address, f"its zstd frame gave {len(data)} of {length} bytes", offset)
     return data
-
-
-def decompress_frames(
-    frames: Sequence[memoryview],
-    lengths: Sequence[int],
-    addresses: Sequence[bytes],
-    offsets: Sequence[int],
-) -> list[bytes | memoryview]:
-    """``decompress_frame`` of many frames into one buffer (one allocation and one
-    call for a block of leaves, rather than a bytes object each: a scan of a text
-    column otherwise left the allocator's heap fragmented, ~4 MB more resident).
-
-    Raises:
-        CorruptChunk: a frame is malformed or does not give its length.
-    """
-    if not frames:
-        return []
-    sizes = struct.pack(f"={len(lengths)}Q", *lengths)
-    try:
-        made = _decompressor().multi_decompress_to_buffer(
-            frames, decompressed_sizes=sizes, threads=0
-        )
-        out: list[bytes | memoryview] = [memoryview(made[k]) for k in range(len(frames))]
-    except zstandard.ZstdError:
-        out = []
-    if len(out) != len(frames) or any(
-        len(got) != length for got, length in zip(out, lengths, strict=True)
-    ):  # name the damaged frame
-        return [
-            decompress_frame(f, n, a, o)
-            for f, n, a, o in zip(frames, lengths, addresses, offsets, strict=True)
-        ]
-    return out
 
 
 def decompress_many(

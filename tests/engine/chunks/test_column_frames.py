@@ -209,18 +209,18 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
 
     decompressed: list[int] = []
     copied: list[int] = []
-    real_decompress, real_picks = column_frames.decompress_frames, column_frames.pick_column_records
+    real_decompress, real_picks = column_frames.decompress_frame, column_frames.pick_column_records
 
-    def counting_decompress(frames, lengths, addresses, offsets):
-        decompressed.extend(lengths)
-        return real_decompress(frames, lengths, addresses, offsets)
+    def counting_decompress(frame, length, address, offset):
+        decompressed.append(length)
+        return real_decompress(frame, length, address, offset)
 
     def counting_picks(addresses, found, pick):
         got = real_picks(addresses, found, pick)
         copied.extend(sum(map(len, leaf.buffers)) for leaf in got)
         return got
 
-    monkeypatch.setattr(column_frames, "decompress_frames", counting_decompress)
+    monkeypatch.setattr(column_frames, "decompress_frame", counting_decompress)
     import arbordb.engine.chunks.lmdb_store as lmdb_store
 
     monkeypatch.setattr(lmdb_store, "pick_column_records", counting_picks)
