@@ -1,5 +1,8 @@
-"""Whole-chunk zstd compression for the records of ``LmdbChunkStore`` (``records.py``
-record kind 1): which chunks are stored compressed, and the frames that hold them.
+"""zstd for the records of ``LmdbChunkStore``: whole chunks (``records.py`` record
+kind 1: which chunks are stored compressed, and the frames that hold them), and the
+frames of a leaf stored buffer by buffer (kind 3, ``column_frames.py``, which leaves
+are written that way since format version 5: kind 1 now holds internal nodes and
+other objects that compress, and leaves of version-4 stores).
 
 A compressed record's body (after the record header of ``records.py``) is::
 
@@ -41,10 +44,10 @@ When and how, measured on the leaves of a freshly loaded repository (bench shape
   read); the LLM filter (``lang``, ``quality`` of 100K text rows) 2.25 s against
   4.79 s (2.1x), nearly all of it decompressing the text it does not read.
 - per-column compression (each column buffer a frame of its own, and a read that
-  asks for the buffers it decodes) would spare that; every codec that addresses
-  cells inside a leaf (``codec/layout.py``, ``patch.py``, ``sparse.py``) reads the
-  plain layout, so compressing whole records was done first: it keeps the leaf
-  format, and those codecs, unchanged.
+  asks for the buffers it decodes) spares that: ``column_frames.py`` (version 5).
+  Like kind 1 it keeps the leaf format, and every codec that addresses cells
+  inside a leaf (``codec/layout.py``, ``patch.py``, ``sparse.py``), unchanged: a
+  whole read rebuilds the leaf's bytes.
 
 The chunk's address stays the BLAKE3 of its uncompressed bytes: content addressing
 (deduplication, deltas, remotes, fsck) is independent of how a store keeps a chunk,
@@ -53,7 +56,6 @@ and a store may keep the same chunk raw in one place and compressed in another.
 
 from __future__ import annotations
 
-import struct
 import threading
 from collections.abc import Sequence
 from typing import TypedDict
@@ -140,39 +142,6 @@ def decompress_frame(frame: memoryview, length: int, address: bytes, offset: int
     if len(data) != length:
         raise CorruptChunk(address, f"its zstd frame gave {len(data)} of {length} bytes", offset)
     return data
-
-
-def decompress_frames(
-    frames: Sequence[memoryview],
-    lengths: Sequence[int],
-    addresses: Sequence[bytes],
-    offsets: Sequence[int],
-) -> list[bytes | memoryview]:
-    """``decompress_frame`` of many frames into one buffer (one allocation and one
-    call for a block of leaves, rather than a bytes object each: a scan of a text
-    column otherwise left the allocator's heap fragmented, ~4 MB more resident).
-
-    Raises:
-        CorruptChunk: a frame is malformed or does not give its length.
-    """
-    if not frames:
-        return []
-    sizes = struct.pack(f"={len(lengths)}Q", *lengths)
-    try:
-        made = _decompressor().multi_decompress_to_buffer(
-            frames, decompressed_sizes=sizes, threads=0
-        )
-        out: list[bytes | memoryview] = [memoryview(made[k]) for k in range(len(frames))]
-    except zstandard.ZstdError:
-        out = []
-    if len(out) != len(frames) or any(
-        len(got) != length for got, length in zip(out, lengths, strict=True)
-    ):  # name the damaged frame
-        return [
-            decompress_frame(f, n, a, o)
-            for f, n, a, o in zip(frames, lengths, addresses, offsets, strict=True)
-        ]
-    return out
 
 
 def decompress_many(

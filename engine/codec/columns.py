@@ -225,34 +225,35 @@ def _canonical_floats(values: np.ndarray, t: pa.DataType) -> np.ndarray:
 
 
 def concat_column(
-    t: pa.DataType, leaves: Sequence[Sequence[bytes | memoryview]], counts: np.ndarray
+    t: pa.DataType, slots: Sequence[Sequence[bytes | memoryview]], counts: np.ndarray
 ) -> pa.Array:
     """One Arrow array from the same column's buffers in many leaves.
 
-    ``leaves[i]`` holds leaf i's buffers for this column (``buffer_count(t)`` of
-    them) and ``counts[i]`` its row count. Work per leaf is a slice; the joins and
-    offset rebasing are vectorised. A string, binary or list column whose joined
-    offsets pass ``OFFSET_LIMIT`` comes back as its ``large_`` variant.
+    ``slots[j][i]`` is leaf i's j-th buffer of this column (``buffer_count(t)``
+    slots, column-major: a reader transposes its leaves' buffer lists once) and
+    ``counts[i]`` its row count. The joins and offset rebasing are vectorised. A
+    string, binary or list column whose joined offsets pass ``OFFSET_LIMIT`` comes
+    back as its ``large_`` variant.
     """
     n = int(counts.sum())
-    validity = _concat_validity([bufs[0] for bufs in leaves], counts, n)
+    validity = _concat_validity(slots[0], counts, n)
     if pa.types.is_list(t) or _is_var_width(t):
-        offsets, child_counts = concat_offsets([bufs[1] for bufs in leaves], counts)
+        offsets, child_counts = concat_offsets(slots[1], counts)
         wide = len(offsets) == 8 * (n + 1)
         if pa.types.is_list(t):
-            child = concat_column(t.value_type, [bufs[2:] for bufs in leaves], child_counts)
+            child = concat_column(t.value_type, slots[2:], child_counts)
             kind = pa.large_list(child.type) if wide else pa.list_(child.type)
             return pa.Array.from_buffers(
                 kind, n, [validity, pa.py_buffer(offsets)], children=[child]
             )
-        data = pa.py_buffer(b"".join(bufs[2] for bufs in leaves))
+        data = pa.py_buffer(b"".join(slots[2]))
         if wide:
             t = pa.large_string() if pa.types.is_string(t) else pa.large_binary()
         return pa.Array.from_buffers(t, n, [validity, pa.py_buffer(offsets), data])
     if pa.types.is_boolean(t):
-        bits = _concat_bits([bufs[1] for bufs in leaves], counts)
+        bits = _concat_bits(slots[1], counts)
         return pa.Array.from_buffers(t, n, [validity, pa.py_buffer(bits)])
-    data = pa.py_buffer(b"".join(bufs[1] for bufs in leaves))
+    data = pa.py_buffer(b"".join(slots[1]))
     return pa.Array.from_buffers(t, n, [validity, data])
 
 

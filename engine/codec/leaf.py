@@ -156,7 +156,8 @@ def decode_leaves(
     pos = 0
     for t in types:
         nb = buffer_count(t)
-        arrays.append(concat_column(t, [bufs[pos : pos + nb] for bufs in column_parts], counts))
+        slots = list(zip(*[bufs[pos : pos + nb] for bufs in column_parts], strict=True))
+        arrays.append(concat_column(t, slots, counts))
         pos += nb
     return keys, arrays
 
@@ -182,17 +183,23 @@ def decode_picked(
     leaves (two small columns beside a long text) never sees the other buffers.
     Joining and offset rebasing are vectorised over all leaves at once."""
     counts = np.fromiter((leaf.rows for leaf in leaves), np.int64, len(leaves))
-    firsts = [(1 if leaf.key_width else 2) if keys else 0 for leaf in leaves]
+    widths = [leaf.key_width for leaf in leaves]
+    if keys:
+        firsts = [1 if w else 2 for w in widths]  # one key buffer, or offsets and bytes
+        key_parts = [leaf.buffers[:f] for leaf, f in zip(leaves, firsts, strict=True)]
+        values = [leaf.buffers[f:] for leaf, f in zip(leaves, firsts, strict=True)]
+    else:
+        values = [leaf.buffers for leaf in leaves]
+    slots = list(zip(*values, strict=True))  # slot j: every leaf's j-th value buffer
     out = {}
+    pos = 0
     for i in sorted(set(wanted)):
         nb = buffer_count(types[i])
-        parts = [leaf.buffers[k : k + nb] for leaf, k in zip(leaves, firsts, strict=True)]
-        out[i] = concat_column(types[i], parts, counts)
-        firsts = [k + nb for k in firsts]
+        out[i] = concat_column(types[i], slots[pos : pos + nb], counts)
+        pos += nb
     if not keys:
         return None, out
-    key_parts = [leaf.buffers[: 1 if leaf.key_width else 2] for leaf in leaves]
-    return _concat_keys(key_parts, [leaf.key_width for leaf in leaves], counts), out
+    return _concat_keys(key_parts, widths, counts), out
 
 
 def decode_some(

@@ -283,15 +283,19 @@ def _parts(
         start += len(block)
         with _collector_paused():
             leaves = nodes.read_buffers(block, pick)
-        total = 0
-        for address, leaf in zip(block, leaves, strict=True):
-            total += leaf.size
-            if size and size + leaf.size > MAX_BATCH_BYTES:
-                yield part_addresses, part_leaves
-                part_addresses, part_leaves, size = [], [], 0
-            part_addresses.append(address)
-            part_leaves.append(leaf)
-            size += leaf.size
+        total = sum(leaf.size for leaf in leaves)
+        if size + total <= MAX_BATCH_BYTES:  # the whole block joins the window
+            part_addresses += block
+            part_leaves += leaves
+            size += total
+        else:
+            for address, leaf in zip(block, leaves, strict=True):
+                if size and size + leaf.size > MAX_BATCH_BYTES:
+                    yield part_addresses, part_leaves
+                    part_addresses, part_leaves, size = [], [], 0
+                part_addresses.append(address)
+                part_leaves.append(leaf)
+                size += leaf.size
         each = max(total // len(block), 1)
         block_leaves = min(max(MAX_BATCH_BYTES // 2 // each, READ_LEAVES), READ_MOST)
     if part_addresses:
