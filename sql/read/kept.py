@@ -14,8 +14,9 @@ Policy (cited as ``# policy (n)``):
 
 (1) The first scan of a (table address, columns) pair keeps nothing: most scans
     are not repeated, and a single scan should not grow the process. Only the key
-    is noted (``seen``, a bounded set of keys).
-(2) The second scan copies the table a piece at a time (a few splits of
+    is noted (``seen``, a bounded set of keys), and only when the scan read the
+    table to its end: a ``LIMIT`` that stops early never leads to a copy.
+(2) The next scan copies the table a piece at a time (a few splits of
     ``Table.splits``: 64K rows first, then about ``PIECE_BYTES`` of Arrow data, at
     most a quarter of the budget), each compressed by a checkpoint before the next
     is read, so the copy holds at most one uncompressed piece beside the compressed
@@ -85,14 +86,16 @@ class KeptTables:
         return found[0]
 
     def wanted(self, key: Key) -> bool:
-        """Whether a scan of ``key`` should be kept: it was scanned before (policy (1)),
-        fits the budget as far as is known (policy (3)). Notes the key either way."""
+        """Whether a scan of ``key`` should be kept: it was read whole before (policy
+        (1)) and fits the budget as far as is known (policy (3))."""
         if self.budget <= 0 or key in self._too_large:
             return False
-        if self._seen.get(key) is not None:
-            return True
+        return self._seen.get(key) is not None
+
+    def note(self, key: Key) -> None:
+        """A scan of ``key`` was read to its end (a LIMIT's scan that stops early is
+        not noted, so repeating it never copies the table)."""
         self._seen.put(key, True)
-        return False
 
     def keep(
         self,

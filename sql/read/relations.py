@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import duckdb
 import pyarrow as pa
@@ -123,6 +124,7 @@ class Relations:
         bounds = bounds or {}
         table.key_range(**bounds)  # refuses a bad bound now; nothing is read until a scan
         cache: ColumnCache | None = self.cache
+        read_whole = None
         if not bounds:  # a whole table: kept as a DuckDB table once scanned twice (kept.py)
             key = (table.address, tuple(columns))
             name = self.kept.find(key)
@@ -137,22 +139,30 @@ class Relations:
                 self.names[name] = label
                 return name
             cache = None  # a first scan keeps nothing (kept.py, policy (1))
+            read_whole = partial(self.kept.note, key)  # a LIMIT's scan stops before the end
 
         def open_stream() -> pa.RecordBatchReader:
-            return self._opened(table, columns, cache=cache, **bounds)
+            return self._opened(table, columns, read_whole, cache=cache, **bounds)
 
         return self.scratch(TableSource(open_stream), label)
 
-    def _opened(self, table: Table, columns: Sequence[str], **how) -> pa.RecordBatchReader:
-        """``table.batches(columns, **how)``, its failures kept (``_recorded``)."""
+    def _opened(
+        self,
+        table: Table,
+        columns: Sequence[str],
+        at_end: Callable[[], None] | None = None,
+        **how,
+    ) -> pa.RecordBatchReader:
+        """``table.batches(columns, **how)``, its failures kept (``_recorded``);
+        ``at_end()`` is called once the last batch has been read."""
         try:
             reader = table.batches(columns, **how)
         except Exception as error:
             self.failures.append(error)
             raise
-        return pa.RecordBatchReader.from_batches(reader.schema, self._recorded(reader))
+        return pa.RecordBatchReader.from_batches(reader.schema, self._recorded(reader, at_end))
 
-    def _recorded(self, reader: pa.RecordBatchReader):
+    def _recorded(self, reader: pa.RecordBatchReader, at_end: Callable[[], None] | None = None):
         """``reader``'s batches; a failure is kept in ``failures`` before DuckDB sees it
         (DuckDB rewraps it as its own error, losing the class: damage, a bad key, ...)."""
         try:
@@ -160,6 +170,8 @@ class Relations:
         except Exception as error:
             self.failures.append(error)
             raise
+        if at_end is not None:
+            at_end()
 
     def take_failure(self, error: BaseException) -> BaseException:
         """The error a stream of this statement raised (the real cause), else ``error``."""

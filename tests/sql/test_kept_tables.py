@@ -176,3 +176,20 @@ def test_a_copy_made_of_many_pieces_holds_exactly_the_rows(
             assert con.session.relations.kept.copies == 1
             # in key order, as a stream gives them
             assert cur.execute(sql).fetch_arrow().column("id").to_pylist() == list(range(n))
+
+
+def test_a_limit_that_stops_early_never_leads_to_a_copy(repo_path, decoded):
+    with arbordb.connect(repo_path) as con:
+        cur = con.cursor()
+        kept = con.session.relations.kept
+        for _ in range(3):
+            decoded.clear()
+            assert rows(cur, "SELECT * FROM t LIMIT 3") == [
+                (0, "label_0", 0.0),
+                (1, "label_1", 0.25),
+                (2, "label_2", 0.5),
+            ]
+            assert kept.copies == 0 and sum(decoded) < N // 4  # a few leaves, each time
+        for _ in range(2):
+            assert rows(cur, "SELECT count(*) FROM (SELECT * FROM t)") == [(N,)]
+        assert kept.copies == 1  # read whole twice: copied
