@@ -150,3 +150,32 @@ def test_memory_of_insert_select_from_parquet_is_bounded_by_the_batch(tmp_path):
     small, small_size = load_growth(tmp_path, 100_000, "insert-parquet")
     large, large_size = load_growth(tmp_path, 300_000, "insert-parquet")
     assert large - small < (large_size - small_size) // 3, (small, large, large_size)
+
+
+def test_insert_arrow_streams_a_reader_and_reads_it_once(cur, batches_seen):
+    """``Cursor.insert_arrow`` hands a reader to a streamed INSERT (never read whole);
+    one whose types need casts falls back to the whole-rows path, decided before the
+    reader is read, so every row lands once."""
+    data = _data(4_000)
+    pulled: list[int] = []
+
+    def reader(table: pa.Table) -> pa.RecordBatchReader:
+        def batches():
+            for batch in table.to_batches(max_chunksize=300):
+                pulled.append(batch.num_rows)
+                yield batch
+
+        return pa.RecordBatchReader.from_batches(table.schema, batches())
+
+    cur.execute(CREATE)
+    assert cur.insert_arrow("t", reader(data)) == 4_000
+    assert sum(batches_seen) == 4_000 and sum(pulled) == 4_000
+    narrow = data.cast(
+        pa.schema([("id", pa.int32()), ("label", pa.string()), ("score", pa.float32())])
+    )
+    cur.execute(CREATE.replace(" t ", " u "))
+    assert cur.insert_arrow("u", reader(narrow)) == 4_000
+    assert sum(batches_seen) == 4_000 and sum(pulled) == 8_000
+    assert rows(cur, "SELECT count(*), sum(id) FROM u") == rows(
+        cur, "SELECT count(*), sum(id) FROM t"
+    )
