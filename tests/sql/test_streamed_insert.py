@@ -149,7 +149,9 @@ def test_memory_of_insert_select_from_parquet_is_bounded_by_the_batch(tmp_path):
     70 -> 155 MiB for 100K -> 300K rows even under count(*), so CSV is not pinned.)"""
     small, small_size = load_growth(tmp_path, 100_000, "insert-parquet")
     large, large_size = load_growth(tmp_path, 300_000, "insert-parquet")
-    assert large - small < (large_size - small_size) // 3, (small, large, large_size)
+    # holding the rows would grow by about twice the extra text; the samples vary
+    # by +-15 MiB from run to run
+    assert large - small < (large_size - small_size) // 2, (small, large, large_size)
 
 
 def test_insert_arrow_streams_a_reader_and_reads_it_once(cur, batches_seen):
