@@ -570,11 +570,11 @@ def conform(
     target: Target | None,
     primary_key: Sequence[str],
     rejects: Rejects | None = None,
-    repeats: bool = True,
+    check_repeats: bool = True,
 ) -> pa.Table:
     """``data`` checked and cast to fit ``target`` (or a new table keyed by ``primary_key``).
     With ``rejects`` keeping going, bad rows are recorded there and left out. Without
-    ``repeats``, a repeated key is left for the engine to refuse (a streamed batch:
+    ``check_repeats``, a repeated key is left for the engine to refuse (a streamed batch:
     the engine sees every batch's keys, and a refusal names the rows afterwards).
 
     Raises:
@@ -615,7 +615,7 @@ def conform(
             f"primary-key column {missing[0]!r} is not in the file (its columns: "
             f"{', '.join(data.column_names)})",
         )
-    _check_key(data, key, where, rejects, repeats)
+    _check_key(data, key, where, rejects, check_repeats)
     return rejects.keep(data)
 
 
@@ -724,7 +724,11 @@ def _show(value: object) -> str:
 
 
 def _check_key(
-    data: pa.Table, key: Sequence[str], where: Positions, rejects: Rejects, repeats: bool = True
+    data: pa.Table,
+    key: Sequence[str],
+    where: Positions,
+    rejects: Rejects,
+    check_repeats: bool = True,
 ) -> None:
     """Primary-key values must be present and unique within the file: an empty one is
     rejected, and of rows sharing a key every one after the first in the file."""
@@ -733,7 +737,7 @@ def _check_key(
         for index in nulls:
             rejects.reject(int(index), f"primary-key column {name!r} is empty")
     alive = rejects.alive(data.num_rows)
-    if not key or len(alive) < 2 or not repeats:
+    if not key or len(alive) < 2 or not check_repeats:
         return
     rows = data.select(list(key)).take(pa.array(alive))
     rows = rows.append_column("__row", pa.array(alive))
@@ -831,7 +835,9 @@ class ParquetStream:
     def _conformed(self, data: pa.Table, where: Positions) -> pa.Table:
         if self.mapping:
             data = mapped(data, self.mapping, self.path)
-        return conform(data, where, target=self.target, primary_key=self.primary_key, repeats=False)
+        return conform(
+            data, where, target=self.target, primary_key=self.primary_key, check_repeats=False
+        )
 
 
 def mapped(data: pa.Table, mapping: Mapping[str, str], path: str) -> pa.Table:
