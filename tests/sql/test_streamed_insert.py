@@ -91,7 +91,9 @@ def test_a_streamed_insert_builds_the_one_shot_table(
         ]
 
 
-def test_a_streamed_insert_into_a_table_with_rows_adds_them(tmp_path, batches_seen):
+def test_an_insert_into_rows_or_a_keyless_table_reads_its_rows_whole(tmp_path, batches_seen):
+    """Only a table built from nothing is streamed: batches inserted one by one into
+    rows already there would each rewrite the leaves they touch."""
     path = str(tmp_path / "r")
     parquet, _ = _files(tmp_path, _data(5_000, start=10_000))
     with arbordb.connect(path) as con:
@@ -99,8 +101,11 @@ def test_a_streamed_insert_into_a_table_with_rows_adds_them(tmp_path, batches_se
         cur.execute(CREATE)
         cur.execute("INSERT INTO t VALUES (1, 'one', 0.5)")
         cur.execute(f"INSERT INTO t SELECT * FROM read_parquet('{parquet}')")
-        assert cur.rowcount == 5_000 and len(batches_seen) >= 5
+        cur.execute("CREATE TABLE k (id BIGINT, label VARCHAR, score DOUBLE)")
+        cur.execute(f"INSERT INTO k SELECT * FROM read_parquet('{parquet}')")
+        assert cur.rowcount == 5_000 and batches_seen == []
         assert rows(cur, "SELECT count(*), min(id) FROM t") == [(5_001, 1)]
+        assert rows(cur, "SELECT count(*) FROM k") == [(5_000,)]
 
 
 def test_a_key_repeated_across_batches_is_refused_and_nothing_changes(
@@ -110,13 +115,15 @@ def test_a_key_repeated_across_batches_is_refused_and_nothing_changes(
     bad = pa.concat_tables([data, data.slice(2_500, 1)])  # id 5000 again, after 2 batches
     parquet, csv = _files(tmp_path, bad)
     cur.execute(CREATE)
-    cur.execute("INSERT INTO t VALUES (1, 'one', 0.5)")
+    con.commit()
     before = state(con)
     for source in (f"read_parquet('{parquet}')", f"read_csv('{csv}')"):
         with pytest.raises(arbordb.IntegrityError, match=r"duplicate primary key.*\(5000\)"):
             cur.execute(f"INSERT INTO t SELECT * FROM {source}")
+        assert len(batches_seen) >= 3  # refused after batches were written
+        batches_seen.clear()
         assert state(con) == before
-        assert rows(cur, "SELECT count(*) FROM t") == [(1,)]
+        assert rows(cur, "SELECT count(*) FROM t") == [(0,)]
     with pytest.raises(arbordb.IntegrityError, match=r"duplicate primary key.*\(1\)"):
         cur.execute("INSERT INTO t SELECT 1, 'again', 0.1 FROM range(3)")
     assert state(con) == before
