@@ -330,12 +330,12 @@ def load_and_disk(stores: dict[str, Path], parquet: Path, arrow_bytes: int, row)
         "input's Arrow size",
         fmt=mib,
     )
-    others = other_loads(parquet.parent, parquet, arrow_bytes, loads, row)
     disk = {k: _dir_bytes(v) for k, v in stores.items()}
     size = parquet.stat().st_size
     row("disk after load", disk["arbordb"], size, "Parquet file", TARGET_DISK, fmt=mib)
     row("disk after load (vs DuckDB)", disk["arbordb"], disk["duckdb"], "DuckDB file", fmt=mib)
     row("disk after load (DuckDB)", disk["duckdb"], size, "Parquet file", fmt=mib)
+    others = other_loads(parquet.parent, parquet, arrow_bytes, loads, row)
     return {"loads": {**loads, **others}, "disk": disk, "parquet_bytes": size}
 
 

@@ -570,9 +570,12 @@ def conform(
     target: Target | None,
     primary_key: Sequence[str],
     rejects: Rejects | None = None,
+    check_repeats: bool = True,
 ) -> pa.Table:
     """``data`` checked and cast to fit ``target`` (or a new table keyed by ``primary_key``).
-    With ``rejects`` keeping going, bad rows are recorded there and left out.
+    With ``rejects`` keeping going, bad rows are recorded there and left out. Without
+    ``check_repeats``, a repeated key is left for the engine to refuse (a streamed batch:
+    the engine sees every batch's keys, and a refusal names the rows afterwards).
 
     Raises:
         BadInputFile: an unknown or missing column, a value that does not cast, a
@@ -612,7 +615,7 @@ def conform(
             f"primary-key column {missing[0]!r} is not in the file (its columns: "
             f"{', '.join(data.column_names)})",
         )
-    _check_key(data, key, where, rejects)
+    _check_key(data, key, where, rejects, check_repeats)
     return rejects.keep(data)
 
 
@@ -720,7 +723,13 @@ def _show(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _check_key(data: pa.Table, key: Sequence[str], where: Positions, rejects: Rejects) -> None:
+def _check_key(
+    data: pa.Table,
+    key: Sequence[str],
+    where: Positions,
+    rejects: Rejects,
+    check_repeats: bool = True,
+) -> None:
     """Primary-key values must be present and unique within the file: an empty one is
     rejected, and of rows sharing a key every one after the first in the file."""
     for name in key:
@@ -728,7 +737,7 @@ def _check_key(data: pa.Table, key: Sequence[str], where: Positions, rejects: Re
         for index in nulls:
             rejects.reject(int(index), f"primary-key column {name!r} is empty")
     alive = rejects.alive(data.num_rows)
-    if not key or len(alive) < 2:
+    if not key or len(alive) < 2 or not check_repeats:
         return
     rows = data.select(list(key)).take(pa.array(alive))
     rows = rows.append_column("__row", pa.array(alive))
@@ -769,8 +778,8 @@ class _Shifted(Positions):
 
 class ParquetStream:
     """A Parquet file read a batch at a time, each batch checked and cast as ``conform``
-    does the whole file (types, missing keys, keys repeated within the batch; a key
-    repeated across batches is the engine's to refuse). ``schema`` is the rows'
+    does the whole file (types, missing keys; a repeated key is the engine's to
+    refuse, and the caller's to name by its rows). ``schema`` is the rows'
     schema before any is read; ``rows`` counts the rows handed on; ``mapping``
     renames the file's columns (``--map``).
 
@@ -826,7 +835,9 @@ class ParquetStream:
     def _conformed(self, data: pa.Table, where: Positions) -> pa.Table:
         if self.mapping:
             data = mapped(data, self.mapping, self.path)
-        return conform(data, where, target=self.target, primary_key=self.primary_key)
+        return conform(
+            data, where, target=self.target, primary_key=self.primary_key, check_repeats=False
+        )
 
 
 def mapped(data: pa.Table, mapping: Mapping[str, str], path: str) -> pa.Table:

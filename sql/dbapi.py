@@ -425,16 +425,18 @@ class Cursor:
         self._drop_result()
         if not isinstance(table, str) or not table:
             raise ProgrammingError(f"insert_arrow takes a table name, got {table!r}")
-        rows = arrow_data(data)
+        rows = _stream_of(data)  # a stream is inserted as it is read, not read whole
+        if rows is None:
+            rows = arrow_data(data)
         if rows is None:
             raise ProgrammingError(
                 f"insert_arrow takes a pyarrow Table, a pandas or polars DataFrame, or an "
                 f"object with __arrow_c_stream__, got {type(data).__name__}"
             )
-        if rows.num_columns == 0:
+        if not rows.schema.names:
             raise ProgrammingError("insert_arrow was given data without columns")
         session = self.connection.session
-        columns = [exp.to_identifier(c, quoted=True) for c in rows.column_names]
+        columns = [exp.to_identifier(c, quoted=True) for c in rows.schema.names]
         statement = exp.Insert(
             this=exp.Schema(this=exp.Table(this=exp.to_identifier(table)), expressions=columns),
             expression=exp.select(*[c.copy() for c in columns]).from_(_INSERTED),
@@ -540,3 +542,19 @@ class Cursor:
         if self._closed:
             raise InterfaceError("the cursor is closed; create another with connection.cursor()")
         self.connection._check()
+
+
+def _stream_of(data: object) -> pa.RecordBatchReader | None:
+    """``data`` as a reader when it is a stream (a ``RecordBatchReader``, or an object
+    with ``__arrow_c_stream__`` other than a table or a pandas or polars frame), so
+    that ``insert_arrow`` hands it to a streamed INSERT; None otherwise."""
+    if isinstance(data, pa.RecordBatchReader):
+        return data
+    kind = type(data)
+    if (
+        isinstance(data, pa.Table | pa.RecordBatch | type)
+        or kind.__module__.split(".")[0] in ("pandas", "polars")
+        or not hasattr(data, "__arrow_c_stream__")
+    ):
+        return None
+    return pa.RecordBatchReader.from_stream(data)

@@ -49,6 +49,8 @@ from arbordb.engine import repo as repo_module
 from arbordb.sql.write import insert as insert_module
 repo_module.LOAD_BATCH_ROWS = 4096
 insert_module.STREAM_BATCH_ROWS = 4096
+from arbordb.cli import importer as importer_module
+importer_module.STREAM_BATCH_ROWS = 4096
 page = os.sysconf("SC_PAGE_SIZE")
 
 def rss():

@@ -1,9 +1,10 @@
 """INSERT: the new rows as one Arrow batch, written with the statement's conflict clause
 (IGNORE, REPLACE, ON CONFLICT / ON DUPLICATE KEY) by ``Table.insert`` or ``Table.upsert``.
 
-INSERT ... SELECT without a conflict clause, whose query returns the table's column
-types, is written as DuckDB produces the rows, a batch at a time (``_streamed``), so
-loading ``read_parquet(...)`` holds a few batches, not the file.
+INSERT ... SELECT into an empty keyed table (no conflict clause, index or CHECK), whose
+query returns the table's column types, is written as DuckDB produces the rows, a
+batch at a time (``_streamed``), so loading ``read_parquet(...)`` holds a few batches,
+not the file.
 
 INSERT ... VALUES with constants and ``?`` parameters skips DuckDB when every value
 already has its column's Python type (``_literal_batch``); ``executemany`` of such an
@@ -106,7 +107,7 @@ def _streamed(
     caller then reads them at once. The table is put only once every batch passed:
     a refused row (a repeated key, a NULL key) changes nothing."""
     schema = table.schema
-    if schema.checks or _conflict_mode(tree) != "insert":
+    if schema.checks or _conflict_mode(tree) != "insert" or not _loads_whole(table):
         return None
     bound = reads.bind(reads.compile_query(tree.expression, copy=True), session, params)
     returned = session.query_columns(bound.sql, bound.params)
@@ -135,6 +136,15 @@ def _streamed(
         reader.close()
     put(session, name, written)
     return counted[0]
+
+
+def _loads_whole(table: Table) -> bool:
+    """Whether an INSERT builds ``table`` from nothing (keyed, no index, no rows): its
+    batches are cut into leaves as they come. Into rows already there, one insert
+    per batch would rewrite the leaves each batch touches (keyless rows land all over
+    the tree), so such an INSERT reads its rows whole, as before."""
+    s = table.schema
+    return not s.is_keyless and not s.indexes and table.rows.count() == 0
 
 
 def _fits_as_is(schema: Schema, columns: list[Column], types: Sequence[str]) -> bool:

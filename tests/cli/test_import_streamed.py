@@ -120,7 +120,20 @@ def _tables(repo) -> list[str]:
 
 def test_memory_of_a_parquet_import_is_bounded_by_the_batch(tmp_path):
     """3x the rows grow the anonymous RSS by about as much as 1x; before, the import
-    read and validated the whole file first (the file's rows held, twice)."""
+    read and validated the whole file first (the file's rows held, twice). Measured
+    94, 117, 121 and 110 MiB at 100K, 200K, 300K and 600K rows (text: 39-236 MiB)."""
     small, small_size = load_growth(tmp_path, 100_000, "import-parquet")
     large, large_size = load_growth(tmp_path, 300_000, "import-parquet")
-    assert large - small < (large_size - small_size) // 3, (small, large, large_size)
+    # holding the rows would grow by about twice the extra text; the samples vary
+    # by +-15 MiB from run to run
+    assert large - small < (large_size - small_size) // 2, (small, large, large_size)
+
+
+def test_a_key_repeated_within_a_batch_is_named_too(tmp_path, repo, streamed):
+    data = _data(300)
+    bad = _parquet(tmp_path, pa.concat_tables([data, data.slice(7, 1)]).sort_by("id"), "dup")
+    err = refused(arbor(repo, "table", "import", "--create", "t", bad))
+    assert (
+        "dup.parquet, row 9" in err and "duplicate primary key (id=7), first seen at row 8" in err
+    )
+    assert "t" not in _tables(repo)
