@@ -685,10 +685,16 @@ def results_markdown(
             "",
             markdown_table(report.metrics),
             "",
-            "Varying-length labels (8-12 bytes) against equal-length (10 bytes):",
-            "",
-            *report.facts["varying"],
-            "",
+            *(
+                [
+                    "Varying-length labels (8-12 bytes) against equal-length (10 bytes):",
+                    "",
+                    *report.facts["varying"],
+                    "",
+                ]
+                if report.facts["varying"]
+                else []
+            ),
             "Notes (targets missed):",
             *notes,
         ]
