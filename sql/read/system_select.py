@@ -156,6 +156,8 @@ def _plan(template: Template) -> _Plan | None:
         offset = _count_operand(tree.args.get("offset"))
     except _Fallback:
         return None
+    if not outputs:
+        return None  # ``SELECT FROM t``: DuckDB says what it means
     counting = any(o.kind == "count" for o in outputs)
     if counting and (len(outputs) != 1 or order):
         return None  # count(*) beside columns, or ordered by a column: DuckDB refuses it

@@ -191,6 +191,18 @@ def test_other_shapes_take_the_duckdb_path(repo, sql):
     assert sorted(got_rows, key=repr) == sorted(rows, key=repr)  # GROUP BY: any order
 
 
+def test_an_empty_select_list_takes_the_duckdb_path(repo):
+    cur = repo.cursor()
+    outcomes = []
+    for run in (_duck, lambda c, q, p: _direct(c, q, p)[:2]):
+        try:
+            outcomes.append(run(cur, "SELECT FROM dolt_diff_summary('main', 'feature')", []))
+        except arbordb.Error as error:
+            assert not isinstance(error, arbordb.InternalError)
+            outcomes.append(type(error))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_a_user_table_or_view_named_like_a_system_table_is_not_answered(repo):
     cur = repo.cursor()
     cur.execute("CREATE TEMPORARY VIEW dolt_log AS SELECT 1 AS one")
