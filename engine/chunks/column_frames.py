@@ -27,26 +27,30 @@ on that. A read of some buffers checks the head's xxh3 and each frame's it reads
 (records invariant (1) for a partial read).
 
 Worked example: a leaf of the LLM table (15 rows of id, text, source, lang,
-quality; 18,116 bytes, b = 12) is a 6,044-byte record: a 425-byte head (the header
-and tables, 120 bytes; keys, the text's offsets, source, lang and quality stored
-as they are) and one frame, the text (17,303 -> 5,619 bytes). The filter on
-``lang`` and ``quality`` reads and checks the head and 180 bytes of it, and
-never reads the text's frame.
+quality; 16,616 bytes, b = 12 buffers) is a 5,426-byte record: a 685-byte head (the
+21-byte top; 116 bytes of tables: header, lengths, stored sizes, one frame checksum;
+then 548 bytes stored as they are: the keys, the text's offsets, source, lang and
+quality) and one frame, the text's bytes (15,996 -> 4,741). The filter on ``lang``
+and ``quality`` checks the head and copies 214 bytes of it; it never reads the
+text's frame.
 
 Which buffers are compressed, and why (measured on freshly loaded leaves: bench
-shape 200K rows, 377 leaves of ~16.5 KB; LLM shape 20K rows, 1,337 leaves of ~17 KB):
+shape 200K rows, ~437 leaves of ~14 KB, and 1M rows, 1,873 leaves; LLM shape 20K
+rows, ~1,366 leaves of ~17 KB):
 
 - a buffer of at least ``MIN_FRAME`` bytes whose frame (with its 8-byte checksum)
   saves at least ``1 / MIN_GAIN`` of it; smaller ones (a few rows' offsets, short
   columns) are not worth a frame's header and a decompression call. With 128
   bytes, the offsets of ``lang`` in leaves of 31 rows or more were framed, and the
-  LLM filter decompressed a 128-byte frame per leaf: 10-12 us a leaf against ~3
-  for the raw heads; the LLM records grew by ~1% at 1,024.
+  LLM filter decompressed a small frame per leaf (10-12 us a leaf picked, against
+  7-9 with 1,024); the LLM store's size did not change measurably (99 MiB at 200K
+  rows either way).
 - a leaf is stored this way only when at least one buffer is compressed; otherwise
   it stays a raw record (kind 0), which a full read copies once.
-- compressing each buffer alone gave smaller records than one frame per leaf (bench
-  0.45 against 0.48 of the leaf; LLM 0.31 against 0.31): a column's values look
-  alike, the neighbouring columns' do not.
+- against one frame per leaf (kind 1): bench records 0.443 of the leaves against
+  0.478 (1M rows; a column's values look alike, its neighbours' do not), LLM 0.319
+  against 0.301 (the text alone compresses a little less than beside the other
+  columns): a 1M-row LLM store is 496 MiB, 1.14x the Parquet file.
 - level: ``ZSTD_LEVEL`` = 3 (compression.py). Records of the same leaves at levels
   1, 3 and 6: bench 0.452, 0.444, 0.441 of the leaves; LLM 0.331, 0.319, 0.309;
   level 1 took 0.9x level 3's time, level 6 2.2-2.9x. Decompression speed does not
