@@ -26,9 +26,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_arrays import bools, int64s, numpy_bools
 from ..codec.layout import LeafLayouts
 from ..codec.sparse import changed_rows, take_rows
-from .buffers import bools, int64s, numpy_bools
 from .keyarray import comparable
 from .nodes import DECODE_ERRORS, NodeStore
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..arrow_arrays import binaries, bools, int64s
 from ..codec.sparse import find_rows
-from .buffers import binaries, bools, int64s
 from .cursor import leaf_entries
 from .keyarray import comparable
 from .nodes import Joined

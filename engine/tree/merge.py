@@ -75,8 +75,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_arrays import int64s
 from ..errors import InvalidInput, UnsupportedType
-from .buffers import int64s
 from .cursor import leaf_entries
 from .diff import ADDED, MODIFIED, REMOVED, TreeDiff, column_equal, diff_leaves, rows_equal
 from .lookup import lookup_in_leaves

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..arrow_arrays import binaries
 from ..codec.leaf import leaf_summary
-from .buffers import binaries
 from .keyarray import comparable
 from .nodes import Internal, NodeStore
 

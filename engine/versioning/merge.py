@@ -27,11 +27,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_arrays import binaries, texts
 from ..errors import InvalidInput
 from ..root import RootValue
 from ..table import Schema, Table, rows_to_arrow
 from ..tree import REMOVED, NodeStore, ProllyTree
-from ..tree.buffers import binaries, texts
 from ..tree.diff import DIFF_TYPE_NAMES, column_equal
 from ..tree.lookup import lookup
 from ..tree.merge import MergeResult

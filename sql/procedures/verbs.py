@@ -45,15 +45,16 @@ Dolt's 0/1 flag (conflicts or constraint violations left to resolve).
 from __future__ import annotations
 
 import re
-import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from arbordb.engine import checkout
+from arbordb.engine.arrow_arrays import int64s, texts
 from arbordb.engine.errors import BranchNotFound, InvalidInput
 from arbordb.engine.hash import format_address
 from arbordb.engine.workspace.merging import merge_message
@@ -185,21 +186,16 @@ def _date(procedure: str, text: str | None) -> datetime | None:
         ) from None
 
 
-# Result rows are built from buffers: ``pa.array`` of Python values imports pandas (pyarrow
-# asks whether the values are a pandas object), which costs a first CALL in a new process
-# far more than the verb itself.
+# Result rows are built from buffers (``engine.arrow_arrays``): ``pa.array`` of Python values
+# imports pandas, which costs a first CALL in a new process far more than the verb itself.
 
 
 def _int64(value: int) -> pa.Array:
-    """A one-value int64 array, built without ``pa.array`` (see above)."""
-    return pa.Array.from_buffers(pa.int64(), 1, [None, pa.py_buffer(struct.pack("<q", value))])
+    return int64s(np.array([value], np.int64))
 
 
 def _text(value: str) -> pa.Array:
-    """A one-value string array, built without ``pa.array`` (see above)."""
-    data = value.encode("utf-8")
-    offsets = pa.py_buffer(struct.pack("<ii", 0, len(data)))
-    return pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)])
+    return texts([value])
 
 
 def _status(code: int = 0) -> pa.Table:

@@ -8,7 +8,7 @@ import pyarrow as pa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arbordb.engine.tree.buffers import binaries, bools, int64s, numpy_bools, texts
+from arbordb.engine.arrow_arrays import binaries, bools, int64s, numpy_bools, texts
 
 
 @given(st.lists(st.tuples(st.integers(-(2**63), 2**63 - 1), st.booleans()), max_size=40))
