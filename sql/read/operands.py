@@ -61,6 +61,8 @@ def number_params(sql: str, dialect: str) -> tuple[str, int]:
         ('SELECT :__arbor_p0  FROM t LIMIT :__arbor_p1 , :__arbor_p2 ', 3)
         >>> number_params("SELECT '?'", "duckdb")
         ("SELECT '?'", 0)
+        >>> number_params("SELECT ?, ''", "duckdb")
+        ("SELECT $__arbor_p0 , '' ", 1)
     """
     if "?" not in sql:
         return sql, 0
@@ -75,6 +77,9 @@ def number_params(sql: str, dialect: str) -> tuple[str, int]:
         out += [sql[at : token.start], f"{sigil}__arbor_p{i} "]
         at = token.end + 1
     out.append(sql[at:])
+    # and one at the end: after a "$name", sqlglot's tokenizer fails on a text ending in ''
+    if not sql[at:][-1:].isspace():
+        out.append(" ")
     return "".join(out), len(marks)
 
 

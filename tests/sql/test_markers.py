@@ -75,6 +75,11 @@ def test_literals_with_marker_names_round_trip(dialect_con, text):
         f"SELECT {concat(quoted, '?', dialect)}, active_branch() FROM t AS OF 'main' WHERE id = ?",
         ["!", 1],
     ).fetchall() == [(text + "!", "main")]
+    # the literal last, after a ? (the empty literal there once failed to parse in duckdb)
+    assert cur.execute(f"SELECT ?, {quoted}", ["!"]).fetchall() == [("!", text)]
+    assert cur.execute(f"SELECT s FROM t WHERE id = ? AND s <> {quoted}", [1]).fetchall() == (
+        [] if text == "one" else [("one",)]
+    )
     # UPDATE and INSERT store exactly the literal
     assert cur.execute(f"UPDATE t SET s = {quoted} WHERE id = 1").rowcount == 1
     assert cur.execute("SELECT s FROM t WHERE id = 1").fetchall() == [(text,)]
