@@ -21,7 +21,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from .common import fmt_seconds, load_average, machine, machine_line, results_path, write_section
+from .common import fmt_seconds, load_average, machine, results_path, write_section
 from .common import workload_parser as _parser
 from .scale import (
     LOAD,
@@ -34,6 +34,7 @@ from .scale import (
     make_llm,
     measure_load,
     mib,
+    sized_markdown,
 )
 from .storage import make_table
 
@@ -173,38 +174,20 @@ def main(argv: list[str] | None = None) -> None:
         return
     shown = ",".join(str(n) for n in sizes)
     flag = f"--rows {shown}" if len(sizes) == 1 else f"--sizes {shown}"
-    head = ["metric", "arbordb", "comparison", "ratio", "target", "met"]
-    lines = [
-        f"## loads ({args.shape}): `python -m bench.loads {flag} --shape {args.shape} "
+    text = sized_markdown(
+        f"loads ({args.shape}): `python -m bench.loads {flag} --shape {args.shape} "
         f"--runs {args.runs}`",
-        "",
-        f"Machine: {machine_line(info)}.",
-        "",
         "Each load is a new process reading the same Parquet file; modules are imported "
         "before the clock starts (as `import duckdb` is). Medians of the runs; memory = "
         "growth of anonymous RSS during the load.",
-    ]
-    for rows, table in zip(sizes, tables, strict=True):
-        lines += [
-            "",
-            f"### {rows:,} rows",
-            "",
-            "| " + " | ".join(head) + " |",
-            "|" + "---|" * len(head),
-        ]
-        lines += ["| " + " | ".join(r) + " |" for r in table]
-    if grown:
-        lines += [
-            "",
-            f"### Growth from {sizes[0]:,} to {sizes[-1]:,} rows",
-            "",
-            "| figure | smallest | largest | growth |",
-            "|---|---|---|---|",
-        ]
-        lines += ["| " + " | ".join(r) + " |" for r in grown]
-    lines += ["", "Notes (targets missed):"]
-    lines += [f"- {m}" for m in misses] or ["- every target met"]
-    write_section(path, f"loads-{args.shape}", "\n".join(lines))
+        info,
+        sizes,
+        tables,
+        misses,
+        grown,
+        ["figure", "smallest", "largest", "growth"],
+    )
+    write_section(path, f"loads-{args.shape}", text)
 
 
 if __name__ == "__main__":

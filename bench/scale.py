@@ -521,17 +521,34 @@ def growth(shape: str, figures: list[dict]) -> list[list[str]]:
 def markdown(
     info: dict, sizes: list[int], shape: str, runs: int, tables, misses, grown, extra: str = ""
 ) -> str:
-    head = ["metric", "arbordb", "comparison", "ratio", "target", "met"]
     shown = ",".join(str(n) for n in sizes)
     flag = f"--rows {shown}" if len(sizes) == 1 else f"--sizes {shown}"
-    lines = [
-        f"## scale ({shape}): `python -m bench.scale {flag} --shape {shape} --runs {runs}{extra}`",
-        "",
-        f"Machine: {machine_line(info)}.",
-        "",
+    return sized_markdown(
+        f"scale ({shape}): `python -m bench.scale {flag} --shape {shape} --runs {runs}{extra}`",
         "Cold = the first query of a new process (open, query, fetch); warm = the same "
         "query again in that process. Memory = growth of anonymous RSS during the step.",
-    ]
+        info,
+        sizes,
+        tables,
+        misses,
+        grown,
+        ["figure", "engine", "smallest", "largest", "growth"],
+    )
+
+
+def sized_markdown(
+    title: str,
+    explanation: str,
+    info: dict,
+    sizes: list[int],
+    tables: list[list[list[str]]],
+    misses: list[str],
+    grown: list[list[str]],
+    growth_head: list[str],
+) -> str:
+    """A results section: one table of metrics per size, then how each figure grew."""
+    head = ["metric", "arbordb", "comparison", "ratio", "target", "met"]
+    lines = [f"## {title}", "", f"Machine: {machine_line(info)}.", "", explanation]
     for rows, table in zip(sizes, tables, strict=True):
         lines += [
             "",
@@ -547,8 +564,8 @@ def markdown(
             "",
             f"### Growth from {sizes[0]:,} to {sizes[-1]:,} rows ({factor:g}x rows)",
             "",
-            "| figure | engine | smallest | largest | growth |",
-            "|---|---|---|---|---|",
+            "| " + " | ".join(growth_head) + " |",
+            "|" + "---|" * len(growth_head),
         ]
         lines += ["| " + " | ".join(r) + " |" for r in grown]
     lines += ["", "Notes (targets missed):"]
