@@ -43,7 +43,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from ..chunks.column_frames import BufferPick, PickedLeaf, pick_from_leaves
+from ..chunks.column_frames import BufferPick, PickedLeaf
 from ..errors import FormatVersionError
 from .columns import PreparedColumn, buffer_count, concat_column, concat_offsets
 
@@ -200,23 +200,6 @@ def decode_picked(
     if not keys:
         return None, out
     return _concat_keys(key_parts, widths, counts), out
-
-
-def decode_some(
-    chunks: Sequence[bytes | memoryview],
-    types: Sequence[pa.DataType],
-    wanted: Sequence[int],
-    *,
-    keys: bool,
-) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
-    """``decode_picked`` of whole leaves' bytes: their wanted buffers are sliced
-    (views), the others not touched.
-
-    Raises:
-        ValueError: a chunk that is not a leaf of this format with these columns.
-    """
-    pick = buffer_pick(types, wanted, keys=keys)
-    return decode_picked(pick_from_leaves(chunks, pick), types, wanted, keys=keys)
 
 
 def leaf_keys(chunks: Sequence[bytes | memoryview]) -> pa.BinaryArray:

@@ -1,7 +1,7 @@
-"""``codec.leaf.decode_some`` (the streamed read's decoder) against decoding every
-leaf on its own with ``decode_leaves``: any columns, with or without the keys, over
-leaves whose key widths differ (so their buffer counts differ), NULLs, NaN, lists,
-and leaves that do not parse."""
+"""``codec.leaf.decode_picked`` (the streamed read's decoder) of whole leaves' picked
+buffers against decoding every leaf on its own with ``decode_leaves``: any columns,
+with or without the keys, over leaves whose key widths differ (so their buffer counts
+differ), NULLs, NaN, lists, and leaves that do not parse."""
 
 from __future__ import annotations
 
@@ -12,8 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arbordb.engine.chunks.column_frames import pick_from_leaves
 from arbordb.engine.codec.columns import PreparedColumn
-from arbordb.engine.codec.leaf import PreparedKeys, decode_leaves, decode_some, encode_leaves
+from arbordb.engine.codec.leaf import (
+    PreparedKeys,
+    buffer_pick,
+    decode_leaves,
+    decode_picked,
+    encode_leaves,
+)
 from arbordb.engine.errors import FormatVersionError
 
 TYPES = [pa.string(), pa.float64(), pa.bool_(), pa.int32(), pa.binary(), pa.list_(pa.int16())]
@@ -59,6 +66,12 @@ def test_decode_some_equals_decoding_each_leaf(case):
         assert keys.to_pylist() == pa.concat_arrays([k for k, _ in alone]).to_pylist()
     else:
         assert keys is None
+
+
+def decode_some(chunks, types, wanted, *, keys):
+    """The wanted columns of whole leaves' bytes, as a scan of uncompressed records reads them."""
+    pick = buffer_pick(types, wanted, keys=keys)
+    return decode_picked(pick_from_leaves(chunks, pick), types, wanted, keys=keys)
 
 
 def _same_nan(a: pa.Array, b: pa.Array) -> bool:
