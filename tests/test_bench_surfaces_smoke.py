@@ -22,6 +22,7 @@ FIGURES = [
     "CALL dolt_tag, warm",
     "CALL dolt_checkout, warm",
     "point SELECT * WHERE id = ?, execute + fetchone, p50 (equal labels)",
+    "point SELECT * WHERE id = ?, execute + fetchone, p50, leaves cached (varying labels)",
     "single-row UPDATE by key, before commit (varying labels)",
     "250 updates + commit, executemany WHERE id = ? (equal labels)",
     "250 updates + commit, WHERE id IN (...) (varying labels)",
@@ -62,7 +63,7 @@ def test_surfaces_runs_and_writes_only_the_given_results_file(tmp_path):
     for m in payload["metrics"]:
         assert m["median_s"] > 0 and m["comparison_median_s"] > 0, m["name"]
         assert m["met"] in (True, False, None)
-    assert len(payload["facts"]["varying"]) == 5  # one ratio per figure with both kinds
+    assert len(payload["facts"]["varying"]) == 6  # one ratio per figure with both kinds
     assert "metric" in done.stderr  # the text table
 
     text = results.read_text()
