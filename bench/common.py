@@ -400,6 +400,27 @@ def workload_parser(name: str, doc: str | None, runs: int) -> argparse.ArgumentP
     return parser
 
 
+def add_parts_option(parser: argparse.ArgumentParser, flag: str, parts: Sequence[str]) -> None:
+    """``flag`` takes some of ``parts``, comma-separated; the choice comes back in the
+    order of ``parts`` (all of them by default)."""
+
+    def chosen(text: str) -> tuple[str, ...]:
+        given = [p.strip() for p in text.split(",") if p.strip()]
+        picked = tuple(p for p in parts if p in given)
+        if set(given) - set(parts) or not picked:
+            raise argparse.ArgumentTypeError(
+                f"{flag} takes some of {','.join(parts)}, comma-separated; got {text!r}"
+            )
+        return picked
+
+    parser.add_argument(
+        flag,
+        type=chosen,
+        default=tuple(parts),
+        help=f"which parts to run, comma-separated (default: all of {','.join(parts)})",
+    )
+
+
 def results_path(args: argparse.Namespace) -> Path | None:
     """Where the parsed command line asks the results to go (None: nowhere)."""
     return None if args.no_results else args.results

@@ -46,7 +46,6 @@ from __future__ import annotations
 from . import peers  # first: doltlite must load before anything imports sqlite3
 
 # isort: split
-import argparse
 import os
 import shutil
 import statistics
@@ -66,6 +65,7 @@ from .common import (
     RESULTS_PATH,
     Metric,
     Runs,
+    add_parts_option,
     check,
     emit,
     load_average,
@@ -441,12 +441,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--commits", type=int, default=5_000, help="commit-time history length")
     parser.add_argument("--systab-commits", type=int, default=600, help="systab history length")
     parser.add_argument("--big-rows", type=int, default=16_000_000, help="the big table's rows")
-    parser.add_argument(
-        "--parts",
-        type=_parts,
-        default=PARTS,
-        help=f"which figures to run, comma-separated (default {','.join(PARTS)})",
-    )
+    add_parts_option(parser, "--parts", PARTS)
     args = parser.parse_args(argv)
     emit(
         *run(
@@ -460,16 +455,6 @@ def main(argv: list[str] | None = None) -> None:
             args.parts,
         )
     )
-
-
-def _parts(text: str) -> tuple[str, ...]:
-    chosen = tuple(p.strip() for p in text.split(",") if p.strip())
-    unknown = [p for p in chosen if p not in PARTS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"--parts takes some of {','.join(PARTS)}, comma-separated; got {text!r}"
-        )
-    return chosen
 
 
 if __name__ == "__main__":

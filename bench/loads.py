@@ -19,8 +19,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from .common import fmt_seconds, load_average, machine, results_path, write_section
 from .common import workload_parser as _parser
 from .scale import (
@@ -31,12 +29,11 @@ from .scale import (
     TARGET_LOAD_TIME,
     _dir_bytes,
     _print_table,
-    make_llm,
     measure_load,
     mib,
     sized_markdown,
+    write_input,
 )
-from .storage import make_table
 
 LABELS = {
     "arbordb": "Repo.write",
@@ -48,11 +45,7 @@ LABELS = {
 def run(rows: int, shape: str, runs: int, workdir: Path | None) -> tuple[list, list, dict]:
     base = Path(tempfile.mkdtemp(prefix="arbor-loads-", dir=workdir))
     try:
-        data = make_table(rows) if shape == "bench" else make_llm(rows)
-        arrow_bytes = data.nbytes
-        parquet = base / "t.parquet"
-        pq.write_table(data, parquet)
-        del data
+        parquet, arrow_bytes = write_input(base, rows, shape)
         got: dict[str, list[dict[str, Any]]] = {e: [] for e in LOAD}
         disk: dict[str, int] = {}
         for _ in range(runs):

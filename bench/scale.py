@@ -339,16 +339,20 @@ def load_and_disk(stores: dict[str, Path], parquet: Path, arrow_bytes: int, row)
     return {"loads": {**loads, **others}, "disk": disk, "parquet_bytes": size}
 
 
+def write_input(base: Path, rows: int, shape: str) -> tuple[Path, int]:
+    """The table of ``shape`` as ``base``/t.parquet, and its size in Arrow (bytes)."""
+    data = make_table(rows) if shape == "bench" else make_llm(rows)
+    parquet = base / "t.parquet"
+    pq.write_table(data, parquet)
+    return parquet, data.nbytes
+
+
 def run(
     rows: int, shape: str, runs: int, workdir: Path | None, compare_raw: bool = False
 ) -> tuple[list[list[str]], list[str], dict]:
     base = Path(tempfile.mkdtemp(prefix="arbor-scale-", dir=workdir))
     try:
-        data = make_table(rows) if shape == "bench" else make_llm(rows)
-        arrow_bytes = data.nbytes
-        parquet = base / "t.parquet"
-        pq.write_table(data, parquet)
-        del data
+        parquet, arrow_bytes = write_input(base, rows, shape)
         stores = {"arbordb": base / "arbor", "duckdb": base / "t.duckdb"}
         table: list[list[str]] = []
         misses: list[str] = []

@@ -80,6 +80,7 @@ from .common import (
     RESULTS_PATH,
     Metric,
     Runs,
+    add_parts_option,
     check,
     emit,
     fmt_seconds,
@@ -713,12 +714,7 @@ def main(argv: list[str] | None = None) -> None:
     parser: argparse.ArgumentParser = workload_parser("surfaces", __doc__, runs=5)
     parser.add_argument("--single", type=int, default=300, help="single-row UPDATEs timed")
     parser.add_argument("--lookups", type=int, default=2_000, help="point SELECTs timed")
-    parser.add_argument(
-        "--only",
-        type=_parts,
-        default=PARTS,
-        help=f"comma-separated parts to run (default: all of {','.join(PARTS)})",
-    )
+    add_parts_option(parser, "--only", PARTS)
     args = parser.parse_args(argv)
     emit(
         *run(
@@ -731,14 +727,6 @@ def main(argv: list[str] | None = None) -> None:
             args.only,
         )
     )
-
-
-def _parts(text: str) -> tuple[str, ...]:
-    chosen = tuple(p for p in PARTS if p in text.split(","))
-    unknown = set(text.split(",")) - set(PARTS)
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"parts are {', '.join(PARTS)}; got {text!r}")
-    return chosen
 
 
 if __name__ == "__main__":

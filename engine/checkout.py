@@ -85,8 +85,8 @@ def move_changes(ws: Workspace, other: Workspace, *, force: bool = False) -> Non
             "first, or use -f to discard this branch's changes)"
         )
     working, staged = (
-        _apply(other.head_root, ws.working, changed),
-        _apply(other.head_root, ws.staged, changed),
+        other.head_root.with_tables_of(ws.working, changed),
+        other.head_root.with_tables_of(ws.staged, changed),
     )
     ws.nodes.write([working.encode(), staged.encode()])
     (target_ws,) = ws.nodes.write(
@@ -104,13 +104,3 @@ def move_changes(ws: Workspace, other: Workspace, *, force: bool = False) -> Non
     except Exception:
         ws.working, ws.staged = before
         raise
-
-
-def _apply(base: RootValue, source: RootValue, tables: list[str]) -> RootValue:
-    for table in tables:
-        found = source.get(table)
-        if found is not None:
-            base = base.with_table(table, found)
-        elif table in base:
-            base = base.without_table(table)
-    return base

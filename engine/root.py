@@ -21,7 +21,7 @@ case-sensitively but a root never holds two names that differ only in case
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from .errors import AlreadyExists, CorruptChunk, FormatVersionError, TableNotFound
 from .hash import ADDRESS_LEN, address_of
@@ -89,6 +89,17 @@ class RootValue(Mapping[str, bytes]):
         tables = dict(self._tables)
         del tables[name]
         return RootValue(tables)
+
+    def with_tables_of(self, source: RootValue, names: Iterable[str]) -> RootValue:
+        """These tables as ``source`` has them: taken from it, or dropped where it has none."""
+        root = self
+        for name in names:
+            found = source.get(name)
+            if found is not None:
+                root = root.with_table(name, found)
+            elif name in root:
+                root = root.without_table(name)
+        return root
 
     # --- bytes -----------------------------------------------------------------
 

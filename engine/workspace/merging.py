@@ -144,14 +144,7 @@ class Merging(Staging):
         self.merge = replace(state, details={**state.details, "merged_tables": merged})
         self.working = result.root
         unresolved = set(result.per_table_conflicted) | {c.table for c in result.schema_conflicts}
-        staged = result.root
-        for name in unresolved:
-            head_address = head.get(name)
-            if head_address is not None:
-                staged = staged.with_table(name, head_address)
-            elif name in staged:
-                staged = staged.without_table(name)
-        self.staged = staged
+        self.staged = result.root.with_tables_of(head, unresolved)
 
     def merge_abort(self, operation: str | None = None) -> None:
         """Give up the merge in progress (or, with ``operation`` 'cherry-pick', only a
