@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pyarrow as pa
@@ -59,7 +61,10 @@ def test_reverse_swaps_the_sides(forked: Path) -> None:
 def test_merge_base_diffs_from_the_fork_point(forked: Path) -> None:
     text = ok(arbor(forked, "diff", "--merge-base", "main", "feature", "-d", "-r", "csv"))
     same = ok(arbor(forked, "diff", "main...feature", "-d", "-r", "csv"))
-    assert text == same and "0.1" not in text  # main's own change is not in it
+    assert text == same
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert sorted(row["to_id"] for row in rows) == ["1", "4"]  # main's change to 2 is not in it
+    assert all("0.1" not in (row["to_score"], row["from_score"]) for row in rows)
     reverse = ok(arbor(forked, "diff", "main...feature", "-R", "-d", "-r", "csv"))
     assert reverse != same and "owl" in reverse
     refused(arbor(forked, "diff", "--merge-base"), "needs a revision", code=2)
