@@ -28,6 +28,8 @@ Constraints read from ``CREATE TABLE`` (``schema_from_create``):
     col NOT NULL                            Column.nullable = False
     col DEFAULT e                           Column.default = e as DuckDB SQL
     col UNIQUE / [CONSTRAINT n] UNIQUE (..) Index(n or the column names, unique=True)
+    UNIQUE [INDEX|KEY] n (..)               Index(n, unique=True)
+    INDEX|KEY [n] (..)                      Index(n or the column names)
     [CONSTRAINT n] CHECK (e), col CHECK (e) Check(n or "<table>_chk_<i>", e as DuckDB SQL)
     FOREIGN KEY, AUTO_INCREMENT, ...        refused with NotSupportedError
 """
@@ -219,13 +221,17 @@ def schema_from_create(name: str, definition: exp.Schema) -> Schema:
                 primary_key = [_column_name(e) for e in part.expressions]
             elif isinstance(part, exp.UniqueColumnConstraint):
                 cols = tuple(_column_name(e) for e in part.this.expressions)
-                indexes.append(Index(constraint_name or "_".join(cols), cols, unique=True))
+                index_name = constraint_name or part.this.name or "_".join(cols)
+                indexes.append(Index(index_name, cols, unique=True))
+            elif isinstance(part, exp.IndexColumnConstraint) and not part.args.get("kind"):
+                cols = tuple(_column_name(e) for e in part.expressions)
+                indexes.append(Index(constraint_name or part.name or "_".join(cols), cols))
             elif isinstance(part, exp.CheckColumnConstraint):
                 checks.append((constraint_name, part.this.sql("duckdb")))
             else:
                 raise NotSupportedError(
                     f"table {name!r}: {part.sql('duckdb')!r} is not supported "
-                    "(supported: columns, PRIMARY KEY, UNIQUE, CHECK)"
+                    "(supported: columns, PRIMARY KEY, UNIQUE, INDEX, CHECK)"
                 )
     known = {c.name.lower(): c.name for c in columns}
     primary_key = [_known(known, c, name) for c in primary_key]

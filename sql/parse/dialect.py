@@ -32,6 +32,10 @@ Tables changed, per dialect:
     Parser.VERSION_PHRASES         plus ("AS", "OF", "TIMESTAMP") and ("AS", "OF")
     Parser.TABLE_POSTFIX_TOKENS    plus TokenType.ALIAS
     Parser.STATEMENT_PARSERS       plus TokenType.EXECUTE -> _parse_execute
+    Parser.CONSTRAINT_PARSERS,     plus "INDEX" and "KEY" -> _parse_inline_index, where
+    Parser.SCHEMA_UNNAMED_CONSTRAINTS   the base lacks them (all but mysql): MySQL's
+                                        ``INDEX|KEY [name] (col, ...)`` inside CREATE
+                                        TABLE, as an exp.IndexColumnConstraint
     Generator.TRANSFORMS           plus exp.Version -> _version_sql,
                                         ProcedureCall -> _procedure_call_sql
 
@@ -156,6 +160,28 @@ def _parse_execute(self: Parser) -> exp.Expr:
     return self.expression(ProcedureCall(this=name, expressions=arguments))
 
 
+def _parse_inline_index(self: Parser) -> exp.IndexColumnConstraint | None:
+    """``INDEX|KEY [name] (col, ...)`` after the word was read, or None when the word
+    begins a column instead (``key TEXT``, ``index INT``): the parser then goes back
+    and reads a column definition."""
+    named = (
+        self._curr is not None
+        and self._curr.token_type in (TokenType.VAR, TokenType.IDENTIFIER)
+        and self._next is not None
+        and self._next.token_type == TokenType.L_PAREN
+    )
+    if not named and not self._match(TokenType.L_PAREN, advance=False):
+        return None
+    name = self._parse_id_var(any_token=False) if named else None
+    columns = self._parse_wrapped_csv(self._parse_ordered)
+    return self.expression(exp.IndexColumnConstraint(this=name, expressions=columns))
+
+
+def _inline_index_parsers(base: type[Parser]) -> dict[str, Any]:
+    missing = {"INDEX", "KEY"} - set(base.CONSTRAINT_PARSERS)
+    return {word: _parse_inline_index for word in missing}
+
+
 def _procedure_call_sql(self: Generator, expression: ProcedureCall) -> str:
     return f"CALL {self.sql(expression, 'this')}({self.expressions(expression, flat=True)})"
 
@@ -186,6 +212,13 @@ def _extend(base: type[Dialect]) -> type[Dialect]:
             **base.parser_class.STATEMENT_PARSERS,
             TokenType.EXECUTE: _parse_execute,
         }
+        CONSTRAINT_PARSERS = {
+            **base.parser_class.CONSTRAINT_PARSERS,
+            **_inline_index_parsers(base.parser_class),
+        }
+        SCHEMA_UNNAMED_CONSTRAINTS = base.parser_class.SCHEMA_UNNAMED_CONSTRAINTS | set(
+            _inline_index_parsers(base.parser_class)
+        )
 
     class VersionedGenerator(base.generator_class):  # type: ignore[name-defined,misc]
         TRANSFORMS = {

@@ -626,7 +626,13 @@ def _show_command(tree: exp.Expr) -> str:
 
 def _shown_create_table(tree: exp.Expr, dialect: str) -> exp.Table | None:
     """The table reference of ``SHOW CREATE TABLE <ref>`` (with its ``AS OF``), read by
-    this dialect's own parser as the reference of a ``SELECT``; None for other statements."""
+    this dialect's own parser as the reference of a ``SELECT``; None for other statements.
+    (The mysql dialect parses the statement itself, without ``AS OF``.)"""
+    if isinstance(tree, exp.Show) and tree.name.upper() == "CREATE TABLE":
+        target = tree.args.get("target")
+        if not isinstance(target, exp.Identifier):
+            raise ProgrammingError(f"SHOW CREATE TABLE takes one table name, got {tree.sql()!r}")
+        return exp.Table(this=target.copy(), db=_identifier_or_none(tree.args.get("db")))
     words = _show_command(tree).split(None, 2)
     if len(words) < 3 or [w.upper() for w in words[:2]] != ["CREATE", "TABLE"]:
         return None
@@ -637,6 +643,10 @@ def _shown_create_table(tree: exp.Expr, dialect: str) -> exp.Table | None:
     if not plain or not isinstance(reference, exp.Table):
         raise ProgrammingError(f"SHOW CREATE TABLE takes one table name, got {words[2]!r}")
     return reference
+
+
+def _identifier_or_none(node: exp.Expr | None) -> exp.Identifier | None:
+    return node.copy() if isinstance(node, exp.Identifier) else None
 
 
 def _command_text(tree: exp.Command) -> str:

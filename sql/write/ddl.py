@@ -90,8 +90,11 @@ def _create_table(session: WriteContext, tree: exp.Create, params: Params) -> in
             )
         ws.drop_table(existing)
         session.wrote()
+    like = _like_source(tree)
     query = tree.expression
-    if query is not None:
+    if like is not None:
+        table = Table.create(ws.nodes, _schema_like(session, name, like))
+    elif query is not None:
         if isinstance(definition, exp.Schema) and definition.expressions:
             raise NotSupportedError(
                 "CREATE TABLE with both columns and AS SELECT is not supported; "
@@ -105,6 +108,52 @@ def _create_table(session: WriteContext, tree: exp.Create, params: Params) -> in
     session.wrote()
     ws.create_table(name, table)
     return 0
+
+
+def _like_source(tree: exp.Create) -> exp.Table | None:
+    """The table of ``CREATE TABLE t LIKE s`` or ``CREATE TABLE t (LIKE s)`` (MySQL's two
+    spellings), or None for other forms."""
+    definition = tree.this
+    properties = tree.args.get("properties")
+    likes = (
+        [p for p in properties.expressions if isinstance(p, exp.LikeProperty)] if properties else []
+    )
+    if isinstance(definition, exp.Schema):
+        inside = [e for e in definition.expressions if isinstance(e, exp.LikeProperty)]
+        if inside and len(definition.expressions) > 1:
+            raise NotSupportedError(
+                f"CREATE TABLE {definition.this.name} (LIKE ...) cannot also declare columns; "
+                "create it LIKE the other table, then ALTER TABLE ... ADD COLUMN"
+            )
+        likes += inside
+    if not likes:
+        return None
+    source = likes[0].this
+    if len(likes) > 1 or not isinstance(source, exp.Table) or tree.expression is not None:
+        raise NotSupportedError("CREATE TABLE ... LIKE takes exactly one table and nothing else")
+    return source
+
+
+def _schema_like(session: WriteContext, name: str, source: exp.Table) -> Schema:
+    """The schema of a new table ``name`` copying ``source``'s columns, primary key,
+    indexes and checks, as MySQL's ``CREATE TABLE ... LIKE`` does (no rows). Column
+    tags are derived afresh for the new name, and a check named as ``source``'s
+    generated ones (``<source>_chk_<i>``) is named after the new table."""
+    ws = session.workspace
+    if ws.working.find(source.name) is None and reads.view_text(session, ws.working, source.name):
+        raise NotSupportedError(
+            f"CREATE TABLE {name} LIKE {source.name}: {source.name!r} is a view; "
+            "name a table, or use CREATE TABLE ... AS SELECT"
+        )
+    found = ws.working.find(source.name) or source.name
+    model = ws.table(found).schema
+    columns = tuple(dataclasses.replace(c, tag=None) for c in model.columns)
+    generated = f"{found}_chk_"
+    checks = tuple(
+        Check(name + c.name[len(found) :], c.expression) if c.name.startswith(generated) else c
+        for c in model.checks
+    )
+    return Schema(columns, model.primary_key, model.indexes, checks, name=name)
 
 
 def _create_view(session: WriteContext, tree: exp.Create, params: Params) -> int:
