@@ -61,7 +61,7 @@ class Direct:
         self.db.delete_branches(names, force=force, current=self.current)
 
     def copy_branch(self, source: str, dest: str, *, force: bool) -> None:
-        self.db.copy_branch(source, dest, force=force)
+        self.db.copy_branch(source, dest, force=force, current=self.current)
 
     def branches(self) -> list[tuple[str, str, str]]:
         """(name, hash, commit message) of every branch, by name (``dolt_branches``)."""

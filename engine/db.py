@@ -252,7 +252,9 @@ class Database:
         force: bool = False,
         workspace: Workspace | None = None,
     ) -> bytes:
-        """Create (or with ``force`` move) branch ``name`` at revision ``start``.
+        """Create (or with ``force`` move) branch ``name`` at revision ``start``, with a
+        clean working set at its new head (as Dolt's NewBranchAtCommit: a moved branch's
+        uncommitted changes, or a deleted one's, never resurface).
 
         With ``workspace`` (the session's, on another branch), its working set is
         persisted in the same write (``dolt_checkout -b``): both land, or neither."""
@@ -266,10 +268,9 @@ class Database:
             raise AlreadyExists(f"branch {name!r} already exists (use -f to move it)")
         if workspace is not None and name == workspace.branch:
             raise InvalidInput(f"branch {name!r} is checked out here; it cannot be re-created")
-        updates = [RefUpdate(branch_ref(name), current, head)]
-        stale = self.store.get_ref(working_set_ref(name))
-        if current is None and stale is not None:  # a deleted branch's: never resurfaces
-            updates.append(RefUpdate(working_set_ref(name), stale, None))
+        if current is not None and name == branch:
+            raise _forced_current(name)
+        updates = [RefUpdate(branch_ref(name), current, head), *self._fresh_working_set(name)]
         if workspace is not None:
             workspace.persist(extra=updates)
         else:
@@ -346,13 +347,27 @@ class Database:
         else:
             self.refs.update(updates, chunks)
 
-    def copy_branch(self, source: str, dest: str, *, force: bool = False) -> None:
+    def copy_branch(
+        self, source: str, dest: str, *, force: bool = False, current: str | None = None
+    ) -> None:
+        """Copy branch ``source`` to ``dest`` (with ``force`` over an existing one, but
+        never over ``current``, the caller's checked-out branch)."""
         check_branch_name(dest)
         head = self.refs.branch_head(source)
-        current = self.store.get_ref(branch_ref(dest))
-        if current is not None and not force:
+        existing = self.store.get_ref(branch_ref(dest))
+        if existing is not None and not force:
             raise AlreadyExists(f"branch {dest!r} already exists (use -f to overwrite it)")
-        self.refs.update([RefUpdate(branch_ref(dest), current, head)])
+        if existing is not None and dest == current:
+            raise _forced_current(dest)
+        self.refs.update(
+            [RefUpdate(branch_ref(dest), existing, head), *self._fresh_working_set(dest)]
+        )
+
+    def _fresh_working_set(self, branch: str) -> list[RefUpdate]:
+        """The update dropping ``branch``'s stored working set, if it has one: a branch
+        without one is clean at its head."""
+        stale = self.store.get_ref(working_set_ref(branch))
+        return [] if stale is None else [RefUpdate(working_set_ref(branch), stale, None)]
 
     def create_tag(
         self,
@@ -457,3 +472,10 @@ class Database:
             except Exception as exc:  # noqa: BLE001
                 problems.append(f"branch {name!r}: tree invariant: {exc}")
         return problems
+
+
+def _forced_current(name: str) -> InvalidInput:
+    return InvalidInput(
+        f"cannot force-update branch {name!r}: it is checked out (to move it, use "
+        "dolt_reset --hard <revision>, or check out another branch first)"
+    )

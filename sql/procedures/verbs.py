@@ -267,7 +267,7 @@ def dolt_branch(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     elif parsed.flags.get("copy"):
         if len(names) != 2:
             raise ProgrammingError("dolt_branch -c takes a source and a new branch name")
-        db.copy_branch(names[0], names[1], force=force)
+        db.copy_branch(names[0], names[1], force=force, current=ws.branch)
     elif parsed.flags.get("move"):
         if len(names) not in (1, 2):
             raise ProgrammingError("dolt_branch -m takes [old name] and the new name")

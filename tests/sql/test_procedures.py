@@ -112,6 +112,42 @@ def test_branch_verbs(repo):
     assert rows(cur, "SELECT name FROM dolt_branches ORDER BY name") == [("dev",), ("main",)]
 
 
+@pytest.mark.parametrize(
+    "move", ["CALL dolt_branch('-f', 'dev', 'main')", "CALL dolt_branch('-c', '-f', 'main', 'dev')"]
+)
+def test_a_forced_branch_starts_clean_at_its_new_head(repo, move):
+    """As Dolt's NewBranchAtCommit: the moved branch's old commits and uncommitted
+    changes do not resurface as working changes."""
+    con, cur = repo
+    cur.execute("CALL dolt_checkout('-b', 'dev')")
+    cur.execute("INSERT INTO t VALUES (4, 4, 4)")
+    cur.execute("CALL dolt_commit('-am', 'dev work')")
+    cur.execute("INSERT INTO t VALUES (5, 5, 5)")  # uncommitted, left on dev
+    cur.execute("CALL dolt_checkout('main')")
+    cur.execute(move)
+    cur.execute("CALL dolt_checkout('dev')")
+    assert rows(cur, "SELECT id FROM t ORDER BY id") == [(1,), (2,), (3,)]
+    assert rows(cur, "SELECT * FROM dolt_status") == []
+    assert rows(cur, "SELECT hashof('dev') = hashof('main')") == [(True,)]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    ["CALL dolt_branch('-f', 'main', 'HEAD~1')", "CALL dolt_branch('-c', '-f', 'dev', 'main')"],
+)
+def test_the_checked_out_branch_is_never_force_moved(repo, sql):
+    con, cur = repo
+    cur.execute("CALL dolt_branch('dev')")
+    cur.execute("INSERT INTO t VALUES (4, 4, 4)")
+    cur.execute("CALL dolt_commit('-am', 'second')")
+    cur.execute("INSERT INTO t VALUES (5, 5, 5)")
+    before = state(con)
+    with pytest.raises(arbordb.ProgrammingError, match="'main': it is checked out.*dolt_reset"):
+        cur.execute(sql)
+    assert state(con) == before
+    assert rows(cur, "SELECT count(*) FROM t") == [(5,)]
+
+
 def test_checkout_keeps_uncommitted_changes_on_their_branch(repo):
     con, cur = repo
     assert call(cur, "CALL dolt_checkout('-b', 'dev')") == (
