@@ -276,9 +276,15 @@ def translate(error: BaseException, names: Mapping[str, str] | None = None) -> S
 _QUOTED_STATEMENT = re.compile(r"\n+LINE \d+:.*", re.DOTALL)
 
 
+# A table ArborDB hands DuckDB as rows (a small one, or a point read) is a "Values list"
+# in DuckDB's binder messages; to the user it is the table they named.
+_VALUES_LIST = re.compile(r'\bValues list "')
+
+
 def _without_statement(message: str) -> str:
-    """DuckDB's message without the rewritten statement it quotes."""
-    return _QUOTED_STATEMENT.sub("", message).rstrip()
+    """DuckDB's message without the rewritten statement it quotes, and without its
+    word for a relation ArborDB handed it as rows."""
+    return _VALUES_LIST.sub('Table "', _QUOTED_STATEMENT.sub("", message).rstrip())
 
 
 def _rename(message: str, names: Mapping[str, str]) -> str:

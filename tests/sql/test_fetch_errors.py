@@ -67,3 +67,13 @@ def test_a_fetch_error_names_no_internal_relation(con, cur):
     text = str(error)
     assert "__arbor" not in text and "LINE 1" not in text, text
     assert error.__cause__ is not None  # the DuckDB error is kept as the cause
+
+
+@pytest.mark.parametrize("rows", [2, 5_000])
+def test_a_missing_column_is_named_on_the_table_the_user_wrote(cur, rows):
+    cur.execute("CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR)")
+    cur.executemany("INSERT INTO t VALUES (?, 'x')", [(i,) for i in range(rows)])
+    with pytest.raises(arbordb.ProgrammingError) as caught:
+        cur.execute("SELECT t.nope FROM t").fetchall()
+    text = str(caught.value)
+    assert 'Table "t"' in text and "nope" in text and "Values list" not in text, text
