@@ -296,6 +296,20 @@ def is_ancestor(source: ChunkStore | CommitLoader, ancestor: bytes, descendant: 
     return False
 
 
+def ahead_behind(source: ChunkStore | CommitLoader, base: bytes, other: bytes) -> tuple[int, int]:
+    """(commits ``other`` reaches that ``base`` does not, commits ``base`` reaches that
+    ``other`` does not): how far ``other`` is ahead of and behind ``base``, as git's
+    ``rev-list --count base..other`` and ``other..base``. Reads both histories
+    (cached indexes, see :func:`history`).
+    """
+    if base == other:
+        return 0, 0
+    mine, theirs = history(source, base), history(source, other)
+    ahead = sum(1 for e in theirs.entries if mine.position(e.address) is None)
+    behind = sum(1 for e in mine.entries if theirs.position(e.address) is None)
+    return ahead, behind
+
+
 _OURS, _THEIRS, _STALE = 1, 2, 4
 _BOTH = _OURS | _THEIRS
 

@@ -43,7 +43,7 @@ from arbordb.engine.workspace import Workspace
 
 from ..errors import NotSupportedError, ObjectNotFound, ProgrammingError
 from ..parse.dialect import ProcedureCall, parse, quote_identifier
-from ..parse.holes import FunctionHole, TableHole, fill
+from ..parse.holes import FunctionHole, TableHole, fill, param_index
 from ..system.registry import SCALAR_FUNCTION_NAMES, scalar_function, system_relation
 from .operands import Operand, operand, spell_param
 from .pushdown import Conjunct, KeyRange, Terms, conjuncts_of, fits, is_plain, key_rows
@@ -187,7 +187,10 @@ def compile_query(tree: exp.Expr, *, copy: bool = True, once: bool = False) -> T
     functions = []
     for call in calls:
         functions.append((call.name.lower(), tuple(operand(a) for a in call.expressions)))
-        call.replace(FunctionHole(this=len(functions) - 1))
+        hole: exp.Expr = FunctionHole(this=len(functions) - 1)
+        if isinstance(call.parent, exp.Select) and call.arg_key == "expressions":
+            hole = exp.alias_(hole, _as_written(call), quoted=True)
+        call.replace(hole)
     slots: list[Slot] = []
     sources: set[str] = set()
     terms: Terms = {}
@@ -234,6 +237,16 @@ def _columns_used(tree: exp.Expr) -> frozenset[str] | None:
         elif isinstance(node, exp.Anonymous | exp.Func) and node.name.lower() == "columns":
             return None
     return frozenset(used)
+
+
+def _as_written(call: exp.Anonymous) -> str:
+    """The call's text as the user wrote it (``?`` for parameters), to name its column
+    as MySQL and Dolt do (``active_branch()``), not after its value."""
+    args = [
+        a.transform(lambda n: exp.Placeholder() if param_index(n) is not None else n)
+        for a in call.expressions
+    ]
+    return f"{call.name}({', '.join(a.sql('duckdb') for a in args)})"
 
 
 def _empty_list(node: exp.In) -> bool:

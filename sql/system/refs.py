@@ -5,6 +5,9 @@
     dolt_tags          tag_name, tag_hash, tagger, email, date, message
     dolt_status        table_name, staged, status
     dolt_merge_status  is_merging, source, source_commit, target, unmerged_tables
+    dolt_branch_status('base', 'rev', ...)   branch, commits_ahead, commits_behind:
+                       per ``rev`` as written, the commits it reaches that ``base``
+                       does not, and the reverse (Dolt's table function)
 
 ``remote`` and ``branch`` name the branch's upstream (set by ``dolt_push -u`` or
 a clone), empty when it has none. ``dirty`` is true when a branch's working root
@@ -20,12 +23,14 @@ the last three.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pyarrow as pa
 
-from arbordb.engine.history import branch_ref
+from arbordb.engine.history import ahead_behind, branch_ref
 from arbordb.engine.remote.config import upstreams
 
-from .common import HASH, SystemContext, hash_text, hashes, times
+from .common import HASH, SystemContext, commit_of, hash_text, hashes, text_args, times
 from .conflicts import session_schema_conflicts
 
 _UNMERGED = ("conflict", "schema conflict", "constraint violation")
@@ -100,3 +105,17 @@ def merge_status_table(ctx: SystemContext) -> pa.Table:
     names = ["is_merging", "source", "source_commit", "target", "unmerged_tables"]
     types = [pa.bool_(), pa.string(), HASH, pa.string(), pa.string()]
     return pa.table([pa.array([v], t) for v, t in zip(values, types, strict=True)], names=names)
+
+
+def branch_status_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table:
+    usage = "dolt_branch_status('base', 'branch' [, 'branch' ...])"
+    values = text_args("dolt_branch_status", args, 1, max(1, len(args or ())), usage)
+    base = commit_of(ctx, values[0])
+    counts = [ahead_behind(ctx.workspace.loader, base, commit_of(ctx, v)) for v in values[1:]]
+    return pa.table(
+        {
+            "branch": pa.array(values[1:], pa.string()),
+            "commits_ahead": pa.array([a for a, _ in counts], pa.uint64()),
+            "commits_behind": pa.array([b for _, b in counts], pa.uint64()),
+        }
+    )

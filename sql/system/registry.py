@@ -19,8 +19,10 @@ filters, joins and aggregates over them work like over any table.
         the caller reads none of the table's columns (the others ignore it).
     scalar_function(name, args, ctx) -> object | None
         active_branch(), dolt_hashof(ref) / hashof(ref), dolt_merge_base(a, b),
-        dolt_hashof_table(t [, rev]), dolt_hashof_db([rev]) (system/hashes.py);
-        None when the name is not one of them (none of them returns NULL).
+        has_ancestor(rev, ancestor) (true when ancestor is rev or reachable from it),
+        dolt_version() (ArborDB's version), dolt_hashof_table(t [, rev]),
+        dolt_hashof_db([rev]) (system/hashes.py); None when the name is not one of
+        them (none of them returns NULL).
     system_table_names(ctx) -> list[str]
         Every system table name usable now, per-table ones for the tables of
         the session's working root included (for completion and docs).
@@ -36,10 +38,12 @@ writes to the repository.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from importlib.metadata import version as package_version
 
 import pyarrow as pa
 
 from arbordb.engine.errors import InvalidInput
+from arbordb.engine.history import is_ancestor
 
 from . import conflicts, diffs, hashes, history, log, patch, refs, remotes, stashes
 from .common import BatchStream, SystemContext, base_of, commit_of, hash_text
@@ -99,6 +103,7 @@ _FUNCTIONS: dict[str, Callable[[SystemContext, Sequence[object] | None], pa.Tabl
     "dolt_preview_merge_conflicts": conflicts.preview_conflicts,
     "dolt_test_run": lambda ctx, args: _data_tests().test_run(ctx, args),
     "dolt_reflog": stashes.reflog_function,
+    "dolt_branch_status": refs.branch_status_function,
 }
 
 
@@ -120,6 +125,8 @@ SCALAR_FUNCTION_NAMES: tuple[str, ...] = (
     "dolt_merge_base",
     "dolt_hashof_table",
     "dolt_hashof_db",
+    "has_ancestor",
+    "dolt_version",
 )
 _HASH_FUNCTIONS = {"dolt_hashof_table": hashes.hashof_table, "dolt_hashof_db": hashes.hashof_db}
 
@@ -192,7 +199,8 @@ def _call_it(name: str) -> InvalidInput:
 
 def scalar_function(name: str, args: Sequence[object], ctx: SystemContext) -> object | None:
     """active_branch(), dolt_hashof(ref) (alias hashof), dolt_merge_base(a, b),
-    dolt_hashof_table(t [, rev]), dolt_hashof_db([rev]); None if not ours.
+    has_ancestor(rev, ancestor), dolt_version(), dolt_hashof_table(t [, rev]),
+    dolt_hashof_db([rev]); None if not ours.
 
     Raises:
         InvalidInput: wrong arguments, or WORKING / STAGED where a commit is needed.
@@ -203,7 +211,14 @@ def scalar_function(name: str, args: Sequence[object], ctx: SystemContext) -> ob
         return None
     if key in _HASH_FUNCTIONS:
         return _HASH_FUNCTIONS[key](ctx, args)
-    expected = {"active_branch": 0, "dolt_hashof": 1, "hashof": 1, "dolt_merge_base": 2}[key]
+    expected = {
+        "active_branch": 0,
+        "dolt_version": 0,
+        "dolt_hashof": 1,
+        "hashof": 1,
+        "dolt_merge_base": 2,
+        "has_ancestor": 2,
+    }[key]
     given = list(args)
     values = [v for v in given if isinstance(v, str)]
     if len(given) != expected or len(values) != len(given):
@@ -211,6 +226,11 @@ def scalar_function(name: str, args: Sequence[object], ctx: SystemContext) -> ob
         raise InvalidInput(f"{name}() takes {expected} text argument(s): {name}({shape})")
     if key == "active_branch":
         return ctx.branch
+    if key == "dolt_version":
+        return package_version("arbordb")
+    if key == "has_ancestor":
+        commit, ancestor = (commit_of(ctx, v) for v in values)
+        return is_ancestor(ctx.workspace.loader, ancestor, commit)
     if expected == 1:
         return hash_text(commit_of(ctx, values[0]))
     return hash_text(base_of(ctx, values[0], values[1]))
