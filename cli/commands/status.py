@@ -81,14 +81,16 @@ def status(invocation: Invocation) -> None:
 
 @click.command(epilog=example("arbor add labels", "arbor add .    # every changed table"))
 @click.argument("tables", nargs=-1, required=True)
+@click.option("-f", "--force", is_flag=True, help="Stage new tables dolt_ignore ignores too.")
 @pass_invocation
-def add(invocation: Invocation, tables: tuple[str, ...]) -> None:
+def add(invocation: Invocation, tables: tuple[str, ...], force: bool) -> None:
     """Stage tables for the next commit.
 
-    Name the TABLES to stage, or '.' for every change (new and dropped tables too).
+    Name the TABLES to stage, or '.' for every change (new and dropped tables too),
+    except new tables whose names match a pattern in dolt_ignore.
     """
     with invocation.client() as client:
-        client.call("dolt_add", *tables)
+        client.call("dolt_add", *(("--force",) if force else ()), *tables)
 
 
 COMMANDS = (status, add)

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import (
+    InvalidInput,
     MergeInProgress,
     NothingToCommit,
     TableNotFound,
@@ -22,6 +23,7 @@ from ..history import (
 )
 from ..root import RootValue
 from ..versioning.artifacts import Artifacts
+from .ignore import IgnoreConflict, IgnoreRules
 from .state import TableStatus, WorkspaceState
 
 
@@ -30,11 +32,15 @@ class Staging(WorkspaceState):
 
     # --- status / add ----------------------------------------------------------
 
-    def status(self) -> list[TableStatus]:
+    def status(self, *, ignored: bool = False) -> list[TableStatus]:
+        """Staged changes, unstaged ones, then tables with conflicts or violations; new
+        tables dolt_ignore leaves unstaged only with ``ignored`` (``ignore.py``)."""
         head = self.head_root
         out = [TableStatus(t, True, s) for t, s in _changes(head, self.staged)]
+        hidden = set() if ignored else self.ignored_new_tables()
         for t, s in _changes(self.staged, self.working):
-            out.append(TableStatus(t, False, s))
+            if t not in hidden:
+                out.append(TableStatus(t, False, s))
         for name in self.working:
             table = self.table(name)
             if table.artifacts is not None:
@@ -45,16 +51,57 @@ class Staging(WorkspaceState):
                     out.append(TableStatus(name, False, "constraint violation"))
         return out
 
-    def add(self, tables: Sequence[str] = (), *, all_tables: bool = False) -> None:
+    def ignored_new_tables(self) -> set[str]:
+        """New tables (not staged) that dolt_ignore leaves unstaged; one whose patterns
+        disagree counts as not ignored here (staging it is what is refused)."""
+        rules = IgnoreRules.of(self.working, self.nodes)
+        out = set()
+        for name in self.working:
+            if rules.patterns and self.staged.find(name) is None:
+                try:
+                    if rules.ignores(name):
+                        out.add(name)
+                except IgnoreConflict:
+                    continue
+        return out
+
+    def _everything_staged(self) -> RootValue:
+        """The working root without the new tables dolt_ignore leaves unstaged.
+
+        Raises:
+            IgnoreConflict: a new table's patterns disagree (nothing is staged).
+        """
+        new = [t for t in self.working if self.staged.find(t) is None]
+        staged = self.working
+        for name in IgnoreRules.of(self.working, self.nodes).unstaged(new):
+            staged = staged.without_table(name)
+        return staged
+
+    def add(
+        self, tables: Sequence[str] = (), *, all_tables: bool = False, force: bool = False
+    ) -> None:
         """Stage tables (Dolt's ``add``); ``all_tables`` stages every change, drops included
-        (the CLI's ``.`` and ``-A``, translated by the SQL procedure)."""
+        (the CLI's ``.`` and ``-A``, translated by the SQL procedure), except new tables
+        dolt_ignore leaves out; a named new table it ignores is refused unless ``force``.
+
+        Raises:
+            TableNotFound: a named table is neither in the working nor the staged root.
+            InvalidInput: a named new table is ignored (and not ``force``).
+            IgnoreConflict: a new table's dolt_ignore patterns disagree.
+        """
         if all_tables:
-            self.staged = self.working
+            self.staged = self._everything_staged()
             return
+        rules = IgnoreRules.of(self.working, self.nodes)
         staged = self.staged
         for name in tables:
             found = self.working.find(name)
             if found is not None:
+                if not force and staged.find(found) is None and rules.ignores(found):
+                    raise InvalidInput(
+                        f"table {found!r} is ignored by dolt_ignore; stage it anyway with "
+                        f"dolt_add('--force', {found!r}) (arbor add -f), or change dolt_ignore"
+                    )
                 staged = staged.with_table(found, self.working[found])
             elif (dropped := staged.find(name)) is not None:
                 staged = staged.without_table(dropped)  # a dropped table
@@ -101,7 +148,7 @@ class Staging(WorkspaceState):
             allow_empty = True  # rewording alone is an amend's purpose
         staged = self.staged
         if stage_all:
-            staged = self.working
+            staged = self._everything_staged()
         elif stage_modified:
             for t, s in _changes(self.staged, self.working):
                 if s != "new table":

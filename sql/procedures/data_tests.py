@@ -44,7 +44,7 @@ from arbordb.engine.errors import InvalidInput
 from arbordb.engine.hash import format_address
 from arbordb.engine.history import merge_base
 from arbordb.engine.root import RootValue
-from arbordb.engine.table import Column, NodeStore, Schema, Table
+from arbordb.engine.table import Column, Schema, Table
 from arbordb.engine.versioning.merge import MergeOptions, merge_roots
 
 from ..errors import DataTestsFailed, OperationalError, ProgrammingError, translate
@@ -58,7 +58,6 @@ __all__ = [
     "TESTS_TABLE",
     "check_merge",
     "check_revision",
-    "empty_tests",
     "run_tests",
     "test_run",
 ]
@@ -96,11 +95,6 @@ _WORDS = {"==": "equal to", "!=": "not equal to", "<": "less than",
           "<=": "less than or equal to", ">": "greater than",
           ">=": "greater than or equal to"}  # fmt: skip
 _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%H:%M:%S")
-
-
-def empty_tests(nodes: NodeStore) -> Table:
-    """An empty ``dolt_tests`` table (what the first INSERT into it starts from)."""
-    return Table.create(nodes, TESTS_SCHEMA)
 
 
 def empty_tests_arrow(_ctx: object = None) -> pa.Table:

@@ -215,12 +215,15 @@ def _persist(session: ProcedureContext) -> None:
 
 
 def dolt_add(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
-    parsed = _parse("dolt_add", args, {"-A": "all", "--all": "all"}, set())
-    if not parsed.positional and not parsed.flags:
+    spelled = {"-A": "all", "--all": "all", "-f": "force", "--force": "force"}
+    parsed = _parse("dolt_add", args, spelled, set())
+    every = bool(parsed.flags.get("all")) or "." in parsed.positional  # Dolt's -A and .
+    if not parsed.positional and not every:
         raise ProgrammingError("dolt_add: name the tables to stage, or '.' / -A for every table")
     session.wrote()
-    every = bool(parsed.flags.get("all")) or "." in parsed.positional  # Dolt's -A and .
-    session.workspace.add(parsed.positional, all_tables=every)
+    session.workspace.add(
+        parsed.positional, all_tables=every, force=bool(parsed.flags.get("force"))
+    )
     return _status()
 
 

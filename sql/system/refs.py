@@ -4,6 +4,9 @@
                        latest_commit_date, latest_commit_message, remote, branch, dirty
     dolt_tags          tag_name, tag_hash, tagger, email, date, message
     dolt_status        table_name, staged, status
+    dolt_status_ignored   the same, with the new tables dolt_ignore leaves unstaged, and
+                       ignored (true for those)
+    dolt_ignore        pattern, ignored: read before its first INSERT, no rows
     dolt_merge_status  is_merging, source, source_commit, target, unmerged_tables
     dolt_branch_status('base', 'rev', ...)   branch, commits_ahead, commits_behind:
                        per ``rev`` as written, the commits it reaches that ``base``
@@ -72,8 +75,8 @@ def tags_table(ctx: SystemContext) -> pa.Table:
     )
 
 
-def _status_rows(ctx: SystemContext) -> list[tuple[str, bool, str]]:
-    rows = [(s.table, s.staged, s.status) for s in ctx.workspace.status()]
+def _status_rows(ctx: SystemContext, *, ignored: bool = False) -> list[tuple[str, bool, str]]:
+    rows = [(s.table, s.staged, s.status) for s in ctx.workspace.status(ignored=ignored)]
     rows += [(c.table, False, "schema conflict") for c in session_schema_conflicts(ctx)]
     return rows
 
@@ -87,6 +90,25 @@ def status_table(ctx: SystemContext) -> pa.Table:
             "status": pa.array([r[2] for r in rows], pa.string()),
         }
     )
+
+
+def status_ignored_table(ctx: SystemContext) -> pa.Table:
+    """dolt_status with the new tables dolt_ignore leaves unstaged, and ``ignored``."""
+    rows = _status_rows(ctx, ignored=True)
+    hidden = ctx.workspace.ignored_new_tables()
+    return pa.table(
+        {
+            "table_name": pa.array([r[0] for r in rows], pa.string()),
+            "staged": pa.array([r[1] for r in rows], pa.bool_()),
+            "status": pa.array([r[2] for r in rows], pa.string()),
+            "ignored": pa.array([not r[1] and r[0] in hidden for r in rows], pa.bool_()),
+        }
+    )
+
+
+def ignore_table_before_insert(_ctx: SystemContext) -> pa.Table:
+    """``dolt_ignore`` read before any pattern is inserted: no rows, Dolt's columns."""
+    return pa.table({"pattern": pa.array([], pa.string()), "ignored": pa.array([], pa.bool_())})
 
 
 def merge_status_table(ctx: SystemContext) -> pa.Table:

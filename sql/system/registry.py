@@ -66,6 +66,8 @@ _TABLES: dict[str, Callable[..., pa.Table]] = {
     "dolt_branches": refs.branches_table,
     "dolt_tags": refs.tags_table,
     "dolt_status": refs.status_table,
+    "dolt_status_ignored": refs.status_ignored_table,
+    "dolt_ignore": refs.ignore_table_before_insert,  # until a pattern is inserted
     "dolt_commits": log.commits_table,
     "dolt_commit_ancestors": log.ancestors_table,
     "dolt_diff": history.changes_table,

@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from arbordb.engine.errors import TableNotFound
 from arbordb.engine.table import Column, Schema, Table
+from arbordb.engine.workspace.ignore import IGNORE_SCHEMA, IGNORE_TABLE
 
 from .. import catalog
 from ..errors import IntegrityError, NotSupportedError, ObjectNotFound, ProgrammingError
@@ -65,6 +66,13 @@ class WriteContext(ReadContext, Protocol):
     ) -> list[tuple[str, str]]: ...
 
 
+# Dolt's configuration tables: read as empty until the first INSERT creates them
+_ALWAYS_THERE: dict[str, tuple[str, Schema]] = {
+    data_tests.TESTS_TABLE: (data_tests.TESTS_TABLE, data_tests.TESTS_SCHEMA),
+    IGNORE_TABLE: (IGNORE_TABLE, IGNORE_SCHEMA),
+}
+
+
 def write_target(session: WriteContext, node: exp.Expr, verb: str = "change") -> tuple[str, Table]:
     """The working-root table a statement writes: (stored name, table)."""
     if not isinstance(node, exp.Table) or not isinstance(node.this, exp.Identifier):
@@ -77,8 +85,9 @@ def write_target(session: WriteContext, node: exp.Expr, verb: str = "change") ->
         )
     ws = session.workspace
     found = ws.working.find(node.name)
-    if found is None and verb == "insert into" and node.name.lower() == data_tests.TESTS_TABLE:
-        return data_tests.TESTS_TABLE, data_tests.empty_tests(ws.nodes)  # Dolt's always exists
+    if found is None and verb == "insert into" and node.name.lower() in _ALWAYS_THERE:
+        name, schema = _ALWAYS_THERE[node.name.lower()]
+        return name, Table.create(ws.nodes, schema)  # Dolt's always exist: the first INSERT
     if found is None:
         lowered = node.name.lower()
         if lowered in session.temp_views or reads.view_text(session, ws.working, node.name):
