@@ -20,7 +20,7 @@ resolved cells automatically are returned so the merge commit can record them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -39,6 +39,7 @@ from ..tree.merge import merge as merge_trees
 from ..tree.merge import preview as preview_trees
 from .artifacts import Artifacts
 from .schema_merge import SchemaConflict, merge_schemas
+from .unique_check import unique_violations
 
 Rule = str | Callable[[object, object, object], object]
 
@@ -120,7 +121,8 @@ def _merge_table(nodes, name, tb, to, tt, options, out: RootMerge) -> Table | No
     )
     merged = ours.with_rows(result.tree)
     n_conflicts = len(result.conflicts.keys)
-    violations = _violations(ours, merged)
+    settled = {ix.name for ix in to.schema.indexes if ix.unique and ix in schema.indexes}
+    violations = _violations(ours, merged, settled)
     if n_conflicts or len(violations[0]):
         artifacts = _artifacts(nodes, merged, result, violations)
         merged = merged.with_artifacts(artifacts.store(nodes))
@@ -177,12 +179,15 @@ def _conform(nodes: NodeStore, table: Table, schema: Schema) -> Table:
     return Table.create(nodes, schema).with_rows(rows)
 
 
-def _violations(ours: Table, merged: Table) -> tuple[pa.BinaryArray, list[pa.Array]]:
+def _violations(
+    ours: Table, merged: Table, settled: Collection[str]
+) -> tuple[pa.BinaryArray, list[pa.Array]]:
     """NOT NULL and UNIQUE violations that the merged rows have (keys, [type, info]).
 
     NOT NULL is checked on the rows the merge wrote over ours (a tree diff, so the
-    cost follows the change); UNIQUE groups the indexed columns of the whole merged
-    table in Arrow. Both are vectorised; only violating keys reach Python.
+    cost follows the change); UNIQUE from the index entries the merge added
+    (``unique_check.py``; ``settled``: the UNIQUE indexes ours had). Only violating
+    keys reach Python.
     """
     schema = merged.schema
     required = [c for c in schema.value_columns if not c.nullable]
@@ -198,26 +203,10 @@ def _violations(ours: Table, merged: Table) -> tuple[pa.BinaryArray, list[pa.Arr
             for key in changed.keys.filter(bad).to_pylist():
                 found.setdefault(key, ("not null", info))
     if schema.primary_key and uniques:
-        data = merged.to_arrow()
-        keys = merged.keys_of(data)
-        for index in uniques:
-            columns = list(index.columns)
-            valid = (
-                pc.and_(*[data.column(c).is_valid() for c in columns])
-                if len(columns) > 1
-                else data.column(columns[0]).is_valid()
-            )
-            rows = (
-                data.select(columns)
-                .append_column("__row", pa.array(np.arange(len(data))))
-                .filter(valid)
-            )
-            groups = rows.group_by(columns).aggregate([("__row", "list")])
-            shared = groups.filter(pc.greater(pc.list_value_length(groups.column("__row_list")), 1))
-            info = json.dumps({"index": index.name, "columns": columns})
-            positions = pc.list_flatten(shared.column("__row_list"))
-            for key in keys.take(positions).to_pylist():
-                found.setdefault(key, ("unique index", info))
+        for key, index_name in unique_violations(ours, merged, settled).items():
+            columns = list(schema.index(index_name).columns)
+            info = json.dumps({"index": index_name, "columns": columns})
+            found.setdefault(key, ("unique index", info))
     order = sorted(found)
     return (
         binaries(order),
