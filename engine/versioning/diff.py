@@ -323,6 +323,32 @@ def _masked(column: pa.ChunkedArray | pa.Array, present: np.ndarray) -> pa.Array
     return pc.if_else(pa.array(present), array, pa.nulls(len(array), array.type))
 
 
+def changed_columns(delta: TableDelta) -> list[tuple[str, str]]:
+    """(column, 'added' | 'removed' | 'modified') for each column ``delta`` changes, as
+    Dolt's dolt_column_diff: every column of a created table is added and of a dropped
+    one removed; otherwise a column only one schema has (by tag) is added or removed,
+    and a column both have is modified when a changed row's value in it differs (an
+    added or deleted row changes each column it holds a value in). Columns in the
+    newer schema's order, then the dropped ones."""
+    f, t = delta.from_table, delta.to_table
+    if f is None or t is None:
+        kind = "added" if f is None else "removed"
+        return [(c.name, kind) for c in (t or f).schema.columns]  # type: ignore[union-attr]
+    old = {c.tag for c in f.schema.columns}
+    new = {c.tag for c in t.schema.columns}
+    out = [(c.name, "added") for c in t.schema.columns if c.tag not in old]
+    kept = [c.name for c in t.schema.columns if c.tag in old]
+    if kept and f.rows.root != t.rows.root:
+        rows = row_diff(delta)
+        for name in kept:
+            to_col, from_col = rows.column(f"to_{name}"), rows.column(f"from_{name}")
+            if not column_equal(from_col.combine_chunks(), to_col.combine_chunks()).all():
+                out.append((name, "modified"))
+    order = {c.name: i for i, c in enumerate(t.schema.columns)}
+    out.sort(key=lambda pair: order[pair[0]])
+    return out + [(c.name, "removed") for c in f.schema.columns if c.tag not in new]
+
+
 @dataclass(frozen=True)
 class DiffStat:
     table_name: str

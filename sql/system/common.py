@@ -48,6 +48,7 @@ from ..parse.dialect import quote_identifier
 HASH = pa.string()
 TIME = pa.timestamp("us")
 WORKING = "WORKING"
+STAGED = "STAGED"
 HASH_LENGTH = 32  # characters of a commit hash
 
 # Row diffs kept per process; the key is two content addresses, so never stale.

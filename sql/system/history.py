@@ -2,6 +2,8 @@
 
     dolt_diff               commit_hash, table_name, committer, email, date, message,
                             data_change, schema_change
+    dolt_column_diff        commit_hash, table_name, column_name, committer, email, date,
+                            message, diff_type ('added', 'removed', 'modified')
     dolt_diff_<t>           to_<c>..., to_commit, to_commit_date, from_<c>..., from_commit,
     dolt_commit_diff_<t>    from_commit_date, diff_type
     dolt_history_<t>        <c>..., commit_hash, committer, commit_date
@@ -45,10 +47,11 @@ from arbordb.engine.errors import InvalidInput, TableNotFound
 from arbordb.engine.history import Commit, CommitLoader, LogEntry, ancestors, history
 from arbordb.engine.root import EMPTY_ROOT, RootValue
 from arbordb.engine.table import Schema, Table, decode_primary_keys, encode_primary_keys
-from arbordb.engine.versioning.diff import TableDelta, table_deltas
+from arbordb.engine.versioning.diff import TableDelta, changed_columns, table_deltas
 
 from .common import (
     HASH,
+    STAGED,
     TIME,
     WORKING,
     BatchStream,
@@ -178,6 +181,66 @@ def changes_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Tabl
     return pa.table(
         [pa.array(columns[k], t) for k, t in _CHANGES_COLUMNS.items()],
         names=list(_CHANGES_COLUMNS),
+    )
+
+
+# --- dolt_column_diff ---------------------------------------------------------------
+
+
+_COLUMN_DIFF_COLUMNS = {
+    "commit_hash": HASH,
+    "table_name": pa.string(),
+    "column_name": pa.string(),
+    "committer": pa.string(),
+    "email": pa.string(),
+    "date": TIME,
+    "message": pa.string(),
+    "diff_type": pa.string(),
+}
+ColumnChanges = tuple[tuple[str, str, str], ...]  # (table, column, diff type)
+_step_columns: LruCache[tuple[bytes | None, bytes], ColumnChanges] = LruCache(4096)
+
+
+def _column_changes(ctx: SystemContext, before: RootValue, after: RootValue) -> ColumnChanges:
+    key = (before.address, after.address)
+    found = _step_columns.get(key)
+    if found is None:
+        deltas = table_deltas(ctx.workspace.nodes, before, after)
+        found = tuple((d.name, c, kind) for d in deltas for c, kind in changed_columns(d))
+        _step_columns.put(key, found)
+    return found
+
+
+def column_changes_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Table:
+    """The ``dolt_column_diff`` system table: which columns of which tables each commit
+    of HEAD's history changed against its first parent, with the staged changes (HEAD to
+    STAGED) as ``STAGED`` and the unstaged ones (STAGED to WORKING) as ``WORKING``."""
+    ws = ctx.workspace
+    steps: list[tuple[str | None, Commit | None, ColumnChanges]] = []
+    if _wanted(filters, "commit_hash", WORKING):
+        steps.append((WORKING, None, _column_changes(ctx, ws.staged, ws.working)))
+    if _wanted(filters, "commit_hash", STAGED):
+        steps.append((STAGED, None, _column_changes(ctx, ws.head_root, ws.staged)))
+    for entry in _head_commits(ws.loader, ws.head, pinned_commits(filters, "commit_hash")):
+        commit = entry.commit
+        parent = ws.root(ws.loader.load(commit.parents[0]).root) if commit.parents else EMPTY_ROOT
+        steps.append(
+            (hash_text(entry.address), commit, _column_changes(ctx, parent, ws.root(commit.root)))
+        )
+    columns: dict[str, list] = {k: [] for k in _COLUMN_DIFF_COLUMNS}
+    for label, commit, changes in steps:
+        for table, column, kind in changes:
+            columns["commit_hash"].append(label)
+            columns["table_name"].append(table)
+            columns["column_name"].append(column)
+            columns["committer"].append(commit.author if commit else None)
+            columns["email"].append(commit.email if commit else None)
+            columns["date"].append(commit.timestamp if commit else None)
+            columns["message"].append(commit.message if commit else None)
+            columns["diff_type"].append(kind)
+    return pa.table(
+        [pa.array(columns[k], t) for k, t in _COLUMN_DIFF_COLUMNS.items()],
+        names=list(_COLUMN_DIFF_COLUMNS),
     )
 
 

@@ -71,6 +71,7 @@ _TABLES: dict[str, Callable[..., pa.Table]] = {
     "dolt_commits": log.commits_table,
     "dolt_commit_ancestors": log.ancestors_table,
     "dolt_diff": history.changes_table,
+    "dolt_column_diff": history.column_changes_table,
     "dolt_conflicts": conflicts.conflicts_table,
     "dolt_schema_conflicts": conflicts.schema_conflicts_table,
     "dolt_merge_status": refs.merge_status_table,
@@ -82,7 +83,7 @@ _TABLES: dict[str, Callable[..., pa.Table]] = {
 }
 
 # the system tables above whose builder also takes the filters (ctx, filters)
-_FILTERED = {"dolt_log", "dolt_commits", "dolt_commit_ancestors", "dolt_diff"}
+_FILTERED = {"dolt_log", "dolt_commits", "dolt_commit_ancestors", "dolt_diff", "dolt_column_diff"}
 
 # prefix -> builder(ctx, table name as written, filters); no prefix is a prefix of another
 _PER_TABLE: dict[str, Callable[[SystemContext, str, Filters | None], pa.Table]] = {
