@@ -273,7 +273,10 @@ def _slot(table: exp.Table, ctes: set[str], terms: dict) -> Slot | None:
     if name.startswith("__arbor_"):
         return None  # a relation the session registered itself (writes use them)
     is_time = version_node is not None and version is not None and version_node.name == "TIMESTAMP"
-    revision = operand(version) if version is not None else None
+    if isinstance(version, exp.Column) and not version.table:
+        revision: Operand | None = Operand("const", version.name)  # AS OF main, as Dolt reads it
+    else:
+        revision = operand(version) if version is not None else None
     found = conjuncts_of(table, terms)
     plain = tuple(c for c in found if is_plain(c))
     return Slot(

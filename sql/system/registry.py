@@ -107,7 +107,15 @@ _FUNCTIONS: dict[str, Callable[[SystemContext, Sequence[object] | None], pa.Tabl
     "dolt_test_run": lambda ctx, args: _data_tests().test_run(ctx, args),
     "dolt_reflog": stashes.reflog_function,
     "dolt_branch_status": refs.branch_status_function,
+    "dolt_query_diff": lambda ctx, args: _query_diff().query_diff(ctx, args),
 }
+
+
+def _query_diff():
+    """Runs queries, as data tests do: imported late (see ``_data_tests``)."""
+    from ..procedures import query_diff
+
+    return query_diff
 
 
 def _data_tests():

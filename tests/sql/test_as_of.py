@@ -52,6 +52,14 @@ def test_branch_tag_and_ancestry(history):
     assert ids(cur, "'HEAD'") == [1, 2, 3]
 
 
+def test_a_bare_name_is_a_revision_as_in_dolt(history):
+    cur = history
+    assert ids(cur, "feature") == [1, 2, 20] and ids(cur, "v1") == [1]
+    assert ids(cur, '"feature"') == [1, 2, 20]  # a quoted identifier too
+    with pytest.raises(arbordb.ProgrammingError, match="'nope' not found"):
+        ids(cur, "nope")
+
+
 def test_hash_and_prefix(history):
     cur = history
     (full,) = rows(cur, "SELECT commit_hash FROM dolt_log WHERE message = 'c2'")[0]
