@@ -227,3 +227,29 @@ def test_a_version_5_store_is_read_committed_to_collected_and_checked(tmp_path):
     records, _ = stored_records(store_path)
     assert records.keys() & old_records.keys()  # the old records still stored
     _check_packs(store_path)
+
+
+def test_gc_of_a_dropped_load_deletes_its_packs_and_shrinks_the_file(tmp_path):
+    path = tmp_path / "r"
+    repo = arbordb.Repo(path)
+    repo.write("t", _labels(2_000, 5), primary_key=["id"])
+    repo.commit("small")
+    repo.checkout("big", create=True)
+    repo.write("u", _labels(200_000, 6), primary_key=["id"])  # a bulk load: packed
+    repo.commit("big")
+    repo.checkout("main")
+    repo.delete_branch("big", force=True)
+    repo.close()
+    store_path = path / REPO_DIR
+    _, held, _ = _layout(store_path)
+    loaded = (store_path / "data.mdb").stat().st_size
+    repo = arbordb.Repo(path)
+    stats = repo.db.gc()
+    assert stats["shrunk"] == 1 and stats["file_bytes"] < loaded / 4
+    assert repo.db.fsck() == []
+    assert repo.table("t").sort_by("id").to_pylist() == _labels(2_000, 5).to_pylist()
+    repo.close()
+    _, left, _ = _layout(store_path)
+    held_bytes, left_bytes = (sum(map(len, p.values())) for p in (held, left))
+    assert left_bytes < held_bytes / 10  # the load's packs are gone
+    _check_packs(store_path)
