@@ -11,7 +11,7 @@ import lmdb
 
 from ..errors import CorruptChunk, StorageError
 from .journal import sequence_key
-from .packs import LOCATOR_LEN, decode_locator, is_locator, pack_key
+from .packs import KIND_PACKED, LOCATOR_LEN, LOCATOR_STRUCT, pack_key
 
 if TYPE_CHECKING:
     from .lmdb_store import LmdbChunkStore
@@ -33,9 +33,13 @@ class PackedRecords:
         self._packs = packs
         self._held: dict[int, Any] = {}  # pack number -> its bytes (None: not stored)
 
-    def __call__(self, address: bytes) -> Any:
+    def packed(self, address: bytes) -> Any:
+        """The record of ``address`` in ``chunks``, or None."""
         value = self._txn.get(address, db=self._chunks)
-        return self.record(address, value) if value is not None and is_locator(value) else value
+        # the kind byte read inline: this is every point read's path
+        return self.record(address, value) if value and value[0] == KIND_PACKED else value
+
+    __call__ = packed
 
     def cursor(self) -> Iterator[tuple[Any, Any]]:
         """Every (address, value) of ``chunks``: a record, or a locator for ``record``."""
@@ -47,11 +51,11 @@ class PackedRecords:
         Raises:
             CorruptChunk: the value is a locator whose pack or range is missing.
         """
-        if not is_locator(value):
+        if not value or value[0] != KIND_PACKED:
             return value
         if len(value) != LOCATOR_LEN:
             raise CorruptChunk(address, f"its locator is {len(value)} bytes, not {LOCATOR_LEN}")
-        number, start, end = decode_locator(value)
+        _, number, start, end = LOCATOR_STRUCT.unpack(value)
         held = self._held
         pack = held.get(number, held)
         if pack is held:
@@ -63,23 +67,21 @@ class PackedRecords:
         return pack[start:end]
 
 
-class SnapshotReader:
+class SnapshotReader(PackedRecords):
     """Point reads of chunk records in one transaction, through the handle's journal
     index first (a batch this snapshot holds has the only copy of its records),
-    then ``chunks``; an address found in neither refreshes the index from this
-    snapshot before it is called absent (journal invariant (3)).
+    then ``chunks`` and its packs; an address found in neither refreshes the index
+    from this snapshot before it is called absent (journal invariant (3)).
 
     Calling it returns the record (a buffer slice in a ``buffers`` transaction) or
     None, as ``txn.get`` does; ``stored`` answers without fetching a batch.
     """
 
-    __slots__ = ("_txn", "_store", "_chunks", "_packed", "_seen_forgets", "_batches", "_present")
+    __slots__ = ("_store", "_seen_forgets", "_batches", "_present")
 
     def __init__(self, store: LmdbChunkStore, txn: lmdb.Transaction) -> None:
-        self._txn = txn
+        super().__init__(txn, store._chunks, store._packs)
         self._store = store
-        self._chunks = store._chunks
-        self._packed = PackedRecords(txn, store._chunks, store._packs)
         self._seen_forgets = -1  # the index's ``forgets`` at this reader's last refresh
         self._batches: dict[int, Any] = {}  # sequence -> batch (None: not in this snapshot)
         self._present: dict[int, bool] = {}  # sequence -> whether this snapshot holds it
@@ -88,7 +90,7 @@ class SnapshotReader:
         while True:
             record = self._journaled(address)
             if record is None:
-                record = self._packed(address)
+                record = self.packed(address)
             if record is not None or not self._refresh():
                 return record
 
@@ -100,7 +102,7 @@ class SnapshotReader:
         journaled = self._store._index.get
         plain = [a for a in addresses if journaled(a) is None]
         found = dict(self._txn.cursor(db=self._chunks).getmulti(plain)) if plain else {}
-        record = self._packed.record
+        record = self.record
         return [record(a, found[a]) if a in found else self(a) for a in addresses]
 
     def stored(self, address: bytes) -> bool:

@@ -83,7 +83,9 @@ Invariants:
       well, rebuilding deltas without the cache.
   (2) Each ``put``, ``put_many``, ``commit``, ``delete_many`` and ``set_meta`` is
       one write transaction; chunks are inserted with ``overwrite=False``, so
-      storing existing bytes again costs a lookup and writes nothing.
+      storing existing bytes again costs a lookup and writes nothing (only
+      ``delete_many`` replaces a ``chunks`` value: a record it moves, invariants
+      (7) and (10)).
   (3) The map is remapped (grown or adopted) only while no transaction of this
       handle is open: every call holds the ``ResizeGate`` shared, a resize holds it
       alone, under ``_write_lock``.

@@ -60,7 +60,7 @@ KIND_PACKED = 4  # a ``chunks`` value that locates a record in a pack (never a r
 LOCATOR = "<BQII"  # kind, pack number, start, end
 LOCATOR_LEN = 17
 assert struct.calcsize(LOCATOR) == LOCATOR_LEN
-_LOCATOR = struct.Struct(LOCATOR)
+LOCATOR_STRUCT = struct.Struct(LOCATOR)
 _PACKED_BYTE = bytes([KIND_PACKED])
 
 # Record bytes per pack: the rounding wasted is half a page per pack (0.2% of 1 MiB),
@@ -73,7 +73,7 @@ REWRITE_LIVE = 0.75
 
 
 def encode_locator(pack: int, start: int, end: int) -> bytes:
-    return _LOCATOR.pack(KIND_PACKED, pack, start, end)
+    return LOCATOR_STRUCT.pack(KIND_PACKED, pack, start, end)
 
 
 def is_locator(value: bytes | memoryview) -> bool:
@@ -92,7 +92,7 @@ def decode_locator(value: bytes | memoryview) -> tuple[int, int, int]:
             f"a chunk locator is {len(value)} bytes, not {LOCATOR_LEN}; restore the store "
             "from a copy"
         )
-    _, pack, start, end = _LOCATOR.unpack(value)
+    _, pack, start, end = LOCATOR_STRUCT.unpack(value)
     return pack, start, end
 
 
