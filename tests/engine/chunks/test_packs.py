@@ -17,10 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import arbordb
-from arbordb.engine.chunks import LmdbChunkStore, lmdb_journal, packs
+from arbordb.engine.chunks import LmdbChunkStore, lmdb_journal, lmdb_reader, packs
 from arbordb.engine.chunks.journal import parse_batch
+from arbordb.engine.chunks.lmdb_reader import SnapshotReader
 from arbordb.engine.chunks.packs import decode_locator, is_locator
 from arbordb.engine.db import REPO_DIR
+from arbordb.engine.errors import CorruptChunk
 from arbordb.engine.hash import address_of
 from tests.engine.stored import MAX_DBS, stored_records, unpack_all
 
@@ -253,3 +255,36 @@ def test_gc_of_a_dropped_load_deletes_its_packs_and_shrinks_the_file(tmp_path):
     held_bytes, left_bytes = (sum(map(len, p.values())) for p in (held, left))
     assert left_bytes < held_bytes / 10  # the load's packs are gone
     _check_packs(store_path)
+
+
+def test_a_block_read_fetches_each_pack_once(tmp_path, monkeypatch):
+    """The scan's block read (``get_buffers`` over ``SnapshotReader.many``): one cursor
+    call for the block's locators, then one fetch per pack, not one per record."""
+    chunks = [bytes([i % 251, 0]) + _noise(i, 7_000) for i in range(400)]
+    fetched: list[int] = []
+    real_key = lmdb_reader.pack_key
+    monkeypatch.setattr(lmdb_reader, "pack_key", lambda n: fetched.append(n) or real_key(n))
+    with LmdbChunkStore(tmp_path) as store:
+        addresses = store.put_many(chunks, bulk=True)
+        records = store._read(
+            lambda txn: [bytes(r) for r in SnapshotReader(store, txn).many(addresses)]
+        )
+        assert [r[9:] for r in records] == chunks  # raw records: kind and xxh3, then the chunk
+        packed = store.stats()["packs"]
+        assert packed >= 2 and sorted(fetched) == sorted(set(fetched)) == [*range(1, packed + 1)]
+
+
+def test_a_missing_pack_is_reported_as_corruption_of_its_chunks(tmp_path):
+    chunks = [bytes([i % 251, 0]) + _noise(i, 7_000) for i in range(4)]
+    with LmdbChunkStore(tmp_path) as store:
+        addresses = store.put_many(chunks, bulk=True)
+    env = lmdb.open(str(tmp_path), max_dbs=MAX_DBS)
+    with env.begin(write=True) as txn:
+        txn.delete((1).to_bytes(8, "big"), db=env.open_db(b"packs", txn=txn))
+    env.close()
+    with LmdbChunkStore(tmp_path) as store:
+        for read in (store.get, lambda a: store.get_many([a]), store.verify):
+            with pytest.raises(CorruptChunk, match="pack 1") as info:
+                read(addresses[2])
+            assert info.value.address == addresses[2]
+        assert store.has(addresses[2])  # present, but unreadable: fsck reports it
