@@ -200,18 +200,22 @@ RAW_COPY = """
 import shutil
 import lmdb
 from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
+from arbordb.engine.chunks.packs import decode_locator, is_locator, pack_key
 from arbordb.engine.chunks.records import KIND_RAW, decode_record, encode_record
 with LmdbChunkStore(STORE + "/.arbor") as store:
-    store.compact()  # every record in ``chunks``
+    store.compact()  # every record in ``chunks``, or in a pack a locator there names
 shutil.copytree(STORE, RAW)
-env = lmdb.open(RAW + "/.arbor", max_dbs=4, map_size=64 << 30)
-chunks = env.open_db(b"chunks")
+env = lmdb.open(RAW + "/.arbor", max_dbs=5, map_size=64 << 30)
+chunks, packs = env.open_db(b"chunks"), env.open_db(b"packs")
 with env.begin() as txn:
     keys = [bytes(k) for k in txn.cursor(db=chunks).iternext(values=False)]
 for start in range(0, len(keys), 4096):
     with env.begin(write=True) as txn:
         for key in keys[start : start + 4096]:
             record = txn.get(key, db=chunks)
+            if is_locator(record):
+                number, begin, end = decode_locator(record)
+                record = txn.get(pack_key(number), db=packs)[begin:end]
             if record[0] != KIND_RAW and record[0] != 2:
                 txn.put(key, encode_record(decode_record(key, record)), db=chunks)
 env.close()

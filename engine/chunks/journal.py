@@ -9,9 +9,12 @@ few bytes is stored as one value of the ``journal`` sub-database, under the next
 sequence number (ascending, so it lands at the B-tree's right edge), and every
 handle keeps an in-memory index from address to its place in a batch. Once the
 journal holds ``COMPACT_RECORDS`` records or ``COMPACT_BYTES`` bytes, the write
-that would pass that moves them all into ``chunks`` (one pass over the B-tree's
-pages for thousands of records, instead of one page per record). Dolt's chunk
-journal has the same shape: an append-only log indexed in memory.
+that would pass that moves them all into packs (``packs.py``: the records back to
+back in values of up to 1 MiB, and a 17-byte locator each in ``chunks``: one pass
+over the B-tree's pages for thousands of records, instead of one page per record,
+and no rounding of each record up to whole pages). Dolt's chunk journal has the
+same shape: an append-only log indexed in memory; its table files are our packs.
+The batch format below is also the pack format.
 
 Batch format (the value under one sequence number; little-endian):
 
@@ -33,14 +36,14 @@ Invariants:
   (2) A sequence number is never reused (the next one lives in meta and only
       grows), so an index entry (sequence, start, end) names the same bytes for as
       long as its batch exists; a batch is only ever deleted whole, when its
-      records move to ``chunks`` (compaction) in the same transaction.
+      records move to packs (compaction) in the same transaction.
   (3) An index may hold entries newer than a reader's snapshot (the batch is then
       absent from that snapshot: the chunk is not stored there) or older than it
-      (compacted batches: the read goes on to ``chunks``). An address found in
-      neither refreshes the index from the reader's snapshot (adding every batch
-      it holds that the index lacks: those past the highest one a refresh read,
-      or all of them when the snapshot predates a compaction the index saw)
-      before it is called absent, and again if another thread dropped entries
+      (compacted batches: the read goes on to ``chunks`` and its packs). An
+      address found in neither refreshes the index from the reader's snapshot
+      (adding every batch it holds that the index lacks: those past the highest
+      one a refresh read, or all of them when the snapshot predates a compaction
+      the index saw) before it is called absent, and again if another thread dropped entries
       meanwhile (``forgets`` changed).
 """
 
@@ -54,12 +57,12 @@ from itertools import accumulate
 from ..errors import StorageError
 from ..hash import ADDRESS_LEN
 
-# Records in the journal that trigger a move into ``chunks``, or bytes. Measured
+# Records in the journal that trigger a move into packs, or bytes. Measured
 # with 60,000 records of 200 bytes over 2,000 raw chunks: moving them took 93 ms,
 # and a new handle's first index refresh 13-16 ms; half that many halves both.
 COMPACT_RECORDS = 32768
 COMPACT_BYTES = 64 << 20
-BATCH_MAX_BYTES = 4 << 20  # a write with more record bytes goes straight to ``chunks``
+BATCH_MAX_BYTES = 4 << 20  # a write with more record bytes goes straight to packs
 
 JOURNAL_STATE = struct.Struct("<QQQ")  # next sequence number, records, bytes
 _COUNT = struct.Struct("<I")
@@ -155,7 +158,7 @@ class JournalIndex:
 
     def forget_below(self, seq: int | None = None) -> None:
         """Drop the entries of batches numbered below ``seq`` (default: all), which
-        a compaction moved to ``chunks``."""
+        a compaction moved to packs."""
         with self._lock:
             if seq is not None and seq <= self.floor:
                 return  # everything below was dropped when ``floor`` was set

@@ -27,8 +27,9 @@ from .records import RebuiltCache
 
 __all__ = ["SharedEnvironment", "check_data_file", "fsync_path", "hold_environment", "open_env"]
 
-# the four sub-databases (``lmdb_store.py``'s layout)
+# the five sub-databases (``lmdb_store.py``'s layout)
 _DB_CHUNKS, _DB_JOURNAL, _DB_REFS, _DB_META = b"chunks", b"journal", b"refs", b"meta"
+_DB_PACKS = b"packs"
 
 # LMDB's meta pages (pages 0 and 1 of data.mdb; 64-bit builds, LMDB 0.9), the
 # fields read here, offsets from the page's start (little-endian on this machine):
@@ -96,7 +97,7 @@ def open_env(path: Path, map_size: int, writable: bool, create: bool) -> lmdb.En
             sync=True,
             metasync=True,
             writemap=False,
-            max_dbs=4,
+            max_dbs=5,
             max_spare_txns=4,
         )
     except lmdb.Error as exc:
@@ -236,9 +237,10 @@ class SharedEnvironment:
                 shutil.rmtree(scratch, ignore_errors=True)
                 fcntl.lockf(self.holder, fcntl.LOCK_SH)
 
-    def databases(self, readonly: bool) -> tuple[Any, Any, Any, Any]:
-        """chunks, journal, refs, meta (created by a writable handle); the journal is
-        None in a read-only handle of a version 1 or 2 store, which has none."""
+    def databases(self, readonly: bool) -> tuple[Any, Any, Any, Any, Any]:
+        """chunks, journal, refs, meta, packs (created by a writable handle); the
+        journal is None in a read-only handle of a version 1 or 2 store, which has
+        none, and packs in one of a version 1-5 store."""
         with self._lock:
             try:
                 chunks, refs, meta = (
@@ -253,7 +255,11 @@ class SharedEnvironment:
                 journal = self._database(_DB_JOURNAL, readonly)
             except lmdb.NotFoundError:
                 journal = None
-            return chunks, journal, refs, meta
+            try:
+                packs = self._database(_DB_PACKS, readonly)
+            except lmdb.NotFoundError:
+                packs = None
+            return chunks, journal, refs, meta, packs
 
     def _database(self, name: bytes, readonly: bool) -> Any:
         handle = self._databases.get(name)

@@ -1,13 +1,16 @@
 """The chunk store's format version, and the upgrades a writable handle makes.
 
-``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``) is 5; a change to
+``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``) is 6; a change to
 the record format, the sub-databases or ``hash.ADDRESS_LEN`` bumps it, and a store of
 another version refuses to open (``FormatVersionError``). Versions 1 (raw records
-only), 2 (no journal), 3 (no compressed records, ``records.py`` kind 1) and 4 (no
-leaves stored buffer by buffer, kind 3) are still opened; a writable handle marks
-them 5. Their records stay as written (a raw or whole-compressed leaf is read whole,
-then sliced, by a scan); chunks written from then on are compressed where that
-pays.
+only), 2 (no journal), 3 (no compressed records, ``records.py`` kind 1), 4 (no
+leaves stored buffer by buffer, kind 3) and 5 (no packs, ``packs.py``: every record
+of ``chunks`` one value) are still opened; a writable handle marks them 6 (and
+creates the ``packs`` sub-database) without rewriting a record. Their records stay
+as written (a raw or whole-compressed leaf is read whole, then sliced, by a scan;
+an unpacked record is read from ``chunks``, beside the locators of packed ones);
+chunks written from then on are compressed where that pays, and packed when they
+come in a large write or a journal compaction.
 """
 
 from __future__ import annotations
@@ -23,15 +26,15 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT_VERSION", "META_FORMAT_VERSION", "UPGRADABLE_VERSIONS", "check_format_version"]
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 META_FORMAT_VERSION = b"store/format_version"
-# 1: raw records only; 2: no journal; 3: no compressed records; 4: no column records.
-# All are opened, and marked 5 by a writable handle.
-UPGRADABLE_VERSIONS = (b"1", b"2", b"3", b"4")
+# 1: raw records only; 2: no journal; 3: no compressed records; 4: no column records;
+# 5: no packs. All are opened, and marked 6 by a writable handle.
+UPGRADABLE_VERSIONS = (b"1", b"2", b"3", b"4", b"5")
 
 
 def check_format_version(store: LmdbChunkStore) -> None:
-    """Refuse a store of another format version; mark an upgradable one (1-4)
+    """Refuse a store of another format version; mark an upgradable one (1-5)
     current when ``store`` is writable.
 
     Raises:
@@ -42,8 +45,9 @@ def check_format_version(store: LmdbChunkStore) -> None:
     def write(txn: lmdb.Transaction) -> tuple[bool, None]:
         found = txn.get(META_FORMAT_VERSION, db=store._meta)
         if found is None or found in UPGRADABLE_VERSIONS:
-            # versions 1-4 are readable here; from now on the store may hold deltas,
-            # journal batches, compressed and column records, which older code must refuse
+            # versions 1-5 are readable here; from now on the store may hold deltas,
+            # journal batches, compressed and column records and packs, which older
+            # code must refuse
             txn.put(META_FORMAT_VERSION, current, db=store._meta)
         return True, None
 

@@ -1,6 +1,7 @@
 """The LMDB store's side of the journal: small writes appended as one batch, compaction
-into ``chunks`` (``journal.py`` has the batch format and why; ``lmdb_store.py`` the
-sub-databases). All of it runs inside a write transaction of ``LmdbChunkStore``.
+into packs (``journal.py`` has the batch format and why, ``packs.py`` the packs;
+``lmdb_store.py`` the sub-databases). All of it runs inside a write transaction of
+``LmdbChunkStore``.
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from .journal import (
     parse_batch,
     sequence_key,
 )
+from .lmdb_packs import PackWrites
+from .packs import PACK_BYTES, split_packs
 
 __all__ = ["META_JOURNAL", "JournalWrites"]
 
 META_JOURNAL = b"store/journal"
 
 
-class JournalWrites:
+class JournalWrites(PackWrites):
     """The journal's in-transaction operations, mixed into ``LmdbChunkStore``."""
 
     path: Path
-    _chunks: Any
     _journal: Any
     _meta: Any
 
@@ -38,8 +40,8 @@ class JournalWrites:
         self, txn: lmdb.Transaction, records: dict[bytes, bytes], journal: bool = True
     ) -> tuple[tuple[int, bytes] | None, bool]:
         """Store ``records`` (none stored yet) in ``txn``: as one journal batch, or in
-        ``chunks`` when they are large, ``journal`` is False (a bulk write: a load
-        that journaled its chunks would soon move them all again, holding the whole
+        packs when they are large, ``journal`` is False (a bulk write: a load that
+        journaled its chunks would soon move them all again, holding the whole
         journal in one transaction's dirty pages), or the journal is full (compacting
         it first).
         Returns the (sequence, batch) appended or None, and whether it compacted."""
@@ -48,11 +50,10 @@ class JournalWrites:
         size = sum(map(len, records.values()))
         seq, count, journal_bytes = self._journal_state(txn)
         if size > BATCH_MAX_BYTES or not journal:
-            txn.cursor(db=self._chunks).putmulti(list(records.items()), overwrite=False)
+            self._pack_in(txn, records)
             return None, False
         if count + len(records) > COMPACT_RECORDS or journal_bytes + size > COMPACT_BYTES:
-            self._compact_in(txn)
-            txn.cursor(db=self._chunks).putmulti(list(records.items()), overwrite=False)
+            self._compact_in(txn, records)
             return None, True
         batch = encode_batch(records)
         txn.put(sequence_key(seq), batch, db=self._journal, append=True)
@@ -72,15 +73,17 @@ class JournalWrites:
             )
         return JOURNAL_STATE.unpack(bytes(raw))
 
-    def _compact_in(self, txn: lmdb.Transaction) -> int:
-        """Move every journaled record into ``chunks`` and empty the journal, in
-        ``txn`` (journal invariant (2)). Returns how many records moved. One batch at
+    def _compact_in(self, txn: lmdb.Transaction, also: dict[bytes, bytes] | None = None) -> int:
+        """Move every journaled record into packs (in journal order, then ``also``:
+        records of this write, none stored yet) and empty the journal, in ``txn``
+        (journal invariant (2)). Returns how many journaled records moved. A pack at
         a time: a copy of the whole journal would be up to ``COMPACT_BYTES``."""
         seq, count, _ = self._journal_state(txn)
         if not count:
+            self._pack_in(txn, also or {})
             return 0
         moved = 0
-        chunks = txn.cursor(db=self._chunks)
+        waiting: dict[bytes, bytes] = {}  # records not yet packed, under PACK_BYTES
         keys = [bytes(k) for k in txn.cursor(db=self._journal).iternext(values=False)]
         for key in keys:
             found = txn.get(key, db=self._journal)
@@ -88,11 +91,13 @@ class JournalWrites:
             raw = bytes(found)  # buffers die at the next write
             addresses, offsets = parse_batch(raw)
             starts, ends = offsets[:-1], offsets[1:]
-            chunks.putmulti(
-                [(a, raw[s:e]) for a, s, e in zip(addresses, starts, ends, strict=True)],
-                overwrite=False,
-            )
+            waiting.update((a, raw[s:e]) for a, s, e in zip(addresses, starts, ends, strict=True))
             moved += len(addresses)
+            if sum(map(len, waiting.values())) >= PACK_BYTES:
+                *full, waiting = split_packs(waiting)
+                for group in full:
+                    self._pack_in(txn, group)
+        self._pack_in(txn, {**waiting, **(also or {})})
         txn.drop(self._journal, delete=False)
         txn.put(META_JOURNAL, JOURNAL_STATE.pack(seq, 0, 0), db=self._meta)
         return moved

@@ -1,38 +1,87 @@
 """Point reads of chunk records in one LMDB transaction: the journal, then ``chunks``
-(``lmdb_store.py``'s layout; journal invariant (3))."""
+(``lmdb_store.py``'s layout; journal invariant (3)), following a locator found there
+to its pack (``packs.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import lmdb
 
-from ..errors import StorageError
+from ..errors import CorruptChunk, StorageError
 from .journal import sequence_key
+from .packs import KIND_PACKED, LOCATOR_LEN, LOCATOR_STRUCT, pack_key
 
 if TYPE_CHECKING:
     from .lmdb_store import LmdbChunkStore
 
-__all__ = ["SnapshotReader"]
+__all__ = ["PackedRecords", "SnapshotReader"]
 
 
-class SnapshotReader:
+class PackedRecords:
+    """Records of ``chunks`` in one transaction, a locator followed to its pack (each
+    pack fetched once per instance: a buffer of the map in a ``buffers``
+    transaction, valid until the transaction writes). Calling it returns the record
+    or None, as ``txn.get`` does."""
+
+    __slots__ = ("_txn", "_chunks", "_packs", "_held")
+
+    def __init__(self, txn: lmdb.Transaction, chunks: Any, packs: Any) -> None:
+        self._txn = txn
+        self._chunks = chunks
+        self._packs = packs
+        self._held: dict[int, Any] = {}  # pack number -> its bytes (None: not stored)
+
+    def packed(self, address: bytes) -> Any:
+        """The record of ``address`` in ``chunks``, or None."""
+        value = self._txn.get(address, db=self._chunks)
+        # the kind byte read inline: this is every point read's path
+        return self.record(address, value) if value and value[0] == KIND_PACKED else value
+
+    __call__ = packed
+
+    def cursor(self) -> Iterator[tuple[Any, Any]]:
+        """Every (address, value) of ``chunks``: a record, or a locator for ``record``."""
+        return self._txn.cursor(db=self._chunks).iternext()
+
+    def record(self, address: bytes, value: Any) -> Any:
+        """The record ``value`` (a ``chunks`` value of ``address``) stands for.
+
+        Raises:
+            CorruptChunk: the value is a locator whose pack or range is missing.
+        """
+        if not value or value[0] != KIND_PACKED:
+            return value
+        if len(value) != LOCATOR_LEN:
+            raise CorruptChunk(address, f"its locator is {len(value)} bytes, not {LOCATOR_LEN}")
+        _, number, start, end = LOCATOR_STRUCT.unpack(value)
+        held = self._held
+        pack = held.get(number, held)
+        if pack is held:
+            packs = self._packs
+            pack = None if packs is None else self._txn.get(pack_key(number), db=packs)
+            held[number] = pack
+        if pack is None or not start <= end <= len(pack):
+            raise CorruptChunk(address, f"its record is missing from pack {number}")
+        return pack[start:end]
+
+
+class SnapshotReader(PackedRecords):
     """Point reads of chunk records in one transaction, through the handle's journal
     index first (a batch this snapshot holds has the only copy of its records),
-    then ``chunks``; an address found in neither refreshes the index from this
-    snapshot before it is called absent (journal invariant (3)).
+    then ``chunks`` and its packs; an address found in neither refreshes the index
+    from this snapshot before it is called absent (journal invariant (3)).
 
     Calling it returns the record (a buffer slice in a ``buffers`` transaction) or
     None, as ``txn.get`` does; ``stored`` answers without fetching a batch.
     """
 
-    __slots__ = ("_txn", "_store", "_chunks", "_seen_forgets", "_batches", "_present")
+    __slots__ = ("_store", "_seen_forgets", "_batches", "_present")
 
     def __init__(self, store: LmdbChunkStore, txn: lmdb.Transaction) -> None:
-        self._txn = txn
+        super().__init__(txn, store._chunks, store._packs)
         self._store = store
-        self._chunks = store._chunks
         self._seen_forgets = -1  # the index's ``forgets`` at this reader's last refresh
         self._batches: dict[int, Any] = {}  # sequence -> batch (None: not in this snapshot)
         self._present: dict[int, bool] = {}  # sequence -> whether this snapshot holds it
@@ -41,18 +90,20 @@ class SnapshotReader:
         while True:
             record = self._journaled(address)
             if record is None:
-                record = self._txn.get(address, db=self._chunks)
+                record = self.packed(address)
             if record is not None or not self._refresh():
                 return record
 
     def many(self, addresses: Sequence[bytes]) -> list[Any]:
         """``self(address)`` of many addresses: those the journal index names one by
         one, the others in one cursor call (a scan's leaves; about a fifth of the
-        time of a ``get`` each)."""
+        time of a ``get`` each), then each locator to its pack: a bulk load's leaves
+        lie in key order in few packs, each fetched once."""
         journaled = self._store._index.get
         plain = [a for a in addresses if journaled(a) is None]
         found = dict(self._txn.cursor(db=self._chunks).getmulti(plain)) if plain else {}
-        return [found.get(a) if a in found else self(a) for a in addresses]
+        record = self.record
+        return [record(a, found[a]) if a in found else self(a) for a in addresses]
 
     def stored(self, address: bytes) -> bool:
         while True:

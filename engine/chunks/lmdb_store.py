@@ -9,10 +9,13 @@ and ``lmdb_format.py`` (the format version and upgrades).
 Layout: ``path`` is a directory holding LMDB's ``data.mdb`` and ``lock.mdb`` (and
 ``holders.lock``, read-locked by each process that has the environment open: see
 ``SharedEnvironment.shrink``), with
-four named sub-databases (keys sort as unsigned bytes):
+five named sub-databases (keys sort as unsigned bytes):
 
     chunks   address (20 bytes)      -> record (``records.py``: raw, or a delta
-                                        against another chunk)
+                                        against another chunk), or a locator of
+                                        17 bytes: (pack, start, end) (``packs.py``)
+    packs    pack (8 bytes, BE)      -> the records of a large write or a journal
+                                        compaction, back to back (``packs.py``)
     journal  sequence (8 bytes, BE)  -> a batch of records of one small write
                                         (``journal.py``)
     refs     ref name (UTF-8)        -> address (20 bytes)
@@ -20,12 +23,15 @@ four named sub-databases (keys sort as unsigned bytes):
                                         to this module ("store/format_version",
                                         "store/journal", "store/gc_epoch", "store/gc_last")
 
-A chunk's record is in ``chunks`` or in one journal batch, never both (journal
-invariant (1)); every point read looks in ``chunks`` first, then the journal
-(``SnapshotReader``). ``FORMAT_VERSION`` (ASCII decimal in meta ``store/format_version``)
-is 5; a change to the record format, the sub-databases or ``hash.ADDRESS_LEN``
-bumps it, and a store of another version refuses to open (``FormatVersionError``).
-Versions 1-4 are still opened and marked 5 by a writable handle (``lmdb_format.py``).
+A chunk is in ``chunks`` (its record, or a locator of its record in a pack) or in
+one journal batch, never both (journal invariant (1)); every point read looks in
+the journal index first, then ``chunks``, following a locator to its pack
+(``SnapshotReader``). ``FORMAT_VERSION`` (ASCII decimal in meta
+``store/format_version``) is 6; a change to the record format, the sub-databases or
+``hash.ADDRESS_LEN`` bumps it, and a store of another version refuses to open
+(``FormatVersionError``). Versions 1-5 are still opened and marked 6 by a writable
+handle (``lmdb_format.py``); their records stay unpacked in ``chunks``, beside the
+locators of records packed since.
 
 Settings and why:
 
@@ -48,17 +54,26 @@ Settings and why:
   promise made to the user, so it is not offered.
 - ``writemap=False``: the map is read-only in this process, so a stray write in
   a native extension cannot corrupt the file.
-- ``max_dbs=4``: the four sub-databases above.
-- Small writes go to the journal, large ones (over ``journal.BATCH_MAX_BYTES``)
-  straight to ``chunks``; ``journal.py`` says why and when the journal is
-  compacted into ``chunks``.
+- ``max_dbs=5``: the five sub-databases above.
+- Small writes go to the journal, large ones (over ``journal.BATCH_MAX_BYTES``, or
+  bulk: ``put_many(bulk=True)``) straight to packs; ``journal.py`` says why and when
+  the journal is compacted into packs.
 - Deltas: which chunks become deltas, and the chain caps, are ``records.py``'s.
-- Page rounding: a record over ~2 KiB is one LMDB value in overflow pages of its own
-  (``ceil((len + 16) / 4096)`` pages), so each wastes half a page on average. A
-  bulk load's leaf records (~7.2 KiB from ~16.5 KB leaves) therefore take ~1.29x
-  their bytes: at 1M bench rows 13.1 MiB of records fill 16.9 MiB of pages, data.mdb
-  ~1.3x the Parquet file (``tests/engine/test_disk_after_load.py``). Journal batches
-  pack records without that rounding, but only until compaction moves them here.
+- Page rounding, and why records are packed: a value over ~2 KiB is stored in
+  overflow pages of its own (``ceil((len + 16) / 4096)`` pages), so each wastes
+  half a page on average. A bulk load's leaf records (~7.2 KiB from ~16.5 KB
+  leaves) stored one value each took ~1.29x their bytes (format 5: at 1M bench
+  rows 13.1 MiB of records filled 16.9 MiB of pages, data.mdb 1.31x the Parquet
+  file). Since format 6 a large write and a journal compaction store their records
+  back to back in packs of up to ``packs.PACK_BYTES`` (1 MiB), which waste half a
+  page each, and ``chunks`` holds a 17-byte locator per record in its leaf pages
+  (~45 bytes with LMDB's node header and the key): at 4M bench rows 55.3 MB of
+  records take a 57.1 MB data.mdb (1.03x; format 5: 72.0 MB), 1.03x the Parquet
+  file (``tests/engine/test_disk_after_load.py``). The price is one more B-tree
+  lookup per point read of a packed record (the pack's, ~2 us). A scan's block
+  read (``get_buffers``) finds the locators with one cursor call and slices each
+  pack, fetched once, without a copy: a bulk load's leaves lie in key order in
+  few packs.
 - Reading a delta costs one record fetch and ~6-10 us per link (``delta.py``),
   paid once per handle: ``delta_cache_bytes`` (``DEFAULT_DELTA_CACHE`` = 32 MiB,
   about one 1M-row table's leaves) keeps rebuilt chunks, and the chunks a write
@@ -71,7 +86,9 @@ Invariants:
       well, rebuilding deltas without the cache.
   (2) Each ``put``, ``put_many``, ``commit``, ``delete_many`` and ``set_meta`` is
       one write transaction; chunks are inserted with ``overwrite=False``, so
-      storing existing bytes again costs a lookup and writes nothing.
+      storing existing bytes again costs a lookup and writes nothing (only
+      ``delete_many`` replaces a ``chunks`` value: a record it moves, invariants
+      (7) and (10)).
   (3) The map is remapped (grown or adopted) only while no transaction of this
       handle is open: every call holds the ``ResizeGate`` shared, a resize holds it
       alone, under ``_write_lock``.
@@ -88,9 +105,9 @@ Invariants:
       stored whole instead.
   (7) ``delete_many`` never strands a delta: in its write transaction, it first
       compacts the journal, then, before deleting, rewrites each kept delta whose base is deleted
-      (``records.rebase_records``, records invariant (4)). Finding them reads
-      every record's header, O(store) per call, which suits garbage collection,
-      its one caller.
+      (``records.rebase_records``, records invariant (4)), into a new pack.
+      Finding them reads every record's header (a packed one's in its pack),
+      O(store) per call, which suits garbage collection, its one caller.
   (8) ``collect_garbage`` marks from the refs of one read snapshot, then, in the
       write transaction that deletes, marks again from the refs as they are
       there (stopping at what it marked already) and deletes only chunks that
@@ -107,6 +124,13 @@ Invariants:
       Meta ``store/gc_last`` (two u64, little-endian) holds the last
       collection's transaction id and how many chunks it kept: when no write
       transaction committed since, a collection returns at once.
+  (10) In the same write transaction as (7)'s deletes, every pack that lost a
+      record is read: one left with no live record is deleted, one whose live
+      records hold under ``packs.REWRITE_LIVE`` of its record bytes is rewritten
+      (its live records into a new pack, their locators replaced, then it is
+      deleted; packs invariants (1)-(2)). So a collection's deleted chunks free
+      their pages (and (9)'s shrink returns them to the file system) but for the
+      dead bytes of packs more than ``REWRITE_LIVE`` alive.
 
 Concurrency: LMDB allows one writer per environment across all processes (its
 lock file) and any number of readers on snapshots, which never block the writer.
@@ -139,7 +163,8 @@ from .column_frames import (
 from .lmdb_env import SharedEnvironment
 from .lmdb_format import check_format_version
 from .lmdb_journal import JournalWrites
-from .lmdb_reader import SnapshotReader
+from .lmdb_reader import PackedRecords, SnapshotReader
+from .packs import decode_locator, is_locator, pack_key
 from .records import (
     KIND_DELTA,
     KIND_RAW,
@@ -225,7 +250,8 @@ class LmdbChunkStore(JournalWrites):
         self._env, self._gate, self._write_lock = shared.env, shared.gate, shared.write_lock
         self._cache, self._index, self._roots = shared.cache, shared.index, shared.roots
         try:
-            self._chunks, self._journal, self._refs, self._meta = shared.databases(readonly)
+            databases = shared.databases(readonly)
+            self._chunks, self._journal, self._refs, self._meta, self._packs = databases
             check_format_version(self)
         except BaseException:
             self.close()
@@ -503,18 +529,37 @@ class LmdbChunkStore(JournalWrites):
         return deleted
 
     def _delete_in(self, txn: lmdb.Transaction, addresses: Iterable[bytes]) -> tuple[int, int]:
-        """Delete the stored ones of ``addresses`` in ``txn`` (invariant (7)); returns
-        how many were stored and the bytes their records held."""
-        self._compact_in(txn)  # invariant (7): every record is in ``chunks`` now
-        get = partial(txn.get, db=self._chunks)
-        sizes = {
-            address: len(record) for address in addresses if (record := get(address)) is not None
-        }
+        """Delete the stored ones of ``addresses`` in ``txn`` (invariant (7)), and the
+        packs they leave empty or mostly dead (invariant (10)); returns how many
+        were stored and the bytes their records held. Everything is read before
+        the first write (buffers die at it)."""
+        self._compact_in(txn)  # invariant (7): every chunk is in ``chunks`` now
+        sizes: dict[bytes, int] = {}
+        touched: set[int] = set()  # packs that lose records
+        for address in addresses:
+            value = txn.get(address, db=self._chunks)
+            if value is None:
+                continue
+            if is_locator(value):
+                number, start, end = decode_locator(value)
+                touched.add(number)
+                sizes[address] = end - start
+            else:
+                sizes[address] = len(value)
         if not sizes:
             return 0, 0
-        rewrites = self._rebase_dependents(txn, set(sizes))
-        for address, record in rewrites.items():  # invariant (7): before the deletes
-            txn.put(address, record, db=self._chunks)
+        records = PackedRecords(txn, self._chunks, self._packs)
+        rewrites = {a: bytes(r) for a, r in self._rebase_dependents(records, set(sizes)).items()}
+        for address in rewrites:  # their old records, packed or not, are dropped
+            value = txn.get(address, db=self._chunks)
+            if value is not None and is_locator(value):
+                touched.add(decode_locator(value)[0])
+        drop, moving = self._sweep_packs(txn, touched, sizes.keys() | rewrites.keys())
+        # invariant (7): the rebased deltas before the deletes; packs invariant (1):
+        # every live record of a dropped pack gets a new locator before it goes
+        self._pack_in(txn, {**rewrites, **moving}, overwrite=True)
+        for number in drop:
+            txn.delete(pack_key(number), db=self._packs)
         for address in sizes:
             txn.delete(address, db=self._chunks)
         return len(sizes), sum(sizes.values())
@@ -600,7 +645,8 @@ class LmdbChunkStore(JournalWrites):
         if not self._shared.shrink():
             return False
         self._env = self._shared.env
-        self._chunks, self._journal, self._refs, self._meta = self._shared.databases(False)
+        databases = self._shared.databases(False)
+        self._chunks, self._journal, self._refs, self._meta, self._packs = databases
         return True
 
     def _ref_values(self, txn: lmdb.Transaction) -> list[bytes]:
@@ -634,16 +680,16 @@ class LmdbChunkStore(JournalWrites):
         keys = txn.cursor(db=self._chunks).iternext(values=False)
         return [bytes(key) for key in keys] + reader.journaled_in()
 
-    def _rebase_dependents(self, txn: lmdb.Transaction, doomed: set[bytes]) -> dict[bytes, bytes]:
+    def _rebase_dependents(self, records: PackedRecords, doomed: set[bytes]) -> dict[bytes, bytes]:
         """New records for the surviving deltas whose base is in ``doomed``."""
         dependents = []
-        cursor = txn.cursor(db=self._chunks)
-        for address, record in cursor.iternext():
+        for address, value in records.cursor():
+            record = records.record(address, value)
             if is_delta_on(record, doomed) and bytes(address) not in doomed:
                 dependents.append(bytes(address))
         if not dependents:
             return {}
-        return rebase_records(partial(txn.get, db=self._chunks), dependents, doomed)
+        return rebase_records(records, dependents, doomed)
 
     def verify(self, address: bytes) -> None:
         (data,) = self._load([require_address(address)], None)  # checks every xxh3
@@ -685,18 +731,21 @@ class LmdbChunkStore(JournalWrites):
 
     def stats(self) -> dict[str, int]:
         """``chunks``, ``journaled`` (how many of them wait in the journal),
-        ``stored_bytes`` (pages the chunks and journal sub-databases occupy),
-        ``refs``, ``file_bytes`` (size of data.mdb) and ``map_size``."""
+        ``stored_bytes`` (pages the chunks, journal and packs sub-databases occupy),
+        ``packs``, ``refs``, ``file_bytes`` (size of data.mdb) and ``map_size``."""
 
         def read(txn: lmdb.Transaction) -> dict[str, int]:
             refs, chunks = txn.stat(self._refs), txn.stat(self._chunks)
-            stats = [chunks] if self._journal is None else [chunks, txn.stat(self._journal)]
+            more = (self._journal, self._packs)
+            stats = [chunks] + [txn.stat(db) for db in more if db is not None]
+            packs = 0 if self._packs is None else txn.stat(self._packs)["entries"]
             pages = sum(s["branch_pages"] + s["leaf_pages"] + s["overflow_pages"] for s in stats)
             journaled = self._journal_state(txn)[1] if self._journal is not None else 0
             return {
                 "chunks": chunks["entries"] + journaled,
                 "journaled": journaled,
                 "stored_bytes": pages * chunks["psize"],
+                "packs": packs,
                 "refs": refs["entries"],
             }
 

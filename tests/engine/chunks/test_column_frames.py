@@ -12,7 +12,6 @@ import datetime
 import decimal
 import math
 
-import lmdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -43,6 +42,7 @@ from arbordb.engine.codec.leaf import (
 )
 from arbordb.engine.errors import CorruptChunk
 from arbordb.engine.hash import address_of, checksum
+from tests.engine.stored import record_kinds
 
 TYPES = [
     pa.int8(),
@@ -250,13 +250,8 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
 
 
 def _kinds(path) -> dict[int, int]:
-    env = lmdb.open(str(path), max_dbs=4, readonly=True, lock=False)
-    counts: dict[int, int] = {}
-    with env.begin() as txn:
-        for _, record in txn.cursor(db=env.open_db(b"chunks", txn=txn)):
-            counts[record[0]] = counts.get(record[0], 0) + 1
-    env.close()
-    return counts
+    """How many records of each kind the store at ``path`` holds outside the journal."""
+    return record_kinds(path)
 
 
 def test_a_version_4_repository_reads_upgrades_and_stays_readable(tmp_path, monkeypatch):
@@ -283,14 +278,14 @@ def test_a_version_4_repository_reads_upgrades_and_stays_readable(tmp_path, monk
             0
         ] == sum(1 for v in first.column("lang").to_pylist() if v == "en")
 
-    second = arbordb.Repo(tmp_path / "r")  # writable: marks the store 5
+    second = arbordb.Repo(tmp_path / "r")  # writable: marks the store current (6)
     assert second.table("t", as_of="HEAD").equals(first)
     more = _llm(4_000).slice(2_000)
     second.write("t", more, primary_key=["id"], mode="upsert")
-    second.commit("second, in version 5")
+    second.commit("second, in the current version")
     second.close()
     with LmdbChunkStore(store_path) as store:
-        assert store.get_meta("store/format_version") == b"5"
+        assert store.get_meta("store/format_version") == b"6"
         store.compact()
     kinds = _kinds(store_path)
     assert kinds.get(KIND_ZSTD, 0) > 0 and kinds.get(KIND_COLUMNS, 0) > 0  # both, read alike

@@ -7,7 +7,6 @@ version it marks set back to 3, which is what version 3 wrote.
 
 from __future__ import annotations
 
-import lmdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -19,6 +18,7 @@ from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
 from arbordb.engine.chunks.records import KIND_DELTA, KIND_RAW, KIND_ZSTD, encode_records
 from arbordb.engine.errors import CorruptChunk
 from arbordb.engine.hash import address_of
+from tests.engine.stored import record_kinds
 
 
 def _labels(rows: int, seed: int) -> pa.Table:
@@ -33,14 +33,8 @@ def _labels(rows: int, seed: int) -> pa.Table:
 
 
 def _kinds(path) -> dict[int, int]:
-    """How many records of each kind the ``chunks`` sub-database at ``path`` holds."""
-    env = lmdb.open(str(path), max_dbs=4, readonly=True, lock=False)
-    counts: dict[int, int] = {}
-    with env.begin() as txn:
-        for _, record in txn.cursor(db=env.open_db(b"chunks", txn=txn)):
-            counts[record[0]] = counts.get(record[0], 0) + 1
-    env.close()
-    return counts
+    """How many records of each kind the store at ``path`` holds outside the journal."""
+    return record_kinds(path)
 
 
 def _write_version_3(monkeypatch, path, first: pa.Table, second: pa.Table) -> None:
@@ -70,17 +64,17 @@ def test_a_version_3_repository_reads_upgrades_and_stays_readable(tmp_path, monk
     with LmdbChunkStore(store_path, readonly=True) as store:
         assert store.get_meta("store/format_version") == b"3"
 
-    second = arbordb.Repo(tmp_path / "r")  # writable: marks the store 5
+    second = arbordb.Repo(tmp_path / "r")  # writable: marks the store current (6)
     expected = second.table("t", as_of="HEAD")
     assert second.table("t", as_of="HEAD~1").equals(first)
     assert expected.column("score")[5_000].as_py() == 0.0
     third = expected.slice(0, 1000).set_column(1, "label", pa.array(["x" * 12] * 1000))
     second.write("t", third, primary_key=["id"], mode="upsert")
-    second.commit("third, in version 5")
+    second.commit("third, in the current version")
     assert second.table("t", as_of="HEAD~1").equals(expected)
     second.close()
     with LmdbChunkStore(store_path, readonly=True) as store:
-        assert store.get_meta("store/format_version") == b"5"
+        assert store.get_meta("store/format_version") == b"6"
     with LmdbChunkStore(store_path) as store:
         store.compact()
     kinds = _kinds(store_path)

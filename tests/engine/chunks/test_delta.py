@@ -36,6 +36,7 @@ from arbordb.engine.repo import Repo
 from arbordb.engine.tree.cursor import leaf_entries
 from arbordb.engine.tree.nodes import NodeStore
 from arbordb.engine.tree.prolly import ProllyTree
+from tests.engine.stored import replace_record, unpack_all
 
 WHOLE = (KIND_RAW, KIND_ZSTD, KIND_COLUMNS)  # record kinds that store a chunk whole
 
@@ -339,18 +340,7 @@ def poke(path, address: bytes, change) -> None:
     once the journal's records are all in ``chunks``."""
     with LmdbChunkStore(path) as store:
         store.compact()
-    env = lmdb.open(str(path), max_dbs=4)
-    try:
-        handle = env.open_db(b"chunks")
-        with env.begin(write=True, db=handle) as txn:
-            old = txn.get(address)
-            new = change(old)
-            if new is None:
-                txn.delete(address)
-            else:
-                txn.put(address, new)
-    finally:
-        env.close()
+    replace_record(path, address, change)
 
 
 DAMAGE = {
@@ -490,15 +480,17 @@ def test_writer_cap_is_policy_not_format(tmp_path, monkeypatch):
         assert store.get(address) == edited(versions[-1][1], 99)
 
 
-@pytest.mark.parametrize("version", [b"1", b"2", b"3", b"4"])
+@pytest.mark.parametrize("version", [b"1", b"2", b"3", b"4", b"5"])
 def test_older_store_opens_and_is_marked_current(tmp_path, version):
     """Version 1 held raw records only, version 2 had no journal, version 3 no
-    compressed records and version 4 no column records, all readable here; once
-    those may be written the store says 5, which older code refuses to open."""
+    compressed records, version 4 no column records and version 5 no packs, all
+    readable here; once those may be written the store says 6, which older code
+    refuses to open."""
     with LmdbChunkStore(tmp_path) as store:
         address = store.put(b"written by an older version")
         store.compact()
-    env = lmdb.open(str(tmp_path), max_dbs=4)
+    unpack_all(tmp_path)
+    env = lmdb.open(str(tmp_path), max_dbs=5)
     with env.begin(write=True) as txn:
         txn.drop(env.open_db(b"journal", txn=txn), delete=True)
         txn.put(b"store/format_version", version, db=env.open_db(b"meta", txn=txn))
@@ -509,10 +501,10 @@ def test_older_store_opens_and_is_marked_current(tmp_path, version):
         assert store.get_meta("store/format_version") == version
         assert list(store.iter_addresses()) == [address]
     with LmdbChunkStore(tmp_path) as store:
-        assert store.get_meta("store/format_version") == b"5"
-        newer = store.put(b"written by version 4")
+        assert store.get_meta("store/format_version") == b"6"
+        newer = store.put(b"written by version 6")
     with LmdbChunkStore(tmp_path, readonly=True) as store:
         assert store.get_many([address, newer]) == [
             b"written by an older version",
-            b"written by version 4",
+            b"written by version 6",
         ]

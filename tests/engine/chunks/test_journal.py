@@ -62,11 +62,11 @@ def test_storing_again_writes_nothing_wherever_the_record_is(tmp_path):
         assert store.get(a) == small(1)
 
 
-def test_large_write_goes_straight_to_chunks(tmp_path, monkeypatch):
+def test_large_write_goes_straight_to_a_pack(tmp_path, monkeypatch):
     monkeypatch.setattr(lmdb_journal, "BATCH_MAX_BYTES", 100)
     with LmdbChunkStore(tmp_path) as store:
         addresses = store.put_many([small(i) * 10 for i in range(5)])
-        assert store.stats()["journaled"] == 0
+        assert (store.stats()["journaled"], store.stats()["packs"]) == (0, 1)
         assert store.get_many(addresses) == [small(i) * 10 for i in range(5)]
 
 
@@ -77,6 +77,7 @@ def test_a_full_journal_is_compacted_by_the_write_that_overflows_it(tmp_path, mo
         assert store.stats()["journaled"] == 6
         second = store.put_many([small(i) for i in range(6, 12)])
         assert store.stats()["journaled"] == 0 and store.stats()["chunks"] == 12
+        assert store.stats()["packs"] == 1  # the journal's records and the write's
         third = store.put_many([small(12)])
         assert store.stats()["journaled"] == 1
         assert store.get_many(first + second + third) == [small(i) for i in range(13)]

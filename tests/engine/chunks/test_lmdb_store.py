@@ -19,6 +19,7 @@ from arbordb.engine.chunks.lmdb_format import FORMAT_VERSION
 from arbordb.engine.chunks.records import encode_record
 from arbordb.engine.errors import CorruptChunk, FormatVersionError, MissingChunk, StorageError
 from arbordb.engine.hash import address_of
+from tests.engine.stored import replace_record
 
 TINY_MAP = 256 << 10  # a few dozen 16 KiB chunks fill it
 
@@ -29,10 +30,14 @@ def chunk16k(i: int) -> bytes:
 
 def poke(path, db: bytes, key: bytes, change) -> None:
     """Replace the raw LMDB value under ``key`` with ``change(old value)``, once the
-    journal's records are all in ``chunks``."""
+    journal's records are all in ``chunks`` (a chunk's record, packed or not, becomes
+    an unpacked one)."""
     with LmdbChunkStore(path) as store:
         store.compact()
-    env = lmdb.open(str(path), max_dbs=4)
+    if db == b"chunks":
+        replace_record(path, key, change)
+        return
+    env = lmdb.open(str(path), max_dbs=5)
     try:
         handle = env.open_db(db)
         with env.begin(write=True, db=handle) as txn:
