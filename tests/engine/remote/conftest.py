@@ -26,28 +26,37 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _start_moto() -> tuple[subprocess.Popen, int]:
+    """moto's S3 server on a free loopback port, once it accepts connections. A server
+    that exits before (a port taken between choosing and binding it) is started again on
+    another port; a slow start on a busy machine is waited for."""
+    for _ in range(3):
+        port = free_port()
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 120
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    return server, port
+            except OSError:
+                time.sleep(0.1)
+        server.kill()
+        server.wait(10)
+    raise RuntimeError("moto's S3 server did not start (three tries)")
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint():
     """Start moto's S3 server for the session; set the AWS variables to point at it."""
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server, port = _start_moto()
     endpoint = f"http://127.0.0.1:{port}"
     saved = {k: os.environ.get(k) for k in [*S3_ENV, "AWS_ENDPOINT_URL"]}
     os.environ.update(S3_ENV, AWS_ENDPOINT_URL=endpoint)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto's S3 server did not start") from None
-                time.sleep(0.1)
         yield endpoint
     finally:
         server.terminate()
