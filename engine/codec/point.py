@@ -45,13 +45,31 @@ def row_of(
 ) -> tuple | None:
     """The values of the row stored under ``key`` in the leaf ``chunk``, or None
     if it holds no such key. ``types`` must be ``readable``; ``header``: the chunk's
-    ``leaf_header`` when the caller kept it (``NodeStore`` does, by address).
+    ``leaf_header`` when the caller kept it (``NodeStore`` does, by address), or the
+    header of a leaf's buffers laid out otherwise (``column_frames.PointLeaf``).
 
     Raises:
         FormatVersionError: the chunk is not a leaf of this format.
         ValueError, IndexError, struct.error: the chunk is malformed.
     """
-    n, w, starts, lengths = leaf_header(chunk) if header is None else header
+    readers = _readers_of(types)
+    assert readers is not None, "row_of needs readable types"
+    return _row(readers, chunk, key, leaf_header(chunk) if header is None else header)
+
+
+def row_reader(
+    types: Sequence[pa.DataType],
+) -> Callable[[bytes, bytes, tuple[int, int, list[int], tuple[int, ...]]], tuple | None] | None:
+    """``row_of`` with its column readers bound, called as ``read(chunk, key, header)``
+    (a prepared point reader looks them up once); None when ``types`` is not readable."""
+    readers = _readers_of(types)
+    return None if readers is None else functools.partial(_row, readers)
+
+
+def _row(
+    readers: list, chunk: bytes, key: bytes, header: tuple[int, int, list[int], tuple[int, ...]]
+) -> tuple | None:
+    n, w, starts, lengths = header
     if w:
         i = _search_fixed(chunk, starts[0], n, w, key)
         found = i < n and chunk[starts[0] + i * w : starts[0] + (i + 1) * w] == key
@@ -62,8 +80,6 @@ def row_of(
         first_value = 2
     if not found:
         return None
-    readers = _readers_of(types)
-    assert readers is not None, "row_of needs readable types"
     values: list[object] = []
     index = first_value
     for read, count in readers:
