@@ -70,9 +70,18 @@ def _row(
     readers: list, chunk: bytes, key: bytes, header: tuple[int, int, list[int], tuple[int, ...]]
 ) -> tuple | None:
     n, w, starts, lengths = header
-    if w:
-        i = _search_fixed(chunk, starts[0], n, w, key)
-        found = i < n and chunk[starts[0] + i * w : starts[0] + (i + 1) * w] == key
+    if w:  # a binary search of the fixed-width keys, inline: it runs once per lookup
+        at = starts[0]
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            p = at + mid * w
+            if chunk[p : p + w] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        i = lo
+        found = i < n and chunk[at + i * w : at + i * w + w] == key
         first_value = 1
     else:
         i = _search_offsets(chunk, starts[0], starts[1], n, key)
@@ -89,18 +98,6 @@ def _row(
             values.append(read(chunk, starts, index, i))
         index += count
     return tuple(values)
-
-
-def _search_fixed(chunk: bytes, at: int, n: int, w: int, key: bytes) -> int:
-    """The first row whose key is >= ``key`` among ``n`` keys of ``w`` bytes."""
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if chunk[at + mid * w : at + (mid + 1) * w] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _search_offsets(chunk: bytes, offsets_at: int, data_at: int, n: int, key: bytes) -> int:

@@ -137,7 +137,15 @@ class PointReader:
                 keys = node.keys
                 i = bisect.bisect_left(keys, key)
                 address = node.addresses[i if i < len(keys) else -1]
-        return nodes._row(address, self._types, self._read, key)
+        read = self._read
+        if read is not None:  # ``NodeStore._row``, inlined
+            found = nodes._points.get(address)
+            data, header = found if found is not None else nodes.point_leaf(address)
+            try:
+                return read(data, key, header)
+            except DECODE_ERRORS:
+                pass  # decoding names the damaged leaf
+        return nodes._row(address, self._types, None, key)
 
 
 class NodeStore:

@@ -248,13 +248,21 @@ class PointSelect(_Cached[_Picks]):
         """The statement's result, or None for the general path (invariant (1))."""
         if self.lowered in session.temp_views:
             return None
-        found = self.locate(session, params)
-        if found is None:
+        ws = session.workspace
+        point = self._point  # ``point`` inlined: this runs once per execution
+        if ws.working is not self._root or ws.nodes is not self._nodes or point is None:
+            point = self.point(session, params)
+            if point is None:
+                return None
+        if not isinstance(params, _SEQUENCES) or len(params) != self.count:
+            return None  # named parameters, or a wrong count the general path words
+        key = _key(point, params)
+        if key is None:
             return None
-        point, values, encoded = found
+        values, encoded = key
         picks, columns, description = self._extra  # type: ignore[misc]  # set: point() answered
         try:
-            row = edits.row(point, encoded) if edits else point.lookup(encoded)
+            row = edits.row(point, encoded) if edits.held else point.lookup(encoded)
         except Exception:  # a damaged chunk: the general path names it (invariant (3))
             return None
         if row is None:
@@ -350,6 +358,7 @@ class PendingEdits:
     def __init__(self) -> None:
         # stored table name -> (the table as resolved, {encoded key: (key values, row)})
         self._tables: dict[str, tuple[Point, dict[bytes, tuple[list, list]]]] = {}
+        self.held = self._tables  # the same dict, tested without a call: falsy when empty
 
     def __bool__(self) -> bool:
         return bool(self._tables)
@@ -463,9 +472,17 @@ class FastStatements:
     def __init__(self, size: int = SIZE) -> None:
         self._plans: LruCache[str, PointSelect | PointUpdate | None] = LruCache(size)
         self.edits = PendingEdits()  # the open transaction's fast UPDATEs
+        # the text and plan of the last ``get`` that found one: a loop of one statement
+        # finds it by identity of its text, without the cache's lock
+        self._last: tuple[str, PointSelect | PointUpdate] | None = None
 
     def get(self, sql: str) -> PointSelect | PointUpdate | None:
-        return self._plans.get(sql)
+        last = self._last
+        if last is not None and last[0] is sql:
+            return last[1]
+        plan = self._plans.get(sql)
+        self._last = (sql, plan) if plan is not None else None
+        return plan
 
     def learn(self, sql: str, statements: Sequence, count: int) -> PointSelect | PointUpdate | None:
         """Remember whether ``sql`` (parsed into ``statements``) has a fast plan, and return
@@ -489,3 +506,4 @@ class FastStatements:
     def forget(self) -> None:
         """Drop every plan (the session's statements are parsed again)."""
         self._plans.clear()
+        self._last = None

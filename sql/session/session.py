@@ -269,8 +269,9 @@ class Session:
             SqlError: any failure, translated (invariant (1): the failed statement
                 changed nothing; earlier statements of the text stay done).
         """
-        self._check_open()
-        fast = self._fast.get(sql) if isinstance(sql, str) else None
+        if self.closed:
+            self._check_open()  # raises
+        fast = self._fast.get(sql) if type(sql) is str else None
         if fast is not None:
             done = self._run_fast(fast, params)
             if done is not None:
