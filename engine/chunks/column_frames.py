@@ -369,17 +369,54 @@ def point_leaf_of_record(address: bytes, record: bytes | memoryview) -> PointLea
         CorruptChunk: the head or a frame is damaged.
         FormatVersionError: the record holds a leaf of another format version.
     """
-    parsed = _parse(address, record)
-    if record[TOP_LEN] != LEAF_VERSION or record[LEVEL_OFFSET] != 0:
-        raise FormatVersionError("leaf node", record[TOP_LEN], LEAF_VERSION)
+    size = len(record)
+    b = record[TOP_LEN + 2] | record[TOP_LEN + 3] << 8 if size > _POINT_MIN else 0
+    tables = _record_tables(b)
+    if b == 0 or size < tables.size:
+        return _point_leaf_checked(address, record)
+    fields = tables.unpack_from(record)  # the head in one call (``_parse``, unrolled)
+    h, head_digest, version, level, _, n, w = fields[:7]
+    lengths, stored = fields[7 : 7 + b], fields[7 + b :]
+    if not tables.size <= h <= size or checksum(record[TOP_LEN:h]) != head_digest:
+        return _point_leaf_checked(address, record)
+    if version != LEAF_VERSION or level != 0:
+        raise FormatVersionError("leaf node", version, LEAF_VERSION)
+    framed = sum(s != length for s, length in zip(stored, lengths, strict=True))
+    raw_at, frame_at, check_at = tables.size + 8 * framed, h, tables.size
+    view = memoryview(record)
     pieces: list[bytes | memoryview] = []
     starts: list[int] = []
     pos = 0
-    for j, length in enumerate(parsed.lengths):
+    for length, size_j in zip(lengths, stored, strict=True):
         starts.append(pos)
-        if length:
-            pieces.append(_buffer(address, record, parsed, j, copy=False))
-            pos += length
+        pos += length
+        if size_j == length:
+            if length:
+                pieces.append(view[raw_at : raw_at + length])
+                raw_at += length
+            continue
+        frame = view[frame_at : frame_at + size_j]
+        if size_j > length or checksum(frame) != _CHECK.unpack_from(record, check_at)[0]:
+            return _point_leaf_checked(address, record)
+        pieces.append(decompress_frame(frame, length, address, frame_at))
+        frame_at += size_j
+        check_at += 8
+    if raw_at != h or frame_at != size or pos > MAX_CHUNK:
+        return _point_leaf_checked(address, record)
+    return b"".join(pieces), (n, w, starts, lengths)
+
+
+_POINT_MIN = TOP_LEN + _LEAF_LEN  # shorter: not a column record's head
+
+
+def _point_leaf_checked(address: bytes, record: bytes | memoryview) -> PointLeaf:
+    """``point_leaf_of_record`` of a record that failed a check of its fast path: the
+    checks of ``_parse`` and ``_buffer``, which raise naming what is damaged."""
+    parsed = _parse(address, record)
+    if record[TOP_LEN] != LEAF_VERSION or record[LEVEL_OFFSET] != 0:
+        raise FormatVersionError("leaf node", record[TOP_LEN], LEAF_VERSION)
+    pieces = [_buffer(address, record, parsed, j, copy=False) for j in range(len(parsed.lengths))]
+    starts = [sum(parsed.lengths[:j]) for j in range(len(parsed.lengths))]
     return b"".join(pieces), (parsed.rows, parsed.key_width, starts, parsed.lengths)
 
 

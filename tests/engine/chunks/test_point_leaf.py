@@ -121,3 +121,21 @@ def test_a_store_point_read_decompresses_frames_without_rebuilding(tmp_path, mon
         )
     finally:
         store.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(leaves(), st.integers(9), st.integers(1, 255))
+def test_any_damage_past_the_leaf_checksum_is_refused(case, at, flip):
+    """Bytes 1-8 (the whole leaf's xxh3) are checked by whole reads only; every other
+    byte of a column record is covered by the head's xxh3 or its frame's."""
+    chunk, _ = case
+    record = _framed(chunk)
+    if record is None:
+        return
+    at %= len(record)
+    if at < 9:
+        at = 9
+    damaged = bytearray(record)
+    damaged[at] ^= flip
+    with pytest.raises(CorruptChunk):
+        point_leaf_of_record(address_of(chunk), bytes(damaged))
