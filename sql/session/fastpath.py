@@ -12,7 +12,8 @@ found once.
 
     STATEMENT                              FAST PATH
     SELECT cols FROM t WHERE pk = ?        key encoded, the row from the transaction's
-                                           pending edits or ProllyTree.get, the tuple built
+                                           pending edits or the table's PointReader
+                                           (prepared once per table value), the tuple built
     UPDATE t SET c = ? WHERE pk = ?        the old row (as above), the new row checked
                                            as a one-row batch and kept in ``PendingEdits``
 
