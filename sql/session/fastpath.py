@@ -250,18 +250,24 @@ class PointSelect(_Cached[_Picks]):
         if self.lowered in session.temp_views:
             return None
         ws = session.workspace
-        point = self._point  # ``point`` inlined: this runs once per execution
-        if ws.working is not self._root or ws.nodes is not self._nodes or point is None:
+        point, extra = self._point, self._extra  # ``point`` inlined: it runs every time
+        if (
+            ws.working is not self._root
+            or ws.nodes is not self._nodes
+            or point is None
+            or extra is None  # a table this statement cannot read fast (``prepare``)
+        ):
             point = self.point(session, params)
             if point is None:
                 return None
+            extra = self._extra
         if not isinstance(params, _SEQUENCES) or len(params) != self.count:
             return None  # named parameters, or a wrong count the general path words
         key = _key(point, params)
         if key is None:
             return None
         values, encoded = key
-        picks, columns, description = self._extra  # type: ignore[misc]  # set: point() answered
+        picks, columns, description = extra  # type: ignore[misc]  # set: point() answered
         try:
             row = edits.row(point, encoded) if edits.held else point.lookup(encoded)
         except Exception:  # a damaged chunk: the general path names it (invariant (3))

@@ -324,3 +324,20 @@ def test_a_cached_point_select_runs_no_parser_compiler_or_duckdb(tmp_path, monke
     finally:
         monkeypatch.undo()
         con.close()
+
+
+def test_a_table_the_fast_select_cannot_read_stays_on_the_general_path(tmp_path):
+    """A table whose columns the fast path does not read (a time-zoned timestamp) is
+    resolved once and every execution takes the general path, with the same rows."""
+    con = arbordb.connect(tmp_path / "r")
+    try:
+        cur = con.cursor()
+        cur.execute("CREATE TABLE z (id BIGINT PRIMARY KEY, at TIMESTAMPTZ)")
+        cur.execute("INSERT INTO z VALUES (1, TIMESTAMPTZ '2026-12-06 10:00:00+00')")
+        select = "SELECT * FROM z WHERE id = ?"
+        first = cur.execute(select, (1,)).fetchall()
+        for _ in range(3):
+            assert cur.execute(select, (1,)).fetchall() == first
+        assert cur.execute(select, (2,)).fetchall() == []
+    finally:
+        con.close()
