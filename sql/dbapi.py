@@ -395,9 +395,11 @@ class Cursor:
         Raises:
             Error: any failure (the statement changed nothing; the transaction is usable).
         """
-        self._check()
-        self._drop_result()
         session = self.connection.session
+        if self._closed or session.closed:
+            self._check()  # raises, naming what is closed
+        if self._result is not None:
+            self._drop_result()
         session.python_scope = caller_scope()  # DataFrames named in the SQL
         try:
             result = session.execute(operation, parameters)
@@ -479,7 +481,15 @@ class Cursor:
         return parameters
 
     def fetchone(self) -> tuple | None:
-        return self._rows().fetchone()
+        result = self._result
+        if (
+            result is None
+            or result.description is None
+            or self._closed
+            or self.connection.session.closed
+        ):
+            return self._rows().fetchone()  # raises, naming what is missing or closed
+        return result.fetchone()
 
     def fetchmany(self, size: int | None = None) -> list[tuple]:
         size = self.arraysize if size is None else size

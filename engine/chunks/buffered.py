@@ -57,7 +57,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from ..errors import AmbiguousPrefix, CommitConflict, CorruptChunk, GcEpochMoved, MissingChunk
 from ..hash import address_of, addresses_of, prefix_range, require_address
-from .column_frames import BufferPick, PickedLeaf, pick_from_leaves, read_buffers
+from .column_frames import (
+    BufferPick,
+    PickedLeaf,
+    PointLeaf,
+    pick_from_leaves,
+    point_leaf_of_chunk,
+    read_buffers,
+    read_point_leaf,
+)
 from .store import ChunkStore, RefUpdate, unique_match
 
 
@@ -326,6 +334,13 @@ class BufferedChunkStore:
         mine = [a for a in addresses if a in pending]
         found.update(zip(mine, pick_from_leaves([pending[a] for a in mine], pick), strict=True))
         return [found[a] for a in addresses]
+
+    def get_point_leaf(self, address: bytes) -> PointLeaf:
+        """One leaf's buffers for a point read (``column_frames.read_point_leaf``)."""
+        data = self._pending.get(address)
+        if data is not None:
+            return point_leaf_of_chunk(data)
+        return read_point_leaf(self.inner, address)
 
     def has(self, address: bytes) -> bool:
         return address in self._pending or self.inner.has(address)

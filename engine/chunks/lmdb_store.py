@@ -157,8 +157,11 @@ from .column_frames import (
     KIND_COLUMNS,
     BufferPick,
     PickedLeaf,
+    PointLeaf,
     pick_column_records,
     pick_from_leaves,
+    point_leaf_of_chunk,
+    point_leaf_of_record,
 )
 from .lmdb_env import SharedEnvironment
 from .lmdb_format import check_format_version
@@ -314,6 +317,28 @@ class LmdbChunkStore(JournalWrites):
             for i, leaf in zip(others, whole, strict=True):
                 out[i] = leaf
             return out  # type: ignore[return-value]  # every slot was filled above
+
+        return self._read(read)
+
+    def get_point_leaf(self, address: bytes) -> PointLeaf:
+        """One leaf's buffers for a point read (``column_frames.point_leaf_of_record``):
+        a leaf stored buffer by buffer is not rebuilt; any other record is read whole.
+
+        Raises:
+            MissingChunk: the address is not stored.
+            CorruptChunk: the record fails its checks.
+            ValueError: the chunk is not a leaf.
+        """
+        address = require_address(address)
+
+        def read(txn: lmdb.Transaction) -> PointLeaf:
+            get = SnapshotReader(self, txn)
+            record = get(address)
+            if record is not None and record[:1] == _COLUMNS_KIND:
+                return point_leaf_of_record(address, record)
+            known: dict[bytes, bytes] = {}
+            load_chunks(get, [address], known, {}, self._cache)
+            return point_leaf_of_chunk(known[address])
 
         return self._read(read)
 

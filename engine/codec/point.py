@@ -45,16 +45,43 @@ def row_of(
 ) -> tuple | None:
     """The values of the row stored under ``key`` in the leaf ``chunk``, or None
     if it holds no such key. ``types`` must be ``readable``; ``header``: the chunk's
-    ``leaf_header`` when the caller kept it (``NodeStore`` does, by address).
+    ``leaf_header`` when the caller kept it (``NodeStore`` does, by address), or the
+    header of a leaf's buffers laid out otherwise (``column_frames.PointLeaf``).
 
     Raises:
         FormatVersionError: the chunk is not a leaf of this format.
         ValueError, IndexError, struct.error: the chunk is malformed.
     """
-    n, w, starts, lengths = leaf_header(chunk) if header is None else header
-    if w:
-        i = _search_fixed(chunk, starts[0], n, w, key)
-        found = i < n and chunk[starts[0] + i * w : starts[0] + (i + 1) * w] == key
+    readers = _readers_of(types)
+    assert readers is not None, "row_of needs readable types"
+    return _row(readers, chunk, key, leaf_header(chunk) if header is None else header)
+
+
+def row_reader(
+    types: Sequence[pa.DataType],
+) -> Callable[[bytes, bytes, tuple[int, int, list[int], tuple[int, ...]]], tuple | None] | None:
+    """``row_of`` with its column readers bound, called as ``read(chunk, key, header)``
+    (a prepared point reader looks them up once); None when ``types`` is not readable."""
+    readers = _readers_of(types)
+    return None if readers is None else functools.partial(_row, readers)
+
+
+def _row(
+    readers: list, chunk: bytes, key: bytes, header: tuple[int, int, list[int], tuple[int, ...]]
+) -> tuple | None:
+    n, w, starts, lengths = header
+    if w:  # a binary search of the fixed-width keys, inline: it runs once per lookup
+        at = starts[0]
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            p = at + mid * w
+            if chunk[p : p + w] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        i = lo
+        found = i < n and chunk[at + i * w : at + i * w + w] == key
         first_value = 1
     else:
         i = _search_offsets(chunk, starts[0], starts[1], n, key)
@@ -62,8 +89,6 @@ def row_of(
         first_value = 2
     if not found:
         return None
-    readers = _readers_of(types)
-    assert readers is not None, "row_of needs readable types"
     values: list[object] = []
     index = first_value
     for read, count in readers:
@@ -73,18 +98,6 @@ def row_of(
             values.append(read(chunk, starts, index, i))
         index += count
     return tuple(values)
-
-
-def _search_fixed(chunk: bytes, at: int, n: int, w: int, key: bytes) -> int:
-    """The first row whose key is >= ``key`` among ``n`` keys of ``w`` bytes."""
-    lo, hi = 0, n
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if chunk[at + mid * w : at + (mid + 1) * w] < key:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 def _search_offsets(chunk: bytes, offsets_at: int, data_at: int, n: int, key: bytes) -> int:

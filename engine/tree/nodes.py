@@ -4,10 +4,13 @@
 are immutable and addressed by content, so a decoded node cached by address is
 never stale. Internal nodes are small and few (about one per 110 leaves) and
 stay cached; the bytes of recently read or written chunks are kept in a bounded
-LRU (an ``engine.cache.LruCache``), from which point lookups read their row directly
-(``codec/point.py``), with the leaf's parsed header kept by address beside it. Leaves
-whose column types that reader does not handle are decoded for point lookups and kept
-in a small LRU of their own.
+LRU (an ``engine.cache.LruCache``). Point lookups read their row straight from a
+leaf's buffers (``codec/point.py``), kept by address with their parsed header in an LRU
+of their own (``point_leaf``): a leaf stored buffer by buffer is never rebuilt for them
+(``column_frames.point_leaf_of_record``). ``PointReader`` is a lookup prepared for one
+tree (its root, its column readers), as a cached statement holds it. Leaves whose column
+types that reader does not handle are decoded for point lookups and kept in a small LRU
+of their own.
 """
 
 from __future__ import annotations
@@ -26,15 +29,18 @@ from ..cache import LruCache
 from ..chunks.column_frames import (
     BufferPick,
     PickedLeaf,
+    PointLeaf,
     pick_from_leaf,
     pick_from_leaves,
+    point_leaf_of_chunk,
     read_buffers,
+    read_point_leaf,
 )
 from ..chunks.store import ChunkStore
 from ..codec import point
 from ..codec.internal import decode_internal, encode_internal, node_level
 from ..codec.layout import LeafLayouts
-from ..codec.leaf import decode_leaves, decode_picked, leaf_header, leaf_keys
+from ..codec.leaf import decode_leaves, decode_picked, leaf_keys
 from ..codec.sparse import take_rows
 from ..errors import CorruptChunk, FormatVersionError
 from .keyarray import sortable
@@ -43,7 +49,16 @@ from .splitter import INTERNAL_RULE, LEAF_RULE, ChunkRule
 # what parsing a malformed node raises; callers turn it into CorruptChunk
 DECODE_ERRORS = (ValueError, IndexError, struct.error, FormatVersionError, pa.ArrowException)
 _Parsed = TypeVar("_Parsed")
-HEADER_CACHE = 16_384  # leaf headers kept for point lookups
+# codec/point.py's ``row_reader``: (leaf buffers, key, header) -> the value row or None
+_RowReader = Callable[[bytes, bytes, tuple[int, int, list[int], tuple[int, ...]]], tuple | None]
+# Leaves kept for point lookups, as their buffers end to end (about a leaf's size each):
+# as the chunk cache, which point lookups no longer fill, enough for the ~1,900 leaves of
+# a 1M-row table of three columns, or ~8,000 leaves in all.
+POINT_CACHE_BYTES = 128 << 20
+
+
+def _point_weight(leaf: PointLeaf) -> int:
+    return len(leaf[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +111,43 @@ class Leaf:
         return tuple(c[i].as_py() for c in self.columns)
 
 
+class PointReader:
+    """Point lookups in one tree, prepared: its root, height and column readers are found
+    once, so a lookup is a descent through cached internal nodes (a ``bisect`` each) and
+    one row read from the leaf's cached buffers (``NodeStore.point_leaf``). A statement
+    run in a loop keeps one per table value (``sql/session/fastpath.py``)."""
+
+    __slots__ = ("_nodes", "_root", "_types", "_height", "_read")
+
+    def __init__(self, nodes: NodeStore, root: bytes, types: Sequence[pa.DataType]) -> None:
+        self._nodes = nodes
+        self._root = root
+        self._types = tuple(types)
+        self._height = nodes.level(root)
+        self._read = point.row_reader(self._types)
+
+    def get(self, key: bytes) -> tuple | None:
+        """The value row stored under ``key``, or None (``cursor.get``'s answer)."""
+        nodes = self._nodes
+        address = self._root
+        if self._height:
+            internal = nodes._internal
+            for _ in range(self._height):
+                node = internal.get(address) or nodes.internal(address)
+                keys = node.keys
+                i = bisect.bisect_left(keys, key)
+                address = node.addresses[i if i < len(keys) else -1]
+        read = self._read
+        if read is not None:  # ``NodeStore._row``, inlined
+            found = nodes._points.get(address)
+            data, header = found if found is not None else nodes.point_leaf(address)
+            try:
+                return read(data, key, header)
+            except DECODE_ERRORS:
+                pass  # decoding names the damaged leaf
+        return nodes._row(address, self._types, None, key)
+
+
 class NodeStore:
     """Decodes nodes from a chunk store and writes new ones to it."""
 
@@ -122,8 +174,10 @@ class NodeStore:
         self._chunks: LruCache[bytes, bytes] = LruCache(
             chunk_cache_bytes, weigh=len, max_unit=chunk_cache_bytes // 4
         )
-        # The parsed headers of leaves point lookups read (a few hundred bytes each).
-        self._headers: LruCache[bytes, tuple] = LruCache(HEADER_CACHE)
+        # The leaves point lookups read, with their parsed headers (``point_leaf``).
+        self._points: LruCache[bytes, PointLeaf] = LruCache(
+            POINT_CACHE_BYTES, weigh=_point_weight, max_unit=POINT_CACHE_BYTES // 4
+        )
 
     def with_store(self, store: ChunkStore) -> NodeStore:
         """A NodeStore over another store (e.g. a write buffer) sharing these caches.
@@ -136,7 +190,7 @@ class NodeStore:
         other.leaf_rule, other.internal_rule = self.leaf_rule, self.internal_rule
         other._internal, other._leaves = self._internal, self._leaves
         other._chunks = self._chunks
-        other._headers = self._headers
+        other._points = self._points
         return other
 
     # --- reading -----------------------------------------------------------
@@ -172,25 +226,45 @@ class NodeStore:
     def row(self, address: bytes, types: Sequence[pa.DataType], key: bytes) -> tuple | None:
         """The value row under ``key`` in leaf ``address``, or None.
 
-        Read straight from the leaf's bytes (``codec/point.py``; the bytes kept in
-        the chunk cache) where the column types allow, else from the decoded leaf.
+        Read straight from the leaf's buffers (``codec/point.py``, ``point_leaf``) where
+        the column types allow, else from the decoded leaf.
         """
-        if point.readable(types):
-            chunk = self._chunks.get(address)
-            if chunk is None:
-                chunk = self.store.get(address)
-                self._chunks.put(address, chunk)
+        read = point.row_reader(types) if point.readable(types) else None
+        return self._row(address, types, read, key)
+
+    def _row(
+        self, address: bytes, types: Sequence[pa.DataType], read: _RowReader | None, key: bytes
+    ) -> tuple | None:
+        if read is not None:
+            data, header = self.point_leaf(address)
             try:
-                header = self._headers.get(address)
-                if header is None:
-                    header = leaf_header(chunk)
-                    self._headers.put(address, header)
-                return point.row_of(chunk, key, types, header)
+                return read(data, key, header)
             except DECODE_ERRORS:
                 pass  # decoding below names the damaged leaf
         leaf = self.leaf(address, types)
         i = leaf.find(key)
         return leaf.row(i) if i >= 0 else None
+
+    def point_leaf(self, address: bytes) -> PointLeaf:
+        """Leaf ``address``'s buffers and header for point reads, cached by address: from
+        the chunk cache when it holds the leaf, else read without rebuilding the leaf
+        (``column_frames.read_point_leaf``).
+
+        Raises:
+            CorruptChunk: the leaf's record is damaged or the chunk is not a leaf.
+        """
+        found = self._points.get(address)
+        if found is None:
+            chunk = self._chunks.peek(address)
+            try:
+                if chunk is not None:
+                    found = point_leaf_of_chunk(chunk)
+                else:
+                    found = read_point_leaf(self.store, address)
+            except DECODE_ERRORS as exc:
+                raise CorruptChunk(address, f"leaf does not decode: {exc}") from exc
+            self._points.put(address, found)
+        return found
 
     def decode_leaves(
         self, addresses: Sequence[bytes], types: Sequence[pa.DataType]

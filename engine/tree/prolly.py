@@ -20,7 +20,7 @@ from .checker import check_tree
 from .diff import TreeDiff, diff_trees
 from .keyarray import sortable
 from .mutate import apply_edits
-from .nodes import Joined, NodeStore
+from .nodes import Joined, NodeStore, PointReader
 
 
 class ProllyTree:
@@ -59,6 +59,10 @@ class ProllyTree:
 
     def get(self, key: bytes) -> tuple | None:
         return cursor.get(self.nodes, self.root, self.types, key)
+
+    def point_reader(self) -> PointReader:
+        """``get`` prepared for many lookups in this tree (``nodes.PointReader``)."""
+        return PointReader(self.nodes, self.root, self.types)
 
     def scan(
         self, lo: bytes | None = None, hi: bytes | None = None, *, hi_inclusive: bool = True

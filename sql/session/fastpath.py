@@ -12,7 +12,8 @@ found once.
 
     STATEMENT                              FAST PATH
     SELECT cols FROM t WHERE pk = ?        key encoded, the row from the transaction's
-                                           pending edits or ProllyTree.get, the tuple built
+                                           pending edits or the table's PointReader
+                                           (prepared once per table value), the tuple built
     UPDATE t SET c = ? WHERE pk = ?        the old row (as above), the new row checked
                                            as a one-row batch and kept in ``PendingEdits``
 
@@ -62,6 +63,7 @@ from ..read import describe
 from ..read.operands import NOT_CONSTANT, Operand, constant
 from ..read.reads import PointPlan
 from ..write.common import is_default, put
+from .results import RowsResult
 
 __all__ = ["FastStatements", "PendingEdits", "Point", "PointSelect", "PointUpdate"]
 
@@ -76,6 +78,7 @@ _KEY_TYPES = (
     (pa.types.is_integer, (int,)), (pa.types.is_string, (str,)), (pa.types.is_binary, (bytes,)),
 )  # fmt: skip
 _VALUE_TYPES = _KEY_TYPES + ((pa.types.is_float64, (float,)), (pa.types.is_boolean, (bool,)))
+_SEQUENCES = (list, tuple)  # parameters a fast path takes (by position)
 
 
 def _python_types(column: Column, table: tuple) -> tuple[type, ...] | None:
@@ -94,6 +97,8 @@ class Point:
     encode: Callable[[Sequence[object]], bytes]  # key values -> key bytes
     key_python: list[tuple[type, ...]]
     key_operands: list[Operand]  # per primary-key column, in key order
+    lookup: Callable[[bytes], tuple | None]  # key -> value row (engine/tree ``PointReader``)
+    single: int | None  # the parameter index of a one-column key given by ``?``
 
 
 def _resolve(root: RootValue, name: str, operands: dict[str, Operand], nodes) -> Point | None:
@@ -117,17 +122,25 @@ def _resolve(root: RootValue, name: str, operands: dict[str, Operand], nodes) ->
         key_encoder(schema.key_types),
         [k for k in kinds if k is not None],
         [operands[k] for k in key],
+        table.rows.point_reader().get,
+        operands[key[0]].value if len(key) == 1 and operands[key[0]].kind == "param" else None,
     )
 
 
 def _key(point: Point, params: Sequence[object]) -> tuple[list[object], bytes] | None:
     """The key values and their encoding, or None when a value is not of its type."""
-    values = []
-    for operand, kinds in zip(point.key_operands, point.key_python, strict=True):
-        value = operand.value if operand.kind == "const" else params[operand.value]
-        if type(value) not in kinds:
+    if point.single is not None:  # the common shape, without the loop
+        value = params[point.single]
+        if type(value) not in point.key_python[0]:
             return None
-        values.append(value)
+        values = [value]
+    else:
+        values = []
+        for operand, kinds in zip(point.key_operands, point.key_python, strict=True):
+            value = operand.value if operand.kind == "const" else params[operand.value]
+            if type(value) not in kinds:
+                return None
+            values.append(value)
     try:
         return values, point.encode(values)
     except Exception:  # out of the column's range: the general path words it
@@ -153,7 +166,7 @@ class _Cached(Generic[_Prepared]):
         self._extra: _Prepared | None = None
 
     def point(self, session, params) -> Point | None:
-        if not isinstance(params, list | tuple) or len(params) != self.count:
+        if not isinstance(params, _SEQUENCES) or len(params) != self.count:
             return None  # named parameters, or a wrong count the general path words
         root, nodes = session.workspace.working, session.workspace.nodes
         if root is not self._root or nodes is not self._nodes:
@@ -194,12 +207,18 @@ _Sets = list[tuple[int, Operand, tuple[type, ...]]]
 
 
 class PointSelect(_Cached[_Picks]):
-    """``SELECT <columns> FROM t WHERE <pk> = ?``, answered by one tree lookup."""
+    """``SELECT <columns> FROM t WHERE <pk> = ?``, answered by one tree lookup.
+
+    ``run`` is the whole path of a cached execution: one identity check of the working
+    root (``_Cached.point``), the key read from the parameters and encoded, the row from
+    the table's prepared ``PointReader`` (or the pending edits), and the output tuple, built by
+    concatenation when the statement selects every column in the table's order."""
 
     def __init__(self, plan: PointPlan, count: int) -> None:
         operands = {c.column: c.operands[0] for c in plan.slot.conjuncts}
         super().__init__(plan.slot.name, operands, count)
         self.columns = plan.columns
+        self._whole = False  # the output is the key values, then the value row
 
     def prepare(self, point: Point) -> _Picks | None:
         schema = point.table.schema
@@ -220,27 +239,45 @@ class PointSelect(_Cached[_Picks]):
             else (False, values.index(c.name.lower()))
             for _, c in out
         ]
+        self._whole = picks == [(True, i) for i in range(len(keys))] + [
+            (False, i) for i in range(len(values))
+        ]
         columns = [(name, c.type) for name, c in out]
         return picks, columns, describe.description_of(columns)
 
-    def run(
-        self, session, params, edits: PendingEdits
-    ) -> tuple[list[tuple], list, list[tuple]] | None:
-        """(rows, columns, description), or None for the general path (invariant (1))."""
+    def run(self, session, params, edits: PendingEdits) -> RowsResult | None:
+        """The statement's result, or None for the general path (invariant (1))."""
         if self.lowered in session.temp_views:
             return None
-        found = self.locate(session, params)
-        if found is None:
+        ws = session.workspace
+        point, extra = self._point, self._extra  # ``point`` inlined: it runs every time
+        if (
+            ws.working is not self._root
+            or ws.nodes is not self._nodes
+            or point is None
+            or extra is None  # a table this statement cannot read fast (``prepare``)
+        ):
+            point = self.point(session, params)
+            if point is None:
+                return None
+            extra = self._extra
+        if not isinstance(params, _SEQUENCES) or len(params) != self.count:
+            return None  # named parameters, or a wrong count the general path words
+        key = _key(point, params)
+        if key is None:
             return None
-        point, values, encoded = found
-        picks, columns, description = self.prepared()
+        values, encoded = key
+        picks, columns, description = extra  # type: ignore[misc]  # set: point() answered
         try:
-            row = edits.row(point, encoded)  # invariant (3)
-        except Exception:  # a damaged chunk: the general path names it
+            row = edits.row(point, encoded) if edits.held else point.lookup(encoded)
+        except Exception:  # a damaged chunk: the general path names it (invariant (3))
             return None
         if row is None:
-            return [], columns, description
-        return [tuple(values[i] if is_key else row[i] for is_key, i in picks)], columns, description
+            return RowsResult([], columns, description=description)
+        if self._whole:
+            return RowsResult([(*values, *row)], columns, description=description)
+        out = tuple(values[i] if is_key else row[i] for is_key, i in picks)
+        return RowsResult([out], columns, description=description)
 
 
 class PointUpdate(_Cached[_Sets]):
@@ -328,6 +365,7 @@ class PendingEdits:
     def __init__(self) -> None:
         # stored table name -> (the table as resolved, {encoded key: (key values, row)})
         self._tables: dict[str, tuple[Point, dict[bytes, tuple[list, list]]]] = {}
+        self.held = self._tables  # the same dict, tested without a call: falsy when empty
 
     def __bool__(self) -> bool:
         return bool(self._tables)
@@ -340,7 +378,7 @@ class PendingEdits:
             pending = held[1].get(encoded)
             if pending is not None:
                 return pending[1]
-        return point.table.rows.get(encoded)
+        return point.lookup(encoded)
 
     @property
     def full(self) -> bool:
@@ -441,9 +479,17 @@ class FastStatements:
     def __init__(self, size: int = SIZE) -> None:
         self._plans: LruCache[str, PointSelect | PointUpdate | None] = LruCache(size)
         self.edits = PendingEdits()  # the open transaction's fast UPDATEs
+        # the text and plan of the last ``get`` that found one: a loop of one statement
+        # finds it by identity of its text, without the cache's lock
+        self._last: tuple[str, PointSelect | PointUpdate] | None = None
 
     def get(self, sql: str) -> PointSelect | PointUpdate | None:
-        return self._plans.get(sql)
+        last = self._last
+        if last is not None and last[0] is sql:
+            return last[1]
+        plan = self._plans.get(sql)
+        self._last = (sql, plan) if plan is not None else None
+        return plan
 
     def learn(self, sql: str, statements: Sequence, count: int) -> PointSelect | PointUpdate | None:
         """Remember whether ``sql`` (parsed into ``statements``) has a fast plan, and return
@@ -467,3 +513,4 @@ class FastStatements:
     def forget(self) -> None:
         """Drop every plan (the session's statements are parsed again)."""
         self._plans.clear()
+        self._last = None

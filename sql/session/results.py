@@ -71,6 +71,13 @@ class RowsResult(Result):
         self.description = description
         self.rowcount = rowcount
 
+    def fetchone(self) -> tuple | None:
+        at = self._at
+        if at < len(self._rows):
+            self._at = at + 1
+            return self._rows[at]
+        return None
+
     def fetchmany(self, size: int) -> list[tuple]:
         out = self._rows[self._at : self._at + size]
         self._at += len(out)

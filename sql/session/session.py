@@ -269,8 +269,9 @@ class Session:
             SqlError: any failure, translated (invariant (1): the failed statement
                 changed nothing; earlier statements of the text stay done).
         """
-        self._check_open()
-        fast = self._fast.get(sql) if isinstance(sql, str) else None
+        if self.closed:
+            self._check_open()  # raises
+        fast = self._fast.get(sql) if type(sql) is str else None
         if fast is not None:
             done = self._run_fast(fast, params)
             if done is not None:
@@ -291,13 +292,13 @@ class Session:
     def _run_fast(self, fast: PointSelect | PointUpdate, params) -> Result | None:
         """A statement by its fast path (fastpath.py), or None to run it the general way;
         the transaction as ``_atomic`` keeps it (invariant (3))."""
-        self._begin()
+        if self.state is State.IDLE:
+            self._begin()
+        result: Result | None
         if isinstance(fast, PointSelect):
-            found = fast.run(self, params, self._fast.edits)
-            if found is None:
+            result = fast.run(self, params, self._fast.edits)
+            if result is None:
                 return None
-            rows, columns, description = found
-            result: Result = RowsResult(rows, columns, description=description)
         else:
             changed = fast.run(self, params, self._fast.edits)
             if changed is None:

@@ -442,21 +442,27 @@ def test_a_damaged_leaf_is_named_on_every_byte_level_road(damage):
 
 
 def test_point_lookups_parse_a_leaf_header_once(monkeypatch):
-    """``NodeStore.row`` keeps each leaf's parsed header by address: lookups in a leaf
-    already read parse nothing again, and still answer every key (present or not)."""
+    """``NodeStore.row`` keeps each leaf's buffers and parsed header by address
+    (``point_leaf``): lookups in a leaf already read parse nothing again, and still
+    answer every key (present or not)."""
     from arbordb.engine.tree import nodes as nodes_module
 
     nodes = tiny_nodes()
     model = {i: (f"l{i}", i / 2) for i in range(0, 400, 2)}
     tree = build(nodes, model)
-    parsed: list[int] = []
-    real = nodes_module.leaf_header
+    parsed: list[bytes] = []
+    real_chunk, real_read = nodes_module.point_leaf_of_chunk, nodes_module.read_point_leaf
 
-    def counting(data):
-        parsed.append(len(data))
-        return real(data)
+    def counting_chunk(data):
+        parsed.append(data)
+        return real_chunk(data)
 
-    monkeypatch.setattr(nodes_module, "leaf_header", counting)
+    def counting_read(store, address):
+        parsed.append(address)
+        return real_read(store, address)
+
+    monkeypatch.setattr(nodes_module, "point_leaf_of_chunk", counting_chunk)
+    monkeypatch.setattr(nodes_module, "read_point_leaf", counting_read)
     for _ in range(3):
         for i in range(-1, 402):
             assert tree.get(encode_key([i], [pa.int64()])) == model.get(i)

@@ -45,6 +45,14 @@ OTHER = [
     "CREATE UNIQUE INDEX by_label ON t (label)",
     "UPDATE t SET score = score + 1 WHERE id IN (1, 2, 7)",
 ]
+# what a second connection runs and commits between two statements of the first
+POKES = [
+    "UPDATE t SET label = 'poked' WHERE id IN (1, 3)",
+    "DELETE FROM t WHERE id = 2",
+    "INSERT INTO t (id, label) VALUES (11, 'new')",
+    "ALTER TABLE t ADD COLUMN other INTEGER",
+    "DROP TABLE t",
+]
 
 values = st.one_of(
     st.integers(-2, 12),
@@ -64,6 +72,7 @@ steps = st.one_of(
     st.tuples(st.just("rollback"), st.none(), st.none()),
     st.tuples(st.just("commit"), st.none(), st.none()),
     st.tuples(st.just("peek"), st.none(), st.none()),  # a second connection reads
+    st.tuples(st.just("poke"), st.sampled_from(POKES), st.none()),  # and writes
     st.tuples(st.just("many"), st.sampled_from(UPDATES[:2]), st.lists(values, min_size=3)),
 )
 
@@ -99,6 +108,9 @@ def outcome(con, kind, sql, args):
         if kind == "peek":
             with arbordb.connect(PATHS[id(con)]) as other:
                 return other.cursor().execute("SELECT * FROM t ORDER BY id").fetchall()
+        if kind == "poke":
+            with arbordb.connect(PATHS[id(con)]) as other:
+                return other.cursor().execute(sql).rowcount
         if kind == "many":
             text, used = sql
             keys = range(len(args) // 3)
@@ -257,3 +269,75 @@ def test_one_row_updates_of_a_transaction_are_applied_in_one_batch(monkeypatch):
     con.commit()
     assert applied == [3, 2, 1]
     con.close()
+
+
+def test_a_cached_point_select_runs_no_parser_compiler_or_duckdb(tmp_path, monkeypatch):
+    """Once learned, ``SELECT * FROM t WHERE id = ?`` is answered by the table's prepared
+    point reader: no parsing, no compiling, no DuckDB; a leaf read for the first time is
+    read from its record's frames (at most one per buffer of one leaf), never rebuilt,
+    and a leaf read before is not read from the store again."""
+    from arbordb.engine.chunks import column_frames, lmdb_store, records
+    from arbordb.sql.read import reads
+
+    path = tmp_path / "r"
+    with arbordb.connect(path) as con:
+        cur = con.cursor()
+        cur.execute("CREATE TABLE t (id BIGINT PRIMARY KEY, label VARCHAR, score DOUBLE)")
+        rows = [(i, f"label_{i % 97:04d}", i / 8) for i in range(20_000)]
+        cur.executemany("INSERT INTO t VALUES (?, ?, ?)", rows)
+    con = arbordb.connect(path)  # a new process's view: no leaf cached
+    try:
+        cur = con.cursor()
+        select = "SELECT * FROM t WHERE id = ?"
+        assert cur.execute(select, (5,)).fetchone() == rows[5]  # the general path: learned
+        frames: list[int] = []
+        real = column_frames.decompress_frame
+
+        def counting(frame, length, address, offset):
+            frames.append(length)
+            return real(frame, length, address, offset)
+
+        reads_of_store: list[bytes] = []
+        real_read = lmdb_store.LmdbChunkStore.get_point_leaf
+
+        def counting_read(self, address):
+            reads_of_store.append(address)
+            return real_read(self, address)
+
+        monkeypatch.setattr(column_frames, "decompress_frame", counting)
+        monkeypatch.setattr(records, "decode_column_record", None)  # never rebuilt
+        monkeypatch.setattr(lmdb_store.LmdbChunkStore, "get_point_leaf", counting_read)
+        monkeypatch.setattr(reads, "compile_query", None)
+        monkeypatch.setattr(reads, "point_select", None)
+        monkeypatch.setattr(con.session, "_prepare", None)
+        monkeypatch.setattr(con.session, "duck", None)
+        assert cur.execute(select, (19_000,)).fetchone() == rows[19_000]  # another leaf
+        # one leaf, at most a frame per buffer: keys, label offsets and bytes, scores
+        assert len(reads_of_store) == 1 and 0 < len(frames) <= 4
+        frames.clear()
+        reads_of_store.clear()
+        for key in (19_001, 18_999, 19_000, 5):
+            assert cur.execute(select, (key,)).fetchone() == rows[key]
+        assert reads_of_store == [] and frames == []  # both leaves cached
+        assert cur.execute(select, (20_000,)).fetchone() is None
+        assert cur.description[0][0] == "id"
+    finally:
+        monkeypatch.undo()
+        con.close()
+
+
+def test_a_table_the_fast_select_cannot_read_stays_on_the_general_path(tmp_path):
+    """A table whose columns the fast path does not read (a time-zoned timestamp) is
+    resolved once and every execution takes the general path, with the same rows."""
+    con = arbordb.connect(tmp_path / "r")
+    try:
+        cur = con.cursor()
+        cur.execute("CREATE TABLE z (id BIGINT PRIMARY KEY, at TIMESTAMPTZ)")
+        cur.execute("INSERT INTO z VALUES (1, TIMESTAMPTZ '2026-12-06 10:00:00+00')")
+        select = "SELECT * FROM z WHERE id = ?"
+        first = cur.execute(select, (1,)).fetchall()
+        for _ in range(3):
+            assert cur.execute(select, (1,)).fetchall() == first
+        assert cur.execute(select, (2,)).fetchall() == []
+    finally:
+        con.close()
