@@ -85,7 +85,12 @@ updates (1,847 leaf pairs, 16.7 KB each):
 - same-length pairs whose bytes shifted (a label one byte longer, the next one
   byte shorter) differ in most words: such a pair is not PATCHed at all when over
   half its 8-byte words differ (a PATCH over ``1 / LARGE_PATCH`` of its chunk is
-  weighed against zstd, and loses to it when bytes shifted).
+  weighed against zstd, and loses to it when bytes shifted). Nor is one built for
+  a pair whose differing words alone (each costs the PATCH at least a byte) put it
+  over ``1 / LARGE_PATCH``, unless the zstd methods do not beat that bound: with
+  8-12-byte labels most leaf pairs of a commit keep their length (the 8-byte
+  padding absorbs the change) and building their PATCHes took a third of the
+  encoding time.
 - ``MERGE_GAP``: two differing bytes separated by at most this many equal bytes
   go into one op, since a new op costs two varints (>= 2 bytes).
 
@@ -168,9 +173,12 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
     groups = _batches(same, pairs)
     # numpy drops the GIL for the compares: two batches run at once on two cores
     bodies = in_halves(partial(_patch_groups, pairs), groups, 2)
+    deferred: dict[int, int] = {}  # pair -> a lower bound on its (large) PATCH's length
     for group, group_bodies in zip(groups, bodies, strict=True):
         for i, body in zip(group, group_bodies, strict=True):
-            if body is not None and small_enough(body, len(pairs[i][1])):
+            if isinstance(body, int):
+                deferred[i] = body
+            elif body is not None and small_enough(body, len(pairs[i][1])):
                 out[i] = body
     tried = [i for i, pair in enumerate(pairs) if _for_zstd(pair, out[i])]
     # zstd drops the GIL while it loads the base as its dictionary and compresses (most
@@ -180,6 +188,14 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
         patch = out[i]
         if small_enough(body, len(pairs[i][1])) and (patch is None or len(body) < len(patch)):
             out[i] = body
+    # a deferred PATCH is built only where it could still win: where no zstd body is
+    # at or under its lower bound (a PATCH wins ties, as when it is built first)
+    late = [i for i, bound in deferred.items() if out[i] is None or len(out[i]) >= bound]
+    for i, patch in zip(late, _patches([pairs[i] for i in late]) if late else [], strict=True):
+        body = out[i]
+        if isinstance(patch, bytes) and small_enough(patch, len(pairs[i][1])):
+            if body is None or len(patch) <= len(body):
+                out[i] = patch
     return out
 
 
@@ -249,13 +265,17 @@ def _batches(indices: list[int], pairs: Sequence[tuple[bytes, bytes]]) -> list[l
 
 def _patch_groups(
     pairs: Sequence[tuple[bytes, bytes]], groups: Sequence[list[int]]
-) -> list[list[bytes | None]]:
-    return [_patches([pairs[i] for i in group]) for group in groups]
+) -> list[list[bytes | int | None]]:
+    return [_patches([pairs[i] for i in group], defer=True) for group in groups]
 
 
-def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
+def _patches(pairs: Sequence[tuple[bytes, bytes]], defer: bool = False) -> list[bytes | int | None]:
     """PATCH bodies of same-length pairs, computed for all pairs in one numpy pass;
-    None for a pair whose bytes shifted (over half its 8-byte words differ)."""
+    None for a pair whose bytes shifted (over half its 8-byte words differ). With
+    ``defer``, a pair whose PATCH would be large (each differing word costs at least
+    a byte: over ``1 / LARGE_PATCH`` of its chunk) gets that lower bound on its
+    length instead of a body: the zstd methods are tried on it first, and usually
+    win (a string value changed length and shifted the bytes after it)."""
     lengths = np.fromiter((len(new) for _, new in pairs), np.int64, len(pairs))
     ends = np.cumsum(lengths)
     old = np.frombuffer(b"".join(base for base, _ in pairs), np.uint8)
@@ -265,12 +285,18 @@ def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
     # bytes shifted (not written over) when over half the 8-byte words differ: such
     # a PATCH loses to a zstd method, skip building it
     per_pair = np.bincount(np.searchsorted(ends, words * 8, "right"), minlength=len(pairs))
-    hopeless = per_pair[: len(pairs)] * 16 > lengths
-    if not hopeless.any():
+    per_pair = per_pair[: len(pairs)]
+    hopeless = per_pair * 16 > lengths
+    large = ~hopeless & ((per_pair + 1) * LARGE_PATCH > lengths) if defer else hopeless & False
+    if not (hopeless | large).any():
         return list(patch_bodies(new, ends - lengths, ends, _differing_bytes(old, new, words)))
-    keep = [pair for pair, drop in zip(pairs, hopeless.tolist(), strict=True) if not drop]
+    skip = (hopeless | large).tolist()
+    keep = [pair for pair, drop in zip(pairs, skip, strict=True) if not drop]
     bodies = iter(_patches(keep) if keep else [])
-    return [None if drop else next(bodies) for drop in hopeless.tolist()]
+    bounds = (per_pair + 1).tolist()
+    return [
+        (bounds[k] if large[k] else None) if drop else next(bodies) for k, drop in enumerate(skip)
+    ]
 
 
 def patch_bodies(
