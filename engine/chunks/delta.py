@@ -190,13 +190,20 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
             out[i] = body
     # a deferred PATCH is built only where it could still win: where no zstd body is
     # at or under its lower bound (a PATCH wins ties, as when it is built first)
-    late = [i for i, bound in deferred.items() if out[i] is None or len(out[i]) >= bound]
-    for i, patch in zip(late, _patches([pairs[i] for i in late]) if late else [], strict=True):
-        body = out[i]
+    late = [i for i, bound in deferred.items() if _patch_may_win(out[i], bound)]
+    patches = _patches([pairs[i] for i in late]) if late else []
+    for i, patch in zip(late, patches, strict=True):
+        chosen = out[i]
         if isinstance(patch, bytes) and small_enough(patch, len(pairs[i][1])):
-            if body is None or len(patch) <= len(body):
+            if chosen is None or len(patch) <= len(chosen):
                 out[i] = patch
     return out
+
+
+def _patch_may_win(body: bytes | None, bound: int) -> bool:
+    """Whether a deferred PATCH of at least ``bound`` bytes could still be chosen
+    over ``body`` (the zstd methods' body, or None)."""
+    return body is None or len(body) >= bound
 
 
 def _for_zstd(pair: tuple[bytes, bytes], patch: bytes | None) -> bool:
