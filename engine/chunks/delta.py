@@ -192,11 +192,11 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
     # at or under its lower bound (a PATCH wins ties, as when it is built first)
     late = [i for i, bound in deferred.items() if _patch_may_win(out[i], bound)]
     patches = _patches([pairs[i] for i in late]) if late else []
-    for i, patch in zip(late, patches, strict=True):
+    for i, built in zip(late, patches, strict=True):
         chosen = out[i]
-        if isinstance(patch, bytes) and small_enough(patch, len(pairs[i][1])):
-            if chosen is None or len(patch) <= len(chosen):
-                out[i] = patch
+        if isinstance(built, bytes) and small_enough(built, len(pairs[i][1])):
+            if chosen is None or len(built) <= len(chosen):
+                out[i] = built
     return out
 
 
