@@ -62,6 +62,7 @@ from ..read import describe
 from ..read.operands import NOT_CONSTANT, Operand, constant
 from ..read.reads import PointPlan
 from ..write.common import is_default, put
+from .in_list import InListUpdate, recognize
 
 __all__ = ["FastStatements", "PendingEdits", "Point", "PointSelect", "PointUpdate"]
 
@@ -442,8 +443,9 @@ class FastStatements:
         self._plans: LruCache[str, PointSelect | PointUpdate | None] = LruCache(size)
         self.edits = PendingEdits()  # the open transaction's fast UPDATEs
 
-    def get(self, sql: str) -> PointSelect | PointUpdate | None:
-        return self._plans.get(sql)
+    def get(self, sql: str) -> PointSelect | PointUpdate | InListUpdate | None:
+        found = self._plans.get(sql)
+        return found if found is not None else recognize(sql)  # in_list.py: UPDATE ... IN
 
     def learn(self, sql: str, statements: Sequence, count: int) -> PointSelect | PointUpdate | None:
         """Remember whether ``sql`` (parsed into ``statements``) has a fast plan, and return
