@@ -555,7 +555,8 @@ def _to_lengths(
         buffers = _buffers(out)
     for i in which:
         values = _offsets(out, buffers, i, address)
-        values[1:] = np.diff(values)  # modulo 2**32: invertible for any bytes
+        values[1:] -= values[:-1]  # modulo 2**32: invertible for any bytes (numpy
+        # buffers the overlapping operands, so each difference is of the old values)
     return out
 
 
@@ -588,11 +589,11 @@ def _lengths_delta(base: bytes, new: bytes) -> bytes | None:
     for which in (in_base, in_new):
         header += _varint_bytes(len(which)) + b"".join(_varint_bytes(i) for i in which)
     dictionary = zstandard.ZstdCompressionDict(
-        bytes(_to_lengths(base, in_base, b"", base_buffers)),
+        _to_lengths(base, in_base, b"", base_buffers),
         dict_type=zstandard.DICT_TYPE_RAWCONTENT,
     )
     compressor = zstandard.ZstdCompressor(level=LENGTHS_LEVEL, dict_data=dictionary, **_ZSTD_PARAMS)
-    return bytes(header) + compressor.compress(bytes(_to_lengths(new, in_new, b"", new_buffers)))
+    return bytes(header) + compressor.compress(_to_lengths(new, in_new, b"", new_buffers))
 
 
 def _apply_lengths(base: bytearray, body: bytes | memoryview, address: bytes) -> bytearray:
