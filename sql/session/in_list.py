@@ -163,7 +163,11 @@ class InListUpdate:
         if after is None:
             return None
         if after.num_rows:
-            put(session, name, table.apply(after, None, replace=True))
+            try:
+                edited = table.apply(after, None, replace=True)
+            except Exception:  # nothing was put: the general path words it
+                return None
+            put(session, name, edited)
         return after.num_rows
 
     def _rows(self, table: Table, params: list[object]) -> pa.Table | None:
