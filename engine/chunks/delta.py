@@ -82,6 +82,12 @@ updates (1,847 leaf pairs, 16.7 KB each):
   updates with 8-12-character labels (300K rows), 1,044 B a leaf with plain ZSTD
   at level 1 and 1,030 B at level 3, against 171 B and 162 B over lengths; level
   1 took ~2/3 of level 3's time there (loaded machine), so ``LENGTHS_LEVEL`` = 1.
+  A SPLICE over lengths (the base with runs of (offset, bytes deleted, bytes
+  inserted): the changed rows' values, the changed lengths and buffer-table entries)
+  was tried too: 70 B a leaf against 95 B on pairs with two edits, but 145 us of CPU
+  a pair to build (numpy and Python, batched over all pairs of a commit) against
+  85 us for ZSTD over lengths, and no faster to apply, so it is not offered. Levels
+  -1 to -7 and smaller hash tables were no faster than level 1 either.
 - same-length pairs whose bytes shifted (a label one byte longer, the next one
   byte shorter) differ in most words: such a pair is not PATCHed at all when over
   half its 8-byte words differ (a PATCH over ``1 / LARGE_PATCH`` of its chunk is
