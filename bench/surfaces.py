@@ -5,7 +5,7 @@ Usage::
 
     python -m bench.surfaces [--rows 1000000] [--runs 5] [--single 300] [--lookups 2000]
                              [--results bench/RESULTS.md | --no-results] [--workdir DIR]
-                             [--only refs,lookups,tables,cold,cli]
+                             [--only refs,lookups,tables,cold,cli,updates,merge]
 
 An ArborDB repository (``arbordb.connect``) and a doltlite database (``bench.peers``)
 get the same two tables, ``--rows`` rows each (``id BIGINT PRIMARY KEY, label VARCHAR,
@@ -103,9 +103,10 @@ LOOKUP_WARMUP = 100
 TABLES = {"equal": "t", "varying": "tv"}  # label kind -> table name
 
 # the figures, in groups ``--only`` can pick: the ref procedures; point selects of both
-# tables (first, so that their first reads follow the load); updates and merges of both
-# tables; first calls in new processes; whole ``arbor`` commands
-PARTS = ("refs", "lookups", "tables", "cold", "cli")
+# tables (first, so that their first reads follow the load); one-row updates, updates and
+# merges of both tables; first calls in new processes; whole ``arbor`` commands.
+# ``updates`` and ``merge`` pick those figures of both tables alone (``tables`` includes them).
+PARTS = ("refs", "lookups", "tables", "cold", "cli", "updates", "merge")
 
 TARGET_RATIO = 1.0
 TARGET_SINGLE = 0.001
@@ -650,10 +651,13 @@ def run(
             bench_refs(stores, runs, report)
         for kind in TABLES if "lookups" in parts else ():
             bench_lookups(stores, kind, rows, lookups, report)
-        for kind in TABLES if "tables" in parts else ():
-            bench_single(stores, kind, rows, single, report)
-            bench_updates(stores, kind, rows, edit, runs, report)
-            bench_merge(stores, kind, rows, edit, runs, report)
+        for kind in TABLES:
+            if "tables" in parts:
+                bench_single(stores, kind, rows, single, report)
+            if "tables" in parts or "updates" in parts:
+                bench_updates(stores, kind, rows, edit, runs, report)
+            if "tables" in parts or "merge" in parts:
+                bench_merge(stores, kind, rows, edit, runs, report)
         if "cold" in parts:
             bench_cold(stores, rows, edit, runs, report)
         if "cli" in parts:

@@ -82,10 +82,21 @@ updates (1,847 leaf pairs, 16.7 KB each):
   updates with 8-12-character labels (300K rows), 1,044 B a leaf with plain ZSTD
   at level 1 and 1,030 B at level 3, against 171 B and 162 B over lengths; level
   1 took ~2/3 of level 3's time there (loaded machine), so ``LENGTHS_LEVEL`` = 1.
+  A SPLICE over lengths (the base with runs of (offset, bytes deleted, bytes
+  inserted): the changed rows' values, the changed lengths and buffer-table entries)
+  was tried too: 70 B a leaf against 95 B on pairs with two edits, but 145 us of CPU
+  a pair to build (numpy and Python, batched over all pairs of a commit) against
+  85 us for ZSTD over lengths, and no faster to apply, so it is not offered. Levels
+  -1 to -7 and smaller hash tables were no faster than level 1 either.
 - same-length pairs whose bytes shifted (a label one byte longer, the next one
   byte shorter) differ in most words: such a pair is not PATCHed at all when over
   half its 8-byte words differ (a PATCH over ``1 / LARGE_PATCH`` of its chunk is
-  weighed against zstd, and loses to it when bytes shifted).
+  weighed against zstd, and loses to it when bytes shifted). Nor is one built for
+  a pair whose differing words alone (each costs the PATCH at least a byte) put it
+  over ``1 / LARGE_PATCH``, unless the zstd methods do not beat that bound: with
+  8-12-byte labels most leaf pairs of a commit keep their length (the 8-byte
+  padding absorbs the change) and building their PATCHes took a third of the
+  encoding time.
 - ``MERGE_GAP``: two differing bytes separated by at most this many equal bytes
   go into one op, since a new op costs two varints (>= 2 bytes).
 
@@ -168,9 +179,12 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
     groups = _batches(same, pairs)
     # numpy drops the GIL for the compares: two batches run at once on two cores
     bodies = in_halves(partial(_patch_groups, pairs), groups, 2)
+    deferred: dict[int, int] = {}  # pair -> a lower bound on its (large) PATCH's length
     for group, group_bodies in zip(groups, bodies, strict=True):
         for i, body in zip(group, group_bodies, strict=True):
-            if body is not None and small_enough(body, len(pairs[i][1])):
+            if isinstance(body, int):
+                deferred[i] = body
+            elif body is not None and small_enough(body, len(pairs[i][1])):
                 out[i] = body
     tried = [i for i, pair in enumerate(pairs) if _for_zstd(pair, out[i])]
     # zstd drops the GIL while it loads the base as its dictionary and compresses (most
@@ -180,7 +194,22 @@ def encode_deltas(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
         patch = out[i]
         if small_enough(body, len(pairs[i][1])) and (patch is None or len(body) < len(patch)):
             out[i] = body
+    # a deferred PATCH is built only where it could still win: where no zstd body is
+    # at or under its lower bound (a PATCH wins ties, as when it is built first)
+    late = [i for i, bound in deferred.items() if _patch_may_win(out[i], bound)]
+    patches = _patches([pairs[i] for i in late]) if late else []
+    for i, built in zip(late, patches, strict=True):
+        chosen = out[i]
+        if isinstance(built, bytes) and small_enough(built, len(pairs[i][1])):
+            if chosen is None or len(built) <= len(chosen):
+                out[i] = built
     return out
+
+
+def _patch_may_win(body: bytes | None, bound: int) -> bool:
+    """Whether a deferred PATCH of at least ``bound`` bytes could still be chosen
+    over ``body`` (the zstd methods' body, or None)."""
+    return body is None or len(body) >= bound
 
 
 def _for_zstd(pair: tuple[bytes, bytes], patch: bytes | None) -> bool:
@@ -249,13 +278,17 @@ def _batches(indices: list[int], pairs: Sequence[tuple[bytes, bytes]]) -> list[l
 
 def _patch_groups(
     pairs: Sequence[tuple[bytes, bytes]], groups: Sequence[list[int]]
-) -> list[list[bytes | None]]:
-    return [_patches([pairs[i] for i in group]) for group in groups]
+) -> list[list[bytes | int | None]]:
+    return [_patches([pairs[i] for i in group], defer=True) for group in groups]
 
 
-def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
+def _patches(pairs: Sequence[tuple[bytes, bytes]], defer: bool = False) -> list[bytes | int | None]:
     """PATCH bodies of same-length pairs, computed for all pairs in one numpy pass;
-    None for a pair whose bytes shifted (over half its 8-byte words differ)."""
+    None for a pair whose bytes shifted (over half its 8-byte words differ). With
+    ``defer``, a pair whose PATCH would be large (each differing word costs at least
+    a byte: over ``1 / LARGE_PATCH`` of its chunk) gets that lower bound on its
+    length instead of a body: the zstd methods are tried on it first, and usually
+    win (a string value changed length and shifted the bytes after it)."""
     lengths = np.fromiter((len(new) for _, new in pairs), np.int64, len(pairs))
     ends = np.cumsum(lengths)
     old = np.frombuffer(b"".join(base for base, _ in pairs), np.uint8)
@@ -265,12 +298,18 @@ def _patches(pairs: Sequence[tuple[bytes, bytes]]) -> list[bytes | None]:
     # bytes shifted (not written over) when over half the 8-byte words differ: such
     # a PATCH loses to a zstd method, skip building it
     per_pair = np.bincount(np.searchsorted(ends, words * 8, "right"), minlength=len(pairs))
-    hopeless = per_pair[: len(pairs)] * 16 > lengths
-    if not hopeless.any():
+    per_pair = per_pair[: len(pairs)]
+    hopeless = per_pair * 16 > lengths
+    large = ~hopeless & ((per_pair + 1) * LARGE_PATCH > lengths) if defer else hopeless & False
+    if not (hopeless | large).any():
         return list(patch_bodies(new, ends - lengths, ends, _differing_bytes(old, new, words)))
-    keep = [pair for pair, drop in zip(pairs, hopeless.tolist(), strict=True) if not drop]
+    skip = (hopeless | large).tolist()
+    keep = [pair for pair, drop in zip(pairs, skip, strict=True) if not drop]
     bodies = iter(_patches(keep) if keep else [])
-    return [None if drop else next(bodies) for drop in hopeless.tolist()]
+    bounds = (per_pair + 1).tolist()
+    return [
+        (bounds[k] if large[k] else None) if drop else next(bodies) for k, drop in enumerate(skip)
+    ]
 
 
 def patch_bodies(
@@ -522,7 +561,8 @@ def _to_lengths(
         buffers = _buffers(out)
     for i in which:
         values = _offsets(out, buffers, i, address)
-        values[1:] = np.diff(values)  # modulo 2**32: invertible for any bytes
+        values[1:] -= values[:-1]  # modulo 2**32: invertible for any bytes (numpy
+        # buffers the overlapping operands, so each difference is of the old values)
     return out
 
 
@@ -555,11 +595,11 @@ def _lengths_delta(base: bytes, new: bytes) -> bytes | None:
     for which in (in_base, in_new):
         header += _varint_bytes(len(which)) + b"".join(_varint_bytes(i) for i in which)
     dictionary = zstandard.ZstdCompressionDict(
-        bytes(_to_lengths(base, in_base, b"", base_buffers)),
+        _to_lengths(base, in_base, b"", base_buffers),
         dict_type=zstandard.DICT_TYPE_RAWCONTENT,
     )
     compressor = zstandard.ZstdCompressor(level=LENGTHS_LEVEL, dict_data=dictionary, **_ZSTD_PARAMS)
-    return bytes(header) + compressor.compress(bytes(_to_lengths(new, in_new, b"", new_buffers)))
+    return bytes(header) + compressor.compress(_to_lengths(new, in_new, b"", new_buffers))
 
 
 def _apply_lengths(base: bytearray, body: bytes | memoryview, address: bytes) -> bytearray:

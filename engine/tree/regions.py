@@ -85,6 +85,7 @@ def plan_regions(nodes: NodeStore, base: bytes, ours: bytes, theirs: bytes) -> R
     lo_o, hi_o = np.where(aligned, lo_o, 0), np.where(aligned, hi_o, 0)
     swap = (
         aligned
+        & (hi_b > lo_b)  # a range base holds no leaf of (theirs appended): no leaf to swap out
         & (hi_o - lo_o == hi_b - lo_b)
         & (o_in_b[hi_o + 1] - o_in_b[lo_o + 1] == hi_o - lo_o)
     )

@@ -10,6 +10,12 @@ the new leaves (history independence), at a cost proportional to the changed
 entries times the depth: entries are named by path (``paths.py``), so no level
 is ever listed.
 
+An old node whose changed children all keep their last keys and counts (leaves
+re-encoded with values of other sizes whose cuts did not move) keeps its cuts too,
+since the rule sees only keys and sizes: it is written again with the new
+addresses and nothing is re-cut (a run of such leaves is split into one change per
+leaf first). Only the nodes around children whose bounds moved are re-cut.
+
 A change is (first, last, entries): the old entries ``first`` to ``last``
 (paths, inclusive) of one level became ``entries`` (possibly none); changes are
 sorted and disjoint.
@@ -38,6 +44,7 @@ def rebuild_root(tree: TreePaths, changes: list[Change]) -> bytes | None:
     """The root after ``changes`` to the leaves of ``tree``; None when no leaf is left."""
     if not changes:
         return tree.root
+    changes = _split(tree, changes)
     if all(_same_place(tree, change) for change in changes):
         return _readdress(tree, changes)
     for level in range(1, tree.height + 1):
@@ -68,6 +75,39 @@ def _same_place(tree: TreePaths, change: Change) -> bool:
     return entries.keys[0] == key and entries.counts[0] == count
 
 
+def _split(tree: TreePaths, changes: list[Change]) -> list[Change]:
+    """``changes`` with each run that swaps its old entries one for one, same last keys
+    and counts (a run of edited leaves that kept their bounds), split into one change
+    per entry, so that ``_same_place`` sees them and their parents keep their cuts."""
+    out: list[Change] = []
+    for change in changes:
+        first, last, entries = change
+        if first == last or not len(entries):
+            out.append(change)
+            continue
+        paths: list[Path] = [first]
+        while paths[-1] != last and len(paths) < len(entries):
+            following = tree.next(paths[-1])
+            if following is None:
+                break
+            paths.append(following)
+        split = [
+            (path, path, Entries([key], [address], [count]))
+            for path, key, address, count in zip(
+                paths, entries.keys, entries.addresses, entries.counts, strict=False
+            )
+        ]
+        if (
+            paths[-1] == last
+            and len(paths) == len(entries)
+            and all(_same_place(tree, one) for one in split)
+        ):
+            out.extend(split)
+        else:
+            out.append(change)
+    return out
+
+
 def _readdress(tree: TreePaths, changes: list[Change]) -> bytes:
     """The root when only some leaves' addresses changed: every level keeps its cuts
     (they depend on keys and sizes alone), so only the nodes on the changed leaves'
@@ -94,10 +134,37 @@ def _relevel(tree: TreePaths, level: int, changes: list[Change]) -> list[Change]
     i = 0
     while i < len(changes):
         parent = changes[i][0][:-1]
+        same = _same_place_children(tree, changes, i, parent)
+        if same:  # the node keeps its cuts: only its children's addresses change
+            out.append(_readdressed(tree, parent, changes[i : i + same]))
+            i += same
+            continue
         stream = _Stream(tree, changes, i, (*parent, 0))
         out.append((parent, *_recut(tree.nodes, level, stream)))
         i = stream.next_change
     return out
+
+
+def _same_place_children(tree: TreePaths, changes: list[Change], i: int, parent: Path) -> int:
+    """How many changes from ``i`` on are the changes to ``parent``'s children, when all
+    of them are ``_same_place`` (so the node keeps its cuts); else 0."""
+    j = i
+    while j < len(changes) and changes[j][0][:-1] == parent:
+        if not _same_place(tree, changes[j]) or changes[j][1][:-1] != parent:
+            return 0
+        j += 1
+    return j - i
+
+
+def _readdressed(tree: TreePaths, parent: Path, changes: list[Change]) -> Change:
+    """The change to ``parent`` that writing it with its changed children's new
+    addresses makes: one entry with its old last key and count."""
+    node = tree.node(parent)
+    addresses = list(node.addresses)
+    for first, _, entries in changes:
+        addresses[first[-1]] = entries.addresses[0]
+    (written,) = tree.nodes.write_internals([(node.level, node.keys, addresses, node.counts)])
+    return (parent, parent, Entries([node.keys[-1]], [written], [int(sum(node.counts))]))
 
 
 def _recut(nodes: NodeStore, level: int, stream: _Stream) -> tuple[Path, Entries]:

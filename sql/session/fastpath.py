@@ -63,6 +63,7 @@ from ..read import describe
 from ..read.operands import NOT_CONSTANT, Operand, constant
 from ..read.reads import PointPlan
 from ..write.common import is_default, put
+from .in_list import InListUpdate, recognize
 from .results import RowsResult
 
 __all__ = ["FastStatements", "PendingEdits", "Point", "PointSelect", "PointUpdate"]
@@ -483,13 +484,13 @@ class FastStatements:
         # finds it by identity of its text, without the cache's lock
         self._last: tuple[str, PointSelect | PointUpdate] | None = None
 
-    def get(self, sql: str) -> PointSelect | PointUpdate | None:
+    def get(self, sql: str) -> PointSelect | PointUpdate | InListUpdate | None:
         last = self._last
         if last is not None and last[0] is sql:
             return last[1]
         plan = self._plans.get(sql)
         self._last = (sql, plan) if plan is not None else None
-        return plan
+        return plan if plan is not None else recognize(sql)  # in_list.py: UPDATE ... IN
 
     def learn(self, sql: str, statements: Sequence, count: int) -> PointSelect | PointUpdate | None:
         """Remember whether ``sql`` (parsed into ``statements``) has a fast plan, and return

@@ -72,6 +72,7 @@ from ..read import describe, operands, reads, relations, system_select
 from ..read.python_scope import PythonScope
 from ..write.dispatch import write_many, writer_for
 from .fastpath import FastStatements, PointSelect, PointUpdate
+from .in_list import InListUpdate
 from .results import ArrowResult, DuckResult, Result, RowsResult
 
 __all__ = ["Session", "State"]
@@ -289,7 +290,7 @@ class Session:
         self._fast.learn(sql, statements, count)
         return result
 
-    def _run_fast(self, fast: PointSelect | PointUpdate, params) -> Result | None:
+    def _run_fast(self, fast: PointSelect | PointUpdate | InListUpdate, params) -> Result | None:
         """A statement by its fast path (fastpath.py), or None to run it the general way;
         the transaction as ``_atomic`` keeps it (invariant (3))."""
         if self.state is State.IDLE:

@@ -468,3 +468,36 @@ def test_point_lookups_parse_a_leaf_header_once(monkeypatch):
             assert tree.get(encode_key([i], [pa.int64()])) == model.get(i)
     leaves = len(leaf_entries(nodes, tree.root, None, None).addresses)
     assert len(parsed) == leaves > 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(models, st.data())
+def test_leaves_that_keep_their_bounds_leave_their_parents_uncut(model, data):
+    """Labels that change length re-cut the edited leaves; where every leaf keeps its
+    keys and row count, the internal nodes keep their cuts and are only written again
+    with new addresses (relevel.py, no ``_recut``), and the tree is a fresh build's."""
+    import arbordb.engine.tree.relevel as relevel
+
+    if not model:
+        return
+    nodes = tiny_nodes()
+    tree = build(nodes, model)
+    ids = data.draw(st.lists(st.sampled_from(sorted(model)), min_size=1, unique=True))
+    upserts = {i: ((model[i][0] or "") + "x", model[i][1]) for i in ids}
+    recuts = []
+    original = relevel._recut
+
+    def spy(*args):
+        recuts.append(1)
+        return original(*args)
+
+    relevel._recut = spy
+    try:
+        edited = edit(tree, upserts, set())
+    finally:
+        relevel._recut = original
+    assert edited.root == build(tiny_nodes(), {**model, **upserts}).root
+    edited.check()
+    old, new = leaf_entries(nodes, tree.root), leaf_entries(nodes, edited.root)
+    if (old.keys, list(old.counts)) == (new.keys, list(new.counts)):
+        assert not recuts

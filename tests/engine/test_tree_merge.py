@@ -489,3 +489,19 @@ def test_swaps_beside_resized_rows_match_the_model(case):
     assert {id_of(k) for k in result.conflicts.keys.to_pylist()} == expected_conflicts
     assert result.tree.root == build(tiny_nodes(), expected).root
     result.tree.check()
+
+
+def test_theirs_appending_a_leaf_past_every_base_key_merges_by_rows():
+    """Theirs adds a key above every base key that lands in a leaf of its own: that
+    range holds no base leaf, so there is nothing of ours to swap out (it was an
+    empty run of ours' leaves, and an IndexError); its rows are merged as edits."""
+    base = {k: ("a", 1, 0.5) for k in (0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 68, 393)}
+    base[19] = ("c", 1, 0.5)
+    ours, theirs = {**base, 0: ("b", 1, 0.5)}, {**base, 1000: ("a", 1, 0.5)}
+    nodes = tiny_nodes()
+    trees = [build(nodes, m) for m in (base, ours, theirs)]
+    result = merge(*trees, mode="cell", default_rule="ours")
+    expected = {**ours, 1000: ("a", 1, 0.5)}
+    assert len(result.conflicts) == 0
+    assert contents(result.tree) == expected
+    assert result.tree.root == build(tiny_nodes(), expected).root

@@ -115,3 +115,32 @@ def test_a_batch_of_pairs_split_between_threads_gives_each_pair_its_own_body(mon
     assert split and split[0] >= delta._ZSTD_THREADED
     for (base, new), body in zip(pairs, alone, strict=True):
         assert body is not None and apply_delta(base, body, address_of(new)) == new
+
+
+def test_a_shifted_pair_gets_no_patch_built_when_zstd_beats_its_bound(monkeypatch):
+    """Same-length pairs whose bytes shifted past one changed label (not enough to be
+    hopeless) would make a PATCH of kilobytes: it is not built when a zstd body is
+    already under the PATCH's lower bound (one byte per differing word)."""
+    rng = np.random.default_rng(3)
+    n = 500
+    ids, scores = np.arange(n), rng.random(n)
+    labels = labels_of(rng, n, 10, 11)
+    edited = list(labels)
+    edited[10], edited[480] = labels[10] + "y", labels[480][:-1]
+    pair = (leaf(ids, labels, scores), leaf(ids, edited, scores))
+    assert len(pair[0]) == len(pair[1])
+    built: list[int] = []
+    real = delta.patch_bodies
+
+    def counting(new, starts, ends, differ):
+        built.append(len(starts))
+        return real(new, starts, ends, differ)
+
+    monkeypatch.setattr(delta, "patch_bodies", counting)
+    (body,) = encode_deltas([pair])
+    assert body is not None and body[0] == METHOD_LENGTHS
+    assert sum(built) == 0
+    assert apply_delta(pair[0], body, address_of(pair[1])) == pair[1]
+    # without the zstd methods' win the PATCH is still built, and chosen
+    (patched,) = delta._patches([pair])
+    assert isinstance(patched, bytes) and len(patched) > len(body)
