@@ -33,6 +33,7 @@ whole column with numpy.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,6 @@ import pyarrow as pa
 from .keyarray import key_buffers, padded_matrix
 
 WEIBULL_K = 4  # hard-wired in _hazard as two squarings
-PIECE_NODES = 16  # nodes' worth of bytes per piece that find_cuts chunks speculatively
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,12 @@ def _hazard(x):
     return x2 * x2
 
 
+def _closing_chance(before, size, lam: float):
+    """p(s) of the rule for a node of ``size`` bytes that was ``before`` bytes without
+    its last item (floats; the one expression every chunking path evaluates)."""
+    return -np.expm1(_hazard(before / lam) - _hazard(size / lam))
+
+
 def find_cuts(hashes: np.ndarray, sizes: np.ndarray, rule: ChunkRule) -> list[int]:
     """Exclusive end index of every node the rule closes within these items.
 
@@ -121,46 +127,75 @@ def find_cuts(hashes: np.ndarray, sizes: np.ndarray, rule: ChunkRule) -> list[in
     either appends more items or, at the end of the level, makes them the last
     node.
 
-    Long runs are cut speculatively in parallel: the items are split into
-    pieces, every piece is chunked as if a node started at its first item (all
-    pieces advance together in ``find_cuts_in_segments``), then each piece is
-    stitched to the true cuts before it by chunking from the last true cut until
-    a cut lands on one of the piece's own cuts. From there on the piece's cuts
-    are the true ones, because the rule looks only at the items since the
-    previous cut. The result is exactly the sequential one.
+    One walk from cut to cut over few items. Most nodes close before twice the
+    target (``reach``), and an item can close a node no larger than that only
+    when its u is below the rule's chance at ``reach``, which is at most
+    ``A'(reach) * d`` (the chance grows with the node's size; 1 - e^-y <= y):
+    those items, a few percent, are the candidates, found for all the items at
+    once with numpy. The walk evaluates the rule, in the same floating-point
+    operations as everywhere else, at the candidates only, in order; a node
+    that grows past ``reach`` before one closes it (about 2e-5 of nodes, or an
+    item larger than ``reach``) is chunked by evaluating the rule at every item
+    up to MAX. The result is the sequential rule's (tests/engine/test_splitter.py).
     """
     n = len(sizes)
+    if not n:
+        return []
     csum = np.zeros(n + 1, np.int64)
     np.cumsum(sizes, out=csum[1:])
-    # pieces of about PIECE_NODES nodes' worth of bytes: the segments advance one node
-    # per round, so the rounds (numpy calls) scale with the nodes in a piece
-    starts = np.unique(
-        np.searchsorted(csum[:-1], np.arange(0, int(csum[-1]), rule.target * PIECE_NODES))
-    ).astype(np.int64)
-    stops = np.append(starts[1:], n)
-    piece_cuts, _ = find_cuts_in_segments(hashes, sizes, starts, stops, rule)
-    cuts = list(piece_cuts[0]) if len(starts) else []
-    for j in range(1, len(starts)):
-        own = piece_cuts[j]
-        own_set = set(own)
-        start = cuts[-1] if cuts else 0
-        while True:
-            # the next cut is at the latest where the node reaches MAX bytes
-            stop = min(int(np.searchsorted(csum, csum[start] + rule.max_size, "left")), n)
-            (step,), _ = find_cuts_in_segments(
-                hashes, sizes, np.array([start]), np.array([stop]), rule, first_only=True
-            )
-            if not step:
+    uniform = (hashes >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+    lam = rule.scale
+    reach = min(2 * rule.target, rule.max_size - 1)  # below MAX: only the hazard cuts there
+    slope = 4.0 * (reach / lam) ** 3 / lam * (1 + 1e-9)  # A'(reach), rounded up
+    candidates = np.flatnonzero(uniform < slope * sizes)
+    where = candidates.tolist()
+    ends = csum[candidates + 1].tolist()  # the node's size up to each, from csum[start]
+    chances = uniform[candidates].tolist()
+    widths = sizes[candidates].tolist()
+    min_size = rule.min_size
+    cuts: list[int] = []
+    start, j, m = 0, 0, len(where)
+    while start < n:
+        x = int(csum[start])
+        limit = x + reach
+        while j < m and where[j] < start:
+            j += 1
+        cut = 0
+        while j < m and ends[j] <= limit:
+            size = ends[j] - x
+            if size >= min_size:  # the rule's p, as _closing_chance computes it
+                b = size / lam
+                b *= b
+                a = (size - widths[j]) / lam
+                a *= a
+                if chances[j] < -math.expm1(a * a - b * b):
+                    cut = where[j] + 1
+                    break
+            j += 1
+        if not cut:
+            found = _cut_past_reach(csum, uniform, start, rule)
+            if found is None:
                 return cuts
-            cut = step[0]
-            cuts.append(cut)
-            if cut in own_set:
-                cuts.extend(c for c in own if c > cut)
-                break
-            if cut >= stops[j]:
-                break
-            start = cut
+            cut = found
+        cuts.append(cut)
+        start = cut
     return cuts
+
+
+def _cut_past_reach(
+    csum: np.ndarray, uniform: np.ndarray, start: int, rule: ChunkRule
+) -> int | None:
+    """The cut of the node starting at item ``start``, by the rule at every item up to
+    MAX bytes (None: the items end first)."""
+    n = len(uniform)
+    x = csum[start]
+    stop = min(n, int(np.searchsorted(csum, x + rule.max_size, "left")))
+    size = (csum[start + 1 : stop + 1] - x).astype(np.float64)
+    before = (csum[start:stop] - x).astype(np.float64)
+    p = _closing_chance(before, size, rule.scale)
+    closes = ((size >= rule.min_size) & (uniform[start:stop] < p)) | (size >= rule.max_size)
+    hits = np.flatnonzero(closes)
+    return start + int(hits[0]) + 1 if len(hits) else None
 
 
 def find_cuts_in_segments(

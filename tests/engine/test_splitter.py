@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbordb.engine.tree.splitter import ChunkRule, find_cuts, find_cuts_in_segments
+from arbordb.engine.tree.splitter import LEAF_RULE, ChunkRule, find_cuts, find_cuts_in_segments
 
 RULE = ChunkRule(target=512, min_size=128, max_size=2048)
 
@@ -50,3 +50,30 @@ def test_segments_are_independent_runs_of_the_rule(seed, lengths):
         expected = reference_cuts(hashes, sizes, RULE, int(a), int(b))
         assert cuts[r] == expected
         assert bool(synced[r]) == (bool(expected) and expected[-1] == b or a == b)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(0, 2**32),
+    st.integers(0, 5_000),
+    st.integers(1, 3_000),
+    st.floats(0.0, 1.0),
+)
+def test_find_cuts_equals_the_rule_past_twice_the_target(seed, n, max_item, high):
+    """Nodes that grow past twice the target before a candidate closes them (u near 1
+    for a share ``high`` of the items), and items larger than that or than MAX: the
+    walk's fallback, checked against the sequential rule."""
+    rng = np.random.default_rng(seed)
+    hashes = rng.integers(0, 2**63, n, dtype=np.uint64) * np.uint64(2)
+    hashes[rng.random(n) < high] |= np.uint64(0xFFFF_FF00_0000_0000)
+    sizes = rng.integers(1, max_item + 1, n).astype(np.int64)
+    assert find_cuts(hashes, sizes, RULE) == reference_cuts(hashes, sizes, RULE)
+
+
+def test_find_cuts_equals_the_rule_at_the_leaf_rule():
+    """The real leaf rule over bench-like rows (~30 bytes) and text rows (~1 KB)."""
+    rng = np.random.default_rng(5)
+    for low, high in ((25, 40), (200, 2_000)):
+        hashes = rng.integers(0, 2**63, 60_000, dtype=np.uint64) * np.uint64(2)
+        sizes = rng.integers(low, high, 60_000).astype(np.int64)
+        assert find_cuts(hashes, sizes, LEAF_RULE) == reference_cuts(hashes, sizes, LEAF_RULE)
