@@ -144,10 +144,14 @@ def _integer_key_ascends(schema: Schema, data: pa.Table) -> bool:
     told from the column in one comparison instead of sorting the encoded keys."""
     if len(schema.primary_key) != 1 or data.num_rows < 2:
         return False
-    column = data.column(schema.primary_key[0])
+    column = as_array(data.column(schema.primary_key[0]))
     if not pa.types.is_integer(column.type) or column.null_count:
         return False
-    values = column.to_numpy()
+    width = column.type.bit_width // 8  # read in place: to_numpy imports pandas (0.3 s)
+    kind = "i" if pa.types.is_signed_integer(column.type) else "u"
+    values = np.frombuffer(
+        column.buffers()[1], f"<{kind}{width}", len(column), column.offset * width
+    )
     return bool((values[1:] > values[:-1]).all())
 
 
