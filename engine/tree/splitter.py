@@ -77,18 +77,34 @@ def key_hashes(keys: pa.BinaryArray, level: int) -> np.ndarray:
     n = len(lengths)
     width = int(lengths[0]) if n else 0
     seed = np.uint64(((level + 1) * int(_GOLDEN)) & 0xFFFFFFFFFFFFFFFF)
-    h = _mix(seed ^ lengths.astype(np.uint64))
-    if n and (lengths == width).all():
-        # one width: read the lanes in place (strided views), no padded copy
+    if n and width and (lengths == width).all():
+        # one width: one seed for all, and the lanes read in place (strided views),
+        # no padded copy; folded into each fresh lane array in place
+        h: np.ndarray | np.uint64 = _mix(np.array([seed ^ np.uint64(width)]))[0]
         for j in range(0, width, 8):
-            h = _fold(h, _lane(data, n, width, j))
-        return _mix(h)
+            lane = _lane(data, n, width, j)
+            lane ^= h
+            lane *= _M1
+            lane ^= lane >> np.uint64(32)
+            h = lane
+        return _mix_in_place(np.asarray(h))
+    h = _mix(seed ^ lengths.astype(np.uint64))
     matrix, _ = padded_matrix(keys, multiple=8)
     lanes = matrix.view("<u8")
     n_lanes = (lengths + 7) // 8
     for j in range(lanes.shape[1]):
         h = np.where(j < n_lanes, _fold(h, lanes[:, j]), h)
     return _mix(h)
+
+
+def _mix_in_place(x: np.ndarray) -> np.ndarray:
+    """``_mix`` of a fresh array, overwriting it."""
+    x ^= x >> np.uint64(30)
+    x *= _M1
+    x ^= x >> np.uint64(27)
+    x *= _M2
+    x ^= x >> np.uint64(31)
+    return x
 
 
 def _fold(h: np.ndarray, lane: np.ndarray) -> np.ndarray:
