@@ -33,7 +33,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..chunks.buffered import BufferedChunkStore
 from ..chunks.memory import MemoryChunkStore
+from ..chunks.spill_behind import SpillBehind
 from ..codec.key_batch import decode_keys
 from ..codec.keys import decode_key, encode_key
 from ..errors import InvalidInput, NotNullViolation, SchemaError
@@ -188,6 +190,16 @@ class Table:
             after_batch()
         settle()
         return table
+
+    def insert_batches_spilling_behind(
+        self, batches: Iterable[pa.RecordBatch], buffer: BufferedChunkStore
+    ) -> Table:
+        """``insert_batches``, each batch's chunks stored in ``buffer``'s store by a
+        helper thread while the next batch is built (``SpillBehind``). Nothing may
+        read this session's unsaved chunks until it returns: the caller's batches
+        come from outside the repository."""
+        with SpillBehind(buffer) as spill:
+            return self.insert_batches(batches, spill, spill.wait)
 
     @classmethod
     def load(cls, nodes: NodeStore, address: bytes, name: str = "") -> Table:
