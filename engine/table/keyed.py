@@ -49,7 +49,7 @@ __all__ = ["apply_keyed", "build_keyed", "build_keyed_stream", "row_keys"]
 def row_keys(schema: Schema, data: pa.Table) -> pa.BinaryArray:
     """The encoded primary key of every row of conformed ``data``, in row order."""
     if data.num_rows == 0:
-        return pa.array([], pa.binary())
+        return pa.nulls(0, pa.binary())
     return encode_keys([data.column(n) for n in schema.primary_key], schema.key_types)
 
 
@@ -206,7 +206,7 @@ def apply_keyed(
 def _delete_keys(schema: Schema, deletes: pa.Table | pa.RecordBatch | None) -> pa.BinaryArray:
     """Encoded primary keys of ``deletes`` (other columns ignored), sorted, without repeats."""
     if deletes is None:
-        return pa.array([], pa.binary())
+        return pa.nulls(0, pa.binary())
     keys = row_keys(schema, conform(schema, deletes, schema.key_columns, required=True))
     order, dupes = key_order(keys)
     keep = np.ones(len(order), bool)
