@@ -9,6 +9,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from arbordb.engine.tree import splitter
 from arbordb.engine.tree.splitter import (
     LEAF_RULE,
     ChunkRule,
@@ -122,3 +123,16 @@ def test_key_hashes_equal_the_reference_hash(level, keys, offset):
     array = pa.array([b"pad"] * offset + keys, pa.binary()).slice(offset)
     got = key_hashes(array, level).tolist()
     assert got == [reference_key_hash(k, level) for k in keys]
+
+
+def test_key_hashes_of_fixed_width_keys_across_hash_blocks(monkeypatch):
+    """Fixed-width keys are hashed a block at a time: blocks of 7 keys (not a divisor
+    of the count), from a slice, equal the reference."""
+    monkeypatch.setattr(splitter, "HASH_BLOCK", 7)
+    rng = np.random.default_rng(3)
+    for width in (1, 8, 9, 17):
+        keys = [bytes(rng.integers(0, 256, width).tolist()) for _ in range(60)]
+        array = pa.array([b"\0" * width, *keys], pa.binary()).slice(1)
+        for level in (0, 2):
+            expected = [reference_key_hash(k, level) for k in keys]
+            assert key_hashes(array, level).tolist() == expected
