@@ -33,7 +33,6 @@ whole column with numpy.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,16 +150,17 @@ def find_cuts(hashes: np.ndarray, sizes: np.ndarray, rule: ChunkRule) -> list[in
     either appends more items or, at the end of the level, makes them the last
     node.
 
-    One walk from cut to cut over few items. Most nodes close before twice the
-    target (``reach``), and an item can close a node no larger than that only
+    One walk from cut to cut, comparing integers. Most nodes close before twice
+    the target (``reach``), and an item can close a node no larger than that only
     when its u is below the rule's chance at ``reach``, which is at most
     ``A'(reach) * d`` (the chance grows with the node's size; 1 - e^-y <= y):
-    those items, a few percent, are the candidates, found for all the items at
-    once with numpy. The walk evaluates the rule, in the same floating-point
-    operations as everywhere else, at the candidates only, in order; a node
-    that grows past ``reach`` before one closes it (about 2e-5 of nodes, or an
-    item larger than ``reach``) is chunked by evaluating the rule at every item
-    up to MAX. The result is the sequential rule's (tests/engine/test_splitter.py).
+    those items, a few percent, are the candidates, found with numpy. For each,
+    ``_thresholds`` finds the smallest node size at which it closes, so a node
+    started where the running size is x closes at the first candidate whose
+    running size minus its threshold reaches x. A node that grows past ``reach``
+    before one closes it (about 2e-5 of nodes, or an item larger than ``reach``)
+    is chunked by evaluating the rule at every item up to MAX. The result is the
+    sequential rule's (tests/engine/test_splitter.py).
     """
     n = len(sizes)
     if not n:
@@ -172,11 +172,12 @@ def find_cuts(hashes: np.ndarray, sizes: np.ndarray, rule: ChunkRule) -> list[in
     reach = min(2 * rule.target, rule.max_size - 1)  # below MAX: only the hazard cuts there
     slope = 4.0 * (reach / lam) ** 3 / lam * (1 + 1e-9)  # A'(reach), rounded up
     candidates = np.flatnonzero(uniform < slope * sizes)
+    ends = csum[candidates + 1]  # the node's size up to each, from csum[start]
+    threshold = _thresholds(uniform[candidates], sizes[candidates], reach, rule)
+    # candidate i closes a node started where csum is x iff x <= ends[i] - threshold[i]
+    closing = (ends - threshold).tolist()
     where = candidates.tolist()
-    ends = csum[candidates + 1].tolist()  # the node's size up to each, from csum[start]
-    chances = uniform[candidates].tolist()
-    widths = sizes[candidates].tolist()
-    min_size = rule.min_size
+    ends_list = ends.tolist()
     cuts: list[int] = []
     start, j, m = 0, 0, len(where)
     while start < n:
@@ -184,19 +185,11 @@ def find_cuts(hashes: np.ndarray, sizes: np.ndarray, rule: ChunkRule) -> list[in
         limit = x + reach
         while j < m and where[j] < start:
             j += 1
-        cut = 0
-        while j < m and ends[j] <= limit:
-            size = ends[j] - x
-            if size >= min_size:  # the rule's p, as _closing_chance computes it
-                b = size / lam
-                b *= b
-                a = (size - widths[j]) / lam
-                a *= a
-                if chances[j] < -math.expm1(a * a - b * b):
-                    cut = where[j] + 1
-                    break
+        while j < m and ends_list[j] <= limit and closing[j] < x:
             j += 1
-        if not cut:
+        if j < m and ends_list[j] <= limit:
+            cut = where[j] + 1
+        else:
             found = _cut_past_reach(csum, uniform, start, rule)
             if found is None:
                 return cuts
@@ -204,6 +197,46 @@ def find_cuts(hashes: np.ndarray, sizes: np.ndarray, rule: ChunkRule) -> list[in
         cuts.append(cut)
         start = cut
     return cuts
+
+
+def _thresholds(uniform: np.ndarray, sizes: np.ndarray, reach: int, rule: ChunkRule) -> np.ndarray:
+    """For each item (its u and size): the smallest node size, counting the item, at
+    which the rule closes the node at it, if that is at most ``reach`` bytes, else
+    ``reach + 1``. Solved for all the items at once: Newton's method on the hazard
+    difference A(s) - A(s - d) = -log(1 - u) (increasing and convex in s, so the
+    steps from ``reach`` descend onto the root), then the integer size settled by
+    the rule's own expression (``_closing_chance``) at it and one byte below."""
+    lam = rule.scale
+    d = sizes.astype(np.int64)
+    low = np.maximum(d, rule.min_size)
+    never = np.full(len(d), reach + 1, np.int64)
+    at_reach = (low <= reach) & _closes_at(uniform, d, np.full(len(d), reach, np.int64), lam)
+    if not at_reach.any():
+        return never
+    target = -np.log1p(-uniform)
+    s = np.full(len(d), float(reach))
+    df = d.astype(np.float64)
+    for _ in range(8):
+        a, b = s / lam, (s - df) / lam
+        gap = a * a * a * a - b * b * b * b - target
+        slope = 4.0 * (a * a * a - b * b * b) / lam
+        s = s - gap / np.where(slope > 0, slope, 1.0)
+    guess = np.clip(np.ceil(s).astype(np.int64), low, reach)
+    guess = np.where(at_reach, guess, reach)
+    rows = np.flatnonzero(at_reach)
+    while len(rows):  # settle: the rule closes at guess and not one byte below
+        g = guess[rows]
+        up = ~_closes_at(uniform[rows], d[rows], g, lam)
+        down = ~up & (g > low[rows]) & _closes_at(uniform[rows], d[rows], g - 1, lam)
+        guess[rows[up]] += 1
+        guess[rows[down]] -= 1
+        rows = rows[up | down]
+    return np.where(at_reach, guess, never)
+
+
+def _closes_at(uniform: np.ndarray, d: np.ndarray, size: np.ndarray, lam: float) -> np.ndarray:
+    """Whether the rule's chance at node ``size`` (item of ``d`` bytes) exceeds u."""
+    return uniform < _closing_chance((size - d).astype(np.float64), size, lam)
 
 
 def _cut_past_reach(
