@@ -221,11 +221,14 @@ class PreparedColumn:
     def row_sizes(self) -> np.ndarray:
         """Bytes each row adds to a leaf (int64 per row); a pure function of the row."""
         if self.offsets is not None:
-            lengths = np.diff(self.offsets).astype(np.int64)
+            offsets = self.offsets
             if self.child is not None:
                 child = np.concatenate([[0], np.cumsum(self.child.row_sizes())])
-                lengths = child[self.offsets[1:]] - child[self.offsets[:-1]]
-            return lengths + 4
+                lengths = child[offsets[1:]] - child[offsets[:-1]]
+                return lengths + 4
+            sizes = np.subtract(offsets[1:], offsets[:-1], dtype=np.int64)  # one pass
+            sizes += 4
+            return sizes
         return np.full(self.length, self.width or 1, np.int64)
 
 

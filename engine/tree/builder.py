@@ -135,8 +135,13 @@ def _stored(
     """Store the leaves ``chunks`` of ``spans`` of ``items``; their entries."""
     addresses = nodes.write(chunks, bases, keep=keep)
     offsets = items.prepared_keys.offsets
+    ends = np.array([b for _, b in spans], np.int64)
+    lasts = np.maximum(ends - 1, 0)
+    lo, hi = offsets[lasts].tolist(), offsets[ends].tolist()
     data = items.prepared_keys.data
-    keys = [data[offsets[b - 1] : offsets[b]].tobytes() if b > a else b"" for a, b in spans]
+    keys = [
+        data[x:y].tobytes() if b > a else b"" for (a, b), x, y in zip(spans, lo, hi, strict=True)
+    ]
     return Entries(keys, addresses, [b - a for a, b in spans])
 
 
