@@ -167,6 +167,7 @@ with Peak() as p:
 import arbordb
 from arbordb.cli.main import main
 import arbordb.cli.commands.table
+import arbordb.sql.dbapi  # the SQL layer the command connects with, as the INSERT's
 arbordb.Repo(STORE).close()
 with Peak() as p:
     assert main(["-C", STORE, "table", "import", "--create", "--pk", "id", "t", PARQUET]) == 0

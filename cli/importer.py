@@ -62,6 +62,8 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from arbordb.engine.arrow_arrays import numpy_bools
+
 from .errors import BadInputFile, UsageError
 from .render import write_csv
 
@@ -733,7 +735,8 @@ def _check_key(
     """Primary-key values must be present and unique within the file: an empty one is
     rejected, and of rows sharing a key every one after the first in the file."""
     for name in key:
-        nulls = np.flatnonzero(data.column(name).is_null().to_numpy(zero_copy_only=False))
+        column = data.column(name)
+        nulls = np.flatnonzero(numpy_bools(column.is_null())) if column.null_count else ()
         for index in nulls:
             rejects.reject(int(index), f"primary-key column {name!r} is empty")
     alive = rejects.alive(data.num_rows)
@@ -811,7 +814,7 @@ class ParquetStream:
             # pre_buffer=False: pyarrow keeps every pre-buffered row group of an
             # iter_batches pass until it ends (memory in proportion to the file)
             self._file = pq.ParquetFile(self.path, pre_buffer=False)
-            empty = self._file.schema_arrow.empty_table()
+            empty = pa.Table.from_batches([], self._file.schema_arrow)  # no pandas import
         except (pa.ArrowInvalid, OSError) as exc:
             raise BadInputFile(self.path, None, f"not a readable Parquet file ({exc})") from None
         self.schema = self._conformed(empty, self.where).schema

@@ -484,7 +484,7 @@ def _write_streamed(client: Client, plan: _Plan, exists: bool) -> int:
             failed.append(exc)
             raise
 
-    empty = stream.schema.empty_table()
+    empty = pa.Table.from_batches([], stream.schema)  # empty_table() imports pandas
     client.execute("BEGIN")
     try:
         if plan.mode == "create":

@@ -162,6 +162,57 @@ class PreparedColumn:
             parts.append(self.flat_values()[start * w : stop * w].data)
         return parts
 
+    def leaf_parts(
+        self, starts: np.ndarray, stops: np.ndarray
+    ) -> tuple[list[list[bytes | memoryview]], list[np.ndarray]]:
+        """``parts`` of rows [starts[i], stops[i]) for every leaf i (none empty),
+        transposed: one list per buffer, one entry per leaf, and each buffer's byte
+        lengths. Fixed-width and string/binary columns are sliced with the offsets of
+        every leaf rebased in one numpy pass; others leaf by leaf."""
+        if self.child is not None or (self.offsets is None and self.width is None):
+            each = [self.parts(a, b) for a, b in zip(starts.tolist(), stops.tolist(), strict=True)]
+            buffers = [list(buffer) for buffer in zip(*each, strict=True)]
+            return buffers, [np.array([_nbytes(p) for p in b], np.int64) for b in buffers]
+        validity, validity_sizes = self._leaf_validity(starts, stops)
+        values = self.flat_values()
+        if self.offsets is None:
+            w = self.width
+            assert w is not None
+            spans = zip((starts * w).tolist(), (stops * w).tolist(), strict=True)
+            fixed: list[bytes | memoryview] = [values[a:b].data for a, b in spans]
+            return [validity, fixed], [validity_sizes, (stops - starts) * w]
+        offsets = self.offsets
+        sizes = stops - starts + 1  # each leaf's offsets: its rows' and the end
+        first = np.zeros(len(sizes), np.int64)
+        np.cumsum(sizes[:-1], out=first[1:])
+        total = int(first[-1] + sizes[-1])
+        base = np.repeat(starts - first, sizes)
+        gathered = offsets[np.arange(total, dtype=np.int64) + base]
+        rebased = (gathered - np.repeat(offsets[starts], sizes)).astype("<u4")
+        lo, hi = offsets[starts].astype(np.int64), offsets[stops].astype(np.int64)
+        edges = np.append(first, total).tolist()
+        return [
+            validity,
+            [rebased[a:b].data for a, b in zip(edges[:-1], edges[1:], strict=True)],
+            [values[a:b].data for a, b in zip(lo.tolist(), hi.tolist(), strict=True)],
+        ], [validity_sizes, 4 * sizes, hi - lo]
+
+    def _leaf_validity(
+        self, starts: np.ndarray, stops: np.ndarray
+    ) -> tuple[list[bytes | memoryview], np.ndarray]:
+        """The validity buffer of each leaf (empty where it has no NULL), and its size."""
+        valid = self.valid
+        if valid is None:
+            return [b""] * len(starts), np.zeros(len(starts), np.int64)
+        seen = np.zeros(len(valid) + 1, np.int64)
+        np.cumsum(~valid, out=seen[1:])
+        nulls = (seen[stops] - seen[starts]) > 0
+        packed: list[bytes | memoryview] = [
+            np.packbits(valid[a:b], bitorder="little").tobytes() if k else b""
+            for a, b, k in zip(starts.tolist(), stops.tolist(), nulls.tolist(), strict=True)
+        ]
+        return packed, np.where(nulls, (stops - starts + 7) // 8, 0)
+
     def flat_values(self) -> np.ndarray:
         """The values of a column that is not a list (a list keeps them in its child)."""
         assert self.values is not None
@@ -170,12 +221,19 @@ class PreparedColumn:
     def row_sizes(self) -> np.ndarray:
         """Bytes each row adds to a leaf (int64 per row); a pure function of the row."""
         if self.offsets is not None:
-            lengths = np.diff(self.offsets).astype(np.int64)
+            offsets = self.offsets
             if self.child is not None:
                 child = np.concatenate([[0], np.cumsum(self.child.row_sizes())])
-                lengths = child[self.offsets[1:]] - child[self.offsets[:-1]]
-            return lengths + 4
+                lengths = child[offsets[1:]] - child[offsets[:-1]]
+                return lengths + 4
+            sizes = np.subtract(offsets[1:], offsets[:-1], dtype=np.int64)  # one pass
+            sizes += 4
+            return sizes
         return np.full(self.length, self.width or 1, np.int64)
+
+
+def _nbytes(part: bytes | memoryview) -> int:
+    return len(part) if isinstance(part, bytes) else part.nbytes
 
 
 def _empty_null_slots(array: pa.Array) -> pa.Array:

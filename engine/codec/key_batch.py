@@ -168,8 +168,19 @@ def _fixed_block(parts: list[tuple[np.ndarray, np.ndarray | None]]) -> _Piece:
     """
     n = len(parts[0][0])
     width = sum(1 + values.shape[1] for values, _ in parts)
+    if all(valid is None for _, valid in parts):
+        # one packed record per row, each field's bytes copied as one item (a strided
+        # copy of a (n, w) byte matrix moves a byte at a time: 4x slower)
+        fields = []
+        for k, (values, _) in enumerate(parts):
+            fields += [(f"m{k}", "u1"), (f"v{k}", f"V{values.shape[1]}")]
+        rows = np.empty(n, np.dtype(fields))
+        for k, (values, _) in enumerate(parts):
+            rows[f"m{k}"] = VALUE
+            rows[f"v{k}"] = np.ascontiguousarray(values).view(f"V{values.shape[1]}").reshape(n)
+        return rows.view(np.uint8).reshape(n, width)
     full = np.empty((n, width), dtype=np.uint8)
-    keep = None if all(valid is None for _, valid in parts) else np.ones((n, width), dtype=bool)
+    keep = np.ones((n, width), dtype=bool)
     lengths = np.full(n, width, dtype=np.int64)
     pos = 0
     for values, valid in parts:
@@ -177,12 +188,9 @@ def _fixed_block(parts: list[tuple[np.ndarray, np.ndarray | None]]) -> _Piece:
         full[:, pos] = VALUE if valid is None else valid  # NULL marker 0x00
         full[:, pos + 1 : pos + 1 + w] = values
         if valid is not None:
-            assert keep is not None  # made above whenever some field has a validity mask
             keep[:, pos + 1 : pos + 1 + w] = valid[:, None]
             lengths -= w * ~valid
         pos += 1 + w
-    if keep is None:
-        return full
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     return _binary(offsets, full[keep])

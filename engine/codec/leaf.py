@@ -71,6 +71,14 @@ class PreparedKeys:
         self.data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
         self.lengths = np.diff(self.offsets)
 
+    def common_width(self, start: int, stop: int) -> int:
+        """The length every key of rows [start, stop) has, or 0 (mixed, or none)."""
+        if stop <= start:
+            return 0
+        lengths = self.lengths[start:stop]
+        w = int(lengths[0])
+        return w if w > 0 and bool((lengths == w).all()) else 0
+
     def parts(self, start: int, stop: int) -> tuple[int, list[bytes | memoryview]]:
         lo, hi = int(self.offsets[start]), int(self.offsets[stop])
         if stop > start:
@@ -85,11 +93,70 @@ class PreparedKeys:
 def encode_leaves(
     keys: PreparedKeys, columns: Sequence[PreparedColumn], bounds: Sequence[int]
 ) -> list[bytes]:
-    """Encode rows [bounds[i], bounds[i+1]) as leaf i, for every i."""
+    """Encode rows [bounds[i], bounds[i+1]) as leaf i, for every i: byte for byte
+    ``encode_leaf`` of each, with the numpy work done once for all the leaves (a
+    load cuts ~250 leaves from a batch: per-leaf slicing, rebasing and header
+    packing was most of their encoding). Leaves without rows, or keys of mixed
+    widths, are encoded one by one."""
+    edges = np.asarray(bounds, np.int64)
+    starts, stops = edges[:-1], edges[1:]
+    count = len(starts)
+    if count == 0:
+        return []
+    width = keys.common_width(int(starts[0]), int(stops[-1]))
+    if not width or bool((stops <= starts).any()):
+        spans = zip(starts.tolist(), stops.tolist(), strict=True)
+        return [encode_leaf(keys, columns, a, b) for a, b in spans]
+    lo, hi = keys.offsets[starts], keys.offsets[stops]
+    data = keys.data
+    spans = zip(lo.tolist(), hi.tolist(), strict=True)
+    per_part: list[list[bytes | memoryview]] = [[data[a:b].data for a, b in spans]]
+    lengths = [hi - lo]
+    for column in columns:
+        parts, sizes = column.leaf_parts(starts, stops)
+        per_part.extend(parts)
+        lengths.extend(sizes)
+    n_parts = len(per_part)
+    head = np.zeros(count, _head_dtype(n_parts))
+    head["version"] = LEAF_VERSION
+    head["buffers"] = n_parts
+    head["rows"] = stops - starts
+    head["width"] = width
+    size = np.column_stack(lengths)
+    head["lengths"] = size
+    heads = memoryview(head.tobytes())
+    step = head.itemsize
+    # zero padding before each buffer: it starts at the next multiple of 8
+    pads = np.empty((count, n_parts), np.int64)
+    pos = np.full(count, step, np.int64)
+    for j in range(n_parts):
+        pads[:, j] = -pos & 7
+        pos += pads[:, j] + size[:, j]
     out = []
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-        out.append(encode_leaf(keys, columns, int(start), int(stop)))
+    for i, leaf_pads in enumerate(pads.tolist()):
+        pieces: list[bytes | memoryview] = [heads[i * step : (i + 1) * step]]
+        for j, pad in enumerate(leaf_pads):
+            pieces.append(_ZEROS[pad])
+            pieces.append(per_part[j][i])
+        out.append(b"".join(pieces))
     return out
+
+
+def _head_dtype(n_parts: int) -> np.dtype:
+    """The leaf header and its buffer lengths as one packed record (``_HEADER``)."""
+    return np.dtype(
+        [
+            ("version", "u1"),
+            ("level", "u1"),
+            ("buffers", "<u2"),
+            ("rows", "<u4"),
+            ("width", "<u4"),
+            ("lengths", "<u4", (n_parts,)),
+        ]
+    )
+
+
+_ZEROS = [b"\0" * k for k in range(8)]
 
 
 def encode_leaf(

@@ -79,7 +79,7 @@ def index_keys(
     """The index keys of the rows ``data`` whose row ids are ``ids`` (row order)."""
     columns = [data.column(n) for n in index.columns] + list(ids)
     if data.num_rows == 0:
-        return pa.array([], pa.binary())
+        return pa.nulls(0, pa.binary())
     return encode_keys(columns, index_key_types(schema, index))
 
 

@@ -59,7 +59,7 @@ def row_hashes(schema: Schema, data: pa.Table) -> pa.BinaryArray:
     """The 20-byte key of every row of conformed ``data`` (see the module docstring)."""
     n = data.num_rows
     if n == 0:
-        return pa.array([], pa.binary())
+        return pa.nulls(0, pa.binary())
     pieces = [_field_encoding(data.column(c.name), c.type) for c in schema.columns]
     encoded = pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, b"")
     digests = b"".join(addresses_of(encoded.to_pylist()))  # one C call per row: no bulk BLAKE3

@@ -33,7 +33,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..chunks.buffered import BufferedChunkStore
 from ..chunks.memory import MemoryChunkStore
+from ..chunks.spill_behind import SpillBehind
 from ..codec.key_batch import decode_keys
 from ..codec.keys import decode_key, encode_key
 from ..errors import InvalidInput, NotNullViolation, SchemaError
@@ -188,6 +190,16 @@ class Table:
             after_batch()
         settle()
         return table
+
+    def insert_batches_spilling_behind(
+        self, batches: Iterable[pa.RecordBatch], buffer: BufferedChunkStore
+    ) -> Table:
+        """``insert_batches``, each batch's chunks stored in ``buffer``'s store by a
+        helper thread while the next batch is built (``SpillBehind``). Nothing may
+        read this session's unsaved chunks until it returns: the caller's batches
+        come from outside the repository."""
+        with SpillBehind(buffer) as spill:
+            return self.insert_batches(batches, spill, spill.wait)
 
     @classmethod
     def load(cls, nodes: NodeStore, address: bytes, name: str = "") -> Table:
@@ -516,7 +528,7 @@ class Table:
         keys, _ = self.index_trees[name].scan(lo, hi, hi_inclusive=False)
         names = [*index.columns, *row_id_names(self.schema)]
         if len(keys) == 0:
-            return pa.table({n: pa.array([], t) for n, t in zip(names, types, strict=True)})
+            return pa.table({n: pa.nulls(0, t) for n, t in zip(names, types, strict=True)})
         return pa.Table.from_arrays(decode_keys(keys, types), names=names)
 
     # --- writing rows ------------------------------------------------------
@@ -702,7 +714,8 @@ class Table:
 
 
 def _no_rows(schema: Schema) -> pa.Table:
-    return pa.table({c.name: pa.array([], c.type) for c in schema.columns})
+    # pa.nulls, not pa.array([]): that imports pandas (0.3 s of a CREATE TABLE)
+    return pa.table({c.name: pa.nulls(0, c.type) for c in schema.columns})
 
 
 def _bounds(

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..codec.columns import PreparedColumn
-from ..codec.leaf import PreparedKeys, encode_leaf
+from ..codec.leaf import PreparedKeys, encode_leaf, encode_leaves
 from .nodes import NodeStore
 from .splitter import find_cuts, key_hashes
 
@@ -105,9 +105,10 @@ def write_leaves(
     nodes: NodeStore, items: LeafItems, bounds: Sequence[int], keep: bool = True
 ) -> Entries:
     """Encode and store the leaves between consecutive ``bounds`` (``keep``: as
-    ``NodeStore.write``)."""
+    ``NodeStore.write``), encoded together (``encode_leaves``)."""
     spans = list(zip(bounds[:-1], bounds[1:], strict=True))
-    return write_spans(nodes, items, spans, keep=keep)
+    chunks = encode_leaves(items.prepared_keys, items.columns, bounds)
+    return _stored(nodes, items, spans, chunks, None, keep)
 
 
 def write_spans(
@@ -120,10 +121,27 @@ def write_spans(
     """Encode and store one leaf per (start, stop) span of ``items``, in one write;
     ``bases`` gives the old leaf each replaces (a delta hint, ``NodeStore.write``)."""
     chunks = [encode_leaf(items.prepared_keys, items.columns, a, b) for a, b in spans]
+    return _stored(nodes, items, spans, chunks, bases, keep)
+
+
+def _stored(
+    nodes: NodeStore,
+    items: LeafItems,
+    spans: Sequence[tuple[int, int]],
+    chunks: list[bytes],
+    bases: Sequence[bytes | None] | None,
+    keep: bool,
+) -> Entries:
+    """Store the leaves ``chunks`` of ``spans`` of ``items``; their entries."""
     addresses = nodes.write(chunks, bases, keep=keep)
     offsets = items.prepared_keys.offsets
+    ends = np.array([b for _, b in spans], np.int64)
+    lasts = np.maximum(ends - 1, 0)
+    lo, hi = offsets[lasts].tolist(), offsets[ends].tolist()
     data = items.prepared_keys.data
-    keys = [data[offsets[b - 1] : offsets[b]].tobytes() if b > a else b"" for a, b in spans]
+    keys = [
+        data[x:y].tobytes() if b > a else b"" for (a, b), x, y in zip(spans, lo, hi, strict=True)
+    ]
     return Entries(keys, addresses, [b - a for a, b in spans])
 
 

@@ -49,8 +49,8 @@ class ProllyTree:
 
     @classmethod
     def empty(cls, nodes: NodeStore, types: Sequence[pa.DataType]) -> ProllyTree:
-        columns = [pa.array([], t) for t in types]
-        return cls.build(nodes, pa.array([], pa.binary()), columns, types)
+        columns = [pa.nulls(0, t) for t in types]
+        return cls.build(nodes, pa.nulls(0, pa.binary()), columns, types)
 
     # --- reading -----------------------------------------------------------
 

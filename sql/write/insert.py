@@ -128,10 +128,14 @@ def _streamed(
             counted[0] += batch.num_rows
             yield _full_batch(schema, columns, batch)
 
+    buffer = session.workspace.buffer
     try:
-        # spilled in step, not behind: the query may read this session's unsaved
-        # chunks while the batches come, and ``spill`` keeps them readable throughout
-        written = table.insert_batches(full_rows(), session.workspace.buffer.spill)
+        if bound.names:
+            # spilled in step: the query reads relations of this session (its tables),
+            # maybe its unsaved chunks, and ``spill`` keeps them readable throughout
+            written = table.insert_batches(full_rows(), buffer.spill)
+        else:  # it reads only files and Arrow data: spilled behind the writer
+            written = table.insert_batches_spilling_behind(full_rows(), buffer)
     finally:
         reader.close()
     put(session, name, written)

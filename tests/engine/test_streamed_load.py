@@ -231,3 +231,30 @@ def test_streamed_inserts_build_the_one_shot_table(ids, batch, order, existing):
     table = Table.create(nodes, schema, head)
     streamed = table.insert_batches(data.slice(existing).to_batches(max_chunksize=batch))
     assert streamed.address == expected
+
+
+def test_a_streamed_load_imports_no_pandas(tmp_path):
+    """``Repo.write`` of a stream with an ascending integer key (the check that skips
+    the sort) loads no pandas: ``ChunkedArray.to_numpy`` imported it, 0.3 s of a load."""
+    parquet = tmp_path / "t.parquet"
+    pq.write_table(_rows(5000), parquet)
+    script = textwrap.dedent(
+        f"""
+        import sys
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        import arbordb
+        repo = arbordb.Repo({str(tmp_path / "r")!r})
+        file = pq.ParquetFile({str(parquet)!r})
+        batches = file.iter_batches(batch_size=1000)
+        before = set(sys.modules)
+        repo.write("t", pa.RecordBatchReader.from_batches(file.schema_arrow, batches),
+                   primary_key=["id"])
+        repo.commit("load")
+        print(repo.table("t").num_rows, "pandas" in set(sys.modules) - before)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.split() == ["5000", "False"]

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import arbordb
+from arbordb.engine.chunks.buffered import BufferedChunkStore
 from arbordb.engine.table import Table
 from arbordb.sql.write import insert as insert_module
 from tests.load_memory import load_growth
@@ -188,3 +189,45 @@ def test_insert_arrow_streams_a_reader_and_reads_it_once(cur, batches_seen):
     assert rows(cur, "SELECT count(*), sum(id) FROM u") == rows(
         cur, "SELECT count(*), sum(id) FROM t"
     )
+
+
+@pytest.fixture
+def spills(monkeypatch):
+    """How each streamed INSERT stored its batches' chunks: 'step' (``spill``, on the
+    writer's thread) or 'behind' (``detach_spill``, stored by a helper thread)."""
+    seen: list[str] = []
+    real_spill, real_detach = BufferedChunkStore.spill, BufferedChunkStore.detach_spill
+
+    def spill(self):
+        seen.append("step")
+        return real_spill(self)
+
+    def detach(self):
+        seen.append("behind")
+        return real_detach(self)
+
+    monkeypatch.setattr(BufferedChunkStore, "spill", spill)
+    monkeypatch.setattr(BufferedChunkStore, "detach_spill", detach)
+    return seen
+
+
+def test_an_insert_from_a_file_spills_behind_one_from_a_table_in_step(
+    tmp_path, batches_seen, spills
+):
+    """Reading only a file, the INSERT stores each batch's chunks on a helper thread
+    while it builds the next; reading a table of the session (here one not yet
+    saved: its chunks are still in the buffer), it stores them in step, so the
+    query can read them throughout. Both give the rows they read."""
+    parquet, _ = _files(tmp_path, _data(6_000))
+    con = arbordb.connect(str(tmp_path / "r"))
+    cur = con.cursor()
+    cur.execute(CREATE)
+    cur.execute(f"INSERT INTO t SELECT * FROM read_parquet('{parquet}')")
+    assert spills and set(spills) == {"behind"}
+    spills.clear()
+    cur.execute(CREATE.replace(" t ", " u "))
+    cur.execute("INSERT INTO u SELECT * FROM t")
+    assert spills and set(spills) == {"step"}
+    con.commit()
+    assert rows(cur, "SELECT count(*), sum(id) FROM u") == [(6_000, 2 * sum(range(6_000)))]
+    con.close()
