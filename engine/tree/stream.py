@@ -98,11 +98,12 @@ def stream(
     <= hi), batch by batch in key order (see the module docstring). ``prepare``
     turns each freshly decoded value column into what is kept and returned (e.g. a
     dictionary-encoded copy); it must keep the values."""
+    trim_lo, trim_hi = _cuts_leaves(nodes, root, lo, hi, hi_inclusive)
     for g, group in enumerate(_groups(_blocks(nodes, root, lo, hi))):
         # only the range's first and last leaf can hold rows outside it; the last
         # group is not known ahead (leaves are found as the stream goes), so with an
-        # upper bound every group is checked
-        trim = (lo is not None and g == 0) or hi is not None
+        # upper bound inside a leaf every group is checked
+        trim = (trim_lo and g == 0) or trim_hi
         parts = _decoded(nodes, types, group, wanted, keys or trim, cache, prepare)
         for part_keys, columns in parts:
             if trim:
@@ -114,6 +115,37 @@ def stream(
                     part_keys = part_keys.slice(start, stop - start)
                     columns = {i: c.slice(start, stop - start) for i, c in columns.items()}
             yield (part_keys if keys else None), columns
+
+
+def _cuts_leaves(
+    nodes: NodeStore, root: bytes, lo: bytes | None, hi: bytes | None, hi_inclusive: bool
+) -> tuple[bool, bool]:
+    """Whether the range's first leaf may hold keys below ``lo``, and its last leaf
+    keys above ``hi``: told from internal nodes alone (each child's last key), so a
+    range whose bounds fall on leaf boundaries (every split's do) is read without
+    decoding its keys. A leaf holds the keys after its left neighbour's last key, up
+    to its own last key."""
+    if nodes.level(root) == 0:
+        return lo is not None, hi is not None
+    cut_lo = cut_hi = False
+    if lo is not None:
+        node, before = nodes.internal(root), None  # the last key before the first leaf
+        while True:
+            i = node.child_for(lo)
+            if i:
+                before = node.keys[i - 1]
+            if node.level == 1:
+                break
+            node = nodes.internal(node.addresses[i])
+        # no key lies between ``before`` and ``before + 0x00`` (memcmp order)
+        cut_lo = before is None or before + b"\x00" < lo
+    if hi is not None:
+        node = nodes.internal(root)
+        while node.level > 1:
+            node = nodes.internal(node.addresses[node.child_for(hi)])
+        last = node.keys[node.child_for(hi)]  # the last leaf's last key
+        cut_hi = last > hi if hi_inclusive else last >= hi
+    return cut_lo, cut_hi
 
 
 def _blocks(

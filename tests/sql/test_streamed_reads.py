@@ -201,8 +201,10 @@ def test_a_scan_reads_at_most_one_block_ahead_of_its_decode(corpus, monkeypatch)
         got = repo.reader("docs", ["lang", "quality"]).read_all()
         assert got.equals(data.select(["lang", "quality"]))
         assert done[0] == sum(read) and len(read) > 10
-        # the window being decoded is in the block read last but one, or the last
-        assert max(ahead) <= 2 * 8 and any(a > 8 for a in ahead)  # some overlap happened
+        # undecoded: the window held back from the block before (one leaf here), the
+        # rest of this block and the block read ahead; without the read-ahead at
+        # most 8 + 1
+        assert max(ahead) <= 2 * 8 + 1 and any(a > 8 + 1 for a in ahead)
         assert any(name.startswith("arbordb-prefetch") for name in threads)
 
         read.clear()
@@ -212,7 +214,7 @@ def test_a_scan_reads_at_most_one_block_ahead_of_its_decode(corpus, monkeypatch)
         next(it)
         del it  # stops early: the block read ahead is waited for, nothing more is read
         stream._prefetch().submit(lambda: None).result()
-        assert sum(read) - done[0] <= 2 * 8
+        assert sum(read) - done[0] <= 2 * 8 + 1
         assert sum(read) < 10 * 8  # far from the whole table
 
 
