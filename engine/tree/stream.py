@@ -18,8 +18,6 @@ show that the bound falls on a leaf boundary (``_cuts_leaves``; every split's
 bounds do, so a split's value columns are read without keys: 1M rows of the bench
 shape, a label and a score: ~100 ms of CPU without the keys, ~140 with them).
 
-Blocks of leaves are read one ahead on a prefetch thread (``_parts``).
-
 ``ColumnCache`` keeps decoded columns by (group, column), a group named by a hash of
 its leaves' content addresses, so an entry is never stale. Its byte budget is a
 hard bound: an entry that would pass it evicts the least recently used ones, and an
@@ -32,13 +30,10 @@ parallel reader, read with ``stream`` like any range.
 
 from __future__ import annotations
 
-import functools
 import gc
 import hashlib
-import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -295,8 +290,8 @@ def _collector_paused() -> Iterator[None]:
     none in a cycle, and the collections they set off scanned every object of the
     process (the SQL layer's modules too) for nothing: about a quarter of the CPU
     time of the LLM filter at 200K rows (0.39 s against 0.29 s, same process).
-    Counted, so that a read on the prefetch thread and a decode on the consumer's
-    overlap: the collector comes back (if it was on) when the last one leaves."""
+    Counted, since DuckDB may pull streams on several threads at once: the
+    collector comes back (if it was on) when the last one leaves."""
     global _paused, _resume
     with _paused_lock:
         if _paused == 0:
@@ -329,63 +324,33 @@ def _parts(
     sized by the bytes the leaves read so far gave each): the cost per block (one
     read transaction, the vectorised pick) is then spread over more leaves. A block
     holds at most half ``MAX_BATCH_BYTES`` of picked bytes beyond its first
-    ``READ_LEAVES`` leaves.
-
-    Blocks are read one ahead on the prefetch thread (``_prefetch``): while the
-    consumer decodes (and DuckDB aggregates) one block, the next is fetched and
-    decompressed (LMDB and zstd release the GIL). At most one block is read ahead."""
+    ``READ_LEAVES`` leaves."""
     part_addresses: list[bytes] = []
     part_leaves: list[PickedLeaf] = []
     size = 0
     start, block_leaves = 0, READ_LEAVES
-    ahead: Future[list[PickedLeaf]] | None = None
-    try:
-        while start < len(addresses):
-            block = addresses[start : start + block_leaves]
-            start += len(block)
-            if ahead is None:
-                leaves = _read_block(nodes, block, pick)
-            else:
-                leaves, ahead = ahead.result(), None
-            total = sum(leaf.size for leaf in leaves)
-            each = max(total // len(block), 1)
-            block_leaves = min(max(MAX_BATCH_BYTES // 2 // each, READ_LEAVES), READ_MOST)
-            if start < len(addresses):  # the next block, read while this one is decoded
-                ahead = _prefetch().submit(
-                    _read_block, nodes, addresses[start : start + block_leaves], pick
-                )
-            if size + total <= MAX_BATCH_BYTES:  # the whole block joins the window
-                part_addresses += block
-                part_leaves += leaves
-                size += total
-            else:
-                for address, leaf in zip(block, leaves, strict=True):
-                    if size and size + leaf.size > MAX_BATCH_BYTES:
-                        yield part_addresses, part_leaves
-                        part_addresses, part_leaves, size = [], [], 0
-                    part_addresses.append(address)
-                    part_leaves.append(leaf)
-                    size += leaf.size
-            del leaves
-        if part_addresses:
-            yield part_addresses, part_leaves
-    finally:
-        if ahead is not None and not ahead.cancel():
-            ahead.exception()  # a reader that stopped early: let the read end, drop it
-
-
-def _read_block(nodes: NodeStore, block: list[bytes], pick: BufferPick) -> list[PickedLeaf]:
-    with _collector_paused():
-        return nodes.read_buffers(block, pick)
-
-
-@functools.cache
-def _prefetch() -> ThreadPoolExecutor:
-    """The process's prefetch thread (one: it overlaps a scan's reads with its decode)."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbordb-prefetch")
-
-
-os.register_at_fork(after_in_child=_prefetch.cache_clear)
+    while start < len(addresses):
+        block = addresses[start : start + block_leaves]
+        start += len(block)
+        with _collector_paused():
+            leaves = nodes.read_buffers(block, pick)
+        total = sum(leaf.size for leaf in leaves)
+        if size + total <= MAX_BATCH_BYTES:  # the whole block joins the window
+            part_addresses += block
+            part_leaves += leaves
+            size += total
+        else:
+            for address, leaf in zip(block, leaves, strict=True):
+                if size and size + leaf.size > MAX_BATCH_BYTES:
+                    yield part_addresses, part_leaves
+                    part_addresses, part_leaves, size = [], [], 0
+                part_addresses.append(address)
+                part_leaves.append(leaf)
+                size += leaf.size
+        each = max(total // len(block), 1)
+        block_leaves = min(max(MAX_BATCH_BYTES // 2 // each, READ_LEAVES), READ_MOST)
+    if part_addresses:
+        yield part_addresses, part_leaves
 
 
 def _trim(

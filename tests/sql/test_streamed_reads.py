@@ -165,59 +165,6 @@ def test_limit_stops_reading(corpus, monkeypatch):
     assert len(batches) <= 2  # DuckDB may ask for one batch ahead, never the table
 
 
-def test_a_scan_reads_at_most_one_block_ahead_of_its_decode(corpus, monkeypatch):
-    """Blocks of leaves are fetched on the prefetch thread one ahead of the decode
-    (stream._parts): never more, so the read-ahead adds at most one block to a
-    scan's memory; a reader that stops early leaves no read running."""
-    import threading
-
-    path, data = corpus
-    monkeypatch.setattr(stream, "READ_LEAVES", 8)
-    monkeypatch.setattr(stream, "READ_MOST", 8)
-    monkeypatch.setattr(stream, "MAX_BATCH_BYTES", 1)  # every leaf its own window
-    lock = threading.Lock()
-    read: list[int] = []  # leaves read, block by block
-    ahead: list[int] = []  # leaves read but not decoded yet, at each decode
-    done = [0]
-    threads: set[str] = set()
-    real_read, real_decode = stream.NodeStore.read_buffers, stream.NodeStore.decode_some
-
-    def read_buffers(self, addresses, pick):
-        got = real_read(self, addresses, pick)
-        with lock:
-            read.append(len(addresses))
-            threads.add(threading.current_thread().name)
-        return got
-
-    def decode_some(self, addresses, leaves, types, wanted, keys):
-        with lock:
-            ahead.append(sum(read) - done[0])
-            done[0] += len(addresses)
-        return real_decode(self, addresses, leaves, types, wanted, keys)
-
-    monkeypatch.setattr(stream.NodeStore, "read_buffers", read_buffers)
-    monkeypatch.setattr(stream.NodeStore, "decode_some", decode_some)
-    with arbordb.Repo(path) as repo:
-        got = repo.reader("docs", ["lang", "quality"]).read_all()
-        assert got.equals(data.select(["lang", "quality"]))
-        assert done[0] == sum(read) and len(read) > 10
-        # undecoded: the window held back from the block before (one leaf here), the
-        # rest of this block and the block read ahead; without the read-ahead at
-        # most 8 + 1
-        assert max(ahead) <= 2 * 8 + 1 and any(a > 8 + 1 for a in ahead)
-        assert any(name.startswith("arbordb-prefetch") for name in threads)
-
-        read.clear()
-        ahead.clear()
-        done[0] = 0
-        it = iter(repo.reader("docs", ["lang", "quality"]))
-        next(it)
-        del it  # stops early: the block read ahead is waited for, nothing more is read
-        stream._prefetch().submit(lambda: None).result()
-        assert sum(read) - done[0] <= 2 * 8 + 1
-        assert sum(read) < 10 * 8  # far from the whole table
-
-
 def test_a_scan_opens_one_stream(corpus, monkeypatch):
     """DuckDB learns the schema from ``__arrow_c_schema__`` and scans the stream
     opened for it: one stream per scan, not three (two only to bind)."""
