@@ -15,6 +15,11 @@ what it held just before.
     python -m bench.scale --sizes 1000000,4000000,16000000 --shape bench
     python -m bench.scale --sizes 1000000,3000000 --shape llm
     python -m bench.scale --rows 100000 --shape llm --runs 1 --no-results   # quick look
+    python -m bench.scale --sizes 1000000,4000000 --parts group   # only the GROUP BY
+
+``--parts`` picks what runs beside the load every query needs (Repo.write's and
+DuckDB's): ``loads`` (the other ways in: INSERT ... SELECT and ``arbor table
+import``), ``limit``, ``group``, ``filter`` (llm shape only).
 
 With several ``--sizes`` the section also shows how each figure grows from the
 smallest size to the largest (e.g. 16x rows -> 1.2x time for LIMIT 10), beside the
@@ -40,6 +45,7 @@ import pyarrow.parquet as pq
 from arbordb.sql.catalog import type_name
 
 from .common import (
+    add_parts_option,
     fmt_seconds,
     load_average,
     machine,
@@ -67,6 +73,8 @@ QUERIES = {
         ),
     },
 }
+PARTS = ("loads", "limit", "group", "filter")
+PART_OF = {"LIMIT 10": "limit", "GROUP BY": "group", "filter": "filter"}  # query -> part
 TARGET_LIMIT_COLD = 0.050
 TARGET_GROUP_COLD, TARGET_GROUP_WARM = 2.0, 1.2
 TARGET_FILTER_COLD = 3.0  # vs DuckDB on Parquet
@@ -315,7 +323,9 @@ def mib(n: float) -> str:
     return f"{n / 2**20:.0f} MiB"
 
 
-def load_and_disk(stores: dict[str, Path], parquet: Path, arrow_bytes: int, row) -> dict[str, Any]:
+def load_and_disk(
+    stores: dict[str, Path], parquet: Path, arrow_bytes: int, row, others: bool = True
+) -> dict[str, Any]:
     """The load (time, peak memory) and disk rows: each engine loads the Parquet file
     in a new process; the disk it then takes beside the Parquet file and DuckDB's."""
     loads = {engine: measure_load(engine, store, parquet) for engine, store in stores.items()}
@@ -340,7 +350,7 @@ def load_and_disk(stores: dict[str, Path], parquet: Path, arrow_bytes: int, row)
     row("disk after load", disk["arbordb"], size, "Parquet file", TARGET_DISK, fmt=mib)
     row("disk after load (vs DuckDB)", disk["arbordb"], disk["duckdb"], "DuckDB file", fmt=mib)
     row("disk after load (DuckDB)", disk["duckdb"], size, "Parquet file", fmt=mib)
-    others = other_loads(parquet.parent, parquet, arrow_bytes, loads, row)
+    others = other_loads(parquet.parent, parquet, arrow_bytes, loads, row) if others else {}
     return {"loads": {**loads, **others}, "disk": disk, "parquet_bytes": size}
 
 
@@ -353,7 +363,12 @@ def write_input(base: Path, rows: int, shape: str) -> tuple[Path, int]:
 
 
 def run(
-    rows: int, shape: str, runs: int, workdir: Path | None, compare_raw: bool = False
+    rows: int,
+    shape: str,
+    runs: int,
+    workdir: Path | None,
+    compare_raw: bool = False,
+    parts: tuple[str, ...] = PARTS,
 ) -> tuple[list[list[str]], list[str], dict]:
     base = Path(tempfile.mkdtemp(prefix="arbor-scale-", dir=workdir))
     try:
@@ -383,7 +398,7 @@ def run(
             if met == "NO":
                 misses.append(f"{name}: {fmt(ours)} vs {fmt(theirs)} ({label}), target {shown}")
 
-        figures.update(load_and_disk(stores, parquet, arrow_bytes, row))
+        figures.update(load_and_disk(stores, parquet, arrow_bytes, row, "loads" in parts))
         engines = list(QUERY)
         if compare_raw:
             stores["arbordb raw"] = base / "arbor-raw"
@@ -391,6 +406,8 @@ def run(
             engines.append("arbordb raw")
 
         for label, sql in QUERIES[shape].items():
+            if PART_OF[label] not in parts:
+                continue
             got: dict[str, list[dict]] = {}
             for _ in range(runs):  # engines alternate run by run: noise falls on all
                 for engine in engines:
@@ -500,6 +517,8 @@ def growth(shape: str, figures: list[dict]) -> list[list[str]]:
         )
         add("disk after load", engine, small["disk"][store], large["disk"][store], mib)
     for engine, label in OTHER_LOADS.items():
+        if engine not in small["loads"]:
+            continue  # --parts without loads
         add(
             f"load time ({label})", engine, small["loads"][engine]["s"], large["loads"][engine]["s"]
         )
@@ -511,6 +530,8 @@ def growth(shape: str, figures: list[dict]) -> list[list[str]]:
             mib,
         )
     for label in QUERIES[shape]:
+        if label not in small:
+            continue  # not among --parts
         for kind, name, fmt in (
             ("cold", "cold", fmt_seconds),
             ("warm", "warm", fmt_seconds),
@@ -596,12 +617,15 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="also time each cold query on a copy of the repository with raw leaves",
     )
+    add_parts_option(parser, "--parts", PARTS)
     args = parser.parse_args(argv)
     sizes = args.sizes or [args.rows]
     info = machine()
     tables, misses, figures = [], [], []
     for rows in sizes:
-        table, missed, figure = run(rows, args.shape, args.runs, args.workdir, args.compare_raw)
+        table, missed, figure = run(
+            rows, args.shape, args.runs, args.workdir, args.compare_raw, args.parts
+        )
         tables.append(table)
         misses += [f"{rows:,} rows: {m}" for m in missed]
         figures.append(figure)
@@ -615,6 +639,8 @@ def main(argv: list[str] | None = None) -> None:
     path = results_path(args)
     if path is not None:
         extra = " --compare-raw" if args.compare_raw else ""
+        if args.parts != PARTS:
+            extra += " --parts " + ",".join(args.parts)
         text = markdown(info, sizes, args.shape, args.runs, tables, misses, grown, extra)
         write_section(path, f"scale-{args.shape}", text)
 

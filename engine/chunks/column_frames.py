@@ -536,22 +536,15 @@ def pick_column_records(
     indexes = pick.indexes(b)
     if indexes and not 0 <= indexes[0] <= indexes[-1] < b:
         raise CorruptChunk(addresses[0], f"its column record has {b} buffers", 23)
-    ends = (starts + stored)[:, indexes].tolist()
-    starts_picked = starts[:, indexes].tolist()
-    out = []
     counts_l, widths_l = counts.tolist(), widths.tolist()
     picked_sizes = lengths[:, indexes].sum(1).tolist()
     if not framed[:, indexes].any():  # a narrow read of small columns: slices of the heads
-        for i, record in enumerate(records):
-            out.append(
-                PickedLeaf(
-                    counts_l[i],
-                    widths_l[i],
-                    [bytes(record[s:e]) for s, e in zip(starts_picked[i], ends[i], strict=True)],
-                    picked_sizes[i],
-                )
-            )
-        return out
+        return _sliced_heads(
+            records, starts[:, indexes], stored[:, indexes], counts_l, widths_l, picked_sizes
+        )
+    ends = (starts + stored)[:, indexes].tolist()
+    starts_picked = starts[:, indexes].tolist()
+    out = []
     frame_rank = (np.cumsum(framed, 1) - framed)[:, indexes].tolist()
     framed_picked = framed[:, indexes].tolist()
     lengths_picked = lengths[:, indexes].tolist()
@@ -578,6 +571,38 @@ def pick_column_records(
             buffers.append(decompress_frame(piece, length, address, s))
         out.append(PickedLeaf(counts_l[i], widths_l[i], buffers, picked_sizes[i]))
     return out
+
+
+def _sliced_heads(
+    records: Sequence[bytes | memoryview],
+    starts: np.ndarray,
+    sizes: np.ndarray,
+    counts: list[int],
+    widths: list[int],
+    picked_sizes: list[int],
+) -> list[PickedLeaf]:
+    """Picked buffers copied out of the records' heads (``starts``, ``sizes``: leaves
+    by picked buffers), buffer by buffer: one tight loop over the leaves per buffer
+    (a buffer empty in every leaf, a validity without nulls, is one shared ``b""``),
+    then each leaf's buffers gathered. The LLM filter slices 3 of its 5 buffers so,
+    about a fifth of its read's CPU went into these slices one leaf at a time."""
+    ends = starts + sizes
+    columns: list[Sequence[bytes]] = []
+    for k in range(starts.shape[1]):
+        if not sizes[:, k].any():
+            columns.append([b""] * len(records))
+            continue
+        columns.append(
+            [
+                bytes(r[s:e])
+                for r, s, e in zip(records, starts[:, k].tolist(), ends[:, k].tolist(), strict=True)
+            ]
+        )
+    by_leaf = zip(*columns, strict=True) if columns else [()] * len(records)
+    return [
+        PickedLeaf(n, w, list(buffers), size)
+        for n, w, buffers, size in zip(counts, widths, by_leaf, picked_sizes, strict=True)
+    ]
 
 
 def pick_from_leaves(chunks: Sequence[bytes | memoryview], pick: BufferPick) -> list[PickedLeaf]:

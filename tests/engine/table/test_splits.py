@@ -81,3 +81,62 @@ def test_repo_splits_read_as_streams(tmp_path):
             assert part.num_rows == split.rows
             ids += part.column("id").to_pylist()
         assert ids == list(range(50_000))
+
+
+def test_a_split_of_value_columns_is_read_without_its_keys(monkeypatch):
+    """A split's bounds fall on leaf boundaries (the internal nodes tell), so reading
+    its value columns decodes no key to trim with (stream._cuts_leaves)."""
+    table = Table.create(
+        tiny_nodes(), SCHEMA, pa.table({"id": range(3000), "label": [f"v{i}" for i in range(3000)]})
+    )
+    with_keys: list[bool] = []
+    original = stream.NodeStore.decode_some
+
+    def spy(self, addresses, leaves, types, wanted, keys):
+        with_keys.append(keys)
+        return original(self, addresses, leaves, types, wanted, keys)
+
+    monkeypatch.setattr(stream.NodeStore, "decode_some", spy)
+    labels: list[str] = []
+    splits = table.splits(500)
+    assert len(splits) > 3
+    for split in splits:
+        labels += pa.Table.from_batches(list(table.batches(["label"], split=split)))[
+            "label"
+        ].to_pylist()
+    assert labels == [f"v{i}" for i in range(3000)]
+    assert with_keys and not any(with_keys)
+    with_keys.clear()
+    got = table.batches(["label"], (10,), (2000,)).read_all()["label"].to_pylist()
+    assert got == [f"v{i}" for i in range(10, 2001)]
+    assert any(with_keys)  # bounds inside leaves: the keys are read to trim
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ids=st.sets(st.integers(-3_000, 3_000), max_size=500),
+    lo=st.none() | st.integers(-3_100, 3_100),
+    hi=st.none() | st.integers(-3_100, 3_100),
+    lo_inclusive=st.booleans(),
+    hi_inclusive=st.booleans(),
+)
+def test_a_range_of_value_columns_holds_exactly_its_rows(ids, lo, hi, lo_inclusive, hi_inclusive):
+    """Whether a bound cuts a leaf is told from the internal nodes (stream._cuts_leaves):
+    any range, read without its key column, holds exactly the model's rows."""
+    model = {i: f"v{i}" for i in ids}
+    data = pa.table({"id": sorted(model), "label": [model[i] for i in sorted(model)]})
+    table = Table.create(tiny_nodes(), SCHEMA, data)
+    got = table.batches(
+        ["label"],
+        None if lo is None else (lo,),
+        None if hi is None else (hi,),
+        lo_inclusive=lo_inclusive,
+        hi_inclusive=hi_inclusive,
+    ).read_all()
+    wanted = [
+        model[i]
+        for i in sorted(model)
+        if (lo is None or (i >= lo if lo_inclusive else i > lo))
+        and (hi is None or (i <= hi if hi_inclusive else i < hi))
+    ]
+    assert got["label"].to_pylist() == wanted
