@@ -222,10 +222,10 @@ def column_changes_table(ctx: SystemContext, filters: Filters | None = None) -> 
     if _wanted(filters, "commit_hash", STAGED):
         steps.append((STAGED, None, _column_changes(ctx, ws.head_root, ws.staged)))
     for entry in _head_commits(ws.loader, ws.head, pinned_commits(filters, "commit_hash")):
-        commit = entry.commit
-        parent = ws.root(ws.loader.load(commit.parents[0]).root) if commit.parents else EMPTY_ROOT
+        made = entry.commit
+        parent = ws.root(ws.loader.load(made.parents[0]).root) if made.parents else EMPTY_ROOT
         steps.append(
-            (hash_text(entry.address), commit, _column_changes(ctx, parent, ws.root(commit.root)))
+            (hash_text(entry.address), made, _column_changes(ctx, parent, ws.root(made.root)))
         )
     columns: dict[str, list] = {k: [] for k in _COLUMN_DIFF_COLUMNS}
     for label, commit, changes in steps:
