@@ -18,18 +18,8 @@ from arbordb.engine.chunks.lmdb_store import LmdbChunkStore
 from arbordb.engine.chunks.records import KIND_DELTA, KIND_RAW, KIND_ZSTD, encode_records
 from arbordb.engine.errors import CorruptChunk
 from arbordb.engine.hash import address_of
+from tests.engine.chunks.sample import label_rows
 from tests.engine.stored import record_kinds
-
-
-def _labels(rows: int, seed: int) -> pa.Table:
-    rng = np.random.default_rng(seed)
-    return pa.table(
-        {
-            "id": pa.array(np.arange(rows, dtype=np.int64)),
-            "label": pa.array([f"lbl_{v:06d}" for v in rng.integers(0, 1000, rows)]),
-            "score": pa.array(rng.random(rows)),
-        }
-    )
 
 
 def _kinds(path) -> dict[int, int]:
@@ -55,7 +45,7 @@ def _write_version_3(monkeypatch, path, first: pa.Table, second: pa.Table) -> No
 
 
 def test_a_version_3_repository_reads_upgrades_and_stays_readable(tmp_path, monkeypatch):
-    first = _labels(20_000, 0)
+    first = label_rows(20_000, 0)
     changed = first.slice(5_000, 40).set_column(2, "score", pa.array(np.zeros(40)))
     _write_version_3(monkeypatch, tmp_path / "r", first, changed)
     store_path = tmp_path / "r" / ".arbor"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import lmdb
 import numpy as np
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +23,7 @@ from arbordb.engine.chunks.packs import decode_locator, is_locator
 from arbordb.engine.db import REPO_DIR
 from arbordb.engine.errors import CorruptChunk
 from arbordb.engine.hash import address_of
+from tests.engine.chunks.sample import label_rows
 from tests.engine.stored import MAX_DBS, stored_records, unpack_all
 
 
@@ -171,19 +171,8 @@ def test_gc_deletes_dead_packs_rewrites_mostly_dead_ones_and_keeps_the_rest(tmp_
     _check_packs(tmp_path)
 
 
-def _labels(rows: int, seed: int) -> pa.Table:
-    rng = np.random.default_rng(seed)
-    return pa.table(
-        {
-            "id": pa.array(np.arange(rows, dtype=np.int64)),
-            "label": pa.array([f"lbl_{v:06d}" for v in rng.integers(0, 1000, rows)]),
-            "score": pa.array(rng.random(rows)),
-        }
-    )
-
-
 def test_a_version_5_store_is_read_committed_to_collected_and_checked(tmp_path):
-    first, second = _labels(60_000, 1), _labels(60_000, 2)
+    first, second = label_rows(60_000, 1), label_rows(60_000, 2)
     path = tmp_path / "r"
     repo = arbordb.Repo(path)
     repo.write("t", first, primary_key=["id"])
@@ -207,10 +196,10 @@ def test_a_version_5_store_is_read_committed_to_collected_and_checked(tmp_path):
     expected[:500] = second.slice(0, 500).to_pylist()
     repo = arbordb.Repo(path)
     assert repo.table("t").sort_by("id").to_pylist() == expected
-    repo.write("t", _labels(60_000, 3), primary_key=["id"], mode="upsert")  # a bulk write
+    repo.write("t", label_rows(60_000, 3), primary_key=["id"], mode="upsert")  # a bulk write
     repo.commit("third")
     repo.checkout("scratch", create=True)  # chunks that only a deleted branch reaches
-    repo.write("u", _labels(30_000, 4), primary_key=["id"])
+    repo.write("u", label_rows(30_000, 4), primary_key=["id"])
     repo.commit("scratch")
     repo.checkout("main")
     repo.delete_branch("scratch", force=True)
@@ -221,7 +210,7 @@ def test_a_version_5_store_is_read_committed_to_collected_and_checked(tmp_path):
     stats = repo.db.gc()
     assert stats["deleted"] > 0
     assert repo.db.fsck() == []
-    assert repo.table("t").sort_by("id").to_pylist() == _labels(60_000, 3).to_pylist()
+    assert repo.table("t").sort_by("id").to_pylist() == label_rows(60_000, 3).to_pylist()
     assert repo.table("t", as_of="HEAD~1").sort_by("id").to_pylist() == expected
     repo.close()
     with LmdbChunkStore(store_path) as store:
@@ -234,10 +223,10 @@ def test_a_version_5_store_is_read_committed_to_collected_and_checked(tmp_path):
 def test_gc_of_a_dropped_load_deletes_its_packs_and_shrinks_the_file(tmp_path):
     path = tmp_path / "r"
     repo = arbordb.Repo(path)
-    repo.write("t", _labels(2_000, 5), primary_key=["id"])
+    repo.write("t", label_rows(2_000, 5), primary_key=["id"])
     repo.commit("small")
     repo.checkout("big", create=True)
-    repo.write("u", _labels(200_000, 6), primary_key=["id"])  # a bulk load: packed
+    repo.write("u", label_rows(200_000, 6), primary_key=["id"])  # a bulk load: packed
     repo.commit("big")
     repo.checkout("main")
     repo.delete_branch("big", force=True)
@@ -249,7 +238,7 @@ def test_gc_of_a_dropped_load_deletes_its_packs_and_shrinks_the_file(tmp_path):
     stats = repo.db.gc()
     assert stats["shrunk"] == 1 and stats["file_bytes"] < loaded / 4
     assert repo.db.fsck() == []
-    assert repo.table("t").sort_by("id").to_pylist() == _labels(2_000, 5).to_pylist()
+    assert repo.table("t").sort_by("id").to_pylist() == label_rows(2_000, 5).to_pylist()
     repo.close()
     _, left, _ = _layout(store_path)
     held_bytes, left_bytes = (sum(map(len, p.values())) for p in (held, left))
