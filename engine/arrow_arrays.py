@@ -5,7 +5,8 @@ on their buffers.
 the values are a pandas object, even for a numpy array), and so does ``to_numpy``
 of an array it cannot hand over without a copy, booleans included: 0.3-1 s that
 the first merge in a new process would pay for nothing. These helpers write and
-read the buffers directly and never reach pandas.
+read the buffers directly and never reach pandas; ``values_array`` does so for Python
+values of the common scalar types (the rows a one-row UPDATE writes).
 """
 
 from __future__ import annotations
@@ -58,3 +59,71 @@ def binaries(values: Sequence[bytes], kind: pa.DataType | None = None) -> pa.Arr
 def texts(values: Sequence[str]) -> pa.StringArray:
     """Python strings as a string array."""
     return binaries([v.encode("utf-8") for v in values], pa.string())
+
+
+_NUMPY_TYPES = {
+    pa.int8(): np.int8,
+    pa.int16(): np.int16,
+    pa.int32(): np.int32,
+    pa.int64(): np.int64,
+    pa.uint8(): np.uint8,
+    pa.uint16(): np.uint16,
+    pa.uint32(): np.uint32,
+    pa.uint64(): np.uint64,
+    pa.float32(): np.float32,
+    pa.float64(): np.float64,
+}
+
+
+def values_array(values: Sequence[object], kind: pa.DataType) -> pa.Array:
+    """Python values (None for NULL) as an array of ``kind``: integers, floats, booleans,
+    text and bytes built on their buffers; any other type by ``pa.array`` (which may
+    import pandas). Values of the wrong Python type raise as ``pa.array`` would."""
+    n = len(values)
+    nulls = [v is None for v in values]
+    validity = (
+        pa.py_buffer(np.packbits(~np.asarray(nulls, bool), bitorder="little"))
+        if any(nulls)
+        else None
+    )
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        if not all(
+            v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values
+        ):
+            return pa.array(list(values), kind)  # let pyarrow word the refusal
+        dtype = _NUMPY_TYPES.get(kind)
+        if dtype is None:
+            return pa.array(list(values), kind)
+        filled = [0 if v is None else v for v in values]
+        try:
+            data = np.array(filled, dtype=dtype)
+        except (OverflowError, ValueError):
+            return pa.array(list(values), kind)
+        if pa.types.is_integer(kind) and any(
+            int(d) != v for d, v in zip(data, filled, strict=True)
+        ):
+            return pa.array(list(values), kind)  # out of range or fractional
+        return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(data)])
+    if pa.types.is_boolean(kind) and all(v is None or isinstance(v, bool) for v in values):
+        flags = np.fromiter((bool(v) for v in values), bool, n)
+        bits = pa.py_buffer(np.packbits(flags, bitorder="little"))
+        return pa.Array.from_buffers(kind, n, [validity, bits])
+    texts_ok = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    bytes_ok = pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+    if (texts_ok and all(v is None or isinstance(v, str) for v in values)) or (
+        bytes_ok and all(v is None or isinstance(v, bytes) for v in values)
+    ):
+        raw = [_as_bytes(v) for v in values]
+        wide = pa.types.is_large_string(kind) or pa.types.is_large_binary(kind)
+        offsets = np.zeros(n + 1, np.int64 if wide else np.int32)
+        np.cumsum(np.fromiter(map(len, raw), np.int64, n), out=offsets[1:])
+        buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(raw))]
+        return pa.Array.from_buffers(kind, n, buffers)
+    return pa.array(list(values), kind)
+
+
+def _as_bytes(value: object) -> bytes:
+    """A checked text or bytes value as bytes (NULL as none)."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    return value if isinstance(value, bytes) else b""

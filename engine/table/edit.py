@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from ..arrow_arrays import bools
 from ..tree import ProllyTree
 
 __all__ = ["edit_tree"]
@@ -20,7 +21,7 @@ def edit_tree(
     if len(keys) == 0:
         return tree
     if tree.count() == 0:
-        keep = pa.array(~np.asarray(deleted, bool))
+        keep = bools(~np.asarray(deleted, bool))
         return ProllyTree.build(
             tree.nodes, keys.filter(keep), [c.filter(keep) for c in columns], tree.types
         )

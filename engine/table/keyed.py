@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_arrays import bools, int64s, numpy_bools
 from ..codec.key_batch import decode_keys, encode_keys, refuse_long_keys
 from ..errors import DuplicateKey
 from ..tree import NodeStore, ProllyTree
@@ -187,7 +188,7 @@ def apply_keyed(
                 f"{describe_rows(schema, new, np.flatnonzero(exists))} already exists"
             )
     if len(gone) and len(new_keys):
-        gone = gone.filter(pa.array(~_isin(gone, new_keys)))
+        gone = gone.filter(bools(~_isin(gone, new_keys)))
     plan = _plan_indexes(schema, rows, indexes, new, new_keys, gone) if schema.indexes else {}
 
     keys = pa.concat_arrays([new_keys, gone])
@@ -198,7 +199,7 @@ def apply_keyed(
     ]
     if len(gone):
         order, _ = key_order(keys)
-        take = pa.array(order)
+        take = int64s(order)
         keys, values, deleted = keys.take(take), [v.take(take) for v in values], deleted[order]
     return edit_tree(rows, keys, values, deleted), apply_index_edits(indexes, plan)
 
@@ -211,7 +212,7 @@ def _delete_keys(schema: Schema, deletes: pa.Table | pa.RecordBatch | None) -> p
     order, dupes = key_order(keys)
     keep = np.ones(len(order), bool)
     keep[dupes] = False
-    return keys.take(pa.array(order[keep]))
+    return keys.take(int64s(order[keep]))
 
 
 def _plan_indexes(schema, rows, indexes, new, new_keys, gone):
@@ -219,7 +220,7 @@ def _plan_indexes(schema, rows, indexes, new, new_keys, gone):
     from the old rows at those keys, fetched in one lookup."""
     touched = pa.concat_arrays([new_keys, gone])
     found, values = lookup(rows, touched)
-    mask = pa.array(found)
+    mask = bools(found)
     old = rows_to_arrow(schema, touched.filter(mask), [v.filter(mask) for v in values])
     pk = schema.primary_key
     return plan_index_edits(
@@ -236,7 +237,7 @@ def _refuse_repeats(schema: Schema, data: pa.Table, order: np.ndarray, dupes: np
 
 
 def _isin(values: pa.BinaryArray, among: pa.BinaryArray) -> np.ndarray:
-    return pc.is_in(values, value_set=among).to_numpy(zero_copy_only=False)
+    return numpy_bools(pc.is_in(values, value_set=among))
 
 
 def _what(schema: Schema) -> str:

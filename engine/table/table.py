@@ -33,6 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_arrays import bools
 from ..chunks.buffered import BufferedChunkStore
 from ..chunks.memory import MemoryChunkStore
 from ..chunks.spill_behind import SpillBehind
@@ -268,7 +269,7 @@ class Table:
             (diff.kinds != ADDED, diff.from_columns),
             (diff.kinds != REMOVED, diff.to_columns),
         ):
-            keep = pa.array(mask)
+            keep = bools(mask)
             keys = diff.keys.filter(keep)
             data = rows_to_arrow(s, keys, [c.filter(keep) for c in columns])
             sides.append(
@@ -433,9 +434,9 @@ class Table:
         wanted = wanted.take(order)
         if len(wanted) > 1:
             distinct = pc.not_equal(wanted.slice(1), wanted.slice(0, len(wanted) - 1))
-            wanted = wanted.filter(pa.concat_arrays([pa.array([True]), distinct]))
+            wanted = wanted.filter(pa.concat_arrays([bools(np.ones(1, bool)), distinct]))
         found, values = lookup(self.rows, wanted)
-        mask = pa.array(found)
+        mask = bools(found)
         return self._arrow(wanted.filter(mask), [v.filter(mask) for v in values], None)
 
     def rows_by_key(self, keys: pa.BinaryArray) -> pa.Table:
@@ -462,7 +463,7 @@ class Table:
             raise SchemaError(f"{self._what} is keyless: there is no key to find rows by")
         keys = self.keys_of(rows.select(list(self.schema.primary_key)))
         found, values = lookup(self.rows, keys)
-        hit = pa.array(found)
+        hit = bools(found)
         return found, rows_to_arrow(self.schema, keys.filter(hit), [v.filter(hit) for v in values])
 
     def first_of_each_key(self, rows: pa.Table | pa.RecordBatch) -> np.ndarray:

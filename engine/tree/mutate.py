@@ -36,6 +36,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_arrays import bools, int64s
 from ..codec.columns import PreparedColumn
 from ..codec.patch import patch_leaves
 from ..codec.sparse import find_rows
@@ -103,7 +104,7 @@ def apply_edits(
         layouts = joined.layouts
     else:
         layouts = nodes.leaf_layouts(rewrite)
-    patch_keys = keys if patch.all() else keys.filter(pa.array(patch))
+    patch_keys = keys if patch.all() else keys.filter(bools(patch))
     row, exists = _find(nodes, rewrite, layouts, leaf, patch_keys)
     if exists.all() and not deleted.any():
         root_in_place = _update_in_place(
@@ -255,7 +256,7 @@ def _update_in_place(nodes, located_leaves, layouts, located, types, columns, re
             raise InvalidInput(f"edit column has type {column.type}, the tree stores {t}")
         if isinstance(column, pa.ChunkedArray):
             column = column.combine_chunks()
-        prepared.append(PreparedColumn(column if patch.all() else column.filter(pa.array(patch))))
+        prepared.append(PreparedColumn(column if patch.all() else column.filter(bools(patch))))
     patched = patch_leaves(layouts, leaf, row, prepared)
     if patched is None:
         return None
@@ -318,7 +319,7 @@ def _merge(old, found, keys, columns, deleted, leaf_of_edit):
     leaf = np.empty(total, np.int64)
     leaf[kept_new] = old_leaf[kept]
     leaf[up_new] = leaf_of_edit[upsert]
-    take = pa.array(order)
+    take = int64s(order)
     merged_keys = pa.concat_arrays([old_keys, keys]).take(take)
     merged_columns = []
     for old, new in zip(old_columns, columns, strict=True):
@@ -334,7 +335,7 @@ def _replace(old_keys, old_columns, old_leaf, columns, positions):
     """The merge when every edit updates an existing key: keys stay, values are replaced."""
     mask = np.zeros(len(old_keys), bool)
     mask[positions] = True
-    arrow_mask = pa.array(mask)
+    arrow_mask = bools(mask)
     merged = []
     for old, new in zip(old_columns, columns, strict=True):
         if new.type != old.type:
@@ -342,7 +343,7 @@ def _replace(old_keys, old_columns, old_leaf, columns, positions):
         if pa.types.is_list(old.type):  # no replace_with_mask kernel for lists
             index = np.arange(len(old))
             index[positions] = len(old) + np.arange(len(positions))
-            merged.append(pa.concat_arrays([old, new]).take(pa.array(index)))
+            merged.append(pa.concat_arrays([old, new]).take(int64s(index)))
         else:
             merged.append(pc.replace_with_mask(old, arrow_mask, new))
     return old_keys, merged, old_leaf
@@ -350,7 +351,7 @@ def _replace(old_keys, old_columns, old_leaf, columns, positions):
 
 def _same_sizes(old_keys, old_columns, positions, keys, columns) -> bool:
     """Whether the rows replaced at ``positions`` keep their sizes (the splitter's)."""
-    take = pa.array(positions)
+    take = int64s(positions)
     before = item_sizes(old_keys.take(take), [c.take(take) for c in old_columns])
     return bool(np.array_equal(before, item_sizes(keys, columns)))
 

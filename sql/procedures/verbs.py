@@ -248,7 +248,7 @@ def dolt_commit(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
         stage_all=bool(parsed.flags.get("all")),
     )
     session.persisted()
-    return pa.table({"hash": pa.array([format_address(address)], pa.string())})
+    return pa.table({"hash": _text(format_address(address))})
 
 
 def dolt_branch(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
@@ -461,10 +461,10 @@ def dolt_cherry_pick(session: ProcedureContext, args: Sequence[str]) -> pa.Table
 def _cherry_pick_row(address: str, conflicts: int) -> pa.Table:
     return pa.table(
         {
-            "hash": pa.array([address], pa.string()),
-            "data_conflicts": pa.array([conflicts], pa.int64()),
-            "schema_conflicts": pa.array([0], pa.int64()),
-            "constraint_violations": pa.array([0], pa.int64()),
+            "hash": _text(address),
+            "data_conflicts": _int64(conflicts),
+            "schema_conflicts": _int64(0),
+            "constraint_violations": _int64(0),
         }
     )
 

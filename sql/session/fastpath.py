@@ -54,6 +54,7 @@ from typing import Generic, TypeVar
 import pyarrow as pa
 from sqlglot import exp
 
+from arbordb.engine.arrow_arrays import values_array
 from arbordb.engine.cache import LruCache
 from arbordb.engine.root import RootValue
 from arbordb.engine.table import Column, Schema, Table, key_encoder
@@ -353,8 +354,8 @@ def _rows(schema: Schema, keys: Sequence[list[object]], values: Sequence[list]) 
     columns and types."""
     by_key = zip(zip(*keys, strict=True), schema.key_columns, strict=True)
     by_value = zip(zip(*values, strict=True), schema.value_columns, strict=True)
-    arrays = [pa.array(list(c), column.type) for c, column in by_key]
-    arrays += [pa.array(list(c), column.type) for c, column in by_value]
+    arrays = [values_array(c, column.type) for c, column in by_key]
+    arrays += [values_array(c, column.type) for c, column in by_value]
     names = [*(c.name for c in schema.key_columns), *(c.name for c in schema.value_columns)]
     return pa.Table.from_arrays(arrays, names=names).select(schema.column_names)
 
