@@ -158,13 +158,7 @@ class Table:
             a ref names is written).
         """
         tree, rest = build_keyed_stream(nodes, schema, batches, after_batch)
-        table = cls(nodes, schema, tree, {})
-        for batch in rest:
-            settle()
-            table = table.insert(batch)
-            after_batch()
-        settle()
-        return table
+        return cls(nodes, schema, tree, {})._insert_each(rest, after_batch, settle)
 
     def insert_batches(
         self,
@@ -184,6 +178,15 @@ class Table:
         if not s.is_keyless and not s.indexes and self.rows.count() == 0:
             table = Table.create_from_batches(self.nodes, s, batches, after_batch, settle)
             return table.with_artifacts(self.artifacts) if self.artifacts else table
+        return self._insert_each(batches, after_batch, settle)
+
+    def _insert_each(
+        self,
+        batches: Iterable[pa.RecordBatch],
+        after_batch: Callable[[], None],
+        settle: Callable[[], None],
+    ) -> Table:
+        """One ``insert`` per batch, ``settle`` before each and at the end."""
         table = self
         for batch in batches:
             settle()

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_arrays import bools, numpy_bools
 from ..codec.key_batch import decode_keys, encode_keys
 from ..table import Index, Table
 from ..table.indexes import index_key_types
@@ -46,33 +47,47 @@ def unique_violations(ours: Table, merged: Table, settled: Collection[str]) -> d
     return found
 
 
+# candidate values per index entry from which one pass over the whole index is cheaper
+# than one range read per value
+_ONE_PASS = 64
+
+
 def _sharing_keys(merged: Table, index: Index, entries: pa.BinaryArray) -> list[bytes]:
     """Row keys of the entries of ``merged``'s index whose indexed values are those of
-    one of ``entries`` (the entries themselves included) and held by two rows or more."""
+    one of ``entries`` (the entries themselves included) and held by two rows or more.
+    The entries holding those values are read by one range read per value, or by one
+    pass over the index when the values are many; the counting is vectorised."""
     if len(entries) == 0:
         return []
-    schema = merged.schema
-    types = index_key_types(schema, index)
+    types = index_key_types(merged.schema, index)
     k = len(index.columns)
     fields = decode_keys(entries, types)[:k]
     valid = np.ones(len(entries), bool)
     for field in fields:
         if field.null_count:
-            valid &= field.is_valid().to_numpy(zero_copy_only=False)
-    kept = pa.array(valid)
-    prefixes = pc.unique(encode_keys([f.filter(kept) for f in fields], types[:k]))
+            valid &= numpy_bools(field.is_valid())
+    kept = bools(valid)
+    candidates = pc.unique(encode_keys([f.filter(kept) for f in fields], types[:k]))
+    if len(candidates) == 0:
+        return []
     tree = merged.index_trees[index.name]
-    out: list[bytes] = []
-    for prefix in prefixes.to_pylist():
-        found, _ = tree.scan(prefix, _after_prefix(prefix), hi_inclusive=False)
-        if len(found) < 2:
-            continue
-        decoded = decode_keys(found, types)
-        same = pc.equal(encode_keys(decoded[:k], types[:k]), pa.scalar(prefix, pa.binary()))
-        rows = [f.filter(same) for f in decoded[k:]]
-        if len(rows[0]) > 1:
-            out.extend(encode_keys(rows, list(schema.key_types)).to_pylist())
-    return out
+    if len(candidates) * _ONE_PASS >= tree.count():
+        found, _ = tree.scan()
+    else:
+        ranges = [
+            tree.scan(p, _after_prefix(p), hi_inclusive=False)[0] for p in candidates.to_pylist()
+        ]
+        found = pa.concat_arrays(ranges)
+    if len(found) < 2:
+        return []
+    decoded = decode_keys(found, types)
+    prefixes = encode_keys(decoded[:k], types[:k])
+    counts = pc.value_counts(prefixes.filter(pc.is_in(prefixes, value_set=candidates)))
+    shared = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    rows = pc.is_in(prefixes, value_set=shared)
+    return encode_keys(
+        [f.filter(rows) for f in decoded[k:]], list(merged.schema.key_types)
+    ).to_pylist()
 
 
 def _after_prefix(prefix: bytes) -> bytes | None:
