@@ -78,10 +78,12 @@ steps = st.one_of(
 
 
 PATHS: dict[int, str] = {}  # connection -> its repository, for a second connection
+# Hypothesis makes hundreds of repositories; they live under one folder removed at exit.
+REPOSITORIES = tempfile.TemporaryDirectory(prefix="arbordb-fastpath-")
 
 
 def fresh(*, learn: bool, autocommit: bool) -> arbordb.sql.Connection:
-    path = tempfile.mkdtemp(prefix="arbordb-fastpath-")
+    path = tempfile.mkdtemp(dir=REPOSITORIES.name)
     con = arbordb.connect(path, autocommit=autocommit)
     PATHS[id(con)] = path
     if not learn:
