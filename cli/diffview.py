@@ -43,7 +43,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .render import BOLD, DIM, GREEN, RED, RESET, YELLOW, Grid, cell_strings
+from arbordb.engine.arrow_arrays import (
+    bools,
+    int64s,
+    numpy_bools,
+    numpy_numbers,
+    scalar,
+    values_array,
+)
+
+from .render import BOLD, DIM, GREEN, RED, RESET, YELLOW, Grid, cell_strings, string_scalar
 
 LOW_CARDINALITY = 20  # a column with at most this many distinct diff values gets transitions
 MAX_TRANSITION_TEXT = 40  # text longer than this is free text, not a label: no transitions
@@ -64,15 +73,15 @@ def diff_columns(diff: pa.Table) -> list[str]:
 def cells_differ(a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Per row, whether ``a`` and ``b`` hold different values (NULL equals NULL)."""
     try:
-        equal = pc.fill_null(pc.equal(a, b), False)
+        equal = pc.fill_null(pc.equal(a, b), scalar(False, pa.bool_()))
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):  # nested types: compare as text
         equal = pc.equal(cell_strings(a), cell_strings(b))
     both_null = pc.and_(pc.is_null(a), pc.is_null(b))
-    return ~np.asarray(pc.or_(equal, both_null).to_numpy(zero_copy_only=False), dtype=bool)
+    return ~numpy_bools(pc.or_(equal, both_null))
 
 
 def _kinds(diff: pa.Table) -> np.ndarray:
-    return np.asarray(diff.column("diff_type").to_numpy(zero_copy_only=False), dtype=object)
+    return np.asarray(diff.column("diff_type").to_pylist(), dtype=object)
 
 
 # --- the default view ---------------------------------------------------------------------
@@ -98,14 +107,14 @@ def rows_view(diff: pa.Table, *, color: bool = False) -> list[str]:
     kind = kinds[source]
     old_line = (kind == "removed") | ((kind == "modified") & first)
     marker = np.select([kind == "added", kind == "removed", old_line], ["+", "-", "<"], default=">")
-    take = pa.array(source, pa.int64())
-    use_old = pa.array(old_line)
+    take = int64s(source)
+    use_old = bools(old_line)
     data, changed = {}, {}
     for c in columns:
         old, new = diff.column("from_" + c), diff.column("to_" + c)
         data[c] = pc.if_else(use_old, old.take(take), new.take(take))
         changed[c] = cells_differ(old, new)[source] & (kind == "modified")
-    table = pa.table({" ": pa.array(marker, pa.string()), **data})
+    table = pa.table({" ": values_array(marker.tolist(), pa.string()), **data})
     grid = Grid.of(table)
     if color:
         _paint(grid, marker, changed, columns)
@@ -115,8 +124,10 @@ def rows_view(diff: pa.Table, *, color: bool = False) -> list[str]:
 def _styled(cells: pa.Array, mask: np.ndarray, style: str) -> pa.Array:
     if not mask.any():
         return cells
-    painted = pc.binary_join_element_wise(style, cells, RESET, "")
-    return pc.if_else(pa.array(mask), painted, cells)
+    painted = pc.binary_join_element_wise(
+        string_scalar(style), cells, string_scalar(RESET), string_scalar("")
+    )
+    return pc.if_else(bools(mask), painted, cells)
 
 
 def _paint(
@@ -190,7 +201,7 @@ def stat_text(stat: Mapping[str, Any], *, color: bool = False) -> str:
 
 def column_changes(diff: pa.Table) -> dict[str, int]:
     """Per data column, how many modified rows changed that cell."""
-    modified = diff.filter(pc.equal(diff.column("diff_type"), "modified"))
+    modified = diff.filter(pc.equal(diff.column("diff_type"), string_scalar("modified")))
     return {
         c: int(cells_differ(modified.column("from_" + c), modified.column("to_" + c)).sum())
         for c in diff_columns(diff)
@@ -209,16 +220,25 @@ def transitions(diff: pa.Table, column: str) -> pa.Table | None:
     both = pa.concat_arrays([cell_strings(old_all), cell_strings(new_all)])
     if pc.count_distinct(both, mode="all").as_py() > LOW_CARDINALITY:
         return None
-    modified = pc.equal(diff.column("diff_type"), "modified").to_numpy(zero_copy_only=False)
+    modified = numpy_bools(pc.equal(diff.column("diff_type"), string_scalar("modified")))
     mask = modified & cells_differ(old_all, new_all)
     if not mask.any():
         return None
-    keep = pa.array(mask)
-    pairs = pa.table(
-        {"from": cell_strings(old_all).filter(keep), "to": cell_strings(new_all).filter(keep)}
+    keep = bools(mask)
+    # Counted with numpy over dictionary codes: Table.group_by loads pyarrow's dataset
+    # module, which imports pandas.
+    olds = cell_strings(old_all).filter(keep).dictionary_encode()
+    news = cell_strings(new_all).filter(keep).dictionary_encode()
+    width = len(news.dictionary)
+    codes = numpy_numbers(olds.indices).astype(np.int64) * width + numpy_numbers(news.indices)
+    pairs, rows = np.unique(codes, return_counts=True)
+    counts = pa.table(
+        {
+            "from": olds.dictionary.take(int64s(pairs // width)),
+            "to": news.dictionary.take(int64s(pairs % width)),
+            "rows": int64s(rows),
+        }
     )
-    counts = pairs.group_by(["from", "to"]).aggregate([([], "count_all")])
-    counts = counts.rename_columns(["from", "to", "rows"])
     return counts.sort_by([("rows", "descending"), ("from", "ascending"), ("to", "ascending")])
 
 
@@ -340,9 +360,9 @@ def conflicts_text(name: str, conflicts: pa.Table, *, color: bool = False) -> st
     for offset, column in ((1, "our_diff_type"), (2, "their_diff_type")):
         kinds = conflicts.column(column).to_pylist()
         marks[offset::3] = [_SIDE_MARK.get(k, " ") for k in kinds]
-    data = {" ": pa.array(marks, pa.string()), "": pa.array(side, pa.string())}
+    data = {" ": values_array(marks, pa.string()), "": values_array(side, pa.string())}
     # Line 3i+k shows side k of conflict i: index k*n + i of the three sides stacked.
-    order = pa.array(np.tile([0, n, 2 * n], n) + np.repeat(np.arange(n), 3), pa.int64())
+    order = int64s(np.tile([0, n, 2 * n], n) + np.repeat(np.arange(n), 3))
     for c in conflict_columns(conflicts):
         parts = [conflicts.column(f"{p}_{c}").combine_chunks() for p in ("base", "our", "their")]
         kind = next((p.type for p in parts if not pa.types.is_null(p.type)), pa.null())

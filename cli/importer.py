@@ -62,7 +62,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
-from arbordb.engine.arrow_arrays import numpy_bools
+from arbordb.engine.arrow_arrays import empty, numpy_bools
 
 from .errors import BadInputFile, UsageError
 from .render import write_csv
@@ -586,7 +586,7 @@ def conform(
     rejects = rejects if rejects is not None else Rejects(where)
     path = where.path
     if data.num_columns == 0 and target is not None:
-        data = pa.table({name: pa.array([], kind) for name, kind in target.columns.items()})
+        data = pa.table({name: empty(kind) for name, kind in target.columns.items()})
     if data.num_columns == 0:
         raise BadInputFile(path, None, "the file has no columns")
     if target is not None:

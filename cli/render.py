@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from arbordb.engine.arrow_arrays import scalar, values_array
 from arbordb.sql.parse.dialect import quote_identifier
 
 FORMATS = ("table", "vertical", "csv", "json", "parquet", "sql")
@@ -66,6 +67,11 @@ def _python_text(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
+def string_scalar(value: str) -> pa.Scalar:
+    """A string scalar for a compute function (a Python value there imports pandas)."""
+    return scalar(value, pa.string())
+
+
 def raw_strings(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Each value of ``column`` as text, NULL kept (vectorised where Arrow can cast)."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
@@ -77,7 +83,7 @@ def raw_strings(column: pa.Array | pa.ChunkedArray) -> pa.Array:
         return array.cast(pa.string())
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind) or pa.types.is_nested(kind):
         values = array.to_pylist()
-        return pa.array([None if v is None else _python_text(v) for v in values], pa.string())
+        return values_array([None if v is None else _python_text(v) for v in values], pa.string())
     if pa.types.is_null(kind):
         return pa.nulls(len(array), pa.string())
     text = array.cast(pa.string())
@@ -90,7 +96,7 @@ def cell_strings(column: pa.Array | pa.ChunkedArray, *, null: str = NULL_TEXT) -
     """One display string per value: NULL as ``null``, newlines and tabs escaped."""
     text = raw_strings(column)
     text = pc.replace_substring(pc.replace_substring(text, "\n", "\\n"), "\t", "\\t")
-    return pc.fill_null(text, null)
+    return pc.fill_null(text, string_scalar(null))
 
 
 def _is_numeric(kind: pa.DataType) -> bool:
@@ -136,8 +142,12 @@ class Grid:
             head = "| " + " | ".join(f"{header_style}{h}{RESET}" for h in self.header) + " |"
         out = [rule, head, rule]
         if self.cells and len(self.cells[0]):
-            body = pc.binary_join_element_wise(*self.cells, " | ")
-            out.extend(pc.binary_join_element_wise("| ", body, " |", "").to_pylist())
+            body = pc.binary_join_element_wise(*self.cells, string_scalar(" | "))
+            out.extend(
+                pc.binary_join_element_wise(
+                    string_scalar("| "), body, string_scalar(" |"), string_scalar("")
+                ).to_pylist()
+            )
         out.append(rule)
         return out
 
@@ -174,20 +184,23 @@ def vertical(table: pa.Table) -> str:
 def _csv_field(text: pa.Array) -> pa.Array:
     """Quote the fields that need it (separator, quote, line break, outer space, empty)."""
     needs = pc.match_substring_regex(text, r'[",\r\n]|^\s|\s$|^$')
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-    return pc.fill_null(pc.if_else(needs, quoted, text), "")
+    quote, empty = string_scalar('"'), string_scalar("")
+    quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'), quote, empty)
+    return pc.fill_null(pc.if_else(needs, quoted, text), empty)
 
 
 def write_csv(table: pa.Table, stream: IO[str], *, header: bool = True) -> None:
     """RFC 4180 CSV (a header row first unless ``header`` is False); NULL is an empty
     field and the empty string a quoted one (``""``)."""
     if header:
-        names = pa.array(table.column_names, pa.string())
+        names = values_array(table.column_names, pa.string())
         stream.write(",".join(_csv_field(names).to_pylist()) + "\n")
     if table.num_rows == 0 or table.num_columns == 0:
         return
     fields = [_csv_field(raw_strings(c)) for c in table.columns]
-    lines = fields[0] if len(fields) == 1 else pc.binary_join_element_wise(*fields, ",")
+    lines = (
+        fields[0] if len(fields) == 1 else pc.binary_join_element_wise(*fields, string_scalar(","))
+    )
     stream.write("\n".join(lines.to_pylist()) + "\n")
 
 

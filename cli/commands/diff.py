@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import click
 import pyarrow as pa
 
+from arbordb.engine.arrow_arrays import values_array
 from arbordb.sql.errors import SqlError
 
 from ..client import Client, Invocation
@@ -180,10 +181,10 @@ def summary_view(client: Client, revs: list[str], tables: list[str], where: str 
         return ""
     overview = pa.table(
         {
-            "Table name": [_shown_name(r) for r in changed],
-            "Diff type": [r["diff_type"] for r in changed],
-            "Data change": [r["data_change"] for r in changed],
-            "Schema change": [r["schema_change"] for r in changed],
+            "Table name": values_array([_shown_name(r) for r in changed], pa.string()),
+            "Diff type": values_array([r["diff_type"] for r in changed], pa.string()),
+            "Data change": values_array([r["data_change"] for r in changed], pa.bool_()),
+            "Schema change": values_array([r["schema_change"] for r in changed], pa.bool_()),
         }
     )
     text = aligned(overview)

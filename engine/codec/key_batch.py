@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..arrow_arrays import empty
 from ..errors import InvalidInput, KeyTooLarge
 from .keys import _DECIMAL_BYTES, _FLOAT_NAN, ESCAPE, TERMINATOR, VALUE, _Field, _field, _malformed
 
@@ -280,7 +281,7 @@ def _concat_rows(pieces: list[_Piece], n: int) -> pa.BinaryArray:
 def _column(col: pa.Array | pa.ChunkedArray, f: _Field, i: int) -> pa.Array:
     """``col`` as one contiguous array of exactly type ``f.type``."""
     if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks() if col.num_chunks else pa.array([], type=col.type)
+        col = col.combine_chunks() if col.num_chunks else empty(col.type)
     if not isinstance(col, pa.Array):
         raise InvalidInput(
             f"key column {i} is a {type(col).__name__}, expected a pyarrow Array "
@@ -331,7 +332,7 @@ def encode_keys(
     if any(len(a) != n for a in arrays):
         raise InvalidInput(f"key columns differ in length: {[len(a) for a in arrays]}")
     if n == 0:
-        return pa.array([], type=pa.binary())
+        return empty(pa.binary())
     pieces: list[_Piece] = []
     block: list[tuple[np.ndarray, np.ndarray | None]] = []  # adjacent fixed-width fields
     for a, f in zip(arrays, fields, strict=True):
@@ -351,7 +352,7 @@ def encode_keys(
 def _key_buffers(keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """(offsets from 0, int32 if they fit, else int64; data) of an array of keys."""
     if isinstance(keys, pa.ChunkedArray):
-        keys = keys.combine_chunks() if keys.num_chunks else pa.array([], type=keys.type)
+        keys = keys.combine_chunks() if keys.num_chunks else empty(keys.type)
     if not isinstance(keys, pa.Array) or keys.type not in (pa.binary(), pa.large_binary()):
         raise InvalidInput(f"keys must be a pa.binary() array, got {type(keys).__name__}")
     if keys.null_count:

@@ -43,6 +43,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from ..arrow_arrays import empty
 from ..chunks.column_frames import BufferPick, PickedLeaf
 from ..errors import FormatVersionError
 from .columns import PreparedColumn, buffer_count, concat_column, concat_offsets
@@ -298,7 +299,7 @@ def _concat_keys(
 ) -> pa.BinaryArray:
     n = int(counts.sum())
     if n == 0:
-        return pa.array([], pa.binary())
+        return empty(pa.binary())
     w0 = widths[0]
     if w0 and all(w == w0 for w in widths):
         data = b"".join(p[0] for p in parts)

@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_arrays import empty
 from ..codec import columns as column_codec
 from ..codec.key_batch import decode_keys
 from ..errors import InvalidInput, NotNullViolation
@@ -173,7 +174,7 @@ def as_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     large = _LARGE.get(values.type)
     if large is not None and sum(_var_bytes(c) for c in values.chunks) > column_codec.OFFSET_LIMIT:
         values = values.cast(large)
-    return values.combine_chunks() if values.num_chunks else pa.array([], values.type)
+    return values.combine_chunks() if values.num_chunks else empty(values.type)
 
 
 _LARGE = {pa.string(): pa.large_string(), pa.binary(): pa.large_binary()}

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrow_arrays import bools
+from ..arrow_arrays import bools, empty
 from ..chunks.buffered import BufferedChunkStore
 from ..chunks.memory import MemoryChunkStore
 from ..chunks.spill_behind import SpillBehind
@@ -718,8 +718,7 @@ class Table:
 
 
 def _no_rows(schema: Schema) -> pa.Table:
-    # pa.nulls, not pa.array([]): that imports pandas (0.3 s of a CREATE TABLE)
-    return pa.table({c.name: pa.nulls(0, c.type) for c in schema.columns})
+    return pa.table({c.name: empty(c.type) for c in schema.columns})
 
 
 def _bounds(

@@ -25,6 +25,7 @@ from typing import TypeVar, cast
 import numpy as np
 import pyarrow as pa
 
+from ..arrow_arrays import empty
 from ..cache import LruCache
 from ..chunks.column_frames import (
     BufferPick,
@@ -271,7 +272,7 @@ class NodeStore:
     ) -> tuple[pa.BinaryArray, list[pa.Array]]:
         """Keys and columns of many leaves, in the given order, decoded in bulk."""
         if not addresses:
-            return pa.array([], pa.binary()), [pa.array([], t) for t in types]
+            return empty(pa.binary()), [empty(t) for t in types]
         return self._parsed(addresses, partial(decode_leaves, types=types), types)
 
     def decode_some(

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrow_arrays import bools, int64s, numpy_bools, scalar, values_array
 from ..table import Schema, Table, diff_schemas, keyless_counts, rows_to_arrow
 from ..tree import ADDED, DIFF_TYPE_NAMES, MODIFIED, REMOVED, NodeStore, TreeDiff
 from ..tree.diff import column_equal, diff_rows
@@ -130,14 +131,14 @@ def tree_diff(delta: TableDelta) -> tuple[TreeDiff, Schema, Schema]:
         and _same_tags(f.schema, t.schema)  # equal bytes mean equal cells only then
     ):
         return f.rows.diff(t.rows), f.schema, t.schema
-    from_keys, from_cols = f.rows.scan() if f is not None else (pa.array([], pa.binary()), [])
-    to_keys, to_cols = t.rows.scan() if t is not None else (pa.array([], pa.binary()), [])
+    from_keys, from_cols = f.rows.scan() if f is not None else (values_array([], pa.binary()), [])
+    to_keys, to_cols = t.rows.scan() if t is not None else (values_array([], pa.binary()), [])
     fs = f.schema if f is not None else t.schema  # type: ignore[union-attr]
     ts = t.schema if t is not None else fs
     if f is None:
-        from_cols = [pa.array([], ty) for ty in t.rows.types]  # type: ignore[union-attr]
+        from_cols = [values_array([], ty) for ty in t.rows.types]  # type: ignore[union-attr]
     if t is None:
-        to_cols = [pa.array([], ty) for ty in f.rows.types]  # type: ignore[union-attr]
+        to_cols = [values_array([], ty) for ty in f.rows.types]  # type: ignore[union-attr]
     return _diff_across_schemas(from_keys, from_cols, to_keys, to_cols), fs, ts
 
 
@@ -174,9 +175,9 @@ def _diff_across_schemas(from_keys, from_cols, to_keys, to_cols) -> TreeDiff:
     """
     marks = diff_rows(
         from_keys,
-        [pa.array(np.zeros(len(from_keys), np.int8))],
+        [values_array(np.zeros(len(from_keys), np.int8), pa.int8())],
         to_keys,
-        [pa.array(np.ones(len(to_keys), np.int8))],
+        [values_array(np.ones(len(to_keys), np.int8), pa.int8())],
     )
     from_take = _positions(from_keys, marks.keys)
     to_take = _positions(to_keys, marks.keys)
@@ -193,7 +194,7 @@ def _positions(keys: pa.BinaryArray, wanted: pa.BinaryArray) -> pa.Array:
     pos = np.searchsorted(have, want)
     clipped = np.minimum(pos, max(len(have) - 1, 0))
     found = (pos < len(have)) & (have[clipped] == want) if len(have) else np.zeros(len(want), bool)
-    return pa.array(np.where(found, pos, 0), mask=~found)
+    return int64s(np.where(found, pos, 0), ~found)
 
 
 def row_diff(delta: TableDelta) -> pa.Table:
@@ -241,9 +242,9 @@ def row_diff(delta: TableDelta) -> pa.Table:
     if fs.is_keyless or ts.is_keyless:
         return _keyless_copies(raw, fs, ts, arrays, names, changed_any)
     keep = (kinds != MODIFIED) | changed_any
-    kind_names = pa.array(DIFF_TYPE_NAMES, pa.string()).take(pa.array(kinds.astype(np.int64)))
+    kind_names = values_array(list(DIFF_TYPE_NAMES), pa.string()).take(int64s(kinds))
     table = pa.table(arrays + [kind_names], names=names + ["diff_type"])
-    return table.filter(pa.array(keep)) if not keep.all() else table
+    return table.filter(bools(keep)) if not keep.all() else table
 
 
 def _copies(schema: Schema, columns: list[pa.Array], present: np.ndarray) -> np.ndarray:
@@ -282,14 +283,14 @@ def _keyless_copies(
         for to_col, from_col in zip(to_side, from_side, strict=True):
             cols.append(to_col if keep_to else pa.nulls(n, to_col.type))
             cols.append(pa.nulls(n, from_col.type) if keep_to else from_col)
-        cols.append(pa.array([kind] * n, pa.string()))
+        cols.append(values_array([kind] * n, pa.string()))
         return pa.table(cols, names=[*names, "diff_type"])
 
     both = pa.concat_tables([side("removed", keep_to=False), side("added", keep_to=True)])
     rows = np.concatenate([np.repeat(np.arange(n), removed), np.repeat(np.arange(n), added)])
     take = np.concatenate([np.repeat(np.arange(n), removed), np.repeat(np.arange(n, 2 * n), added)])
     order = np.argsort(rows, kind="stable")
-    return both.take(pa.array(take[order]))
+    return both.take(int64s(take[order]))
 
 
 def _coerce(values: pa.Array, kind: pa.DataType) -> pa.Array:
@@ -308,19 +309,19 @@ def _side(
     decoded (a key of the other side may not decode in this schema), the rest NULL."""
     if present.all():
         return rows_to_arrow(schema, keys, columns)
-    held = pa.array(np.flatnonzero(present))
+    held = int64s(np.flatnonzero(present))
     table = rows_to_arrow(schema, keys.take(held), [c.take(held) for c in columns])
     if table.num_rows == 0:
         return pa.table([pa.nulls(len(present), f.type) for f in table.schema], schema=table.schema)
     slots = np.maximum(np.cumsum(present) - 1, 0)
-    return table.take(pa.array(slots, pa.int64(), mask=~present))
+    return table.take(int64s(slots, ~present))
 
 
 def _masked(column: pa.ChunkedArray | pa.Array, present: np.ndarray) -> pa.Array:
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if present.all():
         return array
-    return pc.if_else(pa.array(present), array, pa.nulls(len(array), array.type))
+    return pc.if_else(bools(present), array, pa.nulls(len(array), array.type))
 
 
 def changed_columns(delta: TableDelta) -> list[tuple[str, str]]:
@@ -368,15 +369,16 @@ class DiffStat:
 def diff_stat(delta: TableDelta) -> DiffStat:
     """Dolt's dolt_diff_stat numbers for one table, from the row diff."""
     rows = row_diff(delta)
-    kinds = rows.column("diff_type").to_numpy(zero_copy_only=False)
-    added = int((kinds == "added").sum())
-    removed = int((kinds == "removed").sum())
-    modified = int((kinds == "modified").sum())
+    kinds = rows.column("diff_type")
+    added = int(numpy_bools(pc.equal(kinds, scalar("added", pa.string()))).sum())
+    removed = int(numpy_bools(pc.equal(kinds, scalar("removed", pa.string()))).sum())
+    is_modified = numpy_bools(pc.equal(kinds, scalar("modified", pa.string())))
+    modified = int(is_modified.sum())
     n_to = len(delta.to_table.schema.columns) if delta.to_table else 0
     n_from = len(delta.from_table.schema.columns) if delta.from_table else 0
     cells_modified = 0
     if modified:
-        mod = rows.filter(pa.array(kinds == "modified"))
+        mod = rows.filter(bools(is_modified))
         for i in range(0, mod.num_columns - 1, 2):
             cells_modified += int(
                 (

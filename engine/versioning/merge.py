@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrow_arrays import binaries, texts
+from ..arrow_arrays import binaries, empty, texts
 from ..errors import InvalidInput
 from ..root import RootValue
 from ..table import Schema, Table, rows_to_arrow
@@ -309,7 +309,7 @@ def _null_where(column, mask: np.ndarray):
 def table_conflicts(nodes: NodeStore, table: Table) -> tuple[pa.BinaryArray, pa.Table]:
     """A table's stored conflicts: their keys and Dolt's conflict columns."""
     if table.artifacts is None:
-        return pa.array([], pa.binary()), conflicts_to_arrow(table.schema, _EmptyConflicts(table))
+        return empty(pa.binary()), conflicts_to_arrow(table.schema, _EmptyConflicts(table))
     art = Artifacts.load(nodes, table.artifacts)
     keys, cols = art.conflicts.scan()
     n = len(table.rows.types)
@@ -338,14 +338,14 @@ class _EmptyConflicts(_StoredConflicts):
     def __init__(self, table):
         types = table.rows.types
         super().__init__(
-            pa.array([], pa.binary()),
+            empty(pa.binary()),
             [
-                pa.array([], pa.bool_()),
-                *[pa.array([], t) for t in types],
-                *[pa.array([], t) for t in types],
-                pa.array([], pa.string()),
-                *[pa.array([], t) for t in types],
-                pa.array([], pa.string()),
+                empty(pa.bool_()),
+                *[empty(t) for t in types],
+                *[empty(t) for t in types],
+                empty(pa.string()),
+                *[empty(t) for t in types],
+                empty(pa.string()),
             ],
             len(types),
         )

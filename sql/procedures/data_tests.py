@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.types as pat
 from sqlglot import exp
 
+from arbordb.engine.arrow_arrays import empty
 from arbordb.engine.errors import InvalidInput
 from arbordb.engine.hash import format_address
 from arbordb.engine.history import merge_base
@@ -99,7 +100,7 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%H:%M:%S")
 
 def empty_tests_arrow(_ctx: object = None) -> pa.Table:
     """``dolt_tests`` read before any test exists: no rows, Dolt's columns."""
-    return pa.table({c.name: pa.array([], _TEXT) for c in TESTS_SCHEMA.columns})
+    return pa.table({c.name: empty(_TEXT) for c in TESTS_SCHEMA.columns})
 
 
 # --- running -------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 from sqlglot import exp
 
+from arbordb.engine.arrow_arrays import values_array
 from arbordb.engine.errors import InvalidInput
 
 from ..parse.dialect import parse
@@ -57,7 +58,7 @@ def query_diff(session: QueryContext, args: Sequence[object] | None) -> pa.Table
         key = _key_positions(session, read[0], before.column_names)
         rows = _by_key(before, after, key) if key else _by_row(before, after)
     columns = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
-    arrays = [pa.array(c, t) for c, t in zip(columns, [*types, pa.string()], strict=True)]
+    arrays = [values_array(c, t) for c, t in zip(columns, [*types, pa.string()], strict=True)]
     return pa.Table.from_arrays(arrays, names=[*names, "diff_type"])
 
 

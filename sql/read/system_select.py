@@ -43,6 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
+from arbordb.engine.arrow_arrays import scalar, values_array
 from arbordb.engine.cache import LruCache
 
 from ..parse.holes import TableHole
@@ -304,7 +305,9 @@ def _run(
     batches = _filtered(data, resolved, fields)
     if plan.outputs[0].kind == "count":
         counted = sum(b.num_rows for b in batches)
-        out = pa.table({plan.outputs[0].alias or "count_star()": pa.array([counted], pa.int64())})
+        out = pa.table(
+            {plan.outputs[0].alias or "count_star()": values_array([counted], pa.int64())}
+        )
         return _window(out, offset, limit)
     wanted = None if plan.order or limit is None else offset + limit
     if wanted is None and isinstance(data, BatchStream):
@@ -403,8 +406,8 @@ def _holds(array: pa.Array, op: str, vals: list[object], type_: pa.DataType) -> 
         return pa.nulls(len(array), pa.bool_())
     try:
         if op == "IN":
-            return pc.is_in(array, value_set=pa.array(vals, type_))
-        scalars = [pa.scalar(v, type_) for v in vals]
+            return pc.is_in(array, value_set=values_array(vals, type_))
+        scalars = [scalar(v, type_) for v in vals]
         if op == "BETWEEN":
             low, high = pc.greater_equal(array, scalars[0]), pc.less_equal(array, scalars[1])
             return pc.and_kleene(low, high)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
+from arbordb.engine.arrow_arrays import empty
+
 from ..errors import SqlError, translate
 from ..read import describe
 
@@ -199,7 +201,7 @@ class DuckResult(Result):
         if self._error is not None:
             raise self._error
         if self._detached is None:
-            return pa.table({d[0]: pa.array([]) for d in self.description or ()})
+            return pa.table({d[0]: empty(pa.null()) for d in self.description or ()})
         return self._detached.arrow()
 
     def detach(self) -> None:

@@ -32,6 +32,7 @@ from typing import NamedTuple, Protocol, cast
 
 import pyarrow as pa
 
+from arbordb.engine.arrow_arrays import values_array
 from arbordb.engine.cache import LruCache
 from arbordb.engine.db import Database
 from arbordb.engine.errors import InvalidAddress, InvalidInput, RevisionNotFound, TableNotFound
@@ -82,12 +83,12 @@ def hash_text(address: bytes | None) -> str | None:
 
 
 def hashes(addresses: Sequence[bytes | None]) -> pa.Array:
-    return pa.array([hash_text(a) for a in addresses], HASH)
+    return values_array([hash_text(a) for a in addresses], HASH)
 
 
 def times(timestamps: Sequence[int | None]) -> pa.Array:
     """Commit timestamps (int microseconds since the epoch, UTC) as a DATETIME column."""
-    return pa.array(timestamps, TIME)
+    return values_array(timestamps, TIME)
 
 
 class BatchStream:
@@ -140,11 +141,11 @@ def _hash_address(text: str) -> bytes | None:
 
 
 def constant(value: object, n: int, type_: pa.DataType) -> pa.Array:
-    return pa.nulls(n, type_) if value is None else pa.array([value] * n, type_)
+    return pa.nulls(n, type_) if value is None else values_array([value] * n, type_)
 
 
 def empty(names: Sequence[str], types: Sequence[pa.DataType]) -> pa.Table:
-    return pa.table([pa.array([], t) for t in types], names=list(names))
+    return pa.table([values_array([], t) for t in types], names=list(names))
 
 
 # --- arguments ------------------------------------------------------------------

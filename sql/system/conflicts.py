@@ -35,6 +35,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arbordb.engine.arrow_arrays import int64s, values_array
 from arbordb.engine.errors import InvalidInput, TableNotFound
 from arbordb.engine.hash import address_of
 from arbordb.engine.history import merge_base
@@ -69,7 +70,7 @@ def conflict_ids(keys: pa.BinaryArray, theirs: bytes | None) -> pa.Array:
         base64.b64encode(address_of(salt + key)[:_ID_BYTES]).rstrip(b"=").decode("ascii")
         for key in keys.to_pylist()
     ]
-    return pa.array(ids, pa.string())
+    return values_array(ids, pa.string())
 
 
 def _dress(rows: pa.Table, keys: pa.BinaryArray, theirs: bytes | None) -> pa.Table:
@@ -106,7 +107,8 @@ def _artifact_counts(ctx: SystemContext, kind: str, column: str) -> pa.Table:
             names.append(name)
             counts.append(n)
     return pa.table(
-        [pa.array(names, pa.string()), pa.array(counts, pa.uint64())], names=["table", column]
+        [values_array(names, pa.string()), values_array(counts, pa.uint64())],
+        names=["table", column],
     )
 
 
@@ -133,9 +135,9 @@ def violations_table(ctx: SystemContext, name: str) -> pa.Table:
     art = _artifacts(ctx.workspace.nodes, table)
     if art is None:
         keys, kinds, infos = (
-            pa.array([], pa.binary()),
-            pa.array([], pa.string()),
-            pa.array([], pa.string()),
+            values_array([], pa.binary()),
+            values_array([], pa.string()),
+            values_array([], pa.string()),
         )
     else:
         keys, (kinds, infos) = art.violations.scan()
@@ -207,7 +209,7 @@ def schema_conflicts_table(ctx: SystemContext) -> pa.Table:
         "their_schema": [text(c, c.theirs) for c in found],
         "description": [c.description for c in found],
     }
-    return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+    return pa.table({k: values_array(v, pa.string()) for k, v in columns.items()})
 
 
 # --- previews ---------------------------------------------------------------------
@@ -244,9 +246,9 @@ def preview_summary(ctx: SystemContext, args: Sequence[object] | None) -> pa.Tab
     data = [None if t in schema else counts[t] for t in names]
     return pa.table(
         [
-            pa.array(names, pa.string()),
-            pa.array(data, pa.uint64()),
-            pa.array([schema.get(t, 0) for t in names], pa.uint64()),
+            values_array(names, pa.string()),
+            values_array(data, pa.uint64()),
+            values_array([schema.get(t, 0) for t in names], pa.uint64()),
         ],
         names=["table", "num_data_conflicts", "num_schema_conflicts"],
     )
@@ -291,7 +293,7 @@ def _row_keys(schema: Schema, rows: pa.Table) -> pa.BinaryArray:
         theirs = pa.table({c.name: rows.column(f"their_{c.name}") for c in schema.columns})
         removed = pc.equal(rows.column("our_diff_type"), "removed").to_numpy(zero_copy_only=False)
         n = rows.num_rows
-        take = pa.array(np.arange(n) + np.where(removed, n, 0))
+        take = int64s(np.arange(n) + np.where(removed, n, 0))
         return row_hashes(schema, pa.concat_tables([ours, theirs]).take(take))
     columns = []
     for c in schema.key_columns:

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arbordb.engine.arrow_arrays import values_array
 from arbordb.engine.errors import TableNotFound
 from arbordb.engine.versioning.diff import TableDelta, diff_stat, table_deltas
 
@@ -131,7 +132,7 @@ def stat_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table
     )
     types = [pa.string()] + [pa.int64()] * (len(_STAT_COLUMNS) - 1)
     return pa.table(
-        [pa.array(c, t) for c, t in zip(columns, types, strict=True)], names=_STAT_COLUMNS
+        [values_array(c, t) for c, t in zip(columns, types, strict=True)], names=_STAT_COLUMNS
     )
 
 
@@ -148,11 +149,11 @@ def summary_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Ta
     deltas = changed_tables(ctx, "dolt_diff_summary", start, end, name, missing_ok=True)
     return pa.table(
         {
-            "from_table_name": pa.array([d.from_name or "" for d in deltas], pa.string()),
-            "to_table_name": pa.array([d.to_name or "" for d in deltas], pa.string()),
-            "diff_type": pa.array([d.kind for d in deltas], pa.string()),
-            "data_change": pa.array([d.data_changed for d in deltas], pa.bool_()),
-            "schema_change": pa.array(
+            "from_table_name": values_array([d.from_name or "" for d in deltas], pa.string()),
+            "to_table_name": values_array([d.to_name or "" for d in deltas], pa.string()),
+            "diff_type": values_array([d.kind for d in deltas], pa.string()),
+            "data_change": values_array([d.data_changed for d in deltas], pa.bool_()),
+            "schema_change": values_array(
                 [d.schema_changed or d.kind == "renamed" for d in deltas], pa.bool_()
             ),
         }
@@ -176,12 +177,12 @@ def schema_diff_function(ctx: SystemContext, args: Sequence[object] | None) -> p
 
     return pa.table(
         {
-            "from_table_name": pa.array([d.from_name or "" for d in deltas], pa.string()),
-            "to_table_name": pa.array([d.to_name or "" for d in deltas], pa.string()),
-            "from_create_statement": pa.array(
+            "from_table_name": values_array([d.from_name or "" for d in deltas], pa.string()),
+            "to_table_name": values_array([d.to_name or "" for d in deltas], pa.string()),
+            "from_create_statement": values_array(
                 [text(d.from_name, d.from_table) for d in deltas], pa.string()
             ),
-            "to_create_statement": pa.array(
+            "to_create_statement": values_array(
                 [text(d.to_name, d.to_table) for d in deltas], pa.string()
             ),
         }

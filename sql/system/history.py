@@ -42,6 +42,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from arbordb.engine.arrow_arrays import int64s, numpy_numbers, scalar, values_array
 from arbordb.engine.cache import LruCache
 from arbordb.engine.errors import InvalidInput, TableNotFound
 from arbordb.engine.history import Commit, CommitLoader, LogEntry, ancestors, history
@@ -191,7 +192,7 @@ def _commit_rows(
         columns["message"].append(commit.message if commit else None)
         for name, value in zip(own, values, strict=True):
             columns[name].append(value)
-    return pa.table([pa.array(columns[k], t) for k, t in names.items()], names=list(names))
+    return pa.table([values_array(columns[k], t) for k, t in names.items()], names=list(names))
 
 
 # --- dolt_column_diff ---------------------------------------------------------------
@@ -269,7 +270,7 @@ def _step_rows(
 
 def _concat(parts: list[pa.Table], names: list[str], types: list[pa.DataType]) -> pa.Table:
     if not parts:
-        return pa.table([pa.array([], t) for t in types], names=names)
+        return pa.table([values_array([], t) for t in types], names=names)
     return pa.concat_tables(parts)
 
 
@@ -320,7 +321,7 @@ def _key_filter(schema: Schema, filters: Filters | None) -> pa.Table | None:
         if not values or len(schema.primary_key) > 1 and len(values) != 1:
             return None
         try:
-            columns[column.name] = pa.array(list(values), column.type)
+            columns[column.name] = values_array(list(values), column.type)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, OverflowError):
             return None
     n = max(len(v) for v in columns.values())
@@ -416,14 +417,14 @@ def _changed_keys(
     if c is None:  # the caller names a table of the child commit
         raise TableNotFound(child.missing_message(name))
     if p is not None and parent[p] == child[c]:
-        return pa.array([], pa.binary())
+        return values_array([], pa.binary())
     nodes = ctx.workspace.nodes
     delta = TableDelta(
         p, c, Table.load(nodes, parent[p], p) if p else None, Table.load(nodes, child[c], c)
     )
     keys = [Layout(col.placed_tag, col.name, col.type) for col in schema.key_columns]
     rows = aligned_diff(delta, keys, [])
-    kept = pc.not_equal(rows.diff_type, "removed")
+    kept = pc.not_equal(rows.diff_type, scalar("removed", pa.string()))
     return encode_primary_keys(schema, [a.filter(kept) for a in rows.to])
 
 
@@ -472,22 +473,20 @@ def blame_table(ctx: SystemContext, name: str) -> pa.Table:
             commits.append((entry.address, entry.commit))
         if not pending:
             break
-    who = pa.concat_arrays(blamed_keys) if blamed_keys else pa.array([], pa.binary())
+    who = pa.concat_arrays(blamed_keys) if blamed_keys else values_array([], pa.binary())
     at = np.concatenate(blamed_at) if blamed_at else np.zeros(0, np.int64)
-    pick = pa.array(
-        at[pc.index_in(keys, value_set=who).to_numpy(zero_copy_only=False)] if len(keys) else at
-    )
+    pick = int64s(at[numpy_numbers(pc.index_in(keys, value_set=who))] if len(keys) else at)
     columns = (
         decode_primary_keys(schema, keys)
         if len(keys)
-        else [pa.array([], t) for t in schema.key_types]
+        else [values_array([], t) for t in schema.key_types]
     )
     meta = {
         "commit": hashes([a for a, _ in commits]),
-        "commit_date": pa.array([c.timestamp for _, c in commits], TIME),
-        "committer": pa.array([c.author for _, c in commits], pa.string()),
-        "email": pa.array([c.email for _, c in commits], pa.string()),
-        "message": pa.array([c.message for _, c in commits], pa.string()),
+        "commit_date": values_array([c.timestamp for _, c in commits], TIME),
+        "committer": values_array([c.author for _, c in commits], pa.string()),
+        "email": values_array([c.email for _, c in commits], pa.string()),
+        "message": values_array([c.message for _, c in commits], pa.string()),
     }
     names = list(schema.primary_key) + list(meta)
     return pa.table(columns + [m.take(pick) for m in meta.values()], names=names)

@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pyarrow as pa
 
+from arbordb.engine.arrow_arrays import values_array
 from arbordb.engine.errors import InvalidInput
 from arbordb.engine.history import Commit, LogEntry, ancestors, history
 from arbordb.engine.root import EMPTY_ROOT
@@ -79,16 +80,18 @@ def _commit_table(entries: Sequence[LogEntry], with_order: bool) -> pa.Table:
     commits = [e.commit for e in entries]
     arrays = [
         hashes([e.address for e in entries]),
-        pa.array([c.author for c in commits], pa.string()),
-        pa.array([c.email for c in commits], pa.string()),
+        values_array([c.author for c in commits], pa.string()),
+        values_array([c.email for c in commits], pa.string()),
         times([c.timestamp for c in commits]),
-        pa.array([c.message for c in commits], pa.string()),
+        values_array([c.message for c in commits], pa.string()),
     ]
     names = LOG_COLUMNS[:5]
     if with_order:
-        arrays.append(pa.array([c.height for c in commits], pa.int64()))
+        arrays.append(values_array([c.height for c in commits], pa.int64()))
         names = LOG_COLUMNS[:6]
-    arrays.append(pa.array([json.dumps(c.metadata, sort_keys=True) for c in commits], pa.string()))
+    arrays.append(
+        values_array([json.dumps(c.metadata, sort_keys=True) for c in commits], pa.string())
+    )
     return pa.table(arrays, names=[*names, "metadata"])
 
 
@@ -181,7 +184,7 @@ def _ancestor_rows(entries: Iterable[LogEntry]) -> pa.Table:
             parents.append(parent)
             positions.append(i)
     return pa.table(
-        [hashes(children), hashes(parents), pa.array(positions, pa.int32())],
+        [hashes(children), hashes(parents), values_array(positions, pa.int32())],
         names=["commit_hash", "parent_hash", "parent_index"],
     )
 
@@ -304,7 +307,7 @@ def log_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table:
     table = _commit_table(entries, True)
     if spec.parents:
         text = [" ".join(h for h in hashes(e.commit.parents).to_pylist()) for e in entries]
-        table = table.append_column("parents", pa.array(text, pa.string()))
+        table = table.append_column("parents", values_array(text, pa.string()))
     if spec.decorate in ("short", "full"):
         table = table.append_column("refs", _decorations(ctx, entries, spec.decorate == "full"))
     return table
@@ -333,4 +336,4 @@ def _decorations(ctx: SystemContext, entries: Sequence[LogEntry], full: bool) ->
             names.setdefault(head, []).append(label)
     for name, tag in ctx.db.tags():
         names.setdefault(tag.target, []).append(tag_prefix + name)
-    return pa.array([", ".join(names.get(e.address, [])) for e in entries], pa.string())
+    return values_array([", ".join(names.get(e.address, [])) for e in entries], pa.string())

@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot
 
+from arbordb.engine.arrow_arrays import bools, numpy_numbers, scalar, values_array
 from arbordb.engine.table import (
     Column,
     Index,
@@ -114,12 +115,12 @@ def patch_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Tabl
     n = len(statements)
     return pa.table(
         [
-            pa.array(np.arange(1, n + 1), pa.int64()),
-            pa.array([start.hash_or_label] * n, HASH),
-            pa.array([end.hash_or_label] * n, HASH),
-            pa.array(tables, pa.string()),
-            pa.array(kinds, pa.string()),
-            pa.array(statements, pa.string()),
+            values_array(np.arange(1, n + 1), pa.int64()),
+            values_array([start.hash_or_label] * n, HASH),
+            values_array([end.hash_or_label] * n, HASH),
+            values_array(tables, pa.string()),
+            values_array(kinds, pa.string()),
+            values_array(statements, pa.string()),
         ],
         names=_COLUMNS,
     )
@@ -240,8 +241,15 @@ def _data(delta: TableDelta, sp: Spelling) -> list[tuple[str, str]]:
     return [("data", s) for s in texts]
 
 
-def _cat(*parts) -> pa.Array:
-    return pc.binary_join_element_wise(*parts, "")
+def _text(value: str) -> pa.Scalar:
+    """A string scalar for a compute function (given a Python value, one imports pandas)."""
+    return scalar(value, pa.string())
+
+
+def _cat(*parts: str | pa.Array) -> pa.Array:
+    """The parts joined row by row; a Python string is the same in every row."""
+    arrays = [_text(p) if isinstance(p, str) else p for p in parts]
+    return pc.binary_join_element_wise(*arrays, _text(""))
 
 
 def _join(parts: Sequence[pa.Array], separator: str, n: int) -> pa.Array:
@@ -250,8 +258,8 @@ def _join(parts: Sequence[pa.Array], separator: str, n: int) -> pa.Array:
     Not ``binary_join_element_wise(null_handling="skip")``: pyarrow 26 drops the rows
     whose parts are all null from its result."""
     if not parts:
-        return pa.array([""] * n, pa.string())
-    pieces = [_cat(separator, p).fill_null("") for p in parts]
+        return values_array([""] * n, pa.string())
+    pieces = [_cat(separator, p).fill_null(_text("")) for p in parts]
     joined = pieces[0] if len(pieces) == 1 else _cat(*pieces)
     return pc.utf8_slice_codeunits(joined, len(separator))
 
@@ -284,16 +292,19 @@ def _keyed_data(delta: TableDelta, schema: Schema, sp: Spelling) -> list[str]:
     sets = []
     for c in schema.value_columns:
         i = position[c.name]
-        changed = pa.array(~column_equal(rows.to[i], rows.from_[i]))
+        changed = bools(~column_equal(rows.to[i], rows.from_[i]))
         piece = _cat(f"{sp.ident(c.name)} = ", sql_literals(rows.to[i], sp))
         sets.append(pc.if_else(changed, piece, pa.nulls(n, pa.string())))
     set_clause = _join(sets, ", ", n)
     update = _cat(f"UPDATE {table} SET ", set_clause, " WHERE ", where(rows.to), ";")
-    update = pc.if_else(pc.equal(set_clause, ""), pa.nulls(n, pa.string()), update)
+    update = pc.if_else(pc.equal(set_clause, _text("")), pa.nulls(n, pa.string()), update)
     delete = _cat(f"DELETE FROM {table} WHERE ", where(rows.from_), ";")
     insert = _insert(delta.to_name or "", schema, rows.to, sp)
     text = pc.case_when(
-        pc.make_struct(pc.equal(kinds, "added"), pc.equal(kinds, "removed")), insert, delete, update
+        pc.make_struct(pc.equal(kinds, _text("added")), pc.equal(kinds, _text("removed"))),
+        insert,
+        delete,
+        update,
     )
     return [s for s in text.to_pylist() if s is not None]
 
@@ -343,11 +354,11 @@ def sql_literals(values: pa.Array, sp: Spelling) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if len(values) == 0 or values.null_count == len(values):
-        return pa.array(["NULL"] * len(values), pa.string())
+        return values_array(["NULL"] * len(values), pa.string())
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         text = sp.strings(values)
     elif pa.types.is_boolean(t):
-        text = pc.if_else(values, "TRUE", "FALSE")
+        text = pc.if_else(values, _text("TRUE"), _text("FALSE"))
     elif pa.types.is_integer(t) or pa.types.is_decimal(t):
         text = values.cast(pa.string())
     elif pa.types.is_floating(t):
@@ -363,13 +374,14 @@ def sql_literals(values: pa.Array, sp: Spelling) -> pa.Array:
         else:
             text = _cat("TIMESTAMP '", stamp, "'")
     elif pa.types.is_binary(t):
-        text = pa.array(
+        text = values_array(
             [None if v is None else f"unhex('{v.hex().upper()}')" for v in values.to_pylist()],
             pa.string(),
         )
     elif pa.types.is_list(t):
-        lengths = pc.list_value_length(values).fill_null(0).to_numpy(zero_copy_only=False)
-        offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+        counts = pc.list_value_length(values)
+        lengths = numpy_numbers(counts.fill_null(scalar(0, counts.type)))
+        offsets = values_array(np.concatenate([[0], np.cumsum(lengths)]), pa.int32())
         inner = sql_literals(pc.list_flatten(values), sp)
         joined = pc.binary_join(pa.ListArray.from_arrays(offsets, inner), ", ")
         text = pc.if_else(
@@ -377,4 +389,4 @@ def sql_literals(values: pa.Array, sp: Spelling) -> pa.Array:
         )
     else:
         text = values.cast(pa.string())
-    return text.fill_null("NULL")
+    return text.fill_null(_text("NULL"))

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 
 import pyarrow as pa
 
+from arbordb.engine.arrow_arrays import values_array
 from arbordb.engine.history import ahead_behind, branch_ref
 from arbordb.engine.remote.config import upstreams
 
@@ -48,15 +49,15 @@ def branches_table(ctx: SystemContext) -> pa.Table:
     ups = upstreams(ctx.db.store)
     return pa.table(
         {
-            "name": pa.array([b.name for b in infos], pa.string()),
+            "name": values_array([b.name for b in infos], pa.string()),
             "hash": hashes([b.hash for b in infos]),
-            "latest_committer": pa.array([b.commit.author for b in infos], pa.string()),
-            "latest_committer_email": pa.array([b.commit.email for b in infos], pa.string()),
+            "latest_committer": values_array([b.commit.author for b in infos], pa.string()),
+            "latest_committer_email": values_array([b.commit.email for b in infos], pa.string()),
             "latest_commit_date": times([b.commit.timestamp for b in infos]),
-            "latest_commit_message": pa.array([b.commit.message for b in infos], pa.string()),
-            "remote": pa.array([ups.get(b.name, ("", ""))[0] for b in infos], pa.string()),
-            "branch": pa.array([ups.get(b.name, ("", ""))[1] for b in infos], pa.string()),
-            "dirty": pa.array(dirty, pa.bool_()),
+            "latest_commit_message": values_array([b.commit.message for b in infos], pa.string()),
+            "remote": values_array([ups.get(b.name, ("", ""))[0] for b in infos], pa.string()),
+            "branch": values_array([ups.get(b.name, ("", ""))[1] for b in infos], pa.string()),
+            "dirty": values_array(dirty, pa.bool_()),
         }
     )
 
@@ -65,12 +66,12 @@ def tags_table(ctx: SystemContext) -> pa.Table:
     tags = ctx.db.tags()
     return pa.table(
         {
-            "tag_name": pa.array([name for name, _ in tags], pa.string()),
+            "tag_name": values_array([name for name, _ in tags], pa.string()),
             "tag_hash": hashes([t.target for _, t in tags]),
-            "tagger": pa.array([t.tagger for _, t in tags], pa.string()),
-            "email": pa.array([t.email for _, t in tags], pa.string()),
+            "tagger": values_array([t.tagger for _, t in tags], pa.string()),
+            "email": values_array([t.email for _, t in tags], pa.string()),
             "date": times([t.timestamp for _, t in tags]),
-            "message": pa.array([t.message for _, t in tags], pa.string()),
+            "message": values_array([t.message for _, t in tags], pa.string()),
         }
     )
 
@@ -85,9 +86,9 @@ def status_table(ctx: SystemContext) -> pa.Table:
     rows = _status_rows(ctx)
     return pa.table(
         {
-            "table_name": pa.array([r[0] for r in rows], pa.string()),
-            "staged": pa.array([r[1] for r in rows], pa.bool_()),
-            "status": pa.array([r[2] for r in rows], pa.string()),
+            "table_name": values_array([r[0] for r in rows], pa.string()),
+            "staged": values_array([r[1] for r in rows], pa.bool_()),
+            "status": values_array([r[2] for r in rows], pa.string()),
         }
     )
 
@@ -98,17 +99,19 @@ def status_ignored_table(ctx: SystemContext) -> pa.Table:
     hidden = ctx.workspace.ignored_new_tables()
     return pa.table(
         {
-            "table_name": pa.array([r[0] for r in rows], pa.string()),
-            "staged": pa.array([r[1] for r in rows], pa.bool_()),
-            "status": pa.array([r[2] for r in rows], pa.string()),
-            "ignored": pa.array([not r[1] and r[0] in hidden for r in rows], pa.bool_()),
+            "table_name": values_array([r[0] for r in rows], pa.string()),
+            "staged": values_array([r[1] for r in rows], pa.bool_()),
+            "status": values_array([r[2] for r in rows], pa.string()),
+            "ignored": values_array([not r[1] and r[0] in hidden for r in rows], pa.bool_()),
         }
     )
 
 
 def ignore_table_before_insert(_ctx: SystemContext) -> pa.Table:
     """``dolt_ignore`` read before any pattern is inserted: no rows, Dolt's columns."""
-    return pa.table({"pattern": pa.array([], pa.string()), "ignored": pa.array([], pa.bool_())})
+    return pa.table(
+        {"pattern": values_array([], pa.string()), "ignored": values_array([], pa.bool_())}
+    )
 
 
 def merge_status_table(ctx: SystemContext) -> pa.Table:
@@ -126,7 +129,7 @@ def merge_status_table(ctx: SystemContext) -> pa.Table:
         ]
     names = ["is_merging", "source", "source_commit", "target", "unmerged_tables"]
     types = [pa.bool_(), pa.string(), HASH, pa.string(), pa.string()]
-    return pa.table([pa.array([v], t) for v, t in zip(values, types, strict=True)], names=names)
+    return pa.table([values_array([v], t) for v, t in zip(values, types, strict=True)], names=names)
 
 
 def branch_status_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Table:
@@ -136,8 +139,8 @@ def branch_status_function(ctx: SystemContext, args: Sequence[object] | None) ->
     counts = [ahead_behind(ctx.workspace.loader, base, commit_of(ctx, v)) for v in values[1:]]
     return pa.table(
         {
-            "branch": pa.array(values[1:], pa.string()),
-            "commits_ahead": pa.array([a for a, _ in counts], pa.uint64()),
-            "commits_behind": pa.array([b for _, b in counts], pa.uint64()),
+            "branch": values_array(values[1:], pa.string()),
+            "commits_ahead": values_array([a for a, _ in counts], pa.uint64()),
+            "commits_behind": values_array([b for _, b in counts], pa.uint64()),
         }
     )

@@ -17,6 +17,7 @@ import json
 
 import pyarrow as pa
 
+from arbordb.engine.arrow_arrays import values_array
 from arbordb.engine.remote import config
 
 from .common import SystemContext, hashes, times
@@ -26,12 +27,12 @@ def remotes_table(ctx: SystemContext) -> pa.Table:
     known = config.remotes(ctx.db.store)
     return pa.table(
         {
-            "name": pa.array(list(known), pa.string()),
-            "url": pa.array(list(known.values()), pa.string()),
-            "fetch_specs": pa.array(
+            "name": values_array(list(known), pa.string()),
+            "url": values_array(list(known.values()), pa.string()),
+            "fetch_specs": values_array(
                 [json.dumps([f"refs/heads/*:refs/remotes/{n}/*"]) for n in known], pa.string()
             ),
-            "params": pa.array(["{}"] * len(known), pa.string()),
+            "params": values_array(["{}"] * len(known), pa.string()),
         }
     )
 
@@ -41,11 +42,11 @@ def remote_branches_table(ctx: SystemContext) -> pa.Table:
     commits = [ctx.db.commit(a) for a in tracking.values()]
     return pa.table(
         {
-            "name": pa.array([f"remotes/{n}" for n in tracking], pa.string()),
+            "name": values_array([f"remotes/{n}" for n in tracking], pa.string()),
             "hash": hashes(list(tracking.values())),
-            "latest_committer": pa.array([c.author for c in commits], pa.string()),
-            "latest_committer_email": pa.array([c.email for c in commits], pa.string()),
+            "latest_committer": values_array([c.author for c in commits], pa.string()),
+            "latest_committer_email": values_array([c.email for c in commits], pa.string()),
             "latest_commit_date": times([c.timestamp for c in commits]),
-            "latest_commit_message": pa.array([c.message for c in commits], pa.string()),
+            "latest_commit_message": values_array([c.message for c in commits], pa.string()),
         }
     )

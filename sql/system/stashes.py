@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from arbordb.engine import stashes
+from arbordb.engine.arrow_arrays import values_array
 from arbordb.engine.errors import InvalidInput
 from arbordb.engine.history import peel
 from arbordb.engine.history.reflog import reflog_ref
@@ -38,11 +39,11 @@ def stashes_table(ctx: SystemContext) -> pa.Table:
     entries = stashes.list_stashes(ctx.db.store)
     return pa.table(
         {
-            "name": pa.array([s.name for s in entries], pa.string()),
-            "stash_id": pa.array([s.stash_id for s in entries], pa.string()),
-            "branch": pa.array([s.entry.branch for s in entries], pa.string()),
+            "name": values_array([s.name for s in entries], pa.string()),
+            "stash_id": values_array([s.stash_id for s in entries], pa.string()),
+            "branch": values_array([s.entry.branch for s in entries], pa.string()),
             "hash": hashes([s.entry.head for s in entries]),
-            "commit_message": pa.array([s.entry.message for s in entries], pa.string()),
+            "commit_message": values_array([s.entry.message for s in entries], pa.string()),
         }
     )
 
@@ -60,10 +61,12 @@ def reflog_function(ctx: SystemContext, args: Sequence[object] | None) -> pa.Tab
     commits = [peel(ctx.db.store, e.address) for e in entries]
     return pa.table(
         {
-            "ref": pa.array([e.ref for e in entries], pa.string()),
+            "ref": values_array([e.ref for e in entries], pa.string()),
             "ref_timestamp": times([e.timestamp for e in entries]),
             "commit_hash": hashes(commits),
-            "commit_message": pa.array([ctx.db.commit(c).message for c in commits], pa.string()),
+            "commit_message": values_array(
+                [ctx.db.commit(c).message for c in commits], pa.string()
+            ),
         },
         schema=pa.schema(
             [

@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from arbordb.engine.arrow_arrays import binaries, bools, int64s, numpy_bools, texts, values_array
+from arbordb.engine.arrow_arrays import (
+    binaries,
+    bools,
+    int64s,
+    numpy_bools,
+    numpy_numbers,
+    scalar,
+    texts,
+    values_array,
+)
 
 
 @given(st.lists(st.tuples(st.integers(-(2**63), 2**63 - 1), st.booleans()), max_size=40))
@@ -51,6 +60,10 @@ KINDS = {
     pa.large_string(): st.text(),
     pa.binary(): st.binary(),
     pa.date32(): st.dates(),  # any other type: pa.array
+    pa.timestamp("us"): st.integers(-(2**62), 2**62),  # integers: stored as they are
+    pa.timestamp("s", tz="UTC"): st.integers(-(2**40), 2**40),
+    pa.duration("ms"): st.integers(-(2**62), 2**62),
+    pa.list_(pa.int64()): st.lists(st.integers(-5, 5), max_size=3),
 }
 
 
@@ -73,3 +86,52 @@ def test_values_array_refuses_what_pa_array_refuses():
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as expected:
             with pytest.raises(type(expected)):
                 values_array(values, kind)
+
+
+NUMPY_KINDS = [
+    (np.int64, pa.int64()),
+    (np.int32, pa.int64()),
+    (np.int64, pa.int32()),  # narrowing: checked value by value, as pa.array does
+    (np.uint8, pa.uint16()),
+    (np.float64, pa.float64()),
+    (np.bool_, pa.bool_()),
+    (np.int64, pa.string()),  # no numeric layout: through Python values
+]
+
+
+@given(st.lists(st.integers(0, 100), min_size=1, max_size=30), st.sampled_from(NUMPY_KINDS))
+def test_values_array_of_a_numpy_array(values, kinds):
+    dtype, kind = kinds
+    data = np.array(values, dtype)
+    if kind == pa.string():
+        with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+            pa.array(data.tolist(), kind)
+        with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+            values_array(data, kind)
+        return
+    built = values_array(data, kind)
+    built.validate(full=True)
+    assert built.equals(pa.array(data.tolist(), kind))
+
+
+def test_empty_values_of_any_type():
+    for kind in (pa.binary(), pa.struct([("a", pa.int8())]), pa.decimal128(5, 2), pa.int16()):
+        assert values_array([], kind).equals(pa.array([], kind))
+
+
+@given(st.lists(st.integers(-(2**31), 2**31 - 1), max_size=30), st.integers(0, 9))
+def test_numpy_numbers_read_the_buffer(values, start):
+    array = pa.array(values, pa.int32()).slice(min(start, len(values)))
+    assert numpy_numbers(array).tolist() == array.to_pylist()
+    with pytest.raises(ValueError, match="NULL"):
+        numpy_numbers(pa.array([1, None], pa.int32()))
+
+
+def test_scalar_equals_pa_scalar():
+    for value, kind in (
+        ("x", pa.string()),
+        (False, pa.bool_()),
+        (0, pa.int32()),
+        (None, pa.int8()),
+    ):
+        assert scalar(value, kind).equals(pa.scalar(value, kind))

@@ -85,3 +85,60 @@ def test_unknown_procedure_still_names_every_procedure(repo):
     with pytest.raises(arbordb.Error, match=r"not found \(ArborDB has: .*dolt_clone.*dolt_stash"):
         con.cursor().execute("CALL dolt_nope()")
     con.close()
+
+
+SYSTEM_CHILD = """
+import sys, arbordb
+con = arbordb.connect(sys.argv[1])
+cur = con.cursor()
+for statement in sys.argv[2:]:
+    rows = cur.execute(statement).fetchall()
+    print(len(rows) > 0, "pandas" in sys.modules, statement)
+"""
+
+SYSTEM_QUERIES = [
+    "SELECT * FROM dolt_log",
+    "SELECT * FROM dolt_log('--parents', '--decorate', 'short') LIMIT 5",
+    "SELECT * FROM dolt_branches",
+    "SELECT * FROM dolt_status",
+    "SELECT * FROM dolt_tags",
+    "SELECT * FROM dolt_commits",
+    "SELECT count(*) FROM dolt_commit_ancestors",
+    "SELECT * FROM dolt_diff",
+    "SELECT * FROM dolt_diff('HEAD~1', 'HEAD', 't')",
+    "SELECT * FROM dolt_diff_t",
+    "SELECT * FROM dolt_diff_stat('HEAD~1', 'HEAD')",
+    "SELECT * FROM dolt_diff_summary('HEAD~1', 'HEAD')",
+    "SELECT * FROM dolt_patch('HEAD~1', 'WORKING')",
+    "SELECT * FROM dolt_schema_diff('v1', 'HEAD')",
+    "SELECT * FROM dolt_column_diff",
+    "SELECT * FROM dolt_history_t",
+    "SELECT * FROM dolt_blame_t",
+    "SELECT * FROM dolt_branch_status('main', 'other')",
+    "SELECT * FROM dolt_reflog()",
+    "SELECT l.message, count(*) FROM dolt_log l JOIN dolt_commit_ancestors a"
+    " ON l.commit_hash = a.commit_hash GROUP BY 1",
+]
+
+
+def test_system_tables_load_no_pandas(repo):
+    """History, refs and diffs read in a new process never reach pandas: their columns
+    are built on buffers, and compute functions get Arrow scalars, not Python values."""
+    con = arbordb.connect(repo, autocommit=True)
+    cur = con.cursor()
+    cur.execute("CALL dolt_tag('v1')")
+    cur.execute("ALTER TABLE t ADD COLUMN s VARCHAR")
+    cur.execute("INSERT INTO t VALUES (1, 1, 'x'), (2, 2, 'y')")
+    cur.execute("CALL dolt_commit('-Am', 'rows')")
+    cur.execute("UPDATE t SET a = 5, s = NULL WHERE id = 1")
+    cur.execute("CALL dolt_commit('-am', 'edit')")
+    cur.execute("INSERT INTO t VALUES (3, 3, 'z')")  # a working change
+    con.close()
+    done = subprocess.run(
+        [sys.executable, "-c", SYSTEM_CHILD, str(repo), *SYSTEM_QUERIES],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [line.split(" ", 2) for line in done.stdout.splitlines()]
+    assert lines == [["True", "False", q] for q in SYSTEM_QUERIES]
