@@ -16,6 +16,9 @@ found once.
                                            (prepared once per table value), the tuple built
     UPDATE t SET c = ? WHERE pk = ?        the old row (as above), the new row checked
                                            as a one-row batch and kept in ``PendingEdits``
+    the same UPDATE through executemany    every parameter set checked, the rows found
+                                           with one ``find_rows`` and written with one
+                                           ``apply`` (``PointUpdate.run_many``)
 
 ``PendingEdits`` is Dolt's edit accumulator (its ``MutableMap``): the rows fast UPDATEs
 wrote in this transaction, by table and encoded key, applied to the table's tree in one
