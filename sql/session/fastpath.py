@@ -347,7 +347,7 @@ class PointUpdate(_Cached[_Sets]):
         edits.add(session, point, encoded, values, row)
         return 1
 
-    def run_many(self, session, rows: Sequence[Sequence[object]]) -> int | None:
+    def run_many(self, session, given: Sequence[object]) -> int | None:
         """``executemany`` of this statement as one batch: rows changed (the sum over
         the parameter sets), or None for the general path, having changed nothing.
 
@@ -359,10 +359,11 @@ class PointUpdate(_Cached[_Sets]):
         edits before (``_atomic``); a table with secondary indexes takes the general
         path (a UNIQUE check between two statements of the batch is order-dependent).
         """
-        if session.read_only or not rows:
+        if session.read_only or not given:
             return None
-        if any(not isinstance(p, _SEQUENCES) or len(p) != self.count for p in rows):
-            return None
+        rows = [p for p in given if isinstance(p, _SEQUENCES) and len(p) == self.count]
+        if len(rows) != len(given):
+            return None  # named parameters, or a wrong count the general path words
         point = self.point(session, rows[0])
         if point is None or point.table.schema.indexes:
             return None
