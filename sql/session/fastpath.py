@@ -387,7 +387,8 @@ class PointUpdate(_Cached[_Sets]):
             keys.append(key[0])
             named.append(key[1])
             last[key[1]] = i
-        chosen = list(last.values())
+        ordered = sorted(last)  # key order (the encoding sorts as the keys): the lookup
+        chosen = [last[e] for e in ordered]  # and the apply then take sorted keys
         try:
             wanted = pa.Table.from_arrays(
                 [
@@ -411,7 +412,7 @@ class PointUpdate(_Cached[_Sets]):
                 )
         except Exception:  # a value out of its column's range: the general path words it
             return None
-        exists = {e for e, f in zip(last, found.tolist(), strict=True) if f}
+        exists = {e for e, f in zip(ordered, found.tolist(), strict=True) if f}
         if hit:  # the last step (invariant (2))
             put(session, point.name, point.table.apply(after, None, replace=True))
         return sum(1 for e in named if e in exists)
