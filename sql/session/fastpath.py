@@ -16,6 +16,9 @@ found once.
                                            (prepared once per table value), the tuple built
     UPDATE t SET c = ? WHERE pk = ?        the old row (as above), the new row checked
                                            as a one-row batch and kept in ``PendingEdits``
+    the same UPDATE through executemany    every parameter set checked, the rows found
+                                           with one ``find_rows`` and written with one
+                                           ``apply`` (``PointUpdate.run_many``)
 
 ``PendingEdits`` is Dolt's edit accumulator (its ``MutableMap``): the rows fast UPDATEs
 wrote in this transaction, by table and encoded key, applied to the table's tree in one
@@ -343,6 +346,76 @@ class PointUpdate(_Cached[_Sets]):
             return None
         edits.add(session, point, encoded, values, row)
         return 1
+
+    def run_many(self, session, given: Sequence[object]) -> int | None:
+        """``executemany`` of this statement as one batch: rows changed (the sum over
+        the parameter sets), or None for the general path, having changed nothing.
+
+        Equal to running the statements one by one: each sets fixed values on the row
+        its key names and no key changes, so a key named twice keeps its last values,
+        and a statement counts one row when its key exists. Every parameter set is
+        checked before anything is read (invariant (1)); the rows are found with one
+        ``find_rows`` and written with one ``apply``. The session settled pending
+        edits before (``_atomic``); a table with secondary indexes takes the general
+        path (a UNIQUE check between two statements of the batch is order-dependent).
+        """
+        if session.read_only or not given:
+            return None
+        rows = [p for p in given if isinstance(p, _SEQUENCES) and len(p) == self.count]
+        if len(rows) != len(given):
+            return None  # named parameters, or a wrong count the general path words
+        point = self.point(session, rows[0])
+        if point is None or point.table.schema.indexes:
+            return None
+        schema = point.table.schema
+        sets = self.prepared()
+        nullable = [schema.value_columns[at].nullable for at, _, _ in sets]
+        last: dict[bytes, int] = {}  # encoded key -> the last parameter set naming it
+        keys: list[list[object]] = []
+        named: list[bytes] = []  # each parameter set's encoded key
+        for i, params in enumerate(rows):
+            key = _key(point, params)
+            if key is None:
+                return None
+            for (_, operand, kinds), may_be_null in zip(sets, nullable, strict=True):
+                value = operand.value if operand.kind == "const" else params[operand.value]
+                if value is None:
+                    if not may_be_null:
+                        return None  # a NULL in a NOT NULL column: the general path words it
+                elif type(value) not in kinds:
+                    return None
+            keys.append(key[0])
+            named.append(key[1])
+            last[key[1]] = i
+        ordered = sorted(last)  # key order (the encoding sorts as the keys): the lookup
+        chosen = [last[e] for e in ordered]  # and the apply then take sorted keys
+        try:
+            wanted = pa.Table.from_arrays(
+                [
+                    values_array([keys[i][k] for i in chosen], column.type)
+                    for k, column in enumerate(schema.key_columns)
+                ],
+                names=[c.name for c in schema.key_columns],
+            )
+            found, after = point.table.find_rows(wanted)
+            hit = [i for i, f in zip(chosen, found.tolist(), strict=True) if f]
+            for at, operand, _ in sets:
+                column = schema.value_columns[at]
+                given = [
+                    operand.value if operand.kind == "const" else rows[i][operand.value]
+                    for i in hit
+                ]
+                after = after.set_column(
+                    after.schema.get_field_index(column.name),
+                    column.name,
+                    values_array(given, column.type),
+                )
+        except Exception:  # a value out of its column's range: the general path words it
+            return None
+        exists = {e for e, f in zip(ordered, found.tolist(), strict=True) if f}
+        if hit:  # the last step (invariant (2))
+            put(session, point.name, point.table.apply(after, None, replace=True))
+        return sum(1 for e in named if e in exists)
 
 
 def _one_row(schema: Schema, key: list[object], values: list[object]) -> pa.Table:

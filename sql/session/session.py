@@ -314,6 +314,8 @@ class Session:
     def executemany(self, sql: str, seq_of_params: Sequence[Sequence[object]]) -> Result:
         """Run one statement for each parameter set, as one atomic statement.
 
+        ``UPDATE t SET c = ?, ... WHERE <pk> = ?`` of a shape the fast path takes
+        (fastpath.py ``PointUpdate.run_many``; repeated keys too) and, failing that,
         ``INSERT INTO t [(cols)] VALUES (?, ...)`` and ``UPDATE t SET ... WHERE <pk> = ?``
         with distinct keys write every row in one Arrow batch and one engine apply;
         other statements run once per parameter set.
@@ -326,6 +328,11 @@ class Session:
         rows = [_checked_params(p, count) for p in seq_of_params]
 
         def run() -> Result:
+            fast = self._fast.learn(sql, statements, count)
+            if isinstance(fast, PointUpdate):  # fastpath.py: one lookup, one apply
+                counted = fast.run_many(self, rows)
+                if counted is not None:
+                    return RowsResult([], None, counted)
             self._retype(statement)
             counted = write_many(self, statement.tree, rows)
             if counted is not None:
@@ -594,18 +601,19 @@ def _checked_params(
 ) -> Sequence[object] | Mapping[str, object]:
     if params is None:
         params = ()
-    if isinstance(params, Mapping):
-        if count:
+    if type(params) is not tuple and type(params) is not list:  # abc checks cost ~5 us
+        if isinstance(params, Mapping):
+            if count:
+                raise ProgrammingError(
+                    f"the statement has {count} ? placeholder(s) but the parameters are a "
+                    "mapping; pass a sequence, or write $name placeholders"
+                )
+            return params
+        if isinstance(params, str | bytes) or not isinstance(params, Sequence):
             raise ProgrammingError(
-                f"the statement has {count} ? placeholder(s) but the parameters are a mapping; "
-                "pass a sequence, or write $name placeholders"
+                f"parameters must be a sequence (for ?) or a mapping (for $name), "
+                f"got {type(params).__name__}"
             )
-        return params
-    if isinstance(params, str | bytes) or not isinstance(params, Sequence):
-        raise ProgrammingError(
-            f"parameters must be a sequence (for ?) or a mapping (for $name), "
-            f"got {type(params).__name__}"
-        )
     if len(params) != count:
         raise ProgrammingError(
             f"the statement has {count} ? placeholder(s) but {len(params)} parameter(s) were given"
