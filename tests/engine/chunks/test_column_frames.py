@@ -210,10 +210,15 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
     decompressed: list[int] = []
     copied: list[int] = []
     real_decompress, real_picks = column_frames.decompress_frame, column_frames.pick_column_records
+    real_decompress_many = column_frames.decompress_frames
 
     def counting_decompress(frame, length, address, offset):
         decompressed.append(length)
         return real_decompress(frame, length, address, offset)
+
+    def counting_decompress_many(frames, lengths):
+        decompressed.extend(lengths.tolist())
+        return real_decompress_many(frames, lengths)
 
     def counting_picks(addresses, found, pick):
         got = real_picks(addresses, found, pick)
@@ -221,6 +226,7 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
         return got
 
     monkeypatch.setattr(column_frames, "decompress_frame", counting_decompress)
+    monkeypatch.setattr(column_frames, "decompress_frames", counting_decompress_many)
     import arbordb.engine.chunks.lmdb_store as lmdb_store
 
     monkeypatch.setattr(lmdb_store, "pick_column_records", counting_picks)
