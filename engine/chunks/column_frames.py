@@ -455,9 +455,12 @@ def read_point_leaf(store: object, address: bytes) -> PointLeaf:
 
 @lru_cache(maxsize=64)
 def _record_dtype(b: int) -> np.dtype:
-    """``_record_tables`` as a numpy record (packed, little-endian)."""
+    """A kind-3 record's top and tables as a numpy record (packed, little-endian):
+    kind, leaf xxh3, then ``_record_tables``' fields."""
     return np.dtype(
         [
+            ("kind", "u1"),
+            ("digest_leaf", "<u8"),
             ("h", "<u4"),
             ("digest", "<u8"),
             ("version", "u1"),
@@ -487,24 +490,38 @@ def pick_column_records(
     """
     if not records:
         return []
-    first = records[0]
+    picked = pick_records(addresses, records, pick)
+    if picked is None:  # leaf by leaf: names the damage
+        return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
+    return picked
+
+
+def pick_records(
+    addresses: Sequence[bytes], records: Sequence[bytes | memoryview], pick: BufferPick
+) -> list[PickedLeaf] | None:
+    """``pick_column_records`` of records that are all healthy kind-3 records of one
+    shape (a scan's block: told from one numpy table of their heads); None when one
+    is not (another kind, damage: the caller then reads them one by one)."""
+    first = records[0] if records else b""
     b = first[TOP_LEN + 2] | first[TOP_LEN + 3] << 8 if len(first) > TOP_LEN + 3 else -1
     if b < 0:
-        return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
+        return None
     tables = _record_tables(b)
     dtype = _record_dtype(b)
-    # every record's tables side by side (one slice each), read as one numpy table
-    blob = b"".join([r[9 : tables.size] for r in records])
+    # every record's kind and tables side by side (one slice each), as one numpy table
+    blob = b"".join([r[: tables.size] for r in records])
     if len(blob) != dtype.itemsize * len(records):  # a record shorter than its tables
-        return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
+        return None
     found = np.frombuffer(blob, dtype)
+    if (found["kind"] != KIND_COLUMNS).any():
+        return None
     heads = found["h"].tolist()
     checked = [
         checksum(r[TOP_LEN:h]) == d
         for r, h, d in zip(records, heads, found["digest"].tolist(), strict=True)
     ]
     if not all(checked):
-        return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
+        return None
     table = found["t"].astype(np.int64)
     h = found["h"].astype(np.int64)
     version, level, bs, counts, widths = (
@@ -527,7 +544,7 @@ def pick_column_records(
         | (h + frame_sizes.sum(1) != sizes)
     )
     if bad.any():
-        return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
+        return None
     starts = np.where(
         raw,
         raw_base[:, None] + np.cumsum(raw_sizes, 1) - raw_sizes,
@@ -535,7 +552,7 @@ def pick_column_records(
     )
     indexes = pick.indexes(b)
     if indexes and not 0 <= indexes[0] <= indexes[-1] < b:
-        raise CorruptChunk(addresses[0], f"its column record has {b} buffers", 23)
+        return None
     counts_l, widths_l = counts.tolist(), widths.tolist()
     picked_sizes = lengths[:, indexes].sum(1).tolist()
     columns = _picked_columns(
@@ -546,8 +563,8 @@ def pick_column_records(
         framed[:, indexes],
         tables.size + 8 * (np.cumsum(framed, 1) - framed)[:, indexes],
     )
-    if columns is None:  # a frame failed a check: leaf by leaf, to name the damage
-        return [pick_column_record(a, r, pick) for a, r in zip(addresses, records, strict=True)]
+    if columns is None:  # a frame failed a check
+        return None
     by_leaf = zip(*columns, strict=True) if columns else [()] * len(records)
     return [
         PickedLeaf(n, w, list(buffers), size)

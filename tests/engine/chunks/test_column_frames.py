@@ -289,11 +289,19 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
         copied.extend(sum(map(len, leaf.buffers)) for leaf in got)
         return got
 
+    real_block = column_frames.pick_records
+
+    def counting_block(addresses, found, pick):
+        got = real_block(addresses, found, pick)
+        copied.extend(sum(map(len, leaf.buffers)) for leaf in got or [])
+        return got
+
     monkeypatch.setattr(column_frames, "decompress_frame", counting_decompress)
     monkeypatch.setattr(column_frames, "decompress_frames", counting_decompress_many)
     import arbordb.engine.chunks.lmdb_store as lmdb_store
 
     monkeypatch.setattr(lmdb_store, "pick_column_records", counting_picks)
+    monkeypatch.setattr(lmdb_store, "pick_records", counting_block)
 
     def one_by_one(*args):
         raise AssertionError("healthy leaves of one shape are read in one batch, not one by one")
