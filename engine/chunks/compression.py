@@ -60,6 +60,7 @@ import threading
 from collections.abc import Sequence
 from typing import TypedDict
 
+import numpy as np
 import zstandard
 
 from ..errors import CorruptChunk
@@ -142,6 +143,21 @@ def decompress_frame(frame: memoryview, length: int, address: bytes, offset: int
     if len(data) != length:
         raise CorruptChunk(address, f"its zstd frame gave {len(data)} of {length} bytes", offset)
     return data
+
+
+def decompress_frames(frames: Sequence[memoryview], lengths: np.ndarray) -> list[bytes] | None:
+    """The buffers in zstd ``frames`` (of one buffer of many leaves: a scan's block),
+    each to be ``lengths[i]`` bytes; None when a frame is malformed or gives another
+    length (the caller then reads frame by frame, naming the damage)."""
+    decompress = _decompressor().decompress
+    try:
+        sized = zip(frames, lengths.tolist(), strict=True)
+        made = [decompress(f, max_output_size=n) for f, n in sized]
+    except zstandard.ZstdError:
+        return None
+    if np.fromiter(map(len, made), np.int64, len(made)).tolist() != lengths.tolist():
+        return None
+    return made
 
 
 def decompress_many(

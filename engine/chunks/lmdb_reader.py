@@ -8,6 +8,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import lmdb
+import numpy as np
 
 from ..errors import CorruptChunk, StorageError
 from .journal import sequence_key
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
     from .lmdb_store import LmdbChunkStore
 
 __all__ = ["PackedRecords", "SnapshotReader"]
+
+# ``packs.LOCATOR`` as a numpy record, to read a block's locators at once
+_LOCATORS = np.dtype([("kind", "u1"), ("pack", "<u8"), ("start", "<u4"), ("end", "<u4")])
+assert _LOCATORS.itemsize == LOCATOR_LEN
 
 
 class PackedRecords:
@@ -101,9 +106,33 @@ class SnapshotReader(PackedRecords):
         lie in key order in few packs, each fetched once."""
         journaled = self._store._index.get
         plain = [a for a in addresses if journaled(a) is None]
-        found = dict(self._txn.cursor(db=self._chunks).getmulti(plain)) if plain else {}
+        pairs = self._txn.cursor(db=self._chunks).getmulti(plain) if plain else []
+        if len(pairs) == len(addresses):  # every one found in ``chunks``, in order
+            located = self._located([value for _, value in pairs])
+            if located is not None:
+                return located
+        found = dict(pairs)
         record = self.record
         return [record(a, found[a]) if a in found else self(a) for a in addresses]
+
+    def _located(self, values: list[Any]) -> list[Any] | None:
+        """The records ``values`` locate when every one is a locator whose pack and
+        range are there (a bulk load's leaves), the locators read at once; else None
+        (``record`` then goes one by one and names what is missing)."""
+        blob = b"".join(values)
+        if len(blob) != LOCATOR_LEN * len(values):
+            return None
+        found = np.frombuffer(blob, _LOCATORS)
+        if (found["kind"] != KIND_PACKED).any() or (found["start"] > found["end"]).any():
+            return None
+        numbers, starts, ends = (found[f].tolist() for f in ("pack", "start", "end"))
+        held = self._held
+        packs = self._packs
+        for number in set(numbers) - held.keys():
+            held[number] = None if packs is None else self._txn.get(pack_key(number), db=packs)
+        if any(held[n] is None or len(held[n]) < e for n, e in zip(numbers, ends, strict=True)):
+            return None
+        return [held[n][s:e] for n, s, e in zip(numbers, starts, ends, strict=True)]
 
     def stored(self, address: bytes) -> bool:
         while True:

@@ -160,6 +160,7 @@ from .column_frames import (
     PointLeaf,
     pick_column_records,
     pick_from_leaves,
+    pick_records,
     point_leaf_of_chunk,
     point_leaf_of_record,
 )
@@ -302,6 +303,10 @@ class LmdbChunkStore(JournalWrites):
         def read(txn: lmdb.Transaction) -> list[PickedLeaf]:
             get = SnapshotReader(self, txn)
             records = get.many(checked)
+            if records and None not in records:  # a bulk load's block: all column records
+                picked = pick_records(checked, records, pick)
+                if picked is not None:
+                    return picked
             columns = [i for i, r in enumerate(records) if r is not None and r[:1] == _COLUMNS_KIND]
             found = [records[i] for i in columns]
             others = [i for i, r in enumerate(records) if r is None or r[:1] != _COLUMNS_KIND]

@@ -200,19 +200,34 @@ class NodeStore:
         node = self._internal.get(address)
         if node is not None:
             return node.level
-        return node_level(self.store.get(address))
+        data = self.store.get(address)
+        level = node_level(data)
+        if level:  # an internal node: kept decoded, as its reader asks for it next
+            self._keep_internal(address, data)
+        return level
 
     def internal(self, address: bytes) -> Internal:
         node = self._internal.get(address)
         if node is None:
-            data = self.store.get(address)
-            try:
-                node = Internal(*decode_internal(data))
-            except (ValueError, IndexError, FormatVersionError) as exc:
-                raise CorruptChunk(address, f"internal node does not decode: {exc}") from exc
-            if len(self._internal) > 100_000:
-                self._internal.clear()
-            self._internal[address] = node
+            node = self._keep_internal(address, self.store.get(address))
+        return node
+
+    def prefetch_internals(self, addresses: Sequence[bytes]) -> None:
+        """Read the internal nodes of ``addresses`` not cached yet in one store read
+        (a scan's lowest internal nodes: one read transaction, not one each)."""
+        missing = [a for a in addresses if a not in self._internal]
+        if missing:
+            for address, data in zip(missing, self.store.get_many(missing), strict=True):
+                self._keep_internal(address, data)
+
+    def _keep_internal(self, address: bytes, data: bytes) -> Internal:
+        try:
+            node = Internal(*decode_internal(data))
+        except (ValueError, IndexError, FormatVersionError) as exc:
+            raise CorruptChunk(address, f"internal node does not decode: {exc}") from exc
+        if len(self._internal) > 100_000:
+            self._internal.clear()
+        self._internal[address] = node
         return node
 
     def leaf(self, address: bytes, types: Sequence[pa.DataType]) -> Leaf:

@@ -56,6 +56,7 @@ MAX_BATCH_ROWS = 1 << 20
 MAX_BATCH_BYTES = 4 << 20  # chunk bytes read and decoded at a time (a scan's working set)
 PART_BYTES = 4 << 20  # decoded bytes joined into one batch part (narrow reads of wide leaves)
 KEYS = -1  # the cache slot of a group's keys
+PREFETCH_INTERNALS = 64  # lowest internal nodes read at once (the first alone: a LIMIT's)
 
 
 class ColumnCache(LruCache[tuple[bytes, int], list[pa.Array]]):
@@ -153,7 +154,9 @@ def _blocks(
 ) -> Iterator[tuple[list[bytes], np.ndarray]]:
     """The leaves overlapping [lo, hi], in key order, as (addresses, row counts) of
     one lowest internal node at a time: found as the stream goes, so the first batch
-    waits for one root-to-leaf path, not for every internal node of the range."""
+    waits for one root-to-leaf path, not for every internal node of the range. The
+    lowest internal nodes after the first are read in runs of up to
+    ``PREFETCH_INTERNALS`` (1, 8, 64, ...), one store read each, not one per node."""
     if nodes.level(root) == 0:
         yield [root], np.array([count(nodes, root)], np.int64)
         return
@@ -163,8 +166,15 @@ def _blocks(
     if node.level == 1:
         yield node.addresses[first : last + 1], node.counts[first : last + 1]
         return
-    for child in node.addresses[first : last + 1]:
-        yield from _blocks(nodes, child, lo, hi)
+    children = node.addresses[first : last + 1]
+    done, step = 0, 1
+    while done < len(children):
+        run = children[done : done + step]
+        if node.level == 2:  # the lowest internal nodes, a run in one store read
+            nodes.prefetch_internals(run)
+        for child in run:
+            yield from _blocks(nodes, child, lo, hi)
+        done, step = done + len(run), min(step * 8, PREFETCH_INTERNALS)
 
 
 def _groups(blocks: Iterator[tuple[list[bytes], np.ndarray]]) -> Iterator[list[bytes]]:

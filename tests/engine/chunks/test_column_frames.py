@@ -178,6 +178,70 @@ def test_a_damaged_column_record_is_reported_and_an_untouched_frame_is_not_read(
         pick_column_record(address, record, wide)
 
 
+def test_a_block_decompresses_each_picked_frame_once_buffer_by_buffer(monkeypatch):
+    """A block of leaves whose float column is framed in some leaves and stored as it
+    is in others (random floats save about MIN_GAIN's share, constant ones much more):
+    each picked buffer's frames are checked and decompressed in one pass over the
+    block, each frame once, never leaf by leaf; the buffers equal the leaves' own, and
+    a damaged frame among them is still named by its leaf."""
+    rng = np.random.default_rng(3)
+    chunks = []
+    for i in range(12):
+        rows = 400
+        floats = rng.random(rows) if i % 2 else np.full(rows, 0.25)
+        columns = [
+            pa.array([_BIG[: 100 + 10 * (j % 50)] for j in range(rows)]),  # framed text
+            pa.array(floats),
+        ]
+        keys = pa.array([b"k%02d%05d" % (i, j) for j in range(rows)], pa.binary())
+        (chunk,) = encode_leaves(
+            PreparedKeys(keys), [PreparedColumn(c) for c in columns], [0, rows]
+        )
+        chunks.append(chunk)
+    made = encode_column_records(chunks, [checksum(c) for c in chunks])
+    assert all(r is not None for r in made)
+    addresses = [address_of(c) for c in chunks]
+    types = [pa.string(), pa.float64()]
+    pick = buffer_pick(types, [0, 1], keys=False)
+    parsed = [column_frames._parse(a, r) for a, r in zip(addresses, made, strict=True)]
+    float_data = 5  # keys, then the text's validity, offsets, data, then the floats'
+    framed_floats = [p.checks[float_data] >= 0 for p in parsed]
+    assert any(framed_floats) and not all(framed_floats)  # framed in some leaves only
+    indexes = pick.indexes(len(parsed[0].lengths))
+    frames = [(i, j) for i, p in enumerate(parsed) for j in indexes if p.checks[j] >= 0]
+
+    calls: list[list[int]] = []
+    real_many = column_frames.decompress_frames
+
+    def counting(pieces, lengths):
+        calls.append(lengths.tolist())
+        return real_many(pieces, lengths)
+
+    def one_by_one(*args):
+        raise AssertionError("a healthy block is not read leaf by leaf")
+
+    monkeypatch.setattr(column_frames, "decompress_frames", counting)
+    monkeypatch.setattr(column_frames, "decompress_frame", one_by_one)
+    monkeypatch.setattr(column_frames, "pick_column_record", one_by_one)
+    got = pick_column_records(addresses, made, pick)
+    assert [[bytes(b) for b in leaf.buffers] for leaf in got] == [
+        [bytes(b) for b in leaf.buffers] for leaf in pick_from_leaves(chunks, pick)
+    ]
+    framed_buffers = {j for _, j in frames}
+    assert len(calls) == len(framed_buffers)  # one pass per framed buffer
+    assert sorted(n for c in calls for n in c) == sorted(parsed[i].lengths[j] for i, j in frames)
+    monkeypatch.undo()
+
+    bad = 7 if framed_floats[7] else next(i for i, f in enumerate(framed_floats) if f)
+    damaged = bytearray(made[bad])
+    damaged[parsed[bad].starts[float_data] + 3] ^= 0xFF  # inside that leaf's float frame
+    records_ = list(made)
+    records_[bad] = bytes(damaged)
+    with pytest.raises(CorruptChunk, match="frame") as info:
+        pick_column_records(addresses, records_, pick)
+    assert info.value.address == addresses[bad]
+
+
 def _llm(rows: int) -> pa.Table:
     rng = np.random.default_rng(1)
     words = np.array("the of data model label text token corpus learn layer".split())
@@ -210,20 +274,34 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
     decompressed: list[int] = []
     copied: list[int] = []
     real_decompress, real_picks = column_frames.decompress_frame, column_frames.pick_column_records
+    real_decompress_many = column_frames.decompress_frames
 
     def counting_decompress(frame, length, address, offset):
         decompressed.append(length)
         return real_decompress(frame, length, address, offset)
+
+    def counting_decompress_many(frames, lengths):
+        decompressed.extend(lengths.tolist())
+        return real_decompress_many(frames, lengths)
 
     def counting_picks(addresses, found, pick):
         got = real_picks(addresses, found, pick)
         copied.extend(sum(map(len, leaf.buffers)) for leaf in got)
         return got
 
+    real_block = column_frames.pick_records
+
+    def counting_block(addresses, found, pick):
+        got = real_block(addresses, found, pick)
+        copied.extend(sum(map(len, leaf.buffers)) for leaf in got or [])
+        return got
+
     monkeypatch.setattr(column_frames, "decompress_frame", counting_decompress)
+    monkeypatch.setattr(column_frames, "decompress_frames", counting_decompress_many)
     import arbordb.engine.chunks.lmdb_store as lmdb_store
 
     monkeypatch.setattr(lmdb_store, "pick_column_records", counting_picks)
+    monkeypatch.setattr(lmdb_store, "pick_records", counting_block)
 
     def one_by_one(*args):
         raise AssertionError("healthy leaves of one shape are read in one batch, not one by one")

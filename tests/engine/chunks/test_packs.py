@@ -263,6 +263,36 @@ def test_a_block_read_fetches_each_pack_once(tmp_path, monkeypatch):
         assert packed >= 2 and sorted(fetched) == sorted(set(fetched)) == [*range(1, packed + 1)]
 
 
+def test_a_block_read_takes_its_locators_at_once_and_still_names_a_missing_pack(
+    tmp_path, monkeypatch
+):
+    """A bulk load's block (every address packed): its locators are read as one table,
+    not followed one by one; a block with a missing pack falls back to the one-by-one
+    path, which names the damaged chunk."""
+    chunks = [bytes([i % 251, 0]) + _noise(i, 7_000) for i in range(300)]
+    with LmdbChunkStore(tmp_path) as store:
+        addresses = store.put_many(chunks, bulk=True)
+        real_record = SnapshotReader.record
+
+        def one_by_one(self, address, value):
+            raise AssertionError("a packed block's locators are read at once")
+
+        monkeypatch.setattr(SnapshotReader, "record", one_by_one)
+        records = store._read(
+            lambda txn: [bytes(r) for r in SnapshotReader(store, txn).many(addresses)]
+        )
+        assert [r[9:] for r in records] == chunks
+        monkeypatch.setattr(SnapshotReader, "record", real_record)
+    env = lmdb.open(str(tmp_path), max_dbs=MAX_DBS)
+    with env.begin(write=True) as txn:
+        txn.delete((1).to_bytes(8, "big"), db=env.open_db(b"packs", txn=txn))
+    env.close()
+    with LmdbChunkStore(tmp_path) as store:
+        with pytest.raises(CorruptChunk, match="pack 1") as info:
+            store._read(lambda txn: SnapshotReader(store, txn).many(addresses))
+        assert info.value.address == addresses[0]
+
+
 def test_a_missing_pack_is_reported_as_corruption_of_its_chunks(tmp_path):
     chunks = [bytes([i % 251, 0]) + _noise(i, 7_000) for i in range(4)]
     with LmdbChunkStore(tmp_path) as store:

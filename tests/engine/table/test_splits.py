@@ -12,7 +12,7 @@ import arbordb
 from arbordb.engine.errors import InvalidInput
 from arbordb.engine.table import Table
 from arbordb.engine.table.schema import Column, Schema
-from arbordb.engine.tree import stream
+from arbordb.engine.tree import NodeStore, stream
 from arbordb.engine.tree.cursor import leaf_entries
 
 from .conftest import tiny_nodes
@@ -140,3 +140,57 @@ def test_a_range_of_value_columns_holds_exactly_its_rows(ids, lo, hi, lo_inclusi
         and (hi is None or (i <= hi if hi_inclusive else i < hi))
     ]
     assert got["label"].to_pylist() == wanted
+
+
+def test_a_scan_reads_the_lowest_internal_nodes_in_runs_and_equals_the_table():
+    """A stream reads the lowest internal nodes after the first in runs (1, 8, 64, ...),
+    one store read each, not one read per node; its rows are the table's."""
+    labels = [f"v{i % 97}" * 3 for i in range(3_000)]
+    data = pa.table({"id": list(range(3_000)), "label": labels})
+    nodes = tiny_nodes()
+    table = Table.create(nodes, SCHEMA, data)
+    lowest = _lowest_internals(nodes, table.rows.root)
+    parents = {a for a in _internals(nodes, table.rows.root) if nodes.internal(a).level == 2}
+    assert len(lowest) > 2 * len(parents)  # enough children per parent for a run
+    counting = _CountingStore(nodes.store, lowest)
+    fresh = NodeStore(counting, leaf_rule=nodes.leaf_rule, internal_rule=nodes.internal_rule)
+    got = [
+        values[0]
+        for _, values in stream.stream(fresh, table.rows.root, table.rows.types, [0], keys=False)
+    ]
+    assert pa.concat_arrays(got).to_pylist() == labels
+    runs = [n for n in counting.reads if n]  # lowest internal nodes read per store call
+    assert sum(runs) == len(lowest)  # each read once (its level is not read apart)
+    assert len(runs) <= 2 * len(parents) and max(runs) > 1  # in runs, not one by one
+
+
+class _CountingStore:
+    """A chunk store that counts, per call, how many of ``watched`` it was asked for."""
+
+    def __init__(self, inner, watched: set[bytes]) -> None:
+        self.inner, self.watched, self.reads = inner, watched, []
+
+    def get(self, address: bytes) -> bytes:
+        self.reads.append(int(address in self.watched))
+        return self.inner.get(address)
+
+    def get_many(self, addresses):
+        self.reads.append(sum(a in self.watched for a in addresses))
+        return self.inner.get_many(addresses)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def _internals(nodes, root) -> set[bytes]:
+    node = nodes.internal(root)
+    if node.level == 1:
+        return {root}
+    return {root}.union(*(_internals(nodes, child) for child in node.addresses))
+
+
+def _lowest_internals(nodes, root) -> set[bytes]:
+    node = nodes.internal(root)
+    if node.level == 1:
+        return {root}
+    return set().union(*(_lowest_internals(nodes, child) for child in node.addresses))
