@@ -26,6 +26,7 @@ Names are ``section.key`` in lower case (``user.name``, ``user.email``,
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -48,6 +49,12 @@ def global_config_path() -> Path:
     """Where the global settings live (``$ARBOR_CONFIG_HOME/config_global.json``)."""
     home = os.environ.get("ARBOR_CONFIG_HOME")
     return (Path(home) if home else Path.home() / ".arbor") / GLOBAL_FILE
+
+
+@functools.cache
+def _login() -> str:
+    """The account's login name (the author fallback; fixed for the process)."""
+    return getpass.getuser() if hasattr(os, "getuid") else "arbor"
 
 
 def check_name(name: str) -> str:
@@ -103,7 +110,7 @@ class Config:
         name, email = self.get_many(["user.name", "user.email"])  # each scope read once
         if name is not None and email is not None:
             return name, email
-        login = getpass.getuser() if hasattr(os, "getuid") else "arbor"
+        login = _login()
         return name or login, email or f"{login}@localhost"
 
     # --- writing ------------------------------------------------------------------
