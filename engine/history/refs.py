@@ -252,7 +252,9 @@ class Refs:
 
     def find_branch(self, name: str) -> bytes | None:
         """Return the head commit address of branch ``name``, or None if there is no such
-        branch (one ref read, whatever the number of branches)."""
+        branch, or ``name`` could name none (one ref read, whatever the number of branches)."""
+        if not isinstance(name, str) or _name_error(name):
+            return None
         return self.store.get_ref(BRANCH_PREFIX + name)
 
     def branch_head(self, name: str) -> bytes:

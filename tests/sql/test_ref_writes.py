@@ -147,3 +147,9 @@ def test_a_new_branch_reads_no_chunk_of_its_start_commit(tx_cur, monkeypatch):
     assert got == []
     tx_cur.execute("SELECT count(*) FROM dolt_branches WHERE name IN ('fresh', 'from_main')")
     assert tx_cur.fetchone() == (2,)
+
+
+@pytest.mark.parametrize("name", ["x" * 600, "a..b", "\ud800"])
+def test_checkout_of_a_name_no_branch_can_have_says_so(tx_cur, name):
+    with pytest.raises(arbordb.Error, match="neither a branch nor a table"):
+        tx_cur.execute("CALL dolt_checkout(?)", [name])
