@@ -26,12 +26,13 @@ Names are ``section.key`` in lower case (``user.name``, ``user.email``,
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .chunks.store import ChunkStore
@@ -48,6 +49,12 @@ def global_config_path() -> Path:
     """Where the global settings live (``$ARBOR_CONFIG_HOME/config_global.json``)."""
     home = os.environ.get("ARBOR_CONFIG_HOME")
     return (Path(home) if home else Path.home() / ".arbor") / GLOBAL_FILE
+
+
+@functools.cache
+def _login() -> str:
+    """The account's login name (the author fallback; fixed for the process)."""
+    return getpass.getuser() if hasattr(os, "getuid") else "arbor"
 
 
 def check_name(name: str) -> str:
@@ -71,15 +78,21 @@ class Config:
 
     def get(self, name: str) -> str | None:
         """The value ``name`` has here (environment, local, global, in that order), or None."""
-        check_name(name)
-        variable = _ENVIRONMENT.get(name)
-        if variable and os.environ.get(variable):
-            return os.environ[variable]
+        return self.get_many([name])[0]
+
+    def get_many(self, names: Sequence[str]) -> list[str | None]:
+        """``get`` of each of ``names``, reading each scope at most once."""
+        found: list[str | None] = []
+        for name in names:
+            check_name(name)
+            variable = _ENVIRONMENT.get(name)
+            found.append(os.environ.get(variable) or None if variable else None)
         for scope in self._scopes_present():
-            value = self.items(scope).get(name)
-            if value is not None:
-                return value
-        return None
+            if all(value is not None for value in found):
+                break
+            settings = self.items(scope)
+            found = [settings.get(n) if v is None else v for n, v in zip(names, found, strict=True)]
+        return found
 
     def items(self, scope: str) -> dict[str, str]:
         """Every setting of one scope, sorted by name."""
@@ -94,8 +107,11 @@ class Config:
 
     def author(self) -> tuple[str, str]:
         """The commit author: (user.name, user.email), with the login as the fallback."""
-        login = getpass.getuser() if hasattr(os, "getuid") else "arbor"
-        return self.get("user.name") or login, self.get("user.email") or f"{login}@localhost"
+        name, email = self.get_many(["user.name", "user.email"])  # each scope read once
+        if name is not None and email is not None:
+            return name, email
+        login = _login()
+        return name or login, email or f"{login}@localhost"
 
     # --- writing ------------------------------------------------------------------
 

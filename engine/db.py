@@ -43,6 +43,9 @@ from .errors import (
 )
 from .hash import address_of, format_address
 from .history import (
+    BRANCH_PREFIX,
+    TAG_PREFIX,
+    WORKING_SET_PREFIX,
     Commit,
     CommitLoader,
     LogEntry,
@@ -246,35 +249,55 @@ class Database:
     def create_branch(
         self,
         name: str,
-        start: str = "HEAD",
+        start: str | bytes = "HEAD",
         *,
         branch: str | None = None,
         force: bool = False,
         workspace: Workspace | None = None,
     ) -> bytes:
-        """Create (or with ``force`` move) branch ``name`` at revision ``start``, with a
-        clean working set at its new head (as Dolt's NewBranchAtCommit: a moved branch's
-        uncommitted changes, or a deleted one's, never resurface).
+        """Create (or with ``force`` move) branch ``name`` at ``start`` (revision text, or
+        the address of a commit), with a clean working set at its new head (as Dolt's
+        NewBranchAtCommit: a moved branch's uncommitted changes, or a deleted one's,
+        never resurface).
 
         With ``workspace`` (the session's, on another branch), its working set is
-        persisted in the same write (``dolt_checkout -b``): both land, or neither."""
+        persisted in the same write (``dolt_checkout -b``): both land, or neither.
+
+        The lean path of a ref write: the name is checked once, ``start`` resolved once,
+        the branch's two refs read in one snapshot, then one write transaction."""
         check_branch_name(name)
-        if workspace is not None:
-            head = workspace.resolve_commit(start)
-        else:
-            head = self.resolve_commit(start, branch)
-        current = self.store.get_ref(branch_ref(name))
+        head = self._start_commit(start, branch, workspace)
+        ref, ws_ref = BRANCH_PREFIX + name, WORKING_SET_PREFIX + name
+        current, stale = self.store.get_refs([ref, ws_ref])
         if current is not None and not force:
             raise AlreadyExists(f"branch {name!r} already exists (use -f to move it)")
         if workspace is not None and name == workspace.branch:
             raise InvalidInput(f"branch {name!r} is checked out here; it cannot be re-created")
         if current is not None and name == branch:
             raise _forced_current(name)
-        updates = [RefUpdate(branch_ref(name), current, head), *self._fresh_working_set(name)]
+        updates = [RefUpdate(ref, current, head)]
+        if stale is not None:  # a branch without a working set is clean at its head
+            updates.append(RefUpdate(ws_ref, stale, None))
         if workspace is not None:
             workspace.persist(extra=updates)
         else:
-            self.refs.update(updates)
+            self.refs.update(updates, commits=(head,))
+        return head
+
+    def _start_commit(
+        self, start: str | bytes, branch: str | None, workspace: Workspace | None
+    ) -> bytes:
+        """The commit a new branch or tag starts at: ``start`` resolved in ``workspace``'s
+        snapshot (else on ``branch``), or given as an address; either way loaded as a
+        commit (``CommitLoader.load``: no read when it was loaded before, as a session's
+        head is), so the ref write need not read its chunk again (``Refs.update``)."""
+        if isinstance(start, bytes):
+            head = start
+        elif workspace is not None:
+            head = workspace.resolve_commit(start)
+        else:
+            head = self.resolve_commit(start, branch)
+        self.loader.load(head)  # MissingChunk, or CorruptChunk if it is no commit
         return head
 
     def delete_branch(self, name: str, *, force: bool = False, current: str | None = None) -> None:
@@ -372,16 +395,18 @@ class Database:
     def create_tag(
         self,
         name: str,
-        revision: str = "HEAD",
+        revision: str | bytes = "HEAD",
         *,
         message: str = "",
         author: tuple[str, str] | None = None,
         branch: str | None = None,
     ) -> bytes:
+        """Tag the commit ``revision`` names on ``branch`` (or the commit at that address)
+        as ``name``; returns the commit."""
         check_tag_name(name)
-        if self.store.get_ref(tag_ref(name)) is not None:
+        if self.store.get_ref(TAG_PREFIX + name) is not None:
             raise AlreadyExists(f"tag {name!r} already exists (delete it first with -d)")
-        target = self.resolve_commit(revision, branch)
+        target = self._start_commit(revision, branch, None)
         who, email = author or self.config.author()
         tag = Tag(
             target=target,
@@ -393,7 +418,7 @@ class Database:
         )
         data = encode_tag(tag)
         address = address_of(data)
-        self.refs.update([RefUpdate(tag_ref(name), None, address)], {address: data})
+        self.refs.update([RefUpdate(TAG_PREFIX + name, None, address)], {address: data})
         return target
 
     def delete_tag(self, name: str) -> None:

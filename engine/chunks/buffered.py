@@ -390,6 +390,9 @@ class BufferedChunkStore:
     def get_ref(self, name: str) -> bytes | None:
         return self.inner.get_ref(name)
 
+    def get_refs(self, names: Sequence[str]) -> list[bytes | None]:
+        return self.inner.get_refs(names)
+
     def list_refs(self, prefix: str = "") -> dict[str, bytes]:
         return self.inner.list_refs(prefix)
 

@@ -790,6 +790,11 @@ class LmdbChunkStore(JournalWrites):
         raw = encode_name(name)
         return self._read(lambda txn: txn.get(raw, db=self._refs), buffers=False)
 
+    def get_refs(self, names: Sequence[str]) -> list[bytes | None]:
+        raws = [encode_name(name) for name in names]
+        refs = self._refs
+        return self._read(lambda txn: [txn.get(raw, db=refs) for raw in raws], buffers=False)
+
     def list_refs(self, prefix: str = "") -> dict[str, bytes]:
         start = prefix.encode("utf-8")
 

@@ -173,6 +173,12 @@ class MemoryChunkStore:
         encode_name(name)
         return self._refs.get(name)
 
+    def get_refs(self, names: Sequence[str]) -> list[bytes | None]:
+        for name in names:
+            encode_name(name)
+        with self._lock:
+            return [self._refs.get(name) for name in names]
+
     def list_refs(self, prefix: str = "") -> dict[str, bytes]:
         with self._lock:
             names = sorted(n for n in self._refs if n.startswith(prefix))

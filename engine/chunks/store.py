@@ -175,6 +175,12 @@ class ChunkStore(Protocol):
         """The address a ref holds, or ``None`` if there is no such ref."""
         ...
 
+    def get_refs(self, names: Sequence[str]) -> list[bytes | None]:
+        """The address each ref of ``names`` holds (``None``: no such ref), all from one
+        state: a verb that reads a few refs before a compare-and-swap of them reads
+        them in one snapshot."""
+        ...
+
     def list_refs(self, prefix: str = "") -> dict[str, bytes]:
         """Every ref whose name starts with ``prefix``, sorted by name, from one state."""
         ...

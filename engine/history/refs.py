@@ -56,8 +56,9 @@ Branch and tag names follow git's rules where they matter to us. A name:
 from __future__ import annotations
 
 import difflib
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import NoReturn
 
 from arbordb.engine.chunks.store import ChunkStore, RefUpdate
@@ -95,8 +96,11 @@ _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f~^:?*\[\\]")
 _HASH_LIKE = re.compile(r"[0-9a-v]{32}")
 
 
+@functools.lru_cache(maxsize=1024)
 def _name_error(name: str) -> str | None:
-    """Return which rule of the module docstring ``name`` breaks, or None."""
+    """Return which rule of the module docstring ``name`` breaks, or None (a pure
+    function of the name, kept for the names last checked: one ref write checks its
+    branch, working set and reflog names, and the verbs check theirs first)."""
     try:
         size = len(name.encode("utf-8"))
     except UnicodeEncodeError:
@@ -246,6 +250,13 @@ class Refs:
         refs = self.store.list_refs(prefix)  # sorted by name (store contract)
         return {name[len(prefix) :]: address for name, address in refs.items()}
 
+    def find_branch(self, name: str) -> bytes | None:
+        """Return the head commit address of branch ``name``, or None if there is no such
+        branch, or ``name`` could name none (one ref read, whatever the number of branches)."""
+        if not isinstance(name, str) or _name_error(name):
+            return None
+        return self.store.get_ref(BRANCH_PREFIX + name)
+
     def branch_head(self, name: str) -> bytes:
         """Return the head commit address of branch ``name``.
 
@@ -291,7 +302,11 @@ class Refs:
         return {address: data}, RefUpdate(DEFAULT_BRANCH_REF, current, address)
 
     def update(
-        self, updates: Sequence[RefUpdate], chunks: Mapping[bytes, bytes] | None = None
+        self,
+        updates: Sequence[RefUpdate],
+        chunks: Mapping[bytes, bytes] | None = None,
+        *,
+        commits: Collection[bytes] = (),
     ) -> None:
         """Write ``chunks`` and apply ``updates`` in one atomic compare-and-swap.
 
@@ -299,6 +314,10 @@ class Refs:
             updates: each names a ref, the value the caller read (None: the
                 ref must not exist) and the new value (None: delete the ref).
             chunks: new chunks to write in the same transaction, address -> bytes.
+            commits: addresses the caller has read as commits (a ``CommitLoader``
+                decoded them): a ref of branches may name them without its chunk
+                being read again. The store still checks that each is stored,
+                in the write transaction (invariant (2)).
 
         Raises:
             InvalidInput: an unknown ref namespace, an invalid branch or tag
@@ -319,6 +338,8 @@ class Refs:
             magic, kind = _expected_kind(u.name)
             if u.new is not None:
                 new = require_address(u.new, f"new value of ref {u.name!r}")
+                if magic == COMMIT_MAGIC and new in commits and new not in chunks:
+                    continue  # read as a commit already; stored: checked by the store
                 if self._chunk(u.name, new, chunks)[:4] != magic:
                     raise InvalidInput(
                         f"ref {u.name!r} must name {kind}, but chunk {format_address(new)} "

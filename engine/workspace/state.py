@@ -48,6 +48,8 @@ from ..errors import (
     TableNotFound,
 )
 from ..history import (
+    BRANCH_PREFIX,
+    WORKING_SET_PREFIX,
     CommitLoader,
     Refs,
     WorkingSet,
@@ -95,8 +97,10 @@ class WorkspaceState:
         """Discard unpersisted edits and read the branch's state afresh."""
         self.buffer = BufferedChunkStore(self.store, children=chunk_children)  # gc-checked
         self.nodes = self._shared_nodes.with_store(self.buffer)
-        self.head = self._read_head()
-        self.ws_address = self.store.get_ref(working_set_ref(self.branch))
+        head, self.ws_address = self.store.get_refs(  # one snapshot: they agree
+            [BRANCH_PREFIX + self.branch, WORKING_SET_PREFIX + self.branch]
+        )
+        self.head = head if head is not None else self._read_head()  # BranchNotFound
         if self.ws_address is None:
             root = self.commit_root(self.head)
             self.working, self.staged, self.merge = root, root, None
@@ -252,6 +256,7 @@ class WorkspaceState:
     def moved_since_read(self) -> bool:
         """True when another writer moved this branch's head or working set since this
         workspace read them (``reload`` then sees the newer state)."""
-        return self.store.get_ref(working_set_ref(self.branch)) != self.ws_address or (
-            self.store.get_ref(branch_ref(self.branch)) != self.head
+        head, ws_address = self.store.get_refs(
+            [BRANCH_PREFIX + self.branch, WORKING_SET_PREFIX + self.branch]
         )
+        return ws_address != self.ws_address or head != self.head

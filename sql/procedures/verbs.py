@@ -288,10 +288,11 @@ def dolt_branch(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
     return _status()
 
 
-def _in_snapshot(ws, revision: str) -> str:
-    """The hash of the commit ``revision`` names in the session's snapshot (``HEAD`` is
-    the commit the transaction began on, not the branch's newest)."""
-    return format_address(ws.resolve_commit(revision))
+def _in_snapshot(ws, revision: str) -> bytes:
+    """The address of the commit ``revision`` names in the session's snapshot (``HEAD``
+    is the commit the transaction began on, not the branch's newest), passed on as an
+    address so that the verb does not resolve it again."""
+    return ws.resolve_commit(revision)
 
 
 def dolt_checkout(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
@@ -313,9 +314,7 @@ def dolt_checkout(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
         session.check_writable()
         start = _in_snapshot(ws, names[1] if len(names) == 2 else "HEAD")
         if move and not force:  # refused before the branch exists
-            checkout.refuse_conflicting_carry(
-                ws, ws.commit_root(ws.resolve_commit(start)), names[0]
-            )
+            checkout.refuse_conflicting_carry(ws, ws.commit_root(start), names[0])
         # the open transaction is persisted with the new branch, in one write
         session.db.create_branch(
             names[0], start, force=bool(parsed.flags.get("force_create")), workspace=ws
@@ -326,29 +325,31 @@ def dolt_checkout(session: ProcedureContext, args: Sequence[str]) -> pa.Table:
         return _status_message(f"Switched to branch '{names[0]}'")
     if not names:
         raise ProgrammingError("dolt_checkout needs a branch name or table names")
-    branches = session.db.refs.branches()
-    if len(names) == 1 and "--" not in args and names[0] in branches:
+    refs = session.db.refs
+    # one ref read for the branch named, not a listing of every branch (O(1) in branches);
+    # the listing is made only for an error message
+    if len(names) == 1 and "--" not in args and refs.find_branch(names[0]) is not None:
         if names[0] != ws.branch:
             if move or force:
                 session.check_writable()
                 checkout.move_changes(ws, session.db.workspace(names[0]), force=force)
             # uncommitted changes stay on the branch they were made on (if another
             # connection deleted it, they have nowhere to stay)
-            elif session.state == "write" and ws.branch in branches:
+            elif session.state == "write" and refs.find_branch(ws.branch) is not None:
                 _persist(session)
             session.switch_branch(names[0])
         return _status_message(f"Switched to branch '{names[0]}'")
     if move or force:
         raise ProgrammingError(
             f"dolt_checkout: --move and -f apply to switching branches, and {names[0]!r} is "
-            f"no branch (branches: {', '.join(sorted(branches))})"
+            f"no branch (branches: {', '.join(sorted(refs.branches()))})"
         )
     missing = [n for n in names if ws.working.find(n) is None and ws.staged.find(n) is None]
     if missing:
         if len(names) == 1:
             raise BranchNotFound(
                 f"dolt_checkout: {names[0]!r} is neither a branch nor a table "
-                f"(branches: {', '.join(sorted(branches))})"
+                f"(branches: {', '.join(sorted(refs.branches()))})"
             )
         raise ObjectNotFound(f"dolt_checkout: table {missing[0]!r} not found")
     session.wrote()

@@ -112,6 +112,9 @@ class FaultyChunkStore:
     def get_ref(self, name: str) -> bytes | None:
         return self._target.get_ref(name)
 
+    def get_refs(self, names: Sequence[str]) -> list[bytes | None]:
+        return self._target.get_refs(names)
+
     def list_refs(self, prefix: str = "") -> dict[str, bytes]:
         return self._target.list_refs(prefix)
 

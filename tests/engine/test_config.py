@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from arbordb.engine.chunks.memory import MemoryChunkStore
@@ -74,3 +76,21 @@ def test_a_damaged_global_file_is_named(tmp_path) -> None:
     path.write_text("{not json")
     with pytest.raises(InvalidInput, match="config_global.json"):
         Config(None, global_path=path).get("user.name")
+
+
+def test_author_reads_each_scope_once(monkeypatch, tmp_path) -> None:
+    """user.name and user.email come from one read of the local settings and one of the
+    global file (a tag or commit asks for both)."""
+    store = MemoryChunkStore()
+    config = Config(store, tmp_path / "config_global.json")
+    config.set("user.email", "ada@example.com", "global")
+    metas: list[str] = []
+    real = store.get_meta
+    monkeypatch.setattr(store, "get_meta", lambda key: metas.append(key) or real(key))
+    files: list[str] = []
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda p: files.append(str(p)) or read_bytes(p))
+    name, email = config.author()
+    assert email == "ada@example.com" and name  # the login, for the unset name
+    assert metas == ["config"]
+    assert files == [str(tmp_path / "config_global.json")]

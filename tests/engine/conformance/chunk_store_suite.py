@@ -119,6 +119,13 @@ class ChunkStoreSuite:
         assert store.get_ref("refs/heads/main") == address
         assert store.get(address) == data
 
+    def test_get_refs_reads_several_refs_like_get_ref(self, store):
+        a, b = store.put_many([blob(1), blob(2)])
+        assert store.get_refs([]) == []
+        assert store.commit({}, [RefUpdate("x", None, a), RefUpdate("y", None, b)])
+        assert store.get_refs(["y", "missing", "x", "y"]) == [b, None, a, b]
+        assert store.get_refs(["x"]) == [store.get_ref("x")]
+
     def test_create_only_loses_when_ref_exists(self, store):
         a, b = store.put_many([blob(1), blob(2)])
         assert store.commit({}, [RefUpdate("r", None, a)])
