@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 import arbordb
 from arbordb.engine import repo as repo_module
+from arbordb.engine.chunks import lmdb_store
 from arbordb.engine.chunks.spill_behind import SpillBehind
 from arbordb.engine.table import Table
 
@@ -118,6 +119,30 @@ def test_two_spills_run_at_once_and_build_the_serial_table(tmp_path, monkeypatch
     serial, alone = load("serial")
     assert (at_once, alone) == (2, 1)
     assert parallel == serial == expected
+
+
+def test_a_spill_hands_the_store_the_addresses_it_hashed(tmp_path, monkeypatch):
+    """The chunks a load spills were hashed once, when the buffer took them: the
+    store takes their addresses and hashes none of them again."""
+    monkeypatch.setattr(repo_module, "LOAD_BATCH_ROWS", 1000)
+    rehashed: list[int] = []
+    real = lmdb_store.addresses_of
+    monkeypatch.setattr(
+        lmdb_store, "addresses_of", lambda chunks: rehashed.append(len(chunks)) or real(chunks)
+    )
+    repo = arbordb.Repo(tmp_path / "r")
+    spilled: list[int] = []
+    put_many = repo.ws.buffer.inner.put_many
+    monkeypatch.setattr(
+        repo.ws.buffer.inner,
+        "put_many",
+        lambda chunks, *a, **k: spilled.append(len(chunks)) or put_many(chunks, *a, **k),
+    )
+    repo.write("t", _rows(5_000), primary_key=["id"])
+    repo.commit("load")
+    assert sum(spilled) > 5 and rehashed == []
+    assert repo.table("t").equals(_rows(5_000))
+    repo.close()
 
 
 def test_an_empty_stream_and_a_record_batch_reader(tmp_path, monkeypatch):
