@@ -130,6 +130,7 @@ class BufferedChunkStore:
             self._base_chunks,
             [self._deltas.get(a) for a in addresses],
             bulk=True,
+            addresses=addresses,
         )
         self._spilled.extend(addresses)
         self._pending = {}
@@ -157,7 +158,7 @@ class BufferedChunkStore:
         self._deltas = {}
 
         def store() -> None:
-            self.inner.put_many(chunks, bases, base_chunks, deltas, bulk=True)
+            self.inner.put_many(chunks, bases, base_chunks, deltas, bulk=True, addresses=addresses)
 
         return store
 
@@ -174,9 +175,10 @@ class BufferedChunkStore:
         deltas: Sequence[bytes | None] | None = None,
         *,
         bulk: bool = False,
+        addresses: Sequence[bytes] | None = None,
     ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
-        addresses = addresses_of(owned)
+        addresses = list(addresses) if addresses is not None else addresses_of(owned)
         self._pending.update(zip(addresses, owned, strict=True))  # invariant (1)
         if bases is not None:
             for address, base in zip(addresses, bases, strict=True):

@@ -45,6 +45,13 @@ rows, ~1,366 leaves of ~17 KB):
   LLM filter decompressed a small frame per leaf (10-12 us a leaf picked, against
   7-9 with 1,024); the LLM store's size did not change measurably (99 MiB at 200K
   rows either way).
+- probing: a batch of leaves (a load's spill) compresses the buffers of each slot
+  (one buffer index of leaves with as many buffers: a column of one table) only
+  when one of its first ``PROBE`` buffers was worth a frame. Random floats (the
+  bench shape's ``score``) shrink to 0.95 of their size, never worth one: zstd spent
+  a fifth of a load's compression on them (1M rows: 31 of 140 ms CPU at level 3,
+  one thread) to store them as they are. A column that compresses only further
+  into a batch stays uncompressed in that batch; the leaves are the same.
 - a leaf is stored this way only when at least one buffer is compressed; otherwise
   it stays a raw record (kind 0), which a full read copies once.
 - against one frame per leaf (kind 1): bench records 0.443 of the leaves against
@@ -82,6 +89,7 @@ _LEAF_LEN = 12
 LEAF_VERSION = 1
 MIN_FRAME = 1024  # buffers below this stay as they are
 MIN_GAIN = 8  # compress a buffer only when its frame saves at least 1/8 of it
+PROBE = 8  # buffers of a slot tried before the slot's others are (module docstring)
 _CHECK = struct.Struct("<Q")
 
 
@@ -165,31 +173,55 @@ def _layout(data: bytes | memoryview) -> tuple[int, int, list[int], list[int]]:
 
 def encode_column_records(chunks: Sequence[bytes], digests: Sequence[int]) -> list[bytes | None]:
     """The kind-3 record of each chunk that is a leaf with at least one buffer worth
-    compressing, else None. ``digests``: each chunk's xxh3-64."""
+    compressing, else None. ``digests``: each chunk's xxh3-64.
+
+    The buffers of one slot (the same buffer of leaves with as many buffers: one
+    column of one table) are probed first: when none of the first ``PROBE`` of them
+    is worth a frame, the slot's other buffers in this batch stay as they are
+    without being compressed (see the module docstring)."""
     layouts = [
         leaf_buffers(chunk) if len(chunk) > 1 and chunk[1] == 0 else None for chunk in chunks
     ]
-    candidates: list[tuple[int, int]] = []  # (chunk, buffer)
-    pieces: list[memoryview] = []
+    slots: dict[tuple[int, int], list[tuple[int, int, memoryview]]] = {}
     for i, layout in enumerate(layouts):
         if layout is None:
             continue
         view = memoryview(chunks[i])
+        b = len(layout[3])
         for j, (start, length) in enumerate(zip(layout[2], layout[3], strict=True)):
             if length >= MIN_FRAME:
-                candidates.append((i, j))
-                pieces.append(view[start : start + length])
-    frames = compress_buffers(pieces)
+                slots.setdefault((b, j), []).append((i, j, view[start : start + length]))
     chosen: dict[int, dict[int, bytes]] = {}
-    for (i, j), piece, frame in zip(candidates, pieces, frames, strict=True):
-        if (len(frame) + _CHECK.size) * MIN_GAIN <= len(piece) * (MIN_GAIN - 1):
-            chosen.setdefault(i, {})[j] = frame
+    probed = _frames_worth([c for candidates in slots.values() for c in candidates[:PROBE]])
+    for (i, j), frame in probed.items():
+        chosen.setdefault(i, {})[j] = frame
+    rest = [
+        c
+        for candidates in slots.values()
+        if any((i, j) in probed for i, j, _ in candidates[:PROBE])
+        for c in candidates[PROBE:]
+    ]
+    for (i, j), frame in _frames_worth(rest).items():
+        chosen.setdefault(i, {})[j] = frame
     out: list[bytes | None] = [None] * len(chunks)
     for i, framed in chosen.items():
         layout = layouts[i]
         assert layout is not None  # only leaves had candidates
         out[i] = _record(chunks[i], digests[i], layout, framed)
     return out
+
+
+def _frames_worth(
+    candidates: Sequence[tuple[int, int, memoryview]],
+) -> dict[tuple[int, int], bytes]:
+    """The zstd frame of each (chunk, buffer, bytes) candidate whose frame saves at
+    least ``1 / MIN_GAIN`` of it, by (chunk, buffer)."""
+    frames = compress_buffers([piece for _, _, piece in candidates])
+    return {
+        (i, j): frame
+        for (i, j, piece), frame in zip(candidates, frames, strict=True)
+        if (len(frame) + _CHECK.size) * MIN_GAIN <= len(piece) * (MIN_GAIN - 1)
+    }
 
 
 def _record(
@@ -201,23 +233,34 @@ def _record(
     _, _, starts, lengths = layout
     b = len(lengths)
     view = memoryview(chunk)
-    stored = [len(framed[j]) if j in framed else length for j, length in enumerate(lengths)]
-    raws = [
-        view[s : s + n]
-        for j, (s, n) in enumerate(zip(starts, lengths, strict=True))
-        if j not in framed
-    ]
-    frames = [framed[j] for j in sorted(framed)]
-    tables = b"".join(
+    stored = list(lengths)
+    raws: list[memoryview] = []
+    frames: list[bytes] = []
+    checks: list[int] = []
+    for j, start in enumerate(starts):  # one pass, buffer order (a load's leaves: hot)
+        frame = framed.get(j)
+        if frame is None:
+            raws.append(view[start : start + lengths[j]])
+        else:
+            stored[j] = len(frame)
+            frames.append(frame)
+            checks.append(checksum(frame))
+    head_body = b"".join(
         (
             view[: _LEAF_LEN + 4 * b],
-            struct.pack(f"<{b}I", *stored),
-            b"".join(_CHECK.pack(checksum(f)) for f in frames),
+            _words(b, "I").pack(*stored),
+            _words(len(checks), "Q").pack(*checks),
+            *raws,
         )
     )
-    head_body = b"".join((tables, *raws))
     top = TOP.pack(KIND_COLUMNS, digest, TOP_LEN + len(head_body), checksum(head_body))
     return b"".join((top, head_body, *frames))
+
+
+@lru_cache(maxsize=128)
+def _words(count: int, code: str) -> struct.Struct:
+    """``count`` little-endian words of struct ``code``."""
+    return struct.Struct(f"<{count}{code}")
 
 
 class _Parsed(NamedTuple):

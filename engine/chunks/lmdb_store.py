@@ -370,9 +370,10 @@ class LmdbChunkStore(JournalWrites):
         deltas: Sequence[bytes | None] | None = None,
         *,
         bulk: bool = False,
+        addresses: Sequence[bytes] | None = None,
     ) -> list[bytes]:
         owned = [bytes(chunk) for chunk in chunks]
-        addresses = addresses_of(owned)
+        addresses = list(addresses) if addresses is not None else addresses_of(owned)
         hints = {} if bases is None else dict(zip(addresses, bases, strict=True))
         made = {} if deltas is None else dict(zip(addresses, deltas, strict=True))
         made = {address: body for address, body in made.items() if body is not None}

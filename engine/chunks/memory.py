@@ -77,10 +77,11 @@ class MemoryChunkStore:
         deltas: Sequence[bytes | None] | None = None,
         *,
         bulk: bool = False,
+        addresses: Sequence[bytes] | None = None,
     ) -> list[bytes]:
         """``ChunkStore.put_many``; delta hints and ``bulk`` are ignored (chunks are kept whole)."""
         owned = [bytes(chunk) for chunk in chunks]  # a caller's bytearray may change later
-        addresses = addresses_of(owned)
+        addresses = list(addresses) if addresses is not None else addresses_of(owned)
         with self._lock:
             for address, data in zip(addresses, owned, strict=True):
                 self._chunks.setdefault(address, data)

@@ -122,6 +122,7 @@ class ChunkStore(Protocol):
         deltas: Sequence[bytes | None] | None = None,
         *,
         bulk: bool = False,
+        addresses: Sequence[bytes] | None = None,
     ) -> list[bytes]:
         """Store many chunks in one atomic write; return their addresses in order.
 
@@ -135,6 +136,9 @@ class ChunkStore(Protocol):
         if the caller already made one (``delta.py``'s format), or None.
         ``bulk``: many chunks that no ref names yet (a streamed load's spill); a store
         may then skip what it does for small writes (``LmdbChunkStore``: its journal).
+        ``addresses``: each chunk's address, when the caller has just computed them from
+        these bytes (a write buffer spilling what it hashed); a store may take them
+        instead of hashing the chunks again.
         """
         ...
 

@@ -64,9 +64,12 @@ class FaultyChunkStore:
         deltas: Sequence[bytes | None] | None = None,
         *,
         bulk: bool = False,
+        addresses: Sequence[bytes] | None = None,
     ) -> list[bytes]:
         self._count_write("put_many")
-        return self._target.put_many(chunks, bases, base_chunks, deltas, bulk=bulk)
+        return self._target.put_many(
+            chunks, bases, base_chunks, deltas, bulk=bulk, addresses=addresses
+        )
 
     def commit(
         self,

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+from functools import partial
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +20,8 @@ from hypothesis import strategies as st
 
 import arbordb
 from arbordb.engine import repo as repo_module
+from arbordb.engine.chunks import lmdb_store
+from arbordb.engine.chunks.spill_behind import SpillBehind
 from arbordb.engine.table import Table
 
 
@@ -66,6 +70,78 @@ def test_a_streamed_load_builds_the_one_pass_table(tmp_path, monkeypatch, order)
     assert repo.table_hash("t") == expected
     repo.commit("load")
     assert repo.table("t").equals(_rows(12_345))
+    repo.close()
+
+
+def test_two_spills_run_at_once_and_build_the_serial_table(tmp_path, monkeypatch):
+    """A load's spills overlap (``SpillBehind``: the next batch's spill starts while
+    the last one's is still storing), and the table is the one a load with one spill
+    at a time builds, and a one-pass build: same root, same rows."""
+    monkeypatch.setattr(repo_module, "LOAD_BATCH_ROWS", 1000)
+    data = _rows(6_000)
+    expected = _one_pass_hash(tmp_path, data)
+
+    def load(name: str) -> tuple[str, int]:
+        repo = arbordb.Repo(tmp_path / name)
+        real, lock = repo.ws.buffer.detach_spill, threading.Lock()
+        running, most, second, started = [0], [0], threading.Event(), []
+
+        def overlapping():
+            store = real()
+
+            def counted():
+                with lock:
+                    first = not started
+                    started.append(1)
+                    running[0] += 1
+                    most[0] = max(most[0], running[0])
+                    if running[0] > 1:
+                        second.set()
+                if first:  # the first spill ends once another one has begun (or 2 s)
+                    second.wait(2)
+                store()
+                with lock:
+                    running[0] -= 1
+
+            return counted
+
+        monkeypatch.setattr(repo.ws.buffer, "detach_spill", overlapping)
+        repo.write("t", data, primary_key=["id"])
+        repo.commit("load")
+        assert repo.table("t").equals(_rows(6_000))
+        try:
+            return repo.table_hash("t"), most[0]
+        finally:
+            repo.close()
+
+    parallel, at_once = load("parallel")
+    monkeypatch.setattr(repo_module, "SpillBehind", partial(SpillBehind, depth=1))
+    serial, alone = load("serial")
+    assert (at_once, alone) == (2, 1)
+    assert parallel == serial == expected
+
+
+def test_a_spill_hands_the_store_the_addresses_it_hashed(tmp_path, monkeypatch):
+    """The chunks a load spills were hashed once, when the buffer took them: the
+    store takes their addresses and hashes none of them again."""
+    monkeypatch.setattr(repo_module, "LOAD_BATCH_ROWS", 1000)
+    rehashed: list[int] = []
+    real = lmdb_store.addresses_of
+    monkeypatch.setattr(
+        lmdb_store, "addresses_of", lambda chunks: rehashed.append(len(chunks)) or real(chunks)
+    )
+    repo = arbordb.Repo(tmp_path / "r")
+    spilled: list[int] = []
+    put_many = repo.ws.buffer.inner.put_many
+    monkeypatch.setattr(
+        repo.ws.buffer.inner,
+        "put_many",
+        lambda chunks, *a, **k: spilled.append(len(chunks)) or put_many(chunks, *a, **k),
+    )
+    repo.write("t", _rows(5_000), primary_key=["id"])
+    repo.commit("load")
+    assert sum(spilled) > 5 and rehashed == []
+    assert repo.table("t").equals(_rows(5_000))
     repo.close()
 
 

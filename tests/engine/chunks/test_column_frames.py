@@ -384,3 +384,36 @@ def test_parse_leaf_agrees_with_the_column_record_layout():
         bytes(b) for b in buffers
     ]
     assert column_frames.leaf_buffers(chunk + b"\0") is None  # not canonical: kept whole
+
+
+def test_a_slot_whose_first_buffers_do_not_compress_is_not_compressed_again(monkeypatch):
+    """A spill's leaves of one table: the random floats' buffer of the first ``PROBE``
+    leaves saves too little, so zstd never sees that column in the others; the
+    label's and the keys' buffers are framed in every leaf; every record rebuilds
+    its leaf byte for byte."""
+    rng = np.random.default_rng(3)
+    n, rows = 3 * column_frames.PROBE, 400
+    ids = np.arange(n * rows, dtype=np.int64)
+    keys = pa.array([b"k%08d" % i for i in ids], pa.binary())
+    labels = pa.array([f"label_{v:04d}" for v in rng.integers(0, 50, n * rows)])
+    scores = pa.array(rng.random(n * rows))
+    cuts = [i * rows for i in range(n + 1)]
+    chunks = encode_leaves(
+        PreparedKeys(keys), [PreparedColumn(labels), PreparedColumn(scores)], cuts
+    )
+    seen: list[int] = []
+    real = column_frames.compress_buffers
+    monkeypatch.setattr(
+        column_frames,
+        "compress_buffers",
+        lambda pieces: seen.extend(map(len, pieces)) or real(pieces),
+    )
+    made = encode_column_records(chunks, [checksum(c) for c in chunks])
+    score_bytes = 8 * rows
+    assert seen.count(score_bytes) == column_frames.PROBE  # the probes only
+    for chunk, record in zip(chunks, made, strict=True):
+        assert record is not None and record[0] == KIND_COLUMNS
+        parsed = column_frames._parse(address_of(chunk), record)
+        assert parsed.lengths[-1] == score_bytes and parsed.stored[-1] == score_bytes  # as is
+        assert all(parsed.stored[j] < parsed.lengths[j] for j in (0, 2, 3))  # keys, label
+        assert records.decode_record(address_of(chunk), record) == chunk
