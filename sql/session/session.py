@@ -71,6 +71,7 @@ from ..parse.holes import param_index
 from ..read import describe, operands, reads, relations, system_select
 from ..read.python_scope import PythonScope
 from ..write.dispatch import write_many, writer_for
+from . import variables
 from .fastpath import FastStatements, PointSelect, PointUpdate
 from .in_list import InListUpdate
 from .results import ArrowResult, DuckResult, Result, RowsResult
@@ -397,6 +398,10 @@ class Session:
         tree = statement.tree
         if isinstance(tree, exp.Transaction | exp.Commit | exp.Rollback):
             return self._transaction_statement(tree)
+        if isinstance(tree, exp.Set):
+            found = variables.assignments(tree)
+            if found and any(a.marker or a.name.lower() == variables.AUTOCOMMIT for a in found):
+                return self._set_variables(found)
         call = procedure_call(tree) if isinstance(tree, ProcedureCall) else None
         leaving = call is not None and call[0].lower() == "dolt_checkout"
         return self._atomic(lambda: self._dispatch(statement, params), leaving=leaving)
@@ -453,6 +458,26 @@ class Session:
         else:
             self._begin()
             self._explicit = True
+        return RowsResult([], None)
+
+    def _set_variables(self, found: list[variables.Assignment]) -> Result:
+        """SET autocommit (variables.py): every assignment checked before any is made;
+        turning autocommit on commits the open transaction, as MySQL does."""
+        for assignment in found:
+            if not assignment.marker and assignment.name.lower() != variables.AUTOCOMMIT:
+                raise NotSupportedError(
+                    f"SET {assignment.name} is DuckDB's setting and autocommit is ArborDB's; "
+                    "set them in two SET statements"
+                )
+            refused = variables.refusal(assignment)
+            if refused is not None:
+                raise refused
+        flags = [variables.autocommit_value(a) for a in found]
+        if flags[-1] and not self.autocommit:
+            self._explicit = False
+            self.autocommit = True
+            self.commit()
+        self.autocommit = flags[-1]
         return RowsResult([], None)
 
     def _retype(self, statement: _Statement) -> None:
