@@ -678,13 +678,10 @@ def pick_records(
     sizes = np.fromiter(map(len, records), np.int64, len(records))
     if ((h < TOP_LEN + _LEAF_LEN) | (h > sizes)).any():
         return None
-    # every head end to end: one slice a record; its checksum, and the raw buffers
-    # picked, are then read from this one buffer (a numpy gather per buffer)
-    heads_at = np.cumsum(h) - h
-    heads = b"".join([r[:e] for r, e in zip(records, h.tolist(), strict=True)])
-    view = memoryview(heads)
-    spans = zip(heads_at.tolist(), (heads_at + h).tolist(), strict=True)
-    digests = np.fromiter((checksum(view[s + TOP_LEN : e]) for s, e in spans), "<u8", len(records))
+    ends = h.tolist()
+    digests = np.fromiter(
+        (checksum(r[TOP_LEN:e]) for r, e in zip(records, ends, strict=True)), "<u8", len(records)
+    )
     if (digests != found["digest"]).any():
         return None
     lengths, stored = table[:, :b], table[:, b:]
@@ -712,8 +709,7 @@ def pick_records(
         return None
     columns = _picked_columns(
         records,
-        np.frombuffer(heads, np.uint8),
-        heads_at,
+        h,
         starts[:, indexes],
         stored[:, indexes],
         lengths[:, indexes],
@@ -733,16 +729,16 @@ def pick_records(
 def _gather(heads: np.ndarray, at: np.ndarray, lengths: np.ndarray) -> bytes:
     """Bytes [at[i], at[i] + lengths[i]) of ``heads`` for every i, end to end."""
     total = int(lengths.sum())
-    if total == 0:
-        return b""
     shift = np.repeat(at - (np.cumsum(lengths) - lengths), lengths)
     return heads[shift + np.arange(total)].tobytes()
 
 
+GATHER_MOST = 256  # raw buffers of at most this many bytes a leaf (mean) are gathered
+
+
 def _picked_columns(
     records: Sequence[bytes | memoryview],
-    heads: np.ndarray,
-    heads_at: np.ndarray,
+    heads_end: np.ndarray,
     starts: np.ndarray,
     sizes: np.ndarray,
     lengths: np.ndarray,
@@ -752,19 +748,32 @@ def _picked_columns(
     """Each picked buffer of every leaf, joined (``starts``, ``sizes``, ``lengths``,
     ``framed``, ``checks_at``: leaves by picked buffers; where each buffer's stored
     bytes start and end, its length, whether it is a frame and where its frame's
-    xxh3 lies), buffer by buffer. Raw buffers are gathered from ``heads`` (every
-    record's head end to end, record i's at ``heads_at[i]``; already checked) in one
-    numpy take each; frames are checked and decompressed, one loop over the leaves.
+    xxh3 lies), buffer by buffer. Small raw buffers (a few rows' offsets, a short
+    column: at most ``GATHER_MOST`` bytes a leaf) are gathered in one numpy take each
+    from every record's head end to end (``heads_end``: each head's length; joined
+    once, one slice a record, for all of them), larger ones joined from slices of the
+    records; frames are checked and decompressed, one loop over the leaves.
     None when a frame fails a check or does not give its length (the caller then
     goes leaf by leaf, which names the damage)."""
     ends = starts + sizes
     columns: list[JoinedBuffer] = []
+    heads: np.ndarray | None = None
+    heads_at = np.cumsum(heads_end) - heads_end
     for k in range(starts.shape[1]):
         is_frame = framed[:, k]
         if not is_frame.any():
-            columns.append(
-                JoinedBuffer(_gather(heads, heads_at + starts[:, k], sizes[:, k]), sizes[:, k])
-            )
+            total = int(sizes[:, k].sum())
+            if total == 0:
+                columns.append(JoinedBuffer(b"", sizes[:, k]))
+            elif total <= GATHER_MOST * len(records):
+                if heads is None:
+                    spans = zip(records, heads_end.tolist(), strict=True)
+                    heads = np.frombuffer(b"".join([r[:e] for r, e in spans]), np.uint8)
+                data = _gather(heads, heads_at + starts[:, k], sizes[:, k])
+                columns.append(JoinedBuffer(data, sizes[:, k]))
+            else:
+                spans = zip(records, starts[:, k].tolist(), ends[:, k].tolist(), strict=True)
+                columns.append(JoinedBuffer(b"".join([r[s:e] for r, s, e in spans]), sizes[:, k]))
             continue
         if is_frame.all():
             made = _frames(records, starts[:, k], ends[:, k], lengths[:, k], checks_at[:, k])
