@@ -709,7 +709,6 @@ def pick_records(
         return None
     columns = _picked_columns(
         records,
-        h,
         starts[:, indexes],
         stored[:, indexes],
         lengths[:, indexes],
@@ -726,19 +725,8 @@ def pick_records(
     return PickedBlock(counts, widths, lengths[:, indexes].sum(1), key_parts, columns)
 
 
-def _gather(heads: np.ndarray, at: np.ndarray, lengths: np.ndarray) -> bytes:
-    """Bytes [at[i], at[i] + lengths[i]) of ``heads`` for every i, end to end."""
-    total = int(lengths.sum())
-    shift = np.repeat(at - (np.cumsum(lengths) - lengths), lengths)
-    return heads[shift + np.arange(total)].tobytes()
-
-
-GATHER_MOST = 256  # raw buffers of at most this many bytes a leaf (mean) are gathered
-
-
 def _picked_columns(
     records: Sequence[bytes | memoryview],
-    heads_end: np.ndarray,
     starts: np.ndarray,
     sizes: np.ndarray,
     lengths: np.ndarray,
@@ -748,29 +736,20 @@ def _picked_columns(
     """Each picked buffer of every leaf, joined (``starts``, ``sizes``, ``lengths``,
     ``framed``, ``checks_at``: leaves by picked buffers; where each buffer's stored
     bytes start and end, its length, whether it is a frame and where its frame's
-    xxh3 lies), buffer by buffer. Small raw buffers (a few rows' offsets, a short
-    column: at most ``GATHER_MOST`` bytes a leaf) are gathered in one numpy take each
-    from every record's head end to end (``heads_end``: each head's length; joined
-    once, one slice a record, for all of them), larger ones joined from slices of the
-    records; frames are checked and decompressed, one loop over the leaves.
+    xxh3 lies), buffer by buffer, each joined into one ``JoinedBuffer`` for the
+    block: raw buffers from views of the (checked) heads, joined in one call (a numpy
+    take of the bytes from the heads joined end to end measured slower: LLM filter
+    at 1M rows, 0.68 against 0.57 s of CPU); frames checked and decompressed, one
+    loop over the leaves.
     None when a frame fails a check or does not give its length (the caller then
     goes leaf by leaf, which names the damage)."""
     ends = starts + sizes
     columns: list[JoinedBuffer] = []
-    heads: np.ndarray | None = None
-    heads_at = np.cumsum(heads_end) - heads_end
     for k in range(starts.shape[1]):
         is_frame = framed[:, k]
         if not is_frame.any():
-            total = int(sizes[:, k].sum())
-            if total == 0:
+            if not sizes[:, k].any():  # a validity without NULLs in every leaf
                 columns.append(JoinedBuffer(b"", sizes[:, k]))
-            elif total <= GATHER_MOST * len(records):
-                if heads is None:
-                    spans = zip(records, heads_end.tolist(), strict=True)
-                    heads = np.frombuffer(b"".join([r[:e] for r, e in spans]), np.uint8)
-                data = _gather(heads, heads_at + starts[:, k], sizes[:, k])
-                columns.append(JoinedBuffer(data, sizes[:, k]))
             else:
                 spans = zip(records, starts[:, k].tolist(), ends[:, k].tolist(), strict=True)
                 columns.append(JoinedBuffer(b"".join([r[s:e] for r, s, e in spans]), sizes[:, k]))

@@ -23,6 +23,7 @@ from arbordb.engine.chunks import column_frames, lmdb_format, records
 from arbordb.engine.chunks.column_frames import (
     KIND_COLUMNS,
     BufferPick,
+    JoinedBuffer,
     block_of_leaves,
     encode_column_records,
     pick_column_record,
@@ -331,9 +332,8 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
 
 def test_a_scan_block_is_joined_with_no_object_per_leaf(tmp_path, monkeypatch):
     """A cold scan's block read hands its picked buffers on joined: no ``PickedLeaf``
-    is made, each raw picked buffer is gathered from the block's heads in one call
-    (not sliced leaf by leaf), and the decoder joins nothing per leaf; the result
-    equals a full scan's."""
+    is made, each picked buffer comes as one ``JoinedBuffer`` over every leaf of the
+    block (joined once, not leaf by leaf later), and the result equals a full scan's."""
     data = _llm(3_000)
     repo = arbordb.Repo(tmp_path / "r")
     repo.write("t", data, primary_key=["id"])
@@ -341,17 +341,17 @@ def test_a_scan_block_is_joined_with_no_object_per_leaf(tmp_path, monkeypatch):
     repo.close()
     with LmdbChunkStore(tmp_path / "r" / ".arbor") as store:
         store.compact()
-    gathers: list[int] = []
     blocks: list[int] = []
-    real_gather, real_block = column_frames._gather, column_frames.pick_records
+    real_block = column_frames.pick_records
 
-    def counting_gather(heads, at, lengths):
-        gathers.append(len(lengths))
-        return real_gather(heads, at, lengths)
-
-    def counting_block(addresses, found, pick):
+    def checked_block(addresses, found, pick):
         got = real_block(addresses, found, pick)
         assert got is not None  # a healthy block never goes leaf by leaf
+        # lang: validity, offsets, bytes; quality: validity, values
+        assert len(got.values) == 5 and got.keys is None
+        for joined in got.values:
+            assert isinstance(joined, JoinedBuffer) and len(joined.lengths) == len(found)
+            assert len(joined.data) == int(joined.lengths.sum())
         blocks.append(len(got))
         return got
 
@@ -360,8 +360,7 @@ def test_a_scan_block_is_joined_with_no_object_per_leaf(tmp_path, monkeypatch):
 
     import arbordb.engine.chunks.lmdb_store as lmdb_store
 
-    monkeypatch.setattr(column_frames, "_gather", counting_gather)
-    monkeypatch.setattr(lmdb_store, "pick_records", counting_block)
+    monkeypatch.setattr(lmdb_store, "pick_records", checked_block)
     monkeypatch.setattr(column_frames, "PickedLeaf", no_leaf_objects)
     with arbordb.connect(str(tmp_path / "r")) as con:
         got = con.execute(
@@ -372,9 +371,7 @@ def test_a_scan_block_is_joined_with_no_object_per_leaf(tmp_path, monkeypatch):
     )
     assert got[0] == int(mask.sum())
     assert got[1] == pytest.approx(data.column("quality").to_numpy()[mask].mean())
-    # lang's offsets and bytes, quality's values (no validity: no NULLs): 3 gathers a block
-    assert blocks and len(gathers) == 3 * len(blocks)
-    assert sum(gathers) == 3 * sum(blocks)  # each gather covers every leaf of its block
+    assert blocks and sum(blocks) == _kinds(tmp_path / "r" / ".arbor")[KIND_COLUMNS]
 
 
 def _kinds(path) -> dict[int, int]:
