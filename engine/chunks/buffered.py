@@ -59,8 +59,9 @@ from ..errors import AmbiguousPrefix, CommitConflict, CorruptChunk, GcEpochMoved
 from ..hash import address_of, addresses_of, prefix_range, require_address
 from .column_frames import (
     BufferPick,
-    PickedLeaf,
+    PickedBlock,
     PointLeaf,
+    block_of_leaves,
     pick_from_leaves,
     point_leaf_of_chunk,
     read_buffers,
@@ -325,17 +326,18 @@ class BufferedChunkStore:
         found = dict(zip(misses, self.inner.get_many(misses), strict=True))
         return [pending[a] if a in pending else found[a] for a in addresses]
 
-    def get_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> list[PickedLeaf]:
+    def get_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> PickedBlock:
         """Some buffers of many leaves (``column_frames.read_buffers``): buffered ones
         sliced from their bytes, the others read through the inner store."""
         pending = self._pending
         if not pending:
             return read_buffers(self.inner, addresses, pick)
         misses = [a for a in addresses if a not in pending]
-        found = dict(zip(misses, read_buffers(self.inner, misses, pick), strict=True))
+        read = read_buffers(self.inner, misses, pick).leaves() if misses else []
+        found = dict(zip(misses, read, strict=True))
         mine = [a for a in addresses if a in pending]
         found.update(zip(mine, pick_from_leaves([pending[a] for a in mine], pick), strict=True))
-        return [found[a] for a in addresses]
+        return block_of_leaves([found[a] for a in addresses], pick.keys)
 
     def get_point_leaf(self, address: bytes) -> PointLeaf:
         """One leaf's buffers for a point read (``column_frames.read_point_leaf``)."""

@@ -156,8 +156,10 @@ from ..hash import address_of, addresses_of, prefix_range, require_address
 from .column_frames import (
     KIND_COLUMNS,
     BufferPick,
+    PickedBlock,
     PickedLeaf,
     PointLeaf,
+    block_of_leaves,
     pick_column_records,
     pick_from_leaves,
     pick_records,
@@ -288,7 +290,7 @@ class LmdbChunkStore(JournalWrites):
 
         return self._read(read)
 
-    def get_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> list[PickedLeaf]:
+    def get_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> PickedBlock:
         """The buffers ``pick`` asks for of many leaves, from one consistent state: a
         leaf stored buffer by buffer (``column_frames.py``) reads only those buffers'
         bytes; any other record is read whole, then sliced.
@@ -300,19 +302,19 @@ class LmdbChunkStore(JournalWrites):
         """
         checked = [require_address(address) for address in addresses]
 
-        def read(txn: lmdb.Transaction) -> list[PickedLeaf]:
+        def read(txn: lmdb.Transaction) -> PickedBlock:
             get = SnapshotReader(self, txn)
             records = get.many(checked)
             if records and None not in records:  # a bulk load's block: all column records
-                picked = pick_records(checked, records, pick)
-                if picked is not None:
-                    return picked
+                block = pick_records(checked, records, pick)
+                if block is not None:
+                    return block
             columns = [i for i, r in enumerate(records) if r is not None and r[:1] == _COLUMNS_KIND]
             found = [records[i] for i in columns]
             others = [i for i, r in enumerate(records) if r is None or r[:1] != _COLUMNS_KIND]
             picked = pick_column_records([checked[i] for i in columns], found, pick)
             if not others:
-                return picked
+                return block_of_leaves(picked, pick.keys)
             out: list[PickedLeaf | None] = [None] * len(checked)
             for i, leaf in zip(columns, picked, strict=True):
                 out[i] = leaf
@@ -321,7 +323,7 @@ class LmdbChunkStore(JournalWrites):
             whole = pick_from_leaves([known[checked[i]] for i in others], pick)
             for i, leaf in zip(others, whole, strict=True):
                 out[i] = leaf
-            return out  # type: ignore[return-value]  # every slot was filled above
+            return block_of_leaves(out, pick.keys)  # type: ignore[arg-type]  # all filled
 
         return self._read(read)
 

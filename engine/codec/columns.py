@@ -40,6 +40,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
+from ..chunks.column_frames import JoinedBuffer
 from ..errors import UnsupportedType
 
 _NAN64 = np.uint64(0x7FF8000000000000)
@@ -282,21 +283,31 @@ def _canonical_floats(values: np.ndarray, t: pa.DataType) -> np.ndarray:
 # --- decoding -----------------------------------------------------------------
 
 
-def concat_column(
-    t: pa.DataType, slots: Sequence[Sequence[bytes | memoryview]], counts: np.ndarray
-) -> pa.Array:
+Slot = Sequence[bytes | memoryview] | JoinedBuffer  # one buffer of many leaves
+
+
+def _pieces(slot: Slot) -> Sequence[bytes | memoryview]:
+    return slot.pieces() if isinstance(slot, JoinedBuffer) else slot
+
+
+def _whole(slot: Slot) -> bytes | memoryview:
+    return slot.data if isinstance(slot, JoinedBuffer) else b"".join(slot)
+
+
+def concat_column(t: pa.DataType, slots: Sequence[Slot], counts: np.ndarray) -> pa.Array:
     """One Arrow array from the same column's buffers in many leaves.
 
-    ``slots[j][i]`` is leaf i's j-th buffer of this column (``buffer_count(t)``
-    slots, column-major: a reader transposes its leaves' buffer lists once) and
-    ``counts[i]`` its row count. The joins and offset rebasing are vectorised. A
-    string, binary or list column whose joined offsets pass ``OFFSET_LIMIT`` comes
-    back as its ``large_`` variant.
+    ``slots[j]`` holds every leaf's j-th buffer of this column (``buffer_count(t)``
+    slots): leaf i's at ``slots[j][i]``, or all of them end to end (a
+    ``JoinedBuffer``, as a scan's block read gives them); ``counts[i]`` is leaf i's
+    row count. The joins and offset rebasing are vectorised. A string, binary or
+    list column whose joined offsets pass ``OFFSET_LIMIT`` comes back as its
+    ``large_`` variant.
     """
     n = int(counts.sum())
     validity = _concat_validity(slots[0], counts, n)
     if pa.types.is_list(t) or _is_var_width(t):
-        offsets, child_counts = concat_offsets(slots[1], counts)
+        offsets, child_counts = _offsets_of(slots[1], counts)
         wide = len(offsets) == 8 * (n + 1)
         if pa.types.is_list(t):
             child = concat_column(t.value_type, slots[2:], child_counts)
@@ -304,15 +315,21 @@ def concat_column(
             return pa.Array.from_buffers(
                 kind, n, [validity, pa.py_buffer(offsets)], children=[child]
             )
-        data = pa.py_buffer(b"".join(slots[2]))
+        data = pa.py_buffer(_whole(slots[2]))
         if wide:
             t = pa.large_string() if pa.types.is_string(t) else pa.large_binary()
         return pa.Array.from_buffers(t, n, [validity, pa.py_buffer(offsets), data])
     if pa.types.is_boolean(t):
-        bits = _concat_bits(slots[1], counts)
+        bits = _concat_bits(_pieces(slots[1]), counts)
         return pa.Array.from_buffers(t, n, [validity, pa.py_buffer(bits)])
-    data = pa.py_buffer(b"".join(slots[1]))
+    data = pa.py_buffer(_whole(slots[1]))
     return pa.Array.from_buffers(t, n, [validity, data])
+
+
+def _offsets_of(slot: Slot, counts: np.ndarray) -> tuple[bytes, np.ndarray]:
+    if isinstance(slot, JoinedBuffer) and len(counts) > 1:
+        return _rebased(np.frombuffer(slot.data, "<u4"), counts)
+    return concat_offsets(_pieces(slot), counts)
 
 
 def concat_offsets(
@@ -328,7 +345,11 @@ def concat_offsets(
         if lengths[0] > OFFSET_LIMIT:
             return local.astype(np.int64).tobytes(), lengths
         return bytes(parts[0]), lengths
-    joined = np.frombuffer(b"".join(parts), "<u4")
+    return _rebased(np.frombuffer(b"".join(parts), "<u4"), counts)
+
+
+def _rebased(joined: np.ndarray, counts: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """``concat_offsets`` of many leaves' offsets already end to end (``joined``)."""
     firsts = np.cumsum(counts + 1) - (counts + 1)  # where each leaf's offsets start
     lengths = joined[firsts + counts].astype(np.int64)  # each leaf's closing offset
     bases = np.cumsum(lengths) - lengths
@@ -354,9 +375,10 @@ def _concat_bits(parts: Sequence[memoryview | bytes], counts: np.ndarray) -> byt
     return np.packbits(bits[keep], bitorder="little").tobytes()
 
 
-def _concat_validity(
-    parts: Sequence[memoryview | bytes], counts: np.ndarray, n: int
-) -> pa.Buffer | None:
+def _concat_validity(slot: Slot, counts: np.ndarray, n: int) -> pa.Buffer | None:
+    if isinstance(slot, JoinedBuffer) and not len(slot.data):  # no leaf has a null
+        return None
+    parts = _pieces(slot)
     if not sum(map(len, parts)):  # no leaf has a null (in C: a scan joins thousands)
         return None
     filled = [

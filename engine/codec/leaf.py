@@ -44,7 +44,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..arrow_arrays import empty
-from ..chunks.column_frames import BufferPick, PickedLeaf
+from ..chunks.column_frames import BufferPick, PickedBlock
 from ..errors import FormatVersionError
 from .columns import PreparedColumn, buffer_count, concat_column, concat_offsets
 
@@ -239,7 +239,7 @@ def buffer_pick(types: Sequence[pa.DataType], wanted: Sequence[int], *, keys: bo
 
 
 def decode_picked(
-    leaves: Sequence[PickedLeaf],
+    block: PickedBlock,
     types: Sequence[pa.DataType],
     wanted: Sequence[int],
     *,
@@ -247,27 +247,21 @@ def decode_picked(
 ) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
     """``decode_leaves`` of only the value columns ``wanted`` (indexes into ``types``),
     and of the keys only when ``keys``, from the buffers ``buffer_pick(types, wanted,
-    keys=keys)`` picked of each leaf (``chunks.column_frames``): a narrow read of wide
-    leaves (two small columns beside a long text) never sees the other buffers.
-    Joining and offset rebasing are vectorised over all leaves at once."""
-    counts = np.fromiter((leaf.rows for leaf in leaves), np.int64, len(leaves))
-    widths = [leaf.key_width for leaf in leaves]
-    if keys:
-        firsts = [1 if w else 2 for w in widths]  # one key buffer, or offsets and bytes
-        key_parts = [leaf.buffers[:f] for leaf, f in zip(leaves, firsts, strict=True)]
-        values = [leaf.buffers[f:] for leaf, f in zip(leaves, firsts, strict=True)]
-    else:
-        values = [leaf.buffers for leaf in leaves]
-    slots = list(zip(*values, strict=True))  # slot j: every leaf's j-th value buffer
+    keys=keys)`` picked of a block of leaves (``chunks.column_frames``), already
+    joined buffer by buffer: a narrow read of wide leaves (two small columns beside a
+    long text) never sees the other buffers, and nothing is done per leaf (offsets
+    are rebased over all leaves at once)."""
+    counts = block.rows
     out = {}
     pos = 0
     for i in sorted(set(wanted)):
         nb = buffer_count(types[i])
-        out[i] = concat_column(types[i], slots[pos : pos + nb], counts)
+        out[i] = concat_column(types[i], block.values[pos : pos + nb], counts)
         pos += nb
     if not keys:
         return None, out
-    return _concat_keys(key_parts, widths, counts), out
+    assert block.keys is not None  # picked with the keys
+    return _concat_keys(block.keys, block.widths.tolist(), counts), out
 
 
 def leaf_keys(chunks: Sequence[bytes | memoryview]) -> pa.BinaryArray:

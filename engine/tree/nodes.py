@@ -29,8 +29,9 @@ from ..arrow_arrays import empty
 from ..cache import LruCache
 from ..chunks.column_frames import (
     BufferPick,
-    PickedLeaf,
+    PickedBlock,
     PointLeaf,
+    block_of_leaves,
     pick_from_leaf,
     pick_from_leaves,
     point_leaf_of_chunk,
@@ -293,14 +294,14 @@ class NodeStore:
     def decode_some(
         self,
         addresses: Sequence[bytes],
-        leaves: Sequence[PickedLeaf],
+        block: PickedBlock,
         types: Sequence[pa.DataType],
         wanted: Sequence[int],
         keys: bool,
     ) -> tuple[pa.BinaryArray | None, dict[int, pa.Array]]:
         """Some value columns (and the keys when ``keys``) of leaves whose buffers
         were read with ``read_buffers``; see ``codec.leaf.decode_picked``."""
-        parse = partial(decode_picked, leaves, types=types, wanted=wanted, keys=keys)
+        parse = partial(decode_picked, block, types=types, wanted=wanted, keys=keys)
         try:
             return parse()
         except DECODE_ERRORS as exc:
@@ -309,23 +310,25 @@ class NodeStore:
                 raise  # every leaf decodes alone: a limit, not damage
             raise CorruptChunk(bad, f"leaf does not decode: {exc}") from exc
 
-    def read_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> list[PickedLeaf]:
-        """The buffers ``pick`` asks for of many leaves (``chunks.column_frames``): from
-        the chunk cache where it holds the leaf, the rest from the store, which reads
-        only those buffers' bytes of a leaf stored buffer by buffer. Nothing enters
-        the cache (a scan does not evict what edits and lookups reuse)."""
+    def read_buffers(self, addresses: Sequence[bytes], pick: BufferPick) -> PickedBlock:
+        """The buffers ``pick`` asks for of many leaves (``chunks.column_frames``), as
+        one joined block: from the chunk cache where it holds the leaf, the rest from
+        the store, which reads only those buffers' bytes of a leaf stored buffer by
+        buffer. Nothing enters the cache (a scan does not evict what edits and
+        lookups reuse)."""
         cached = self._chunks.get_many(addresses)
         missing = [a for a, c in zip(addresses, cached, strict=True) if c is None]
         try:
             if not missing:
-                return pick_from_leaves(cast(list[bytes], cached), pick)
+                return block_of_leaves(pick_from_leaves(cast(list[bytes], cached), pick), pick.keys)
             fetched = read_buffers(self.store, missing, pick)
             if len(missing) == len(addresses):
                 return fetched
             held = [c for c in cached if c is not None]
             from_cache = iter(pick_from_leaves(held, pick))
-            from_store = iter(fetched)
-            return [next(from_store if c is None else from_cache) for c in cached]
+            from_store = iter(fetched.leaves())
+            merged = [next(from_store if c is None else from_cache) for c in cached]
+            return block_of_leaves(merged, pick.keys)
         except DECODE_ERRORS as exc:
             chunks = self.read(addresses, keep=False)
             for address, chunk in zip(addresses, chunks, strict=True):

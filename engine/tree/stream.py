@@ -42,7 +42,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..cache import LruCache
-from ..chunks.column_frames import BufferPick, PickedLeaf
+from ..chunks.column_frames import BufferPick, PickedBlock, join_blocks
 from ..codec.leaf import buffer_pick
 from .cursor import count
 from .keyarray import sortable
@@ -256,7 +256,7 @@ def _joined(
     types: Sequence[pa.DataType],
     wanted: Sequence[int],
     keys: bool,
-    windows: Iterator[tuple[list[bytes], list[PickedLeaf]]],
+    windows: Iterator[tuple[list[bytes], PickedBlock]],
 ) -> Iterator[tuple[pa.BinaryArray | None, dict[int, pa.Array]]]:
     """The windows' wanted columns decoded, consecutive windows joined into parts of
     at least half ``PART_BYTES`` of decoded data (each window's chunks dropped once
@@ -326,7 +326,7 @@ READ_MOST = 4096  # ... and at most, when the columns read are narrow
 
 def _parts(
     nodes: NodeStore, addresses: list[bytes], pick: BufferPick
-) -> Iterator[tuple[list[bytes], list[PickedLeaf]]]:
+) -> Iterator[tuple[list[bytes], PickedBlock]]:
     """The group's leaves' picked buffers read a block of leaves at a time and cut
     into windows of at most ``MAX_BATCH_BYTES`` of those buffers (one leaf at least);
     deterministic in the chunks. A narrow read of wide leaves reads (and holds) only
@@ -334,33 +334,42 @@ def _parts(
     sized by the bytes the leaves read so far gave each): the cost per block (one
     read transaction, the vectorised pick) is then spread over more leaves. A block
     holds at most half ``MAX_BATCH_BYTES`` of picked bytes beyond its first
-    ``READ_LEAVES`` leaves."""
+    ``READ_LEAVES`` leaves. Blocks come joined (``PickedBlock``) and are cut into
+    windows by their leaves' sizes, with no object per leaf."""
     part_addresses: list[bytes] = []
-    part_leaves: list[PickedLeaf] = []
+    part_blocks: list[PickedBlock] = []
     size = 0
     start, block_leaves = 0, READ_LEAVES
     while start < len(addresses):
         block = addresses[start : start + block_leaves]
         start += len(block)
         with _collector_paused():
-            leaves = nodes.read_buffers(block, pick)
-        total = sum(leaf.size for leaf in leaves)
+            picked = nodes.read_buffers(block, pick)
+        total = int(picked.sizes.sum())
         if size + total <= MAX_BATCH_BYTES:  # the whole block joins the window
             part_addresses += block
-            part_leaves += leaves
+            part_blocks.append(picked)
             size += total
         else:
-            for address, leaf in zip(block, leaves, strict=True):
-                if size and size + leaf.size > MAX_BATCH_BYTES:
-                    yield part_addresses, part_leaves
-                    part_addresses, part_leaves, size = [], [], 0
-                part_addresses.append(address)
-                part_leaves.append(leaf)
-                size += leaf.size
+            lo, ends = 0, np.cumsum(picked.sizes)
+            while lo < len(block):
+                # the leaves [lo, hi) that fit the window (one at least, when it is empty)
+                room = MAX_BATCH_BYTES - size + (int(ends[lo - 1]) if lo else 0)
+                hi = int(np.searchsorted(ends, room, side="right"))
+                if hi <= lo:
+                    if size:
+                        yield part_addresses, join_blocks(part_blocks)
+                        part_addresses, part_blocks, size = [], [], 0
+                        continue
+                    hi = lo + 1
+                part_addresses += block[lo:hi]
+                part_blocks.append(picked.part(lo, hi))
+                size += int(ends[hi - 1]) - (int(ends[lo - 1]) if lo else 0)
+                lo = hi
         each = max(total // len(block), 1)
         block_leaves = min(max(MAX_BATCH_BYTES // 2 // each, READ_LEAVES), READ_MOST)
     if part_addresses:
-        yield part_addresses, part_leaves
+        yield part_addresses, join_blocks(part_blocks)
 
 
 def _trim(

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arbordb.engine.chunks.column_frames import pick_from_leaves
+from arbordb.engine.chunks.column_frames import block_of_leaves, pick_from_leaves
 from arbordb.engine.codec.columns import PreparedColumn
 from arbordb.engine.codec.leaf import (
     PreparedKeys,
@@ -71,7 +71,8 @@ def test_decode_some_equals_decoding_each_leaf(case):
 def decode_some(chunks, types, wanted, *, keys):
     """The wanted columns of whole leaves' bytes, as a scan of uncompressed records reads them."""
     pick = buffer_pick(types, wanted, keys=keys)
-    return decode_picked(pick_from_leaves(chunks, pick), types, wanted, keys=keys)
+    block = block_of_leaves(pick_from_leaves(chunks, pick), keys)
+    return decode_picked(block, types, wanted, keys=keys)
 
 
 def _same_nan(a: pa.Array, b: pa.Array) -> bool:

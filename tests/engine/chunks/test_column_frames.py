@@ -23,6 +23,8 @@ from arbordb.engine.chunks import column_frames, lmdb_format, records
 from arbordb.engine.chunks.column_frames import (
     KIND_COLUMNS,
     BufferPick,
+    JoinedBuffer,
+    block_of_leaves,
     encode_column_records,
     pick_column_record,
     pick_column_records,
@@ -122,7 +124,8 @@ def test_a_column_record_round_trips_and_picks_the_same_bytes(case):
     assert [(p.rows, p.key_width) for p in pick_from_leaves(chunks, pick)] == [
         (p.rows, p.key_width) for p in picked
     ]
-    keys, columns = decode_picked(picked, TYPES, wanted, keys=with_keys)
+    block = block_of_leaves(picked, with_keys)
+    keys, columns = decode_picked(block, TYPES, wanted, keys=with_keys)
     all_keys, all_columns = decode_leaves(chunks, TYPES)
     assert sorted(columns) == sorted(wanted)
     for i in wanted:
@@ -293,7 +296,7 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
 
     def counting_block(addresses, found, pick):
         got = real_block(addresses, found, pick)
-        copied.extend(sum(map(len, leaf.buffers)) for leaf in got or [])
+        copied.extend(got.sizes.tolist() if got is not None else [])
         return got
 
     monkeypatch.setattr(column_frames, "decompress_frame", counting_decompress)
@@ -325,6 +328,50 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
         text = con.execute("SELECT sum(length(text)) FROM t").fetchone()[0]
     assert text == sum(len(s) for s in data.column("text").to_pylist())
     assert sum(decompressed) <= sum(copied) and sum(decompressed) > text * 0.9
+
+
+def test_a_scan_block_is_joined_with_no_object_per_leaf(tmp_path, monkeypatch):
+    """A cold scan's block read hands its picked buffers on joined: no ``PickedLeaf``
+    is made, each picked buffer comes as one ``JoinedBuffer`` over every leaf of the
+    block (joined once, not leaf by leaf later), and the result equals a full scan's."""
+    data = _llm(3_000)
+    repo = arbordb.Repo(tmp_path / "r")
+    repo.write("t", data, primary_key=["id"])
+    repo.commit("load")
+    repo.close()
+    with LmdbChunkStore(tmp_path / "r" / ".arbor") as store:
+        store.compact()
+    blocks: list[int] = []
+    real_block = column_frames.pick_records
+
+    def checked_block(addresses, found, pick):
+        got = real_block(addresses, found, pick)
+        assert got is not None  # a healthy block never goes leaf by leaf
+        # lang: validity, offsets, bytes; quality: validity, values
+        assert len(got.values) == 5 and got.keys is None
+        for joined in got.values:
+            assert isinstance(joined, JoinedBuffer) and len(joined.lengths) == len(found)
+            assert len(joined.data) == int(joined.lengths.sum())
+        blocks.append(len(got))
+        return got
+
+    def no_leaf_objects(*args, **kwargs):
+        raise AssertionError("a block read made a per-leaf object")
+
+    import arbordb.engine.chunks.lmdb_store as lmdb_store
+
+    monkeypatch.setattr(lmdb_store, "pick_records", checked_block)
+    monkeypatch.setattr(column_frames, "PickedLeaf", no_leaf_objects)
+    with arbordb.connect(str(tmp_path / "r")) as con:
+        got = con.execute(
+            "SELECT count(*), avg(quality) FROM t WHERE lang = 'en' AND quality > 0.8"
+        ).fetchone()
+    mask = (np.asarray(data.column("lang").to_pylist()) == "en") & (
+        data.column("quality").to_numpy() > 0.8
+    )
+    assert got[0] == int(mask.sum())
+    assert got[1] == pytest.approx(data.column("quality").to_numpy()[mask].mean())
+    assert blocks and sum(blocks) == _kinds(tmp_path / "r" / ".arbor")[KIND_COLUMNS]
 
 
 def _kinds(path) -> dict[int, int]:
