@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import lmdb
 
-from ..errors import FormatVersionError
+from ..errors import FormatVersionError, StorageError
 
 if TYPE_CHECKING:
     from .lmdb_store import LmdbChunkStore
@@ -39,6 +39,7 @@ def check_format_version(store: LmdbChunkStore) -> None:
 
     Raises:
         FormatVersionError: the store was written by another format version.
+        StorageError: the stored version is no number (damage).
     """
     current = str(FORMAT_VERSION).encode()
 
@@ -56,5 +57,9 @@ def check_format_version(store: LmdbChunkStore) -> None:
         store._write(write)  # only then: opening a current store begins no write transaction
         found = store._read(lambda txn: txn.get(META_FORMAT_VERSION, db=store._meta), False)
     if found != current and not (store.readonly and found in UPGRADABLE_VERSIONS):
-        version = int(found) if found and bytes(found).isdigit() else -1
-        raise FormatVersionError(f"chunk store {store.path}", version, FORMAT_VERSION)
+        if not found or not bytes(found).isdigit():  # no version a writer ever stored
+            raise StorageError(
+                f"the chunk store {store.path} is damaged: its format version reads "
+                f"{bytes(found or b'')!r}, not a number; restore the repository from a copy"
+            )
+        raise FormatVersionError(f"chunk store {store.path}", int(found), FORMAT_VERSION)

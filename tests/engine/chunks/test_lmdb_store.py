@@ -96,6 +96,16 @@ def test_other_format_version_refuses_to_open(tmp_path):
     assert (info.value.found, info.value.supported) == (99, FORMAT_VERSION)
 
 
+@pytest.mark.parametrize("damaged", [b"7\x00", b"", b"6 ", b"\xb6"])
+def test_a_format_version_that_is_no_number_is_damage_not_a_newer_store(tmp_path, damaged):
+    LmdbChunkStore(tmp_path).close()
+    poke(tmp_path, b"meta", b"store/format_version", lambda old: damaged)  # a flipped bit
+    with pytest.raises(StorageError) as info:
+        LmdbChunkStore(tmp_path)
+    assert not isinstance(info.value, FormatVersionError)
+    assert "damaged" in str(info.value) and "restore the repository" in str(info.value)
+
+
 def test_store_meta_keys_are_reserved(tmp_path):
     with LmdbChunkStore(tmp_path) as store, pytest.raises(StorageError, match="reserved"):
         store.set_meta("store/format_version", b"2")
