@@ -27,7 +27,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrow_arrays import binaries, empty, texts
+from ..arrow_arrays import (
+    binaries,
+    bools,
+    empty,
+    int64s,
+    numpy_bools,
+    numpy_numbers,
+    texts,
+    values_array,
+)
 from ..errors import InvalidInput
 from ..root import RootValue
 from ..table import Schema, Table, rows_to_arrow
@@ -196,7 +205,7 @@ def _violations(
     if schema.primary_key and required and ours.rows.root != merged.rows.root:
         changed = ours.rows.diff(merged.rows)
         rows = rows_to_arrow(schema, changed.keys, changed.to_columns)
-        present = pa.array(changed.kinds != REMOVED)
+        present = bools(changed.kinds != REMOVED)
         for column in required:
             bad = pc.and_(present, rows.column(column.name).is_null())
             info = json.dumps({"columns": [column.name]})
@@ -218,14 +227,14 @@ def _artifacts(nodes: NodeStore, table: Table, result: MergeResult, violations) 
     art = Artifacts.empty(nodes, table.rows.types)
     c = result.conflicts
     if len(c.keys):
-        names = pa.array(DIFF_TYPE_NAMES)
+        names = values_array(list(DIFF_TYPE_NAMES), pa.string())
         columns = [
-            pa.array(c.base_present, pa.bool_()),
+            bools(np.asarray(c.base_present, bool)),
             *c.base,
             *c.ours,
-            names.take(pa.array(c.our_kinds.astype(np.int64))),
+            names.take(int64s(c.our_kinds)),
             *c.theirs,
-            names.take(pa.array(c.their_kinds.astype(np.int64))),
+            names.take(int64s(c.their_kinds)),
         ]
         art = Artifacts(
             ProllyTree.build(nodes, c.keys, columns, art.conflicts.types), art.violations
@@ -275,7 +284,7 @@ def preview_merge(
 
 def conflicts_to_arrow(schema: Schema, c) -> pa.Table:
     """Conflicts as Dolt's dolt_conflicts_<t> columns (base_*, our_*, their_* ...)."""
-    names = pa.array(DIFF_TYPE_NAMES)
+    names = values_array(list(DIFF_TYPE_NAMES), pa.string())
     base = rows_to_arrow(schema, c.keys, c.base)
     ours = rows_to_arrow(schema, c.keys, c.ours)
     theirs = rows_to_arrow(schema, c.keys, c.theirs)
@@ -289,12 +298,12 @@ def conflicts_to_arrow(schema: Schema, c) -> pa.Table:
     for col in schema.columns:
         arrays.append(_null_where(ours.column(col.name), our_kinds == 2))
         out_names.append(f"our_{col.name}")
-    arrays.append(names.take(pa.array(our_kinds)))
+    arrays.append(names.take(int64s(our_kinds)))
     out_names.append("our_diff_type")
     for col in schema.columns:
         arrays.append(_null_where(theirs.column(col.name), their_kinds == 2))
         out_names.append(f"their_{col.name}")
-    arrays.append(names.take(pa.array(their_kinds)))
+    arrays.append(names.take(int64s(their_kinds)))
     out_names.append("their_diff_type")
     return pa.table(arrays, names=out_names)
 
@@ -303,7 +312,7 @@ def _null_where(column, mask: np.ndarray):
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if not mask.any():
         return array
-    return pc.if_else(pa.array(mask), pa.nulls(len(array), array.type), array)
+    return pc.if_else(bools(mask), pa.nulls(len(array), array.type), array)
 
 
 def table_conflicts(nodes: NodeStore, table: Table) -> tuple[pa.BinaryArray, pa.Table]:
@@ -320,7 +329,7 @@ def table_conflicts(nodes: NodeStore, table: Table) -> tuple[pa.BinaryArray, pa.
 class _StoredConflicts:
     def __init__(self, keys, cols, n):
         self.keys = keys
-        self.base_present = cols[0].to_numpy(zero_copy_only=False)
+        self.base_present = numpy_bools(cols[0])
         self.base = cols[1 : 1 + n]
         self.ours = cols[1 + n : 1 + 2 * n]
         self.our_kinds = _kind_codes(cols[1 + 2 * n])
@@ -330,8 +339,8 @@ class _StoredConflicts:
 
 def _kind_codes(names: pa.Array) -> np.ndarray:
     """'added' / 'modified' / 'removed' as the tree's ADDED / MODIFIED / REMOVED codes."""
-    codes = pc.index_in(names, value_set=pa.array(DIFF_TYPE_NAMES))
-    return codes.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = pc.index_in(names, value_set=values_array(list(DIFF_TYPE_NAMES), pa.string()))
+    return numpy_numbers(codes).astype(np.int64)
 
 
 class _EmptyConflicts(_StoredConflicts):
@@ -365,8 +374,8 @@ def resolve_table_conflicts(
     stored = _StoredConflicts(all_keys, cols, n)
     chosen = np.ones(len(all_keys), bool)
     if keys is not None:
-        chosen = pc.is_in(all_keys, value_set=keys).to_numpy(zero_copy_only=False)
-    idx = pa.array(np.flatnonzero(chosen))
+        chosen = numpy_bools(pc.is_in(all_keys, value_set=keys))
+    idx = int64s(np.flatnonzero(chosen))
     sel_keys = all_keys.take(idx)
     if strategy != "ours" and len(sel_keys):
         theirs = [c.take(idx) for c in stored.theirs]
@@ -378,10 +387,10 @@ def resolve_table_conflicts(
             values = []
             for b, o, t in zip(base, ours, theirs, strict=True):
                 their_changed = ~column_equal(b, t)
-                v = pc.if_else(pa.array(their_changed), t, o)
+                v = pc.if_else(bools(their_changed), t, o)
                 values.append(pc.coalesce(v, o, t) if not pa.types.is_list(v.type) else v)
             values = [
-                pc.if_else(pa.array(our_removed), t, v) for v, t in zip(values, theirs, strict=True)
+                pc.if_else(bools(our_removed), t, v) for v, t in zip(values, theirs, strict=True)
             ]
             removed = our_removed & their_removed
         else:
@@ -408,8 +417,8 @@ def refresh_our_rows(nodes: NodeStore, table: Table, keys: pa.BinaryArray) -> Ta
         keys = keys.combine_chunks()
     art = Artifacts.load(nodes, table.artifacts)
     found, stored = lookup(art.conflicts, keys)
-    keys = keys.filter(pa.array(found))
-    stored = [c.filter(pa.array(found)) for c in stored]
+    keys = keys.filter(bools(found))
+    stored = [c.filter(bools(found)) for c in stored]
     _, current = lookup(table.rows, keys)
     n = len(table.rows.types)
     columns = [stored[0], *stored[1 : 1 + n], *current, *stored[1 + 2 * n :]]

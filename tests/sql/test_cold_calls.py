@@ -142,3 +142,38 @@ def test_system_tables_load_no_pandas(repo):
     )
     lines = [line.split(" ", 2) for line in done.stdout.splitlines()]
     assert lines == [["True", "False", q] for q in SYSTEM_QUERIES]
+
+
+CONFLICT_STEPS = [
+    "CALL dolt_merge('other')",
+    "SELECT * FROM dolt_conflicts_t",
+    "SELECT * FROM dolt_conflicts",
+    "CALL dolt_conflicts_resolve('--combine', 't')",
+    "SELECT * FROM dolt_conflicts",  # none left: no rows
+]
+
+
+def test_a_conflicted_merge_and_its_resolution_load_no_pandas(repo):
+    """A merge that stops on conflicts, reading them and resolving them, in a new
+    process: the conflict rows are built on buffers too."""
+    con = arbordb.connect(repo, autocommit=True)
+    cur = con.cursor()
+    cur.execute("INSERT INTO t VALUES (1, 1), (2, 2)")
+    cur.execute("CALL dolt_commit('-am', 'rows')")
+    cur.execute("CALL dolt_checkout('other')")
+    cur.execute("CALL dolt_merge('main')")
+    cur.execute("UPDATE t SET a = 20 WHERE id = 1")
+    cur.execute("CALL dolt_commit('-am', 'theirs')")
+    cur.execute("CALL dolt_checkout('main')")
+    cur.execute("UPDATE t SET a = 30 WHERE id = 1")
+    cur.execute("CALL dolt_commit('-am', 'ours')")
+    con.close()
+    done = subprocess.run(
+        [sys.executable, "-c", SYSTEM_CHILD, str(repo), *CONFLICT_STEPS],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [line.split(" ", 2) for line in done.stdout.splitlines()]
+    has_rows = ["True"] * 4 + ["False"]
+    assert lines == [[rows, "False", q] for rows, q in zip(has_rows, CONFLICT_STEPS, strict=True)]
