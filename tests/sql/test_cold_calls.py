@@ -134,14 +134,19 @@ def test_system_tables_load_no_pandas(repo):
     cur.execute("CALL dolt_commit('-am', 'edit')")
     cur.execute("INSERT INTO t VALUES (3, 3, 'z')")  # a working change
     con.close()
+    assert in_new_process(repo, SYSTEM_QUERIES) == [["True", "False", q] for q in SYSTEM_QUERIES]
+
+
+def in_new_process(repo, statements: list[str]) -> list[list[str]]:
+    """Per statement run by SYSTEM_CHILD in one new process: whether it answered rows,
+    whether pandas was loaded by then, the statement."""
     done = subprocess.run(
-        [sys.executable, "-c", SYSTEM_CHILD, str(repo), *SYSTEM_QUERIES],
+        [sys.executable, "-c", SYSTEM_CHILD, str(repo), *statements],
         capture_output=True,
         text=True,
         check=True,
     )
-    lines = [line.split(" ", 2) for line in done.stdout.splitlines()]
-    assert lines == [["True", "False", q] for q in SYSTEM_QUERIES]
+    return [line.split(" ", 2) for line in done.stdout.splitlines()]
 
 
 CONFLICT_STEPS = [
@@ -168,12 +173,7 @@ def test_a_conflicted_merge_and_its_resolution_load_no_pandas(repo):
     cur.execute("UPDATE t SET a = 30 WHERE id = 1")
     cur.execute("CALL dolt_commit('-am', 'ours')")
     con.close()
-    done = subprocess.run(
-        [sys.executable, "-c", SYSTEM_CHILD, str(repo), *CONFLICT_STEPS],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    lines = [line.split(" ", 2) for line in done.stdout.splitlines()]
     has_rows = ["True"] * 4 + ["False"]
-    assert lines == [[rows, "False", q] for rows, q in zip(has_rows, CONFLICT_STEPS, strict=True)]
+    assert in_new_process(repo, CONFLICT_STEPS) == [
+        [rows, "False", q] for rows, q in zip(has_rows, CONFLICT_STEPS, strict=True)
+    ]

@@ -312,14 +312,7 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
     monkeypatch.setattr(column_frames, "pick_column_record", one_by_one)
     monkeypatch.setattr(column_frames, "pick_from_leaf", one_by_one)
     with arbordb.connect(str(tmp_path / "r")) as con:
-        got = con.execute(
-            "SELECT count(*), avg(quality) FROM t WHERE lang = 'en' AND quality > 0.8"
-        ).fetchone()
-        mask = (np.asarray(data.column("lang").to_pylist()) == "en") & (
-            data.column("quality").to_numpy() > 0.8
-        )
-        assert got[0] == int(mask.sum())
-        assert got[1] == pytest.approx(data.column("quality").to_numpy()[mask].mean())
+        _check_llm_filter(con, data)
         # lang's data and offsets, quality's values: nothing of the text or the keys
         lang_quality = 2 * len(data) + 8 * len(data) + 4 * (len(data) + kinds[KIND_COLUMNS])
         assert 0 < sum(copied) <= lang_quality
@@ -328,6 +321,18 @@ def test_a_scan_of_two_columns_reads_only_their_bytes(tmp_path, monkeypatch):
         text = con.execute("SELECT sum(length(text)) FROM t").fetchone()[0]
     assert text == sum(len(s) for s in data.column("text").to_pylist())
     assert sum(decompressed) <= sum(copied) and sum(decompressed) > text * 0.9
+
+
+def _check_llm_filter(con, data: pa.Table) -> None:
+    """The LLM filter query answers as computed from ``data`` directly."""
+    got = con.execute(
+        "SELECT count(*), avg(quality) FROM t WHERE lang = 'en' AND quality > 0.8"
+    ).fetchone()
+    mask = (np.asarray(data.column("lang").to_pylist()) == "en") & (
+        data.column("quality").to_numpy() > 0.8
+    )
+    assert got[0] == int(mask.sum())
+    assert got[1] == pytest.approx(data.column("quality").to_numpy()[mask].mean())
 
 
 def test_a_scan_block_is_joined_with_no_object_per_leaf(tmp_path, monkeypatch):
@@ -363,14 +368,7 @@ def test_a_scan_block_is_joined_with_no_object_per_leaf(tmp_path, monkeypatch):
     monkeypatch.setattr(lmdb_store, "pick_records", checked_block)
     monkeypatch.setattr(column_frames, "PickedLeaf", no_leaf_objects)
     with arbordb.connect(str(tmp_path / "r")) as con:
-        got = con.execute(
-            "SELECT count(*), avg(quality) FROM t WHERE lang = 'en' AND quality > 0.8"
-        ).fetchone()
-    mask = (np.asarray(data.column("lang").to_pylist()) == "en") & (
-        data.column("quality").to_numpy() > 0.8
-    )
-    assert got[0] == int(mask.sum())
-    assert got[1] == pytest.approx(data.column("quality").to_numpy()[mask].mean())
+        _check_llm_filter(con, data)
     assert blocks and sum(blocks) == _kinds(tmp_path / "r" / ".arbor")[KIND_COLUMNS]
 
 
