@@ -168,30 +168,28 @@ def changes_table(ctx: SystemContext, filters: Filters | None = None) -> pa.Tabl
         steps.append((WORKING, None, _changes(ctx, ws.head_root, ws.working)))
     for entry in _head_commits(ws.loader, ws.head, pinned_commits(filters, "commit_hash")):
         steps.append((hash_text(entry.address), entry.commit, _commit_changes(ctx, entry.commit)))
-    rows = [
-        (label, name, commit, data_change, schema_change)
-        for label, commit, changes in steps
-        for name, data_change, schema_change in changes
-    ]
-    return _commit_rows(rows, _CHANGES_COLUMNS, ("data_change", "schema_change"))
+    return _commit_rows(steps, _CHANGES_COLUMNS, ("data_change", "schema_change"))
 
 
 def _commit_rows(
-    rows: Sequence[tuple], names: Mapping[str, pa.DataType], own: Sequence[str]
+    steps: Sequence[tuple[str | None, Commit | None, Sequence[tuple]]],
+    names: Mapping[str, pa.DataType],
+    own: Sequence[str],
 ) -> pa.Table:
-    """A relation of ``names`` from rows of (commit label, table name, commit or None for
-    STAGED / WORKING, the values of the ``own`` columns...): the commit's columns
-    (committer, email, date, message) filled from it."""
+    """A relation of ``names`` from steps of (commit label, commit or None for STAGED /
+    WORKING, its changes: rows of (table name, the values of the ``own`` columns...)):
+    the commit's columns (committer, email, date, message) filled from it."""
     columns: dict[str, list] = {k: [] for k in names}
-    for label, table, commit, *values in rows:
-        columns["commit_hash"].append(label)
-        columns["table_name"].append(table)
-        columns["committer"].append(commit.author if commit else None)
-        columns["email"].append(commit.email if commit else None)
-        columns["date"].append(commit.timestamp if commit else None)
-        columns["message"].append(commit.message if commit else None)
-        for name, value in zip(own, values, strict=True):
-            columns[name].append(value)
+    for label, commit, changes in steps:
+        for table, *values in changes:
+            columns["commit_hash"].append(label)
+            columns["table_name"].append(table)
+            columns["committer"].append(commit.author if commit else None)
+            columns["email"].append(commit.email if commit else None)
+            columns["date"].append(commit.timestamp if commit else None)
+            columns["message"].append(commit.message if commit else None)
+            for name, value in zip(own, values, strict=True):
+                columns[name].append(value)
     return pa.table([values_array(columns[k], t) for k, t in names.items()], names=list(names))
 
 
@@ -238,12 +236,7 @@ def column_changes_table(ctx: SystemContext, filters: Filters | None = None) -> 
         steps.append(
             (hash_text(entry.address), made, _column_changes(ctx, parent, ws.root(made.root)))
         )
-    rows = [
-        (label, table, commit, column, kind)
-        for label, commit, changes in steps
-        for table, column, kind in changes
-    ]
-    return _commit_rows(rows, _COLUMN_DIFF_COLUMNS, ("column_name", "diff_type"))
+    return _commit_rows(steps, _COLUMN_DIFF_COLUMNS, ("column_name", "diff_type"))
 
 
 # --- dolt_diff_<t>, dolt_commit_diff_<t> ------------------------------------------

@@ -104,6 +104,12 @@ def test_a_format_version_that_is_no_number_is_damage_not_a_newer_store(tmp_path
         LmdbChunkStore(tmp_path)
     assert not isinstance(info.value, FormatVersionError)
     assert "damaged" in str(info.value) and "restore the repository" in str(info.value)
+    env = lmdb.open(str(tmp_path), max_dbs=5, readonly=True)
+    try:  # the refusal wrote nothing: the damaged value is still there
+        with env.begin(db=env.open_db(b"meta", create=False)) as txn:
+            assert txn.get(b"store/format_version") == damaged
+    finally:
+        env.close()
 
 
 def test_store_meta_keys_are_reserved(tmp_path):
